@@ -1,0 +1,17 @@
+import { v4 as uuidv4 } from "uuid";
+import { randomBytes } from "node:crypto";
+
+/** A Flink-style 32 hex digit id (JobID, ExecutionAttemptID, AllocationID...). */
+export function newId(): string {
+  return randomBytes(16).toString("hex");
+}
+
+/** A fencing token / leader session id. */
+export function newSessionId(): string {
+  return uuidv4();
+}
+
+/** True for a 32 hex digit id. */
+export function isId(s: unknown): s is string {
+  return typeof s === "string" && /^[0-9a-f]{32}$/.test(s);
+}

@@ -1,0 +1,14 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/** The process logger: one JSON line per event that matters; level from EDDY_LOG_LEVEL. */
+export function createLogger(component: string, extra: Record<string, unknown> = {}): Logger {
+  const level = process.env.EDDY_LOG_LEVEL ?? "info";
+  return pino({ level, base: { component, pid: process.pid, ...extra } }, pino.destination({ dest: 2, sync: true }));
+}
+
+/** A logger that writes nothing (tests, embedded use). */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

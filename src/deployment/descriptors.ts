@@ -1,0 +1,64 @@
+/**
+ * What a JobMaster sends a TaskExecutor to run one subtask (Flink's TaskDeploymentDescriptor),
+ * and the descriptors of its output partitions and input gates.
+ */
+import type { PartitionerType } from "../jobgraph/types.js";
+
+/** Where a producer runs: its TaskExecutor and the slot (worker thread) inside it. */
+export interface TaskLocation {
+  taskExecutorId: string;
+  slotIndex: number;
+}
+
+/** One output of a task: the partition it produces for one consumer vertex. */
+export interface ResultPartitionDeploymentDescriptor {
+  /** IntermediateDataSet / IntermediateResult id. */
+  resultId: string;
+  /** Index of this producer subtask's partition within the result. */
+  partitionIndex: number;
+  /** One subpartition per consumer subtask that reads from this partition. */
+  numSubpartitions: number;
+  partitioner: PartitionerType;
+  /** Key selector for `hash` (index or field name; absent: whole record). */
+  key?: number | string;
+  /** Consumer max parallelism (key groups) for `hash`. */
+  maxParallelism: number;
+  /** Consumer parallelism (for `hash`: operator index from key group). */
+  consumerParallelism: number;
+}
+
+/** One input channel: one subpartition of one producer partition. */
+export interface InputChannelDescriptor {
+  producerAttemptId: string;
+  partitionIndex: number;
+  subpartitionIndex: number;
+  location: TaskLocation;
+}
+
+/** One input of a task: all channels that read one IntermediateResult. */
+export interface InputGateDeploymentDescriptor {
+  resultId: string;
+  channels: InputChannelDescriptor[];
+}
+
+/** Everything a TaskExecutor needs to start one Execution attempt. */
+export interface TaskDeploymentDescriptor {
+  jobId: string;
+  jobName: string;
+  vertexId: string;
+  vertexName: string;
+  attemptId: string;
+  attemptNumber: number;
+  subtaskIndex: number;
+  parallelism: number;
+  maxParallelism: number;
+  invokable: string;
+  config: Record<string, unknown>;
+  /** Slot allocation this task runs in. */
+  allocationId: string;
+  /** Job-wide network settings. */
+  bufferTimeoutMs: number;
+  bufferRecords: number;
+  outputs: ResultPartitionDeploymentDescriptor[];
+  inputs: InputGateDeploymentDescriptor[];
+}

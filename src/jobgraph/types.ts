@@ -1,0 +1,74 @@
+/**
+ * The JobGraph: what a client submits. The wire form is checked against
+ * `schemas/jobgraph.schema.json`; these types mirror it and are the only TypeScript spelling of it.
+ */
+
+/** How producer subtasks connect to consumer subtasks (Flink's DistributionPattern). */
+export type DistributionPattern = "POINTWISE" | "ALL_TO_ALL";
+
+/** How a record picks its consumer subtask. */
+export type PartitionerType = "forward" | "rescale" | "rebalance" | "hash" | "broadcast";
+
+/** When a result may be consumed: while produced, or once complete (Flink's ResultPartitionType). */
+export type ResultPartitionType = "PIPELINED" | "BLOCKING";
+
+/** One operator of the dataflow. */
+export interface JobVertexSpec {
+  /** Unique within the graph, `[A-Za-z0-9_-]{1,64}`. */
+  id: string;
+  name?: string;
+  /** A built-in invokable name (see src/runtime/invokables) or a user one. */
+  invokable: string;
+  /** 1..Limits.maxParallelism. */
+  parallelism: number;
+  /** Upper bound for rescaling and the number of key groups; default per Flink's rule. */
+  maxParallelism?: number;
+  /** Settings of the invokable, checked by the invokable's own validator. */
+  config?: Record<string, unknown>;
+  /** Slot sharing group (default "default"). */
+  slotSharingGroup?: string;
+}
+
+/** A data connection between two vertices. */
+export interface JobEdgeSpec {
+  source: string;
+  target: string;
+  partitioner: PartitionerType;
+  /** For `hash`: index (array records) or field name (object records) of the key; absent: the whole record. */
+  key?: number | string;
+  /** Derived from the partitioner when absent (forward/rescale: POINTWISE, others ALL_TO_ALL). */
+  distribution?: DistributionPattern;
+  resultPartitionType?: ResultPartitionType;
+}
+
+/** Job-wide settings. */
+export interface JobConfig {
+  /** Output flush interval for partially filled buffers (Flink's buffer timeout), ms. Default 100. */
+  bufferTimeoutMs?: number;
+  /** Records per network buffer upper bound (default 1024). */
+  bufferRecords?: number;
+  /** Arguments the job was built with (informational). */
+  args?: string[];
+}
+
+/** The submitted JobGraph. */
+export interface JobGraphSpec {
+  /** 32 lowercase hex digits; assigned by the Dispatcher when absent. */
+  jobId?: string;
+  name: string;
+  vertices: JobVertexSpec[];
+  edges: JobEdgeSpec[];
+  config?: JobConfig;
+}
+
+/** A JobGraph after validation: ids assigned, defaults filled, vertices in topological order. */
+export interface JobGraph {
+  jobId: string;
+  name: string;
+  vertices: Array<Required<Pick<JobVertexSpec, "id" | "name" | "invokable" | "parallelism" | "maxParallelism" | "slotSharingGroup">> & { config: Record<string, unknown> }>;
+  edges: Array<Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string }>;
+  config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;
+}
+
+export type JobVertex = JobGraph["vertices"][number];
+export type JobEdge = JobGraph["edges"][number];

@@ -1,0 +1,204 @@
+import type { NatsConnection, Msg, Subscription } from "@nats-io/transport-node";
+import { headers as natsHeaders } from "@nats-io/transport-node";
+import { decode, encode, contentTypeOf, type ContentType } from "../codec/codec.js";
+import { EddyError, ErrorCode, FencingTokenError, ValidationError, toEddyError } from "../core/errors.js";
+import { Limits } from "../core/config.js";
+import type { Logger } from "../core/logger.js";
+import { silentLogger } from "../core/logger.js";
+import { Header } from "./headers.js";
+import { Mailbox } from "./mailbox.js";
+
+/** What a handler learns about the message besides its body. */
+export interface CallContext {
+  /** The fencing token the message carried, if any. */
+  token: string | undefined;
+  /** The sender header, if any. */
+  sender: string | undefined;
+  /** The encoding of the request (the reply uses the same). */
+  contentType: ContentType;
+}
+
+/**
+ * Who may call a method. `"none"`: anyone (declared unfenced). `"leader"`: the message must carry
+ * the actor's own current fencing token. A function: a custom check (sessions, such as a
+ * TaskExecutor accepting only the JobMaster that holds a slot); it throws a FencingTokenError.
+ */
+export type Fence = "none" | "leader" | ((ctx: CallContext, body: unknown) => void);
+
+/** One method an actor serves. */
+export interface MethodSpec<B = any, R = any> {
+  fence: Fence;
+  /** Validates and narrows the untrusted body; throws ValidationError. */
+  parse?: (body: unknown) => B;
+  /** Runs in the actor's mailbox, one message at a time. Return {@link later} to reply outside it. */
+  handle: (body: B, ctx: CallContext) => R | Promise<R> | Later<R>;
+  /** Largest body accepted, bytes (default Limits.maxRequestBytes). */
+  maxBytes?: number;
+}
+
+/** A reply that is sent when `promise` settles, without holding the mailbox (long polls). */
+export class Later<R> {
+  constructor(readonly promise: Promise<R>) {}
+}
+/** Wraps a promise whose settlement is the reply, outside the mailbox. */
+export function later<R>(promise: Promise<R>): Later<R> {
+  return new Later(promise);
+}
+
+/**
+ * A fenced actor addressed by a NATS subject: `<address>.<method>`. Messages are decoded,
+ * size-checked and fence-checked on arrival; only then do they enter the mailbox.
+ */
+export abstract class Actor {
+  protected readonly mailbox = new Mailbox();
+  protected log: Logger = silentLogger();
+  private sub: Subscription | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  private inflight = new Set<Promise<unknown>>();
+
+  /** The subject prefix this actor is reached under. */
+  abstract readonly address: string;
+  /** The method table. */
+  protected abstract methods(): Record<string, MethodSpec>;
+  /** The current fencing token for `"leader"` methods (undefined: not leading, everything refused). */
+  protected fencingToken(): string | undefined {
+    return undefined;
+  }
+
+  private table: Record<string, MethodSpec> | undefined;
+
+  /** Subscribes the actor on `nc`. */
+  protected serve(nc: NatsConnection, queue?: string): void {
+    this.table = this.methods();
+    this.sub = nc.subscribe(`${this.address}.*`, {
+      ...(queue ? { queue } : {}),
+      callback: (err, msg) => {
+        if (err) return;
+        void this.onMessage(msg);
+      },
+    });
+  }
+
+  /** Runs `fn` in this actor's mailbox (to re-enter after asynchronous work). */
+  runInMailbox<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.mailbox.run(fn);
+  }
+
+  /** A timer cleared on stop; its callback runs in the mailbox. */
+  protected schedule(ms: number, fn: () => void | Promise<void>): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) void this.mailbox.run(fn).catch((e) => this.log.error({ err: e }, "scheduled task failed"));
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  /** A repeating timer cleared on stop; its callback runs in the mailbox. */
+  protected every(ms: number, fn: () => void | Promise<void>): NodeJS.Timeout {
+    const t = setInterval(() => {
+      if (!this.stopped && this.mailbox.size < 100)
+        void this.mailbox.run(fn).catch((e) => this.log.error({ err: e }, "periodic task failed"));
+    }, ms);
+    this.timers.add(t);
+    return t;
+  }
+
+  protected cancelTimer(t: NodeJS.Timeout | undefined): void {
+    if (!t) return;
+    clearTimeout(t);
+    clearInterval(t);
+    this.timers.delete(t);
+  }
+
+  /** Starts background work whose completion is awaited on stop. */
+  protected background(p: Promise<unknown>): void {
+    const q = p.catch((e) => this.log.error({ err: e }, "background work failed")).finally(() => this.inflight.delete(q));
+    this.inflight.add(q);
+  }
+
+  /** Unsubscribes, clears every timer and waits (bounded) for background work. */
+  async stopActor(waitMs = 2_000): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) {
+      clearTimeout(t);
+      clearInterval(t);
+    }
+    this.timers.clear();
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+    this.mailbox.close();
+    if (this.inflight.size) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => (t = setTimeout(r, waitMs)))]);
+      clearTimeout(t);
+    }
+  }
+
+  protected get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private async onMessage(msg: Msg): Promise<void> {
+    const method = msg.subject.slice(this.address.length + 1);
+    const ctype = contentTypeOf(msg.headers?.get(Header.ContentType));
+    const ctx: CallContext = {
+      token: msg.headers?.get(Header.Fence) || undefined,
+      sender: msg.headers?.get(Header.Sender) || undefined,
+      contentType: ctype,
+    };
+    try {
+      const spec = this.table?.[method];
+      if (!spec) throw new ValidationError(ErrorCode.UnknownMethod, `${this.address} has no method ${JSON.stringify(method)}`);
+      const max = spec.maxBytes ?? Limits.maxRequestBytes;
+      if (msg.data.length > max)
+        throw new ValidationError(ErrorCode.PayloadTooLarge, `request of ${msg.data.length} bytes exceeds the limit of ${max} bytes for ${method}`);
+      const raw = decode(msg.data, ctype);
+      const body = spec.parse ? spec.parse(raw) : raw;
+      let result: unknown = await this.mailbox.run(() => {
+        checkFence(spec.fence, ctx, body, this.fencingToken(), this.address);
+        return spec.handle(body, ctx);
+      });
+      if (result instanceof Later) result = await result.promise;
+      if (msg.reply) msg.respond(encode(result ?? { ok: true }, ctype), { headers: replyHeaders(ctype, false) });
+    } catch (err) {
+      const e = toEddyError(err);
+      if (e.code === ErrorCode.InternalError) this.log.error({ err, method }, "handler failed");
+      else this.log.debug({ code: e.code, method, msg: e.message }, "request refused");
+      if (msg.reply) {
+        try {
+          msg.respond(encode({ error: e.toWire(e.code === ErrorCode.InternalError) }, ctype), { headers: replyHeaders(ctype, true) });
+        } catch (e2) {
+          this.log.error({ err: e2 }, "cannot send error reply");
+        }
+      }
+    }
+  }
+}
+
+function replyHeaders(ctype: ContentType, isError: boolean) {
+  const h = natsHeaders();
+  if (ctype === "json") h.set(Header.ContentType, "application/json");
+  if (isError) h.set(Header.Error, "1");
+  return h;
+}
+
+function checkFence(fence: Fence, ctx: CallContext, body: unknown, current: string | undefined, address: string): void {
+  if (fence === "none") return;
+  if (fence === "leader") {
+    if (current === undefined) throw new FencingTokenError(`${address} is not leading; message refused`);
+    if (!ctx.token) throw new FencingTokenError(`message to ${address} carries no fencing token`);
+    if (ctx.token !== current) throw new FencingTokenError(`message to ${address} carries a stale fencing token`);
+    return;
+  }
+  fence(ctx, body);
+}
+
+/** Throws unless `token` equals `expected` (a helper for session fences). */
+export function requireToken(token: string | undefined, expected: string | undefined, what: string): void {
+  if (!token) throw new FencingTokenError(`${what}: message carries no fencing token`);
+  if (expected === undefined || token !== expected) throw new FencingTokenError(`${what}: fencing token does not match the current session`);
+}
+
+export { EddyError };

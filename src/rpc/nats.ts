@@ -1,0 +1,22 @@
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { EddyError, ErrorCode } from "../core/errors.js";
+
+export type { NatsConnection };
+
+/** Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable. */
+export async function connectNats(url: string, name: string, opts: { timeoutMs?: number; reconnect?: boolean } = {}): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: url.split(","),
+      name,
+      timeout: opts.timeoutMs ?? 5_000,
+      noAsyncTraces: true,
+      reconnect: opts.reconnect ?? true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      pingInterval: 10_000,
+    });
+  } catch (err) {
+    throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
+  }
+}
