@@ -1,0 +1,3 @@
+export * from "./job-master.js";
+export * from "./job-details.js";
+export * from "./protocol.js";

@@ -1,0 +1,179 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Actor, type MethodSpec } from "../../src/rpc/actor.js";
+import { Gateway } from "../../src/rpc/gateway.js";
+import type { Subjects } from "../../src/rpc/subjects.js";
+import { ErrorCode, FencingTokenError, NotFoundError, type FailureInfo } from "../../src/core/errors.js";
+import { newSessionId } from "../../src/core/ids.js";
+import { Timeouts } from "../../src/core/config.js";
+import { deferred } from "../../src/core/time.js";
+import type { Logger } from "../../src/core/logger.js";
+import type { JobGraph } from "../../src/jobgraph/types.js";
+import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
+import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
+import type { JobStatus } from "../../src/executiongraph/job-status.js";
+import { DefaultScheduler, type DefaultSchedulerOptions } from "../../src/scheduler/default-scheduler.js";
+import type { JobResult } from "../../src/ha/job-result-store.js";
+import { s } from "../../src/schema/index.js";
+import { DisconnectTaskManager, OfferSlots, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
+import { jobDetails } from "./job-details.js";
+
+/** What the JobMaster needs to reach the ResourceManager. */
+export interface ResourceManagerConnection {
+  gateway(): Gateway | undefined;
+}
+
+/**
+ * The JobMaster of one job (Flink's JobMaster): builds the ExecutionGraph, declares slot needs to
+ * the ResourceManager, accepts slots offered by TaskExecutors, deploys tasks through the scheduler
+ * and follows their state to a terminal job status. Fenced by its own session id, which every
+ * TaskExecutor that holds a slot of this job must present.
+ */
+export class JobMaster extends Actor {
+  readonly address: string;
+  /** The JobMaster's session id: the fencing token of the JM ↔ TM sessions of this job. */
+  readonly token = newSessionId();
+  readonly graph: ExecutionGraph;
+  private readonly scheduler: DefaultScheduler;
+  private readonly registered = new Set<string>();
+  private readonly result = deferred<JobResult>();
+  readonly startTime = Date.now();
+  private endTime: number | null = null;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    jobGraph: JobGraph,
+    private readonly rm: ResourceManagerConnection,
+    log: Logger,
+    opts: DefaultSchedulerOptions = {},
+  ) {
+    super();
+    this.address = subjects.jobMaster(jobGraph.jobId);
+    this.log = log.child({ actor: "JobMaster", jobId: jobGraph.jobId });
+    this.graph = new ExecutionGraph(jobGraph);
+    this.scheduler = new DefaultScheduler(
+      this.graph,
+      {
+        declareRequiredSlots: (n) => this.declare(n),
+        deploy: (e, tdd) => this.teGateway(e).ask("submitTask", tdd, { timeoutMs: Timeouts.rpc }).then(() => undefined),
+        cancelTask: (e) => this.teGateway(e).ask("cancelTask", { attemptId: e.attemptId }, { timeoutMs: Timeouts.rpc }).then(() => undefined),
+        releaseSlot: (slot) => this.releaseSlot(slot),
+        jobTerminated: (st) => this.terminated(st),
+        schedule: (ms, fn) => {
+          const t = this.schedule(ms, fn);
+          return () => this.cancelTimer(t);
+        },
+      },
+      this.log,
+      opts,
+    );
+  }
+
+  protected override fencingToken(): string {
+    return this.token;
+  }
+
+  /** Resolves with the JobResult once the job is globally terminal. */
+  get resultFuture(): Promise<JobResult> {
+    return this.result.promise;
+  }
+
+  /** Starts serving and scheduling. */
+  async start(): Promise<void> {
+    this.serve(this.nc);
+    await this.runInMailbox(() => {
+      this.log.info({ name: this.graph.jobName, tasks: this.graph.totalSubtasks }, "JobMaster started");
+      this.scheduler.startScheduling();
+    });
+  }
+
+  protected methods(): Record<string, MethodSpec> {
+    return {
+      offerSlots: { fence: "leader", parse: s.parser(OfferSlots), handle: (b: OfferSlots, ctx) => this.offerSlots(b, ctx.sender) },
+      updateTaskExecutionState: {
+        fence: "leader",
+        parse: s.parser(UpdateTaskExecutionState),
+        handle: (b: UpdateTaskExecutionState) => {
+          if (!this.scheduler.updateTaskExecutionState(b)) throw new NotFoundError(ErrorCode.TaskNotFound, `job ${this.graph.jobId} has no attempt ${b.attemptId}`);
+          return { ok: true };
+        },
+      },
+      // Sent by the ResourceManager, which knows this session from the job's slot declaration.
+      disconnectTaskManager: {
+        fence: "leader",
+        parse: s.parser(DisconnectTaskManager),
+        handle: (b: DisconnectTaskManager) => this.disconnect(b.taskExecutorId, b.reason),
+      },
+      requestJobDetails: { fence: "leader", handle: () => this.details() },
+    };
+  }
+
+  /** The job's details (in-process use by the Dispatcher). */
+  details(): JobDetails {
+    return jobDetails(this.graph, this.startTime, this.endTime);
+  }
+
+  /** Cancels the job (in-process use by the Dispatcher). */
+  cancel(): Promise<void> {
+    return this.runInMailbox(() => this.scheduler.cancel());
+  }
+
+  private offerSlots(b: OfferSlots, sender: string | undefined) {
+    if (sender !== undefined && sender !== b.taskExecutorId) throw new FencingTokenError(`sender ${sender} offers slots of ${b.taskExecutorId}`);
+    this.registered.add(b.taskExecutorId);
+    const slots: AssignedSlot[] = b.slots.map((x) => ({ allocationId: x.allocationId, taskExecutorId: b.taskExecutorId, slotIndex: x.slotIndex }));
+    this.log.debug({ taskExecutor: b.taskExecutorId, slots: slots.length }, "slots offered");
+    this.scheduler.newSlotsAvailable(slots);
+    return { accepted: slots.map((x) => x.allocationId) };
+  }
+
+  private disconnect(teId: string, reason: string) {
+    this.registered.delete(teId);
+    const cause: FailureInfo = { code: ErrorCode.TaskExecutorLost, name: "EddyError", message: `TaskExecutor ${teId} lost: ${reason}` };
+    this.scheduler.taskExecutorLost(teId, cause);
+    return { ok: true };
+  }
+
+  private teGateway(e: Execution): Gateway {
+    return new Gateway(this.nc, this.subjects.taskExecutor(e.slot!.taskExecutorId), { token: this.token, sender: this.graph.jobId });
+  }
+
+  private declare(n: number): void {
+    const rm = this.rm.gateway();
+    if (!rm) return void this.log.warn("no ResourceManager to declare slots to");
+    this.background(
+      rm.ask("declareRequiredResources", { jobId: this.graph.jobId, jobMasterToken: this.token, slots: n }).catch((err) =>
+        this.log.warn({ err }, "declaring resources failed"),
+      ),
+    );
+  }
+
+  private releaseSlot(slot: AssignedSlot): void {
+    new Gateway(this.nc, this.subjects.taskExecutor(slot.taskExecutorId), { token: this.token, sender: this.graph.jobId }).tell("freeSlot", {
+      allocationId: slot.allocationId,
+    });
+  }
+
+  private terminated(state: JobStatus): void {
+    this.endTime = Date.now();
+    const accumulators: Record<string, number> = {};
+    for (const e of this.graph.currentExecutions()) for (const [k, v] of Object.entries(e.accumulators)) accumulators[k] = (accumulators[k] ?? 0) + v;
+    const f = this.graph.failureCause;
+    this.log.info({ state, netRuntimeMs: this.endTime - this.startTime }, "job reached terminal state");
+    this.result.resolve({
+      jobId: this.graph.jobId,
+      name: this.graph.jobName,
+      state,
+      startTime: this.startTime,
+      endTime: this.endTime,
+      netRuntimeMs: this.endTime - this.startTime,
+      accumulators,
+      failure: f ? { ...f } : null,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.stopActor();
+    this.graph.dispose();
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./resource-manager.js";
+export * from "./slot-manager.js";
+export * from "./protocol.js";

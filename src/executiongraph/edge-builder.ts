@@ -1,0 +1,63 @@
+import type { ExecutionJobVertex } from "./execution-job-vertex.js";
+import { IntermediateResult, IntermediateResultPartition, type ConsumedPartitionGroup } from "./intermediate-result.js";
+
+/**
+ * Connects a producer and a consumer ExecutionJobVertex through `result` (Flink's
+ * EdgeManagerBuildUtil): creates the producer partitions and the consumers' partition groups.
+ * ALL_TO_ALL costs O(producers + consumers), never O(producers × consumers).
+ */
+export function connect(result: IntermediateResult): void {
+  const up = result.producer;
+  const down = result.consumer;
+  if (result.edge.distribution === "ALL_TO_ALL") connectAllToAll(result, up, down);
+  else connectPointwise(result, up, down);
+}
+
+function connectAllToAll(result: IntermediateResult, up: ExecutionJobVertex, down: ExecutionJobVertex): void {
+  const n = down.parallelism;
+  for (const ev of up.taskVertices) {
+    const p = new IntermediateResultPartition(result, ev.subtaskIndex, ev, 0, n);
+    result.partitions.push(p);
+    ev.producedPartitions.push(p);
+  }
+  const group: ConsumedPartitionGroup = {
+    result,
+    partitions: result.partitions,
+    subpartitionFor: (consumer) => consumer,
+  };
+  for (const ev of down.taskVertices) ev.consumedPartitionGroups.push(group);
+}
+
+function connectPointwise(result: IntermediateResult, up: ExecutionJobVertex, down: ExecutionJobVertex): void {
+  const u = up.parallelism;
+  const d = down.parallelism;
+  if (u >= d) {
+    // Each consumer j reads the producers [ceil(j*u/d), ceil((j+1)*u/d)); each producer feeds exactly one consumer.
+    for (const ev of up.taskVertices) {
+      const consumer = Math.floor((ev.subtaskIndex * d) / u);
+      const p = new IntermediateResultPartition(result, ev.subtaskIndex, ev, consumer, 1);
+      result.partitions.push(p);
+      ev.producedPartitions.push(p);
+    }
+    for (const ev of down.taskVertices) {
+      const start = Math.ceil((ev.subtaskIndex * u) / d);
+      const end = Math.ceil(((ev.subtaskIndex + 1) * u) / d);
+      const parts = result.partitions.slice(start, end);
+      ev.consumedPartitionGroups.push({ result, partitions: parts, subpartitionFor: () => 0 });
+    }
+  } else {
+    // Each producer i feeds the consumers [ceil(i*d/u), ceil((i+1)*d/u)); each consumer reads one producer.
+    for (const ev of up.taskVertices) {
+      const start = Math.ceil((ev.subtaskIndex * d) / u);
+      const end = Math.ceil(((ev.subtaskIndex + 1) * d) / u);
+      const p = new IntermediateResultPartition(result, ev.subtaskIndex, ev, start, end - start);
+      result.partitions.push(p);
+      ev.producedPartitions.push(p);
+    }
+    for (const ev of down.taskVertices) {
+      const producer = Math.floor((ev.subtaskIndex * u) / d);
+      const p = result.partitions[producer]!;
+      ev.consumedPartitionGroups.push({ result, partitions: [p], subpartitionFor: (consumer) => consumer - p.consumerStart });
+    }
+  }
+}

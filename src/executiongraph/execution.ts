@@ -1,0 +1,45 @@
+import { newId } from "../core/ids.js";
+import type { FailureInfo } from "../core/errors.js";
+import type { TaskLocation } from "../deployment/descriptors.js";
+import { executionStates, type ExecutionState } from "./execution-state.js";
+import type { ExecutionVertex } from "./execution-vertex.js";
+
+/** A slot assigned to an Execution: the allocation and where it lives. */
+export interface AssignedSlot extends TaskLocation {
+  allocationId: string;
+}
+
+/** One attempt to run an ExecutionVertex (Flink's Execution). */
+export class Execution {
+  readonly attemptId = newId();
+  private _state: ExecutionState = "CREATED";
+  /** When each state was entered (ms since the epoch). */
+  readonly stateTimestamps: Partial<Record<ExecutionState, number>> = { CREATED: Date.now() };
+  slot: AssignedSlot | undefined;
+  failure: FailureInfo | undefined;
+  accumulators: Record<string, number> = {};
+
+  constructor(
+    readonly vertex: ExecutionVertex,
+    readonly attemptNumber: number,
+  ) {}
+
+  get state(): ExecutionState {
+    return this._state;
+  }
+
+  /** Moves to `to`; an illegal transition throws IllegalStateTransitionError and changes nothing. */
+  transitionTo(to: ExecutionState): void {
+    this._state = executionStates.check(this._state, to);
+    this.stateTimestamps[to] = Date.now();
+  }
+
+  /** True once FINISHED, CANCELED or FAILED. */
+  get isTerminal(): boolean {
+    return executionStates.isFinal(this._state);
+  }
+
+  toString(): string {
+    return `${this.vertex.jobVertex.name} (${this.vertex.subtaskIndex + 1}/${this.vertex.jobVertex.parallelism}) #${this.attemptNumber} [${this.attemptId}]`;
+  }
+}

@@ -1,0 +1,43 @@
+import type { JobEdge } from "../jobgraph/types.js";
+import type { ExecutionJobVertex } from "./execution-job-vertex.js";
+import type { ExecutionVertex } from "./execution-vertex.js";
+
+/** One producer subtask's partition of an IntermediateResult (Flink's IntermediateResultPartition). */
+export class IntermediateResultPartition {
+  constructor(
+    readonly result: IntermediateResult,
+    readonly partitionIndex: number,
+    readonly producer: ExecutionVertex,
+    /** Consumer subtasks it feeds: for ALL_TO_ALL every consumer; for POINTWISE a contiguous range. */
+    readonly consumerStart: number,
+    readonly numSubpartitions: number,
+  ) {}
+}
+
+/**
+ * The partitions one consumer subtask reads from one result. For ALL_TO_ALL a single group object
+ * is shared by every consumer subtask, so the n×n edges are never materialized (Flink's
+ * ConsumedPartitionGroup): building and failing over a graph stays near-linear in parallelism.
+ */
+export interface ConsumedPartitionGroup {
+  readonly result: IntermediateResult;
+  readonly partitions: readonly IntermediateResultPartition[];
+  /** Subpartition a given consumer subtask reads from `partitions[k]`. */
+  subpartitionFor(consumerSubtask: number, k: number): number;
+}
+
+/** The data set one JobEdge carries, partitioned by producer subtask (Flink's IntermediateResult). */
+export class IntermediateResult {
+  readonly partitions: IntermediateResultPartition[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly edge: JobEdge,
+    readonly producer: ExecutionJobVertex,
+    readonly consumer: ExecutionJobVertex,
+  ) {}
+
+  get resultPartitionType() {
+    return this.edge.resultPartitionType;
+  }
+}

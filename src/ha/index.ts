@@ -1,0 +1,4 @@
+export * from "./kv.js";
+export * from "./execution-plan-store.js";
+export * from "./job-result-store.js";
+export * from "./leader-election.js";
