@@ -1,0 +1,31 @@
+/** `op.identity`: forwards every record unchanged. */
+import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
+import { forEachInputBatch, onlyKeys, recordCounters } from "./common.js";
+
+const NAME = "op.identity";
+
+class Identity implements Invokable {
+  async invoke(ctx: TaskContext): Promise<void> {
+    const out = ctx.output;
+    const counters = recordCounters(ctx);
+    await forEachInputBatch(ctx, (records) => {
+      for (let i = 0; i < records.length; i++) out.emit(records[i]);
+      counters.in.add(records.length);
+      counters.out.add(records.length);
+    });
+    await out.finish();
+  }
+}
+
+/** `op.identity` (no settings): forwards every record. */
+export const identityOperator: InvokableFactory = {
+  name: NAME,
+  description: "Forwards every record unchanged. No settings.",
+  kind: "operator",
+  validate(config, vertexId) {
+    onlyKeys(config, [], NAME, vertexId);
+  },
+  create() {
+    return new Identity();
+  },
+};

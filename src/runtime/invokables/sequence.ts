@@ -1,0 +1,78 @@
+/** `source.sequence`: the integers from..to (inclusive) in steps of `step`, split into contiguous shares. */
+import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
+import { SOURCE_BATCH, SourcePacer, configError, intSetting, onlyKeys } from "./common.js";
+
+const NAME = "source.sequence";
+const MAX = Number.MAX_SAFE_INTEGER;
+
+/** Settings of `source.sequence`. */
+export interface SequenceConfig {
+  from: number;
+  /** Inclusive. */
+  to: number;
+  /** Default 1. */
+  step?: number;
+}
+
+function settings(config: Record<string, unknown>, vertexId: string): Required<SequenceConfig> {
+  onlyKeys(config, ["from", "to", "step"], NAME, vertexId);
+  const from = intSetting(config, "from", { min: -MAX, max: MAX }, NAME, vertexId);
+  const to = intSetting(config, "to", { min: -MAX, max: MAX }, NAME, vertexId);
+  const step = intSetting(config, "step", { min: 1, max: MAX, dflt: 1 }, NAME, vertexId);
+  if (from > to) configError(NAME, vertexId, `config.from (${from}) must not be greater than config.to (${to})`);
+  if (to - from > MAX) configError(NAME, vertexId, `the range ${from}..${to} is wider than ${MAX}; narrow it`);
+  return { from, to, step };
+}
+
+/** Number of values in the sequence. */
+export function sequenceCount(c: Required<SequenceConfig>): number {
+  return Math.floor((c.to - c.from) / c.step) + 1;
+}
+
+/**
+ * The contiguous share `[first, first + count)` of `total` items that subtask `index` of `parallelism`
+ * owns; shares differ in size by at most one and cover every item exactly once.
+ */
+export function shareOf(total: number, index: number, parallelism: number): { first: number; count: number } {
+  const base = Math.floor(total / parallelism);
+  const rem = total % parallelism;
+  return { first: index * base + Math.min(index, rem), count: base + (index < rem ? 1 : 0) };
+}
+
+class SequenceSource implements Invokable {
+  constructor(private readonly c: Required<SequenceConfig>) {}
+  async invoke(ctx: TaskContext): Promise<void> {
+    const { first, count } = shareOf(sequenceCount(this.c), ctx.tdd.subtaskIndex, ctx.tdd.parallelism);
+    const step = this.c.step;
+    const out = ctx.output;
+    const emitted = ctx.accumulator(`${ctx.tdd.vertexId}.records-out`);
+    const pacer = new SourcePacer(ctx);
+    let v = this.c.from + first * step;
+    let left = count;
+    ctx.signal.throwIfAborted();
+    while (left > 0) {
+      const n = left < SOURCE_BATCH ? left : SOURCE_BATCH;
+      for (let k = 0; k < n; k++) {
+        out.emit(v);
+        v += step;
+      }
+      left -= n;
+      emitted.add(n);
+      await pacer.afterBatch();
+    }
+    await out.finish();
+  }
+}
+
+/** `source.sequence` {from, to (inclusive), step = 1}: each subtask emits its contiguous share, as numbers. */
+export const sequenceSource: InvokableFactory = {
+  name: NAME,
+  description: "Emits the integers from..to (inclusive, step default 1); each subtask emits a contiguous share. Config {from, to, step?}.",
+  kind: "source",
+  validate(config, vertexId) {
+    settings(config, vertexId);
+  },
+  create(config) {
+    return new SequenceSource(settings(config, "?"));
+  },
+};
