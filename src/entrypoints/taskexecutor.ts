@@ -1,5 +1,10 @@
 /** Starts a TaskExecutor (one worker node with S slots) in this process. */
+import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
+import { connectNats } from "../rpc/nats.js";
+import { Subjects } from "../rpc/subjects.js";
+import { LeaderRetrieval } from "../ha/leader-election.js";
+import { TaskExecutor } from "../../actors/taskexecutor/task-executor.js";
 
 export interface TaskExecutorOptions {
   natsUrl: string;
@@ -16,6 +21,25 @@ export interface TaskExecutorHandle {
   stop(): Promise<void>;
 }
 
-export async function startTaskExecutor(_opts: TaskExecutorOptions): Promise<TaskExecutorHandle> {
-  throw new Error("not yet implemented");
+/** Connects to NATS, starts one worker thread per slot and follows the ResourceManager leader. */
+export async function startTaskExecutor(opts: TaskExecutorOptions): Promise<TaskExecutorHandle> {
+  const nc = await connectNats(opts.natsUrl, "eddy-taskexecutor");
+  const subjects = new Subjects(opts.prefix);
+  const retrieval = await LeaderRetrieval.open(nc, subjects.bucket("leaders"), "resourcemanager");
+  const id = `te_${newId().slice(0, 12)}`;
+  const te = new TaskExecutor(nc, subjects, retrieval, { id, slots: opts.slots, natsUrl: opts.natsUrl, prefix: opts.prefix }, opts.log);
+  await te.start();
+  let stopped = false;
+  return {
+    id,
+    ready: te.registration,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      retrieval.stop();
+      await te.stop();
+      await nc.drain().catch(() => undefined);
+      opts.log.info({ id }, "TaskExecutor stopped");
+    },
+  };
 }

@@ -66,11 +66,11 @@ export abstract class Actor {
     return undefined;
   }
 
-  private table: Record<string, MethodSpec> | undefined;
+  private methodTable: Record<string, MethodSpec> | undefined;
 
   /** Subscribes the actor on `nc`. */
   protected serve(nc: NatsConnection, queue?: string): void {
-    this.table = this.methods();
+    this.methodTable = this.methods();
     this.sub = nc.subscribe(`${this.address}.*`, {
       ...(queue ? { queue } : {}),
       callback: (err, msg) => {
@@ -149,7 +149,7 @@ export abstract class Actor {
       contentType: ctype,
     };
     try {
-      const spec = this.table?.[method];
+      const spec = this.methodTable?.[method];
       if (!spec) throw new ValidationError(ErrorCode.UnknownMethod, `${this.address} has no method ${JSON.stringify(method)}`);
       const max = spec.maxBytes ?? Limits.maxRequestBytes;
       if (msg.data.length > max)

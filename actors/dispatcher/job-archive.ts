@@ -1,0 +1,28 @@
+import type { JobDetails } from "../jobmaster/protocol.js";
+import type { JobResult } from "../../src/ha/job-result-store.js";
+
+/** A finished job as the Dispatcher keeps it once its JobMaster is gone (Flink's ArchivedExecutionGraph). */
+export interface ArchivedJob {
+  details: JobDetails;
+  result: JobResult;
+}
+
+/** The most recent finished jobs, bounded (oldest dropped first). */
+export class JobArchive {
+  private readonly jobs = new Map<string, ArchivedJob>();
+  constructor(private readonly capacity = 1000) {}
+
+  add(job: ArchivedJob): void {
+    this.jobs.delete(job.result.jobId);
+    this.jobs.set(job.result.jobId, job);
+    while (this.jobs.size > this.capacity) this.jobs.delete(this.jobs.keys().next().value!);
+  }
+
+  get(jobId: string): ArchivedJob | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  values(): IterableIterator<ArchivedJob> {
+    return this.jobs.values();
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Messages between a TaskExecutor's main thread and its slot worker threads (structured clone,
+ * same process), and the Task actor's NATS methods.
+ */
+import type { FailureInfo } from "../../src/core/errors.js";
+import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
+import type { ExecutionState } from "../../src/executiongraph/execution-state.js";
+
+/** What a slot worker thread is started with. */
+export interface SlotWorkerData {
+  natsUrl: string;
+  prefix: string;
+  taskExecutorId: string;
+  slotIndex: number;
+  logLevel: string;
+}
+
+/** Main thread → worker. */
+export type ToWorker =
+  | { type: "submit"; tdd: TaskDeploymentDescriptor; jobMasterToken: string }
+  | { type: "cancel"; attemptId: string }
+  | { type: "shutdown" };
+
+/** Worker → main thread. */
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "state"; attemptId: string; jobId: string; state: ExecutionState; failure?: FailureInfo; accumulators?: Record<string, number> }
+  | { type: "fatal"; message: string };

@@ -1,0 +1,134 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Actor, requireToken, type MethodSpec } from "../../src/rpc/actor.js";
+import type { Subjects } from "../../src/rpc/subjects.js";
+import { ErrorCode, EddyError, failureInfo, type FailureInfo } from "../../src/core/errors.js";
+import type { Logger } from "../../src/core/logger.js";
+import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
+import { executionStates, type ExecutionState } from "../../src/executiongraph/execution-state.js";
+import type { Accumulator, Invokable, InvokableFactory, TaskContext } from "../../src/runtime/api.js";
+import type { NetworkEnvironment } from "../../src/network/index.js";
+
+/** Reports a task's state changes (to the TaskExecutor, which forwards them to the JobMaster). */
+export type TaskStateListener = (state: ExecutionState, failure?: FailureInfo, accumulators?: Record<string, number>) => void;
+
+/**
+ * One running subtask (Flink's Task): sets up its network inputs and outputs, runs its invokable
+ * — `restore` in INITIALIZING, then `invoke` in RUNNING — and reports every state change. A
+ * fenced actor at `<prefix>.task.<attemptId>`: only its JobMaster's session may cancel it.
+ */
+export class Task extends Actor {
+  readonly address: string;
+  private state: ExecutionState = "DEPLOYING";
+  private readonly abort = new AbortController();
+  private readonly accumulators = new Map<string, number>();
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    subjects: Subjects,
+    readonly tdd: TaskDeploymentDescriptor,
+    private readonly jobMasterToken: string,
+    private readonly factory: InvokableFactory,
+    private readonly network: NetworkEnvironment,
+    private readonly report: TaskStateListener,
+    log: Logger,
+  ) {
+    super();
+    this.address = subjects.task(tdd.attemptId);
+    this.log = log.child({ task: `${tdd.vertexName} (${tdd.subtaskIndex + 1}/${tdd.parallelism})`, attemptId: tdd.attemptId });
+  }
+
+  protected methods(): Record<string, MethodSpec> {
+    const fence = (ctx: { token: string | undefined }) => requireToken(ctx.token, this.jobMasterToken, `task ${this.tdd.attemptId}`);
+    return {
+      cancel: { fence, handle: () => (this.cancel(), { ok: true }) },
+      getState: { fence, handle: () => ({ state: this.state }) },
+    };
+  }
+
+  get executionState(): ExecutionState {
+    return this.state;
+  }
+
+  /** Starts the task; resolves when it reached a final state. */
+  start(): Promise<void> {
+    this.serve(this.nc);
+    this.done = this.run();
+    return this.done;
+  }
+
+  /** Cancels the task: the invokable sees its signal abort; the task ends CANCELED. */
+  cancel(): void {
+    if (executionStates.isFinal(this.state) || this.state === "CANCELING") return;
+    this.transition("CANCELING");
+    this.abort.abort(new EddyError(ErrorCode.Shutdown, "task canceled"));
+  }
+
+  private async run(): Promise<void> {
+    const tdd = this.tdd;
+    let invokable: Invokable;
+    try {
+      this.transition("INITIALIZING");
+      const output = this.network.createOutput(tdd.attemptId, tdd.outputs, {
+        bufferTimeoutMs: tdd.bufferTimeoutMs,
+        bufferRecords: tdd.bufferRecords,
+        signal: this.abort.signal,
+      });
+      const input = this.network.createInput(tdd.attemptId, tdd.inputs, this.abort.signal);
+      const ctx: TaskContext = {
+        tdd,
+        input,
+        output,
+        signal: this.abort.signal,
+        log: this.log,
+        accumulator: (name) => this.accumulator(name),
+        yield: () => new Promise<void>((r) => setImmediate(r)),
+      };
+      invokable = this.factory.create(tdd.config);
+      if (invokable.restore) await invokable.restore(ctx);
+      this.throwIfCanceled();
+      this.transition("RUNNING");
+      await invokable.invoke(ctx);
+      this.throwIfCanceled();
+      await output.finish();
+      this.throwIfCanceled();
+      this.transition("FINISHED");
+    } catch (err) {
+      if (this.abort.signal.aborted && this.state === "CANCELING") this.transition("CANCELED");
+      else {
+        this.log.warn({ err }, "task failed");
+        this.fail(err);
+      }
+    } finally {
+      this.network.release(tdd.attemptId);
+      await this.stopActor(0);
+    }
+  }
+
+  private throwIfCanceled(): void {
+    if (this.abort.signal.aborted) throw this.abort.signal.reason;
+  }
+
+  private fail(err: unknown): void {
+    if (executionStates.isFinal(this.state)) return;
+    this.state = executionStates.check(this.state, "FAILED");
+    this.report("FAILED", failureInfo(err), this.snapshotAccumulators());
+  }
+
+  private transition(to: ExecutionState): void {
+    this.state = executionStates.check(this.state, to);
+    this.log.debug({ state: to }, "task state");
+    // CANCELING is the JobMaster's own decision; the TaskExecutor reports only where the task got to.
+    if (to !== "CANCELING") this.report(to, undefined, executionStates.isFinal(to) ? this.snapshotAccumulators() : undefined);
+  }
+
+  private accumulator(name: string): Accumulator {
+    const key = `${this.tdd.vertexId}.${name}`;
+    if (!this.accumulators.has(key)) this.accumulators.set(key, 0);
+    return { add: (n) => this.accumulators.set(key, this.accumulators.get(key)! + n) };
+  }
+
+  private snapshotAccumulators(): Record<string, number> {
+    return Object.fromEntries(this.accumulators);
+  }
+}

@@ -1,0 +1,219 @@
+import { hostname } from "node:os";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Actor, requireToken, type CallContext, type MethodSpec } from "../../src/rpc/actor.js";
+import { Gateway } from "../../src/rpc/gateway.js";
+import type { Subjects } from "../../src/rpc/subjects.js";
+import { ErrorCode, FencingTokenError, NotFoundError, ConflictError, EddyError } from "../../src/core/errors.js";
+import { Timeouts } from "../../src/core/config.js";
+import type { Logger } from "../../src/core/logger.js";
+import type { LeaderInfo, LeaderRetrieval } from "../../src/ha/leader-election.js";
+import { s } from "../../src/schema/index.js";
+import type { FromWorker } from "../task/protocol.js";
+import { AllocationRequest, AttemptRequest, RequestSlot, SubmitTask } from "./protocol.js";
+import { SlotWorkers } from "./slot-workers.js";
+import { TaskSlotTable, type TaskSlot } from "./task-slot-table.js";
+
+/** Settings of a TaskExecutor. */
+export interface TaskExecutorOptions {
+  id: string;
+  slots: number;
+  natsUrl: string;
+  prefix: string;
+}
+
+/**
+ * A worker node (Flink's TaskExecutor): registers its slots with the leading ResourceManager and
+ * heartbeats slot reports; allocates a slot when the ResourceManager asks and offers it to the
+ * job's JobMaster; runs the tasks a JobMaster submits on the slot's worker thread and forwards
+ * their state changes. It accepts slot requests only from the ResourceManager session it is
+ * registered with, and task calls only from the JobMaster session that holds the slot.
+ */
+export class TaskExecutor extends Actor {
+  readonly address: string;
+  readonly id: string;
+  private readonly table: TaskSlotTable;
+  private readonly workers: SlotWorkers;
+  private rm: LeaderInfo | undefined;
+  private registered = false;
+  /** Per-attempt chains so that state reports reach the JobMaster in order. */
+  private readonly reportChains = new Map<string, Promise<unknown>>();
+  private readonly registeredOnce: Promise<void>;
+  private resolveRegistered!: () => void;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly rmRetrieval: LeaderRetrieval,
+    private readonly opts: TaskExecutorOptions,
+    log: Logger,
+  ) {
+    super();
+    this.id = opts.id;
+    this.address = subjects.taskExecutor(opts.id);
+    this.log = log.child({ actor: "TaskExecutor", taskExecutor: opts.id });
+    this.table = new TaskSlotTable(opts.slots);
+    this.workers = new SlotWorkers(
+      { natsUrl: opts.natsUrl, prefix: opts.prefix, taskExecutorId: opts.id, logLevel: process.env.EDDY_LOG_LEVEL ?? "info" },
+      (slot, m) => void this.runInMailbox(() => this.fromWorker(slot, m)),
+      this.log,
+    );
+    this.registeredOnce = new Promise((r) => (this.resolveRegistered = r));
+  }
+
+  /** Resolves once registered with a ResourceManager. */
+  get registration(): Promise<void> {
+    return this.registeredOnce;
+  }
+
+  async start(): Promise<void> {
+    await this.workers.start(this.opts.slots);
+    this.serve(this.nc);
+    this.rmRetrieval.onChange((l) => void this.runInMailbox(() => this.leaderChanged(l)));
+    await this.runInMailbox(() => this.leaderChanged(this.rmRetrieval.leader));
+    this.every(Timeouts.heartbeatInterval, () => this.heartbeat());
+    this.log.info({ slots: this.opts.slots }, "TaskExecutor started");
+  }
+
+  protected methods(): Record<string, MethodSpec> {
+    const fromRm = (ctx: CallContext) => requireToken(ctx.token, this.rm?.sessionId, `TaskExecutor ${this.id} (ResourceManager session)`);
+    const fromSlotOwner = (ctx: CallContext, body: unknown) =>
+      requireToken(ctx.token, this.slotOf(body as { allocationId: string }).jobMasterToken, `TaskExecutor ${this.id} (JobMaster session)`);
+    const fromTaskOwner = (ctx: CallContext, body: unknown) => {
+      const slot = this.table.byTask((body as { attemptId: string }).attemptId);
+      if (!slot) throw new NotFoundError(ErrorCode.TaskNotFound, `no task ${(body as { attemptId: string }).attemptId} on ${this.id}`);
+      requireToken(ctx.token, slot.jobMasterToken, `TaskExecutor ${this.id} (JobMaster session)`);
+    };
+    return {
+      requestSlot: { fence: fromRm, parse: s.parser(RequestSlot), handle: (b: RequestSlot) => this.requestSlot(b) },
+      submitTask: { fence: fromSlotOwner, parse: s.parser(SubmitTask), handle: (b: SubmitTask) => this.submitTask(b) },
+      cancelTask: {
+        fence: fromTaskOwner,
+        parse: s.parser(AttemptRequest),
+        handle: (b: { attemptId: string }) => {
+          const slot = this.table.byTask(b.attemptId)!;
+          this.workers.send(slot.index, { type: "cancel", attemptId: b.attemptId });
+          return { ok: true };
+        },
+      },
+      freeSlot: { fence: fromSlotOwner, parse: s.parser(AllocationRequest), handle: (b: { allocationId: string }) => this.freeSlot(this.slotOf(b)) },
+    };
+  }
+
+  private slotOf(body: { allocationId: string }): TaskSlot {
+    const slot = this.table.byAllocation(body.allocationId);
+    if (!slot) throw new NotFoundError(ErrorCode.SlotNotFound, `TaskExecutor ${this.id} has no slot allocation ${body.allocationId}`);
+    return slot;
+  }
+
+  private requestSlot(b: RequestSlot) {
+    const slot = this.table.slots[b.slotIndex];
+    if (!slot) throw new NotFoundError(ErrorCode.SlotNotFound, `TaskExecutor ${this.id} has no slot ${b.slotIndex}`);
+    if (slot.allocationId && slot.allocationId !== b.allocationId)
+      throw new ConflictError(ErrorCode.SlotAllocationFailed, `slot ${b.slotIndex} of ${this.id} is already allocated`);
+    this.table.allocate(b.slotIndex, b.allocationId, b.jobId, b.jobMasterToken);
+    this.log.info({ slot: b.slotIndex, jobId: b.jobId, allocationId: b.allocationId }, "slot allocated");
+    this.background(this.offerSlot(slot, b.jobId, b.jobMasterToken));
+    return { ok: true };
+  }
+
+  private async offerSlot(slot: TaskSlot, jobId: string, token: string): Promise<void> {
+    const allocationId = slot.allocationId!;
+    const jm = new Gateway(this.nc, this.subjects.jobMaster(jobId), { token, sender: this.id });
+    try {
+      const r = await jm.ask<{ accepted: string[] }>("offerSlots", { taskExecutorId: this.id, slots: [{ allocationId, slotIndex: slot.index }] });
+      if (!r.accepted.includes(allocationId)) throw new EddyError(ErrorCode.SlotAllocationFailed, "offer declined");
+    } catch (err) {
+      this.log.warn({ err, jobId, allocationId }, "slot offer failed; freeing the slot");
+      await this.runInMailbox(() => {
+        if (slot.allocationId === allocationId) this.freeSlot(slot);
+      });
+    }
+  }
+
+  private submitTask(tdd: SubmitTask) {
+    const slot = this.slotOf(tdd);
+    if (slot.jobId !== tdd.jobId) throw new FencingTokenError(`slot ${tdd.allocationId} belongs to another job`);
+    if (slot.tasks.has(tdd.attemptId)) throw new ConflictError(ErrorCode.SlotAllocationFailed, `attempt ${tdd.attemptId} is already deployed`);
+    slot.tasks.set(tdd.attemptId, { jobId: tdd.jobId });
+    this.workers.send(slot.index, { type: "submit", tdd, jobMasterToken: slot.jobMasterToken! });
+    this.log.info({ task: `${tdd.vertexName} (${tdd.subtaskIndex + 1}/${tdd.parallelism})`, attemptId: tdd.attemptId, slot: slot.index }, "task submitted");
+    return { ok: true };
+  }
+
+  private freeSlot(slot: TaskSlot) {
+    const allocationId = slot.allocationId;
+    for (const attemptId of slot.tasks.keys()) this.workers.send(slot.index, { type: "cancel", attemptId });
+    this.table.free(slot);
+    if (allocationId && this.rm && this.registered) {
+      new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId }).tell("notifySlotAvailable", {
+        taskExecutorId: this.id,
+        allocationId,
+      });
+    }
+    return { ok: true };
+  }
+
+  private fromWorker(slotIndex: number, m: FromWorker): void {
+    if (m.type !== "state") return;
+    const slot = this.table.slots[slotIndex]!;
+    const final = m.state === "FINISHED" || m.state === "FAILED" || m.state === "CANCELED";
+    const token = slot.jobMasterToken;
+    if (final) slot.tasks.delete(m.attemptId);
+    if (!token || slot.jobId !== m.jobId) return; // the slot was freed: nobody to report to
+    const jm = new Gateway(this.nc, this.subjects.jobMaster(m.jobId), { token, sender: this.id });
+    const body = { attemptId: m.attemptId, state: m.state, ...(m.failure ? { failure: m.failure } : {}), ...(m.accumulators ? { accumulators: m.accumulators } : {}) };
+    const prev = this.reportChains.get(m.attemptId) ?? Promise.resolve();
+    const next = prev.then(() => jm.ask("updateTaskExecutionState", body).catch((err) => this.log.warn({ err, attemptId: m.attemptId }, "state report failed")));
+    this.reportChains.set(m.attemptId, next);
+    if (final) void next.finally(() => this.reportChains.delete(m.attemptId));
+  }
+
+  private async leaderChanged(l: LeaderInfo | undefined): Promise<void> {
+    if (l?.sessionId === this.rm?.sessionId && this.registered) return;
+    this.rm = l;
+    this.registered = false;
+    if (l) await this.register();
+  }
+
+  private async register(): Promise<void> {
+    if (!this.rm) return;
+    const rm = new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id });
+    try {
+      await rm.ask("registerTaskExecutor", { taskExecutorId: this.id, pid: process.pid, host: hostname(), slots: this.table.report() });
+      this.registered = true;
+      this.resolveRegistered();
+      this.log.info({ resourceManager: this.rm.id }, "registered at ResourceManager");
+    } catch (err) {
+      this.log.warn({ err }, "registration failed; retrying");
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (!this.rm) return;
+    if (!this.registered) return this.register();
+    const rm = new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id });
+    this.background(
+      rm.ask("heartbeat", { taskExecutorId: this.id, slots: this.table.report() }, { timeoutMs: Timeouts.heartbeatInterval * 2 }).catch((err) =>
+        this.runInMailbox(() => {
+          if (err instanceof EddyError && (err.code === ErrorCode.UnknownSender || err.code === ErrorCode.FencingTokenMismatch)) this.registered = false;
+          else this.log.debug({ err }, "heartbeat failed");
+        }),
+      ),
+    );
+  }
+
+  /** Tells the ResourceManager goodbye, stops every task and worker thread. */
+  async stop(): Promise<void> {
+    if (this.rm && this.registered) {
+      await new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId })
+        .ask("disconnectTaskExecutor", { taskExecutorId: this.id, reason: "TaskExecutor shut down" }, { timeoutMs: 1_000 })
+        .catch(() => undefined);
+    }
+    await this.stopActor();
+    await this.workers.stop();
+  }
+
+  get slotCount(): number {
+    return this.table.slots.length;
+  }
+}
