@@ -1,0 +1,70 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
+import { SlotSharingPlan } from "../../src/scheduler/slot-sharing.js";
+import { graph } from "../helpers/graphs.js";
+
+/** For every consumer subtask: the [producer partition, subpartition] pairs it reads. */
+function reads(eg: ExecutionGraph, consumer: string): Array<Array<[number, number]>> {
+  return eg.jobVertices.get(consumer)!.taskVertices.map((ev) =>
+    ev.consumedPartitionGroups[0]!.partitions.map((p, k) => [p.partitionIndex, ev.consumedPartitionGroups[0]!.subpartitionFor(ev.subtaskIndex, k)] as [number, number]),
+  );
+}
+
+test("one ExecutionVertex per subtask and one IntermediateResult per edge", () => {
+  const eg = new ExecutionGraph(graph([{ id: "a", parallelism: 3 }, { id: "b", parallelism: 5 }], [{ source: "a", target: "b", partitioner: "hash" }]));
+  assert.equal(eg.jobVertices.get("a")!.taskVertices.length, 3);
+  assert.equal(eg.jobVertices.get("b")!.taskVertices.length, 5);
+  assert.equal(eg.results.length, 1);
+  assert.equal(eg.results[0]!.partitions.length, 3);
+  assert.equal(eg.totalSubtasks, 8);
+  eg.dispose();
+});
+
+test("ALL_TO_ALL: every consumer reads its own subpartition of every producer, through one shared group", () => {
+  const eg = new ExecutionGraph(graph([{ id: "a", parallelism: 3 }, { id: "b", parallelism: 4 }], [{ source: "a", target: "b", partitioner: "rebalance" }]));
+  const r = reads(eg, "b");
+  for (let j = 0; j < 4; j++) assert.deepEqual(r[j], [[0, j], [1, j], [2, j]]);
+  for (const p of eg.results[0]!.partitions) assert.equal(p.numSubpartitions, 4);
+  const groups = eg.jobVertices.get("b")!.taskVertices.map((ev) => ev.consumedPartitionGroups[0]);
+  assert.ok(groups.every((g) => g === groups[0]), "the group object is shared, not materialized per consumer");
+  eg.dispose();
+});
+
+test("POINTWISE covers every producer subpartition exactly once, for fan-in and fan-out", () => {
+  for (const [u, d] of [[4, 4], [6, 4], [4, 6], [7, 3], [3, 7], [1, 5], [5, 1]] as const) {
+    const eg = new ExecutionGraph(graph([{ id: "a", parallelism: u }, { id: "b", parallelism: d }], [{ source: "a", target: "b", partitioner: "rescale" }]));
+    const seen = new Set<string>();
+    for (const chans of reads(eg, "b")) {
+      assert.ok(chans.length >= 1, `${u}->${d}: every consumer reads something`);
+      for (const [p, sp] of chans) {
+        const part = eg.results[0]!.partitions[p]!;
+        assert.ok(sp >= 0 && sp < part.numSubpartitions, `${u}->${d}: subpartition in range`);
+        const key = `${p}/${sp}`;
+        assert.ok(!seen.has(key), `${u}->${d}: ${key} read twice`);
+        seen.add(key);
+      }
+    }
+    const total = eg.results[0]!.partitions.reduce((n, p) => n + p.numSubpartitions, 0);
+    assert.equal(seen.size, total, `${u}->${d}: every subpartition is read`);
+    eg.dispose();
+  }
+});
+
+test("slot sharing: a job needs as many slots as its highest parallelism per group", () => {
+  const eg = new ExecutionGraph(
+    graph(
+      [{ id: "a", parallelism: 2 }, { id: "b", parallelism: 4 }, { id: "c", parallelism: 3, slotSharingGroup: "other" }],
+      [{ source: "a", target: "b", partitioner: "hash" }, { source: "b", target: "c", partitioner: "hash" }],
+    ),
+  );
+  const plan = new SlotSharingPlan(eg);
+  assert.equal(plan.totalSlots, 7);
+  const b = eg.jobVertices.get("b")!.taskVertices.map((ev) => plan.slotIndexOf(ev));
+  const a = eg.jobVertices.get("a")!.taskVertices.map((ev) => plan.slotIndexOf(ev));
+  const c = eg.jobVertices.get("c")!.taskVertices.map((ev) => plan.slotIndexOf(ev));
+  assert.deepEqual(b, [0, 1, 2, 3]);
+  assert.deepEqual(a, [0, 1]);
+  assert.deepEqual(c, [4, 5, 6]);
+  eg.dispose();
+});
