@@ -1,0 +1,133 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { JobBuilder, jobArg, requireJobArg } from "../../src/sdk/index.js";
+import { loadJob } from "../../src/sdk/load-job.js";
+import { validateJobGraph } from "../../src/jobgraph/index.js";
+import { ErrorCode, ValidationError } from "../../src/core/errors.js";
+
+// dist/test/unit -> repository root
+const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+
+test("builder: WordCount pipeline produces a valid JobGraph", () => {
+  const env = new JobBuilder("WordCount", { parallelism: 3, args: ["--x"] });
+  env.readTextFile("/data/in.txt").tokenize().keyBy(0).sum(1).writeAsText("/data/out");
+  const spec = env.build();
+  assert.deepEqual(spec, {
+    name: "WordCount",
+    vertices: [
+      { id: "textFile-0", name: "Source: readTextFile(/data/in.txt)", invokable: "source.textFile", parallelism: 3, config: { path: "/data/in.txt" } },
+      { id: "tokenize-1", name: "Tokenize", invokable: "op.tokenize", parallelism: 3 },
+      { id: "keyedSum-2", name: "Keyed Sum", invokable: "op.keyedSum", parallelism: 3, config: { keyIndex: 0, valueIndex: 1 } },
+      { id: "textFile-3", name: "Sink: writeAsText(/data/out)", invokable: "sink.textFile", parallelism: 3, config: { path: "/data/out" } },
+    ],
+    edges: [
+      { source: "textFile-0", target: "tokenize-1", partitioner: "forward" },
+      { source: "tokenize-1", target: "keyedSum-2", partitioner: "hash", key: 0 },
+      { source: "keyedSum-2", target: "textFile-3", partitioner: "forward" },
+    ],
+    config: { args: ["--x"] },
+  });
+  const g = validateJobGraph(spec);
+  assert.deepEqual(g.vertices.map((v) => v.id), ["textFile-0", "tokenize-1", "keyedSum-2", "textFile-3"]);
+});
+
+test("builder: parallelism, partitioning, names and ids", () => {
+  const env = new JobBuilder("Seq");
+  const src = env.sequence(1, 100, 2).setParallelism(4).uid("numbers").name("Numbers");
+  src.rebalance().identity().setParallelism(2).discard().uid("sink").setParallelism(2);
+  src.identity().rescale().identity().setMaxParallelism(256);
+  src.identity().setParallelism(3).broadcast().discard(); // implicit rebalance 4 -> 3
+  const spec = env.build();
+  const v = Object.fromEntries(spec.vertices.map((x) => [x.id, x]));
+  assert.deepEqual(v.numbers!.config, { from: 1, to: 100, step: 2 });
+  assert.equal(v.numbers!.name, "Numbers");
+  assert.equal(v.numbers!.parallelism, 4);
+  assert.equal(v.sink!.parallelism, 2);
+  assert.deepEqual(spec.edges.map((e) => `${e.source}>${e.target}:${e.partitioner}`), [
+    "numbers>identity-1:rebalance",
+    "identity-1>sink:forward",
+    "numbers>identity-3:rebalance", // 4 -> 1
+    "identity-3>identity-4:rescale",
+    "numbers>identity-5:rebalance",
+    "identity-5>discard-6:broadcast",
+  ]);
+  const g = validateJobGraph(spec);
+  assert.equal(g.vertices.find((x) => x.id === "identity-4")!.maxParallelism, 256);
+  assert.equal(g.vertices[0]!.id, "numbers");
+
+  assert.throws(() => env.sequence(1, 2).uid("bad id"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph);
+  assert.throws(() => new JobBuilder("x", { parallelism: 0 }), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidParallelism);
+  assert.throws(() => env.sequence(1, 2).keyBy("name").sum(), /keyBy\(<array index>\)/);
+  const dup = new JobBuilder("dup");
+  dup.sequence(1, 2).uid("a").discard().uid("a");
+  assert.throws(() => dup.build(), /distinct uid/);
+});
+
+test("builder: a forward edge across unequal parallelism is caught by validation", () => {
+  const env = new JobBuilder("fwd", { parallelism: 2 });
+  env.sequence(0, 9).forward().discard().setParallelism(3);
+  assert.throws(() => validateJobGraph(env.build()), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /rebalance/.test(e.message));
+});
+
+test("job arguments", () => {
+  assert.equal(jobArg(["--input", "a", "--output=b"], "--input"), "a");
+  assert.equal(jobArg(["--input", "a", "--output=b"], "--output"), "b");
+  assert.equal(jobArg(["--input"], "--input"), undefined);
+  assert.throws(() => requireJobArg([], "--input", "usage here"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest && /--input.*usage here/.test(e.message));
+});
+
+test("loadJob: examples/wordcount.ts builds a JobGraph that validates", async () => {
+  const spec = await loadJob(join(root, "examples/wordcount.ts"), ["--input", "in.txt", "--output", "out"], { parallelism: 4 });
+  assert.equal(spec.name, "WordCount");
+  assert.deepEqual(spec.config?.args, ["--input", "in.txt", "--output", "out"]);
+  assert.ok(spec.vertices.every((v) => v.parallelism === 4));
+  assert.equal(spec.vertices[0]!.config!.path, resolve("in.txt"));
+  const g = validateJobGraph(spec);
+  assert.deepEqual(g.vertices.map((v) => v.invokable), ["source.textFile", "op.tokenize", "op.keyedSum", "sink.textFile"]);
+  assert.deepEqual(g.edges.map((e) => e.partitioner), ["forward", "hash", "forward"]);
+  // A missing argument surfaces as the job's own MalformedRequest.
+  await assert.rejects(loadJob(join(root, "examples/wordcount.ts"), ["--input", "x"], {}), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest && /--output/.test(e.message));
+});
+
+test("loadJob: clear errors and no temp files left", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "eddy-sdk-"));
+  const before = (await readdir(tmpdir())).filter((f) => f.startsWith("eddy-job-")).length;
+  const is = (code: string, re: RegExp) => (e: unknown) => e instanceof ValidationError && e.code === code && re.test(e.message);
+  try {
+    await assert.rejects(loadJob(join(dir, "nope.ts"), [], {}), is(ErrorCode.MalformedRequest, /cannot be read/));
+    await assert.rejects(loadJob(dir, [], {}), is(ErrorCode.MalformedRequest, /not a regular file/));
+    await writeFile(join(dir, "none.ts"), "export const x: number = 1;\n");
+    await assert.rejects(loadJob(join(dir, "none.ts"), [], {}), is(ErrorCode.InvalidJobGraph, /no job as its default export/));
+    await writeFile(join(dir, "syntax.ts"), "export default function (: {\n");
+    await assert.rejects(loadJob(join(dir, "syntax.ts"), [], {}), is(ErrorCode.InvalidJobGraph, /does not build: .*syntax\.ts:1/));
+    await writeFile(join(dir, "throws.mjs"), "export default () => { throw new Error('boom'); };\n");
+    await assert.rejects(loadJob(join(dir, "throws.mjs"), [], {}), is(ErrorCode.InvalidJobGraph, /boom/));
+    await writeFile(join(dir, "wrong.js"), "export default async () => 42;\n");
+    await assert.rejects(loadJob(join(dir, "wrong.js"), [], {}), is(ErrorCode.InvalidJobGraph, /not a JobGraph/));
+    // A plain spec object as default export, with a Node built-in and a CommonJS-style require.
+    await writeFile(
+      join(dir, "plain.ts"),
+      "import { join } from 'node:path';\nconst os = require('node:os');\nexport default { name: join('a', 'b'), vertices: [{ id: 's', invokable: 'source.sequence', parallelism: os.cpus().length > 0 ? 1 : 2, config: { from: 1, to: 3 } }], edges: [] };\n",
+    );
+    const spec = await loadJob(join(dir, "plain.ts"), ["x"], {});
+    assert.equal(spec.name, "a/b");
+    assert.deepEqual(spec.config, { args: ["x"] });
+    validateJobGraph(spec);
+    // An async job function that uses the builder through a relative import of the SDK.
+    const sdk = join(root, "src/sdk/index.js");
+    await writeFile(
+      join(dir, "async.ts"),
+      `import { JobBuilder } from ${JSON.stringify(sdk)};\nexport default async (args: string[], ctx: { parallelism?: number }) => { const env = new JobBuilder("A", { parallelism: ctx.parallelism ?? 2 }); env.sequence(0, Number(args[0])).discard(); return env.build(); };\n`,
+    );
+    const a = await loadJob(join(dir, "async.ts"), ["10"], {});
+    assert.equal(validateJobGraph(a).vertices[0]!.parallelism, 2);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const after = (await readdir(tmpdir())).filter((f) => f.startsWith("eddy-job-")).length;
+  assert.equal(after, before);
+});
