@@ -1,0 +1,45 @@
+/** Settings of the data-exchange layer, with Flink-like defaults. */
+
+/** Tunables of a {@link NetworkEnvironment}; every field has a default ({@link DEFAULT_NETWORK_CONFIG}). */
+export interface NetworkConfig {
+  /** Exclusive credits (buffers in flight or unrecycled) per input channel. Default 4. */
+  creditsPerChannel: number;
+  /** Finished, unsent buffers a subpartition may hold before the output reports unavailable. Default 8. */
+  maxBacklogBuffers: number;
+  /** Encoded size a buffer on a remote (NATS) link aims at; the record target adapts to it. Default 32 KiB. */
+  targetBufferBytes: number;
+  /** Largest encoded frame; a bigger buffer is split, a single bigger record is RecordTooLarge. Default 900 KiB. */
+  maxFrameBytes: number;
+  /** How long a consumer waits for its producer to appear before failing with PartitionNotFound. Default 30 s. */
+  partitionRequestTimeoutMs: number;
+  /** First retry delay of a partition request; doubles up to {@link requestBackoffMaxMs}. Default 10 ms. */
+  requestBackoffInitialMs: number;
+  /** Largest retry delay of a partition request. Default 500 ms. */
+  requestBackoffMaxMs: number;
+  /** Timeout of one partition request round trip over NATS. Default 2 s. */
+  requestAttemptTimeoutMs: number;
+}
+
+/** The defaults of {@link NetworkConfig}. */
+export const DEFAULT_NETWORK_CONFIG: Readonly<NetworkConfig> = Object.freeze({
+  creditsPerChannel: 4,
+  maxBacklogBuffers: 8,
+  targetBufferBytes: 32 * 1024,
+  maxFrameBytes: 900 * 1024,
+  partitionRequestTimeoutMs: 30_000,
+  requestBackoffInitialMs: 10,
+  requestBackoffMaxMs: 500,
+  requestAttemptTimeoutMs: 2_000,
+});
+
+/** Default records per buffer when a descriptor gives none (Flink-like 32 KiB of short records). */
+export const DEFAULT_BUFFER_RECORDS = 1024;
+/** Default buffer timeout, ms (Flink's execution.buffer-timeout). */
+export const DEFAULT_BUFFER_TIMEOUT_MS = 100;
+
+/** Fills the unset fields of a partial config with the defaults. */
+export function networkConfig(partial: Partial<NetworkConfig> = {}): NetworkConfig {
+  const c = { ...DEFAULT_NETWORK_CONFIG };
+  for (const [k, v] of Object.entries(partial)) if (v !== undefined) (c as Record<string, number>)[k] = v as number;
+  return c;
+}

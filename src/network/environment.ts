@@ -1,0 +1,142 @@
+/**
+ * NetworkEnvironment: the data-exchange layer of one slot worker thread (Flink's
+ * NettyShuffleEnvironment). It creates each task's output (result partitions) and input (gates), picks
+ * the link of every channel from the producer's location, and frees an attempt's resources on release.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor, TaskLocation } from "../deployment/descriptors.js";
+import type { Subjects } from "../rpc/subjects.js";
+import { networkConfig, type NetworkConfig } from "./config.js";
+import { InputGate, UnionInput, type ChannelPosition, type InputChannel } from "./input.js";
+import { LocalInputChannel, ProducerRegistry } from "./local.js";
+import type { LocalExchangeClient } from "./local-exchange.js";
+import { acceptPort, PortInputChannel } from "./port-link.js";
+import { RecordWriterOutput, type OutputOptions } from "./record-writer.js";
+import { RemoteConsumerEndpoint, RemoteInputChannel, RemoteProducerEndpoint } from "./remote.js";
+
+/** What a {@link NetworkEnvironment} needs. */
+export interface NetworkEnvironmentOptions {
+  nc: NatsConnection;
+  subjects: Subjects;
+  /** Where this worker thread is: its TaskExecutor and slot. */
+  location: TaskLocation;
+  /** The worker side of the process's {@link LocalExchangeBroker}; without it, other slots are reached over NATS. */
+  broker?: LocalExchangeClient;
+  config?: Partial<NetworkConfig>;
+}
+
+/** The kind of link a channel uses. */
+export type LinkKind = "local" | "thread" | "remote";
+
+interface ProducerState {
+  writer: RecordWriterOutput;
+  remote: RemoteProducerEndpoint;
+}
+
+interface ConsumerState {
+  input: UnionInput;
+  remote: RemoteConsumerEndpoint | null;
+}
+
+/** The data-exchange layer of one slot worker thread. */
+export class NetworkEnvironment {
+  readonly cfg: NetworkConfig;
+  private readonly registry = new ProducerRegistry();
+  private readonly producers = new Map<string, ProducerState>();
+  private readonly consumers = new Map<string, ConsumerState>();
+  private closed = false;
+
+  constructor(private readonly opts: NetworkEnvironmentOptions) {
+    this.cfg = networkConfig(opts.config);
+  }
+
+  /** The link a channel from a producer at `producer` uses from this thread. */
+  linkTo(producer: TaskLocation): LinkKind {
+    const me = this.opts.location;
+    if (producer.taskExecutorId !== me.taskExecutorId) return "remote";
+    if (producer.slotIndex === me.slotIndex) return "local";
+    return this.opts.broker ? "thread" : "remote";
+  }
+
+  /**
+   * Creates and registers the output of producer attempt `producerAttemptId` (reachable by consumers
+   * in this thread, in this process and over NATS from now on).
+   */
+  createOutput(producerAttemptId: string, outputs: ResultPartitionDeploymentDescriptor[], opts: OutputOptions): RecordWriterOutput {
+    this.checkOpen();
+    if (this.producers.has(producerAttemptId)) throw new Error(`output of ${producerAttemptId} already exists`);
+    const writer = new RecordWriterOutput(producerAttemptId, outputs, this.cfg, opts);
+    const remote = new RemoteProducerEndpoint(this.opts.nc, this.opts.subjects, writer, this.cfg);
+    writer.afterEnd = () => remote.flush();
+    this.producers.set(producerAttemptId, { writer, remote });
+    this.registry.register(writer);
+    this.opts.broker?.registerProducer(producerAttemptId, (port) => acceptPort(port, writer, this.cfg));
+    return writer;
+  }
+
+  /** Creates the input of consumer attempt `consumerAttemptId` and starts connecting its channels. */
+  createInput(consumerAttemptId: string, inputs: InputGateDeploymentDescriptor[], signal?: AbortSignal): UnionInput {
+    this.checkOpen();
+    if (this.consumers.has(consumerAttemptId)) throw new Error(`input of ${consumerAttemptId} already exists`);
+    const input = new UnionInput(consumerAttemptId, signal);
+    const state: ConsumerState = { input, remote: null };
+    this.consumers.set(consumerAttemptId, state);
+    let id = 0;
+    inputs.forEach((g, gi) => {
+      const gate = new InputGate(gi, g);
+      input.gates.push(gate);
+      g.channels.forEach((desc, ci) => {
+        const pos: ChannelPosition = { gate: gi, index: ci, id: id++, resultId: g.resultId, desc };
+        let ch: InputChannel;
+        switch (this.linkTo(desc.location)) {
+          case "local":
+            ch = new LocalInputChannel(input, pos, this.registry, this.cfg);
+            break;
+          case "thread":
+            ch = new PortInputChannel(input, pos, this.opts.broker!, this.cfg);
+            break;
+          default:
+            state.remote ??= new RemoteConsumerEndpoint(this.opts.nc, this.opts.subjects, consumerAttemptId, this.cfg);
+            ch = new RemoteInputChannel(input, pos, state.remote);
+        }
+        gate.channels.push(ch);
+        input.channels.push(ch);
+      });
+    });
+    for (const ch of input.channels) ch.start();
+    return input;
+  }
+
+  /** Frees everything of attempt `attemptId` (as producer and as consumer): subscriptions, timers, buffers, links. */
+  release(attemptId: string): void {
+    const p = this.producers.get(attemptId);
+    if (p) {
+      this.producers.delete(attemptId);
+      this.registry.unregister(attemptId);
+      this.opts.broker?.unregisterProducer(attemptId);
+      p.remote.close();
+      p.writer.release();
+    }
+    const c = this.consumers.get(attemptId);
+    if (c) {
+      this.consumers.delete(attemptId);
+      c.input.release();
+      c.remote?.close();
+    }
+  }
+
+  /** Attempt ids with resources here. */
+  attempts(): string[] {
+    return [...new Set([...this.producers.keys(), ...this.consumers.keys()])];
+  }
+
+  /** Releases every attempt. The NATS connection and broker client stay open (they belong to the caller). */
+  close(): void {
+    for (const a of this.attempts()) this.release(a);
+    this.closed = true;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error("the network environment is closed");
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Wire format of the data plane (NATS and cross-thread links share it).
+ *
+ * Data frame (producer → consumer), 12-byte big-endian prefix then the body:
+ * ```
+ * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER (reserved), 4 ERROR
+ * 1      version   u8   0
+ * 2..3   reserved  u16  0 (room for a backlog hint)
+ * 4..7   channel   u32  consumer-side channel id (index among the consumer task's channels)
+ * 8..11  sequence  u32  per channel, from 0, +1 per frame (DATA, END, ERROR); gaps are fatal
+ * 12..   body      DATA: msgpack array of records; ERROR: msgpack WireError; END: empty
+ * ```
+ * Control frame (consumer → producer, on `subjects.credit(producerAttemptId)`), 4-byte prefix:
+ * ```
+ * 0      kind      u8   0x10 PARTITION_REQUEST, 0x11 CREDIT, 0x12 CANCEL
+ * 1      version   u8   0
+ * 2..3   count     u16  entries that follow (CREDIT, CANCEL)
+ * REQUEST: msgpack {r: resultId, p: partitionIndex, s: subpartitionIndex, ch: channelId,
+ *          d: data subject, c: initial credit, a: consumer attempt id}; reply msgpack {v: viewId} | {e: WireError}
+ * CREDIT:  count × (viewId u32, delta u32)
+ * CANCEL:  count × viewId u32
+ * ```
+ */
+import { Packr, RESERVE_START_SPACE } from "msgpackr";
+import { EddyError, errorFromWire, type WireError } from "../core/errors.js";
+
+/** Kinds of data frames. */
+export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4 } as const;
+/** Kinds of control frames. */
+export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12 } as const;
+/** Bytes before the body of a data frame. */
+export const FRAME_HEADER_BYTES = 12;
+
+/** Same options as the project codec (src/codec/codec.ts), so either side can decode the other. */
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: "number" });
+
+function writeHeader(b: Uint8Array, kind: number, channel: number, seq: number): void {
+  b[0] = kind;
+  b[1] = 0;
+  b[2] = 0;
+  b[3] = 0;
+  b[4] = channel >>> 24;
+  b[5] = channel >>> 16;
+  b[6] = channel >>> 8;
+  b[7] = channel;
+  b[8] = seq >>> 24;
+  b[9] = seq >>> 16;
+  b[10] = seq >>> 8;
+  b[11] = seq;
+}
+
+/** Reads a big-endian u32 at `o`. */
+export function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+function writeU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/**
+ * Encodes a DATA frame. The bytes are a view into msgpackr's output buffer (never overwritten later),
+ * encoded with the header space reserved in place, so nothing is copied.
+ */
+export function encodeDataFrame(channel: number, seq: number, records: unknown[]): Uint8Array {
+  const b = packr.pack(records, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+  writeHeader(b, FrameKind.Data, channel, seq);
+  return b;
+}
+
+/** Encodes an END_OF_PARTITION frame. */
+export function encodeEndFrame(channel: number, seq: number): Uint8Array {
+  const b = new Uint8Array(FRAME_HEADER_BYTES);
+  writeHeader(b, FrameKind.EndOfPartition, channel, seq);
+  return b;
+}
+
+/** Encodes an ERROR frame carrying the wire form of `err`. */
+export function encodeErrorFrame(channel: number, seq: number, err: EddyError): Uint8Array {
+  const body = packr.pack(err.toWire());
+  const b = new Uint8Array(FRAME_HEADER_BYTES + body.length);
+  writeHeader(b, FrameKind.Error, channel, seq);
+  b.set(body, FRAME_HEADER_BYTES);
+  return b;
+}
+
+/** Kind of a data frame. */
+export const frameKind = (b: Uint8Array): number => b[0]!;
+/** Consumer channel id of a data frame. */
+export const frameChannel = (b: Uint8Array): number => readU32(b, 4);
+/** Sequence number of a data frame. */
+export const frameSeq = (b: Uint8Array): number => readU32(b, 8);
+
+/** The records of a DATA frame. */
+export function decodeRecords(b: Uint8Array): unknown[] {
+  return packr.unpack(b.subarray(FRAME_HEADER_BYTES)) as unknown[];
+}
+
+/** The error of an ERROR frame, rebuilt as its original class. */
+export function decodeErrorFrame(b: Uint8Array): EddyError {
+  return errorFromWire(packr.unpack(b.subarray(FRAME_HEADER_BYTES)) as WireError);
+}
+
+/** A partition request body. */
+export interface PartitionRequest {
+  /** Result id. */
+  r: string;
+  /** Partition index within the result. */
+  p: number;
+  /** Subpartition index. */
+  s: number;
+  /** Consumer channel id. */
+  ch: number;
+  /** Data subject of the consumer. */
+  d: string;
+  /** Initial credit. */
+  c: number;
+  /** Consumer attempt id. */
+  a: string;
+}
+
+/** Encodes a PARTITION_REQUEST control frame. */
+export function encodeRequest(req: PartitionRequest): Uint8Array {
+  const b = packr.pack(req, RESERVE_START_SPACE | 4);
+  b[0] = ControlKind.PartitionRequest;
+  b[1] = 0;
+  b[2] = 0;
+  b[3] = 0;
+  return b;
+}
+
+/** Decodes a PARTITION_REQUEST control frame. */
+export function decodeRequest(b: Uint8Array): PartitionRequest {
+  return packr.unpack(b.subarray(4)) as PartitionRequest;
+}
+
+/** Encodes a CREDIT control frame for one view. */
+export function encodeCredit(viewId: number, delta: number): Uint8Array {
+  const b = new Uint8Array(12);
+  b[0] = ControlKind.Credit;
+  b[3] = 1;
+  writeU32(b, 4, viewId);
+  writeU32(b, 8, delta);
+  return b;
+}
+
+/** Encodes a CANCEL control frame for some views. */
+export function encodeCancel(viewIds: number[]): Uint8Array {
+  const b = new Uint8Array(4 + 4 * viewIds.length);
+  b[0] = ControlKind.Cancel;
+  b[2] = viewIds.length >>> 8;
+  b[3] = viewIds.length;
+  for (let i = 0; i < viewIds.length; i++) writeU32(b, 4 + 4 * i, viewIds[i]!);
+  return b;
+}
+
+/** Number of entries of a CREDIT or CANCEL control frame. */
+export const controlCount = (b: Uint8Array): number => (b[2]! << 8) | b[3]!;
+
+/** Encodes a small msgpack value (replies). */
+export const packSmall = (v: unknown): Uint8Array => packr.pack(v);
+/** Decodes a small msgpack value (replies). */
+export const unpackSmall = (b: Uint8Array): unknown => packr.unpack(b);

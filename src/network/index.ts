@@ -1,0 +1,22 @@
+/**
+ * Eddy's data exchange (Flink's network stack): result partitions with credit-based flow control,
+ * input gates, and three links (same thread, other thread over MessagePorts, other TaskExecutor over NATS).
+ */
+export { DEFAULT_BUFFER_RECORDS, DEFAULT_BUFFER_TIMEOUT_MS, DEFAULT_NETWORK_CONFIG, networkConfig, type NetworkConfig } from "./config.js";
+export { NetworkEnvironment, type LinkKind, type NetworkEnvironmentOptions } from "./environment.js";
+export { connectWorkerToBroker, LocalExchangeBroker, LocalExchangeClient, type PendingConnect } from "./local-exchange.js";
+export { RecordWriterOutput, ResultPartition, type OutputOptions, type OutputStats } from "./record-writer.js";
+export { ResultSubpartition, type SubpartitionReader } from "./subpartition.js";
+export { InputChannel, InputGate, UnionInput, type InputStats } from "./input.js";
+export {
+  BROADCAST,
+  BroadcastPartitioner,
+  createPartitioner,
+  ForwardPartitioner,
+  HashPartitioner,
+  RoundRobinPartitioner,
+  type KeySelector,
+  type Partitioner,
+  type PartitionerSpec,
+} from "./partitioner.js";
+export { ControlKind, FRAME_HEADER_BYTES, FrameKind } from "./frame.js";

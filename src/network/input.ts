@@ -1,0 +1,268 @@
+/**
+ * The consumer side of a task: input channels (one per consumed subpartition), grouped in
+ * {@link InputGate}s (one per consumed result), merged into one {@link UnionInput} (the RecordInput).
+ */
+import type { InputChannelDescriptor, InputGateDeploymentDescriptor } from "../deployment/descriptors.js";
+import type { InputBatch, RecordInput } from "../runtime/api.js";
+import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
+import { deferred, type Deferred } from "../core/time.js";
+
+/** A FIFO of fixed-size growth without `shift()` costs. */
+export class RingQueue<T> {
+  private items: Array<T | undefined> = new Array(16);
+  private head = 0;
+  private count = 0;
+  get length(): number {
+    return this.count;
+  }
+  push(v: T): void {
+    if (this.count === this.items.length) {
+      const next = new Array<T | undefined>(this.items.length * 2);
+      for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
+      this.items = next;
+      this.head = 0;
+    }
+    this.items[(this.head + this.count) % this.items.length] = v;
+    this.count++;
+  }
+  shift(): T | undefined {
+    if (this.count === 0) return undefined;
+    const v = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head = (this.head + 1) % this.items.length;
+    this.count--;
+    return v;
+  }
+}
+
+/** A batch handed to the task; remembers whether it was recycled. */
+class Batch implements InputBatch {
+  recycled = false;
+  constructor(
+    readonly gate: number,
+    readonly channel: number,
+    readonly records: unknown[],
+  ) {}
+}
+
+/** Where a channel lives in its task. */
+export interface ChannelPosition {
+  /** Gate index (TDD order). */
+  gate: number;
+  /** Channel index within the gate. */
+  index: number;
+  /** Index among all channels of the task (the id on the wire). */
+  id: number;
+  resultId: string;
+  desc: InputChannelDescriptor;
+}
+
+/** One input channel: reads one subpartition of one producer over some link. */
+export abstract class InputChannel {
+  /** Buffers received and not yet handed to the task. */
+  readonly queue: unknown[][] = [];
+  ended = false;
+  released = false;
+  /** In the union's ready queue. */
+  inReady = false;
+  /** Buffers handed to the task and not yet recycled. */
+  outstanding = 0;
+  private nextSeq = 0;
+  readonly gate: number;
+  readonly index: number;
+  readonly id: number;
+  readonly resultId: string;
+  readonly desc: InputChannelDescriptor;
+
+  constructor(
+    protected readonly input: UnionInput,
+    pos: ChannelPosition,
+  ) {
+    this.gate = pos.gate;
+    this.index = pos.index;
+    this.id = pos.id;
+    this.resultId = pos.resultId;
+    this.desc = pos.desc;
+  }
+
+  /** A readable name for messages. */
+  get name(): string {
+    return `${this.resultId}#${this.desc.partitionIndex}.${this.desc.subpartitionIndex}@${this.desc.producerAttemptId}`;
+  }
+
+  /** Starts connecting to the producer (in the background; failures go to the input). */
+  abstract start(): void;
+  /** Returns one credit to the producer. */
+  protected abstract sendCredit(): void;
+  /** Frees the link (the task is released). */
+  protected abstract releaseLink(): void;
+
+  /** The task is done with one buffer of this channel. */
+  recycle(): void {
+    this.outstanding--;
+    if (!this.ended && !this.released) this.sendCredit();
+  }
+
+  /** Frees the link; idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.releaseLink();
+  }
+
+  /** A buffer arrived. */
+  onBuffer(records: unknown[]): void {
+    if (this.ended || this.released) return;
+    this.queue.push(records);
+    this.input.onData(this);
+  }
+
+  /** END_OF_PARTITION arrived. */
+  onEnd(): void {
+    if (this.ended || this.released) return;
+    this.ended = true;
+    this.input.onEnd();
+  }
+
+  /** The link failed. */
+  onError(err: unknown): void {
+    if (this.released) return;
+    this.input.fail(err);
+  }
+
+  /** Checks a frame's sequence number; a gap or reordering fails the input loudly. */
+  protected checkSeq(seq: number): boolean {
+    if (seq === this.nextSeq) {
+      this.nextSeq = (seq + 1) >>> 0;
+      return true;
+    }
+    this.onError(
+      new EddyError(ErrorCode.InternalError, `channel ${this.name}: expected buffer #${this.nextSeq}, received #${seq}; data was lost or reordered`, {
+        details: { expected: this.nextSeq, received: seq },
+      }),
+    );
+    return false;
+  }
+}
+
+/** The channels reading one consumed result. */
+export class InputGate {
+  readonly channels: InputChannel[] = [];
+  constructor(
+    readonly index: number,
+    readonly desc: InputGateDeploymentDescriptor,
+  ) {}
+}
+
+/** Counters of a {@link UnionInput}. */
+export interface InputStats {
+  buffersReceived: number;
+  recordsReceived: number;
+  /** Most buffers of one channel received (queued or with the task) and not recycled. */
+  maxUnrecycled: number;
+}
+
+/** All gates of a task merged: `next()` takes buffers from the channels in round robin. */
+export class UnionInput implements RecordInput {
+  readonly gates: InputGate[] = [];
+  readonly channels: InputChannel[] = [];
+  readonly stats: InputStats = { buffersReceived: 0, recordsReceived: 0, maxUnrecycled: 0 };
+  private readonly ready = new RingQueue<InputChannel>();
+  private endedCount = 0;
+  private waiter: Deferred<InputBatch | null> | null = null;
+  private failure: unknown = null;
+  private readonly onAbort = () => this.fail(this.signal?.reason ?? new EddyError(ErrorCode.Shutdown, `task ${this.attemptId} was canceled`));
+
+  constructor(
+    readonly attemptId: string,
+    private readonly signal?: AbortSignal,
+  ) {
+    if (signal?.aborted) this.onAbort();
+    else signal?.addEventListener("abort", this.onAbort, { once: true });
+  }
+
+  next(): Promise<InputBatch | null> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const b = this.take();
+    if (b !== null) return Promise.resolve(b);
+    if (this.endedCount === this.channels.length) return Promise.resolve(null);
+    if (this.waiter !== null) {
+      return Promise.reject(new EddyError(ErrorCode.InternalError, "RecordInput.next() called again before the previous call resolved"));
+    }
+    this.waiter = deferred<InputBatch | null>();
+    return this.waiter.promise;
+  }
+
+  recycle(batch: InputBatch): void {
+    if (batch instanceof Batch) {
+      if (batch.recycled) return;
+      batch.recycled = true;
+    }
+    this.gates[batch.gate]?.channels[batch.channel]?.recycle();
+  }
+
+  /** True once every channel ended and every buffer was taken. */
+  get isFinished(): boolean {
+    return this.endedCount === this.channels.length && this.ready.length === 0;
+  }
+
+  /** Fails the input: `next()` rejects with `err` from now on. */
+  fail(err: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.reject(err);
+  }
+
+  /** Frees every channel's link. */
+  release(): void {
+    this.signal?.removeEventListener("abort", this.onAbort);
+    for (const ch of this.channels) ch.release();
+    this.fail(new EddyError(ErrorCode.Shutdown, `input of ${this.attemptId} was released`));
+  }
+
+  /** A channel got a buffer. */
+  onData(ch: InputChannel): void {
+    const unrecycled = ch.queue.length + ch.outstanding;
+    if (unrecycled > this.stats.maxUnrecycled) this.stats.maxUnrecycled = unrecycled;
+    if (!ch.inReady) {
+      ch.inReady = true;
+      this.ready.push(ch);
+    }
+    const w = this.waiter;
+    if (w !== null) {
+      this.waiter = null;
+      w.resolve(this.take());
+    }
+  }
+
+  /** A channel ended. */
+  onEnd(): void {
+    this.endedCount++;
+    if (this.waiter !== null && this.endedCount === this.channels.length && this.ready.length === 0) {
+      const w = this.waiter;
+      this.waiter = null;
+      w.resolve(null);
+    }
+  }
+
+  private take(): Batch | null {
+    const ch = this.ready.shift();
+    if (ch === undefined) return null;
+    const records = ch.queue.shift()!;
+    if (ch.queue.length > 0) this.ready.push(ch);
+    else ch.inReady = false;
+    ch.outstanding++;
+    this.stats.buffersReceived++;
+    this.stats.recordsReceived += records.length;
+    return new Batch(ch.gate, ch.index, records);
+  }
+}
+
+/** The PartitionNotFound error of a channel whose producer or partition cannot be found. */
+export function partitionNotFound(ch: InputChannel, why: string): EddyError {
+  return new NotFoundError(ErrorCode.PartitionNotFound, `result partition ${ch.name} not found: ${why}`, {
+    details: { producerAttemptId: ch.desc.producerAttemptId, resultId: ch.resultId, partitionIndex: ch.desc.partitionIndex, subpartitionIndex: ch.desc.subpartitionIndex },
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * The cross-thread link (same TaskExecutor, other slot): encoded frames (see frame.ts) travel over a
+ * MessagePort made by the {@link LocalExchangeBroker}, their ArrayBuffer transferred, not cloned.
+ * Consumer → producer on the port: first the request `{r, p, s, c}`, then credits as plain numbers.
+ */
+import type { MessagePort } from "node:worker_threads";
+import { EddyError, ErrorCode } from "../core/errors.js";
+import type { NetworkConfig } from "./config.js";
+import { decodeErrorFrame, decodeRecords, encodeDataFrame, encodeEndFrame, encodeErrorFrame, frameKind, frameSeq, FrameKind } from "./frame.js";
+import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
+import type { LocalExchangeClient, PendingConnect } from "./local-exchange.js";
+import type { RecordWriterOutput } from "./record-writer.js";
+import type { SubpartitionReader } from "./subpartition.js";
+
+/** The first message a consumer posts on a new port. */
+interface PortRequest {
+  r: string;
+  p: number;
+  s: number;
+  c: number;
+}
+
+function post(port: MessagePort, frame: Uint8Array): void {
+  const ab = new ArrayBuffer(frame.length);
+  new Uint8Array(ab).set(frame);
+  port.postMessage(ab, [ab]);
+}
+
+/** Producer side of a cross-thread link. */
+class PortReader implements SubpartitionReader {
+  readonly adaptive = false;
+  constructor(
+    private readonly port: MessagePort,
+    private readonly maxFrameBytes: number,
+  ) {}
+  sendData(records: unknown[], seq: number): number {
+    const f = encodeDataFrame(0, seq, records);
+    if (f.length > this.maxFrameBytes) return -f.length;
+    post(this.port, f);
+    return f.length;
+  }
+  sendEnd(seq: number): void {
+    post(this.port, encodeEndFrame(0, seq));
+  }
+  sendError(err: EddyError, seq: number): void {
+    post(this.port, encodeErrorFrame(0, seq, err));
+  }
+  close(): void {
+    this.port.close();
+  }
+}
+
+/** Serves one consumer port that the broker handed to producer `writer`. */
+export function acceptPort(port: MessagePort, writer: RecordWriterOutput, cfg: NetworkConfig): void {
+  port.once("message", (req: PortRequest) => {
+    const reader = new PortReader(port, cfg.maxFrameBytes);
+    const sub = writer.findPartition(req.r, req.p)?.subpartitions[req.s];
+    if (!sub) {
+      reader.sendError(new EddyError(ErrorCode.PartitionNotFound, `producer ${writer.attemptId} has no partition ${req.r}#${req.p}.${req.s}`), 0);
+      return;
+    }
+    port.on("message", (n: number) => sub.addCredit(n));
+    port.on("close", () => sub.detach(reader));
+    sub.attach(reader, req.c);
+  });
+}
+
+/** Consumer side of a cross-thread link. */
+export class PortInputChannel extends InputChannel {
+  private port: MessagePort | null = null;
+  private pending: PendingConnect | null = null;
+
+  constructor(
+    input: UnionInput,
+    pos: ChannelPosition,
+    private readonly client: LocalExchangeClient,
+    private readonly cfg: NetworkConfig,
+  ) {
+    super(input, pos);
+  }
+
+  start(): void {
+    const pending = this.client.connect(this.desc.producerAttemptId, this.cfg.partitionRequestTimeoutMs);
+    this.pending = pending;
+    pending.promise.then(
+      (port) => {
+        this.pending = null;
+        if (this.released) {
+          port.close();
+          return;
+        }
+        this.port = port;
+        port.on("message", (ab: ArrayBuffer) => this.onFrame(new Uint8Array(ab)));
+        port.on("close", () => {
+          if (!this.ended && !this.released) this.onError(new EddyError(ErrorCode.TaskFailed, `producer of ${this.name} closed the channel before the end of the partition`));
+        });
+        port.postMessage({ r: this.resultId, p: this.desc.partitionIndex, s: this.desc.subpartitionIndex, c: this.cfg.creditsPerChannel } satisfies PortRequest);
+      },
+      (err: unknown) => {
+        this.pending = null;
+        this.onError(partitionNotFound(this, (err as Error).message));
+      },
+    );
+  }
+
+  private onFrame(b: Uint8Array): void {
+    if (this.released || !this.checkSeq(frameSeq(b))) return;
+    switch (frameKind(b)) {
+      case FrameKind.Data:
+        this.onBuffer(decodeRecords(b));
+        break;
+      case FrameKind.EndOfPartition:
+        this.onEnd();
+        this.closePort();
+        break;
+      case FrameKind.Error:
+        this.onError(decodeErrorFrame(b));
+        break;
+      default:
+        this.onError(new EddyError(ErrorCode.InternalError, `channel ${this.name}: unknown frame kind ${frameKind(b)}`));
+    }
+  }
+
+  protected sendCredit(): void {
+    this.port?.postMessage(1);
+  }
+
+  protected releaseLink(): void {
+    this.pending?.cancel();
+    this.pending = null;
+    this.closePort();
+  }
+
+  private closePort(): void {
+    const p = this.port;
+    this.port = null;
+    p?.close();
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The producer side of a task: one {@link ResultPartition} per output descriptor and a
+ * {@link RecordWriterOutput} fanning each record out to all of them (Flink's RecordWriter).
+ */
+import type { ResultPartitionDeploymentDescriptor } from "../deployment/descriptors.js";
+import type { RecordOutput } from "../runtime/api.js";
+import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
+import { deferred, type Deferred } from "../core/time.js";
+import { DEFAULT_BUFFER_RECORDS, type NetworkConfig } from "./config.js";
+import { BROADCAST, createPartitioner, type Partitioner } from "./partitioner.js";
+import { ResultSubpartition, type SubpartitionOwner } from "./subpartition.js";
+
+/** One output of a producer subtask: its subpartitions and partitioner. */
+export class ResultPartition {
+  readonly subpartitions: ResultSubpartition[];
+  private readonly partitioner: Partitioner;
+
+  constructor(
+    readonly producerAttemptId: string,
+    readonly desc: ResultPartitionDeploymentDescriptor,
+    owner: SubpartitionOwner,
+    bufferRecords: number,
+  ) {
+    this.partitioner = createPartitioner(desc);
+    this.subpartitions = [];
+    for (let i = 0; i < desc.numSubpartitions; i++) {
+      const name = `${desc.resultId}#${desc.partitionIndex}.${i}@${producerAttemptId}`;
+      this.subpartitions.push(new ResultSubpartition(i, name, owner, bufferRecords));
+    }
+  }
+
+  /** Routes one record (hot path). */
+  emit(record: unknown): void {
+    const i = this.partitioner.select(record);
+    if (i !== BROADCAST) {
+      this.subpartitions[i]!.add(record);
+    } else {
+      const subs = this.subpartitions;
+      for (let j = 0; j < subs.length; j++) subs[j]!.add(record);
+    }
+  }
+
+  /** Finishes every non-empty buffer. */
+  flush(): void {
+    for (const s of this.subpartitions) s.finishBuffer();
+  }
+
+  /** Flushes and queues END_OF_PARTITION on every subpartition. */
+  end(): void {
+    for (const s of this.subpartitions) s.end();
+  }
+
+  /** Drops all buffers; attached consumers that did not see the end get `err`. */
+  release(err: EddyError): void {
+    for (const s of this.subpartitions) s.release(err);
+  }
+}
+
+/** Options of {@link RecordWriterOutput}. */
+export interface OutputOptions {
+  /** Flush interval of partial buffers: > 0 periodic, 0 as soon as possible, < 0 only when full. */
+  bufferTimeoutMs: number;
+  /** Records per buffer (upper bound); default 1024. */
+  bufferRecords?: number;
+  /** Task cancellation: `available()` resolves, `finish()` rejects, `emit()` throws. */
+  signal?: AbortSignal;
+}
+
+/** Counters of a {@link RecordWriterOutput}. */
+export interface OutputStats {
+  recordsSent: number;
+  buffersSent: number;
+  /** Encoded bytes sent (0 on same-thread links). */
+  bytesSent: number;
+  /** Largest backlog of finished, unsent buffers seen on any subpartition. */
+  maxBacklog: number;
+  /** Times `isAvailable()` turned false. */
+  backpressureEvents: number;
+}
+
+/** A task's {@link RecordOutput} over all of its result partitions. */
+export class RecordWriterOutput implements RecordOutput, SubpartitionOwner {
+  readonly partitions: ResultPartition[];
+  readonly eager: boolean;
+  readonly stats: OutputStats = { recordsSent: 0, buffersSent: 0, bytesSent: 0, maxBacklog: 0, backpressureEvents: 0 };
+  /** Called once every END_OF_PARTITION is handed to its link, before `finish()` resolves (e.g. a NATS flush). */
+  afterEnd: (() => Promise<void> | void) | null = null;
+  private failure: Error | null = null;
+  private aborted = false;
+  private fullCount = 0;
+  private waiters: Array<Deferred<void>> = [];
+  private endsPending = -1;
+  private finishing: Deferred<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private flushScheduled = false;
+  private readonly onAbort = () => this.abort();
+
+  constructor(
+    readonly attemptId: string,
+    descs: ResultPartitionDeploymentDescriptor[],
+    readonly cfg: NetworkConfig,
+    private readonly opts: OutputOptions,
+  ) {
+    const bufferRecords = opts.bufferRecords && opts.bufferRecords > 0 ? Math.floor(opts.bufferRecords) : DEFAULT_BUFFER_RECORDS;
+    this.eager = opts.bufferTimeoutMs === 0;
+    this.partitions = descs.map((d) => new ResultPartition(attemptId, d, this, bufferRecords));
+    if (opts.bufferTimeoutMs > 0 && this.partitions.length > 0) {
+      this.timer = setInterval(() => this.flushQuietly(), opts.bufferTimeoutMs);
+      this.timer.unref();
+    }
+    if (opts.signal) {
+      if (opts.signal.aborted) this.abort();
+      else opts.signal.addEventListener("abort", this.onAbort, { once: true });
+    }
+  }
+
+  /** The partition of `resultId` with `partitionIndex`, if this task produces it. */
+  findPartition(resultId: string, partitionIndex: number): ResultPartition | undefined {
+    for (const p of this.partitions) if (p.desc.resultId === resultId && p.desc.partitionIndex === partitionIndex) return p;
+    return undefined;
+  }
+
+  emit(record: unknown): void {
+    if (this.failure !== null) throw this.failure;
+    const ps = this.partitions;
+    if (ps.length === 1) ps[0]!.emit(record);
+    else for (let i = 0; i < ps.length; i++) ps[i]!.emit(record);
+  }
+
+  isAvailable(): boolean {
+    return this.fullCount === 0 && this.failure === null;
+  }
+
+  available(): Promise<void> {
+    if (this.aborted || this.fullCount === 0) return Promise.resolve();
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const d = deferred<void>();
+    this.waiters.push(d);
+    return d.promise;
+  }
+
+  flush(): void {
+    if (this.failure !== null) throw this.failure;
+    for (const p of this.partitions) p.flush();
+  }
+
+  async finish(): Promise<void> {
+    if (this.failure !== null) throw this.failure;
+    if (this.finishing === null) {
+      this.finishing = deferred<void>();
+      this.stopTimer();
+      this.endsPending = 0;
+      for (const p of this.partitions) this.endsPending += p.subpartitions.length;
+      const pending = this.finishing;
+      try {
+        for (const p of this.partitions) p.end();
+      } catch (err) {
+        this.fail(err);
+      }
+      if (this.endsPending === 0) pending.resolve();
+    }
+    await this.finishing.promise;
+    if (this.afterEnd) await this.afterEnd();
+  }
+
+  /** True once `finish()` handed END_OF_PARTITION to every link. */
+  get finished(): boolean {
+    return this.endsPending === 0;
+  }
+
+  /** Stops the timer and drops all buffers; consumers not yet at the end are told the producer went away. */
+  release(): void {
+    this.stopTimer();
+    this.opts.signal?.removeEventListener("abort", this.onAbort);
+    const err = new EddyError(ErrorCode.TaskFailed, `producer ${this.attemptId} released its result partitions before their end`);
+    for (const p of this.partitions) p.release(err);
+    this.fail(new EddyError(ErrorCode.Shutdown, `output of ${this.attemptId} was released`));
+  }
+
+  // ---- SubpartitionOwner ----
+
+  scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushQuietly();
+    });
+  }
+
+  onFull(full: boolean): void {
+    if (full) {
+      if (this.fullCount++ === 0) this.stats.backpressureEvents++;
+    } else if (--this.fullCount === 0) {
+      this.wake();
+    }
+  }
+
+  onBuffer(backlog: number): void {
+    if (backlog > this.stats.maxBacklog) this.stats.maxBacklog = backlog;
+  }
+
+  onSent(records: number, bytes: number): void {
+    this.stats.recordsSent += records;
+    this.stats.buffersSent++;
+    this.stats.bytesSent += bytes;
+  }
+
+  onEndSent(): void {
+    if (--this.endsPending === 0) this.finishing?.resolve();
+  }
+
+  fail(err: unknown): Error {
+    if (this.failure !== null) return this.failure;
+    const e = err instanceof Error && (err as { name?: string }).name === "AbortError" ? err : toEddyError(err);
+    this.failure = e;
+    this.stopTimer();
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.reject(e);
+    this.finishing?.reject(e);
+    this.finishing?.promise.catch(() => undefined);
+    return e;
+  }
+
+  private abort(): void {
+    const reason = this.opts.signal?.reason;
+    this.aborted = true;
+    this.wake();
+    this.fail(reason instanceof Error ? reason : new EddyError(ErrorCode.Shutdown, `task ${this.attemptId} was canceled`));
+  }
+
+  private wake(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w.resolve();
+  }
+
+  private flushQuietly(): void {
+    if (this.failure !== null) return;
+    try {
+      for (const p of this.partitions) p.flush();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * ResultSubpartition: the records a producer subtask sends to one consumer subtask. Records are
+ * collected into buffers (plain arrays); a finished buffer waits in a bounded backlog until its
+ * reader (the consumer's link) has credit for it.
+ */
+import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
+import type { NetworkConfig } from "./config.js";
+
+/**
+ * The producer side of one link to a consumer channel (same thread, other thread or NATS).
+ * Called only when the reader has credit (data) or at any time (end, error).
+ */
+export interface SubpartitionReader {
+  /** True when buffers should aim at `targetBufferBytes` once encoded (remote links). */
+  readonly adaptive: boolean;
+  /**
+   * Sends one buffer. Returns its encoded size (0 when not encoded), or minus its encoded size when
+   * it is larger than one frame may be (nothing was sent; the subpartition splits it).
+   */
+  sendData(records: unknown[], seq: number): number;
+  /** Sends END_OF_PARTITION (no credit needed). */
+  sendEnd(seq: number): void;
+  /** Tells the consumer the partition failed or was released (no credit needed). */
+  sendError(err: EddyError, seq: number): void;
+  /** Releases the link's resources (ports); called once the subpartition is done with it. */
+  close(): void;
+}
+
+/** What a subpartition reports to its writer (the task's RecordOutput). */
+export interface SubpartitionOwner {
+  readonly cfg: NetworkConfig;
+  /** Flush each buffer as soon as it has a record (buffer timeout 0). */
+  readonly eager: boolean;
+  scheduleFlush(): void;
+  /** A backlog reached (true) or left (false) its bound. */
+  onFull(full: boolean): void;
+  onBuffer(backlog: number): void;
+  onSent(records: number, bytes: number): void;
+  onEndSent(): void;
+  /** Records a failure; returns it so the caller can throw it. */
+  fail(err: unknown): Error;
+}
+
+/** One subpartition of a {@link ResultPartition}. */
+export class ResultSubpartition {
+  /** The buffer being filled. */
+  private cur: unknown[] = [];
+  /** Records per buffer (adapted to the encoded size on remote links). */
+  target: number;
+  private readonly queue: unknown[][] = [];
+  private reader: SubpartitionReader | null = null;
+  private credit = 0;
+  private seq = 0;
+  private full = false;
+  private ending = false;
+  private ended = false;
+  private released = false;
+  private draining = false;
+  private bytesPerRecord = 0;
+
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    private readonly owner: SubpartitionOwner,
+    private readonly bufferRecords: number,
+  ) {
+    this.target = bufferRecords;
+  }
+
+  /** Appends a record to the current buffer (hot path). */
+  add(record: unknown): void {
+    const n = this.cur.push(record);
+    if (n >= this.target) this.finishBuffer();
+    else if (n === 1 && this.owner.eager) this.owner.scheduleFlush();
+  }
+
+  /** Finished buffers waiting for credit. */
+  get backlog(): number {
+    return this.queue.length;
+  }
+
+  /** True when a consumer link is attached. */
+  get hasReader(): boolean {
+    return this.reader !== null;
+  }
+
+  /** True once END_OF_PARTITION was sent. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Moves the current buffer, if not empty, to the backlog and sends what credit allows. */
+  finishBuffer(): void {
+    if (this.cur.length === 0 || this.released) return;
+    this.queue.push(this.cur);
+    this.cur = [];
+    this.owner.onBuffer(this.queue.length);
+    this.updateFull();
+    if (this.credit > 0) this.drain();
+  }
+
+  /** Flushes and queues END_OF_PARTITION after the last buffer. */
+  end(): void {
+    this.finishBuffer();
+    this.ending = true;
+    this.drain();
+  }
+
+  /** Attaches the consumer's link with its initial credit. Throws when another link is attached. */
+  attach(reader: SubpartitionReader, credit: number): void {
+    if (this.released) {
+      reader.sendError(new EddyError(ErrorCode.TaskFailed, `subpartition ${this.name} was released by its producer`), 0);
+      return;
+    }
+    if (this.reader !== null || this.ended) {
+      reader.sendError(new NotFoundError(ErrorCode.PartitionNotFound, `subpartition ${this.name} is already consumed by another channel`), 0);
+      return;
+    }
+    this.reader = reader;
+    this.credit = credit;
+    this.seq = 0;
+    this.guarded();
+  }
+
+  /** Detaches `reader` (the consumer went away); queued buffers stay for a later reader. */
+  detach(reader: SubpartitionReader): void {
+    if (this.reader !== reader) return;
+    this.reader = null;
+    this.credit = 0;
+  }
+
+  /** The consumer recycled `n` buffers. Never throws (a failure goes to the owner). */
+  addCredit(n: number): void {
+    this.credit += n;
+    this.guarded();
+  }
+
+  /** Drops everything; an attached reader that has not seen the end is told `err`. */
+  release(err: EddyError): void {
+    if (this.released) return;
+    this.released = true;
+    this.queue.length = 0;
+    this.cur = [];
+    this.updateFull();
+    const r = this.reader;
+    this.reader = null;
+    if (r !== null) {
+      try {
+        if (!this.ended) r.sendError(err, this.seq);
+      } catch {
+        // the link is gone already
+      }
+      r.close();
+    }
+  }
+
+  private guarded(): void {
+    try {
+      this.drain();
+    } catch (err) {
+      this.owner.fail(err);
+    }
+  }
+
+  private updateFull(): void {
+    const full = this.queue.length >= this.owner.cfg.maxBacklogBuffers;
+    if (full !== this.full) {
+      this.full = full;
+      this.owner.onFull(full);
+    }
+  }
+
+  /** Sends buffers while there is credit, then END_OF_PARTITION when asked for and all is sent. */
+  private drain(): void {
+    const r = this.reader;
+    if (r === null || this.draining) return;
+    this.draining = true;
+    try {
+      while (this.credit > 0 && this.queue.length > 0) {
+        const buf = this.queue[0]!;
+        const bytes = r.sendData(buf, this.seq);
+        if (bytes < 0) {
+          this.split(buf, -bytes);
+          continue;
+        }
+        this.queue.shift();
+        this.seq = (this.seq + 1) >>> 0;
+        this.credit--;
+        this.owner.onSent(buf.length, bytes);
+        if (bytes > 0 && r.adaptive) this.adapt(buf.length, bytes);
+        if (this.full) this.updateFull();
+      }
+      if (this.ending && !this.ended && this.queue.length === 0) {
+        this.ended = true;
+        r.sendEnd(this.seq);
+        this.seq = (this.seq + 1) >>> 0;
+        this.owner.onEndSent();
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private split(buf: unknown[], bytes: number): void {
+    if (buf.length <= 1) {
+      throw this.owner.fail(
+        new EddyError(
+          ErrorCode.RecordTooLarge,
+          `a record of subpartition ${this.name} encodes to ${bytes} bytes, more than the ${this.owner.cfg.maxFrameBytes} bytes one network frame may carry (NATS max_payload is 1 MB); emit smaller records`,
+          { details: { bytes, maxFrameBytes: this.owner.cfg.maxFrameBytes } },
+        ),
+      );
+    }
+    const half = buf.length >>> 1;
+    this.queue.splice(0, 1, buf.slice(0, half), buf.slice(half));
+    this.updateFull();
+    if (this.target > half) this.target = Math.max(1, half);
+  }
+
+  /** Aims the record target at `targetBufferBytes` from the measured bytes per record. */
+  private adapt(records: number, bytes: number): void {
+    const bpr = bytes / records;
+    this.bytesPerRecord = this.bytesPerRecord === 0 ? bpr : (this.bytesPerRecord + bpr) / 2;
+    const t = Math.floor(this.owner.cfg.targetBufferBytes / this.bytesPerRecord);
+    this.target = t < 1 ? 1 : t > this.bufferRecords ? this.bufferRecords : t;
+  }
+}
