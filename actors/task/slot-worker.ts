@@ -8,11 +8,12 @@ import { Subjects } from "../../src/rpc/subjects.js";
 import { createLogger } from "../../src/core/logger.js";
 import { failureInfo } from "../../src/core/errors.js";
 import { builtinRegistry } from "../../src/runtime/invokables/index.js";
-import { NetworkEnvironment, connectWorkerToBroker } from "../../src/network/index.js";
+import { NetworkEnvironment, LocalExchangeClient } from "../../src/network/index.js";
+import type { MessagePort } from "node:worker_threads";
 import { Task } from "./task.js";
 import type { FromWorker, SlotWorkerData, ToWorker } from "./protocol.js";
 
-const data = workerData as SlotWorkerData;
+const data = workerData as SlotWorkerData & { brokerPort: MessagePort };
 const port = parentPort!;
 const log = createLogger("Task", { taskExecutor: data.taskExecutorId, slot: data.slotIndex });
 const post = (m: FromWorker) => port.postMessage(m);
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     nc,
     subjects,
     location: { taskExecutorId: data.taskExecutorId, slotIndex: data.slotIndex },
-    broker: connectWorkerToBroker(data.slotIndex),
+    broker: new LocalExchangeClient(data.brokerPort),
   });
   const tasks = new Map<string, Task>();
 

@@ -122,10 +122,10 @@ export class Task extends Actor {
     if (to !== "CANCELING") this.report(to, undefined, executionStates.isFinal(to) ? this.snapshotAccumulators() : undefined);
   }
 
+  /** A job-wide accumulator: values of the same name are summed over all subtasks in the JobResult. */
   private accumulator(name: string): Accumulator {
-    const key = `${this.tdd.vertexId}.${name}`;
-    if (!this.accumulators.has(key)) this.accumulators.set(key, 0);
-    return { add: (n) => this.accumulators.set(key, this.accumulators.get(key)! + n) };
+    if (!this.accumulators.has(name)) this.accumulators.set(name, 0);
+    return { add: (n) => this.accumulators.set(name, this.accumulators.get(name)! + n) };
   }
 
   private snapshotAccumulators(): Record<string, number> {

@@ -21,7 +21,7 @@ export class SlotWorkers {
   async start(slots: number): Promise<void> {
     const ready: Promise<void>[] = [];
     for (let i = 0; i < slots; i++) {
-      const port = this.broker.portFor(i);
+      const port = this.broker.connectWorker();
       const w = new Worker(WORKER_URL, { workerData: { ...this.base, slotIndex: i, brokerPort: port }, transferList: [port] });
       const r = deferred<void>();
       w.on("message", (m: FromWorker) => {
