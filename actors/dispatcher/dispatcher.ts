@@ -35,7 +35,8 @@ export class Dispatcher extends Actor {
   /** Jobs accepted whose JobMaster is being created (duplicate submissions are refused meanwhile). */
   private readonly submitting = new Set<string>();
   private readonly archive = new JobArchive();
-  private readonly waiters = new Map<string, Set<(r: JobResult) => void>>();
+  /** Long polls of requestJobResult, per job: settled on the result, on their timeout, or on stop. */
+  private readonly waiters = new Map<string, Set<ResultWaiter>>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -106,7 +107,7 @@ export class Dispatcher extends Actor {
     } catch (err) {
       this.log.error({ err, jobId }, "recording the job result failed");
     }
-    for (const w of this.waiters.get(jobId) ?? []) w(result);
+    for (const w of this.waiters.get(jobId) ?? []) w.settle(result);
     this.waiters.delete(jobId);
     await jm.stop();
     this.log.info({ jobId, state: result.state }, "job result recorded");
@@ -153,15 +154,16 @@ export class Dispatcher extends Actor {
     if (wait === 0) throw notReady();
     return later(
       new Promise((resolve, reject) => {
-        const set = this.waiters.get(b.jobId) ?? new Set();
+        const set = this.waiters.get(b.jobId) ?? new Set<ResultWaiter>();
         this.waiters.set(b.jobId, set);
-        const t = setTimeout(() => {
-          set.delete(w);
-          reject(notReady());
-        }, wait);
-        const w = (r: JobResult) => {
-          clearTimeout(t);
-          resolve(resultReply(r));
+        const w: ResultWaiter = {
+          timer: setTimeout(() => w.settle(notReady()), wait),
+          settle: (r) => {
+            clearTimeout(w.timer);
+            set.delete(w);
+            if (r instanceof Error) reject(r);
+            else resolve(resultReply(r));
+          },
         };
         set.add(w);
       }),
@@ -170,10 +172,18 @@ export class Dispatcher extends Actor {
 
   /** Cancels every running job's JobMaster and stops serving. */
   async stop(): Promise<void> {
+    for (const set of this.waiters.values())
+      for (const w of set) w.settle(new EddyError(ErrorCode.Shutdown, "the Dispatcher is shutting down; ask the new leader"));
+    this.waiters.clear();
     await this.stopActor();
     for (const jm of this.running.values()) await jm.stop();
     this.running.clear();
   }
+}
+
+interface ResultWaiter {
+  timer: NodeJS.Timeout;
+  settle(r: JobResult | Error): void;
 }
 
 function notFound(jobId: string) {

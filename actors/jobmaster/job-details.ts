@@ -9,6 +9,8 @@ export function jobDetails(graph: ExecutionGraph, startTime: number, endTime: nu
     state: graph.state,
     startTime,
     endTime,
+    timestamps: { ...graph.statusTimestamps } as Record<string, number>,
+    failure: graph.failureCause ?? null,
     vertices: [...graph.jobVertices.values()].map((ejv) => ({
       id: ejv.id,
       name: ejv.name,
@@ -17,7 +19,7 @@ export function jobDetails(graph: ExecutionGraph, startTime: number, endTime: nu
       state: ejv.aggregateState(),
       subtasks: ejv.taskVertices.map((ev) => {
         const e = ev.currentExecution;
-        return { index: ev.subtaskIndex, state: e.state, attempt: e.attemptNumber, taskExecutor: e.slot?.taskExecutorId ?? null };
+        return { index: ev.subtaskIndex, state: e.state, attempt: e.attemptNumber, taskExecutor: e.slot?.taskExecutorId ?? null, timestamps: { ...e.stateTimestamps } as Record<string, number> };
       }),
     })),
     checkpoints: { completed: 0, failed: 0, latest: null },

@@ -35,13 +35,18 @@ export interface JobDetails {
   state: string;
   startTime: number;
   endTime: number | null;
+  /** When the job entered each status (ms since the epoch). */
+  timestamps: Record<string, number>;
+  /** The root cause once the job failed. */
+  failure: { code: string; name: string; message: string; stack?: string } | null;
   vertices: Array<{
     id: string;
     name: string;
     parallelism: number;
     maxParallelism: number;
     state: string;
-    subtasks: Array<{ index: number; state: string; attempt: number; taskExecutor: string | null }>;
+    /** `timestamps`: when the current attempt entered each state (ms since the epoch), as Flink's REST API. */
+    subtasks: Array<{ index: number; state: string; attempt: number; taskExecutor: string | null; timestamps: Record<string, number> }>;
   }>;
   checkpoints: { completed: number; failed: number; latest: { id: number; durationMs: number; bytes: number } | null };
 }
