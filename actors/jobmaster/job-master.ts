@@ -172,7 +172,9 @@ export class JobMaster extends Actor {
     });
   }
 
+  /** Stops the JobMaster; a job that has not ended is suspended and its tasks canceled. */
   async stop(): Promise<void> {
+    await this.runInMailbox(() => this.scheduler.suspend()).catch(() => undefined);
     await this.stopActor();
     this.graph.dispose();
   }

@@ -117,6 +117,18 @@ export class DefaultScheduler implements SchedulerNG {
     this.checkTermination();
   }
 
+  /**
+   * The JobManager is shutting down without the job ending: the job goes SUSPENDED (locally
+   * terminal, recoverable from the HA stores), its slots are given back, which cancels its tasks.
+   */
+  suspend(): void {
+    if (!this.graph.canTransitionTo("SUSPENDED")) return;
+    this.cancelSlotTimeout?.();
+    this.graph.transitionTo("SUSPENDED");
+    for (const s of this.slots.splice(0)) this.ctx.releaseSlot(s);
+    this.ctx.declareRequiredSlots(0);
+  }
+
   private failJob(cause: FailureInfo): void {
     if (this.graph.state !== "RUNNING" && this.graph.state !== "CREATED") return;
     this.cancelSlotTimeout?.();

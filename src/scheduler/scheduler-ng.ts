@@ -38,4 +38,6 @@ export interface SchedulerNG {
   /** Every task on the TaskExecutor is lost. */
   taskExecutorLost(taskExecutorId: string, cause: FailureInfo): void;
   cancel(): void;
+  /** Ends the job here without a global outcome (JobManager shutdown, lost leadership). */
+  suspend(): void;
 }
