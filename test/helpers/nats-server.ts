@@ -1,77 +1,60 @@
 /**
- * Starts a private nats-server (never the shared one on 4222) on a free loopback port for a test.
- * Uses NATS_SERVER_BIN or /usr/sbin/nats-server. `jetstream: true` adds `-js` with a temporary store.
+ * Starts a private nats-server for a test (never the shared one on 4222): the repository's
+ * `nats.conf` (JetStream on, max_payload 4MB, loopback) on a free port, with a fresh temporary
+ * store directory removed on stop. Binary: EDDY_NATS_SERVER or NATS_SERVER_BIN, else nats-server
+ * on PATH or in /usr/sbin.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startNatsServer, type NatsServerHandle } from "../../src/cluster/nats-server.js";
 
 /** A running test server. */
 export interface TestNats {
   url: string;
   port: number;
+  /** The JetStream store directory (removed by stop). */
+  storeDir: string;
+  /** The server's log file (inside storeDir). */
+  logPath: string;
+  /** SIGTERM (SIGKILL after 5 s), then removes the store directory. Idempotent. */
   stop(): Promise<void>;
+  /** SIGKILL at once, keeping the store (a crash); stop() still cleans up. */
+  kill(): Promise<void>;
+  /** The underlying handle. */
+  server: NatsServerHandle;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
+/** Options kept for older callers: JetStream is always on; `args` are extra nats-server flags. */
+export interface TestNatsOptions {
+  /** Accepted for compatibility; JetStream is always enabled by nats.conf. */
+  jetstream?: boolean;
+  /** Extra nats-server arguments. */
+  args?: string[];
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = tcpConnect({ port, host: "127.0.0.1" }, () => {
-      sock.destroy();
-      resolve(true);
-    });
-    sock.once("error", () => resolve(false));
-  });
-}
-
-/** Starts nats-server on a free port; resolves once it accepts connections. */
-export async function startTestNats(opts: { jetstream?: boolean; args?: string[] } = {}): Promise<TestNats> {
-  const bin = process.env.NATS_SERVER_BIN ?? "/usr/sbin/nats-server";
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const args = ["-p", String(port), "-a", "127.0.0.1", ...(opts.args ?? [])];
-    let storeDir: string | undefined;
-    if (opts.jetstream) {
-      storeDir = mkdtempSync(join(tmpdir(), "eddy-test-js-"));
-      args.push("-js", "-sd", storeDir);
-    }
-    const proc: ChildProcess = spawn(bin, args, { stdio: "ignore" });
-    let exited = false;
-    proc.once("exit", () => (exited = true));
-    const deadline = Date.now() + 5_000;
-    while (!exited && Date.now() < deadline && !(await canConnect(port))) await new Promise((r) => setTimeout(r, 20));
-    if (!exited && (await canConnect(port))) {
-      return {
-        url: `nats://127.0.0.1:${port}`,
-        port,
-        stop: () =>
-          new Promise<void>((resolve) => {
-            const done = () => {
-              if (storeDir) rmSync(storeDir, { recursive: true, force: true });
-              resolve();
-            };
-            if (exited) return done();
-            proc.once("exit", done);
-            proc.kill("SIGTERM");
-            setTimeout(() => proc.kill("SIGKILL"), 2_000).unref();
-          }),
-      };
-    }
-    proc.kill("SIGKILL");
-    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
-    if (attempt >= 2) throw new Error(`nats-server did not start on port ${port}`);
+/** Starts nats-server on a free port; resolves once it accepts connections and JetStream answers. */
+export async function startTestNats(opts: TestNatsOptions = {}): Promise<TestNats> {
+  const storeDir = mkdtempSync(join(tmpdir(), "eddy-test-nats-"));
+  let server: NatsServerHandle;
+  try {
+    server = await startNatsServer({ port: 0, storeDir, extraArgs: opts.args ?? [] });
+  } catch (err) {
+    rmSync(storeDir, { recursive: true, force: true });
+    throw err;
   }
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    storeDir,
+    logPath: server.logPath,
+    server,
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.stop();
+        rmSync(storeDir, { recursive: true, force: true });
+      })()),
+    kill: () => server.kill(),
+  };
 }

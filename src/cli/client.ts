@@ -1,0 +1,145 @@
+/**
+ * The client side of the CLI: one NATS connection, the Dispatcher's gateway, and the mapping of
+ * failures to exit codes (CONTRACT.md: 1 refused, 3 cluster unreachable).
+ */
+import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
+import { resolveNatsUrl, resolvePrefix } from "../core/config.js";
+import { sleep } from "../core/time.js";
+import { Gateway } from "../rpc/gateway.js";
+import { connectNats, type NatsConnection } from "../rpc/nats.js";
+import { Subjects } from "../rpc/subjects.js";
+import { Exit, type Io } from "./io.js";
+
+/** Default timeout of one Dispatcher call from the CLI, ms. */
+export const CLIENT_TIMEOUT_MS = 15_000;
+
+/**
+ * True for a failure of the transport rather than an answer from the cluster: no connection, no
+ * responder, or a timeout raised locally. (Errors rebuilt from a reply never carry a `cause`; the
+ * gateway's own timeouts always carry the NATS error as cause.)
+ */
+export function isTransportError(err: unknown): boolean {
+  if (!(err instanceof EddyError)) return false;
+  if (err.code === ErrorCode.ClusterUnreachable || err.code === ErrorCode.NoResponders) return true;
+  return err.code === ErrorCode.RpcTimeout && err.cause !== undefined;
+}
+
+/** A connection to the cluster's Dispatcher that remembers whether it ever got an answer. */
+export class DispatcherClient {
+  private answered = false;
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly gw: Gateway,
+    readonly url: string,
+  ) {}
+
+  /** Connects to NATS at `url` (ClusterUnreachable when it cannot) and addresses the Dispatcher under `prefix`. */
+  static async connect(url: string, prefix: string, name = "eddy-cli"): Promise<DispatcherClient> {
+    const nc = await connectNats(url, name, { timeoutMs: 5_000 });
+    return new DispatcherClient(nc, new Gateway(nc, new Subjects(prefix).dispatcher), url);
+  }
+
+  /** True once any call got a reply (even a refusal). */
+  get contacted(): boolean {
+    return this.answered;
+  }
+
+  /** Calls a Dispatcher method; refusals are thrown as EddyErrors with their code. */
+  async ask<R>(method: string, body: unknown, timeoutMs = CLIENT_TIMEOUT_MS): Promise<R> {
+    try {
+      const r = await this.gw.ask<R>(method, body, { timeoutMs });
+      this.answered = true;
+      return r;
+    } catch (err) {
+      if (!isTransportError(err)) this.answered = true;
+      throw err;
+    }
+  }
+
+  /** Closes the connection (never throws). */
+  async close(): Promise<void> {
+    await this.nc.close().catch(() => undefined);
+  }
+}
+
+/** The exit code for a failure, per CONTRACT.md. */
+export function exitCodeOf(err: unknown, contacted: boolean): number {
+  if (!(err instanceof EddyError)) return Exit.Refused;
+  if (err.code === ErrorCode.ClusterUnreachable || err.code === ErrorCode.NoResponders) return Exit.Unreachable;
+  if (err.code === ErrorCode.RpcTimeout && !contacted && isTransportError(err)) return Exit.Unreachable;
+  return Exit.Refused;
+}
+
+/** Prints `error <code>: <message>` on stderr and returns the exit code. */
+export function reportError(io: Io, err: unknown, contacted: boolean): number {
+  const e = toEddyError(err);
+  let msg = e.message;
+
+  io.err(`error ${e.code}: ${msg}`);
+  return exitCodeOf(err, contacted);
+}
+
+/**
+ * Runs `fn` with a Dispatcher client for `--nats`/EDDY_NATS_URL and EDDY_PREFIX; failures become
+ * an exit code and an `error <code>: <message>` line. The connection is always closed.
+ */
+export async function withDispatcher(io: Io, natsFlag: string | undefined, fn: (c: DispatcherClient) => Promise<number>): Promise<number> {
+  let client: DispatcherClient | undefined;
+  try {
+    client = await DispatcherClient.connect(resolveNatsUrl(natsFlag), resolvePrefix());
+    return await fn(client);
+  } catch (err) {
+    return reportError(io, err, client?.contacted ?? false);
+  } finally {
+    await client?.close();
+  }
+}
+
+/** The terminal result of a job (`requestJobResult`). */
+export interface JobResult {
+  jobId: string;
+  state: string;
+  netRuntimeMs: number;
+  accumulators?: Record<string, unknown> | null;
+  failure?: { code?: string; name?: string; message?: string; stack?: string } | null;
+}
+
+/** Options of {@link waitForJobResult}. */
+export interface WaitResultOptions {
+  /** Server-side long-poll duration per call, ms (default 20 000). */
+  pollMs?: number;
+  /** How long to keep retrying once contact was lost after the first answer, ms (default 60 000). */
+  graceMs?: number;
+  /** Overall deadline, ms (default: none, a job may run for long). */
+  deadlineMs?: number;
+}
+
+/**
+ * Long-polls `requestJobResult` until the job is terminal. `JobResultNotReady` repeats the poll;
+ * losing contact after a first answer (JobManager failover, NATS restart) is retried for
+ * `graceMs` before giving up with the transport error.
+ */
+export async function waitForJobResult(client: DispatcherClient, jobId: string, io: Io, opts: WaitResultOptions = {}): Promise<JobResult> {
+  const pollMs = opts.pollMs ?? 20_000;
+  const graceMs = opts.graceMs ?? 60_000;
+  const deadline = opts.deadlineMs === undefined ? Infinity : Date.now() + opts.deadlineMs;
+  let lostSince: number | undefined;
+  for (;;) {
+    try {
+      const r = await client.ask<JobResult>("requestJobResult", { jobId, timeoutMs: pollMs }, pollMs + 5_000);
+      return r;
+    } catch (err) {
+      if (err instanceof EddyError && err.code === ErrorCode.JobResultNotReady) {
+        lostSince = undefined;
+      } else if (client.contacted && isTransportError(err)) {
+        const now = Date.now();
+        if (lostSince === undefined) {
+          lostSince = now;
+          io.err(`warning: lost contact with the Dispatcher (${(err as EddyError).code}); retrying for ${Math.round(graceMs / 1000)} s`);
+        } else if (now - lostSince > graceMs) throw err;
+        await sleep(1_000);
+      } else throw err;
+    }
+    if (Date.now() > deadline) throw new EddyError(ErrorCode.RpcTimeout, `job ${jobId} did not reach a terminal state within ${opts.deadlineMs} ms`);
+  }
+}

@@ -1,0 +1,65 @@
+/** The `eddy` command table: every command, its positionals and flags (CONTRACT.md). */
+import type { CommandSpec, FlagSpec } from "./args.js";
+
+const nats: FlagSpec = { type: "string", value: "URL", help: "NATS server URL (default: EDDY_NATS_URL, else nats://127.0.0.1:4222)" };
+const json: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
+
+/** Every command `eddy` knows. */
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "cluster",
+    summary: "start a local session cluster: nats-server, one JobManager, N TaskExecutors",
+    positionals: [],
+    flags: {
+      "task-executors": { type: "int", min: 0, max: 256, value: "N", help: "TaskExecutor processes to start (default 2)" },
+      slots: { type: "int", min: 1, max: 1024, value: "S", help: "slots per TaskExecutor (default 2)" },
+      nats: { ...nats, help: "use this NATS server instead of starting one" },
+      port: { type: "int", min: 0, max: 65535, value: "P", help: "port of the nats-server started here (default 4222; 0 picks a free port)" },
+      "data-dir": { type: "string", value: "DIR", help: "JetStream store directory (default: a temporary directory removed on exit)" },
+      reactive: { type: "boolean", help: "run the JobManager in reactive mode (jobs scale to the TaskExecutors available)" },
+    },
+    exclusive: [["nats", "port"], ["nats", "data-dir"]],
+  },
+  {
+    name: "jobmanager",
+    summary: "run one JobManager process (Dispatcher, ResourceManager, a JobMaster per job)",
+    positionals: [],
+    flags: {
+      nats,
+      reactive: { type: "boolean", help: "reactive mode: jobs scale to the TaskExecutors available" },
+      scheduler: { type: "string", choices: ["default", "adaptive"], value: "default|adaptive", help: "scheduler of new jobs (default: default)" },
+    },
+  },
+  {
+    name: "taskexecutor",
+    summary: "run one TaskExecutor process (a worker with S slots)",
+    positionals: [],
+    flags: { nats, slots: { type: "int", min: 1, max: 1024, value: "S", help: "number of slots (default 2)" } },
+  },
+  {
+    name: "run",
+    summary: "build the job defined in FILE, submit it and (attached) wait for its end",
+    positionals: [{ name: "FILE", required: true }],
+    flags: {
+      nats,
+      parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
+      detached: { type: "boolean", help: "exit once the Dispatcher accepted the job" },
+      "from-savepoint": { type: "string", value: "ID", help: "start from this savepoint" },
+    },
+    passThrough: true,
+  },
+  { name: "list", summary: "list jobs, running and finished", positionals: [], flags: { nats, json } },
+  { name: "status", summary: "show one job: vertices, subtasks, checkpoints", positionals: [{ name: "JOBID", required: true }], flags: { nats, json } },
+  { name: "cancel", summary: "cancel a job and wait until it is CANCELED", positionals: [{ name: "JOBID", required: true }], flags: { nats } },
+  {
+    name: "savepoint",
+    summary: "trigger a savepoint of JOBID (--stop: stop with savepoint), or --dispose ID",
+    positionals: [{ name: "JOBID", required: false }],
+    flags: {
+      nats,
+      stop: { type: "boolean", help: "stop the job after the savepoint" },
+      dispose: { type: "string", value: "ID", help: "delete the savepoint ID" },
+    },
+  },
+  { name: "info", summary: "show the cluster: leaders and TaskExecutors", positionals: [], flags: { nats, json } },
+];

@@ -1,0 +1,114 @@
+/**
+ * The long-running processes: `eddy jobmanager` and `eddy taskexecutor`. Each runs until SIGINT or
+ * SIGTERM (or until its supervising `eddy cluster` disappears), then stops within a hard timeout.
+ */
+import { EddyError, ErrorCode, toEddyError } from "../../core/errors.js";
+import { resolveNatsUrl, resolvePrefix } from "../../core/config.js";
+import { createLogger, type Logger } from "../../core/logger.js";
+import { withTimeout } from "../../core/time.js";
+import { startJobManager, type JobManagerOptions } from "../../entrypoints/jobmanager.js";
+import { startTaskExecutor, type TaskExecutorOptions } from "../../entrypoints/taskexecutor.js";
+import { watchSupervisor } from "../../cluster/processes.js";
+import type { ParsedArgs } from "../args.js";
+import { Exit, type Io } from "../io.js";
+
+/** Hard limit for a graceful stop, ms (EDDY_STOP_TIMEOUT_MS). */
+export function stopTimeoutMs(): number {
+  const v = Number(process.env.EDDY_STOP_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 20_000;
+}
+
+/** What a daemon command starts: something with `ready` and `stop()`. */
+interface Daemon {
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `eddy jobmanager [--nats URL] [--reactive] [--scheduler default|adaptive]`. */
+export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const log = createLogger("jobmanager");
+  const reactive = args.flags.reactive === true;
+  const scheduler = (args.flags.scheduler as string | undefined) ?? (reactive ? "adaptive" : "default");
+  return runDaemon("JobManager", io, log, () => {
+    // reactive/scheduler are passed on for the entrypoint to pick up once it supports them.
+    const opts: JobManagerOptions & { reactive: boolean; scheduler: string } = {
+      natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
+      prefix: resolvePrefix(),
+      log,
+      reactive,
+      scheduler,
+    };
+    return startJobManager(opts);
+  });
+}
+
+/** `eddy taskexecutor [--nats URL] [--slots S]`. */
+export function taskExecutorCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const log = createLogger("taskexecutor");
+  return runDaemon("TaskExecutor", io, log, () => {
+    const opts: TaskExecutorOptions = {
+      natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
+      prefix: resolvePrefix(),
+      slots: (args.flags.slots as number | undefined) ?? 2,
+      log,
+    };
+    return startTaskExecutor(opts);
+  });
+}
+
+/**
+ * Starts a daemon, then waits for SIGINT/SIGTERM (or the supervisor's disappearance) and stops
+ * it within {@link stopTimeoutMs}. Exit 0 after a clean stop; 3 when NATS cannot be reached at
+ * start; 1 when it fails to start, fails while running, or does not stop in time. A second
+ * signal while stopping exits at once.
+ */
+export async function runDaemon(what: string, io: Io, log: Logger, start: () => Promise<Daemon>): Promise<number> {
+  let resolveStop!: (reason: string) => void;
+  const stopRequested = new Promise<string>((r) => (resolveStop = r));
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal: sig }, `${what}: second signal while stopping, exiting now`);
+      process.exit(Exit.Refused);
+    }
+    resolveStop(sig);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const unwatch = watchSupervisor(() => resolveStop("supervisor gone"));
+  try {
+    let daemon: Daemon;
+    try {
+      daemon = await Promise.race([start(), stopRequested.then((r) => Promise.reject(new EddyError(ErrorCode.Shutdown, `stopped (${r}) while starting`)))]);
+    } catch (err) {
+      const e = toEddyError(err);
+      if (e.code === ErrorCode.Shutdown) return Exit.Ok;
+      log.error({ err: e }, `${what} failed to start`);
+      io.err(`error ${e.code}: ${e.message}`);
+      return e.code === ErrorCode.ClusterUnreachable ? Exit.Unreachable : Exit.Refused;
+    }
+    let failed: unknown;
+    daemon.ready.then(
+      () => log.info(`${what} ready`),
+      (err) => {
+        failed = err;
+        resolveStop("failed");
+      },
+    );
+    const reason = await stopRequested;
+    if (failed) log.error({ err: failed }, `${what} failed`);
+    log.info({ reason }, `${what} stopping`);
+    try {
+      await withTimeout(daemon.stop(), stopTimeoutMs(), `${what} stop`);
+    } catch (err) {
+      log.error({ err }, `${what} did not stop cleanly`);
+      return Exit.Refused;
+    }
+    return failed ? Exit.Refused : Exit.Ok;
+  } finally {
+    unwatch();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,164 @@
+/** Client commands about jobs and the cluster: list, status, cancel, info, savepoint. */
+import type { ParsedArgs } from "../args.js";
+import { withDispatcher, waitForJobResult, type JobResult } from "../client.js";
+import { cell, formatBytes, formatDuration, formatTime, table } from "../format.js";
+import { Exit, type Io } from "../io.js";
+
+/** One row of `listJobs` (`eddy list --json`). */
+export interface JobOverview {
+  id: string;
+  name: string;
+  state: string;
+  startTime: number | null;
+  endTime: number | null;
+}
+
+/** The `requestJob` reply (`eddy status --json`). */
+export interface JobDetails {
+  id: string;
+  name: string;
+  state: string;
+  vertices: Array<{
+    id: string;
+    name: string;
+    parallelism: number;
+    maxParallelism: number;
+    state: string;
+    subtasks: Array<{ index: number; state: string; attempt: number; taskExecutor: string | null }>;
+  }>;
+  checkpoints?: { completed: number; failed: number; latest: { id: number; durationMs: number; bytes: number } | null };
+}
+
+/** One leader entry of `clusterInfo`. */
+export interface LeaderInfo {
+  id: string;
+  pid: number;
+  host: string;
+  since: number;
+}
+
+/** The `clusterInfo` reply (`eddy info --json`). */
+export interface ClusterInfo {
+  leaders: { dispatcher: LeaderInfo | null; resourceManager: LeaderInfo | null };
+  taskExecutors: Array<{ id: string; pid: number; host: string; slots: number; freeSlots: number }>;
+}
+
+const flagNats = (a: ParsedArgs) => a.flags.nats as string | undefined;
+
+/** `eddy list [--json]`. */
+export function listCommand(args: ParsedArgs, io: Io): Promise<number> {
+  return withDispatcher(io, flagNats(args), async (c) => {
+    const reply = await c.ask<JobOverview[] | { jobs: JobOverview[] }>("listJobs", {});
+    const jobs = Array.isArray(reply) ? reply : (reply?.jobs ?? []);
+    if (args.flags.json) {
+      io.out(JSON.stringify(jobs));
+      return Exit.Ok;
+    }
+    if (jobs.length === 0) {
+      io.out("No jobs.");
+      return Exit.Ok;
+    }
+    const sorted = [...jobs].sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0));
+    const rows = sorted.map((j) => [
+      j.id,
+      j.name,
+      j.state,
+      formatTime(j.startTime),
+      formatTime(j.endTime),
+      formatDuration(j.startTime == null ? null : (j.endTime ?? Date.now()) - j.startTime),
+    ]);
+    for (const l of table(["JOB ID", "NAME", "STATE", "START", "END", "DURATION"], rows)) io.out(l);
+    return Exit.Ok;
+  });
+}
+
+/** `eddy status JOBID [--json]`. */
+export function statusCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const jobId = args.positionals[0]!;
+  return withDispatcher(io, flagNats(args), async (c) => {
+    const job = await c.ask<JobDetails>("requestJob", { jobId });
+    if (args.flags.json) {
+      io.out(JSON.stringify(job));
+      return Exit.Ok;
+    }
+    for (const l of renderStatus(job)) io.out(l);
+    return Exit.Ok;
+  });
+}
+
+/** The human-readable form of `eddy status`. */
+export function renderStatus(job: JobDetails): string[] {
+  const out = [`Job ${job.id} "${job.name}": ${job.state}`, ""];
+  const vertices = job.vertices ?? [];
+  const summary = (subs: JobDetails["vertices"][number]["subtasks"]) => {
+    const counts = new Map<string, number>();
+    for (const s of subs ?? []) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+    return [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "-";
+  };
+  out.push(...table(["VERTEX", "NAME", "PARALLELISM", "MAX", "STATE", "SUBTASKS"], vertices.map((v) => [v.id, v.name, cell(v.parallelism), cell(v.maxParallelism), v.state, summary(v.subtasks)])));
+  const all = vertices.flatMap((v) => (v.subtasks ?? []).map((s) => [v.id, cell(s.index), s.state, cell(s.attempt), cell(s.taskExecutor)]));
+  if (all.length > 0 && all.length <= 100) out.push("", ...table(["VERTEX", "SUBTASK", "STATE", "ATTEMPT", "TASK EXECUTOR"], all));
+  else if (all.length > 100) out.push("", `(${all.length} subtasks: use --json to see each)`);
+  const cp = job.checkpoints;
+  if (cp) {
+    const latest = cp.latest ? `, latest #${cp.latest.id} (${formatDuration(cp.latest.durationMs)}, ${formatBytes(cp.latest.bytes)})` : "";
+    out.push("", `Checkpoints: ${cp.completed} completed, ${cp.failed} failed${latest}`);
+  }
+  return out;
+}
+
+/** `eddy cancel JOBID`: exit 0 once the job is CANCELED. */
+export function cancelCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const jobId = args.positionals[0]!;
+  return withDispatcher(io, flagNats(args), async (c) => {
+    await c.ask("cancelJob", { jobId });
+    io.err(`Cancelling job ${jobId}...`);
+    const r = await waitForJobResult(c, jobId, io, { deadlineMs: 120_000 });
+    io.out(`Job ${jobId} ${r.state}`);
+    if (r.state === "CANCELED") return Exit.Ok;
+    printFailure(io, r);
+    return Exit.Refused;
+  });
+}
+
+/** `eddy info [--json]`. */
+export function infoCommand(args: ParsedArgs, io: Io): Promise<number> {
+  return withDispatcher(io, flagNats(args), async (c) => {
+    const info = await c.ask<ClusterInfo>("clusterInfo", {});
+    if (args.flags.json) {
+      io.out(JSON.stringify(info));
+      return Exit.Ok;
+    }
+    for (const l of renderInfo(info)) io.out(l);
+    return Exit.Ok;
+  });
+}
+
+/** The human-readable form of `eddy info`. */
+export function renderInfo(info: ClusterInfo): string[] {
+  const leader = (l: LeaderInfo | null | undefined) => (l ? `${l.id} (pid ${l.pid} on ${l.host}, since ${formatTime(l.since)})` : "none");
+  const tes = info.taskExecutors ?? [];
+  const slots = tes.reduce((n, t) => n + (t.slots ?? 0), 0);
+  const free = tes.reduce((n, t) => n + (t.freeSlots ?? 0), 0);
+  const out = [
+    `Dispatcher leader:      ${leader(info.leaders?.dispatcher)}`,
+    `ResourceManager leader: ${leader(info.leaders?.resourceManager)}`,
+    `TaskExecutors:          ${tes.length} (${slots} slots, ${free} free)`,
+  ];
+  if (tes.length) out.push("", ...table(["TASK EXECUTOR", "HOST", "PID", "SLOTS", "FREE"], tes.map((t) => [t.id, t.host, cell(t.pid), cell(t.slots), cell(t.freeSlots)])));
+  return out;
+}
+
+/** `eddy savepoint ...`: not available until checkpointing lands. */
+export async function savepointCommand(_args: ParsedArgs, io: Io): Promise<number> {
+  io.err("eddy savepoint: not supported yet (savepoints come with the checkpointing work)");
+  return Exit.Usage;
+}
+
+/** Prints the failure of a job result, if any (stack on stderr at EDDY_LOG_LEVEL=debug). */
+export function printFailure(io: Io, r: JobResult): void {
+  const f = r.failure;
+  if (!f) return;
+  io.out(`Failure: ${f.code ? `${f.code}: ` : ""}${f.message ?? "(no message)"}`);
+  if (f.stack && process.env.EDDY_LOG_LEVEL === "debug") io.err(f.stack);
+}

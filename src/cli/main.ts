@@ -1,0 +1,65 @@
+/**
+ * The `eddy` command line: parses the arguments, runs one command, returns its exit code
+ * (0 success, 1 refused or job FAILED/CANCELED, 2 usage error, 3 cluster unreachable).
+ */
+import { COMMANDS } from "./commands.js";
+import { commandUsage, generalUsage, parseArgs, UsageError, type ParsedArgs } from "./args.js";
+import { Exit, processIo, type Io } from "./io.js";
+import { packageVersion } from "../cluster/paths.js";
+
+type Handler = (args: ParsedArgs, io: Io) => Promise<number>;
+
+/** Command name → implementation, loaded lazily so that a client command starts fast. */
+const HANDLERS: Record<string, () => Promise<Handler>> = {
+  cluster: async () => (await import("./commands/cluster.js")).clusterCommand,
+  jobmanager: async () => (await import("./commands/daemons.js")).jobManagerCommand,
+  taskexecutor: async () => (await import("./commands/daemons.js")).taskExecutorCommand,
+  run: async () => (await import("./commands/run.js")).runCommand,
+  list: async () => (await import("./commands/jobs.js")).listCommand,
+  status: async () => (await import("./commands/jobs.js")).statusCommand,
+  cancel: async () => (await import("./commands/jobs.js")).cancelCommand,
+  savepoint: async () => (await import("./commands/jobs.js")).savepointCommand,
+  info: async () => (await import("./commands/jobs.js")).infoCommand,
+};
+
+/** Runs the command line `argv` (without node and script) and resolves with the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, COMMANDS);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`eddy: ${err.message}`);
+    const spec = COMMANDS.find((c) => c.name === err.command);
+    io.err("");
+    io.err(spec ? commandUsage(spec) : generalUsage(COMMANDS));
+    return Exit.Usage;
+  }
+  if (args.help) {
+    const spec = COMMANDS.find((c) => c.name === args.command);
+    io.out(spec ? commandUsage(spec) : generalUsage(COMMANDS));
+    return Exit.Ok;
+  }
+  if (args.command === "version") {
+    io.out(`eddy ${packageVersion()}`);
+    return Exit.Ok;
+  }
+  const load = HANDLERS[args.command];
+  if (!load) {
+    io.err(`eddy: command '${args.command}' is not implemented`);
+    return Exit.Usage;
+  }
+  const handler = await load();
+  try {
+    return await handler(args, io);
+  } catch (err) {
+    // Commands report their own failures; anything reaching here is a bug or a bad environment.
+    const e = err as Error;
+    if (e instanceof Error && /EDDY_PREFIX/.test(e.message)) {
+      io.err(`eddy: ${e.message}`);
+      return Exit.Usage;
+    }
+    io.err(`error InternalError: ${e instanceof Error ? (e.stack ?? e.message) : String(err)}`);
+    return Exit.Refused;
+  }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Eddy's test runner (`npm test`, after tsc): runs every dist/test/**/*.test.js with node's test
+// runner, one file at a time, each file bounded by a timeout. The output is TAP and ends with the
+// runner's summary (`# pass N`, `# fail N`); the exit code is non-zero when anything failed.
+//
+//   node test/run.mjs [FILTER...]   only files whose path contains one of the FILTERs
+//   EDDY_TEST_TIMEOUT_MS            per-file (and per-test) timeout, default 300000
+//   EDDY_TEST_CONCURRENCY           files run at once, default 1
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const testDir = join(root, "dist", "test");
+
+/** Every *.test.js below dir, sorted, skipping node_modules. */
+function collect(dir) {
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory() && e.name !== "node_modules") out.push(...collect(p));
+    else if (e.isFile() && e.name.endsWith(".test.js")) out.push(p);
+  }
+  return out;
+}
+
+if (!existsSync(testDir)) {
+  console.error(`test/run.mjs: ${testDir} is missing; build first (npx tsc -p .)`);
+  process.exit(2);
+}
+const filters = process.argv.slice(2);
+// Unit tests first, then everything else, so fast failures show early.
+const all = collect(testDir);
+const rank = (f) => (relative(testDir, f).split(sep)[0] === "unit" ? 0 : 1);
+const files = all
+  .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+if (files.length === 0) {
+  console.error(`test/run.mjs: no test files${filters.length ? ` matching ${filters.join(", ")}` : ""} under ${relative(root, testDir)}`);
+  process.exit(1);
+}
+
+const timeoutMs = Number(process.env.EDDY_TEST_TIMEOUT_MS) || 300_000;
+const concurrency = Number(process.env.EDDY_TEST_CONCURRENCY) || 1;
+const args = [
+  "--test",
+  `--test-concurrency=${concurrency}`,
+  `--test-timeout=${timeoutMs}`,
+  "--test-reporter=tap",
+  ...files.map((f) => relative(root, f)),
+];
+const env = { ...process.env };
+// Tests start their own NATS servers; a test that forgets to pass its URL must fail, not reach a
+// NATS server that happens to run on the default port.
+env.EDDY_NATS_URL = "nats://127.0.0.1:1";
+env.EDDY_LOG_LEVEL ??= "warn";
+const child = spawn(process.execPath, args, { cwd: root, env, stdio: "inherit" });
+const forward = (sig) => child.kill(sig);
+process.on("SIGINT", forward);
+process.on("SIGTERM", forward);
+child.on("exit", (code, signal) => {
+  process.exit(code ?? (signal ? 1 : 0));
+});

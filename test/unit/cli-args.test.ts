@@ -1,0 +1,143 @@
+/** The `eddy` argument parser and the usage/exit-code behaviour of main(). */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseArgs, UsageError, commandUsage, generalUsage } from "../../src/cli/args.js";
+import { COMMANDS } from "../../src/cli/commands.js";
+import { main } from "../../src/cli/main.js";
+import { exitCodeOf, isTransportError } from "../../src/cli/client.js";
+import { EddyError, ErrorCode, TimeoutError, errorFromWire } from "../../src/core/errors.js";
+import { formatDuration, table } from "../../src/cli/format.js";
+import type { Io } from "../../src/cli/io.js";
+
+const parse = (...argv: string[]) => parseArgs(argv, COMMANDS);
+
+function usageError(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (e: unknown) => e instanceof UsageError && re.test(e.message));
+}
+
+function captureIo(): Io & { outLines: string[]; errLines: string[] } {
+  const outLines: string[] = [];
+  const errLines: string[] = [];
+  return { outLines, errLines, out: (l) => void outLines.push(l), err: (l) => void errLines.push(l) };
+}
+
+test("flags: separate and = values, ints, switches, last wins", () => {
+  const a = parse("cluster", "--task-executors", "3", "--slots=4", "--port", "0", "--reactive", "--slots", "5");
+  assert.equal(a.command, "cluster");
+  assert.deepEqual(a.flags, { "task-executors": 3, slots: 5, port: 0, reactive: true });
+  assert.deepEqual(a.positionals, []);
+  assert.deepEqual(a.rest, []);
+  assert.equal(a.help, false);
+});
+
+test("run: FILE, flags on either side, everything after -- untouched", () => {
+  const a = parse("run", "--parallelism", "2", "job.ts", "--detached", "--", "--input", "in.txt", "--parallelism", "9", "--", "x");
+  assert.deepEqual(a.positionals, ["job.ts"]);
+  assert.deepEqual(a.flags, { parallelism: 2, detached: true });
+  assert.deepEqual(a.rest, ["--input", "in.txt", "--parallelism", "9", "--", "x"]);
+  assert.deepEqual(parse("run", "job.ts", "--").rest, []);
+  assert.equal(parse("run", "job.ts", "--from-savepoint", "sp1").flags["from-savepoint"], "sp1");
+});
+
+test("a value may look like a negative number or contain '='", () => {
+  assert.equal(parse("list", "--nats", "nats://a:1,nats://b:2").flags.nats, "nats://a:1,nats://b:2");
+  assert.equal(parse("list", "--nats=nats://h:4222?x=y").flags.nats, "nats://h:4222?x=y");
+  usageError(() => parse("run", "f.ts", "--parallelism", "-1"), /between 1 and 32768, got -1/);
+});
+
+test("usage errors", () => {
+  usageError(() => parse(), /no command/);
+  usageError(() => parse("frobnicate"), /unknown command 'frobnicate'/);
+  usageError(() => parse("--json"), /expected a command/);
+  usageError(() => parse("list", "--bogus"), /unknown flag '--bogus'/);
+  usageError(() => parse("list", "-x"), /unknown flag '-x'/);
+  usageError(() => parse("list", "extra"), /unexpected argument 'extra'/);
+  usageError(() => parse("run"), /missing FILE/);
+  usageError(() => parse("run", "a.ts", "b.ts"), /job arguments go after '--'/);
+  usageError(() => parse("status"), /missing JOBID/);
+  usageError(() => parse("cancel"), /missing JOBID/);
+  usageError(() => parse("list", "--", "x"), /no arguments after '--'/);
+  usageError(() => parse("list", "--json=yes"), /takes no value/);
+  usageError(() => parse("list", "--nats"), /needs a value/);
+  usageError(() => parse("list", "--nats", "--json"), /needs a value/);
+  usageError(() => parse("list", "--nats="), /non-empty/);
+  usageError(() => parse("cluster", "--slots", "two"), /whole number/);
+  usageError(() => parse("cluster", "--slots", "0"), /between 1 and 1024, got 0/);
+  usageError(() => parse("cluster", "--port", "70000"), /between 0 and 65535/);
+  usageError(() => parse("cluster", "--nats", "nats://x:1", "--port", "5"), /--nats and --port exclude each other/);
+  usageError(() => parse("jobmanager", "--scheduler", "fancy"), /one of default, adaptive/);
+  usageError(() => parse("help", "nope"), /unknown command 'nope'/);
+  assert.equal(parse("jobmanager", "--scheduler", "adaptive", "--reactive").flags.scheduler, "adaptive");
+});
+
+test("the UsageError names its command so main can show that command's usage", () => {
+  try {
+    parse("status", "--what");
+    assert.fail("expected a UsageError");
+  } catch (e) {
+    assert.ok(e instanceof UsageError);
+    assert.equal(e.command, "status");
+  }
+});
+
+test("help and version", () => {
+  assert.equal(parse("--help").help, true);
+  assert.equal(parse("help").command, "");
+  assert.deepEqual({ c: parse("help", "run").command, h: parse("help", "run").help }, { c: "run", h: true });
+  assert.equal(parse("status", "--help").help, true, "--help needs no JOBID");
+  assert.equal(parse("--version").command, "version");
+  for (const c of COMMANDS) assert.match(commandUsage(c), new RegExp(`^usage: eddy ${c.name}`));
+  assert.match(generalUsage(COMMANDS), /Exit codes: 0 success/);
+});
+
+test("main: usage errors exit 2 and print the usage on stderr, help exits 0", async () => {
+  for (const argv of [[], ["bogus"], ["list", "--bogus"], ["run"], ["status"], ["cluster", "--slots", "x"]]) {
+    const io = captureIo();
+    assert.equal(await main(argv, io), 2, `eddy ${argv.join(" ")}`);
+    assert.deepEqual(io.outLines, []);
+    assert.match(io.errLines.join("\n"), /usage: eddy/);
+  }
+  const io = captureIo();
+  assert.equal(await main(["help", "cluster"], io), 0);
+  assert.match(io.outLines.join("\n"), /--task-executors N/);
+  const v = captureIo();
+  assert.equal(await main(["--version"], v), 0);
+  assert.match(v.outLines[0]!, /^eddy \d+\.\d+\.\d+/);
+});
+
+test("main: savepoint and --from-savepoint are refused with exit 2 for now", async () => {
+  const io = captureIo();
+  assert.equal(await main(["savepoint", "0123"], io), 2);
+  assert.match(io.errLines.join("\n"), /not supported yet/);
+  const io2 = captureIo();
+  assert.equal(await main(["run", "job.ts", "--from-savepoint", "sp"], io2), 2);
+  assert.match(io2.errLines.join("\n"), /not supported yet/);
+});
+
+test("main: an unreachable NATS exits 3 with error ClusterUnreachable", async () => {
+  const io = captureIo();
+  assert.equal(await main(["list", "--nats", "nats://127.0.0.1:1"], io), 3);
+  assert.match(io.errLines.join("\n"), /^error ClusterUnreachable: /m);
+});
+
+test("exit codes: transport failures are 3, refusals from the cluster are 1", () => {
+  const local = new TimeoutError("no answer", { cause: new Error("TIMEOUT") });
+  const remote = errorFromWire({ code: ErrorCode.RpcTimeout, message: "slow TE", name: "TimeoutError" });
+  assert.equal(isTransportError(local), true);
+  assert.equal(isTransportError(remote), false);
+  assert.equal(exitCodeOf(new EddyError(ErrorCode.ClusterUnreachable, "x"), true), 3);
+  assert.equal(exitCodeOf(new EddyError(ErrorCode.NoResponders, "x"), false), 3);
+  assert.equal(exitCodeOf(local, false), 3, "timeout on first contact");
+  assert.equal(exitCodeOf(local, true), 1, "timeout after an answer");
+  assert.equal(exitCodeOf(remote, false), 1, "a remote timeout is an answer");
+  assert.equal(exitCodeOf(new EddyError(ErrorCode.JobNotFound, "x"), true), 1);
+  assert.equal(exitCodeOf(new Error("boom"), true), 1);
+});
+
+test("format: tables align, durations read well", () => {
+  assert.deepEqual(table(["A", "BB"], [["xxx", "y"], ["z", "wwww"]]), ["A    BB", "xxx  y", "z    wwww"]);
+  assert.equal(formatDuration(52), "52 ms");
+  assert.equal(formatDuration(2_201), "2.2 s");
+  assert.equal(formatDuration(125_000), "2 min 05 s");
+  assert.equal(formatDuration(null), "-");
+});
