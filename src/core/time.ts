@@ -1,10 +1,9 @@
 import { TimeoutError } from "./errors.js";
 
-/** Resolves after `ms`; the timer never keeps the process alive. */
+/** Resolves after `ms` (or at once when `signal` aborts). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
-    t.unref?.();
     function done() {
       signal?.removeEventListener("abort", done);
       clearTimeout(t);
