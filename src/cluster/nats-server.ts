@@ -158,7 +158,9 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
   for (;;) {
     if (gone) {
       if (spawnError) throw new NatsServerError(`cannot run ${binary}: ${spawnError.message}`, { cause: spawnError });
-      throw new NatsServerError(`nats-server exited during startup on port ${port}: ${logTail(logPath)}`, { details: { logPath } });
+      const why = logTail(logPath);
+      const hint = /address already in use/i.test(why) ? ` (port ${port} is taken: pick another with --port, 0 for a free one, or use the running server with --nats)` : "";
+      throw new NatsServerError(`nats-server exited during startup on port ${port}: ${why}${hint}`, { details: { logPath } });
     }
     if (await probe(url, serverName)) break;
     if (Date.now() > deadline) {
@@ -189,10 +191,12 @@ async function probe(url: string, serverName: string): Promise<boolean> {
   }
 }
 
-/** The last lines of a log file, on one line (for error messages). */
+/** The fatal/error lines of a log file, else its last lines, on one line (for error messages). */
 function logTail(path: string, lines = 5): string {
   try {
-    const text = readFileSync(path, "utf8").trim().split("\n").slice(-lines).join(" | ");
+    const all = readFileSync(path, "utf8").trim().split("\n");
+    const bad = all.filter((l) => /\[(FTL|ERR)\]/.test(l)).map((l) => l.replace(/^\[\d+\] \S+ \S+ /, ""));
+    const text = (bad.length ? bad : all).slice(-lines).join(" | ");
     return text || "(empty log)";
   } catch {
     return "(no log)";
