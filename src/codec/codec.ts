@@ -1,4 +1,4 @@
-import { Packr } from "msgpackr";
+import { C1, Packr } from "msgpackr";
 import { ErrorCode, ValidationError } from "../core/errors.js";
 
 /** The two body encodings of the NATS API. */
@@ -30,7 +30,9 @@ export function decode(bytes: Uint8Array, type: ContentType = "msgpack"): unknow
   if (bytes.length === 0) return {};
   try {
     if (type === "json") return JSON.parse(textDecoder.decode(bytes));
-    return packr.unpack(bytes);
+    const v = packr.unpack(bytes);
+    if (containsC1(v, 0)) throw new Error("the never-used byte 0xc1 appears in the data");
+    return v;
   } catch (err) {
     throw new ValidationError(
       ErrorCode.MalformedRequest,
@@ -38,6 +40,19 @@ export function decode(bytes: Uint8Array, type: ContentType = "msgpack"): unknow
       { cause: err },
     );
   }
+}
+
+/** msgpackr decodes the reserved byte 0xc1 as a marker object instead of failing: refuse it. */
+function containsC1(v: unknown, depth: number): boolean {
+  if (v === C1) return true;
+  if (typeof v !== "object" || v === null || depth > 64) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (containsC1(x, depth + 1)) return true;
+    return false;
+  }
+  if (ArrayBuffer.isView(v)) return false;
+  for (const k in v) if (containsC1((v as Record<string, unknown>)[k], depth + 1)) return true;
+  return false;
 }
 
 /** Fast msgpack helpers for the data plane (no validation, trusted peers). */
