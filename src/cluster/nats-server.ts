@@ -8,7 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { EddyError } from "../core/errors.js";
-import { sleep } from "../core/time.js";
+import { orTimeout, sleep } from "../core/time.js";
 import { connectNats } from "../rpc/nats.js";
 import { natsConfPath } from "./paths.js";
 
@@ -150,8 +150,7 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
   const stop = async (timeoutMs = 5_000): Promise<void> => {
     if (gone) return;
     child.kill("SIGTERM");
-    const t = sleep(timeoutMs).then(() => "timeout" as const);
-    if ((await Promise.race([exited.then(() => "exited" as const), t])) === "timeout") await kill();
+    if ((await orTimeout(exited.then(() => true), timeoutMs)) === undefined) await kill();
   };
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);

@@ -4,7 +4,7 @@
  * after a bounded wait, SIGKILL.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { sleep } from "../core/time.js";
+import { orTimeout } from "../core/time.js";
 import { eddyBin } from "./paths.js";
 
 /** Environment variable a supervised child reads to notice that its supervisor is gone. */
@@ -103,7 +103,7 @@ export function supervise(cp: ChildProcess, name: string, onExit?: (child: Super
       stopRequested = true;
       if (ended) return ended;
       cp.kill("SIGTERM");
-      const res = await Promise.race([exited, sleep(timeoutMs).then(() => undefined)]);
+      const res = await orTimeout(exited, timeoutMs);
       return res ?? kill();
     },
     kill,

@@ -26,6 +26,16 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
+/** Resolves with `p`'s value, or `undefined` once `ms` passed first; the timer is always cleared. */
+export async function orTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (t = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
 /** Polls `check` until it returns a non-undefined value or `ms` passes. */
 export async function waitFor<T>(check: () => T | undefined | Promise<T | undefined>, ms: number, what: string, everyMs = 50): Promise<T> {
   const deadline = Date.now() + ms;

@@ -41,8 +41,30 @@ export interface JobEdgeSpec {
   resultPartitionType?: ResultPartitionType;
 }
 
+/** A restart strategy and its settings (Flink's restart-strategy.*); omitted fields take Flink's defaults. */
+export type RestartStrategyConfig =
+  | { type: "none" }
+  | { type: "fixed-delay"; attempts?: number; delayMs?: number }
+  | { type: "failure-rate"; maxFailuresPerInterval?: number; intervalMs?: number; delayMs?: number }
+  | {
+      type: "exponential-delay";
+      initialBackoffMs?: number;
+      maxBackoffMs?: number;
+      backoffMultiplier?: number;
+      jitterFactor?: number;
+      resetBackoffThresholdMs?: number;
+      attemptsBeforeResetBackoff?: number;
+    };
+
+/** How a failure is recovered (Flink's jobmanager.execution.failover-strategy). */
+export type FailoverStrategyName = "full" | "region";
+
 /** Job-wide settings. */
 export interface JobConfig {
+  /** Default: none (exponential-delay once checkpointing is on). */
+  restartStrategy?: RestartStrategyConfig;
+  /** Default: region. */
+  failoverStrategy?: FailoverStrategyName;
   /** Output flush interval for partially filled buffers (Flink's buffer timeout), ms. Default 100. */
   bufferTimeoutMs?: number;
   /** Records per network buffer upper bound (default 1024). */

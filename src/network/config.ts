@@ -2,8 +2,13 @@
 
 /** Tunables of a {@link NetworkEnvironment}; every field has a default ({@link DEFAULT_NETWORK_CONFIG}). */
 export interface NetworkConfig {
-  /** Exclusive credits (buffers in flight or unrecycled) per input channel. Default 4. */
+  /** Exclusive credits (buffers in flight or unrecycled) per input channel; always circulate. Default 2. */
   creditsPerChannel: number;
+  /**
+   * Floating credits per input gate, lent to the channels whose producer reports a backlog and
+   * returned to the gate once that backlog is gone (Flink's floating buffers). Default 8.
+   */
+  floatingCreditsPerGate: number;
   /** Finished, unsent buffers a subpartition may hold before the output reports unavailable. Default 8. */
   maxBacklogBuffers: number;
   /** Encoded size a buffer on a remote (NATS) link aims at; the record target adapts to it. Default 32 KiB. */
@@ -22,7 +27,8 @@ export interface NetworkConfig {
 
 /** The defaults of {@link NetworkConfig}. */
 export const DEFAULT_NETWORK_CONFIG: Readonly<NetworkConfig> = Object.freeze({
-  creditsPerChannel: 4,
+  creditsPerChannel: 2,
+  floatingCreditsPerGate: 8,
   maxBacklogBuffers: 8,
   targetBufferBytes: 32 * 1024,
   maxFrameBytes: 900 * 1024,

@@ -83,10 +83,10 @@ export class NetworkEnvironment {
     this.consumers.set(consumerAttemptId, state);
     let id = 0;
     inputs.forEach((g, gi) => {
-      const gate = new InputGate(gi, g);
+      const gate = new InputGate(gi, g, this.cfg.floatingCreditsPerGate);
       input.gates.push(gate);
       g.channels.forEach((desc, ci) => {
-        const pos: ChannelPosition = { gate: gi, index: ci, id: id++, resultId: g.resultId, desc };
+        const pos: ChannelPosition = { gate: gi, index: ci, id: id++, resultId: g.resultId, desc, credits: this.cfg.creditsPerChannel };
         let ch: InputChannel;
         switch (this.linkTo(desc.location)) {
           case "local":

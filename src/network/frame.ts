@@ -5,7 +5,7 @@
  * ```
  * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER (reserved), 4 ERROR
  * 1      version   u8   0
- * 2..3   reserved  u16  0 (room for a backlog hint)
+ * 2..3   backlog   u16  DATA: buffers the producer still has queued for this channel (saturates at 65535)
  * 4..7   channel   u32  consumer-side channel id (index among the consumer task's channels)
  * 8..11  sequence  u32  per channel, from 0, +1 per frame (DATA, END, ERROR); gaps are fatal
  * 12..   body      DATA: msgpack array of records; ERROR: msgpack WireError; END: empty
@@ -34,11 +34,12 @@ export const FRAME_HEADER_BYTES = 12;
 /** Same options as the project codec (src/codec/codec.ts), so either side can decode the other. */
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: "number" });
 
-function writeHeader(b: Uint8Array, kind: number, channel: number, seq: number): void {
+function writeHeader(b: Uint8Array, kind: number, channel: number, seq: number, backlog = 0): void {
+  const bl = backlog > 0xffff ? 0xffff : backlog;
   b[0] = kind;
   b[1] = 0;
-  b[2] = 0;
-  b[3] = 0;
+  b[2] = bl >>> 8;
+  b[3] = bl;
   b[4] = channel >>> 24;
   b[5] = channel >>> 16;
   b[6] = channel >>> 8;
@@ -65,9 +66,9 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
  * Encodes a DATA frame. The bytes are a view into msgpackr's output buffer (never overwritten later),
  * encoded with the header space reserved in place, so nothing is copied.
  */
-export function encodeDataFrame(channel: number, seq: number, records: unknown[]): Uint8Array {
+export function encodeDataFrame(channel: number, seq: number, records: unknown[], backlog = 0): Uint8Array {
   const b = packr.pack(records, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
-  writeHeader(b, FrameKind.Data, channel, seq);
+  writeHeader(b, FrameKind.Data, channel, seq, backlog);
   return b;
 }
 
@@ -91,6 +92,8 @@ export function encodeErrorFrame(channel: number, seq: number, err: EddyError): 
 export const frameKind = (b: Uint8Array): number => b[0]!;
 /** Consumer channel id of a data frame. */
 export const frameChannel = (b: Uint8Array): number => readU32(b, 4);
+/** Producer backlog announced by a DATA frame. */
+export const frameBacklog = (b: Uint8Array): number => (b[2]! << 8) | b[3]!;
 /** Sequence number of a data frame. */
 export const frameSeq = (b: Uint8Array): number => readU32(b, 8);
 

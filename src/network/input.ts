@@ -55,6 +55,8 @@ export interface ChannelPosition {
   id: number;
   resultId: string;
   desc: InputChannelDescriptor;
+  /** Exclusive credits of the channel (its initial credit). */
+  credits: number;
 }
 
 /** One input channel: reads one subpartition of one producer over some link. */
@@ -67,6 +69,14 @@ export abstract class InputChannel {
   inReady = false;
   /** Buffers handed to the task and not yet recycled. */
   outstanding = 0;
+  /** Floating credits this channel holds (announced, in flight or in use). */
+  floating = 0;
+  /** Buffers the producer said it still had queued, with its last buffer. */
+  backlog = 0;
+  /** Exclusive credits, announced with the partition request. */
+  readonly initialCredit: number;
+  /** Credits announced to the producer and not yet used by a buffer. */
+  private granted: number;
   private nextSeq = 0;
   readonly gate: number;
   readonly index: number;
@@ -83,6 +93,8 @@ export abstract class InputChannel {
     this.id = pos.id;
     this.resultId = pos.resultId;
     this.desc = pos.desc;
+    this.initialCredit = pos.credits;
+    this.granted = pos.credits;
   }
 
   /** A readable name for messages. */
@@ -92,15 +104,35 @@ export abstract class InputChannel {
 
   /** Starts connecting to the producer (in the background; failures go to the input). */
   abstract start(): void;
-  /** Returns one credit to the producer. */
-  protected abstract sendCredit(): void;
+  /** Announces `n` more credits to the producer. */
+  protected abstract sendCredit(n: number): void;
   /** Frees the link (the task is released). */
   protected abstract releaseLink(): void;
 
   /** The task is done with one buffer of this channel. */
   recycle(): void {
     this.outstanding--;
-    if (!this.ended && !this.released) this.sendCredit();
+    if (this.released) return;
+    if (this.floating > 0 && (this.ended || this.backlog <= this.granted)) {
+      this.floating--;
+      this.input.gates[this.gate]!.giveBack(1);
+      return;
+    }
+    if (this.ended) return;
+    this.granted++;
+    this.sendCredit(1);
+  }
+
+  /** Credits this channel could use beyond those granted (its producer's backlog). */
+  wants(): number {
+    return this.ended || this.released ? 0 : this.backlog - this.granted;
+  }
+
+  /** Lends `k` floating credits to this channel. */
+  grant(k: number): void {
+    this.floating += k;
+    this.granted += k;
+    this.sendCredit(k);
   }
 
   /** Frees the link; idempotent. */
@@ -110,11 +142,14 @@ export abstract class InputChannel {
     this.releaseLink();
   }
 
-  /** A buffer arrived. */
-  onBuffer(records: unknown[]): void {
+  /** A buffer arrived; the producer has `backlog` more queued. */
+  onBuffer(records: unknown[], backlog: number): void {
     if (this.ended || this.released) return;
+    this.granted--;
+    this.backlog = backlog;
     this.queue.push(records);
     this.input.onData(this);
+    if (backlog > this.granted) this.input.gates[this.gate]!.lend(this);
   }
 
   /** END_OF_PARTITION arrived. */
@@ -145,13 +180,47 @@ export abstract class InputChannel {
   }
 }
 
-/** The channels reading one consumed result. */
+/** The channels reading one consumed result, and their pool of floating credits. */
 export class InputGate {
   readonly channels: InputChannel[] = [];
+  private readonly hungry = new Set<InputChannel>();
+
   constructor(
     readonly index: number,
     readonly desc: InputGateDeploymentDescriptor,
+    /** Floating credits not lent to any channel. */
+    private pool: number,
   ) {}
+
+  /** Floating credits not lent. */
+  get floatingAvailable(): number {
+    return this.pool;
+  }
+
+  /** Lends floating credits to `ch` up to its producer's backlog; remembers it if the pool runs dry. */
+  lend(ch: InputChannel): void {
+    const want = ch.wants();
+    if (want <= 0) {
+      this.hungry.delete(ch);
+      return;
+    }
+    const k = Math.min(want, this.pool);
+    if (k > 0) {
+      this.pool -= k;
+      ch.grant(k);
+    }
+    if (want > k) this.hungry.add(ch);
+    else this.hungry.delete(ch);
+  }
+
+  /** A channel returns `n` floating credits; channels waiting for some get them first. */
+  giveBack(n: number): void {
+    this.pool += n;
+    for (const ch of this.hungry) {
+      if (this.pool === 0) break;
+      this.lend(ch);
+    }
+  }
 }
 
 /** Counters of a {@link UnionInput}. */

@@ -59,8 +59,9 @@ export class ProducerRegistry {
 class LocalReader implements SubpartitionReader {
   readonly adaptive = false;
   constructor(private readonly ch: LocalInputChannel) {}
-  sendData(records: unknown[]): number {
-    this.ch.onBuffer(records);
+  sendData(records: unknown[], seq: number, backlog: number): number {
+    void seq;
+    this.ch.onBuffer(records, backlog);
     return 0;
   }
   sendEnd(): void {
@@ -101,12 +102,12 @@ export class LocalInputChannel extends InputChannel {
         return;
       }
       this.sub = sub;
-      sub.attach(this.reader, this.cfg.creditsPerChannel);
+      sub.attach(this.reader, this.initialCredit);
     });
   }
 
-  protected sendCredit(): void {
-    this.sub?.addCredit(1);
+  protected sendCredit(n: number): void {
+    this.sub?.addCredit(n);
   }
 
   protected releaseLink(): void {

@@ -6,7 +6,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import { decodeErrorFrame, decodeRecords, encodeDataFrame, encodeEndFrame, encodeErrorFrame, frameKind, frameSeq, FrameKind } from "./frame.js";
+import { decodeErrorFrame, decodeRecords, encodeDataFrame, encodeEndFrame, encodeErrorFrame, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { LocalExchangeClient, PendingConnect } from "./local-exchange.js";
 import type { RecordWriterOutput } from "./record-writer.js";
@@ -33,8 +33,8 @@ class PortReader implements SubpartitionReader {
     private readonly port: MessagePort,
     private readonly maxFrameBytes: number,
   ) {}
-  sendData(records: unknown[], seq: number): number {
-    const f = encodeDataFrame(0, seq, records);
+  sendData(records: unknown[], seq: number, backlog: number): number {
+    const f = encodeDataFrame(0, seq, records, backlog);
     if (f.length > this.maxFrameBytes) return -f.length;
     post(this.port, f);
     return f.length;
@@ -94,7 +94,7 @@ export class PortInputChannel extends InputChannel {
         port.on("close", () => {
           if (!this.ended && !this.released) this.onError(new EddyError(ErrorCode.TaskFailed, `producer of ${this.name} closed the channel before the end of the partition`));
         });
-        port.postMessage({ r: this.resultId, p: this.desc.partitionIndex, s: this.desc.subpartitionIndex, c: this.cfg.creditsPerChannel } satisfies PortRequest);
+        port.postMessage({ r: this.resultId, p: this.desc.partitionIndex, s: this.desc.subpartitionIndex, c: this.initialCredit } satisfies PortRequest);
       },
       (err: unknown) => {
         this.pending = null;
@@ -107,7 +107,7 @@ export class PortInputChannel extends InputChannel {
     if (this.released || !this.checkSeq(frameSeq(b))) return;
     switch (frameKind(b)) {
       case FrameKind.Data:
-        this.onBuffer(decodeRecords(b));
+        this.onBuffer(decodeRecords(b), frameBacklog(b));
         break;
       case FrameKind.EndOfPartition:
         this.onEnd();
@@ -121,8 +121,8 @@ export class PortInputChannel extends InputChannel {
     }
   }
 
-  protected sendCredit(): void {
-    this.port?.postMessage(1);
+  protected sendCredit(n: number): void {
+    this.port?.postMessage(n);
   }
 
   protected releaseLink(): void {

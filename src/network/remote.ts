@@ -21,6 +21,7 @@ import {
   encodeEndFrame,
   encodeErrorFrame,
   encodeRequest,
+  frameBacklog,
   frameChannel,
   frameKind,
   frameSeq,
@@ -43,8 +44,8 @@ class NatsReader implements SubpartitionReader {
     private readonly maxFrameBytes: number,
     readonly sub: ResultSubpartition,
   ) {}
-  sendData(records: unknown[], seq: number): number {
-    const f = encodeDataFrame(this.channel, seq, records);
+  sendData(records: unknown[], seq: number, backlog: number): number {
+    const f = encodeDataFrame(this.channel, seq, records, backlog);
     if (f.length > this.maxFrameBytes) return -f.length;
     this.nc.publish(this.subject, f);
     return f.length;
@@ -203,7 +204,7 @@ export class RemoteInputChannel extends InputChannel {
       s: this.desc.subpartitionIndex,
       ch: this.id,
       d: this.endpoint.subject,
-      c: cfg.creditsPerChannel,
+      c: this.initialCredit,
       a: this.endpoint.attemptId,
     });
     const deadline = Date.now() + cfg.partitionRequestTimeoutMs;
@@ -239,7 +240,7 @@ export class RemoteInputChannel extends InputChannel {
     if (this.released || !this.checkSeq(frameSeq(b))) return;
     switch (frameKind(b)) {
       case FrameKind.Data:
-        this.onBuffer(decodeRecords(b));
+        this.onBuffer(decodeRecords(b), frameBacklog(b));
         break;
       case FrameKind.EndOfPartition:
         this.onEnd();
@@ -252,9 +253,9 @@ export class RemoteInputChannel extends InputChannel {
     }
   }
 
-  protected sendCredit(): void {
-    if (this.viewId < 0) this.pendingCredit++;
-    else this.publish(encodeCredit(this.viewId, 1));
+  protected sendCredit(n: number): void {
+    if (this.viewId < 0) this.pendingCredit += n;
+    else this.publish(encodeCredit(this.viewId, n));
   }
 
   protected releaseLink(): void {

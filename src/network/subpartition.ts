@@ -14,10 +14,11 @@ export interface SubpartitionReader {
   /** True when buffers should aim at `targetBufferBytes` once encoded (remote links). */
   readonly adaptive: boolean;
   /**
-   * Sends one buffer. Returns its encoded size (0 when not encoded), or minus its encoded size when
-   * it is larger than one frame may be (nothing was sent; the subpartition splits it).
+   * Sends one buffer, telling the consumer how many more are queued (`backlog`). Returns its encoded
+   * size (0 when not encoded), or minus its encoded size when it is larger than one frame may be
+   * (nothing was sent; the subpartition splits it).
    */
-  sendData(records: unknown[], seq: number): number;
+  sendData(records: unknown[], seq: number, backlog: number): number;
   /** Sends END_OF_PARTITION (no credit needed). */
   sendEnd(seq: number): void;
   /** Tells the consumer the partition failed or was released (no credit needed). */
@@ -178,7 +179,7 @@ export class ResultSubpartition {
     try {
       while (this.credit > 0 && this.queue.length > 0) {
         const buf = this.queue[0]!;
-        const bytes = r.sendData(buf, this.seq);
+        const bytes = r.sendData(buf, this.seq, this.queue.length - 1);
         if (bytes < 0) {
           this.split(buf, -bytes);
           continue;

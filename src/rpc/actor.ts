@@ -7,6 +7,7 @@ import type { Logger } from "../core/logger.js";
 import { silentLogger } from "../core/logger.js";
 import { Header } from "./headers.js";
 import { Mailbox } from "./mailbox.js";
+import { orTimeout } from "../core/time.js";
 
 /** What a handler learns about the message besides its body. */
 export interface CallContext {
@@ -46,8 +47,10 @@ export function later<R>(promise: Promise<R>): Later<R> {
 }
 
 /**
- * A fenced actor addressed by a NATS subject: `<address>.<method>`. Messages are decoded,
- * size-checked and fence-checked on arrival; only then do they enter the mailbox.
+ * A fenced actor addressed by a NATS subject: `<address>.<method>`. On arrival a message is
+ * size-checked, then (leader fences) token-checked, decoded and parsed, then (session fences,
+ * which need the body) token-checked; only then does it reach its handler in the mailbox, where a
+ * leader fence is checked once more against the token current at that moment.
  */
 export abstract class Actor {
   protected readonly mailbox = new Mailbox();
@@ -129,11 +132,7 @@ export abstract class Actor {
     this.sub?.unsubscribe();
     this.sub = undefined;
     this.mailbox.close();
-    if (this.inflight.size) {
-      let t: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.inflight]), new Promise((r) => (t = setTimeout(r, waitMs)))]);
-      clearTimeout(t);
-    }
+    if (this.inflight.size) await orTimeout(Promise.allSettled([...this.inflight]), waitMs);
   }
 
   protected get isStopped(): boolean {
@@ -154,6 +153,8 @@ export abstract class Actor {
       const max = spec.maxBytes ?? Limits.maxRequestBytes;
       if (msg.data.length > max)
         throw new ValidationError(ErrorCode.PayloadTooLarge, `request of ${msg.data.length} bytes exceeds the limit of ${max} bytes for ${method}`);
+      // A leader fence needs no body: strangers are refused before their bytes are even decoded.
+      if (spec.fence === "leader") checkFence(spec.fence, ctx, undefined, this.fencingToken(), this.address);
       const raw = decode(msg.data, ctype);
       const body = spec.parse ? spec.parse(raw) : raw;
       let result: unknown = await this.mailbox.run(() => {
