@@ -28,25 +28,5 @@ export type UpdateTaskExecutionState = Infer<typeof UpdateTaskExecutionState>;
 export const DisconnectTaskManager = s.object({ taskExecutorId: teId, reason: s.str({ max: 1000 }) });
 export type DisconnectTaskManager = Infer<typeof DisconnectTaskManager>;
 
-/** `eddy status --json` / `requestJob`: the job with its vertices and subtasks. */
-export interface JobDetails {
-  id: string;
-  name: string;
-  state: string;
-  startTime: number;
-  endTime: number | null;
-  /** When the job entered each status (ms since the epoch). */
-  timestamps: Record<string, number>;
-  /** The root cause once the job failed. */
-  failure: { code: string; name: string; message: string; stack?: string } | null;
-  vertices: Array<{
-    id: string;
-    name: string;
-    parallelism: number;
-    maxParallelism: number;
-    state: string;
-    /** `timestamps`: when the current attempt entered each state (ms since the epoch), as Flink's REST API. */
-    subtasks: Array<{ index: number; state: string; attempt: number; taskExecutor: string | null; timestamps: Record<string, number> }>;
-  }>;
-  checkpoints: { completed: number; failed: number; latest: { id: number; durationMs: number; bytes: number } | null };
-}
+/** `eddy status --json` / `requestJob`: defined with the public API. */
+export type { JobDetails } from "../../schemas/dispatcher-api.js";

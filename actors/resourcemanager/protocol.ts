@@ -37,13 +37,7 @@ export const SlotFreed = s.object({ taskExecutorId: teId, allocationId: s.id });
 export type SlotFreed = Infer<typeof SlotFreed>;
 
 /** The RM's view of one TaskExecutor, as listed by `eddy info`. */
-export interface TaskExecutorInfo {
-  id: string;
-  pid: number;
-  host: string;
-  slots: number;
-  freeSlots: number;
-}
+export type { TaskExecutorView as TaskExecutorInfo } from "../../schemas/dispatcher-api.js";
 
 /** What the RM asks a TaskExecutor to do with a slot (TaskExecutorGateway.requestSlot). */
 export interface SlotRequest {

@@ -96,13 +96,8 @@ export async function withDispatcher(io: Io, natsFlag: string | undefined, fn: (
 }
 
 /** The terminal result of a job (`requestJobResult`). */
-export interface JobResult {
-  jobId: string;
-  state: string;
-  netRuntimeMs: number;
-  accumulators?: Record<string, unknown> | null;
-  failure?: { code?: string; name?: string; message?: string; stack?: string } | null;
-}
+export type { JobResultReply as JobResult } from "../../schemas/dispatcher-api.js";
+import type { JobResultReply as JobResult } from "../../schemas/dispatcher-api.js";
 
 /** Options of {@link waitForJobResult}. */
 export interface WaitResultOptions {

@@ -28,18 +28,8 @@ export interface InProcessCluster {
   stop(): Promise<void>;
 }
 
-export interface ClusterInfo {
-  leaders: Record<string, { id: string; pid: number; host: string; since: number }>;
-  taskExecutors: Array<{ id: string; pid: number; host: string; slots: number; freeSlots: number }>;
-}
-
-export interface JobResultReply {
-  jobId: string;
-  state: string;
-  netRuntimeMs: number;
-  accumulators: Record<string, number>;
-  failure: { code: string; name: string; message: string } | null;
-}
+export type { ClusterInfo, JobResultReply } from "../../schemas/dispatcher-api.js";
+import type { ClusterInfo, JobResultReply } from "../../schemas/dispatcher-api.js";
 
 /** A unique prefix for one test file. */
 export function uniquePrefix(): string {

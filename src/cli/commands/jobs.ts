@@ -4,44 +4,8 @@ import { withDispatcher, waitForJobResult, type JobResult } from "../client.js";
 import { cell, formatBytes, formatDuration, formatTime, table } from "../format.js";
 import { Exit, type Io } from "../io.js";
 
-/** One row of `listJobs` (`eddy list --json`). */
-export interface JobOverview {
-  id: string;
-  name: string;
-  state: string;
-  startTime: number | null;
-  endTime: number | null;
-}
-
-/** The `requestJob` reply (`eddy status --json`). */
-export interface JobDetails {
-  id: string;
-  name: string;
-  state: string;
-  vertices: Array<{
-    id: string;
-    name: string;
-    parallelism: number;
-    maxParallelism: number;
-    state: string;
-    subtasks: Array<{ index: number; state: string; attempt: number; taskExecutor: string | null }>;
-  }>;
-  checkpoints?: { completed: number; failed: number; latest: { id: number; durationMs: number; bytes: number } | null };
-}
-
-/** One leader entry of `clusterInfo`. */
-export interface LeaderInfo {
-  id: string;
-  pid: number;
-  host: string;
-  since: number;
-}
-
-/** The `clusterInfo` reply (`eddy info --json`). */
-export interface ClusterInfo {
-  leaders: { dispatcher: LeaderInfo | null; resourceManager: LeaderInfo | null };
-  taskExecutors: Array<{ id: string; pid: number; host: string; slots: number; freeSlots: number }>;
-}
+export type { JobOverview, JobDetails, LeaderView as LeaderInfo, ClusterInfo } from "../../../schemas/dispatcher-api.js";
+import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo } from "../../../schemas/dispatcher-api.js";
 
 const flagNats = (a: ParsedArgs) => a.flags.nats as string | undefined;
 

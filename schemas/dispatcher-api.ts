@@ -1,0 +1,109 @@
+/**
+ * The Dispatcher's public NATS API (CONTRACT.md), defined once: request checkers (the boundary
+ * every untrusted body passes) and reply types (what `eddy ... --json` prints). The JobGraph itself
+ * is `jobgraph.schema.json` beside this file.
+ */
+import { s, type Infer } from "../src/schema/index.js";
+
+/** `{jobId}`: the body of requestJob and cancelJob. */
+export const JobIdRequest = s.object({ jobId: s.id });
+export type JobIdRequest = Infer<typeof JobIdRequest>;
+
+/** `{jobId, timeoutMs?}`: requestJobResult waits up to timeoutMs (default 0: answer at once). */
+export const JobResultRequest = s.object({ jobId: s.id, timeoutMs: s.optional(s.int({ min: 0, max: 600_000 })) });
+export type JobResultRequest = Infer<typeof JobResultRequest>;
+
+/** `submitJob`'s reply. */
+export interface SubmitJobReply {
+  jobId: string;
+}
+
+/** One row of `listJobs` / `eddy list --json`. */
+export interface JobOverview {
+  id: string;
+  name: string;
+  state: string;
+  startTime: number;
+  endTime: number | null;
+}
+
+/** A failure as reported in job details and results. */
+export interface FailureView {
+  code: string;
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** One subtask in `requestJob`; `timestamps`: when the current attempt entered each state (ms since the epoch). */
+export interface SubtaskView {
+  index: number;
+  state: string;
+  attempt: number;
+  taskExecutor: string | null;
+  timestamps: Record<string, number>;
+}
+
+/** One vertex in `requestJob`. */
+export interface VertexView {
+  id: string;
+  name: string;
+  parallelism: number;
+  maxParallelism: number;
+  state: string;
+  subtasks: SubtaskView[];
+}
+
+/** Checkpoint statistics in `requestJob`. */
+export interface CheckpointsView {
+  completed: number;
+  failed: number;
+  latest: { id: number; durationMs: number; bytes: number } | null;
+}
+
+/** `requestJob` / `eddy status --json`: the job with its vertices and subtasks. */
+export interface JobDetails {
+  id: string;
+  name: string;
+  state: string;
+  startTime: number;
+  endTime: number | null;
+  /** When the job entered each status (ms since the epoch). */
+  timestamps: Record<string, number>;
+  /** The root cause once the job failed. */
+  failure: FailureView | null;
+  vertices: VertexView[];
+  checkpoints: CheckpointsView;
+}
+
+/** `requestJobResult`'s reply once the job is terminal. */
+export interface JobResultReply {
+  jobId: string;
+  state: string;
+  netRuntimeMs: number;
+  accumulators: Record<string, number>;
+  failure: FailureView | null;
+}
+
+/** A leader as `clusterInfo` shows it. */
+export interface LeaderView {
+  id: string;
+  pid: number;
+  host: string;
+  since: number;
+}
+
+/** A TaskExecutor as `clusterInfo` shows it. */
+export interface TaskExecutorView {
+  id: string;
+  pid: number;
+  host: string;
+  slots: number;
+  freeSlots: number;
+}
+
+/** `clusterInfo` / `eddy info --json`. */
+export interface ClusterInfo {
+  leaders: { dispatcher: LeaderView | null; resourceManager: LeaderView | null };
+  taskExecutors: TaskExecutorView[];
+}
