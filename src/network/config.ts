@@ -6,10 +6,11 @@ export interface NetworkConfig {
   creditsPerChannel: number;
   /**
    * Floating credits per input gate, lent to the channels whose producer reports a backlog and
-   * returned to the gate once that backlog is gone (Flink's floating buffers). Default 8.
+   * returned to the gate once that backlog is gone (Flink's floating buffers). Default 16: over NATS
+   * a credit's round trip takes a few ms, and the window must cover it (2 + 8 as in Flink halves throughput).
    */
   floatingCreditsPerGate: number;
-  /** Finished, unsent buffers a subpartition may hold before the output reports unavailable. Default 8. */
+  /** Finished, unsent buffers a subpartition may hold before the output reports unavailable. Default 16. */
   maxBacklogBuffers: number;
   /** Encoded size a buffer on a remote (NATS) link aims at; the record target adapts to it. Default 32 KiB. */
   targetBufferBytes: number;
@@ -28,8 +29,8 @@ export interface NetworkConfig {
 /** The defaults of {@link NetworkConfig}. */
 export const DEFAULT_NETWORK_CONFIG: Readonly<NetworkConfig> = Object.freeze({
   creditsPerChannel: 2,
-  floatingCreditsPerGate: 8,
-  maxBacklogBuffers: 8,
+  floatingCreditsPerGate: 16,
+  maxBacklogBuffers: 16,
   targetBufferBytes: 32 * 1024,
   maxFrameBytes: 900 * 1024,
   partitionRequestTimeoutMs: 30_000,

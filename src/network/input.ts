@@ -156,6 +156,11 @@ export abstract class InputChannel {
   onEnd(): void {
     if (this.ended || this.released) return;
     this.ended = true;
+    const idle = this.floating - (this.queue.length + this.outstanding);
+    if (idle > 0) {
+      this.floating -= idle;
+      this.input.gates[this.gate]!.giveBack(idle);
+    }
     this.input.onEnd();
   }
 
@@ -229,13 +234,16 @@ export interface InputStats {
   recordsReceived: number;
   /** Most buffers of one channel received (queued or with the task) and not recycled. */
   maxUnrecycled: number;
+  /** Most buffers of all channels together received and not recycled. */
+  maxUnrecycledTotal: number;
 }
 
 /** All gates of a task merged: `next()` takes buffers from the channels in round robin. */
 export class UnionInput implements RecordInput {
   readonly gates: InputGate[] = [];
   readonly channels: InputChannel[] = [];
-  readonly stats: InputStats = { buffersReceived: 0, recordsReceived: 0, maxUnrecycled: 0 };
+  readonly stats: InputStats = { buffersReceived: 0, recordsReceived: 0, maxUnrecycled: 0, maxUnrecycledTotal: 0 };
+  private unrecycled = 0;
   private readonly ready = new RingQueue<InputChannel>();
   private endedCount = 0;
   private waiter: Deferred<InputBatch | null> | null = null;
@@ -267,6 +275,7 @@ export class UnionInput implements RecordInput {
       if (batch.recycled) return;
       batch.recycled = true;
     }
+    this.unrecycled--;
     this.gates[batch.gate]?.channels[batch.channel]?.recycle();
   }
 
@@ -295,6 +304,7 @@ export class UnionInput implements RecordInput {
   onData(ch: InputChannel): void {
     const unrecycled = ch.queue.length + ch.outstanding;
     if (unrecycled > this.stats.maxUnrecycled) this.stats.maxUnrecycled = unrecycled;
+    if (++this.unrecycled > this.stats.maxUnrecycledTotal) this.stats.maxUnrecycledTotal = this.unrecycled;
     if (!ch.inReady) {
       ch.inReady = true;
       this.ready.push(ch);

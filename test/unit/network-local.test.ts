@@ -88,7 +88,7 @@ test("same thread: a producer that never registers fails the consumer with Parti
 });
 
 test("same thread: a slow consumer bounds the producer's backlog and its unrecycled buffers; nothing is lost", async () => {
-  const e = env({ maxBacklogBuffers: 4, creditsPerChannel: 2 });
+  const e = env({ maxBacklogBuffers: 4, creditsPerChannel: 2, floatingCreditsPerGate: 2 });
   const t = topology("l-bp", 1, 1, "ALL_TO_ALL", "hash", loc, loc);
   const out = e.createOutput("l-bp-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
   const input = e.createInput("l-bp-c0", [inputOf(t, 0)]);
@@ -102,7 +102,24 @@ test("same thread: a slow consumer bounds the producer's backlog and its unrecyc
   assert.ok(unavailable > 0, "isAvailable() went false");
   assert.ok(out.stats.backpressureEvents > 0);
   assert.ok(out.stats.maxBacklog <= 4, `max backlog ${out.stats.maxBacklog} > bound 4`);
-  assert.ok(input.stats.maxUnrecycled <= 2, `consumer held ${input.stats.maxUnrecycled} buffers with 2 credits`);
+  assert.ok(input.stats.maxUnrecycled <= 4, `consumer held ${input.stats.maxUnrecycled} buffers with 2 exclusive + 2 floating credits`);
+  assert.ok(input.stats.maxUnrecycled > 2, "the backlogged channel borrowed floating credits");
+  assert.equal(input.gates[0]!.floatingAvailable, 2, "floating credits went back to the gate");
+  e.close();
+});
+
+test("same thread: floating credits are shared by the gate; every channel keeps its exclusive credits", async () => {
+  const e = env({ maxBacklogBuffers: 4, creditsPerChannel: 2, floatingCreditsPerGate: 3 });
+  const t = topology("l-float", 4, 1, "ALL_TO_ALL", "hash", loc, loc);
+  const outs = t.producers.map((p, i) => e.createOutput(p.attemptId, [outputOf(t, i)], { bufferTimeoutMs: -1, bufferRecords: 8 }));
+  const input = e.createInput("l-float-c0", [inputOf(t, 0)]);
+  const producing = Promise.all(outs.map((o, i) => produce(o, i, 1_000)));
+  const got = await consume(input, { recycleDelayMs: 1 });
+  await producing;
+  assert.equal(checkConsumer(t, 0, got, 1_000), null);
+  assert.ok(input.stats.maxUnrecycledTotal <= 4 * 2 + 3, `gate held ${input.stats.maxUnrecycledTotal} buffers, bound 11`);
+  assert.ok(input.stats.maxUnrecycled <= 2 + 3);
+  assert.equal(input.gates[0]!.floatingAvailable, 3);
   e.close();
 });
 

@@ -90,7 +90,7 @@ test("NATS: a producer that never appears fails the consumer with PartitionNotFo
 });
 
 test("NATS: a slow consumer bounds the producer's backlog and the consumer's buffers; nothing is lost", async () => {
-  const [a, b] = envs({ maxBacklogBuffers: 4, creditsPerChannel: 2 });
+  const [a, b] = envs({ maxBacklogBuffers: 4, creditsPerChannel: 2, floatingCreditsPerGate: 2 });
   const t = topology("n-bp", 1, 1, "ALL_TO_ALL", "hash", A, B);
   const out = a.createOutput("n-bp-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
   const input = b.createInput("n-bp-c0", [inputOf(t, 0)]);
@@ -103,7 +103,9 @@ test("NATS: a slow consumer bounds the producer's backlog and the consumer's buf
   assert.equal(checkConsumer(t, 0, got, 2_000), null);
   assert.ok(unavailable > 0 && out.stats.backpressureEvents > 0, "isAvailable() went false");
   assert.ok(out.stats.maxBacklog <= 4, `max backlog ${out.stats.maxBacklog} > bound 4`);
-  assert.ok(input.stats.maxUnrecycled <= 2, `consumer held ${input.stats.maxUnrecycled} buffers with 2 credits`);
+  assert.ok(input.stats.maxUnrecycled <= 4, `consumer held ${input.stats.maxUnrecycled} buffers with 2 exclusive + 2 floating credits`);
+  assert.ok(input.stats.maxUnrecycled > 2, "the backlogged channel borrowed floating credits");
+  assert.equal(input.gates[0]!.floatingAvailable, 2, "floating credits went back to the gate");
   a.close();
   b.close();
 });
