@@ -30,7 +30,8 @@ export type LinkKind = "local" | "thread" | "remote";
 
 interface ProducerState {
   writer: RecordWriterOutput;
-  remote: RemoteProducerEndpoint;
+  /** Absent for a task without outputs (a sink). */
+  remote: RemoteProducerEndpoint | null;
 }
 
 interface ConsumerState {
@@ -66,6 +67,10 @@ export class NetworkEnvironment {
     this.checkOpen();
     if (this.producers.has(producerAttemptId)) throw new Error(`output of ${producerAttemptId} already exists`);
     const writer = new RecordWriterOutput(producerAttemptId, outputs, this.cfg, opts);
+    if (outputs.length === 0) {
+      this.producers.set(producerAttemptId, { writer, remote: null });
+      return writer;
+    }
     const remote = new RemoteProducerEndpoint(this.opts.nc, this.opts.subjects, writer, this.cfg);
     writer.afterEnd = () => remote.flush();
     this.producers.set(producerAttemptId, { writer, remote });
@@ -114,7 +119,7 @@ export class NetworkEnvironment {
       this.producers.delete(attemptId);
       this.registry.unregister(attemptId);
       this.opts.broker?.unregisterProducer(attemptId);
-      p.remote.close();
+      p.remote?.close();
       p.writer.release();
     }
     const c = this.consumers.get(attemptId);

@@ -64,7 +64,7 @@ export class HashPartitioner implements Partitioner {
     private readonly consumerParallelism: number,
   ) {}
   select(record: unknown): number {
-    const k = this.key === undefined ? record : (record as Record<string | number, unknown>)[this.key];
+    const k = this.key === undefined || record === null || typeof record !== "object" ? record : (record as Record<string | number, unknown>)[this.key];
     const kg = murmurHash(keyHash(k)) % this.maxParallelism;
     return Math.floor((kg * this.consumerParallelism) / this.maxParallelism);
   }

@@ -134,7 +134,10 @@ export class RemoteProducerEndpoint {
       return;
     }
     const viewId = this.views.length;
-    const view = new NatsReader(this.nc, req.d, req.ch, this.cfg.maxFrameBytes, sub);
+    // never above what this server accepts (payload plus protocol slack)
+    const serverMax = this.nc.info?.max_payload;
+    const maxFrame = serverMax ? Math.min(this.cfg.maxFrameBytes, serverMax - 1024) : this.cfg.maxFrameBytes;
+    const view = new NatsReader(this.nc, req.d, req.ch, maxFrame, sub);
     this.views.push(view);
     this.byConsumer.set(key, viewId);
     msg.respond(packSmall({ v: viewId }));
@@ -192,7 +195,7 @@ export class RemoteInputChannel extends InputChannel {
   }
 
   start(): void {
-    void this.request();
+    this.request().catch((err: unknown) => this.onError(err));
   }
 
   /** Sends the partition request until the producer answers, with backoff, up to the deadline. */
