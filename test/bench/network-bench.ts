@@ -9,7 +9,7 @@ import { performance, type EventLoopUtilization } from "node:perf_hooks";
 import type { ResultPartitionDeploymentDescriptor, InputGateDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
-import { NetworkEnvironment, type NetworkConfig } from "../../src/network/index.js";
+import { connectWorkerToBroker, LocalExchangeBroker, NetworkEnvironment, type NetworkConfig } from "../../src/network/index.js";
 
 /** Result of {@link benchNetwork}. */
 export interface NetworkBenchResult {
@@ -34,6 +34,8 @@ interface BenchWorkerData {
   records: number;
   bufferRecords: number;
   config: Partial<NetworkConfig>;
+  /** "remote": two TaskExecutors (NATS); "thread": two slots of one TaskExecutor (broker, MessagePorts). */
+  link: "remote" | "thread";
 }
 
 const PRODUCER = "bench-producer-attempt";
@@ -55,8 +57,12 @@ const gate: InputGateDeploymentDescriptor = {
 async function workerMain(d: BenchWorkerData): Promise<void> {
   const port = parentPort!;
   const nc = await connectNats(d.natsUrl, `bench-${d.bench}`);
-  const location = { taskExecutorId: d.bench === "producer" ? "bench-te-a" : "bench-te-b", slotIndex: 0 };
-  const env = new NetworkEnvironment({ nc, subjects: new Subjects(d.prefix), location, config: d.config });
+  const location =
+    d.link === "remote"
+      ? { taskExecutorId: d.bench === "producer" ? "bench-te-a" : "bench-te-b", slotIndex: 0 }
+      : { taskExecutorId: "bench-te-a", slotIndex: d.bench === "producer" ? 0 : 1 };
+  const broker = connectWorkerToBroker(location.slotIndex);
+  const env = new NetworkEnvironment({ nc, subjects: new Subjects(d.prefix), location, config: d.config, ...(broker ? { broker } : {}) });
   if (d.bench === "producer") {
     const out = env.createOutput(PRODUCER, [output], { bufferTimeoutMs: 100, bufferRecords: d.bufferRecords });
     const words = Array.from({ length: 4096 }, (_, i) => `word${i.toString(36)}`);
@@ -87,17 +93,27 @@ async function workerMain(d: BenchWorkerData): Promise<void> {
   }
   await new Promise((r) => port.once("message", r));
   env.close();
+  broker?.close();
   await nc.close();
 }
 
-/** Pushes `records` short strings (default 2M) from one worker thread to another over NATS. */
+/**
+ * Pushes `records` short strings (default 2M) from one worker thread to another: over NATS (default,
+ * `link: "remote"`), or through the cross-thread link of one TaskExecutor (`link: "thread"`).
+ */
 export async function benchNetwork(
   natsUrl: string,
-  opts: { records?: number; bufferRecords?: number; config?: Partial<NetworkConfig> } = {},
+  opts: { records?: number; bufferRecords?: number; config?: Partial<NetworkConfig>; link?: "remote" | "thread" } = {},
 ): Promise<NetworkBenchResult> {
   const records = opts.records ?? 2_000_000;
-  const base = { natsUrl, prefix: `eddy-bench-${process.pid}-${Date.now()}`, records, bufferRecords: opts.bufferRecords ?? 1024, config: opts.config ?? {} };
-  const spawn = (bench: BenchWorkerData["bench"]) => new Worker(new URL(import.meta.url), { workerData: { ...base, bench } satisfies BenchWorkerData });
+  const link = opts.link ?? "remote";
+  const base = { natsUrl, prefix: `eddy-bench-${process.pid}-${Date.now()}`, records, bufferRecords: opts.bufferRecords ?? 1024, config: opts.config ?? {}, link };
+  const broker = link === "thread" ? new LocalExchangeBroker() : null;
+  const spawn = (bench: BenchWorkerData["bench"]) => {
+    const brokerPort = broker?.connectWorker();
+    const workerData = { ...base, bench, ...(brokerPort ? { brokerPort } : {}) };
+    return new Worker(new URL(import.meta.url), { workerData, transferList: brokerPort ? [brokerPort] : [] });
+  };
   const consumer = spawn("consumer");
   const producer = spawn("producer");
   const next = (w: Worker, type: string) =>
@@ -142,6 +158,7 @@ export async function benchNetwork(
       await exited;
       clearTimeout(t);
     }
+    broker?.close();
   }
 }
 
