@@ -6,6 +6,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor, TaskLocation } from "../deployment/descriptors.js";
 import type { Subjects } from "../rpc/subjects.js";
+import { ConflictError, EddyError, ErrorCode } from "../core/errors.js";
 import { networkConfig, type NetworkConfig } from "./config.js";
 import { InputGate, UnionInput, type ChannelPosition, type InputChannel } from "./input.js";
 import { LocalInputChannel, ProducerRegistry } from "./local.js";
@@ -65,7 +66,7 @@ export class NetworkEnvironment {
    */
   createOutput(producerAttemptId: string, outputs: ResultPartitionDeploymentDescriptor[], opts: OutputOptions): RecordWriterOutput {
     this.checkOpen();
-    if (this.producers.has(producerAttemptId)) throw new Error(`output of ${producerAttemptId} already exists`);
+    if (this.producers.has(producerAttemptId)) throw new ConflictError(ErrorCode.InternalError, `output of ${producerAttemptId} already exists`);
     const writer = new RecordWriterOutput(producerAttemptId, outputs, this.cfg, opts);
     if (outputs.length === 0) {
       this.producers.set(producerAttemptId, { writer, remote: null });
@@ -82,7 +83,7 @@ export class NetworkEnvironment {
   /** Creates the input of consumer attempt `consumerAttemptId` and starts connecting its channels. */
   createInput(consumerAttemptId: string, inputs: InputGateDeploymentDescriptor[], signal?: AbortSignal): UnionInput {
     this.checkOpen();
-    if (this.consumers.has(consumerAttemptId)) throw new Error(`input of ${consumerAttemptId} already exists`);
+    if (this.consumers.has(consumerAttemptId)) throw new ConflictError(ErrorCode.InternalError, `input of ${consumerAttemptId} already exists`);
     const input = new UnionInput(consumerAttemptId, signal);
     const state: ConsumerState = { input, remote: null };
     this.consumers.set(consumerAttemptId, state);
@@ -142,6 +143,6 @@ export class NetworkEnvironment {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error("the network environment is closed");
+    if (this.closed) throw new EddyError(ErrorCode.Shutdown, "the network environment is closed");
   }
 }
