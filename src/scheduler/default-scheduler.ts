@@ -4,26 +4,43 @@ import type { Logger } from "../core/logger.js";
 import { createTaskDeploymentDescriptor } from "../executiongraph/deployment.js";
 import type { AssignedSlot, Execution } from "../executiongraph/execution.js";
 import type { ExecutionGraph } from "../executiongraph/execution-graph.js";
+import type { ExecutionVertex } from "../executiongraph/execution-vertex.js";
+import { ExecutionFailureHandler } from "./execution-failure-handler.js";
+import { RestartAllFailoverStrategy } from "./failover/restart-all.js";
+import { RestartPipelinedRegionFailoverStrategy } from "./failover/restart-pipelined-region.js";
+import { computePipelinedRegions, type PipelinedRegion, type RegionTopology } from "./pipelined-region.js";
+import { createRestartStrategy } from "./restart/factory.js";
 import type { SchedulerContext, SchedulerNG, TaskExecutionState } from "./scheduler-ng.js";
-import { SlotSharingPlan } from "./slot-sharing.js";
+import { SlotPool } from "./slot-pool.js";
+import { slotSharingKeys } from "./slot-sharing.js";
 
 /** Options of the {@link DefaultScheduler}. */
 export interface DefaultSchedulerOptions {
-  /** How long the job waits for its slots before failing (Flink's slot.request.timeout). */
+  /** How long a region waits for its slots before the job fails (Flink's slot.request.timeout, 5 min). */
   slotRequestTimeoutMs?: number;
+  /** Free slots idle this long go back to their TaskExecutor (Flink's slot.idle.timeout, 50 s). */
+  slotIdleTimeoutMs?: number;
 }
 
 /**
- * Flink's DefaultScheduler, eager form: the whole job is one pipelined region; its slots are
- * declared at once (with slot sharing), assigned when all are offered, then every task is deployed.
- * A task failure fails the job (restart strategy "none"); cancel goes through CANCELLING.
+ * Flink's DefaultScheduler with pipelined region scheduling: regions (subtasks joined by PIPELINED
+ * exchanges) are scheduled when their BLOCKING inputs are complete, each as one bulk of shared
+ * slots; a failure restarts what the failover strategy says (region by default, or full) after the
+ * restart strategy's backoff, or fails the job when the strategy is exhausted.
  */
 export class DefaultScheduler implements SchedulerNG {
-  private readonly plan: SlotSharingPlan;
-  private readonly slots: AssignedSlot[] = [];
-  private deployed = false;
-  private cancelSlotTimeout: (() => void) | undefined;
+  private readonly topology: RegionTopology;
+  private readonly failures: ExecutionFailureHandler;
+  private readonly pool = new SlotPool();
+  /** Regions scheduled, waiting for slots, in order. */
+  private readonly waiting: PipelinedRegion[] = [];
+  private readonly scheduled = new Set<PipelinedRegion>();
+  private pendingRestart: { tasks: Set<ExecutionVertex>; at: number; cancel?: () => void } | undefined;
+  private slotTimer: (() => void) | undefined;
+  private idleTimer: (() => void) | undefined;
   private readonly slotRequestTimeoutMs: number;
+  private readonly slotIdleTimeoutMs: number;
+  private declared = -1;
 
   constructor(
     private readonly graph: ExecutionGraph,
@@ -31,40 +48,121 @@ export class DefaultScheduler implements SchedulerNG {
     private readonly log: Logger,
     opts: DefaultSchedulerOptions = {},
   ) {
-    this.plan = new SlotSharingPlan(graph);
+    this.topology = computePipelinedRegions(graph);
+    const cfg = graph.jobGraph.config;
+    const failover = cfg.failoverStrategy === "full" ? new RestartAllFailoverStrategy(graph) : new RestartPipelinedRegionFailoverStrategy(this.topology);
+    this.failures = new ExecutionFailureHandler(failover, createRestartStrategy(cfg.restartStrategy));
     this.slotRequestTimeoutMs = opts.slotRequestTimeoutMs ?? Timeouts.slotRequest;
+    this.slotIdleTimeoutMs = opts.slotIdleTimeoutMs ?? 50_000;
+  }
+
+  /** The pipelined regions (for status and tests). */
+  get regions(): readonly PipelinedRegion[] {
+    return this.topology.regions;
+  }
+
+  get numberOfRestarts(): number {
+    return this.failures.numberOfRestarts;
   }
 
   startScheduling(): void {
     this.graph.transitionTo("CREATED");
     this.graph.transitionTo("RUNNING");
-    for (const e of this.graph.currentExecutions()) e.transitionTo("SCHEDULED");
-    this.ctx.declareRequiredSlots(this.plan.totalSlots);
-    this.cancelSlotTimeout = this.ctx.schedule(this.slotRequestTimeoutMs, () => {
-      if (this.deployed || this.graph.state !== "RUNNING") return;
-      this.failJob(
-        failureInfo(new EddyError(ErrorCode.SlotAllocationFailed, `could not get ${this.plan.totalSlots} slots within ${this.slotRequestTimeoutMs} ms (have ${this.slots.length}); start more TaskExecutors or lower the parallelism`)),
-      );
-    });
+    this.log.info({ regions: this.topology.regions.length, failover: this.failures.failover.name, restart: this.failures.restart.describe() }, "scheduling");
+    for (const r of this.topology.sources()) this.scheduleRegion(r);
   }
 
   newSlotsAvailable(slots: AssignedSlot[]): void {
-    if (this.deployed || this.graph.state !== "RUNNING") {
+    if (this.isTerminalOrStopping()) {
       for (const s of slots) this.ctx.releaseSlot(s);
       return;
     }
-    this.slots.push(...slots);
-    if (this.slots.length >= this.plan.totalSlots) this.deployAll();
+    for (const s of slots) this.pool.add(s);
+    this.assignWaitingRegions();
   }
 
-  private deployAll(): void {
-    this.deployed = true;
-    this.cancelSlotTimeout?.();
-    const extra = this.slots.splice(this.plan.totalSlots);
-    for (const s of extra) this.ctx.releaseSlot(s);
-    const executions = [...this.graph.currentExecutions()];
-    for (const e of executions) e.slot = this.slots[this.plan.slotIndexOf(e.vertex)];
-    for (const e of executions) {
+  updateTaskExecutionState(u: TaskExecutionState): boolean {
+    const e = this.graph.execution(u.attemptId);
+    if (!e) return false;
+    if (e !== e.vertex.currentExecution || e.isTerminal) return true; // a late report of an old attempt
+    if (u.accumulators) e.accumulators = u.accumulators;
+    if (u.state === "FAILED") {
+      this.markFailed(e, u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} failed` });
+      this.onFailure(e.vertex, e.failure!);
+    } else if (u.state === "CANCELED" && e.state !== "CANCELING") {
+      // Canceled without being asked (its TaskExecutor shut down): a failure of the task.
+      this.markFailed(e, { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} was canceled by its TaskExecutor` });
+      this.onFailure(e.vertex, e.failure!);
+    } else {
+      e.transitionTo(u.state);
+      if (e.isTerminal) this.pool.vacate(e);
+      if (u.state === "FINISHED") this.onFinished(e);
+    }
+    this.afterChange();
+    return true;
+  }
+
+  taskExecutorLost(taskExecutorId: string, cause: FailureInfo): void {
+    this.pool.removeTaskExecutor(taskExecutorId);
+    const failed: ExecutionVertex[] = [];
+    for (const e of this.graph.currentExecutions()) {
+      if (!e.isTerminal && e.slot?.taskExecutorId === taskExecutorId) {
+        this.markFailed(e, cause);
+        failed.push(e.vertex);
+      }
+    }
+    for (const ev of failed) this.onFailure(ev, cause);
+    this.afterChange();
+  }
+
+  cancel(): void {
+    if (this.isTerminalOrStopping()) return;
+    this.graph.transitionTo("CANCELLING");
+    this.stopTimers();
+    this.cancelExecutions(this.graph.currentExecutions());
+    this.afterChange();
+  }
+
+  suspend(): void {
+    if (!this.graph.canTransitionTo("SUSPENDED")) return;
+    this.stopTimers();
+    this.graph.transitionTo("SUSPENDED");
+    for (const s of this.pool.takeAll()) this.ctx.releaseSlot(s);
+    this.declare(0);
+  }
+
+  // --- scheduling -------------------------------------------------------------------------
+
+  private scheduleRegion(r: PipelinedRegion): void {
+    if (this.scheduled.has(r)) return;
+    this.scheduled.add(r);
+    for (const ev of r.vertices) ev.currentExecution.transitionTo("SCHEDULED");
+    this.waiting.push(r);
+    this.assignWaitingRegions();
+  }
+
+  /** Gives whole regions their shared slots, first come first served, and deploys them. */
+  private assignWaitingRegions(): void {
+    while (this.waiting.length) {
+      const region = this.waiting[0]!;
+      const keys = slotSharingKeys(region);
+      if (this.pool.freeCount < keys.size) break;
+      const free = this.pool.free();
+      this.waiting.shift();
+      let i = 0;
+      for (const members of keys.values()) {
+        const slot = free[i++]!;
+        for (const ev of members) this.pool.occupy(slot, ev.currentExecution);
+      }
+      this.deploy(region);
+    }
+    this.armTimers();
+    this.declare(this.pool.inUse + this.waiting.reduce((n, r) => n + slotSharingKeys(r).size, 0));
+  }
+
+  private deploy(region: PipelinedRegion): void {
+    for (const ev of region.vertices) {
+      const e = ev.currentExecution;
       const tdd = createTaskDeploymentDescriptor(this.graph.jobGraph, e);
       e.transitionTo("DEPLOYING");
       this.ctx.deploy(e, tdd).catch((err) => {
@@ -72,112 +170,182 @@ export class DefaultScheduler implements SchedulerNG {
         this.updateTaskExecutionState({ attemptId: e.attemptId, state: "FAILED", failure: failureInfo(err) });
       });
     }
-    this.log.info({ tasks: executions.length, slots: this.slots.length }, "job deployed");
+    this.log.info({ region: region.id, tasks: region.vertices.length }, "region deployed");
   }
 
-  updateTaskExecutionState(u: TaskExecutionState): boolean {
-    const e = this.graph.execution(u.attemptId);
-    if (!e) return false;
-    if (e !== e.vertex.currentExecution || e.isTerminal) return true; // stale report of an old attempt
-    if (u.accumulators) e.accumulators = u.accumulators;
-    if (u.state === "FAILED") {
-      e.failure = u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: "task failed" };
-      e.transitionTo("FAILED");
-      this.log.warn({ task: String(e), failure: e.failure.message }, "task failed");
-      this.failJob(e.failure);
-    } else if (u.state === "CANCELED" && e.state !== "CANCELING") {
-      // The task ended on its own as canceled (its TaskExecutor shut down): a failure of the job.
-      e.transitionTo("FAILED");
-      this.failJob({ code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} was canceled by its TaskExecutor` });
-    } else {
-      e.transitionTo(u.state);
+  private onFinished(e: Execution): void {
+    if (this.graph.state !== "RUNNING") return;
+    const region = this.topology.regionOf(e.vertex);
+    for (const consumer of region.consumers) {
+      if (this.scheduled.has(consumer)) continue;
+      let ready = true;
+      for (const p of consumer.blockingInputs) if (p.producer.currentExecution.state !== "FINISHED") ready = false;
+      if (ready) this.scheduleRegion(consumer);
     }
-    this.checkTermination();
-    return true;
   }
 
-  taskExecutorLost(taskExecutorId: string, cause: FailureInfo): void {
-    for (const e of this.graph.currentExecutions()) {
-      if (!e.isTerminal && e.slot?.taskExecutorId === taskExecutorId) {
-        e.failure = cause;
-        e.transitionTo("FAILED");
-      }
-    }
-    const lost = this.slots.filter((s) => s.taskExecutorId === taskExecutorId);
-    if (lost.length && this.graph.state === "RUNNING") this.failJob(cause);
-    this.checkTermination();
+  // --- failures ---------------------------------------------------------------------------
+
+  private markFailed(e: Execution, cause: FailureInfo): void {
+    e.failure = cause;
+    e.transitionTo("FAILED");
+    this.pool.vacate(e);
+    this.log.warn({ task: String(e), failure: cause.message }, "task failed");
   }
 
-  cancel(): void {
+  private onFailure(ev: ExecutionVertex, cause: FailureInfo): void {
     const st = this.graph.state;
-    if (st === "CANCELLING" || st === "CANCELED" || st === "FINISHED" || st === "FAILED") return;
-    this.cancelSlotTimeout?.();
-    this.graph.transitionTo("CANCELLING");
-    this.cancelAll();
-    this.checkTermination();
+    if (st !== "RUNNING" && st !== "RESTARTING") return; // failing, canceling or done: cancellation is under way
+    if (this.pendingRestart?.tasks.has(ev)) return; // already being restarted
+    const r = this.failures.handle(ev, cause);
+    if (!r.restart) return this.failJob(r.cause);
+    const at = Date.now() + r.backoffMs;
+    if (this.pendingRestart) {
+      for (const t of r.tasks) this.pendingRestart.tasks.add(t);
+      this.pendingRestart.at = Math.max(this.pendingRestart.at, at);
+    } else this.pendingRestart = { tasks: r.tasks, at };
+    if (this.failures.failover.name === "full" && this.graph.state === "RUNNING") this.graph.transitionTo("RESTARTING");
+    this.log.info({ tasks: r.tasks.size, backoffMs: r.backoffMs, restarts: this.failures.numberOfRestarts }, "restarting tasks");
+    this.cancelExecutions([...r.tasks].map((v) => v.currentExecution));
   }
 
-  /**
-   * The JobManager is shutting down without the job ending: the job goes SUSPENDED (locally
-   * terminal, recoverable from the HA stores), its slots are given back, which cancels its tasks.
-   */
-  suspend(): void {
-    if (!this.graph.canTransitionTo("SUSPENDED")) return;
-    this.cancelSlotTimeout?.();
-    this.graph.transitionTo("SUSPENDED");
-    for (const s of this.slots.splice(0)) this.ctx.releaseSlot(s);
-    this.ctx.declareRequiredSlots(0);
+  /** Once every task to restart is final and the backoff passed: new attempts, regions scheduled again. */
+  private maybeRestart(): void {
+    const p = this.pendingRestart;
+    if (!p || p.cancel) return;
+    for (const ev of p.tasks) if (!ev.currentExecution.isTerminal) return;
+    p.cancel = this.ctx.schedule(Math.max(0, p.at - Date.now()), () => {
+      if (this.pendingRestart !== p) return;
+      this.pendingRestart = undefined;
+      if (this.graph.state === "RESTARTING") {
+        this.graph.transitionTo("CREATED");
+        this.graph.transitionTo("RUNNING");
+      }
+      if (this.graph.state !== "RUNNING") return;
+      const regions = new Set<PipelinedRegion>();
+      for (const ev of p.tasks) {
+        this.graph.newAttempt(ev);
+        const r = this.topology.regionOf(ev);
+        regions.add(r);
+        this.scheduled.delete(r);
+      }
+      for (let i = this.waiting.length - 1; i >= 0; i--) if (regions.has(this.waiting[i]!)) this.waiting.splice(i, 1);
+      for (const r of this.topology.regions) {
+        if (!regions.has(r)) continue;
+        let ready = true;
+        for (const part of r.blockingInputs) if (part.producer.currentExecution.state !== "FINISHED") ready = false;
+        if (ready) this.scheduleRegion(r);
+      }
+      this.afterChange();
+    });
   }
 
   private failJob(cause: FailureInfo): void {
-    if (this.graph.state !== "RUNNING" && this.graph.state !== "CREATED") return;
-    this.cancelSlotTimeout?.();
+    if (!this.graph.canTransitionTo("FAILING")) return;
+    this.stopTimers();
     this.graph.failureCause = cause;
     this.graph.transitionTo("FAILING");
-    this.cancelAll();
+    this.cancelExecutions(this.graph.currentExecutions());
   }
 
-  private cancelAll(): void {
-    for (const e of this.graph.currentExecutions()) this.cancelExecution(e);
-  }
-
-  private cancelExecution(e: Execution): void {
-    switch (e.state) {
-      case "CREATED":
-      case "SCHEDULED":
-        e.transitionTo("CANCELED");
-        return;
-      case "DEPLOYING":
-      case "INITIALIZING":
-      case "RUNNING":
-        e.transitionTo("CANCELING");
-        this.ctx.cancelTask(e).catch((err) => {
-          // The task cannot be reached (its TaskExecutor is gone): it is not running anywhere.
-          this.log.warn({ err, task: String(e) }, "cancel failed; marking the task canceled");
-          if (e.state === "CANCELING") e.transitionTo("CANCELED");
-          this.checkTermination();
-        });
-        return;
-      default:
-        return;
+  private cancelExecutions(executions: Iterable<Execution>): void {
+    for (const e of executions) {
+      switch (e.state) {
+        case "CREATED":
+        case "SCHEDULED":
+          e.transitionTo("CANCELED");
+          break;
+        case "DEPLOYING":
+        case "INITIALIZING":
+        case "RUNNING":
+          e.transitionTo("CANCELING");
+          this.ctx.cancelTask(e).catch((err) => {
+            // Unreachable (its TaskExecutor is gone): it runs nowhere any more.
+            this.log.warn({ err, task: String(e) }, "cancel failed; the task counts as canceled");
+            if (e.state === "CANCELING") {
+              e.transitionTo("CANCELED");
+              this.pool.vacate(e);
+            }
+            this.afterChange();
+          });
+          break;
+      }
     }
+    const pending = new Set(this.waiting);
+    for (const r of pending) if (r.vertices.every((v) => v.currentExecution.isTerminal)) this.waiting.splice(this.waiting.indexOf(r), 1);
+  }
+
+  // --- bookkeeping ------------------------------------------------------------------------
+
+  private afterChange(): void {
+    this.maybeRestart();
+    this.checkTermination();
+    if (!this.isTerminalOrStopping()) this.assignWaitingRegions();
   }
 
   private checkTermination(): void {
+    const st = this.graph.state;
     let allFinished = true;
     for (const e of this.graph.currentExecutions()) {
       if (!e.isTerminal) return;
       if (e.state !== "FINISHED") allFinished = false;
     }
-    const st = this.graph.state;
     let to: "FINISHED" | "FAILED" | "CANCELED" | undefined;
-    if (st === "RUNNING" && allFinished) to = "FINISHED";
+    if (st === "RUNNING" && allFinished && !this.pendingRestart) to = "FINISHED";
     else if (st === "FAILING") to = "FAILED";
     else if (st === "CANCELLING") to = "CANCELED";
     if (!to) return;
     this.graph.transitionTo(to);
-    for (const s of this.slots.splice(0)) this.ctx.releaseSlot(s);
-    this.ctx.declareRequiredSlots(0);
+    this.stopTimers();
+    for (const s of this.pool.takeAll()) this.ctx.releaseSlot(s);
+    this.declare(0);
     this.ctx.jobTerminated(to);
+  }
+
+  private armTimers(): void {
+    if (this.waiting.length && !this.slotTimer) {
+      this.slotTimer = this.ctx.schedule(this.slotRequestTimeoutMs, () => {
+        this.slotTimer = undefined;
+        if (!this.waiting.length || this.isTerminalOrStopping()) return;
+        const need = slotSharingKeys(this.waiting[0]!).size;
+        this.failJob(
+          failureInfo(new EddyError(ErrorCode.SlotAllocationFailed, `could not get ${need} slots within ${this.slotRequestTimeoutMs} ms (have ${this.pool.freeCount} free); start more TaskExecutors or lower the parallelism`)),
+        );
+        this.afterChange();
+      });
+    } else if (!this.waiting.length && this.slotTimer) {
+      this.slotTimer();
+      this.slotTimer = undefined;
+    }
+    if (!this.idleTimer && this.pool.size) {
+      this.idleTimer = this.ctx.schedule(Math.max(100, this.slotIdleTimeoutMs / 2), () => {
+        this.idleTimer = undefined;
+        if (this.isTerminalOrStopping()) return;
+        const keep = this.waiting.reduce((n, r) => n + slotSharingKeys(r).size, 0) + (this.pendingRestart ? this.pendingRestart.tasks.size : 0);
+        for (const s of this.pool.takeIdle(this.slotIdleTimeoutMs, keep)) this.ctx.releaseSlot(s);
+        this.armTimers();
+      });
+    }
+  }
+
+  private stopTimers(): void {
+    this.slotTimer?.();
+    this.slotTimer = undefined;
+    this.idleTimer?.();
+    this.idleTimer = undefined;
+    this.pendingRestart?.cancel?.();
+    this.pendingRestart = undefined;
+    this.waiting.length = 0;
+  }
+
+  private declare(n: number): void {
+    if (n === this.declared) return;
+    this.declared = n;
+    this.ctx.declareRequiredSlots(n);
+  }
+
+  private isTerminalOrStopping(): boolean {
+    const s = this.graph.state;
+    return s !== "RUNNING" && s !== "RESTARTING" && s !== "CREATED";
   }
 }

@@ -1,36 +1,24 @@
-import type { ExecutionGraph } from "../executiongraph/execution-graph.js";
 import type { ExecutionVertex } from "../executiongraph/execution-vertex.js";
+import type { PipelinedRegion } from "./pipelined-region.js";
+
+const cache = new WeakMap<PipelinedRegion, Map<string, ExecutionVertex[]>>();
 
 /**
- * Slot sharing (Flink's SlotSharingGroup): subtask i of every vertex in one group shares the
- * group's i-th slot, so a group needs as many slots as its highest parallelism.
+ * Slot sharing and co-location (Flink's SlotSharingGroup / CoLocationGroup): within a region,
+ * subtask i of every vertex of one slot sharing group shares that group's i-th slot, so a region
+ * needs as many slots per group as the group's highest parallelism in it, and subtasks with the same
+ * index are always placed together. Returns the sharing key → its subtasks (computed once per region).
  */
-export class SlotSharingPlan {
-  /** Slots needed per group, in first-seen order. */
-  readonly groups = new Map<string, number>();
-
-  constructor(graph: ExecutionGraph) {
-    for (const ejv of graph.jobVertices.values()) {
-      const g = ejv.jobVertex.slotSharingGroup;
-      this.groups.set(g, Math.max(this.groups.get(g) ?? 0, ejv.parallelism));
-    }
+export function slotSharingKeys(region: PipelinedRegion): Map<string, ExecutionVertex[]> {
+  const cached = cache.get(region);
+  if (cached) return cached;
+  const keys = new Map<string, ExecutionVertex[]>();
+  for (const ev of region.vertices) {
+    const k = `${ev.jobVertex.jobVertex.slotSharingGroup}\u0000${ev.subtaskIndex}`;
+    const list = keys.get(k);
+    if (list) list.push(ev);
+    else keys.set(k, [ev]);
   }
-
-  /** Total slots the job needs. */
-  get totalSlots(): number {
-    let n = 0;
-    for (const c of this.groups.values()) n += c;
-    return n;
-  }
-
-  /** The position (0..totalSlots-1) of the shared slot `ev` runs in. */
-  slotIndexOf(ev: ExecutionVertex): number {
-    let base = 0;
-    const g = ev.jobVertex.jobVertex.slotSharingGroup;
-    for (const [name, count] of this.groups) {
-      if (name === g) return base + (ev.subtaskIndex % count);
-      base += count;
-    }
-    throw new Error(`unknown slot sharing group ${g}`);
-  }
+  cache.set(region, keys);
+  return keys;
 }

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
-import { SlotSharingPlan } from "../../src/scheduler/slot-sharing.js";
+import { slotSharingKeys } from "../../src/scheduler/slot-sharing.js";
+import { computePipelinedRegions } from "../../src/scheduler/pipelined-region.js";
 import { graph } from "../helpers/graphs.js";
 
 /** For every consumer subtask: the [producer partition, subpartition] pairs it reads. */
@@ -51,20 +52,21 @@ test("POINTWISE covers every producer subpartition exactly once, for fan-in and 
   }
 });
 
-test("slot sharing: a job needs as many slots as its highest parallelism per group", () => {
+test("slot sharing: a pipelined region needs as many slots as its highest parallelism per group", () => {
   const eg = new ExecutionGraph(
     graph(
       [{ id: "a", parallelism: 2 }, { id: "b", parallelism: 4 }, { id: "c", parallelism: 3, slotSharingGroup: "other" }],
       [{ source: "a", target: "b", partitioner: "hash" }, { source: "b", target: "c", partitioner: "hash" }],
     ),
   );
-  const plan = new SlotSharingPlan(eg);
-  assert.equal(plan.totalSlots, 7);
-  const b = eg.jobVertices.get("b")!.taskVertices.map((ev) => plan.slotIndexOf(ev));
-  const a = eg.jobVertices.get("a")!.taskVertices.map((ev) => plan.slotIndexOf(ev));
-  const c = eg.jobVertices.get("c")!.taskVertices.map((ev) => plan.slotIndexOf(ev));
-  assert.deepEqual(b, [0, 1, 2, 3]);
-  assert.deepEqual(a, [0, 1]);
-  assert.deepEqual(c, [4, 5, 6]);
+  const topology = computePipelinedRegions(eg);
+  assert.equal(topology.regions.length, 1, "ALL_TO_ALL pipelined edges join everything into one region");
+  const keys = slotSharingKeys(topology.regions[0]!);
+  assert.equal(keys.size, 7);
+  const slotOf = new Map<string, string>();
+  for (const [k, evs] of keys) for (const ev of evs) slotOf.set(ev.id, k);
+  assert.equal(slotOf.get("a#0"), slotOf.get("b#0"), "subtask 0 of a and b share a slot");
+  assert.equal(slotOf.get("a#1"), slotOf.get("b#1"));
+  assert.notEqual(slotOf.get("b#0"), slotOf.get("c#0"), "another slot sharing group gets its own slots");
   eg.dispose();
 });
