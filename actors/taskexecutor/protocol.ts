@@ -41,12 +41,14 @@ export const SubmitTask = s.object({
       key,
       maxParallelism: s.int({ min: 1, max: 32768 }),
       consumerParallelism: s.int({ min: 1, max: 32768 }),
+      partitionType: s.oneOf(["PIPELINED", "BLOCKING"] as const),
     }),
     1000,
   ),
   inputs: s.array(
     s.object({
       resultId: s.str({ max: 64 }),
+      partitionType: s.oneOf(["PIPELINED", "BLOCKING"] as const),
       channels: s.array(
         s.object({ producerAttemptId: s.id, partitionIndex: s.int({ min: 0 }), subpartitionIndex: s.int({ min: 0 }), location }),
         32768,

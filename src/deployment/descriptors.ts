@@ -2,7 +2,7 @@
  * What a JobMaster sends a TaskExecutor to run one subtask (Flink's TaskDeploymentDescriptor),
  * and the descriptors of its output partitions and input gates.
  */
-import type { PartitionerType } from "../jobgraph/types.js";
+import type { PartitionerType, ResultPartitionType } from "../jobgraph/types.js";
 
 /** Where a producer runs: its TaskExecutor and the slot (worker thread) inside it. */
 export interface TaskLocation {
@@ -25,6 +25,8 @@ export interface ResultPartitionDeploymentDescriptor {
   maxParallelism: number;
   /** Consumer parallelism (for `hash`: operator index from key group). */
   consumerParallelism: number;
+  /** PIPELINED: streamed to running consumers; BLOCKING: kept complete (in JetStream) for consumers that start later. */
+  partitionType: ResultPartitionType;
 }
 
 /** One input channel: one subpartition of one producer partition. */
@@ -38,6 +40,8 @@ export interface InputChannelDescriptor {
 /** One input of a task: all channels that read one IntermediateResult. */
 export interface InputGateDeploymentDescriptor {
   resultId: string;
+  /** How the producers keep this result (see {@link ResultPartitionDeploymentDescriptor.partitionType}). */
+  partitionType: ResultPartitionType;
   channels: InputChannelDescriptor[];
 }
 

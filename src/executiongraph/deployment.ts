@@ -20,12 +20,14 @@ export function createTaskDeploymentDescriptor(jobGraph: JobGraph, execution: Ex
       partitioner: p.result.edge.partitioner,
       maxParallelism: consumer.maxParallelism,
       consumerParallelism: consumer.parallelism,
+      partitionType: p.result.resultPartitionType,
     };
     if (p.result.edge.key !== undefined) d.key = p.result.edge.key;
     return d;
   });
   const inputs: InputGateDeploymentDescriptor[] = ev.consumedPartitionGroups.map((g) => ({
     resultId: g.result.id,
+    partitionType: g.result.resultPartitionType,
     channels: g.partitions.map((p, k) => {
       const producer = p.producer.currentExecution;
       if (!producer.slot) throw new Error(`producer ${producer} of ${execution} has no slot`);

@@ -48,9 +48,11 @@ const output: ResultPartitionDeploymentDescriptor = {
   partitioner: "forward",
   maxParallelism: 128,
   consumerParallelism: 1,
+  partitionType: "PIPELINED",
 };
 const gate: InputGateDeploymentDescriptor = {
   resultId: RESULT,
+  partitionType: "PIPELINED",
   channels: [{ producerAttemptId: PRODUCER, partitionIndex: 0, subpartitionIndex: 0, location: { taskExecutorId: "bench-te-a", slotIndex: 0 } }],
 };
 

@@ -46,6 +46,7 @@ export function outputOf(t: Topology, i: number): ResultPartitionDeploymentDescr
     key: 2,
     maxParallelism: t.maxParallelism,
     consumerParallelism: C,
+    partitionType: "PIPELINED",
   };
 }
 
@@ -63,7 +64,7 @@ export function inputOf(t: Topology, j: number): InputGateDeploymentDescriptor {
       if (s >= 0) channels.push({ producerAttemptId: p.attemptId, partitionIndex: i, subpartitionIndex: s, location: p.location });
     }
   }
-  return { resultId: t.resultId, channels };
+  return { resultId: t.resultId, partitionType: "PIPELINED", channels };
 }
 
 /** The subpartition producer i sends its n-th record to (or -1: all). */
