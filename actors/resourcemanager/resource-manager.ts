@@ -13,6 +13,8 @@ import { SlotManager } from "./slot-manager.js";
 /** Settings of the ResourceManager. */
 export interface ResourceManagerOptions {
   heartbeatTimeoutMs?: number;
+  /** How often each TaskExecutor is probed for a closed connection (ms, default 250). */
+  probeIntervalMs?: number;
 }
 
 /**
@@ -25,6 +27,10 @@ export class ResourceManager extends Actor {
   readonly address: string;
   private readonly slots = new SlotManager();
   private readonly heartbeatTimeoutMs: number;
+  private readonly probeIntervalMs: number;
+  /** Consecutive "no responders" answers per TaskExecutor. */
+  private readonly unreachable = new Map<string, number>();
+  private probing = false;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -37,6 +43,7 @@ export class ResourceManager extends Actor {
     this.address = subjects.resourceManager;
     this.log = log.child({ actor: "ResourceManager" });
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? Timeouts.heartbeatTimeout;
+    this.probeIntervalMs = opts.probeIntervalMs ?? 250;
   }
 
   protected override fencingToken(): string {
@@ -46,6 +53,7 @@ export class ResourceManager extends Actor {
   start(): void {
     this.serve(this.nc);
     this.every(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), () => this.checkHeartbeats());
+    this.every(this.probeIntervalMs, () => this.probe());
     this.log.info({ sessionId: this.leader.sessionId }, "ResourceManager leading");
   }
 
@@ -117,6 +125,44 @@ export class ResourceManager extends Actor {
     }
     this.allocate();
     return { ok: true };
+  }
+
+  /**
+   * Probes every TaskExecutor. When a TaskExecutor process dies its NATS connection closes and the
+   * server drops its subscriptions at once, so the probe gets "no responders" immediately: two in a
+   * row (one could be a reconnect in progress) mark it lost, far sooner than the heartbeat timeout.
+   */
+  private probe(): void {
+    if (this.probing) return;
+    this.probing = true;
+    const ids = [...this.slots.taskExecutors.keys()];
+    const probes = ids.map((id) =>
+      new Gateway(this.nc, this.subjects.taskExecutor(id), { token: this.leader.sessionId })
+        .ask("ping", {}, { timeoutMs: Math.max(1_000, this.probeIntervalMs * 4) })
+        .then(
+          () => [id, false] as const,
+          (err) => [id, (err as { code?: string }).code === ErrorCode.NoResponders] as const,
+        ),
+    );
+    this.background(
+      Promise.all(probes).then((results) =>
+        this.runInMailbox(() => {
+          this.probing = false;
+          for (const [id, gone] of results) {
+            if (!gone) {
+              this.unreachable.delete(id);
+              continue;
+            }
+            const n = (this.unreachable.get(id) ?? 0) + 1;
+            this.unreachable.set(id, n);
+            if (n >= 2) {
+              this.unreachable.delete(id);
+              this.lose(id, "its NATS connection closed (the process is gone)");
+            }
+          }
+        }),
+      ),
+    );
   }
 
   private checkHeartbeats(): void {

@@ -95,6 +95,8 @@ export class TaskExecutor extends Actor {
           return { ok: true };
         },
       },
+      // The ResourceManager's liveness probe: a closed connection makes NATS answer "no responders" at once.
+      ping: { fence: fromRm, handle: () => ({ ok: true }) },
       freeSlot: { fence: fromSlotOwner, parse: s.parser(AllocationRequest), handle: (b: { allocationId: string }) => this.freeSlot(this.slotOf(b)) },
     };
   }

@@ -128,6 +128,7 @@ function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph 
       maxParallelism,
       slotSharingGroup: v.slotSharingGroup ?? JobGraphDefaults.slotSharingGroup,
       config,
+      chaining: v.chaining ?? true,
     });
   }
 
@@ -206,6 +207,8 @@ function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph 
     bufferRecords: cfg.bufferRecords ?? JobGraphDefaults.bufferRecords,
   };
   if (cfg.args !== undefined) config.args = [...cfg.args];
+  if (cfg.restartStrategy !== undefined) config.restartStrategy = { ...cfg.restartStrategy };
+  if (cfg.failoverStrategy !== undefined) config.failoverStrategy = cfg.failoverStrategy;
   return {
     jobId: spec.jobId ?? newId(),
     name: spec.name,

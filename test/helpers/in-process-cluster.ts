@@ -11,6 +11,7 @@ import { Kvm } from "@nats-io/kv";
 import { decode, encode } from "../../src/codec/codec.js";
 import { EddyError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
+import { waitFor, withTimeout } from "../../src/core/time.js";
 import { startJobManager, type JobManagerHandle } from "../../src/entrypoints/jobmanager.js";
 import { startTaskExecutor, type TaskExecutorHandle } from "../../src/entrypoints/taskexecutor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
@@ -36,32 +37,6 @@ export function uniquePrefix(): string {
   return `t${Date.now()}${Math.random().toString(36).slice(2, 7)}`;
 }
 
-/** Races `p` against `ms`; the timer is always cleared. */
-export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what}: no answer within ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(t);
-  }
-}
-
-/** Polls `check` until it returns something other than undefined/false, or fails after `ms`. */
-export async function pollUntil<T>(check: () => Promise<T | undefined | false>, ms: number, what: string, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not reached within ${ms} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /**
  * Starts NATS (JetStream; `maxPayload` sets the server's max_payload through a config file of its own), a
  * JobManager and `taskExecutors` TaskExecutors of `slots` slots, and waits until every one is registered.
@@ -85,7 +60,7 @@ export async function startInProcessCluster(
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    const quietly = (p: Promise<unknown> | undefined, what: string) => (p ? bounded(p, 10_000, what).catch(() => undefined) : undefined);
+    const quietly = (p: Promise<unknown> | undefined, what: string) => (p ? withTimeout(p, 10_000, what).catch(() => undefined) : undefined);
     await Promise.all(tes.map((te) => quietly(te.stop(), "stopping a TaskExecutor")));
     await quietly(jm?.stop(), "stopping the JobManager");
     await quietly(nc?.close(), "closing the client");
@@ -106,12 +81,12 @@ export async function startInProcessCluster(
     }
     nats = await startTestNats({ jetstream: true, args });
     nc = await connectNats(nats.url, "eddy-test-client", { reconnect: false });
-    jm = await bounded(startJobManager({ natsUrl: nats.url, prefix, log }), timeoutMs, "starting the JobManager");
-    await bounded(jm.ready, timeoutMs, "JobManager ready");
-    for (let i = 0; i < n; i++) tes.push(await bounded(startTaskExecutor({ natsUrl: nats.url, prefix, slots, log }), timeoutMs, "starting a TaskExecutor"));
-    await bounded(Promise.all(tes.map((te) => te.ready)), timeoutMs, "TaskExecutor registration");
+    jm = await withTimeout(startJobManager({ natsUrl: nats.url, prefix, log }), timeoutMs, "starting the JobManager");
+    await withTimeout(jm.ready, timeoutMs, "JobManager ready");
+    for (let i = 0; i < n; i++) tes.push(await withTimeout(startTaskExecutor({ natsUrl: nats.url, prefix, slots, log }), timeoutMs, "starting a TaskExecutor"));
+    await withTimeout(Promise.all(tes.map((te) => te.ready)), timeoutMs, "TaskExecutor registration");
     const dispatcher = new Gateway(nc, `${prefix}.dispatcher`);
-    await pollUntil(
+    await waitFor(
       async () => (await dispatcher.ask<ClusterInfo>("clusterInfo", {}, { timeoutMs: 2_000 })).taskExecutors.length === n,
       timeoutMs,
       `${n} TaskExecutor(s) in clusterInfo`,
@@ -123,39 +98,7 @@ export async function startInProcessCluster(
   }
 }
 
-/** The answer to `requestJobResult`, waiting up to `timeoutMs` in long polls of at most 5 s. */
-export async function awaitResult(dispatcher: Gateway, jobId: string, timeoutMs: number): Promise<JobResultReply> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`job ${jobId} reached no terminal state within ${timeoutMs} ms`);
-    const wait = Math.max(1, Math.min(5_000, left));
-    try {
-      return await dispatcher.ask<JobResultReply>("requestJobResult", { jobId, timeoutMs: wait }, { timeoutMs: wait + 3_000 });
-    } catch (err) {
-      if (!(err instanceof EddyError && err.code === "JobResultNotReady")) throw err;
-    }
-  }
-}
-
-/** Submits `spec` and waits for its terminal result. */
-export async function runToCompletion(dispatcher: Gateway, spec: unknown, timeoutMs: number): Promise<JobResultReply> {
-  const { jobId } = await dispatcher.ask<{ jobId: string }>("submitJob", spec);
-  return awaitResult(dispatcher, jobId, timeoutMs);
-}
-
-/** Polls `requestJob` until the job and every subtask are RUNNING. */
-export function waitUntilRunning(dispatcher: Gateway, jobId: string, timeoutMs = 15_000): Promise<any> {
-  return pollUntil(
-    async () => {
-      const d = await dispatcher.ask<any>("requestJob", { jobId }, { timeoutMs: 2_000 });
-      const all = d.vertices.every((v: any) => v.subtasks.every((s: any) => s.state === "RUNNING"));
-      return d.state === "RUNNING" && all ? d : undefined;
-    },
-    timeoutMs,
-    `job ${jobId} RUNNING`,
-  );
-}
+export { awaitJobResult as awaitResult, runToCompletion, waitUntilRunning } from "./jobs.js";
 
 /** The keys of a KV bucket (an empty list when the bucket has none). */
 export async function kvKeys(nc: NatsConnection, bucket: string): Promise<string[]> {

@@ -76,21 +76,4 @@ export async function startProcessCluster(opts: { taskExecutors?: number; slots?
   }
 }
 
-/** Polls `requestJobResult` until the job is terminal; returns the result. */
-export async function awaitJobResult<R = { state: string; netRuntimeMs: number; accumulators: Record<string, number>; failure: unknown }>(
-  dispatcher: Gateway,
-  jobId: string,
-  timeoutMs = 60_000,
-): Promise<R> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`job ${jobId} not terminal within ${timeoutMs} ms`);
-    const wait = Math.min(left, 5_000);
-    try {
-      return await dispatcher.ask<R>("requestJobResult", { jobId, timeoutMs: wait }, { timeoutMs: wait + 2_000 });
-    } catch (err) {
-      if ((err as { code?: string }).code !== "JobResultNotReady") throw err;
-    }
-  }
-}
+export { awaitJobResult } from "./jobs.js";

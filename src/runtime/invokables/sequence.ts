@@ -1,6 +1,7 @@
 /** `source.sequence`: the integers from..to (inclusive) in steps of `step`, split into contiguous shares. */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import { SOURCE_BATCH, SourcePacer, configError, intSetting, onlyKeys } from "./common.js";
+import { sleep } from "../../core/time.js";
 
 const NAME = "source.sequence";
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -12,16 +13,19 @@ export interface SequenceConfig {
   to: number;
   /** Default 1. */
   step?: number;
+  /** At most this many values per second over all subtasks (0 or absent: unthrottled). */
+  ratePerSecond?: number;
 }
 
 function settings(config: Record<string, unknown>, vertexId: string): Required<SequenceConfig> {
-  onlyKeys(config, ["from", "to", "step"], NAME, vertexId);
+  onlyKeys(config, ["from", "to", "step", "ratePerSecond"], NAME, vertexId);
   const from = intSetting(config, "from", { min: -MAX, max: MAX }, NAME, vertexId);
   const to = intSetting(config, "to", { min: -MAX, max: MAX }, NAME, vertexId);
   const step = intSetting(config, "step", { min: 1, max: MAX, dflt: 1 }, NAME, vertexId);
   if (from > to) configError(NAME, vertexId, `config.from (${from}) must not be greater than config.to (${to})`);
   if (to - from > MAX) configError(NAME, vertexId, `the range ${from}..${to} is wider than ${MAX}; narrow it`);
-  return { from, to, step };
+  const ratePerSecond = intSetting(config, "ratePerSecond", { min: 0, max: MAX, dflt: 0 }, NAME, vertexId);
+  return { from, to, step, ratePerSecond };
 }
 
 /** Number of values in the sequence. */
@@ -49,9 +53,23 @@ class SequenceSource implements Invokable {
     const pacer = new SourcePacer(ctx);
     let v = this.c.from + first * step;
     let left = count;
+    // Throttling: this subtask's share of the rate, in batches of about 10 ms worth of values.
+    const rate = this.c.ratePerSecond / ctx.tdd.parallelism;
+    const batch = rate > 0 ? Math.max(1, Math.min(SOURCE_BATCH, Math.floor(rate / 100))) : SOURCE_BATCH;
+    const t0 = Date.now();
+    let done = 0;
     ctx.signal.throwIfAborted();
     while (left > 0) {
-      const n = left < SOURCE_BATCH ? left : SOURCE_BATCH;
+      if (rate > 0) {
+        const wait = t0 + (done / rate) * 1000 - Date.now();
+        if (wait > 0) {
+          ctx.output.flush();
+          await sleep(wait, ctx.signal);
+          ctx.signal.throwIfAborted();
+        }
+      }
+      const n = left < batch ? left : batch;
+      done += n;
       for (let k = 0; k < n; k++) {
         out.emit(v);
         v += step;
@@ -64,10 +82,10 @@ class SequenceSource implements Invokable {
   }
 }
 
-/** `source.sequence` {from, to (inclusive), step = 1}: each subtask emits its contiguous share, as numbers. */
+/** `source.sequence` {from, to (inclusive), step = 1, ratePerSecond?}: each subtask emits its contiguous share, as numbers. */
 export const sequenceSource: InvokableFactory = {
   name: NAME,
-  description: "Emits the integers from..to (inclusive, step default 1); each subtask emits a contiguous share. Config {from, to, step?}.",
+  description: "Emits the integers from..to (inclusive, step default 1); each subtask emits a contiguous share. Config {from, to, step?, ratePerSecond?}.",
   kind: "source",
   validate(config, vertexId) {
     settings(config, vertexId);

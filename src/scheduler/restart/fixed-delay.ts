@@ -16,7 +16,7 @@ export class FixedDelayRestartStrategy implements RestartBackoffTimeStrategy {
     this.attempts = o.attempts ?? 1;
     this.delayMs = o.delayMs ?? 1_000;
   }
-  notifyFailure(): void {
+  notifyFailure(_now?: number): void {
     this.failures++;
   }
   canRestart(): boolean {

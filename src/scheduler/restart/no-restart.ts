@@ -2,7 +2,7 @@ import type { RestartBackoffTimeStrategy } from "./restart-backoff-time-strategy
 
 /** Never restarts: the first failure fails the job (Flink's `none`). */
 export class NoRestartStrategy implements RestartBackoffTimeStrategy {
-  notifyFailure(): void {}
+  notifyFailure(_now?: number): void {}
   canRestart(): boolean {
     return false;
   }
