@@ -60,7 +60,7 @@ export async function startProcessCluster(opts: { taskExecutors?: number; slots?
       const te = spawnEddy(["taskexecutor", "--slots", String(slots)], env);
       procs.push(te);
       taskExecutors.push(te);
-      await registered(taskExecutors.length);
+      await registered(taskExecutors.filter((p) => !p.exit).length);
       return te;
     };
     for (let i = 0; i < (opts.taskExecutors ?? 2); i++) {
