@@ -3,7 +3,7 @@ import { Actor, requireToken, type MethodSpec } from "../../src/rpc/actor.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, EddyError, failureInfo, type FailureInfo } from "../../src/core/errors.js";
 import type { Logger } from "../../src/core/logger.js";
-import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
+import { expandInputGate, type TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { executionStates, type ExecutionState } from "../../src/executiongraph/execution-state.js";
 import type { Accumulator, Invokable, InvokableFactory, TaskContext } from "../../src/runtime/api.js";
 import type { NetworkEnvironment } from "../../src/network/index.js";
@@ -74,7 +74,7 @@ export class Task extends Actor {
         bufferRecords: tdd.bufferRecords,
         signal: this.abort.signal,
       });
-      const input = this.network.createInput(tdd.attemptId, tdd.inputs, this.abort.signal);
+      const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal);
       const ctx: TaskContext = {
         tdd,
         input,

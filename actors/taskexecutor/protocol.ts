@@ -49,10 +49,8 @@ export const SubmitTask = s.object({
     s.object({
       resultId: s.str({ max: 64 }),
       partitionType: s.oneOf(["PIPELINED", "BLOCKING"] as const),
-      channels: s.array(
-        s.object({ producerAttemptId: s.id, partitionIndex: s.int({ min: 0 }), subpartitionIndex: s.int({ min: 0 }), location }),
-        32768,
-      ),
+      producers: s.array(s.object({ producerAttemptId: s.id, partitionIndex: s.int({ min: 0 }), location }), 32768),
+      subpartitions: (v: unknown, p: string) => (typeof v === "number" ? s.int({ min: 0 })(v, p) : s.array(s.int({ min: 0 }), 32768)(v, p)),
     }),
     1000,
   ),

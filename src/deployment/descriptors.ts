@@ -45,6 +45,42 @@ export interface InputGateDeploymentDescriptor {
   channels: InputChannelDescriptor[];
 }
 
+/** One producer partition a consumer reads (the channel's subpartition comes from the gate). */
+export interface ProducerDescriptor {
+  producerAttemptId: string;
+  partitionIndex: number;
+  location: TaskLocation;
+}
+
+/**
+ * One input of a task on the wire, compact (Flink's InputGateDeploymentDescriptor with its
+ * shuffle descriptors): the producers of one ConsumedPartitionGroup — for ALL_TO_ALL the same
+ * array is shared by every consumer's descriptor, so building all descriptors is linear, not
+ * quadratic — and the subpartition read from each (one number for all, or one per producer).
+ * {@link expandInputGate} turns it into channels for the network layer.
+ */
+export interface CompactInputGateDescriptor {
+  resultId: string;
+  partitionType: ResultPartitionType;
+  producers: readonly ProducerDescriptor[];
+  subpartitions: number | readonly number[];
+}
+
+/** The channels of a compact gate descriptor. */
+export function expandInputGate(g: CompactInputGateDescriptor): InputGateDeploymentDescriptor {
+  const sub = g.subpartitions;
+  return {
+    resultId: g.resultId,
+    partitionType: g.partitionType,
+    channels: g.producers.map((p, k) => ({
+      producerAttemptId: p.producerAttemptId,
+      partitionIndex: p.partitionIndex,
+      subpartitionIndex: typeof sub === "number" ? sub : sub[k]!,
+      location: p.location,
+    })),
+  };
+}
+
 /** Everything a TaskExecutor needs to start one Execution attempt. */
 export interface TaskDeploymentDescriptor {
   jobId: string;
@@ -64,5 +100,5 @@ export interface TaskDeploymentDescriptor {
   bufferTimeoutMs: number;
   bufferRecords: number;
   outputs: ResultPartitionDeploymentDescriptor[];
-  inputs: InputGateDeploymentDescriptor[];
+  inputs: CompactInputGateDescriptor[];
 }

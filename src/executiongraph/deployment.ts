@@ -1,5 +1,6 @@
-import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor, TaskDeploymentDescriptor } from "../deployment/descriptors.js";
-import type { JobGraph } from "../jobgraph/types.js";
+import type { CompactInputGateDescriptor, ProducerDescriptor, ResultPartitionDeploymentDescriptor, TaskDeploymentDescriptor } from "../deployment/descriptors.js";
+import type { ConsumedPartitionGroup } from "./intermediate-result.js";
+import type { ExecutionGraph } from "./execution-graph.js";
 import type { Execution } from "./execution.js";
 
 /**
@@ -7,7 +8,8 @@ import type { Execution } from "./execution.js";
  * Every producer it reads must already have a slot: the scheduler assigns a whole pipelined
  * region's slots before it deploys any of its tasks.
  */
-export function createTaskDeploymentDescriptor(jobGraph: JobGraph, execution: Execution): TaskDeploymentDescriptor {
+export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution: Execution): TaskDeploymentDescriptor {
+  const jobGraph = graph.jobGraph;
   const ev = execution.vertex;
   const ejv = ev.jobVertex;
   if (!execution.slot) throw new Error(`${execution} has no slot`);
@@ -25,19 +27,11 @@ export function createTaskDeploymentDescriptor(jobGraph: JobGraph, execution: Ex
     if (p.result.edge.key !== undefined) d.key = p.result.edge.key;
     return d;
   });
-  const inputs: InputGateDeploymentDescriptor[] = ev.consumedPartitionGroups.map((g) => ({
+  const inputs: CompactInputGateDescriptor[] = ev.consumedPartitionGroups.map((g) => ({
     resultId: g.result.id,
     partitionType: g.result.resultPartitionType,
-    channels: g.partitions.map((p, k) => {
-      const producer = p.producer.currentExecution;
-      if (!producer.slot) throw new Error(`producer ${producer} of ${execution} has no slot`);
-      return {
-        producerAttemptId: producer.attemptId,
-        partitionIndex: p.partitionIndex,
-        subpartitionIndex: g.subpartitionFor(ev.subtaskIndex, k),
-        location: { taskExecutorId: producer.slot.taskExecutorId, slotIndex: producer.slot.slotIndex },
-      };
-    }),
+    producers: producersOf(g, execution, graph.version),
+    subpartitions: g.partitions.length === 1 || g.result.edge.distribution === "ALL_TO_ALL" ? g.subpartitionFor(ev.subtaskIndex, 0) : g.partitions.map((_, k) => g.subpartitionFor(ev.subtaskIndex, k)),
   }));
   return {
     jobId: jobGraph.jobId,
@@ -57,4 +51,26 @@ export function createTaskDeploymentDescriptor(jobGraph: JobGraph, execution: Ex
     outputs,
     inputs,
   };
+}
+
+/**
+ * The producers of a partition group, built once per group and graph version and shared by every
+ * consumer's descriptor (a restart creates new attempts, which bumps the version and rebuilds it).
+ */
+const producerCache = new WeakMap<ConsumedPartitionGroup, { version: number; producers: ProducerDescriptor[] }>();
+
+function producersOf(g: ConsumedPartitionGroup, consumer: Execution, version: number): readonly ProducerDescriptor[] {
+  const cached = producerCache.get(g);
+  if (cached && cached.version === version) return cached.producers;
+  const producers = g.partitions.map((p) => {
+    const producer = p.producer.currentExecution;
+    if (!producer.slot) throw new Error(`producer ${producer} of ${consumer} has no slot`);
+    return {
+      producerAttemptId: producer.attemptId,
+      partitionIndex: p.partitionIndex,
+      location: { taskExecutorId: producer.slot.taskExecutorId, slotIndex: producer.slot.slotIndex },
+    };
+  });
+  producerCache.set(g, { version, producers });
+  return producers;
 }

@@ -20,6 +20,8 @@ export class ExecutionGraph {
   private readonly status: XActor<typeof jobStatusMachine>;
   readonly statusTimestamps: Partial<Record<JobStatus, number>> = {};
   failureCause: FailureInfo | undefined;
+  /** Bumped whenever an ExecutionVertex gets a new attempt (invalidates cached deployment data). */
+  version = 0;
 
   constructor(readonly jobGraph: JobGraph) {
     for (const v of jobGraph.vertices) this.jobVertices.set(v.id, new ExecutionJobVertex(v));
@@ -80,6 +82,7 @@ export class ExecutionGraph {
   /** Starts a new attempt of `ev` (after a failure) and indexes it. */
   newAttempt(ev: ExecutionVertex): Execution {
     const e = ev.resetForNewExecution();
+    this.version++;
     this.register(e);
     return e;
   }

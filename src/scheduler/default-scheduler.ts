@@ -163,7 +163,7 @@ export class DefaultScheduler implements SchedulerNG {
   private deploy(region: PipelinedRegion): void {
     for (const ev of region.vertices) {
       const e = ev.currentExecution;
-      const tdd = createTaskDeploymentDescriptor(this.graph.jobGraph, e);
+      const tdd = createTaskDeploymentDescriptor(this.graph, e);
       e.transitionTo("DEPLOYING");
       this.ctx.deploy(e, tdd).catch((err) => {
         this.log.warn({ err, task: String(e) }, "deployment failed");
