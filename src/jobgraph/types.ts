@@ -27,6 +27,8 @@ export interface JobVertexSpec {
   config?: Record<string, unknown>;
   /** Slot sharing group (default "default"). */
   slotSharingGroup?: string;
+  /** False: never chained with a neighbour into one task (Flink's `disableChaining()`); default true. */
+  chaining?: boolean;
 }
 
 /** A data connection between two vertices. */
@@ -87,7 +89,11 @@ export interface JobGraphSpec {
 export interface JobGraph {
   jobId: string;
   name: string;
-  vertices: Array<Required<Pick<JobVertexSpec, "id" | "name" | "invokable" | "parallelism" | "maxParallelism" | "slotSharingGroup">> & { config: Record<string, unknown> }>;
+  vertices: Array<Required<Pick<JobVertexSpec, "id" | "name" | "invokable" | "parallelism" | "maxParallelism" | "slotSharingGroup">> & {
+    config: Record<string, unknown>;
+    /** Filled in (true) by validation; absent means true. */
+    chaining?: boolean;
+  }>;
   edges: Array<Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string }>;
   config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;
 }
