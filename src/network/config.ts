@@ -24,6 +24,15 @@ export interface NetworkConfig {
   requestBackoffMaxMs: number;
   /** Timeout of one partition request round trip over NATS. Default 2 s. */
   requestAttemptTimeoutMs: number;
+  /**
+   * BLOCKING partitions: JetStream publishes of one producer attempt awaiting their ack; frames beyond
+   * wait in the producer and the output reports unavailable while this bound is reached. Default 32.
+   */
+  blockingMaxPendingPublishes: number;
+  /** BLOCKING partitions: how long one JetStream publish waits for its ack before the producer fails. Default 10 s. */
+  blockingPublishTimeoutMs: number;
+  /** BLOCKING partitions: how long one pull (fetch) of a consumer channel waits for messages (at least 1 s). Default 5 s. */
+  blockingFetchExpiresMs: number;
 }
 
 /** The defaults of {@link NetworkConfig}. */
@@ -37,6 +46,9 @@ export const DEFAULT_NETWORK_CONFIG: Readonly<NetworkConfig> = Object.freeze({
   requestBackoffInitialMs: 10,
   requestBackoffMaxMs: 500,
   requestAttemptTimeoutMs: 2_000,
+  blockingMaxPendingPublishes: 32,
+  blockingPublishTimeoutMs: 10_000,
+  blockingFetchExpiresMs: 5_000,
 });
 
 /** Default records per buffer when a descriptor gives none (Flink-like 32 KiB of short records). */

@@ -6,12 +6,15 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor, TaskLocation } from "../deployment/descriptors.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { ConflictError, EddyError, ErrorCode } from "../core/errors.js";
+import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import { networkConfig, type NetworkConfig } from "./config.js";
 import { InputGate, UnionInput, type ChannelPosition, type InputChannel } from "./input.js";
 import { LocalInputChannel, ProducerRegistry } from "./local.js";
 import type { LocalExchangeClient } from "./local-exchange.js";
 import { acceptPort, PortInputChannel } from "./port-link.js";
+import { BlockingInputChannel } from "./blocking-input.js";
+import { BlockingPublisher } from "./blocking-producer.js";
+import { BlockingStore } from "./blocking-store.js";
 import { RecordWriterOutput, type OutputOptions } from "./record-writer.js";
 import { RemoteConsumerEndpoint, RemoteInputChannel, RemoteProducerEndpoint } from "./remote.js";
 
@@ -26,13 +29,21 @@ export interface NetworkEnvironmentOptions {
   config?: Partial<NetworkConfig>;
 }
 
-/** The kind of link a channel uses. */
-export type LinkKind = "local" | "thread" | "remote";
+/** The kind of link a channel uses ("blocking": read from JetStream, wherever the producer ran). */
+export type LinkKind = "local" | "thread" | "remote" | "blocking";
+
+/** Options of {@link NetworkEnvironment.createInput}. */
+export interface InputOptions {
+  /** The job of the task: required when an input gate reads a BLOCKING result. */
+  jobId?: string;
+}
 
 interface ProducerState {
   writer: RecordWriterOutput;
   /** Absent for a task without outputs (a sink). */
   remote: RemoteProducerEndpoint | null;
+  /** Present when some output is BLOCKING. */
+  blocking: BlockingPublisher | null;
 }
 
 interface ConsumerState {
@@ -46,6 +57,7 @@ export class NetworkEnvironment {
   private readonly registry = new ProducerRegistry();
   private readonly producers = new Map<string, ProducerState>();
   private readonly consumers = new Map<string, ConsumerState>();
+  private blockingStore: BlockingStore | null = null;
   private closed = false;
 
   constructor(private readonly opts: NetworkEnvironmentOptions) {
@@ -62,28 +74,46 @@ export class NetworkEnvironment {
 
   /**
    * Creates and registers the output of producer attempt `producerAttemptId` (reachable by consumers
-   * in this thread, in this process and over NATS from now on).
+   * in this thread, in this process and over NATS from now on). BLOCKING outputs are written to the
+   * job's JetStream stream instead (`opts.jobId` is required then), and `finish()` resolves once
+   * JetStream acknowledged all of it.
    */
   createOutput(producerAttemptId: string, outputs: ResultPartitionDeploymentDescriptor[], opts: OutputOptions): RecordWriterOutput {
     this.checkOpen();
     if (this.producers.has(producerAttemptId)) throw new ConflictError(ErrorCode.InternalError, `output of ${producerAttemptId} already exists`);
+    const hasBlocking = outputs.some((o) => o.partitionType === "BLOCKING");
+    if (hasBlocking && !opts.jobId) throw new ValidationError(ErrorCode.InternalError, `output of ${producerAttemptId} has BLOCKING partitions but no jobId`);
     const writer = new RecordWriterOutput(producerAttemptId, outputs, this.cfg, opts);
     if (outputs.length === 0) {
-      this.producers.set(producerAttemptId, { writer, remote: null });
+      this.producers.set(producerAttemptId, { writer, remote: null, blocking: null });
       return writer;
     }
+    let blocking: BlockingPublisher | null = null;
+    if (hasBlocking) {
+      blocking = new BlockingPublisher(this.store(), opts.jobId!, producerAttemptId, writer, this.cfg);
+      for (const p of writer.partitions) if (p.desc.partitionType === "BLOCKING") blocking.attach(p);
+    }
     const remote = new RemoteProducerEndpoint(this.opts.nc, this.opts.subjects, writer, this.cfg);
-    writer.afterEnd = () => remote.flush();
-    this.producers.set(producerAttemptId, { writer, remote });
+    writer.afterEnd = async () => {
+      await remote.flush();
+      if (blocking) await blocking.drained();
+    };
+    this.producers.set(producerAttemptId, { writer, remote, blocking });
     this.registry.register(writer);
     this.opts.broker?.registerProducer(producerAttemptId, (port) => acceptPort(port, writer, this.cfg));
     return writer;
   }
 
-  /** Creates the input of consumer attempt `consumerAttemptId` and starts connecting its channels. */
-  createInput(consumerAttemptId: string, inputs: InputGateDeploymentDescriptor[], signal?: AbortSignal): UnionInput {
+  /**
+   * Creates the input of consumer attempt `consumerAttemptId` and starts connecting its channels.
+   * Channels of a BLOCKING gate read the job's JetStream stream (`opts.jobId` is required then).
+   */
+  createInput(consumerAttemptId: string, inputs: InputGateDeploymentDescriptor[], signal?: AbortSignal, opts: InputOptions = {}): UnionInput {
     this.checkOpen();
     if (this.consumers.has(consumerAttemptId)) throw new ConflictError(ErrorCode.InternalError, `input of ${consumerAttemptId} already exists`);
+    if (!opts.jobId && inputs.some((g) => g.partitionType === "BLOCKING")) {
+      throw new ValidationError(ErrorCode.InternalError, `input of ${consumerAttemptId} reads BLOCKING partitions but has no jobId`);
+    }
     const input = new UnionInput(consumerAttemptId, signal);
     const state: ConsumerState = { input, remote: null };
     this.consumers.set(consumerAttemptId, state);
@@ -94,7 +124,10 @@ export class NetworkEnvironment {
       g.channels.forEach((desc, ci) => {
         const pos: ChannelPosition = { gate: gi, index: ci, id: id++, resultId: g.resultId, desc, credits: this.cfg.creditsPerChannel };
         let ch: InputChannel;
-        switch (this.linkTo(desc.location)) {
+        switch (g.partitionType === "BLOCKING" ? "blocking" : this.linkTo(desc.location)) {
+          case "blocking":
+            ch = new BlockingInputChannel(input, pos, this.store(), opts.jobId!);
+            break;
           case "local":
             ch = new LocalInputChannel(input, pos, this.registry, this.cfg);
             break;
@@ -122,6 +155,7 @@ export class NetworkEnvironment {
       this.opts.broker?.unregisterProducer(attemptId);
       p.remote?.close();
       p.writer.release();
+      p.blocking?.close();
     }
     const c = this.consumers.get(attemptId);
     if (c) {
@@ -140,6 +174,15 @@ export class NetworkEnvironment {
   close(): void {
     for (const a of this.attempts()) this.release(a);
     this.closed = true;
+  }
+
+  /** The publisher of `producerAttemptId`'s BLOCKING outputs, if it has some (for stats). */
+  blockingPublisher(producerAttemptId: string): BlockingPublisher | null {
+    return this.producers.get(producerAttemptId)?.blocking ?? null;
+  }
+
+  private store(): BlockingStore {
+    return (this.blockingStore ??= new BlockingStore(this.opts.nc, this.opts.subjects, this.cfg));
   }
 
   private checkOpen(): void {

@@ -1,9 +1,13 @@
 /**
  * Eddy's data exchange (Flink's network stack): result partitions with credit-based flow control,
- * input gates, and three links (same thread, other thread over MessagePorts, other TaskExecutor over NATS).
+ * input gates, and three links (same thread, other thread over MessagePorts, other TaskExecutor over NATS);
+ * BLOCKING partitions are kept in JetStream (one stream per job) and read from there.
  */
 export { DEFAULT_BUFFER_RECORDS, DEFAULT_BUFFER_TIMEOUT_MS, DEFAULT_NETWORK_CONFIG, networkConfig, type NetworkConfig } from "./config.js";
-export { NetworkEnvironment, type LinkKind, type NetworkEnvironmentOptions } from "./environment.js";
+export { NetworkEnvironment, type InputOptions, type LinkKind, type NetworkEnvironmentOptions } from "./environment.js";
+export { blockingStreamConfig, ensureBlockingStream, releaseBlockingPartitions } from "./blocking-store.js";
+export { BlockingPublisher, type BlockingPublisherStats } from "./blocking-producer.js";
+export { BlockingInputChannel } from "./blocking-input.js";
 export { connectWorkerToBroker, LocalExchangeBroker, LocalExchangeClient, type PendingConnect } from "./local-exchange.js";
 export { RecordWriterOutput, ResultPartition, type OutputOptions, type OutputStats } from "./record-writer.js";
 export { ResultSubpartition, type SubpartitionReader } from "./subpartition.js";

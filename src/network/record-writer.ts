@@ -64,6 +64,8 @@ export interface OutputOptions {
   bufferRecords?: number;
   /** Task cancellation: `available()` resolves, `finish()` rejects, `emit()` throws. */
   signal?: AbortSignal;
+  /** The task's job: required for BLOCKING partitions (they are kept in the job's JetStream stream). */
+  jobId?: string;
 }
 
 /** Counters of a {@link RecordWriterOutput}. */

@@ -25,6 +25,29 @@ export class Subjects {
   credit(producerAttemptId: string): string {
     return `${this.prefix}.credit.${producerAttemptId}`;
   }
+  /**
+   * JetStream stream holding the BLOCKING result partitions of job `jobId` (names allow no dots).
+   * Its subjects are {@link blockingJobSubjects}.
+   */
+  blockingStream(jobId: string): string {
+    return `${this.prefix}_bp_${jobId}`;
+  }
+  /** Every subject of job `jobId`'s BLOCKING partitions: `<prefix>.bp.<jobId>.>`. */
+  blockingJobSubjects(jobId: string): string {
+    return `${this.prefix}.bp.${jobId}.>`;
+  }
+  /** Every subject written by one producer attempt: `<prefix>.bp.<jobId>.<producerAttemptId>.>`. */
+  blockingAttemptSubjects(jobId: string, producerAttemptId: string): string {
+    return `${this.prefix}.bp.${jobId}.${producerAttemptId}.>`;
+  }
+  /**
+   * One subpartition of a BLOCKING result partition:
+   * `<prefix>.bp.<jobId>.<producerAttemptId>.<resultId>.<subpartitionIndex>` (the result id tells
+   * apart the partitions of a producer with several BLOCKING outputs).
+   */
+  blockingSubpartition(jobId: string, producerAttemptId: string, resultId: string, subpartitionIndex: number): string {
+    return `${this.prefix}.bp.${jobId}.${producerAttemptId}.${resultId}.${subpartitionIndex}`;
+  }
   /** KV bucket names (JetStream bucket names allow [A-Za-z0-9_-]). */
   bucket(name: "jobgraphs" | "jobresults" | "leaders" | "checkpoints"): string {
     return `${this.prefix}_${name}`;

@@ -1,0 +1,309 @@
+/**
+ * BLOCKING result partitions in JetStream over a real nats-server: producers write, go away (their
+ * NetworkEnvironment and NATS connection closed, as a dead TaskExecutor), consumers read later,
+ * re-read, and the JobMaster's release purges or deletes.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats } from "../../src/rpc/nats.js";
+import { Subjects } from "../../src/rpc/subjects.js";
+import { ErrorCode } from "../../src/core/errors.js";
+import { newId } from "../../src/core/ids.js";
+import { NetworkEnvironment, releaseBlockingPartitions, type NetworkConfig, type RecordWriterOutput } from "../../src/network/index.js";
+import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor } from "../../src/deployment/descriptors.js";
+import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+import { checkConsumer, consume, expectedOn, inputOf, outputOf, produce, rec, topology, type Topology } from "./network-util.js";
+
+let nats: TestNats;
+let ncB: NatsConnection;
+let jsm: JetStreamManager;
+const subjects = new Subjects("eddy-test-bp");
+const locA = { taskExecutorId: "teA", slotIndex: 0 };
+const locB = { taskExecutorId: "teB", slotIndex: 0 };
+const A = () => locA;
+const B = () => locB;
+
+before(async () => {
+  nats = await startTestNats({ jetstream: true });
+  ncB = await connectNats(nats.url, "bp-consumers");
+  jsm = await jetstreamManager(ncB);
+});
+after(async () => {
+  await ncB.close();
+  await nats.stop();
+});
+
+const blockingOut = (t: Topology, i: number): ResultPartitionDeploymentDescriptor => ({ ...outputOf(t, i), partitionType: "BLOCKING" });
+const blockingIn = (t: Topology, j: number): InputGateDeploymentDescriptor => ({ ...inputOf(t, j), partitionType: "BLOCKING" });
+
+/** A producer "TaskExecutor": its own connection and environment; `kill()` closes both. */
+async function producerSide(config: Partial<NetworkConfig> = {}) {
+  const nc = await connectNats(nats.url, "bp-producer");
+  const env = new NetworkEnvironment({ nc, subjects, location: locA, config });
+  return {
+    nc,
+    env,
+    kill: async () => {
+      env.close();
+      await nc.close();
+    },
+  };
+}
+
+const consumerEnv = (config: Partial<NetworkConfig> = {}) => new NetworkEnvironment({ nc: ncB, subjects, location: locB, config });
+
+/** Produces every producer of `t` to completion (BLOCKING), then closes the producers' side. */
+async function produceAll(jobId: string, t: Topology, count: number, config: Partial<NetworkConfig> = {}) {
+  const p = await producerSide(config);
+  const outs = t.producers.map((pr, i) => p.env.createOutput(pr.attemptId, [blockingOut(t, i)], { bufferTimeoutMs: 50, bufferRecords: 256, jobId }));
+  await Promise.all(outs.map((o, i) => produce(o, i, count)));
+  await p.kill();
+  return outs;
+}
+
+async function readAll(env: NetworkEnvironment, jobId: string, t: Topology, tag: string, count: number) {
+  const results = await Promise.all(t.consumers.map((c, j) => consume(env.createInput(`${c.attemptId}${tag}`, [blockingIn(t, j)], undefined, { jobId }))));
+  results.forEach((got, j) => assert.equal(checkConsumer(t, j, got, count), null));
+  return results;
+}
+
+async function subjectCounts(jobId: string): Promise<Record<string, number>> {
+  const si = await jsm.streams.info(subjects.blockingStream(jobId), { subjects_filter: ">" });
+  return (si.state.subjects as Record<string, number> | undefined) ?? {};
+}
+
+test("BLOCKING: 2 producers hash into 4 subpartitions each, die, and consumers read everything in order; a second attempt re-reads the same", async () => {
+  const jobId = newId();
+  const t = topology("bp1", 2, 4, "ALL_TO_ALL", "hash", A, B);
+  const count = 20_000;
+  const outs = await produceAll(jobId, t, count);
+  assert.ok(outs.every((o) => o.finished));
+
+  const si = await jsm.streams.info(subjects.blockingStream(jobId));
+  assert.equal(si.config.name, `eddy-test-bp_bp_${jobId}`);
+  assert.deepEqual(si.config.subjects, [`eddy-test-bp.bp.${jobId}.>`]);
+  assert.equal(si.config.storage, "file");
+  assert.equal(si.config.num_replicas, 1);
+  const counts = await subjectCounts(jobId);
+  assert.equal(Object.keys(counts).length, 8, "one subject per subpartition of each producer attempt");
+  assert.ok(counts[subjects.blockingSubpartition(jobId, "bp1-p0", t.resultId, 3)]! >= 2, "data frames and END");
+
+  const env = consumerEnv();
+  await readAll(env, jobId, t, "", count);
+  await readAll(env, jobId, t, "-attempt2", count);
+  env.close();
+});
+
+test("BLOCKING: the bound of unacknowledged publishes is the producer's backpressure; a slow consumer holds no more than its credits", async () => {
+  const jobId = newId();
+  const t = topology("bp2", 1, 2, "ALL_TO_ALL", "hash", A, B);
+  const p = await producerSide({ blockingMaxPendingPublishes: 3 });
+  const out = p.env.createOutput("bp2-p0", [blockingOut(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10, jobId });
+  const pub = p.env.blockingPublisher("bp2-p0")!;
+  let unavailable = 0;
+  let over = 0;
+  await produce(out, 0, 5_000, 50, () => {
+    if (!out.isAvailable()) {
+      unavailable++;
+      if (pub.outstanding < 3) over++;
+    }
+  });
+  assert.ok(unavailable > 0 && out.stats.backpressureEvents > 0, "isAvailable() went false");
+  assert.equal(over, 0, "unavailable only while the bound is reached");
+  assert.ok(pub.stats.maxOutstanding <= 3, `${pub.stats.maxOutstanding} publishes awaited their ack at once, bound 3`);
+  assert.equal(pub.stats.acked, pub.stats.published);
+  assert.equal(pub.outstanding, 0, "finish() resolved with everything acknowledged");
+  await p.kill();
+
+  const env = consumerEnv({ creditsPerChannel: 2, floatingCreditsPerGate: 0 });
+  const input = env.createInput("bp2-c0", [blockingIn(t, 0)], undefined, { jobId });
+  const got = await consume(input, { recycleDelayMs: 1 });
+  assert.equal(checkConsumer(t, 0, got, 5_000), null);
+  assert.ok(input.stats.maxUnrecycled <= 2, `held ${input.stats.maxUnrecycled} buffers with 2 credits`);
+  const env2 = consumerEnv({ creditsPerChannel: 2, floatingCreditsPerGate: 4 });
+  const input2 = env2.createInput("bp2-c1", [blockingIn(t, 1)], undefined, { jobId });
+  const got2 = await consume(input2, { recycleDelayMs: 1 });
+  assert.equal(checkConsumer(t, 1, got2, 5_000), null);
+  assert.ok(input2.stats.maxUnrecycled <= 6 && input2.stats.maxUnrecycled > 2, `held ${input2.stats.maxUnrecycled} buffers with 2 + 4 floating credits`);
+  assert.equal(input2.gates[0]!.floatingAvailable, 4, "floating credits went back to the gate");
+  env.close();
+  env2.close();
+});
+
+test("BLOCKING: consumers started before the producer (no stream yet) and while it writes get everything", async () => {
+  const jobId = newId();
+  const t = topology("bp3", 1, 3, "ALL_TO_ALL", "rebalance", A, B);
+  const count = 30_000;
+  const env = consumerEnv();
+  const reading = t.consumers.map((c, j) => consume(env.createInput(c.attemptId, [blockingIn(t, j)], undefined, { jobId })));
+  await new Promise((r) => setTimeout(r, 300));
+  const p = await producerSide();
+  const out = p.env.createOutput("bp3-p0", [blockingOut(t, 0)], { bufferTimeoutMs: 10, bufferRecords: 100, jobId });
+  let n = 0;
+  const late = new Promise<Map<string, unknown[]>>((resolve, reject) => {
+    // a consumer attempt that starts halfway through
+    const timer = setInterval(() => {
+      if (n < count / 2) return;
+      clearInterval(timer);
+      consume(env.createInput("bp3-c0-late", [blockingIn(t, 0)], undefined, { jobId })).then(resolve, reject);
+    }, 5);
+  });
+  await produce(out, 0, count, 50, () => {
+    n++;
+  });
+  await p.kill();
+  const results = await Promise.all(reading);
+  results.forEach((got, j) => assert.equal(checkConsumer(t, j, got, count), null));
+  assert.equal(checkConsumer(t, 0, await late, count), null);
+  env.close();
+});
+
+async function slowProduce(out: RecordWriterOutput, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    out.emit(rec(0, i));
+    if (i % 500 === 499) await new Promise((r) => setTimeout(r, 2));
+    if (!out.isAvailable()) await out.available();
+  }
+}
+
+test("BLOCKING: a producer that fails or is canceled leaves its partition incomplete: consumers fail (ERROR frame) or wait (dead producer), never end", async () => {
+  const jobId = newId();
+  const t = topology("bp4", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  // canceled: the release appends an ERROR frame after what was stored
+  const p = await producerSide();
+  const ac = new AbortController();
+  const out = p.env.createOutput("bp4-p0", [blockingOut(t, 0)], { bufferTimeoutMs: 5, bufferRecords: 100, jobId, signal: ac.signal });
+  await slowProduce(out, 2_000);
+  await p.env.blockingPublisher("bp4-p0")!.drained();
+  ac.abort();
+  await assert.rejects(out.finish());
+  p.env.release("bp4-p0");
+  const env = consumerEnv();
+  const got: unknown[] = [];
+  const input = env.createInput("bp4-c0", [blockingIn(t, 0)], undefined, { jobId });
+  await assert.rejects(
+    (async () => {
+      for (;;) {
+        const b = await input.next();
+        if (b === null) return;
+        got.push(...b.records);
+        input.recycle(b);
+      }
+    })(),
+    (err: { code?: string }) => err.code === ErrorCode.TaskFailed,
+  );
+  assert.equal(got.length, 2_000, "the stored data came first");
+
+  // dead: the TaskExecutor vanished mid-write; no ERROR frame, no END: the consumer keeps waiting
+  const out2 = p.env.createOutput("bp4-p1", [{ ...blockingOut(t, 0) }], { bufferTimeoutMs: 5, bufferRecords: 100, jobId });
+  await slowProduce(out2, 1_000);
+  await p.env.blockingPublisher("bp4-p1")!.drained();
+  await p.nc.close();
+  p.env.close();
+  const t2: Topology = { ...t, producers: [{ attemptId: "bp4-p1", location: locA }] };
+  const input2 = env.createInput("bp4-c1", [blockingIn(t2, 0)], undefined, { jobId });
+  let records = 0;
+  let ended = false;
+  const reading = (async () => {
+    for (;;) {
+      const b = await input2.next();
+      if (b === null) return (ended = true);
+      records += b.records.length;
+      input2.recycle(b);
+    }
+  })();
+  reading.catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.equal(records, 1_000, "everything stored was delivered");
+  assert.equal(ended, false, "an incomplete partition never ends");
+  env.release("bp4-c1");
+  await assert.rejects(reading, (err: { code?: string }) => err.code === ErrorCode.Shutdown);
+  env.close();
+});
+
+test("BLOCKING: release by attempt purges only that attempt; release by job deletes the stream; both idempotent", async () => {
+  const jobId = newId();
+  const t = topology("bp5", 2, 2, "ALL_TO_ALL", "hash", A, B);
+  await produceAll(jobId, t, 2_000);
+  const before = await subjectCounts(jobId);
+  assert.equal(Object.keys(before).length, 4);
+
+  await releaseBlockingPartitions(ncB, subjects, jobId, ["bp5-p0"]);
+  await releaseBlockingPartitions(ncB, subjects, jobId, ["bp5-p0"]);
+  await releaseBlockingPartitions(ncB, subjects, jobId, []);
+  const left = await subjectCounts(jobId);
+  assert.deepEqual(Object.keys(left).sort(), Object.keys(before).filter((s) => s.includes(".bp5-p1.")).sort());
+  for (const s of Object.keys(left)) assert.equal(left[s], before[s]);
+
+  // the purged attempt is gone for consumers; the other one still reads
+  const env = consumerEnv({ partitionRequestTimeoutMs: 500 });
+  const kept: InputGateDeploymentDescriptor = { ...blockingIn(t, 0), channels: [blockingIn(t, 0).channels[1]!] };
+  const got = await consume(env.createInput("bp5-c0", [kept], undefined, { jobId }));
+  assert.deepEqual(got.get("0/0"), expectedOn(t, 1, 0, 2_000));
+  const purged: InputGateDeploymentDescriptor = { ...blockingIn(t, 0), channels: [blockingIn(t, 0).channels[0]!] };
+  await assert.rejects(consume(env.createInput("bp5-c0b", [purged], undefined, { jobId })), (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound);
+
+  await releaseBlockingPartitions(ncB, subjects, jobId);
+  await assert.rejects(jsm.streams.info(subjects.blockingStream(jobId)), /stream not found/);
+  await releaseBlockingPartitions(ncB, subjects, jobId);
+  await releaseBlockingPartitions(ncB, subjects, jobId, ["bp5-p1"]);
+  env.close();
+});
+
+test("BLOCKING: PartitionNotFound when nothing was ever written (no stream, or an empty subject)", async () => {
+  const env = consumerEnv({ partitionRequestTimeoutMs: 600 });
+  const t = topology("bp6", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const t0 = Date.now();
+  await assert.rejects(consume(env.createInput("bp6-c0", [blockingIn(t, 0)], undefined, { jobId: newId() })), (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound);
+  const took = Date.now() - t0;
+  assert.ok(took >= 550 && took < 2_000, `failed after ${took} ms`);
+
+  const jobId = newId();
+  await produceAll(jobId, topology("bp6x", 1, 1, "ALL_TO_ALL", "forward", A, B), 10);
+  const t1 = Date.now();
+  await assert.rejects(consume(env.createInput("bp6-c1", [blockingIn(t, 0)], undefined, { jobId })), (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound);
+  assert.ok(Date.now() - t1 < 2_000);
+  assert.throws(() => env.createInput("bp6-c2", [blockingIn(t, 0)]), /no jobId/);
+  env.close();
+});
+
+test("BLOCKING: throughput of 1M short records through JetStream", async () => {
+  const jobId = newId();
+  const t = topology("bp7", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const N = 1_000_000;
+  const p = await producerSide();
+  const out = p.env.createOutput("bp7-p0", [blockingOut(t, 0)], { bufferTimeoutMs: 100, jobId });
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    out.emit([i, "w"]);
+    if (!out.isAvailable()) await out.available();
+  }
+  await out.finish();
+  const written = performance.now() - t0;
+  const frames = p.env.blockingPublisher("bp7-p0")!.stats.published;
+  await p.kill();
+  const env = consumerEnv();
+  const input = env.createInput("bp7-c0", [blockingIn(t, 0)], undefined, { jobId });
+  const t1 = performance.now();
+  let n = 0;
+  let last = -1;
+  for (;;) {
+    const b = await input.next();
+    if (b === null) break;
+    for (const r of b.records) {
+      const i = (r as [number, string])[0];
+      assert.ok(i === last + 1);
+      last = i;
+    }
+    n += b.records.length;
+    input.recycle(b);
+  }
+  const read = performance.now() - t1;
+  assert.equal(n, N);
+  const rate = (ms: number) => `${((N / ms) * 1000 / 1e6).toFixed(2)} M records/s`;
+  console.log(`# BLOCKING via JetStream, ${N} records of [i, "w"] in ${frames} frames: write (acknowledged) ${written.toFixed(0)} ms = ${rate(written)}, read ${read.toFixed(0)} ms = ${rate(read)}`);
+  env.close();
+  await releaseBlockingPartitions(ncB, subjects, jobId);
+});
