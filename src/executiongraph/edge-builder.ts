@@ -23,8 +23,10 @@ function connectAllToAll(result: IntermediateResult, up: ExecutionJobVertex, dow
   const group: ConsumedPartitionGroup = {
     result,
     partitions: result.partitions,
+    consumers: down.taskVertices,
     subpartitionFor: (consumer) => consumer,
   };
+  result.addGroup(group);
   for (const ev of down.taskVertices) ev.consumedPartitionGroups.push(group);
 }
 
@@ -43,7 +45,9 @@ function connectPointwise(result: IntermediateResult, up: ExecutionJobVertex, do
       const start = Math.ceil((ev.subtaskIndex * u) / d);
       const end = Math.ceil(((ev.subtaskIndex + 1) * u) / d);
       const parts = result.partitions.slice(start, end);
-      ev.consumedPartitionGroups.push({ result, partitions: parts, subpartitionFor: () => 0 });
+      const group: ConsumedPartitionGroup = { result, partitions: parts, consumers: [ev], subpartitionFor: () => 0 };
+      result.addGroup(group);
+      ev.consumedPartitionGroups.push(group);
     }
   } else {
     // Each producer i feeds the consumers [ceil(i*d/u), ceil((i+1)*d/u)); each consumer reads one producer.
@@ -57,7 +61,9 @@ function connectPointwise(result: IntermediateResult, up: ExecutionJobVertex, do
     for (const ev of down.taskVertices) {
       const producer = Math.floor((ev.subtaskIndex * u) / d);
       const p = result.partitions[producer]!;
-      ev.consumedPartitionGroups.push({ result, partitions: [p], subpartitionFor: (consumer) => consumer - p.consumerStart });
+      const group: ConsumedPartitionGroup = { result, partitions: [p], consumers: [ev], subpartitionFor: (consumer) => consumer - p.consumerStart };
+      result.addGroup(group);
+      ev.consumedPartitionGroups.push(group);
     }
   }
 }

@@ -22,9 +22,15 @@ export class ExecutionGraph {
   failureCause: FailureInfo | undefined;
   /** Bumped whenever an ExecutionVertex gets a new attempt (invalidates cached deployment data). */
   version = 0;
+  private terminal = 0;
+  private finished = 0;
 
   constructor(readonly jobGraph: JobGraph) {
-    for (const v of jobGraph.vertices) this.jobVertices.set(v.id, new ExecutionJobVertex(v));
+    for (const v of jobGraph.vertices) {
+      const ejv = new ExecutionJobVertex(v);
+      ejv.graph = this;
+      this.jobVertices.set(v.id, ejv);
+    }
     jobGraph.edges.forEach((e, i) => {
       const up = this.jobVertices.get(e.source)!;
       const down = this.jobVertices.get(e.target)!;
@@ -79,8 +85,28 @@ export class ExecutionGraph {
     return this.executions.get(attemptId);
   }
 
+  /** Current executions in a final state. */
+  get terminalCount(): number {
+    return this.terminal;
+  }
+
+  /** Current executions FINISHED. */
+  get finishedCount(): number {
+    return this.finished;
+  }
+
+  /** Keeps the counts of final and finished current executions (called by Execution). */
+  executionTransitioned(e: Execution, _from: string, to: string): void {
+    if (e !== e.vertex.currentExecution) return;
+    if (e.isTerminal) this.terminal++;
+    if (to === "FINISHED") this.finished++;
+  }
+
   /** Starts a new attempt of `ev` (after a failure) and indexes it. */
   newAttempt(ev: ExecutionVertex): Execution {
+    const old = ev.currentExecution;
+    if (old.isTerminal) this.terminal--;
+    if (old.state === "FINISHED") this.finished--;
     const e = ev.resetForNewExecution();
     this.version++;
     this.register(e);

@@ -2,6 +2,7 @@ import type { JobVertex } from "../jobgraph/types.js";
 import type { ExecutionState } from "./execution-state.js";
 import { ExecutionVertex } from "./execution-vertex.js";
 import type { IntermediateResult } from "./intermediate-result.js";
+import type { ExecutionGraph } from "./execution-graph.js";
 
 /** All parallel subtasks of one JobVertex (Flink's ExecutionJobVertex). */
 export class ExecutionJobVertex {
@@ -10,6 +11,8 @@ export class ExecutionJobVertex {
   readonly producedResults: IntermediateResult[] = [];
   /** Results this vertex consumes (one per incoming JobEdge, in edge order). */
   readonly inputs: IntermediateResult[] = [];
+  /** The graph this vertex belongs to (told of every execution transition). */
+  graph: ExecutionGraph | undefined;
 
   constructor(readonly jobVertex: JobVertex) {
     this.taskVertices = Array.from({ length: jobVertex.parallelism }, (_, i) => new ExecutionVertex(this, i));

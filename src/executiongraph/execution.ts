@@ -30,8 +30,10 @@ export class Execution {
 
   /** Moves to `to`; an illegal transition throws IllegalStateTransitionError and changes nothing. */
   transitionTo(to: ExecutionState): void {
-    this._state = executionStates.check(this._state, to);
+    const from = this._state;
+    this._state = executionStates.check(from, to);
     this.stateTimestamps[to] = Date.now();
+    this.vertex.jobVertex.graph?.executionTransitioned(this, from, to);
   }
 
   /** True once FINISHED, CANCELED or FAILED. */

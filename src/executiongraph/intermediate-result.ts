@@ -22,6 +22,8 @@ export class IntermediateResultPartition {
 export interface ConsumedPartitionGroup {
   readonly result: IntermediateResult;
   readonly partitions: readonly IntermediateResultPartition[];
+  /** The consumer subtasks that read this group (all of them for ALL_TO_ALL, one for POINTWISE). */
+  readonly consumers: readonly ExecutionVertex[];
   /** Subpartition a given consumer subtask reads from `partitions[k]`. */
   subpartitionFor(consumerSubtask: number, k: number): number;
 }
@@ -29,6 +31,10 @@ export interface ConsumedPartitionGroup {
 /** The data set one JobEdge carries, partitioned by producer subtask (Flink's IntermediateResult). */
 export class IntermediateResult {
   readonly partitions: IntermediateResultPartition[] = [];
+  /** The distinct partition groups consumers read (one for ALL_TO_ALL). */
+  readonly groups: ConsumedPartitionGroup[] = [];
+  /** The groups each partition belongs to, by partition index. */
+  readonly groupsOfPartition: ConsumedPartitionGroup[][] = [];
 
   constructor(
     readonly id: string,
@@ -39,5 +45,11 @@ export class IntermediateResult {
 
   get resultPartitionType() {
     return this.edge.resultPartitionType;
+  }
+
+  /** Records a group and indexes its partitions. */
+  addGroup(g: ConsumedPartitionGroup): void {
+    this.groups.push(g);
+    for (const p of g.partitions) (this.groupsOfPartition[p.partitionIndex] ??= []).push(g);
   }
 }

@@ -5,6 +5,7 @@ import { createTaskDeploymentDescriptor } from "../executiongraph/deployment.js"
 import type { AssignedSlot, Execution } from "../executiongraph/execution.js";
 import type { ExecutionGraph } from "../executiongraph/execution-graph.js";
 import type { ExecutionVertex } from "../executiongraph/execution-vertex.js";
+import type { ConsumedPartitionGroup } from "../executiongraph/intermediate-result.js";
 import { ExecutionFailureHandler } from "./execution-failure-handler.js";
 import { RestartAllFailoverStrategy } from "./failover/restart-all.js";
 import { RestartPipelinedRegionFailoverStrategy } from "./failover/restart-pipelined-region.js";
@@ -12,6 +13,7 @@ import { computePipelinedRegions, type PipelinedRegion, type RegionTopology } fr
 import { createRestartStrategy } from "./restart/factory.js";
 import type { SchedulerContext, SchedulerNG, TaskExecutionState } from "./scheduler-ng.js";
 import { SlotPool } from "./slot-pool.js";
+import { RegionQueue } from "./region-queue.js";
 import { slotSharingKeys } from "./slot-sharing.js";
 
 /** Options of the {@link DefaultScheduler}. */
@@ -33,8 +35,10 @@ export class DefaultScheduler implements SchedulerNG {
   private readonly failures: ExecutionFailureHandler;
   private readonly pool = new SlotPool();
   /** Regions scheduled, waiting for slots, in order. */
-  private readonly waiting: PipelinedRegion[] = [];
+  private readonly waiting = new RegionQueue();
   private readonly scheduled = new Set<PipelinedRegion>();
+  /** Unfinished partitions per BLOCKING group (lazily counted). */
+  private readonly unfinished = new Map<ConsumedPartitionGroup, number>();
   private pendingRestart: { tasks: Set<ExecutionVertex>; at: number; cancel?: () => void } | undefined;
   private slotTimer: (() => void) | undefined;
   private idleTimer: (() => void) | undefined;
@@ -143,12 +147,11 @@ export class DefaultScheduler implements SchedulerNG {
 
   /** Gives whole regions their shared slots, first come first served, and deploys them. */
   private assignWaitingRegions(): void {
-    while (this.waiting.length) {
-      const region = this.waiting[0]!;
+    for (let region = this.waiting.peek(); region; region = this.waiting.peek()) {
       const keys = slotSharingKeys(region);
       if (this.pool.freeCount < keys.size) break;
-      const free = this.pool.free();
       this.waiting.shift();
+      const free = this.pool.takeFree(keys.size);
       let i = 0;
       for (const members of keys.values()) {
         const slot = free[i++]!;
@@ -157,7 +160,7 @@ export class DefaultScheduler implements SchedulerNG {
       this.deploy(region);
     }
     this.armTimers();
-    this.declare(this.pool.inUse + this.waiting.reduce((n, r) => n + slotSharingKeys(r).size, 0));
+    this.declare(this.pool.inUse + this.waiting.slots);
   }
 
   private deploy(region: PipelinedRegion): void {
@@ -173,15 +176,34 @@ export class DefaultScheduler implements SchedulerNG {
     this.log.info({ region: region.id, tasks: region.vertices.length }, "region deployed");
   }
 
+  /** A finished producer may complete BLOCKING groups; regions whose inputs are all complete are scheduled. */
   private onFinished(e: Execution): void {
     if (this.graph.state !== "RUNNING") return;
-    const region = this.topology.regionOf(e.vertex);
-    for (const consumer of region.consumers) {
-      if (this.scheduled.has(consumer)) continue;
-      let ready = true;
-      for (const p of consumer.blockingInputs) if (p.producer.currentExecution.state !== "FINISHED") ready = false;
-      if (ready) this.scheduleRegion(consumer);
+    for (const p of e.vertex.producedPartitions) {
+      if (p.result.resultPartitionType !== "BLOCKING") continue;
+      for (const g of p.result.groupsOfPartition[p.partitionIndex] ?? []) {
+        const cached = this.unfinished.get(g);
+        const left = cached === undefined ? this.unfinishedOf(g) : cached - 1;
+        this.unfinished.set(g, left);
+        if (left === 0) for (const r of this.topology.consumerRegionsOf(g)) if (!this.scheduled.has(r) && this.isReady(r)) this.scheduleRegion(r);
+      }
     }
+  }
+
+  /** Partitions of `g` whose producer has not finished (counted once, then kept up to date). */
+  private unfinishedOf(g: ConsumedPartitionGroup): number {
+    let n = this.unfinished.get(g);
+    if (n === undefined) {
+      n = 0;
+      for (const p of g.partitions) if (p.producer.currentExecution.state !== "FINISHED") n++;
+      this.unfinished.set(g, n);
+    }
+    return n;
+  }
+
+  private isReady(r: PipelinedRegion): boolean {
+    for (const g of r.inputGroups) if (this.unfinishedOf(g) > 0) return false;
+    return true;
   }
 
   // --- failures ---------------------------------------------------------------------------
@@ -224,18 +246,15 @@ export class DefaultScheduler implements SchedulerNG {
       if (this.graph.state !== "RUNNING") return;
       const regions = new Set<PipelinedRegion>();
       for (const ev of p.tasks) {
+        if (ev.currentExecution.state === "FINISHED")
+          for (const part of ev.producedPartitions) for (const g of part.result.groupsOfPartition[part.partitionIndex] ?? []) this.unfinished.delete(g);
         this.graph.newAttempt(ev);
         const r = this.topology.regionOf(ev);
         regions.add(r);
         this.scheduled.delete(r);
       }
-      for (let i = this.waiting.length - 1; i >= 0; i--) if (regions.has(this.waiting[i]!)) this.waiting.splice(i, 1);
-      for (const r of this.topology.regions) {
-        if (!regions.has(r)) continue;
-        let ready = true;
-        for (const part of r.blockingInputs) if (part.producer.currentExecution.state !== "FINISHED") ready = false;
-        if (ready) this.scheduleRegion(r);
-      }
+      this.waiting.removeWhere((r) => regions.has(r));
+      for (const r of this.topology.regions) if (regions.has(r) && this.isReady(r)) this.scheduleRegion(r);
       this.afterChange();
     });
   }
@@ -271,8 +290,7 @@ export class DefaultScheduler implements SchedulerNG {
           break;
       }
     }
-    const pending = new Set(this.waiting);
-    for (const r of pending) if (r.vertices.every((v) => v.currentExecution.isTerminal)) this.waiting.splice(this.waiting.indexOf(r), 1);
+    this.waiting.removeWhere((r) => r.vertices.every((v) => v.currentExecution.isTerminal));
   }
 
   // --- bookkeeping ------------------------------------------------------------------------
@@ -285,13 +303,10 @@ export class DefaultScheduler implements SchedulerNG {
 
   private checkTermination(): void {
     const st = this.graph.state;
-    let allFinished = true;
-    for (const e of this.graph.currentExecutions()) {
-      if (!e.isTerminal) return;
-      if (e.state !== "FINISHED") allFinished = false;
-    }
+    const total = this.graph.totalSubtasks;
+    if (this.graph.terminalCount < total) return;
     let to: "FINISHED" | "FAILED" | "CANCELED" | undefined;
-    if (st === "RUNNING" && allFinished && !this.pendingRestart) to = "FINISHED";
+    if (st === "RUNNING" && this.graph.finishedCount === total && !this.pendingRestart) to = "FINISHED";
     else if (st === "FAILING") to = "FAILED";
     else if (st === "CANCELLING") to = "CANCELED";
     if (!to) return;
@@ -303,17 +318,18 @@ export class DefaultScheduler implements SchedulerNG {
   }
 
   private armTimers(): void {
-    if (this.waiting.length && !this.slotTimer) {
+    if (this.waiting.size && !this.slotTimer) {
       this.slotTimer = this.ctx.schedule(this.slotRequestTimeoutMs, () => {
         this.slotTimer = undefined;
-        if (!this.waiting.length || this.isTerminalOrStopping()) return;
-        const need = slotSharingKeys(this.waiting[0]!).size;
+        const head = this.waiting.peek();
+        if (!head || this.isTerminalOrStopping()) return;
+        const need = slotSharingKeys(head).size;
         this.failJob(
           failureInfo(new EddyError(ErrorCode.SlotAllocationFailed, `could not get ${need} slots within ${this.slotRequestTimeoutMs} ms (have ${this.pool.freeCount} free); start more TaskExecutors or lower the parallelism`)),
         );
         this.afterChange();
       });
-    } else if (!this.waiting.length && this.slotTimer) {
+    } else if (!this.waiting.size && this.slotTimer) {
       this.slotTimer();
       this.slotTimer = undefined;
     }
@@ -321,7 +337,7 @@ export class DefaultScheduler implements SchedulerNG {
       this.idleTimer = this.ctx.schedule(Math.max(100, this.slotIdleTimeoutMs / 2), () => {
         this.idleTimer = undefined;
         if (this.isTerminalOrStopping()) return;
-        const keep = this.waiting.reduce((n, r) => n + slotSharingKeys(r).size, 0) + (this.pendingRestart ? this.pendingRestart.tasks.size : 0);
+        const keep = this.waiting.slots + (this.pendingRestart ? this.pendingRestart.tasks.size : 0);
         for (const s of this.pool.takeIdle(this.slotIdleTimeoutMs, keep)) this.ctx.releaseSlot(s);
         this.armTimers();
       });
@@ -335,7 +351,7 @@ export class DefaultScheduler implements SchedulerNG {
     this.idleTimer = undefined;
     this.pendingRestart?.cancel?.();
     this.pendingRestart = undefined;
-    this.waiting.length = 0;
+    this.waiting.clear();
   }
 
   private declare(n: number): void {

@@ -33,6 +33,16 @@ export class SlotPool {
     return [...this.freeSet];
   }
 
+  /** The first `n` free slots (they stay free until occupied). */
+  takeFree(n: number): PooledSlot[] {
+    const out: PooledSlot[] = [];
+    for (const s of this.freeSet) {
+      if (out.length === n) break;
+      out.push(s);
+    }
+    return out;
+  }
+
   get freeCount(): number {
     return this.freeSet.size;
   }

@@ -7,7 +7,7 @@ import type { FailoverStrategy } from "./failover-strategy.js";
  * through BLOCKING results, which must read the regenerated data again (Flink's
  * RestartPipelinedRegionFailoverStrategy). Upstream regions are not restarted: their BLOCKING
  * partitions are kept in JetStream and stay readable. Regions not yet started are included only so
- * that they are reset; they lose nothing.
+ * that they are reset; they lose nothing. Linear in regions and partition groups.
  */
 export class RestartPipelinedRegionFailoverStrategy implements FailoverStrategy {
   readonly name = "region";
@@ -22,8 +22,16 @@ export class RestartPipelinedRegionFailoverStrategy implements FailoverStrategy 
   /** The failed region and its transitive BLOCKING consumers. */
   regionsToRestart(start: PipelinedRegion): Set<PipelinedRegion> {
     const seen = new Set<PipelinedRegion>([start]);
+    const groups = new Set<unknown>();
     const queue = [start];
-    while (queue.length) for (const c of queue.pop()!.consumers) if (!seen.has(c)) seen.add(c), queue.push(c);
+    while (queue.length) {
+      const r = queue.pop()!;
+      for (const g of r.outputGroups) {
+        if (groups.has(g)) continue;
+        groups.add(g);
+        for (const c of this.topology.consumerRegionsOf(g)) if (!seen.has(c)) seen.add(c), queue.push(c);
+      }
+    }
     return seen;
   }
 }
