@@ -8,6 +8,7 @@ import { Timeouts } from "../../src/core/config.js";
 import { deferred } from "../../src/core/time.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { JobGraph } from "../../src/jobgraph/types.js";
+import { chainOperators } from "../../src/jobgraph/chaining.js";
 import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
 import type { JobStatus } from "../../src/executiongraph/job-status.js";
@@ -50,7 +51,9 @@ export class JobMaster extends Actor {
     super();
     this.address = subjects.jobMaster(jobGraph.jobId);
     this.log = log.child({ actor: "JobMaster", jobId: jobGraph.jobId });
-    this.graph = new ExecutionGraph(jobGraph);
+    // Operator chaining happens here, on the validated graph: forward-connected operators of equal
+    // parallelism become one task (Flink's StreamingJobGraphGenerator does it before submission).
+    this.graph = new ExecutionGraph(chainOperators(jobGraph));
     this.scheduler = new DefaultScheduler(
       this.graph,
       {

@@ -125,14 +125,15 @@ export async function rawRequest(
   return { isError: msg.headers?.get("Eddy-Error") === "1", json, value, headers: msg.headers };
 }
 
-/** A source.sequence → sink.discard job of parallelism `p`; `to` = 1e12 keeps it running until canceled. */
+/** A source.sequence → sink.discard job (two tasks per subtask index, not chained) of parallelism `p`; `to` = 1e12 keeps it running until canceled. */
 export function sequenceJob(name: string, to: number, p = 1, jobId?: string): Record<string, unknown> {
   return {
     ...(jobId ? { jobId } : {}),
     name,
     vertices: [
       { id: "src", invokable: "source.sequence", parallelism: p, config: { from: 0, to } },
-      { id: "sink", invokable: "sink.discard", parallelism: p },
+      // Not chained: tests count and address the two tasks separately.
+      { id: "sink", invokable: "sink.discard", parallelism: p, chaining: false },
     ],
     edges: [{ source: "src", target: "sink", partitioner: "forward" }],
   };

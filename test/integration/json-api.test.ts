@@ -142,11 +142,10 @@ test("a WordCount submitted as raw JSON finishes with correct counts and contrac
   assert.deepEqual(d.checkpoints, { completed: 0, failed: 0, latest: null });
   assert.deepEqual(
     d.vertices.map((v: any) => [v.id, v.name, v.parallelism, v.maxParallelism, v.state]),
+    // Forward edges between equal parallelism are chained into one task (Flink's operator chaining).
     [
-      ["lines", "Read lines", 2, 128, "FINISHED"],
-      ["tokenize", "tokenize", 2, 128, "FINISHED"],
-      ["count", "count", 3, 128, "FINISHED"],
-      ["out", "out", 3, 128, "FINISHED"],
+      ["lines", "Read lines -> tokenize", 2, 128, "FINISHED"],
+      ["count", "count -> out", 3, 128, "FINISHED"],
     ],
   );
   const used = new Set<string>();
