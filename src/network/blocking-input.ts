@@ -22,6 +22,8 @@ import { checkSubjectToken, isStreamNotFound, type BlockingStore } from "./block
 
 /** An ephemeral consumer nobody pulls from for this long is removed by the server (a new one resumes). */
 const CONSUMER_INACTIVE_MS = 60_000;
+/** Heartbeat of a waiting fetch; two missed ones end it (the consumer is recreated). */
+const FETCH_HEARTBEAT_MS = 500;
 /** Consecutive failures of consumer creation or fetch (other than a missing stream) before the channel fails. */
 const MAX_CONSECUTIVE_FAILURES = 5;
 
@@ -108,7 +110,12 @@ export class BlockingInputChannel extends InputChannel {
       }
       try {
         // without credit, one message is still fetched: END needs none; a DATA frame waits parked
-        const it = await this.consumer.fetch({ max_messages: Math.max(1, this.credit), expires: Math.max(1_000, cfg.blockingFetchExpiresMs) });
+        const it = await this.consumer.fetch({
+          max_messages: Math.max(1, this.credit),
+          expires: Math.max(1_000, cfg.blockingFetchExpiresMs),
+          // a pull on a consumer that is gone gets no answer: two missed heartbeats tell
+          idle_heartbeat: FETCH_HEARTBEAT_MS,
+        });
         this.fetch = it;
         if (this.done) it.stop();
         for await (const m of it) {
@@ -174,6 +181,7 @@ export class BlockingInputChannel extends InputChannel {
       case FrameKind.EndOfPartition:
         this.done = true;
         this.clearTimer();
+        this.fetch?.stop();
         this.onEnd();
         break;
       default:

@@ -11,7 +11,7 @@ import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { newId } from "../../src/core/ids.js";
-import { NetworkEnvironment, releaseBlockingPartitions, type NetworkConfig, type RecordWriterOutput } from "../../src/network/index.js";
+import { ensureBlockingStream, NetworkEnvironment, releaseBlockingPartitions, type NetworkConfig, type RecordWriterOutput } from "../../src/network/index.js";
 import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { checkConsumer, consume, expectedOn, inputOf, outputOf, produce, rec, topology, type Topology } from "./network-util.js";
@@ -94,6 +94,58 @@ test("BLOCKING: 2 producers hash into 4 subpartitions each, die, and consumers r
   await readAll(env, jobId, t, "", count);
   await readAll(env, jobId, t, "-attempt2", count);
   env.close();
+  // the channels' ephemeral consumers are deleted once they end
+  const deadline = Date.now() + 3_000;
+  while ((await jsm.streams.info(subjects.blockingStream(jobId))).state.consumer_count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await jsm.streams.info(subjects.blockingStream(jobId))).state.consumer_count, 0);
+});
+
+test("BLOCKING: concurrent creators of a job's stream race safely", async () => {
+  const jobId = newId();
+  const conns = await Promise.all([0, 1, 2, 3].map((i) => connectNats(nats.url, `bp-race-${i}`)));
+  const managers = await Promise.all(conns.map((nc) => jetstreamManager(nc)));
+  await Promise.all(managers.flatMap((m) => [ensureBlockingStream(m, subjects, jobId), ensureBlockingStream(m, subjects, jobId)]));
+  assert.equal((await jsm.streams.info(subjects.blockingStream(jobId))).config.name, subjects.blockingStream(jobId));
+  await Promise.all(conns.map((nc) => nc.close()));
+  await releaseBlockingPartitions(ncB, subjects, jobId);
+});
+
+test("BLOCKING: a producer with two BLOCKING outputs and a PIPELINED one; big records are split below the frame limit", async () => {
+  const jobId = newId();
+  const ta = topology("bp8a", 1, 2, "ALL_TO_ALL", "hash", A, B);
+  const tb = topology("bp8b", 1, 1, "ALL_TO_ALL", "broadcast", A, B);
+  const tc = topology("bp8c", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  for (const t of [tb, tc]) t.producers = ta.producers;
+  const env = consumerEnv();
+  const pipelined = consume(env.createInput("bp8-live", [inputOf(tc, 0)]));
+  const p = await producerSide();
+  const out = p.env.createOutput("bp8a-p0", [blockingOut(ta, 0), blockingOut(tb, 0), outputOf(tc, 0)], { bufferTimeoutMs: 20, bufferRecords: 64, jobId });
+  await produce(out, 0, 3_000);
+  const big = out.partitions[1]!;
+  assert.equal(big.desc.resultId, tb.resultId);
+  await p.kill();
+  assert.equal(checkConsumer(tc, 0, await pipelined, 3_000), null);
+  for (let j = 0; j < 2; j++) assert.equal(checkConsumer(ta, j, await consume(env.createInput(`bp8a-c${j}`, [blockingIn(ta, j)], undefined, { jobId })), 3_000), null);
+  assert.equal(checkConsumer(tb, 0, await consume(env.createInput("bp8b-c0", [blockingIn(tb, 0)], undefined, { jobId })), 3_000), null);
+
+  // 3 MB of 100 KB records in one buffer: split into frames below the limit
+  const q = await producerSide();
+  const td = topology("bp8d", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const outD = q.env.createOutput("bp8d-p0", [blockingOut(td, 0)], { bufferTimeoutMs: -1, bufferRecords: 1024, jobId });
+  for (let i = 0; i < 30; i++) outD.emit([i, "x".repeat(100_000)]);
+  await outD.finish();
+  assert.ok(outD.stats.buffersSent >= 4, `3 MB went out in ${outD.stats.buffersSent} frames`);
+  const outE = q.env.createOutput("bp8e-p0", [blockingOut(td, 0)], { bufferTimeoutMs: -1, jobId });
+  outE.emit([0, "z".repeat(1_200_000)]);
+  await assert.rejects(outE.finish(), (err: { code?: string }) => err.code === ErrorCode.RecordTooLarge);
+  await q.kill();
+  const got = await consume(env.createInput("bp8d-c0", [blockingIn(td, 0)], undefined, { jobId }));
+  assert.deepEqual(
+    (got.get("0/0") ?? []).map((r) => (r as [number, string])[0]),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
+  env.close();
+  await releaseBlockingPartitions(ncB, subjects, jobId);
 });
 
 test("BLOCKING: the bound of unacknowledged publishes is the producer's backpressure; a slow consumer holds no more than its credits", async () => {
@@ -249,6 +301,44 @@ test("BLOCKING: release by attempt purges only that attempt; release by job dele
   await assert.rejects(jsm.streams.info(subjects.blockingStream(jobId)), /stream not found/);
   await releaseBlockingPartitions(ncB, subjects, jobId);
   await releaseBlockingPartitions(ncB, subjects, jobId, ["bp5-p1"]);
+  env.close();
+});
+
+test("BLOCKING: a reader whose JetStream consumer vanishes resumes after the last frame it saw; a deleted stream is PartitionNotFound", async () => {
+  const jobId = newId();
+  const t = topology("bp9", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  await produceAll(jobId, t, 5_000, {});
+  const stream = subjects.blockingStream(jobId);
+  const env = consumerEnv({ creditsPerChannel: 1, floatingCreditsPerGate: 0 });
+  const input = env.createInput("bp9-c0", [blockingIn(t, 0)], undefined, { jobId });
+  const got: unknown[] = [];
+  let deleted = 0;
+  for (let k = 0; ; k++) {
+    const b = await input.next();
+    if (b === null) break;
+    got.push(...b.records);
+    if (k === 3 || k === 10) {
+      for await (const ci of jsm.consumers.list(stream)) {
+        await jsm.consumers.delete(stream, ci.name);
+        deleted++;
+      }
+    }
+    input.recycle(b);
+  }
+  assert.ok(deleted >= 2, `deleted ${deleted} consumers`);
+  assert.equal(checkConsumer(t, 0, new Map([["0/0", got]]), 5_000), null);
+
+  const input2 = env.createInput("bp9-c1", [blockingIn(t, 0)], undefined, { jobId });
+  const first = await input2.next();
+  assert.ok(first);
+  await releaseBlockingPartitions(ncB, subjects, jobId);
+  input2.recycle(first);
+  await assert.rejects(
+    (async () => {
+      for (let b = await input2.next(); b !== null; b = await input2.next()) input2.recycle(b);
+    })(),
+    (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound,
+  );
   env.close();
 });
 
