@@ -54,7 +54,7 @@ export class TaskExecutor extends Actor {
     this.table = new TaskSlotTable(opts.slots);
     this.workers = new SlotWorkers(
       { natsUrl: opts.natsUrl, prefix: opts.prefix, taskExecutorId: opts.id, logLevel: process.env.EDDY_LOG_LEVEL ?? "info" },
-      (slot, m) => void this.runInMailbox(() => this.fromWorker(slot, m)),
+      (slot, m) => this.post(() => this.fromWorker(slot, m)),
       this.log,
     );
     this.registeredOnce = new Promise((r) => (this.resolveRegistered = r));
@@ -68,7 +68,7 @@ export class TaskExecutor extends Actor {
   async start(): Promise<void> {
     await this.workers.start(this.opts.slots);
     this.serve(this.nc);
-    this.rmRetrieval.onChange((l) => void this.runInMailbox(() => this.leaderChanged(l)));
+    this.rmRetrieval.onChange((l) => this.post(() => this.leaderChanged(l)));
     await this.runInMailbox(() => this.leaderChanged(this.rmRetrieval.leader));
     this.every(Timeouts.heartbeatInterval, () => this.heartbeat());
     this.log.info({ slots: this.opts.slots }, "TaskExecutor started");

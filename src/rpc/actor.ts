@@ -88,6 +88,14 @@ export abstract class Actor {
     return this.mailbox.run(fn);
   }
 
+  /** Posts `fn` to the mailbox without waiting: dropped once the actor stopped, failures logged. */
+  protected post(fn: () => unknown): void {
+    if (this.stopped) return;
+    this.mailbox.run(fn).catch((err) => {
+      if (!this.stopped) this.log.error({ err }, "mailbox task failed");
+    });
+  }
+
   /** A timer cleared on stop; its callback runs in the mailbox. */
   protected schedule(ms: number, fn: () => void | Promise<void>): NodeJS.Timeout {
     const t = setTimeout(() => {
