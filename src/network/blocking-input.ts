@@ -7,7 +7,9 @@
  *
  * - Every read starts at the subject's first frame: a second consumer attempt re-reads the same data.
  * - While the producer is still writing, the channel waits for more; it ends at END_OF_PARTITION.
- * - Nothing on the subject (or no stream) within `partitionRequestTimeoutMs`: PartitionNotFound.
+ * - Nothing on the subject (or no stream) within `partitionRequestTimeoutMs`: PartitionNotFound,
+ *   unless the producer attempt still runs (it answers a PING on its control subject): then the
+ *   channel waits another period (a producer in the same region may be slow to write its first buffer).
  * - An ERROR frame (the producer was released before its end) fails the input with that error; a
  *   producer that died without one leaves the channel waiting (its consumer is canceled by the
  *   scheduler's failover), never ended.
@@ -16,7 +18,7 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import { sleep } from "../core/time.js";
-import { decodeErrorFrame, decodeRecords, FRAME_HEADER_BYTES, frameKind, frameSeq, FrameKind } from "./frame.js";
+import { decodeErrorFrame, decodeRecords, encodePing, FRAME_HEADER_BYTES, frameKind, frameSeq, FrameKind } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import { checkSubjectToken, isStreamNotFound, type BlockingStore } from "./blocking-store.js";
 
@@ -63,11 +65,7 @@ export class BlockingInputChannel extends InputChannel {
   }
 
   start(): void {
-    const t = this.store.cfg.partitionRequestTimeoutMs;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (!this.seen) this.stop(partitionNotFound(this, `no stream ${this.stream} or nothing written to ${this.subject} within ${t} ms`));
-    }, t);
+    this.armDeadline();
     this.run()
       .catch((err: unknown) => this.stop(err))
       .finally(() => this.cleanup());
@@ -209,6 +207,24 @@ export class BlockingInputChannel extends InputChannel {
     const w = this.wake;
     this.wake = null;
     w?.();
+  }
+
+  /** Fails with PartitionNotFound if no frame arrives in time and the producer is not running any more. */
+  private armDeadline(): void {
+    const t = this.store.cfg.partitionRequestTimeoutMs;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.seen || this.done) return;
+      const { nc, subjects, cfg } = this.store;
+      nc.request(subjects.credit(this.desc.producerAttemptId), encodePing(), { timeout: cfg.requestAttemptTimeoutMs }).then(
+        () => {
+          if (!this.seen && !this.done) this.armDeadline();
+        },
+        () => {
+          if (!this.seen) this.stop(partitionNotFound(this, `no stream ${this.stream} or nothing written to ${this.subject} within ${t} ms, and its producer is not running`));
+        },
+      );
+    }, t);
   }
 
   private clearTimer(): void {

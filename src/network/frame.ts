@@ -12,13 +12,15 @@
  * ```
  * Control frame (consumer → producer, on `subjects.credit(producerAttemptId)`), 4-byte prefix:
  * ```
- * 0      kind      u8   0x10 PARTITION_REQUEST, 0x11 CREDIT, 0x12 CANCEL
+ * 0      kind      u8   0x10 PARTITION_REQUEST, 0x11 CREDIT, 0x12 CANCEL, 0x13 PING
  * 1      version   u8   0
  * 2..3   count     u16  entries that follow (CREDIT, CANCEL)
  * REQUEST: msgpack {r: resultId, p: partitionIndex, s: subpartitionIndex, ch: channelId,
  *          d: data subject, c: initial credit, a: consumer attempt id}; reply msgpack {v: viewId} | {e: WireError}
  * CREDIT:  count × (viewId u32, delta u32)
  * CANCEL:  count × viewId u32
+ * PING:    no entries; a request, answered msgpack {} while the producer attempt is registered
+ *          (a BLOCKING reader waiting for a first frame asks whether its producer still runs)
  * ```
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
@@ -27,7 +29,7 @@ import { EddyError, errorFromWire, type WireError } from "../core/errors.js";
 /** Kinds of data frames. */
 export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4 } as const;
 /** Kinds of control frames. */
-export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12 } as const;
+export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12, Ping: 0x13 } as const;
 /** Bytes before the body of a data frame. */
 export const FRAME_HEADER_BYTES = 12;
 
@@ -157,6 +159,13 @@ export function encodeCancel(viewIds: number[]): Uint8Array {
   b[2] = viewIds.length >>> 8;
   b[3] = viewIds.length;
   for (let i = 0; i < viewIds.length; i++) writeU32(b, 4 + 4 * i, viewIds[i]!);
+  return b;
+}
+
+/** Encodes a PING control frame. */
+export function encodePing(): Uint8Array {
+  const b = new Uint8Array(4);
+  b[0] = ControlKind.Ping;
   return b;
 }
 

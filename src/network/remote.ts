@@ -116,6 +116,9 @@ export class RemoteProducerEndpoint {
         }
         break;
       }
+      case ControlKind.Ping:
+        msg.respond(packSmall({}));
+        break;
     }
   }
 

@@ -342,6 +342,20 @@ test("BLOCKING: a reader whose JetStream consumer vanishes resumes after the las
   env.close();
 });
 
+test("BLOCKING: a reader waits past the timeout while its producer runs without having written anything yet", async () => {
+  const jobId = newId();
+  const t = topology("bp10", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const p = await producerSide();
+  const out = p.env.createOutput("bp10-p0", [blockingOut(t, 0)], { bufferTimeoutMs: 10, jobId });
+  const env = consumerEnv({ partitionRequestTimeoutMs: 300 });
+  const reading = consume(env.createInput("bp10-c0", [blockingIn(t, 0)], undefined, { jobId }));
+  await new Promise((r) => setTimeout(r, 1_000));
+  await produce(out, 0, 100);
+  assert.equal(checkConsumer(t, 0, await reading, 100), null);
+  await p.kill();
+  env.close();
+});
+
 test("BLOCKING: PartitionNotFound when nothing was ever written (no stream, or an empty subject)", async () => {
   const env = consumerEnv({ partitionRequestTimeoutMs: 600 });
   const t = topology("bp6", 1, 1, "ALL_TO_ALL", "forward", A, B);
