@@ -5,13 +5,19 @@
  *  3. WordCount on a process cluster (one JobManager, two TaskExecutors with two slots each) at
  *     parallelism 1, 2 and 4: records (words) per second of the job's net runtime.
  *  4. Submit-to-RUNNING latency of a two-vertex job on the warm cluster, p50 / p99.
+ *  5. Flink's scheduler benchmark shape at parallelism 4,000 and 10,000 (scheduler-bench.ts, fresh processes).
+ *  6. Recovery: SIGKILL of a TaskExecutor to the job RUNNING again on the remaining workers.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { packageRoot } from "../../src/cluster/paths.js";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { startProcessCluster, awaitJobResult } from "../helpers/process-cluster.js";
+import { allRunning, waitForJob } from "../helpers/jobs.js";
+import type { ClusterInfo } from "../../schemas/dispatcher-api.js";
 import { cpuCeiling, transportCeiling } from "./ceilings.js";
 import { writeText } from "./text.js";
 
@@ -65,13 +71,70 @@ async function main(): Promise<void> {
 
     console.log(`submit-to-RUNNING, two-vertex job (n=${latencies.length}): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms (target p50 < 20 ms)`);
     console.log("");
+    console.log("scheduler benchmark (two vertices ALL_TO_ALL, simulated TaskExecutors; Flink 1.14 at 10,000: init 627 ms, deploy 17 s, failover 170 ms, >= 2 GiB heap):");
+    const flink10k = { initMs: 627, deployMs: 17_000, failoverMs: 170 };
+    for (const [p, type] of [[4000, "PIPELINED"], [10000, "PIPELINED"], [10000, "BLOCKING"]] as const) {
+      const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(new URL("./scheduler-bench.js", import.meta.url)), String(p), type], { encoding: "utf8" });
+      const r = JSON.parse(out.trim().split("\n").pop()!) as { initMs: number; deployMs: number; failoverMs: number; heapMb: number; regions: number };
+      const vs = p === 10000 && type === "PIPELINED"
+        ? `  (Flink/Eddy: init ${(flink10k.initMs / r.initMs).toFixed(1)}x, deploy ${(flink10k.deployMs / r.deployMs).toFixed(0)}x, failover ${(flink10k.failoverMs / r.failoverMs).toFixed(0)}x)`
+        : "";
+      console.log(`  p=${p} ${type.padEnd(9)} regions ${String(r.regions).padStart(5)}: init ${r.initMs.toFixed(0)} ms, deploy ${r.deployMs.toFixed(0)} ms, failover ${r.failoverMs.toFixed(1)} ms, heap ${r.heapMb.toFixed(0)} MB${vs}`);
+    }
+
+    console.log("");
     console.log("ratios:");
     for (const p of [1, 2, 4]) console.log(`  WordCount p=${p} / transport ceiling: ${(wc[p]! / transport.recordsPerSec).toFixed(2)}   / CPU ceiling: ${(wc[p]! / cpu.recordsPerSec).toFixed(2)}`);
     console.log(`  target: WordCount p=1 >= 0.50 of the transport ceiling: ${wc[1]! / transport.recordsPerSec >= 0.5 ? "met" : "NOT met"}`);
   } finally {
     await cluster.stop();
+  }
+  try {
+    await recoveryBench();
+  } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** SIGKILL of a TaskExecutor running a job's tasks → every subtask RUNNING again on other workers. */
+async function recoveryBench(): Promise<void> {
+  const runs = Number(process.env.BENCH_RECOVERY_RUNS ?? 3);
+  const cluster = await startProcessCluster({ taskExecutors: 3, slots: 1 });
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const spec = {
+        name: "recovery",
+        vertices: [
+          { id: "src", invokable: "source.sequence", parallelism: 2, config: { from: 0, to: 1e12, ratePerSecond: 100_000 } },
+          { id: "sum", invokable: "op.identity", parallelism: 2 },
+          { id: "sink", invokable: "sink.discard", parallelism: 2 },
+        ],
+        edges: [
+          { source: "src", target: "sum", partitioner: "rebalance" },
+          { source: "sum", target: "sink", partitioner: "forward" },
+        ],
+        config: { restartStrategy: { type: "fixed-delay", attempts: 10, delayMs: 0 } },
+      };
+      const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
+      const d = await waitForJob(cluster.dispatcher, jobId, allRunning, 30_000, "RUNNING");
+      const victim = d.vertices[0]!.subtasks[0]!.taskExecutor!;
+      const info = await cluster.dispatcher.ask<ClusterInfo>("clusterInfo");
+      const proc = cluster.taskExecutors.find((p) => p.pid === info.taskExecutors.find((t) => t.id === victim)!.pid)!;
+      const t0 = Date.now();
+      proc.kill();
+      await waitForJob(cluster.dispatcher, jobId, (x) => allRunning(x) && x.vertices.every((v) => v.subtasks.every((s) => s.attempt >= 1)), 30_000, "RUNNING again");
+      times.push(Date.now() - t0);
+      await cluster.dispatcher.ask("cancelJob", { jobId });
+      await awaitJobResult(cluster.dispatcher, jobId, 30_000);
+      await cluster.addTaskExecutor(1);
+    }
+  } finally {
+    await cluster.stop();
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  console.log("");
+  console.log(`recovery, SIGKILL of a TaskExecutor to RUNNING again (n=${times.length}): median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms (target < 2000 ms; Flink's heartbeat timeout alone is 50 s) [${times.join(", ")}]`);
 }
 
 main().then(
