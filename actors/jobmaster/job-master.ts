@@ -9,6 +9,7 @@ import { deferred } from "../../src/core/time.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { JobGraph } from "../../src/jobgraph/types.js";
 import { chainOperators } from "../../src/jobgraph/chaining.js";
+import { releaseBlockingPartitions } from "../../src/network/index.js";
 import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
 import type { JobStatus } from "../../src/executiongraph/job-status.js";
@@ -61,6 +62,7 @@ export class JobMaster extends Actor {
         deploy: (e, tdd) => this.teGateway(e).ask("submitTask", tdd, { timeoutMs: Timeouts.rpc }).then(() => undefined),
         cancelTask: (e) => this.teGateway(e).ask("cancelTask", { attemptId: e.attemptId }, { timeoutMs: Timeouts.rpc }).then(() => undefined),
         releaseSlot: (slot) => this.releaseSlot(slot),
+        releasePartitions: (ids) => this.background(releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId, ids)),
         jobTerminated: (st) => this.terminated(st),
         schedule: (ms, fn) => {
           const t = this.schedule(ms, fn);
@@ -163,6 +165,9 @@ export class JobMaster extends Actor {
     for (const e of this.graph.currentExecutions()) for (const [k, v] of Object.entries(e.accumulators)) accumulators[k] = (accumulators[k] ?? 0) + v;
     const f = this.graph.failureCause;
     this.log.info({ state, netRuntimeMs: this.endTime - this.startTime }, "job reached terminal state");
+    // Globally terminal: nobody will read the job's BLOCKING partitions again.
+    if (this.graph.results.some((r) => r.resultPartitionType === "BLOCKING"))
+      this.background(releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId).catch((err) => this.log.warn({ err }, "releasing BLOCKING partitions failed")));
     this.result.resolve({
       jobId: this.graph.jobId,
       name: this.graph.jobName,

@@ -73,8 +73,9 @@ export class Task extends Actor {
         bufferTimeoutMs: tdd.bufferTimeoutMs,
         bufferRecords: tdd.bufferRecords,
         signal: this.abort.signal,
+        jobId: tdd.jobId,
       });
-      const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal);
+      const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal, { jobId: tdd.jobId });
       const ctx: TaskContext = {
         tdd,
         input,

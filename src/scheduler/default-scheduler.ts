@@ -245,15 +245,18 @@ export class DefaultScheduler implements SchedulerNG {
       }
       if (this.graph.state !== "RUNNING") return;
       const regions = new Set<PipelinedRegion>();
+      const superseded: string[] = [];
       for (const ev of p.tasks) {
         if (ev.currentExecution.state === "FINISHED")
           for (const part of ev.producedPartitions) for (const g of part.result.groupsOfPartition[part.partitionIndex] ?? []) this.unfinished.delete(g);
+        if (ev.producedPartitions.some((part) => part.result.resultPartitionType === "BLOCKING")) superseded.push(ev.currentExecution.attemptId);
         this.graph.newAttempt(ev);
         const r = this.topology.regionOf(ev);
         regions.add(r);
         this.scheduled.delete(r);
       }
       this.waiting.removeWhere((r) => regions.has(r));
+      if (superseded.length) this.ctx.releasePartitions(superseded);
       for (const r of this.topology.regions) if (regions.has(r) && this.isReady(r)) this.scheduleRegion(r);
       this.afterChange();
     });

@@ -22,6 +22,8 @@ export interface SchedulerContext {
   cancelTask(execution: Execution): Promise<void>;
   /** Gives a slot back to its TaskExecutor. */
   releaseSlot(slot: AssignedSlot): void;
+  /** Drops the BLOCKING partitions these superseded attempts produced (they will be produced again). */
+  releasePartitions(producerAttemptIds: string[]): void;
   /** The job reached a terminal status. */
   jobTerminated(state: JobStatus): void;
   /** Schedules `fn` after `ms` in the JobMaster's mailbox; returns a cancel function. */

@@ -19,6 +19,14 @@ export interface JobOptions {
   args?: string[];
   /** Fixed job id (32 hex digits); usually left to the Dispatcher. */
   jobId?: string;
+  /**
+   * Flink's execution.runtime-mode. BATCH (for bounded jobs) makes every exchange but `forward` a
+   * BLOCKING one, so the job runs stage by stage and a failure restarts only the stage it hit.
+   * Default STREAMING.
+   */
+  runtimeMode?: "STREAMING" | "BATCH";
+  /** The job's restart strategy (see the README); default none. */
+  restartStrategy?: NonNullable<JobGraphSpec["config"]>["restartStrategy"];
 }
 
 /** The element type at index K of a tuple type T (unknown when T is not a tuple). */
@@ -147,6 +155,7 @@ export class JobBuilder {
       const partitioner = e.partitioner ?? (par(e.source) === par(e.target) ? "forward" : "rebalance");
       const spec: JobEdgeSpec = { source: e.source.id, target: e.target.id, partitioner };
       if (e.key !== undefined) spec.key = e.key;
+      if (this.options.runtimeMode === "BATCH" && partitioner !== "forward") spec.resultPartitionType = "BLOCKING";
       return spec;
     });
     const spec: JobGraphSpec = { name: this.jobName, vertices, edges };
@@ -155,6 +164,7 @@ export class JobBuilder {
     if (this.options.bufferTimeoutMs !== undefined) config.bufferTimeoutMs = this.options.bufferTimeoutMs;
     if (this.options.bufferRecords !== undefined) config.bufferRecords = this.options.bufferRecords;
     if (this.options.args !== undefined) config.args = [...this.options.args];
+    if (this.options.restartStrategy !== undefined) config.restartStrategy = { ...this.options.restartStrategy };
     if (Object.keys(config).length > 0) spec.config = config;
     return spec;
   }

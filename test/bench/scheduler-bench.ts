@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       },
       cancelTask: async () => undefined,
       releaseSlot: () => undefined,
+      releasePartitions: () => undefined,
       jobTerminated: () => undefined,
       schedule: (ms, fn) => {
         const h = setTimeout(fn, ms);
