@@ -27,6 +27,11 @@ export interface JobVertexSpec {
   config?: Record<string, unknown>;
   /** Slot sharing group (default "default"). */
   slotSharingGroup?: string;
+  /**
+   * Co-location group (Flink's CoLocationGroup): subtask i of every vertex in the group runs in the
+   * same slot, also after a restart. Members need equal parallelism and the same slot sharing group.
+   */
+  coLocationGroup?: string;
   /** False: never chained with a neighbour into one task (Flink's `disableChaining()`); default true. */
   chaining?: boolean;
 }
@@ -93,6 +98,7 @@ export interface JobGraph {
     config: Record<string, unknown>;
     /** Filled in (true) by validation; absent means true. */
     chaining?: boolean;
+    coLocationGroup?: string;
   }>;
   edges: Array<Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string }>;
   config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;

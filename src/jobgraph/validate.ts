@@ -68,6 +68,25 @@ export function validateJobGraph(input: unknown, registry: InvokableLookup = bui
   }
 }
 
+/** Co-located vertices must be placeable together: equal parallelism, one slot sharing group. */
+function checkCoLocation(vertices: JobVertex[]): void {
+  const first = new Map<string, JobVertex>();
+  for (const v of vertices) {
+    if (v.coLocationGroup === undefined) continue;
+    const f = first.get(v.coLocationGroup);
+    if (!f) {
+      first.set(v.coLocationGroup, v);
+      continue;
+    }
+    if (f.parallelism !== v.parallelism || f.slotSharingGroup !== v.slotSharingGroup)
+      fail(
+        ErrorCode.InvalidJobGraph,
+        `vertices "${f.id}" and "${v.id}" are in co-location group "${v.coLocationGroup}" but differ in ${f.parallelism !== v.parallelism ? "parallelism" : "slot sharing group"}; co-located vertices need the same parallelism and slot sharing group`,
+        { vertexId: v.id, coLocationGroup: v.coLocationGroup },
+      );
+  }
+}
+
 function fail(code: string, message: string, details?: unknown): never {
   throw new ValidationError(code, message, details === undefined ? undefined : { details });
 }
@@ -129,8 +148,10 @@ function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph 
       slotSharingGroup: v.slotSharingGroup ?? JobGraphDefaults.slotSharingGroup,
       config,
       chaining: v.chaining ?? true,
+      ...(v.coLocationGroup !== undefined ? { coLocationGroup: v.coLocationGroup } : {}),
     });
   }
+  checkCoLocation([...byId.values()]);
 
   // Edges: endpoints exist, no duplicates, consistent partitioning.
   const edges: JobEdge[] = [];

@@ -69,6 +69,15 @@ export function computePipelinedRegions(graph: ExecutionGraph): RegionTopology {
       for (const p of g.partitions) uf.union(index.get(p.producer)!, anchor);
     }
   }
+  // Co-located subtasks (same co-location group, same index) must share a slot: keep them in one region.
+  const coLocated = new Map<string, ExecutionVertex[]>();
+  for (const ejv of graph.jobVertices.values()) {
+    const g = ejv.jobVertex.coLocationGroup;
+    if (g === undefined) continue;
+    const anchors = coLocated.get(g);
+    if (!anchors) coLocated.set(g, ejv.taskVertices);
+    else ejv.taskVertices.forEach((ev, i) => anchors[i] && uf.union(index.get(ev)!, index.get(anchors[i]!)!));
+  }
   mergeBlockingCycles(blockingGroups, index, uf, vertices.length);
 
   const byRoot = new Map<number, PipelinedRegion>();

@@ -68,9 +68,8 @@ test("failure-rate restarts while failures per interval stay within the limit", 
   assert.match(r.result.failure!.message, /failure-rate/);
 });
 
-test("region failover restarts only the failed region; the healthy region keeps its first attempt", async () => {
-  // One source fails (missing file) while the other pipeline runs: region failover restarts only the failed region.
-  const spec = {
+function twoRegions(failoverStrategy?: "full" | "region") {
+  return {
     name: "two regions",
     vertices: [
       { id: "ok", invokable: "source.sequence", parallelism: 1, config: { from: 1, to: 1000 } },
@@ -82,8 +81,22 @@ test("region failover restarts only the failed region; the healthy region keeps 
       { source: "ok", target: "okSink", partitioner: "forward" },
       { source: "bad", target: "badSink", partitioner: "forward" },
     ],
-    config: { restartStrategy: { type: "fixed-delay", attempts: 1, delayMs: 10 } },
+    config: { restartStrategy: { type: "fixed-delay", attempts: 1, delayMs: 10 }, ...(failoverStrategy ? { failoverStrategy } : {}) },
   };
+}
+
+test("full failover restarts every task, and the job passes through RESTARTING", async () => {
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", twoRegions("full"));
+  const result = await awaitJobResult(cluster.dispatcher, jobId, 30_000);
+  const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
+  assert.equal(result.state, "FAILED");
+  for (const v of d.vertices) assert.equal(v.subtasks[0]!.attempt, 1, `${v.id} restarted once`);
+  assert.ok(d.timestamps.RESTARTING, "the job was RESTARTING");
+});
+
+test("region failover restarts only the failed region; the healthy region keeps its first attempt", async () => {
+  // One source fails (missing file) while the other pipeline runs: region failover restarts only the failed region.
+  const spec = twoRegions();
   const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
   const result = await awaitJobResult(cluster.dispatcher, jobId, 30_000);
   const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });

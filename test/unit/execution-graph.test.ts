@@ -70,3 +70,25 @@ test("slot sharing: a pipelined region needs as many slots as its highest parall
   assert.notEqual(slotOf.get("b#0"), slotOf.get("c#0"), "another slot sharing group gets its own slots");
   eg.dispose();
 });
+
+test("co-located subtasks share a slot even across a BLOCKING exchange", () => {
+  const jg = graph(
+    [{ id: "head", parallelism: 3 }, { id: "tail", parallelism: 3 }],
+    [{ source: "head", target: "tail", partitioner: "hash" }],
+  );
+  jg.edges[0]!.resultPartitionType = "BLOCKING";
+  const separate = computePipelinedRegions(new ExecutionGraph(jg));
+  assert.equal(separate.regions.length, 6, "without co-location a BLOCKING edge separates every subtask");
+  for (const v of jg.vertices) v.coLocationGroup = "loop";
+  const eg = new ExecutionGraph(jg);
+  const topology = computePipelinedRegions(eg);
+  for (let i = 0; i < 3; i++) {
+    const head = eg.jobVertices.get("head")!.taskVertices[i]!;
+    const tail = eg.jobVertices.get("tail")!.taskVertices[i]!;
+    const region = topology.regionOf(head);
+    assert.equal(topology.regionOf(tail), region, `head#${i} and tail#${i} in one region`);
+    const keys = slotSharingKeys(region);
+    assert.ok([...keys.values()].some((members) => members.includes(head) && members.includes(tail)), `head#${i} and tail#${i} share one slot`);
+  }
+  eg.dispose();
+});

@@ -240,3 +240,18 @@ test("fuzz: random values and mutated graphs only ever raise ValidationError", (
   assert.ok(accepted > 0, "some mutations stay valid");
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
+
+test("co-located vertices must have the same parallelism and slot sharing group", async () => {
+  const { validateJobGraph } = await import("../../src/jobgraph/validate.js");
+  const base = (p2: number, ssg?: string) => ({
+    name: "co-location",
+    vertices: [
+      { id: "a", invokable: "source.sequence", parallelism: 2, config: { from: 0, to: 9 }, coLocationGroup: "g" },
+      { id: "b", invokable: "sink.discard", parallelism: p2, coLocationGroup: "g", ...(ssg ? { slotSharingGroup: ssg } : {}) },
+    ],
+    edges: [{ source: "a", target: "b", partitioner: "rebalance" }],
+  });
+  assert.equal(validateJobGraph(base(2)).vertices[1]!.coLocationGroup, "g");
+  assert.throws(() => validateJobGraph(base(3)), (e: unknown) => (e as { code: string }).code === "InvalidJobGraph" && /parallelism/.test((e as Error).message));
+  assert.throws(() => validateJobGraph(base(2, "other")), /slot sharing group/);
+});
