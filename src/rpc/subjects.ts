@@ -48,8 +48,11 @@ export class Subjects {
   blockingSubpartition(jobId: string, producerAttemptId: string, resultId: string, subpartitionIndex: number): string {
     return `${this.prefix}.bp.${jobId}.${producerAttemptId}.${resultId}.${subpartitionIndex}`;
   }
-  /** KV bucket names (JetStream bucket names allow [A-Za-z0-9_-]). */
-  bucket(name: "jobgraphs" | "jobresults" | "leaders" | "checkpoints"): string {
+  /**
+   * KV and Object Store bucket names (JetStream bucket names allow [A-Za-z0-9_-]). `state` is the
+   * Object Store bucket of checkpoint and savepoint bytes.
+   */
+  bucket(name: "jobgraphs" | "jobresults" | "leaders" | "checkpoints" | "state"): string {
     return `${this.prefix}_${name}`;
   }
 }
