@@ -1,2 +1,6 @@
-/** Keyed-state support: key groups and their assignment to subtasks. */
+/** Keyed and operator state: key groups, the state API, the heap and operator backends, the canonical snapshot format. */
 export * from "./key-groups.js";
+export type * from "./api.js";
+export * from "./snapshot-format.js";
+export * from "./heap-keyed-state-backend.js";
+export * from "./operator-state-backend.js";
