@@ -1,0 +1,277 @@
+/**
+ * The completed checkpoints of one job (Flink's DefaultCompletedCheckpointStore with its
+ * CheckpointsCleaner): metadata in the KV bucket `<prefix>_checkpoints` under `<jobId>.chk.<id>`,
+ * state in {@link CheckpointStorage}. Keeps the newest `retain` checkpoints; older ones are
+ * subsumed: removed from KV at once and their objects deleted in the background. A subsumed
+ * checkpoint whose objects are not yet deleted is recorded under `<jobId>.discard.<id>` until they
+ * are, so a failed deletion is logged and retried (on a timer, on the next add, on the next open)
+ * and never lost.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import { decode, encode } from "../codec/codec.js";
+import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { createLogger, type Logger } from "../core/logger.js";
+import type { Subjects } from "../rpc/subjects.js";
+import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
+import { CheckpointErrorCode, checkpointPrefix, jobPrefix, type CheckpointStorage } from "./storage.js";
+import type { CompletedCheckpoint } from "./types.js";
+
+/** Every state object named by a checkpoint's (or savepoint's) handles. */
+export function stateObjectsOf(cp: CompletedCheckpoint): string[] {
+  const out = new Set<string>();
+  for (const v of Object.values(cp.vertices ?? {})) {
+    for (const st of v.subtasks ?? []) {
+      for (const op of Object.values(st?.operators ?? {})) {
+        for (const h of [op.keyed, op.operator, op.raw]) if (h?.object) out.add(h.object);
+      }
+    }
+  }
+  return [...out];
+}
+
+/** A subsumed checkpoint whose objects are still to be deleted (`<jobId>.discard.<id>`). */
+interface DiscardMarker {
+  checkpointId: number;
+  /** Objects named by its handles outside `<jobId>/chk-<id>/` (everything inside goes by prefix). */
+  extraObjects: string[];
+  since: number;
+}
+
+/** Options of {@link CompletedCheckpointStore.open}. */
+export interface CompletedCheckpointStoreOptions {
+  /** Completed checkpoints kept (Flink's state.checkpoints.num-retained), default 1. */
+  retain?: number;
+  /** When given, deletions left pending by an earlier JobMaster are retried at once. */
+  storage?: CheckpointStorage;
+  logger?: Logger;
+  /** First delay before a failed deletion is retried (doubling up to 60 s), default 1 000 ms. */
+  retryDelayMs?: number;
+}
+
+/** The completed checkpoints of one job. */
+export class CompletedCheckpointStore {
+  private storage: CheckpointStorage | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay: number;
+
+  private constructor(
+    private readonly bucket: CheckpointsBucket,
+    /** The job whose checkpoints these are. */
+    readonly jobId: string,
+    /** How many completed checkpoints are kept. */
+    readonly retain: number,
+    private readonly log: Logger,
+    private readonly firstRetryDelayMs: number,
+  ) {
+    this.retryDelay = firstRetryDelayMs;
+  }
+
+  /** Opens the store of `jobId` (what an earlier JobMaster stored is there: this is recovery). */
+  static async open(nc: NatsConnection, subjects: Subjects, jobId: string, opts: CompletedCheckpointStoreOptions = {}): Promise<CompletedCheckpointStore> {
+    jobPrefix(jobId); // validates the id
+    const retain = opts.retain ?? 1;
+    if (!Number.isSafeInteger(retain) || retain < 1) throw new ValidationError(ErrorCode.MalformedRequest, `retain must be an integer >= 1, got ${retain}`);
+    const log = opts.logger ?? createLogger("completed-checkpoint-store", { jobId });
+    const store = new CompletedCheckpointStore(await openCheckpointsBucket(nc, subjects), jobId, retain, log, opts.retryDelayMs ?? 1_000);
+    if (opts.storage) {
+      store.storage = opts.storage;
+      store.kick();
+    }
+    return store;
+  }
+
+  /**
+   * Stores `cp` (a CHECKPOINT of this job), then subsumes: every checkpoint beyond the newest
+   * `retain` leaves KV before this resolves, and its objects are deleted in the background
+   * ({@link awaitDiscards} waits for that). Adding an id again with the same contents is a no-op;
+   * with other contents it is a ConflictError (`DuplicateCheckpoint`).
+   */
+  async add(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
+    if (this.closed) throw new EddyError(ErrorCode.Shutdown, `the checkpoint store of job ${this.jobId} is shut down`);
+    if (cp.jobId !== this.jobId) throw new ValidationError(ErrorCode.MalformedRequest, `checkpoint of job ${cp.jobId} added to the store of job ${this.jobId}`);
+    if (cp.kind !== "CHECKPOINT") throw new ValidationError(ErrorCode.MalformedRequest, "savepoints are not owned by the completed checkpoint store: use SavepointStore");
+    checkpointPrefix(this.jobId, cp.checkpointId); // validates the id
+    this.storage = storage;
+    const key = this.chkKey(cp.checkpointId);
+    const value = encode(cp);
+    try {
+      await this.bucket.kv.create(key, value);
+    } catch (err) {
+      if (!isRevisionConflict(err)) throw this.failed(`store checkpoint ${cp.checkpointId}`, err);
+      const existing = await this.bucket.kv.get(key);
+      if (!existing || Buffer.compare(existing.value, value) !== 0) {
+        throw new ConflictError(CheckpointErrorCode.DuplicateCheckpoint, `checkpoint ${cp.checkpointId} of job ${this.jobId} is already stored with other contents`);
+      }
+    }
+    try {
+      await this.subsume();
+    } catch (err) {
+      // The older checkpoints stay in KV: the next add subsumes them (nothing is lost).
+      this.log.warn({ err: (err as Error).message, checkpointId: cp.checkpointId }, "subsuming older checkpoints failed; retried on the next checkpoint");
+    }
+    this.kick();
+  }
+
+  /** The newest completed checkpoint, or undefined when there is none. */
+  async latest(): Promise<CompletedCheckpoint | undefined> {
+    const ids = await this.ids();
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const cp = await this.get(ids[i]!);
+      if (cp) return cp;
+    }
+    return undefined;
+  }
+
+  /** Every completed checkpoint kept, oldest first. */
+  async all(): Promise<CompletedCheckpoint[]> {
+    const cps = await Promise.all((await this.ids()).map((id) => this.get(id)));
+    return cps.filter((c): c is CompletedCheckpoint => c !== undefined);
+  }
+
+  /** Ids of subsumed checkpoints whose objects are still to be deleted. */
+  async pendingDiscards(): Promise<number[]> {
+    return this.idsOf("discard");
+  }
+
+  /** Resolves once the background deletions scheduled so far have run (successfully or not). */
+  async awaitDiscards(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /**
+   * Stops the store. Globally terminal (FINISHED, CANCELED, FAILED): removes every checkpoint of
+   * the job, the objects under `<jobId>/` (also those of aborted checkpoints), pending deletions and
+   * the id counter; throws when something could not be removed (call again). Otherwise (suspended)
+   * keeps everything for the next JobMaster. Savepoints are never touched.
+   */
+  async shutdown(globallyTerminal: boolean, storage: CheckpointStorage): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    await this.awaitDiscards();
+    if (!globallyTerminal) return;
+    const prefix = jobPrefix(this.jobId);
+    const extra = new Set<string>();
+    for (const cp of await this.all()) for (const o of stateObjectsOf(cp)) if (!o.startsWith(prefix)) extra.add(o);
+    for (const id of await this.pendingDiscards()) for (const o of (await this.marker(id))?.extraObjects ?? []) extra.add(o);
+    await storage.deleteAll(extra);
+    await storage.deletePrefix(prefix);
+    try {
+      // `<jobId>.>`: the checkpoints, the pending deletions and the id counter (`<jobId>.counter`).
+      await this.bucket.purge(`${this.jobId}.>`);
+    } catch (err) {
+      throw this.failed("remove the checkpoints", err);
+    }
+    this.log.info({ jobId: this.jobId }, "removed every checkpoint of the job");
+  }
+
+  private chkKey(id: number): string {
+    return `${this.jobId}.chk.${id}`;
+  }
+
+  private discardKey(id: number): string {
+    return `${this.jobId}.discard.${id}`;
+  }
+
+  private async idsOf(kind: "chk" | "discard"): Promise<number[]> {
+    const ids: number[] = [];
+    try {
+      for await (const k of await this.bucket.kv.keys(`${this.jobId}.${kind}.*`)) {
+        const id = Number(k.slice(k.lastIndexOf(".") + 1));
+        if (Number.isSafeInteger(id)) ids.push(id);
+      }
+    } catch (err) {
+      throw this.failed(`list the ${kind} keys`, err);
+    }
+    return ids.sort((a, b) => a - b);
+  }
+
+  private ids(): Promise<number[]> {
+    return this.idsOf("chk");
+  }
+
+  private async get(id: number): Promise<CompletedCheckpoint | undefined> {
+    const e = await this.bucket.kv.get(this.chkKey(id)).catch((err: unknown) => {
+      throw this.failed(`read checkpoint ${id}`, err);
+    });
+    if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+    return decode(e.value) as CompletedCheckpoint;
+  }
+
+  private async marker(id: number): Promise<DiscardMarker | undefined> {
+    const e = await this.bucket.kv.get(this.discardKey(id));
+    if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+    return decode(e.value) as DiscardMarker;
+  }
+
+  /** Moves every checkpoint beyond the newest `retain` from `chk` to `discard` keys. */
+  private async subsume(): Promise<void> {
+    const ids = await this.ids();
+    for (const id of ids.slice(0, Math.max(0, ids.length - this.retain))) {
+      const cp = await this.get(id);
+      const prefix = checkpointPrefix(this.jobId, id);
+      const marker: DiscardMarker = { checkpointId: id, extraObjects: cp ? stateObjectsOf(cp).filter((o) => !o.startsWith(prefix)) : [], since: Date.now() };
+      await this.bucket.kv.put(this.discardKey(id), encode(marker));
+      await this.bucket.purge(this.chkKey(id));
+    }
+  }
+
+  /** Starts (or queues one more run of) the background deletion of subsumed checkpoints. */
+  private kick(): void {
+    if (!this.storage || this.closed) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.rerun = false;
+        await this.discardPending(this.storage!);
+      } while (this.rerun && !this.closed);
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** One pass over the pending deletions; failures are logged and scheduled for a retry. */
+  private async discardPending(storage: CheckpointStorage): Promise<void> {
+    let failed = 0;
+    let ids: number[] = [];
+    try {
+      ids = await this.pendingDiscards();
+    } catch (err) {
+      failed++;
+      this.log.warn({ err: (err as Error).message }, "cannot list pending checkpoint deletions; retrying later");
+    }
+    for (const id of ids) {
+      if (this.closed) break;
+      try {
+        const m = await this.marker(id);
+        await storage.deleteAll(m?.extraObjects ?? []);
+        const n = await storage.deletePrefix(checkpointPrefix(this.jobId, id));
+        await this.bucket.purge(this.discardKey(id));
+        this.log.debug({ checkpointId: id, objects: n }, "discarded subsumed checkpoint");
+      } catch (err) {
+        failed++;
+        this.log.warn({ err: (err as Error).message, checkpointId: id }, "cannot delete the state of a subsumed checkpoint; retrying later");
+      }
+    }
+    if (failed && !this.closed) {
+      this.retryTimer ??= setTimeout(() => {
+        this.retryTimer = undefined;
+        this.kick();
+      }, this.retryDelay).unref();
+      this.retryDelay = Math.min(60_000, this.retryDelay * 2);
+    } else if (!failed) {
+      this.retryDelay = this.firstRetryDelayMs;
+    }
+  }
+
+  private failed(what: string, err: unknown): EddyError {
+    if (err instanceof EddyError) return err;
+    return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what} of job ${this.jobId}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Checkpoint storage (Flink's CheckpointStorage / FileSystemCheckpointStorage): snapshot bytes as
+ * objects of one JetStream Object Store bucket, `<prefix>_state`. Objects are named
+ * `<jobId>/chk-<id>/<operatorId>-<subtask>-<kind>` (checkpoints) and
+ * `savepoints/<savepointId>/<operatorId>-<subtask>-<kind>` (savepoints), so that everything of a
+ * checkpoint, of a job or of a savepoint goes with one {@link CheckpointStorage.deletePrefix}.
+ */
+import { jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
+import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
+import type { Subjects } from "../rpc/subjects.js";
+import { kvReplicas } from "../ha/kv.js";
+import type { StateHandle } from "./types.js";
+
+/** Stable error codes of checkpoint storage and the checkpoint stores. Never rename one. */
+export const CheckpointErrorCode = {
+  /** A state object, checkpoint or savepoint named by a handle or id does not exist. */
+  StateNotFound: "StateNotFound",
+  /** A state object exists but its size or digest is not the one recorded. */
+  StateCorrupt: "StateCorrupt",
+  /** The store could not be written, read or cleaned (NATS failure); retrying may help. */
+  CheckpointStorageFailed: "CheckpointStorageFailed",
+  /** A savepoint id that is not stored. */
+  SavepointNotFound: "SavepointNotFound",
+  /** A checkpoint or savepoint with this id is already stored with other contents. */
+  DuplicateCheckpoint: "DuplicateCheckpoint",
+} as const;
+export type CheckpointErrorCode = (typeof CheckpointErrorCode)[keyof typeof CheckpointErrorCode];
+
+/**
+ * Object Store chunk size: 1 MiB (clamped by the client to the server's max_payload, so it works
+ * on a 1 MB server). Measured against the 128 KiB default (native SHA-256, loopback, 2 cores):
+ * 100 MiB put 550-580 ms at 128 KiB, 320-360 ms at 512 KiB, 310-340 ms at 1 MiB; 1 MiB put 11-16 ms
+ * at 128 KiB, 4.5-5.6 ms at 1 MiB.
+ */
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+
+/** A {@link StateHandle} as written by {@link CheckpointStorage.write}: also the store's digest. */
+export interface StoredStateHandle extends StateHandle {
+  /** `SHA-256=<base64url>` as recorded by the Object Store; checked on read when present. */
+  digest?: string;
+}
+
+/** What a listing of the bucket answers per object. */
+export interface StoredObject {
+  name: string;
+  bytes: number;
+  digest: string;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+const RESERVED_JOB_IDS = new Set(["savepoints"]);
+
+function segment(what: string, v: string): string {
+  if (!SEGMENT.test(v)) throw new ValidationError(ErrorCode.MalformedRequest, `${what} "${v}" must match [A-Za-z0-9_-]+`);
+  return v;
+}
+
+function jobSegment(jobId: string): string {
+  segment("job id", jobId);
+  if (RESERVED_JOB_IDS.has(jobId)) throw new ValidationError(ErrorCode.MalformedRequest, `"${jobId}" is reserved and cannot be a job id`);
+  return jobId;
+}
+
+function positiveInt(what: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(ErrorCode.MalformedRequest, `${what} must be a non-negative integer, got ${n}`);
+  return n;
+}
+
+/** `<jobId>/`: every object of a job's checkpoints. */
+export function jobPrefix(jobId: string): string {
+  return `${jobSegment(jobId)}/`;
+}
+
+/** `<jobId>/chk-<id>/`: every object of one checkpoint. */
+export function checkpointPrefix(jobId: string, checkpointId: number): string {
+  return `${jobPrefix(jobId)}chk-${positiveInt("checkpoint id", checkpointId)}/`;
+}
+
+/** `savepoints/<savepointId>/`: every object of one savepoint. */
+export function savepointPrefix(savepointId: string): string {
+  return `savepoints/${segment("savepoint id", savepointId)}/`;
+}
+
+/**
+ * Object name of one piece of a subtask's checkpoint: `<jobId>/chk-<id>/<operatorId>-<subtask>-<kind>`
+ * (`kind` such as `keyed`, `operator`, `raw`).
+ */
+export function checkpointObjectName(jobId: string, checkpointId: number, operatorId: string, subtask: number, kind: string): string {
+  return `${checkpointPrefix(jobId, checkpointId)}${segment("operator id", operatorId)}-${positiveInt("subtask", subtask)}-${segment("kind", kind)}`;
+}
+
+/** Object name of one piece of a subtask's savepoint: `savepoints/<savepointId>/<operatorId>-<subtask>-<kind>`. */
+export function savepointObjectName(savepointId: string, operatorId: string, subtask: number, kind: string): string {
+  return `${savepointPrefix(savepointId)}${segment("operator id", operatorId)}-${positiveInt("subtask", subtask)}-${segment("kind", kind)}`;
+}
+
+function storageFailed(what: string, err: unknown): EddyError {
+  if (err instanceof EddyError) return err;
+  return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+/**
+ * Snapshot bytes in JetStream Object Store. Writes are asynchronous (the caller's event loop keeps
+ * running while chunks are acknowledged) and zero-copy up to the socket: the payload is cut into
+ * chunk views, never concatenated. Reads copy the chunks once into a buffer of the recorded size and
+ * fail with `StateCorrupt` when the size or the store's SHA-256 digest disagree.
+ */
+export class CheckpointStorage {
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly os: ObjectStore,
+    private readonly jsm: JetStreamManager,
+    /** The Object Store bucket name (`<prefix>_state`). */
+    readonly bucket: string,
+    private readonly chunkBytes: number,
+  ) {}
+
+  /**
+   * Opens (creating if absent) the `<prefix>_state` bucket: file storage, replicas from
+   * EDDY_KV_REPLICAS. Selects node:crypto for the Object Store's SHA-256 (process-wide; about
+   * 5x faster than the pure-JS default on large objects).
+   */
+  static async open(nc: NatsConnection, subjects: Subjects, opts: { chunkBytes?: number } = {}): Promise<CheckpointStorage> {
+    setSha256Backend("native");
+    const bucket = subjects.bucket("state");
+    try {
+      const os = await new Objm(nc).create(bucket, {
+        replicas: kvReplicas(),
+        storage: StorageType.File,
+        description: "Eddy checkpoint and savepoint state",
+      });
+      return new CheckpointStorage(nc, os, await jetstreamManager(nc), bucket, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+    } catch (err) {
+      throw storageFailed(`cannot open the Object Store bucket ${bucket}`, err);
+    }
+  }
+
+  /** The chunk size used on this connection: the configured size, at most the server's max_payload. */
+  get effectiveChunkBytes(): number {
+    return Math.min(this.chunkBytes, this.nc.info?.max_payload ?? this.chunkBytes);
+  }
+
+  /**
+   * Stores `bytes` under `name` (replacing an object of the same name) and answers its handle.
+   * The bytes must not be modified until the promise settles.
+   */
+  async write(name: string, bytes: Uint8Array): Promise<StoredStateHandle> {
+    try {
+      const info = await this.os.putBlob({ name, options: { max_chunk_size: this.effectiveChunkBytes } }, bytes);
+      return { object: name, bytes: info.size, digest: info.digest };
+    } catch (err) {
+      throw storageFailed(`cannot write state object ${name} (${bytes.length} bytes)`, err);
+    }
+  }
+
+  /**
+   * Reads the object of `handle`. NotFoundError (`StateNotFound`) when absent; EddyError
+   * (`StateCorrupt`) when its size differs from `handle.bytes`, its digest from `handle.digest`
+   * (when given) or the chunks from the recorded digest.
+   */
+  async read(handle: StateHandle | StoredStateHandle): Promise<Uint8Array> {
+    const name = handle.object;
+    let r;
+    try {
+      r = await this.os.get(name);
+    } catch (err) {
+      throw storageFailed(`cannot read state object ${name}`, err);
+    }
+    if (!r) throw new NotFoundError(CheckpointErrorCode.StateNotFound, `state object ${name} does not exist in ${this.bucket}`, { details: { object: name } });
+    const corrupt = (why: string, cause?: unknown): EddyError =>
+      new EddyError(CheckpointErrorCode.StateCorrupt, `state object ${name} is corrupt: ${why}`, { cause, details: { object: name } });
+    const settled = Promise.resolve(r.error).then(
+      (e) => e ?? null,
+      (e: unknown) => e as Error,
+    );
+    const reader = r.data.getReader();
+    const expected = "digest" in handle && handle.digest ? handle.digest : undefined;
+    if (r.info.size !== handle.bytes || (expected && r.info.digest !== expected)) {
+      await reader.cancel().catch(() => undefined);
+      throw corrupt(r.info.size !== handle.bytes ? `${r.info.size} bytes stored, ${handle.bytes} expected` : `digest ${r.info.digest}, ${expected} expected`);
+    }
+    const out = new Uint8Array(handle.bytes);
+    let off = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (off + value.length > out.length) {
+          await reader.cancel().catch(() => undefined);
+          throw corrupt(`more than the recorded ${out.length} bytes`);
+        }
+        out.set(value, off);
+        off += value.length;
+      }
+    } catch (err) {
+      if (err instanceof EddyError) throw err;
+      const e = (await settled) ?? err;
+      if (/digest/i.test((e as Error)?.message ?? "")) throw corrupt((e as Error).message, e);
+      throw storageFailed(`cannot read state object ${name}`, e);
+    }
+    const e = await settled;
+    if (e) throw /digest/i.test(e.message) ? corrupt(e.message, e) : storageFailed(`cannot read state object ${name}`, e);
+    if (off !== out.length) throw corrupt(`${off} bytes read, ${out.length} recorded`);
+    return out;
+  }
+
+  /**
+   * Deletes one object (by handle or name) so that nothing of it stays in the stream (chunks,
+   * metadata and the deletion marker). Idempotent: a missing object is no error.
+   */
+  async delete(target: StateHandle | string): Promise<void> {
+    const name = typeof target === "string" ? target : target.object;
+    try {
+      // Marks deleted and purges the chunks first (a crash here leaves a harmless marker), then
+      // drops the marker so a deleted object leaves no trace.
+      await this.os.delete(name);
+      await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: this.metaSubject(name) });
+    } catch (err) {
+      throw storageFailed(`cannot delete state object ${name}`, err);
+    }
+  }
+
+  /** Every live object whose name starts with `prefix` (the whole bucket for ""), sorted by name. */
+  async list(prefix = ""): Promise<StoredObject[]> {
+    try {
+      const all = await this.os.list();
+      return all
+        .filter((o) => !o.deleted && o.name.startsWith(prefix))
+        .map((o) => ({ name: o.name, bytes: o.size, digest: o.digest }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (err) {
+      throw storageFailed(`cannot list ${this.bucket}`, err);
+    }
+  }
+
+  /**
+   * Deletes every object whose name starts with `prefix` (use {@link checkpointPrefix},
+   * {@link jobPrefix}, {@link savepointPrefix}); answers how many were deleted. All are attempted;
+   * if any fails, the first failure is thrown after the others are done (retry the call).
+   */
+  async deletePrefix(prefix: string): Promise<number> {
+    if (!prefix.endsWith("/")) throw new ValidationError(ErrorCode.MalformedRequest, `a deletion prefix must end with "/", got "${prefix}"`);
+    const names = (await this.list(prefix)).map((o) => o.name);
+    return this.deleteAll(names);
+  }
+
+  /** Deletes the named objects, 16 at a time; throws the first failure once all were attempted. */
+  async deleteAll(names: Iterable<string>): Promise<number> {
+    const queue = [...new Set(names)];
+    let failure: unknown;
+    let deleted = 0;
+    const worker = async (): Promise<void> => {
+      for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+        try {
+          await this.delete(n);
+          deleted++;
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(16, queue.length) }, worker));
+    if (failure) throw failure;
+    return deleted;
+  }
+
+  private metaSubject(name: string): string {
+    return `$O.${this.bucket}.M.${Base64UrlPaddedCodec.encode(name)}`;
+  }
+}
