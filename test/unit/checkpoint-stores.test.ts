@@ -1,0 +1,255 @@
+/**
+ * The HA checkpoint stores over a real nats-server: the checkpoint id counter (CAS, shared by two
+ * clients, monotonic across reopen), the completed checkpoint store (retain 1 and 3 subsumption
+ * proven by listing the Object Store, retried deletions, shutdown globally terminal or suspended)
+ * and the savepoint store (add/get/list/dispose, untouched by a job's shutdown).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { connectNats } from "../../src/rpc/nats.js";
+import { Subjects } from "../../src/rpc/subjects.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../src/core/errors.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { listKeys, openBucket, type KV } from "../../src/ha/kv.js";
+import {
+  CheckpointErrorCode,
+  CheckpointIdCounter,
+  CheckpointStorage,
+  CompletedCheckpointStore,
+  SavepointStore,
+  checkpointObjectName,
+  newSavepointId,
+  savepointObjectName,
+  type CompletedCheckpoint,
+  type Savepoint,
+} from "../../src/checkpoint/index.js";
+import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+
+let nats: TestNats;
+let nc: NatsConnection;
+let nc2: NatsConnection;
+let storage: CheckpointStorage;
+let kv: KV;
+const subjects = new Subjects("eddy-test-ckpt");
+const log = silentLogger();
+
+before(async () => {
+  nats = await startTestNats({ jetstream: true });
+  nc = await connectNats(nats.url, "checkpoint-stores-a");
+  nc2 = await connectNats(nats.url, "checkpoint-stores-b");
+  storage = await CheckpointStorage.open(nc, subjects);
+  kv = await openBucket(nc, subjects.bucket("checkpoints"));
+});
+after(async () => {
+  await nc.close();
+  await nc2.close();
+  await nats.stop();
+});
+
+/** Writes the state of a 2-vertex job (parallelism 2) for checkpoint `id` and answers its metadata. */
+async function checkpoint(jobId: string, id: number): Promise<CompletedCheckpoint> {
+  const vertices: CompletedCheckpoint["vertices"] = {};
+  let bytes = 0;
+  for (const v of ["src", "sum"]) {
+    const subtasks = [];
+    for (let s = 0; s < 2; s++) {
+      const keyed = await storage.write(checkpointObjectName(jobId, id, v, s, "keyed"), new Uint8Array(100 + s).fill(id));
+      const operator = await storage.write(checkpointObjectName(jobId, id, v, s, "operator"), new Uint8Array(10).fill(s));
+      bytes += keyed.bytes + operator.bytes;
+      subtasks.push({
+        operators: {
+          [v]: {
+            keyed: { ...keyed, keyGroupRange: { start: s * 64, end: s * 64 + 63 }, maxParallelism: 128 },
+            operator: { ...operator, states: { offsets: "SPLIT_DISTRIBUTE" as const } },
+          },
+        },
+      });
+    }
+    vertices[v] = { parallelism: 2, maxParallelism: 128, subtasks };
+  }
+  return { jobId, checkpointId: id, kind: "CHECKPOINT", timestamp: 1000 * id, completedAt: 1000 * id + 5, formatVersion: 1, vertices, bytes };
+}
+
+async function savepoint(jobId: string): Promise<Savepoint> {
+  const savepointId = newSavepointId();
+  const h = await storage.write(savepointObjectName(savepointId, "sum", 0, "keyed"), new Uint8Array([1, 2, 3]));
+  const vertices = { sum: { parallelism: 1, maxParallelism: 128, subtasks: [{ operators: { sum: { keyed: { ...h, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128 } } } }] } };
+  return { jobId, savepointId, checkpointId: 42, kind: "SAVEPOINT", timestamp: Date.now(), completedAt: Date.now(), formatVersion: 1, vertices, bytes: 3 };
+}
+
+const objectsOf = async (prefix: string): Promise<string[]> => (await storage.list(prefix)).map((o) => o.name);
+const keysOf = async (prefix: string): Promise<string[]> => (await listKeys(kv)).filter((k) => k.startsWith(prefix)).sort();
+
+test("the id counter starts at 1, advances by CAS and survives a reopen on another connection", async () => {
+  const c = await CheckpointIdCounter.open(nc, subjects, "jobCounter");
+  assert.equal(await c.get(), 1);
+  assert.equal(await c.getAndIncrement(), 1);
+  assert.equal(await c.getAndIncrement(), 2);
+  assert.equal(await c.get(), 3);
+  const again = await CheckpointIdCounter.open(nc2, subjects, "jobCounter");
+  assert.equal(await again.getAndIncrement(), 3, "a new JobMaster continues where the old one stopped");
+  await again.setCount(10);
+  await again.setCount(5);
+  assert.equal(await c.getAndIncrement(), 10, "setCount never lowers the counter");
+  await c.remove();
+  assert.deepEqual(await keysOf("jobCounter."), []);
+});
+
+test("a counter shared by two clients never hands out the same id twice", async () => {
+  const a = await CheckpointIdCounter.open(nc, subjects, "jobShared");
+  const b = await CheckpointIdCounter.open(nc2, subjects, "jobShared");
+  const per = 60;
+  const ids = await Promise.all([...Array.from({ length: per }, () => a.getAndIncrement()), ...Array.from({ length: per }, () => b.getAndIncrement())]);
+  assert.equal(new Set(ids).size, 2 * per, "all distinct");
+  assert.deepEqual([...ids].sort((x, y) => x - y), Array.from({ length: 2 * per }, (_, i) => i + 1), "exactly 1..n");
+  assert.equal(await a.get(), 2 * per + 1);
+});
+
+test("retain 1: adding checkpoint 2 subsumes 1, removing its key and its objects", async () => {
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobR1", { logger: log });
+  assert.equal(await store.latest(), undefined);
+  const cp1 = await checkpoint("jobR1", 1);
+  await store.add(cp1, storage);
+  assert.deepEqual(await store.latest(), cp1);
+  assert.equal((await objectsOf("jobR1/chk-1/")).length, 8);
+  const cp2 = await checkpoint("jobR1", 2);
+  await store.add(cp2, storage);
+  await store.awaitDiscards();
+  assert.deepEqual(await store.latest(), cp2);
+  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [2]);
+  assert.deepEqual(await objectsOf("jobR1/chk-1/"), [], "the subsumed checkpoint's objects are gone");
+  assert.equal((await objectsOf("jobR1/")).length, 8, "only checkpoint 2's objects are left");
+  assert.deepEqual(await keysOf("jobR1."), ["jobR1.chk.2"]);
+  assert.deepEqual(await store.pendingDiscards(), []);
+  // The same checkpoint again is a no-op; other contents under its id are refused.
+  await store.add(cp2, storage);
+  await assert.rejects(store.add({ ...cp2, bytes: 1 }, storage), (e: unknown) => e instanceof ConflictError && e.code === CheckpointErrorCode.DuplicateCheckpoint);
+  await assert.rejects(store.add({ ...cp2, jobId: "other" }, storage), ValidationError);
+  await store.shutdown(true, storage);
+});
+
+test("retain 3 keeps the newest three; a reopened store (new JobMaster) sees them", async () => {
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobR3", { retain: 3, logger: log });
+  for (let id = 1; id <= 5; id++) await store.add(await checkpoint("jobR3", id), storage);
+  await store.awaitDiscards();
+  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [3, 4, 5]);
+  assert.deepEqual(
+    [...new Set((await objectsOf("jobR3/")).map((n) => n.split("/")[1]))],
+    ["chk-3", "chk-4", "chk-5"],
+  );
+  await store.shutdown(false, storage);
+  const reopened = await CompletedCheckpointStore.open(nc2, subjects, "jobR3", { retain: 3, logger: log });
+  assert.equal((await reopened.latest())?.checkpointId, 5);
+  await reopened.add(await checkpoint("jobR3", 6), storage);
+  await reopened.awaitDiscards();
+  assert.deepEqual((await reopened.all()).map((c) => c.checkpointId), [4, 5, 6]);
+  await reopened.shutdown(true, storage);
+});
+
+test("a failed deletion is kept, logged and retried until it succeeds", async () => {
+  let failures = 2;
+  const warnings: string[] = [];
+  const flaky = Object.create(storage) as CheckpointStorage;
+  flaky.deletePrefix = async (prefix: string) => {
+    if (failures > 0) {
+      failures--;
+      throw new Error("object store unavailable");
+    }
+    return storage.deletePrefix(prefix);
+  };
+  const logger = silentLogger();
+  logger.warn = ((_o: unknown, msg: string) => void warnings.push(msg)) as typeof logger.warn;
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobFlaky", { logger, retryDelayMs: 300 });
+  await store.add(await checkpoint("jobFlaky", 1), flaky);
+  await store.add(await checkpoint("jobFlaky", 2), flaky);
+  await store.awaitDiscards();
+  assert.deepEqual(await store.pendingDiscards(), [1], "recorded as pending in KV");
+  assert.equal((await objectsOf("jobFlaky/chk-1/")).length, 8);
+  assert.equal(warnings.length, 1);
+  for (let i = 0; i < 100 && (await store.pendingDiscards()).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  await store.awaitDiscards();
+  assert.deepEqual(await store.pendingDiscards(), []);
+  assert.deepEqual(await objectsOf("jobFlaky/chk-1/"), []);
+  assert.equal(warnings.length, 2, "each failure logged");
+  await store.shutdown(true, storage);
+});
+
+test("a deletion left pending by a dead JobMaster is done by the next one", async () => {
+  const dead = Object.create(storage) as CheckpointStorage;
+  dead.deletePrefix = async () => {
+    throw new Error("gone");
+  };
+  const first = await CompletedCheckpointStore.open(nc, subjects, "jobHandover", { logger: log, retryDelayMs: 60_000 });
+  await first.add(await checkpoint("jobHandover", 1), dead);
+  await first.add(await checkpoint("jobHandover", 2), dead);
+  await first.awaitDiscards();
+  await first.shutdown(false, storage);
+  assert.deepEqual(await keysOf("jobHandover."), ["jobHandover.chk.2", "jobHandover.discard.1"]);
+  const next = await CompletedCheckpointStore.open(nc2, subjects, "jobHandover", { logger: log, storage });
+  await next.awaitDiscards();
+  assert.deepEqual(await keysOf("jobHandover."), ["jobHandover.chk.2"]);
+  assert.deepEqual(await objectsOf("jobHandover/chk-1/"), []);
+  await next.shutdown(true, storage);
+});
+
+test("shutdown(true) leaves nothing of the job; shutdown(false) leaves everything; savepoints untouched", async () => {
+  const spStore = await SavepointStore.open(nc, subjects);
+  const sp = await savepoint("jobEnd");
+  await spStore.add(sp);
+  const counter = await CheckpointIdCounter.open(nc, subjects, "jobEnd");
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobEnd", { retain: 2, logger: log });
+  for (let i = 0; i < 3; i++) await store.add(await checkpoint("jobEnd", await counter.getAndIncrement()), storage);
+  // An aborted checkpoint's leftover object (never in the store's metadata).
+  await storage.write(checkpointObjectName("jobEnd", 4, "src", 0, "keyed"), new Uint8Array(5));
+  // Another job with a similar id must not be touched.
+  const otherStore = await CompletedCheckpointStore.open(nc, subjects, "jobEnd2", { logger: log });
+  await otherStore.add(await checkpoint("jobEnd2", 1), storage);
+  await store.awaitDiscards();
+
+  await store.shutdown(false, storage);
+  const objectsBefore = await objectsOf("jobEnd/");
+  assert.equal(objectsBefore.length, 17);
+  assert.deepEqual(await keysOf("jobEnd."), ["jobEnd.chk.2", "jobEnd.chk.3", "jobEnd.counter"]);
+  await assert.rejects(store.add(await checkpoint("jobEnd", 9), storage), /shut down/);
+
+  const recovered = await CompletedCheckpointStore.open(nc2, subjects, "jobEnd", { retain: 2, logger: log });
+  assert.equal((await recovered.latest())?.checkpointId, 3);
+  await recovered.shutdown(true, storage);
+  assert.deepEqual(await keysOf("jobEnd."), [], "no checkpoint, pending deletion or counter key");
+  assert.deepEqual(await objectsOf("jobEnd/"), [], "no object of the job, aborted ones included");
+  assert.equal(await (await CheckpointIdCounter.open(nc, subjects, "jobEnd")).get(), 1);
+  assert.deepEqual(await keysOf("jobEnd2."), ["jobEnd2.chk.1"]);
+  assert.equal((await objectsOf("jobEnd2/")).length, 8);
+  assert.deepEqual(await spStore.get(sp.savepointId), sp);
+  assert.deepEqual(await objectsOf(`savepoints/${sp.savepointId}/`), [`savepoints/${sp.savepointId}/sum-0-keyed`]);
+  await otherStore.shutdown(true, storage);
+  await spStore.dispose(sp.savepointId, storage);
+});
+
+test("savepoints: add, get, list, dispose", async () => {
+  const spStore = await SavepointStore.open(nc, subjects);
+  assert.match(newSavepointId(), /^sp-[0-9a-f]{16}$/);
+  assert.notEqual(newSavepointId(), newSavepointId());
+  const a = await savepoint("jobSp");
+  const b = { ...(await savepoint("jobSp")), completedAt: a.completedAt + 1 };
+  await spStore.add(a);
+  await spStore.add(b);
+  await spStore.add(a);
+  await assert.rejects(spStore.add({ ...a, bytes: 99 }), ConflictError);
+  await assert.rejects(spStore.add({ ...a, savepointId: "sp-x", kind: "CHECKPOINT" }), ValidationError);
+  assert.deepEqual(await spStore.get(a.savepointId), a);
+  assert.equal(await spStore.get("sp-none"), undefined);
+  assert.deepEqual((await spStore.list()).map((s) => s.savepointId), [a.savepointId, b.savepointId]);
+  const data = await storage.read(a.vertices.sum!.subtasks[0]!.operators.sum!.keyed!);
+  assert.deepEqual([...data], [1, 2, 3]);
+
+  await spStore.dispose(a.savepointId, storage);
+  assert.equal(await spStore.get(a.savepointId), undefined);
+  assert.deepEqual(await objectsOf(`savepoints/${a.savepointId}/`), []);
+  assert.deepEqual((await spStore.list()).map((s) => s.savepointId), [b.savepointId]);
+  await assert.rejects(spStore.dispose(a.savepointId, storage), (e: unknown) => e instanceof NotFoundError && e.code === CheckpointErrorCode.SavepointNotFound);
+  await spStore.dispose(b.savepointId, storage);
+  assert.deepEqual(await spStore.list(), []);
+  assert.deepEqual(await objectsOf("savepoints/"), []);
+});
