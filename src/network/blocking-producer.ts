@@ -17,6 +17,7 @@ import { RingQueue } from "./input.js";
 import type { BlockingStore } from "./blocking-store.js";
 import type { ResultPartition } from "./record-writer.js";
 import type { SubpartitionReader } from "./subpartition.js";
+import { BarrierError, type NetworkEvent } from "./barriers.js";
 
 /** What the publisher tells its producer's output. */
 export interface BlockingPublisherOwner {
@@ -60,6 +61,11 @@ class JetStreamReader implements SubpartitionReader {
   }
   sendError(err: EddyError, seq: number): void {
     this.pub.abandon(this.subject, encodeErrorFrame(this.index, seq, err));
+  }
+  /** Never called: BLOCKING partitions carry no checkpoint events (ResultPartition.addEvent skips them). */
+  sendEvent(event: NetworkEvent): void {
+    void event;
+    throw new BarrierError(`BLOCKING subpartition ${this.subject} cannot carry checkpoint events`);
   }
   close(): void {}
 }

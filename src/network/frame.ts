@@ -3,13 +3,17 @@
  *
  * Data frame (producer → consumer), 12-byte big-endian prefix then the body:
  * ```
- * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER (reserved), 4 ERROR
+ * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER, 4 ERROR, 5 CANCEL_CHECKPOINT
  * 1      version   u8   0
- * 2..3   backlog   u16  DATA: buffers the producer still has queued for this channel (saturates at 65535)
+ * 2..3   backlog   u16  DATA: buffers the producer still has queued for this channel (saturates at 65535); else 0
  * 4..7   channel   u32  consumer-side channel id (index among the consumer task's channels)
- * 8..11  sequence  u32  per channel, from 0, +1 per frame (DATA, END, ERROR); gaps are fatal
- * 12..   body      DATA: msgpack array of records; ERROR: msgpack WireError; END: empty
+ * 8..11  sequence  u32  per channel, from 0, +1 per frame (every kind); gaps are fatal
+ * 12..   body      DATA: msgpack array of records; ERROR: msgpack WireError; END: empty;
+ *                  BARRIER (17 bytes): checkpointId u64, timestamp f64, kind u8 (0 CHECKPOINT, 1 SAVEPOINT);
+ *                  CANCEL_CHECKPOINT (8 bytes): checkpointId u64
  * ```
+ * BARRIER and CANCEL_CHECKPOINT are events: in-band (never before an earlier DATA frame of their
+ * channel), but they need no credit, as in Flink. All integers are big-endian; a u64 holds a safe integer.
  * Control frame (consumer → producer, on `subjects.credit(producerAttemptId)`), 4-byte prefix:
  * ```
  * 0      kind      u8   0x10 PARTITION_REQUEST, 0x11 CREDIT, 0x12 CANCEL, 0x13 PING
@@ -24,10 +28,11 @@
  * ```
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { EddyError, errorFromWire, type WireError } from "../core/errors.js";
+import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
+import type { CheckpointBarrier } from "../runtime/api.js";
 
 /** Kinds of data frames. */
-export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4 } as const;
+export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5 } as const;
 /** Kinds of control frames. */
 export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12, Ping: 0x13 } as const;
 /** Bytes before the body of a data frame. */
@@ -88,6 +93,53 @@ export function encodeErrorFrame(channel: number, seq: number, err: EddyError): 
   writeHeader(b, FrameKind.Error, channel, seq);
   b.set(body, FRAME_HEADER_BYTES);
   return b;
+}
+
+/** Bytes of a BARRIER frame's body. */
+const BARRIER_BODY_BYTES = 17;
+const SNAPSHOT_KINDS = ["CHECKPOINT", "SAVEPOINT"] as const;
+
+function writeU64(b: Uint8Array, o: number, v: number): void {
+  writeU32(b, o, Math.floor(v / 0x1_0000_0000));
+  writeU32(b, o + 4, v >>> 0);
+}
+
+function readU64(b: Uint8Array, o: number): number {
+  return readU32(b, o) * 0x1_0000_0000 + readU32(b, o + 4);
+}
+
+/** Encodes a BARRIER frame (the barrier must be valid: see `checkBarrier` in barriers.ts). */
+export function encodeBarrierFrame(channel: number, seq: number, barrier: CheckpointBarrier): Uint8Array {
+  const b = new Uint8Array(FRAME_HEADER_BYTES + BARRIER_BODY_BYTES);
+  writeHeader(b, FrameKind.Barrier, channel, seq);
+  writeU64(b, FRAME_HEADER_BYTES, barrier.checkpointId);
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setFloat64(FRAME_HEADER_BYTES + 8, barrier.timestamp);
+  b[FRAME_HEADER_BYTES + 16] = barrier.kind === "SAVEPOINT" ? 1 : 0;
+  return b;
+}
+
+/** The barrier of a BARRIER frame; throws InternalError on a malformed body. */
+export function decodeBarrierFrame(b: Uint8Array): CheckpointBarrier {
+  const kind = SNAPSHOT_KINDS[b[FRAME_HEADER_BYTES + 16] ?? 255];
+  if (b.length !== FRAME_HEADER_BYTES + BARRIER_BODY_BYTES || kind === undefined) {
+    throw new EddyError(ErrorCode.InternalError, `malformed BARRIER frame of ${b.length} bytes`);
+  }
+  const timestamp = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(FRAME_HEADER_BYTES + 8);
+  return { checkpointId: readU64(b, FRAME_HEADER_BYTES), timestamp, kind };
+}
+
+/** Encodes a CANCEL_CHECKPOINT frame. */
+export function encodeCancelFrame(channel: number, seq: number, checkpointId: number): Uint8Array {
+  const b = new Uint8Array(FRAME_HEADER_BYTES + 8);
+  writeHeader(b, FrameKind.CancelCheckpoint, channel, seq);
+  writeU64(b, FRAME_HEADER_BYTES, checkpointId);
+  return b;
+}
+
+/** The checkpoint id of a CANCEL_CHECKPOINT frame; throws InternalError on a malformed body. */
+export function decodeCancelFrame(b: Uint8Array): number {
+  if (b.length !== FRAME_HEADER_BYTES + 8) throw new EddyError(ErrorCode.InternalError, `malformed CANCEL_CHECKPOINT frame of ${b.length} bytes`);
+  return readU64(b, FRAME_HEADER_BYTES);
 }
 
 /** Kind of a data frame. */

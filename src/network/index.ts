@@ -1,7 +1,8 @@
 /**
  * Eddy's data exchange (Flink's network stack): result partitions with credit-based flow control,
  * input gates, and three links (same thread, other thread over MessagePorts, other TaskExecutor over NATS);
- * BLOCKING partitions are kept in JetStream (one stream per job) and read from there.
+ * BLOCKING partitions are kept in JetStream (one stream per job) and read from there. PIPELINED links
+ * carry checkpoint barriers in-band; the union input aligns them (alignment.ts, barriers.ts).
  */
 export { DEFAULT_BUFFER_RECORDS, DEFAULT_BUFFER_TIMEOUT_MS, DEFAULT_NETWORK_CONFIG, networkConfig, type NetworkConfig } from "./config.js";
 export { NetworkEnvironment, type InputOptions, type LinkKind, type NetworkEnvironmentOptions } from "./environment.js";
@@ -12,6 +13,17 @@ export { connectWorkerToBroker, LocalExchangeBroker, LocalExchangeClient, type P
 export { RecordWriterOutput, ResultPartition, type OutputOptions, type OutputStats } from "./record-writer.js";
 export { ResultSubpartition, type SubpartitionReader } from "./subpartition.js";
 export { InputChannel, InputGate, UnionInput, type InputStats } from "./input.js";
+export { BarrierAligner, type AlignmentStats } from "./alignment.js";
+export {
+  BarrierError,
+  barrierForwardingInput,
+  checkBarrier,
+  type BarrierHandler,
+  type BarrierMarker,
+  type CancelMarker,
+  type EventSource,
+  type NetworkEvent,
+} from "./barriers.js";
 export {
   BROADCAST,
   BroadcastPartitioner,

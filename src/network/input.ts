@@ -1,11 +1,15 @@
 /**
  * The consumer side of a task: input channels (one per consumed subpartition), grouped in
  * {@link InputGate}s (one per consumed result), merged into one {@link UnionInput} (the RecordInput).
+ * Channels queue checkpoint barriers and cancel markers in-band with their buffers; the union input
+ * aligns barriers over all channels (alignment.ts).
  */
 import type { InputChannelDescriptor, InputGateDeploymentDescriptor } from "../deployment/descriptors.js";
-import type { InputBatch, RecordInput } from "../runtime/api.js";
+import type { BarrierEvent, CheckpointAbortEvent, CheckpointableInput, InputBatch, InputEvent } from "../runtime/api.js";
 import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
+import { BarrierAligner, type AlignedChannel, type AlignmentStats } from "./alignment.js";
+import type { NetworkEvent } from "./barriers.js";
 
 /** A FIFO of fixed-size growth without `shift()` costs. */
 export class RingQueue<T> {
@@ -60,9 +64,15 @@ export interface ChannelPosition {
 }
 
 /** One input channel: reads one subpartition of one producer over some link. */
-export abstract class InputChannel {
-  /** Buffers received and not yet handed to the task. */
-  readonly queue: unknown[][] = [];
+export abstract class InputChannel implements AlignedChannel {
+  /** Buffers and events received and not yet handed to the task, in order. */
+  readonly queue: Array<unknown[] | NetworkEvent> = [];
+  /** Events in {@link queue}. */
+  queuedEvents = 0;
+  /** Held by barrier alignment: delivered the barrier being aligned. */
+  blocked = false;
+  /** Ended and everything queued was taken. */
+  drained = false;
   ended = false;
   released = false;
   /** In the union's ready queue. */
@@ -152,16 +162,29 @@ export abstract class InputChannel {
     if (backlog > this.granted) this.input.gates[this.gate]!.lend(this);
   }
 
+  /** A checkpoint barrier or cancel marker arrived (in order with the buffers; it used no credit). */
+  onEvent(event: NetworkEvent): void {
+    if (this.ended || this.released) return;
+    this.queue.push(event);
+    this.queuedEvents++;
+    this.input.onEvent(this);
+  }
+
+  /** Buffers queued (not counting events). */
+  get queuedBuffers(): number {
+    return this.queue.length - this.queuedEvents;
+  }
+
   /** END_OF_PARTITION arrived. */
   onEnd(): void {
     if (this.ended || this.released) return;
     this.ended = true;
-    const idle = this.floating - (this.queue.length + this.outstanding);
+    const idle = this.floating - (this.queuedBuffers + this.outstanding);
     if (idle > 0) {
       this.floating -= idle;
       this.input.gates[this.gate]!.giveBack(idle);
     }
-    this.input.onEnd();
+    this.input.onEnd(this);
   }
 
   /** The link failed. */
@@ -238,36 +261,79 @@ export interface InputStats {
   maxUnrecycledTotal: number;
 }
 
-/** All gates of a task merged: `next()` takes buffers from the channels in round robin. */
-export class UnionInput implements RecordInput {
+/**
+ * All gates of a task merged: `nextEvent()` takes buffers from the channels in round robin and
+ * aligns checkpoint barriers over all of them (alignment.ts): a barrier event is returned once, after
+ * every record before the barrier on every channel and before every record after it.
+ * `next()` aligns the same way and skips the checkpoint events (see RecordInput.next).
+ */
+export class UnionInput implements CheckpointableInput {
   readonly gates: InputGate[] = [];
   readonly channels: InputChannel[] = [];
   readonly stats: InputStats = { buffersReceived: 0, recordsReceived: 0, maxUnrecycled: 0, maxUnrecycledTotal: 0 };
   private unrecycled = 0;
   private readonly ready = new RingQueue<InputChannel>();
+  /** Checkpoint events for the task, returned before any buffer. */
+  private readonly events = new RingQueue<BarrierEvent | CheckpointAbortEvent>();
+  private readonly aligner: BarrierAligner<InputChannel>;
   private endedCount = 0;
-  private waiter: Deferred<InputBatch | null> | null = null;
+  private waiter: Deferred<InputEvent | null> | null = null;
   private failure: unknown = null;
   private readonly onAbort = () => this.fail(this.signal?.reason ?? new EddyError(ErrorCode.Shutdown, `task ${this.attemptId} was canceled`));
+  private readonly skipEvents = (e: InputEvent | null): InputBatch | null | Promise<InputBatch | null> =>
+    e === null || e instanceof Batch ? e : this.next();
 
   constructor(
     readonly attemptId: string,
     private readonly signal?: AbortSignal,
   ) {
+    const channels = this.channels;
+    this.aligner = new BarrierAligner<InputChannel>({
+      get channelCount() {
+        return channels.length;
+      },
+      emit: (e) => this.events.push(e),
+      unblock: (ch) => this.makeReady(ch),
+    });
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
+  /** Counters of barrier alignment. */
+  get alignmentStats(): Readonly<AlignmentStats> {
+    return this.aligner.stats;
+  }
+
+  /** The checkpoint being aligned now, or null. */
+  get pendingCheckpoint(): number | null {
+    return this.aligner.pendingCheckpoint;
+  }
+
+  /** Channels held by the alignment now. */
+  get heldChannels(): number {
+    return this.aligner.heldChannels;
+  }
+
   next(): Promise<InputBatch | null> {
+    return this.nextEvent().then(this.skipEvents);
+  }
+
+  nextEvent(): Promise<InputEvent | null> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    const b = this.take();
-    if (b !== null) return Promise.resolve(b);
+    const e = this.poll();
+    if (e !== null) return Promise.resolve(e);
     if (this.endedCount === this.channels.length) return Promise.resolve(null);
     if (this.waiter !== null) {
-      return Promise.reject(new EddyError(ErrorCode.InternalError, "RecordInput.next() called again before the previous call resolved"));
+      return Promise.reject(new EddyError(ErrorCode.InternalError, "RecordInput.next() or nextEvent() called again before the previous call resolved"));
     }
-    this.waiter = deferred<InputBatch | null>();
+    this.waiter = deferred<InputEvent | null>();
     return this.waiter.promise;
+  }
+
+  abortCheckpoint(checkpointId: number): boolean {
+    const released = this.aligner.abort(checkpointId);
+    if (released) this.wake();
+    return released;
   }
 
   recycle(batch: InputBatch): void {
@@ -279,9 +345,9 @@ export class UnionInput implements RecordInput {
     this.gates[batch.gate]?.channels[batch.channel]?.recycle();
   }
 
-  /** True once every channel ended and every buffer was taken. */
+  /** True once every channel ended and every buffer and event was taken. */
   get isFinished(): boolean {
-    return this.endedCount === this.channels.length && this.ready.length === 0;
+    return this.endedCount === this.channels.length && this.ready.length === 0 && this.events.length === 0;
   }
 
   /** Fails the input: `next()` rejects with `err` from now on. */
@@ -302,40 +368,77 @@ export class UnionInput implements RecordInput {
 
   /** A channel got a buffer. */
   onData(ch: InputChannel): void {
-    const unrecycled = ch.queue.length + ch.outstanding;
+    const unrecycled = ch.queuedBuffers + ch.outstanding;
     if (unrecycled > this.stats.maxUnrecycled) this.stats.maxUnrecycled = unrecycled;
     if (++this.unrecycled > this.stats.maxUnrecycledTotal) this.stats.maxUnrecycledTotal = this.unrecycled;
-    if (!ch.inReady) {
-      ch.inReady = true;
-      this.ready.push(ch);
-    }
-    const w = this.waiter;
-    if (w !== null) {
-      this.waiter = null;
-      w.resolve(this.take());
-    }
+    this.makeReady(ch);
+    this.wake();
+  }
+
+  /** A channel got a barrier or cancel marker. */
+  onEvent(ch: InputChannel): void {
+    this.makeReady(ch);
+    this.wake();
   }
 
   /** A channel ended. */
-  onEnd(): void {
+  onEnd(ch: InputChannel): void {
     this.endedCount++;
-    if (this.waiter !== null && this.endedCount === this.channels.length && this.ready.length === 0) {
-      const w = this.waiter;
+    if (ch.queue.length === 0) this.markDrained(ch);
+    this.wake();
+  }
+
+  /** Queues `ch` for reading unless it is queued, held or empty. */
+  private makeReady(ch: InputChannel): void {
+    if (ch.inReady || ch.blocked || ch.queue.length === 0) return;
+    ch.inReady = true;
+    this.ready.push(ch);
+  }
+
+  private markDrained(ch: InputChannel): void {
+    if (ch.drained) return;
+    ch.drained = true;
+    this.aligner.onDrained(ch);
+  }
+
+  /** Hands the next event or buffer to a waiting `nextEvent()`, or `null` once all ended. */
+  private wake(): void {
+    const w = this.waiter;
+    if (w === null) return;
+    const e = this.poll();
+    if (e !== null) {
+      this.waiter = null;
+      w.resolve(e);
+    } else if (this.endedCount === this.channels.length) {
       this.waiter = null;
       w.resolve(null);
     }
   }
 
-  private take(): Batch | null {
-    const ch = this.ready.shift();
-    if (ch === undefined) return null;
-    const records = ch.queue.shift()!;
-    if (ch.queue.length > 0) this.ready.push(ch);
-    else ch.inReady = false;
-    ch.outstanding++;
-    this.stats.buffersReceived++;
-    this.stats.recordsReceived += records.length;
-    return new Batch(ch.gate, ch.index, records);
+  /** The next checkpoint event or buffer; processes the barriers and markers it meets on the way. */
+  private poll(): InputEvent | null {
+    for (;;) {
+      const ev = this.events.shift();
+      if (ev !== undefined) return ev;
+      const ch = this.ready.shift();
+      if (ch === undefined) return null;
+      const entry = ch.queue.shift()!;
+      if (Array.isArray(entry)) {
+        if (ch.queue.length > 0) this.ready.push(ch);
+        else ch.inReady = false;
+        ch.outstanding++;
+        this.stats.buffersReceived++;
+        this.stats.recordsReceived += entry.length;
+        if (ch.ended && ch.queue.length === 0) this.markDrained(ch);
+        return new Batch(ch.gate, ch.index, entry);
+      }
+      ch.queuedEvents--;
+      if ("barrier" in entry) this.aligner.onBarrier(ch, entry.barrier);
+      else this.aligner.onCancelMarker(entry.cancel);
+      if (ch.queue.length > 0 && !ch.blocked) this.ready.push(ch);
+      else ch.inReady = false;
+      if (ch.ended && ch.queue.length === 0) this.markDrained(ch);
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import type { NetworkConfig } from "./config.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
+import type { NetworkEvent } from "./barriers.js";
 
 /** The producers of one thread, by attempt id; consumers may wait for one to appear. */
 export class ProducerRegistry {
@@ -69,6 +70,9 @@ class LocalReader implements SubpartitionReader {
   }
   sendError(err: EddyError): void {
     this.ch.onError(err);
+  }
+  sendEvent(event: NetworkEvent): void {
+    this.ch.onEvent(event);
   }
   close(): void {}
 }

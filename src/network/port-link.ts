@@ -6,7 +6,22 @@
 import type { MessagePort } from "node:worker_threads";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import { decodeErrorFrame, decodeRecords, encodeDataFrame, encodeEndFrame, encodeErrorFrame, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
+import {
+  decodeBarrierFrame,
+  decodeCancelFrame,
+  decodeErrorFrame,
+  decodeRecords,
+  encodeBarrierFrame,
+  encodeCancelFrame,
+  encodeDataFrame,
+  encodeEndFrame,
+  encodeErrorFrame,
+  frameBacklog,
+  frameKind,
+  frameSeq,
+  FrameKind,
+} from "./frame.js";
+import type { NetworkEvent } from "./barriers.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { LocalExchangeClient, PendingConnect } from "./local-exchange.js";
 import type { RecordWriterOutput } from "./record-writer.js";
@@ -44,6 +59,9 @@ class PortReader implements SubpartitionReader {
   }
   sendError(err: EddyError, seq: number): void {
     post(this.port, encodeErrorFrame(0, seq, err));
+  }
+  sendEvent(event: NetworkEvent, seq: number): void {
+    post(this.port, "barrier" in event ? encodeBarrierFrame(0, seq, event.barrier) : encodeCancelFrame(0, seq, event.cancel));
   }
   close(): void {
     this.port.close();
@@ -105,6 +123,14 @@ export class PortInputChannel extends InputChannel {
 
   private onFrame(b: Uint8Array): void {
     if (this.released || !this.checkSeq(frameSeq(b))) return;
+    try {
+      this.dispatch(b);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private dispatch(b: Uint8Array): void {
     switch (frameKind(b)) {
       case FrameKind.Data:
         this.onBuffer(decodeRecords(b), frameBacklog(b));
@@ -112,6 +138,12 @@ export class PortInputChannel extends InputChannel {
       case FrameKind.EndOfPartition:
         this.onEnd();
         this.closePort();
+        break;
+      case FrameKind.Barrier:
+        this.onEvent({ barrier: decodeBarrierFrame(b) });
+        break;
+      case FrameKind.CancelCheckpoint:
+        this.onEvent({ cancel: decodeCancelFrame(b) });
         break;
       case FrameKind.Error:
         this.onError(decodeErrorFrame(b));

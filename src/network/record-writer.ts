@@ -3,12 +3,13 @@
  * {@link RecordWriterOutput} fanning each record out to all of them (Flink's RecordWriter).
  */
 import type { ResultPartitionDeploymentDescriptor } from "../deployment/descriptors.js";
-import type { RecordOutput } from "../runtime/api.js";
+import type { CheckpointableOutput, CheckpointBarrier } from "../runtime/api.js";
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { DEFAULT_BUFFER_RECORDS, type NetworkConfig } from "./config.js";
 import { BROADCAST, createPartitioner, type Partitioner } from "./partitioner.js";
 import { ResultSubpartition, type SubpartitionOwner } from "./subpartition.js";
+import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier, type NetworkEvent } from "./barriers.js";
 
 /** One output of a producer subtask: its subpartitions and partitioner. */
 export class ResultPartition {
@@ -45,6 +46,17 @@ export class ResultPartition {
     for (const s of this.subpartitions) s.finishBuffer();
   }
 
+  /** True when this partition carries checkpoint events (PIPELINED; BLOCKING ones are never checkpointed). */
+  get carriesEvents(): boolean {
+    return this.desc.partitionType !== "BLOCKING";
+  }
+
+  /** Flushes and queues `event` on every subpartition (PIPELINED partitions only). */
+  addEvent(event: NetworkEvent): void {
+    if (!this.carriesEvents) return;
+    for (const s of this.subpartitions) s.addEvent(event);
+  }
+
   /** Flushes and queues END_OF_PARTITION on every subpartition. */
   end(): void {
     for (const s of this.subpartitions) s.end();
@@ -78,13 +90,17 @@ export interface OutputStats {
   maxBacklog: number;
   /** Times `isAvailable()` turned false. */
   backpressureEvents: number;
+  /** Barriers broadcast (one per call, whatever the number of subpartitions). */
+  barriersBroadcast: number;
+  /** Events (barriers, cancel markers) handed to links, counted per subpartition. */
+  eventsSent: number;
 }
 
 /** A task's {@link RecordOutput} over all of its result partitions. */
-export class RecordWriterOutput implements RecordOutput, SubpartitionOwner {
+export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwner {
   readonly partitions: ResultPartition[];
   readonly eager: boolean;
-  readonly stats: OutputStats = { recordsSent: 0, buffersSent: 0, bytesSent: 0, maxBacklog: 0, backpressureEvents: 0 };
+  readonly stats: OutputStats = { recordsSent: 0, buffersSent: 0, bytesSent: 0, maxBacklog: 0, backpressureEvents: 0, barriersBroadcast: 0, eventsSent: 0 };
   /** Called once every END_OF_PARTITION is handed to its link, before `finish()` resolves (e.g. a NATS flush). */
   afterEnd: (() => Promise<void> | void) | null = null;
   private failure: Error | null = null;
@@ -144,6 +160,27 @@ export class RecordWriterOutput implements RecordOutput, SubpartitionOwner {
   flush(): void {
     if (this.failure !== null) throw this.failure;
     for (const p of this.partitions) p.flush();
+  }
+
+  /**
+   * Flushes every subpartition and appends `barrier` behind its data, on every PIPELINED output
+   * (BLOCKING outputs carry no barriers). Never waits: the barrier goes out without credit once the
+   * buffers before it are sent, also to consumers not connected yet. Throws BarrierError after
+   * `finish()` or for a malformed barrier, and the output's failure once it failed.
+   */
+  broadcastBarrier(barrier: CheckpointBarrier): void {
+    checkBarrier(barrier);
+    this.checkOpenForEvents(`barrier ${barrier.checkpointId}`);
+    const marker = { barrier: copyBarrier(barrier) };
+    this.stats.barriersBroadcast++;
+    this.broadcastEvent(marker);
+  }
+
+  /** Appends a cancel marker for `checkpointId` behind the data of every PIPELINED subpartition; as {@link broadcastBarrier}. */
+  broadcastCancelMarker(checkpointId: number): void {
+    checkCheckpointId(checkpointId);
+    this.checkOpenForEvents(`cancel marker ${checkpointId}`);
+    this.broadcastEvent({ cancel: checkpointId });
   }
 
   async finish(): Promise<void> {
@@ -208,6 +245,10 @@ export class RecordWriterOutput implements RecordOutput, SubpartitionOwner {
     this.stats.bytesSent += bytes;
   }
 
+  onEventSent(): void {
+    this.stats.eventsSent++;
+  }
+
   onEndSent(): void {
     if (--this.endsPending === 0) this.finishing?.resolve();
   }
@@ -223,6 +264,19 @@ export class RecordWriterOutput implements RecordOutput, SubpartitionOwner {
     this.finishing?.reject(e);
     this.finishing?.promise.catch(() => undefined);
     return e;
+  }
+
+  private checkOpenForEvents(what: string): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.finishing !== null) throw new BarrierError(`output of ${this.attemptId}: ${what} after finish()`);
+  }
+
+  private broadcastEvent(event: NetworkEvent): void {
+    try {
+      for (const p of this.partitions) p.addEvent(event);
+    } catch (err) {
+      throw this.fail(err);
+    }
   }
 
   private abort(): void {

@@ -12,10 +12,14 @@ import type { NetworkConfig } from "./config.js";
 import {
   controlCount,
   ControlKind,
+  decodeBarrierFrame,
+  decodeCancelFrame,
   decodeErrorFrame,
   decodeRecords,
   decodeRequest,
   encodeCancel,
+  encodeBarrierFrame,
+  encodeCancelFrame,
   encodeCredit,
   encodeDataFrame,
   encodeEndFrame,
@@ -33,6 +37,7 @@ import {
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
+import type { NetworkEvent } from "./barriers.js";
 
 /** Producer side of one remote link: publishes frames to the consumer's data subject. */
 class NatsReader implements SubpartitionReader {
@@ -55,6 +60,10 @@ class NatsReader implements SubpartitionReader {
   }
   sendError(err: EddyError, seq: number): void {
     this.nc.publish(this.subject, encodeErrorFrame(this.channel, seq, err));
+  }
+  sendEvent(event: NetworkEvent, seq: number): void {
+    const f = "barrier" in event ? encodeBarrierFrame(this.channel, seq, event.barrier) : encodeCancelFrame(this.channel, seq, event.cancel);
+    this.nc.publish(this.subject, f);
   }
   close(): void {}
 }
@@ -244,12 +253,26 @@ export class RemoteInputChannel extends InputChannel {
   /** A frame for this channel arrived. */
   onFrame(b: Uint8Array): void {
     if (this.released || !this.checkSeq(frameSeq(b))) return;
+    try {
+      this.dispatch(b);
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  private dispatch(b: Uint8Array): void {
     switch (frameKind(b)) {
       case FrameKind.Data:
         this.onBuffer(decodeRecords(b), frameBacklog(b));
         break;
       case FrameKind.EndOfPartition:
         this.onEnd();
+        break;
+      case FrameKind.Barrier:
+        this.onEvent({ barrier: decodeBarrierFrame(b) });
+        break;
+      case FrameKind.CancelCheckpoint:
+        this.onEvent({ cancel: decodeCancelFrame(b) });
         break;
       case FrameKind.Error:
         this.onError(decodeErrorFrame(b));

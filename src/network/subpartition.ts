@@ -1,10 +1,12 @@
 /**
  * ResultSubpartition: the records a producer subtask sends to one consumer subtask. Records are
  * collected into buffers (plain arrays); a finished buffer waits in a bounded backlog until its
- * reader (the consumer's link) has credit for it.
+ * reader (the consumer's link) has credit for it. Events (checkpoint barriers, cancel markers) wait
+ * in the same queue, behind the buffers before them, and are sent without credit once they reach its head.
  */
 import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
+import type { NetworkEvent } from "./barriers.js";
 
 /**
  * The producer side of one link to a consumer channel (same thread, other thread or NATS).
@@ -23,6 +25,8 @@ export interface SubpartitionReader {
   sendEnd(seq: number): void;
   /** Tells the consumer the partition failed or was released (no credit needed). */
   sendError(err: EddyError, seq: number): void;
+  /** Sends a checkpoint barrier or cancel marker (no credit needed; every earlier buffer was sent). */
+  sendEvent(event: NetworkEvent, seq: number): void;
   /** Releases the link's resources (ports); called once the subpartition is done with it. */
   close(): void;
 }
@@ -38,6 +42,8 @@ export interface SubpartitionOwner {
   onBuffer(backlog: number): void;
   onSent(records: number, bytes: number): void;
   onEndSent(): void;
+  /** An event was handed to the link. */
+  onEventSent(): void;
   /** Records a failure; returns it so the caller can throw it. */
   fail(err: unknown): Error;
 }
@@ -48,7 +54,10 @@ export class ResultSubpartition {
   private cur: unknown[] = [];
   /** Records per buffer (adapted to the encoded size on remote links). */
   target: number;
-  private readonly queue: unknown[][] = [];
+  /** Finished buffers and events, in order. */
+  private readonly queue: Array<unknown[] | NetworkEvent> = [];
+  /** Events in {@link queue}. */
+  private events = 0;
   private reader: SubpartitionReader | null = null;
   private credit = 0;
   private seq = 0;
@@ -77,7 +86,12 @@ export class ResultSubpartition {
 
   /** Finished buffers waiting for credit. */
   get backlog(): number {
-    return this.queue.length;
+    return this.queue.length - this.events;
+  }
+
+  /** Events (barriers, cancel markers) not yet handed to a link. */
+  get queuedEvents(): number {
+    return this.events;
   }
 
   /** True when a consumer link is attached. */
@@ -95,9 +109,22 @@ export class ResultSubpartition {
     if (this.cur.length === 0 || this.released) return;
     this.queue.push(this.cur);
     this.cur = [];
-    this.owner.onBuffer(this.queue.length);
+    this.owner.onBuffer(this.queue.length - this.events);
     this.updateFull();
     if (this.credit > 0) this.drain();
+  }
+
+  /**
+   * Flushes, then queues `event` behind every buffer so far; it goes out, without credit, as soon as
+   * they are sent (so also to a consumer that attaches later). Ignored once released or ending.
+   */
+  addEvent(event: NetworkEvent): void {
+    if (this.released || this.ending) return;
+    this.finishBuffer();
+    if (this.released) return;
+    this.queue.push(event);
+    this.events++;
+    if (this.reader !== null) this.drain();
   }
 
   /** Flushes and queues END_OF_PARTITION after the last buffer. */
@@ -141,6 +168,7 @@ export class ResultSubpartition {
     if (this.released) return;
     this.released = true;
     this.queue.length = 0;
+    this.events = 0;
     this.cur = [];
     this.updateFull();
     const r = this.reader;
@@ -164,22 +192,31 @@ export class ResultSubpartition {
   }
 
   private updateFull(): void {
-    const full = this.queue.length >= this.owner.cfg.maxBacklogBuffers;
+    const full = this.queue.length - this.events >= this.owner.cfg.maxBacklogBuffers;
     if (full !== this.full) {
       this.full = full;
       this.owner.onFull(full);
     }
   }
 
-  /** Sends buffers while there is credit, then END_OF_PARTITION when asked for and all is sent. */
+  /** Sends buffers while there is credit (events need none), then END_OF_PARTITION when asked for and all is sent. */
   private drain(): void {
     const r = this.reader;
     if (r === null || this.draining) return;
     this.draining = true;
     try {
-      while (this.credit > 0 && this.queue.length > 0) {
+      while (this.queue.length > 0) {
         const buf = this.queue[0]!;
-        const bytes = r.sendData(buf, this.seq, this.queue.length - 1);
+        if (!Array.isArray(buf)) {
+          this.queue.shift();
+          this.events--;
+          r.sendEvent(buf, this.seq);
+          this.seq = (this.seq + 1) >>> 0;
+          this.owner.onEventSent();
+          continue;
+        }
+        if (this.credit <= 0) break;
+        const bytes = r.sendData(buf, this.seq, this.queue.length - 1 - this.events);
         if (bytes < 0) {
           this.split(buf, -bytes);
           continue;

@@ -14,12 +14,80 @@ export interface InputBatch {
   records: unknown[];
 }
 
+/**
+ * Flink's CheckpointBarrier: travels in-band with the records of every PIPELINED channel, after all
+ * records that belong to the checkpoint and before all that do not.
+ */
+export interface CheckpointBarrier {
+  /** Increasing per job; a non-negative safe integer. */
+  checkpointId: number;
+  /** When the checkpoint was triggered (ms since the epoch). */
+  timestamp: number;
+  kind: "CHECKPOINT" | "SAVEPOINT";
+}
+
+/** An input event: every channel delivered barrier `barrier.checkpointId` (or ended): snapshot now. */
+export interface BarrierEvent {
+  readonly barrier: CheckpointBarrier;
+}
+
+/**
+ * Why a task's input gave up aligning a checkpoint: a newer barrier arrived first (`SUBSUMED`), or an
+ * upstream task canceled it (`CANCELED`, Flink's CancelCheckpointMarker).
+ */
+export type CheckpointAbortReason = "SUBSUMED" | "CANCELED";
+
+/** An input event: checkpoint `abort` will not complete in this task (no barrier event follows for it). */
+export interface CheckpointAbortEvent {
+  readonly abort: number;
+  readonly reason: CheckpointAbortReason;
+}
+
+/** What {@link RecordInput.nextEvent} returns: a batch of records or a checkpoint event. */
+export type InputEvent = InputBatch | BarrierEvent | CheckpointAbortEvent;
+
+/** True when `e` is a batch of records. */
+export function isInputBatch(e: InputEvent): e is InputBatch {
+  return (e as Partial<InputBatch>).records !== undefined;
+}
+
+/** True when `e` is a barrier event. */
+export function isBarrierEvent(e: InputEvent): e is BarrierEvent {
+  return (e as Partial<BarrierEvent>).barrier !== undefined;
+}
+
+/** True when `e` is a checkpoint abort event. */
+export function isCheckpointAbortEvent(e: InputEvent): e is CheckpointAbortEvent {
+  return (e as Partial<CheckpointAbortEvent>).abort !== undefined;
+}
+
 /** All inputs of a task, merged. Awaited per buffer, never per record. */
 export interface RecordInput {
-  /** The next batch; `null` once every channel of every gate has ended. Rejects when the task is canceled. */
+  /**
+   * The next batch; `null` once every channel of every gate has ended. Rejects when the task is canceled.
+   * Inputs that carry barriers align them here exactly as in {@link nextEvent} and then drop the
+   * barrier and abort events: a task that reads with `next()` is never checkpointed (wrap the input
+   * with `barrierForwardingInput` from src/network to snapshot and forward barriers instead).
+   */
   next(): Promise<InputBatch | null>;
   /** Hands the batch's buffer back (returns credit to its producer). Call once per batch, after processing. */
   recycle(batch: InputBatch): void;
+  /**
+   * The next batch or checkpoint event (exactly-once aligned barriers over all channels of all gates);
+   * `null` once every channel has ended. Absent on inputs that never carry barriers.
+   */
+  nextEvent?(): Promise<InputEvent | null>;
+  /**
+   * The runtime gave up checkpoint `checkpointId` (declined, timed out): channels held for it are
+   * released, and its barriers (and older ones) are ignored from now on. True when an alignment was released.
+   */
+  abortCheckpoint?(checkpointId: number): boolean;
+}
+
+/** A {@link RecordInput} that carries checkpoint barriers (the network input, a chain handoff). */
+export interface CheckpointableInput extends RecordInput {
+  nextEvent(): Promise<InputEvent | null>;
+  abortCheckpoint(checkpointId: number): boolean;
 }
 
 /** All outputs of a task: each emitted record goes to every output partition, routed by its partitioner. */
@@ -34,6 +102,24 @@ export interface RecordOutput {
   flush(): void;
   /** End of data: flushes, sends end-of-partition on every subpartition, resolves once all is handed to consumers. */
   finish(): Promise<void>;
+  /**
+   * Flushes every subpartition's partial buffer, then appends `barrier` in-band to every subpartition
+   * of every PIPELINED output (after all records emitted so far, before all later ones). Synchronous
+   * like `emit`: the links deliver it in order as credit allows, also to consumers that connect later.
+   * Throws after `finish()`. Absent on outputs that cannot carry barriers.
+   */
+  broadcastBarrier?(barrier: CheckpointBarrier): void;
+  /**
+   * Appends a cancel marker for `checkpointId` in-band to every PIPELINED subpartition (Flink's
+   * CancelCheckpointMarker): consumers aligning that checkpoint abort it instead of waiting.
+   */
+  broadcastCancelMarker?(checkpointId: number): void;
+}
+
+/** A {@link RecordOutput} that carries checkpoint barriers (the network output, a chain handoff). */
+export interface CheckpointableOutput extends RecordOutput {
+  broadcastBarrier(barrier: CheckpointBarrier): void;
+  broadcastCancelMarker(checkpointId: number): void;
 }
 
 /** A named counter reported in the JobResult's accumulators (summed over subtasks). */

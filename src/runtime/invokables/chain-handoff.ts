@@ -2,10 +2,13 @@
  * The in-memory exchange between two chained operators (Flink's ChainingOutput, made batch-wise): the
  * upstream member writes to it as its {@link RecordOutput}, the downstream member reads it as its
  * {@link RecordInput}. Same thread, no encoding, no network: records are collected into arrays and the
- * arrays handed over as they are.
+ * arrays handed over as they are. Checkpoint barriers and cancel markers travel in-band.
  */
 import { EddyError, ErrorCode } from "../../core/errors.js";
-import type { InputBatch, RecordInput, RecordOutput } from "../api.js";
+import type { BarrierEvent, CheckpointableInput, CheckpointableOutput, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent } from "../api.js";
+import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier } from "../../network/barriers.js";
+
+type HandoffEvent = BarrierEvent | CheckpointAbortEvent;
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -23,16 +26,23 @@ interface Waiter<T> {
  *   the queue holds at most `capacity - 1` batches plus what the upstream member emits between two
  *   `isAvailable()` checks (the built-ins check after each input batch or 1024 source records).
  * - End of data: `finish()` (idempotent); `next()` then returns the remaining batches and `null`.
+ * - Checkpoints: `broadcastBarrier(b)` queues the partial batch and then the barrier; `nextEvent()`
+ *   returns `{barrier}` after every batch before it and before every batch after it (one channel:
+ *   nothing to align). `broadcastCancelMarker(n)` reaches `nextEvent()` as `{abort: n, reason: "CANCELED"}`.
+ *   `next()` skips both (a reader that ignores checkpoints). Events never count against `capacity`.
  * - Abort (`signal`): a waiting `next()` rejects with the abort reason, a waiting `available()` resolves.
  */
-export class ChainHandoff implements RecordOutput, RecordInput {
-  private readonly queue: unknown[][] = [];
+export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
+  /** Batches and checkpoint events, in order. */
+  private readonly queue: Array<unknown[] | HandoffEvent> = [];
+  /** Events in {@link queue}. */
+  private events = 0;
   private buf: unknown[] = [];
   private ended = false;
   /** The downstream member is gone: records are dropped instead of queued. */
   private discarding = false;
   private flushScheduled = false;
-  private consumer: Waiter<InputBatch | null> | undefined;
+  private consumer: Waiter<InputEvent | null> | undefined;
   private producer: (() => void) | undefined;
   private producerWait: Promise<void> | undefined;
   private readonly flushTask = (): void => {
@@ -49,6 +59,10 @@ export class ChainHandoff implements RecordOutput, RecordInput {
   maxQueued = 0;
   /** Batches handed to the downstream member. */
   batchesOut = 0;
+  /** Barriers handed to the downstream member. */
+  barriersOut = 0;
+  private readonly skipEvents = (e: InputEvent | null): InputBatch | null | Promise<InputBatch | null> =>
+    e === null || (e as Partial<InputBatch>).records !== undefined ? (e as InputBatch | null) : this.next();
 
   /**
    * @param batchRecords records per handed-over batch (at least 1)
@@ -63,9 +77,9 @@ export class ChainHandoff implements RecordOutput, RecordInput {
     signal.addEventListener("abort", this.onAbort, { once: true });
   }
 
-  /** Batches queued now (not counting the one being filled). */
+  /** Batches queued now (not counting the one being filled nor events). */
   get queued(): number {
-    return this.queue.length;
+    return this.queue.length - this.events;
   }
 
   // ---- RecordOutput (the upstream member) ----
@@ -84,11 +98,11 @@ export class ChainHandoff implements RecordOutput, RecordInput {
   }
 
   isAvailable(): boolean {
-    return this.queue.length < this.capacity;
+    return this.queue.length - this.events < this.capacity;
   }
 
   available(): Promise<void> {
-    if (this.queue.length < this.capacity || this.signal.aborted) return Promise.resolve();
+    if (this.queue.length - this.events < this.capacity || this.signal.aborted) return Promise.resolve();
     if (!this.producerWait) {
       this.producerWait = new Promise<void>((resolve) => {
         this.producer = resolve;
@@ -99,6 +113,22 @@ export class ChainHandoff implements RecordOutput, RecordInput {
 
   flush(): void {
     if (this.buf.length > 0) this.pushBatch();
+  }
+
+  /**
+   * Queues the partial batch, then `barrier`: the downstream member sees it after every record emitted
+   * so far and before every later one. Never waits. Throws BarrierError after `finish()` or for a
+   * malformed barrier; dropped once the downstream member is gone.
+   */
+  broadcastBarrier(barrier: CheckpointBarrier): void {
+    checkBarrier(barrier);
+    this.pushEvent({ barrier: copyBarrier(barrier) }, `barrier ${barrier.checkpointId}`);
+  }
+
+  /** Queues the partial batch, then a cancel marker for `checkpointId`; as {@link broadcastBarrier}. */
+  broadcastCancelMarker(checkpointId: number): void {
+    checkCheckpointId(checkpointId);
+    this.pushEvent({ abort: checkpointId, reason: "CANCELED" }, `cancel marker ${checkpointId}`);
   }
 
   /** End of data; idempotent. Resolves at once (the batches are queued for the downstream member). */
@@ -116,14 +146,25 @@ export class ChainHandoff implements RecordOutput, RecordInput {
 
   // ---- RecordInput (the downstream member) ----
 
+  /** The next batch, skipping checkpoint events; `null` after `finish()` once all was taken. */
   next(): Promise<InputBatch | null> {
+    return this.nextEvent().then(this.skipEvents);
+  }
+
+  /** The next batch or checkpoint event, in emission order; `null` after `finish()` once all was taken. */
+  nextEvent(): Promise<InputEvent | null> {
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     if (this.queue.length > 0) return Promise.resolve(this.take());
     if (this.ended) return Promise.resolve(null);
     if (this.consumer) return Promise.reject(new EddyError(ErrorCode.InternalError, "chained operator called input.next() again before the previous call resolved"));
-    return new Promise<InputBatch | null>((resolve, reject) => {
+    return new Promise<InputEvent | null>((resolve, reject) => {
       this.consumer = { resolve, reject };
     });
+  }
+
+  /** Nothing to release: one upstream member, so no barrier is ever held here. Always false. */
+  abortCheckpoint(_checkpointId: number): boolean {
+    return false;
   }
 
   /** Nothing to return: the batch was never a network buffer. */
@@ -136,6 +177,7 @@ export class ChainHandoff implements RecordOutput, RecordInput {
   closeConsumer(): void {
     this.discarding = true;
     this.queue.length = 0;
+    this.events = 0;
     this.buf = [];
     this.wakeProducer();
   }
@@ -158,14 +200,35 @@ export class ChainHandoff implements RecordOutput, RecordInput {
       return;
     }
     this.queue.push(records);
-    if (this.queue.length > this.maxQueued) this.maxQueued = this.queue.length;
+    const queued = this.queue.length - this.events;
+    if (queued > this.maxQueued) this.maxQueued = queued;
   }
 
-  private take(): InputBatch {
-    const records = this.queue.shift()!;
+  private pushEvent(event: HandoffEvent, what: string): void {
+    if (this.ended) throw new BarrierError(`chained operator sent a ${what} after finish()`);
+    if (this.discarding) return;
+    if (this.buf.length > 0) this.pushBatch();
+    if ("barrier" in event) this.barriersOut++;
+    const c = this.consumer;
+    if (c) {
+      // The downstream member is waiting, so the queue is empty: hand the event over directly.
+      this.consumer = undefined;
+      c.resolve(event);
+      return;
+    }
+    this.queue.push(event);
+    this.events++;
+  }
+
+  private take(): InputEvent {
+    const entry = this.queue.shift()!;
+    if (!Array.isArray(entry)) {
+      this.events--;
+      return entry;
+    }
     this.batchesOut++;
-    if (this.producer && this.queue.length < this.capacity) this.wakeProducer();
-    return { gate: 0, channel: 0, records };
+    if (this.producer && this.queue.length - this.events < this.capacity) this.wakeProducer();
+    return { gate: 0, channel: 0, records: entry };
   }
 
   private wakeProducer(): void {

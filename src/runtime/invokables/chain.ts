@@ -3,7 +3,9 @@
  * such vertices with `chainOperators` (src/jobgraph/chaining.ts); their config lists the members in
  * order. Member k's output feeds member k+1's input through a {@link ChainHandoff}: same thread, no
  * encoding, bounded, with backpressure. The head member reads the task's input, the tail member
- * writes the task's output.
+ * writes the task's output. Checkpoint barriers travel in-band through the handoffs: member k+1's
+ * input (`nextEvent`) surfaces a barrier after every record member k emitted before forwarding it
+ * (`broadcastBarrier` on member k's output), so each member can be snapshotted at its own barrier.
  */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
 import type { Invokable, InvokableFactory, RecordInput, RecordOutput, TaskContext } from "../api.js";
@@ -210,23 +212,38 @@ export class ChainInvokable implements Invokable {
   }
 }
 
-/** The task's input, whose `next()` also ends when the chain aborts (a member failed). */
+/**
+ * The task's input, whose `next()` and `nextEvent()` also end when the chain aborts (a member
+ * failed). Checkpoint events pass through (`nextEvent`, `abortCheckpoint`) when the task's input has them.
+ */
 function abortableInput(input: RecordInput, signal: AbortSignal): RecordInput {
-  return {
+  const wrapped: RecordInput = {
     next: () => rejectOnAbort(input.next(), signal),
     recycle: (b) => input.recycle(b),
   };
+  if (input.nextEvent) {
+    const nextEvent = input.nextEvent.bind(input);
+    wrapped.nextEvent = () => rejectOnAbort(nextEvent(), signal);
+  }
+  if (input.abortCheckpoint) wrapped.abortCheckpoint = input.abortCheckpoint.bind(input);
+  return wrapped;
 }
 
-/** The task's output, whose `available()` also resolves when the chain aborts. */
+/**
+ * The task's output, whose `available()` also resolves when the chain aborts. Barriers and cancel
+ * markers pass through when the task's output carries them.
+ */
 function abortableOutput(output: RecordOutput, signal: AbortSignal): RecordOutput {
-  return {
+  const wrapped: RecordOutput = {
     emit: output.emit.bind(output),
     isAvailable: () => output.isAvailable(),
     available: () => rejectOnAbort(output.available(), signal).catch(() => undefined),
     flush: () => output.flush(),
     finish: () => output.finish(),
   };
+  if (output.broadcastBarrier) wrapped.broadcastBarrier = output.broadcastBarrier.bind(output);
+  if (output.broadcastCancelMarker) wrapped.broadcastCancelMarker = output.broadcastCancelMarker.bind(output);
+  return wrapped;
 }
 
 /**

@@ -1,0 +1,114 @@
+/**
+ * Checkpoint barriers in the data plane (Flink's asynchronous barrier snapshotting, aligned):
+ * the events that travel in-band through subpartitions and input channels, their validation, and
+ * {@link barrierForwardingInput}, which turns an input's barrier events into "snapshot, then forward".
+ *
+ * Producer side: `RecordWriterOutput.broadcastBarrier` flushes and appends the barrier behind every
+ * PIPELINED subpartition's data (BLOCKING partitions carry none: batch jobs are not checkpointed).
+ * Consumer side: `UnionInput.nextEvent` aligns (alignment.ts) and surfaces one barrier event per
+ * checkpoint once every channel delivered it or ended.
+ */
+import { EddyError, ErrorCode } from "../core/errors.js";
+import {
+  isBarrierEvent,
+  isInputBatch,
+  type CheckpointAbortEvent,
+  type CheckpointBarrier,
+  type InputBatch,
+  type InputEvent,
+  type RecordInput,
+  type RecordOutput,
+} from "../runtime/api.js";
+
+/** A barrier travelling through a subpartition or input channel queue. */
+export interface BarrierMarker {
+  readonly barrier: CheckpointBarrier;
+}
+
+/** A cancel marker travelling through a subpartition or input channel queue (Flink's CancelCheckpointMarker). */
+export interface CancelMarker {
+  readonly cancel: number;
+}
+
+/** The events a PIPELINED channel carries besides records and its end. */
+export type NetworkEvent = BarrierMarker | CancelMarker;
+
+/** A barrier or cancel marker that cannot be sent (malformed, or after the end of data). */
+export class BarrierError extends EddyError {
+  override name = "BarrierError";
+  constructor(message: string, details?: unknown) {
+    super(ErrorCode.InternalError, message, details === undefined ? undefined : { details });
+  }
+}
+
+/** Throws {@link BarrierError} unless `id` is a checkpoint id (a non-negative safe integer). */
+export function checkCheckpointId(id: number): void {
+  if (!Number.isSafeInteger(id) || id < 0) throw new BarrierError(`checkpoint id ${String(id)} is not a non-negative safe integer`, { checkpointId: id });
+}
+
+/** Throws {@link BarrierError} unless `b` is a well-formed barrier. */
+export function checkBarrier(b: CheckpointBarrier): void {
+  checkCheckpointId(b.checkpointId);
+  if (typeof b.timestamp !== "number" || !Number.isFinite(b.timestamp)) throw new BarrierError(`barrier ${b.checkpointId}: timestamp ${String(b.timestamp)} is not a finite number`);
+  if (b.kind !== "CHECKPOINT" && b.kind !== "SAVEPOINT") throw new BarrierError(`barrier ${b.checkpointId}: kind ${String(b.kind)} is neither CHECKPOINT nor SAVEPOINT`);
+}
+
+/** A plain copy of a barrier (callers may reuse or mutate theirs). */
+export function copyBarrier(b: CheckpointBarrier): CheckpointBarrier {
+  return { checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind };
+}
+
+/** What {@link barrierForwardingInput} does at a checkpoint. */
+export interface BarrierHandler {
+  /**
+   * Every record before the barrier was processed and none after it: snapshot now. The synchronous
+   * part of the call must capture the state; the barrier is forwarded when it returns, and a returned
+   * promise is awaited before the next batch is read. Throwing forwards a cancel marker instead and
+   * fails the read (catch inside to decline the checkpoint without failing the task).
+   */
+  onBarrier?(barrier: CheckpointBarrier): void | Promise<void>;
+  /** Checkpoint `event.abort` will not complete here; a cancel marker was already forwarded. */
+  onAbort?(event: CheckpointAbortEvent): void;
+}
+
+/** Inputs whose checkpoint events {@link barrierForwardingInput} can read. */
+export type EventSource = Pick<RecordInput, "recycle"> & { nextEvent(): Promise<InputEvent | null> };
+
+/**
+ * A RecordInput over `input` for code that reads batches with `next()`: barrier events go to
+ * `handler.onBarrier` and then to `output.broadcastBarrier` (so the barrier follows exactly the records
+ * emitted before it), abort events to `output.broadcastCancelMarker` and `handler.onAbort`. Outputs
+ * without barrier support drop them. `wrap` lets the caller decorate each `nextEvent()` promise
+ * (e.g. to reject on abort). The result has no `nextEvent`: its events are handled here.
+ */
+export function barrierForwardingInput(
+  input: EventSource,
+  output: Pick<RecordOutput, "broadcastBarrier" | "broadcastCancelMarker">,
+  handler: BarrierHandler = {},
+  wrap: (p: Promise<InputEvent | null>) => Promise<InputEvent | null> = (p) => p,
+): RecordInput {
+  const next = async (): Promise<InputBatch | null> => {
+    for (;;) {
+      const e = await wrap(input.nextEvent());
+      if (e === null || isInputBatch(e)) return e;
+      if (isBarrierEvent(e)) {
+        let pending: void | Promise<void>;
+        try {
+          pending = handler.onBarrier?.(e.barrier);
+        } catch (err) {
+          output.broadcastCancelMarker?.(e.barrier.checkpointId);
+          throw err;
+        }
+        output.broadcastBarrier?.(e.barrier);
+        if (pending) await pending;
+      } else {
+        output.broadcastCancelMarker?.(e.abort);
+        handler.onAbort?.(e);
+      }
+    }
+  };
+  return {
+    next,
+    recycle: (b) => input.recycle(b),
+  };
+}
