@@ -285,23 +285,27 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     return true;
   }
 
-  /** Number of keys with any state (all states together; with several states this builds a set per key group). */
+  /** Number of keys with any state (all states together; O(keys x states) lookups, no allocation). */
   numKeys(): number {
     const tables = [...this.tables.values()];
     let n = 0;
     for (let g = 0; g < this.numGroups; g++) {
-      let only: GroupMap | undefined;
-      let union: Set<unknown> | undefined;
-      for (const t of tables) {
-        const m = t.groups[g];
+      for (let i = 0; i < tables.length; i++) {
+        const m = tables[i]!.groups[g];
         if (m === undefined || m.size === 0) continue;
-        if (only === undefined) only = m;
-        else {
-          union ??= new Set(only.keys());
-          for (const k of m.keys()) union.add(k);
+        let first = true;
+        for (let j = 0; j < i && first; j++) if (tables[j]!.groups[g]?.size) first = false;
+        if (first) {
+          n += m.size;
+          continue;
+        }
+        // count the keys no earlier state of this key group holds
+        for (const k of m.keys()) {
+          let seen = false;
+          for (let j = 0; j < i && !seen; j++) seen = tables[j]!.groups[g]?.has(k) ?? false;
+          if (!seen) n++;
         }
       }
-      n += union !== undefined ? union.size : only !== undefined ? only.size : 0;
     }
     return n;
   }
