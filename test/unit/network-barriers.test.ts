@@ -228,35 +228,48 @@ test("barriers: BLOCKING partitions carry none; bad barriers and barriers after 
   e.close();
 });
 
-test("barriers (thread): a producer in a real worker thread, its barriers in order through the broker's MessagePort", async () => {
-  const broker = new LocalExchangeBroker();
-  const client = new LocalExchangeClient(broker.connectWorker());
-  const consLoc: TaskLocation = { taskExecutorId: "teX", slotIndex: 1 };
-  const prodLoc: TaskLocation = { taskExecutorId: "teX", slotIndex: 0 };
-  const env = new NetworkEnvironment({ nc: ncB, subjects, location: consLoc, broker: client });
-  const t = topology("b-thread", 1, 1, "ALL_TO_ALL", "rebalance", () => prodLoc, () => consLoc);
-  assert.equal(env.linkTo(prodLoc), "thread");
-  const steps: Step[] = [500, { barrier: 1 }, 300, { barrier: 2 }, { sleep: 50 }, 200];
-  const brokerPort = broker.connectWorker();
-  const data: BarrierFixtureData = { barrierFixture: true, natsUrl: nats.url, prefix: "eddy-test-barriers", location: prodLoc, attemptId: t.producers[0]!.attemptId, outputs: [outputOf(t, 0)], producerIndex: 0, steps };
-  const w = new Worker(new URL("./network-barriers-worker.js", import.meta.url), { workerData: { ...data, brokerPort }, transferList: [brokerPort] });
-  const done = new Promise<void>((resolve, reject) => {
-    w.on("message", (m: { type: string; message?: string }) => (m.type === "done" ? resolve() : reject(new Error(m.message))));
-    w.on("error", reject);
+for (const consumerFirst of [true, false]) {
+  test(`barriers (thread): a producer in a real worker thread, its barriers in order through the broker's MessagePort (consumer ${consumerFirst ? "first" : "200 ms late"})`, async () => {
+    const broker = new LocalExchangeBroker();
+    const client = new LocalExchangeClient(broker.connectWorker());
+    const consLoc: TaskLocation = { taskExecutorId: "teX", slotIndex: 1 };
+    const prodLoc: TaskLocation = { taskExecutorId: "teX", slotIndex: 0 };
+    const env = new NetworkEnvironment({ nc: ncB, subjects, location: consLoc, broker: client });
+    const t = topology(`b-thread-${consumerFirst}`, 1, 1, "ALL_TO_ALL", "rebalance", () => prodLoc, () => consLoc);
+    assert.equal(env.linkTo(prodLoc), "thread");
+    const steps: Step[] = [500, { barrier: 1 }, 300, { barrier: 2 }, { sleep: 50 }, 200];
+    const brokerPort = broker.connectWorker();
+    const data: BarrierFixtureData = {
+      barrierFixture: true,
+      natsUrl: nats.url,
+      prefix: "eddy-test-barriers",
+      location: prodLoc,
+      attemptId: t.producers[0]!.attemptId,
+      outputs: [outputOf(t, 0)],
+      producerIndex: 0,
+      steps,
+    };
+    const w = new Worker(new URL("./network-barriers-worker.js", import.meta.url), { workerData: { ...data, brokerPort }, transferList: [brokerPort] });
+    const done = new Promise<void>((resolve, reject) => {
+      w.on("message", (m: { type: string; message?: string }) => (m.type === "done" ? resolve() : reject(new Error(m.message))));
+      w.on("error", reject);
+    });
+    // consumer first: its connect request waits at the broker until the worker registers the producer;
+    // consumer late: the producer's records and barriers wait in its subpartition
+    if (!consumerFirst) await sleep(200);
+    const log = await collect(env.createInput(t.consumers[0]!.attemptId, [inputOf(t, 0)]));
+    await done;
+    const exited = new Promise((r) => w.once("exit", r));
+    w.postMessage("stop");
+    await exited;
+    env.close();
+    client.close();
+    broker.close();
+    assert.equal(checkLog(log, [steps]), null);
+    assert.deepEqual(eventsOf(log), ["B1", "B2"]);
+    assert.equal(log.findIndex((e) => "barrier" in e), 500);
   });
-  // the consumer starts first: its connect request waits at the broker until the worker registers
-  const log = await collect(env.createInput(t.consumers[0]!.attemptId, [inputOf(t, 0)]));
-  await done;
-  const exited = new Promise((r) => w.once("exit", r));
-  w.postMessage("stop");
-  await exited;
-  env.close();
-  client.close();
-  broker.close();
-  assert.equal(checkLog(log, [steps]), null);
-  assert.deepEqual(eventsOf(log), ["B1", "B2"]);
-  assert.equal(log.findIndex((e) => "barrier" in e), 500);
-});
+}
 
 /** Records/s from one producer to one consumer over NATS, with a barrier every `barrierEveryMs` (0: none). */
 async function throughput(tag: string, records: number, barrierEveryMs: number, producers = 1): Promise<{ rate: number; barriers: number }> {
