@@ -2,7 +2,7 @@ import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js
 import type { JobDetails } from "./protocol.js";
 
 /** The `requestJob` view of an ExecutionGraph (Flink's JobDetailsInfo, trimmed). */
-export function jobDetails(graph: ExecutionGraph, startTime: number, endTime: number | null): JobDetails {
+export function jobDetails(graph: ExecutionGraph, startTime: number, endTime: number | null, checkpoints?: JobDetails["checkpoints"]): JobDetails {
   return {
     id: graph.jobId,
     name: graph.jobName,
@@ -22,6 +22,6 @@ export function jobDetails(graph: ExecutionGraph, startTime: number, endTime: nu
         return { index: ev.subtaskIndex, state: e.state, attempt: e.attemptNumber, taskExecutor: e.slot?.taskExecutorId ?? null, timestamps: { ...e.stateTimestamps } as Record<string, number> };
       }),
     })),
-    checkpoints: { completed: 0, failed: 0, latest: null },
+    checkpoints: checkpoints ? { ...checkpoints, latest: checkpoints.latest && { ...checkpoints.latest } } : { completed: 0, failed: 0, latest: null },
   };
 }

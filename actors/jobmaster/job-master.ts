@@ -16,7 +16,9 @@ import type { JobStatus } from "../../src/executiongraph/job-status.js";
 import { DefaultScheduler, type DefaultSchedulerOptions } from "../../src/scheduler/default-scheduler.js";
 import type { JobResult } from "../../src/ha/job-result-store.js";
 import { s } from "../../src/schema/index.js";
-import { DisconnectTaskManager, OfferSlots, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
+import { AcknowledgeCheckpoint, DeclineCheckpoint, DisconnectTaskManager, OfferSlots, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
+import { JobCheckpointing } from "./job-checkpointing.js";
+import type { SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import { jobDetails } from "./job-details.js";
 
 /** What the JobMaster needs to reach the ResourceManager. */
@@ -39,6 +41,7 @@ export class JobMaster extends Actor {
   private readonly registered = new Set<string>();
   private readonly result = deferred<JobResult>();
   readonly startTime = Date.now();
+  private readonly checkpointing: JobCheckpointing;
   private endTime: number | null = null;
 
   constructor(
@@ -55,6 +58,7 @@ export class JobMaster extends Actor {
     // Operator chaining happens here, on the validated graph: forward-connected operators of equal
     // parallelism become one task (Flink's StreamingJobGraphGenerator does it before submission).
     this.graph = new ExecutionGraph(chainOperators(jobGraph));
+    this.checkpointing = new JobCheckpointing(nc, subjects, this.graph, this.token, this.log);
     this.scheduler = new DefaultScheduler(
       this.graph,
       {
@@ -62,6 +66,8 @@ export class JobMaster extends Actor {
         deploy: (e, tdd) => this.teGateway(e).ask("submitTask", tdd, { timeoutMs: Timeouts.rpc }).then(() => undefined),
         cancelTask: (e) => this.teGateway(e).ask("cancelTask", { attemptId: e.attemptId }, { timeoutMs: Timeouts.rpc }).then(() => undefined),
         releaseSlot: (slot) => this.releaseSlot(slot),
+        restoreFor: (e) => this.checkpointing.restoreFor(e),
+        failoverStarted: () => this.checkpointing.coordinator?.abortAll("a failover resets the tasks"),
         releasePartitions: (ids) => this.background(releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId, ids)),
         jobTerminated: (st) => this.terminated(st),
         schedule: (ms, fn) => {
@@ -85,10 +91,18 @@ export class JobMaster extends Actor {
 
   /** Starts serving and scheduling. */
   async start(): Promise<void> {
+    const schedule = (ms: number, fn: () => void) => {
+      const h = this.schedule(ms, fn);
+      return () => this.cancelTimer(h);
+    };
+    await this.checkpointing.open(schedule, (reason) =>
+      this.scheduler.failGlobal({ code: ErrorCode.TaskFailed, name: "CheckpointException", message: reason }),
+    );
     this.serve(this.nc);
     await this.runInMailbox(() => {
       this.log.info({ name: this.graph.jobName, tasks: this.graph.totalSubtasks }, "JobMaster started");
       this.scheduler.startScheduling();
+      this.checkpointing.start();
     });
   }
 
@@ -110,12 +124,29 @@ export class JobMaster extends Actor {
         handle: (b: DisconnectTaskManager) => this.disconnect(b.taskExecutorId, b.reason),
       },
       requestJobDetails: { fence: "leader", handle: () => this.details() },
+      // Sent by the job's Tasks, which got this session's token with their deployment.
+      acknowledgeCheckpoint: {
+        fence: "leader",
+        parse: s.parser(AcknowledgeCheckpoint),
+        handle: (b: AcknowledgeCheckpoint) => (this.checkpointing.coordinator?.acknowledge(b.attemptId, b.checkpointId, b.snapshot as SubtaskStateSnapshot), { ok: true }),
+      },
+      declineCheckpoint: {
+        fence: "leader",
+        parse: s.parser(DeclineCheckpoint),
+        handle: (b: DeclineCheckpoint) => (this.checkpointing.coordinator?.decline(b.attemptId, b.checkpointId, b.reason), { ok: true }),
+      },
     };
   }
 
   /** The job's details (in-process use by the Dispatcher). */
   details(): JobDetails {
-    return jobDetails(this.graph, this.startTime, this.endTime);
+    return jobDetails(this.graph, this.startTime, this.endTime, this.checkpointing.coordinator?.stats);
+  }
+
+  /** Takes a savepoint (in-process use by the Dispatcher); resolves with its id. */
+  triggerSavepoint(): Promise<string> {
+    // Started in the mailbox, awaited outside it: the acknowledgements must get in meanwhile.
+    return this.runInMailbox(() => ({ done: this.checkpointing.savepoint() })).then((r) => r.done);
   }
 
   /** Cancels the job (in-process use by the Dispatcher). */
@@ -165,6 +196,7 @@ export class JobMaster extends Actor {
     for (const e of this.graph.currentExecutions()) for (const [k, v] of Object.entries(e.accumulators)) accumulators[k] = (accumulators[k] ?? 0) + v;
     const f = this.graph.failureCause;
     this.log.info({ state, netRuntimeMs: this.endTime - this.startTime }, "job reached terminal state");
+    this.background(this.checkpointing.jobEnded(state).catch((err) => this.log.warn({ err }, "cleaning up checkpoints failed")));
     // Globally terminal: nobody will read the job's BLOCKING partitions again.
     if (this.graph.results.some((r) => r.resultPartitionType === "BLOCKING"))
       this.background(releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId).catch((err) => this.log.warn({ err }, "releasing BLOCKING partitions failed")));
@@ -183,6 +215,7 @@ export class JobMaster extends Actor {
   /** Stops the JobMaster; a job that has not ended is suspended and its tasks canceled. */
   async stop(): Promise<void> {
     await this.runInMailbox(() => this.scheduler.suspend()).catch(() => undefined);
+    if (this.endTime === null) await this.checkpointing.jobEnded("SUSPENDED").catch(() => undefined);
     await this.stopActor();
     this.graph.dispose();
   }

@@ -28,5 +28,16 @@ export type UpdateTaskExecutionState = Infer<typeof UpdateTaskExecutionState>;
 export const DisconnectTaskManager = s.object({ taskExecutorId: teId, reason: s.str({ max: 1000 }) });
 export type DisconnectTaskManager = Infer<typeof DisconnectTaskManager>;
 
+export const AcknowledgeCheckpoint = s.object({
+  attemptId: s.id,
+  checkpointId: s.int({ min: 1 }),
+  /** SubtaskStateSnapshot: per operator id, its state handles (object names and sizes). */
+  snapshot: s.object({ operators: s.record(s.any, 1000) }),
+});
+export type AcknowledgeCheckpoint = Infer<typeof AcknowledgeCheckpoint>;
+
+export const DeclineCheckpoint = s.object({ attemptId: s.id, checkpointId: s.int({ min: 1 }), reason: s.str({ max: 10_000 }) });
+export type DeclineCheckpoint = Infer<typeof DeclineCheckpoint>;
+
 /** `eddy status --json` / `requestJob`: defined with the public API. */
 export type { JobDetails } from "../../schemas/dispatcher-api.js";

@@ -11,6 +11,7 @@ import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 import { NetworkEnvironment, LocalExchangeClient } from "../../src/network/index.js";
 import type { MessagePort } from "node:worker_threads";
 import { Task } from "./task.js";
+import { CheckpointStorage } from "../../src/checkpoint/index.js";
 import type { FromWorker, SlotWorkerData, ToWorker } from "./protocol.js";
 
 const data = workerData as SlotWorkerData & { brokerPort: MessagePort };
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     broker: new LocalExchangeClient(data.brokerPort),
   });
   const tasks = new Map<string, Task>();
+  let storage: Promise<CheckpointStorage> | undefined;
+  const getStorage = () => (storage ??= CheckpointStorage.open(nc, subjects));
 
   port.on("message", (m: ToWorker) => {
     switch (m.type) {
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
         }
         const task = new Task(nc, subjects, tdd, m.jobMasterToken, factory, network, (state, failure, accumulators) =>
           report({ type: "state", attemptId: tdd.attemptId, jobId: tdd.jobId, state, ...(failure ? { failure } : {}), ...(accumulators ? { accumulators } : {}) }),
-        log);
+        log, getStorage);
         tasks.set(tdd.attemptId, task);
         void task.start().finally(() => tasks.delete(tdd.attemptId));
         return;

@@ -1,5 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Actor, requireToken, type MethodSpec } from "../../src/rpc/actor.js";
+import { Actor, later, requireToken, type MethodSpec } from "../../src/rpc/actor.js";
+import { Gateway } from "../../src/rpc/gateway.js";
+import { s, type Infer } from "../../src/schema/index.js";
+import { TaskStateManager, type SnapshotStorage } from "./task-state-manager.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, EddyError, failureInfo, type FailureInfo } from "../../src/core/errors.js";
 import type { Logger } from "../../src/core/logger.js";
@@ -7,6 +10,13 @@ import { expandInputGate, type TaskDeploymentDescriptor } from "../../src/deploy
 import { executionStates, type ExecutionState } from "../../src/executiongraph/execution-state.js";
 import type { Accumulator, Invokable, InvokableFactory, TaskContext } from "../../src/runtime/api.js";
 import type { NetworkEnvironment } from "../../src/network/index.js";
+
+const CHAIN = "eddy.chain";
+
+const TriggerCheckpoint = s.object({ checkpointId: s.int({ min: 1 }), timestamp: s.int({ min: 0 }), kind: s.oneOf(["CHECKPOINT", "SAVEPOINT"] as const) });
+type TriggerCheckpoint = Infer<typeof TriggerCheckpoint>;
+const CheckpointNotice = s.object({ checkpointId: s.int({ min: 1 }) });
+type CheckpointNotice = Infer<typeof CheckpointNotice>;
 
 /** Reports a task's state changes (to the TaskExecutor, which forwards them to the JobMaster). */
 export type TaskStateListener = (state: ExecutionState, failure?: FailureInfo, accumulators?: Record<string, number>) => void;
@@ -22,16 +32,19 @@ export class Task extends Actor {
   private readonly abort = new AbortController();
   private readonly accumulators = new Map<string, number>();
   private done: Promise<void> | undefined;
+  private stateManager: TaskStateManager | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
-    subjects: Subjects,
+    private readonly subjects: Subjects,
     readonly tdd: TaskDeploymentDescriptor,
     private readonly jobMasterToken: string,
     private readonly factory: InvokableFactory,
     private readonly network: NetworkEnvironment,
     private readonly report: TaskStateListener,
     log: Logger,
+    /** The worker's checkpoint storage (opened on first use). */
+    private readonly storage: () => Promise<SnapshotStorage>,
   ) {
     super();
     this.address = subjects.task(tdd.attemptId);
@@ -43,6 +56,21 @@ export class Task extends Actor {
     return {
       cancel: { fence, handle: () => (this.cancel(), { ok: true }) },
       getState: { fence, handle: () => ({ state: this.state }) },
+      triggerCheckpoint: {
+        fence,
+        parse: s.parser(TriggerCheckpoint),
+        handle: (b: TriggerCheckpoint) => (this.stateManager?.trigger(b), { ok: true }),
+      },
+      notifyCheckpointComplete: {
+        fence,
+        parse: s.parser(CheckpointNotice),
+        handle: (b: CheckpointNotice) => later((this.stateManager?.notifyComplete(b.checkpointId) ?? Promise.resolve()).then(() => ({ ok: true }))),
+      },
+      notifyCheckpointAborted: {
+        fence,
+        parse: s.parser(CheckpointNotice),
+        handle: (b: CheckpointNotice) => (this.stateManager?.notifyAborted(b.checkpointId), { ok: true }),
+      },
     };
   }
 
@@ -69,6 +97,19 @@ export class Task extends Actor {
     let invokable: Invokable;
     try {
       this.transition("INITIALIZING");
+      const storage = tdd.checkpointing || tdd.restore ? await this.storage() : undefined;
+      const jm = new Gateway(this.nc, this.subjects.jobMaster(tdd.jobId), { token: this.jobMasterToken, sender: tdd.attemptId });
+      this.stateManager = new TaskStateManager(
+        tdd,
+        storage,
+        {
+          acknowledge: (checkpointId, snapshot) => jm.tell("acknowledgeCheckpoint", { attemptId: tdd.attemptId, checkpointId, snapshot }),
+          decline: (checkpointId, reason) => jm.tell("declineCheckpoint", { attemptId: tdd.attemptId, checkpointId, reason }),
+        },
+        this.log,
+      );
+      const state = this.stateManager;
+      await state.prefetch();
       const output = this.network.createOutput(tdd.attemptId, tdd.outputs, {
         bufferTimeoutMs: tdd.bufferTimeoutMs,
         bufferRecords: tdd.bufferRecords,
@@ -76,16 +117,29 @@ export class Task extends Actor {
         jobId: tdd.jobId,
       });
       const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal, { jobId: tdd.jobId });
+      invokable = this.factory.create(tdd.config);
+      // A chain binds each of its members itself; any other invokable is the task's one operator.
+      const binding = tdd.invokable === CHAIN ? undefined : state.bind(tdd.vertexId, invokable, { input, output, ctx: () => ctx });
+      const noState = (): never => {
+        throw new EddyError(ErrorCode.InternalError, "a chain has no state of its own; its members do");
+      };
       const ctx: TaskContext = {
         tdd,
-        input,
+        input: binding?.input ?? input,
         output,
         signal: this.abort.signal,
         log: this.log,
         accumulator: (name) => this.accumulator(name),
-        yield: () => new Promise<void>((r) => setImmediate(r)),
+        yield: binding ? () => binding.yield() : () => new Promise<void>((r) => setImmediate(r)),
+        get keyedState() {
+          return binding?.keyedState ?? noState();
+        },
+        get operatorState() {
+          return binding?.operatorState ?? noState();
+        },
+        checkpointing: tdd.checkpointing === true,
+        bindOperator: (id, inv, io) => state.bind(id, inv, io),
       };
-      invokable = this.factory.create(tdd.config);
       if (invokable.restore) await invokable.restore(ctx);
       this.throwIfCanceled();
       this.transition("RUNNING");
@@ -101,6 +155,7 @@ export class Task extends Actor {
         this.fail(err);
       }
     } finally {
+      this.stateManager?.taskEnded();
       this.network.release(tdd.attemptId);
       await this.stopActor(0);
     }

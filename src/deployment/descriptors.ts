@@ -3,6 +3,7 @@
  * and the descriptors of its output partitions and input gates.
  */
 import type { PartitionerType, ResultPartitionType } from "../jobgraph/types.js";
+import type { KeyedStateHandle, OperatorStateHandle } from "../checkpoint/types.js";
 
 /** Where a producer runs: its TaskExecutor and the slot (worker thread) inside it. */
 export interface TaskLocation {
@@ -81,6 +82,13 @@ export function expandInputGate(g: CompactInputGateDescriptor): InputGateDeploym
   };
 }
 
+/** The state a task starts from (Flink's JobManagerTaskRestore): per operator, the handles to read. */
+export interface TaskRestore {
+  checkpointId: number;
+  /** Per operator (chain member vertex id): keyed handles whose key groups overlap this subtask's, and every old subtask's operator state (in subtask order). */
+  operators: Record<string, { keyed: KeyedStateHandle[]; operator: OperatorStateHandle[] }>;
+}
+
 /** Everything a TaskExecutor needs to start one Execution attempt. */
 export interface TaskDeploymentDescriptor {
   jobId: string;
@@ -101,4 +109,8 @@ export interface TaskDeploymentDescriptor {
   bufferRecords: number;
   outputs: ResultPartitionDeploymentDescriptor[];
   inputs: CompactInputGateDescriptor[];
+  /** True when the job checkpoints. */
+  checkpointing?: boolean;
+  /** Where to start from (the latest checkpoint or a savepoint); absent: empty state. */
+  restore?: TaskRestore;
 }

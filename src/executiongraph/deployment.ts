@@ -1,4 +1,4 @@
-import type { CompactInputGateDescriptor, ProducerDescriptor, ResultPartitionDeploymentDescriptor, TaskDeploymentDescriptor } from "../deployment/descriptors.js";
+import type { CompactInputGateDescriptor, ProducerDescriptor, ResultPartitionDeploymentDescriptor, TaskDeploymentDescriptor, TaskRestore } from "../deployment/descriptors.js";
 import type { ConsumedPartitionGroup } from "./intermediate-result.js";
 import type { ExecutionGraph } from "./execution-graph.js";
 import type { Execution } from "./execution.js";
@@ -8,7 +8,7 @@ import type { Execution } from "./execution.js";
  * Every producer it reads must already have a slot: the scheduler assigns a whole pipelined
  * region's slots before it deploys any of its tasks.
  */
-export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution: Execution): TaskDeploymentDescriptor {
+export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution: Execution, restore?: TaskRestore): TaskDeploymentDescriptor {
   const jobGraph = graph.jobGraph;
   const ev = execution.vertex;
   const ejv = ev.jobVertex;
@@ -50,6 +50,8 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
     bufferRecords: jobGraph.config.bufferRecords,
     outputs,
     inputs,
+    ...(jobGraph.config.checkpointing ? { checkpointing: true } : {}),
+    ...(restore ? { restore } : {}),
   };
 }
 

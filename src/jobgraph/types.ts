@@ -66,8 +66,28 @@ export type RestartStrategyConfig =
 /** How a failure is recovered (Flink's jobmanager.execution.failover-strategy). */
 export type FailoverStrategyName = "full" | "region";
 
+/** Periodic checkpointing (Flink's execution.checkpointing.*); omitted fields take Flink's defaults. */
+export interface CheckpointingConfig {
+  /** Trigger interval, ms. */
+  intervalMs: number;
+  /** A checkpoint not complete after this long is aborted. Default 10 min. */
+  timeoutMs?: number;
+  /** Least time between the end of one checkpoint and the start of the next. Default 0. */
+  minPauseMs?: number;
+  /** Checkpoints in flight at once. Default 1. */
+  maxConcurrent?: number;
+  /** Failed checkpoints in a row tolerated before the job fails. Default 0. */
+  tolerableFailures?: number;
+  /** Completed checkpoints kept. Default 1. */
+  retain?: number;
+}
+
 /** Job-wide settings. */
 export interface JobConfig {
+  /** Off when absent. */
+  checkpointing?: CheckpointingConfig;
+  /** Resume from this savepoint (set by `eddy run --from-savepoint`). */
+  savepoint?: string;
   /** Default: none (exponential-delay once checkpointing is on). */
   restartStrategy?: RestartStrategyConfig;
   /** Default: region. */

@@ -230,6 +230,8 @@ function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph 
   if (cfg.args !== undefined) config.args = [...cfg.args];
   if (cfg.restartStrategy !== undefined) config.restartStrategy = { ...cfg.restartStrategy };
   if (cfg.failoverStrategy !== undefined) config.failoverStrategy = cfg.failoverStrategy;
+  if (cfg.checkpointing !== undefined) config.checkpointing = { ...cfg.checkpointing };
+  if (cfg.savepoint !== undefined) config.savepoint = cfg.savepoint;
   return {
     jobId: spec.jobId ?? newId(),
     name: spec.name,

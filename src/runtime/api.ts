@@ -4,6 +4,7 @@
  */
 import type { Logger } from "../core/logger.js";
 import type { TaskDeploymentDescriptor } from "../deployment/descriptors.js";
+import type { KeyedStateBackend, OperatorStateBackend } from "../state/api.js";
 
 /** A batch of records that arrived in one network buffer on one input channel. */
 export interface InputBatch {
@@ -122,6 +123,14 @@ export interface CheckpointableOutput extends RecordOutput {
   broadcastCancelMarker(checkpointId: number): void;
 }
 
+/** What {@link TaskContext.bindOperator} gives one operator. */
+export interface OperatorBinding {
+  keyedState: KeyedStateBackend;
+  operatorState: OperatorStateBackend;
+  input: RecordInput;
+  yield(): Promise<void>;
+}
+
 /** A named counter reported in the JobResult's accumulators (summed over subtasks). */
 export interface Accumulator {
   add(n: number): void;
@@ -136,14 +145,40 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   readonly log: Logger;
   accumulator(name: string): Accumulator;
+  /**
+   * Keyed state of this operator (Flink's keyed state backend): set the current key, then read and
+   * write state for it. Snapshotted at every checkpoint and restored (and redistributed by key
+   * group on rescaling) before `restore` is called. Only for operators fed by a `hash` edge.
+   */
+  readonly keyedState: KeyedStateBackend;
+  /** Operator state of this subtask: named lists, redistributed on rescaling (even-split or union). */
+  readonly operatorState: OperatorStateBackend;
+  /** True when the job checkpoints (sinks then commit per checkpoint). */
+  readonly checkpointing: boolean;
+  /**
+   * Binds one operator of this task (the task's invokable, or a chain member) to the checkpointing
+   * runtime: its state backends, its input with barriers handled (a barrier snapshots the operator
+   * then goes on to `io.output`), and its yield (where a source takes pending checkpoints).
+   */
+  bindOperator(id: string, invokable: Invokable, io: { input: RecordInput; output: RecordOutput; ctx: () => TaskContext }): OperatorBinding;
   /** Lets timers and I/O run (call between batches in long synchronous loops). */
   yield(): Promise<void>;
 }
 
-/** The code a task runs: first `restore` (state), then `invoke` (the work). */
+/**
+ * The code a task runs: first `restore` (state is already loaded into `ctx.keyedState` and
+ * `ctx.operatorState`), then `invoke` (the work). With checkpointing, `snapshotState` runs at each
+ * checkpoint at a consistent point (between batches, after every record before the barrier) and
+ * must be synchronous: it writes what the invokable holds outside the backends (source positions,
+ * pending files) into operator state. `notifyCheckpointComplete` follows a completed checkpoint
+ * (sinks commit there); `notifyCheckpointAborted` an aborted one.
+ */
 export interface Invokable {
   restore?(ctx: TaskContext): Promise<void>;
   invoke(ctx: TaskContext): Promise<void>;
+  snapshotState?(ctx: TaskContext, checkpointId: number): void;
+  notifyCheckpointComplete?(ctx: TaskContext, checkpointId: number): Promise<void> | void;
+  notifyCheckpointAborted?(ctx: TaskContext, checkpointId: number): void;
 }
 
 /** What the registry knows of an invokable. */

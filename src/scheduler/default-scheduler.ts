@@ -55,7 +55,7 @@ export class DefaultScheduler implements SchedulerNG {
     this.topology = computePipelinedRegions(graph);
     const cfg = graph.jobGraph.config;
     const failover = cfg.failoverStrategy === "full" ? new RestartAllFailoverStrategy(graph) : new RestartPipelinedRegionFailoverStrategy(this.topology);
-    this.failures = new ExecutionFailureHandler(failover, createRestartStrategy(cfg.restartStrategy));
+    this.failures = new ExecutionFailureHandler(failover, createRestartStrategy(cfg.restartStrategy, cfg.checkpointing !== undefined));
     this.slotRequestTimeoutMs = opts.slotRequestTimeoutMs ?? Timeouts.slotRequest;
     this.slotIdleTimeoutMs = opts.slotIdleTimeoutMs ?? 50_000;
   }
@@ -166,7 +166,7 @@ export class DefaultScheduler implements SchedulerNG {
   private deploy(region: PipelinedRegion): void {
     for (const ev of region.vertices) {
       const e = ev.currentExecution;
-      const tdd = createTaskDeploymentDescriptor(this.graph, e);
+      const tdd = createTaskDeploymentDescriptor(this.graph, e, this.ctx.restoreFor?.(e));
       e.transitionTo("DEPLOYING");
       this.ctx.deploy(e, tdd).catch((err) => {
         this.log.warn({ err, task: String(e) }, "deployment failed");
@@ -208,6 +208,25 @@ export class DefaultScheduler implements SchedulerNG {
 
   // --- failures ---------------------------------------------------------------------------
 
+  /** A failure of the whole job (too many failed checkpoints...): every task restarts, or the job fails. */
+  failGlobal(cause: FailureInfo): void {
+    const st = this.graph.state;
+    if (st !== "RUNNING" && st !== "RESTARTING") return;
+    const all = new RestartAllFailoverStrategy(this.graph);
+    const first = [...this.graph.vertices()][0]!;
+    const r = new ExecutionFailureHandler(all, this.failures.restart).handle(first, cause);
+    if (!r.restart) return this.failJob(r.cause);
+    this.failures.numberOfRestarts++;
+    const at = Date.now() + r.backoffMs;
+    this.pendingRestart?.cancel?.();
+    this.pendingRestart = { tasks: r.tasks, at: Math.max(at, this.pendingRestart?.at ?? 0) };
+    this.ctx.failoverStarted?.();
+    if (this.graph.state === "RUNNING") this.graph.transitionTo("RESTARTING");
+    this.log.warn({ cause: cause.message }, "global failure: restarting every task");
+    this.cancelExecutions(this.graph.currentExecutions());
+    this.afterChange();
+  }
+
   private markFailed(e: Execution, cause: FailureInfo): void {
     e.failure = cause;
     e.transitionTo("FAILED");
@@ -226,6 +245,7 @@ export class DefaultScheduler implements SchedulerNG {
       for (const t of r.tasks) this.pendingRestart.tasks.add(t);
       this.pendingRestart.at = Math.max(this.pendingRestart.at, at);
     } else this.pendingRestart = { tasks: r.tasks, at };
+    this.ctx.failoverStarted?.();
     if (this.failures.failover.name === "full" && this.graph.state === "RUNNING") this.graph.transitionTo("RESTARTING");
     this.log.info({ tasks: r.tasks.size, backoffMs: r.backoffMs, restarts: this.failures.numberOfRestarts }, "restarting tasks");
     this.cancelExecutions([...r.tasks].map((v) => v.currentExecution));

@@ -1,5 +1,5 @@
 import type { FailureInfo } from "../core/errors.js";
-import type { TaskDeploymentDescriptor } from "../deployment/descriptors.js";
+import type { TaskDeploymentDescriptor, TaskRestore } from "../deployment/descriptors.js";
 import type { AssignedSlot, Execution } from "../executiongraph/execution.js";
 import type { ExecutionState } from "../executiongraph/execution-state.js";
 import type { JobStatus } from "../executiongraph/job-status.js";
@@ -22,6 +22,10 @@ export interface SchedulerContext {
   cancelTask(execution: Execution): Promise<void>;
   /** Gives a slot back to its TaskExecutor. */
   releaseSlot(slot: AssignedSlot): void;
+  /** The state `execution` starts from (the latest checkpoint's), if any. */
+  restoreFor?(execution: Execution): TaskRestore | undefined;
+  /** A failover is about to reset tasks: in-flight checkpoints cannot complete. */
+  failoverStarted?(): void;
   /** Drops the BLOCKING partitions these superseded attempts produced (they will be produced again). */
   releasePartitions(producerAttemptIds: string[]): void;
   /** The job reached a terminal status. */

@@ -2,6 +2,7 @@
  * An in-memory TaskContext for unit tests of invokables: input from arrays of batches, output
  * collected in an array, accumulators in a map. Not the network stack.
  */
+import { DefaultOperatorStateBackend, HeapKeyedStateBackend, keyGroupRange } from "../../src/state/index.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { InputBatch, InvokableFactory, TaskContext } from "../../src/runtime/api.js";
 import { silentLogger } from "../../src/core/logger.js";
@@ -114,6 +115,16 @@ export function createHarness(opts: HarnessOptions = {}): Harness {
       return { add: (n: number) => void h.accumulators.set(name, (h.accumulators.get(name) ?? 0) + n) };
     },
     yield: () => new Promise<void>((r) => setImmediate(r)),
+    keyedState: new HeapKeyedStateBackend({ maxParallelism: 128, keyGroupRange: keyGroupRange(128, tdd.parallelism, tdd.subtaskIndex) }),
+    operatorState: new DefaultOperatorStateBackend(),
+    checkpointing: false,
+    // Chain members get state of their own and the task's input as it is (no barriers here).
+    bindOperator: (_id, _inv, io) => ({
+      keyedState: new HeapKeyedStateBackend({ maxParallelism: 128, keyGroupRange: keyGroupRange(128, tdd.parallelism, tdd.subtaskIndex) }),
+      operatorState: new DefaultOperatorStateBackend(),
+      input: io.input,
+      yield: () => new Promise<void>((r) => setImmediate(r)),
+    }),
   };
   return h;
 }

@@ -178,6 +178,9 @@ export class ChainInvokable implements Invokable {
     const runs: MemberRun[] = members.map((m, i) => {
       const input: RecordInput = i === 0 ? abortableInput(task.input, signal) : handoffs[i - 1]!;
       const output: RecordOutput = i === last ? abortableOutput(task.output, signal) : handoffs[i]!;
+      const invokable = this.invokables[i]!;
+      // Each member is an operator of its own for checkpointing: own state, own barrier handling.
+      const binding = task.bindOperator(m.id, invokable, { input, output, ctx: () => ctx });
       const ctx: TaskContext = {
         tdd: {
           ...task.tdd,
@@ -188,14 +191,18 @@ export class ChainInvokable implements Invokable {
           inputs: i === 0 ? task.tdd.inputs : [],
           outputs: i === last ? task.tdd.outputs : [],
         },
-        input,
+        input: binding.input,
         output,
         signal,
         log: task.log.child({ chainMember: m.id }),
         accumulator: (name) => task.accumulator(name),
-        yield: () => task.yield(),
+        yield: () => binding.yield(),
+        keyedState: binding.keyedState,
+        operatorState: binding.operatorState,
+        checkpointing: task.checkpointing,
+        bindOperator: (id, inv, io) => task.bindOperator(id, inv, io),
       };
-      return { ctx, invokable: this.invokables[i]! };
+      return { ctx, invokable };
     });
     const run: ChainRun = {
       task,

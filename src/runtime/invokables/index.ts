@@ -14,6 +14,8 @@ import { sequenceSource } from "./sequence.js";
 import { textFileSink } from "./text-file-sink.js";
 import { textFileSource } from "./text-file-source.js";
 import { tokenizeOperator } from "./tokenize.js";
+import { keyedEventsSource } from "./keyed-events.js";
+import { countPerKeyOperator } from "./count-per-key.js";
 
 export { InvokableRegistry } from "./registry.js";
 export { sequenceSource, shareOf, sequenceCount, type SequenceConfig } from "./sequence.js";
@@ -21,6 +23,8 @@ export { textFileSource, readSplitLines, byteRange, READ_CHUNK, type TextFileSou
 export { tokenizeOperator, forEachWord, tokenizeWords } from "./tokenize.js";
 export { keyedSumOperator, type KeyedSumConfig } from "./keyed-sum.js";
 export { identityOperator } from "./identity.js";
+export { keyedEventsSource, type KeyedEventsConfig } from "./keyed-events.js";
+export { countPerKeyOperator } from "./count-per-key.js";
 export { discardSink } from "./discard.js";
 export { textFileSink, formatLine, partFileName, type TextFileSinkConfig } from "./text-file-sink.js";
 export {
@@ -43,7 +47,9 @@ export const chainInvokable = createChainFactory(() => builtinRegistry);
 const all: InvokableFactory[] = [
   sequenceSource,
   textFileSource,
+  keyedEventsSource,
   tokenizeOperator,
+  countPerKeyOperator,
   keyedSumOperator,
   identityOperator,
   discardSink,

@@ -1,9 +1,17 @@
 /**
- * `sink.textFile`: subtask i writes `part-<i>` in a directory, one line per record. It writes to the
- * hidden `.part-<i>.<attempt>.inprogress` and renames it on a successful end; a failed or canceled
- * attempt removes its in-progress file, so only complete part files are ever visible.
+ * `sink.textFile`: one line per record into a directory, visible only once committed.
+ * - Without checkpointing, subtask i writes the hidden `.part-<i>.<attempt>.inprogress` and renames it
+ *   to `part-<i>` on a successful end; a failed or canceled attempt removes it.
+ * - With checkpointing it is an exactly-once two-phase-commit sink (Flink's FileSink): records go to a
+ *   hidden in-progress file; at a checkpoint the file is closed and becomes pending (recorded in
+ *   operator state); when the checkpoint completes, its pending files are renamed to their visible
+ *   names `part-<job>-<subtask>-<attempt>-<n>`. A restored subtask commits the pending files of the
+ *   checkpoint it restores (that checkpoint completed); files of later, failed attempts are never
+ *   committed. At the end of input the remaining data is committed directly.
  */
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
+import { closeSync, existsSync, openSync, renameSync, writeSync } from "node:fs";
+import type { ListState } from "../../state/api.js";
 import { join } from "node:path";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import { onlyKeys, stringSetting } from "./common.js";
@@ -57,9 +65,43 @@ async function removeStale(dir: string, index: number, attempt: number, parallel
   }
 }
 
+/** A closed file waiting for its checkpoint to complete. */
+interface PendingFile {
+  checkpointId: number;
+  pending: string;
+  final: string;
+}
+
 class TextFileSink implements Invokable {
+  private pendingState: ListState<PendingFile> | undefined;
+  private pending: PendingFile[] = [];
+  private fd: number | undefined;
+  private current: { tmp: string; seq: number } | undefined;
+  private seq = 0;
+  private buffered = "";
+
   constructor(private readonly dir: string) {}
+
+  async restore(ctx: TaskContext): Promise<void> {
+    if (!ctx.checkpointing) return;
+    this.pendingState = ctx.operatorState.getListState<PendingFile>("pending");
+    // The restored checkpoint completed: everything it recorded as pending is committed now.
+    for (const f of this.pendingState.get()) this.commit(f);
+    this.pendingState.clear();
+  }
+
+  snapshotState(ctx: TaskContext, checkpointId: number): void {
+    this.closeCurrent(ctx);
+    this.pending.forEach((f) => (f.checkpointId = Math.min(f.checkpointId, checkpointId)));
+    this.pendingState!.update(this.pending);
+  }
+
+  notifyCheckpointComplete(_ctx: TaskContext, checkpointId: number): void {
+    this.pending = this.pending.filter((f) => (f.checkpointId <= checkpointId ? (this.commit(f), false) : true));
+  }
+
   async invoke(ctx: TaskContext): Promise<void> {
+    if (ctx.checkpointing) return this.invokeExactlyOnce(ctx);
     const { subtaskIndex, attemptNumber, parallelism, vertexId } = ctx.tdd;
     const records = ctx.accumulator("records");
     const recordsIn = ctx.accumulator(`${vertexId}.records-in`);
@@ -92,6 +134,69 @@ class TextFileSink implements Invokable {
       throw err;
     }
     await ctx.output.finish();
+  }
+
+  private async invokeExactlyOnce(ctx: TaskContext): Promise<void> {
+    if (!this.pendingState) await this.restore(ctx);
+    const records = ctx.accumulator("records");
+    const recordsIn = ctx.accumulator(`${ctx.tdd.vertexId}.records-in`);
+    await mkdir(this.dir, { recursive: true });
+    try {
+      for (let b = await ctx.input.next(); b; b = await ctx.input.next()) {
+        const rs = b.records;
+        for (let i = 0; i < rs.length; i++) this.buffered += formatLine(rs[i]) + "\n";
+        records.add(rs.length);
+        recordsIn.add(rs.length);
+        ctx.input.recycle(b);
+        if (this.buffered.length >= WRITE_THRESHOLD) this.writeBuffered(ctx);
+        ctx.signal.throwIfAborted();
+      }
+      // End of input: what is left is committed now (CONTRACT: "or at the end of input").
+      this.closeCurrent(ctx);
+      for (const f of this.pending) this.commit(f);
+      this.pending = [];
+    } catch (err) {
+      if (this.fd !== undefined) closeSync(this.fd);
+      this.fd = undefined;
+      if (this.current) await rm(this.current.tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    await ctx.output.finish();
+  }
+
+  /** Appends the buffered lines to the in-progress file (synchronously: a snapshot may follow at once). */
+  private writeBuffered(ctx: TaskContext): void {
+    if (!this.buffered) return;
+    if (this.fd === undefined) {
+      const { subtaskIndex, attemptNumber } = ctx.tdd;
+      const seq = this.seq++;
+      this.current = { tmp: join(this.dir, `.${this.baseName(ctx, subtaskIndex, attemptNumber, seq)}.inprogress`), seq };
+      this.fd = openSync(this.current.tmp, "w");
+    }
+    writeSync(this.fd, this.buffered);
+    this.buffered = "";
+  }
+
+  /** Closes the in-progress file and makes it pending. */
+  private closeCurrent(ctx: TaskContext): void {
+    this.writeBuffered(ctx);
+    if (this.fd === undefined || !this.current) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+    const base = this.baseName(ctx, ctx.tdd.subtaskIndex, ctx.tdd.attemptNumber, this.current.seq);
+    const pending = join(this.dir, `.${base}.pending`);
+    renameSync(this.current.tmp, pending);
+    this.pending.push({ checkpointId: Number.MAX_SAFE_INTEGER, pending, final: join(this.dir, base) });
+    this.current = undefined;
+  }
+
+  private baseName(ctx: TaskContext, subtask: number, attempt: number, seq: number): string {
+    return `part-${ctx.tdd.jobId.slice(0, 8)}-${subtask}-${attempt}-${seq}`;
+  }
+
+  /** Makes a pending file visible; idempotent (a commit may be repeated after a restore). */
+  private commit(f: PendingFile): void {
+    if (existsSync(f.pending)) renameSync(f.pending, f.final);
   }
 }
 

@@ -1,0 +1,115 @@
+/**
+ * The JobMaster's checkpointing: the CheckpointCoordinator wired to the HA stores (checkpoint id
+ * counter and completed checkpoints in KV, state in the Object Store, savepoints) and to the tasks
+ * (trigger, notify). Also answers which state a (re)deployed task restores.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../../src/core/logger.js";
+import { Gateway } from "../../src/rpc/gateway.js";
+import type { Subjects } from "../../src/rpc/subjects.js";
+import { ErrorCode, NotFoundError } from "../../src/core/errors.js";
+import type { TaskRestore } from "../../src/deployment/descriptors.js";
+import type { Execution } from "../../src/executiongraph/execution.js";
+import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
+import { isGloballyTerminal, type JobStatus } from "../../src/executiongraph/job-status.js";
+import { CheckpointCoordinator } from "../../src/checkpoint/checkpoint-coordinator.js";
+import { assignState } from "../../src/checkpoint/state-assignment.js";
+import { CheckpointIdCounter, CheckpointStorage, CompletedCheckpointStore, SavepointStore } from "../../src/checkpoint/index.js";
+import type { CompletedCheckpoint, SnapshotKind } from "../../src/checkpoint/types.js";
+import { savepointIdOf } from "../task/task-state-manager.js";
+
+/** The operators (chain members, or the vertex itself) a task of `e` runs. */
+export function operatorIdsOf(e: Execution): string[] {
+  const v = e.vertex.jobVertex.jobVertex;
+  if (v.invokable === "eddy.chain") return ((v.config.members ?? []) as Array<{ id: string }>).map((m) => m.id);
+  return [v.id];
+}
+
+export class JobCheckpointing {
+  coordinator: CheckpointCoordinator | undefined;
+  private storage!: CheckpointStorage;
+  private store!: CompletedCheckpointStore;
+  private savepoints!: SavepointStore;
+  private counter!: CheckpointIdCounter;
+  /** The state new deployments start from: the latest checkpoint, else the savepoint the job was submitted with. */
+  private restoreFrom: CompletedCheckpoint | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly graph: ExecutionGraph,
+    private readonly token: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Opens the stores; finds the checkpoint or savepoint to start from. */
+  async open(schedule: (ms: number, fn: () => void) => () => void, failJob: (reason: string) => void): Promise<void> {
+    const cfg = this.graph.jobGraph.config;
+    const jobId = this.graph.jobId;
+    this.storage = await CheckpointStorage.open(this.nc, this.subjects);
+    this.savepoints = await SavepointStore.open(this.nc, this.subjects);
+    this.counter = await CheckpointIdCounter.open(this.nc, this.subjects, jobId);
+    this.store = await CompletedCheckpointStore.open(this.nc, this.subjects, jobId, { retain: cfg.checkpointing?.retain ?? 1 });
+    this.restoreFrom = await this.store.latest();
+    if (!this.restoreFrom && cfg.savepoint) {
+      const sp = await this.savepoints.get(cfg.savepoint);
+      if (!sp) throw new NotFoundError(ErrorCode.JobNotFound, `no savepoint ${cfg.savepoint}`);
+      this.restoreFrom = sp;
+    }
+    if (!cfg.checkpointing) return;
+    this.coordinator = new CheckpointCoordinator(
+      this.graph,
+      cfg.checkpointing,
+      {
+        nextCheckpointId: () => this.counter.getAndIncrement(),
+        complete: async (cp) => {
+          if (cp.kind === "SAVEPOINT") await this.savepoints.add({ ...cp, savepointId: savepointIdOf(jobId, cp.checkpointId) });
+          else {
+            await this.store.add(cp, this.storage);
+            this.restoreFrom = cp;
+          }
+        },
+        discard: (id, kind) => {
+          const prefix = kind === "SAVEPOINT" ? `savepoints/${savepointIdOf(jobId, id)}/` : `${jobId}/chk-${id}/`;
+          void this.storage.deletePrefix(prefix).catch((err) => this.log.warn({ err, prefix }, "discarding checkpoint state failed"));
+        },
+        triggerTask: (e, checkpointId, timestamp, kind) => this.task(e).tell("triggerCheckpoint", { checkpointId, timestamp, kind }),
+        notifyComplete: (e, checkpointId) => this.task(e).tell("notifyCheckpointComplete", { checkpointId }),
+        notifyAborted: (e, checkpointId) => this.task(e).tell("notifyCheckpointAborted", { checkpointId }),
+        failJob,
+        schedule,
+      },
+      this.log,
+      this.restoreFrom,
+    );
+  }
+
+  /** Starts periodic checkpoints. */
+  start(): void {
+    this.coordinator?.start();
+  }
+
+  /** The state a task of `e` restores, if any. */
+  restoreFor(e: Execution): TaskRestore | undefined {
+    if (!this.restoreFrom) return undefined;
+    const ejv = e.vertex.jobVertex;
+    return assignState(this.restoreFrom, operatorIdsOf(e), e.vertex.subtaskIndex, ejv.parallelism, ejv.maxParallelism);
+  }
+
+  /** Takes a savepoint now; resolves with its id. */
+  async savepoint(): Promise<string> {
+    if (!this.coordinator) throw new NotFoundError(ErrorCode.JobNotFound, "the job does not checkpoint; savepoints need config.checkpointing");
+    const cp = await this.coordinator.trigger("SAVEPOINT" as SnapshotKind);
+    return savepointIdOf(this.graph.jobId, cp.checkpointId);
+  }
+
+  /** The job ended here: stop; a globally terminal job's checkpoints are deleted, a suspended one's kept. */
+  async jobEnded(state: JobStatus): Promise<void> {
+    this.coordinator?.stop(`job ${state}`);
+    if (this.store) await this.store.shutdown(isGloballyTerminal(state), this.storage);
+  }
+
+  private task(e: Execution): Gateway {
+    return new Gateway(this.nc, this.subjects.task(e.attemptId), { token: this.token, sender: this.graph.jobId });
+  }
+}
