@@ -54,5 +54,13 @@ export const SubmitTask = s.object({
     }),
     1000,
   ),
+  checkpointing: s.optional(s.bool),
+  restore: s.optional(
+    s.object({
+      checkpointId: s.int({ min: 1 }),
+      // Per operator id: state handles (object names, sizes, key-group ranges), read back from the Object Store.
+      operators: s.record(s.object({ keyed: s.array(s.any, 32768), operator: s.array(s.any, 32768) }), 1000),
+    }),
+  ),
 });
 export type SubmitTask = Infer<typeof SubmitTask> & TaskDeploymentDescriptor;

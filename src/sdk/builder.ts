@@ -25,7 +25,9 @@ export interface JobOptions {
    * Default STREAMING.
    */
   runtimeMode?: "STREAMING" | "BATCH";
-  /** The job's restart strategy (see the README); default none. */
+  /** Periodic checkpoints (see the README); off when absent. */
+  checkpointing?: NonNullable<JobGraphSpec["config"]>["checkpointing"];
+  /** The job's restart strategy (see the README); default none (exponential-delay with checkpointing). */
   restartStrategy?: NonNullable<JobGraphSpec["config"]>["restartStrategy"];
 }
 
@@ -103,6 +105,16 @@ export class JobBuilder {
     return this.addSource<number>("source.sequence", config, `Source: sequence(${from}, ${to})`);
   }
 
+  /**
+   * `source.keyedEvents`: `[k<i mod keys>, i]` for i = 0..events-1, each key's events in order, at most
+   * `ratePerSecond` (0: unthrottled); its position is checkpointed, so it rewinds exactly on restore.
+   */
+  keyedEvents(events: number, keys: number, ratePerSecond = 0): DataStream<[string, number]> {
+    const config: Record<string, unknown> = { events, keys };
+    if (ratePerSecond > 0) config.ratePerSecond = ratePerSecond;
+    return this.addSource<[string, number]>("source.keyedEvents", config, `Source: keyedEvents(${events}, ${keys})`);
+  }
+
   /** The lines of a text file (`source.textFile`); parallel subtasks split it by byte ranges. */
   readTextFile(path: string): DataStream<string> {
     return this.addSource<string>("source.textFile", { path }, clip(`Source: readTextFile(${path})`));
@@ -165,6 +177,7 @@ export class JobBuilder {
     if (this.options.bufferRecords !== undefined) config.bufferRecords = this.options.bufferRecords;
     if (this.options.args !== undefined) config.args = [...this.options.args];
     if (this.options.restartStrategy !== undefined) config.restartStrategy = { ...this.options.restartStrategy };
+    if (this.options.checkpointing !== undefined) config.checkpointing = { ...this.options.checkpointing };
     if (Object.keys(config).length > 0) spec.config = config;
     return spec;
   }
@@ -277,6 +290,14 @@ export class KeyedStream<T, K extends number | string> extends DataStream<T> {
   /** @internal */
   constructor(env: JobBuilder, node: Node, readonly key: K) {
     super(env, node, { partitioner: "hash", key });
+  }
+
+  /** `op.countPerKey`: appends each record's running count per key (kept in keyed state). */
+  countPerKey(): DataStream<[...(T extends readonly unknown[] ? T : [T]), number]> {
+    if (typeof this.key !== "number") {
+      throw new ValidationError(ErrorCode.InvalidJobGraph, `countPerKey() needs keyBy(<array index>), not keyBy(${JSON.stringify(this.key)})`);
+    }
+    return this.transform("op.countPerKey", { keyIndex: this.key }, "Keyed Count");
   }
 
   /** `op.keyedSum`: `[key, sum of field valueIndex]` per key once the input ends (bounded input). */

@@ -1,0 +1,71 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadJob } from "../../src/sdk/load-job.js";
+import { packageRoot } from "../../src/cluster/paths.js";
+import { startProcessCluster, type ProcessCluster } from "../helpers/process-cluster.js";
+import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
+import type { ClusterInfo, JobDetails } from "../../schemas/dispatcher-api.js";
+
+let cluster: ProcessCluster;
+let work: string;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "eddy-kc-"));
+  cluster = await startProcessCluster({ taskExecutors: 3, slots: 2 });
+});
+after(async () => {
+  await cluster?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Every committed (visible) line of the output directory. */
+function committedLines(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith("."))
+    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
+}
+
+async function killOneWorkerOf(jobId: string): Promise<void> {
+  const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
+  const teId = d.vertices[d.vertices.length - 1]!.subtasks[0]!.taskExecutor!;
+  const info = await cluster.dispatcher.ask<ClusterInfo>("clusterInfo");
+  const proc = cluster.taskExecutors.find((p) => p.pid === info.taskExecutors.find((t) => t.id === teId)?.pid);
+  assert.ok(proc, "the worker running the sink is one of ours");
+  proc.kill();
+  await proc.waitForExit(10_000);
+}
+
+test("keyed-counter with TaskExecutors SIGKILLed three times commits every event exactly once, counts 1..n per key", async () => {
+  const events = 24_000;
+  const keys = 7;
+  const out = join(work, "out");
+  const spec = await loadJob(
+    join(packageRoot(), "examples/keyed-counter.ts"),
+    ["--events", String(events), "--keys", String(keys), "--rate", "3000", "--checkpoint-interval", "200", "--output", out],
+    { parallelism: 2 },
+  );
+  spec.config = { ...spec.config, restartStrategy: { type: "fixed-delay", attempts: 20, delayMs: 100 } };
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
+  for (let round = 1; round <= 3; round++) {
+    // Running, with a checkpoint completed since the last restart: committed output exists to protect.
+    const before = await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && (d.checkpoints.latest?.id ?? 0) > 0, 30_000, "running and checkpointed");
+    const seen = before.checkpoints.completed;
+    await waitForJob(cluster.dispatcher, jobId, (d) => d.checkpoints.completed > seen, 30_000, "another checkpoint");
+    await killOneWorkerOf(jobId);
+    await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && d.vertices.every((v) => v.subtasks.every((s) => s.attempt >= round)), 30_000, `restart ${round}`);
+    await cluster.addTaskExecutor(2);
+  }
+  const result = await awaitJobResult(cluster.dispatcher, jobId, 90_000);
+  assert.equal(result.state, "FINISHED", JSON.stringify(result.failure));
+  const lines = committedLines(out);
+  const expected = new Set<string>();
+  for (let i = 0; i < events; i++) expected.add(`k${i % keys} ${i} ${Math.floor(i / keys) + 1}`);
+  assert.equal(lines.length, events, `exactly ${events} committed lines (no loss, no duplicate)`);
+  assert.equal(new Set(lines).size, events, "no line twice");
+  for (const l of lines) assert.ok(expected.has(l), `line ${l} is one of the expected events with its count`);
+  const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
+  assert.ok(d.checkpoints.completed >= 3, `checkpoints completed: ${d.checkpoints.completed}`);
+});
