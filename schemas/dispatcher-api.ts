@@ -13,6 +13,14 @@ export type JobIdRequest = Infer<typeof JobIdRequest>;
 export const JobResultRequest = s.object({ jobId: s.id, timeoutMs: s.optional(s.int({ min: 0, max: 600_000 })) });
 export type JobResultRequest = Infer<typeof JobResultRequest>;
 
+/** `{jobId, stop?, timeoutMs?}`: triggerSavepoint (with `stop`, the job is canceled once the savepoint is complete). */
+export const SavepointRequest = s.object({ jobId: s.id, stop: s.optional(s.bool), timeoutMs: s.optional(s.int({ min: 1, max: 3_600_000 })) });
+export type SavepointRequest = Infer<typeof SavepointRequest>;
+
+/** `{savepointId}`: disposeSavepoint. */
+export const DisposeSavepointRequest = s.object({ savepointId: s.str({ pattern: /^[A-Za-z0-9_-]{1,128}$/ }) });
+export type DisposeSavepointRequest = Infer<typeof DisposeSavepointRequest>;
+
 /** `submitJob`'s reply. */
 export interface SubmitJobReply {
   jobId: string;

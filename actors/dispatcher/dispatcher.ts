@@ -11,7 +11,7 @@ import { s } from "../../src/schema/index.js";
 import type { JobMaster } from "../jobmaster/job-master.js";
 import type { TaskExecutorInfo } from "../resourcemanager/protocol.js";
 import { JobArchive } from "./job-archive.js";
-import { JobIdRequest, JobResultRequest, type JobOverview } from "./protocol.js";
+import { DisposeSavepointRequest, JobIdRequest, JobResultRequest, SavepointRequest, type JobOverview } from "./protocol.js";
 
 /** What the Dispatcher stands on: HA stores, a JobMaster factory, and cluster facts for `info`. */
 export interface DispatcherServices {
@@ -19,6 +19,8 @@ export interface DispatcherServices {
   jobResults: JobResultStore;
   /** Creates and starts the JobMaster of a validated, persisted job (Flink's JobManagerRunnerFactory). */
   createJobMaster(graph: ReturnType<typeof validateJobGraph>): Promise<JobMaster>;
+  /** Deletes a savepoint (metadata and state). */
+  disposeSavepoint(savepointId: string): Promise<void>;
   /** Leaders and TaskExecutors for `clusterInfo`. */
   clusterInfo(): Promise<{ leaders: Record<string, Omit<LeaderInfo, "sessionId">>; taskExecutors: TaskExecutorInfo[] }>;
 }
@@ -67,6 +69,12 @@ export class Dispatcher extends Actor {
       cancelJob: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.cancelJob(b.jobId) },
       requestJobResult: { fence: "none", parse: s.parser(JobResultRequest), handle: (b: JobResultRequest) => this.requestJobResult(b) },
       clusterInfo: { fence: "none", handle: () => later(this.services.clusterInfo()) },
+      triggerSavepoint: { fence: "none", parse: s.parser(SavepointRequest), handle: (b: SavepointRequest) => this.triggerSavepoint(b) },
+      disposeSavepoint: {
+        fence: "none",
+        parse: s.parser(DisposeSavepointRequest),
+        handle: (b: DisposeSavepointRequest) => later(this.services.disposeSavepoint(b.savepointId).then(() => ({ ok: true }))),
+      },
     };
   }
 
@@ -143,6 +151,19 @@ export class Dispatcher extends Actor {
       throw new ConflictError(ErrorCode.JobAlreadyTerminal, `job ${jobId} already ended ${state}; nothing to cancel`);
     }
     throw notFound(jobId);
+  }
+
+  private triggerSavepoint(b: SavepointRequest) {
+    const jm = this.running.get(b.jobId);
+    if (!jm) throw notFound(b.jobId);
+    const wait = b.timeoutMs ?? 300_000;
+    const sp = jm.triggerSavepoint().then(async (savepointId) => {
+      if (b.stop) await jm.cancel();
+      return { savepointId };
+    });
+    let t: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new EddyError(ErrorCode.RpcTimeout, `savepoint of ${b.jobId} not complete within ${wait} ms`)), wait)));
+    return later(Promise.race([sp, timeout]).finally(() => clearTimeout(t)));
   }
 
   private async requestJobResult(b: JobResultRequest) {

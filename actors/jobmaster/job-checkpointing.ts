@@ -100,6 +100,12 @@ export class JobCheckpointing {
   async savepoint(): Promise<string> {
     if (!this.coordinator) throw new NotFoundError(ErrorCode.JobNotFound, "the job does not checkpoint; savepoints need config.checkpointing");
     const cp = await this.coordinator.trigger("SAVEPOINT" as SnapshotKind);
+    // Wait until every task has committed what the savepoint covers (stop-with-savepoint cancels next).
+    await Promise.all(
+      [...this.graph.currentExecutions()]
+        .filter((e) => !e.isTerminal)
+        .map((e) => this.task(e).ask("notifyCheckpointComplete", { checkpointId: cp.checkpointId }, { timeoutMs: 30_000 }).catch(() => undefined)),
+    );
     return savepointIdOf(this.graph.jobId, cp.checkpointId);
   }
 

@@ -10,6 +10,7 @@ import { StandaloneLeaderElection } from "../ha/leader-election.js";
 import { Dispatcher } from "../../actors/dispatcher/dispatcher.js";
 import { ResourceManager } from "../../actors/resourcemanager/resource-manager.js";
 import { JobMaster } from "../../actors/jobmaster/job-master.js";
+import { CheckpointStorage, SavepointStore } from "../checkpoint/index.js";
 
 export interface JobManagerOptions {
   natsUrl: string;
@@ -58,6 +59,10 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
         const jm = new JobMaster(nc, subjects, graph, { gateway: () => rmGateway }, log, opts.slotRequestTimeoutMs ? { slotRequestTimeoutMs: opts.slotRequestTimeoutMs } : {});
         await jm.start();
         return jm;
+      },
+      disposeSavepoint: async (id) => {
+        const storage = await CheckpointStorage.open(nc, subjects);
+        await (await SavepointStore.open(nc, subjects)).dispose(id, storage);
       },
       clusterInfo: async () => ({
         leaders: { dispatcher: strip(dispLeader), resourceManager: strip(rmLeader) },

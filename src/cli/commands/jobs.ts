@@ -113,10 +113,29 @@ export function renderInfo(info: ClusterInfo): string[] {
   return out;
 }
 
-/** `eddy savepoint ...`: not available until checkpointing lands. */
-export async function savepointCommand(_args: ParsedArgs, io: Io): Promise<number> {
-  io.err("eddy savepoint: not supported yet (savepoints come with the checkpointing work)");
-  return Exit.Usage;
+/**
+ * `eddy savepoint JOBID [--stop]` triggers a savepoint (with `--stop`, then cancels the job) and
+ * prints its id on the last line; `eddy savepoint --dispose ID` deletes one.
+ */
+export async function savepointCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const dispose = args.flags.dispose as string | undefined;
+  const jobId = args.positionals[0];
+  if (dispose === undefined && !jobId) {
+    io.err("eddy savepoint: give a JOBID, or --dispose ID");
+    return Exit.Usage;
+  }
+  return withDispatcher(io, flagNats(args), async (c) => {
+    if (dispose !== undefined) {
+      await c.ask("disposeSavepoint", { savepointId: dispose });
+      io.out(`Savepoint ${dispose} disposed`);
+      return Exit.Ok;
+    }
+    const stop = args.flags.stop === true;
+    io.err(`Triggering a savepoint of job ${jobId}${stop ? " and stopping it" : ""}...`);
+    const r = await c.ask<{ savepointId: string }>("triggerSavepoint", { jobId, stop, timeoutMs: 300_000 }, 310_000);
+    io.out(r.savepointId);
+    return Exit.Ok;
+  });
 }
 
 /** Prints the failure of a job result, if any (stack on stderr at EDDY_LOG_LEVEL=debug). */

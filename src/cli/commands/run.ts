@@ -15,15 +15,13 @@ const SUBMIT_TIMEOUT_MS = 60_000;
  */
 export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
   const file = args.positionals[0]!;
-  if (args.flags["from-savepoint"] !== undefined) {
-    io.err("eddy run: --from-savepoint is not supported yet (savepoints come with the checkpointing work)");
-    return Exit.Usage;
-  }
   const parallelism = args.flags.parallelism as number | undefined;
   let spec;
   try {
     const { loadJob } = await import("../../sdk/load-job.js");
     spec = await loadJob(file, args.rest, parallelism === undefined ? {} : { parallelism });
+    const savepoint = args.flags["from-savepoint"] as string | undefined;
+    if (savepoint !== undefined) spec.config = { ...spec.config, savepoint };
   } catch (err) {
     return reportError(io, toEddyError(err), false);
   }

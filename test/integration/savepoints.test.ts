@@ -1,0 +1,109 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadJob } from "../../src/sdk/load-job.js";
+import { packageRoot } from "../../src/cluster/paths.js";
+import { Kvm } from "@nats-io/kv";
+import { Objm } from "@nats-io/obj";
+import { startInProcessCluster, type InProcessCluster } from "../helpers/in-process-cluster.js";
+import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
+import type { JobGraphSpec } from "../../src/jobgraph/types.js";
+
+const EVENTS = 12_000;
+const KEYS = 5;
+let cluster: InProcessCluster;
+let work: string;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "eddy-sp-"));
+  cluster = await startInProcessCluster({ taskExecutors: 2, slots: 4 });
+});
+after(async () => {
+  await cluster?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+function keyedCounter(out: string, parallelism: number, rate: number): Promise<JobGraphSpec> {
+  return loadJob(
+    join(packageRoot(), "examples/keyed-counter.ts"),
+    ["--events", String(EVENTS), "--keys", String(KEYS), "--rate", String(rate), "--checkpoint-interval", "300", "--output", out],
+    { parallelism },
+  );
+}
+
+function committed(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => !f.startsWith("."))
+    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean))
+    .sort();
+}
+
+const expected = Array.from({ length: EVENTS }, (_, i) => `k${i % KEYS} ${i} ${Math.floor(i / KEYS) + 1}`).sort();
+
+test("a savepoint taken at parallelism 2 resumes at 4 and at 1 with the same exact output", async () => {
+  const first = join(work, "first");
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounter(first, 2, 4_000));
+  await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && d.checkpoints.completed > 0, 20_000, "running and checkpointed");
+  const { savepointId } = await cluster.dispatcher.ask<{ savepointId: string }>("triggerSavepoint", { jobId, stop: true }, { timeoutMs: 60_000 });
+  assert.match(savepointId, /^sp-/);
+  const stopped = await awaitJobResult(cluster.dispatcher, jobId, 30_000);
+  assert.equal(stopped.state, "CANCELED");
+  const before = committed(first);
+  assert.ok(before.length > 0 && before.length < EVENTS, `the first run committed part of the output (${before.length} lines)`);
+
+  for (const p of [4, 1]) {
+    const dir = join(work, `resumed-${p}`);
+    cpSync(first, dir, { recursive: true });
+    const spec = await keyedCounter(dir, p, 0);
+    spec.config = { ...spec.config, savepoint: savepointId };
+    const { jobId: resumed } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
+    const r = await awaitJobResult(cluster.dispatcher, resumed, 60_000);
+    assert.equal(r.state, "FINISHED", JSON.stringify(r.failure));
+    assert.deepEqual(committed(dir), expected, `resumed at parallelism ${p}: every event exactly once, counts 1..n per key`);
+  }
+
+  await cluster.dispatcher.ask("disposeSavepoint", { savepointId });
+  const kv = await new Kvm(cluster.nc).open(`${cluster.prefix}_checkpoints`);
+  const e = await kv.get(`savepoint.${savepointId}`);
+  assert.ok(!e || e.operation !== "PUT", "the disposed savepoint's metadata is gone");
+  const os = await new Objm(cluster.nc).open(`${cluster.prefix}_state`);
+  assert.deepEqual((await os.list()).map((o) => o.name).filter((n) => n.startsWith(`savepoints/${savepointId}/`)), [], "and its state");
+});
+
+test("a finished job's checkpoints are removed from KV and the Object Store", async () => {
+  const out = join(work, "cleanup");
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounter(out, 2, 6_000));
+  await waitForJob(cluster.dispatcher, jobId, (d) => d.checkpoints.completed >= 2, 20_000, "two checkpoints");
+  const r = await awaitJobResult(cluster.dispatcher, jobId, 60_000);
+  assert.equal(r.state, "FINISHED");
+  assert.deepEqual(committed(out), expected);
+  const deadline = Date.now() + 10_000;
+  let keys: string[] = [];
+  let objects: string[] = [];
+  do {
+    const kv = await new Kvm(cluster.nc).open(`${cluster.prefix}_checkpoints`);
+    keys = [];
+    for await (const k of await kv.keys()) if (k.startsWith(jobId)) keys.push(k);
+    const os = await new Objm(cluster.nc).open(`${cluster.prefix}_state`);
+    objects = (await os.list()).map((o) => o.name).filter((n) => n.startsWith(jobId));
+    if (!keys.length && !objects.length) break;
+    await new Promise((res) => setTimeout(res, 200));
+  } while (Date.now() < deadline);
+  assert.deepEqual(keys, [], "no checkpoint metadata left in KV");
+  assert.deepEqual(objects, [], "no state left in the Object Store");
+});
+
+test("a checkpoint that times out is aborted and counted; the job goes on and finishes exactly once", async () => {
+  const out = join(work, "timeouts");
+  const spec = await keyedCounter(out, 2, 8_000);
+  // 10 ms is shorter than any checkpoint here: every one times out; they are tolerated.
+  spec.config = { ...spec.config, checkpointing: { intervalMs: 100, timeoutMs: 10, tolerableFailures: 1_000_000 } };
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
+  const d = await waitForJob(cluster.dispatcher, jobId, (x) => x.checkpoints.failed >= 3, 20_000, "checkpoints failing");
+  assert.equal(d.checkpoints.completed, 0);
+  const r = await awaitJobResult(cluster.dispatcher, jobId, 60_000);
+  assert.equal(r.state, "FINISHED");
+  assert.deepEqual(committed(out), expected, "without a completed checkpoint everything is committed at the end of input, once");
+});
