@@ -56,6 +56,7 @@ export class TaskStateManager {
   private source: BoundOperator | undefined;
   private pendingTrigger: CheckpointBarrier | undefined;
   private readonly snapshots = new Map<number, PendingSnapshot>();
+  private readonly inputs: RecordInput[] = [];
 
   constructor(
     private readonly tdd: TaskDeploymentDescriptor,
@@ -135,6 +136,8 @@ export class TaskStateManager {
 
   notifyAborted(checkpointId: number): void {
     this.snapshots.delete(checkpointId);
+    // Channels held for an aborted checkpoint's alignment are released.
+    for (const input of this.inputs) input.abortCheckpoint?.(checkpointId);
     for (const op of this.operators.values()) op.invokable.notifyCheckpointAborted?.(op.ctx(), checkpointId);
   }
 
@@ -149,6 +152,7 @@ export class TaskStateManager {
 
   /** The operator's input, with barriers taken out: each one snapshots the operator and moves on. */
   private barrierAware(op: BoundOperator, input: RecordInput): RecordInput {
+    this.inputs.push(input);
     const withEvents = input as RecordInput & { nextEvent?: () => Promise<InputBatch | { barrier: CheckpointBarrier } | { abort: number } | null> };
     if (!withEvents.nextEvent) return input;
     return {
@@ -157,7 +161,11 @@ export class TaskStateManager {
           const ev = await withEvents.nextEvent!();
           if (ev === null || "records" in ev) return ev;
           if ("barrier" in ev) this.snapshotOperator(op, ev.barrier);
-          else if ("abort" in ev) this.log.debug({ checkpointId: ev.abort }, "checkpoint aborted during alignment");
+          else if ("abort" in ev) {
+            // Tell the operators downstream at once, so they stop aligning a checkpoint that cannot complete.
+            op.output.broadcastCancelMarker?.(ev.abort);
+            this.log.debug({ checkpointId: ev.abort }, "checkpoint aborted during alignment");
+          }
         }
       },
       recycle: (b) => input.recycle(b),
@@ -175,7 +183,7 @@ export class TaskStateManager {
     let operator: Uint8Array | undefined;
     try {
       op.invokable.snapshotState?.(op.ctx(), b.checkpointId);
-      if (op.keyed.numKeys() > 0) keyed = op.keyed.snapshot();
+      if (!op.keyed.isEmpty()) keyed = op.keyed.snapshot();
       if (!op.operator.isEmpty()) operator = op.operator.snapshot();
     } catch (err) {
       p.failed = `snapshot of ${op.id} failed: ${(err as Error).message}`;

@@ -7,6 +7,8 @@
  *  4. Submit-to-RUNNING latency of a two-vertex job on the warm cluster, p50 / p99.
  *  5. Flink's scheduler benchmark shape at parallelism 4,000 and 10,000 (scheduler-bench.ts, fresh processes).
  *  6. Recovery: SIGKILL of a TaskExecutor to the job RUNNING again on the remaining workers.
+ *  7. Checkpoints: duration for 1 MB and 100 MB of keyed state against a bare Object Store write;
+ *     keyed-counter throughput with a 1 s checkpoint interval against none.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +21,7 @@ import { startProcessCluster, awaitJobResult } from "../helpers/process-cluster.
 import { allRunning, waitForJob } from "../helpers/jobs.js";
 import type { ClusterInfo } from "../../schemas/dispatcher-api.js";
 import { cpuCeiling, transportCeiling } from "./ceilings.js";
+import { benchCheckpointDuration, benchKeyedCounter } from "./checkpoint-bench.js";
 import { writeText } from "./text.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
@@ -70,6 +73,23 @@ async function main(): Promise<void> {
     }
 
     console.log(`submit-to-RUNNING, two-vertex job (n=${latencies.length}): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms (target p50 < 20 ms)`);
+    console.log("");
+    console.log("checkpoints (snapshot + upload of keyed state, against a bare Object Store putBlob of the same bytes; target within 1.5x):");
+    for (const mb of [1, 100]) {
+      const c = await benchCheckpointDuration(cluster.natsUrl, `${cluster.prefix}cpb`, mb * 1_000_000);
+      console.log(`  ${mb} MB keyed state (${(c.snapshotBytes / 1e6).toFixed(1)} MB snapshot): checkpoint ${c.checkpointMs.toFixed(0)} ms, bare write ${c.bareMs.toFixed(0)} ms, ratio ${(c.checkpointMs / c.bareMs).toFixed(2)}`);
+    }
+    const kcEvents = Number(process.env.BENCH_KC_EVENTS ?? 1_000_000);
+    const none = Math.max(
+      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-none-1"), kcEvents, undefined),
+      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-none-2"), kcEvents, undefined),
+    );
+    const withCp = Math.max(
+      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-1"), kcEvents, 1000),
+      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-2"), kcEvents, 1000),
+    );
+    console.log(`  keyed-counter p=2, ${kcEvents} events: ${fmt(none)} events/s without checkpoints, ${fmt(withCp)} with a 1 s interval (${((1 - withCp / none) * 100).toFixed(1)}% lower; target < 10%)`);
+
     console.log("");
     console.log("scheduler benchmark (two vertices ALL_TO_ALL, simulated TaskExecutors; Flink 1.14 at 10,000: init 627 ms, deploy 17 s, failover 170 ms, >= 2 GiB heap):");
     const flink10k = { initMs: 627, deployMs: 17_000, failoverMs: 170 };
