@@ -10,6 +10,7 @@ import { Objm } from "@nats-io/obj";
 import { startInProcessCluster, type InProcessCluster } from "../helpers/in-process-cluster.js";
 import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
 import type { JobGraphSpec } from "../../src/jobgraph/types.js";
+import { runEddy } from "../helpers/eddy-process.js";
 
 const EVENTS = 12_000;
 const KEYS = 5;
@@ -106,4 +107,20 @@ test("a checkpoint that times out is aborted and counted; the job goes on and fi
   const r = await awaitJobResult(cluster.dispatcher, jobId, 60_000);
   assert.equal(r.state, "FINISHED");
   assert.deepEqual(committed(out), expected, "without a completed checkpoint everything is committed at the end of input, once");
+});
+
+test("eddy savepoint JOBID --stop prints the savepoint id last and stops the job; --dispose deletes it", async () => {
+  const out = join(work, "cli");
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounter(out, 2, 3_000));
+  await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && d.checkpoints.completed > 0, 20_000, "running and checkpointed");
+  const env = { natsUrl: cluster.natsUrl, prefix: cluster.prefix, timeoutMs: 60_000 };
+  const sp = await runEddy(["savepoint", jobId, "--stop"], env);
+  assert.equal(sp.code, 0, sp.stderr);
+  const id = sp.stdout.trim().split("\n").pop()!;
+  assert.match(id, /^sp-[0-9a-f]{12}-\d+$/);
+  assert.equal((await awaitJobResult(cluster.dispatcher, jobId, 30_000)).state, "CANCELED");
+  const gone = await runEddy(["savepoint", "--dispose", id], env);
+  assert.equal(gone.code, 0, gone.stderr);
+  const again = await runEddy(["savepoint", "--dispose", id], env);
+  assert.equal(again.code, 1, "disposing it twice is refused");
 });

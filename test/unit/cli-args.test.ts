@@ -105,13 +105,12 @@ test("main: usage errors exit 2 and print the usage on stderr, help exits 0", as
   assert.match(v.outLines[0]!, /^eddy \d+\.\d+\.\d+/);
 });
 
-test("main: savepoint and --from-savepoint are refused with exit 2 for now", async () => {
+test("main: savepoint needs a JOBID or --dispose (exit 2); with one it needs the cluster (exit 3)", async () => {
   const io = captureIo();
-  assert.equal(await main(["savepoint", "0123"], io), 2);
-  assert.match(io.errLines.join("\n"), /not supported yet/);
+  assert.equal(await main(["savepoint"], io), 2);
+  assert.match(io.errLines.join("\n"), /JOBID, or --dispose/);
   const io2 = captureIo();
-  assert.equal(await main(["run", "job.ts", "--from-savepoint", "sp"], io2), 2);
-  assert.match(io2.errLines.join("\n"), /not supported yet/);
+  assert.equal(await main(["savepoint", "0123456789abcdef0123456789abcdef", "--nats", "nats://127.0.0.1:1"], io2), 3);
 });
 
 test("main: an unreachable NATS exits 3 with error ClusterUnreachable", async () => {
