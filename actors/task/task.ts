@@ -138,6 +138,7 @@ export class Task extends Actor {
           return binding?.operatorState ?? noState();
         },
         checkpointing: tdd.checkpointing === true,
+        nats: this.nc,
         bindOperator: (id, inv, io) => state.bind(id, inv, io),
       };
       if (invokable.restore) await invokable.restore(ctx);

@@ -5,6 +5,7 @@
 import type { Logger } from "../core/logger.js";
 import type { TaskDeploymentDescriptor } from "../deployment/descriptors.js";
 import type { KeyedStateBackend, OperatorStateBackend } from "../state/api.js";
+import type { NatsConnection } from "@nats-io/transport-node";
 
 /** A batch of records that arrived in one network buffer on one input channel. */
 export interface InputBatch {
@@ -155,6 +156,8 @@ export interface TaskContext {
   readonly operatorState: OperatorStateBackend;
   /** True when the job checkpoints (sinks then commit per checkpoint). */
   readonly checkpointing: boolean;
+  /** The worker's NATS connection (for sources and sinks that talk to NATS); absent in unit harnesses. */
+  readonly nats?: NatsConnection;
   /**
    * Binds one operator of this task (the task's invokable, or a chain member) to the checkpointing
    * runtime: its state backends, its input with barriers handled (a barrier snapshots the operator

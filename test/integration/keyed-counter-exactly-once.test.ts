@@ -8,6 +8,8 @@ import { packageRoot } from "../../src/cluster/paths.js";
 import { startProcessCluster, type ProcessCluster } from "../helpers/process-cluster.js";
 import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
 import type { ClusterInfo, JobDetails } from "../../schemas/dispatcher-api.js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { unpackData } from "../../src/codec/codec.js";
 
 let cluster: ProcessCluster;
 let work: string;
@@ -68,4 +70,46 @@ test("keyed-counter with TaskExecutors SIGKILLed three times commits every event
   for (const l of lines) assert.ok(expected.has(l), `line ${l} is one of the expected events with its count`);
   const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
   assert.ok(d.checkpoints.completed >= 3, `checkpoints completed: ${d.checkpoints.completed}`);
+});
+
+test("the JetStream sink publishes every event exactly once through a SIGKILLed TaskExecutor (de-duplication ids)", async () => {
+  const events = 9_000;
+  const keys = 5;
+  const stream = `KC_${Date.now()}`;
+  const subject = `${cluster.prefix}.out.${stream}`;
+  const spec = {
+    name: "keyed-counter to JetStream",
+    vertices: [
+      { id: "events", invokable: "source.keyedEvents", parallelism: 2, config: { events, keys, ratePerSecond: 3000 } },
+      { id: "count", invokable: "op.countPerKey", parallelism: 2 },
+      { id: "out", invokable: "sink.jetstream", parallelism: 2, config: { subject, stream } },
+    ],
+    edges: [
+      { source: "events", target: "count", partitioner: "hash", key: 0 },
+      { source: "count", target: "out", partitioner: "forward" },
+    ],
+    config: { checkpointing: { intervalMs: 200 }, restartStrategy: { type: "fixed-delay", attempts: 10, delayMs: 100 } },
+  };
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
+  const running = await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && d.checkpoints.completed > 1, 30_000, "running and checkpointed");
+  assert.ok(running);
+  await killOneWorkerOf(jobId);
+  await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && d.vertices.every((v) => v.subtasks.every((s) => s.attempt >= 1)), 30_000, "restarted");
+  await cluster.addTaskExecutor(2);
+  const result = await awaitJobResult(cluster.dispatcher, jobId, 90_000);
+  assert.equal(result.state, "FINISHED", JSON.stringify(result.failure));
+  const jsm = await jetstreamManager(cluster.nc);
+  const info = await jsm.streams.info(stream);
+  assert.equal(info.state.messages, events, "one message per event in the stream");
+  const seen = new Set<string>();
+  for (let seq = 1; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (!m) continue;
+    const [key, i, count] = unpackData(m.data) as [string, number, number];
+    assert.equal(key, `k${i % keys}`);
+    assert.equal(count, Math.floor(i / keys) + 1);
+    seen.add(`${i}`);
+  }
+  assert.equal(seen.size, events, "every event once");
+  await jsm.streams.delete(stream);
 });

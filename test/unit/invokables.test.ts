@@ -24,7 +24,7 @@ async function tempDir(): Promise<string> {
 
 test("registry lists the built-ins and explains an unknown name", () => {
   assert.deepEqual(builtinRegistry.names(), [
-    "op.countPerKey", "op.identity", "op.keyedSum", "op.tokenize", "sink.discard", "sink.textFile", "source.keyedEvents", "source.sequence", "source.textFile",
+    "op.countPerKey", "op.identity", "op.keyedSum", "op.tokenize", "sink.discard", "sink.jetstream", "sink.textFile", "source.keyedEvents", "source.sequence", "source.textFile",
   ]);
   assert.throws(() => builtinRegistry.lookup("op.nope"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /source\.sequence/.test(e.message));
   assert.throws(() => builtinRegistry.register(f("op.identity")), /read-only/);

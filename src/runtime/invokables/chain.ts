@@ -200,6 +200,7 @@ export class ChainInvokable implements Invokable {
         keyedState: binding.keyedState,
         operatorState: binding.operatorState,
         checkpointing: task.checkpointing,
+        ...(task.nats ? { nats: task.nats } : {}),
         bindOperator: (id, inv, io) => task.bindOperator(id, inv, io),
       };
       return { ctx, invokable };

@@ -16,6 +16,7 @@ import { textFileSource } from "./text-file-source.js";
 import { tokenizeOperator } from "./tokenize.js";
 import { keyedEventsSource } from "./keyed-events.js";
 import { countPerKeyOperator } from "./count-per-key.js";
+import { jetStreamSink } from "./jetstream-sink.js";
 
 export { InvokableRegistry } from "./registry.js";
 export { sequenceSource, shareOf, sequenceCount, type SequenceConfig } from "./sequence.js";
@@ -25,6 +26,7 @@ export { keyedSumOperator, type KeyedSumConfig } from "./keyed-sum.js";
 export { identityOperator } from "./identity.js";
 export { keyedEventsSource, type KeyedEventsConfig } from "./keyed-events.js";
 export { countPerKeyOperator } from "./count-per-key.js";
+export { jetStreamSink } from "./jetstream-sink.js";
 export { discardSink } from "./discard.js";
 export { textFileSink, formatLine, partFileName, type TextFileSinkConfig } from "./text-file-sink.js";
 export {
@@ -54,6 +56,7 @@ const all: InvokableFactory[] = [
   identityOperator,
   discardSink,
   textFileSink,
+  jetStreamSink,
   chainInvokable,
 ];
 
