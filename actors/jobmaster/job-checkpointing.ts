@@ -5,6 +5,8 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../src/core/logger.js";
+import { orTimeout } from "../../src/core/time.js";
+import { jetstreamManager } from "@nats-io/jetstream";
 import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, NotFoundError } from "../../src/core/errors.js";
@@ -61,14 +63,17 @@ export class JobCheckpointing {
       this.graph,
       cfg.checkpointing,
       {
-        nextCheckpointId: () => this.counter.getAndIncrement(),
-        complete: async (cp) => {
-          if (cp.kind === "SAVEPOINT") await this.savepoints.add({ ...cp, savepointId: savepointIdOf(jobId, cp.checkpointId) });
-          else {
-            await this.store.add(cp, this.storage);
-            this.restoreFrom = cp;
-          }
-        },
+        nextCheckpointId: () => this.track(this.counter.getAndIncrement()),
+        complete: (cp) =>
+          this.track(
+            (async () => {
+              if (cp.kind === "SAVEPOINT") await this.savepoints.add({ ...cp, savepointId: savepointIdOf(jobId, cp.checkpointId) });
+              else {
+                await this.store.add(cp, this.storage);
+                this.restoreFrom = cp;
+              }
+            })(),
+          ),
         discard: (id, kind) => {
           const prefix = kind === "SAVEPOINT" ? `savepoints/${savepointIdOf(jobId, id)}/` : `${jobId}/chk-${id}/`;
           void this.storage.deletePrefix(prefix).catch((err) => this.log.warn({ err, prefix }, "discarding checkpoint state failed"));
@@ -112,7 +117,37 @@ export class JobCheckpointing {
   /** The job ended here: stop; a globally terminal job's checkpoints are deleted, a suspended one's kept. */
   async jobEnded(state: JobStatus): Promise<void> {
     this.coordinator?.stop(`job ${state}`);
-    if (this.store) await this.store.shutdown(isGloballyTerminal(state), this.storage);
+    // A checkpoint id or completion still being written would re-create what the shutdown removes.
+    await orTimeout(Promise.allSettled([...this.inflight]), 30_000);
+    if (!this.store) return;
+    await this.store.shutdown(isGloballyTerminal(state), this.storage);
+    if (isGloballyTerminal(state)) await this.verifyKeysGone();
+  }
+
+  /**
+   * Checks the bucket's stream for subjects of the job left after the store's filtered purge (on
+   * nats-server 2.9.10 one has been seen to miss the newest messages) and purges each one exactly.
+   */
+  private async verifyKeysGone(): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const bucket = this.subjects.bucket("checkpoints");
+    const stream = `KV_${bucket}`;
+    for (let round = 0; round < 5; round++) {
+      const si = await jsm.streams.info(stream, { subjects_filter: `$KV.${bucket}.${this.graph.jobId}.>` });
+      const left = Object.keys(si.state.subjects ?? {});
+      if (!left.length) return;
+      this.log.warn({ left: left.length, round }, "checkpoint keys left after the purge; purging them one by one");
+      for (const subject of left) await jsm.streams.purge(stream, { filter: subject });
+    }
+  }
+
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  /** Remembers a store operation until it settles (the job's shutdown waits for them). */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    return p;
   }
 
   private task(e: Execution): Gateway {
