@@ -162,6 +162,16 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Waits until none of `pids` is alive or `ms` passed; returns those still alive. */
+export async function waitGone(pids: number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const alive = pids.filter(pidAlive);
+    if (alive.length === 0 || Date.now() > deadline) return alive;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function lines(stream: NodeJS.ReadableStream, onLine: (l: string) => void): void {
   let buf = "";
   stream.setEncoding("utf8");

@@ -12,7 +12,7 @@ import { freePort } from "../../src/cluster/nats-server.js";
 import { connectNats } from "../../src/rpc/nats.js";
 import { decode } from "../../src/codec/codec.js";
 import { startTestNats } from "../helpers/nats-server.js";
-import { pidAlive, runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
+import { pidAlive, waitGone, runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
 import type { ClusterInfo, JobDetails, JobOverview } from "../../src/cli/commands/jobs.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-cli-test-"));
@@ -23,15 +23,6 @@ after(async () => {
   if (cluster && !cluster.exit) await cluster.stop(30_000).catch(() => cluster?.kill());
   rmSync(work, { recursive: true, force: true });
 });
-
-async function waitGone(pids: number[], ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const alive = pids.filter(pidAlive);
-    if (alive.length === 0 || Date.now() > deadline) return alive;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test("without a reachable NATS every client command exits 3", async () => {
   const url = `nats://127.0.0.1:${await freePort()}`;

@@ -13,7 +13,7 @@ import { NatsServerError, startNatsServer } from "../../src/cluster/nats-server.
 import { stopAll, supervise } from "../../src/cluster/processes.js";
 import { connectNats } from "../../src/rpc/nats.js";
 import { startTestNats } from "../helpers/nats-server.js";
-import { pidAlive, runEddy, spawnEddy } from "../helpers/eddy-process.js";
+import { pidAlive, waitGone, runEddy, spawnEddy } from "../helpers/eddy-process.js";
 import type { ClusterInfo } from "../../src/cli/commands/jobs.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-cluster-test-"));
@@ -22,15 +22,6 @@ after(async () => {
   for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
   rmSync(work, { recursive: true, force: true });
 });
-
-async function waitGone(pids: number[], ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const alive = pids.filter(pidAlive);
-    if (alive.length === 0 || Date.now() > deadline) return alive;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test("startNatsServer: free port, JetStream, 4MB max_payload, log in the store dir, stop", async () => {
   const storeDir = join(work, "ns1");
