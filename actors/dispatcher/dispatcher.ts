@@ -3,6 +3,7 @@ import { Actor, later, type MethodSpec } from "../../src/rpc/actor.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { ConflictError, ErrorCode, NotFoundError, EddyError } from "../../src/core/errors.js";
 import type { Logger } from "../../src/core/logger.js";
+import { orTimeout } from "../../src/core/time.js";
 import { validateJobGraph } from "../../src/jobgraph/index.js";
 import type { ExecutionPlanStore } from "../../src/ha/execution-plan-store.js";
 import type { JobResult, JobResultStore } from "../../src/ha/job-result-store.js";
@@ -157,8 +158,13 @@ export class Dispatcher extends Actor {
     const jm = this.running.get(b.jobId);
     if (!jm) throw notFound(b.jobId);
     const wait = b.timeoutMs ?? 300_000;
-    const sp = jm.triggerSavepoint().then(async (savepointId) => {
-      if (b.stop) await jm.cancel();
+    const sp = jm.triggerSavepoint(b.stop === true).then(async (savepointId) => {
+      if (b.stop) {
+        // The sources ended after the savepoint: the job drains to FINISHED. One that does not end
+        // (a source that never yields) is canceled after a minute; the savepoint stands either way.
+        const ended = await orTimeout(jm.resultFuture, 60_000);
+        if (!ended) await jm.cancel();
+      }
       return { savepointId };
     });
     let t: NodeJS.Timeout | undefined;

@@ -78,7 +78,7 @@ export class JobCheckpointing {
           const prefix = kind === "SAVEPOINT" ? `savepoints/${savepointIdOf(jobId, id)}/` : `${jobId}/chk-${id}/`;
           void this.storage.deletePrefix(prefix).catch((err) => this.log.warn({ err, prefix }, "discarding checkpoint state failed"));
         },
-        triggerTask: (e, checkpointId, timestamp, kind) => this.task(e).tell("triggerCheckpoint", { checkpointId, timestamp, kind }),
+        triggerTask: (e, checkpointId, timestamp, kind, stop) => this.task(e).tell("triggerCheckpoint", { checkpointId, timestamp, kind, ...(stop ? { stop } : {}) }),
         notifyComplete: (e, checkpointId) => this.task(e).tell("notifyCheckpointComplete", { checkpointId }),
         notifyAborted: (e, checkpointId) => this.task(e).tell("notifyCheckpointAborted", { checkpointId }),
         failJob,
@@ -101,10 +101,16 @@ export class JobCheckpointing {
     return assignState(this.restoreFrom, operatorIdsOf(e), e.vertex.subtaskIndex, ejv.parallelism, ejv.maxParallelism);
   }
 
-  /** Takes a savepoint now; resolves with its id. */
-  async savepoint(): Promise<string> {
+  /** Takes a savepoint now (with `stop`: the sources end right after it); resolves with its id. */
+  async savepoint(stop = false): Promise<string> {
     if (!this.coordinator) throw new NotFoundError(ErrorCode.JobNotFound, "the job does not checkpoint; savepoints need config.checkpointing");
-    const cp = await this.coordinator.trigger("SAVEPOINT" as SnapshotKind);
+    this.coordinator.stopPeriodic();
+    let cp: CompletedCheckpoint;
+    try {
+      cp = await this.coordinator.trigger("SAVEPOINT" as SnapshotKind, { stop });
+    } finally {
+      if (!stop) this.coordinator.resumePeriodic();
+    }
     // Wait until every task has committed what the savepoint covers (stop-with-savepoint cancels next).
     await Promise.all(
       [...this.graph.currentExecutions()]

@@ -143,10 +143,10 @@ export class JobMaster extends Actor {
     return jobDetails(this.graph, this.startTime, this.endTime, this.checkpointing.coordinator?.stats);
   }
 
-  /** Takes a savepoint (in-process use by the Dispatcher); resolves with its id. */
-  triggerSavepoint(): Promise<string> {
+  /** Takes a savepoint (with `stop`: then the job drains to FINISHED); resolves with its id. */
+  triggerSavepoint(stop = false): Promise<string> {
     // Started in the mailbox, awaited outside it: the acknowledgements must get in meanwhile.
-    return this.runInMailbox(() => ({ done: this.checkpointing.savepoint() })).then((r) => r.done);
+    return this.runInMailbox(() => ({ done: this.checkpointing.savepoint(stop) })).then((r) => r.done);
   }
 
   /** Cancels the job (in-process use by the Dispatcher). */

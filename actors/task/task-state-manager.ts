@@ -9,7 +9,7 @@
 import type { Logger } from "../../src/core/logger.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { KeyedStateHandle, OperatorStateHandle, StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
-import type { CheckpointBarrier, InputBatch, Invokable, OperatorBinding, RecordInput, RecordOutput, TaskContext } from "../../src/runtime/api.js";
+import { EndOfInputSignal, type CheckpointBarrier, type InputBatch, type Invokable, type OperatorBinding, type RecordInput, type RecordOutput, type TaskContext } from "../../src/runtime/api.js";
 import { HeapKeyedStateBackend, DefaultOperatorStateBackend, keyGroupRange } from "../../src/state/index.js";
 
 /** Writes and reads snapshot bytes (the Object Store). */
@@ -118,23 +118,31 @@ export class TaskStateManager {
   }
 
   /** A trigger from the JobMaster (sources only): taken at the source's next yield. */
-  trigger(barrier: CheckpointBarrier): void {
+  trigger(barrier: CheckpointBarrier, stop = false): void {
     if (!this.source) return this.responder.decline(barrier.checkpointId, "not a source task");
     if (this.pendingTrigger) this.responder.decline(this.pendingTrigger.checkpointId, "superseded by a newer checkpoint");
     this.pendingTrigger = barrier;
+    this.stopAfterTrigger = stop;
   }
+
+  private stopAfterTrigger = false;
+  /** A source waiting for its stop-with-savepoint to complete. */
+  private waitingStop: { checkpointId: number; settle(completed: boolean): void } | undefined;
 
   /** The task ended: pending triggers can no longer be taken. */
   taskEnded(): void {
+    this.waitingStop?.settle(false);
     if (this.pendingTrigger) this.responder.decline(this.pendingTrigger.checkpointId, "the source task finished");
     this.pendingTrigger = undefined;
   }
 
   async notifyComplete(checkpointId: number): Promise<void> {
+    if (this.waitingStop && checkpointId >= this.waitingStop.checkpointId) this.waitingStop.settle(true);
     for (const op of this.operators.values()) await op.invokable.notifyCheckpointComplete?.(op.ctx(), checkpointId);
   }
 
   notifyAborted(checkpointId: number): void {
+    if (this.waitingStop?.checkpointId === checkpointId) this.waitingStop.settle(false);
     this.snapshots.delete(checkpointId);
     // Channels held for an aborted checkpoint's alignment are released.
     for (const input of this.inputs) input.abortCheckpoint?.(checkpointId);
@@ -146,6 +154,24 @@ export class TaskStateManager {
     if (b && op === this.source) {
       this.pendingTrigger = undefined;
       this.snapshotOperator(op, b);
+      if (this.stopAfterTrigger) {
+        // Stop-with-savepoint (Flink's synchronous savepoint): nothing may follow the savepoint's
+        // barrier. The source waits until the savepoint completed, then ends; if it is aborted, the
+        // source goes on as if nothing happened.
+        this.stopAfterTrigger = false;
+        const completed = await new Promise<boolean>((resolve) => {
+          const t = setTimeout(() => settle(false), 600_000);
+          const settle = (ok: boolean) => {
+            clearTimeout(t);
+            this.waitingStop = undefined;
+            resolve(ok);
+          };
+          this.waitingStop = { checkpointId: b.checkpointId, settle };
+          // A cancel must not wait for the savepoint.
+          op.ctx().signal.addEventListener("abort", () => settle(false), { once: true });
+        });
+        if (completed) throw new EndOfInputSignal();
+      }
     }
     await new Promise<void>((r) => setImmediate(r));
   }

@@ -8,12 +8,17 @@ import { ErrorCode, EddyError, failureInfo, type FailureInfo } from "../../src/c
 import type { Logger } from "../../src/core/logger.js";
 import { expandInputGate, type TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { executionStates, type ExecutionState } from "../../src/executiongraph/execution-state.js";
-import type { Accumulator, Invokable, InvokableFactory, TaskContext } from "../../src/runtime/api.js";
+import { EndOfInputSignal, type Accumulator, type Invokable, type InvokableFactory, type TaskContext } from "../../src/runtime/api.js";
 import type { NetworkEnvironment } from "../../src/network/index.js";
 
 const CHAIN = "eddy.chain";
 
-const TriggerCheckpoint = s.object({ checkpointId: s.int({ min: 1 }), timestamp: s.int({ min: 0 }), kind: s.oneOf(["CHECKPOINT", "SAVEPOINT"] as const) });
+const TriggerCheckpoint = s.object({
+  checkpointId: s.int({ min: 1 }),
+  timestamp: s.int({ min: 0 }),
+  kind: s.oneOf(["CHECKPOINT", "SAVEPOINT"] as const),
+  stop: s.optional(s.bool),
+});
 type TriggerCheckpoint = Infer<typeof TriggerCheckpoint>;
 const CheckpointNotice = s.object({ checkpointId: s.int({ min: 1 }) });
 type CheckpointNotice = Infer<typeof CheckpointNotice>;
@@ -59,7 +64,7 @@ export class Task extends Actor {
       triggerCheckpoint: {
         fence,
         parse: s.parser(TriggerCheckpoint),
-        handle: (b: TriggerCheckpoint) => (this.stateManager?.trigger(b), { ok: true }),
+        handle: (b: TriggerCheckpoint) => (this.stateManager?.trigger({ checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind }, b.stop === true), { ok: true }),
       },
       notifyCheckpointComplete: {
         fence,
@@ -144,7 +149,12 @@ export class Task extends Actor {
       if (invokable.restore) await invokable.restore(ctx);
       this.throwIfCanceled();
       this.transition("RUNNING");
-      await invokable.invoke(ctx);
+      try {
+        await invokable.invoke(ctx);
+      } catch (err) {
+        // A source stopped by stop-with-savepoint ends normally; its output is finished below.
+        if (!(err instanceof EndOfInputSignal)) throw err;
+      }
       this.throwIfCanceled();
       await output.finish();
       this.throwIfCanceled();

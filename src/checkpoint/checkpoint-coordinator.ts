@@ -18,7 +18,7 @@ export interface CheckpointCoordinatorContext {
   complete(cp: CompletedCheckpoint): Promise<void>;
   /** Deletes the state objects a failed checkpoint may have written. */
   discard(checkpointId: number, kind: SnapshotKind): void;
-  triggerTask(e: Execution, checkpointId: number, timestamp: number, kind: SnapshotKind): void;
+  triggerTask(e: Execution, checkpointId: number, timestamp: number, kind: SnapshotKind, stop: boolean): void;
   notifyComplete(e: Execution, checkpointId: number): void;
   notifyAborted(e: Execution, checkpointId: number): void;
   /** Too many failed checkpoints in a row: fail the job. */
@@ -85,6 +85,21 @@ export class CheckpointCoordinator {
     this.abortAll(reason);
   }
 
+  /** Pauses periodic checkpoints (while a savepoint is taken). */
+  stopPeriodic(): void {
+    this.periodic?.();
+    this.periodic = undefined;
+    this.paused = true;
+  }
+
+  /** Resumes periodic checkpoints. */
+  resumePeriodic(): void {
+    this.paused = false;
+    if (!this.periodic && !this.stopped) this.scheduleNext(this.cfg.intervalMs);
+  }
+
+  private paused = false;
+
   /** Aborts every pending checkpoint (a failover reset the tasks that were taking them). */
   abortAll(reason: string): void {
     for (const p of [...this.pending.values()]) this.abort(p, reason, false);
@@ -92,9 +107,10 @@ export class CheckpointCoordinator {
 
   /**
    * Triggers a checkpoint (or savepoint) now. Resolves with the completed checkpoint; rejects with
-   * the reason when it cannot be taken or fails.
+   * the reason when it cannot be taken or fails. With `stop` (stop-with-savepoint) the sources end
+   * right after the barrier, so the job drains to FINISHED with nothing after the savepoint.
    */
-  async trigger(kind: SnapshotKind): Promise<CompletedCheckpoint> {
+  async trigger(kind: SnapshotKind, opts: { stop?: boolean } = {}): Promise<CompletedCheckpoint> {
     const tasks = [...this.graph.currentExecutions()];
     if (this.graph.state !== "RUNNING" || tasks.some((e) => e.state !== "RUNNING"))
       throw new Error("not every task is RUNNING; the checkpoint was not triggered");
@@ -114,7 +130,7 @@ export class CheckpointCoordinator {
       };
       this.pending.set(id, p);
       this.log.debug({ checkpointId: id, kind, tasks: tasks.length }, "checkpoint triggered");
-      for (const e of tasks) if (e.vertex.consumedPartitionGroups.length === 0) this.ctx.triggerTask(e, id, timestamp, kind);
+      for (const e of tasks) if (e.vertex.consumedPartitionGroups.length === 0) this.ctx.triggerTask(e, id, timestamp, kind, opts.stop === true);
     });
   }
 
@@ -187,7 +203,7 @@ export class CheckpointCoordinator {
   }
 
   private scheduleNext(ms: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.paused) return;
     this.periodic = this.ctx.schedule(ms, () => void this.periodicTrigger());
   }
 

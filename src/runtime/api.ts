@@ -28,6 +28,18 @@ export interface CheckpointBarrier {
   kind: "CHECKPOINT" | "SAVEPOINT";
 }
 
+/**
+ * Thrown out of a source's `ctx.yield()` when the source must end now, right after a
+ * stop-with-savepoint barrier (Flink's synchronous savepoint): the runtime ends the source's output
+ * normally, so everything downstream drains and the job FINISHES with nothing after the savepoint.
+ */
+export class EndOfInputSignal extends Error {
+  override name = "EndOfInputSignal";
+  constructor() {
+    super("the source ends after a stop-with-savepoint");
+  }
+}
+
 /** An input event: every channel delivered barrier `barrier.checkpointId` (or ended): snapshot now. */
 export interface BarrierEvent {
   readonly barrier: CheckpointBarrier;

@@ -8,6 +8,7 @@
  * (`broadcastBarrier` on member k's output), so each member can be snapshotted at its own barrier.
  */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
+import { EndOfInputSignal } from "../api.js";
 import type { Invokable, InvokableFactory, RecordInput, RecordOutput, TaskContext } from "../api.js";
 import { ChainHandoff, rejectOnAbort } from "./chain-handoff.js";
 import { configError, intSetting, onlyKeys } from "./common.js";
@@ -145,7 +146,12 @@ export class ChainInvokable implements Invokable {
     const runMember = async (i: number): Promise<void> => {
       const m = run.members[i]!;
       try {
-        await m.invokable.invoke(m.ctx);
+        try {
+          await m.invokable.invoke(m.ctx);
+        } catch (err) {
+          // A source member stopped by stop-with-savepoint ends normally (its output is finished below).
+          if (!(err instanceof EndOfInputSignal)) throw err;
+        }
         // As the Task does for the task's output: end the member's output even if it did not.
         if (i < last) await run.handoffs[i]!.finish();
         if (i > 0) run.handoffs[i - 1]!.closeConsumer();
