@@ -10,6 +10,7 @@ import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { BarrierAligner, type AlignedChannel, type AlignmentStats } from "./alignment.js";
 import type { NetworkEvent } from "./barriers.js";
+import { decodeBarrierFrame, decodeCancelFrame, decodeErrorFrame, decodeRecords, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
 
 /** A FIFO of fixed-size growth without `shift()` costs. */
 export class RingQueue<T> {
@@ -116,6 +117,41 @@ export abstract class InputChannel implements AlignedChannel {
   abstract start(): void;
   /** Announces `n` more credits to the producer. */
   protected abstract sendCredit(n: number): void;
+  /**
+   * One frame of this channel arrived (the cross-thread and NATS links share this): checks its
+   * sequence number, then hands data, end, barrier, cancel marker or error to the channel.
+   */
+  onFrame(b: Uint8Array): void {
+    if (this.released || !this.checkSeq(frameSeq(b))) return;
+    try {
+      switch (frameKind(b)) {
+        case FrameKind.Data:
+          this.onBuffer(decodeRecords(b), frameBacklog(b));
+          break;
+        case FrameKind.EndOfPartition:
+          this.onEnd();
+          this.afterEndFrame();
+          break;
+        case FrameKind.Barrier:
+          this.onEvent({ barrier: decodeBarrierFrame(b) });
+          break;
+        case FrameKind.CancelCheckpoint:
+          this.onEvent({ cancel: decodeCancelFrame(b) });
+          break;
+        case FrameKind.Error:
+          this.onError(decodeErrorFrame(b));
+          break;
+        default:
+          this.onError(new EddyError(ErrorCode.InternalError, `channel ${this.name}: unknown frame kind ${frameKind(b)}`));
+      }
+    } catch (err) {
+      this.onError(err);
+    }
+  }
+
+  /** Called after an END_OF_PARTITION frame (a link closes its transport here). */
+  protected afterEndFrame(): void {}
+
   /** Frees the link (the task is released). */
   protected abstract releaseLink(): void;
 

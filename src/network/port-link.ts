@@ -6,21 +6,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import {
-  decodeBarrierFrame,
-  decodeCancelFrame,
-  decodeErrorFrame,
-  decodeRecords,
-  encodeBarrierFrame,
-  encodeCancelFrame,
-  encodeDataFrame,
-  encodeEndFrame,
-  encodeErrorFrame,
-  frameBacklog,
-  frameKind,
-  frameSeq,
-  FrameKind,
-} from "./frame.js";
+import { encodeBarrierFrame, encodeCancelFrame, encodeDataFrame, encodeEndFrame, encodeErrorFrame } from "./frame.js";
 import type { NetworkEvent } from "./barriers.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { LocalExchangeClient, PendingConnect } from "./local-exchange.js";
@@ -121,36 +107,8 @@ export class PortInputChannel extends InputChannel {
     );
   }
 
-  private onFrame(b: Uint8Array): void {
-    if (this.released || !this.checkSeq(frameSeq(b))) return;
-    try {
-      this.dispatch(b);
-    } catch (err) {
-      this.onError(err);
-    }
-  }
-
-  private dispatch(b: Uint8Array): void {
-    switch (frameKind(b)) {
-      case FrameKind.Data:
-        this.onBuffer(decodeRecords(b), frameBacklog(b));
-        break;
-      case FrameKind.EndOfPartition:
-        this.onEnd();
-        this.closePort();
-        break;
-      case FrameKind.Barrier:
-        this.onEvent({ barrier: decodeBarrierFrame(b) });
-        break;
-      case FrameKind.CancelCheckpoint:
-        this.onEvent({ cancel: decodeCancelFrame(b) });
-        break;
-      case FrameKind.Error:
-        this.onError(decodeErrorFrame(b));
-        break;
-      default:
-        this.onError(new EddyError(ErrorCode.InternalError, `channel ${this.name}: unknown frame kind ${frameKind(b)}`));
-    }
+  protected override afterEndFrame(): void {
+    this.closePort();
   }
 
   protected sendCredit(n: number): void {

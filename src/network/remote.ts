@@ -9,31 +9,7 @@ import type { Subjects } from "../rpc/subjects.js";
 import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
 import type { NetworkConfig } from "./config.js";
-import {
-  controlCount,
-  ControlKind,
-  decodeBarrierFrame,
-  decodeCancelFrame,
-  decodeErrorFrame,
-  decodeRecords,
-  decodeRequest,
-  encodeCancel,
-  encodeBarrierFrame,
-  encodeCancelFrame,
-  encodeCredit,
-  encodeDataFrame,
-  encodeEndFrame,
-  encodeErrorFrame,
-  encodeRequest,
-  frameBacklog,
-  frameChannel,
-  frameKind,
-  frameSeq,
-  FrameKind,
-  packSmall,
-  readU32,
-  unpackSmall,
-} from "./frame.js";
+import { controlCount, ControlKind, decodeRequest, encodeCancel, encodeBarrierFrame, encodeCancelFrame, encodeCredit, encodeDataFrame, encodeEndFrame, encodeErrorFrame, encodeRequest, frameChannel, packSmall, readU32, unpackSmall } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
@@ -248,38 +224,6 @@ export class RemoteInputChannel extends InputChannel {
       delay = Math.min(delay * 2, cfg.requestBackoffMaxMs);
     }
     if (!this.released) this.onError(partitionNotFound(this, `producer did not answer within ${cfg.partitionRequestTimeoutMs} ms (${last})`));
-  }
-
-  /** A frame for this channel arrived. */
-  onFrame(b: Uint8Array): void {
-    if (this.released || !this.checkSeq(frameSeq(b))) return;
-    try {
-      this.dispatch(b);
-    } catch (err) {
-      this.onError(err);
-    }
-  }
-
-  private dispatch(b: Uint8Array): void {
-    switch (frameKind(b)) {
-      case FrameKind.Data:
-        this.onBuffer(decodeRecords(b), frameBacklog(b));
-        break;
-      case FrameKind.EndOfPartition:
-        this.onEnd();
-        break;
-      case FrameKind.Barrier:
-        this.onEvent({ barrier: decodeBarrierFrame(b) });
-        break;
-      case FrameKind.CancelCheckpoint:
-        this.onEvent({ cancel: decodeCancelFrame(b) });
-        break;
-      case FrameKind.Error:
-        this.onError(decodeErrorFrame(b));
-        break;
-      default:
-        this.onError(new EddyError(ErrorCode.InternalError, `channel ${this.name}: unknown frame kind ${frameKind(b)}`));
-    }
   }
 
   protected sendCredit(n: number): void {
