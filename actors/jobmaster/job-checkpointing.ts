@@ -127,7 +127,7 @@ export class JobCheckpointing {
     await orTimeout(Promise.allSettled([...this.inflight]), 30_000);
     if (!this.store) return;
     await this.store.shutdown(isGloballyTerminal(state), this.storage);
-    if (isGloballyTerminal(state)) await this.verifyKeysGone();
+    if (isGloballyTerminal(state)) await this.repurgeKeys();
   }
 
   /**
@@ -135,7 +135,7 @@ export class JobCheckpointing {
    * store's filtered purge has been seen to miss the newest messages (as if the subject index had not
    * caught up with them yet); an unconditional filtered purge leaves no marker, so repeating it is free.
    */
-  private async verifyKeysGone(): Promise<void> {
+  private async repurgeKeys(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
     const bucket = this.subjects.bucket("checkpoints");
     for (let round = 0; round < 5; round++) {

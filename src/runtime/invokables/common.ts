@@ -1,6 +1,7 @@
 /** Helpers shared by the built-in invokables: config readers and the batch loops. */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
 import type { Accumulator, TaskContext } from "../api.js";
+import { sleep } from "../../core/time.js";
 
 /** Records a source emits between two backpressure / cancellation checks. */
 export const SOURCE_BATCH = 1024;
@@ -70,6 +71,36 @@ export class SourcePacer {
     if (!ctx.output.isAvailable()) await ctx.output.available();
     if (++this.batches % BATCHES_PER_YIELD === 0) await ctx.yield();
     ctx.signal.throwIfAborted();
+  }
+}
+
+/**
+ * Throttles a source subtask to its share of a vertex-wide rate (records per second over all
+ * subtasks; 0: unthrottled), in batches of about 10 ms worth of records.
+ */
+export class Throttle {
+  /** Records to emit between two calls of {@link before}. */
+  readonly batch: number;
+  private readonly rate: number;
+  private readonly t0 = Date.now();
+  private done = 0;
+
+  constructor(private readonly ctx: TaskContext, ratePerSecond: number, maxBatch = SOURCE_BATCH) {
+    this.rate = ratePerSecond / ctx.tdd.parallelism;
+    this.batch = this.rate > 0 ? Math.max(1, Math.min(maxBatch, Math.floor(this.rate / 100))) : maxBatch;
+  }
+
+  /** Waits (flushing the output first) until `n` more records fit the rate, then counts them. */
+  async before(n: number): Promise<void> {
+    if (this.rate > 0) {
+      const wait = this.t0 + (this.done / this.rate) * 1000 - Date.now();
+      if (wait > 0) {
+        this.ctx.output.flush();
+        await sleep(wait, this.ctx.signal);
+        this.ctx.signal.throwIfAborted();
+      }
+    }
+    this.done += n;
   }
 }
 

@@ -6,10 +6,9 @@
  * i of every key — is checkpointed in union operator state, so it rewinds exactly, also at another
  * parallelism.
  */
-import { sleep } from "../../core/time.js";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import type { ListState } from "../../state/api.js";
-import { intSetting, onlyKeys } from "./common.js";
+import { Throttle, intSetting, onlyKeys } from "./common.js";
 
 const NAME = "source.keyedEvents";
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -54,20 +53,12 @@ class KeyedEventsSource implements Invokable {
     const { events, keys } = this.c;
     const out = ctx.output;
     const emitted = ctx.accumulator(`${ctx.tdd.vertexId}.records-out`);
-    const rate = this.c.ratePerSecond / ctx.tdd.parallelism;
-    const batch = rate > 0 ? Math.max(1, Math.min(256, Math.floor(rate / 100))) : 1024;
-    const t0 = Date.now();
-    let done = 0;
+    const throttle = new Throttle(ctx, this.c.ratePerSecond);
+    const batch = throttle.batch;
     let live = [...this.next.keys()].filter((k) => this.next.get(k)! < events);
     while (live.length) {
       ctx.signal.throwIfAborted();
-      if (rate > 0) {
-        const wait = t0 + (done / rate) * 1000 - Date.now();
-        if (wait > 0) {
-          out.flush();
-          await sleep(wait, ctx.signal);
-        }
-      }
+      await throttle.before(batch);
       let n = 0;
       while (n < batch && live.length) {
         for (let j = 0; j < live.length && n < batch; j++) {
@@ -79,7 +70,6 @@ class KeyedEventsSource implements Invokable {
         }
         live = live.filter((k) => this.next.get(k)! < events);
       }
-      done += n;
       emitted.add(n);
       if (!out.isAvailable()) await out.available();
       await ctx.yield(); // where pending checkpoints are taken

@@ -1,7 +1,6 @@
 /** `source.sequence`: the integers from..to (inclusive) in steps of `step`, split into contiguous shares. */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SOURCE_BATCH, SourcePacer, configError, intSetting, onlyKeys } from "./common.js";
-import { sleep } from "../../core/time.js";
+import { SourcePacer, Throttle, configError, intSetting, onlyKeys } from "./common.js";
 
 const NAME = "source.sequence";
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -53,23 +52,12 @@ class SequenceSource implements Invokable {
     const pacer = new SourcePacer(ctx);
     let v = this.c.from + first * step;
     let left = count;
-    // Throttling: this subtask's share of the rate, in batches of about 10 ms worth of values.
-    const rate = this.c.ratePerSecond / ctx.tdd.parallelism;
-    const batch = rate > 0 ? Math.max(1, Math.min(SOURCE_BATCH, Math.floor(rate / 100))) : SOURCE_BATCH;
-    const t0 = Date.now();
-    let done = 0;
+    const throttle = new Throttle(ctx, this.c.ratePerSecond);
+    const batch = throttle.batch;
     ctx.signal.throwIfAborted();
     while (left > 0) {
-      if (rate > 0) {
-        const wait = t0 + (done / rate) * 1000 - Date.now();
-        if (wait > 0) {
-          ctx.output.flush();
-          await sleep(wait, ctx.signal);
-          ctx.signal.throwIfAborted();
-        }
-      }
       const n = left < batch ? left : batch;
-      done += n;
+      await throttle.before(n);
       for (let k = 0; k < n; k++) {
         out.emit(v);
         v += step;
