@@ -214,8 +214,4 @@ export class TaskExecutor extends Actor {
     await this.stopActor();
     await this.workers.stop();
   }
-
-  get slotCount(): number {
-    return this.table.slots.length;
-  }
 }

@@ -38,11 +38,6 @@ export class RegionTopology {
   sources(): PipelinedRegion[] {
     return this.regions.filter((r) => r.inputGroups.size === 0);
   }
-
-  /** Regions that read what `r` produces through BLOCKING groups. */
-  *consumersOf(r: PipelinedRegion): Iterable<PipelinedRegion> {
-    for (const g of r.outputGroups) for (const c of this.consumerRegionsOf(g)) if (c !== r) yield c;
-  }
 }
 
 /**

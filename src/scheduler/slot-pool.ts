@@ -28,11 +28,6 @@ export class SlotPool {
     return this.slots.size;
   }
 
-  /** Slots no execution uses. */
-  free(): PooledSlot[] {
-    return [...this.freeSet];
-  }
-
   /** The first `n` free slots (they stay free until occupied). */
   takeFree(n: number): PooledSlot[] {
     const out: PooledSlot[] = [];
@@ -79,7 +74,7 @@ export class SlotPool {
 
   /** Removes and returns free slots idle since before `now - idleMs`, keeping at least `keep` free ones. */
   takeIdle(idleMs: number, keep: number, now = Date.now()): AssignedSlot[] {
-    const free = this.free().sort((a, b) => a.idleSince - b.idleSince);
+    const free = [...this.freeSet].sort((a, b) => a.idleSince - b.idleSince);
     const out: AssignedSlot[] = [];
     for (const s of free.slice(0, Math.max(0, free.length - keep))) {
       if (now - s.idleSince < idleMs) continue;
