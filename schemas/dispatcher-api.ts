@@ -21,6 +21,42 @@ export type SavepointRequest = Infer<typeof SavepointRequest>;
 export const DisposeSavepointRequest = s.object({ savepointId: s.str({ pattern: /^[A-Za-z0-9_-]{1,128}$/ }) });
 export type DisposeSavepointRequest = Infer<typeof DisposeSavepointRequest>;
 
+/**
+ * `{jobId, vertexId, parallelism?, min?, max?}`: rescaleJob (Flink's externalized declarative
+ * resource management, PUT /jobs/:jobid/resource-requirements): the vertex's parallelism bounds,
+ * either exactly `parallelism` (min = max) or `min`/`max` (each defaulting to the current bound).
+ */
+export const RescaleRequest = s.object({
+  jobId: s.id,
+  vertexId: s.str({ pattern: /^[A-Za-z0-9_-]{1,64}$/ }),
+  parallelism: s.optional(s.int({ min: 1, max: 32768 })),
+  min: s.optional(s.int({ min: 1, max: 32768 })),
+  max: s.optional(s.int({ min: 1, max: 32768 })),
+});
+export type RescaleRequest = Infer<typeof RescaleRequest>;
+
+/** `rescaleJob`'s reply: the bounds now declared for the (possibly chained) vertex. */
+export interface RescaleReply {
+  jobId: string;
+  vertexId: string;
+  min: number;
+  max: number;
+}
+
+/**
+ * `{bundle: {id, size}, args?, parallelism?, savepoint?, jobId?}`: submitApplication (application
+ * mode). The bundle must be in the `<prefix>_bundles` Object Store bucket; the Dispatcher runs its
+ * main with `args` and `parallelism` and submits the JobGraph main returns. Reply as submitJob.
+ */
+export const SubmitApplicationRequest = s.object({
+  bundle: s.object({ id: s.str({ pattern: /^[0-9a-f]{64}$/ }), size: s.int({ min: 1, max: 268_435_456 }) }),
+  args: s.optional(s.array(s.str({ max: 4096 }), 1000)),
+  parallelism: s.optional(s.int({ min: 1, max: 32768 })),
+  savepoint: s.optional(s.str({ pattern: /^[A-Za-z0-9_-]{1,128}$/ })),
+  jobId: s.optional(s.id),
+});
+export type SubmitApplicationRequest = Infer<typeof SubmitApplicationRequest>;
+
 /** `submitJob`'s reply. */
 export interface SubmitJobReply {
   jobId: string;

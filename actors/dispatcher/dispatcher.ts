@@ -7,12 +7,14 @@ import { orTimeout } from "../../src/core/time.js";
 import { validateJobGraph } from "../../src/jobgraph/index.js";
 import type { ExecutionPlanStore } from "../../src/ha/execution-plan-store.js";
 import type { JobResult, JobResultStore } from "../../src/ha/job-result-store.js";
-import type { LeaderInfo } from "../../src/ha/leader-election.js";
+import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";
 import { s } from "../../src/schema/index.js";
 import type { JobMaster } from "../jobmaster/job-master.js";
 import type { TaskExecutorInfo } from "../resourcemanager/protocol.js";
-import { JobArchive } from "./job-archive.js";
-import { DisposeSavepointRequest, JobIdRequest, JobResultRequest, SavepointRequest, type JobOverview } from "./protocol.js";
+import { detailsFromResult, JobArchive } from "./job-archive.js";
+import { DisposeSavepointRequest, JobIdRequest, JobResultRequest, RescaleRequest, SavepointRequest, SubmitApplicationRequest, type JobOverview } from "./protocol.js";
+import type { JobGraphSpec } from "../../src/jobgraph/types.js";
+import { BlobErrorCode, type BundleRef } from "../../src/blob/index.js";
 
 /** What the Dispatcher stands on: HA stores, a JobMaster factory, and cluster facts for `info`. */
 export interface DispatcherServices {
@@ -22,6 +24,22 @@ export interface DispatcherServices {
   createJobMaster(graph: ReturnType<typeof validateJobGraph>): Promise<JobMaster>;
   /** Deletes a savepoint (metadata and state). */
   disposeSavepoint(savepointId: string): Promise<void>;
+  /**
+   * Removes what a globally terminal job may have left when its JobManager died before cleaning up:
+   * its BLOCKING partitions and checkpoints.
+   */
+  cleanupJob?(jobId: string): Promise<void>;
+  /** Removes leftovers (BLOCKING partition streams) of jobs that are neither running nor recoverable. */
+  sweepOrphans?(knownJobIds: ReadonlySet<string>): Promise<void>;
+  /** True while this process holds the leader lease (writes to the HA stores are skipped otherwise). */
+  isLeader?(): boolean;
+  /** Job bundles (user code): the store's check, and application mode's run of main. */
+  bundles?: {
+    /** Rejects (BundleNotFound, BundleCorrupt) unless the bundle is stored under its id. */
+    check(ref: BundleRef): Promise<void>;
+    /** Runs an application's main on the cluster side and answers its JobGraph, naming the bundle. */
+    buildApplication(req: SubmitApplicationRequest): Promise<JobGraphSpec>;
+  };
   /** Leaders and TaskExecutors for `clusterInfo`. */
   clusterInfo(): Promise<{ leaders: Record<string, Omit<LeaderInfo, "sessionId">>; taskExecutors: TaskExecutorInfo[] }>;
 }
@@ -35,6 +53,8 @@ export interface DispatcherServices {
 export class Dispatcher extends Actor {
   readonly address: string;
   private readonly running = new Map<string, JobMaster>();
+  /** Jobs of the ExecutionPlanStore whose recovery failed and is being retried: INITIALIZING to clients. */
+  private readonly recovering = new Map<string, { name: string; since: number }>();
   /** Jobs accepted whose JobMaster is being created (duplicate submissions are refused meanwhile). */
   private readonly submitting = new Set<string>();
   private readonly archive = new JobArchive();
@@ -62,15 +82,90 @@ export class Dispatcher extends Actor {
     this.log.info({ sessionId: this.leader.sessionId }, "Dispatcher leading");
   }
 
+  /**
+   * Recovers the jobs of earlier leaders (Flink's Dispatcher bootstrap): the recorded results become
+   * listable; every JobGraph in the ExecutionPlanStore whose result is recorded is only cleaned up
+   * (a job with a result never runs again), every other one gets a JobMaster, which restores it
+   * from its latest completed checkpoint. Resolves with the recovered job ids.
+   */
+  async recoverJobs(): Promise<string[]> {
+    const results = await this.services.jobResults.all();
+    const recovered: string[] = [];
+    await this.runInMailbox(() => {
+      for (const r of results.sort((a, b) => a.endTime - b.endTime)) if (!this.archive.get(r.jobId)) this.archive.add({ details: detailsFromResult(r), result: r });
+    });
+    const planned = await this.services.executionPlans.jobIds();
+    // Every stored job is INITIALIZING to clients until it runs again or turns out to be finished.
+    await this.runInMailbox(() => {
+      for (const jobId of planned) if (!this.running.has(jobId) && !this.recovering.has(jobId)) this.recovering.set(jobId, { name: "", since: Date.now() });
+    });
+    for (const jobId of planned) {
+      if (this.isFencedOff || this.isStopped) break;
+      if (await this.runInMailbox(() => this.recoverJob(jobId))) recovered.push(jobId);
+    }
+    const known = new Set([...planned, ...this.running.keys()]);
+    await this.services.sweepOrphans?.(known).catch((err) => this.log.warn({ err }, "sweeping leftovers of ended jobs failed"));
+    return recovered;
+  }
+
+  /**
+   * Recovers one job of the ExecutionPlanStore (in the mailbox); true when a JobMaster runs it now.
+   * A failure (the HA stores unreachable for a moment) is retried every 2 s while this Dispatcher leads.
+   */
+  private async recoverJob(jobId: string): Promise<boolean> {
+    if (this.running.has(jobId) || this.submitting.has(jobId) || this.isFencedOff) return false;
+    this.submitting.add(jobId);
+    try {
+      if (await this.services.jobResults.has(jobId)) {
+        // Recorded but not cleaned up (the leader died in between): finish the cleanup only.
+        await this.services.cleanupJob?.(jobId).catch((err) => this.log.warn({ err, jobId }, "cleaning up a finished job's leftovers failed"));
+        await this.services.executionPlans.remove(jobId);
+        await this.services.jobResults.markClean(jobId);
+        this.recovering.delete(jobId);
+        this.log.info({ jobId }, "finished job's leftover JobGraph removed");
+        return false;
+      }
+      const graph = await this.services.executionPlans.get(jobId);
+      if (!graph) {
+        this.recovering.delete(jobId);
+        return false;
+      }
+      this.recovering.set(jobId, { name: graph.name, since: this.recovering.get(jobId)?.since ?? Date.now() });
+      const jm = await this.services.createJobMaster(graph);
+      this.recovering.delete(jobId);
+      this.track(jm);
+      this.log.info({ jobId, name: graph.name }, "job recovered");
+      return true;
+    } catch (err) {
+      this.log.error({ err, jobId }, "recovering the job failed; retrying in 2 s");
+      this.schedule(2_000, () => this.recoverJob(jobId).then(() => undefined));
+      return false;
+    } finally {
+      this.submitting.delete(jobId);
+    }
+  }
+
+  /** Ends this Dispatcher's term at once: it and its JobMasters stop taking messages. */
+  override fenceOff(): void {
+    super.fenceOff();
+    for (const jm of this.running.values()) jm.fenceOff();
+  }
+
   protected methods(): Record<string, MethodSpec> {
     return {
       submitJob: { fence: "none", handle: (b: unknown) => this.submit(b) },
+      submitApplication: {
+        fence: "none",
+        parse: s.parser(SubmitApplicationRequest),
+        handle: (b: SubmitApplicationRequest) => later(this.submitApplication(b)),
+      },
       listJobs: { fence: "none", handle: () => this.list() },
       requestJob: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.requestJob(b.jobId) },
       cancelJob: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.cancelJob(b.jobId) },
       requestJobResult: { fence: "none", parse: s.parser(JobResultRequest), handle: (b: JobResultRequest) => this.requestJobResult(b) },
       clusterInfo: { fence: "none", handle: () => later(this.services.clusterInfo()) },
       triggerSavepoint: { fence: "none", parse: s.parser(SavepointRequest), handle: (b: SavepointRequest) => this.triggerSavepoint(b) },
+      rescaleJob: { fence: "none", parse: s.parser(RescaleRequest), handle: (b: RescaleRequest) => this.rescaleJob(b) },
       disposeSavepoint: {
         fence: "none",
         parse: s.parser(DisposeSavepointRequest),
@@ -88,6 +183,7 @@ export class Dispatcher extends Actor {
       throw new ConflictError(ErrorCode.DuplicateJobId, `job ${jobId} has already finished; a job id runs once`);
     this.submitting.add(jobId);
     try {
+      if (graph.bundle) await this.checkBundle(graph.bundle);
       await this.services.executionPlans.put(graph);
       let jm: JobMaster;
       try {
@@ -96,13 +192,38 @@ export class Dispatcher extends Actor {
         await this.services.executionPlans.remove(jobId).catch(() => undefined);
         throw err;
       }
-      this.running.set(jobId, jm);
+      this.track(jm);
       this.log.info({ jobId, name: graph.name }, "job submitted");
-      this.background(jm.resultFuture.then((r) => this.runInMailbox(() => this.jobReachedTerminalState(jm, r))));
     } finally {
       this.submitting.delete(jobId);
     }
     return { jobId };
+  }
+
+  private track(jm: JobMaster): void {
+    this.running.set(jm.graph.jobId, jm);
+    this.background(jm.resultFuture.then((r) => this.runInMailbox(() => this.jobReachedTerminalState(jm, r))));
+  }
+
+  /** A JobGraph naming a bundle is accepted only when the bundle is stored under its id. */
+  private async checkBundle(ref: BundleRef): Promise<void> {
+    if (!this.services.bundles)
+      throw new NotFoundError(BlobErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${ref.id} cannot be run here`, { details: { bundle: ref.id } });
+    await this.services.bundles.check(ref);
+  }
+
+  /**
+   * Application mode: runs the application's main outside the mailbox (the bundle is fetched and
+   * main runs isolated, with a timeout), then submits the JobGraph it built like submitJob.
+   */
+  private async submitApplication(req: SubmitApplicationRequest): Promise<{ jobId: string }> {
+    if (!this.services.bundles)
+      throw new NotFoundError(BlobErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${req.bundle.id} cannot be run here`, { details: { bundle: req.bundle.id } });
+    if (req.jobId !== undefined && (this.running.has(req.jobId) || this.submitting.has(req.jobId)))
+      throw new ConflictError(ErrorCode.DuplicateJobId, `job ${req.jobId} is already running; submit with another jobId or none`);
+    const spec = await this.services.bundles.buildApplication(req);
+    this.log.info({ bundle: req.bundle.id, name: spec.name }, "application built its JobGraph");
+    return this.runInMailbox(() => this.submit(spec));
   }
 
   private async jobReachedTerminalState(jm: JobMaster, result: JobResult): Promise<void> {
@@ -110,6 +231,8 @@ export class Dispatcher extends Actor {
     this.archive.add({ details: jm.details(), result });
     this.running.delete(jobId);
     try {
+      // A former leader records nothing: the job is the new leader's now.
+      if (this.services.isLeader && !this.services.isLeader()) throw new EddyError(ErrorCode.NotLeader, "leadership lost before the result was recorded");
       await this.services.jobResults.createDirty(result);
       await this.services.executionPlans.remove(jobId);
       await this.services.jobResults.markClean(jobId);
@@ -124,6 +247,7 @@ export class Dispatcher extends Actor {
 
   private list(): JobOverview[] {
     const out: JobOverview[] = [];
+    for (const [id, r] of this.recovering) out.push({ id, name: r.name, state: "INITIALIZING", startTime: r.since, endTime: null });
     for (const jm of this.running.values())
       out.push({ id: jm.graph.jobId, name: jm.graph.jobName, state: jm.graph.state, startTime: jm.startTime, endTime: null });
     for (const a of this.archive.values())
@@ -134,12 +258,15 @@ export class Dispatcher extends Actor {
   private requestJob(jobId: string) {
     const jm = this.running.get(jobId);
     if (jm) return jm.details();
+    const r = this.recovering.get(jobId);
+    if (r) return { ...detailsFromResult({ jobId, name: r.name, state: "INITIALIZING", startTime: r.since, endTime: 0, netRuntimeMs: 0, accumulators: {}, failure: null }), endTime: null, timestamps: { INITIALIZING: r.since } };
     const a = this.archive.get(jobId);
     if (a) return a.details;
     throw notFound(jobId);
   }
 
   private async cancelJob(jobId: string) {
+    if (this.recovering.has(jobId)) throw initializing(jobId);
     const jm = this.running.get(jobId);
     if (jm) {
       await jm.cancel();
@@ -154,9 +281,43 @@ export class Dispatcher extends Actor {
     throw notFound(jobId);
   }
 
+  /**
+   * Keeps declared bounds with the stored JobGraph (Flink's ExecutionPlanWriter.putJobResourceRequirements),
+   * so the JobMaster of a new leader starts the job with them. A failure is logged: the running job has them.
+   */
+  private async persistRequirements(jobId: string, vertexId: string, bounds: { lower: number; upper: number }): Promise<void> {
+    try {
+      const g = await this.services.executionPlans.get(jobId);
+      if (!g || (this.services.isLeader && !this.services.isLeader())) return;
+      g.config.resourceRequirements = { ...(g.config.resourceRequirements ?? {}), [vertexId]: bounds };
+      await this.services.executionPlans.put(g);
+    } catch (err) {
+      this.log.warn({ err, jobId, vertexId }, "the declared bounds could not be stored with the JobGraph; a recovered job would not keep them");
+    }
+  }
+
+  /** Declares a vertex's parallelism bounds of a running job (only the adaptive scheduler rescales). */
+  private rescaleJob(b: RescaleRequest) {
+    const jm = this.running.get(b.jobId);
+    if (!jm) {
+      if (this.archive.get(b.jobId)) throw new ConflictError(ErrorCode.JobAlreadyTerminal, `job ${b.jobId} has ended; nothing to rescale`);
+      throw notFound(b.jobId);
+    }
+    if (b.parallelism !== undefined && (b.min !== undefined || b.max !== undefined))
+      throw new EddyError(ErrorCode.MalformedRequest, "give either parallelism or min/max, not both");
+    if (b.parallelism === undefined && b.min === undefined && b.max === undefined) throw new EddyError(ErrorCode.MalformedRequest, "give parallelism, or min and/or max");
+    const bounds = b.parallelism !== undefined ? { lower: b.parallelism, upper: b.parallelism } : { ...(b.min !== undefined ? { lower: b.min } : {}), ...(b.max !== undefined ? { upper: b.max } : {}) };
+    return later(
+      jm.rescale(b.vertexId, bounds).then(async (r) => {
+        await this.persistRequirements(b.jobId, b.vertexId, { lower: r.lower, upper: r.upper });
+        return { jobId: b.jobId, vertexId: r.vertexId, min: r.lower, max: r.upper };
+      }),
+    );
+  }
+
   private triggerSavepoint(b: SavepointRequest) {
     const jm = this.running.get(b.jobId);
-    if (!jm) throw notFound(b.jobId);
+    if (!jm) throw this.recovering.has(b.jobId) ? initializing(b.jobId) : notFound(b.jobId);
     const wait = b.timeoutMs ?? 300_000;
     const sp = jm.triggerSavepoint(b.stop === true).then(async (savepointId) => {
       if (b.stop) {
@@ -175,7 +336,7 @@ export class Dispatcher extends Actor {
   private async requestJobResult(b: JobResultRequest) {
     const done = this.archive.get(b.jobId)?.result ?? (this.running.has(b.jobId) ? undefined : await this.services.jobResults.get(b.jobId));
     if (done) return resultReply(done);
-    if (!this.running.has(b.jobId)) throw notFound(b.jobId);
+    if (!this.running.has(b.jobId) && !this.recovering.has(b.jobId)) throw notFound(b.jobId);
     const wait = b.timeoutMs ?? 0;
     const notReady = () => new EddyError(ErrorCode.JobResultNotReady, `job ${b.jobId} is still running; ask again`);
     if (wait === 0) throw notReady();
@@ -211,6 +372,10 @@ export class Dispatcher extends Actor {
 interface ResultWaiter {
   timer: NodeJS.Timeout;
   settle(r: JobResult | Error): void;
+}
+
+function initializing(jobId: string) {
+  return new EddyError(ErrorCode.JobInitializing, `job ${jobId} is being recovered by the leading JobManager; ask again in a moment`);
 }
 
 function notFound(jobId: string) {

@@ -26,3 +26,21 @@ export class JobArchive {
     return this.jobs.values();
   }
 }
+
+/**
+ * The details of a job known only from its recorded result (it finished under an earlier leader):
+ * its state, times and failure, no vertices.
+ */
+export function detailsFromResult(r: JobResult): JobDetails {
+  return {
+    id: r.jobId,
+    name: r.name,
+    state: r.state,
+    startTime: r.startTime,
+    endTime: r.endTime,
+    timestamps: { [r.state]: r.endTime },
+    failure: r.failure ? { ...r.failure } : null,
+    vertices: [],
+    checkpoints: { completed: 0, failed: 0, latest: null },
+  };
+}

@@ -1,2 +1,13 @@
 /** The Dispatcher's requests and replies: the public API, defined once in schemas/dispatcher-api.ts. */
-export { JobIdRequest, JobResultRequest, SavepointRequest, DisposeSavepointRequest, type JobOverview, type JobResultReply, type ClusterInfo } from "../../schemas/dispatcher-api.js";
+export {
+  JobIdRequest,
+  JobResultRequest,
+  SavepointRequest,
+  DisposeSavepointRequest,
+  RescaleRequest,
+  SubmitApplicationRequest,
+  type RescaleReply,
+  type JobOverview,
+  type JobResultReply,
+  type ClusterInfo,
+} from "../../schemas/dispatcher-api.js";

@@ -9,7 +9,7 @@ import { orTimeout } from "../../src/core/time.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
-import { ErrorCode, NotFoundError } from "../../src/core/errors.js";
+import { EddyError, ErrorCode, NotFoundError } from "../../src/core/errors.js";
 import type { TaskRestore } from "../../src/deployment/descriptors.js";
 import type { Execution } from "../../src/executiongraph/execution.js";
 import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
@@ -42,6 +42,8 @@ export class JobCheckpointing {
     private readonly graph: ExecutionGraph,
     private readonly token: string,
     private readonly log: Logger,
+    /** True while the JobManager leads; a former leader records no completed checkpoint. */
+    private readonly isLeader: () => boolean = () => true,
   ) {}
 
   /** Opens the stores; finds the checkpoint or savepoint to start from. */
@@ -67,6 +69,7 @@ export class JobCheckpointing {
         complete: (cp) =>
           this.track(
             (async () => {
+              if (!this.isLeader()) throw new EddyError(ErrorCode.NotLeader, `checkpoint ${cp.checkpointId} not recorded: the JobManager no longer leads`);
               if (cp.kind === "SAVEPOINT") await this.savepoints.add({ ...cp, savepointId: savepointIdOf(jobId, cp.checkpointId) });
               else {
                 await this.store.add(cp, this.storage);
@@ -83,10 +86,27 @@ export class JobCheckpointing {
         notifyAborted: (e, checkpointId) => this.task(e).tell("notifyCheckpointAborted", { checkpointId }),
         failJob,
         schedule,
+        operatorIds: operatorIdsOf,
       },
       this.log,
       this.restoreFrom,
     );
+  }
+
+  /** A task's state changed (FLIP-147: tasks fed only by FINISHED ones are triggered directly). */
+  taskStateChanged(attemptId: string, state: string): void {
+    if (state === "FINISHED") this.coordinator?.producerFinished(attemptId);
+    else if (state === "RUNNING") this.coordinator?.taskRunning();
+  }
+
+  /** A task acknowledged every checkpoint it took and finishes: pending ones count it as finished. */
+  taskFinished(attemptId: string): void {
+    this.coordinator?.taskFinished(attemptId);
+  }
+
+  /** A task reached its end of input and waits for its final checkpoint. */
+  taskEndOfInput(attemptId: string): void {
+    this.coordinator?.taskEndOfInput(attemptId);
   }
 
   /** Starts periodic checkpoints. */
@@ -108,13 +128,21 @@ export class JobCheckpointing {
     let cp: CompletedCheckpoint;
     try {
       cp = await this.coordinator.trigger("SAVEPOINT" as SnapshotKind, { stop });
-    } finally {
-      if (!stop) this.coordinator.resumePeriodic();
+    } catch (err) {
+      // A failed stop-with-savepoint leaves the job running: it checkpoints on (its sinks need final checkpoints).
+      this.coordinator.resumePeriodic();
+      throw err;
     }
-    // Wait until every task has committed what the savepoint covers (stop-with-savepoint cancels next).
+    if (!stop) this.coordinator.resumePeriodic();
+    // Stop-with-savepoint: the job drains, and every task that commits on checkpoints finishes only
+    // after the savepoint's completion committed it (its final checkpoint, FLIP-147). Asking them
+    // here would race their ending.
+    if (stop) return savepointIdOf(this.graph.jobId, cp.checkpointId);
+    // Wait until every task has committed what the savepoint covers.
     await Promise.all(
       [...this.graph.currentExecutions()]
-        .filter((e) => !e.isTerminal)
+        // A task at its end of input may finish on this very completion: it is not asked (FLIP-147).
+        .filter((e) => !e.isTerminal && !this.coordinator!.endedInputOf(e.attemptId))
         .map((e) => this.task(e).ask("notifyCheckpointComplete", { checkpointId: cp.checkpointId }, { timeoutMs: 30_000 }).catch(() => undefined)),
     );
     return savepointIdOf(this.graph.jobId, cp.checkpointId);

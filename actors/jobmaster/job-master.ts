@@ -2,24 +2,31 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Actor, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
-import { ErrorCode, FencingTokenError, NotFoundError, type FailureInfo } from "../../src/core/errors.js";
+import { EddyError, ErrorCode, FencingTokenError, NotFoundError, type FailureInfo } from "../../src/core/errors.js";
 import { newSessionId } from "../../src/core/ids.js";
 import { Timeouts } from "../../src/core/config.js";
 import { deferred } from "../../src/core/time.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { JobGraph } from "../../src/jobgraph/types.js";
 import { chainOperators } from "../../src/jobgraph/chaining.js";
-import { releaseBlockingPartitions } from "../../src/network/index.js";
-import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
+import { PRODUCED_BYTES_ACCUMULATOR, releaseBlockingPartitions } from "../../src/network/index.js";
+import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
 import type { JobStatus } from "../../src/executiongraph/job-status.js";
-import { DefaultScheduler, type DefaultSchedulerOptions } from "../../src/scheduler/default-scheduler.js";
+import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from "../../src/scheduler/scheduler-factory.js";
+import { AdaptiveScheduler, type ParallelismBounds } from "../../src/scheduler/adaptive/adaptive-scheduler.js";
 import type { JobResult } from "../../src/ha/job-result-store.js";
 import { s } from "../../src/schema/index.js";
-import { AcknowledgeCheckpoint, DeclineCheckpoint, DisconnectTaskManager, OfferSlots, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
+import { AcknowledgeCheckpoint, DeclineCheckpoint, DisconnectTaskManager, OfferSlots, TaskNotice, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
 import { JobCheckpointing } from "./job-checkpointing.js";
 import type { SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import { jobDetails } from "./job-details.js";
+
+/** Settings of a JobMaster: its scheduler's, and the leadership check of its JobManager. */
+export type JobMasterOptions = SchedulerFactoryOptions & {
+  /** True while the JobManager holds the leader lease; completed checkpoints are recorded only then. */
+  isLeader?: () => boolean;
+};
 
 /** What the JobMaster needs to reach the ResourceManager. */
 export interface ResourceManagerConnection {
@@ -37,7 +44,7 @@ export class JobMaster extends Actor {
   /** The JobMaster's session id: the fencing token of the JM ↔ TM sessions of this job. */
   readonly token = newSessionId();
   readonly graph: ExecutionGraph;
-  private readonly scheduler: DefaultScheduler;
+  private readonly scheduler: JobScheduler;
   private readonly registered = new Set<string>();
   private readonly result = deferred<JobResult>();
   readonly startTime = Date.now();
@@ -50,17 +57,17 @@ export class JobMaster extends Actor {
     jobGraph: JobGraph,
     private readonly rm: ResourceManagerConnection,
     log: Logger,
-    opts: DefaultSchedulerOptions = {},
+    opts: JobMasterOptions = {},
   ) {
     super();
     this.address = subjects.jobMaster(jobGraph.jobId);
     this.log = log.child({ actor: "JobMaster", jobId: jobGraph.jobId });
     // Operator chaining happens here, on the validated graph: forward-connected operators of equal
     // parallelism become one task (Flink's StreamingJobGraphGenerator does it before submission).
-    this.graph = new ExecutionGraph(chainOperators(jobGraph));
-    this.checkpointing = new JobCheckpointing(nc, subjects, this.graph, this.token, this.log);
-    this.scheduler = new DefaultScheduler(
-      this.graph,
+    // The scheduler factory (Flink's DefaultSlotPoolServiceSchedulerFactory) picks the scheduler
+    // from the job's config and the cluster's options, and builds the ExecutionGraph it needs.
+    const { graph, scheduler } = createScheduler(
+      chainOperators(jobGraph),
       {
         declareRequiredSlots: (n) => this.declare(n),
         deploy: (e, tdd) => this.teGateway(e).ask("submitTask", tdd, { timeoutMs: Timeouts.rpc }).then(() => undefined),
@@ -78,6 +85,18 @@ export class JobMaster extends Actor {
       this.log,
       opts,
     );
+    this.graph = graph;
+    this.scheduler = scheduler;
+    // Bounds declared before a JobManager failover (kept with the JobGraph) hold again.
+    if (scheduler instanceof AdaptiveScheduler)
+      for (const [vertexId, bounds] of Object.entries(jobGraph.config.resourceRequirements ?? {})) {
+        try {
+          scheduler.updateRequirements(vertexId, bounds);
+        } catch (err) {
+          this.log.warn({ err, vertexId }, "stored parallelism bounds no longer apply");
+        }
+      }
+    this.checkpointing = new JobCheckpointing(nc, subjects, this.graph, this.token, this.log, opts.isLeader);
   }
 
   protected override fencingToken(): string {
@@ -114,6 +133,7 @@ export class JobMaster extends Actor {
         parse: s.parser(UpdateTaskExecutionState),
         handle: (b: UpdateTaskExecutionState) => {
           if (!this.scheduler.updateTaskExecutionState(b)) throw new NotFoundError(ErrorCode.TaskNotFound, `job ${this.graph.jobId} has no attempt ${b.attemptId}`);
+          this.checkpointing.taskStateChanged(b.attemptId, b.state);
           return { ok: true };
         },
       },
@@ -129,6 +149,16 @@ export class JobMaster extends Actor {
         fence: "leader",
         parse: s.parser(AcknowledgeCheckpoint),
         handle: (b: AcknowledgeCheckpoint) => (this.checkpointing.coordinator?.acknowledge(b.attemptId, b.checkpointId, b.snapshot as SubtaskStateSnapshot), { ok: true }),
+      },
+      taskEndOfInput: {
+        fence: "leader",
+        parse: s.parser(TaskNotice),
+        handle: (b: TaskNotice) => (this.checkpointing.taskEndOfInput(b.attemptId), { ok: true }),
+      },
+      taskFinished: {
+        fence: "leader",
+        parse: s.parser(TaskNotice),
+        handle: (b: TaskNotice) => (this.checkpointing.taskFinished(b.attemptId), { ok: true }),
       },
       declineCheckpoint: {
         fence: "leader",
@@ -146,7 +176,22 @@ export class JobMaster extends Actor {
   /** Takes a savepoint (with `stop`: then the job drains to FINISHED); resolves with its id. */
   triggerSavepoint(stop = false): Promise<string> {
     // Started in the mailbox, awaited outside it: the acknowledgements must get in meanwhile.
-    return this.runInMailbox(() => ({ done: this.checkpointing.savepoint(stop) })).then((r) => r.done);
+    const viaScheduler = stop ? this.scheduler.stopWithSavepoint?.bind(this.scheduler) : undefined;
+    const run = () => this.checkpointing.savepoint(stop);
+    return this.runInMailbox(() => ({ done: viaScheduler ? viaScheduler(run) : run() })).then((r) => r.done);
+  }
+
+  /**
+   * Declares a vertex's parallelism bounds (in-process use by the Dispatcher's rescaleJob); only the
+   * adaptive scheduler can change a running job's parallelism.
+   */
+  rescale(vertexId: string, bounds: Partial<ParallelismBounds>): Promise<{ vertexId: string } & ParallelismBounds> {
+    return this.runInMailbox(() => {
+      const sch = this.scheduler;
+      if (!(sch instanceof AdaptiveScheduler))
+        throw new EddyError(ErrorCode.RescaleNotSupported, `job ${this.graph.jobId} runs on the ${this.graph.jobGraph.config.scheduler ?? "default"} scheduler; only the adaptive scheduler rescales (eddy jobmanager --scheduler adaptive, or config.scheduler "adaptive")`);
+      return sch.updateRequirements(vertexId, bounds);
+    });
   }
 
   /** Cancels the job (in-process use by the Dispatcher). */
@@ -193,7 +238,7 @@ export class JobMaster extends Actor {
   private terminated(state: JobStatus): void {
     this.endTime = Date.now();
     const accumulators: Record<string, number> = {};
-    for (const e of this.graph.currentExecutions()) for (const [k, v] of Object.entries(e.accumulators)) accumulators[k] = (accumulators[k] ?? 0) + v;
+    for (const e of this.graph.currentExecutions()) for (const [k, v] of Object.entries(e.accumulators)) if (!k.startsWith(PRODUCED_BYTES_ACCUMULATOR)) accumulators[k] = (accumulators[k] ?? 0) + v;
     const f = this.graph.failureCause;
     this.log.info({ state, netRuntimeMs: this.endTime - this.startTime }, "job reached terminal state");
     this.background(this.checkpointing.jobEnded(state).catch((err) => this.log.warn({ err }, "cleaning up checkpoints failed")));

@@ -36,6 +36,13 @@ export const AcknowledgeCheckpoint = s.object({
 });
 export type AcknowledgeCheckpoint = Infer<typeof AcknowledgeCheckpoint>;
 
+/**
+ * A task's checkpointing notice (FLIP-147): `taskEndOfInput` (it waits for its final checkpoint) or
+ * `taskFinished` (it acknowledged every checkpoint it took and finishes).
+ */
+export const TaskNotice = s.object({ attemptId: s.id });
+export type TaskNotice = Infer<typeof TaskNotice>;
+
 export const DeclineCheckpoint = s.object({ attemptId: s.id, checkpointId: s.int({ min: 1 }), reason: s.str({ max: 10_000 }) });
 export type DeclineCheckpoint = Infer<typeof DeclineCheckpoint>;
 

@@ -5,7 +5,7 @@ import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, NotFoundError } from "../../src/core/errors.js";
 import { Timeouts } from "../../src/core/config.js";
 import type { Logger } from "../../src/core/logger.js";
-import type { LeaderInfo } from "../../src/ha/leader-election.js";
+import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";
 import { s } from "../../src/schema/index.js";
 import { DeclareResources, DisconnectTaskExecutor, Heartbeat, RegisterTaskExecutor, SlotFreed, type TaskExecutorInfo } from "./protocol.js";
 import { SlotManager } from "./slot-manager.js";

@@ -2,7 +2,7 @@
  * Messages between a TaskExecutor's main thread and its slot worker threads (structured clone,
  * same process), and the Task actor's NATS methods.
  */
-import type { FailureInfo } from "../../src/core/errors.js";
+import type { FailureInfo, WireError } from "../../src/core/errors.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { ExecutionState } from "../../src/executiongraph/execution-state.js";
 
@@ -19,10 +19,14 @@ export interface SlotWorkerData {
 export type ToWorker =
   | { type: "submit"; tdd: TaskDeploymentDescriptor; jobMasterToken: string }
   | { type: "cancel"; attemptId: string }
-  | { type: "shutdown" };
+  | { type: "shutdown" }
+  /** The answer to a `fetchBundle`: the verified file's path, or why there is none. */
+  | { type: "bundle"; requestId: number; path?: string; error?: WireError };
 
 /** Worker → main thread. */
 export type FromWorker =
   | { type: "ready" }
   | { type: "state"; attemptId: string; jobId: string; state: ExecutionState; failure?: FailureInfo; accumulators?: Record<string, number> }
-  | { type: "fatal"; message: string };
+  | { type: "fatal"; message: string }
+  /** Asks the TaskExecutor's BundleCache for a bundle's verified file (answered by a `bundle` message). */
+  | { type: "fetchBundle"; requestId: number; bundle: { id: string; size: number } };

@@ -6,8 +6,8 @@ import { parentPort, workerData } from "node:worker_threads";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { createLogger } from "../../src/core/logger.js";
-import { failureInfo } from "../../src/core/errors.js";
-import { builtinRegistry } from "../../src/runtime/invokables/index.js";
+import { EddyError, ErrorCode, errorFromWire } from "../../src/core/errors.js";
+import { LibraryCacheManager } from "../../src/usercode/index.js";
 import { NetworkEnvironment, LocalExchangeClient } from "../../src/network/index.js";
 import type { MessagePort } from "node:worker_threads";
 import { Task } from "./task.js";
@@ -22,7 +22,7 @@ const post = (m: FromWorker) => port.postMessage(m);
 async function main(): Promise<void> {
   const nc = await connectNats(data.natsUrl, `eddy-slot-${data.taskExecutorId}-${data.slotIndex}`);
   const subjects = new Subjects(data.prefix);
-  const registry = builtinRegistry;
+  const libraries = new LibraryCacheManager(bundleFetcher());
   const network = new NetworkEnvironment({
     nc,
     subjects,
@@ -38,25 +38,27 @@ async function main(): Promise<void> {
       case "submit": {
         const tdd = m.tdd;
         const report = (state: FromWorker & { type: "state" }) => post(state);
-        let factory;
-        try {
-          factory = registry.lookup(tdd.invokable);
-        } catch (err) {
-          report({ type: "state", attemptId: tdd.attemptId, jobId: tdd.jobId, state: "FAILED", failure: failureInfo(err) });
-          return;
-        }
-        const task = new Task(nc, subjects, tdd, m.jobMasterToken, factory, network, (state, failure, accumulators) =>
+        // The job's code, leased for the task's lifetime (loaded by its first task in this worker).
+        const code = libraries.acquire(tdd.jobId, tdd.userCode, tdd.jobName);
+        const task = new Task(nc, subjects, tdd, m.jobMasterToken, code, network, (state, failure, accumulators) =>
           report({ type: "state", attemptId: tdd.attemptId, jobId: tdd.jobId, state, ...(failure ? { failure } : {}), ...(accumulators ? { accumulators } : {}) }),
         log, getStorage);
         tasks.set(tdd.attemptId, task);
-        void task.start().finally(() => tasks.delete(tdd.attemptId));
+        void task.start().finally(() => {
+          tasks.delete(tdd.attemptId);
+          libraries.release(tdd.jobId);
+        });
         return;
       }
+      case "bundle":
+        settleBundle(m);
+        return;
       case "cancel":
         tasks.get(m.attemptId)?.cancel();
         return;
       case "shutdown":
         void (async () => {
+          for (const r of bundleRequests.values()) r.fail(new EddyError(ErrorCode.Shutdown, "the slot worker is shutting down"));
           for (const t of tasks.values()) t.cancel();
           const deadline = Date.now() + 2_000;
           while (tasks.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -68,6 +70,37 @@ async function main(): Promise<void> {
     }
   });
   post({ type: "ready" });
+}
+
+/** Bundle requests to the TaskExecutor's BundleCache (main thread), by request id. */
+const bundleRequests = new Map<number, { ok(path: string): void; fail(err: unknown): void }>();
+let nextBundleRequest = 1;
+/** Longer than the store's own transfer bound, so its error (not this one) is what a task reports. */
+const BUNDLE_REQUEST_TIMEOUT_MS = 180_000;
+
+/** Fetches a bundle's verified file through the TaskExecutor (one cache, one download per bundle). */
+function bundleFetcher() {
+  return (bundle: { id: string; size: number }) =>
+    new Promise<string>((resolve, reject) => {
+      const requestId = nextBundleRequest++;
+      const timer = setTimeout(() => {
+        bundleRequests.delete(requestId);
+        reject(new EddyError(ErrorCode.RpcTimeout, `bundle ${bundle.id} not fetched within ${BUNDLE_REQUEST_TIMEOUT_MS} ms`));
+      }, BUNDLE_REQUEST_TIMEOUT_MS);
+      const done = () => (clearTimeout(timer), bundleRequests.delete(requestId));
+      bundleRequests.set(requestId, {
+        ok: (path) => (done(), resolve(path)),
+        fail: (err) => (done(), reject(err)),
+      });
+      post({ type: "fetchBundle", requestId, bundle: { id: bundle.id, size: bundle.size } });
+    });
+}
+
+function settleBundle(m: ToWorker & { type: "bundle" }): void {
+  const r = bundleRequests.get(m.requestId);
+  if (!r) return;
+  if (m.path !== undefined) r.ok(m.path);
+  else r.fail(m.error ? errorFromWire(m.error) : new EddyError(ErrorCode.InternalError, "the bundle cache answered neither a path nor an error"));
 }
 
 main().catch((err) => {

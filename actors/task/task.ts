@@ -8,8 +8,10 @@ import { ErrorCode, EddyError, failureInfo, type FailureInfo } from "../../src/c
 import type { Logger } from "../../src/core/logger.js";
 import { expandInputGate, type TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { executionStates, type ExecutionState } from "../../src/executiongraph/execution-state.js";
-import { EndOfInputSignal, type Accumulator, type Invokable, type InvokableFactory, type TaskContext } from "../../src/runtime/api.js";
+import { EndOfInputSignal, type Accumulator, type Invokable, type RecordInput, type RecordOutput, type TaskContext } from "../../src/runtime/api.js";
 import type { NetworkEnvironment } from "../../src/network/index.js";
+import { PRODUCED_BYTES_ACCUMULATOR } from "../../src/network/index.js";
+import { checkSameVertices, validateBundleInvokable, type JobCode } from "../../src/usercode/index.js";
 
 const CHAIN = "eddy.chain";
 
@@ -44,7 +46,8 @@ export class Task extends Actor {
     private readonly subjects: Subjects,
     readonly tdd: TaskDeploymentDescriptor,
     private readonly jobMasterToken: string,
-    private readonly factory: InvokableFactory,
+    /** The job's code (built-ins, or the job's bundle loaded by the worker's LibraryCacheManager). */
+    private readonly code: Promise<JobCode>,
     private readonly network: NetworkEnvironment,
     private readonly report: TaskStateListener,
     log: Logger,
@@ -101,6 +104,13 @@ export class Task extends Actor {
     const tdd = this.tdd;
     let invokable: Invokable;
     try {
+      // DEPLOYING: the job's code first (Flink's Task gets its user code class loader here).
+      const code = await this.untilCanceled(this.code);
+      checkSameVertices(code, tdd);
+      const factory = code.registry.lookup(tdd.invokable);
+      // The Dispatcher never sees a bundle's invokables: their settings are checked here.
+      if (code.custom.has(tdd.invokable)) validateBundleInvokable(factory, tdd.config, tdd.vertexId);
+      this.throwIfCanceled();
       this.transition("INITIALIZING");
       const storage = tdd.checkpointing || tdd.restore ? await this.storage() : undefined;
       const jm = new Gateway(this.nc, this.subjects.jobMaster(tdd.jobId), { token: this.jobMasterToken, sender: tdd.attemptId });
@@ -110,6 +120,8 @@ export class Task extends Actor {
         {
           acknowledge: (checkpointId, snapshot) => jm.tell("acknowledgeCheckpoint", { attemptId: tdd.attemptId, checkpointId, snapshot }),
           decline: (checkpointId, reason) => jm.tell("declineCheckpoint", { attemptId: tdd.attemptId, checkpointId, reason }),
+          endOfInput: () => jm.tell("taskEndOfInput", { attemptId: tdd.attemptId }),
+          finished: () => jm.tell("taskFinished", { attemptId: tdd.attemptId }),
         },
         this.log,
       );
@@ -122,7 +134,8 @@ export class Task extends Actor {
         jobId: tdd.jobId,
       });
       const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal, { jobId: tdd.jobId });
-      invokable = this.factory.create(tdd.config);
+      if (tdd.restore?.finished) return await this.finishOnRestore(input, output);
+      invokable = factory.create(tdd.config);
       // A chain binds each of its members itself; any other invokable is the task's one operator.
       const binding = tdd.invokable === CHAIN ? undefined : state.bind(tdd.vertexId, invokable, { input, output, ctx: () => ctx });
       const noState = (): never => {
@@ -145,19 +158,27 @@ export class Task extends Actor {
         checkpointing: tdd.checkpointing === true,
         nats: this.nc,
         bindOperator: (id, inv, io) => state.bind(id, inv, io),
+        ...(code.userCode ? { userCode: code.userCode } : {}),
       };
       if (invokable.restore) await invokable.restore(ctx);
       this.throwIfCanceled();
       this.transition("RUNNING");
+      let stopped = false;
       try {
         await invokable.invoke(ctx);
       } catch (err) {
         // A source stopped by stop-with-savepoint ends normally; its output is finished below.
         if (!(err instanceof EndOfInputSignal)) throw err;
+        stopped = true;
       }
+      this.throwIfCanceled();
+      // FLIP-147: a task that commits on checkpoints finishes only after its final checkpoint completed.
+      await state.endOfInput(this.abort.signal, stopped);
       this.throwIfCanceled();
       await output.finish();
       this.throwIfCanceled();
+      await state.beforeFinished();
+      for (const [resultId, n] of Object.entries(this.network.blockingPublisher(tdd.attemptId)?.stats.bytes ?? {})) this.accumulators.set(PRODUCED_BYTES_ACCUMULATOR + resultId, n);
       this.transition("FINISHED");
     } catch (err) {
       if (this.abort.signal.aborted && this.state === "CANCELING") this.transition("CANCELED");
@@ -166,10 +187,42 @@ export class Task extends Actor {
         this.fail(err);
       }
     } finally {
-      this.stateManager?.taskEnded();
+      this.stateManager?.taskEnded(this.state === "FINISHED");
       this.network.release(tdd.attemptId);
       await this.stopActor(0);
     }
+  }
+
+  /**
+   * The subtask had finished in the checkpoint it restores (Flink's FINISHED_ON_RESTORE): nothing runs
+   * again. Its inputs (whose producers finished too) are drained, its outputs ended, and it finishes.
+   */
+  private async finishOnRestore(input: RecordInput, output: RecordOutput): Promise<void> {
+    this.log.info({ checkpointId: this.tdd.restore?.checkpointId }, "finished in the restored checkpoint: not run again");
+    this.transition("RUNNING");
+    for (let b = await input.next(); b; b = await input.next()) {
+      if (b.records.length) this.log.warn({ records: b.records.length }, "a task finished on restore received records; they are dropped");
+      input.recycle(b);
+    }
+    this.throwIfCanceled();
+    await output.finish();
+    this.throwIfCanceled();
+    await this.stateManager?.beforeFinished();
+    this.transition("FINISHED");
+  }
+
+  /** `p`, or the cancellation when the task is canceled first. */
+  private untilCanceled<T>(p: Promise<T>): Promise<T> {
+    const signal = this.abort.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then(
+        (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
+        (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
+      );
+    });
   }
 
   private throwIfCanceled(): void {

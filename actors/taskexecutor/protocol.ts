@@ -51,6 +51,7 @@ export const SubmitTask = s.object({
       partitionType: s.oneOf(["PIPELINED", "BLOCKING"] as const),
       producers: s.array(s.object({ producerAttemptId: s.id, partitionIndex: s.int({ min: 0 }), location }), 32768),
       subpartitions: (v: unknown, p: string) => (typeof v === "number" ? s.int({ min: 0 })(v, p) : s.array(s.int({ min: 0 }), 32768)(v, p)),
+      subpartitionRange: s.optional(s.array(s.int({ min: 0, max: 32768 }), 2)),
     }),
     1000,
   ),
@@ -60,6 +61,15 @@ export const SubmitTask = s.object({
       checkpointId: s.int({ min: 1 }),
       // Per operator id: state handles (object names, sizes, key-group ranges), read back from the Object Store.
       operators: s.record(s.object({ keyed: s.array(s.any, 32768), operator: s.array(s.any, 32768) }), 1000),
+      // The subtask had finished in that checkpoint (FLIP-147): it finishes at once instead of running again.
+      finished: s.optional(s.bool),
+    }),
+  ),
+  userCode: s.optional(
+    s.object({
+      bundle: s.object({ id: s.str({ pattern: /^[0-9a-f]{64}$/ }), size: s.int({ min: 1 }) }),
+      args: s.array(s.str({ max: 4096 }), 1000),
+      parallelism: s.optional(s.int({ min: 1, max: 32768 })),
     }),
   ),
 });

@@ -1,12 +1,17 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../src/core/logger.js";
+import { EddyError, ErrorCode, toEddyError } from "../../src/core/errors.js";
+import type { BundleCache } from "../../src/blob/index.js";
 import { deferred, withTimeout } from "../../src/core/time.js";
 import { LocalExchangeBroker } from "../../src/network/index.js";
 import type { FromWorker, SlotWorkerData, ToWorker } from "../task/protocol.js";
 
 const WORKER_URL = new URL("../task/slot-worker.js", import.meta.url);
 
-/** The worker threads of a TaskExecutor, one per slot, and the broker that links them without NATS. */
+/**
+ * The worker threads of a TaskExecutor, one per slot, and the broker that links them without NATS.
+ * Workers get job bundles through the TaskExecutor's one {@link BundleCache}.
+ */
 export class SlotWorkers {
   private readonly workers: Worker[] = [];
   private readonly broker = new LocalExchangeBroker();
@@ -15,6 +20,7 @@ export class SlotWorkers {
     private readonly base: Omit<SlotWorkerData, "slotIndex">,
     private readonly onMessage: (slotIndex: number, m: FromWorker) => void,
     private readonly log: Logger,
+    private readonly bundles?: BundleCache,
   ) {}
 
   /** Starts one worker per slot; resolves when every worker is connected. */
@@ -27,6 +33,7 @@ export class SlotWorkers {
       w.on("message", (m: FromWorker) => {
         if (m.type === "ready") r.resolve();
         else if (m.type === "fatal") r.reject(new Error(m.message));
+        else if (m.type === "fetchBundle") this.fetchBundle(w, m);
         else this.onMessage(i, m);
       });
       w.on("error", (err) => {
@@ -37,6 +44,17 @@ export class SlotWorkers {
       ready.push(r.promise);
     }
     await withTimeout(Promise.all(ready), 15_000, "starting slot workers");
+  }
+
+  /** Answers a worker's bundle request from the cache (downloading once per bundle). */
+  private fetchBundle(w: Worker, m: FromWorker & { type: "fetchBundle" }): void {
+    const reply = (r: { path?: string; error?: EddyError }) =>
+      w.postMessage({ type: "bundle", requestId: m.requestId, ...(r.path !== undefined ? { path: r.path } : {}), ...(r.error ? { error: r.error.toWire() } : {}) } satisfies ToWorker);
+    if (!this.bundles) return reply({ error: new EddyError(ErrorCode.InternalError, "this TaskExecutor has no bundle cache") });
+    this.bundles.get(m.bundle).then(
+      (path) => reply({ path }),
+      (err: unknown) => reply({ error: toEddyError(err) }),
+    );
   }
 
   send(slotIndex: number, m: ToWorker): void {
@@ -53,5 +71,6 @@ export class SlotWorkers {
       }),
     );
     this.broker.close();
+    await this.bundles?.close();
   }
 }

@@ -6,11 +6,12 @@ import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, FencingTokenError, NotFoundError, ConflictError, EddyError } from "../../src/core/errors.js";
 import { Timeouts } from "../../src/core/config.js";
 import type { Logger } from "../../src/core/logger.js";
-import type { LeaderInfo, LeaderRetrieval } from "../../src/ha/leader-election.js";
+import type { LeaderInfo, LeaderRetrieval } from "../../src/ha/leader-retrieval.js";
 import { s } from "../../src/schema/index.js";
 import type { FromWorker } from "../task/protocol.js";
 import { AllocationRequest, AttemptRequest, RequestSlot, SubmitTask } from "./protocol.js";
 import { SlotWorkers } from "./slot-workers.js";
+import { BundleCache, BundleStore } from "../../src/blob/index.js";
 import { TaskSlotTable, type TaskSlot } from "./task-slot-table.js";
 
 /** Settings of a TaskExecutor. */
@@ -34,6 +35,8 @@ export class TaskExecutor extends Actor {
   private readonly table: TaskSlotTable;
   private readonly workers: SlotWorkers;
   private rm: LeaderInfo | undefined;
+  /** The session of the last ResourceManager leader followed (kept while no leader is published). */
+  private servedSession: string | undefined;
   private registered = false;
   /** Per-attempt chains so that state reports reach the JobMaster in order. */
   private readonly reportChains = new Map<string, Promise<unknown>>();
@@ -56,6 +59,8 @@ export class TaskExecutor extends Actor {
       { natsUrl: opts.natsUrl, prefix: opts.prefix, taskExecutorId: opts.id, logLevel: process.env.EDDY_LOG_LEVEL ?? "info" },
       (slot, m) => this.post(() => this.fromWorker(slot, m)),
       this.log,
+      // Job bundles, fetched once per TaskExecutor into a directory of its own (removed on stop).
+      new BundleCache(() => BundleStore.open(nc, subjects), { name: `eddy-bundles-${opts.id}-`, log: this.log }),
     );
     this.registeredOnce = new Promise((r) => (this.resolveRegistered = r));
   }
@@ -172,9 +177,29 @@ export class TaskExecutor extends Actor {
 
   private async leaderChanged(l: LeaderInfo | undefined): Promise<void> {
     if (l?.sessionId === this.rm?.sessionId && this.registered) return;
+    if (l && this.servedSession && l.sessionId !== this.servedSession) this.releaseFormerTerm(l);
+    if (l) this.servedSession = l.sessionId;
     this.rm = l;
     this.registered = false;
     if (l) await this.register();
+  }
+
+  /**
+   * A new ResourceManager session means a new JobManager term: every JobMaster of the former term
+   * is gone (its jobs are recovered by the new leader under new sessions). Their tasks are canceled
+   * and their slots freed before registering, so the new ResourceManager sees them free and nothing
+   * from the former sessions is accepted any more.
+   */
+  private releaseFormerTerm(next: LeaderInfo): void {
+    let freed = 0;
+    for (const slot of this.table.slots) {
+      if (!slot.allocationId) continue;
+      for (const attemptId of slot.tasks.keys()) this.workers.send(slot.index, { type: "cancel", attemptId });
+      slot.tasks.clear();
+      this.table.free(slot);
+      freed++;
+    }
+    this.log.info({ resourceManager: next.id, freed }, "new ResourceManager leader: slots of the former term released");
   }
 
   private async register(): Promise<void> {

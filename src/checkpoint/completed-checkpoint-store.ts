@@ -12,6 +12,7 @@ import { decode, encode } from "../codec/codec.js";
 import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
+import { retryTransient } from "../ha/kv.js";
 import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { CheckpointErrorCode, checkpointPrefix, jobPrefix, type CheckpointStorage } from "./storage.js";
 import type { CompletedCheckpoint } from "./types.js";
@@ -100,11 +101,27 @@ export class CompletedCheckpointStore {
     try {
       await this.bucket.kv.create(key, value);
     } catch (err) {
-      if (!isRevisionConflict(err)) throw this.failed(`store checkpoint ${cp.checkpointId}`, err);
+      // Not a conflict: the write may still have landed (a timeout while a replicated stream changes
+      // leader). Read back to know; when even that fails the outcome stays unknown (Flink's
+      // PossibleInconsistentStateException) and the caller must keep the state.
+      if (!isRevisionConflict(err)) {
+        const landed = await retryTransient(() => this.bucket.kv.get(key), 30_000).catch(() => {
+          throw possiblyStored(this.failed(`store checkpoint ${cp.checkpointId}`, err));
+        });
+        if (!landed || landed.operation !== "PUT") throw this.failed(`store checkpoint ${cp.checkpointId}`, err);
+      }
       const existing = await this.bucket.kv.get(key);
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
         throw new ConflictError(CheckpointErrorCode.DuplicateCheckpoint, `checkpoint ${cp.checkpointId} of job ${this.jobId} is already stored with other contents`);
       }
+    }
+    // The pointer to the newest checkpoint: `latest()` reads it with a plain get, so a restore never
+    // depends on a key listing alone (a listing on a NATS cluster that just lost a server has been
+    // seen to come back empty, which would restart a job from scratch).
+    try {
+      await retryTransient(() => this.bucket.kv.put(this.latestKey, encode(cp.checkpointId)), 30_000);
+    } catch (err) {
+      throw possiblyStored(this.failed(`record checkpoint ${cp.checkpointId} as the latest`, err));
     }
     try {
       await this.subsume();
@@ -115,14 +132,29 @@ export class CompletedCheckpointStore {
     this.kick();
   }
 
-  /** The newest completed checkpoint, or undefined when there is none. */
+  /**
+   * The newest completed checkpoint, or undefined when there is none: the newest of the latest
+   * pointer and the listed keys. Throws when the pointer names a checkpoint that cannot be read,
+   * rather than answer "none" (a job would start over and emit its committed output again).
+   */
   async latest(): Promise<CompletedCheckpoint | undefined> {
+    const pointer = await this.bucket.kv.get(this.latestKey).catch((err: unknown) => {
+      throw this.failed("read the latest checkpoint pointer", err);
+    });
+    const pointed = pointer && pointer.operation === "PUT" && pointer.value.length ? (decode(pointer.value) as number) : undefined;
     const ids = await this.ids();
+    if (pointed !== undefined && !ids.includes(pointed)) ids.push(pointed);
+    ids.sort((a, b) => a - b);
     for (let i = ids.length - 1; i >= 0; i--) {
       const cp = await this.get(ids[i]!);
       if (cp) return cp;
+      if (ids[i] === pointed) throw this.failed(`read checkpoint ${pointed}, the latest`, new Error("its entry is missing"));
     }
     return undefined;
+  }
+
+  private get latestKey(): string {
+    return `${this.jobId}.latest`;
   }
 
   /** Every completed checkpoint kept, oldest first. */
@@ -274,4 +306,18 @@ export class CompletedCheckpointStore {
     if (err instanceof EddyError) return err;
     return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what} of job ${this.jobId}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
+}
+
+/**
+ * Marks a failure after which the checkpoint may be in the store all the same (the outcome of the
+ * write is unknown): its state must not be discarded (see {@link isPossiblyStored}).
+ */
+export function possiblyStored<E extends Error>(err: E): E {
+  (err as E & { possiblyStored?: boolean }).possiblyStored = true;
+  return err;
+}
+
+/** True for a failure marked by {@link possiblyStored}. */
+export function isPossiblyStored(err: unknown): boolean {
+  return (err as { possiblyStored?: unknown } | null)?.possiblyStored === true;
 }

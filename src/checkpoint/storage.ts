@@ -5,12 +5,13 @@
  * `savepoints/<savepointId>/<operatorId>-<subtask>-<kind>` (savepoints), so that everything of a
  * checkpoint, of a job or of a savepoint goes with one {@link CheckpointStorage.deletePrefix}.
  */
-import { jetstreamManager, StorageType, type JetStreamManager } from "@nats-io/jetstream";
+import { createHash, randomUUID } from "node:crypto";
+import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { kvReplicas } from "../ha/kv.js";
+import { kvReplicas, retryTransient } from "../ha/kv.js";
 import type { StateHandle } from "./types.js";
 
 /** Stable error codes of checkpoint storage and the checkpoint stores. Never rename one. */
@@ -41,6 +42,20 @@ export interface StoredStateHandle extends StateHandle {
   /** `SHA-256=<base64url>` as recorded by the Object Store; checked on read when present. */
   digest?: string;
 }
+
+/**
+ * Snapshot bytes produced piece by piece while they are uploaded (a keyed-state snapshot serializing
+ * key group by key group, src/state/copy-on-write-state-table.ts).
+ */
+export interface SnapshotSource {
+  /** The next pieces, together at least `minBytes` long unless the end comes first; null after the end. */
+  read(minBytes: number): Uint8Array[] | null;
+  /** Abandons the source (the upload failed or was given up); idempotent. */
+  cancel(reason: string): void;
+}
+
+/** Chunks of a streamed write published and not yet acknowledged (serializing goes on meanwhile). */
+const STREAM_CHUNKS_IN_FLIGHT = 8;
 
 /** What a listing of the bucket answers per object. */
 export interface StoredObject {
@@ -108,6 +123,8 @@ function storageFailed(what: string, err: unknown): EddyError {
  * fail with `StateCorrupt` when the size or the store's SHA-256 digest disagree.
  */
 export class CheckpointStorage {
+  private readonly js: JetStreamClient;
+
   private constructor(
     private readonly nc: NatsConnection,
     private readonly os: ObjectStore,
@@ -115,7 +132,9 @@ export class CheckpointStorage {
     /** The Object Store bucket name (`<prefix>_state`). */
     readonly bucket: string,
     private readonly chunkBytes: number,
-  ) {}
+  ) {
+    this.js = jetstream(nc);
+  }
 
   /**
    * Opens (creating if absent) the `<prefix>_state` bucket: file storage, replicas from
@@ -126,11 +145,13 @@ export class CheckpointStorage {
     setSha256Backend("native");
     const bucket = subjects.bucket("state");
     try {
-      const os = await new Objm(nc).create(bucket, {
-        replicas: kvReplicas(),
-        storage: StorageType.File,
-        description: "Eddy checkpoint and savepoint state",
-      });
+      const os = await retryTransient(() =>
+        new Objm(nc).create(bucket, {
+          replicas: kvReplicas(nc),
+          storage: StorageType.File,
+          description: "Eddy checkpoint and savepoint state",
+        }),
+      );
       return new CheckpointStorage(nc, os, await jetstreamManager(nc), bucket, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     } catch (err) {
       throw storageFailed(`cannot open the Object Store bucket ${bucket}`, err);
@@ -152,6 +173,71 @@ export class CheckpointStorage {
       return { object: name, bytes: info.size, digest: info.digest };
     } catch (err) {
       throw storageFailed(`cannot write state object ${name} (${bytes.length} bytes)`, err);
+    }
+  }
+
+  /**
+   * Stores the bytes `source` produces under `name` while they are produced (replacing an object of
+   * the same name), as the Object Store's own put does (ADR-20: chunk messages on
+   * `$O.<bucket>.C.<nuid>`, then the object's info on its meta subject, rolled up, with the SHA-256
+   * of all chunks), but pipelined: the source is read a chunk at a time and each chunk is published
+   * while up to {@link STREAM_CHUNKS_IN_FLIGHT} earlier ones await their acknowledgement, yielding to
+   * the event loop after each piece. So serialization overlaps the Object Store writes and the task
+   * keeps processing in between. On failure the chunks written are purged and the source canceled.
+   */
+  async writeStream(name: string, source: SnapshotSource): Promise<StoredStateHandle> {
+    const chunkBytes = this.effectiveChunkBytes;
+    const nuid = randomUUID().replace(/-/g, "");
+    const chunkSubject = `$O.${this.bucket}.C.${nuid}`;
+    const sha = createHash("sha256");
+    const inFlight: Promise<unknown>[] = [];
+    let size = 0;
+    let chunks = 0;
+    let buf = new Uint8Array(chunkBytes);
+    let off = 0;
+    const publish = async (bytes: Uint8Array): Promise<void> => {
+      sha.update(bytes);
+      size += bytes.length;
+      chunks++;
+      const ack = this.js.publish(chunkSubject, bytes);
+      ack.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      inFlight.push(ack);
+      if (inFlight.length >= STREAM_CHUNKS_IN_FLIGHT) await inFlight.shift();
+    };
+    try {
+      const old = await this.os.info(name);
+      for (let pieces = source.read(chunkBytes); pieces !== null; pieces = source.read(chunkBytes)) {
+        for (const piece of pieces) {
+          for (let at = 0; at < piece.length; ) {
+            const n = Math.min(piece.length - at, chunkBytes - off);
+            buf.set(piece.subarray(at, at + n), off);
+            off += n;
+            at += n;
+            if (off === chunkBytes) {
+              await publish(buf);
+              buf = new Uint8Array(chunkBytes);
+              off = 0;
+            }
+          }
+        }
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      if (off > 0) await publish(buf.subarray(0, off));
+      await Promise.all(inFlight.splice(0));
+      const digest = `SHA-256=${Base64UrlPaddedCodec.encode(sha.digest())}`;
+      const info = { name, description: "", options: { max_chunk_size: chunkBytes }, bucket: this.bucket, nuid, size, chunks, mtime: new Date().toISOString(), digest, deleted: false };
+      const h = natsHeaders();
+      h.set("Nats-Rollup", "sub");
+      await this.js.publish(this.metaSubject(name), JSON.stringify(info), { headers: h });
+      if (old && !old.deleted && old.nuid !== nuid) await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: `$O.${this.bucket}.C.${old.nuid}` }).catch(() => undefined);
+      return { object: name, bytes: size, digest };
+    } catch (err) {
+      source.cancel(`the write of ${name} failed`);
+      await Promise.allSettled(inFlight);
+      await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: chunkSubject }).catch(() => undefined);
+      throw storageFailed(`cannot write state object ${name}`, err);
+    } finally {
+      source.cancel("the write ended");
     }
   }
 

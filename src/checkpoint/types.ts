@@ -31,6 +31,11 @@ export interface OperatorStateHandle extends StateHandle {
 export interface SubtaskStateSnapshot {
   /** Per operator (chain member vertex id): its keyed and operator state handles. */
   operators: Record<string, { keyed?: KeyedStateHandle; operator?: OperatorStateHandle; raw?: StateHandle }>;
+  /**
+   * The subtask had FINISHED when the checkpoint was taken (FLIP-147: checkpoints go on after tasks
+   * finished); it holds no state and is not run again on restore.
+   */
+  finished?: boolean;
 }
 
 /** A completed checkpoint's metadata (Flink's CompletedCheckpoint + its _metadata). */
@@ -47,4 +52,10 @@ export interface CompletedCheckpoint {
   vertices: Record<string, { parallelism: number; maxParallelism: number; subtasks: SubtaskStateSnapshot[] }>;
   /** Total bytes of all handles. */
   bytes: number;
+  /**
+   * Operators (original vertex ids) whose every subtask had FINISHED (Flink's FullyFinishedOperatorState):
+   * a restore finishes them at once instead of running them again. Absent in checkpoints written
+   * before FLIP-147 support (read as none).
+   */
+  finishedOperators?: string[];
 }

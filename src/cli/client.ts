@@ -126,7 +126,7 @@ export async function waitForJobResult(client: DispatcherClient, jobId: string, 
     } catch (err) {
       if (err instanceof EddyError && err.code === ErrorCode.JobResultNotReady) {
         lostSince = undefined;
-      } else if (client.contacted && isTransportError(err)) {
+      } else if (client.contacted && (isTransportError(err) || (err instanceof EddyError && err.code === ErrorCode.NotLeader))) {
         const now = Date.now();
         if (lostSince === undefined) {
           lostSince = now;

@@ -38,13 +38,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "run",
-    summary: "build the job defined in FILE, submit it and (attached) wait for its end",
+    summary: "bundle the job in FILE, ship its code, submit it and (attached) wait for its end",
     positionals: [{ name: "FILE", required: true }],
     flags: {
       nats,
       parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
       detached: { type: "boolean", help: "exit once the Dispatcher accepted the job" },
       "from-savepoint": { type: "string", value: "ID", help: "start from this savepoint" },
+      application: {
+        type: "boolean",
+        help: "application mode: only bundle and upload here; the job's main runs on the cluster (the Dispatcher builds the JobGraph)",
+      },
+    },
+    passThrough: true,
+  },
+  {
+    name: "plan",
+    summary: "print the JobGraph the job in FILE builds, as JSON (no cluster needed)",
+    positionals: [{ name: "FILE", required: true }],
+    flags: {
+      parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
     },
     passThrough: true,
   },
@@ -60,6 +73,19 @@ export const COMMANDS: readonly CommandSpec[] = [
       stop: { type: "boolean", help: "stop the job after the savepoint" },
       dispose: { type: "string", value: "ID", help: "delete the savepoint ID" },
     },
+  },
+  {
+    name: "rescale",
+    summary: "declare a vertex's parallelism of a running job on the adaptive scheduler (--parallelism N, or --min/--max bounds)",
+    positionals: [{ name: "JOBID", required: true }],
+    flags: {
+      nats,
+      vertex: { type: "string", value: "ID", help: "the vertex (as submitted; a chained one names its chain)" },
+      parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "run the vertex at exactly N (min = max = N)" },
+      min: { type: "int", min: 1, max: 32768, value: "N", help: "lower bound of the vertex's parallelism" },
+      max: { type: "int", min: 1, max: 32768, value: "N", help: "upper bound of the vertex's parallelism" },
+    },
+    exclusive: [["parallelism", "min"], ["parallelism", "max"]],
   },
   { name: "info", summary: "show the cluster: leaders and TaskExecutors", positionals: [], flags: { nats, json } },
 ];

@@ -15,11 +15,13 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   jobmanager: async () => (await import("./commands/daemons.js")).jobManagerCommand,
   taskexecutor: async () => (await import("./commands/daemons.js")).taskExecutorCommand,
   run: async () => (await import("./commands/run.js")).runCommand,
+  plan: async () => (await import("./commands/plan.js")).planCommand,
   list: async () => (await import("./commands/jobs.js")).listCommand,
   status: async () => (await import("./commands/jobs.js")).statusCommand,
   cancel: async () => (await import("./commands/jobs.js")).cancelCommand,
   savepoint: async () => (await import("./commands/jobs.js")).savepointCommand,
   info: async () => (await import("./commands/jobs.js")).infoCommand,
+  rescale: async () => (await import("./commands/jobs.js")).rescaleCommand,
 };
 
 /** Runs the command line `argv` (without node and script) and resolves with the exit code. */

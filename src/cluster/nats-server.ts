@@ -39,6 +39,10 @@ export interface NatsServerOptions {
   readyTimeoutMs?: number;
   /** More nats-server arguments (after Eddy's own; later flags win). */
   extraArgs?: readonly string[];
+  /** The server name (default: unique per start). A clustered JetStream server keeps its name across restarts. */
+  serverName?: string;
+  /** More environment for the server (e.g. the variables `nats-cluster.conf` reads). */
+  env?: Record<string, string>;
 }
 
 /** A running nats-server started by {@link startNatsServer}. */
@@ -117,13 +121,14 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
   const conf = opts.confPath ?? natsConfPath();
   mkdirSync(opts.storeDir, { recursive: true });
   const logPath = join(opts.storeDir, "nats-server.log");
-  const serverName = `eddy-${port}-${randomBytes(4).toString("hex")}`;
+  const serverName = opts.serverName ?? `eddy-${port}-${randomBytes(4).toString("hex")}`;
   const logFd = openSync(logPath, "a");
   let child: ChildProcess;
   try {
     child = spawn(binary, ["-c", conf, "-a", "127.0.0.1", "-p", String(port), "-sd", opts.storeDir, "-n", serverName, ...(opts.extraArgs ?? [])], {
       stdio: ["ignore", logFd, logFd],
       detached: opts.detached ?? false,
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
   } finally {
     closeSync(logFd);

@@ -38,6 +38,11 @@ export function natsConfPath(): string {
   return join(packageRoot(), "nats.conf");
 }
 
+/** The repository's three-server cluster template, `nats-cluster.conf` (see its header). */
+export function natsClusterConfPath(): string {
+  return join(packageRoot(), "nats-cluster.conf");
+}
+
 /** The package version from package.json. */
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "0.0.0";

@@ -16,7 +16,9 @@ export const ErrorCode = {
   JobNotFound: "JobNotFound",
   JobResultNotReady: "JobResultNotReady",
   JobAlreadyTerminal: "JobAlreadyTerminal",
+  JobInitializing: "JobInitializing",
   FencingTokenMismatch: "FencingTokenMismatch",
+  NotLeader: "NotLeader",
   UnknownMethod: "UnknownMethod",
   UnknownSender: "UnknownSender",
   SlotNotFound: "SlotNotFound",
@@ -32,6 +34,10 @@ export const ErrorCode = {
   TaskExecutorLost: "TaskExecutorLost",
   Shutdown: "Shutdown",
   InternalError: "InternalError",
+  /** A rescale names a vertex the job does not have. */
+  VertexNotFound: "VertexNotFound",
+  /** A rescale of a job whose scheduler cannot change its parallelism (not the adaptive scheduler). */
+  RescaleNotSupported: "RescaleNotSupported",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -65,11 +65,20 @@ export interface CompactInputGateDescriptor {
   partitionType: ResultPartitionType;
   producers: readonly ProducerDescriptor[];
   subpartitions: number | readonly number[];
+  /** Instead of one subpartition per producer: the range `[start, end)` read from every producer (adaptive batch consumers). */
+  subpartitionRange?: readonly [number, number];
 }
 
 /** The channels of a compact gate descriptor. */
 export function expandInputGate(g: CompactInputGateDescriptor): InputGateDeploymentDescriptor {
   const sub = g.subpartitions;
+  const range = g.subpartitionRange;
+  if (range) {
+    const channels: InputChannelDescriptor[] = [];
+    for (const p of g.producers)
+      for (let i = range[0]; i < range[1]; i++) channels.push({ producerAttemptId: p.producerAttemptId, partitionIndex: p.partitionIndex, subpartitionIndex: i, location: p.location });
+    return { resultId: g.resultId, partitionType: g.partitionType, channels };
+  }
   return {
     resultId: g.resultId,
     partitionType: g.partitionType,
@@ -87,6 +96,25 @@ export interface TaskRestore {
   checkpointId: number;
   /** Per operator (chain member vertex id): keyed handles whose key groups overlap this subtask's, and every old subtask's operator state (in subtask order). */
   operators: Record<string, { keyed: KeyedStateHandle[]; operator: OperatorStateHandle[] }>;
+  /**
+   * Every operator of this subtask had finished in that checkpoint (Flink's FINISHED_ON_RESTORE,
+   * FLIP-147): the task does not run them again; it ends its outputs at once and finishes.
+   */
+  finished?: boolean;
+}
+
+/**
+ * The job's code, for a job that ships a bundle (Flink's user jar and class path in the TDD): the
+ * task loads the bundle and runs the job's main again with the recorded arguments to get the
+ * job's functions and custom invokables.
+ */
+export interface UserCodeDescriptor {
+  /** The bundle (SHA-256 hex id and size) in the `<prefix>_bundles` Object Store bucket. */
+  bundle: { id: string; size: number };
+  /** The arguments main was called with (JobGraph `config.args`). */
+  args: string[];
+  /** The `--parallelism` main was called with (JobGraph `config.parallelism`), when given. */
+  parallelism?: number;
 }
 
 /** Everything a TaskExecutor needs to start one Execution attempt. */
@@ -113,4 +141,6 @@ export interface TaskDeploymentDescriptor {
   checkpointing?: boolean;
   /** Where to start from (the latest checkpoint or a savepoint); absent: empty state. */
   restore?: TaskRestore;
+  /** The job's code; absent for jobs of built-in invokables only. */
+  userCode?: UserCodeDescriptor;
 }

@@ -1,16 +1,21 @@
-/** Starts a JobManager (Dispatcher, ResourceManager, a JobMaster per job) in this process. */
+/**
+ * Starts a JobManager process: it contends for the JobManager lease and, while it holds it, runs the
+ * Dispatcher, the ResourceManager and a JobMaster per job ({@link startLeaderComponents}). Several
+ * JobManagers may run against one NATS: one leads, the others stand by and take over (recovering
+ * every unfinished job from its latest checkpoint) when the leader's lease lapses.
+ */
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import { connectNats } from "../rpc/nats.js";
 import { Subjects } from "../rpc/subjects.js";
-import { Gateway } from "../rpc/gateway.js";
 import { ExecutionPlanStore } from "../ha/execution-plan-store.js";
 import { JobResultStore } from "../ha/job-result-store.js";
-import { StandaloneLeaderElection } from "../ha/leader-election.js";
-import { Dispatcher } from "../../actors/dispatcher/dispatcher.js";
-import { ResourceManager } from "../../actors/resourcemanager/resource-manager.js";
-import { JobMaster } from "../../actors/jobmaster/job-master.js";
-import { CheckpointStorage, SavepointStore } from "../checkpoint/index.js";
+import { LeaderPublisher } from "../ha/leader-retrieval.js";
+import { LeaseLeaderElection, type LeaseHolder } from "../ha/lease-leader-election.js";
+import type { SchedulerFactoryOptions } from "../scheduler/scheduler-factory.js";
+import { startLeaderComponents, type LeaderComponents } from "./dispatcher-resource-manager-component.js";
+import { BundleCache, BundleStore } from "../blob/index.js";
+import { ApplicationRunner } from "../usercode/index.js";
 
 export interface JobManagerOptions {
   natsUrl: string;
@@ -20,70 +25,96 @@ export interface JobManagerOptions {
   heartbeatTimeoutMs?: number;
   /** How long a job waits for slots, ms. */
   slotRequestTimeoutMs?: number;
+  /** The cluster's scheduler, reactive mode and adaptive scheduler timeouts (`--scheduler`, `--reactive`). */
+  scheduling?: SchedulerFactoryOptions;
+  /** Lease duration, ms (default EDDY_LEASE_MS, else 6000; an existing lease bucket's max_age wins). */
+  leaseMs?: number;
 }
 
 /** A running JobManager. */
 export interface JobManagerHandle {
-  /** Resolves once the Dispatcher and ResourceManager lead and serve. */
+  /** This process's id (the lease holder id while it leads). */
+  readonly id: string;
+  /** Resolves once the process contends for leadership (leading or standing by). */
   readonly ready: Promise<void>;
+  /** Resolves when this process first leads and serves. */
+  readonly leading: Promise<void>;
+  /** True while it leads. */
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
 
-/** Connects to NATS, wins leadership (standalone) and starts the Dispatcher and ResourceManager. */
+/** The JobManager lease key in the `<prefix>_leases` bucket. */
+export const JOBMANAGER_LEASE = "jobmanager";
+
+/** Connects to NATS, opens the HA stores and contends for leadership. */
 export async function startJobManager(opts: JobManagerOptions): Promise<JobManagerHandle> {
   const log = opts.log;
   const nc = await connectNats(opts.natsUrl, "eddy-jobmanager");
   const subjects = new Subjects(opts.prefix);
   const id = `jm_${newId().slice(0, 12)}`;
-  const leaders = subjects.bucket("leaders");
-  const [plans, results, rmElection, dispElection] = await Promise.all([
+  const [plans, results, publisher, election] = await Promise.all([
     ExecutionPlanStore.open(nc, subjects.bucket("jobgraphs")),
     JobResultStore.open(nc, subjects.bucket("jobresults")),
-    StandaloneLeaderElection.open(nc, leaders, "resourcemanager"),
-    StandaloneLeaderElection.open(nc, leaders, "dispatcher"),
+    LeaderPublisher.open(nc, subjects.bucket("leaders")),
+    LeaseLeaderElection.open(nc, subjects.bucket("leases"), JOBMANAGER_LEASE, id, log, opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
   ]);
-  const rmLeader = await rmElection.start(id);
-  const rm = new ResourceManager(nc, subjects, rmLeader, log, opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {});
-  rm.start();
-  const rmGateway = new Gateway(nc, subjects.resourceManager, { token: rmLeader.sessionId });
-  const dispLeader = await dispElection.start(id);
-  const strip = ({ sessionId: _s, ...rest }: typeof rmLeader) => rest;
-  const dispatcher = new Dispatcher(
-    nc,
-    subjects,
-    dispLeader,
-    {
-      executionPlans: plans,
-      jobResults: results,
-      createJobMaster: async (graph) => {
-        const jm = new JobMaster(nc, subjects, graph, { gateway: () => rmGateway }, log, opts.slotRequestTimeoutMs ? { slotRequestTimeoutMs: opts.slotRequestTimeoutMs } : {});
-        await jm.start();
-        return jm;
-      },
-      disposeSavepoint: async (id) => {
-        const storage = await CheckpointStorage.open(nc, subjects);
-        await (await SavepointStore.open(nc, subjects)).dispose(id, storage);
-      },
-      clusterInfo: async () => ({
-        leaders: { dispatcher: strip(dispLeader), resourceManager: strip(rmLeader) },
-        taskExecutors: await rm.taskExecutors(),
-      }),
+  // Job bundles (one cache and application runner per process, across leadership terms): checked on
+  // submission; application mode fetches them and runs main in a thread.
+  let bundleStore: Promise<BundleStore> | undefined;
+  const openBundles = () =>
+    (bundleStore ??= BundleStore.open(nc, subjects).catch((err: unknown) => {
+      bundleStore = undefined;
+      throw err;
+    }));
+  const appTimeoutMs = Number(process.env.EDDY_APPLICATION_TIMEOUT_MS) || undefined;
+  const applications = new ApplicationRunner(new BundleCache(openBundles, { name: `eddy-app-bundles-${id}-`, log }), appTimeoutMs ? { timeoutMs: appTimeoutMs } : {});
+  const bundles = {
+    check: async (ref: { id: string; size: number }) => (await openBundles()).check(ref),
+    buildApplication: (req: Parameters<ApplicationRunner["build"]>[0]) => applications.build(req),
+  };
+  let components: LeaderComponents | undefined;
+  let resolveLeading!: () => void;
+  const leading = new Promise<void>((r) => (resolveLeading = r));
+  election.start({
+    grant: async (term: LeaseHolder) => {
+      log.info({ id, sessionId: term.sessionId }, "JobManager leading");
+      components = await startLeaderComponents(term, {
+        nc,
+        subjects,
+        log,
+        plans,
+        results,
+        publisher,
+        bundles,
+        isLeader: () => election.leading,
+        ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
+        ...(opts.slotRequestTimeoutMs ? { slotRequestTimeoutMs: opts.slotRequestTimeoutMs } : {}),
+        ...(opts.scheduling ? { scheduling: opts.scheduling } : {}),
+      });
+      resolveLeading();
     },
-    log,
-  );
-  dispatcher.start();
-  await nc.flush();
-  log.info({ id, nats: opts.natsUrl }, "JobManager ready");
+    revoke: async (reason: string) => {
+      const c = components;
+      components = undefined;
+      if (!c) return;
+      log.warn({ id, reason }, "JobManager no longer leads: its components stop");
+      await c.stop();
+    },
+  });
+  log.info({ id, nats: opts.natsUrl, leaseMs: election.timing.leaseMs }, "JobManager started: contending for leadership");
   let stopped = false;
   return {
+    id,
     ready: Promise.resolve(),
+    leading,
+    isLeader: () => election.leading,
     async stop() {
       if (stopped) return;
       stopped = true;
-      await dispatcher.stop();
-      await rm.stop();
-      await dispElection.stop(dispLeader).catch(() => undefined);
-      await rmElection.stop(rmLeader).catch(() => undefined);
+      // Stops the components (suspending the jobs) and releases the lease for a standby.
+      await election.stop();
+      await applications.close();
       await nc.drain().catch(() => undefined);
       log.info("JobManager stopped");
     },

@@ -3,7 +3,7 @@ import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import { connectNats } from "../rpc/nats.js";
 import { Subjects } from "../rpc/subjects.js";
-import { LeaderRetrieval } from "../ha/leader-election.js";
+import { LeaderRetrieval } from "../ha/leader-retrieval.js";
 import { TaskExecutor } from "../../actors/taskexecutor/task-executor.js";
 
 export interface TaskExecutorOptions {

@@ -1,4 +1,11 @@
-import type { CompactInputGateDescriptor, ProducerDescriptor, ResultPartitionDeploymentDescriptor, TaskDeploymentDescriptor, TaskRestore } from "../deployment/descriptors.js";
+import type {
+  CompactInputGateDescriptor,
+  ProducerDescriptor,
+  ResultPartitionDeploymentDescriptor,
+  TaskDeploymentDescriptor,
+  TaskRestore,
+  UserCodeDescriptor,
+} from "../deployment/descriptors.js";
 import type { ConsumedPartitionGroup } from "./intermediate-result.js";
 import type { ExecutionGraph } from "./execution-graph.js";
 import type { Execution } from "./execution.js";
@@ -21,7 +28,8 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
       numSubpartitions: p.numSubpartitions,
       partitioner: p.result.edge.partitioner,
       maxParallelism: consumer.maxParallelism,
-      consumerParallelism: consumer.parallelism,
+      // One subpartition per key group when the consumer's parallelism is decided later.
+      consumerParallelism: p.numSubpartitions === consumer.maxParallelism && p.result.groups[0]?.subpartitionRangeFor ? consumer.maxParallelism : consumer.parallelism,
       partitionType: p.result.resultPartitionType,
     };
     if (p.result.edge.key !== undefined) d.key = p.result.edge.key;
@@ -32,6 +40,7 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
     partitionType: g.result.resultPartitionType,
     producers: producersOf(g, execution, graph.version),
     subpartitions: g.partitions.length === 1 || g.result.edge.distribution === "ALL_TO_ALL" ? g.subpartitionFor(ev.subtaskIndex, 0) : g.partitions.map((_, k) => g.subpartitionFor(ev.subtaskIndex, k)),
+    ...(g.subpartitionRangeFor ? { subpartitionRange: g.subpartitionRangeFor(ev.subtaskIndex) } : {}),
   }));
   return {
     jobId: jobGraph.jobId,
@@ -52,7 +61,22 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
     inputs,
     ...(jobGraph.config.checkpointing ? { checkpointing: true } : {}),
     ...(restore ? { restore } : {}),
+    ...(jobGraph.bundle ? { userCode: userCodeOf(jobGraph) } : {}),
   };
+}
+
+/** The user-code part of every task's descriptor (one object per job graph, shared by its TDDs). */
+const userCodeCache = new WeakMap<object, UserCodeDescriptor>();
+
+function userCodeOf(jobGraph: ExecutionGraph["jobGraph"]): UserCodeDescriptor {
+  let d = userCodeCache.get(jobGraph);
+  if (!d) {
+    const b = jobGraph.bundle!;
+    d = { bundle: { id: b.id, size: b.size }, args: [...(jobGraph.config.args ?? [])] };
+    if (jobGraph.config.parallelism !== undefined) d.parallelism = jobGraph.config.parallelism;
+    userCodeCache.set(jobGraph, d);
+  }
+  return d;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { keyGroupRange } from "../state/key-groups.js";
 import type { ExecutionJobVertex } from "./execution-job-vertex.js";
 import { IntermediateResult, IntermediateResultPartition, type ConsumedPartitionGroup } from "./intermediate-result.js";
 
@@ -9,22 +10,49 @@ import { IntermediateResult, IntermediateResultPartition, type ConsumedPartition
 export function connect(result: IntermediateResult): void {
   const up = result.producer;
   const down = result.consumer;
-  if (result.edge.distribution === "ALL_TO_ALL") connectAllToAll(result, up, down);
+  if (down.dynamic) connectDynamic(result, up, down);
+  else if (result.edge.distribution === "ALL_TO_ALL") connectAllToAll(result, up, down);
   else connectPointwise(result, up, down);
 }
 
-function connectAllToAll(result: IntermediateResult, up: ExecutionJobVertex, down: ExecutionJobVertex): void {
-  const n = down.parallelism;
+/** One partition of `subpartitions` subpartitions per producer subtask (the ALL_TO_ALL producer side). */
+function producePartitions(result: IntermediateResult, up: ExecutionJobVertex, subpartitions: number): void {
   for (const ev of up.taskVertices) {
-    const p = new IntermediateResultPartition(result, ev.subtaskIndex, ev, 0, n);
+    const p = new IntermediateResultPartition(result, ev.subtaskIndex, ev, 0, subpartitions);
     result.partitions.push(p);
     ev.producedPartitions.push(p);
   }
+}
+
+function connectAllToAll(result: IntermediateResult, up: ExecutionJobVertex, down: ExecutionJobVertex): void {
+  producePartitions(result, up, down.parallelism);
   const group: ConsumedPartitionGroup = {
     result,
     partitions: result.partitions,
     consumers: down.taskVertices,
     subpartitionFor: (consumer) => consumer,
+  };
+  result.addGroup(group);
+  for (const ev of down.taskVertices) ev.consumedPartitionGroups.push(group);
+}
+
+/**
+ * ALL_TO_ALL into a consumer whose parallelism is decided once its inputs are complete (Flink's
+ * dynamic graph): every producer writes one subpartition per key group of the consumer (its max
+ * parallelism), and consumer subtask i reads its key-group range of subpartitions from each.
+ */
+function connectDynamic(result: IntermediateResult, up: ExecutionJobVertex, down: ExecutionJobVertex): void {
+  const n = down.maxParallelism;
+  producePartitions(result, up, n);
+  const group: ConsumedPartitionGroup = {
+    result,
+    partitions: result.partitions,
+    consumers: down.taskVertices,
+    subpartitionFor: (consumer) => keyGroupRange(n, down.parallelism, consumer).start,
+    subpartitionRangeFor: (consumer) => {
+      const r = keyGroupRange(n, down.parallelism, consumer);
+      return [r.start, r.end + 1];
+    },
   };
   result.addGroup(group);
   for (const ev of down.taskVertices) ev.consumedPartitionGroups.push(group);

@@ -6,7 +6,7 @@ import type { ExecutionGraph } from "./execution-graph.js";
 
 /** All parallel subtasks of one JobVertex (Flink's ExecutionJobVertex). */
 export class ExecutionJobVertex {
-  readonly taskVertices: ExecutionVertex[];
+  taskVertices: ExecutionVertex[];
   /** Results this vertex produces (one per outgoing JobEdge, in edge order). */
   readonly producedResults: IntermediateResult[] = [];
   /** Results this vertex consumes (one per incoming JobEdge, in edge order). */
@@ -14,8 +14,21 @@ export class ExecutionJobVertex {
   /** The graph this vertex belongs to (told of every execution transition). */
   graph: ExecutionGraph | undefined;
 
-  constructor(readonly jobVertex: JobVertex) {
-    this.taskVertices = Array.from({ length: jobVertex.parallelism }, (_, i) => new ExecutionVertex(this, i));
+  /**
+   * The parallelism is decided at runtime (adaptive batch scheduling: when the inputs are complete,
+   * by {@link ExecutionGraph.initializeJobVertex}); its producers write one subpartition per key group.
+   */
+  readonly dynamic: boolean;
+  /** False while a dynamic vertex waits for its parallelism (it has one placeholder subtask until then). */
+  initialized: boolean;
+
+  constructor(
+    public jobVertex: JobVertex,
+    dynamic = false,
+  ) {
+    this.dynamic = dynamic;
+    this.initialized = !dynamic;
+    this.taskVertices = Array.from({ length: dynamic ? 1 : jobVertex.parallelism }, (_, i) => new ExecutionVertex(this, i));
   }
 
   get id(): string {
@@ -25,7 +38,7 @@ export class ExecutionJobVertex {
     return this.jobVertex.name;
   }
   get parallelism(): number {
-    return this.jobVertex.parallelism;
+    return this.taskVertices.length;
   }
   get maxParallelism(): number {
     return this.jobVertex.maxParallelism;

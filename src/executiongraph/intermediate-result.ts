@@ -26,6 +26,12 @@ export interface ConsumedPartitionGroup {
   readonly consumers: readonly ExecutionVertex[];
   /** Subpartition a given consumer subtask reads from `partitions[k]`. */
   subpartitionFor(consumerSubtask: number, k: number): number;
+  /**
+   * For a consumer whose parallelism is decided at runtime (adaptive batch): the subpartitions
+   * `[start, end)` it reads from every partition (its key-group range; producers write one
+   * subpartition per key group of the consumer).
+   */
+  subpartitionRangeFor?(consumerSubtask: number): readonly [number, number];
 }
 
 /** The data set one JobEdge carries, partitioned by producer subtask (Flink's IntermediateResult). */
@@ -45,6 +51,13 @@ export class IntermediateResult {
 
   get resultPartitionType() {
     return this.edge.resultPartitionType;
+  }
+
+  /** Forgets every partition and group (before the result is connected again). */
+  clear(): void {
+    this.partitions.length = 0;
+    this.groups.length = 0;
+    this.groupsOfPartition.length = 0;
   }
 
   /** Records a group and indexes its partitions. */

@@ -1,4 +1,5 @@
 export * from "./kv.js";
 export * from "./execution-plan-store.js";
 export * from "./job-result-store.js";
-export * from "./leader-election.js";
+export * from "./leader-retrieval.js";
+export * from "./lease-leader-election.js";

@@ -4,9 +4,39 @@ import { decode, encode } from "../codec/codec.js";
 
 export type { KV };
 
-/** Replicas for Eddy's buckets: EDDY_KV_REPLICAS (3 on a three-server NATS cluster), default 1. */
-export function kvReplicas(): number {
-  return Number(process.env.EDDY_KV_REPLICAS ?? 1);
+/**
+ * Replicas for Eddy's buckets and streams: EDDY_KV_REPLICAS when set; else, when the server is part
+ * of a cluster, as many as the cluster has servers up to 3 (known from the connect URLs the servers
+ * gossip to clients); else 1.
+ */
+export function kvReplicas(nc?: NatsConnection): number {
+  const env = Number(process.env.EDDY_KV_REPLICAS);
+  if (Number.isInteger(env) && env >= 1 && env <= 5) return env;
+  const info = nc?.info;
+  if (!info?.cluster) return 1;
+  const servers = new Set(info.connect_urls ?? []).size;
+  return Math.max(1, Math.min(3, servers));
+}
+
+/** Errors of a JetStream that is busy or electing leaders (a cluster starting, a server gone): worth retrying. */
+const TRANSIENT = /timeout|no responders|503|temporarily unavailable|not ready|no suitable peers|insufficient resources|leader/i;
+
+/**
+ * Runs a JetStream management call (creating a bucket or stream), retrying transient failures with
+ * backoff for up to `totalMs`: on a NATS cluster, creating replicated streams while the cluster
+ * starts, or while several processes create the same ones, can exceed one request's timeout.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>, totalMs = 30_000): Promise<T> {
+  const deadline = Date.now() + totalMs;
+  for (let delay = 100; ; delay = Math.min(2_000, delay * 2)) {
+    try {
+      return await fn();
+    } catch (err) {
+      const msg = (err as Error)?.message ?? String(err);
+      if (!TRANSIENT.test(msg) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /**
@@ -15,12 +45,12 @@ export function kvReplicas(): number {
  */
 export async function openBucket(nc: NatsConnection, name: string, opts: { ttlMs?: number; history?: number } = {}): Promise<KV> {
   const kvm = new Kvm(nc);
-  return kvm.create(name, {
+  return retryTransient(() => kvm.create(name, {
     history: opts.history ?? 1,
-    replicas: kvReplicas(),
+    replicas: kvReplicas(nc),
     allow_direct: false,
     ...(opts.ttlMs ? { ttl: opts.ttlMs } : {}),
-  });
+  }));
 }
 
 /** Reads and decodes a msgpack value, or undefined when absent or deleted. */

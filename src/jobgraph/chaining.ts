@@ -6,7 +6,7 @@
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import type { InvokableFactory } from "../runtime/api.js";
 import { CHAIN_INVOKABLE, isChainFactory, type ChainMember } from "../runtime/invokables/chain.js";
-import { builtinRegistry } from "../runtime/invokables/index.js";
+import { graphInvokables } from "./bundle-invokables.js";
 import type { JobEdge, JobGraph, JobVertex } from "./types.js";
 
 /** What chaining needs of an invokable registry (an `InvokableRegistry` or a `ReadonlyMap` fit). */
@@ -27,7 +27,8 @@ export interface ChainingContext {
 /**
  * Flink's chaining rules, one per clause: the edge is `forward` and PIPELINED, both vertices have the
  * same parallelism, max parallelism and slot sharing group, the upstream vertex has exactly one
- * outgoing edge and the downstream vertex exactly one incoming edge, and neither sets `chaining: false`.
+ * outgoing edge and the downstream vertex exactly one incoming edge, neither sets `chaining: false`,
+ * and the downstream vertex does not start a new chain (`chaining: "head"`).
  */
 export function isChainableEdge(edge: JobEdge, c: ChainingContext): boolean {
   const { source: s, target: t } = c;
@@ -40,7 +41,8 @@ export function isChainableEdge(edge: JobEdge, c: ChainingContext): boolean {
     c.sourceOutDegree === 1 &&
     c.targetInDegree === 1 &&
     s.chaining !== false &&
-    t.chaining !== false
+    t.chaining !== false &&
+    t.chaining !== "head"
   );
 }
 
@@ -57,11 +59,12 @@ function membersOf(v: JobVertex): ChainMember[] {
  * now naming the chain vertex. A graph with nothing to chain is returned as is (the same object); the
  * input is never modified. O(vertices + edges).
  *
- * Only vertices the registry's `eddy.chain` can run as members are chained (a registry without
+ * Only vertices the registry's `eddy.chain` can run as members are chained (by default the built-ins
+ * and the invokables the graph's bundle declares; a registry without
  * `eddy.chain` chains nothing). Throws ValidationError (DanglingEdge, CyclicJobGraph) on a graph whose edges
  * name missing vertices or that has a cycle — `graph` is meant to be the output of `validateJobGraph`.
  */
-export function chainOperators(graph: JobGraph, registry: ChainingLookup = builtinRegistry): JobGraph {
+export function chainOperators(graph: JobGraph, registry: ChainingLookup = graphInvokables(graph.bundle)): JobGraph {
   const chain = registry.get(CHAIN_INVOKABLE);
   if (!chain || graph.vertices.length < 2) return graph;
   const canRun = (v: JobVertex): boolean =>

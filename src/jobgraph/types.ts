@@ -32,8 +32,11 @@ export interface JobVertexSpec {
    * same slot, also after a restart. Members need equal parallelism and the same slot sharing group.
    */
   coLocationGroup?: string;
-  /** False: never chained with a neighbour into one task (Flink's `disableChaining()`); default true. */
-  chaining?: boolean;
+  /**
+   * False: never chained with a neighbour into one task (Flink's `disableChaining()`); "head": starts a
+   * new chain, never chained to its upstream vertex (Flink's `startNewChain()`); default true.
+   */
+  chaining?: boolean | "head";
 }
 
 /** A data connection between two vertices. */
@@ -82,8 +85,32 @@ export interface CheckpointingConfig {
   retain?: number;
 }
 
+/** Which scheduler runs a job (Flink's jobmanager.scheduler). */
+export type SchedulerType = "default" | "adaptive" | "adaptive-batch";
+
+/** Adaptive batch scheduling (Flink's execution.batch.adaptive.auto-parallelism.*). */
+export interface AdaptiveBatchConfig {
+  /** Least parallelism decided. Default 1. */
+  minParallelism?: number;
+  /** Most parallelism decided (also bounded by the vertex's max parallelism). Default 128. */
+  maxParallelism?: number;
+  /** Input bytes per subtask. Default 16 MiB. */
+  avgDataVolumePerTaskBytes?: number;
+}
+
 /** Job-wide settings. */
 export interface JobConfig {
+  /** The scheduler; absent: the cluster's (`eddy jobmanager --scheduler`). */
+  scheduler?: SchedulerType;
+  /** Reactive mode with the adaptive scheduler; absent: the cluster's (`--reactive`). */
+  reactive?: boolean;
+  /** Settings of adaptive batch scheduling. */
+  adaptiveBatch?: AdaptiveBatchConfig;
+  /**
+   * Parallelism bounds declared while the job ran (`eddy rescale`), by vertex id: kept with the JobGraph
+   * in the ExecutionPlanStore (Flink's JobResourceRequirements), so a recovered job keeps them.
+   */
+  resourceRequirements?: Record<string, { lower: number; upper: number }>;
   /** Off when absent. */
   checkpointing?: CheckpointingConfig;
   /** Resume from this savepoint (set by `eddy run --from-savepoint`). */
@@ -96,8 +123,30 @@ export interface JobConfig {
   bufferTimeoutMs?: number;
   /** Records per network buffer upper bound (default 1024). */
   bufferRecords?: number;
-  /** Arguments the job was built with (informational). */
+  /** Arguments the job's main was called with (`eddy run FILE -- ARGS`); main gets them again on every worker. */
   args?: string[];
+  /** The `--parallelism` the job's main was called with, when given; main gets it again on every worker. */
+  parallelism?: number;
+}
+
+/** An invokable the job's bundle exports (`export const invokables`), declared so the graph validates without the code. */
+export interface BundleInvokableSpec {
+  name: string;
+  kind: "source" | "operator" | "sink";
+}
+
+/**
+ * The job's code (Flink's user jar): a bundle in the `<prefix>_bundles` Object Store bucket, named by
+ * the SHA-256 of its bytes. TaskExecutors fetch, verify and load it, and run the job's main again to
+ * get its functions and invokables.
+ */
+export interface JobBundleSpec {
+  /** SHA-256 of the bundle's bytes, 64 lowercase hex digits. */
+  id: string;
+  /** Size in bytes. */
+  size: number;
+  /** The custom invokables the bundle exports, so that vertices may name them. */
+  invokables?: BundleInvokableSpec[];
 }
 
 /** The submitted JobGraph. */
@@ -108,6 +157,8 @@ export interface JobGraphSpec {
   vertices: JobVertexSpec[];
   edges: JobEdgeSpec[];
   config?: JobConfig;
+  /** The job's code, when it ships any (`eddy run` sets it). */
+  bundle?: JobBundleSpec;
 }
 
 /** A JobGraph after validation: ids assigned, defaults filled, vertices in topological order. */
@@ -117,11 +168,12 @@ export interface JobGraph {
   vertices: Array<Required<Pick<JobVertexSpec, "id" | "name" | "invokable" | "parallelism" | "maxParallelism" | "slotSharingGroup">> & {
     config: Record<string, unknown>;
     /** Filled in (true) by validation; absent means true. */
-    chaining?: boolean;
+    chaining?: boolean | "head";
     coLocationGroup?: string;
   }>;
   edges: Array<Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string }>;
   config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;
+  bundle?: JobBundleSpec;
 }
 
 export type JobVertex = JobGraph["vertices"][number];

@@ -11,6 +11,7 @@ import { Limits } from "../core/config.js";
 import type { InvokableFactory } from "../runtime/api.js";
 import { builtinRegistry } from "../runtime/invokables/index.js";
 import type { JobEdge, JobGraph, JobGraphSpec, JobVertex } from "./types.js";
+import { graphInvokables } from "./bundle-invokables.js";
 import { JobGraphDefaults, defaultMaxParallelism, distributionOf } from "./defaults.js";
 
 /** What validation needs of an invokable registry: a `ReadonlyMap` or an `InvokableRegistry` both fit. */
@@ -103,6 +104,8 @@ function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph 
     fail(code, describeSchemaError(e), { path: jsonPath(e.instancePath), keyword: e.keyword, params: e.params });
   }
   const spec = input as JobGraphSpec;
+  // Vertices may name the invokables the job's bundle declares besides the built-ins.
+  registry = graphInvokables(spec.bundle, registry);
 
   // Vertices: unique ids, parallelism bounds, known invokables with valid settings.
   const byId = new Map<string, JobVertex>();
@@ -228,17 +231,37 @@ function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph 
     bufferRecords: cfg.bufferRecords ?? JobGraphDefaults.bufferRecords,
   };
   if (cfg.args !== undefined) config.args = [...cfg.args];
+  if (cfg.parallelism !== undefined) config.parallelism = cfg.parallelism;
   if (cfg.restartStrategy !== undefined) config.restartStrategy = { ...cfg.restartStrategy };
   if (cfg.failoverStrategy !== undefined) config.failoverStrategy = cfg.failoverStrategy;
+  if (cfg.scheduler !== undefined) config.scheduler = cfg.scheduler;
+  if (cfg.reactive !== undefined) config.reactive = cfg.reactive;
+  if (cfg.adaptiveBatch !== undefined) {
+    const ab = cfg.adaptiveBatch;
+    if (ab.minParallelism !== undefined && ab.maxParallelism !== undefined && ab.minParallelism > ab.maxParallelism)
+      fail(ErrorCode.InvalidJobGraph, `config.adaptiveBatch.minParallelism (${ab.minParallelism}) exceeds maxParallelism (${ab.maxParallelism})`, { path: "/config/adaptiveBatch" });
+    config.adaptiveBatch = { ...ab };
+  }
+  if (cfg.resourceRequirements !== undefined) {
+    for (const [v, b] of Object.entries(cfg.resourceRequirements)) {
+      if (b.lower > b.upper) fail(ErrorCode.InvalidParallelism, `config.resourceRequirements.${v}: lower ${b.lower} exceeds upper ${b.upper}`, { path: `/config/resourceRequirements/${v}` });
+    }
+    config.resourceRequirements = Object.fromEntries(Object.entries(cfg.resourceRequirements).map(([v, b]) => [v, { lower: b.lower, upper: b.upper }]));
+  }
   if (cfg.checkpointing !== undefined) config.checkpointing = { ...cfg.checkpointing };
   if (cfg.savepoint !== undefined) config.savepoint = cfg.savepoint;
-  return {
+  const graph: JobGraph = {
     jobId: spec.jobId ?? newId(),
     name: spec.name,
     vertices: topo.map((id) => byId.get(id)!),
     edges,
     config,
   };
+  if (spec.bundle !== undefined) {
+    const b = spec.bundle;
+    graph.bundle = { id: b.id, size: b.size, ...(b.invokables ? { invokables: b.invokables.map((d) => ({ name: d.name, kind: d.kind })) } : {}) };
+  }
+  return graph;
 }
 
 /** Kahn's algorithm, stable in declaration order; on a cycle, names the vertices on one. */

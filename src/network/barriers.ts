@@ -12,6 +12,7 @@ import { EddyError, ErrorCode } from "../core/errors.js";
 import {
   isBarrierEvent,
   isInputBatch,
+  isWatermarkEvent,
   type CheckpointAbortEvent,
   type CheckpointBarrier,
   type InputBatch,
@@ -30,8 +31,13 @@ export interface CancelMarker {
   readonly cancel: number;
 }
 
+/** An event-time watermark travelling through a subpartition or input channel queue (Flink's Watermark). */
+export interface WatermarkMarker {
+  readonly watermark: number;
+}
+
 /** The events a PIPELINED channel carries besides records and its end. */
-export type NetworkEvent = BarrierMarker | CancelMarker;
+export type NetworkEvent = BarrierMarker | CancelMarker | WatermarkMarker;
 
 /** A barrier or cancel marker that cannot be sent (malformed, or after the end of data). */
 export class BarrierError extends EddyError {
@@ -77,13 +83,14 @@ export type EventSource = Pick<RecordInput, "recycle"> & { nextEvent(): Promise<
 /**
  * A RecordInput over `input` for code that reads batches with `next()`: barrier events go to
  * `handler.onBarrier` and then to `output.broadcastBarrier` (so the barrier follows exactly the records
- * emitted before it), abort events to `output.broadcastCancelMarker` and `handler.onAbort`. Outputs
+ * emitted before it), abort events to `output.broadcastCancelMarker` and `handler.onAbort`, finite
+ * watermarks to `output.emitWatermark`. Outputs
  * without barrier support drop them. `wrap` lets the caller decorate each `nextEvent()` promise
  * (e.g. to reject on abort). The result has no `nextEvent`: its events are handled here.
  */
 export function barrierForwardingInput(
   input: EventSource,
-  output: Pick<RecordOutput, "broadcastBarrier" | "broadcastCancelMarker">,
+  output: Pick<RecordOutput, "broadcastBarrier" | "broadcastCancelMarker" | "emitWatermark">,
   handler: BarrierHandler = {},
   wrap: (p: Promise<InputEvent | null>) => Promise<InputEvent | null> = (p) => p,
 ): RecordInput {
@@ -91,7 +98,9 @@ export function barrierForwardingInput(
     for (;;) {
       const e = await wrap(input.nextEvent());
       if (e === null || isInputBatch(e)) return e;
-      if (isBarrierEvent(e)) {
+      if (isWatermarkEvent(e)) {
+        if (Number.isFinite(e.watermark)) output.emitWatermark?.(e.watermark);
+      } else if (isBarrierEvent(e)) {
         let pending: void | Promise<void>;
         try {
           pending = handler.onBarrier?.(e.barrier);

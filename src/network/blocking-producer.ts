@@ -37,7 +37,15 @@ export interface BlockingPublisherStats {
   maxOutstanding: number;
   /** Most frames waiting behind the bound at one time. */
   maxQueued: number;
+  /** Bytes of DATA frames published, per result id (what adaptive batch scheduling sizes consumers by). */
+  bytes: Record<string, number>;
 }
+
+/**
+ * The accumulator name under which a FINISHED task reports the bytes it produced into a BLOCKING
+ * result (the JobMaster reads it for adaptive batch scheduling and leaves it out of the JobResult).
+ */
+export const PRODUCED_BYTES_ACCUMULATOR = "eddy.producedBytes.";
 
 /** A subpartition needs no consumer credit on JetStream: only the publisher's bound holds it back. */
 const UNLIMITED_CREDIT = Number.MAX_SAFE_INTEGER;
@@ -49,11 +57,13 @@ class JetStreamReader implements SubpartitionReader {
     private readonly pub: BlockingPublisher,
     private readonly subject: string,
     private readonly index: number,
+    private readonly resultId: string,
   ) {}
   sendData(records: unknown[], seq: number): number {
     const f = encodeDataFrame(this.index, seq, records, 0);
     if (f.length > this.pub.maxFrameBytes) return -f.length;
     this.pub.send(this.subject, f);
+    this.pub.stats.bytes[this.resultId] = (this.pub.stats.bytes[this.resultId] ?? 0) + f.length;
     return f.length;
   }
   sendEnd(seq: number): void {
@@ -72,7 +82,7 @@ class JetStreamReader implements SubpartitionReader {
 
 /** Publishes the frames of one producer attempt's BLOCKING partitions to its job's stream. */
 export class BlockingPublisher {
-  readonly stats: BlockingPublisherStats = { published: 0, acked: 0, maxOutstanding: 0, maxQueued: 0 };
+  readonly stats: BlockingPublisherStats = { published: 0, acked: 0, maxOutstanding: 0, maxQueued: 0, bytes: {} };
   /** Largest frame this publisher sends (the configured cap, below the server's max_payload). */
   readonly maxFrameBytes: number;
   private readonly queue = new RingQueue<[string, Uint8Array]>();
@@ -109,7 +119,7 @@ export class BlockingPublisher {
     const { resultId } = partition.desc;
     for (const sub of partition.subpartitions) {
       const subject = this.store.subjects.blockingSubpartition(this.jobId, this.producerAttemptId, resultId, sub.index);
-      sub.attach(new JetStreamReader(this, subject, sub.index), UNLIMITED_CREDIT);
+      sub.attach(new JetStreamReader(this, subject, sub.index, resultId), UNLIMITED_CREDIT);
     }
   }
 

@@ -18,9 +18,10 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../rpc/subjects.js";
-import { kvReplicas } from "../ha/kv.js";
+import { kvReplicas, retryTransient } from "../ha/kv.js";
 import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
+import type { Logger } from "../core/logger.js";
 
 /** True when `err` says the stream does not exist. */
 export function isStreamNotFound(err: unknown): boolean {
@@ -42,13 +43,13 @@ export function checkSubjectToken(what: string, s: string): void {
 }
 
 /** The configuration of job `jobId`'s stream. */
-export function blockingStreamConfig(subjects: Subjects, jobId: string): Partial<StreamConfig> & { name: string } {
+export function blockingStreamConfig(subjects: Subjects, jobId: string, replicas = kvReplicas()): Partial<StreamConfig> & { name: string } {
   return {
     name: subjects.blockingStream(jobId),
     subjects: [subjects.blockingJobSubjects(jobId)],
     description: `Eddy BLOCKING result partitions of job ${jobId}`,
     storage: StorageType.File,
-    num_replicas: kvReplicas(),
+    num_replicas: replicas,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.Old,
     max_msgs: -1,
@@ -63,11 +64,11 @@ export function blockingStreamConfig(subjects: Subjects, jobId: string): Partial
  * Creates job `jobId`'s stream unless it exists. Idempotent, and safe when several producers race:
  * the server accepts an identical creation, and any refusal is checked against the stream's existence.
  */
-export async function ensureBlockingStream(jsm: JetStreamManager, subjects: Subjects, jobId: string): Promise<void> {
+export async function ensureBlockingStream(jsm: JetStreamManager, subjects: Subjects, jobId: string, replicas = kvReplicas()): Promise<void> {
   checkSubjectToken("jobId", jobId);
-  const cfg = blockingStreamConfig(subjects, jobId);
+  const cfg = blockingStreamConfig(subjects, jobId, replicas);
   try {
-    await jsm.streams.add(cfg);
+    await retryTransient(() => jsm.streams.add(cfg), 20_000);
   } catch (err) {
     try {
       await jsm.streams.info(cfg.name);
@@ -110,7 +111,7 @@ export class BlockingStore {
   ensureStream(jobId: string): Promise<void> {
     let p = this.streams.get(jobId);
     if (p === undefined) {
-      p = this.manager().then((jsm) => ensureBlockingStream(jsm, this.subjects, jobId));
+      p = this.manager().then((jsm) => ensureBlockingStream(jsm, this.subjects, jobId, kvReplicas(this.nc)));
       this.streams.set(jobId, p);
       p.catch(() => this.streams.delete(jobId));
     }
@@ -145,4 +146,24 @@ export async function releaseBlockingPartitions(nc: NatsConnection, subjects: Su
     if (isStreamNotFound(err)) return;
     throw new EddyError(ErrorCode.InternalError, `cannot release BLOCKING partitions of job ${jobId}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Deletes the BLOCKING partition streams of jobs not in `knownJobIds` (under this prefix): a job whose
+ * JobManager died after it ended, or whose JobGraph is gone, leaves its stream behind otherwise.
+ * Called by a new leader once it has recovered the jobs.
+ */
+export async function sweepBlockingStreams(nc: NatsConnection, subjects: Subjects, knownJobIds: ReadonlySet<string>, log?: Logger): Promise<string[]> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false });
+  const prefix = subjects.blockingStream("");
+  const deleted: string[] = [];
+  for await (const name of jsm.streams.names()) {
+    if (!name.startsWith(prefix)) continue;
+    const jobId = name.slice(prefix.length);
+    if (knownJobIds.has(jobId)) continue;
+    await jsm.streams.delete(name).catch((err) => log?.warn({ err, stream: name }, "deleting a leftover BLOCKING stream failed"));
+    deleted.push(name);
+  }
+  if (deleted.length) log?.info({ streams: deleted }, "leftover BLOCKING partition streams of ended jobs deleted");
+  return deleted;
 }

@@ -3,16 +3,16 @@
  *
  * Data frame (producer → consumer), 12-byte big-endian prefix then the body:
  * ```
- * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER, 4 ERROR, 5 CANCEL_CHECKPOINT
+ * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER, 4 ERROR, 5 CANCEL_CHECKPOINT, 6 WATERMARK
  * 1      version   u8   0
  * 2..3   backlog   u16  DATA: buffers the producer still has queued for this channel (saturates at 65535); else 0
  * 4..7   channel   u32  consumer-side channel id (index among the consumer task's channels)
  * 8..11  sequence  u32  per channel, from 0, +1 per frame (every kind); gaps are fatal
  * 12..   body      DATA: msgpack array of records; ERROR: msgpack WireError; END: empty;
  *                  BARRIER (17 bytes): checkpointId u64, timestamp f64, kind u8 (0 CHECKPOINT, 1 SAVEPOINT);
- *                  CANCEL_CHECKPOINT (8 bytes): checkpointId u64
+ *                  CANCEL_CHECKPOINT (8 bytes): checkpointId u64; WATERMARK (8 bytes): timestamp f64 (ms, may be ±Infinity)
  * ```
- * BARRIER and CANCEL_CHECKPOINT are events: in-band (never before an earlier DATA frame of their
+ * BARRIER, CANCEL_CHECKPOINT and WATERMARK are events: in-band (never before an earlier DATA frame of their
  * channel), but they need no credit, as in Flink. All integers are big-endian; a u64 holds a safe integer.
  * Control frame (consumer → producer, on `subjects.credit(producerAttemptId)`), 4-byte prefix:
  * ```
@@ -32,7 +32,7 @@ import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/err
 import type { CheckpointBarrier } from "../runtime/api.js";
 
 /** Kinds of data frames. */
-export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5 } as const;
+export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5, Watermark: 6 } as const;
 /** Kinds of control frames. */
 export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12, Ping: 0x13 } as const;
 /** Bytes before the body of a data frame. */
@@ -140,6 +140,29 @@ export function encodeCancelFrame(channel: number, seq: number, checkpointId: nu
 export function decodeCancelFrame(b: Uint8Array): number {
   if (b.length !== FRAME_HEADER_BYTES + 8) throw new EddyError(ErrorCode.InternalError, `malformed CANCEL_CHECKPOINT frame of ${b.length} bytes`);
   return readU64(b, FRAME_HEADER_BYTES);
+}
+
+/** Encodes a WATERMARK frame (an event-time watermark, in-band like a barrier). */
+export function encodeWatermarkFrame(channel: number, seq: number, watermark: number): Uint8Array {
+  const b = new Uint8Array(FRAME_HEADER_BYTES + 8);
+  writeHeader(b, FrameKind.Watermark, channel, seq);
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setFloat64(FRAME_HEADER_BYTES, watermark);
+  return b;
+}
+
+/** The timestamp of a WATERMARK frame; throws InternalError on a malformed body. */
+export function decodeWatermarkFrame(b: Uint8Array): number {
+  if (b.length !== FRAME_HEADER_BYTES + 8) throw new EddyError(ErrorCode.InternalError, `malformed WATERMARK frame of ${b.length} bytes`);
+  const w = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(FRAME_HEADER_BYTES);
+  if (Number.isNaN(w)) throw new EddyError(ErrorCode.InternalError, "WATERMARK frame holds NaN");
+  return w;
+}
+
+/** Encodes an in-band event (barrier, cancel marker or watermark) as its data frame. */
+export function encodeEventFrame(channel: number, seq: number, event: { barrier: CheckpointBarrier } | { cancel: number } | { watermark: number }): Uint8Array {
+  if ("barrier" in event) return encodeBarrierFrame(channel, seq, event.barrier);
+  if ("cancel" in event) return encodeCancelFrame(channel, seq, event.cancel);
+  return encodeWatermarkFrame(channel, seq, event.watermark);
 }
 
 /** Kind of a data frame. */

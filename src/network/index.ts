@@ -6,8 +6,8 @@
  */
 export { DEFAULT_BUFFER_RECORDS, DEFAULT_BUFFER_TIMEOUT_MS, DEFAULT_NETWORK_CONFIG, networkConfig, type NetworkConfig } from "./config.js";
 export { NetworkEnvironment, type InputOptions, type LinkKind, type NetworkEnvironmentOptions } from "./environment.js";
-export { blockingStreamConfig, ensureBlockingStream, releaseBlockingPartitions } from "./blocking-store.js";
-export { BlockingPublisher, type BlockingPublisherStats } from "./blocking-producer.js";
+export { blockingStreamConfig, ensureBlockingStream, releaseBlockingPartitions, sweepBlockingStreams } from "./blocking-store.js";
+export { BlockingPublisher, PRODUCED_BYTES_ACCUMULATOR, type BlockingPublisherStats } from "./blocking-producer.js";
 export { BlockingInputChannel } from "./blocking-input.js";
 export { connectWorkerToBroker, LocalExchangeBroker, LocalExchangeClient, type PendingConnect } from "./local-exchange.js";
 export { RecordWriterOutput, ResultPartition, type OutputOptions, type OutputStats } from "./record-writer.js";

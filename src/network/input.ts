@@ -1,16 +1,17 @@
 /**
  * The consumer side of a task: input channels (one per consumed subpartition), grouped in
  * {@link InputGate}s (one per consumed result), merged into one {@link UnionInput} (the RecordInput).
- * Channels queue checkpoint barriers and cancel markers in-band with their buffers; the union input
- * aligns barriers over all channels (alignment.ts).
+ * Channels queue checkpoint barriers, cancel markers and watermarks in-band with their buffers; the
+ * union input aligns barriers over all channels (alignment.ts) and keeps the task's watermark: the
+ * minimum of its channels' watermarks, ended channels not counted.
  */
 import type { InputChannelDescriptor, InputGateDeploymentDescriptor } from "../deployment/descriptors.js";
-import type { BarrierEvent, CheckpointAbortEvent, CheckpointableInput, InputBatch, InputEvent } from "../runtime/api.js";
+import { MIN_WATERMARK, type BarrierEvent, type CheckpointAbortEvent, type CheckpointableInput, type InputBatch, type InputEvent, type WatermarkEvent } from "../runtime/api.js";
 import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { BarrierAligner, type AlignedChannel, type AlignmentStats } from "./alignment.js";
 import type { NetworkEvent } from "./barriers.js";
-import { decodeBarrierFrame, decodeCancelFrame, decodeErrorFrame, decodeRecords, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
+import { decodeBarrierFrame, decodeCancelFrame, decodeErrorFrame, decodeRecords, decodeWatermarkFrame, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
 
 /** A FIFO of fixed-size growth without `shift()` costs. */
 export class RingQueue<T> {
@@ -74,6 +75,8 @@ export abstract class InputChannel implements AlignedChannel {
   blocked = false;
   /** Ended and everything queued was taken. */
   drained = false;
+  /** The highest watermark this channel delivered to the task (taken from its queue). */
+  watermark = MIN_WATERMARK;
   ended = false;
   released = false;
   /** In the union's ready queue. */
@@ -137,6 +140,9 @@ export abstract class InputChannel implements AlignedChannel {
           break;
         case FrameKind.CancelCheckpoint:
           this.onEvent({ cancel: decodeCancelFrame(b) });
+          break;
+        case FrameKind.Watermark:
+          this.onEvent({ watermark: decodeWatermarkFrame(b) });
           break;
         case FrameKind.Error:
           this.onError(decodeErrorFrame(b));
@@ -309,8 +315,10 @@ export class UnionInput implements CheckpointableInput {
   readonly stats: InputStats = { buffersReceived: 0, recordsReceived: 0, maxUnrecycled: 0, maxUnrecycledTotal: 0 };
   private unrecycled = 0;
   private readonly ready = new RingQueue<InputChannel>();
-  /** Checkpoint events for the task, returned before any buffer. */
-  private readonly events = new RingQueue<BarrierEvent | CheckpointAbortEvent>();
+  /** Checkpoint and watermark events for the task, returned before any later buffer. */
+  private readonly events = new RingQueue<BarrierEvent | CheckpointAbortEvent | WatermarkEvent>();
+  /** The last watermark handed to the task. */
+  private watermark = MIN_WATERMARK;
   private readonly aligner: BarrierAligner<InputChannel>;
   private endedCount = 0;
   private waiter: Deferred<InputEvent | null> | null = null;
@@ -348,6 +356,11 @@ export class UnionInput implements CheckpointableInput {
   /** Channels held by the alignment now. */
   get heldChannels(): number {
     return this.aligner.heldChannels;
+  }
+
+  /** The task's current watermark: the last one handed out (MIN_WATERMARK before any). */
+  get currentWatermark(): number {
+    return this.watermark;
   }
 
   next(): Promise<InputBatch | null> {
@@ -435,6 +448,25 @@ export class UnionInput implements CheckpointableInput {
     if (ch.drained) return;
     ch.drained = true;
     this.aligner.onDrained(ch);
+    this.updateWatermark();
+  }
+
+  /**
+   * Recomputes the task's watermark (the minimum over channels not drained) and queues a watermark
+   * event when it advanced. When every channel is drained nothing is queued: the end of input itself
+   * stands for the final watermark.
+   */
+  private updateWatermark(): void {
+    let min = Number.POSITIVE_INFINITY;
+    const chs = this.channels;
+    for (let i = 0; i < chs.length; i++) {
+      const ch = chs[i]!;
+      if (!ch.drained && ch.watermark < min) min = ch.watermark;
+    }
+    if (min > this.watermark && min !== Number.POSITIVE_INFINITY) {
+      this.watermark = min;
+      this.events.push({ watermark: min });
+    }
   }
 
   /** Hands the next event or buffer to a waiting `nextEvent()`, or `null` once all ended. */
@@ -469,7 +501,12 @@ export class UnionInput implements CheckpointableInput {
         return new Batch(ch.gate, ch.index, entry);
       }
       ch.queuedEvents--;
-      if ("barrier" in entry) this.aligner.onBarrier(ch, entry.barrier);
+      if ("watermark" in entry) {
+        if (entry.watermark > ch.watermark) {
+          ch.watermark = entry.watermark;
+          this.updateWatermark();
+        }
+      } else if ("barrier" in entry) this.aligner.onBarrier(ch, entry.barrier);
       else this.aligner.onCancelMarker(entry.cancel);
       if (ch.queue.length > 0 && !ch.blocked) this.ready.push(ch);
       else ch.inReady = false;

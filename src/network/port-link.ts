@@ -6,7 +6,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import { encodeBarrierFrame, encodeCancelFrame, encodeDataFrame, encodeEndFrame, encodeErrorFrame } from "./frame.js";
+import { encodeEventFrame, encodeDataFrame, encodeEndFrame, encodeErrorFrame } from "./frame.js";
 import type { NetworkEvent } from "./barriers.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { LocalExchangeClient, PendingConnect } from "./local-exchange.js";
@@ -47,7 +47,7 @@ class PortReader implements SubpartitionReader {
     post(this.port, encodeErrorFrame(0, seq, err));
   }
   sendEvent(event: NetworkEvent, seq: number): void {
-    post(this.port, "barrier" in event ? encodeBarrierFrame(0, seq, event.barrier) : encodeCancelFrame(0, seq, event.cancel));
+    post(this.port, encodeEventFrame(0, seq, event));
   }
   close(): void {
     this.port.close();

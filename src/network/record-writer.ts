@@ -183,6 +183,18 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     this.broadcastEvent({ cancel: checkpointId });
   }
 
+  /**
+   * Appends an event-time watermark behind the data of every PIPELINED subpartition (BLOCKING ones
+   * carry none: their consumers see the end of input, which stands for the final watermark). Ignored
+   * after `finish()`; throws for NaN.
+   */
+  emitWatermark(watermark: number): void {
+    if (Number.isNaN(watermark)) throw new BarrierError(`output of ${this.attemptId}: watermark is NaN`);
+    if (this.failure !== null) throw this.failure;
+    if (this.finishing !== null) return;
+    this.broadcastEvent({ watermark });
+  }
+
   async finish(): Promise<void> {
     if (this.failure !== null) throw this.failure;
     if (this.finishing === null) {

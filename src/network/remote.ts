@@ -9,7 +9,7 @@ import type { Subjects } from "../rpc/subjects.js";
 import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
 import type { NetworkConfig } from "./config.js";
-import { controlCount, ControlKind, decodeRequest, encodeCancel, encodeBarrierFrame, encodeCancelFrame, encodeCredit, encodeDataFrame, encodeEndFrame, encodeErrorFrame, encodeRequest, frameChannel, packSmall, readU32, unpackSmall } from "./frame.js";
+import { controlCount, ControlKind, decodeRequest, encodeCancel, encodeEventFrame, encodeCredit, encodeDataFrame, encodeEndFrame, encodeErrorFrame, encodeRequest, frameChannel, packSmall, readU32, unpackSmall } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
@@ -38,7 +38,7 @@ class NatsReader implements SubpartitionReader {
     this.nc.publish(this.subject, encodeErrorFrame(this.channel, seq, err));
   }
   sendEvent(event: NetworkEvent, seq: number): void {
-    const f = "barrier" in event ? encodeBarrierFrame(this.channel, seq, event.barrier) : encodeCancelFrame(this.channel, seq, event.cancel);
+    const f = encodeEventFrame(this.channel, seq, event);
     this.nc.publish(this.subject, f);
   }
   close(): void {}

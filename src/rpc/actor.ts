@@ -58,6 +58,8 @@ export abstract class Actor {
   private sub: Subscription | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** Set by {@link fenceOff}: the actor's term ended; every message is refused from now on. */
+  private fenced = false;
   private inflight = new Set<Promise<unknown>>();
 
   /** The subject prefix this actor is reached under. */
@@ -81,6 +83,22 @@ export abstract class Actor {
         void this.onMessage(msg);
       },
     });
+  }
+
+  /**
+   * Ends the actor's leadership term at once: unsubscribes (synchronously) and refuses every message
+   * still queued or arriving (`NotLeader`), while its mailbox keeps running for the shutdown that
+   * follows. Used when the lease is revoked, before anything asynchronous happens.
+   */
+  fenceOff(): void {
+    this.fenced = true;
+    this.sub?.unsubscribe();
+    this.sub = undefined;
+  }
+
+  /** True once {@link fenceOff} ran. */
+  protected get isFencedOff(): boolean {
+    return this.fenced;
   }
 
   /** Runs `fn` in this actor's mailbox (to re-enter after asynchronous work). */
@@ -162,10 +180,11 @@ export abstract class Actor {
       if (msg.data.length > max)
         throw new ValidationError(ErrorCode.PayloadTooLarge, `request of ${msg.data.length} bytes exceeds the limit of ${max} bytes for ${method}`);
       // A leader fence needs no body: strangers are refused before their bytes are even decoded.
-      if (spec.fence === "leader") checkFence(spec.fence, ctx, undefined, this.fencingToken(), this.address);
+      if (spec.fence === "leader") checkFence(spec.fence, ctx, undefined, this.fenced ? undefined : this.fencingToken(), this.address);
       const raw = decode(msg.data, ctype);
       const body = spec.parse ? spec.parse(raw) : raw;
       let result: unknown = await this.mailbox.run(() => {
+        if (this.fenced) throw new EddyError(ErrorCode.NotLeader, `${this.address} no longer leads; ask the current leader`);
         checkFence(spec.fence, ctx, body, this.fencingToken(), this.address);
         return spec.handle(body, ctx);
       });

@@ -52,7 +52,7 @@ export class Subjects {
    * KV and Object Store bucket names (JetStream bucket names allow [A-Za-z0-9_-]). `state` is the
    * Object Store bucket of checkpoint and savepoint bytes.
    */
-  bucket(name: "jobgraphs" | "jobresults" | "leaders" | "checkpoints" | "state"): string {
+  bucket(name: "jobgraphs" | "jobresults" | "leaders" | "leases" | "checkpoints" | "state" | "bundles"): string {
     return `${this.prefix}_${name}`;
   }
 }

@@ -57,8 +57,30 @@ export interface CheckpointAbortEvent {
   readonly reason: CheckpointAbortReason;
 }
 
-/** What {@link RecordInput.nextEvent} returns: a batch of records or a checkpoint event. */
-export type InputEvent = InputBatch | BarrierEvent | CheckpointAbortEvent;
+/**
+ * An input event: the task's event-time watermark advanced to `watermark` (Flink's Watermark). It is
+ * the minimum over the watermarks of all channels of all gates that have not ended; it only ever
+ * increases. {@link MAX_WATERMARK} means no more event time will come (end of input).
+ */
+export interface WatermarkEvent {
+  readonly watermark: number;
+}
+
+/** The watermark of the end of input: every event-time timer and window fires (Flink's Watermark.MAX_WATERMARK). */
+export const MAX_WATERMARK = Number.POSITIVE_INFINITY;
+/** The watermark before any arrived (Flink's Long.MIN_VALUE). */
+export const MIN_WATERMARK = Number.NEGATIVE_INFINITY;
+
+/** What {@link RecordInput.nextEvent} returns: a batch of records, a checkpoint event or a watermark. */
+export type InputEvent = InputBatch | BarrierEvent | CheckpointAbortEvent | WatermarkEvent;
+
+/** What {@link RecordInput.nextElement} returns: a batch of records or a watermark. */
+export type StreamElement = InputBatch | WatermarkEvent;
+
+/** True when `e` is a watermark event. */
+export function isWatermarkEvent(e: InputEvent): e is WatermarkEvent {
+  return (e as Partial<WatermarkEvent>).watermark !== undefined;
+}
 
 /** True when `e` is a batch of records. */
 export function isInputBatch(e: InputEvent): e is InputBatch {
@@ -86,6 +108,14 @@ export interface RecordInput {
   next(): Promise<InputBatch | null>;
   /** Hands the batch's buffer back (returns credit to its producer). Call once per batch, after processing. */
   recycle(batch: InputBatch): void;
+  /**
+   * The next batch or watermark, checkpoint barriers handled (as `next()`), for operators that work in
+   * event time: the operator forwards watermarks itself (`output.emitWatermark`). The last element
+   * before `null` is a `{watermark: MAX_WATERMARK}`. Present on the inputs of bound operators
+   * (`TaskContext.bindOperator`); `next()` on those inputs forwards every finite watermark to the
+   * operator's output by itself, so operators that ignore event time keep it flowing.
+   */
+  nextElement?(): Promise<StreamElement | null>;
   /**
    * The next batch or checkpoint event (exactly-once aligned barriers over all channels of all gates);
    * `null` once every channel has ended. Absent on inputs that never carry barriers.
@@ -128,6 +158,12 @@ export interface RecordOutput {
    * CancelCheckpointMarker): consumers aligning that checkpoint abort it instead of waiting.
    */
   broadcastCancelMarker?(checkpointId: number): void;
+  /**
+   * Appends an event-time watermark in-band to every PIPELINED subpartition, after every record emitted
+   * so far (a finite number; the end of input stands for MAX_WATERMARK by itself). Absent on outputs
+   * that do not carry watermarks.
+   */
+  emitWatermark?(watermark: number): void;
 }
 
 /** A {@link RecordOutput} that carries checkpoint barriers (the network output, a chain handoff). */
@@ -147,6 +183,20 @@ export interface OperatorBinding {
 /** A named counter reported in the JobResult's accumulators (summed over subtasks). */
 export interface Accumulator {
   add(n: number): void;
+}
+
+/**
+ * The key under which a built JobGraph carries its user functions: `build()` of the stream API attaches
+ * a `Map<string, unknown>` (function ref -> function) to the returned spec under this symbol. JSON
+ * ignores symbol keys, so the wire JobGraph never holds code; TaskExecutors get the functions by
+ * loading the job's bundle and running its main again (see the README's "User code" section).
+ */
+export const USER_FUNCTIONS: unique symbol = Symbol.for("eddy.userFunctions") as never;
+
+/** The user code of a task's job, loaded from the job's bundle (absent for jobs of built-ins only). */
+export interface UserCode {
+  /** The function the job's builder registered under `ref`; throws a ValidationError (UnknownInvokable) when absent. */
+  fn<T = unknown>(ref: string): T;
 }
 
 /** What a running invokable sees of its task. */
@@ -178,6 +228,8 @@ export interface TaskContext {
   bindOperator(id: string, invokable: Invokable, io: { input: RecordInput; output: RecordOutput; ctx: () => TaskContext }): OperatorBinding;
   /** Lets timers and I/O run (call between batches in long synchronous loops). */
   yield(): Promise<void>;
+  /** The job's user code (the stream API's functions), when the job ships a bundle. */
+  readonly userCode?: UserCode;
 }
 
 /**

@@ -31,7 +31,7 @@ export interface DefaultSchedulerOptions {
  * restart strategy's backoff, or fails the job when the strategy is exhausted.
  */
 export class DefaultScheduler implements SchedulerNG {
-  private readonly topology: RegionTopology;
+  protected topology: RegionTopology;
   private readonly failures: ExecutionFailureHandler;
   private readonly pool = new SlotPool();
   /** Regions scheduled, waiting for slots, in order. */
@@ -47,9 +47,9 @@ export class DefaultScheduler implements SchedulerNG {
   private declared = -1;
 
   constructor(
-    private readonly graph: ExecutionGraph,
+    protected readonly graph: ExecutionGraph,
     private readonly ctx: SchedulerContext,
-    private readonly log: Logger,
+    protected readonly log: Logger,
     opts: DefaultSchedulerOptions = {},
   ) {
     this.topology = computePipelinedRegions(graph);
@@ -185,9 +185,44 @@ export class DefaultScheduler implements SchedulerNG {
         const cached = this.unfinished.get(g);
         const left = cached === undefined ? this.unfinishedOf(g) : cached - 1;
         this.unfinished.set(g, left);
-        if (left === 0) for (const r of this.topology.consumerRegionsOf(g)) if (!this.scheduled.has(r) && this.isReady(r)) this.scheduleRegion(r);
+        if (left === 0) {
+          this.onGroupComplete(g);
+          // The hook may have rebuilt the result's groups (a consumer initialized late).
+          for (const cg of g.result.groups.includes(g) ? [g] : g.result.groups)
+            for (const r of this.topology.consumerRegionsOf(cg)) if (!this.scheduled.has(r) && this.isReady(r)) this.scheduleRegion(r);
+        }
       }
     }
+  }
+
+  /**
+   * A BLOCKING group is complete, before its consumers are scheduled: the hook where adaptive batch
+   * scheduling decides the consumers' parallelism (nothing here).
+   */
+  protected onGroupComplete(g: ConsumedPartitionGroup): void {
+    void g;
+  }
+
+  /** True when every partition of `g` is finished. */
+  protected isComplete(g: ConsumedPartitionGroup): boolean {
+    return this.unfinishedOf(g) === 0;
+  }
+
+  /**
+   * Recomputes the regions after the graph changed shape (a vertex initialized late) and carries
+   * over which regions are scheduled or waiting (regions are identified by their first subtask).
+   */
+  protected rebuildTopology(): void {
+    const next = computePipelinedRegions(this.graph);
+    const map = (r: PipelinedRegion): PipelinedRegion | undefined => {
+      const ev = r.vertices[0]!;
+      return ev.jobVertex.taskVertices[ev.subtaskIndex] === ev ? next.regionOf(ev) : undefined;
+    };
+    const scheduled = [...this.scheduled].map(map);
+    this.scheduled.clear();
+    for (const r of scheduled) if (r) this.scheduled.add(r);
+    this.waiting.remap(map);
+    this.topology = next;
   }
 
   /** Partitions of `g` whose producer has not finished (counted once, then kept up to date). */

@@ -6,3 +6,6 @@ export * from "./pipelined-region.js";
 export * from "./execution-failure-handler.js";
 export * from "./failover/index.js";
 export * from "./restart/index.js";
+export * from "./adaptivebatch/index.js";
+export * from "./adaptive/index.js";
+export * from "./scheduler-factory.js";

@@ -41,6 +41,18 @@ export class RegionQueue {
     this.slots = keep.reduce((n, r) => n + slotSharingKeys(r).size, 0);
   }
 
+  /** Replaces every waiting region by `to(region)` (dropping those it maps to undefined). */
+  remap(to: (r: PipelinedRegion) => PipelinedRegion | undefined): void {
+    const next: PipelinedRegion[] = [];
+    for (const r of this.items.slice(this.head)) {
+      const m = to(r);
+      if (m) next.push(m);
+    }
+    this.items = next;
+    this.head = 0;
+    this.slots = next.reduce((n, r) => n + slotSharingKeys(r).size, 0);
+  }
+
   clear(): void {
     this.items = [];
     this.head = 0;

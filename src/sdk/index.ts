@@ -1,5 +1,7 @@
 /**
- * The job SDK: what a job file imports. A job file's default export is a {@link JobMain}:
+ * The job SDK (Flink's DataStream API): what a job file imports. A job file's default export is a
+ * {@link JobMain}; its stream API is in StreamExecutionEnvironment, DataStream, KeyedStream,
+ * WindowedStream and ConnectedStreams (one file each):
  *
  * ```ts
  * import { JobBuilder, requireJobArg, type JobMain } from "../src/sdk/index.js";
@@ -16,7 +18,44 @@
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
 
-export { JobBuilder, DataStream, KeyedStream, DataStreamSink, type JobOptions, type FieldOf } from "./builder.js";
+// Order matters: keyed-stream and connected-streams register themselves with data-stream when loaded.
+export { KeyedStream } from "./keyed-stream.js";
+export { ConnectedStreams } from "./connected-streams.js";
+export { DataStream, DataStreamSink, type FieldOf } from "./data-stream.js";
+export { StreamExecutionEnvironment, StreamExecutionEnvironment as JobBuilder, DEFAULT_GENERATOR_SPLITS, type GeneratorOptions } from "./stream-execution-environment.js";
+export { WindowedStream, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows } from "./windowed-stream.js";
+export { WatermarkStrategy, Time } from "./watermark-strategy.js";
+export type { JobOptions } from "./stream-graph.js";
+export { OutputTag } from "../runtime/streaming/functions.js";
+export type {
+  AggregateFunction,
+  Collector,
+  CoProcessFunction,
+  FilterFunction,
+  FlatMapFunction,
+  KeyedProcessContext,
+  KeyedProcessFunction,
+  KeySelector,
+  KeyedStateStore,
+  KeyType,
+  MapFunction,
+  OnTimerContext,
+  ProcessContext,
+  ProcessFunction,
+  ReduceFunction,
+  RuntimeInfo,
+  SinkFunction,
+  SourceContext,
+  SourceFunction,
+  TimerService,
+  TimestampAssigner,
+  TimeWindow,
+  WindowFunction,
+} from "../runtime/streaming/functions.js";
+export type { WindowAssignerSpec } from "../runtime/streaming/windows.js";
+export type { ValueState, ListState, MapState, ReducingState, AggregatingState, KeyedStateBackend, OperatorStateBackend } from "../state/api.js";
+export type { Invokable, TaskContext, RecordInput, RecordOutput, InputBatch, StreamElement } from "../runtime/api.js";
+export { USER_FUNCTIONS, MAX_WATERMARK, isWatermarkEvent } from "../runtime/api.js";
 export type { JobGraphSpec, JobVertexSpec, JobEdgeSpec, PartitionerType } from "../jobgraph/types.js";
 
 /** What `eddy run` tells the job function besides its arguments. */

@@ -1,7 +1,9 @@
 /**
  * Keyed state on the JS heap (Flink's HeapKeyedStateBackend): every state is a table with one `Map`
  * per key group of this subtask's range, so a snapshot is written and a rescale is restored key group
- * by key group (src/state/snapshot-format.ts). Values are kept by reference, never copied on access.
+ * by key group (src/state/snapshot-format.ts). Values are kept by reference, never copied on access,
+ * except while a snapshot is being written: then the tables copy on write (copy-on-write-state-table.ts),
+ * so {@link HeapKeyedStateBackend.snapshotAsync} costs O(key groups) and the serialization runs later.
  *
  * Keys: strings, numbers, booleans, null/undefined are used as `Map` keys as they are (a `Map` keeps
  * `"1"`, `1` and `true` apart). Arrays and plain objects of those are normalized to a canonical string
@@ -11,15 +13,8 @@
 import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import type { AggregateFunction, AggregatingState, KeyedStateBackend, ListState, MapState, ReducingState, ValueState } from "./api.js";
 import { keyGroupFor, type KeyGroupRange, UPPER_BOUND_MAX_PARALLELISM } from "./key-groups.js";
-import { KeyedSnapshotReader, type KeyedStateDescriptor, type KeyedStateType, writeKeyedSnapshot } from "./snapshot-format.js";
-
-type GroupMap = Map<unknown, unknown>;
-/** One named state: its type and one map (normalized key → value) per key group of the range. */
-interface StateTable {
-  readonly name: string;
-  readonly type: KeyedStateType;
-  readonly groups: (GroupMap | undefined)[];
-}
+import { KeyedSnapshotReader, type KeyedStateDescriptor, type KeyedStateType } from "./snapshot-format.js";
+import { HeapKeyedStateSnapshot, StateTable, type GroupMap } from "./copy-on-write-state-table.js";
 
 const EMPTY_LIST: readonly never[] = Object.freeze([]);
 const EMPTY_MAP = new Map<never, never>();
@@ -88,12 +83,16 @@ abstract class Handle {
   protected write(): GroupMap {
     const g = this.c.group;
     if (g < 0) throw noKey();
-    let m = this.t.groups[g];
-    if (m === undefined) this.t.groups[g] = m = new Map();
-    return m;
+    return this.t.writable(g);
+  }
+  /** The current key's value, safe to change in place (copied first while a snapshot holds it). */
+  protected mutable<V>(): V | undefined {
+    const v = this.read()?.get(this.c.mapKey) as V | undefined;
+    if (v === undefined || this.t.frozen.length === 0 || typeof v !== "object" || v === null) return v;
+    return this.t.own(this.c.group, this.write(), this.c.mapKey, v);
   }
   clear(): void {
-    this.read()?.delete(this.c.mapKey);
+    if (this.read()?.has(this.c.mapKey)) this.write().delete(this.c.mapKey);
   }
 }
 
@@ -102,8 +101,9 @@ function checkElement(name: string, v: unknown): void {
 }
 
 class HeapValueState<T> extends Handle implements ValueState<T> {
+  /** While a snapshot is written, an object value is copied before it is answered (it may be changed in place). */
   value(): T | undefined {
-    return this.read()?.get(this.c.mapKey) as T | undefined;
+    return this.mutable<T>();
   }
   /** Like Flink, `update(null)` (or undefined) clears the value. */
   update(value: T): void {
@@ -118,17 +118,15 @@ class HeapListState<T> extends Handle implements ListState<T> {
   }
   add(value: T): void {
     checkElement(this.t.name, value);
-    const m = this.write();
-    const list = m.get(this.c.mapKey) as T[] | undefined;
-    if (list === undefined) m.set(this.c.mapKey, [value]);
+    const list = this.mutable<T[]>();
+    if (list === undefined) this.write().set(this.c.mapKey, [value]);
     else list.push(value);
   }
   addAll(values: readonly T[]): void {
     if (values.length === 0) return;
     for (const v of values) checkElement(this.t.name, v);
-    const m = this.write();
-    const list = m.get(this.c.mapKey) as T[] | undefined;
-    if (list === undefined) m.set(this.c.mapKey, values.slice());
+    const list = this.mutable<T[]>();
+    if (list === undefined) this.write().set(this.c.mapKey, values.slice());
     else for (const v of values) list.push(v);
   }
   update(values: readonly T[]): void {
@@ -139,16 +137,16 @@ class HeapListState<T> extends Handle implements ListState<T> {
 }
 
 class HeapMapState<K extends string | number | boolean, V> extends Handle implements MapState<K, V> {
+  /** The inner map; while a snapshot is written it is copied first (its values may be changed in place). */
   private inner(): Map<K, V> | undefined {
-    return this.read()?.get(this.c.mapKey) as Map<K, V> | undefined;
+    return this.mutable<Map<K, V>>();
   }
   get(key: K): V | undefined {
     return this.inner()?.get(key);
   }
   put(key: K, value: V): void {
-    const m = this.write();
-    let inner = m.get(this.c.mapKey) as Map<K, V> | undefined;
-    if (inner === undefined) m.set(this.c.mapKey, (inner = new Map()));
+    let inner = this.inner();
+    if (inner === undefined) this.write().set(this.c.mapKey, (inner = new Map()));
     inner.set(key, value);
   }
   remove(key: K): void {
@@ -156,7 +154,7 @@ class HeapMapState<K extends string | number | boolean, V> extends Handle implem
     if (inner !== undefined && inner.delete(key) && inner.size === 0) this.clear();
   }
   contains(key: K): boolean {
-    return this.inner()?.has(key) ?? false;
+    return (this.read()?.get(this.c.mapKey) as Map<K, V> | undefined)?.has(key) ?? false;
   }
   entries(): IterableIterator<[K, V]> {
     return (this.inner() ?? (EMPTY_MAP as unknown as Map<K, V>)).entries();
@@ -168,7 +166,7 @@ class HeapMapState<K extends string | number | boolean, V> extends Handle implem
     return (this.inner() ?? (EMPTY_MAP as unknown as Map<K, V>)).values();
   }
   isEmpty(): boolean {
-    return this.inner() === undefined;
+    return this.read()?.get(this.c.mapKey) === undefined;
   }
 }
 
@@ -177,12 +175,11 @@ class HeapReducingState<T> extends Handle implements ReducingState<T> {
     super(c, t);
   }
   get(): T | undefined {
-    return this.read()?.get(this.c.mapKey) as T | undefined;
+    return this.mutable<T>();
   }
   add(value: T): void {
-    const m = this.write();
-    const cur = m.get(this.c.mapKey) as T | undefined;
-    m.set(this.c.mapKey, cur === undefined ? value : this.reduce(cur, value));
+    const cur = this.mutable<T>();
+    this.write().set(this.c.mapKey, cur === undefined ? value : this.reduce(cur, value));
   }
 }
 
@@ -191,13 +188,12 @@ class HeapAggregatingState<IN, ACC, OUT> extends Handle implements AggregatingSt
     super(c, t);
   }
   get(): OUT | undefined {
-    const acc = this.read()?.get(this.c.mapKey) as ACC | undefined;
+    const acc = this.mutable<ACC>();
     return acc === undefined ? undefined : this.fn.getResult(acc);
   }
   add(value: IN): void {
-    const m = this.write();
-    const acc = m.get(this.c.mapKey) as ACC | undefined;
-    m.set(this.c.mapKey, this.fn.add(value, acc === undefined ? this.fn.createAccumulator() : acc));
+    const acc = this.mutable<ACC>();
+    this.write().set(this.c.mapKey, this.fn.add(value, acc === undefined ? this.fn.createAccumulator() : acc));
   }
 }
 
@@ -318,29 +314,22 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   /**
-   * A consistent snapshot of all states in the canonical format (synchronous: the caller keeps
-   * processing paused while it runs). Copies nothing but the flat entry arrays the encoder needs.
+   * A consistent snapshot of all states in the canonical format, all at once (synchronous). A task
+   * uses {@link snapshotAsync} instead, which pauses processing only for O(key groups).
    */
   snapshot(): Uint8Array {
+    return this.snapshotAsync().readAll();
+  }
+
+  /**
+   * The synchronous part of a checkpoint (Flink's copy-on-write heap snapshot): captures the state as
+   * it is now in O(states x key groups), without touching an entry. The returned snapshot serializes
+   * key group by key group when read; writes made meanwhile copy first and never reach it. Read it
+   * to the end or {@link HeapKeyedStateSnapshot.release} it, else every later write keeps copying.
+   */
+  snapshotAsync(): HeapKeyedStateSnapshot {
     const tables = [...this.tables.values()];
-    const start = this.keyGroupRange.start;
-    return writeKeyedSnapshot({ maxParallelism: this.maxParallelism, keyGroupRange: this.keyGroupRange, states: this.stateDescriptors() }, (kg) => {
-      let section: unknown[] | undefined;
-      for (let s = 0; s < tables.length; s++) {
-        const t = tables[s]!;
-        const m = t.groups[kg - start];
-        if (m === undefined || m.size === 0) continue;
-        const flat = new Array<unknown>(m.size * 2);
-        let j = 0;
-        const isMap = t.type === "map";
-        m.forEach((v, k) => {
-          flat[j++] = denormalizeKey(k);
-          flat[j++] = isMap ? flattenMap(v as Map<unknown, unknown>) : v;
-        });
-        (section ??= []).push(s, flat);
-      }
-      return section;
-    });
+    return new HeapKeyedStateSnapshot({ maxParallelism: this.maxParallelism, keyGroupRange: this.keyGroupRange, states: this.stateDescriptors() }, tables, buildSection);
   }
 
   /**
@@ -375,8 +364,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   }
 
   private restoreEntries(t: StateTable, g: number, kg: number, flat: unknown[]): void {
-    let m = t.groups[g];
-    if (m === undefined) t.groups[g] = m = new Map();
+    const m = t.writable(g);
     const isMap = t.type === "map";
     for (let j = 0; j < flat.length; j += 2) {
       const key = flat[j];
@@ -391,7 +379,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
   private table(name: string, type: KeyedStateType): StateTable {
     let t = this.tables.get(name);
     if (t === undefined) {
-      t = { name, type, groups: new Array<GroupMap | undefined>(this.numGroups).fill(undefined) };
+      t = new StateTable(name, type, this.numGroups);
       this.tables.set(name, t);
     } else if (t.type !== type) {
       throw new ConflictError(ErrorCode.InternalError, `keyed state "${name}" is a ${t.type} state, it cannot be used as a ${type} state`);
@@ -405,6 +393,24 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     if (h === undefined) this.handles.set(name, (h = create(t)));
     return h;
   }
+}
+
+/** One key group's section (`[stateIndex, entries, ...]`) from the snapshot's maps of that group. */
+function buildSection(tables: readonly StateTable[], maps: readonly (GroupMap | undefined)[]): unknown[] | undefined {
+  let section: unknown[] | undefined;
+  for (let s = 0; s < tables.length; s++) {
+    const m = maps[s];
+    if (m === undefined || m.size === 0) continue;
+    const flat = new Array<unknown>(m.size * 2);
+    let j = 0;
+    const isMap = tables[s]!.type === "map";
+    m.forEach((v, k) => {
+      flat[j++] = denormalizeKey(k);
+      flat[j++] = isMap ? flattenMap(v as Map<unknown, unknown>) : v;
+    });
+    (section ??= []).push(s, flat);
+  }
+  return section;
 }
 
 function flattenMap(m: Map<unknown, unknown>): unknown[] {

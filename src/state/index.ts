@@ -3,4 +3,5 @@ export * from "./key-groups.js";
 export type * from "./api.js";
 export * from "./snapshot-format.js";
 export * from "./heap-keyed-state-backend.js";
+export { HeapKeyedStateSnapshot } from "./copy-on-write-state-table.js";
 export * from "./operator-state-backend.js";

@@ -1,7 +1,8 @@
 /**
- * Eddy's canonical state snapshot format, version 1 (the idea of Flink's CANONICAL savepoint format):
- * one self-describing byte layout for keyed and operator state, independent of the backend that wrote
+ * Eddy's canonical state snapshot format (the idea of Flink's CANONICAL savepoint format): one
+ * self-describing byte layout for keyed and operator state, independent of the backend that wrote
  * it, stable across Eddy versions (a change means a new version number and a reader for the old one).
+ * This build writes version 2 and reads versions 1 and 2.
  *
  * ## Byte layout
  * All integers are unsigned big-endian unless noted. Values are MessagePack (msgpackr, plain data:
@@ -10,7 +11,7 @@
  * ```text
  * offset      size   field
  * 0           9      magic: ASCII "EDDYSTATE"
- * 9           1      format version: 1
+ * 9           1      format version: 2 (1 is still read, see below)
  * 10          1      kind: 1 = keyed, 2 = operator
  * 11          1      reserved: 0
  * 12          4      max parallelism (keyed; 0 for operator)
@@ -21,12 +22,19 @@
  *                      keyed:    {name: string, type: "value"|"list"|"map"|"reducing"|"aggregating"}
  *                      operator: {name: string, mode: "SPLIT_DISTRIBUTE"|"UNION"}
  * ```
- * Keyed body (G = last - first + 1 key groups), starting at B = 28 + D:
+ * Keyed body, version 2 (G = last - first + 1 key groups), starting at B = 28 + D. The offset index
+ * comes last, so a writer streams the key groups out one by one as it serializes them (the
+ * asynchronous part of a checkpoint) and writes the index once it knows every length:
  * ```text
- * B           4(G+1) offset index: G+1 uint32 offsets relative to the data start S = B + 4(G+1);
- *                    key group (first + i) occupies bytes [S + off[i], S + off[i+1]);
- *                    off[0] = 0, off[G] = data length, so the file is exactly S + off[G] bytes
- * S           ...    key-group sections back to back; an empty key group has zero bytes
+ * B           L      key-group sections back to back, in key-group order; an empty key group has zero bytes
+ * B + L       4(G+1) offset index: G+1 uint32 offsets relative to B; key group (first + i) occupies
+ *                    bytes [B + off[i], B + off[i+1]); off[0] = 0, off[G] = L,
+ *                    so the file is exactly B + L + 4(G+1) bytes
+ * ```
+ * Keyed body, version 1 (read only): the same offset index first, then the sections:
+ * ```text
+ * B           4(G+1) offset index, relative to the data start S = B + 4(G+1); off[G] = data length
+ * S           ...    key-group sections back to back; the file is exactly S + off[G] bytes
  * ```
  * A key-group section is one MessagePack array `[s0, entries0, s1, entries1, ...]`: for each state
  * (by descriptor index `s`) with data in that group, a flat array of its entries:
@@ -36,8 +44,8 @@
  * Keys are the original user keys (strings, numbers, booleans, null, arrays and plain objects of those).
  * A reader decodes only the sections of the key groups it needs (the offset index locates them).
  *
- * Operator body, starting at B = 28 + D: one MessagePack array with one list of entries per descriptor,
- * in descriptor order.
+ * Operator body (versions 1 and 2 alike), starting at B = 28 + D: one MessagePack array with one list
+ * of entries per descriptor, in descriptor order.
  *
  * Limits: a snapshot is at most 4 GiB (uint32 offsets). Unknown versions and kinds are refused.
  */
@@ -47,8 +55,10 @@ import type { KeyGroupRange } from "./key-groups.js";
 
 /** The first 9 bytes of every snapshot. */
 export const SNAPSHOT_MAGIC = "EDDYSTATE";
-/** The format version this build writes (and the only one it reads). */
-export const SNAPSHOT_FORMAT_VERSION = 1;
+/** The format version this build writes. */
+export const SNAPSHOT_FORMAT_VERSION = 2;
+/** Every format version this build reads. */
+export const READABLE_SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
 /** Bytes before the descriptors. */
 export const SNAPSHOT_HEADER_BYTES = 28;
 
@@ -106,8 +116,8 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
     if (bytes[i] !== MAGIC_BYTES[i]) throw malformed(`bad magic: not an Eddy state snapshot (expected "${SNAPSHOT_MAGIC}")`);
   }
   const version = bytes[9]!;
-  if (version !== SNAPSHOT_FORMAT_VERSION) {
-    throw malformed(`unsupported format version ${version}: this build reads version ${SNAPSHOT_FORMAT_VERSION} only`);
+  if (!READABLE_SNAPSHOT_VERSIONS.includes(version)) {
+    throw malformed(`unsupported format version ${version}: this build reads versions ${READABLE_SNAPSHOT_VERSIONS.join(" and ")}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const d = view.getUint32(24);
@@ -143,43 +153,88 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
   throw malformed(`unknown snapshot kind ${kind} (1 = keyed, 2 = operator)`);
 }
 
+/** What a keyed snapshot's header names: max parallelism, key-group range, states. */
+export interface KeyedSnapshotMeta {
+  maxParallelism: number;
+  keyGroupRange: KeyGroupRange;
+  states: readonly KeyedStateDescriptor[];
+}
+
 /**
- * Writes a keyed snapshot. `section(keyGroup)` returns the key group's section array
- * (`[stateIndex, entries, ...]`, see the module doc) or undefined when the group holds nothing.
+ * Writes a keyed snapshot (version 2) as a stream: {@link header} first, then {@link group} once per
+ * key group of the range in order, then {@link trailer} (the offset index). Each call answers the
+ * bytes to append; nothing is buffered here, so the pieces can go out while later groups are serialized.
  */
-export function writeKeyedSnapshot(
-  meta: { maxParallelism: number; keyGroupRange: KeyGroupRange; states: readonly KeyedStateDescriptor[] },
-  section: (keyGroup: number) => unknown[] | undefined,
-): Uint8Array {
-  const { start, end } = meta.keyGroupRange;
-  const groups = Math.max(0, end - start + 1);
-  const descriptors = packData(meta.states.map((s) => ({ name: s.name, type: s.type })));
-  const chunks: (Uint8Array | undefined)[] = new Array(groups);
-  let dataBytes = 0;
-  for (let i = 0; i < groups; i++) {
-    const s = section(start + i);
-    if (s === undefined || s.length === 0) continue;
-    const c = packData(s);
-    chunks[i] = c;
-    dataBytes += c.length;
+export class KeyedSnapshotWriter {
+  private readonly groups: number;
+  private readonly offsets: Uint32Array;
+  private next = 0;
+  private length = 0;
+
+  constructor(private readonly meta: KeyedSnapshotMeta) {
+    this.groups = Math.max(0, meta.keyGroupRange.end - meta.keyGroupRange.start + 1);
+    this.offsets = new Uint32Array(this.groups + 1);
   }
-  const dataStart = SNAPSHOT_HEADER_BYTES + descriptors.length + 4 * (groups + 1);
-  if (dataStart + dataBytes > 0xffffffff) throw malformed(`a snapshot of ${dataStart + dataBytes} bytes exceeds the 4 GiB limit`);
-  const out = new Uint8Array(dataStart + dataBytes);
-  const view = writeHeader(out, KIND_KEYED, meta.maxParallelism, start, end, descriptors);
-  const indexAt = SNAPSHOT_HEADER_BYTES + descriptors.length;
+
+  /** Magic, version, kind, range and state descriptors. */
+  header(): Uint8Array {
+    const { start, end } = this.meta.keyGroupRange;
+    const descriptors = packData(this.meta.states.map((s) => ({ name: s.name, type: s.type })));
+    const out = new Uint8Array(SNAPSHOT_HEADER_BYTES + descriptors.length);
+    writeHeader(out, KIND_KEYED, this.meta.maxParallelism, start, end, descriptors);
+    return out;
+  }
+
+  /** The section of the next key group (`[stateIndex, entries, ...]`, or undefined/empty when it holds nothing). */
+  group(section: unknown[] | undefined): Uint8Array {
+    if (this.next >= this.groups) throw malformed(`all ${this.groups} key groups were already written`);
+    const bytes = section === undefined || section.length === 0 ? EMPTY : packData(section);
+    this.length += bytes.length;
+    if (this.length > 0xffffffff) throw malformed(`a snapshot of more than ${this.length} bytes exceeds the 4 GiB limit`);
+    this.offsets[++this.next] = this.length;
+    return bytes;
+  }
+
+  /** True once every key group was written. */
+  get groupsDone(): boolean {
+    return this.next === this.groups;
+  }
+
+  /** The offset index (call after the last key group). */
+  trailer(): Uint8Array {
+    if (this.next !== this.groups) throw malformed(`${this.next} of ${this.groups} key groups written before the index`);
+    const out = new Uint8Array(4 * (this.groups + 1));
+    const view = new DataView(out.buffer);
+    for (let i = 0; i <= this.groups; i++) view.setUint32(4 * i, this.offsets[i]!);
+    return out;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Concatenates byte pieces into one array. */
+export function concatBytes(pieces: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of pieces) n += p.length;
+  const out = new Uint8Array(n);
   let off = 0;
-  for (let i = 0; i < groups; i++) {
-    view.setUint32(indexAt + 4 * i, off);
-    const c = chunks[i];
-    if (c !== undefined) {
-      out.set(c, dataStart + off);
-      off += c.length;
-      chunks[i] = undefined;
-    }
+  for (const p of pieces) {
+    out.set(p, off);
+    off += p.length;
   }
-  view.setUint32(indexAt + 4 * groups, off);
   return out;
+}
+
+/**
+ * Writes a whole keyed snapshot (version 2) at once. `section(keyGroup)` returns the key group's
+ * section array (`[stateIndex, entries, ...]`, see the module doc) or undefined when it holds nothing.
+ */
+export function writeKeyedSnapshot(meta: KeyedSnapshotMeta, section: (keyGroup: number) => unknown[] | undefined): Uint8Array {
+  const w = new KeyedSnapshotWriter(meta);
+  const pieces = [w.header()];
+  for (let kg = meta.keyGroupRange.start; kg <= meta.keyGroupRange.end; kg++) pieces.push(w.group(section(kg)));
+  pieces.push(w.trailer());
+  return concatBytes(pieces);
 }
 
 /** Random access to the key groups of a keyed snapshot: the header is parsed once, groups on demand. */
@@ -187,6 +242,8 @@ export class KeyedSnapshotReader {
   readonly maxParallelism: number;
   readonly keyGroupRange: KeyGroupRange;
   readonly states: readonly KeyedStateDescriptor[];
+  /** The format version of the bytes read. */
+  readonly version: number;
   private readonly view: DataView;
   private readonly indexAt: number;
   private readonly dataStart: number;
@@ -198,13 +255,21 @@ export class KeyedSnapshotReader {
     this.keyGroupRange = h.keyGroupRange;
     this.states = h.states;
     const groups = h.keyGroupRange.end - h.keyGroupRange.start + 1;
+    this.version = h.version;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.indexAt = h.bodyOffset;
-    this.dataStart = h.bodyOffset + 4 * (groups + 1);
-    if (this.dataStart > bytes.length) throw malformed("the key-group offset index runs past the end");
+    const indexBytes = 4 * (groups + 1);
+    if (h.version === 1) {
+      this.indexAt = h.bodyOffset;
+      this.dataStart = h.bodyOffset + indexBytes;
+    } else {
+      this.indexAt = bytes.length - indexBytes;
+      this.dataStart = h.bodyOffset;
+    }
+    if (this.indexAt < h.bodyOffset || this.dataStart > bytes.length) throw malformed("the key-group offset index runs past the end (truncated or corrupt)");
     const total = this.view.getUint32(this.indexAt + 4 * groups);
-    if (this.dataStart + total !== bytes.length) {
-      throw malformed(`length mismatch: the index says ${this.dataStart + total} bytes, got ${bytes.length} (truncated or corrupt)`);
+    const expected = this.dataStart + total + (h.version === 1 ? 0 : indexBytes);
+    if (expected !== bytes.length) {
+      throw malformed(`length mismatch: the index says ${expected} bytes, got ${bytes.length} (truncated or corrupt)`);
     }
   }
 
@@ -215,7 +280,7 @@ export class KeyedSnapshotReader {
     const at = this.indexAt + 4 * (keyGroup - start);
     const a = this.view.getUint32(at);
     const b = this.view.getUint32(at + 4);
-    if (b < a || this.dataStart + b > this.bytes.length) throw malformed(`bad offsets [${a}, ${b}) for key group ${keyGroup}`);
+    if (b < a || this.dataStart + b > (this.version === 1 ? this.bytes.length : this.indexAt)) throw malformed(`bad offsets [${a}, ${b}) for key group ${keyGroup}`);
     return this.bytes.subarray(this.dataStart + a, this.dataStart + b);
   }
 

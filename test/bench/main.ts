@@ -9,6 +9,15 @@
  *  6. Recovery: SIGKILL of a TaskExecutor to the job RUNNING again on the remaining workers.
  *  7. Checkpoints: duration for 1 MB and 100 MB of keyed state against a bare Object Store write;
  *     keyed-counter throughput with a 1 s checkpoint interval against none.
+ *  8. Reactive rescaling: a new TaskExecutor's start to the job RUNNING at the higher parallelism
+ *     (rescale-bench.ts), with the parallelism timeline.
+ *  9. User code: submit-to-RUNNING of a job shipping a bundle (first run and cache hits) against the
+ *     same graph without one (user-code-bench.ts).
+ * 10. Stream API: examples/windowed-events.ts through the runtime in one thread against the same logic
+ *     as a plain loop, events/s per core (stream-bench.ts).
+ * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
+ * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), rescale, usercode,
+ * stream; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,31 +26,41 @@ import { loadJob } from "../../src/sdk/load-job.js";
 import { packageRoot } from "../../src/cluster/paths.js";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { startProcessCluster, awaitJobResult } from "../helpers/process-cluster.js";
+import { startProcessCluster, awaitJobResult, type ProcessCluster } from "../helpers/process-cluster.js";
 import { allRunning, waitForJob } from "../helpers/jobs.js";
 import type { ClusterInfo } from "../../schemas/dispatcher-api.js";
 import { cpuCeiling, transportCeiling } from "./ceilings.js";
 import { benchCheckpointDuration, benchKeyedCounter } from "./checkpoint-bench.js";
 import { writeText } from "./text.js";
+import { jobManagerFailoverBench } from "./jobmanager-failover-bench.js";
+import { rescaleBench } from "./rescale-bench.js";
+import { userCodeBench } from "./user-code-bench.js";
+import { streamBench } from "./stream-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(1));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
+const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "rescale", "usercode", "stream"] as const;
+const only = process.argv.slice(2);
+for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
+/** True when part `p` runs (all of them without arguments). */
+const want = (p: (typeof PARTS)[number]): boolean => only.length === 0 || only.includes(p);
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   const input = join(work, "words.txt");
-  await writeText(input, WORDS);
+  if (want("ceilings") || want("wordcount")) await writeText(input, WORDS);
   const cluster = await startProcessCluster({ taskExecutors: 2, slots: 2 });
   try {
-    const cpu = cpuCeiling(input);
-    console.log(`CPU ceiling (tokenize + count, one loop):        ${fmt(cpu.recordsPerSec)} records/s`);
-    const transport = await transportCeiling(cluster.natsUrl, input);
-    console.log(`transport ceiling (msgpackr x1024 over NATS):     ${fmt(transport.recordsPerSec)} records/s`);
+    const cpu = want("ceilings") ? cpuCeiling(input) : { recordsPerSec: NaN };
+    if (want("ceilings")) console.log(`CPU ceiling (tokenize + count, one loop):        ${fmt(cpu.recordsPerSec)} records/s`);
+    const transport = want("ceilings") ? await transportCeiling(cluster.natsUrl, input) : { recordsPerSec: NaN };
+    if (want("ceilings")) console.log(`transport ceiling (msgpackr x1024 over NATS):     ${fmt(transport.recordsPerSec)} records/s`);
 
     const wc: Record<number, number> = {};
-    for (const p of [1, 2, 4]) {
+    for (const p of want("wordcount") ? [1, 2, 4] : []) {
       const spec = await loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", join(work, `out-${p}`)], { parallelism: p });
       const runs: number[] = [];
       for (let i = 0; i < 2; i++) {
@@ -63,7 +82,7 @@ async function main(): Promise<void> {
       ],
       edges: [{ source: "src", target: "sink", partitioner: "forward" }],
     };
-    for (let i = 0; i < LATENCY_RUNS + 5; i++) {
+    for (let i = 0; want("latency") && i < LATENCY_RUNS + 5; i++) {
       const t0 = Date.now();
       const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", twoVertex);
       await awaitJobResult(cluster.dispatcher, jobId);
@@ -72,47 +91,67 @@ async function main(): Promise<void> {
       if (i >= 5) latencies.push(running - t0);
     }
 
-    console.log(`submit-to-RUNNING, two-vertex job (n=${latencies.length}): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms (target p50 < 20 ms)`);
-    console.log("");
-    console.log("checkpoints (snapshot + upload of keyed state, against a bare Object Store putBlob of the same bytes; target within 1.5x):");
-    for (const mb of [1, 100]) {
-      const c = await benchCheckpointDuration(cluster.natsUrl, `${cluster.prefix}cpb`, mb * 1_000_000);
-      console.log(`  ${mb} MB keyed state (${(c.snapshotBytes / 1e6).toFixed(1)} MB snapshot): checkpoint ${c.checkpointMs.toFixed(0)} ms, bare write ${c.bareMs.toFixed(0)} ms, ratio ${(c.checkpointMs / c.bareMs).toFixed(2)}`);
+    if (want("latency")) console.log(`submit-to-RUNNING, two-vertex job (n=${latencies.length}): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms (target p50 < 20 ms)`);
+    if (want("checkpoint")) await checkpointPart(cluster, work);
+    if (want("scheduler")) schedulerPart();
+    if (want("wordcount") && want("ceilings")) {
+      console.log("");
+      console.log("ratios:");
+      for (const p of [1, 2, 4]) console.log(`  WordCount p=${p} / transport ceiling: ${(wc[p]! / transport.recordsPerSec).toFixed(2)}   / CPU ceiling: ${(wc[p]! / cpu.recordsPerSec).toFixed(2)}`);
+      console.log(`  target: WordCount p=1 >= 0.50 of the transport ceiling: ${wc[1]! / transport.recordsPerSec >= 0.5 ? "met" : "NOT met"}`);
     }
-    const kcEvents = Number(process.env.BENCH_KC_EVENTS ?? 1_000_000);
-    const none = Math.max(
-      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-none-1"), kcEvents, undefined),
-      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-none-2"), kcEvents, undefined),
-    );
-    const withCp = Math.max(
-      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-1"), kcEvents, 1000),
-      await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-2"), kcEvents, 1000),
-    );
-    console.log(`  keyed-counter p=2, ${kcEvents} events: ${fmt(none)} events/s without checkpoints, ${fmt(withCp)} with a 1 s interval (${((1 - withCp / none) * 100).toFixed(1)}% lower; target < 10%)`);
-
-    console.log("");
-    console.log("scheduler benchmark (two vertices ALL_TO_ALL, simulated TaskExecutors; Flink 1.14 at 10,000: init 627 ms, deploy 17 s, failover 170 ms, >= 2 GiB heap):");
-    const flink10k = { initMs: 627, deployMs: 17_000, failoverMs: 170 };
-    for (const [p, type] of [[4000, "PIPELINED"], [10000, "PIPELINED"], [10000, "BLOCKING"]] as const) {
-      const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(new URL("./scheduler-bench.js", import.meta.url)), String(p), type], { encoding: "utf8" });
-      const r = JSON.parse(out.trim().split("\n").pop()!) as { initMs: number; deployMs: number; failoverMs: number; heapMb: number; regions: number };
-      const vs = p === 10000 && type === "PIPELINED"
-        ? `  (Flink/Eddy: init ${(flink10k.initMs / r.initMs).toFixed(1)}x, deploy ${(flink10k.deployMs / r.deployMs).toFixed(0)}x, failover ${(flink10k.failoverMs / r.failoverMs).toFixed(0)}x)`
-        : "";
-      console.log(`  p=${p} ${type.padEnd(9)} regions ${String(r.regions).padStart(5)}: init ${r.initMs.toFixed(0)} ms, deploy ${r.deployMs.toFixed(0)} ms, failover ${r.failoverMs.toFixed(1)} ms, heap ${r.heapMb.toFixed(0)} MB${vs}`);
-    }
-
-    console.log("");
-    console.log("ratios:");
-    for (const p of [1, 2, 4]) console.log(`  WordCount p=${p} / transport ceiling: ${(wc[p]! / transport.recordsPerSec).toFixed(2)}   / CPU ceiling: ${(wc[p]! / cpu.recordsPerSec).toFixed(2)}`);
-    console.log(`  target: WordCount p=1 >= 0.50 of the transport ceiling: ${wc[1]! / transport.recordsPerSec >= 0.5 ? "met" : "NOT met"}`);
   } finally {
     await cluster.stop();
   }
   try {
-    await recoveryBench();
+    if (want("recovery")) await recoveryBench();
+    if (want("jmfailover")) {
+      await jobManagerFailoverBench(3_000, 3);
+      await jobManagerFailoverBench(6_000, 2);
+    }
+    if (want("rescale")) await rescaleBench();
+    if (want("usercode")) await userCodeBench();
+    if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function checkpointPart(cluster: ProcessCluster, work: string): Promise<void> {
+  console.log("");
+  console.log("checkpoints (copy-on-write snapshot + serialization streamed into the upload, against a bare Object Store putBlob of the same bytes; target within 1.5x):");
+  for (const mb of [1, 100]) {
+    const c = await benchCheckpointDuration(cluster.natsUrl, `${cluster.prefix}cpb`, mb * 1_000_000);
+    console.log(
+      `  ${mb} MB keyed state (${(c.snapshotBytes / 1e6).toFixed(1)} MB snapshot): checkpoint ${c.checkpointMs.toFixed(0)} ms (synchronous part ${c.syncMs.toFixed(2)} ms), bare write ${c.bareMs.toFixed(0)} ms, ratio ${(c.checkpointMs / c.bareMs).toFixed(2)}; ` +
+        `serialize-then-upload ${c.serialThenUploadMs.toFixed(0)} ms, ratio ${(c.serialThenUploadMs / c.bareMs).toFixed(2)} (medians of ${c.runs})`,
+    );
+  }
+  // 5M events: runs of a few seconds with several checkpoints. At 1M a run lasts ~0.5 s and the figure
+  // is dominated by the fixed cost of the final checkpoint the exactly-once sink waits for (FLIP-147).
+  const kcEvents = Number(process.env.BENCH_KC_EVENTS ?? 5_000_000);
+  const none = Math.max(
+    await benchKeyedCounter(cluster.dispatcher, join(work, "kc-none-1"), kcEvents, undefined),
+    await benchKeyedCounter(cluster.dispatcher, join(work, "kc-none-2"), kcEvents, undefined),
+  );
+  const withCp = Math.max(
+    await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-1"), kcEvents, 1000),
+    await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-2"), kcEvents, 1000),
+  );
+  console.log(`  keyed-counter p=2, ${kcEvents} events: ${fmt(none)} events/s without checkpoints, ${fmt(withCp)} with a 1 s interval (${((1 - withCp / none) * 100).toFixed(1)}% lower; target < 10%)`);
+}
+
+function schedulerPart(): void {
+  console.log("");
+  console.log("scheduler benchmark (two vertices ALL_TO_ALL, simulated TaskExecutors; Flink 1.14 at 10,000: init 627 ms, deploy 17 s, failover 170 ms, >= 2 GiB heap):");
+  const flink10k = { initMs: 627, deployMs: 17_000, failoverMs: 170 };
+  for (const [p, type] of [[4000, "PIPELINED"], [10000, "PIPELINED"], [10000, "BLOCKING"]] as const) {
+    const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(new URL("./scheduler-bench.js", import.meta.url)), String(p), type], { encoding: "utf8" });
+    const r = JSON.parse(out.trim().split("\n").pop()!) as { initMs: number; deployMs: number; failoverMs: number; heapMb: number; regions: number };
+    const vs = p === 10000 && type === "PIPELINED"
+      ? `  (Flink/Eddy: init ${(flink10k.initMs / r.initMs).toFixed(1)}x, deploy ${(flink10k.deployMs / r.deployMs).toFixed(0)}x, failover ${(flink10k.failoverMs / r.failoverMs).toFixed(0)}x)`
+      : "";
+    console.log(`  p=${p} ${type.padEnd(9)} regions ${String(r.regions).padStart(5)}: init ${r.initMs.toFixed(0)} ms, deploy ${r.deployMs.toFixed(0)} ms, failover ${r.failoverMs.toFixed(1)} ms, heap ${r.heapMb.toFixed(0)} MB${vs}`);
   }
 }
 

@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
 import { decode, encode } from "../../src/codec/codec.js";
-import { EddyError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { waitFor, withTimeout } from "../../src/core/time.js";
 import { startJobManager, type JobManagerHandle } from "../../src/entrypoints/jobmanager.js";
@@ -30,7 +29,7 @@ export interface InProcessCluster {
 }
 
 export type { ClusterInfo, JobResultReply } from "../../schemas/dispatcher-api.js";
-import type { ClusterInfo, JobResultReply } from "../../schemas/dispatcher-api.js";
+import type { ClusterInfo } from "../../schemas/dispatcher-api.js";
 
 /** A unique prefix for one test file. */
 export function uniquePrefix(): string {

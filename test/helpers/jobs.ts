@@ -4,8 +4,14 @@ import { waitFor } from "../../src/core/time.js";
 import type { Gateway } from "../../src/rpc/gateway.js";
 import type { JobDetails, JobResultReply } from "../../schemas/dispatcher-api.js";
 
-/** The answer to `requestJobResult`, waiting up to `timeoutMs` in long polls of at most 5 s. */
-export async function awaitJobResult(dispatcher: Gateway, jobId: string, timeoutMs = 60_000): Promise<JobResultReply> {
+/** Codes a client sees while the leading JobManager changes (no leader serving yet, or a former one). */
+const FAILOVER_CODES: readonly string[] = [ErrorCode.NoResponders, ErrorCode.RpcTimeout, ErrorCode.NotLeader, ErrorCode.Shutdown, ErrorCode.ClusterUnreachable];
+
+/**
+ * The answer to `requestJobResult`, waiting up to `timeoutMs` in long polls of at most 5 s. With
+ * `acrossFailover`, a leader change on the way (no responders, timeouts, NotLeader) is waited out.
+ */
+export async function awaitJobResult(dispatcher: Gateway, jobId: string, timeoutMs = 60_000, opts: { acrossFailover?: boolean } = {}): Promise<JobResultReply> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const left = deadline - Date.now();
@@ -14,7 +20,12 @@ export async function awaitJobResult(dispatcher: Gateway, jobId: string, timeout
     try {
       return await dispatcher.ask<JobResultReply>("requestJobResult", { jobId, timeoutMs: wait }, { timeoutMs: wait + 3_000 });
     } catch (err) {
-      if (!(err instanceof EddyError && err.code === ErrorCode.JobResultNotReady)) throw err;
+      if (err instanceof EddyError && err.code === ErrorCode.JobResultNotReady) continue;
+      if (opts.acrossFailover && err instanceof EddyError && FAILOVER_CODES.includes(err.code)) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      throw err;
     }
   }
 }

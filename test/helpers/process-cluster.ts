@@ -1,7 +1,8 @@
 /**
  * A whole Eddy cluster of real processes for tests and benchmarks: a private nats-server with
- * JetStream, one `eddy jobmanager` process and N `eddy taskexecutor` processes (killable with
- * SIGKILL), under a prefix of its own. Every wait is bounded; `stop()` stops what was started.
+ * JetStream (or a NATS the caller started), one or more `eddy jobmanager` processes (one leads, the
+ * others stand by) and N `eddy taskexecutor` processes (killable with SIGKILL), under a prefix of
+ * its own. Every wait is bounded; `stop()` stops what was started.
  */
 import { connectNats, type NatsConnection } from "../../src/rpc/nats.js";
 import { Gateway } from "../../src/rpc/gateway.js";
@@ -16,11 +17,37 @@ export interface ProcessCluster {
   prefix: string;
   nc: NatsConnection;
   dispatcher: Gateway;
+  /** The first JobManager process (the leader at the start). */
   jobManager: EddyProcess;
+  /** Every JobManager process started, in order. */
+  jobManagers: EddyProcess[];
   taskExecutors: EddyProcess[];
+  /** The environment every process was started with (NATS URL, prefix, log level, extra env). */
+  env: { natsUrl: string; prefix: string; logLevel: string; env: Record<string, string> };
   /** Starts one more TaskExecutor process and waits until it is registered. */
   addTaskExecutor(slots?: number): Promise<EddyProcess>;
+  /** Starts one more JobManager process (it stands by while another leads). */
+  addJobManager(): EddyProcess;
   stop(): Promise<void>;
+}
+
+/** Options of {@link startProcessCluster}. */
+export interface ProcessClusterOptions {
+  taskExecutors?: number;
+  slots?: number;
+  logLevel?: string;
+  /** JobManager processes to start (default 1); the first leads. */
+  jobManagers?: number;
+  /** Extra environment of every process (e.g. EDDY_LEASE_MS). */
+  env?: Record<string, string>;
+  /** Use this NATS (comma-separated URLs) instead of starting one; the caller stops it. */
+  natsUrl?: string;
+  /** Extra arguments of every `eddy jobmanager` (e.g. `--reactive`, `--scheduler adaptive`). */
+  jobManagerArgs?: string[];
+  /** EDDY_LOG_LEVEL of the TaskExecutors (default: `logLevel`). */
+  taskExecutorLogLevel?: string;
+  /** Working directory of the TaskExecutor processes (default: the repository root). */
+  taskExecutorCwd?: string;
 }
 
 interface Info {
@@ -28,7 +55,7 @@ interface Info {
 }
 
 /** Starts NATS, a JobManager process and `taskExecutors` TaskExecutor processes with `slots` slots each. */
-export async function startProcessCluster(opts: { taskExecutors?: number; slots?: number; logLevel?: string } = {}): Promise<ProcessCluster> {
+export async function startProcessCluster(opts: ProcessClusterOptions = {}): Promise<ProcessCluster> {
   const prefix = `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   let nats: TestNats | undefined;
   let nc: NatsConnection | undefined;
@@ -39,11 +66,26 @@ export async function startProcessCluster(opts: { taskExecutors?: number; slots?
     await nats?.stop();
   };
   try {
-    nats = await startTestNats({ jetstream: true });
-    const env = { natsUrl: nats.url, prefix, logLevel: opts.logLevel ?? "warn" };
-    const jobManager = spawnEddy(["jobmanager"], env);
-    procs.push(jobManager);
-    nc = await connectNats(nats.url, "test-client");
+    let natsUrl = opts.natsUrl;
+    if (!natsUrl) {
+      nats = await startTestNats({ jetstream: true });
+      natsUrl = nats.url;
+    }
+    const env = { natsUrl, prefix, logLevel: opts.logLevel ?? "warn", env: opts.env ?? {} };
+    const jobManagers: EddyProcess[] = [];
+    const addJobManager = () => {
+      const jm = spawnEddy(["jobmanager", ...(opts.jobManagerArgs ?? [])], env);
+      procs.push(jm);
+      jobManagers.push(jm);
+      return jm;
+    };
+    const jobManager = addJobManager();
+    const teEnv = {
+      ...env,
+      ...(opts.taskExecutorLogLevel ? { logLevel: opts.taskExecutorLogLevel } : {}),
+      ...(opts.taskExecutorCwd ? { cwd: opts.taskExecutorCwd } : {}),
+    };
+    nc = await connectNats(natsUrl, "test-client");
     const dispatcher = new Gateway(nc, new Subjects(prefix).dispatcher);
     const registered = (n: number) =>
       waitFor(
@@ -54,22 +96,28 @@ export async function startProcessCluster(opts: { taskExecutors?: number; slots?
         30_000,
         `${n} TaskExecutors registered`,
         100,
-      );
+      ).catch((err: Error) => {
+        // What the processes said is what explains a cluster that did not come up.
+        const said = procs.map((p) => `--- eddy ${p.args.join(" ")} (pid ${p.pid}${p.exit ? `, exited ${JSON.stringify(p.exit)}` : ""}):\n${p.stderr.split("\n").slice(-8).join("\n")}`).join("\n");
+        throw new Error(`${err.message}\n${said}`, { cause: err });
+      });
     const taskExecutors: EddyProcess[] = [];
     const addTaskExecutor = async (slots = opts.slots ?? 2) => {
-      const te = spawnEddy(["taskexecutor", "--slots", String(slots)], env);
+      const te = spawnEddy(["taskexecutor", "--slots", String(slots)], teEnv);
       procs.push(te);
       taskExecutors.push(te);
       await registered(taskExecutors.filter((p) => !p.exit).length);
       return te;
     };
     for (let i = 0; i < (opts.taskExecutors ?? 2); i++) {
-      const te = spawnEddy(["taskexecutor", "--slots", String(opts.slots ?? 2)], env);
+      const te = spawnEddy(["taskexecutor", "--slots", String(opts.slots ?? 2)], teEnv);
       procs.push(te);
       taskExecutors.push(te);
     }
     await registered(taskExecutors.length);
-    return { natsUrl: nats.url, prefix, nc, dispatcher, jobManager, taskExecutors, addTaskExecutor, stop };
+    // The standbys start once the first one leads, so that it is the leader.
+    for (let i = 1; i < (opts.jobManagers ?? 1); i++) addJobManager();
+    return { natsUrl, prefix, nc, dispatcher, jobManager, jobManagers, taskExecutors, env, addTaskExecutor, addJobManager, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -77,3 +125,13 @@ export async function startProcessCluster(opts: { taskExecutors?: number; slots?
 }
 
 export { awaitJobResult } from "./jobs.js";
+
+/** SIGKILLs the TaskExecutor process registered as `taskExecutorId` and waits until it exited. */
+export async function killTaskExecutor(cluster: ProcessCluster, taskExecutorId: string): Promise<void> {
+  const info = await cluster.dispatcher.ask<Info>("clusterInfo");
+  const pid = info.taskExecutors.find((t) => t.id === taskExecutorId)?.pid;
+  const proc = cluster.taskExecutors.find((p) => p.pid === pid);
+  if (!proc) throw new Error(`TaskExecutor ${taskExecutorId} is not one of this cluster's processes`);
+  proc.kill();
+  await proc.waitForExit(10_000);
+}

@@ -12,7 +12,7 @@ import { freePort } from "../../src/cluster/nats-server.js";
 import { connectNats } from "../../src/rpc/nats.js";
 import { decode } from "../../src/codec/codec.js";
 import { startTestNats } from "../helpers/nats-server.js";
-import { pidAlive, waitGone, runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
+import { waitGone, runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
 import type { ClusterInfo, JobDetails, JobOverview } from "../../src/cli/commands/jobs.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-cli-test-"));

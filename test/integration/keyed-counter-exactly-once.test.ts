@@ -1,15 +1,16 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { packageRoot } from "../../src/cluster/paths.js";
-import { startProcessCluster, type ProcessCluster } from "../helpers/process-cluster.js";
+import { killTaskExecutor, startProcessCluster, type ProcessCluster } from "../helpers/process-cluster.js";
 import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
-import type { ClusterInfo, JobDetails } from "../../schemas/dispatcher-api.js";
+import type { JobDetails } from "../../schemas/dispatcher-api.js";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { unpackData } from "../../src/codec/codec.js";
+import { assertExactlyOnce } from "../helpers/keyed-counter.js";
 
 let cluster: ProcessCluster;
 let work: string;
@@ -23,21 +24,10 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Every committed (visible) line of the output directory. */
-function committedLines(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => !f.startsWith("."))
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
-}
-
+/** SIGKILLs the worker running the job's sink (subtask 0). */
 async function killOneWorkerOf(jobId: string): Promise<void> {
   const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
-  const teId = d.vertices[d.vertices.length - 1]!.subtasks[0]!.taskExecutor!;
-  const info = await cluster.dispatcher.ask<ClusterInfo>("clusterInfo");
-  const proc = cluster.taskExecutors.find((p) => p.pid === info.taskExecutors.find((t) => t.id === teId)?.pid);
-  assert.ok(proc, "the worker running the sink is one of ours");
-  proc.kill();
-  await proc.waitForExit(10_000);
+  await killTaskExecutor(cluster, d.vertices[d.vertices.length - 1]!.subtasks[0]!.taskExecutor!);
 }
 
 test("keyed-counter with TaskExecutors SIGKILLed three times commits every event exactly once, counts 1..n per key", async () => {
@@ -62,12 +52,7 @@ test("keyed-counter with TaskExecutors SIGKILLed three times commits every event
   }
   const result = await awaitJobResult(cluster.dispatcher, jobId, 90_000);
   assert.equal(result.state, "FINISHED", JSON.stringify(result.failure));
-  const lines = committedLines(out);
-  const expected = new Set<string>();
-  for (let i = 0; i < events; i++) expected.add(`k${i % keys} ${i} ${Math.floor(i / keys) + 1}`);
-  assert.equal(lines.length, events, `exactly ${events} committed lines (no loss, no duplicate)`);
-  assert.equal(new Set(lines).size, events, "no line twice");
-  for (const l of lines) assert.ok(expected.has(l), `line ${l} is one of the expected events with its count`);
+  assertExactlyOnce(out, events, keys);
   const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
   assert.ok(d.checkpoints.completed >= 3, `checkpoints completed: ${d.checkpoints.completed}`);
 });

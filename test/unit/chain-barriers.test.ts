@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { ChainHandoff, ChainInvokable, createChainFactory, InvokableRegistry, builtinInvokables } from "../../src/runtime/invokables/index.js";
 import {
   isBarrierEvent,
+  isCheckpointAbortEvent,
   isInputBatch,
   type CheckpointBarrier,
   type Invokable,
@@ -63,7 +64,8 @@ test("handoff: records before, the barrier, records after; next() skips it; it n
   const seen: unknown[] = [];
   for (let e = await h.nextEvent(); e !== null; e = await h.nextEvent()) {
     if (isInputBatch(e)) seen.push(e.records);
-    else seen.push(isBarrierEvent(e) ? `B${e.barrier.checkpointId}` : `A${e.abort}:${e.reason}`);
+    else if (isCheckpointAbortEvent(e)) seen.push(`A${e.abort}:${e.reason}`);
+    else seen.push(isBarrierEvent(e) ? `B${e.barrier.checkpointId}` : `W${e.watermark}`);
   }
   assert.deepEqual(seen, [[0, 1, 2, 3], [4, 5], "B1", [6], "A2:CANCELED"]);
   assert.throws(() => h.broadcastBarrier(barrier(3)), BarrierError);
@@ -163,7 +165,7 @@ function barrierAwareMember(id: string, log: string[]): InvokableFactory {
           log.push(`${id}#${e.barrier.checkpointId}@${n}`);
           assert.ok(ctx.output.broadcastBarrier, `member ${id}'s output carries barriers`);
           ctx.output.broadcastBarrier(e.barrier);
-        } else {
+        } else if (isCheckpointAbortEvent(e)) {
           log.push(`${id}:abort${e.abort}`);
           ctx.output.broadcastCancelMarker?.(e.abort);
         }

@@ -27,6 +27,7 @@ import {
   savepointPrefix,
 } from "../../src/checkpoint/index.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+import { HeapKeyedStateBackend } from "../../src/state/index.js";
 
 let nats: TestNats;
 let nc: NatsConnection;
@@ -98,6 +99,49 @@ test("the caller keeps running while a big write is in flight", async () => {
   clearInterval(timer);
   assert.ok(ticks > 3, `event loop ran during the write (${ticks} ticks)`);
   await storage.delete(h);
+});
+
+test("a keyed snapshot streamed into the store while the state keeps changing holds the state of its instant; a canceled one stores nothing", async () => {
+  const b = new HeapKeyedStateBackend({ maxParallelism: 128, keyGroupRange: { start: 0, end: 127 } });
+  const v = b.getValueState<{ n: number; pad: string }>("v");
+  const l = b.getListState<number>("l");
+  const N = 30_000;
+  for (let i = 0; i < N; i++) {
+    b.setCurrentKey(`k${i}`);
+    v.update({ n: i, pad: "x".repeat(100) });
+    l.add(i);
+  }
+  const expected = b.snapshot();
+  const snap = b.snapshotAsync(); // the barrier: from here on the task keeps processing
+  let writing = true;
+  let changes = 0;
+  const processing = (async () => {
+    while (writing) {
+      for (let j = 0; j < 300; j++) {
+        b.setCurrentKey(`k${changes++ % N}`);
+        v.value()!.n = -1; // changed in place
+        l.add(-1);
+        b.setCurrentKey(`new-${changes}`);
+        v.update({ n: changes, pad: "" });
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  const h = await storage.writeStream(checkpointObjectName("cow", 1, "op", 0, "keyed"), snap);
+  writing = false;
+  await processing;
+  assert.ok(changes >= 600, `the task processed while the snapshot streamed out (${changes} changes)`);
+  assert.ok(expected.length > 3 * storage.effectiveChunkBytes, "several chunks");
+  assert.deepEqual(Buffer.from(await storage.read(h)), Buffer.from(expected), "the stored snapshot is the state at the barrier");
+  b.setCurrentKey("k0");
+  assert.equal(v.value()!.n, -1, "the live state has the later changes");
+
+  const c = b.snapshotAsync();
+  const writing2 = storage.writeStream(checkpointObjectName("cow", 2, "op", 0, "keyed"), c);
+  setImmediate(() => c.cancel("checkpoint 2 aborted"));
+  await assert.rejects(writing2, /snapshot canceled: checkpoint 2 aborted/);
+  assert.deepEqual(await storage.list(checkpointPrefix("cow", 2)), [], "nothing of a canceled snapshot stays");
+  await storage.deletePrefix(checkpointPrefix("cow", 1));
 });
 
 test("reading a missing handle is NotFoundError StateNotFound", async () => {

@@ -120,7 +120,7 @@ test("retain 1: adding checkpoint 2 subsumes 1, removing its key and its objects
   assert.deepEqual((await store.all()).map((c) => c.checkpointId), [2]);
   assert.deepEqual(await objectsOf("jobR1/chk-1/"), [], "the subsumed checkpoint's objects are gone");
   assert.equal((await objectsOf("jobR1/")).length, 8, "only checkpoint 2's objects are left");
-  assert.deepEqual(await keysOf("jobR1."), ["jobR1.chk.2"]);
+  assert.deepEqual(await keysOf("jobR1."), ["jobR1.chk.2", "jobR1.latest"]);
   assert.deepEqual(await store.pendingDiscards(), []);
   // The same checkpoint again is a no-op; other contents under its id are refused.
   await store.add(cp2, storage);
@@ -185,10 +185,10 @@ test("a deletion left pending by a dead JobMaster is done by the next one", asyn
   await first.add(await checkpoint("jobHandover", 2), dead);
   await first.awaitDiscards();
   await first.shutdown(false, storage);
-  assert.deepEqual(await keysOf("jobHandover."), ["jobHandover.chk.2", "jobHandover.discard.1"]);
+  assert.deepEqual(await keysOf("jobHandover."), ["jobHandover.chk.2", "jobHandover.discard.1", "jobHandover.latest"]);
   const next = await CompletedCheckpointStore.open(nc2, subjects, "jobHandover", { logger: log, storage });
   await next.awaitDiscards();
-  assert.deepEqual(await keysOf("jobHandover."), ["jobHandover.chk.2"]);
+  assert.deepEqual(await keysOf("jobHandover."), ["jobHandover.chk.2", "jobHandover.latest"]);
   assert.deepEqual(await objectsOf("jobHandover/chk-1/"), []);
   await next.shutdown(true, storage);
 });
@@ -210,7 +210,7 @@ test("shutdown(true) leaves nothing of the job; shutdown(false) leaves everythin
   await store.shutdown(false, storage);
   const objectsBefore = await objectsOf("jobEnd/");
   assert.equal(objectsBefore.length, 17);
-  assert.deepEqual(await keysOf("jobEnd."), ["jobEnd.chk.2", "jobEnd.chk.3", "jobEnd.counter"]);
+  assert.deepEqual(await keysOf("jobEnd."), ["jobEnd.chk.2", "jobEnd.chk.3", "jobEnd.counter", "jobEnd.latest"]);
   await assert.rejects(store.add(await checkpoint("jobEnd", 9), storage), /shut down/);
 
   const recovered = await CompletedCheckpointStore.open(nc2, subjects, "jobEnd", { retain: 2, logger: log });
@@ -219,7 +219,7 @@ test("shutdown(true) leaves nothing of the job; shutdown(false) leaves everythin
   assert.deepEqual(await keysOf("jobEnd."), [], "no checkpoint, pending deletion or counter key");
   assert.deepEqual(await objectsOf("jobEnd/"), [], "no object of the job, aborted ones included");
   assert.equal(await (await CheckpointIdCounter.open(nc, subjects, "jobEnd")).get(), 1);
-  assert.deepEqual(await keysOf("jobEnd2."), ["jobEnd2.chk.1"]);
+  assert.deepEqual(await keysOf("jobEnd2."), ["jobEnd2.chk.1", "jobEnd2.latest"]);
   assert.equal((await objectsOf("jobEnd2/")).length, 8);
   assert.deepEqual(await spStore.get(sp.savepointId), sp);
   assert.deepEqual(await objectsOf(`savepoints/${sp.savepointId}/`), [`savepoints/${sp.savepointId}/sum-0-keyed`]);
@@ -252,4 +252,17 @@ test("savepoints: add, get, list, dispose", async () => {
   await spStore.dispose(b.savepointId, storage);
   assert.deepEqual(await spStore.list(), []);
   assert.deepEqual(await objectsOf("savepoints/"), []);
+});
+
+test("latest() follows the latest pointer and refuses to answer 'none' when the checkpoint it names cannot be read", async () => {
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobPtr", { logger: log });
+  const cp1 = await checkpoint("jobPtr", 1);
+  await store.add(cp1, storage);
+  assert.deepEqual(await keysOf("jobPtr."), ["jobPtr.chk.1", "jobPtr.latest"]);
+  assert.deepEqual(await store.latest(), cp1);
+  // The entry the pointer names is gone (as a listing that missed it would see): an error, not "start over".
+  await kv.purge("jobPtr.chk.1");
+  await assert.rejects(store.latest(), (err: Error & { code?: string }) => /checkpoint 1, the latest/.test(err.message));
+  await store.shutdown(true, storage);
+  assert.equal(await store.latest().catch(() => "closed"), undefined, "after a globally terminal shutdown there is no checkpoint and no pointer");
 });

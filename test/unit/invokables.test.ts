@@ -24,6 +24,9 @@ async function tempDir(): Promise<string> {
 
 test("registry lists the built-ins and explains an unknown name", () => {
   assert.deepEqual(builtinRegistry.names(), [
+    "eddy.stream.coProcess", "eddy.stream.collect", "eddy.stream.filter", "eddy.stream.flatMap", "eddy.stream.generator", "eddy.stream.keyBy",
+    "eddy.stream.keyedProcess", "eddy.stream.map", "eddy.stream.print", "eddy.stream.process", "eddy.stream.reduce", "eddy.stream.select",
+    "eddy.stream.sink", "eddy.stream.source", "eddy.stream.watermarks", "eddy.stream.window", "eddy.user.operator", "eddy.user.sink", "eddy.user.source",
     "op.countPerKey", "op.identity", "op.keyedSum", "op.tokenize", "sink.discard", "sink.jetstream", "sink.textFile", "source.keyedEvents", "source.sequence", "source.textFile",
   ]);
   assert.throws(() => builtinRegistry.lookup("op.nope"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /source\.sequence/.test(e.message));

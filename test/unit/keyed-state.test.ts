@@ -217,13 +217,13 @@ test("format header: magic, version, kind and length are checked", () => {
   fill(b, "x", 1);
   const snap = b.snapshot();
   assert.equal(new TextDecoder().decode(snap.subarray(0, 9)), SNAPSHOT_MAGIC);
-  assert.equal(snap[9], 1);
+  assert.equal(snap[9], 2);
   const bad = snap.slice();
   bad[0] = 0x58;
   assert.throws(() => full().restore([bad]), /bad magic/);
-  const v2 = snap.slice();
-  v2[9] = 2;
-  assert.throws(() => full().restore([v2]), /unsupported format version 2: this build reads version 1 only/);
+  const v3 = snap.slice();
+  v3[9] = 3;
+  assert.throws(() => full().restore([v3]), /unsupported format version 3: this build reads versions 1 and 2/);
   const k = snap.slice();
   k[10] = 9;
   assert.throws(() => readSnapshotHeader(k), /unknown snapshot kind 9/);
@@ -231,6 +231,93 @@ test("format header: magic, version, kind and length are checked", () => {
   assert.throws(() => full().restore([snap.subarray(0, 10)]), /too short/);
   assert.throws(() => full().restore([writeOperatorSnapshot([], [])]), /expected a keyed snapshot/);
 });
+
+/** The same snapshot in the version 1 layout (offset index before the sections, relative to the data start). */
+function toVersion1(v2: Uint8Array): Uint8Array {
+  const h = readSnapshotHeader(v2);
+  assert.equal(h.kind, "keyed");
+  const groups = h.kind === "keyed" ? h.keyGroupRange.end - h.keyGroupRange.start + 1 : 0;
+  const indexBytes = 4 * (groups + 1);
+  const out = new Uint8Array(v2.length);
+  out.set(v2.subarray(0, h.bodyOffset));
+  out[9] = 1;
+  out.set(v2.subarray(v2.length - indexBytes), h.bodyOffset);
+  out.set(v2.subarray(h.bodyOffset, v2.length - indexBytes), h.bodyOffset + indexBytes);
+  return out;
+}
+
+test("format version 1 snapshots (index first) are still read, whole and by key group", () => {
+  const b = full();
+  for (let i = 0; i < 300; i++) fill(b, `key-${i}`, i);
+  const v1 = toVersion1(b.snapshot());
+  assert.equal(v1[9], 1);
+  const r = full();
+  r.restore([v1]);
+  assert.equal(r.numKeys(), 300);
+  for (let i = 0; i < 300; i++) check(r, `key-${i}`, i);
+  const part = new HeapKeyedStateBackend({ maxParallelism: MAXP, keyGroupRange: keyGroupRange(MAXP, 4, 2) });
+  part.restore([v1]);
+  for (let i = 0; i < 300; i++) if (operatorIndexForKey(`key-${i}`, MAXP, 4) === 2) check(part, `key-${i}`, i);
+  assert.deepEqual(r.snapshot(), b.snapshot(), "restored from version 1, written as version 2");
+  assert.throws(() => full().restore([v1.subarray(0, v1.length - 3)]), /length mismatch|runs past/);
+});
+
+test("a copy-on-write snapshot never sees writes made after it was taken, while it is serialized piece by piece", () => {
+  type Acc = { n: number; sum: number };
+  // Both functions change their accumulator in place, as Flink's often do.
+  const inPlace = { createAccumulator: (): Acc => ({ n: 0, sum: 0 }), add: (v: number, a: Acc) => ((a.n += 1), (a.sum += v), a), getResult: (a: Acc) => a.sum };
+  const mergeInPlace = (a: Acc, c: Acc) => ((a.n += c.n), (a.sum += c.sum), a);
+  const b = full();
+  const write = (key: string, i: number) => {
+    b.setCurrentKey(key);
+    b.getValueState<{ x: number[] }>("obj").update({ x: [i] });
+    b.getListState<number>("l").add(i);
+    b.getMapState<string, { deep: number[] }>("m").put(`k${i % 3}`, { deep: [i] });
+    b.getReducingState<Acc>("r", mergeInPlace).add({ n: 1, sum: i });
+    b.getAggregatingState("a", inPlace).add(i);
+  };
+  for (let i = 0; i < 2000; i++) write(`key-${i % 700}`, i);
+  const expected = b.snapshot();
+  const snap = b.snapshotAsync();
+  const pieces: Uint8Array[] = [];
+  let round = 0;
+  for (let p = snap.read(2048); p !== null; p = snap.read(2048)) {
+    pieces.push(...p);
+    // Between pieces, change every kind of state in place, clear keys, add keys, add a state.
+    for (let i = 0; i < 50; i++) {
+      const key = `key-${(round * 50 + i) % 700}`;
+      write(key, 10_000 + i);
+      b.setCurrentKey(key);
+      b.getValueState<{ x: number[] }>("obj").value()!.x.push(-1);
+      b.getMapState<string, { deep: number[] }>("m").get("k0")?.deep.push(-1);
+      if (i % 7 === 0) b.getListState<number>("l").clear();
+      if (i % 11 === 0) b.getMapState<string, unknown>("m").remove("k1");
+      b.setCurrentKey(`new-${round}-${i}`);
+      b.getValueState<{ x: number[] }>("obj").update({ x: [] });
+      b.getValueState<number>(`late-${round % 3}`).update(i);
+    }
+    round++;
+  }
+  assert.ok(round > 10, `read in ${round} pieces`);
+  assert.deepEqual(Buffer.from(concat(pieces)), Buffer.from(expected), "the snapshot holds the state as it was when taken");
+  // The live state has every change.
+  b.setCurrentKey("key-0");
+  assert.equal(b.getValueState<{ x: number[] }>("obj").value()!.x.at(-1), -1);
+  b.setCurrentKey(`new-0-1`);
+  assert.deepEqual(b.getValueState<{ x: number[] }>("obj").value(), { x: [] });
+  const tables = (b as unknown as { tables: Map<string, { frozen: unknown[] }> }).tables;
+  for (const t of tables.values()) assert.equal(t.frozen.length, 0, "a snapshot read to the end stops the copying");
+  // A canceled snapshot fails its reader and stops the copying too.
+  const c = b.snapshotAsync();
+  c.read(1);
+  c.cancel("checkpoint aborted");
+  assert.throws(() => c.read(1), /snapshot canceled: checkpoint aborted/);
+  for (const t of tables.values()) assert.equal(t.frozen.length, 0);
+});
+
+function concat(pieces: Uint8Array[]): Uint8Array {
+  return Buffer.concat(pieces);
+}
 
 test("restore decodes only the key groups it needs", () => {
   const b = full();

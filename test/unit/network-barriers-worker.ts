@@ -7,7 +7,7 @@
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import type { ResultPartitionDeploymentDescriptor, TaskLocation } from "../../src/deployment/descriptors.js";
 import type { CheckpointableInput, CheckpointableOutput } from "../../src/runtime/api.js";
-import { isBarrierEvent, isInputBatch } from "../../src/runtime/api.js";
+import { isBarrierEvent, isInputBatch, isWatermarkEvent } from "../../src/runtime/api.js";
 
 /** One step of a producer: emit n records, a barrier, a cancel marker, or a pause. */
 export type Step = number | { barrier: number; kind?: "CHECKPOINT" | "SAVEPOINT" } | { cancel: number } | { sleep: number };
@@ -70,6 +70,7 @@ export async function collect(
       input.recycle(e);
       continue;
     }
+    if (isWatermarkEvent(e)) continue;
     const entry: LogEntry = isBarrierEvent(e) ? { barrier: e.barrier.checkpointId, kind: e.barrier.kind } : { abort: e.abort, reason: e.reason };
     log.push(entry);
     await opts.onEvent?.(entry, log);

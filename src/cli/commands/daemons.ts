@@ -10,6 +10,7 @@ import { startJobManager, type JobManagerOptions } from "../../entrypoints/jobma
 import { startTaskExecutor, type TaskExecutorOptions } from "../../entrypoints/taskexecutor.js";
 import { watchSupervisor } from "../../cluster/processes.js";
 import type { ParsedArgs } from "../args.js";
+import type { AdaptiveSchedulerSettings } from "../../scheduler/adaptive/settings.js";
 import { Exit, type Io } from "../io.js";
 
 /** Hard limit for a graceful stop, ms (EDDY_STOP_TIMEOUT_MS). */
@@ -28,18 +29,41 @@ interface Daemon {
 export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
   const log = createLogger("jobmanager");
   const reactive = args.flags.reactive === true;
-  const scheduler = (args.flags.scheduler as string | undefined) ?? (reactive ? "adaptive" : "default");
+  const scheduler = (args.flags.scheduler as "default" | "adaptive" | undefined) ?? (reactive ? "adaptive" : "default");
   return runDaemon("JobManager", io, log, () => {
-    // reactive/scheduler are passed on for the entrypoint to pick up once it supports them.
-    const opts: JobManagerOptions & { reactive: boolean; scheduler: string } = {
+    const opts: JobManagerOptions = {
       natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
       prefix: resolvePrefix(),
       log,
-      reactive,
-      scheduler,
+      scheduling: { scheduler, reactive, adaptive: adaptiveSettingsFromEnv() },
     };
     return startJobManager(opts);
   });
+}
+
+/**
+ * Overrides of the adaptive scheduler's timeouts from the environment (Flink's
+ * jobmanager.adaptive-scheduler.* options): EDDY_ADAPTIVE_RESOURCE_WAIT_MS,
+ * EDDY_ADAPTIVE_STABILIZATION_MS, EDDY_ADAPTIVE_SCALING_INTERVAL_MS, EDDY_ADAPTIVE_MIN_PARALLELISM_INCREASE.
+ */
+export function adaptiveSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<AdaptiveSchedulerSettings> {
+  const out: Partial<AdaptiveSchedulerSettings> = {};
+  const num = (name: string, min: number): number | undefined => {
+    const v = env[name];
+    if (v === undefined || v === "") return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new EddyError(ErrorCode.MalformedRequest, `${name} must be an integer >= ${min}, got ${v}`);
+    return n;
+  };
+  const wait = num("EDDY_ADAPTIVE_RESOURCE_WAIT_MS", -1);
+  const stab = num("EDDY_ADAPTIVE_STABILIZATION_MS", 0);
+  const interval = num("EDDY_ADAPTIVE_SCALING_INTERVAL_MS", 0);
+  const inc = num("EDDY_ADAPTIVE_MIN_PARALLELISM_INCREASE", 1);
+  if (wait !== undefined) out.resourceWaitTimeoutMs = wait;
+  if (stab !== undefined) out.resourceStabilizationTimeoutMs = stab;
+  if (interval !== undefined) out.scalingIntervalMinMs = interval;
+  if (inc !== undefined) out.minParallelismIncrease = inc;
+  return out;
 }
 
 /** `eddy taskexecutor [--nats URL] [--slots S]`. */

@@ -5,7 +5,7 @@ import { cell, formatBytes, formatDuration, formatTime, table } from "../format.
 import { Exit, type Io } from "../io.js";
 
 export type { JobOverview, JobDetails, LeaderView as LeaderInfo, ClusterInfo } from "../../../schemas/dispatcher-api.js";
-import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo } from "../../../schemas/dispatcher-api.js";
+import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo, RescaleReply } from "../../../schemas/dispatcher-api.js";
 
 const flagNats = (a: ParsedArgs) => a.flags.nats as string | undefined;
 
@@ -134,6 +134,22 @@ export async function savepointCommand(args: ParsedArgs, io: Io): Promise<number
     io.err(`Triggering a savepoint of job ${jobId}${stop ? " and stopping it" : ""}...`);
     const r = await c.ask<{ savepointId: string }>("triggerSavepoint", { jobId, stop, timeoutMs: 300_000 }, 310_000);
     io.out(r.savepointId);
+    return Exit.Ok;
+  });
+}
+
+/** `eddy rescale JOBID --vertex ID (--parallelism N | [--min N] [--max N])`: the dispatcher's rescaleJob. */
+export async function rescaleCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const jobId = args.positionals[0]!;
+  const vertexId = args.flags.vertex as string | undefined;
+  const { parallelism, min, max } = args.flags as { parallelism?: number; min?: number; max?: number };
+  if (!vertexId || (parallelism === undefined && min === undefined && max === undefined)) {
+    io.err("eddy rescale: give --vertex ID and --parallelism N, or --min/--max");
+    return Exit.Usage;
+  }
+  return withDispatcher(io, flagNats(args), async (c) => {
+    const r = await c.ask<RescaleReply>("rescaleJob", { jobId, vertexId, ...(parallelism !== undefined ? { parallelism } : {}), ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) });
+    io.out(`Job ${r.jobId}: vertex ${r.vertexId} parallelism ${r.min === r.max ? r.min : `${r.min}..${r.max}`} declared`);
     return Exit.Ok;
   });
 }

@@ -1,32 +1,57 @@
-/** `eddy run FILE [--parallelism N] [--detached] [--from-savepoint ID] [-- JOB-ARGS...]`. */
+/**
+ * `eddy run FILE [--parallelism N] [--detached] [--from-savepoint ID] [--application] [-- JOB-ARGS...]`.
+ *
+ * Session mode (default): bundles FILE, runs its main here to build the JobGraph, uploads the
+ * bundle (content-addressed, skipped when already stored) and submits the JobGraph naming it.
+ * Application mode (`--application`, Flink's application clusters): bundles and uploads only, and
+ * asks the Dispatcher to run main on the cluster side (`submitApplication`).
+ */
 import { toEddyError } from "../../core/errors.js";
+import { resolvePrefix } from "../../core/config.js";
+import { Subjects } from "../../rpc/subjects.js";
 import type { ParsedArgs } from "../args.js";
-import { reportError, waitForJobResult, withDispatcher, type JobResult } from "../client.js";
+import { reportError, waitForJobResult, withDispatcher, type DispatcherClient, type JobResult } from "../client.js";
 import { cell, formatDuration } from "../format.js";
 import { Exit, type Io } from "../io.js";
 import { printFailure } from "./jobs.js";
+import type { JobBundle } from "../../sdk/load-job.js";
+import type { JobGraphSpec } from "../../jobgraph/types.js";
 
 /** Timeout of the submission call (the JobGraph may be large and is persisted before the reply), ms. */
 const SUBMIT_TIMEOUT_MS = 60_000;
+/** Timeout of `submitApplication`: the Dispatcher fetches the bundle and runs main (at most 60 s) first, ms. */
+const APPLICATION_TIMEOUT_MS = 150_000;
 
 /**
- * Builds the job in FILE, submits it and prints `Job <id> submitted`. Attached: waits for the
- * terminal state and exits 0 only for FINISHED. Detached: exits 0 once accepted.
+ * Builds the job in FILE, ships its code, submits it and prints `Job <id> submitted`. Attached:
+ * waits for the terminal state and exits 0 only for FINISHED. Detached: exits 0 once accepted.
  */
 export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
   const file = args.positionals[0]!;
   const parallelism = args.flags.parallelism as number | undefined;
-  let spec;
+  const savepoint = args.flags["from-savepoint"] as string | undefined;
+  const application = args.flags.application === true;
+  let spec: JobGraphSpec | undefined;
+  let bundle: JobBundle;
   try {
-    const { loadJob } = await import("../../sdk/load-job.js");
-    spec = await loadJob(file, args.rest, parallelism === undefined ? {} : { parallelism });
-    const savepoint = args.flags["from-savepoint"] as string | undefined;
-    if (savepoint !== undefined) spec.config = { ...spec.config, savepoint };
+    const { buildJob, bundleJobFile } = await import("../../sdk/load-job.js");
+    if (application) bundle = await bundleJobFile(file);
+    else {
+      ({ spec, bundle } = await buildJob(file, args.rest, parallelism === undefined ? {} : { parallelism }));
+      if (savepoint !== undefined) spec.config = { ...spec.config, savepoint };
+    }
   } catch (err) {
     return reportError(io, toEddyError(err), false);
   }
   return withDispatcher(io, args.flags.nats as string | undefined, async (c) => {
-    const { jobId } = await c.ask<{ jobId: string }>("submitJob", spec, SUBMIT_TIMEOUT_MS);
+    await uploadBundle(c, bundle);
+    const { jobId } = spec
+      ? await c.ask<{ jobId: string }>("submitJob", spec, SUBMIT_TIMEOUT_MS)
+      : await c.ask<{ jobId: string }>(
+          "submitApplication",
+          { bundle: bundle.ref, args: args.rest, ...(parallelism !== undefined ? { parallelism } : {}), ...(savepoint !== undefined ? { savepoint } : {}) },
+          APPLICATION_TIMEOUT_MS,
+        );
     io.out(`Job ${jobId} submitted`);
     if (args.flags.detached) return Exit.Ok;
     const result = await waitForJobResult(c, jobId, io);
@@ -34,6 +59,13 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
     if (result.state !== "FINISHED") printFailure(io, result);
     return result.state === "FINISHED" ? Exit.Ok : Exit.Refused;
   });
+}
+
+/** Uploads the bundle to the cluster's bundle store (nothing is sent when it is already there). */
+async function uploadBundle(c: DispatcherClient, bundle: JobBundle): Promise<void> {
+  const { BundleStore } = await import("../../blob/index.js");
+  const store = await BundleStore.open(c.nc, new Subjects(resolvePrefix()));
+  await store.put(bundle.bytes);
 }
 
 /** The lines printed for a terminal job: state, net runtime, accumulators. */

@@ -5,10 +5,10 @@
  * arrays handed over as they are. Checkpoint barriers and cancel markers travel in-band.
  */
 import { EddyError, ErrorCode } from "../../core/errors.js";
-import type { BarrierEvent, CheckpointableInput, CheckpointableOutput, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent } from "../api.js";
+import type { WatermarkEvent, BarrierEvent, CheckpointableInput, CheckpointableOutput, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent } from "../api.js";
 import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier } from "../../network/barriers.js";
 
-type HandoffEvent = BarrierEvent | CheckpointAbortEvent;
+type HandoffEvent = BarrierEvent | CheckpointAbortEvent | WatermarkEvent;
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -129,6 +129,15 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   broadcastCancelMarker(checkpointId: number): void {
     checkCheckpointId(checkpointId);
     this.pushEvent({ abort: checkpointId, reason: "CANCELED" }, `cancel marker ${checkpointId}`);
+  }
+
+  /**
+   * Queues the partial batch, then the watermark (in-band, like a barrier). Ignored after `finish()`
+   * (the end of data stands for the final watermark) and once the downstream member is gone.
+   */
+  emitWatermark(watermark: number): void {
+    if (this.ended || this.discarding) return;
+    this.pushEvent({ watermark }, "watermark");
   }
 
   /** End of data; idempotent. Resolves at once (the batches are queued for the downstream member). */

@@ -208,6 +208,7 @@ export class ChainInvokable implements Invokable {
         checkpointing: task.checkpointing,
         ...(task.nats ? { nats: task.nats } : {}),
         bindOperator: (id, inv, io) => task.bindOperator(id, inv, io),
+        ...(task.userCode ? { userCode: task.userCode } : {}),
       };
       return { ctx, invokable };
     });
@@ -257,6 +258,7 @@ function abortableOutput(output: RecordOutput, signal: AbortSignal): RecordOutpu
   };
   if (output.broadcastBarrier) wrapped.broadcastBarrier = output.broadcastBarrier.bind(output);
   if (output.broadcastCancelMarker) wrapped.broadcastCancelMarker = output.broadcastCancelMarker.bind(output);
+  if (output.emitWatermark) wrapped.emitWatermark = output.emitWatermark.bind(output);
   return wrapped;
 }
 

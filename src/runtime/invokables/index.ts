@@ -1,7 +1,7 @@
 /**
  * The built-in invokables (their names are part of the public interface):
  * `source.sequence`, `source.textFile`, `op.tokenize`, `op.keyedSum`, `op.identity`,
- * `sink.discard`, `sink.textFile`; and `eddy.chain`, the runtime's own (operators chained into one task
+ * `sink.discard`, `sink.textFile`, the stream API's `eddy.stream.*` and `eddy.user.*` (src/runtime/invokables/stream/); and `eddy.chain`, the runtime's own (operators chained into one task
  * by the JobMaster), which resolves but is not advertised in `names()`/`keys()`.
  */
 import type { InvokableFactory } from "../api.js";
@@ -17,6 +17,7 @@ import { tokenizeOperator } from "./tokenize.js";
 import { keyedEventsSource } from "./keyed-events.js";
 import { countPerKeyOperator } from "./count-per-key.js";
 import { jetStreamSink } from "./jetstream-sink.js";
+import { streamInvokables } from "./stream/index.js";
 
 export { InvokableRegistry } from "./registry.js";
 export { sequenceSource, shareOf, sequenceCount, type SequenceConfig } from "./sequence.js";
@@ -42,6 +43,7 @@ export {
   type MemberLookup,
 } from "./chain.js";
 export { ChainHandoff } from "./chain-handoff.js";
+export { streamInvokables } from "./stream/index.js";
 
 /** `eddy.chain` over the built-ins: runs chains whose members are built-in invokables. */
 export const chainInvokable = createChainFactory(() => builtinRegistry);
@@ -57,6 +59,7 @@ const all: InvokableFactory[] = [
   discardSink,
   textFileSink,
   jetStreamSink,
+  ...streamInvokables,
   chainInvokable,
 ];
 
@@ -78,3 +81,5 @@ export const builtinInvokables: ReadonlyMap<string, InvokableFactory> = new Map(
 
 /** A read-only registry of the built-ins (copy it with `new InvokableRegistry(builtinRegistry)` to add more). */
 export const builtinRegistry: InvokableRegistry = new BuiltinRegistry(all).freeze();
+
+export { createJobRegistry, JobInvokableRegistry } from "./job-registry.js";

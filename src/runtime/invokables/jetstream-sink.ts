@@ -4,7 +4,9 @@
  * published when the checkpoint completes, each with a de-duplication id
  * `<job>-<vertex>-<subtask>-<checkpoint>-<n>` that is the same however often the commit is retried (after
  * a restore the pending epochs are published again and JetStream drops the duplicates within the
- * stream's duplicate window). Without checkpointing records are published as they come (at least once).
+ * stream's duplicate window). At the end of input the last records wait for the task's final
+ * checkpoint (FLIP-147), whose completion publishes them. Without checkpointing records are published
+ * as they come (at least once).
  * The stream (`stream`, default `EDDY_SINK`) is created for the subject when missing.
  */
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
@@ -72,14 +74,7 @@ class JetStreamSink implements Invokable {
       records.add(b.records.length);
       ctx.input.recycle(b);
     }
-    if (ctx.checkpointing) {
-      // End of input: everything left is published now.
-      const { jobId, vertexId, subtaskIndex, attemptNumber } = ctx.tdd;
-      for (const e of this.pending) await this.publish(e.records, e.id);
-      await this.publish(this.current, `${jobId}-${vertexId}-${subtaskIndex}-${attemptNumber}-end`);
-      this.pending = [];
-      this.current = [];
-    }
+    // With checkpointing, what is left goes out when the final checkpoint (taken next) completes.
     await ctx.output.finish();
   }
 

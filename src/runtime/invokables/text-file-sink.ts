@@ -5,9 +5,11 @@
  * - With checkpointing it is an exactly-once two-phase-commit sink (Flink's FileSink): records go to a
  *   hidden in-progress file; at a checkpoint the file is closed and becomes pending (recorded in
  *   operator state); when the checkpoint completes, its pending files are renamed to their visible
- *   names `part-<job>-<subtask>-<attempt>-<n>`. A restored subtask commits the pending files of the
+ *   names `part-<job>-<subtask>-<attempt>-<attempt id>-<n>`. A restored subtask commits the pending files of the
  *   checkpoint it restores (that checkpoint completed); files of later, failed attempts are never
- *   committed. At the end of input the remaining data is committed directly.
+ *   committed. At the end of input the last file becomes pending too: the task then waits for its final
+ *   checkpoint (FLIP-147, actors/task/task-state-manager.ts), whose completion commits it, so a sink
+ *   that finished is never run again and nothing it wrote is committed twice.
  */
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { closeSync, existsSync, openSync, renameSync, writeSync } from "node:fs";
@@ -151,10 +153,8 @@ class TextFileSink implements Invokable {
         if (this.buffered.length >= WRITE_THRESHOLD) this.writeBuffered(ctx);
         ctx.signal.throwIfAborted();
       }
-      // End of input: what is left is committed now (CONTRACT: "or at the end of input").
+      // End of input: the rest becomes pending; the final checkpoint (taken next) commits it.
       this.closeCurrent(ctx);
-      for (const f of this.pending) this.commit(f);
-      this.pending = [];
     } catch (err) {
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;
@@ -190,8 +190,12 @@ class TextFileSink implements Invokable {
     this.current = undefined;
   }
 
+  /**
+   * `part-<job>-<subtask>-<attempt>-<attempt id>-<n>`: the attempt id keeps names unique when attempt
+   * numbers start again (a job recovered by a new leading JobManager), so no file is overwritten.
+   */
   private baseName(ctx: TaskContext, subtask: number, attempt: number, seq: number): string {
-    return `part-${ctx.tdd.jobId.slice(0, 8)}-${subtask}-${attempt}-${seq}`;
+    return `part-${ctx.tdd.jobId.slice(0, 8)}-${subtask}-${attempt}-${ctx.tdd.attemptId.slice(0, 8)}-${seq}`;
   }
 
   /** Makes a pending file visible; idempotent (a commit may be repeated after a restore). */

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { newSessionId } from "../core/ids.js";
 import { decode } from "../codec/codec.js";
-import { getValue, openBucket, putValue, type KV } from "./kv.js";
+import { getValue, openBucket, putValue, retryTransient, type KV } from "./kv.js";
 
 /** Who leads a component, as published for everyone to follow. */
 export interface LeaderInfo {
@@ -16,35 +16,39 @@ export interface LeaderInfo {
   since: number;
 }
 
-/** The leader-scoped components. */
-export type LeaderComponent = "dispatcher" | "resourcemanager";
+/** The leader-scoped components: the Dispatcher, the ResourceManager and each job's JobMaster. */
+export type LeaderComponent = "dispatcher" | "resourcemanager" | `jobmaster.${string}`;
+
+/** The published-leader key of job `jobId`'s JobMaster. */
+export function jobMasterLeaderKey(jobId: string): LeaderComponent {
+  return `jobmaster.${jobId}`;
+}
 
 /**
- * Leader election for one component (Flink's LeaderElection). This standalone variant grants
- * leadership at once (one JobManager); the lease-based variant on KV builds on the same contract:
- * `start` resolves with the granted session, `info` is published to the leaders bucket.
+ * Publishes who leads the components of a leadership term (the address book of Flink's leader
+ * retrieval), in the `<prefix>_leaders` bucket. Election itself is {@link LeaseLeaderElection}'s.
  */
-export class StandaloneLeaderElection {
-  private constructor(
-    private readonly kv: KV,
-    readonly component: LeaderComponent,
-  ) {}
+export class LeaderPublisher {
+  private constructor(private readonly kv: KV) {}
 
-  static async open(nc: NatsConnection, bucket: string, component: LeaderComponent): Promise<StandaloneLeaderElection> {
-    return new StandaloneLeaderElection(await openBucket(nc, bucket), component);
+  static async open(nc: NatsConnection, bucket: string): Promise<LeaderPublisher> {
+    return new LeaderPublisher(await openBucket(nc, bucket));
   }
 
-  /** Grants leadership to `id` and publishes it. */
-  async start(id: string): Promise<LeaderInfo> {
-    const info: LeaderInfo = { id, sessionId: newSessionId(), pid: process.pid, host: hostname(), since: Date.now() };
-    await putValue(this.kv, this.component, info);
-    return info;
+  /** A fresh LeaderInfo for a component led by process `id` (a new session id: the fencing token). */
+  static info(id: string): LeaderInfo {
+    return { id, sessionId: newSessionId(), pid: process.pid, host: hostname(), since: Date.now() };
   }
 
-  /** Withdraws the published leader if it is still `info`. */
-  async stop(info: LeaderInfo): Promise<void> {
-    const cur = await getValue<LeaderInfo>(this.kv, this.component);
-    if (cur?.value.sessionId === info.sessionId) await this.kv.delete(this.component).catch(() => undefined);
+  /** Publishes `info` as the leader of `component`. */
+  async publish(component: LeaderComponent, info: LeaderInfo): Promise<void> {
+    await retryTransient(() => putValue(this.kv, component, info), 5_000);
+  }
+
+  /** Withdraws the published leader of `component` if it is still `info`. */
+  async withdraw(component: LeaderComponent, info: LeaderInfo): Promise<void> {
+    const cur = await getValue<LeaderInfo>(this.kv, component);
+    if (cur?.value.sessionId === info.sessionId) await this.kv.delete(component, { previousSeq: cur.revision }).catch(() => undefined);
   }
 }
 
@@ -61,8 +65,9 @@ export class LeaderRetrieval {
 
   static async open(nc: NatsConnection, bucket: string, component: LeaderComponent): Promise<LeaderRetrieval> {
     const r = new LeaderRetrieval(await openBucket(nc, bucket), component);
-    r.current = (await getValue<LeaderInfo>(r.kv, component))?.value;
-    await r.watch();
+    // Right after the bucket is created on a NATS cluster its stream may still elect a leader.
+    r.current = (await retryTransient(() => getValue<LeaderInfo>(r.kv, component)))?.value;
+    await retryTransient(() => r.watch());
     return r;
   }
 

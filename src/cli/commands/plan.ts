@@ -1,0 +1,23 @@
+/**
+ * `eddy plan FILE [--parallelism N] [-- JOB-ARGS...]`: prints the JobGraph the job builds, as JSON
+ * (Flink's JSON execution plan), exactly what `eddy run` would submit, bundle id included. Runs
+ * main here and checks the graph like the Dispatcher would; needs no cluster.
+ */
+import { toEddyError } from "../../core/errors.js";
+import type { ParsedArgs } from "../args.js";
+import { reportError } from "../client.js";
+import { Exit, type Io } from "../io.js";
+
+export async function planCommand(args: ParsedArgs, io: Io): Promise<number> {
+  const parallelism = args.flags.parallelism as number | undefined;
+  try {
+    const { buildJob } = await import("../../sdk/load-job.js");
+    const { validateJobGraph } = await import("../../jobgraph/index.js");
+    const { spec } = await buildJob(args.positionals[0]!, args.rest, parallelism === undefined ? {} : { parallelism });
+    validateJobGraph(spec);
+    io.out(JSON.stringify(spec, null, 2));
+    return Exit.Ok;
+  } catch (err) {
+    return reportError(io, toEddyError(err), false);
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * What a JobManager runs while it leads (Flink's DispatcherResourceManagerComponent): the
+ * ResourceManager, the Dispatcher and, through it, a JobMaster per job, each with a fresh session
+ * id for the term, published in the leaders bucket for TaskExecutors and tools to follow. Started
+ * when the lease is granted, stopped when it is revoked.
+ */
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../core/logger.js";
+import type { Subjects } from "../rpc/subjects.js";
+import { Gateway } from "../rpc/gateway.js";
+import type { ExecutionPlanStore } from "../ha/execution-plan-store.js";
+import type { JobResultStore } from "../ha/job-result-store.js";
+import { jobMasterLeaderKey, LeaderPublisher, type LeaderInfo } from "../ha/leader-retrieval.js";
+import type { LeaseHolder } from "../ha/lease-leader-election.js";
+import { Dispatcher, type DispatcherServices } from "../../actors/dispatcher/dispatcher.js";
+import { ResourceManager } from "../../actors/resourcemanager/resource-manager.js";
+import { JobMaster } from "../../actors/jobmaster/job-master.js";
+import { CheckpointStorage, CompletedCheckpointStore, SavepointStore } from "../checkpoint/index.js";
+import { releaseBlockingPartitions, sweepBlockingStreams } from "../network/index.js";
+import type { SchedulerFactoryOptions } from "../scheduler/scheduler-factory.js";
+
+/** What one leadership term needs. */
+export interface ComponentServices {
+  nc: NatsConnection;
+  subjects: Subjects;
+  log: Logger;
+  plans: ExecutionPlanStore;
+  results: JobResultStore;
+  publisher: LeaderPublisher;
+  /** True while the lease is held (checked before writes that must come from the leader). */
+  isLeader(): boolean;
+  /** Job bundles: the store's check and application mode (the JobManager process's, kept across terms). */
+  bundles?: DispatcherServices["bundles"];
+  heartbeatTimeoutMs?: number;
+  slotRequestTimeoutMs?: number;
+  /** The cluster's scheduler settings, passed to every JobMaster. */
+  scheduling?: SchedulerFactoryOptions;
+}
+
+/** The components of one leadership term. */
+export interface LeaderComponents {
+  readonly dispatcher: Dispatcher;
+  readonly resourceManager: ResourceManager;
+  /** Stops serving at once (synchronously unsubscribes), then suspends the jobs; waits for it. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the term's ResourceManager and Dispatcher, publishes them, and recovers the unfinished jobs
+ * of the ExecutionPlanStore (each from its latest checkpoint).
+ */
+export async function startLeaderComponents(term: LeaseHolder, s: ComponentServices): Promise<LeaderComponents> {
+  const { nc, subjects, log, publisher } = s;
+  const rmLeader = LeaderPublisher.info(term.id);
+  const dispLeader = LeaderPublisher.info(term.id);
+  const rm = new ResourceManager(nc, subjects, rmLeader, log, s.heartbeatTimeoutMs ? { heartbeatTimeoutMs: s.heartbeatTimeoutMs } : {});
+  rm.start();
+  const rmGateway = new Gateway(nc, subjects.resourceManager, { token: rmLeader.sessionId });
+  const strip = ({ sessionId: _s, ...rest }: LeaderInfo) => rest;
+  const dispatcher = new Dispatcher(
+    nc,
+    subjects,
+    dispLeader,
+    {
+      executionPlans: s.plans,
+      jobResults: s.results,
+      isLeader: s.isLeader,
+      ...(s.bundles ? { bundles: s.bundles } : {}),
+      createJobMaster: async (graph) => {
+        const jm = new JobMaster(nc, subjects, graph, { gateway: () => rmGateway }, log, {
+          ...(s.slotRequestTimeoutMs ? { slotRequestTimeoutMs: s.slotRequestTimeoutMs } : {}),
+          ...s.scheduling,
+          isLeader: s.isLeader,
+        });
+        // The JobMaster's leader info (its session id is its fencing token) for TaskExecutors and tools.
+        const info: LeaderInfo = { ...LeaderPublisher.info(term.id), sessionId: jm.token };
+        await publisher.publish(jobMasterLeaderKey(graph.jobId), info);
+        void jm.resultFuture.then(() => publisher.withdraw(jobMasterLeaderKey(graph.jobId), info)).catch(() => undefined);
+        await jm.start();
+        return jm;
+      },
+      cleanupJob: async (jobId) => {
+        await releaseBlockingPartitions(nc, subjects, jobId);
+        const storage = await CheckpointStorage.open(nc, subjects);
+        await (await CompletedCheckpointStore.open(nc, subjects, jobId, { logger: log })).shutdown(true, storage);
+      },
+      sweepOrphans: (known) => sweepBlockingStreams(nc, subjects, known, log).then(() => undefined),
+      disposeSavepoint: async (id) => {
+        const storage = await CheckpointStorage.open(nc, subjects);
+        await (await SavepointStore.open(nc, subjects)).dispose(id, storage);
+      },
+      clusterInfo: async () => ({
+        leaders: { dispatcher: strip(dispLeader), resourceManager: strip(rmLeader) },
+        taskExecutors: await rm.taskExecutors(),
+      }),
+    },
+    log,
+  );
+  // The ResourceManager is published first: TaskExecutors re-register with it at once, while the
+  // Dispatcher recovers the jobs; the Dispatcher serves once they are all known (Flink bootstraps
+  // its Dispatcher with the recovered jobs), so no client is told a recovering job does not exist.
+  try {
+    await publisher.publish("resourcemanager", rmLeader);
+    await dispatcher.recoverJobs();
+    await publisher.publish("dispatcher", dispLeader);
+    dispatcher.start();
+    await nc.flush();
+  } catch (err) {
+    // Nothing of a term that did not start may go on acting.
+    dispatcher.fenceOff();
+    rm.fenceOff();
+    await dispatcher.stop().catch(() => undefined);
+    await rm.stop().catch(() => undefined);
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    dispatcher,
+    resourceManager: rm,
+    stop() {
+      return (stopping ??= (async () => {
+        dispatcher.fenceOff();
+        rm.fenceOff();
+        await dispatcher.stop();
+        await rm.stop();
+        if (s.isLeader()) {
+          await publisher.withdraw("dispatcher", dispLeader).catch(() => undefined);
+          await publisher.withdraw("resourcemanager", rmLeader).catch(() => undefined);
+        }
+      })());
+    },
+  };
+}

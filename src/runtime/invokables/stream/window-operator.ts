@@ -1,0 +1,284 @@
+/**
+ * `eddy.stream.window`: Flink's WindowOperator for event-time windows (tumbling, sliding, session)
+ * with the EventTimeTrigger, allowed lateness and late data to a side output.
+ *
+ * Per key, the window contents live in keyed state — map state `__windows`: window start → `[end,
+ * accumulator]` — and each window has event-time timers at its max timestamp (`end - 1`: fire) and,
+ * with allowed lateness, at `end - 1 + allowedLateness` (clean up). So windows and their timers are
+ * checkpointed, restored and moved by key group on rescale with the rest of the keyed state.
+ *
+ * - An element goes to every window its timestamp belongs to that is not late (a window is late once
+ *   `end - 1 + allowedLateness <= watermark`). An element all of whose windows are late and whose
+ *   timestamp + allowedLateness <= watermark is late data: dropped (counted) or emitted to the late
+ *   side output.
+ * - A window fires when the watermark reaches `end - 1`; an element that arrives for an already fired
+ *   window within the allowed lateness fires it again at once with the updated result (Flink's
+ *   EventTimeTrigger), and its state is dropped at the cleanup time.
+ * - Session windows merge every window the new element's `[ts, ts + gap)` overlaps or touches, merging
+ *   their accumulators with the aggregate function's `merge`.
+ *
+ * The aggregation is one of: `reduce` (fn(a, b)), `aggregate` (an AggregateFunction), `process` (every
+ * element kept, the window function gets them all); an optional window function gets (key, window,
+ * result, out).
+ */
+import { EddyError, ErrorCode } from "../../../core/errors.js";
+import type { Invokable, TaskContext } from "../../api.js";
+import { configError, intSetting, recordCounters } from "../common.js";
+import type { AggregateFunction, Collector, ReduceFunction, TimeWindow, WindowFunction } from "../../streaming/functions.js";
+import { forEachElement, gateReaders, inputsSetting, refSetting, sidesSetting, StreamOutput, userFunction, type InputSpec } from "../../streaming/stream-operator.js";
+import type { InternalTimerService, Namespace } from "../../streaming/timer-service.js";
+import { assignWindows, checkWindowAssigner, intersects, type WindowAssignerSpec } from "../../streaming/windows.js";
+import type { MapState } from "../../../state/api.js";
+import { defineStreamInvokable } from "./define.js";
+import { restoreTimers, type OperatorTimers } from "./keyed.js";
+
+const NAME = "eddy.stream.window";
+
+interface WindowSettings {
+  assigner: WindowAssignerSpec;
+  /** reduce | aggregate | process */
+  mode: "reduce" | "aggregate" | "process";
+  fn?: string;
+  windowFn?: string;
+  allowedLateness: number;
+  /** Side output tag of late data (must be listed in `sides`). */
+  lateTag?: string;
+  inputs: InputSpec[];
+  sides: string[];
+}
+
+function settings(config: Record<string, unknown>, vertexId: string): WindowSettings {
+  const mode = config.mode;
+  if (mode !== "reduce" && mode !== "aggregate" && mode !== "process") configError(NAME, vertexId, `config.mode must be "reduce", "aggregate" or "process"`);
+  const s: WindowSettings = {
+    assigner: checkWindowAssigner(config.assigner, `vertex "${vertexId}" (${NAME}): config.assigner`),
+    mode,
+    allowedLateness: intSetting(config, "allowedLateness", { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 0 }, NAME, vertexId),
+    inputs: inputsSetting(config, NAME, vertexId),
+    sides: sidesSetting(config, NAME, vertexId),
+  };
+  if (mode !== "process") s.fn = refSetting(config, "fn", NAME, vertexId)!;
+  const wf = refSetting(config, "windowFn", NAME, vertexId, mode === "process");
+  if (wf !== undefined) s.windowFn = wf;
+  if (config.lateTag !== undefined) {
+    if (typeof config.lateTag !== "string" || !s.sides.includes(config.lateTag)) configError(NAME, vertexId, "config.lateTag must be one of config.sides");
+    s.lateTag = config.lateTag;
+  }
+  if (s.inputs.length === 0 || s.inputs.some((i) => i.key === undefined || i.ts === undefined)) {
+    configError(NAME, vertexId, "every input must be keyed and have timestamps (config.inputs[i] = {key, ts})");
+  }
+  return s;
+}
+
+/** The aggregation as one interface (reduce and process expressed as aggregate functions). */
+type Agg = Required<AggregateFunction<unknown, unknown, unknown>>;
+
+function aggregation(s: WindowSettings, ctx: TaskContext): Agg {
+  switch (s.mode) {
+    case "reduce": {
+      const fn = userFunction<ReduceFunction<unknown>>(ctx, s.fn!);
+      // The accumulator is [value] (an empty array before the first element), so null values survive snapshots.
+      return {
+        createAccumulator: () => [],
+        add: (v, acc) => ((acc as unknown[]).length === 0 ? [v] : [fn((acc as unknown[])[0], v)]),
+        getResult: (acc) => (acc as unknown[])[0],
+        merge: (a, b) => ((a as unknown[]).length === 0 ? b : (b as unknown[]).length === 0 ? a : [fn((a as unknown[])[0], (b as unknown[])[0])]),
+      };
+    }
+    case "aggregate": {
+      const fn = userFunction<AggregateFunction<unknown, unknown, unknown>>(ctx, s.fn!);
+      for (const m of ["createAccumulator", "add", "getResult"] as const) {
+        if (typeof fn[m] !== "function") throw new EddyError(ErrorCode.InvalidJobGraph, `vertex "${ctx.tdd.vertexId}": the aggregate function has no ${m}()`);
+      }
+      if (s.assigner.kind === "session" && typeof fn.merge !== "function") {
+        throw new EddyError(ErrorCode.InvalidJobGraph, `vertex "${ctx.tdd.vertexId}": session windows merge windows, so the aggregate function needs merge(a, b)`);
+      }
+      return {
+        createAccumulator: () => fn.createAccumulator(),
+        add: (v, acc) => fn.add(v, acc),
+        getResult: (acc) => fn.getResult(acc),
+        merge: (a, b) => fn.merge!(a, b),
+      };
+    }
+    case "process":
+      return {
+        createAccumulator: () => [],
+        add: (v, acc) => {
+          (acc as unknown[]).push(v);
+          return acc;
+        },
+        getResult: (acc) => acc,
+        merge: (a, b) => (a as unknown[]).concat(b as unknown[]),
+      };
+  }
+}
+
+type WindowEntry = [end: number, acc: unknown];
+
+class WindowOperator implements Invokable {
+  private timers!: InternalTimerService;
+  private readonly windows: MapState<number, WindowEntry>;
+  private readonly agg: Agg;
+  private readonly windowFn: WindowFunction<unknown, unknown, unknown> | undefined;
+  private readonly so: StreamOutput;
+  private readonly out: Collector<unknown>;
+  private readonly lateness: number;
+
+  constructor(
+    private readonly s: WindowSettings,
+    private readonly ctx: TaskContext,
+  ) {
+    this.windows = ctx.keyedState.getMapState<number, WindowEntry>("__windows");
+    this.agg = aggregation(s, ctx);
+    if (s.windowFn) this.windowFn = userFunction<WindowFunction<unknown, unknown, unknown>>(ctx, s.windowFn);
+    this.so = new StreamOutput(ctx.output, s.sides);
+    this.out = this.so.collector;
+    this.lateness = s.allowedLateness;
+  }
+
+  private restored: OperatorTimers | undefined;
+
+  async restore(ctx: TaskContext): Promise<void> {
+    this.restored = restoreTimers(ctx, this, "window_timers");
+    this.timers = this.restored.timers;
+  }
+
+  snapshotState(): void {
+    this.restored?.snapshot();
+  }
+
+  /** A window's timer: fire at its max timestamp, drop its state at the cleanup time. */
+  onEventTime(timestamp: number, ns: Namespace): void {
+    const start = ns as number;
+    const entry = this.windows.get(start);
+    if (entry === undefined) return;
+    const end = entry[0];
+    if (timestamp === end - 1) this.emit(start, end, entry[1]);
+    if (timestamp >= end - 1 + this.lateness) this.windows.remove(start);
+  }
+
+  onProcessingTime(): void {}
+
+  private emit(start: number, end: number, acc: unknown): void {
+    const result = this.agg.getResult(acc);
+    if (this.windowFn) this.windowFn(this.ctx.keyedState.getCurrentKey(), { start, end } satisfies TimeWindow, result, this.out);
+    else this.out.collect(result);
+  }
+
+  /** The fire timer (unless the window is already due: it fires at once instead) and the cleanup timer. */
+  private registerTimers(start: number, end: number, wm: number): void {
+    if (end - 1 > wm) this.timers.registerEventTimeTimer(start, end - 1);
+    if (this.lateness > 0) this.timers.registerEventTimeTimer(start, end - 1 + this.lateness);
+  }
+
+  private deleteTimers(start: number, end: number): void {
+    this.timers.deleteEventTimeTimer(start, end - 1);
+    if (this.lateness > 0) this.timers.deleteEventTimeTimer(start, end - 1 + this.lateness);
+  }
+
+  /** Adds `value` (time `ts`) to window [start, end) of the current key; fires at once when already due. */
+  private add(start: number, end: number, value: unknown, wm: number): void {
+    const entry = this.windows.get(start);
+    let acc: unknown;
+    if (entry === undefined) {
+      acc = this.agg.add(value, this.agg.createAccumulator());
+      this.windows.put(start, [end, acc]);
+      this.registerTimers(start, end, wm);
+    } else {
+      // The entry is held by reference in the heap backend: update it in place (its timers exist).
+      acc = entry[1] = this.agg.add(value, entry[1]);
+    }
+    if (end - 1 <= wm) this.emit(start, end, acc);
+  }
+
+  /** Session windows: merges [ts, ts + gap) with the windows of the current key it touches. Returns false when late. */
+  private addToSession(ts: number, value: unknown, wm: number): boolean {
+    let start = ts;
+    let end = ts + (this.s.assigner as { gap: number }).gap;
+    const merged: Array<[number, WindowEntry]> = [];
+    for (const [st, e] of this.windows.entries()) {
+      if (intersects({ start, end }, { start: st, end: e[0] })) merged.push([st, e]);
+    }
+    // Windows that touch the union may touch each other only through it: one pass over the union suffices
+    // because stored sessions never touch one another.
+    for (const [st, e] of merged) {
+      if (st < start) start = st;
+      if (e[0] > end) end = e[0];
+    }
+    if (end - 1 + this.lateness <= wm) return false;
+    let acc = this.agg.add(value, this.agg.createAccumulator());
+    for (const [st, e] of merged) {
+      acc = this.agg.merge(e[1], acc);
+      this.windows.remove(st);
+      this.deleteTimers(st, e[0]);
+    }
+    this.windows.put(start, [end, acc]);
+    this.registerTimers(start, end, wm);
+    if (end - 1 <= wm) this.emit(start, end, acc);
+    return true;
+  }
+
+  async invoke(ctx: TaskContext): Promise<void> {
+    if (!this.timers) await this.restore(ctx);
+    const readers = gateReaders(ctx, this.s.inputs, ctx.tdd.inputs.length);
+    const counters = recordCounters(ctx);
+    const dropped = ctx.accumulator(`${ctx.tdd.vertexId}.late-records-dropped`);
+    const toSide = ctx.accumulator(`${ctx.tdd.vertexId}.late-records-side-output`);
+    const backend = ctx.keyedState;
+    const assigner = this.s.assigner;
+    const lateness = this.lateness;
+    const lateTag = this.s.lateTag;
+    const where = `vertex "${ctx.tdd.vertexId}"`;
+    let value: unknown;
+    let wm = 0;
+    let anyOnTime = false;
+    const perWindow = (start: number, end: number) => {
+      if (end - 1 + lateness <= wm) return; // this window is late
+      anyOnTime = true;
+      this.add(start, end, value, wm);
+    };
+    try {
+      await forEachElement(ctx, {
+        batch: (records, gate) => {
+          const r = readers[gate] ?? readers[0]!;
+          const tsOf = r.timestamp!;
+          counters.in.add(records.length);
+          wm = this.timers.currentWatermark();
+          for (let i = 0; i < records.length; i++) {
+            const rec = records[i];
+            backend.setCurrentKey(r.key(rec));
+            value = r.value(rec);
+            const ts = tsOf(rec);
+            if (typeof ts !== "number" || Number.isNaN(ts)) throw new TypeError(`${where}: the timestamp assigner returned ${String(ts)}; timestamps are numbers (ms)`);
+            anyOnTime = false;
+            if (assigner.kind === "session") anyOnTime = this.addToSession(ts, value, wm);
+            else assignWindows(assigner, ts, perWindow);
+            if (!anyOnTime && ts + lateness <= wm) {
+              if (lateTag !== undefined) {
+                this.so.side(lateTag, value);
+                toSide.add(1);
+              } else dropped.add(1);
+            }
+          }
+        },
+        watermark: (w) => {
+          this.timers.advanceWatermark(w);
+          this.so.watermark(w);
+        },
+      });
+    } finally {
+      this.timers.close();
+    }
+  }
+}
+
+/** `eddy.stream.window`: event-time windows per key; see the module comment. */
+export const windowOperator = defineStreamInvokable<WindowSettings>({
+  name: NAME,
+  description:
+    "Stream API event-time windows (tumbling, sliding, session) per key with allowed lateness and late data to a side output. Config {assigner, mode: reduce|aggregate|process, fn?, windowFn?, allowedLateness?, lateTag?, inputs (keyed, with ts), sides?}.",
+  kind: "operator",
+  keys: ["assigner", "mode", "fn", "windowFn", "allowedLateness", "lateTag", "inputs", "sides"],
+  settings,
+  create: (s, ctx) => new WindowOperator(s, ctx),
+});

@@ -1,0 +1,244 @@
+/**
+ * Flink's InternalTimerService for one keyed operator: event-time timers fired when the watermark
+ * reaches them, processing-time timers fired by the wall clock. Every timer belongs to a key and a
+ * namespace (a window, or 0 for process functions) and is kept in the operator's keyed state (one map
+ * state per time domain, `"<ts>|<namespace>"` → 1), so timers are snapshotted with the state at every
+ * checkpoint and move with their key group on rescale; `restore()` rebuilds the in-memory queues from
+ * the state the backend restored. Registering the same (key, namespace, time) twice keeps one timer.
+ */
+import { EddyError, ErrorCode } from "../../core/errors.js";
+import { MIN_WATERMARK } from "../api.js";
+import type { KeyedStateBackend, MapState } from "../../state/api.js";
+
+/** A namespace: a number (a window's start) or a string. */
+export type Namespace = number | string;
+
+/** Who is told when a timer fires (the current key is already set on the backend). */
+export interface Triggerable {
+  onEventTime(timestamp: number, namespace: Namespace): void;
+  onProcessingTime(timestamp: number, namespace: Namespace): void;
+}
+
+/** A keyed backend that can list the keys of a state (the heap backend can). */
+export type TimerBackend = KeyedStateBackend & { keys(name: string): Iterable<unknown> };
+
+interface Timer {
+  ts: number;
+  key: unknown;
+  ns: Namespace;
+  id: string;
+}
+
+/** A binary min-heap of timers by time (ties: registration order does not matter). */
+class TimerHeap {
+  private readonly a: Timer[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): Timer | undefined {
+    return this.a[0];
+  }
+  push(t: Timer): void {
+    const a = this.a;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]!.ts <= t.ts) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = t;
+  }
+  pop(): Timer | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const r = l + 1;
+        const c = r < a.length && a[r]!.ts < a[l]!.ts ? r : l;
+        if (a[c]!.ts >= last.ts) break;
+        a[i] = a[c]!;
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
+  }
+  clear(): void {
+    this.a.length = 0;
+  }
+}
+
+function timerId(ts: number, ns: Namespace): string {
+  return `${ts}|${typeof ns === "number" ? "n" : "s"}${ns}`;
+}
+
+function parseTimerId(id: string): { ts: number; ns: Namespace } {
+  const bar = id.indexOf("|");
+  const ts = Number(id.slice(0, bar));
+  const rest = id.slice(bar + 1);
+  if (bar < 1 || Number.isNaN(ts) || (rest[0] !== "n" && rest[0] !== "s")) throw new EddyError(ErrorCode.MalformedRequest, `malformed timer entry "${id}" in restored state`);
+  return { ts, ns: rest[0] === "n" ? Number(rest.slice(1)) : rest.slice(1) };
+}
+
+/** The timer service of one operator; see the module comment. */
+export class InternalTimerService {
+  private readonly eventState: MapState<string, 1>;
+  private readonly procState: MapState<string, 1>;
+  private readonly eventQueue = new TimerHeap();
+  private readonly procQueue = new TimerHeap();
+  private watermark = MIN_WATERMARK;
+  private clock: ReturnType<typeof setTimeout> | null = null;
+  private armedFor = Number.POSITIVE_INFINITY;
+  private closed = false;
+  private firing = false;
+
+  /**
+   * @param name distinguishes the timer states of several services of one operator
+   * @param onError a processing-time timer callback threw (the operator should fail)
+   */
+  constructor(
+    private readonly backend: TimerBackend,
+    private readonly target: Triggerable,
+    private readonly name = "timers",
+    private readonly onError: (err: unknown) => void = (err) => {
+      throw err;
+    },
+  ) {
+    this.eventState = backend.getMapState<string, 1>(`__${name}_event`);
+    this.procState = backend.getMapState<string, 1>(`__${name}_proc`);
+  }
+
+  /** The last watermark passed to {@link advanceWatermark}. */
+  currentWatermark(): number {
+    return this.watermark;
+  }
+
+  /**
+   * Sets the watermark a restored operator had at its checkpoint, without firing anything (its due
+   * timers fired before the snapshot). Elements before the next watermark are then judged as before.
+   */
+  restoreWatermark(watermark: number): void {
+    if (watermark > this.watermark) this.watermark = watermark;
+  }
+
+  /** Timers waiting (both domains; deleted ones may still count until their time). */
+  get queued(): number {
+    return this.eventQueue.size + this.procQueue.size;
+  }
+
+  /** Rebuilds the queues from the keyed state (after the backend restored a snapshot), then arms the clock. */
+  restore(): void {
+    const prior = this.backend.getCurrentKey();
+    for (const [stateName, queue] of [
+      [`__${this.name}_event`, this.eventQueue],
+      [`__${this.name}_proc`, this.procQueue],
+    ] as const) {
+      const state = stateName.endsWith("_event") ? this.eventState : this.procState;
+      for (const key of [...this.backend.keys(stateName)]) {
+        this.backend.setCurrentKey(key);
+        for (const id of state.keys()) {
+          const { ts, ns } = parseTimerId(id);
+          queue.push({ ts, key, ns, id });
+        }
+      }
+    }
+    if (prior !== undefined) this.backend.setCurrentKey(prior);
+    this.arm();
+  }
+
+  /** An event-time timer for the current key. */
+  registerEventTimeTimer(ns: Namespace, ts: number): void {
+    const id = timerId(ts, ns);
+    if (this.eventState.contains(id)) return;
+    this.eventState.put(id, 1);
+    this.eventQueue.push({ ts, key: this.backend.getCurrentKey(), ns, id });
+  }
+
+  deleteEventTimeTimer(ns: Namespace, ts: number): void {
+    this.eventState.remove(timerId(ts, ns));
+  }
+
+  /** A processing-time timer for the current key (ms since the epoch). */
+  registerProcessingTimeTimer(ns: Namespace, ts: number): void {
+    const id = timerId(ts, ns);
+    if (this.procState.contains(id)) return;
+    this.procState.put(id, 1);
+    this.procQueue.push({ ts, key: this.backend.getCurrentKey(), ns, id });
+    if (ts < this.armedFor) this.arm();
+  }
+
+  deleteProcessingTimeTimer(ns: Namespace, ts: number): void {
+    this.procState.remove(timerId(ts, ns));
+  }
+
+  /**
+   * Fires, in time order, every event-time timer at or before `watermark` (timers registered while
+   * firing are fired too when due). The current key is left at the last timer's key.
+   */
+  advanceWatermark(watermark: number): void {
+    if (watermark > this.watermark) this.watermark = watermark;
+    const q = this.eventQueue;
+    for (let t = q.peek(); t !== undefined && t.ts <= this.watermark; t = q.peek()) {
+      q.pop();
+      this.backend.setCurrentKey(t.key);
+      if (!this.eventState.contains(t.id)) continue; // deleted
+      this.eventState.remove(t.id);
+      this.target.onEventTime(t.ts, t.ns);
+    }
+  }
+
+  /** Fires every processing-time timer due by `now` (the clock does this by itself). */
+  advanceProcessingTime(now = Date.now()): void {
+    if (this.firing || this.closed) return;
+    this.firing = true;
+    try {
+      const q = this.procQueue;
+      for (let t = q.peek(); t !== undefined && t.ts <= now; t = q.peek()) {
+        q.pop();
+        this.backend.setCurrentKey(t.key);
+        if (!this.procState.contains(t.id)) continue;
+        this.procState.remove(t.id);
+        this.target.onProcessingTime(t.ts, t.ns);
+      }
+    } finally {
+      this.firing = false;
+    }
+    this.arm();
+  }
+
+  /** Stops the clock (task end or cancel); the timers stay in state for the next attempt. */
+  close(): void {
+    this.closed = true;
+    if (this.clock !== null) clearTimeout(this.clock);
+    this.clock = null;
+    this.armedFor = Number.POSITIVE_INFINITY;
+  }
+
+  private arm(): void {
+    if (this.closed) return;
+    const next = this.procQueue.peek();
+    if (next === undefined) return;
+    if (this.clock !== null) {
+      if (next.ts >= this.armedFor) return;
+      clearTimeout(this.clock);
+    }
+    this.armedFor = next.ts;
+    const delay = Math.max(0, Math.min(next.ts - Date.now(), 2_147_000_000));
+    this.clock = setTimeout(() => {
+      this.clock = null;
+      this.armedFor = Number.POSITIVE_INFINITY;
+      try {
+        this.advanceProcessingTime();
+      } catch (err) {
+        this.close();
+        this.onError(err);
+      }
+    }, delay);
+  }
+}

@@ -1,0 +1,1 @@
+export * from "./adaptive-batch-scheduler.js";

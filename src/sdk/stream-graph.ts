@@ -1,0 +1,254 @@
+/**
+ * The graph the stream API builds before it becomes a JobGraph (Flink's StreamGraph): operator
+ * nodes, the edges between them, and the user functions they call. `build()` turns it into the
+ * JobGraphSpec (plain JSON) with the functions attached under {@link USER_FUNCTIONS}: each function's
+ * ref is `<vertex id>#<slot>`, derived from the graph alone, so the same main with the same arguments
+ * builds the same refs on the client and on every worker. Bundle-friendly: no Node built-ins.
+ */
+import { ErrorCode, ValidationError } from "../core/errors.js";
+import type { JobEdgeSpec, JobGraphSpec, JobVertexSpec, PartitionerType } from "../jobgraph/types.js";
+import { USER_FUNCTIONS } from "../runtime/api.js";
+
+/** Job-wide options of a stream execution environment. */
+export interface JobOptions {
+  /** Default parallelism of every vertex (default 1). */
+  parallelism?: number;
+  /** Default max parallelism of every vertex (default: Flink's rule, applied by the Dispatcher). */
+  maxParallelism?: number;
+  bufferTimeoutMs?: number;
+  bufferRecords?: number;
+  /** Recorded in the JobGraph's config (informational). */
+  args?: string[];
+  /** Fixed job id (32 hex digits); usually left to the Dispatcher. */
+  jobId?: string;
+  /**
+   * Flink's execution.runtime-mode. BATCH (for bounded jobs) makes every exchange but `forward` a
+   * BLOCKING one, so the job runs stage by stage and a failure restarts only the stage it hit.
+   * Default STREAMING.
+   */
+  runtimeMode?: "STREAMING" | "BATCH";
+  /** Periodic checkpoints (see the README); off when absent. */
+  checkpointing?: NonNullable<JobGraphSpec["config"]>["checkpointing"];
+  /** The job's restart strategy (see the README); default none (exponential-delay with checkpointing). */
+  restartStrategy?: NonNullable<JobGraphSpec["config"]>["restartStrategy"];
+}
+
+/** A user function in a node's config, replaced by its ref at build time. */
+export class FnRef {
+  constructor(
+    readonly owner: StreamNode,
+    readonly slot: string,
+    readonly fn: unknown,
+  ) {}
+}
+
+/** One operator (a JobVertex to be). */
+export interface StreamNode {
+  id: string;
+  name: string;
+  invokable: string;
+  /** May hold {@link FnRef}s at any depth. */
+  config: Record<string, unknown>;
+  parallelism?: number;
+  maxParallelism?: number;
+  slotSharingGroup?: string;
+  chaining?: boolean | "head";
+  /** Takes parallelism, max parallelism and slot sharing group from this node unless set (keyBy extractors, watermark assigners). */
+  follows?: StreamNode;
+  /** Side output tags read downstream (getSideOutput), in output order after the main output. */
+  sides: string[];
+  /** A non-parallel operator (parallelism must stay 1). */
+  nonParallel?: string;
+}
+
+/** An edge between two nodes; `output` picks a side output (0 = main) of a node with side outputs. */
+export interface StreamEdge {
+  source: StreamNode;
+  target: StreamNode;
+  partitioner?: PartitionerType;
+  key?: number | string;
+  output: number;
+}
+
+/** How records of one input of an operator look: keyed (envelope or field), with a timestamp assigner. */
+export interface StreamInput {
+  node: StreamNode;
+  partitioner?: PartitionerType;
+  /** The hash key (index or field) of the edge. */
+  hashKey?: number | string;
+  /** Keyed by a key selector (records are `[key, value]`) or by a field. */
+  key?: "envelope" | { field: number | string };
+  /** The stream's timestamp assigner, or "envelope": the `[key, value, timestamp]` records carry it. */
+  ts?: FnRef | "envelope";
+  /** The output of `node` this input reads (0 = main). */
+  output: number;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Throws InvalidParallelism unless n is an integer in [1, 32768]. */
+export function checkParallelism(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1 || n > 32768) {
+    throw new ValidationError(ErrorCode.InvalidParallelism, `${what} must be an integer in [1, 32768], got ${n}`);
+  }
+  return n;
+}
+
+/** Throws InvalidJobGraph unless `id` can be a vertex id or group name. */
+export function checkId(id: string, what: string): string {
+  if (!ID.test(id)) throw new ValidationError(ErrorCode.InvalidJobGraph, `${what} must match [A-Za-z0-9_-]{1,64}, got ${JSON.stringify(id)}`);
+  return id;
+}
+
+function shortName(invokable: string): string {
+  const tail = invokable.slice(invokable.lastIndexOf(".") + 1).replace(/[^A-Za-z0-9_-]/g, "_");
+  return tail.slice(0, 48) || "vertex";
+}
+
+/** Cuts display names to 200 characters. */
+export function clip(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+}
+
+/** The nodes, edges and options of one job. */
+export class StreamGraph {
+  readonly nodes: StreamNode[] = [];
+  readonly edges: StreamEdge[] = [];
+  defaultParallelism: number;
+
+  constructor(
+    readonly jobName: string,
+    readonly options: JobOptions,
+  ) {
+    this.defaultParallelism = checkParallelism(options.parallelism ?? 1, "parallelism");
+    if (options.maxParallelism !== undefined) checkParallelism(options.maxParallelism, "maxParallelism");
+  }
+
+  /** A new node; `fns` go into its config as {@link FnRef}s under their slot names. */
+  addNode(invokable: string, config: Record<string, unknown>, name: string, fns: Record<string, unknown> = {}): StreamNode {
+    const node: StreamNode = { id: `${shortName(invokable)}-${this.nodes.length}`, name: clip(name), invokable, config: { ...config }, sides: [] };
+    for (const [slot, fn] of Object.entries(fns)) {
+      if (fn === undefined) continue;
+      node.config[slot] = new FnRef(node, slot, fn);
+    }
+    this.nodes.push(node);
+    return node;
+  }
+
+  /** Edges from every input to `target`, in order (the target's gates follow this order). */
+  connect(inputs: readonly StreamInput[], target: StreamNode): void {
+    for (const i of inputs) {
+      const e: StreamEdge = { source: i.node, target, output: i.output };
+      if (i.partitioner) e.partitioner = i.partitioner;
+      if (i.hashKey !== undefined) e.key = i.hashKey;
+      this.edges.push(e);
+    }
+  }
+
+  /** Index of side output `tag` of `node` (1-based; registers it on first use). */
+  sideOutput(node: StreamNode, tag: string): number {
+    let i = node.sides.indexOf(tag);
+    if (i < 0) {
+      node.sides.push(tag);
+      i = node.sides.length - 1;
+    }
+    return i + 1;
+  }
+
+  /**
+   * The JobGraph. Edges without an explicit partitioning are `forward` between vertices of equal
+   * parallelism and `rebalance` otherwise (as in Flink). A node with side outputs gets one
+   * `eddy.stream.select` vertex per output read downstream.
+   */
+  build(): JobGraphSpec {
+    const nodes = [...this.nodes];
+    const edges: StreamEdge[] = [];
+    // Side outputs: each output read downstream goes through a select vertex of its own.
+    const selects = new Map<string, StreamNode>();
+    for (const e of this.edges) {
+      if (e.source.sides.length === 0) {
+        edges.push(e);
+        continue;
+      }
+      const key = `${nodes.indexOf(e.source)}/${e.output}`;
+      let sel = selects.get(key);
+      if (!sel) {
+        const label = e.output === 0 ? "main" : e.source.sides[e.output - 1]!;
+        sel = {
+          id: `${e.source.id}-${e.output === 0 ? "main" : `side${e.output}`}`.slice(0, 64),
+          name: clip(`${e.source.name} [${label}]`),
+          invokable: "eddy.stream.select",
+          config: { output: e.output },
+          follows: e.source,
+          sides: [],
+        };
+        selects.set(key, sel);
+        nodes.push(sel);
+        edges.push({ source: e.source, target: sel, partitioner: "forward", output: 0 });
+      }
+      const moved: StreamEdge = { source: sel, target: e.target, output: 0 };
+      if (e.partitioner) moved.partitioner = e.partitioner;
+      if (e.key !== undefined) moved.key = e.key;
+      edges.push(moved);
+    }
+    const resolve = <K extends "parallelism" | "maxParallelism" | "slotSharingGroup">(n: StreamNode, k: K): StreamNode[K] => {
+      for (let m: StreamNode | undefined = n, hops = 0; m && hops < 1000; m = m.follows, hops++) if (m[k] !== undefined) return m[k];
+      return undefined;
+    };
+    const par = (n: StreamNode): number => resolve(n, "parallelism") ?? this.defaultParallelism;
+    const ids = new Set<string>();
+    for (const n of nodes) {
+      if (ids.has(n.id)) throw new ValidationError(ErrorCode.InvalidJobGraph, `two vertices have the id "${n.id}"; give each a distinct uid()`);
+      ids.add(n.id);
+      if (n.nonParallel && par(n) !== 1) throw new ValidationError(ErrorCode.InvalidParallelism, `${n.nonParallel} (vertex "${n.id}") is not parallel: its parallelism must be 1, got ${par(n)}`);
+    }
+    const functions = new Map<string, unknown>();
+    const vertices: JobVertexSpec[] = nodes.map((n) => {
+      const v: JobVertexSpec = { id: n.id, name: n.name, invokable: n.invokable, parallelism: par(n) };
+      const maxP = resolve(n, "maxParallelism") ?? this.options.maxParallelism;
+      if (maxP !== undefined) v.maxParallelism = maxP;
+      const config = materialize(n.config, functions) as Record<string, unknown>;
+      if (n.sides.length > 0) config.sides = [...n.sides];
+      if (n.invokable === "eddy.stream.window" && typeof config.lateTag === "string" && !n.sides.includes(config.lateTag)) delete config.lateTag;
+      if (Object.keys(config).length > 0) v.config = config;
+      const ssg = resolve(n, "slotSharingGroup");
+      if (ssg !== undefined) v.slotSharingGroup = ssg;
+      if (n.chaining !== undefined && n.chaining !== true) v.chaining = n.chaining;
+      return v;
+    });
+    const edgeSpecs: JobEdgeSpec[] = edges.map((e) => {
+      const partitioner = e.partitioner ?? (par(e.source) === par(e.target) ? "forward" : "rebalance");
+      const spec: JobEdgeSpec = { source: e.source.id, target: e.target.id, partitioner };
+      if (e.key !== undefined) spec.key = e.key;
+      if (this.options.runtimeMode === "BATCH" && partitioner !== "forward") spec.resultPartitionType = "BLOCKING";
+      return spec;
+    });
+    const spec: JobGraphSpec = { name: this.jobName, vertices, edges: edgeSpecs };
+    if (this.options.jobId !== undefined) spec.jobId = this.options.jobId;
+    const config: NonNullable<JobGraphSpec["config"]> = {};
+    if (this.options.bufferTimeoutMs !== undefined) config.bufferTimeoutMs = this.options.bufferTimeoutMs;
+    if (this.options.bufferRecords !== undefined) config.bufferRecords = this.options.bufferRecords;
+    if (this.options.args !== undefined) config.args = [...this.options.args];
+    if (this.options.restartStrategy !== undefined) config.restartStrategy = { ...this.options.restartStrategy };
+    if (this.options.checkpointing !== undefined) config.checkpointing = { ...this.options.checkpointing };
+    if (Object.keys(config).length > 0) spec.config = config;
+    if (functions.size > 0) (spec as JobGraphSpec & { [USER_FUNCTIONS]?: Map<string, unknown> })[USER_FUNCTIONS] = functions;
+    return spec;
+  }
+}
+
+/** A copy of `v` with every {@link FnRef} replaced by its ref (and recorded in `functions`). */
+function materialize(v: unknown, functions: Map<string, unknown>): unknown {
+  if (v instanceof FnRef) {
+    const ref = `${v.owner.id}#${v.slot}`;
+    functions.set(ref, v.fn);
+    return ref;
+  }
+  if (Array.isArray(v)) return v.map((x) => materialize(x, functions));
+  if (typeof v === "object" && v !== null) {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = materialize(x, functions);
+    return o;
+  }
+  return v;
+}

@@ -1,0 +1,88 @@
+/**
+ * Flink's WindowedStream over event time, and its window assigners: a keyed stream cut into
+ * tumbling, sliding or session windows, with allowed lateness and late data to a side output.
+ */
+import { ErrorCode, ValidationError } from "../core/errors.js";
+import type { AggregateFunction, OutputTag, ReduceFunction, WindowFunction } from "../runtime/streaming/functions.js";
+import { checkWindowAssigner, type WindowAssignerSpec } from "../runtime/streaming/windows.js";
+import type { DataStream } from "./data-stream.js";
+import type { KeyedStream } from "./keyed-stream.js";
+
+/** Tumbling event-time windows of `size` ms, starting at multiples of size (plus `offset`). */
+export const TumblingEventTimeWindows = {
+  of(size: number, offset = 0): WindowAssignerSpec {
+    return checkWindowAssigner({ kind: "tumbling", size, offset }, "TumblingEventTimeWindows");
+  },
+};
+
+/** Sliding event-time windows of `size` ms every `slide` ms (an element is in size/slide windows). */
+export const SlidingEventTimeWindows = {
+  of(size: number, slide: number, offset = 0): WindowAssignerSpec {
+    return checkWindowAssigner({ kind: "sliding", size, slide, offset }, "SlidingEventTimeWindows");
+  },
+};
+
+/** Session windows per key: a session ends after `gap` ms without elements. */
+export const EventTimeSessionWindows = {
+  withGap(gap: number): WindowAssignerSpec {
+    return checkWindowAssigner({ kind: "session", gap }, "EventTimeSessionWindows");
+  },
+};
+
+/** A keyed stream cut into windows; finish it with reduce, aggregate or process. */
+export class WindowedStream<T, K> {
+  private lateness = 0;
+  private lateTag: string | undefined;
+
+  /** @internal */
+  constructor(
+    private readonly keyed: KeyedStream<T, K>,
+    private readonly assigner: WindowAssignerSpec,
+  ) {
+    if (!keyed.inputs.every((i) => i.ts !== undefined)) {
+      throw new ValidationError(ErrorCode.InvalidJobGraph, "event-time windows need timestamps: call assignTimestampsAndWatermarks(...) before keyBy(...)");
+    }
+  }
+
+  /** Windows keep their state `ms` past their end; late elements within it fire the window again. */
+  allowedLateness(ms: number): this {
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new ValidationError(ErrorCode.InvalidJobGraph, `allowedLateness must be an integer >= 0 (ms), got ${ms}`);
+    this.lateness = ms;
+    return this;
+  }
+
+  /** Late elements (past every window's allowed lateness) go to side output `tag` instead of being dropped. */
+  sideOutputLateData(tag: OutputTag<T>): this {
+    this.lateTag = tag.id;
+    return this;
+  }
+
+  /** Per window, the reduce of its elements; with `windowFn`, what it emits for (key, window, reduced). */
+  reduce(fn: ReduceFunction<T>): DataStream<T>;
+  reduce<R>(fn: ReduceFunction<T>, windowFn: WindowFunction<T, R, K>): DataStream<R>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  reduce(fn: ReduceFunction<T>, windowFn?: WindowFunction<T, any, K>): DataStream<any> {
+    return this.build("reduce", "Window Reduce", { fn, windowFn });
+  }
+
+  /** Per window, an AggregateFunction's result (it needs `merge` for session windows); with `windowFn`, what it emits. */
+  aggregate<ACC, OUT>(agg: AggregateFunction<T, ACC, OUT>): DataStream<OUT>;
+  aggregate<ACC, OUT, R>(agg: AggregateFunction<T, ACC, OUT>, windowFn: WindowFunction<OUT, R, K>): DataStream<R>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  aggregate(agg: AggregateFunction<T, any, any>, windowFn?: WindowFunction<any, any, K>): DataStream<any> {
+    return this.build("aggregate", "Window Aggregate", { fn: agg, windowFn });
+  }
+
+  /** Per window, `fn(key, window, elements, out)` over all its elements (kept in state until it fires). */
+  process<R>(fn: WindowFunction<T[], R, K>): DataStream<R> {
+    return this.build("process", "Window Process", { windowFn: fn });
+  }
+
+  private build<R>(mode: "reduce" | "aggregate" | "process", name: string, fns: Record<string, unknown>): DataStream<R> {
+    const config: Record<string, unknown> = { assigner: this.assigner, mode };
+    if (this.lateness > 0) config.allowedLateness = this.lateness;
+    if (this.lateTag !== undefined) config.lateTag = this.lateTag;
+    const label = this.assigner.kind === "session" ? `Session(${this.assigner.gap})` : this.assigner.kind === "tumbling" ? `Tumbling(${this.assigner.size})` : `Sliding(${this.assigner.size}, ${this.assigner.slide})`;
+    return this.keyed.operator<R>("eddy.stream.window", `${name} ${label}`, fns, config);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The stream API's cost: examples/windowed-events.ts (event-time windows with late clicks) run through
+ * the whole runtime in one thread (test/helpers/local-runtime.ts: chaining, network stack, keyed state,
+ * timers, watermarks, side output, the sorted result files) against the same logic as one plain loop
+ * (test/helpers/windowed-events-reference.ts), in the same process. Figures are events per second per
+ * core: events / CPU seconds (user + system) of this process while each ran, and the wall-clock rate.
+ *
+ * Alone: `node dist/test/bench/stream-bench.js [EVENTS]` (starts its own nats-server for the network
+ * environment; no data crosses it).
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { connectNats, type NatsConnection } from "../../src/rpc/nats.js";
+import windowedEvents from "../../examples/windowed-events.js";
+import { runLocally } from "../helpers/local-runtime.js";
+import { windowedEventsBareLoop } from "../helpers/windowed-events-reference.js";
+import { startTestNats } from "../helpers/nats-server.js";
+
+export interface StreamBenchResult {
+  events: number;
+  /** The job through the runtime: events per CPU second, per wall second. */
+  jobPerCore: number;
+  jobWall: number;
+  /** The plain loop. */
+  loopPerCore: number;
+  loopWall: number;
+}
+
+function measure<T>(fn: () => Promise<T>): Promise<{ value: T; cpuS: number; wallS: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  return fn().then((value) => {
+    const c = process.cpuUsage(c0);
+    return { value, cpuS: (c.user + c.system) / 1e6, wallS: (performance.now() - t0) / 1000 };
+  });
+}
+
+/** Best of `runs` for each side (the job first, then the loop, alternating). */
+export async function benchWindowedEvents(nc: NatsConnection, events: number, runs = 3): Promise<StreamBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), "eddy-stream-bench-"));
+  let best: StreamBenchResult = { events, jobPerCore: 0, jobWall: 0, loopPerCore: 0, loopWall: 0 };
+  try {
+    for (let r = 0; r < runs; r++) {
+      const out = join(dir, `run-${r}`);
+      const spec = await windowedEvents(["--events", String(events), "--output", out], { parallelism: 1 });
+      const job = await measure(() => runLocally(spec, { nc }, 600_000));
+      const loop = await measure(async () => windowedEventsBareLoop(events, 50));
+      // Same results, or the comparison means nothing.
+      const lines = readFileSync(join(out, "windows.txt"), "utf8").trim().split("\n").length;
+      if (lines !== loop.value.windows.length) throw new Error(`the job wrote ${lines} window firings, the loop computed ${loop.value.windows.length}`);
+      best = {
+        events,
+        jobPerCore: Math.max(best.jobPerCore, events / job.cpuS),
+        jobWall: Math.max(best.jobWall, events / job.wallS),
+        loopPerCore: Math.max(best.loopPerCore, events / loop.cpuS),
+        loopWall: Math.max(best.loopWall, events / loop.wallS),
+      };
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return best;
+}
+
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(1));
+
+/** Prints the figures and the ratio. */
+export function printStreamBench(r: StreamBenchResult): void {
+  console.log(`windowed-events (${r.events} clicks, 1 s tumbling windows per user, late clicks; one thread):`);
+  console.log(`  through the runtime:  ${fmt(r.jobPerCore)} events/s per core (${fmt(r.jobWall)} events/s wall)`);
+  console.log(`  same logic, one loop: ${fmt(r.loopPerCore)} events/s per core (${fmt(r.loopWall)} events/s wall)`);
+  console.log(`  ratio runtime / loop: ${(r.jobPerCore / r.loopPerCore).toFixed(2)} per core, ${(r.jobWall / r.loopWall).toFixed(2)} wall`);
+}
+
+/** The whole part: its own nats-server (no data crosses it), the runs, the figures. */
+export async function streamBench(events: number): Promise<void> {
+  const nats = await startTestNats();
+  const nc = await connectNats(nats.url, "stream-bench");
+  try {
+    console.log("");
+    printStreamBench(await benchWindowedEvents(nc, events));
+  } finally {
+    await nc.close();
+    await nats.stop();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  await streamBench(Number(process.argv[2] ?? process.env.BENCH_STREAM_EVENTS ?? 500_000));
+}

@@ -1,0 +1,88 @@
+/**
+ * Eddy on a three-server NATS cluster: buckets and streams are created with three replicas, and a
+ * job rides out the loss (SIGKILL) and return of one NATS server with its output exactly once.
+ */
+import { test, after, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { Subjects } from "../../src/rpc/subjects.js";
+import { waitFor } from "../../src/core/time.js";
+import { startTestNatsCluster, type TestNatsCluster } from "../helpers/nats-cluster.js";
+import { startProcessCluster, type ProcessCluster } from "../helpers/process-cluster.js";
+import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
+import { assertExactlyOnce, committedLines, keyedCounterJob } from "../helpers/keyed-counter.js";
+
+const work = mkdtempSync(join(tmpdir(), "eddy-nats-cluster-"));
+let nats: TestNatsCluster | undefined;
+let cluster: ProcessCluster | undefined;
+after(async () => {
+  await cluster?.stop();
+  await nats?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Thrown when the job did not end in time (a liveness stall, as opposed to wrong output). */
+class Stalled extends Error {}
+
+/** One run of the scenario on a fresh NATS cluster and Eddy cluster. */
+async function scenario(t: TestContext, attempt: number): Promise<void> {
+  nats = await startTestNatsCluster(3);
+  cluster = await startProcessCluster({ natsUrl: nats.url, taskExecutors: 2, slots: 2, logLevel: "info" });
+  const c = cluster;
+  try {
+    const subjects = new Subjects(c.prefix);
+    const events = 12_000;
+    const keys = 5;
+    const out = join(work, `out-${attempt}`);
+    const { jobId } = await c.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounterJob({ events, keys, rate: 2_500, intervalMs: 200, output: out }));
+    await waitForJob(c.dispatcher, jobId, (d) => allRunning(d) && d.checkpoints.completed >= 2, 60_000, "running with two checkpoints");
+
+    const jsm = await jetstreamManager(c.nc);
+    for (const b of ["jobgraphs", "jobresults", "leaders", "leases", "checkpoints"] as const) {
+      const si = await jsm.streams.info(`KV_${subjects.bucket(b)}`);
+      assert.equal(si.config.num_replicas, 3, `KV bucket ${b} has three replicas`);
+    }
+    assert.equal((await jsm.streams.info(`OBJ_${subjects.bucket("state")}`)).config.num_replicas, 3, "the state Object Store has three replicas");
+
+    await waitFor(async () => committedLines(out).length > 0 || undefined, 20_000, "committed output before the NATS server dies");
+    // The server that leads the lease bucket's stream dies: the lease must be renewed through a new stream leader.
+    const leaseLeader = (await jsm.streams.info(`KV_${subjects.bucket("leases")}`)).cluster?.leader;
+    const victim = Math.max(0, ["n1", "n2", "n3"].indexOf(leaseLeader ?? "n1"));
+    await nats.kill(victim);
+    await new Promise((r) => setTimeout(r, 3_000));
+    await nats.restart(victim);
+
+    const result = await awaitJobResult(c.dispatcher, jobId, 90_000, { acrossFailover: true }).catch((err: Error) => {
+      throw new Stalled(err.message);
+    });
+    assert.equal(result.state, "FINISHED", JSON.stringify(result.failure));
+    // Exactly once is never retried: wrong output fails the test at once.
+    assertExactlyOnce(out, events, keys);
+  } catch (err) {
+    if (err instanceof Stalled) {
+      // What the processes said is the diagnosis of a stall: printed with the test's output.
+      for (const p of [...c.jobManagers, ...c.taskExecutors]) t.diagnostic(`--- eddy ${p.args.join(" ")} (pid ${p.pid}), last lines:\n${p.stderr.split("\n").slice(-40).join("\n")}`);
+    }
+    throw err;
+  } finally {
+    await c.stop();
+    await nats.stop();
+    cluster = undefined;
+    nats = undefined;
+  }
+}
+
+test("on a three-server NATS cluster the HA buckets have three replicas and keyed-counter rides out a NATS server's SIGKILL and return, exactly once", async (t) => {
+  try {
+    await scenario(t, 1);
+  } catch (err) {
+    // A stall (the job not ending in 90 s) is reported and the scenario run once more on fresh clusters;
+    // it has been seen rarely, and its cause is not found yet (see the README). Wrong output is never retried.
+    if (!(err instanceof Stalled)) throw err;
+    t.diagnostic(`first run stalled (${err.message}); running the scenario again`);
+    await scenario(t, 2);
+  }
+});

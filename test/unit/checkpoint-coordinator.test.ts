@@ -1,0 +1,125 @@
+/**
+ * The CheckpointCoordinator with finished tasks (Flink's FLIP-147): checkpoints go on while some tasks
+ * have finished, tasks no barrier can reach any more are triggered directly, a task counts as finished
+ * in a pending checkpoint only once it says so itself (after its acknowledgements), and a task at its
+ * end of input gets a checkpoint right away.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
+import type { Execution } from "../../src/executiongraph/execution.js";
+import { CheckpointCoordinator } from "../../src/checkpoint/checkpoint-coordinator.js";
+import type { CompletedCheckpoint } from "../../src/checkpoint/types.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { graph } from "../helpers/graphs.js";
+
+/** A running graph `src -> sink` (rebalance) and a coordinator whose tasks are recorded, not called. */
+function setup(intervalMs = 3_600_000) {
+  const eg = new ExecutionGraph(graph([{ id: "src", parallelism: 1 }, { id: "sink", parallelism: 1 }], [{ source: "src", target: "sink", partitioner: "rebalance" }]));
+  if (eg.state === "INITIALIZING") eg.transitionTo("CREATED");
+  eg.transitionTo("RUNNING");
+  for (const e of eg.currentExecutions()) for (const s of ["SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING"] as const) e.transitionTo(s);
+  const [src, sink] = [...eg.currentExecutions()] as [Execution, Execution];
+  const triggered: Array<{ vertex: string; id: number }> = [];
+  const completed: CompletedCheckpoint[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let next = 1;
+  const coordinator = new CheckpointCoordinator(
+    eg,
+    { intervalMs },
+    {
+      nextCheckpointId: async () => next++,
+      complete: async (cp) => void completed.push(cp),
+      discard: () => undefined,
+      triggerTask: (e, id) => void triggered.push({ vertex: e.vertex.jobVertex.id, id }),
+      notifyComplete: () => undefined,
+      notifyAborted: () => undefined,
+      failJob: (reason) => assert.fail(reason),
+      schedule: (ms, fn) => {
+        const t = setTimeout(() => (timers.delete(t), fn()), ms);
+        timers.add(t);
+        return () => (clearTimeout(t), timers.delete(t));
+      },
+      operatorIds: (e) => [e.vertex.jobVertex.id],
+    },
+    silentLogger(),
+    undefined,
+  );
+  const stop = () => {
+    coordinator.stop("test over");
+    for (const t of timers) clearTimeout(t);
+  };
+  return { eg, src, sink, coordinator, triggered, completed, stop };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test("a checkpoint after the source finished: the sink is triggered directly and the source recorded as finished", { timeout: 10_000 }, async () => {
+  const { src, sink, coordinator, triggered, stop } = setup();
+  try {
+    src.transitionTo("FINISHED");
+    const done = coordinator.trigger("CHECKPOINT");
+    await tick();
+    assert.deepEqual(triggered, [{ vertex: "sink", id: 1 }], "only the sink, whose producer finished");
+    coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
+    const cp = await done;
+    assert.deepEqual(cp.vertices.src?.subtasks[0], { operators: {}, finished: true });
+    assert.deepEqual(cp.finishedOperators, ["src"]);
+    assert.equal(cp.vertices.sink?.subtasks[0]?.finished, undefined);
+  } finally {
+    stop();
+  }
+});
+
+test("a task that finishes while a checkpoint is pending counts as finished only once it says so, after its acknowledgements", { timeout: 10_000 }, async () => {
+  const { src, sink, coordinator, triggered, completed, stop } = setup();
+  try {
+    const done = coordinator.trigger("CHECKPOINT");
+    await tick();
+    assert.deepEqual(triggered, [{ vertex: "src", id: 1 }]);
+    // The source's FINISHED state arrives first: it may still have an acknowledgement on its way.
+    src.transitionTo("FINISHED");
+    coordinator.producerFinished(src.attemptId);
+    assert.deepEqual(triggered.at(-1), { vertex: "sink", id: 1 }, "no barrier can reach the sink any more: triggered directly");
+    coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
+    await tick();
+    assert.equal(completed.length, 0, "still waiting for the source's own word");
+    coordinator.taskFinished(src.attemptId);
+    const cp = await done;
+    assert.equal(cp.vertices.src?.subtasks[0]?.finished, true);
+  } finally {
+    stop();
+  }
+});
+
+test("a source that acknowledged before it finished keeps its state in the checkpoint", { timeout: 10_000 }, async () => {
+  const { src, sink, coordinator, stop } = setup();
+  try {
+    const done = coordinator.trigger("CHECKPOINT");
+    await tick();
+    const handle = { object: "j/chk-1/src-0-operator", bytes: 9, states: {} };
+    coordinator.acknowledge(src.attemptId, 1, { operators: { src: { operator: handle } } });
+    coordinator.taskFinished(src.attemptId);
+    coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
+    const cp = await done;
+    assert.deepEqual(cp.vertices.src?.subtasks[0], { operators: { src: { operator: handle } } });
+    assert.equal(cp.finishedOperators, undefined);
+  } finally {
+    stop();
+  }
+});
+
+test("a task at its end of input gets a checkpoint right away, not after the interval", { timeout: 10_000 }, async () => {
+  const { src, sink, coordinator, triggered, stop } = setup(3_600_000);
+  try {
+    coordinator.start();
+    src.transitionTo("FINISHED");
+    coordinator.producerFinished(src.attemptId);
+    coordinator.taskEndOfInput(sink.attemptId);
+    await tick();
+    await tick();
+    assert.deepEqual(triggered, [{ vertex: "sink", id: 1 }], "the final checkpoint was triggered at once");
+  } finally {
+    stop();
+  }
+});

@@ -1,0 +1,103 @@
+/**
+ * The KV lease leader election against a real nats-server: one leader among contenders, a prompt
+ * handover when the leader stops, a leader that cannot renew stepping down before anyone else can
+ * win, an immediate step-down when the lease was taken over, and the bucket's max_age as the lease.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Kvm } from "@nats-io/kv";
+import { connectNats } from "../../src/rpc/nats.js";
+import { silentLogger } from "../../src/core/logger.js";
+import { waitFor } from "../../src/core/time.js";
+import { encode } from "../../src/codec/codec.js";
+import { LeaseLeaderElection, type LeaseHolder } from "../../src/ha/lease-leader-election.js";
+import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+
+let nats: TestNats;
+const conns: NatsConnection[] = [];
+const elections: LeaseLeaderElection[] = [];
+const log = silentLogger();
+let n = 0;
+
+before(async () => {
+  nats = await startTestNats({ jetstream: true });
+});
+after(async () => {
+  await Promise.all(elections.map((e) => e.stop().catch(() => undefined)));
+  await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
+  await nats.stop();
+});
+
+/** A contender on its own connection, recording its grants and revocations with their times. */
+async function contender(bucket: string, id: string, leaseMs: number) {
+  const nc = await connectNats(nats.url, id);
+  conns.push(nc);
+  const election = await LeaseLeaderElection.open(nc, bucket, "jobmanager", id, log, { leaseMs });
+  elections.push(election);
+  const events: Array<{ kind: "grant" | "revoke"; at: number; session?: string }> = [];
+  election.start({
+    grant: (h: LeaseHolder) => void events.push({ kind: "grant", at: performance.now(), session: h.sessionId }),
+    revoke: () => void events.push({ kind: "revoke", at: performance.now() }),
+  });
+  return { nc, election, events, id };
+}
+
+function bucketName(): string {
+  return `leases_t${++n}_${Date.now().toString(36)}`;
+}
+
+test("exactly one of three contenders leads, and a stopped leader hands over within the poll interval", async () => {
+  const bucket = bucketName();
+  const cs = await Promise.all(["a", "b", "c"].map((id) => contender(bucket, id, 3_000)));
+  const leader = await waitFor(async () => cs.find((c) => c.election.leading), 5_000, "a leader");
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.equal(cs.filter((c) => c.election.leading).length, 1, "one leader only");
+  assert.equal(cs.reduce((k, c) => k + c.events.filter((e) => e.kind === "grant").length, 0), 1, "one grant so far");
+  const stoppedAt = performance.now();
+  await leader.election.stop();
+  const next = await waitFor(async () => cs.find((c) => c !== leader && c.election.leading), 5_000, "a new leader");
+  const grant = next.events.find((e) => e.kind === "grant")!;
+  assert.ok(grant.at - stoppedAt < 1_500, `handed over in ${Math.round(grant.at - stoppedAt)} ms, without waiting for the lease to expire`);
+  assert.notEqual(grant.session, leader.events[0]!.session, "a new term has a new session id");
+  assert.deepEqual(leader.events.map((e) => e.kind), ["grant", "revoke"]);
+});
+
+test("a leader that cannot renew steps down before another contender can win", async () => {
+  const bucket = bucketName();
+  const leaseMs = 2_000;
+  const a = await contender(bucket, "a", leaseMs);
+  await waitFor(async () => a.election.leading || undefined, 5_000, "a leads");
+  const b = await contender(bucket, "b", leaseMs);
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(b.election.leading, false, "b stands by");
+  // a is cut off from NATS: its renewals fail, it must give up by itself.
+  await a.nc.close();
+  await waitFor(async () => b.election.leading || undefined, 10_000, "b leads");
+  const revoked = a.events.find((e) => e.kind === "revoke");
+  const granted = b.events.find((e) => e.kind === "grant")!;
+  assert.ok(revoked, "a was revoked");
+  assert.ok(revoked.at < granted.at, `a stepped down ${Math.round(granted.at - revoked.at)} ms before b won`);
+  assert.equal(a.election.leading, false);
+});
+
+test("a leader whose lease was overwritten steps down at its next renewal", async () => {
+  const bucket = bucketName();
+  const a = await contender(bucket, "a", 3_000);
+  await waitFor(async () => a.election.leading || undefined, 5_000, "a leads");
+  const kv = await new Kvm(a.nc).open(bucket);
+  const before = performance.now();
+  await kv.put("jobmanager", encode({ id: "intruder", sessionId: "x", pid: 0, host: "elsewhere", since: Date.now() }));
+  await waitFor(async () => (a.election.leading ? undefined : true), 3_000, "a steps down");
+  const revoked = a.events.find((e) => e.kind === "revoke")!;
+  assert.ok(revoked.at - before <= a.election.timing.renewMs + 500, `stepped down at the next renewal (${Math.round(revoked.at - before)} ms)`);
+});
+
+test("the lease duration is the bucket's max_age, whatever a later contender asks for", async () => {
+  const bucket = bucketName();
+  const a = await contender(bucket, "a", 2_500);
+  const b = await contender(bucket, "b", 9_000);
+  assert.equal(a.election.timing.leaseMs, 2_500);
+  assert.equal(b.election.timing.leaseMs, 2_500, "the existing bucket's max_age wins");
+  assert.equal(b.election.timing.renewMs, Math.floor(2_500 / 3));
+});

@@ -1,0 +1,122 @@
+/**
+ * The timer service (src/runtime/streaming/timer-service.ts): event-time timers fire in time order
+ * when the watermark reaches them, once per (key, namespace, time); deleted ones never fire;
+ * processing-time timers fire by the clock and stop with close(); and timers live in keyed state, so a
+ * snapshot restores them — into one subtask or split by key group over several (rescale).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { HeapKeyedStateBackend, keyGroupRange, keyGroupFor } from "../../src/state/index.js";
+import { InternalTimerService, type Namespace } from "../../src/runtime/streaming/timer-service.js";
+
+const MAXP = 128;
+
+function backend(p = 1, i = 0): HeapKeyedStateBackend {
+  return new HeapKeyedStateBackend({ maxParallelism: MAXP, keyGroupRange: keyGroupRange(MAXP, p, i) });
+}
+
+/** A service that logs `<domain> <key> <ns> <ts>` for every fired timer. */
+function service(b: HeapKeyedStateBackend, log: string[]): InternalTimerService {
+  return new InternalTimerService(b, {
+    onEventTime: (ts: number, ns: Namespace) => void log.push(`E ${String(b.getCurrentKey())} ${ns} ${ts}`),
+    onProcessingTime: (ts: number, ns: Namespace) => void log.push(`P ${String(b.getCurrentKey())} ${ns} ${ts}`),
+  });
+}
+
+test("event-time timers fire in time order once the watermark reaches them, once each; deleted ones never", () => {
+  const b = backend();
+  const log: string[] = [];
+  const s = service(b, log);
+  for (const [key, ts] of [["a", 30], ["b", 10], ["a", 20], ["c", 20], ["a", 30]] as const) {
+    b.setCurrentKey(key);
+    s.registerEventTimeTimer(0, ts);
+  }
+  b.setCurrentKey("c");
+  s.deleteEventTimeTimer(0, 20);
+  s.advanceWatermark(15);
+  assert.deepEqual(log, ["E b 0 10"]);
+  s.advanceWatermark(5); // watermarks never go back
+  assert.equal(s.currentWatermark(), 15);
+  s.advanceWatermark(30);
+  assert.deepEqual(log, ["E b 0 10", "E a 0 20", "E a 0 30"]);
+  s.advanceWatermark(1000);
+  assert.equal(log.length, 3, "nothing fires twice; the deleted timer never fires");
+});
+
+test("a timer registered while timers fire fires in the same advance when due", () => {
+  const b = backend();
+  const log: string[] = [];
+  const s = new InternalTimerService(b, {
+    onEventTime: (ts) => {
+      log.push(`${b.getCurrentKey()}@${ts}`);
+      if (ts < 30) s.registerEventTimeTimer(0, ts + 10);
+    },
+    onProcessingTime: () => undefined,
+  });
+  b.setCurrentKey("k");
+  s.registerEventTimeTimer(0, 10);
+  s.advanceWatermark(25);
+  assert.deepEqual(log, ["k@10", "k@20"]);
+  s.advanceWatermark(100);
+  assert.deepEqual(log, ["k@10", "k@20", "k@30"]);
+});
+
+test("processing-time timers fire by the clock, in order; close() stops the clock", async () => {
+  const b = backend();
+  const log: string[] = [];
+  const s = service(b, log);
+  const now = Date.now();
+  b.setCurrentKey("x");
+  s.registerProcessingTimeTimer("n", now + 40);
+  s.registerProcessingTimeTimer("n", now + 20);
+  b.setCurrentKey("y");
+  s.registerProcessingTimeTimer("n", now + 60);
+  s.deleteProcessingTimeTimer("n", now + 60);
+  b.setCurrentKey("z");
+  s.registerProcessingTimeTimer("n", now + 150);
+  await new Promise((r) => setTimeout(r, 90));
+  assert.deepEqual(log, [`P x n ${now + 20}`, `P x n ${now + 40}`]);
+  s.close();
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(log.length, 2, "the closed service fires nothing more");
+});
+
+test("timers are keyed state: a snapshot restores them, and rescaling moves each key's timers with its key group", () => {
+  const keys = Array.from({ length: 40 }, (_, i) => `key-${i}`);
+  const old = [backend(2, 0), backend(2, 1)];
+  const oldServices = old.map((b) => service(b, []));
+  for (const [i, k] of keys.entries()) {
+    const owner = old.findIndex((b) => {
+      const g = keyGroupFor(k, MAXP);
+      return g >= b.keyGroupRange.start && g <= b.keyGroupRange.end;
+    });
+    old[owner]!.setCurrentKey(k);
+    oldServices[owner]!.registerEventTimeTimer(i % 2 === 0 ? 7 : "w", 100 + i);
+    oldServices[owner]!.registerProcessingTimeTimer(0, Date.now() + 3_600_000 + i);
+  }
+  for (const s of oldServices) s.close();
+  const snapshots = old.map((b) => b.snapshot());
+  // Restore at parallelism 3: every timer comes back exactly once, in the subtask owning its key.
+  const fired: string[][] = [];
+  for (let i = 0; i < 3; i++) {
+    const b = backend(3, i);
+    b.restore(snapshots);
+    const log: string[] = [];
+    const s = service(b, log);
+    s.restore();
+    assert.equal(s.queued, [...b.keys("__timers_event")].length * 2);
+    s.advanceWatermark(Number.POSITIVE_INFINITY);
+    s.close();
+    for (const l of log) {
+      const key = l.split(" ")[1]!;
+      const g = keyGroupFor(key, MAXP);
+      assert.ok(g >= b.keyGroupRange.start && g <= b.keyGroupRange.end, `${key} fired in its owner`);
+    }
+    fired.push(log);
+  }
+  const all = fired.flat().sort();
+  assert.deepEqual(
+    all,
+    keys.map((k, i) => `E ${k} ${i % 2 === 0 ? 7 : "w"} ${100 + i}`).sort(),
+  );
+});
