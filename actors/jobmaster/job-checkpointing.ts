@@ -67,7 +67,7 @@ export class JobCheckpointing {
       {
         nextCheckpointId: () => this.track(this.counter.getAndIncrement()),
         complete: (cp) =>
-          this.track(
+          this.trackCompletion(
             (async () => {
               if (!this.isLeader()) throw new EddyError(ErrorCode.NotLeader, `checkpoint ${cp.checkpointId} not recorded: the JobManager no longer leads`);
               if (cp.kind === "SAVEPOINT") await this.savepoints.add({ ...cp, savepointId: savepointIdOf(jobId, cp.checkpointId) });
@@ -174,6 +174,24 @@ export class JobCheckpointing {
   }
 
   private readonly inflight = new Set<Promise<unknown>>();
+  private readonly completing = new Set<Promise<unknown>>();
+
+  /**
+   * Settles once no completed checkpoint is still being recorded, or `undefined` when none is (the
+   * common case: no await). A deployment that waits for it restores from the checkpoint that is
+   * latest then; one recorded after the deployment would otherwise be restored by nobody and
+   * committed by its sinks on the next failover, beside what the new tasks emit again.
+   */
+  completionsSettled(): Promise<void> | undefined {
+    if (this.completing.size === 0) return undefined;
+    return Promise.allSettled([...this.completing]).then(() => undefined);
+  }
+
+  private trackCompletion<T>(p: Promise<T>): Promise<T> {
+    this.completing.add(p);
+    void p.finally(() => this.completing.delete(p)).catch(() => undefined);
+    return this.track(p);
+  }
 
   /** Remembers a store operation until it settles (the job's shutdown waits for them). */
   private track<T>(p: Promise<T>): Promise<T> {

@@ -5,13 +5,14 @@ import type { Subjects } from "../../src/rpc/subjects.js";
 import { EddyError, ErrorCode, FencingTokenError, NotFoundError, type FailureInfo } from "../../src/core/errors.js";
 import { newSessionId } from "../../src/core/ids.js";
 import { Timeouts } from "../../src/core/config.js";
-import { deferred } from "../../src/core/time.js";
+import { deferred, withTimeout } from "../../src/core/time.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { JobGraph } from "../../src/jobgraph/types.js";
 import { chainOperators } from "../../src/jobgraph/chaining.js";
 import { PRODUCED_BYTES_ACCUMULATOR, releaseBlockingPartitions } from "../../src/network/index.js";
 import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
+import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { JobStatus } from "../../src/executiongraph/job-status.js";
 import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from "../../src/scheduler/scheduler-factory.js";
 import { AdaptiveScheduler, type ParallelismBounds } from "../../src/scheduler/adaptive/adaptive-scheduler.js";
@@ -70,7 +71,7 @@ export class JobMaster extends Actor {
       chainOperators(jobGraph),
       {
         declareRequiredSlots: (n) => this.declare(n),
-        deploy: (e, tdd) => this.teGateway(e).ask("submitTask", tdd, { timeoutMs: Timeouts.rpc }).then(() => undefined),
+        deploy: (e, tdd) => this.deploy(e, tdd),
         cancelTask: (e) => this.teGateway(e).ask("cancelTask", { attemptId: e.attemptId }, { timeoutMs: Timeouts.rpc }).then(() => undefined),
         releaseSlot: (slot) => this.releaseSlot(slot),
         restoreFor: (e) => this.checkpointing.restoreFor(e),
@@ -213,6 +214,21 @@ export class JobMaster extends Actor {
     const cause: FailureInfo = { code: ErrorCode.TaskExecutorLost, name: "EddyError", message: `TaskExecutor ${teId} lost: ${reason}` };
     this.scheduler.taskExecutorLost(teId, cause);
     return { ok: true };
+  }
+
+  /**
+   * Sends `tdd` to the slot's TaskExecutor. While a checkpoint that completed as the failover began
+   * is still being recorded, the deployment waits for it and restores from the checkpoint latest then.
+   */
+  private async deploy(e: Execution, tdd: TaskDeploymentDescriptor): Promise<void> {
+    const recording = this.checkpointing.completionsSettled();
+    if (recording) {
+      await withTimeout(recording, Timeouts.rpc, "recording the checkpoint a deployment restores from");
+      const { restore: _, ...rest } = tdd;
+      const restore = this.checkpointing.restoreFor(e);
+      tdd = restore ? { ...rest, restore } : rest;
+    }
+    await this.teGateway(e).ask("submitTask", tdd, { timeoutMs: Timeouts.rpc });
   }
 
   private teGateway(e: Execution): Gateway {

@@ -4,20 +4,19 @@
  * its bytes, so an upload of bytes already stored is skipped, and whoever reads a bundle can check
  * it against its name.
  */
-import { StorageType } from "@nats-io/jetstream";
+import { jetstream, StorageType, type JetStreamClient } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectInfo, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EddyError, NotFoundError, ValidationError } from "../core/errors.js";
 import { withTimeout } from "../core/time.js";
 import { kvReplicas } from "../ha/kv.js";
+import { OBJECT_META_TIMEOUT_MS as META_TIMEOUT_MS, ObjectCorruptError, readObject } from "../objectstore/index.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { bundleRefOf, type BundleRef } from "./bundle-ref.js";
 import { BlobErrorCode, MAX_BUNDLE_BYTES } from "./errors.js";
 
 /** Object Store chunk size for bundles (clamped to the server's max_payload). */
 const CHUNK_BYTES = 1 << 20;
-/** Bound of one metadata call (info, create), ms. */
-const META_TIMEOUT_MS = 15_000;
 /** Bound of one upload or download: generous, a bundle may be large, ms. */
 const TRANSFER_TIMEOUT_MS = 120_000;
 
@@ -44,13 +43,16 @@ export class BundleStore {
   reads = 0;
   /** Bundles actually uploaded by {@link put}. */
   uploads = 0;
+  private readonly js: JetStreamClient;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly os: ObjectStore,
     /** The bucket's name, `<prefix>_bundles`. */
     readonly bucket: string,
-  ) {}
+  ) {
+    this.js = jetstream(nc);
+  }
 
   /** Opens (creating if absent) `<prefix>_bundles`: file storage, replicas from EDDY_KV_REPLICAS. */
   static async open(nc: NatsConnection, subjects: Subjects): Promise<BundleStore> {
@@ -112,17 +114,16 @@ export class BundleStore {
    */
   async read(ref: BundleRef): Promise<Uint8Array> {
     this.reads++;
-    let bytes: Uint8Array | null;
+    const info = await this.info(ref.id);
+    if (!info) throw notFound(ref, this.bucket);
+    if (info.size !== ref.size)
+      throw new EddyError(BlobErrorCode.BundleCorrupt, `bundle ${ref.id} has ${info.size} bytes, ${ref.size} expected`, { details: { bundle: ref.id } });
     try {
-      bytes = await withTimeout(this.os.getBlob(ref.id), TRANSFER_TIMEOUT_MS, `downloading bundle ${ref.id}`);
+      return await readObject(this.js, this.bucket, info, TRANSFER_TIMEOUT_MS);
     } catch (err) {
-      if (/digest/i.test((err as Error)?.message ?? "")) throw new EddyError(BlobErrorCode.BundleCorrupt, `bundle ${ref.id} arrived corrupt: ${(err as Error).message}`, { cause: err });
+      if (err instanceof ObjectCorruptError) throw new EddyError(BlobErrorCode.BundleCorrupt, `bundle ${ref.id} arrived corrupt: ${err.message}`, { cause: err });
       throw failed(`cannot download bundle ${ref.id}`, err);
     }
-    if (!bytes) throw notFound(ref, this.bucket);
-    if (bytes.byteLength !== ref.size)
-      throw new EddyError(BlobErrorCode.BundleCorrupt, `bundle ${ref.id} has ${bytes.byteLength} bytes, ${ref.size} expected`, { details: { bundle: ref.id } });
-    return bytes;
   }
 
   private async info(id: string): Promise<ObjectInfo | null> {

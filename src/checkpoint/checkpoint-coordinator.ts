@@ -53,6 +53,8 @@ interface PendingCheckpoint {
   /** Tasks the trigger was sent to. */
   triggered: Set<string>;
   cancelTimeout: () => void;
+  /** Every task acknowledged; the checkpoint is being recorded (no longer abortable by a failover). */
+  finalizing?: boolean;
   done: (r: { ok: true; checkpoint: CompletedCheckpoint } | { ok: false; reason: string }) => void;
 }
 
@@ -125,9 +127,14 @@ export class CheckpointCoordinator {
 
   private paused = false;
 
-  /** Aborts every pending checkpoint (a failover reset the tasks that were taking them). */
+  /**
+   * Aborts every pending checkpoint (a failover reset the tasks that were taking them). One being
+   * recorded is left to finish: its state is complete, and once its record lands it is the latest
+   * checkpoint (the store may already have subsumed the one before); discarding its state then would
+   * leave the job nothing to restore. The JobMaster's deployments wait for such a record.
+   */
   abortAll(reason: string): void {
-    for (const p of [...this.pending.values()]) this.abort(p, reason, false);
+    for (const p of [...this.pending.values()]) if (!p.finalizing) this.abort(p, reason, false);
     for (const set of [this.endedInput, this.finishing]) {
       for (const id of [...set]) {
         const e = this.graph.execution(id);
@@ -299,6 +306,7 @@ export class CheckpointCoordinator {
 
   private async complete(p: PendingCheckpoint): Promise<void> {
     p.cancelTimeout();
+    p.finalizing = true;
     const vertices: CompletedCheckpoint["vertices"] = {};
     let bytes = 0;
     for (const e of this.graph.currentExecutions()) {

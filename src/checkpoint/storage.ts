@@ -12,6 +12,8 @@ import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-
 import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas, retryTransient } from "../ha/kv.js";
+import { withTimeout } from "../core/time.js";
+import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readObject, transferTimeoutMs } from "../objectstore/index.js";
 import type { StateHandle } from "./types.js";
 
 /** Stable error codes of checkpoint storage and the checkpoint stores. Never rename one. */
@@ -248,48 +250,24 @@ export class CheckpointStorage {
    */
   async read(handle: StateHandle | StoredStateHandle): Promise<Uint8Array> {
     const name = handle.object;
-    let r;
+    let info;
     try {
-      r = await this.os.get(name);
+      info = await withTimeout(this.os.info(name), OBJECT_META_TIMEOUT_MS, `looking up state object ${name}`);
     } catch (err) {
       throw storageFailed(`cannot read state object ${name}`, err);
     }
-    if (!r) throw new NotFoundError(CheckpointErrorCode.StateNotFound, `state object ${name} does not exist in ${this.bucket}`, { details: { object: name } });
+    if (!info || info.deleted) throw new NotFoundError(CheckpointErrorCode.StateNotFound, `state object ${name} does not exist in ${this.bucket}`, { details: { object: name } });
     const corrupt = (why: string, cause?: unknown): EddyError =>
       new EddyError(CheckpointErrorCode.StateCorrupt, `state object ${name} is corrupt: ${why}`, { cause, details: { object: name } });
-    const settled = Promise.resolve(r.error).then(
-      (e) => e ?? null,
-      (e: unknown) => e as Error,
-    );
-    const reader = r.data.getReader();
     const expected = "digest" in handle && handle.digest ? handle.digest : undefined;
-    if (r.info.size !== handle.bytes || (expected && r.info.digest !== expected)) {
-      await reader.cancel().catch(() => undefined);
-      throw corrupt(r.info.size !== handle.bytes ? `${r.info.size} bytes stored, ${handle.bytes} expected` : `digest ${r.info.digest}, ${expected} expected`);
-    }
-    const out = new Uint8Array(handle.bytes);
-    let off = 0;
+    if (info.size !== handle.bytes) throw corrupt(`${info.size} bytes stored, ${handle.bytes} expected`);
+    if (expected && info.digest !== expected) throw corrupt(`digest ${info.digest}, ${expected} expected`);
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (off + value.length > out.length) {
-          await reader.cancel().catch(() => undefined);
-          throw corrupt(`more than the recorded ${out.length} bytes`);
-        }
-        out.set(value, off);
-        off += value.length;
-      }
+      return await readObject(this.js, this.bucket, info, transferTimeoutMs(info.size));
     } catch (err) {
-      if (err instanceof EddyError) throw err;
-      const e = (await settled) ?? err;
-      if (/digest/i.test((e as Error)?.message ?? "")) throw corrupt((e as Error).message, e);
-      throw storageFailed(`cannot read state object ${name}`, e);
+      if (err instanceof ObjectCorruptError) throw corrupt(err.message, err);
+      throw storageFailed(`cannot read state object ${name}`, err);
     }
-    const e = await settled;
-    if (e) throw /digest/i.test(e.message) ? corrupt(e.message, e) : storageFailed(`cannot read state object ${name}`, e);
-    if (off !== out.length) throw corrupt(`${off} bytes read, ${out.length} recorded`);
-    return out;
   }
 
   /**

@@ -55,6 +55,8 @@ export class LeaderPublisher {
 /** Follows the published leader of a component (Flink's LeaderRetrievalService), by watching KV. */
 export class LeaderRetrieval {
   private current: LeaderInfo | undefined;
+  /** The KV revision `current` was read at. */
+  private revision = 0;
   private stopped = false;
   private iter: { stop(): void } | undefined;
 
@@ -66,8 +68,14 @@ export class LeaderRetrieval {
   static async open(nc: NatsConnection, bucket: string, component: LeaderComponent): Promise<LeaderRetrieval> {
     const r = new LeaderRetrieval(await openBucket(nc, bucket), component);
     // Right after the bucket is created on a NATS cluster its stream may still elect a leader.
-    r.current = (await retryTransient(() => getValue<LeaderInfo>(r.kv, component)))?.value;
+    const first = await retryTransient(() => getValue<LeaderInfo>(r.kv, component));
+    r.current = first?.value;
+    r.revision = first?.revision ?? 0;
     await retryTransient(() => r.watch());
+    // nats.js creates the watch's consumer before it subscribes: a leader published in between may be
+    // lost to the watch, so read once more now that it listens (later changes reach it in order).
+    const now = await retryTransient(() => getValue<LeaderInfo>(r.kv, component));
+    if (now) r.apply(now.value, now.revision);
     return r;
   }
 
@@ -90,12 +98,18 @@ export class LeaderRetrieval {
     void (async () => {
       for await (const e of it) {
         if (this.stopped) break;
-        const next = e.operation === "PUT" && e.value.length ? (decode(e.value) as LeaderInfo) : undefined;
-        if (next?.sessionId === this.current?.sessionId) continue;
-        this.current = next;
-        for (const l of this.listeners) l(next);
+        this.apply(e.operation === "PUT" && e.value.length ? (decode(e.value) as LeaderInfo) : undefined, e.revision);
       }
     })().catch(() => undefined);
+  }
+
+  /** Takes the entry of `revision` unless a later one was seen (the watch and a get may cross). */
+  private apply(next: LeaderInfo | undefined, revision: number): void {
+    if (this.stopped || revision <= this.revision) return;
+    this.revision = revision;
+    if (next?.sessionId === this.current?.sessionId) return;
+    this.current = next;
+    for (const l of this.listeners) l(next);
   }
 
   stop(): void {

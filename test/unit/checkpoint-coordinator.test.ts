@@ -14,7 +14,7 @@ import { silentLogger } from "../../src/core/logger.js";
 import { graph } from "../helpers/graphs.js";
 
 /** A running graph `src -> sink` (rebalance) and a coordinator whose tasks are recorded, not called. */
-function setup(intervalMs = 3_600_000) {
+function setup(intervalMs = 3_600_000, record: (cp: CompletedCheckpoint) => Promise<void> = async () => undefined, maxConcurrent = 1) {
   const eg = new ExecutionGraph(graph([{ id: "src", parallelism: 1 }, { id: "sink", parallelism: 1 }], [{ source: "src", target: "sink", partitioner: "rebalance" }]));
   if (eg.state === "INITIALIZING") eg.transitionTo("CREATED");
   eg.transitionTo("RUNNING");
@@ -22,15 +22,19 @@ function setup(intervalMs = 3_600_000) {
   const [src, sink] = [...eg.currentExecutions()] as [Execution, Execution];
   const triggered: Array<{ vertex: string; id: number }> = [];
   const completed: CompletedCheckpoint[] = [];
+  const discarded: number[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let next = 1;
   const coordinator = new CheckpointCoordinator(
     eg,
-    { intervalMs },
+    { intervalMs, maxConcurrent },
     {
       nextCheckpointId: async () => next++,
-      complete: async (cp) => void completed.push(cp),
-      discard: () => undefined,
+      complete: async (cp) => {
+        await record(cp);
+        completed.push(cp);
+      },
+      discard: (id) => void discarded.push(id),
       triggerTask: (e, id) => void triggered.push({ vertex: e.vertex.jobVertex.id, id }),
       notifyComplete: () => undefined,
       notifyAborted: () => undefined,
@@ -49,7 +53,7 @@ function setup(intervalMs = 3_600_000) {
     coordinator.stop("test over");
     for (const t of timers) clearTimeout(t);
   };
-  return { eg, src, sink, coordinator, triggered, completed, stop };
+  return { eg, src, sink, coordinator, triggered, completed, discarded, stop };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -119,6 +123,31 @@ test("a task at its end of input gets a checkpoint right away, not after the int
     await tick();
     await tick();
     assert.deepEqual(triggered, [{ vertex: "sink", id: 1 }], "the final checkpoint was triggered at once");
+  } finally {
+    stop();
+  }
+});
+
+test("a failover while a fully acknowledged checkpoint is being recorded keeps its state; it completes; pending ones are aborted", { timeout: 10_000 }, async () => {
+  let land!: () => void;
+  const landed = new Promise<void>((r) => (land = r));
+  const { src, sink, coordinator, completed, discarded, stop } = setup(3_600_000, (cp) => (cp.checkpointId === 1 ? landed : Promise.resolve()), 2);
+  try {
+    const first = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.acknowledge(src.attemptId, 1, { operators: { src: {} } });
+    coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
+    await tick();
+    const second = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.abortAll("a failover resets the tasks");
+    await assert.rejects(second, /a failover resets the tasks/);
+    assert.deepEqual(discarded, [2], "the pending checkpoint's state is discarded, not the one being recorded");
+    land();
+    const cp = await first;
+    assert.equal(cp.checkpointId, 1);
+    assert.deepEqual(completed.map((c) => c.checkpointId), [1]);
+    assert.deepEqual(discarded, [2]);
   } finally {
     stop();
   }

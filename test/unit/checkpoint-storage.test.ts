@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomFillSync } from "node:crypto";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { Base64UrlPaddedCodec } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
@@ -162,6 +163,21 @@ test("a size or digest that disagrees with the handle is StateCorrupt", async ()
   await storage.write(h.object, bytesOf(300_000));
   await assert.rejects(storage.read(h), isCorrupt);
   await storage.delete(h);
+});
+
+test("chunks whose SHA-256 differs from the recorded digest are StateCorrupt, also for a handle without a digest", async () => {
+  const h = await storage.write("corrupt/chk-2/op-0-keyed", bytesOf(3 * DEFAULT_CHUNK_BYTES + 17));
+  // Rewrite the object's metadata with another digest: the chunks stay, the record no longer matches them.
+  const meta = `$O.${storage.bucket}.M.${Base64UrlPaddedCodec.encode(h.object)}`;
+  const m = await jsm.streams.getMessage(`OBJ_${storage.bucket}`, { last_by_subj: meta });
+  const info = JSON.parse(new TextDecoder().decode(m!.data)) as { digest: string };
+  const js = jetstream(nc);
+  await js.publish(meta, JSON.stringify({ ...info, digest: `SHA-256=${Base64UrlPaddedCodec.encode(new Uint8Array(32))}` }));
+  await assert.rejects(
+    storage.read({ object: h.object, bytes: h.bytes }),
+    (e: unknown) => e instanceof EddyError && e.code === CheckpointErrorCode.StateCorrupt && /SHA-256 does not match/.test(e.message),
+  );
+  await storage.delete(h.object);
 });
 
 test("delete leaves nothing in the stream and is idempotent", async () => {

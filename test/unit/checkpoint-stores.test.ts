@@ -266,3 +266,16 @@ test("latest() follows the latest pointer and refuses to answer 'none' when the 
   await store.shutdown(true, storage);
   assert.equal(await store.latest().catch(() => "closed"), undefined, "after a globally terminal shutdown there is no checkpoint and no pointer");
 });
+
+test("listKeys gives every live key of a bucket, beyond one batch, and none that was deleted or purged", async () => {
+  const b = await openBucket(nc, new Subjects("eddy-test-listing").bucket("jobgraphs"));
+  assert.deepEqual(await listKeys(b), [], "an empty bucket");
+  const keys = Array.from({ length: 1_500 }, (_, i) => `job.${String(i).padStart(4, "0")}`);
+  await Promise.all(keys.map((k) => b.put(k, "v")));
+  await b.put("job.0007", "again"); // a second revision lists once
+  await b.delete("job.0001");
+  await b.purge("job.0002");
+  const listed = await listKeys(b);
+  assert.equal(listed.length, 1_498);
+  assert.deepEqual(new Set(listed), new Set(keys.filter((k) => k !== "job.0001" && k !== "job.0002")));
+});

@@ -1,0 +1,2 @@
+/** Reading JetStream Object Store objects without the push-consumer race of `ObjectStore.get`. */
+export { readObject, ObjectCorruptError, OBJECT_META_TIMEOUT_MS, transferTimeoutMs, type ReadableObjectInfo } from "./read-object.js";
