@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { newSessionId } from "../core/ids.js";
+import { withTimeout } from "../core/time.js";
 import { decode } from "../codec/codec.js";
 import { getValue, openBucket, putValue, retryTransient, type KV } from "./kv.js";
 
@@ -52,11 +53,15 @@ export class LeaderPublisher {
   }
 }
 
-/** Follows the published leader of a component (Flink's LeaderRetrievalService), by watching KV. */
+/** How often a {@link LeaderRetrieval} reads the published leader besides watching it, ms. */
+const POLL_MS = 1_000;
+
+/** Follows the published leader of a component (Flink's LeaderRetrievalService): a KV watch, and a get every second. */
 export class LeaderRetrieval {
   private current: LeaderInfo | undefined;
   /** The KV revision `current` was read at. */
   private revision = 0;
+  private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private iter: { stop(): void } | undefined;
 
@@ -73,9 +78,11 @@ export class LeaderRetrieval {
     r.revision = first?.revision ?? 0;
     await retryTransient(() => r.watch());
     // nats.js creates the watch's consumer before it subscribes: a leader published in between may be
-    // lost to the watch, so read once more now that it listens (later changes reach it in order).
-    const now = await retryTransient(() => getValue<LeaderInfo>(r.kv, component));
-    if (now) r.apply(now.value, now.revision);
+    // lost to the watch, so read once more now that it listens.
+    await r.poll();
+    // A watch whose stream's server is lost only notices after two missed idle heartbeats (60 s in
+    // nats.js); a get every second bounds how long a change can go unseen.
+    r.timer = setInterval(() => void r.poll(), POLL_MS);
     return r;
   }
 
@@ -103,6 +110,11 @@ export class LeaderRetrieval {
     })().catch(() => undefined);
   }
 
+  private async poll(): Promise<void> {
+    const now = await withTimeout(getValue<LeaderInfo>(this.kv, this.component), POLL_MS, "reading the published leader").catch(() => undefined);
+    if (now) this.apply(now.value, now.revision);
+  }
+
   /** Takes the entry of `revision` unless a later one was seen (the watch and a get may cross). */
   private apply(next: LeaderInfo | undefined, revision: number): void {
     if (this.stopped || revision <= this.revision) return;
@@ -114,6 +126,7 @@ export class LeaderRetrieval {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.timer);
     this.iter?.stop();
   }
 }

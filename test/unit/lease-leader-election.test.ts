@@ -1,7 +1,8 @@
 /**
  * The KV lease leader election against a real nats-server: one leader among contenders, a prompt
  * handover when the leader stops, a leader that cannot renew stepping down before anyone else can
- * win, an immediate step-down when the lease was taken over, and the bucket's max_age as the lease.
+ * win, an immediate step-down when the lease was taken over, the bucket's max_age as the lease, and
+ * leader retrieval (watch and poll).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import { silentLogger } from "../../src/core/logger.js";
 import { waitFor } from "../../src/core/time.js";
 import { encode } from "../../src/codec/codec.js";
 import { LeaseLeaderElection, type LeaseHolder } from "../../src/ha/lease-leader-election.js";
+import { LeaderPublisher, LeaderRetrieval } from "../../src/ha/leader-retrieval.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 
 let nats: TestNats;
@@ -100,4 +102,30 @@ test("the lease duration is the bucket's max_age, whatever a later contender ask
   assert.equal(a.election.timing.leaseMs, 2_500);
   assert.equal(b.election.timing.leaseMs, 2_500, "the existing bucket's max_age wins");
   assert.equal(b.election.timing.renewMs, Math.floor(2_500 / 3));
+});
+
+test("leader retrieval follows published leaders, and one its watch misses is still seen within the poll interval", async () => {
+  const nc = await connectNats(nats.url, "retrieval");
+  conns.push(nc);
+  const bucket = `leaders-${n++}`;
+  const publisher = await LeaderPublisher.open(nc, bucket);
+  const first = LeaderPublisher.info("jm-a");
+  await publisher.publish("resourcemanager", first);
+  const retrieval = await LeaderRetrieval.open(nc, bucket, "resourcemanager");
+  try {
+    assert.equal(retrieval.leader?.sessionId, first.sessionId);
+    const seen: Array<string | undefined> = [];
+    retrieval.onChange((l) => seen.push(l?.sessionId));
+    const second = LeaderPublisher.info("jm-b");
+    await publisher.publish("resourcemanager", second);
+    await waitFor(() => retrieval.leader?.sessionId === second.sessionId || undefined, 5_000, "the watch delivering the new leader");
+    // A watch that no longer delivers (its consumer lost with a NATS server): the poll still follows.
+    (retrieval as unknown as { iter: { stop(): void } }).iter.stop();
+    const third = LeaderPublisher.info("jm-c");
+    await publisher.publish("resourcemanager", third);
+    await waitFor(() => retrieval.leader?.sessionId === third.sessionId || undefined, 5_000, "the poll finding the new leader");
+    assert.deepEqual(seen, [second.sessionId, third.sessionId], "each leader once, in order");
+  } finally {
+    retrieval.stop();
+  }
 });
