@@ -1,14 +1,16 @@
 import { createHash } from "node:crypto";
-import type { JetStreamClient } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager, MsgRequest } from "@nats-io/jetstream";
 import type { ObjectInfo } from "@nats-io/obj";
 import { TimeoutError } from "../core/errors.js";
-import { withTimeout } from "../core/time.js";
+import { sleep, withTimeout } from "../core/time.js";
 
 /** About how many bytes one pull request asks for (in whole chunks, at most 256 of them). */
 const FETCH_BYTES = 8 * 1024 * 1024;
 const FETCH_MAX_CHUNKS = 256;
 /** How long one pull request waits for its chunks before the next is sent. */
 const FETCH_EXPIRES_MS = 2_000;
+/** A pull read that got no chunk for this long goes on by message gets. */
+const STALL_MS = 3_000;
 
 /** The object's chunks do not add up to its recorded size or SHA-256 digest. */
 export class ObjectCorruptError extends Error {
@@ -30,50 +32,118 @@ export type ReadableObjectInfo = Pick<ObjectInfo, "name" | "nuid" | "size" | "di
  * idle heartbeats keep arriving). Seen as restores that never started on a TaskExecutor that had just
  * connected. A pull request is sent only after its reply subscription, so nothing is delivered to
  * nobody; gaps are still found by the ordered consumer (it recreates itself from the last sequence).
+ * When the consumer cannot be made or delivers nothing for a while, the read goes on from the last
+ * chunk by message gets (first message of the chunk subject after a sequence): slower (base64 in
+ * JSON, one request per chunk) but stateless on the server, answered by the stream's current leader.
  *
  * Throws {@link ObjectCorruptError} when the chunks disagree with the info, TimeoutError when the whole
  * read takes longer than `timeoutMs`, and the client's error when the consumer cannot be created.
  */
 export async function readObject(js: JetStreamClient, bucket: string, info: ReadableObjectInfo, timeoutMs: number): Promise<Uint8Array> {
-  const out = new Uint8Array(info.size);
-  const sha = createHash("sha256");
+  const r = new ChunkReader(bucket, info, timeoutMs);
   if (info.size > 0) {
-    const deadline = Date.now() + timeoutMs;
-    const left = () => deadline - Date.now();
+    try {
+      await r.pull(js);
+    } catch (err) {
+      if (err instanceof ObjectCorruptError) throw err;
+      // The consumer could not be created or failed (a NATS server lost): go on by message gets
+      // (which give up themselves once the deadline passed).
+    }
+    if (!r.done) await r.getEach(await js.jetstreamManager());
+  }
+  return r.result();
+}
+
+/** The chunks of one object read so far: where the next goes, the stream sequence of the last, the hash. */
+class ChunkReader {
+  private readonly out: Uint8Array;
+  private readonly sha = createHash("sha256");
+  private readonly deadline: number;
+  private readonly subject: string;
+  private off = 0;
+  private lastSeq = 0;
+
+  constructor(
+    private readonly bucket: string,
+    private readonly info: ReadableObjectInfo,
+    private readonly timeoutMs: number,
+  ) {
+    this.out = new Uint8Array(info.size);
+    this.deadline = Date.now() + timeoutMs;
+    this.subject = `$O.${bucket}.C.${info.nuid}`;
+  }
+
+  get done(): boolean {
+    return this.off === this.info.size;
+  }
+
+  private left(): number {
+    const ms = this.deadline - Date.now();
+    if (ms <= 0) throw new TimeoutError(`reading ${this.info.name} from ${this.bucket} timed out after ${this.timeoutMs} ms (${this.off} of ${this.info.size} bytes)`);
+    return ms;
+  }
+
+  private accept(chunk: Uint8Array, seq: number): void {
+    if (this.off + chunk.length > this.out.length) throw new ObjectCorruptError(`${this.info.name} has more than its recorded ${this.info.size} bytes`);
+    this.out.set(chunk, this.off);
+    this.off += chunk.length;
+    this.sha.update(chunk);
+    this.lastSeq = seq;
+  }
+
+  /**
+   * The fast way: an ordered pull consumer on the chunk subject, in batches. Returns when every
+   * chunk arrived, or early when none came for {@link STALL_MS} (seen on a NATS cluster right after a
+   * server returned: the consumer answered nothing while the stream had the chunks).
+   */
+  async pull(js: JetStreamClient): Promise<void> {
     const consumer = await withTimeout(
-      js.consumers.get(`OBJ_${bucket}`, { filter_subjects: `$O.${bucket}.C.${info.nuid}`, inactive_threshold: 60_000 }),
-      Math.max(1, left()),
-      `creating a consumer to read ${info.name}`,
+      js.consumers.get(`OBJ_${this.bucket}`, { filter_subjects: this.subject, inactive_threshold: 60_000 }),
+      Math.min(this.left(), STALL_MS),
+      `creating a consumer to read ${this.info.name}`,
     );
     // max_bytes would end a batch with an error when the next chunk does not fit: ask for chunks instead.
-    const chunk = info.options?.max_chunk_size ?? 128 * 1024;
+    const chunk = this.info.options?.max_chunk_size ?? 128 * 1024;
     const perFetch = Math.max(1, Math.min(FETCH_MAX_CHUNKS, Math.floor(FETCH_BYTES / chunk)));
     try {
-      let off = 0;
-      let last = false;
-      while (!last) {
-        if (left() <= 0) throw new TimeoutError(`reading ${info.name} from ${bucket} timed out after ${timeoutMs} ms (${off} of ${info.size} bytes)`);
-        const batch = await consumer.fetch({ max_messages: perFetch, expires: Math.max(1_000, Math.min(left(), FETCH_EXPIRES_MS)) });
+      let lastChunkAt = Date.now();
+      while (!this.done && Date.now() - lastChunkAt < STALL_MS) {
+        const batch = await consumer.fetch({ max_messages: perFetch, expires: Math.max(1_000, Math.min(this.left(), FETCH_EXPIRES_MS)) });
         for await (const m of batch) {
-          const chunk = m.data;
-          if (off + chunk.length > out.length) throw new ObjectCorruptError(`${info.name} has more than its recorded ${info.size} bytes`);
-          out.set(chunk, off);
-          off += chunk.length;
-          sha.update(chunk);
-          if (m.info.pending === 0) {
-            last = true;
-            break;
-          }
+          this.accept(m.data, m.seq);
+          lastChunkAt = Date.now();
+          if (this.done) break;
         }
       }
-      if (off !== info.size) throw new ObjectCorruptError(`${info.name}: ${off} bytes read, ${info.size} recorded`);
     } finally {
       void consumer.delete().catch(() => undefined);
     }
   }
-  const expected = parseDigest(info.digest);
-  if (!expected || !sha.digest().equals(expected)) throw new ObjectCorruptError(`${info.name}: the chunks' SHA-256 does not match the recorded digest ${info.digest}`);
-  return out;
+
+  /** The sure way: each further chunk by a message get (the first of the subject after the last sequence). */
+  async getEach(jsm: JetStreamManager): Promise<void> {
+    for (let delay = 50; !this.done; ) {
+      let m;
+      try {
+        const query = { seq: this.lastSeq + 1, next_by_subj: this.subject } as unknown as MsgRequest;
+        m = await withTimeout(jsm.streams.getMessage(`OBJ_${this.bucket}`, query), Math.min(this.left(), STALL_MS), `reading a chunk of ${this.info.name}`);
+      } catch (err) {
+        // A server lost or a stream electing its leader: retry until the deadline.
+        this.left();
+        await sleep(delay);
+        delay = Math.min(1_000, delay * 2);
+        continue;
+      }
+      if (!m) throw new ObjectCorruptError(`${this.info.name}: ${this.off} bytes stored, ${this.info.size} recorded`);
+      this.accept(m.data, m.seq);
+    }
+  }
+
+  result(): Uint8Array {
+    const expected = parseDigest(this.info.digest);
+    if (!expected || !this.sha.digest().equals(expected)) throw new ObjectCorruptError(`${this.info.name}: the chunks' SHA-256 does not match the recorded digest ${this.info.digest}`);
+    return this.out;
+  }
 }
 
 /** The bytes of an Object Store digest (`SHA-256=` then base64url, padded or not, or hex). */
