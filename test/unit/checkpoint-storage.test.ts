@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomFillSync } from "node:crypto";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -28,6 +27,7 @@ import {
   savepointPrefix,
 } from "../../src/checkpoint/index.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+import { randomBytesOf } from "../helpers/random-bytes.js";
 import { HeapKeyedStateBackend } from "../../src/state/index.js";
 
 let nats: TestNats;
@@ -47,12 +47,7 @@ after(async () => {
   await nats.stop();
 });
 
-function bytesOf(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  // Random in 64 KiB blocks (randomFillSync refuses more than 2^16 at once on some builds).
-  for (let off = 0; off < n; off += 65536) randomFillSync(b, off, Math.min(65536, n - off));
-  return b;
-}
+const bytesOf = randomBytesOf;
 
 async function streamMessages(): Promise<number> {
   return (await jsm.streams.info(`OBJ_${storage.bucket}`)).state.messages;

@@ -5,13 +5,13 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomFillSync } from "node:crypto";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { ObjectCorruptError, readObject } from "../../src/objectstore/index.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+import { randomBytesOf } from "../helpers/random-bytes.js";
 
 const BUCKET = "eddy-test-read-object";
 let nats: TestNats;
@@ -30,12 +30,6 @@ after(async () => {
   await nc.close();
   await nats.stop();
 });
-
-function random(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let off = 0; off < n; off += 65536) randomFillSync(b, off, Math.min(65536, n - off));
-  return b;
-}
 
 /** Puts `bytes` with nats.js's own writer (chunks of 16 KiB) and gives its info. */
 async function put(name: string, bytes: Uint8Array) {
@@ -57,20 +51,20 @@ function withoutConsumers(real: JetStreamClient): JetStreamClient {
 
 test("an object written by nats.js reads back whole, from 0 bytes to many chunks", async () => {
   for (const size of [0, 1, 16 * 1024, 300_001]) {
-    const bytes = random(size);
+    const bytes = randomBytesOf(size);
     const info = await put(`whole-${size}`, bytes);
     assert.deepEqual(await readObject(js, BUCKET, info, 10_000), bytes, `${size} bytes`);
   }
 });
 
 test("without a consumer the object is read chunk by chunk by message gets, the same bytes", async () => {
-  const bytes = random(200_000);
+  const bytes = randomBytesOf(200_000);
   const info = await put("by-gets", bytes);
   assert.deepEqual(await readObject(withoutConsumers(js), BUCKET, info, 10_000), bytes);
 });
 
 test("a chunk missing from the stream is ObjectCorruptError, by pull and by message gets", async () => {
-  const bytes = random(100_000);
+  const bytes = randomBytesOf(100_000);
   const info = await put("missing-chunk", bytes);
   const jsm = await jetstreamManager(nc);
   // Remove the object's last chunk: the first of its subject from the end.
