@@ -105,10 +105,10 @@ export class CompletedCheckpointStore {
       // leader). Read back to know; when even that fails the outcome stays unknown (Flink's
       // PossibleInconsistentStateException) and the caller must keep the state.
       if (!isRevisionConflict(err)) {
-        const landed = await retryTransient(() => this.bucket.kv.get(key), 30_000).catch(() => {
-          throw possiblyStored(this.failed(`store checkpoint ${cp.checkpointId}`, err));
-        });
-        if (!landed || landed.operation !== "PUT") throw this.failed(`store checkpoint ${cp.checkpointId}`, err);
+        // A read-back that finds nothing proves nothing either: the write may still be committed by
+        // the stream's next leader. Its state is kept (an orphan costs space until the job ends).
+        const landed = await retryTransient(() => this.bucket.kv.get(key), 30_000).catch(() => undefined);
+        if (!landed || landed.operation !== "PUT") throw possiblyStored(this.failed(`store checkpoint ${cp.checkpointId}`, err));
       }
       const existing = await this.bucket.kv.get(key);
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
@@ -133,22 +133,28 @@ export class CompletedCheckpointStore {
   }
 
   /**
-   * The newest completed checkpoint, or undefined when there is none: the newest of the latest
-   * pointer and the listed keys. Throws when the pointer names a checkpoint that cannot be read,
-   * rather than answer "none" (a job would start over and emit its committed output again).
+   * The newest completed checkpoint, or undefined when there is none: the one the latest pointer
+   * names; without a pointer, the newest listed. Throws when the pointer names a checkpoint that
+   * cannot be read, rather than answer "none" (a job would start over and emit its committed output
+   * again).
    */
   async latest(): Promise<CompletedCheckpoint | undefined> {
     const pointer = await this.bucket.kv.get(this.latestKey).catch((err: unknown) => {
       throw this.failed("read the latest checkpoint pointer", err);
     });
     const pointed = pointer && pointer.operation === "PUT" && pointer.value.length ? (decode(pointer.value) as number) : undefined;
+    // The pointer, once there, is the answer: a newer entry without it is one whose recording failed
+    // half-way (its state may have been discarded); an older one may be subsumed any moment.
+    if (pointed !== undefined) {
+      const cp = await this.get(pointed);
+      if (!cp) throw this.failed(`read checkpoint ${pointed}, the latest`, new Error("its entry is missing"));
+      return cp;
+    }
+    // No pointer yet: the first checkpoint's pointer write failed (its state is kept), or none was taken.
     const ids = await this.ids();
-    if (pointed !== undefined && !ids.includes(pointed)) ids.push(pointed);
-    ids.sort((a, b) => a - b);
     for (let i = ids.length - 1; i >= 0; i--) {
       const cp = await this.get(ids[i]!);
       if (cp) return cp;
-      if (ids[i] === pointed) throw this.failed(`read checkpoint ${pointed}, the latest`, new Error("its entry is missing"));
     }
     return undefined;
   }

@@ -11,6 +11,7 @@ import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { ConflictError, NotFoundError, ValidationError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
+import { encode } from "../../src/codec/codec.js";
 import { listKeys, openBucket, type KV } from "../../src/ha/kv.js";
 import {
   CheckpointErrorCode,
@@ -260,6 +261,10 @@ test("latest() follows the latest pointer and refuses to answer 'none' when the 
   await store.add(cp1, storage);
   assert.deepEqual(await keysOf("jobPtr."), ["jobPtr.chk.1", "jobPtr.latest"]);
   assert.deepEqual(await store.latest(), cp1);
+  // A newer entry the pointer does not name (its recording failed half-way; its state may be gone) is not restored.
+  await kv.create("jobPtr.chk.2", encode(await checkpoint("jobPtr", 2)));
+  assert.deepEqual(await store.latest(), cp1);
+  await kv.purge("jobPtr.chk.2");
   // The entry the pointer names is gone (as a listing that missed it would see): an error, not "start over".
   await kv.purge("jobPtr.chk.1");
   await assert.rejects(store.latest(), (err: Error & { code?: string }) => /checkpoint 1, the latest/.test(err.message));
