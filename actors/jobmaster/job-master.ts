@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Actor, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
+import { onReconnect } from "../../src/rpc/nats.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { EddyError, ErrorCode, FencingTokenError, NotFoundError, type FailureInfo } from "../../src/core/errors.js";
 import { newSessionId } from "../../src/core/ids.js";
@@ -18,7 +19,7 @@ import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from
 import { AdaptiveScheduler, type ParallelismBounds } from "../../src/scheduler/adaptive/adaptive-scheduler.js";
 import type { JobResult } from "../../src/ha/job-result-store.js";
 import { s } from "../../src/schema/index.js";
-import { AcknowledgeCheckpoint, DeclineCheckpoint, DisconnectTaskManager, OfferSlots, TaskNotice, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
+import { AcknowledgeCheckpoint, DeclineCheckpoint, DeclinePendingCheckpoints, DisconnectTaskManager, OfferSlots, TaskNotice, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
 import { JobCheckpointing } from "./job-checkpointing.js";
 import type { SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import { jobDetails } from "./job-details.js";
@@ -51,6 +52,7 @@ export class JobMaster extends Actor {
   readonly startTime = Date.now();
   private readonly checkpointing: JobCheckpointing;
   private endTime: number | null = null;
+  private stopReconnectWatch: (() => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -119,6 +121,11 @@ export class JobMaster extends Actor {
       this.scheduler.failGlobal({ code: ErrorCode.TaskFailed, name: "CheckpointException", message: reason }),
     );
     this.serve(this.nc);
+    // A checkpoint trigger or acknowledgement in flight when this connection lost its server is gone:
+    // the checkpoints waiting for one end now rather than at their timeout.
+    this.stopReconnectWatch = onReconnect(this.nc, () =>
+      void this.runInMailbox(() => this.checkpointing.coordinator?.abortAll("the JobMaster's NATS connection was re-established; checkpoint messages may be lost")).catch(() => undefined),
+    );
     await this.runInMailbox(() => {
       this.log.info({ name: this.graph.jobName, tasks: this.graph.totalSubtasks }, "JobMaster started");
       this.scheduler.startScheduling();
@@ -165,6 +172,11 @@ export class JobMaster extends Actor {
         fence: "leader",
         parse: s.parser(DeclineCheckpoint),
         handle: (b: DeclineCheckpoint) => (this.checkpointing.coordinator?.decline(b.attemptId, b.checkpointId, b.reason), { ok: true }),
+      },
+      declinePendingCheckpoints: {
+        fence: "leader",
+        parse: s.parser(DeclinePendingCheckpoints),
+        handle: (b: DeclinePendingCheckpoints) => (this.checkpointing.coordinator?.declineAll(b.attemptId, b.reason), { ok: true }),
       },
     };
   }
@@ -275,6 +287,7 @@ export class JobMaster extends Actor {
 
   /** Stops the JobMaster; a job that has not ended is suspended and its tasks canceled. */
   async stop(): Promise<void> {
+    this.stopReconnectWatch?.();
     await this.runInMailbox(() => this.scheduler.suspend()).catch(() => undefined);
     if (this.endTime === null) await this.checkpointing.jobEnded("SUSPENDED").catch(() => undefined);
     await this.stopActor();

@@ -46,5 +46,9 @@ export type TaskNotice = Infer<typeof TaskNotice>;
 export const DeclineCheckpoint = s.object({ attemptId: s.id, checkpointId: s.int({ min: 1 }), reason: s.str({ max: 10_000 }) });
 export type DeclineCheckpoint = Infer<typeof DeclineCheckpoint>;
 
+/** A task's connection was re-established: every pending checkpoint still waiting for it is declined. */
+export const DeclinePendingCheckpoints = s.object({ attemptId: s.id, reason: s.str({ max: 10_000 }) });
+export type DeclinePendingCheckpoints = Infer<typeof DeclinePendingCheckpoints>;
+
 /** `eddy status --json` / `requestJob`: defined with the public API. */
 export type { JobDetails } from "../../schemas/dispatcher-api.js";

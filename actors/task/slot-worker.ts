@@ -3,7 +3,7 @@
  * data plane and the Task actors, a NetworkEnvironment, and the Tasks deployed into the slot.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { connectNats } from "../../src/rpc/nats.js";
+import { connectNats, onReconnect } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { createLogger } from "../../src/core/logger.js";
 import { EddyError, ErrorCode, errorFromWire } from "../../src/core/errors.js";
@@ -68,6 +68,9 @@ async function main(): Promise<void> {
         })();
         return;
     }
+  });
+  onReconnect(nc, () => {
+    for (const t of tasks.values()) t.connectionRestored();
   });
   post({ type: "ready" });
 }

@@ -290,6 +290,14 @@ export class CheckpointCoordinator {
     if (this.finalRequested) this.ctx.schedule(0, () => this.triggerSoon());
   }
 
+  /**
+   * Declines every pending checkpoint still waiting for `attemptId` (its connection was
+   * re-established: a trigger to it or its acknowledgement may be lost). Not a checkpoint failure.
+   */
+  declineAll(attemptId: string, reason: string): void {
+    for (const p of [...this.pending.values()]) if (!p.finalizing && p.waiting.has(attemptId)) this.abort(p, `declined by a task: ${reason}`, false);
+  }
+
   /** A task acknowledged: when all did, the checkpoint completes. */
   acknowledge(attemptId: string, checkpointId: number, snapshot: SubtaskStateSnapshot): void {
     const p = this.pending.get(checkpointId);

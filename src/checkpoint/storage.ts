@@ -13,7 +13,7 @@ import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/er
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas, retryTransient } from "../ha/kv.js";
 import { withTimeout } from "../core/time.js";
-import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readObject, transferTimeoutMs } from "../objectstore/index.js";
+import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readLastPerSubject, readObject, transferTimeoutMs } from "../objectstore/index.js";
 import type { StateHandle } from "./types.js";
 
 /** Stable error codes of checkpoint storage and the checkpoint stores. Never rename one. */
@@ -289,11 +289,12 @@ export class CheckpointStorage {
   /** Every live object whose name starts with `prefix` (the whole bucket for ""), sorted by name. */
   async list(prefix = ""): Promise<StoredObject[]> {
     try {
-      const all = await this.os.list();
-      return all
-        .filter((o) => !o.deleted && o.name.startsWith(prefix))
-        .map((o) => ({ name: o.name, bytes: o.size, digest: o.digest }))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const out: StoredObject[] = [];
+      await readLastPerSubject(this.js, `OBJ_${this.bucket}`, `$O.${this.bucket}.M.>`, { headersOnly: false }, (m) => {
+        const o = m.json<{ name: string; size: number; digest: string; deleted?: boolean }>();
+        if (!o.deleted && o.name.startsWith(prefix)) out.push({ name: o.name, bytes: o.size, digest: o.digest });
+      });
+      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (err) {
       throw storageFailed(`cannot list ${this.bucket}`, err);
     }

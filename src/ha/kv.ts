@@ -1,7 +1,5 @@
-import { DeliverPolicy } from "@nats-io/jetstream";
 import { Kvm, type Bucket, type KV } from "@nats-io/kv";
-import { TimeoutError } from "../core/errors.js";
-import { withTimeout } from "../core/time.js";
+import { readLastPerSubject } from "../objectstore/index.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 
@@ -68,41 +66,17 @@ export function putValue(kv: KV, key: string, value: unknown): Promise<number> {
   return kv.put(key, encode(value));
 }
 
-/** How long listing a bucket's keys may take. */
-const LIST_TIMEOUT_MS = 15_000;
-
 /**
- * Every live key of the bucket, read with an ordered pull consumer (last value per key, headers
- * only). Not `kv.keys()`: nats.js creates that push consumer before it subscribes, a key the server
- * delivers in between is lost, and the listing then ends incomplete at the next idle heartbeat (30 s);
- * an HA store must not miss a job that way. TimeoutError after 15 s.
+ * Every live key of the bucket, read with a pull consumer (last value per key, headers only). Not
+ * `kv.keys()`, which can lose keys to a race in nats.js (see {@link readLastPerSubject}); an HA
+ * store must not miss a job that way. TimeoutError after 15 s.
  */
 export async function listKeys(kv: KV): Promise<string[]> {
   const b = kv as unknown as Bucket;
-  const deadline = Date.now() + LIST_TIMEOUT_MS;
-  const consumer = await withTimeout(
-    b.js.consumers.get(b.stream, { filter_subjects: `${b.prefix}.>`, deliver_policy: DeliverPolicy.LastPerSubject, headers_only: true, inactive_threshold: 60_000 }),
-    LIST_TIMEOUT_MS,
-    `listing the keys of ${b.bucket}`,
-  );
   const out: string[] = [];
-  try {
-    if ((await consumer.info(true)).num_pending === 0) return out;
-    for (let last = false; !last; ) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new TimeoutError(`listing the keys of ${b.bucket} timed out after ${LIST_TIMEOUT_MS} ms (${out.length} so far)`);
-      const batch = await consumer.fetch({ max_messages: 1_000, expires: Math.max(1_000, Math.min(left, 2_000)) });
-      for await (const m of batch) {
-        const op = m.headers?.get("KV-Operation");
-        if (op !== "DEL" && op !== "PURGE") out.push(b.decodeKey(m.subject.substring(b.prefixLen)));
-        if (m.info.pending === 0) {
-          last = true;
-          break;
-        }
-      }
-    }
-    return out;
-  } finally {
-    void consumer.delete().catch(() => undefined);
-  }
+  await readLastPerSubject(b.js, b.stream, `${b.prefix}.>`, { headersOnly: true }, (m) => {
+    const op = m.headers?.get("KV-Operation");
+    if (op !== "DEL" && op !== "PURGE") out.push(b.decodeKey(m.subject.substring(b.prefixLen)));
+  });
+  return out;
 }

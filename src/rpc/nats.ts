@@ -20,3 +20,20 @@ export async function connectNats(url: string, name: string, opts: { timeoutMs?:
     throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
   }
 }
+
+/**
+ * Calls `fn` each time `nc` is re-established after losing its server. Messages published around
+ * the loss may be gone (NATS core is at most once): protocols that wait for one use this to give up
+ * what they wait for. Returns the function that stops listening.
+ */
+export function onReconnect(nc: NatsConnection, fn: () => void): () => void {
+  const events = nc.status()[Symbol.asyncIterator]();
+  let stopped = false;
+  void (async () => {
+    for (let r = await events.next(); !r.done && !stopped; r = await events.next()) if (r.value.type === "reconnect") fn();
+  })().catch(() => undefined);
+  return () => {
+    stopped = true;
+    void events.return?.();
+  };
+}

@@ -1,6 +1,6 @@
 /**
  * Checkpoint write benchmark: {@link CheckpointStorage.write} against a bare Object Store `putBlob`
- * of the same bytes (library defaults: 128 KiB chunks), on the same server in the same run, for the
+ * of the same bytes (and {@link benchStateRead}: a restore's read against nats.js's `getBlob`) (library defaults: 128 KiB chunks), on the same server in the same run, for the
  * target "checkpoint duration within 1.5x of a bare Object Store write". `benchCheckpointWrite` is
  * meant to be called by the project benchmark; run directly
  * (`node dist/test/bench/checkpoint-storage-bench.js [bytes...]`) it starts a private nats-server and
@@ -80,6 +80,53 @@ export async function benchCheckpointWrite(natsUrl: string, bytes: number, opts:
     const sm = median(storageMs);
     const bm = median(bareMs);
     return { storageMs: sm, bareMs: bm, bareDefaultMs: median(bareDefaultMs), ratio: sm / bm, bytes, reps, chunkBytes: storage.effectiveChunkBytes };
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Result of {@link benchStateRead}: medians in ms. */
+export interface StateReadBench {
+  /** `CheckpointStorage.read` (a restore's read: pull consumer, size and SHA-256 checked). */
+  readMs: number;
+  /** nats.js `ObjectStore.getBlob` of the same bytes (its push consumer; SHA-256 checked). */
+  bareMs: number;
+  bytes: number;
+  reps: number;
+}
+
+/**
+ * Times a restore's read of `bytes` random bytes, {@link CheckpointStorage.read}, against nats.js's own
+ * `getBlob` of the same object, alternating, and answers the medians (after one warm-up of each).
+ */
+export async function benchStateRead(natsUrl: string, bytes: number, opts: { reps?: number } = {}): Promise<StateReadBench> {
+  const reps = opts.reps ?? (bytes >= 50_000_000 ? 5 : 15);
+  const prefix = `bench${randomBytes(3).toString("hex")}`;
+  const nc = await connectNats(natsUrl, "state-read-bench");
+  const data = new Uint8Array(bytes);
+  for (let off = 0; off < bytes; off += 65536) randomFillSync(data, off, Math.min(65536, bytes - off));
+  try {
+    const storage = await CheckpointStorage.open(nc, new Subjects(prefix));
+    const os = await new Objm(nc).open(storage.bucket);
+    const name = checkpointObjectName("bench", 1, "op", 0, "keyed");
+    const h = await storage.write(name, data);
+    const readMs: number[] = [];
+    const bareMs: number[] = [];
+    for (let i = 0; i <= reps; i++) {
+      let t = performance.now();
+      const a = await storage.read(h);
+      const r = performance.now() - t;
+      t = performance.now();
+      const b = await os.getBlob(name);
+      const g = performance.now() - t;
+      if (a.length !== bytes || b?.length !== bytes) throw new Error("a read came back short");
+      if (i > 0) {
+        readMs.push(r);
+        bareMs.push(g);
+      }
+    }
+    await os.destroy();
+    return { readMs: median(readMs), bareMs: median(bareMs), bytes, reps };
   } finally {
     await nc.close();
   }

@@ -31,6 +31,7 @@ import { allRunning, waitForJob } from "../helpers/jobs.js";
 import type { ClusterInfo } from "../../schemas/dispatcher-api.js";
 import { cpuCeiling, transportCeiling } from "./ceilings.js";
 import { benchCheckpointDuration, benchKeyedCounter } from "./checkpoint-bench.js";
+import { benchStateRead } from "./checkpoint-storage-bench.js";
 import { writeText } from "./text.js";
 import { jobManagerFailoverBench } from "./jobmanager-failover-bench.js";
 import { rescaleBench } from "./rescale-bench.js";
@@ -126,6 +127,10 @@ async function checkpointPart(cluster: ProcessCluster, work: string): Promise<vo
       `  ${mb} MB keyed state (${(c.snapshotBytes / 1e6).toFixed(1)} MB snapshot): checkpoint ${c.checkpointMs.toFixed(0)} ms (synchronous part ${c.syncMs.toFixed(2)} ms), bare write ${c.bareMs.toFixed(0)} ms, ratio ${(c.checkpointMs / c.bareMs).toFixed(2)}; ` +
         `serialize-then-upload ${c.serialThenUploadMs.toFixed(0)} ms, ratio ${(c.serialThenUploadMs / c.bareMs).toFixed(2)} (medians of ${c.runs})`,
     );
+  }
+  for (const mb of [1, 100]) {
+    const r = await benchStateRead(cluster.natsUrl, mb * 1_000_000);
+    console.log(`  restore read of ${mb} MB: CheckpointStorage.read ${r.readMs.toFixed(1)} ms, nats.js getBlob ${r.bareMs.toFixed(1)} ms, ratio ${(r.readMs / r.bareMs).toFixed(2)} (medians of ${r.reps})`);
   }
   // 5M events: runs of a few seconds with several checkpoints. At 1M a run lasts ~0.5 s and the figure
   // is dominated by the fixed cost of the final checkpoint the exactly-once sink waits for (FLIP-147).

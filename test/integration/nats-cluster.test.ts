@@ -40,6 +40,8 @@ async function scenario(t: TestContext, attempt: number): Promise<void> {
     const events = 12_000;
     const keys = 5;
     const out = join(work, `out-${attempt}`);
+    // Flink's checkpoint timeout (10 min): a checkpoint trigger or acknowledgement lost with the killed
+    // server must end its checkpoint through the reconnect (JobMaster and tasks), not the timeout.
     const { jobId } = await c.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounterJob({ events, keys, rate: 2_500, intervalMs: 200, output: out }));
     await waitForJob(c.dispatcher, jobId, (d) => allRunning(d) && d.checkpoints.completed >= 2, 60_000, "running with two checkpoints");
 

@@ -152,3 +152,28 @@ test("a failover while a fully acknowledged checkpoint is being recorded keeps i
     stop();
   }
 });
+
+test("declineAll ends the pending checkpoints still waiting for that task, not those it acknowledged, and keeps checkpointing", { timeout: 10_000 }, async () => {
+  const { src, sink, coordinator, discarded, triggered, stop } = setup(3_600_000, async () => undefined, 2);
+  try {
+    const first = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.acknowledge(src.attemptId, 1, { operators: { src: {} } });
+    const second = coordinator.trigger("CHECKPOINT");
+    await tick();
+    // The source's connection came back: checkpoint 2 waits for it (its trigger may be lost); 1 does not.
+    coordinator.declineAll(src.attemptId, "the task's NATS connection was re-established");
+    await assert.rejects(second, /declined by a task: the task's NATS connection was re-established/);
+    assert.deepEqual(discarded, [2]);
+    coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
+    assert.equal((await first).checkpointId, 1, "the checkpoint the task had acknowledged completes");
+    const third = coordinator.trigger("CHECKPOINT");
+    await tick();
+    assert.deepEqual(triggered.map((t) => t.id), [1, 2, 3]);
+    coordinator.acknowledge(src.attemptId, 3, { operators: { src: {} } });
+    coordinator.acknowledge(sink.attemptId, 3, { operators: { sink: {} } });
+    assert.equal((await third).checkpointId, 3);
+  } finally {
+    stop();
+  }
+});
