@@ -183,7 +183,8 @@ export class JobMaster extends Actor {
 
   /** The job's details (in-process use by the Dispatcher). */
   details(): JobDetails {
-    return jobDetails(this.graph, this.startTime, this.endTime, this.checkpointing.coordinator?.stats);
+    const c = this.checkpointing.coordinator;
+    return jobDetails(this.graph, this.startTime, this.endTime, c && { ...c.stats, ...c.inProgress() });
   }
 
   /** Takes a savepoint (with `stop`: then the job drains to FINISHED); resolves with its id. */

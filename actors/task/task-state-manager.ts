@@ -244,6 +244,14 @@ export class TaskStateManager {
     this.pendingTrigger = undefined;
   }
 
+  /**
+   * The worker's NATS connection was re-established: a task waiting for its final checkpoint asks for
+   * one again (its end-of-input notice, the trigger or the completion notice may have been lost).
+   */
+  connectionRestored(): void {
+    if (this.finalWait) this.responder.endOfInput();
+  }
+
   async notifyComplete(checkpointId: number): Promise<void> {
     if (this.waitingStop && checkpointId >= this.waitingStop.checkpointId) this.waitingStop.settle(true);
     this.lastCompletedId = Math.max(this.lastCompletedId, checkpointId);

@@ -96,12 +96,14 @@ export class Task extends Actor {
   /**
    * The worker's NATS connection was re-established: a checkpoint trigger to this task or its
    * acknowledgement may have been lost with the server, so the JobMaster is told to decline every
-   * checkpoint still waiting for it (the next one comes at the next interval).
+   * checkpoint still waiting for it (the next one comes at the next interval), and a task waiting for
+   * its final checkpoint asks for one again.
    */
   connectionRestored(): void {
     if (!this.tdd.checkpointing || executionStates.isFinal(this.state)) return;
     const jm = new Gateway(this.nc, this.subjects.jobMaster(this.tdd.jobId), { token: this.jobMasterToken, sender: this.tdd.attemptId });
     jm.tell("declinePendingCheckpoints", { attemptId: this.tdd.attemptId, reason: "the task's NATS connection was re-established; checkpoint messages may be lost" });
+    this.stateManager?.connectionRestored();
   }
 
   /** Cancels the task: the invokable sees its signal abort; the task ends CANCELED. */

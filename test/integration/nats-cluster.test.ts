@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { Subjects } from "../../src/rpc/subjects.js";
+import type { JobDetails } from "../../schemas/dispatcher-api.js";
 import { waitFor } from "../../src/core/time.js";
 import { startTestNatsCluster, type TestNatsCluster } from "../helpers/nats-cluster.js";
 import { diagnose, reportNodeOptions } from "../helpers/process-diagnostics.js";
@@ -72,6 +73,11 @@ async function scenario(t: TestContext, attempt: number): Promise<void> {
       const procs = [...c.jobManagers, ...c.taskExecutors];
       for (const p of procs) t.diagnostic(`--- eddy ${p.args.join(" ")} (pid ${p.pid}), last lines:\n${p.stderr.split("\n").slice(-40).join("\n")}`);
       t.diagnostic(`--- what they are doing:\n${await diagnose(procs, work)}`);
+      const jobs = await c.dispatcher.ask<Array<{ id: string }>>("listJobs", {}, { timeoutMs: 5_000 }).catch(() => []);
+      for (const j of jobs) {
+        const d = await c.dispatcher.ask<JobDetails>("requestJob", { jobId: j.id }, { timeoutMs: 5_000 }).catch((e: Error) => e.message);
+        t.diagnostic(`--- job ${j.id}: ${typeof d === "string" ? d : JSON.stringify({ state: d.state, checkpoints: d.checkpoints, subtasks: d.vertices.map((v) => v.subtasks.map((x) => x.state)) })}`);
+      }
     }
     throw err;
   } finally {
