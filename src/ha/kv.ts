@@ -19,8 +19,12 @@ export function kvReplicas(nc?: NatsConnection): number {
   return Math.max(1, Math.min(3, servers));
 }
 
-/** Errors of a JetStream that is busy or electing leaders (a cluster starting, a server gone): worth retrying. */
-const TRANSIENT = /timeout|no responders|503|temporarily unavailable|not ready|no suitable peers|insufficient resources|leader/i;
+/**
+ * Errors of a JetStream that is busy or electing leaders (a cluster starting, a server gone): worth
+ * retrying. "stream not found" too: right after another process created a replicated bucket, a
+ * server of a NATS cluster may not know its stream yet (a TaskExecutor once exited on it at start).
+ */
+const TRANSIENT = /timeout|no responders|503|temporarily unavailable|not ready|no suitable peers|insufficient resources|leader|stream not found/i;
 
 /**
  * Runs a JetStream management call (creating a bucket or stream), retrying transient failures with
