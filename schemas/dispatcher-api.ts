@@ -103,10 +103,6 @@ export interface CheckpointsView {
   completed: number;
   failed: number;
   latest: { id: number; durationMs: number; bytes: number } | null;
-  /** Checkpoints in flight (Flink's in_progress): how long, how many tasks still to acknowledge, whether being recorded. */
-  inProgress?: Array<{ id: number; kind: string; ageMs: number; waitingFor: number; finalizing: boolean }>;
-  /** True while the next checkpoint's id is being fetched. */
-  triggering?: boolean;
 }
 
 /** `requestJob` / `eddy status --json`: the job with its vertices and subtasks. */

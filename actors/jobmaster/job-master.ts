@@ -183,8 +183,7 @@ export class JobMaster extends Actor {
 
   /** The job's details (in-process use by the Dispatcher). */
   details(): JobDetails {
-    const c = this.checkpointing.coordinator;
-    return jobDetails(this.graph, this.startTime, this.endTime, c && { ...c.stats, ...c.inProgress() });
+    return jobDetails(this.graph, this.startTime, this.endTime, this.checkpointing.coordinator?.stats);
   }
 
   /** Takes a savepoint (with `stop`: then the job drains to FINISHED); resolves with its id. */

@@ -101,9 +101,13 @@ export class Task extends Actor {
    */
   connectionRestored(): void {
     if (!this.tdd.checkpointing || executionStates.isFinal(this.state)) return;
-    const jm = new Gateway(this.nc, this.subjects.jobMaster(this.tdd.jobId), { token: this.jobMasterToken, sender: this.tdd.attemptId });
-    jm.tell("declinePendingCheckpoints", { attemptId: this.tdd.attemptId, reason: "the task's NATS connection was re-established; checkpoint messages may be lost" });
+    this.jobMaster().tell("declinePendingCheckpoints", { attemptId: this.tdd.attemptId, reason: "the task's NATS connection was re-established; checkpoint messages may be lost" });
     this.stateManager?.connectionRestored();
+  }
+
+  /** The job's JobMaster, addressed with this attempt's fencing token. */
+  private jobMaster(): Gateway {
+    return new Gateway(this.nc, this.subjects.jobMaster(this.tdd.jobId), { token: this.jobMasterToken, sender: this.tdd.attemptId });
   }
 
   /** Cancels the task: the invokable sees its signal abort; the task ends CANCELED. */
@@ -126,7 +130,7 @@ export class Task extends Actor {
       this.throwIfCanceled();
       this.transition("INITIALIZING");
       const storage = tdd.checkpointing || tdd.restore ? await this.storage() : undefined;
-      const jm = new Gateway(this.nc, this.subjects.jobMaster(tdd.jobId), { token: this.jobMasterToken, sender: tdd.attemptId });
+      const jm = this.jobMaster();
       this.stateManager = new TaskStateManager(
         tdd,
         storage,

@@ -298,12 +298,6 @@ export class CheckpointCoordinator {
     for (const p of [...this.pending.values()]) if (!p.finalizing && p.waiting.has(attemptId)) this.abort(p, `declined by a task: ${reason}`, false);
   }
 
-  /** The checkpoints in flight, for `requestJob` (Flink's in-progress checkpoints). */
-  inProgress(now = Date.now()): { triggering: boolean; inProgress: Array<{ id: number; kind: string; ageMs: number; waitingFor: number; finalizing: boolean }> } {
-    const inProgress = [...this.pending.values()].map((p) => ({ id: p.id, kind: p.kind, ageMs: now - p.timestamp, waitingFor: p.waiting.size, finalizing: p.finalizing === true }));
-    return { triggering: this.triggering, inProgress };
-  }
-
   /** A task acknowledged: when all did, the checkpoint completes. */
   acknowledge(attemptId: string, checkpointId: number, snapshot: SubtaskStateSnapshot): void {
     const p = this.pending.get(checkpointId);

@@ -36,8 +36,8 @@ export type ReadableObjectInfo = Pick<ObjectInfo, "name" | "nuid" | "size" | "di
  * chunk by message gets (first message of the chunk subject after a sequence): slower (base64 in
  * JSON, one request per chunk) but stateless on the server, answered by the stream's current leader.
  *
- * Throws {@link ObjectCorruptError} when the chunks disagree with the info, TimeoutError when the whole
- * read takes longer than `timeoutMs`, and the client's error when the consumer cannot be created.
+ * Throws {@link ObjectCorruptError} when the chunks disagree with the info (or one is missing), and
+ * TimeoutError when the whole read takes longer than `timeoutMs`.
  */
 export async function readObject(js: JetStreamClient, bucket: string, info: ReadableObjectInfo, timeoutMs: number): Promise<Uint8Array> {
   const r = new ChunkReader(bucket, info, timeoutMs);

@@ -69,7 +69,8 @@ async function scenario(t: TestContext, attempt: number): Promise<void> {
     assertExactlyOnce(out, events, keys);
   } catch (err) {
     if (err instanceof Stalled) {
-      // What the processes said and are doing is the diagnosis of a stall: printed with the test's output.
+      // What the processes said and are doing, and how far the job's checkpoints got, is the diagnosis
+      // of a stall: printed with the test's output.
       const procs = [...c.jobManagers, ...c.taskExecutors];
       for (const p of procs) t.diagnostic(`--- eddy ${p.args.join(" ")} (pid ${p.pid}), last lines:\n${p.stderr.split("\n").slice(-40).join("\n")}`);
       t.diagnostic(`--- what they are doing:\n${await diagnose(procs, work)}`);
