@@ -100,7 +100,16 @@ export class Task extends Actor {
    * its final checkpoint asks for one again.
    */
   connectionRestored(): void {
-    if (!this.tdd.checkpointing || executionStates.isFinal(this.state)) return;
+    if (executionStates.isFinal(this.state) || this.state === "CANCELING") return;
+    if (this.network.usesRemoteLinks(this.tdd.attemptId)) {
+      // A buffer or credit lost with the server would stall the link for good (credit-based flow
+      // control waits for it): the task fails, and the failover restores it from the checkpoint.
+      this.abort.abort(
+        new EddyError(ErrorCode.RemoteLinkInterrupted, "the task's NATS connection lost its server while exchanging data with another TaskExecutor; buffers or credits may be lost"),
+      );
+      return;
+    }
+    if (!this.tdd.checkpointing) return;
     this.jobMaster().tell("declinePendingCheckpoints", { attemptId: this.tdd.attemptId, reason: "the task's NATS connection was re-established; checkpoint messages may be lost" });
     this.stateManager?.connectionRestored();
   }
@@ -200,8 +209,10 @@ export class Task extends Actor {
     } catch (err) {
       if (this.abort.signal.aborted && this.state === "CANCELING") this.transition("CANCELED");
       else {
-        this.log.warn({ err }, "task failed");
-        this.fail(err);
+        // Aborted without a cancel (the connection lost its server): the abort's reason is the failure.
+        const failure = this.abort.signal.aborted ? this.abort.signal.reason : err;
+        this.log.warn({ err: failure }, "task failed");
+        this.fail(failure);
       }
     } finally {
       this.stateManager?.taskEnded(this.state === "FINISHED");

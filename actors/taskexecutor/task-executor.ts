@@ -5,6 +5,7 @@ import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, FencingTokenError, NotFoundError, ConflictError, EddyError } from "../../src/core/errors.js";
 import { Timeouts } from "../../src/core/config.js";
+import { sleep } from "../../src/core/time.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { LeaderInfo, LeaderRetrieval } from "../../src/ha/leader-retrieval.js";
 import { s } from "../../src/schema/index.js";
@@ -13,6 +14,11 @@ import { AllocationRequest, AttemptRequest, RequestSlot, SubmitTask } from "./pr
 import { SlotWorkers } from "./slot-workers.js";
 import { BundleCache, BundleStore } from "../../src/blob/index.js";
 import { TaskSlotTable, type TaskSlot } from "./task-slot-table.js";
+
+/** How long a task's state report is retried while the JobMaster cannot be reached. */
+const STATE_REPORT_DEADLINE_MS = 60_000;
+/** How long one attempt of a state report waits for its answer. */
+const STATE_REPORT_ATTEMPT_MS = 2_000;
 
 /** Settings of a TaskExecutor. */
 export interface TaskExecutorOptions {
@@ -40,6 +46,8 @@ export class TaskExecutor extends Actor {
   private registered = false;
   /** Per-attempt chains so that state reports reach the JobMaster in order. */
   private readonly reportChains = new Map<string, Promise<unknown>>();
+  /** Aborted on stop: state reports stop retrying. */
+  private readonly reporting = new AbortController();
   private readonly registeredOnce: Promise<void>;
   private resolveRegistered!: () => void;
 
@@ -170,9 +178,32 @@ export class TaskExecutor extends Actor {
     const jm = new Gateway(this.nc, this.subjects.jobMaster(m.jobId), { token, sender: this.id });
     const body = { attemptId: m.attemptId, state: m.state, ...(m.failure ? { failure: m.failure } : {}), ...(m.accumulators ? { accumulators: m.accumulators } : {}) };
     const prev = this.reportChains.get(m.attemptId) ?? Promise.resolve();
-    const next = prev.then(() => jm.ask("updateTaskExecutionState", body).catch((err) => this.log.warn({ err, attemptId: m.attemptId }, "state report failed")));
+    // Still the JobMaster session that holds the slot: a report to a former one is pointless.
+    const current = () => slot.jobMasterToken === token && slot.jobId === m.jobId;
+    const next = prev.then(() => this.reportState(jm, body, current).catch((err) => this.log.warn({ err, attemptId: m.attemptId, state: m.state }, "state report failed")));
     this.reportChains.set(m.attemptId, next);
     if (final) void next.finally(() => this.reportChains.delete(m.attemptId));
+  }
+
+  /**
+   * Sends one state report, again while it finds nobody or gets no answer (the JobMaster's or this
+   * process's NATS connection may be re-establishing itself after its server's loss), up to
+   * {@link STATE_REPORT_DEADLINE_MS}: a lost final state would leave the JobMaster waiting for a task
+   * that ended. A repeated report is harmless (the JobMaster ignores a state an attempt already has).
+   */
+  private async reportState(jm: Gateway, body: { attemptId: string; state: string }, current: () => boolean): Promise<void> {
+    const deadline = Date.now() + STATE_REPORT_DEADLINE_MS;
+    for (let delay = 200; ; delay = Math.min(2 * delay, 2_000)) {
+      try {
+        await jm.ask("updateTaskExecutionState", body, { timeoutMs: STATE_REPORT_ATTEMPT_MS });
+        return;
+      } catch (err) {
+        const transient = err instanceof EddyError && (err.code === ErrorCode.NoResponders || err.code === ErrorCode.RpcTimeout);
+        if (!transient || !current() || this.reporting.signal.aborted || Date.now() + delay > deadline) throw err;
+        this.log.debug({ err, attemptId: body.attemptId, state: body.state }, "state report not delivered; retrying");
+        await sleep(delay, this.reporting.signal).catch(() => undefined);
+      }
+    }
   }
 
   private async leaderChanged(l: LeaderInfo | undefined): Promise<void> {
@@ -231,6 +262,7 @@ export class TaskExecutor extends Actor {
 
   /** Tells the ResourceManager goodbye, stops every task and worker thread. */
   async stop(): Promise<void> {
+    this.reporting.abort();
     if (this.rm && this.registered) {
       await new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId })
         .ask("disconnectTaskExecutor", { taskExecutorId: this.id, reason: "TaskExecutor shut down" }, { timeoutMs: 1_000 })

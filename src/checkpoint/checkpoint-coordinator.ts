@@ -22,6 +22,7 @@ import type { ExecutionGraph } from "../executiongraph/execution-graph.js";
 import type { ConsumedPartitionGroup } from "../executiongraph/intermediate-result.js";
 import type { CompletedCheckpoint, SnapshotKind, SubtaskStateSnapshot } from "./types.js";
 import { isPossiblyStored } from "./completed-checkpoint-store.js";
+import { reportOverdue, type PendingCheckpoint } from "./pending-checkpoint.js";
 
 /** What the coordinator stands on; the JobMaster provides it. */
 export interface CheckpointCoordinatorContext {
@@ -41,22 +42,6 @@ export interface CheckpointCoordinatorContext {
   operatorIds(e: Execution): string[];
 }
 
-interface PendingCheckpoint {
-  id: number;
-  kind: SnapshotKind;
-  timestamp: number;
-  stop: boolean;
-  waiting: Set<string>;
-  acks: Map<string, SubtaskStateSnapshot>;
-  /** Tasks that had FINISHED at the trigger, or finished before they took the checkpoint. */
-  finished: Set<string>;
-  /** Tasks the trigger was sent to. */
-  triggered: Set<string>;
-  cancelTimeout: () => void;
-  /** Every task acknowledged; the checkpoint is being recorded (no longer abortable by a failover). */
-  finalizing?: boolean;
-  done: (r: { ok: true; checkpoint: CompletedCheckpoint } | { ok: false; reason: string }) => void;
-}
 
 /** Checkpoint statistics for `eddy status`. */
 export interface CheckpointStats {
@@ -167,6 +152,12 @@ export class CheckpointCoordinator {
         finished: new Set(all.filter((e) => this.isFinished(e)).map((e) => e.attemptId)),
         triggered: new Set(),
         cancelTimeout: this.ctx.schedule(this.cfg.timeoutMs, () => this.abort(p, `timed out after ${this.cfg.timeoutMs} ms`, true)),
+        cancelOverdue: reportOverdue(() => (this.pending.get(id) === p ? p : undefined), {
+          graph: this.graph,
+          everyMs: Math.max(5_000, 10 * this.cfg.intervalMs),
+          schedule: this.ctx.schedule,
+          log: this.log,
+        }),
         done: (r) => (r.ok ? resolve(r.checkpoint) : reject(new Error(r.reason))),
       };
       this.pending.set(id, p);
@@ -358,6 +349,7 @@ export class CheckpointCoordinator {
     }
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
+    p.cancelOverdue();
     if (p.kind === "CHECKPOINT") this.latest = cp;
     this.lastCompletion = Date.now();
     this.consecutiveFailures = 0;
@@ -373,6 +365,7 @@ export class CheckpointCoordinator {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     p.cancelTimeout();
+    p.cancelOverdue();
     this.stats.failed++;
     this.log.warn({ checkpointId: p.id, reason }, "checkpoint aborted");
     for (const e of this.graph.currentExecutions()) if (!e.isTerminal) this.ctx.notifyAborted(e, p.id);

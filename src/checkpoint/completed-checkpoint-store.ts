@@ -12,7 +12,7 @@ import { decode, encode } from "../codec/codec.js";
 import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { retryTransient } from "../ha/kv.js";
+import { listKeys, retryTransient } from "../ha/kv.js";
 import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { CheckpointErrorCode, checkpointPrefix, jobPrefix, type CheckpointStorage } from "./storage.js";
 import type { CompletedCheckpoint } from "./types.js";
@@ -54,6 +54,8 @@ export class CompletedCheckpointStore {
   private storage: CheckpointStorage | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
+  /** A checkpoint was added: older ones are to be subsumed (in the background). */
+  private subsumeDue = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
@@ -85,9 +87,9 @@ export class CompletedCheckpointStore {
   }
 
   /**
-   * Stores `cp` (a CHECKPOINT of this job), then subsumes: every checkpoint beyond the newest
-   * `retain` leaves KV before this resolves, and its objects are deleted in the background
-   * ({@link awaitDiscards} waits for that). Adding an id again with the same contents is a no-op;
+   * Stores `cp` (a CHECKPOINT of this job) and records it as the latest; resolves then. Subsuming
+   * follows in the background: every checkpoint beyond the newest `retain` leaves KV and its objects
+   * are deleted ({@link awaitDiscards} waits for both). Adding an id again with the same contents is a no-op;
    * with other contents it is a ConflictError (`DuplicateCheckpoint`).
    */
   async add(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
@@ -123,12 +125,10 @@ export class CompletedCheckpointStore {
     } catch (err) {
       throw possiblyStored(this.failed(`record checkpoint ${cp.checkpointId} as the latest`, err));
     }
-    try {
-      await this.subsume();
-    } catch (err) {
-      // The older checkpoints stay in KV: the next add subsumes them (nothing is lost).
-      this.log.warn({ err: (err as Error).message, checkpointId: cp.checkpointId }, "subsuming older checkpoints failed; retried on the next checkpoint");
-    }
+    // Subsuming the older checkpoints and deleting their state run in the background (Flink discards
+    // subsumed checkpoints asynchronously): the checkpoint is complete once its pointer is written, and
+    // a listing slowed by a NATS server's loss must not hold back its completion.
+    this.subsumeDue = true;
     this.kick();
   }
 
@@ -217,7 +217,7 @@ export class CompletedCheckpointStore {
   private async idsOf(kind: "chk" | "discard"): Promise<number[]> {
     const ids: number[] = [];
     try {
-      for await (const k of await this.bucket.kv.keys(`${this.jobId}.${kind}.*`)) {
+      for (const k of await listKeys(this.bucket.kv, `${this.jobId}.${kind}.*`)) {
         const id = Number(k.slice(k.lastIndexOf(".") + 1));
         if (Number.isSafeInteger(id)) ids.push(id);
       }
@@ -267,6 +267,14 @@ export class CompletedCheckpointStore {
     this.running = (async () => {
       do {
         this.rerun = false;
+        if (this.subsumeDue) {
+          this.subsumeDue = false;
+          await this.subsume().catch((err: unknown) => {
+            // The older checkpoints stay in KV: the next add subsumes them (nothing is lost).
+            this.subsumeDue = true;
+            this.log.warn({ err: (err as Error).message }, "subsuming older checkpoints failed; retried on the next checkpoint");
+          });
+        }
         await this.discardPending(this.storage!);
       } while (this.rerun && !this.closed);
     })().finally(() => {

@@ -9,6 +9,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 import { ConflictError, EddyError, ErrorCode, NotFoundError, ValidationError } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
+import { listKeys } from "../ha/kv.js";
 import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { stateObjectsOf } from "./completed-checkpoint-store.js";
 import { CheckpointErrorCode, savepointPrefix, type CheckpointStorage } from "./storage.js";
@@ -68,7 +69,7 @@ export class SavepointStore {
   async list(): Promise<Savepoint[]> {
     const ids: string[] = [];
     try {
-      for await (const k of await this.bucket.kv.keys("savepoint.*")) ids.push(k.slice("savepoint.".length));
+      for (const k of await listKeys(this.bucket.kv, "savepoint.*")) ids.push(k.slice("savepoint.".length));
     } catch (err) {
       throw failed("list savepoints", err);
     }

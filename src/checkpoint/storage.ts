@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
-import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas, retryTransient } from "../ha/kv.js";
@@ -55,6 +55,14 @@ export interface SnapshotSource {
   /** Abandons the source (the upload failed or was given up); idempotent. */
   cancel(reason: string): void;
 }
+
+/** Bytes of max_payload left for a chunk's headers (its message id). */
+const HEADER_ROOM = 1024;
+
+/** How long a write retries publishes while the bucket's stream has no leader, ms. */
+const WRITE_RETRY_MS = 30_000;
+/** How long a read retries while the bucket's stream has no leader, ms. */
+const READ_RETRY_MS = 30_000;
 
 /** Chunks of a streamed write published and not yet acknowledged (serializing goes on meanwhile). */
 const STREAM_CHUNKS_IN_FLIGHT = 8;
@@ -160,9 +168,13 @@ export class CheckpointStorage {
     }
   }
 
-  /** The chunk size used on this connection: the configured size, at most the server's max_payload. */
+  /**
+   * The chunk size used on this connection: the configured size, at most the server's max_payload
+   * less {@link HEADER_ROOM} (a chunk's publish carries its message id in a header).
+   */
   get effectiveChunkBytes(): number {
-    return Math.min(this.chunkBytes, this.nc.info?.max_payload ?? this.chunkBytes);
+    const max = this.nc.info?.max_payload;
+    return max ? Math.min(this.chunkBytes, max - HEADER_ROOM) : this.chunkBytes;
   }
 
   /**
@@ -170,9 +182,13 @@ export class CheckpointStorage {
    * The bytes must not be modified until the promise settles.
    */
   async write(name: string, bytes: Uint8Array): Promise<StoredStateHandle> {
+    let done = false;
+    const source: SnapshotSource = {
+      read: () => (done ? null : ((done = true), [bytes])),
+      cancel: () => undefined,
+    };
     try {
-      const info = await this.os.putBlob({ name, options: { max_chunk_size: this.effectiveChunkBytes } }, bytes);
-      return { object: name, bytes: info.size, digest: info.digest };
+      return await this.writeStream(name, source);
     } catch (err) {
       throw storageFailed(`cannot write state object ${name} (${bytes.length} bytes)`, err);
     }
@@ -195,42 +211,59 @@ export class CheckpointStorage {
     const inFlight: Promise<unknown>[] = [];
     let size = 0;
     let chunks = 0;
-    let buf = new Uint8Array(chunkBytes);
+    // The chunk being filled: sized to what arrives (a small object is no 1 MiB allocation), a full
+    // chunk's size once the object has filled one.
+    let buf: Uint8Array | undefined;
     let off = 0;
+    let filledOne = false;
+    const room = (need: number): Uint8Array => {
+      if (buf && off + need <= buf.length) return buf;
+      const size = filledOne ? chunkBytes : Math.min(chunkBytes, Math.max(off + need, 2 * (buf?.length ?? 0), 4096));
+      const next = new Uint8Array(size);
+      if (buf && off > 0) next.set(buf.subarray(0, off));
+      return (buf = next);
+    };
+    // Every publish is retried, under one deadline, while the bucket's stream has no leader (a NATS
+    // server of the cluster was lost and another is being elected, seconds): the message id makes a
+    // retry of a publish that did land a duplicate the stream drops.
+    const deadline = Date.now() + WRITE_RETRY_MS;
+    const send = (subject: string, data: Uint8Array | string, msgID: string, headers?: MsgHdrs) =>
+      retryTransient(() => this.js.publish(subject, data, { msgID, ...(headers ? { headers } : {}) }), Math.max(0, deadline - Date.now()), { jetStreamKnown: true });
     const publish = async (bytes: Uint8Array): Promise<void> => {
       sha.update(bytes);
       size += bytes.length;
       chunks++;
-      const ack = this.js.publish(chunkSubject, bytes);
+      const ack = send(chunkSubject, bytes, `${nuid}.${chunks}`);
       ack.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       inFlight.push(ack);
       if (inFlight.length >= STREAM_CHUNKS_IN_FLIGHT) await inFlight.shift();
     };
     try {
-      const old = await this.os.info(name);
+      const old = await retryTransient(() => this.os.info(name), WRITE_RETRY_MS, { jetStreamKnown: true });
       for (let pieces = source.read(chunkBytes); pieces !== null; pieces = source.read(chunkBytes)) {
         for (const piece of pieces) {
           for (let at = 0; at < piece.length; ) {
             const n = Math.min(piece.length - at, chunkBytes - off);
-            buf.set(piece.subarray(at, at + n), off);
+            room(n).set(piece.subarray(at, at + n), off);
             off += n;
             at += n;
             if (off === chunkBytes) {
-              await publish(buf);
-              buf = new Uint8Array(chunkBytes);
+              await publish(buf!);
+              buf = undefined;
+              filledOne = true;
               off = 0;
             }
           }
         }
         await new Promise<void>((r) => setImmediate(r));
       }
-      if (off > 0) await publish(buf.subarray(0, off));
+      if (off > 0) await publish(buf!.subarray(0, off));
       await Promise.all(inFlight.splice(0));
       const digest = `SHA-256=${Base64UrlPaddedCodec.encode(sha.digest())}`;
       const info = { name, description: "", options: { max_chunk_size: chunkBytes }, bucket: this.bucket, nuid, size, chunks, mtime: new Date().toISOString(), digest, deleted: false };
       const h = natsHeaders();
       h.set("Nats-Rollup", "sub");
-      await this.js.publish(this.metaSubject(name), JSON.stringify(info), { headers: h });
+      await send(this.metaSubject(name), JSON.stringify(info), `${nuid}.meta`, h);
       if (old && !old.deleted && old.nuid !== nuid) await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: `$O.${this.bucket}.C.${old.nuid}` }).catch(() => undefined);
       return { object: name, bytes: size, digest };
     } catch (err) {
@@ -252,7 +285,9 @@ export class CheckpointStorage {
     const name = handle.object;
     let info;
     try {
-      info = await withTimeout(this.os.info(name), OBJECT_META_TIMEOUT_MS, `looking up state object ${name}`);
+      // Retried while the bucket's stream elects a leader (a NATS server was lost): a restore waits
+      // for it rather than failing the task and its restart.
+      info = await retryTransient(() => withTimeout(this.os.info(name), OBJECT_META_TIMEOUT_MS, `looking up state object ${name}`), READ_RETRY_MS, { jetStreamKnown: true });
     } catch (err) {
       throw storageFailed(`cannot read state object ${name}`, err);
     }
@@ -263,7 +298,8 @@ export class CheckpointStorage {
     if (info.size !== handle.bytes) throw corrupt(`${info.size} bytes stored, ${handle.bytes} expected`);
     if (expected && info.digest !== expected) throw corrupt(`digest ${info.digest}, ${expected} expected`);
     try {
-      return await readObject(this.js, this.bucket, info, transferTimeoutMs(info.size));
+      const found = info;
+      return await retryTransient(() => readObject(this.js, this.bucket, found, transferTimeoutMs(found.size)), READ_RETRY_MS, { jetStreamKnown: true });
     } catch (err) {
       if (err instanceof ObjectCorruptError) throw corrupt(err.message, err);
       throw storageFailed(`cannot read state object ${name}`, err);

@@ -38,6 +38,12 @@ export const ErrorCode = {
   VertexNotFound: "VertexNotFound",
   /** A rescale of a job whose scheduler cannot change its parallelism (not the adaptive scheduler). */
   RescaleNotSupported: "RescaleNotSupported",
+  /**
+   * A task's NATS connection lost its server while it exchanged data with another TaskExecutor: a
+   * buffer or credit may be lost (NATS core is at most once), so the task fails and the failover
+   * restores it (Flink's RemoteTransportException on a lost TaskManager connection).
+   */
+  RemoteLinkInterrupted: "RemoteLinkInterrupted",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -50,7 +50,7 @@ export const JOBMANAGER_LEASE = "jobmanager";
 /** Connects to NATS, opens the HA stores and contends for leadership. */
 export async function startJobManager(opts: JobManagerOptions): Promise<JobManagerHandle> {
   const log = opts.log;
-  const nc = await connectNats(opts.natsUrl, "eddy-jobmanager");
+  const nc = await connectNats(opts.natsUrl, "eddy-jobmanager", { log });
   const subjects = new Subjects(opts.prefix);
   const id = `jm_${newId().slice(0, 12)}`;
   const [plans, results, publisher, election] = await Promise.all([

@@ -23,7 +23,7 @@ export interface TaskExecutorHandle {
 
 /** Connects to NATS, starts one worker thread per slot and follows the ResourceManager leader. */
 export async function startTaskExecutor(opts: TaskExecutorOptions): Promise<TaskExecutorHandle> {
-  const nc = await connectNats(opts.natsUrl, "eddy-taskexecutor");
+  const nc = await connectNats(opts.natsUrl, "eddy-taskexecutor", { log: opts.log });
   const subjects = new Subjects(opts.prefix);
   const retrieval = await LeaderRetrieval.open(nc, subjects.bucket("leaders"), "resourcemanager");
   const id = `te_${newId().slice(0, 12)}`;

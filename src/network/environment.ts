@@ -165,6 +165,15 @@ export class NetworkEnvironment {
     }
   }
 
+  /**
+   * True when `attemptId` exchanges data over NATS with another TaskExecutor (or worker): a consumer
+   * with remote input channels still open, or a producer with a consumer attached over NATS. Such links lose
+   * buffers and credits when the connection loses its server; nothing else here does.
+   */
+  usesRemoteLinks(attemptId: string): boolean {
+    return this.consumers.get(attemptId)?.remote?.open === true || this.producers.get(attemptId)?.remote?.hasViews === true;
+  }
+
   /** Attempt ids with resources here. */
   attempts(): string[] {
     return [...new Set([...this.producers.keys(), ...this.consumers.keys()])];

@@ -155,6 +155,11 @@ export class RemoteConsumerEndpoint {
     });
   }
 
+  /** True while some channel still expects frames (not ended, not released). */
+  get open(): boolean {
+    return this.channels.some((ch) => ch !== undefined && !ch.ended && !ch.released);
+  }
+
   /** Routes frames with `ch.id` to `ch`. */
   add(ch: RemoteInputChannel): void {
     this.channels[ch.id] = ch;

@@ -1,12 +1,21 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { EddyError, ErrorCode } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
 
 export type { NatsConnection };
 
-/** Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable. */
-export async function connectNats(url: string, name: string, opts: { timeoutMs?: number; reconnect?: boolean } = {}): Promise<NatsConnection> {
+/**
+ * Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable. With
+ * `log`, the connection's losses and re-establishments are logged (warn): each may have lost messages.
+ */
+export async function connectNats(
+  url: string,
+  name: string,
+  opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger } = {},
+): Promise<NatsConnection> {
+  let nc: NatsConnection;
   try {
-    return await connect({
+    nc = await connect({
       servers: url.split(","),
       name,
       timeout: opts.timeoutMs ?? 5_000,
@@ -19,6 +28,18 @@ export async function connectNats(url: string, name: string, opts: { timeoutMs?:
   } catch (err) {
     throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
   }
+  if (opts.log) logConnectionEvents(nc, name, opts.log);
+  return nc;
+}
+
+/** Logs (warn) each loss and re-establishment of `nc`'s server connection until it closes. */
+function logConnectionEvents(nc: NatsConnection, name: string, log: Logger): void {
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") log.warn({ connection: name, server: s.server }, "NATS connection lost its server");
+      else if (s.type === "reconnect") log.warn({ connection: name, server: s.server }, "NATS connection re-established");
+    }
+  })().catch(() => undefined);
 }
 
 /**

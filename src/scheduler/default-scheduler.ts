@@ -88,7 +88,8 @@ export class DefaultScheduler implements SchedulerNG {
   updateTaskExecutionState(u: TaskExecutionState): boolean {
     const e = this.graph.execution(u.attemptId);
     if (!e) return false;
-    if (e !== e.vertex.currentExecution || e.isTerminal) return true; // a late report of an old attempt
+    // A late report of an old attempt, or one repeated by a TaskExecutor that got no answer.
+    if (e !== e.vertex.currentExecution || e.isTerminal || e.state === u.state) return true;
     if (u.accumulators) e.accumulators = u.accumulators;
     if (u.state === "FAILED") {
       this.markFailed(e, u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} failed` });

@@ -6,7 +6,9 @@
  *     parallelism 1, 2 and 4: records (words) per second of the job's net runtime.
  *  4. Submit-to-RUNNING latency of a two-vertex job on the warm cluster, p50 / p99.
  *  5. Flink's scheduler benchmark shape at parallelism 4,000 and 10,000 (scheduler-bench.ts, fresh processes).
- *  6. Recovery: SIGKILL of a TaskExecutor to the job RUNNING again on the remaining workers.
+ *  6. Recovery: SIGKILL of a TaskExecutor to the job RUNNING again on the remaining workers; the
+ *     JobManager's failover (jobmanager-failover-bench.ts); a NATS server's loss on a three-server
+ *     cluster (nats-server-loss-bench.ts): KV unavailability and the time to the next checkpoint.
  *  7. Checkpoints: duration for 1 MB and 100 MB of keyed state against a bare Object Store write;
  *     keyed-counter throughput with a 1 s checkpoint interval against none.
  *  8. Reactive rescaling: a new TaskExecutor's start to the job RUNNING at the higher parallelism
@@ -16,7 +18,8 @@
  * 10. Stream API: examples/windowed-events.ts through the runtime in one thread against the same logic
  *     as a plain loop, events/s per core (stream-bench.ts).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
- * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), rescale, usercode,
+ * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
+ * server's loss, nats-server-loss-bench.ts), rescale, usercode,
  * stream; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -34,6 +37,7 @@ import { benchCheckpointDuration, benchKeyedCounter } from "./checkpoint-bench.j
 import { benchStateRead } from "./checkpoint-storage-bench.js";
 import { writeText } from "./text.js";
 import { jobManagerFailoverBench } from "./jobmanager-failover-bench.js";
+import { natsServerLossBench } from "./nats-server-loss-bench.js";
 import { rescaleBench } from "./rescale-bench.js";
 import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
@@ -43,7 +47,7 @@ const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(1));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "rescale", "usercode", "stream"] as const;
+const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "natsloss", "rescale", "usercode", "stream"] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
 /** True when part `p` runs (all of them without arguments). */
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
       await jobManagerFailoverBench(3_000, 3);
       await jobManagerFailoverBench(6_000, 2);
     }
+    if (want("natsloss")) await natsServerLossBench(3);
     if (want("rescale")) await rescaleBench();
     if (want("usercode")) await userCodeBench();
     if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));

@@ -4,6 +4,8 @@
  * with a timeout.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import { join } from "node:path";
 import { eddyBin, packageRoot } from "../../src/cluster/paths.js";
 
 /** How an eddy process ended. */
@@ -48,8 +50,12 @@ export class EddyProcess {
       this.stdoutLines.push(l);
       this.notify();
     });
+    // EDDY_TEST_LOG_DIR keeps every child's stderr in `<dir>/<pid>-<command>.log` (for diagnosing runs that passed too).
+    const logDir = process.env.EDDY_TEST_LOG_DIR;
+    const logFile = logDir ? join(logDir, `${proc.pid ?? "x"}-${args[0] ?? "eddy"}.log`) : undefined;
     lines(proc.stderr!, (l) => {
       this.stderrLines.push(l);
+      if (logFile) appendFileSync(logFile, l + "\n");
       this.notify();
     });
   }

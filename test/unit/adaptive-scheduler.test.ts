@@ -155,3 +155,19 @@ test("AdaptiveScheduler: declared bounds are checked and change nothing when ref
     t.dispose();
   }
 });
+
+test("AdaptiveScheduler: a state report repeated by a TaskExecutor that got no answer is accepted and changes nothing", () => {
+  const t = setup({});
+  try {
+    t.scheduler.startScheduling();
+    t.offer("te1", 2);
+    t.report([...t.deployed], "RUNNING");
+    const e = t.deployed[0]!;
+    assert.equal(t.scheduler.updateTaskExecutionState({ attemptId: e.attemptId, state: "RUNNING" }), true);
+    assert.equal(e.state, "RUNNING");
+    assert.equal(t.graph.state, "RUNNING");
+    assert.equal(t.canceled.length, 0, "no failover");
+  } finally {
+    t.dispose();
+  }
+});

@@ -10,11 +10,12 @@ import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { Execution } from "../../src/executiongraph/execution.js";
 import { CheckpointCoordinator } from "../../src/checkpoint/checkpoint-coordinator.js";
 import type { CompletedCheckpoint } from "../../src/checkpoint/types.js";
-import { silentLogger } from "../../src/core/logger.js";
+import { silentLogger, type Logger } from "../../src/core/logger.js";
+import { pino } from "pino";
 import { graph } from "../helpers/graphs.js";
 
 /** A running graph `src -> sink` (rebalance) and a coordinator whose tasks are recorded, not called. */
-function setup(intervalMs = 3_600_000, record: (cp: CompletedCheckpoint) => Promise<void> = async () => undefined, maxConcurrent = 1) {
+function setup(intervalMs = 3_600_000, record: (cp: CompletedCheckpoint) => Promise<void> = async () => undefined, maxConcurrent = 1, log: Logger = silentLogger()) {
   const eg = new ExecutionGraph(graph([{ id: "src", parallelism: 1 }, { id: "sink", parallelism: 1 }], [{ source: "src", target: "sink", partitioner: "rebalance" }]));
   if (eg.state === "INITIALIZING") eg.transitionTo("CREATED");
   eg.transitionTo("RUNNING");
@@ -46,7 +47,7 @@ function setup(intervalMs = 3_600_000, record: (cp: CompletedCheckpoint) => Prom
       },
       operatorIds: (e) => [e.vertex.jobVertex.id],
     },
-    silentLogger(),
+    log,
     undefined,
   );
   const stop = () => {
@@ -173,6 +174,33 @@ test("declineAll ends the pending checkpoints still waiting for that task, not t
     coordinator.acknowledge(src.attemptId, 3, { operators: { src: {} } });
     coordinator.acknowledge(sink.attemptId, 3, { operators: { sink: {} } });
     assert.equal((await third).checkpointId, 3);
+  } finally {
+    stop();
+  }
+});
+
+test("a checkpoint pending far beyond its interval is reported (warn) with the tasks it waits for, until it ends", { timeout: 10_000 }, async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const lines: Array<{ msg: string; checkpointId?: number; waiting?: string[] }> = [];
+  const log = pino({ level: "warn" }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+  const { src, sink, coordinator, stop } = setup(100, async () => undefined, 1, log);
+  try {
+    const pending = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.acknowledge(src.attemptId, 1, { operators: { src: {} } });
+    t.mock.timers.tick(4_999);
+    assert.equal(lines.length, 0, "nothing reported before the bound (5 s, at least 10 intervals)");
+    t.mock.timers.tick(1);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!.msg, /checkpoint overdue: tasks have not acknowledged it/);
+    assert.equal(lines[0]!.checkpointId, 1);
+    assert.deepEqual(lines[0]!.waiting, ["sink (1) RUNNING"], "only the task that has not acknowledged, not triggered directly");
+    t.mock.timers.tick(5_000);
+    assert.equal(lines.length, 2, "reported again while it stays pending");
+    coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
+    await pending;
+    t.mock.timers.tick(20_000);
+    assert.equal(lines.length, 2, "no report once it completed");
   } finally {
     stop();
   }

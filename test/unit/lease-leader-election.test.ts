@@ -12,7 +12,7 @@ import { connectNats } from "../../src/rpc/nats.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { waitFor } from "../../src/core/time.js";
 import { encode } from "../../src/codec/codec.js";
-import { LeaseLeaderElection, type LeaseHolder } from "../../src/ha/lease-leader-election.js";
+import { defaultLeaseMs, LeaseLeaderElection, type LeaseHolder } from "../../src/ha/lease-leader-election.js";
 import { LeaderPublisher, LeaderRetrieval } from "../../src/ha/leader-retrieval.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 
@@ -101,7 +101,7 @@ test("the lease duration is the bucket's max_age, whatever a later contender ask
   const b = await contender(bucket, "b", 9_000);
   assert.equal(a.election.timing.leaseMs, 2_500);
   assert.equal(b.election.timing.leaseMs, 2_500, "the existing bucket's max_age wins");
-  assert.equal(b.election.timing.renewMs, Math.floor(2_500 / 3));
+  assert.equal(b.election.timing.renewMs, Math.floor(2_500 / 5));
 });
 
 test("leader retrieval follows published leaders, and one its watch misses is still seen within the poll interval", async () => {
@@ -127,5 +127,19 @@ test("leader retrieval follows published leaders, and one its watch misses is st
     assert.deepEqual(seen, [second.sessionId, third.sessionId], "each leader once, in order");
   } finally {
     retrieval.stop();
+  }
+});
+
+test("the default lease is 6 s on one NATS server and 15 s with replicated buckets; EDDY_LEASE_MS wins over both", () => {
+  const saved = process.env.EDDY_LEASE_MS;
+  try {
+    delete process.env.EDDY_LEASE_MS;
+    assert.equal(defaultLeaseMs(1), 6_000);
+    assert.equal(defaultLeaseMs(3), 15_000, "outlasts a replicated stream's leader election after a server's loss");
+    process.env.EDDY_LEASE_MS = "4000";
+    assert.equal(defaultLeaseMs(3), 4_000);
+  } finally {
+    if (saved === undefined) delete process.env.EDDY_LEASE_MS;
+    else process.env.EDDY_LEASE_MS = saved;
   }
 });

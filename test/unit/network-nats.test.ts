@@ -8,7 +8,7 @@ import { ErrorCode } from "../../src/core/errors.js";
 import { NetworkEnvironment, type NetworkConfig } from "../../src/network/index.js";
 import { encodeDataFrame } from "../../src/network/frame.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { checkConsumer, consume, inputOf, outputOf, produce, topology, type Topology } from "./network-util.js";
+import { checkConsumer, consume, inputOf, outputOf, produce, rec, topology, type Topology } from "./network-util.js";
 
 let nats: TestNats;
 let ncA: NatsConnection;
@@ -185,6 +185,28 @@ test("NATS: the buffer timeout flushes a partial buffer", async () => {
   input.recycle(batch!);
   await out.finish();
   assert.equal(await input.next(), null);
+  a.close();
+  b.close();
+});
+
+test("NATS: usesRemoteLinks names the attempts exchanging data over NATS, a consumer only until its channels ended", async () => {
+  const [a, b] = envs();
+  const t = topology("n-links", 1, 1, "ALL_TO_ALL", "hash", A, B);
+  const out = a.createOutput("n-links-p0", [outputOf(t, 0)], { bufferTimeoutMs: 10, bufferRecords: 16 });
+  const input = b.createInput("n-links-c0", [inputOf(t, 0)]);
+  assert.equal(a.usesRemoteLinks("n-links-p0"), false, "no consumer attached yet");
+  out.emit(rec(0, 0));
+  out.flush();
+  const first = await input.next();
+  assert.ok(first, "a buffer arrived");
+  input.recycle(first);
+  assert.equal(a.usesRemoteLinks("n-links-p0"), true, "the producer serves a consumer over NATS");
+  assert.equal(b.usesRemoteLinks("n-links-c0"), true, "the consumer reads a channel over NATS");
+  assert.equal(a.usesRemoteLinks("n-links-c0"), false, "an attempt not here");
+  const producing = produce(out, 0, 500);
+  await consume(input);
+  await producing;
+  assert.equal(b.usesRemoteLinks("n-links-c0"), false, "every channel ended: nothing can be lost any more");
   a.close();
   b.close();
 });

@@ -124,7 +124,8 @@ export class AdaptiveScheduler implements SchedulerNG {
   updateTaskExecutionState(u: TaskExecutionState): boolean {
     const e = this.graph.execution(u.attemptId);
     if (!e) return false;
-    if (e !== e.vertex.currentExecution || e.isTerminal || e.vertex.jobVertex.graph !== this.graph || !this.isCurrent(e)) return true;
+    // A late report of an old attempt, or one repeated by a TaskExecutor that got no answer.
+    if (e !== e.vertex.currentExecution || e.isTerminal || e.state === u.state || e.vertex.jobVertex.graph !== this.graph || !this.isCurrent(e)) return true;
     if (u.accumulators) e.accumulators = u.accumulators;
     if (u.state === "FAILED" || (u.state === "CANCELED" && e.state !== "CANCELING")) {
       const cause = u.state === "FAILED" ? (u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} failed` }) : { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} was canceled by its TaskExecutor` };
