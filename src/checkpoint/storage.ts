@@ -11,9 +11,11 @@ import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { kvReplicas, retryTransient } from "../ha/kv.js";
+import { kvReplicas } from "../ha/kv.js";
+import { retryTransient } from "../jetstream/index.js";
 import { withTimeout } from "../core/time.js";
-import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readLastPerSubject, readObject, transferTimeoutMs } from "../objectstore/index.js";
+import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readObject, transferTimeoutMs } from "../objectstore/index.js";
+import { readLastPerSubject } from "../jetstream/index.js";
 import type { StateHandle } from "./types.js";
 
 /** Stable error codes of checkpoint storage and the checkpoint stores. Never rename one. */

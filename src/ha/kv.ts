@@ -1,5 +1,5 @@
 import { Kvm, type Bucket, type KV } from "@nats-io/kv";
-import { readLastPerSubject } from "../objectstore/index.js";
+import { readLastPerSubject, retryTransient } from "../jetstream/index.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 
@@ -17,46 +17,6 @@ export function kvReplicas(nc?: NatsConnection): number {
   if (!info?.cluster) return 1;
   const servers = new Set(info.connect_urls ?? []).size;
   return Math.max(1, Math.min(3, servers));
-}
-
-/**
- * Errors of a JetStream that is busy or electing leaders (a cluster starting, a server gone): worth
- * retrying. "stream not found" too: right after another process created a replicated bucket, a
- * server of a NATS cluster may not know its stream yet (a TaskExecutor once exited on it at start).
- */
-const TRANSIENT = /timeout|timed out|no responders|503|temporarily unavailable|not ready|no suitable peers|insufficient resources|leader|stream not found/i;
-
-/**
- * Runs a JetStream management call (creating a bucket or stream), retrying transient failures with
- * backoff for up to `totalMs`: on a NATS cluster, creating replicated streams while the cluster
- * starts, or while several processes create the same ones, can exceed one request's timeout.
- */
-export async function retryTransient<T>(fn: () => Promise<T>, totalMs = 30_000, opts: TransientOptions = {}): Promise<T> {
-  const deadline = Date.now() + totalMs;
-  for (let delay = 100; ; delay = Math.min(2_000, delay * 2)) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isTransient(err, opts) || Date.now() + delay > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
-}
-
-/** What {@link isTransient} also counts as transient. */
-export interface TransientOptions {
-  /**
-   * JetStream answered before (a store was opened on it): "jetstream is not enabled", which nats.js
-   * reports for a publish nobody answers, means a stream without a leader for now (a NATS server of
-   * the cluster was lost), not a server without JetStream.
-   */
-  jetStreamKnown?: boolean;
-}
-
-/** True for an error of a JetStream that is busy or electing leaders: worth retrying. */
-export function isTransient(err: unknown, opts: TransientOptions = {}): boolean {
-  const msg = (err as Error)?.message ?? String(err);
-  return TRANSIENT.test(msg) || (opts.jetStreamKnown === true && /jetstream is not enabled/i.test(msg));
 }
 
 /**
@@ -89,7 +49,7 @@ export function putValue(kv: KV, key: string, value: unknown): Promise<number> {
  * Every live key of the bucket matching `filter` (a key or wildcard such as `job.chk.*`; all by
  * default), read with a pull consumer (last value per key, headers only). Not
  * `kv.keys()`, which can lose keys to a race in nats.js (see {@link readLastPerSubject}); an HA
- * store must not miss a job that way. TimeoutError after 15 s.
+ * store must not miss a job that way. Retried through a stream's leader election; TimeoutError after 30 s.
  */
 export async function listKeys(kv: KV, filter = ">"): Promise<string[]> {
   const b = kv as unknown as Bucket;

@@ -3,7 +3,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { newSessionId } from "../core/ids.js";
 import { withTimeout } from "../core/time.js";
 import { decode } from "../codec/codec.js";
-import { getValue, openBucket, putValue, retryTransient, type KV } from "./kv.js";
+import { retryTransient } from "../jetstream/index.js";
+import { getValue, openBucket, putValue, type KV } from "./kv.js";
 
 /** Who leads a component, as published for everyone to follow. */
 export interface LeaderInfo {

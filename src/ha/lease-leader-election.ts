@@ -28,7 +28,8 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { newSessionId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import { encode } from "../codec/codec.js";
-import { kvReplicas, retryTransient } from "./kv.js";
+import { retryTransient } from "../jetstream/index.js";
+import { kvReplicas } from "./kv.js";
 
 /** Who holds a lease. */
 export interface LeaseHolder {

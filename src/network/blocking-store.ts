@@ -18,7 +18,8 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../rpc/subjects.js";
-import { kvReplicas, retryTransient } from "../ha/kv.js";
+import { kvReplicas } from "../ha/kv.js";
+import { retryTransient } from "../jetstream/index.js";
 import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import type { Logger } from "../core/logger.js";

@@ -1,3 +1,2 @@
-/** Reading JetStream Object Store objects and listings without the push-consumer race of nats.js's own. */
+/** Reading JetStream Object Store objects without the push-consumer race of nats.js's own reader. */
 export { readObject, ObjectCorruptError, OBJECT_META_TIMEOUT_MS, transferTimeoutMs, type ReadableObjectInfo } from "./read-object.js";
-export { readLastPerSubject } from "./last-per-subject.js";

@@ -18,7 +18,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { waitFor } from "../../src/core/time.js";
 import { decode } from "../../src/codec/codec.js";
-import { retryTransient } from "../../src/ha/kv.js";
+import { retryTransient } from "../../src/jetstream/index.js";
 import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import type { JobDetails } from "../../schemas/dispatcher-api.js";

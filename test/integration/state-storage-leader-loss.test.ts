@@ -1,7 +1,7 @@
 /**
  * CheckpointStorage on a three-server NATS cluster whose state stream loses its leader: a write
- * started right after the leader's server is SIGKILLed, and a read of an object written before,
- * complete once another leader is elected (publishes are retried with message ids), and the bytes
+ * started right after the leader's server is SIGKILLed, a read of an object written before, and a
+ * listing, complete once another leader is elected (publishes are retried with message ids), and the bytes
  * read back are the bytes written.
  */
 import { test, after } from "node:test";
@@ -21,7 +21,7 @@ after(async () => {
   await nats?.stop();
 });
 
-test("a state write and a restore read started as the state stream's leader dies complete after the election, bytes intact", async () => {
+test("a state write, a restore read and a listing started as the state stream's leader dies complete after the election, bytes intact", async () => {
   nats = await startTestNatsCluster(3);
   const subjects = new Subjects("eddy-test-leaderloss");
   // Open on any server first, to learn which one leads the state stream.
@@ -40,7 +40,8 @@ test("a state write and a restore read started as the state stream's leader dies
 
   await nats.kill(victim);
   const after = randomBytesOf(2 << 20);
-  const [written, read] = await Promise.all([storage.write(name(1), after), storage.read(handle)]);
+  const [written, read, listed] = await Promise.all([storage.write(name(1), after), storage.read(handle), storage.list("jobLL/")]);
+  assert.ok(listed.some((o) => o.name === name(0) && o.bytes === before.length), "a listing started as the leader dies completes and holds the object written before");
   assert.equal(Buffer.compare(Buffer.from(read), Buffer.from(before)), 0, "the object written before the loss reads back intact");
   assert.equal(written.bytes, after.length);
   const back = await storage.read(written);
