@@ -5,6 +5,10 @@ import { isTransient } from "./transient.js";
 
 /** How long reading the last message of every subject may take, retries included. */
 const LIST_TIMEOUT_MS = 30_000;
+/** How long one attempt's consumer creation or info may take before the attempt is made again. */
+const ATTEMPT_STEP_MS = 8_000;
+/** How long a fetch may deliver nothing while messages are pending before the attempt is made again. */
+const FETCH_STALL_MS = 2_000;
 
 /**
  * Calls `each` with the last message of every subject of `stream` matching `filter`, read with an
@@ -13,18 +17,23 @@ const LIST_TIMEOUT_MS = 30_000;
  * subscribes, a message the server delivers in between is lost, and the listing then ends early and
  * incomplete at the next idle heartbeat, 30 s later (or never, for an object listing).
  *
- * A listing that fails transiently (the stream electing a leader after a NATS server's loss: the
- * consumer's creation or info times out) is read again from the start; `each` sees only the messages
- * of the attempt that completed. TimeoutError after 30 s.
+ * A listing that fails transiently is read again from the start with a new consumer: the stream
+ * electing a leader after a NATS server's loss makes the consumer's creation or info time out, or
+ * leaves a consumer made on the lost leader that delivers nothing. `each` sees only the messages of
+ * the attempt that completed. TimeoutError after 30 s, naming the last attempt's failure.
  */
 export async function readLastPerSubject(js: JetStreamClient, stream: string, filter: string, opts: { headersOnly: boolean }, each: (m: JsMsg) => void): Promise<void> {
+  const what = `listing ${filter} in ${stream}`;
   const deadline = Date.now() + LIST_TIMEOUT_MS;
-  for (let delay = 100; ; delay = Math.min(2_000, delay * 2)) {
+  for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(2_000, delay * 2)) {
     let read: JsMsg[];
     try {
-      read = await readOnce(js, stream, filter, opts, deadline);
+      read = await readOnce(js, stream, filter, opts, what, deadline);
     } catch (err) {
-      if (!isTransient(err, { jetStreamKnown: true }) || Date.now() + delay >= deadline) throw err;
+      if (!isTransient(err, { jetStreamKnown: true })) throw err;
+      if (Date.now() + delay >= deadline) {
+        throw new TimeoutError(`${what} did not complete in ${LIST_TIMEOUT_MS} ms (${attempt} attempts; the last: ${(err as Error)?.message ?? err})`, { cause: err });
+      }
       await new Promise((r) => setTimeout(r, delay));
       continue;
     }
@@ -33,25 +42,28 @@ export async function readLastPerSubject(js: JetStreamClient, stream: string, fi
   }
 }
 
-async function readOnce(js: JetStreamClient, stream: string, filter: string, opts: { headersOnly: boolean }, deadline: number): Promise<JsMsg[]> {
-  const what = `listing ${filter} in ${stream}`;
+async function readOnce(js: JetStreamClient, stream: string, filter: string, opts: { headersOnly: boolean }, what: string, deadline: number): Promise<JsMsg[]> {
+  const step = () => Math.max(1, Math.min(ATTEMPT_STEP_MS, deadline - Date.now()));
   const consumer = await withTimeout(
     js.consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.LastPerSubject, headers_only: opts.headersOnly, inactive_threshold: 60_000 }),
-    Math.max(1, deadline - Date.now()),
-    what,
+    step(),
+    `creating the consumer for ${what}`,
   );
   try {
     const out: JsMsg[] = [];
-    let pending = (await withTimeout(consumer.info(true), Math.max(1, deadline - Date.now()), what)).num_pending;
+    let pending = (await withTimeout(consumer.info(true), step(), `reading the consumer info for ${what}`)).num_pending;
     while (pending > 0) {
       const left = deadline - Date.now();
       if (left <= 0) throw new TimeoutError(`${what} timed out after ${LIST_TIMEOUT_MS} ms`);
-      const batch = await consumer.fetch({ max_messages: 1_000, expires: Math.max(1_000, Math.min(left, 2_000)) });
+      const batch = await consumer.fetch({ max_messages: 1_000, expires: Math.max(1_000, Math.min(left, FETCH_STALL_MS)) });
+      let got = 0;
       for await (const m of batch) {
+        got++;
         out.push(m);
         pending = m.info.pending;
         if (pending === 0) break;
       }
+      if (got === 0) throw new TimeoutError(`${what} timed out: a fetch delivered nothing with ${pending} pending`);
     }
     return out;
   } finally {
