@@ -94,10 +94,12 @@ export class Task extends Actor {
   }
 
   /**
-   * The worker's NATS connection was re-established: a checkpoint trigger to this task or its
-   * acknowledgement may have been lost with the server, so the JobMaster is told to decline every
-   * checkpoint still waiting for it (the next one comes at the next interval), and a task waiting for
-   * its final checkpoint asks for one again.
+   * The worker's NATS connection was re-established. A task exchanging data over NATS with another
+   * TaskExecutor fails with `RemoteLinkInterrupted` (a lost buffer or credit would stall its link;
+   * the failover restores it from the latest checkpoint). Otherwise a checkpoint trigger to this task
+   * or its acknowledgement may have been lost with the server, so the JobMaster is told to decline
+   * every checkpoint still waiting for it (the next one comes at the next interval), and a task
+   * waiting for its final checkpoint asks for one again.
    */
   connectionRestored(): void {
     if (executionStates.isFinal(this.state) || this.state === "CANCELING") return;

@@ -17,8 +17,6 @@ import { TaskSlotTable, type TaskSlot } from "./task-slot-table.js";
 
 /** How long a task's state report is retried while the JobMaster cannot be reached. */
 const STATE_REPORT_DEADLINE_MS = 60_000;
-/** How long one attempt of a state report waits for its answer. */
-const STATE_REPORT_ATTEMPT_MS = 2_000;
 
 /** Settings of a TaskExecutor. */
 export interface TaskExecutorOptions {
@@ -189,13 +187,14 @@ export class TaskExecutor extends Actor {
    * Sends one state report, again while it finds nobody or gets no answer (the JobMaster's or this
    * process's NATS connection may be re-establishing itself after its server's loss), up to
    * {@link STATE_REPORT_DEADLINE_MS}: a lost final state would leave the JobMaster waiting for a task
-   * that ended. A repeated report is harmless (the JobMaster ignores a state an attempt already has).
+   * that ended. A repeated report is harmless (the JobMaster ignores a state an attempt already has);
+   * each attempt waits the full RPC timeout, so a JobMaster that is merely busy is not sent copies.
    */
   private async reportState(jm: Gateway, body: { attemptId: string; state: string }, current: () => boolean): Promise<void> {
     const deadline = Date.now() + STATE_REPORT_DEADLINE_MS;
     for (let delay = 200; ; delay = Math.min(2 * delay, 2_000)) {
       try {
-        await jm.ask("updateTaskExecutionState", body, { timeoutMs: STATE_REPORT_ATTEMPT_MS });
+        await jm.ask("updateTaskExecutionState", body, { timeoutMs: Timeouts.rpc });
         return;
       } catch (err) {
         const transient = err instanceof EddyError && (err.code === ErrorCode.NoResponders || err.code === ErrorCode.RpcTimeout);

@@ -57,6 +57,12 @@ export class CompletedCheckpointStore {
   private rerun = false;
   /** A checkpoint was added: older ones are to be subsumed (in the background). */
   private subsumeDue = false;
+  /**
+   * The newest checkpoint whose latest pointer was written: subsuming considers only checkpoints up
+   * to it, so a background run never purges the checkpoint the pointer still names while a newer
+   * one's entry is written but its pointer is not (yet, or ever: its write may fail).
+   */
+  private subsumeUpTo = 0;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
@@ -129,6 +135,7 @@ export class CompletedCheckpointStore {
     // Subsuming the older checkpoints and deleting their state run in the background (Flink discards
     // subsumed checkpoints asynchronously): the checkpoint is complete once its pointer is written, and
     // a listing slowed by a NATS server's loss must not hold back its completion.
+    this.subsumeUpTo = Math.max(this.subsumeUpTo, cp.checkpointId);
     this.subsumeDue = true;
     this.kick();
   }
@@ -225,7 +232,8 @@ export class CompletedCheckpointStore {
     } catch (err) {
       throw this.failed(`list the ${kind} keys`, err);
     }
-    return ids.sort((a, b) => a - b);
+    // A listing read again after a consumer's reset may name a key twice.
+    return [...new Set(ids)].sort((a, b) => a - b);
   }
 
   private ids(): Promise<number[]> {
@@ -246,9 +254,13 @@ export class CompletedCheckpointStore {
     return decode(e.value) as DiscardMarker;
   }
 
-  /** Moves every checkpoint beyond the newest `retain` from `chk` to `discard` keys. */
+  /**
+   * Moves every checkpoint beyond the newest `retain` up to {@link subsumeUpTo} from `chk` to
+   * `discard` keys; newer entries (their pointer not written) are neither counted nor touched.
+   */
   private async subsume(): Promise<void> {
-    const ids = await this.ids();
+    const upTo = this.subsumeUpTo;
+    const ids = (await this.ids()).filter((id) => id <= upTo);
     for (const id of ids.slice(0, Math.max(0, ids.length - this.retain))) {
       const cp = await this.get(id);
       const prefix = checkpointPrefix(this.jobId, id);

@@ -12,7 +12,7 @@ import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats
 import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
-import { retryTransient } from "../jetstream/index.js";
+import { isTransient, retryTransient } from "../jetstream/index.js";
 import { withTimeout } from "../core/time.js";
 import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readObject, transferTimeoutMs } from "../objectstore/index.js";
 import { readLastPerSubject } from "../jetstream/index.js";
@@ -61,7 +61,7 @@ export interface SnapshotSource {
 /** Bytes of max_payload left for a chunk's headers (its message id). */
 const HEADER_ROOM = 1024;
 
-/** How long a write retries publishes while the bucket's stream has no leader, ms. */
+/** How long one publish of a write is retried after its first failure while the bucket's stream has no leader, ms. */
 const WRITE_RETRY_MS = 30_000;
 /** How long a read retries while the bucket's stream has no leader, ms. */
 const READ_RETRY_MS = 30_000;
@@ -130,8 +130,7 @@ function storageFailed(what: string, err: unknown): EddyError {
 
 /**
  * Snapshot bytes in JetStream Object Store. Writes are asynchronous (the caller's event loop keeps
- * running while chunks are acknowledged) and zero-copy up to the socket: the payload is cut into
- * chunk views, never concatenated. Reads copy the chunks once into a buffer of the recorded size and
+ * running while chunks are acknowledged) and copy the payload once, into chunk-sized buffers. Reads copy the chunks once into a buffer of the recorded size and
  * fail with `StateCorrupt` when the size or the store's SHA-256 digest disagree.
  */
 export class CheckpointStorage {
@@ -225,18 +224,32 @@ export class CheckpointStorage {
       if (buf && off > 0) next.set(buf.subarray(0, off));
       return (buf = next);
     };
-    // Every publish is retried, under one deadline, while the bucket's stream has no leader (a NATS
-    // server of the cluster was lost and another is being elected, seconds): the message id makes a
-    // retry of a publish that did land a duplicate the stream drops.
-    const deadline = Date.now() + WRITE_RETRY_MS;
-    const send = (subject: string, data: Uint8Array | string, msgID: string, headers?: MsgHdrs) =>
-      retryTransient(() => this.js.publish(subject, data, { msgID, ...(headers ? { headers } : {}) }), Math.max(0, deadline - Date.now()), { jetStreamKnown: true });
+    // A publish is retried (for up to WRITE_RETRY_MS after its first failure) while the bucket's
+    // stream has no leader (a NATS server of the cluster was lost and another is being elected,
+    // seconds): the message id makes a retry of a publish that did land a duplicate the stream drops.
+    // A chunk's retry waits for the chunk before it to land, so retries keep chunk order; a reader
+    // takes chunks in stream order and the digest is over chunk order, so the sequences are checked.
+    const send = async (subject: string, data: Uint8Array | string, msgID: string, headers?: MsgHdrs, after?: Promise<unknown>): Promise<number> => {
+      const opts = { msgID, ...(headers ? { headers } : {}) };
+      try {
+        return (await this.js.publish(subject, data, opts)).seq;
+      } catch (err) {
+        if (!isTransient(err, { jetStreamKnown: true })) throw err;
+        await after?.catch(() => undefined);
+        return (await retryTransient(() => this.js.publish(subject, data, opts), WRITE_RETRY_MS, { jetStreamKnown: true })).seq;
+      }
+    };
+    const seqs: number[] = [];
+    let previous: Promise<unknown> | undefined;
     const publish = async (bytes: Uint8Array): Promise<void> => {
       sha.update(bytes);
       size += bytes.length;
-      chunks++;
-      const ack = send(chunkSubject, bytes, `${nuid}.${chunks}`);
+      const index = chunks++;
+      const ack = send(chunkSubject, bytes, `${nuid}.${index + 1}`, undefined, previous).then((seq) => {
+        seqs[index] = seq;
+      });
       ack.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+      previous = ack;
       inFlight.push(ack);
       if (inFlight.length >= STREAM_CHUNKS_IN_FLIGHT) await inFlight.shift();
     };
@@ -261,6 +274,8 @@ export class CheckpointStorage {
       }
       if (off > 0) await publish(buf!.subarray(0, off));
       await Promise.all(inFlight.splice(0));
+      const disorder = seqs.findIndex((seq, i) => i > 0 && seq <= seqs[i - 1]!);
+      if (disorder > 0) throw new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `chunk ${disorder + 1} of ${name} landed before chunk ${disorder}`);
       const digest = `SHA-256=${Base64UrlPaddedCodec.encode(sha.digest())}`;
       const info = { name, description: "", options: { max_chunk_size: chunkBytes }, bucket: this.bucket, nuid, size, chunks, mtime: new Date().toISOString(), digest, deleted: false };
       const h = natsHeaders();

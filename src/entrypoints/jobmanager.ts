@@ -27,7 +27,7 @@ export interface JobManagerOptions {
   slotRequestTimeoutMs?: number;
   /** The cluster's scheduler, reactive mode and adaptive scheduler timeouts (`--scheduler`, `--reactive`). */
   scheduling?: SchedulerFactoryOptions;
-  /** Lease duration, ms (default EDDY_LEASE_MS, else 6000; an existing lease bucket's max_age wins). */
+  /** Lease duration, ms (default EDDY_LEASE_MS, else 15 s with replicated buckets and 6 s without; an existing lease bucket's max_age wins). */
   leaseMs?: number;
 }
 

@@ -7,8 +7,9 @@
  * Protocol, on a KV bucket whose `max_age` is the lease duration L (one key per lease):
  * - a contender wins by `create` (fails while the key exists) and polls every `pollMs`: on
  *   nats-server 2.9 a key that ages out sends no watch event;
- * - the leader renews every `renewMs` with a revision-checked `update`; a revision mismatch means
- *   another process holds the lease: leadership is revoked at once;
+ * - the leader renews every `renewMs` with a revision-checked `update`; a revision mismatch with
+ *   another process's session in the key means it holds the lease: leadership is revoked at once
+ *   (with the leader's own session, an earlier renewal landed unanswered: it renews from there);
  * - a leader that has not renewed successfully steps down at `sent + L - marginMs`, where `sent`
  *   is when its last successful renewal (or the create) was SENT. The server wrote that message no
  *   earlier than `sent`, so the key lives until at least `sent + L`: the old leader has stepped
@@ -27,7 +28,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
 import { newSessionId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
-import { encode } from "../codec/codec.js";
+import { decode, encode } from "../codec/codec.js";
 import { retryTransient } from "../jetstream/index.js";
 import { kvReplicas } from "./kv.js";
 
@@ -53,7 +54,7 @@ export interface LeaderContender {
 
 /** Timing of a lease. */
 export interface LeaseTiming {
-  /** Lease duration (the bucket's max_age), ms. Default EDDY_LEASE_MS, else 6000. */
+  /** Lease duration (the bucket's max_age), ms. Default {@link defaultLeaseMs}: EDDY_LEASE_MS, else 15 s with replicated buckets and 6 s without. */
   leaseMs: number;
   /** Renewal period, ms (default leaseMs / 5). */
   renewMs: number;
@@ -68,7 +69,7 @@ export const LEASE_MS_SINGLE_SERVER = 6_000;
 /**
  * The default lease when the lease bucket is replicated (a NATS cluster), ms: Kubernetes' default
  * lease duration. It must outlast a replicated stream's leader election after a server's loss
- * (measured 5-8 s on nats-server 2.9.10, see the benchmarks): with 6 s the JobManager stepped down on
+ * (measured 3.5-8 s on nats-server 2.9.10, see the benchmarks): with 6 s the JobManager stepped down on
  * nearly every loss of the server leading the lease stream, and every job restarted.
  */
 export const LEASE_MS_REPLICATED = 15_000;
@@ -235,11 +236,32 @@ export class LeaseLeaderElection {
     } catch (err) {
       if (this.holder !== holder) return;
       const msg = (err as Error).message ?? String(err);
-      // A wrong revision: someone else wrote the key, so it expired and was won: stop at once.
-      if (/wrong last sequence|sequence/i.test(msg) && !/took longer/.test(msg)) return this.lose(`the lease was taken over: ${msg}`);
+      // A wrong revision: someone else wrote the key (it expired and was won: stop at once), or an
+      // earlier renewal of ours landed though its answer was lost (a NATS server's loss): the key
+      // then holds our session; take its revision and renew again (the deadline stays as it is).
+      if (/wrong last sequence|sequence/i.test(msg) && !/took longer/.test(msg)) {
+        const ours = await this.ownRevision(holder, this.deadline - performance.now());
+        if (this.holder !== holder) return;
+        if (ours === undefined) return this.lose(`the lease was taken over: ${msg}`);
+        this.log.warn({ revision: ours }, "an earlier lease renewal landed though its answer was lost; renewing from its revision");
+        this.revision = ours;
+        return this.arm(0);
+      }
       if (performance.now() >= this.deadline) return this.lose(`the lease could not be renewed in time: ${msg}`);
       this.log.warn({ err: msg }, "renewing the lease failed; retrying before the deadline");
       this.arm(Math.min(this.timing.pollMs, Math.max(0, this.deadline - performance.now())));
+    }
+  }
+
+  /** The lease key's revision when it still holds `holder`'s session, else undefined. */
+  private async ownRevision(holder: LeaseHolder, budget: number): Promise<number | undefined> {
+    if (budget <= 0) return undefined;
+    try {
+      const e = await within(this.kv.get(this.key), budget, "reading the lease");
+      if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+      return (decode(e.value) as LeaseHolder).sessionId === holder.sessionId ? e.revision : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -5,7 +5,7 @@ import { isTransient } from "./transient.js";
 
 /** How long reading the last message of every subject may take, retries included. */
 const LIST_TIMEOUT_MS = 30_000;
-/** How long one attempt's consumer creation or info may take before the attempt is made again. */
+/** How long one attempt's consumer creation may take before the attempt is made again. */
 const ATTEMPT_STEP_MS = 8_000;
 /** How long a fetch may deliver nothing while messages are pending before the attempt is made again. */
 const FETCH_STALL_MS = 2_000;
@@ -18,8 +18,8 @@ const FETCH_STALL_MS = 2_000;
  * incomplete at the next idle heartbeat, 30 s later (or never, for an object listing).
  *
  * A listing that fails transiently is read again from the start with a new consumer: the stream
- * electing a leader after a NATS server's loss makes the consumer's creation or info time out, or
- * leaves a consumer made on the lost leader that delivers nothing. `each` sees only the messages of
+ * electing a leader after a NATS server's loss makes the consumer's creation time out, or leaves a
+ * consumer made on the lost leader that delivers nothing or is not found. `each` sees only the messages of
  * the attempt that completed. TimeoutError after 30 s, naming the last attempt's failure.
  */
 export async function readLastPerSubject(js: JetStreamClient, stream: string, filter: string, opts: { headersOnly: boolean }, each: (m: JsMsg) => void): Promise<void> {
@@ -30,7 +30,8 @@ export async function readLastPerSubject(js: JetStreamClient, stream: string, fi
     try {
       read = await readOnce(js, stream, filter, opts, what, deadline);
     } catch (err) {
-      if (!isTransient(err, { jetStreamKnown: true })) throw err;
+      // "consumer not found": the consumer was made on a stream leader that is gone.
+      if (!isTransient(err, { jetStreamKnown: true }) && !/consumer not found/i.test((err as Error)?.message ?? "")) throw err;
       if (Date.now() + delay >= deadline) {
         throw new TimeoutError(`${what} did not complete in ${LIST_TIMEOUT_MS} ms (${attempt} attempts; the last: ${(err as Error)?.message ?? err})`, { cause: err });
       }
@@ -50,8 +51,10 @@ async function readOnce(js: JetStreamClient, stream: string, filter: string, opt
     `creating the consumer for ${what}`,
   );
   try {
-    const out: JsMsg[] = [];
-    let pending = (await withTimeout(consumer.info(true), step(), `reading the consumer info for ${what}`)).num_pending;
+    // By subject, the message of the highest stream sequence: an ordered consumer that sees a gap
+    // is made again from the next sequence, no longer last-per-subject, and delivers older messages.
+    const out = new Map<string, JsMsg>();
+    let pending = (await consumer.info(true)).num_pending; // the creation's info: no request
     while (pending > 0) {
       const left = deadline - Date.now();
       if (left <= 0) throw new TimeoutError(`${what} timed out after ${LIST_TIMEOUT_MS} ms`);
@@ -59,13 +62,14 @@ async function readOnce(js: JetStreamClient, stream: string, filter: string, opt
       let got = 0;
       for await (const m of batch) {
         got++;
-        out.push(m);
+        const seen = out.get(m.subject);
+        if (!seen || seen.seq < m.seq) out.set(m.subject, m);
         pending = m.info.pending;
         if (pending === 0) break;
       }
       if (got === 0) throw new TimeoutError(`${what} timed out: a fetch delivered nothing with ${pending} pending`);
     }
-    return out;
+    return [...out.values()];
   } finally {
     void consumer.delete().catch(() => undefined);
   }

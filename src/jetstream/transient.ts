@@ -6,9 +6,11 @@
 const TRANSIENT = /timeout|timed out|no responders|503|temporarily unavailable|not ready|no suitable peers|insufficient resources|leader|stream not found/i;
 
 /**
- * Runs a JetStream management call (creating a bucket or stream), retrying transient failures with
- * backoff for up to `totalMs`: on a NATS cluster, creating replicated streams while the cluster
- * starts, or while several processes create the same ones, can exceed one request's timeout.
+ * Runs a JetStream call (creating a bucket or stream, a publish, a read), retrying transient
+ * failures with backoff for up to `totalMs`: on a NATS cluster, creating replicated streams while the
+ * cluster starts or several processes create the same ones, and any call while a replicated stream
+ * elects its leader after a server's loss, can exceed one request's timeout. Only idempotent calls
+ * (or publishes with a message id) belong here: a failed attempt may still have taken effect.
  */
 export async function retryTransient<T>(fn: () => Promise<T>, totalMs = 30_000, opts: TransientOptions = {}): Promise<T> {
   const deadline = Date.now() + totalMs;

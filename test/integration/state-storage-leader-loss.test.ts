@@ -1,12 +1,13 @@
 /**
  * CheckpointStorage on a three-server NATS cluster whose state stream loses its leader: a write
  * started right after the leader's server is SIGKILLed, a read of an object written before, and a
- * listing, complete once another leader is elected (publishes are retried with message ids), and the bytes
- * read back are the bytes written.
+ * listing, complete once another leader is elected (publishes are retried with message ids, in
+ * chunk order), the bytes read back are the bytes written and each chunk is stored once.
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
@@ -35,7 +36,8 @@ test("a state write, a restore read and a listing started as the state stream's 
   const victim = Math.max(0, ["n1", "n2", "n3"].indexOf(leader ?? "n1"));
   // The client stays on a server that lives: what it sees is the stream without a leader, not a reconnect.
   nc = await connectNats(nats.urls[(victim + 1) % 3]!, "leader-loss");
-  const storage = await CheckpointStorage.open(nc, subjects);
+  // Small chunks: the write during the election is 32 publishes, several in flight when it starts.
+  const storage = await CheckpointStorage.open(nc, subjects, { chunkBytes: 64 << 10 });
   assert.equal((await (await jetstreamManager(nc)).streams.info(`OBJ_${storage.bucket}`)).config.num_replicas, 3);
 
   await nats.kill(victim);
@@ -46,5 +48,10 @@ test("a state write, a restore read and a listing started as the state stream's 
   assert.equal(written.bytes, after.length);
   const back = await storage.read(written);
   assert.equal(Buffer.compare(Buffer.from(back), Buffer.from(after)), 0, "the object written during the election reads back intact");
-  assert.deepEqual((await storage.list("jobLL/")).map((o) => o.name), [name(0), name(1)], "one object each, no duplicate chunks or metadata");
+  assert.deepEqual((await storage.list("jobLL/")).map((o) => o.name), [name(0), name(1)], "one object each, no duplicate metadata");
+  const info = (await (await new Objm(nc).open(storage.bucket)).info(name(1)))!;
+  const chunkSubject = `$O.${storage.bucket}.C.${info.nuid}`;
+  const stream = await (await jetstreamManager(nc)).streams.info(`OBJ_${storage.bucket}`, { subjects_filter: chunkSubject });
+  assert.equal(info.chunks, 32);
+  assert.equal(stream.state.subjects?.[chunkSubject], info.chunks, "each chunk stored once: retried publishes were dropped as duplicates");
 });

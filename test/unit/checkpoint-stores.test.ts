@@ -130,6 +130,27 @@ test("retain 1: adding checkpoint 2 subsumes 1, removing its key and its objects
   await store.shutdown(true, storage);
 });
 
+test("subsuming keeps the checkpoint the latest pointer names, whatever newer entry has no pointer yet", async () => {
+  // An add whose entry landed but whose pointer write is still in flight (or failed) leaves a newer
+  // entry than the pointer; a background subsume running then must count only up to the pointer.
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobAhead", { logger: log });
+  await store.add(await checkpoint("jobAhead", 1), storage);
+  const cp3 = await checkpoint("jobAhead", 3);
+  await kv.create("jobAhead.chk.3", encode(cp3));
+  const cp2 = await checkpoint("jobAhead", 2);
+  await store.add(cp2, storage);
+  await store.awaitDiscards();
+  assert.deepEqual(await store.latest(), cp2, "the checkpoint the pointer names is still there");
+  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [2, 3], "1 subsumed; 3, beyond the pointer, untouched");
+  assert.equal((await objectsOf("jobAhead/chk-2/")).length, 8);
+  assert.equal((await objectsOf("jobAhead/chk-3/")).length, 8);
+  assert.deepEqual(await objectsOf("jobAhead/chk-1/"), []);
+  await store.add(cp3, storage);
+  await store.awaitDiscards();
+  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [3], "once 3's pointer is written, 2 is subsumed");
+  await store.shutdown(true, storage);
+});
+
 test("retain 3 keeps the newest three; a reopened store (new JobMaster) sees them", async () => {
   const store = await CompletedCheckpointStore.open(nc, subjects, "jobR3", { retain: 3, logger: log });
   for (let id = 1; id <= 5; id++) await store.add(await checkpoint("jobR3", id), storage);

@@ -95,6 +95,22 @@ test("a leader whose lease was overwritten steps down at its next renewal", asyn
   assert.ok(revoked.at - before <= a.election.timing.renewMs + 500, `stepped down at the next renewal (${Math.round(revoked.at - before)} ms)`);
 });
 
+test("a leader whose own earlier renewal landed unseen (its revision moved on) keeps leading", async () => {
+  // A renewal whose answer is lost with a NATS server leaves the leader holding an old revision; its
+  // next renewal is refused for a wrong revision although the key still holds its own session.
+  const bucket = bucketName();
+  const a = await contender(bucket, "a", 3_000);
+  await waitFor(async () => a.election.leading || undefined, 5_000, "a leads");
+  const kv = await new Kvm(a.nc).open(bucket);
+  const entry = (await kv.get("jobmanager"))!;
+  const moved = await kv.put("jobmanager", entry.value);
+  await new Promise((r) => setTimeout(r, 3 * a.election.timing.renewMs));
+  assert.equal(a.election.leading, true, "still leading");
+  assert.deepEqual(a.events.map((e) => e.kind), ["grant"], "no revocation");
+  const now = (await kv.get("jobmanager"))!;
+  assert.ok(now.revision > moved, `renewed from the revision it did not see (${moved} → ${now.revision})`);
+});
+
 test("the lease duration is the bucket's max_age, whatever a later contender asks for", async () => {
   const bucket = bucketName();
   const a = await contender(bucket, "a", 2_500);
