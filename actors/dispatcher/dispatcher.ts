@@ -241,8 +241,9 @@ export class Dispatcher extends Actor {
     }
     for (const w of this.waiters.get(jobId) ?? []) w.settle(result);
     this.waiters.delete(jobId);
-    await jm.stop();
     this.log.info({ jobId, state: result.state }, "job result recorded");
+    // The JobMaster's own cleanup (its checkpoints' removal, seconds) must not hold up the Dispatcher.
+    this.background(jm.stop());
   }
 
   private list(): JobOverview[] {

@@ -12,3 +12,8 @@ export function createLogger(component: string, extra: Record<string, unknown> =
 export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
+
+/** A logger that appends JSON lines to the file `dest` (its folder created), at `level` (test diagnostics). */
+export function fileLogger(dest: string, level = "debug"): Logger {
+  return pino({ level, base: { pid: process.pid } }, pino.destination({ dest, mkdir: true, sync: true }));
+}

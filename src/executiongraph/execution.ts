@@ -36,6 +36,18 @@ export class Execution {
     this.vertex.jobVertex.graph?.executionTransitioned(this, from, to);
   }
 
+  /**
+   * The state a TaskExecutor's report of `reported` (INITIALIZING, RUNNING, FINISHED or CANCELED;
+   * failures are the scheduler's) moves this attempt to, or undefined when it changes nothing. While CANCELING a
+   * task that finished before the cancel reached it completes the cancellation (CANCELED, as Flink's
+   * Execution.markFinished does: no CANCELED report will follow), and a late INITIALIZING or RUNNING
+   * report is ignored.
+   */
+  stateAfterReport(reported: ExecutionState): ExecutionState | undefined {
+    if (this._state !== "CANCELING" || reported === "CANCELED") return reported;
+    return reported === "FINISHED" ? "CANCELED" : undefined;
+  }
+
   /** True once FINISHED, CANCELED or FAILED. */
   get isTerminal(): boolean {
     return executionStates.isFinal(this._state);

@@ -99,9 +99,11 @@ export class DefaultScheduler implements SchedulerNG {
       this.markFailed(e, { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} was canceled by its TaskExecutor` });
       this.onFailure(e.vertex, e.failure!);
     } else {
-      e.transitionTo(u.state);
+      const to = e.stateAfterReport(u.state);
+      if (to === undefined) return true;
+      e.transitionTo(to);
       if (e.isTerminal) this.pool.vacate(e);
-      if (u.state === "FINISHED") this.onFinished(e);
+      if (to === "FINISHED") this.onFinished(e);
     }
     this.afterChange();
     return true;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import { Kvm } from "@nats-io/kv";
 import { decode, encode } from "../../src/codec/codec.js";
-import { silentLogger } from "../../src/core/logger.js";
+import { fileLogger, silentLogger } from "../../src/core/logger.js";
 import { waitFor, withTimeout } from "../../src/core/time.js";
 import { startJobManager, type JobManagerHandle } from "../../src/entrypoints/jobmanager.js";
 import { startTaskExecutor, type TaskExecutorHandle } from "../../src/entrypoints/taskexecutor.js";
@@ -47,7 +47,9 @@ export async function startInProcessCluster(
   const slots = opts.slots ?? 2;
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const prefix = uniquePrefix();
-  const log = silentLogger();
+  // EDDY_TEST_LOG_DIR keeps the cluster's log (debug) in `<dir>/<pid>-in-process.log`, as for child processes.
+  const logDir = process.env.EDDY_TEST_LOG_DIR;
+  const log = logDir ? fileLogger(join(logDir, `${process.pid}-in-process.log`)) : silentLogger();
   // Slot worker threads log on their own, at EDDY_LOG_LEVEL: keep expected task failures out of test output.
   process.env.EDDY_LOG_LEVEL ??= "error";
   let confDir: string | undefined;

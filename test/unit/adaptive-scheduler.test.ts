@@ -6,14 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
-import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
-import type { JobStatus } from "../../src/executiongraph/job-status.js";
+import type { Execution } from "../../src/executiongraph/execution.js";
 import { AdaptiveScheduler, adaptiveSchedulerSettings, type AdaptiveSchedulerSettings } from "../../src/scheduler/adaptive/index.js";
-import type { SchedulerContext } from "../../src/scheduler/scheduler-ng.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { newId } from "../../src/core/ids.js";
 import { validateJobGraph } from "../../src/jobgraph/validate.js";
 import { EddyError } from "../../src/core/errors.js";
+import { ackingSchedulerContext } from "../helpers/scheduler-context.js";
 
 function setup(settings: Partial<AdaptiveSchedulerSettings>, restartStrategy: unknown = { type: "fixed-delay", attempts: 5, delayMs: 0 }) {
   const jg = validateJobGraph({
@@ -26,38 +25,15 @@ function setup(settings: Partial<AdaptiveSchedulerSettings>, restartStrategy: un
     config: { restartStrategy },
   });
   const graph = new ExecutionGraph(jg);
-  const deployed: Execution[] = [];
-  const canceled: Execution[] = [];
-  const declared: number[] = [];
-  const released: AssignedSlot[] = [];
-  const ended: JobStatus[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  const ctx: SchedulerContext = {
-    declareRequiredSlots: (n) => void declared.push(n),
-    deploy: async (e) => void deployed.push(e),
-    cancelTask: async (e) => void canceled.push(e),
-    releaseSlot: (s) => void released.push(s),
-    releasePartitions: () => undefined,
-    jobTerminated: (s) => void ended.push(s),
-    schedule: (ms, fn) => {
-      const h = setTimeout(() => (timers.delete(h), fn()), ms);
-      timers.add(h);
-      return () => (clearTimeout(h), timers.delete(h));
-    },
-  };
-  const scheduler = new AdaptiveScheduler(graph, ctx, silentLogger(), adaptiveSchedulerSettings({ resourceStabilizationTimeoutMs: 0, ...settings }));
-  const offer = (te: string, n: number) => scheduler.newSlotsAvailable(Array.from({ length: n }, (_, i) => ({ allocationId: newId(), taskExecutorId: te, slotIndex: i })));
-  const report = (es: Execution[], state: "RUNNING" | "CANCELED" | "FAILED" | "FINISHED") => {
-    for (const e of es) {
-      if (state === "RUNNING") scheduler.updateTaskExecutionState({ attemptId: e.attemptId, state: "INITIALIZING" });
-      scheduler.updateTaskExecutionState({ attemptId: e.attemptId, state });
-    }
-  };
-  const tick = () => new Promise((r) => setTimeout(r, 5));
+  const a = ackingSchedulerContext();
+  const scheduler = new AdaptiveScheduler(graph, a.ctx, silentLogger(), adaptiveSchedulerSettings({ resourceStabilizationTimeoutMs: 0, ...settings }));
+  const offer = (te: string, n: number) => a.offer(scheduler, te, n);
+  const report = (es: Execution[], state: "RUNNING" | "CANCELED" | "FAILED" | "FINISHED") => a.report(scheduler, es, state);
   const dispose = () => {
-    for (const t of timers) clearTimeout(t);
+    a.dispose();
     graph.dispose();
   };
+  const { deployed, canceled, declared, released, ended, tick } = a;
   return { graph, scheduler, deployed, canceled, declared, released, ended, offer, report, tick, dispose };
 }
 
@@ -167,6 +143,30 @@ test("AdaptiveScheduler: a state report repeated by a TaskExecutor that got no a
     assert.equal(e.state, "RUNNING");
     assert.equal(t.graph.state, "RUNNING");
     assert.equal(t.canceled.length, 0, "no failover");
+  } finally {
+    t.dispose();
+  }
+});
+
+test("AdaptiveScheduler: a task that finished while its cancel for a rescale was on the way counts as canceled, and the rescale completes", async () => {
+  const t = setup({ scalingIntervalMinMs: 0 });
+  try {
+    t.scheduler.startScheduling();
+    t.offer("te1", 1);
+    t.report([...t.deployed], "RUNNING");
+    await t.tick();
+    t.offer("te2", 1);
+    assert.equal(t.graph.state, "RESTARTING");
+    const [finishedFirst, canceled] = t.canceled;
+    // Its FINISHED report crossed the cancel: no CANCELED report will come for it.
+    t.report([finishedFirst!], "FINISHED");
+    assert.equal(finishedFirst!.state, "CANCELED");
+    t.report([canceled!], "RUNNING");
+    assert.equal(canceled!.state, "CANCELING", "a late RUNNING report of a canceling task changes nothing");
+    t.report([canceled!], "CANCELED");
+    await t.tick();
+    assert.equal(t.graph.state, "RUNNING");
+    assert.deepEqual([...t.graph.jobVertices.values()].map((v) => v.parallelism), [2, 2]);
   } finally {
     t.dispose();
   }

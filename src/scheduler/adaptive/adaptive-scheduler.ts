@@ -132,7 +132,9 @@ export class AdaptiveScheduler implements SchedulerNG {
       this.markFailed(e, cause);
       this.onFailure(cause);
     } else {
-      e.transitionTo(u.state);
+      const to = e.stateAfterReport(u.state);
+      if (to === undefined) return true;
+      e.transitionTo(to);
       if (e.isTerminal) this.pool.vacate(e);
     }
     this.checkTasks();
