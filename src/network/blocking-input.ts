@@ -19,7 +19,8 @@ import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type Js
 import { EddyError, ErrorCode } from "../core/errors.js";
 import { sleep } from "../core/time.js";
 import { decodeErrorFrame, decodeRecords, encodePing, FRAME_HEADER_BYTES, frameKind, frameSeq, FrameKind } from "./frame.js";
-import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
+import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
+import type { UnionInput } from "./union-input.js";
 import { checkSubjectToken, isStreamNotFound, type BlockingStore } from "./blocking-store.js";
 
 /** An ephemeral consumer nobody pulls from for this long is removed by the server (a new one resumes). */

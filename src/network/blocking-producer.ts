@@ -13,7 +13,7 @@ import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import type { NetworkConfig } from "./config.js";
 import { encodeDataFrame, encodeEndFrame, encodeErrorFrame } from "./frame.js";
-import { RingQueue } from "./input.js";
+import { RingQueue } from "./ring-queue.js";
 import type { BlockingStore } from "./blocking-store.js";
 import type { ResultPartition } from "./record-writer.js";
 import type { SubpartitionReader } from "./subpartition.js";

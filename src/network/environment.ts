@@ -8,7 +8,9 @@ import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor
 import type { Subjects } from "../rpc/subjects.js";
 import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import { networkConfig, type NetworkConfig } from "./config.js";
-import { InputGate, UnionInput, type ChannelPosition, type InputChannel } from "./input.js";
+import type { ChannelPosition, InputChannel } from "./input-channel.js";
+import { InputGate } from "./input-gate.js";
+import { UnionInput } from "./union-input.js";
 import { LocalInputChannel, ProducerRegistry } from "./local.js";
 import type { LocalExchangeClient } from "./local-exchange.js";
 import { acceptPort, PortInputChannel } from "./port-link.js";

@@ -12,7 +12,9 @@ export { BlockingInputChannel } from "./blocking-input.js";
 export { connectWorkerToBroker, LocalExchangeBroker, LocalExchangeClient, type PendingConnect } from "./local-exchange.js";
 export { RecordWriterOutput, ResultPartition, type OutputOptions, type OutputStats } from "./record-writer.js";
 export { ResultSubpartition, type SubpartitionReader } from "./subpartition.js";
-export { InputChannel, InputGate, UnionInput, type InputStats } from "./input.js";
+export { InputChannel, type ChannelOwner } from "./input-channel.js";
+export { InputGate } from "./input-gate.js";
+export { UnionInput, type InputStats } from "./union-input.js";
 export { BarrierAligner, type AlignmentStats } from "./alignment.js";
 export {
   BarrierError,

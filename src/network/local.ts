@@ -1,7 +1,8 @@
 /** The same-thread link: buffers (record arrays) are handed from producer to consumer, never encoded. */
 import type { EddyError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
+import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
+import type { UnionInput } from "./union-input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
 import type { NetworkEvent } from "./barriers.js";

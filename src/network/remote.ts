@@ -10,7 +10,8 @@ import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/err
 import { sleep } from "../core/time.js";
 import type { NetworkConfig } from "./config.js";
 import { controlCount, ControlKind, decodeRequest, encodeCancel, encodeEventFrame, encodeCredit, encodeDataFrame, encodeEndFrame, encodeErrorFrame, encodeRequest, frameChannel, packSmall, readU32, unpackSmall } from "./frame.js";
-import { InputChannel, partitionNotFound, type ChannelPosition, type UnionInput } from "./input.js";
+import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
+import type { UnionInput } from "./union-input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
 import type { NetworkEvent } from "./barriers.js";
