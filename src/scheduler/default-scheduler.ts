@@ -15,6 +15,7 @@ import type { SchedulerContext, SchedulerNG, TaskExecutionState } from "./schedu
 import { SlotPool } from "./slot-pool.js";
 import { RegionQueue } from "./region-queue.js";
 import { slotSharingKeys } from "./slot-sharing.js";
+import { cancelExecution } from "./cancel-execution.js";
 
 /** Options of the {@link DefaultScheduler}. */
 export interface DefaultSchedulerOptions {
@@ -329,28 +330,15 @@ export class DefaultScheduler implements SchedulerNG {
   }
 
   private cancelExecutions(executions: Iterable<Execution>): void {
-    for (const e of executions) {
-      switch (e.state) {
-        case "CREATED":
-        case "SCHEDULED":
+    for (const e of executions)
+      cancelExecution(e, this.ctx, this.log, () => {
+        // Unreachable (its TaskExecutor is gone): it runs nowhere any more.
+        if (e.state === "CANCELING") {
           e.transitionTo("CANCELED");
-          break;
-        case "DEPLOYING":
-        case "INITIALIZING":
-        case "RUNNING":
-          e.transitionTo("CANCELING");
-          this.ctx.cancelTask(e).catch((err) => {
-            // Unreachable (its TaskExecutor is gone): it runs nowhere any more.
-            this.log.warn({ err, task: String(e) }, "cancel failed; the task counts as canceled");
-            if (e.state === "CANCELING") {
-              e.transitionTo("CANCELED");
-              this.pool.vacate(e);
-            }
-            this.afterChange();
-          });
-          break;
-      }
-    }
+          this.pool.vacate(e);
+        }
+        this.afterChange();
+      });
     this.waiting.removeWhere((r) => r.vertices.every((v) => v.currentExecution.isTerminal));
   }
 

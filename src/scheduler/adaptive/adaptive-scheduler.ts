@@ -9,6 +9,7 @@ import { createRestartStrategy } from "../restart/factory.js";
 import type { RestartBackoffTimeStrategy } from "../restart/restart-backoff-time-strategy.js";
 import type { SchedulerContext, SchedulerNG, TaskExecutionState } from "../scheduler-ng.js";
 import { SlotPool, type PooledSlot } from "../slot-pool.js";
+import { cancelExecution } from "../cancel-execution.js";
 import { adaptiveSchedulerMachine, type AdaptiveSchedulerStateName } from "./adaptive-scheduler-machine.js";
 import type { AdaptiveSchedulerEnvironment, CreationOutcome } from "./environment.js";
 import type { AdaptiveSchedulerSettings } from "./settings.js";
@@ -269,26 +270,14 @@ export class AdaptiveScheduler implements SchedulerNG {
   private cancelAll(): void {
     this.ctx.failoverStarted?.();
     for (const e of this.graph.currentExecutions()) {
-      switch (e.state) {
-        case "CREATED":
-        case "SCHEDULED":
+      const canceled = cancelExecution(e, this.ctx, this.log, () => {
+        if (e.state === "CANCELING" && this.isCurrent(e)) {
           e.transitionTo("CANCELED");
           this.pool.vacate(e);
-          break;
-        case "DEPLOYING":
-        case "INITIALIZING":
-        case "RUNNING":
-          e.transitionTo("CANCELING");
-          this.ctx.cancelTask(e).catch((err) => {
-            this.log.warn({ err, task: String(e) }, "cancel failed; the task counts as canceled");
-            if (e.state === "CANCELING" && this.isCurrent(e)) {
-              e.transitionTo("CANCELED");
-              this.pool.vacate(e);
-              this.checkTasks();
-            }
-          });
-          break;
-      }
+          this.checkTasks();
+        }
+      });
+      if (canceled) this.pool.vacate(e);
     }
   }
 
