@@ -3,17 +3,17 @@ import { Actor, later, requireToken, type MethodSpec } from "../../src/rpc/actor
 import { Gateway } from "../../src/rpc/gateway.js";
 import { s, type Infer } from "../../src/schema/index.js";
 import { TaskStateManager, type SnapshotStorage } from "./task-state-manager.js";
+import { createTaskContext } from "./task-context.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, EddyError, failureInfo, type FailureInfo } from "../../src/core/errors.js";
 import type { Logger } from "../../src/core/logger.js";
 import { expandInputGate, type TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { executionStates, type ExecutionState } from "../../src/executiongraph/execution-state.js";
-import { EndOfInputSignal, type Accumulator, type Invokable, type RecordInput, type RecordOutput, type TaskContext } from "../../src/runtime/api.js";
+import { EndOfInputSignal, type Accumulator, type Invokable, type RecordInput, type RecordOutput } from "../../src/runtime/api.js";
 import type { NetworkEnvironment } from "../../src/network/index.js";
 import { PRODUCED_BYTES_ACCUMULATOR } from "../../src/network/index.js";
 import { checkSameVertices, validateBundleInvokable, type JobCode } from "../../src/usercode/index.js";
 
-const CHAIN = "eddy.chain";
 
 const TriggerCheckpoint = s.object({
   checkpointId: s.int({ min: 1 }),
@@ -164,30 +164,18 @@ export class Task extends Actor {
       const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal, { jobId: tdd.jobId });
       if (tdd.restore?.finished) return await this.finishOnRestore(input, output);
       invokable = factory.create(tdd.config);
-      // A chain binds each of its members itself; any other invokable is the task's one operator.
-      const binding = tdd.invokable === CHAIN ? undefined : state.bind(tdd.vertexId, invokable, { input, output, ctx: () => ctx });
-      const noState = (): never => {
-        throw new EddyError(ErrorCode.InternalError, "a chain has no state of its own; its members do");
-      };
-      const ctx: TaskContext = {
+      const ctx = createTaskContext({
         tdd,
-        input: binding?.input ?? input,
+        invokable,
+        input,
         output,
+        state,
         signal: this.abort.signal,
         log: this.log,
         accumulator: (name) => this.accumulator(name),
-        yield: binding ? () => binding.yield() : () => new Promise<void>((r) => setImmediate(r)),
-        get keyedState() {
-          return binding?.keyedState ?? noState();
-        },
-        get operatorState() {
-          return binding?.operatorState ?? noState();
-        },
-        checkpointing: tdd.checkpointing === true,
         nats: this.nc,
-        bindOperator: (id, inv, io) => state.bind(id, inv, io),
         ...(code.userCode ? { userCode: code.userCode } : {}),
-      };
+      });
       if (invokable.restore) await invokable.restore(ctx);
       this.throwIfCanceled();
       this.transition("RUNNING");

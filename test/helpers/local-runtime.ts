@@ -16,12 +16,13 @@ import { ExecutionGraph, createTaskDeploymentDescriptor } from "../../src/execut
 import { chainOperators, validateJobGraph, type JobGraphSpec } from "../../src/jobgraph/index.js";
 import { NetworkEnvironment } from "../../src/network/index.js";
 import { Subjects } from "../../src/rpc/subjects.js";
-import { EndOfInputSignal, USER_FUNCTIONS, type Accumulator, type Invokable, type TaskContext, type UserCode } from "../../src/runtime/api.js";
+import { EndOfInputSignal, USER_FUNCTIONS, type Accumulator, type Invokable, type UserCode } from "../../src/runtime/api.js";
 import { builtinRegistry, CHAIN_INVOKABLE } from "../../src/runtime/invokables/index.js";
 import { assignState } from "../../src/checkpoint/state-assignment.js";
 import type { CompletedCheckpoint, StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import type { SnapshotSource } from "../../src/checkpoint/storage.js";
 import { TaskStateManager, type SnapshotStorage } from "../../actors/task/task-state-manager.js";
+import { createTaskContext } from "../../actors/task/task-context.js";
 
 /** Snapshot bytes in memory. */
 export class MemoryStorage implements SnapshotStorage {
@@ -155,28 +156,7 @@ export class LocalExecution {
       const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), signal, { jobId: tdd.jobId });
       const factory = builtinRegistry.lookup(tdd.invokable);
       const invokable: Invokable = factory.create(tdd.config);
-      const binding = tdd.invokable === CHAIN_INVOKABLE ? undefined : state.bind(tdd.vertexId, invokable, { input, output, ctx: () => ctx });
-      const noState = (): never => {
-        throw new EddyError(ErrorCode.InternalError, "a chain has no state of its own");
-      };
-      const ctx: TaskContext = {
-        tdd,
-        input: binding?.input ?? input,
-        output,
-        signal,
-        log: silentLogger(),
-        accumulator: (name) => this.accumulator(name),
-        yield: binding ? () => binding.yield() : () => new Promise<void>((r) => setImmediate(r)),
-        get keyedState() {
-          return binding?.keyedState ?? noState();
-        },
-        get operatorState() {
-          return binding?.operatorState ?? noState();
-        },
-        checkpointing: tdd.checkpointing === true,
-        bindOperator: (id, inv, io) => state.bind(id, inv, io),
-        userCode,
-      };
+      const ctx = createTaskContext({ tdd, invokable, input, output, state, signal, log: silentLogger(), accumulator: (name) => this.accumulator(name), userCode });
       try {
         if (invokable.restore) await invokable.restore(ctx);
         try {
