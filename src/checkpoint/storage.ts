@@ -191,6 +191,9 @@ export class CheckpointStorage {
     try {
       return await this.writeStream(name, source);
     } catch (err) {
+      // writeStream's failure already names the object: add the size, keep its code and cause.
+      if (err instanceof EddyError && err.code === CheckpointErrorCode.CheckpointStorageFailed)
+        throw new EddyError(err.code, `${err.message} (${bytes.length} bytes)`, { cause: err.cause ?? err, details: err.details });
       throw storageFailed(`cannot write state object ${name} (${bytes.length} bytes)`, err);
     }
   }
