@@ -1,4 +1,4 @@
-import { Kvm, type Bucket, type KV } from "@nats-io/kv";
+import { Bucket, Kvm, type KV } from "@nats-io/kv";
 import { readLastPerSubject, retryTransient } from "../jetstream/index.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
@@ -52,7 +52,9 @@ export function putValue(kv: KV, key: string, value: unknown): Promise<number> {
  * store must not miss a job that way. Retried through a stream's leader election; TimeoutError after 30 s.
  */
 export async function listKeys(kv: KV, filter = ">"): Promise<string[]> {
-  const b = kv as unknown as Bucket;
+  // The stream, subject prefix and key codec are the Bucket's own (the KV interface has none of them).
+  if (!(kv instanceof Bucket)) throw new TypeError("listKeys needs a bucket opened with nats.js's Kvm");
+  const b = kv;
   const out: string[] = [];
   await readLastPerSubject(b.js, b.stream, `${b.prefix}.${filter}`, { headersOnly: true }, (m) => {
     const op = m.headers?.get("KV-Operation");
