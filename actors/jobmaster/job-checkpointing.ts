@@ -73,7 +73,8 @@ export class JobCheckpointing {
               if (cp.kind === "SAVEPOINT") await this.savepoints.add({ ...cp, savepointId: savepointIdOf(jobId, cp.checkpointId) });
               else {
                 await this.store.add(cp, this.storage);
-                this.restoreFrom = cp;
+                // Several checkpoints in flight may complete out of order: restore from the newest.
+                if (!(this.restoreFrom?.kind === "CHECKPOINT" && this.restoreFrom.checkpointId > cp.checkpointId)) this.restoreFrom = cp;
               }
             })(),
           ),

@@ -14,7 +14,6 @@ import type { NetworkEnvironment } from "../../src/network/index.js";
 import { PRODUCED_BYTES_ACCUMULATOR } from "../../src/network/index.js";
 import { checkSameVertices, validateBundleInvokable, type JobCode } from "../../src/usercode/index.js";
 
-
 const TriggerCheckpoint = s.object({
   checkpointId: s.int({ min: 1 }),
   timestamp: s.int({ min: 0 }),

@@ -350,7 +350,12 @@ export class CheckpointCoordinator {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
     p.cancelOverdue();
-    if (p.kind === "CHECKPOINT") this.latest = cp;
+    if (p.kind === "CHECKPOINT") {
+      if (!this.latest || this.latest.checkpointId < cp.checkpointId) this.latest = cp;
+      // Flink's dropSubsumedCheckpoints: older checkpoints still pending can only be subsumed at once.
+      for (const older of [...this.pending.values()])
+        if (older.kind === "CHECKPOINT" && older.id < p.id && !older.finalizing) this.abort(older, `subsumed by checkpoint ${p.id}`, false);
+    }
     this.lastCompletion = Date.now();
     this.consecutiveFailures = 0;
     this.stats.completed++;

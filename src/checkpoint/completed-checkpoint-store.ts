@@ -63,6 +63,8 @@ export class CompletedCheckpointStore {
    * one's entry is written but its pointer is not (yet, or ever: its write may fail).
    */
   private subsumeUpTo = 0;
+  /** The adds in progress, chained: each runs after the one before it settled. */
+  private adding: Promise<unknown> = Promise.resolve();
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay: number;
@@ -94,12 +96,20 @@ export class CompletedCheckpointStore {
   }
 
   /**
-   * Stores `cp` (a CHECKPOINT of this job) and records it as the latest; resolves then. Subsuming
+   * Stores `cp` (a CHECKPOINT of this job) and records it as the latest (unless a newer one already
+   * is: adds run one at a time, in call order); resolves then. Subsuming
    * follows in the background: every checkpoint beyond the newest `retain` leaves KV and its objects
    * are deleted ({@link awaitDiscards} waits for both). Adding an id again with the same contents is a no-op;
    * with other contents it is a ConflictError (`DuplicateCheckpoint`).
    */
-  async add(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
+  add(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
+    // One at a time, in call order: the pointer then only moves forward.
+    const run = this.adding.then(() => this.addNow(cp, storage));
+    this.adding = run.catch(() => undefined);
+    return run;
+  }
+
+  private async addNow(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
     if (this.closed) throw new EddyError(ErrorCode.Shutdown, `the checkpoint store of job ${this.jobId} is shut down`);
     if (cp.jobId !== this.jobId) throw new ValidationError(ErrorCode.MalformedRequest, `checkpoint of job ${cp.jobId} added to the store of job ${this.jobId}`);
     if (cp.kind !== "CHECKPOINT") throw new ValidationError(ErrorCode.MalformedRequest, "savepoints are not owned by the completed checkpoint store: use SavepointStore");
@@ -123,6 +133,13 @@ export class CompletedCheckpointStore {
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
         throw new ConflictError(CheckpointErrorCode.DuplicateCheckpoint, `checkpoint ${cp.checkpointId} of job ${this.jobId} is already stored with other contents`);
       }
+    }
+    // An older checkpoint completed after a newer one was recorded (several in flight): the pointer
+    // stays on the newer one, and this one is subsumed like any older one.
+    if (cp.checkpointId < this.subsumeUpTo) {
+      this.subsumeDue = true;
+      this.kick();
+      return;
     }
     // The pointer to the newest checkpoint: `latest()` reads it with a plain get, so a restore never
     // depends on a key listing alone (a listing on a NATS cluster that just lost a server has been

@@ -130,8 +130,9 @@ function storageFailed(what: string, err: unknown): EddyError {
 
 /**
  * Snapshot bytes in JetStream Object Store. Writes are asynchronous (the caller's event loop keeps
- * running while chunks are acknowledged) and copy the payload once, into chunk-sized buffers. Reads copy the chunks once into a buffer of the recorded size and
- * fail with `StateCorrupt` when the size or the store's SHA-256 digest disagree.
+ * running while chunks are acknowledged) and copy the payload once, into chunk-sized buffers. Reads
+ * copy the chunks once into a buffer of the recorded size and fail with `StateCorrupt` when the size
+ * or the store's SHA-256 digest disagree.
  */
 export class CheckpointStorage {
   private readonly js: JetStreamClient;
@@ -230,27 +231,27 @@ export class CheckpointStorage {
     // A publish is retried (for up to WRITE_RETRY_MS after its first failure) while the bucket's
     // stream has no leader (a NATS server of the cluster was lost and another is being elected,
     // seconds): the message id makes a retry of a publish that did land a duplicate the stream drops.
-    // A chunk's retry waits for the chunk before it to land, so retries keep chunk order; a reader
-    // takes chunks in stream order and the digest is over chunk order, so the sequences are checked.
+    // A chunk's retry waits for the chunk before it to land (and fails when that one failed), so
+    // retries keep chunk order where they can. Chunks may still land out of order (a later chunk's
+    // first publish reaching a new leader before an earlier one's retry): each carries its index in
+    // its message id (`<nuid>.<k>`), and readObject places chunks by it.
     const send = async (subject: string, data: Uint8Array | string, msgID: string, headers?: MsgHdrs, after?: Promise<unknown>): Promise<number> => {
       const opts = { msgID, ...(headers ? { headers } : {}) };
       try {
         return (await this.js.publish(subject, data, opts)).seq;
       } catch (err) {
         if (!isTransient(err, { jetStreamKnown: true })) throw err;
-        await after?.catch(() => undefined);
-        return (await retryTransient(() => this.js.publish(subject, data, opts), WRITE_RETRY_MS, { jetStreamKnown: true })).seq;
+        const until = Date.now() + WRITE_RETRY_MS;
+        await after;
+        return (await retryTransient(() => this.js.publish(subject, data, opts), Math.max(0, until - Date.now()), { jetStreamKnown: true })).seq;
       }
     };
-    const seqs: number[] = [];
     let previous: Promise<unknown> | undefined;
     const publish = async (bytes: Uint8Array): Promise<void> => {
       sha.update(bytes);
       size += bytes.length;
       const index = chunks++;
-      const ack = send(chunkSubject, bytes, `${nuid}.${index + 1}`, undefined, previous).then((seq) => {
-        seqs[index] = seq;
-      });
+      const ack = send(chunkSubject, bytes, `${nuid}.${index + 1}`, undefined, previous);
       ack.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
       previous = ack;
       inFlight.push(ack);
@@ -277,8 +278,6 @@ export class CheckpointStorage {
       }
       if (off > 0) await publish(buf!.subarray(0, off));
       await Promise.all(inFlight.splice(0));
-      const disorder = seqs.findIndex((seq, i) => i > 0 && seq <= seqs[i - 1]!);
-      if (disorder > 0) throw new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `chunk ${disorder + 1} of ${name} landed before chunk ${disorder}`);
       const digest = `SHA-256=${Base64UrlPaddedCodec.encode(sha.digest())}`;
       const info = { name, description: "", options: { max_chunk_size: chunkBytes }, bucket: this.bucket, nuid, size, chunks, mtime: new Date().toISOString(), digest, deleted: false };
       const h = natsHeaders();

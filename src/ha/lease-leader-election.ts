@@ -242,10 +242,15 @@ export class LeaseLeaderElection {
       if (/wrong last sequence|sequence/i.test(msg) && !/took longer/.test(msg)) {
         const ours = await this.ownRevision(holder, this.deadline - performance.now());
         if (this.holder !== holder) return;
-        if (ours === undefined) return this.lose(`the lease was taken over: ${msg}`);
-        this.log.warn({ revision: ours }, "an earlier lease renewal landed though its answer was lost; renewing from its revision");
-        this.revision = ours;
-        return this.arm(0);
+        if (ours === "other") return this.lose(`the lease was taken over: ${msg}`);
+        // Unknown (the key could not be read): retried below until the deadline, which comes before
+        // anyone else can have won the key.
+        if (typeof ours === "number" && ours !== this.revision) {
+          this.log.warn({ revision: ours }, "an earlier lease renewal landed though its answer was lost; renewing from its revision");
+          this.revision = ours;
+          return this.arm(0);
+        }
+        // The key is at the revision we hold: the refusal was something else; retry as for any failure.
       }
       if (performance.now() >= this.deadline) return this.lose(`the lease could not be renewed in time: ${msg}`);
       this.log.warn({ err: msg }, "renewing the lease failed; retrying before the deadline");
@@ -253,15 +258,18 @@ export class LeaseLeaderElection {
     }
   }
 
-  /** The lease key's revision when it still holds `holder`'s session, else undefined. */
-  private async ownRevision(holder: LeaseHolder, budget: number): Promise<number | undefined> {
-    if (budget <= 0) return undefined;
+  /**
+   * The lease key's revision when it still holds `holder`'s session; "other" when it does not (held
+   * by another, or gone); "unknown" when it could not be read in `budget` ms.
+   */
+  private async ownRevision(holder: LeaseHolder, budget: number): Promise<number | "other" | "unknown"> {
+    if (budget <= 0) return "unknown";
     try {
       const e = await within(this.kv.get(this.key), budget, "reading the lease");
-      if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
-      return (decode(e.value) as LeaseHolder).sessionId === holder.sessionId ? e.revision : undefined;
+      if (!e || e.operation !== "PUT" || e.value.length === 0) return "other";
+      return (decode(e.value) as LeaseHolder).sessionId === holder.sessionId ? e.revision : "other";
     } catch {
-      return undefined;
+      return "unknown";
     }
   }
 

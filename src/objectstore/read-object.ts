@@ -11,6 +11,8 @@ const FETCH_MAX_CHUNKS = 256;
 const FETCH_EXPIRES_MS = 2_000;
 /** A pull read that got no chunk for this long goes on by message gets. */
 const STALL_MS = 3_000;
+/** The header a JetStream publish's message id travels in. */
+const MSG_ID_HEADER = "Nats-Msg-Id";
 
 /** The object's chunks do not add up to its recorded size or SHA-256 digest. */
 export class ObjectCorruptError extends Error {
@@ -35,6 +37,8 @@ export type ReadableObjectInfo = Pick<ObjectInfo, "name" | "nuid" | "size" | "di
  * When the consumer cannot be made or delivers nothing for a while, the read goes on from the last
  * chunk by message gets (first message of the chunk subject after a sequence): slower (base64 in
  * JSON, one request per chunk) but stateless on the server, answered by the stream's current leader.
+ * Chunks whose message id names their index (Eddy's writes) are placed by it, in whatever order they
+ * were stored; others are taken in stream order.
  *
  * Throws {@link ObjectCorruptError} when the chunks disagree with the info (or one is missing), and
  * TimeoutError when the whole read takes longer than `timeoutMs`.
@@ -54,12 +58,23 @@ export async function readObject(js: JetStreamClient, bucket: string, info: Read
   return r.result();
 }
 
-/** The chunks of one object read so far: where the next goes, the stream sequence of the last, the hash. */
+/**
+ * The chunks of one object read so far. A chunk whose message id names its index (`<nuid>.<k>`, as
+ * Eddy's writer publishes them) goes to its place, so chunks that landed out of order (a publish
+ * retried across a stream leader's loss) still make the object; other objects' chunks (nats.js
+ * writes no ids) are taken in stream order. The stream sequence of the last one read is kept for the
+ * message-get fallback; the digest is checked over the whole object at the end.
+ */
 class ChunkReader {
   private readonly out: Uint8Array;
-  private readonly sha = createHash("sha256");
   private readonly deadline: number;
   private readonly subject: string;
+  private readonly chunkSize: number;
+  private readonly total: number;
+  /** Indexed mode: which chunks arrived (by index − 1). */
+  private readonly seen: Uint8Array;
+  private placed = 0;
+  private indexed: boolean | undefined;
   private off = 0;
   private lastSeq = 0;
 
@@ -71,24 +86,46 @@ class ChunkReader {
     this.out = new Uint8Array(info.size);
     this.deadline = Date.now() + timeoutMs;
     this.subject = `$O.${bucket}.C.${info.nuid}`;
+    this.chunkSize = info.options?.max_chunk_size ?? 128 * 1024;
+    this.total = info.size === 0 ? 0 : Math.ceil(info.size / this.chunkSize);
+    this.seen = new Uint8Array(this.total);
   }
 
   get done(): boolean {
-    return this.off === this.info.size;
+    return this.indexed ? this.placed === this.total : this.off === this.info.size;
   }
 
   private left(): number {
     const ms = this.deadline - Date.now();
-    if (ms <= 0) throw new TimeoutError(`reading ${this.info.name} from ${this.bucket} timed out after ${this.timeoutMs} ms (${this.off} of ${this.info.size} bytes)`);
+    if (ms <= 0) throw new TimeoutError(`reading ${this.info.name} from ${this.bucket} timed out after ${this.timeoutMs} ms (${this.indexed ? `${this.placed} of ${this.total} chunks` : `${this.off} of ${this.info.size} bytes`})`);
     return ms;
   }
 
-  private accept(chunk: Uint8Array, seq: number): void {
-    if (this.off + chunk.length > this.out.length) throw new ObjectCorruptError(`${this.info.name} has more than its recorded ${this.info.size} bytes`);
-    this.out.set(chunk, this.off);
-    this.off += chunk.length;
-    this.sha.update(chunk);
+  /** The chunk's index (1-based) from its message id, when the writer gave it one of this object. */
+  private indexOf(msgId: string | undefined): number | undefined {
+    if (!msgId || !msgId.startsWith(`${this.info.nuid}.`)) return undefined;
+    const k = Number(msgId.slice(this.info.nuid.length + 1));
+    return Number.isSafeInteger(k) && k >= 1 ? k : undefined;
+  }
+
+  private accept(chunk: Uint8Array, seq: number, msgId: string | undefined): void {
     this.lastSeq = seq;
+    const k = this.indexOf(msgId);
+    this.indexed ??= k !== undefined;
+    if (this.indexed !== (k !== undefined)) throw new ObjectCorruptError(`${this.info.name} mixes chunks with and without an index`);
+    if (k === undefined) {
+      if (this.off + chunk.length > this.out.length) throw new ObjectCorruptError(`${this.info.name} has more than its recorded ${this.info.size} bytes`);
+      this.out.set(chunk, this.off);
+      this.off += chunk.length;
+      return;
+    }
+    const at = (k - 1) * this.chunkSize;
+    const expected = Math.min(this.chunkSize, this.info.size - at);
+    if (k > this.total || chunk.length !== expected) throw new ObjectCorruptError(`${this.info.name}: chunk ${k} has ${chunk.length} bytes, ${Math.max(0, expected)} expected of chunk ${k} of ${this.total}`);
+    if (this.seen[k - 1]) return; // the same chunk twice: the first is kept
+    this.seen[k - 1] = 1;
+    this.placed++;
+    this.out.set(chunk, at);
   }
 
   /**
@@ -110,7 +147,7 @@ class ChunkReader {
       while (!this.done && Date.now() - lastChunkAt < STALL_MS) {
         const batch = await consumer.fetch({ max_messages: perFetch, expires: Math.max(1_000, Math.min(this.left(), FETCH_EXPIRES_MS)) });
         for await (const m of batch) {
-          this.accept(m.data, m.seq);
+          this.accept(m.data, m.seq, m.headers?.get(MSG_ID_HEADER));
           lastChunkAt = Date.now();
           if (this.done) break;
         }
@@ -134,14 +171,14 @@ class ChunkReader {
         delay = Math.min(1_000, delay * 2);
         continue;
       }
-      if (!m) throw new ObjectCorruptError(`${this.info.name}: ${this.off} bytes stored, ${this.info.size} recorded`);
-      this.accept(m.data, m.seq);
+      if (!m) throw new ObjectCorruptError(`${this.info.name}: ${this.indexed ? `${this.placed} of ${this.total} chunks` : `${this.off} of ${this.info.size} bytes`} stored`);
+      this.accept(m.data, m.seq, m.header?.get(MSG_ID_HEADER));
     }
   }
 
   result(): Uint8Array {
     const expected = parseDigest(this.info.digest);
-    if (!expected || !this.sha.digest().equals(expected)) throw new ObjectCorruptError(`${this.info.name}: the chunks' SHA-256 does not match the recorded digest ${this.info.digest}`);
+    if (!expected || !createHash("sha256").update(this.out).digest().equals(expected)) throw new ObjectCorruptError(`${this.info.name}: the chunks' SHA-256 does not match the recorded digest ${this.info.digest}`);
     return this.out;
   }
 }

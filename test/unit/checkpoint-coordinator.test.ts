@@ -179,6 +179,29 @@ test("declineAll ends the pending checkpoints still waiting for that task, not t
   }
 });
 
+test("a completed checkpoint subsumes the older ones still pending (Flink's dropSubsumedCheckpoints), without counting a failure", { timeout: 10_000 }, async () => {
+  const { src, sink, coordinator, discarded, completed, stop } = setup(3_600_000, async () => undefined, 2);
+  try {
+    const first = coordinator.trigger("CHECKPOINT");
+    await tick();
+    const second = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.acknowledge(src.attemptId, 2, { operators: { src: {} } });
+    coordinator.acknowledge(sink.attemptId, 2, { operators: { sink: {} } });
+    assert.equal((await second).checkpointId, 2);
+    await assert.rejects(first, /subsumed by checkpoint 2/);
+    assert.deepEqual(discarded, [1], "the subsumed checkpoint's state is discarded");
+    assert.deepEqual(completed.map((c) => c.checkpointId), [2]);
+    // A late acknowledgement of the subsumed checkpoint changes nothing.
+    coordinator.acknowledge(src.attemptId, 1, { operators: { src: {} } });
+    coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
+    await tick();
+    assert.deepEqual(completed.map((c) => c.checkpointId), [2]);
+  } finally {
+    stop();
+  }
+});
+
 test("a checkpoint pending far beyond its interval is reported (warn) with the tasks it waits for, until it ends", { timeout: 10_000 }, async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout"] });
   const lines: Array<{ msg: string; checkpointId?: number; waiting?: string[] }> = [];

@@ -151,6 +151,17 @@ test("subsuming keeps the checkpoint the latest pointer names, whatever newer en
   await store.shutdown(true, storage);
 });
 
+test("adds run in call order and the latest pointer only moves forward: an older checkpoint added after a newer one is subsumed", async () => {
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobOrder", { logger: log });
+  const [cp1, cp2, cp3] = await Promise.all([1, 2, 3].map((id) => checkpoint("jobOrder", id)));
+  await Promise.all([store.add(cp1, storage), store.add(cp3, storage), store.add(cp2, storage)]);
+  await store.awaitDiscards();
+  assert.deepEqual(await store.latest(), cp3, "the newest stays the latest");
+  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [3], "1 and 2 subsumed");
+  assert.deepEqual(await objectsOf("jobOrder/chk-2/"), []);
+  await store.shutdown(true, storage);
+});
+
 test("retain 3 keeps the newest three; a reopened store (new JobMaster) sees them", async () => {
   const store = await CompletedCheckpointStore.open(nc, subjects, "jobR3", { retain: 3, logger: log });
   for (let id = 1; id <= 5; id++) await store.add(await checkpoint("jobR3", id), storage);

@@ -1,10 +1,11 @@
 /**
  * readObject over a real nats-server: objects written by nats.js itself read back by the pull
- * consumer, the same bytes by message gets when no consumer can be made, and a chunk missing from the
- * stream refused as corrupt.
+ * consumer, the same bytes by message gets when no consumer can be made, a chunk missing from the
+ * stream refused as corrupt, and chunks stored out of order placed by the index in their message id.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -76,4 +77,33 @@ test("a chunk missing from the stream is ObjectCorruptError, by pull and by mess
   assert.equal(await jsm.streams.deleteMessage(stream, seq), true);
   await assert.rejects(readObject(withoutConsumers(js), BUCKET, info, 10_000), ObjectCorruptError);
   await assert.rejects(readObject(js, BUCKET, info, 10_000), ObjectCorruptError);
+});
+
+/**
+ * Publishes `bytes` as Eddy's writer does (16 KiB chunks, each with the message id `<nuid>.<k>`),
+ * in the chunk order `order` (1-based indexes), and gives the info a reader needs.
+ */
+async function putIndexed(name: string, bytes: Uint8Array, order: (chunks: number) => number[]) {
+  const size = 16 * 1024;
+  const nuid = randomBytes(11).toString("hex");
+  const n = Math.ceil(bytes.length / size);
+  for (const k of order(n)) await js.publish(`$O.${BUCKET}.C.${nuid}`, bytes.subarray((k - 1) * size, k * size), { msgID: `${nuid}.${k}` });
+  const digest = `SHA-256=${createHash("sha256").update(bytes).digest("base64url")}=`;
+  return { name, nuid, size: bytes.length, digest, options: { max_chunk_size: size } };
+}
+
+test("chunks stored out of order (a publish retried after later ones landed) are placed by their index, by pull and by message gets", async () => {
+  const bytes = randomBytesOf(5 * 16 * 1024 + 123);
+  // 1, 3, 2, 5, 6, 4: chunk 2's and chunk 4's retries landed after later chunks.
+  const info = await putIndexed("out-of-order", bytes, () => [1, 3, 2, 5, 6, 4]);
+  assert.deepEqual(await readObject(js, BUCKET, info, 10_000), bytes);
+  assert.deepEqual(await readObject(withoutConsumers(js), BUCKET, info, 10_000), bytes);
+});
+
+test("an indexed chunk of the wrong size, or one missing, is ObjectCorruptError", async () => {
+  const bytes = randomBytesOf(3 * 16 * 1024);
+  const missing = await putIndexed("indexed-missing", bytes, () => [3, 1]);
+  await assert.rejects(readObject(withoutConsumers(js), BUCKET, missing, 10_000), ObjectCorruptError);
+  const info = await putIndexed("indexed-short", bytes, () => [1, 2, 3]);
+  await assert.rejects(readObject(js, BUCKET, { ...info, size: bytes.length + 10 }, 10_000), ObjectCorruptError);
 });
