@@ -12,7 +12,7 @@ import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats
 import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
-import { isTransient, retryTransient } from "../jetstream/index.js";
+import { retryTransient } from "../jetstream/index.js";
 import { withTimeout } from "../core/time.js";
 import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readObject, transferTimeoutMs } from "../objectstore/index.js";
 import { readLastPerSubject } from "../jetstream/index.js";
@@ -61,7 +61,7 @@ export interface SnapshotSource {
 /** Bytes of max_payload left for a chunk's headers (its message id). */
 const HEADER_ROOM = 1024;
 
-/** How long one publish of a write is retried after its first failure while the bucket's stream has no leader, ms. */
+/** How long one publish of a write is retried while the bucket's stream has no leader, ms. */
 const WRITE_RETRY_MS = 30_000;
 /** How long a read retries while the bucket's stream has no leader, ms. */
 const READ_RETRY_MS = 30_000;
@@ -228,32 +228,19 @@ export class CheckpointStorage {
       if (buf && off > 0) next.set(buf.subarray(0, off));
       return (buf = next);
     };
-    // A publish is retried (for up to WRITE_RETRY_MS after its first failure) while the bucket's
-    // stream has no leader (a NATS server of the cluster was lost and another is being elected,
-    // seconds): the message id makes a retry of a publish that did land a duplicate the stream drops.
-    // A chunk's retry waits for the chunk before it to land (and fails when that one failed), so
-    // retries keep chunk order where they can. Chunks may still land out of order (a later chunk's
-    // first publish reaching a new leader before an earlier one's retry): each carries its index in
-    // its message id (`<nuid>.<k>`), and readObject places chunks by it.
-    const send = async (subject: string, data: Uint8Array | string, msgID: string, headers?: MsgHdrs, after?: Promise<unknown>): Promise<number> => {
-      const opts = { msgID, ...(headers ? { headers } : {}) };
-      try {
-        return (await this.js.publish(subject, data, opts)).seq;
-      } catch (err) {
-        if (!isTransient(err, { jetStreamKnown: true })) throw err;
-        const until = Date.now() + WRITE_RETRY_MS;
-        await after;
-        return (await retryTransient(() => this.js.publish(subject, data, opts), Math.max(0, until - Date.now()), { jetStreamKnown: true })).seq;
-      }
-    };
-    let previous: Promise<unknown> | undefined;
+    // Each publish is retried (for up to WRITE_RETRY_MS) while the bucket's stream has no leader (a
+    // NATS server of the cluster was lost and another is being elected, seconds): the message id
+    // makes a retry of a publish that did land a duplicate the stream drops. Retried chunks may land
+    // after later ones; each carries its index in its message id (`<nuid>.<k>`), and readObject
+    // places chunks by it.
+    const send = (subject: string, data: Uint8Array | string, msgID: string, headers?: MsgHdrs) =>
+      retryTransient(() => this.js.publish(subject, data, { msgID, ...(headers ? { headers } : {}) }), WRITE_RETRY_MS, { jetStreamKnown: true });
     const publish = async (bytes: Uint8Array): Promise<void> => {
       sha.update(bytes);
       size += bytes.length;
-      const index = chunks++;
-      const ack = send(chunkSubject, bytes, `${nuid}.${index + 1}`, undefined, previous);
+      chunks++;
+      const ack = send(chunkSubject, bytes, `${nuid}.${chunks}`);
       ack.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
-      previous = ack;
       inFlight.push(ack);
       if (inFlight.length >= STREAM_CHUNKS_IN_FLIGHT) await inFlight.shift();
     };
