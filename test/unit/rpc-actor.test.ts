@@ -12,6 +12,8 @@ import { startTestNats } from "../helpers/nats-server.js";
 class Counter extends Actor {
   readonly address = "t.counter";
   value = 0;
+  /** Each `slow` call waits for one of these to be called (or 10 s). */
+  readonly releaseSlow: Array<() => void> = [];
   concurrent = 0;
   maxConcurrent = 0;
   constructor(private readonly nc: NatsConnection, public token: string) {
@@ -40,7 +42,16 @@ class Counter extends Actor {
       },
       get: { fence: "none", handle: () => ({ value: this.value }) },
       conflict: { fence: "none", handle: () => { throw new ConflictError("DuplicateJobId", "already there"); } },
-      slow: { fence: "none", handle: () => later(new Promise((r) => setTimeout(() => r({ late: true }), 300))) },
+      slow: {
+        fence: "none",
+        handle: () =>
+          later(
+            new Promise((r) => {
+              const timer = setTimeout(() => r({ late: "timed out" }), 10_000);
+              this.releaseSlow.push(() => (clearTimeout(timer), r({ late: true })));
+            }),
+          ),
+      },
       tiny: { fence: "none", maxBytes: 64, handle: () => ({ ok: true }) },
     };
   }
@@ -114,10 +125,13 @@ test("JSON requests get JSON replies", async () => {
 test("a per-call timeout fires, and a long reply does not block the mailbox", async () => {
   const gw = new Gateway(nc, actor.address);
   await assert.rejects(gw.ask("slow", {}, { timeoutMs: 50 }), TimeoutError);
-  const slow = gw.ask("slow", {}, { timeoutMs: 2000 });
-  const t0 = Date.now();
+  let slowSettled = false;
+  const slow = gw.ask("slow", {}, { timeoutMs: 10_000 }).finally(() => (slowSettled = true));
   await gw.ask("get");
-  assert.ok(Date.now() - t0 < 250, "get answered while slow is pending");
+  assert.equal(slowSettled, false, "get answered while slow is pending");
+  // The actor handles a subject's messages in order: both slow calls are in hand by now.
+  assert.equal(actor.releaseSlow.length, 2, "both slow calls are being handled");
+  for (const release of actor.releaseSlow.splice(0)) release();
   assert.deepEqual(await slow, { late: true });
 });
 
