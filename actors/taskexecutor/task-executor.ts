@@ -207,7 +207,7 @@ export class TaskExecutor extends Actor {
 
   private async leaderChanged(l: LeaderInfo | undefined): Promise<void> {
     if (l?.sessionId === this.rm?.sessionId && this.registered) return;
-    if (l && this.servedSession && l.sessionId !== this.servedSession) this.releaseFormerTerm(l);
+    if (l && this.servedSession && l.sessionId !== this.servedSession) this.releaseAllSlots(`new ResourceManager leader ${l.id}: slots of the former term released`);
     if (l) this.servedSession = l.sessionId;
     this.rm = l;
     this.registered = false;
@@ -215,12 +215,14 @@ export class TaskExecutor extends Actor {
   }
 
   /**
-   * A new ResourceManager session means a new JobManager term: every JobMaster of the former term
-   * is gone (its jobs are recovered by the new leader under new sessions). Their tasks are canceled
-   * and their slots freed before registering, so the new ResourceManager sees them free and nothing
-   * from the former sessions is accepted any more.
+   * Cancels every task and frees every slot, before registering again. Two events call for it: a new
+   * ResourceManager session (a new JobManager term: every JobMaster of the former term is gone and its
+   * jobs are recovered under new sessions), and the ResourceManager no longer knowing this
+   * TaskExecutor (it declared it lost, so the JobMasters already failed its tasks over elsewhere: what
+   * still runs here is a zombie of an old attempt, Flink's stale JobManager connection). Either way
+   * nothing of the slots' former owners may run on, and the ResourceManager must see them free.
    */
-  private releaseFormerTerm(next: LeaderInfo): void {
+  private releaseAllSlots(why: string): void {
     let freed = 0;
     for (const slot of this.table.slots) {
       if (!slot.allocationId) continue;
@@ -229,7 +231,7 @@ export class TaskExecutor extends Actor {
       this.table.free(slot);
       freed++;
     }
-    this.log.info({ resourceManager: next.id, freed }, "new ResourceManager leader: slots of the former term released");
+    this.log.info({ freed }, why);
   }
 
   private async register(): Promise<void> {
@@ -252,7 +254,10 @@ export class TaskExecutor extends Actor {
     this.background(
       rm.ask("heartbeat", { taskExecutorId: this.id, slots: this.table.report() }, { timeoutMs: Timeouts.heartbeatInterval * 2 }).catch((err) =>
         this.runInMailbox(() => {
-          if (err instanceof EddyError && (err.code === ErrorCode.UnknownSender || err.code === ErrorCode.FencingTokenMismatch)) this.registered = false;
+          if (err instanceof EddyError && err.code === ErrorCode.UnknownSender) {
+            this.releaseAllSlots("the ResourceManager declared this TaskExecutor lost: its tasks were failed over elsewhere; slots released");
+            this.registered = false;
+          } else if (err instanceof EddyError && err.code === ErrorCode.FencingTokenMismatch) this.registered = false;
           else this.log.debug({ err }, "heartbeat failed");
         }),
       ),
