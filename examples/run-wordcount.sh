@@ -32,4 +32,5 @@ echo "eddy cluster ready nats=$url"
 
 EDDY_NATS_URL="$url" node bin/eddy.js run examples/wordcount.ts --parallelism 2 -- --input "$input" --output "$work/out"
 echo "top words of $input:"
-cat "$work/out"/part-* | sort -k2,2nr -k1,1 | head -n 15
+# awk reads all of its input (head would exit early and fail the pipe with SIGPIPE under pipefail).
+sort -k2,2nr -k1,1 "$work/out"/part-* | awk 'NR <= 15'
