@@ -144,10 +144,17 @@ export class CompletedCheckpointStore {
     // The pointer to the newest checkpoint: `latest()` reads it with a plain get, so a restore never
     // depends on a key listing alone (a listing on a NATS cluster that just lost a server has been
     // seen to come back empty, which would restart a job from scratch).
+    let advanced: boolean;
     try {
-      await retryTransient(() => this.bucket.kv.put(this.latestKey, encode(cp.checkpointId)), 30_000);
+      advanced = await retryTransient(() => this.advancePointer(cp.checkpointId), 30_000);
     } catch (err) {
       throw possiblyStored(this.failed(`record checkpoint ${cp.checkpointId} as the latest`, err));
+    }
+    if (!advanced) {
+      this.log.warn({ checkpointId: cp.checkpointId }, "the latest pointer names a newer checkpoint of another JobMaster (a newer leader's): this one is subsumed");
+      this.subsumeDue = true;
+      this.kick();
+      return;
     }
     // Subsuming the older checkpoints and deleting their state run in the background (Flink discards
     // subsumed checkpoints asynchronously): the checkpoint is complete once its pointer is written, and
@@ -155,6 +162,27 @@ export class CompletedCheckpointStore {
     this.subsumeUpTo = Math.max(this.subsumeUpTo, cp.checkpointId);
     this.subsumeDue = true;
     this.kick();
+  }
+
+  /**
+   * Moves the latest pointer to `checkpointId` unless it names a newer checkpoint already; false then.
+   * The write is revision-checked, so a JobMaster of a former leader (a zombie woken after a standby
+   * took over, whose checkpoint ids are older) can never move the pointer back, whatever it completes.
+   */
+  private async advancePointer(checkpointId: number): Promise<boolean> {
+    for (;;) {
+      const e = await this.bucket.kv.get(this.latestKey);
+      const current = e && e.operation === "PUT" && e.value.length ? (decode(e.value) as number) : undefined;
+      if (current !== undefined && current >= checkpointId) return current === checkpointId;
+      try {
+        if (e) await this.bucket.kv.update(this.latestKey, encode(checkpointId), e.revision);
+        else await this.bucket.kv.create(this.latestKey, encode(checkpointId));
+        return true;
+      } catch (err) {
+        // Another writer moved the pointer between the read and the write: read it again.
+        if (!isRevisionConflict(err)) throw err;
+      }
+    }
   }
 
   /**

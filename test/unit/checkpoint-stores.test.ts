@@ -162,6 +162,17 @@ test("adds run in call order and the latest pointer only moves forward: an older
   await store.shutdown(true, storage);
 });
 
+test("a store of a former leader's JobMaster (a zombie) never moves the latest pointer back", async () => {
+  const current = await CompletedCheckpointStore.open(nc, subjects, "jobZombie", { logger: log });
+  const zombie = await CompletedCheckpointStore.open(nc2, subjects, "jobZombie", { logger: log });
+  await current.add(await checkpoint("jobZombie", 5), storage);
+  await zombie.add(await checkpoint("jobZombie", 3), storage);
+  assert.equal((await current.latest())?.checkpointId, 5, "the newer leader's checkpoint stays the latest");
+  const next = await CompletedCheckpointStore.open(nc2, subjects, "jobZombie", { logger: log });
+  assert.equal((await next.latest())?.checkpointId, 5, "a JobMaster recovering the job restores the newest");
+  await current.shutdown(true, storage);
+});
+
 test("retain 3 keeps the newest three; a reopened store (new JobMaster) sees them", async () => {
   const store = await CompletedCheckpointStore.open(nc, subjects, "jobR3", { retain: 3, logger: log });
   for (let id = 1; id <= 5; id++) await store.add(await checkpoint("jobR3", id), storage);
