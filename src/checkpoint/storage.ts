@@ -289,7 +289,7 @@ export class CheckpointStorage {
    */
   async read(handle: StateHandle | StoredStateHandle): Promise<Uint8Array> {
     const name = handle.object;
-    let info;
+    let info: Awaited<ReturnType<ObjectStore["info"]>>;
     try {
       // Retried while the bucket's stream elects a leader (a NATS server was lost): a restore waits
       // for it rather than failing the task and its restart.

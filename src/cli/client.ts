@@ -73,7 +73,7 @@ export function exitCodeOf(err: unknown, contacted: boolean): number {
 /** Prints `error <code>: <message>` on stderr and returns the exit code. */
 export function reportError(io: Io, err: unknown, contacted: boolean): number {
   const e = toEddyError(err);
-  let msg = e.message;
+  const msg = e.message;
 
   io.err(`error ${e.code}: ${msg}`);
   return exitCodeOf(err, contacted);

@@ -266,7 +266,7 @@ export class LeaseLeaderElection {
     if (budget <= 0) return "unknown";
     try {
       const e = await within(this.kv.get(this.key), budget, "reading the lease");
-      if (!e || e.operation !== "PUT" || e.value.length === 0) return "other";
+      if (e?.operation !== "PUT" || e.value.length === 0) return "other";
       return (decode(e.value) as LeaseHolder).sessionId === holder.sessionId ? e.revision : "other";
     } catch {
       return "unknown";

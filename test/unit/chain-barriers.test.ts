@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ChainHandoff, ChainInvokable, createChainFactory, InvokableRegistry, builtinInvokables } from "../../src/runtime/invokables/index.js";
+import { ChainHandoff, type ChainInvokable, createChainFactory, InvokableRegistry, builtinInvokables } from "../../src/runtime/invokables/index.js";
 import {
   isBarrierEvent,
   isCheckpointAbortEvent,
