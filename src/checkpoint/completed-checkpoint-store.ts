@@ -105,7 +105,7 @@ export class CompletedCheckpointStore {
   add(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
     // One at a time, in call order: the pointer then only moves forward.
     const run = this.adding.then(() => this.addNow(cp, storage));
-    this.adding = run.catch(() => undefined);
+    this.adding = run.catch(() => undefined); // the caller gets the failure from `run`; the chain goes on
     return run;
   }
 

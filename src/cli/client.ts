@@ -58,7 +58,7 @@ export class DispatcherClient {
 
   /** Closes the connection (never throws). */
   async close(): Promise<void> {
-    await this.nc.close().catch(() => undefined);
+    await this.nc.close().catch(() => undefined); // a connection that fails to close is gone all the same
   }
 }
 

@@ -191,7 +191,7 @@ async function probe(url: string, serverName: string): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    await nc.close().catch(() => undefined);
+    await nc.close().catch(() => undefined); // the probe's answer is known; closing is best effort
   }
 }
 

@@ -153,7 +153,7 @@ class ChunkReader {
         }
       }
     } finally {
-      void consumer.delete().catch(() => undefined);
+      void consumer.delete().catch(() => undefined); // best effort: an ordered consumer is ephemeral and goes away unused
     }
   }
 

@@ -131,8 +131,8 @@ class TextFileSink implements Invokable {
       await fh.close();
       await rename(tmp, join(this.dir, partFileName(subtaskIndex)));
     } catch (err) {
-      if (!closed) await fh.close().catch(() => undefined);
-      await rm(tmp, { force: true }).catch(() => undefined);
+      if (!closed) await fh.close().catch(() => undefined); // the write's own error is thrown below
+      await rm(tmp, { force: true }).catch(() => undefined); // best effort: the write's own error is thrown below
       throw err;
     }
     await ctx.output.finish();
@@ -158,7 +158,7 @@ class TextFileSink implements Invokable {
     } catch (err) {
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;
-      if (this.current) await rm(this.current.tmp, { force: true }).catch(() => undefined);
+      if (this.current) await rm(this.current.tmp, { force: true }).catch(() => undefined); // best effort: the error is thrown below
       throw err;
     }
     await ctx.output.finish();
