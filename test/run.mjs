@@ -4,6 +4,7 @@
 // runner's summary (`# pass N`, `# fail N`); the exit code is non-zero when anything failed.
 //
 //   node test/run.mjs [FILTER...]   only files whose path contains one of the FILTERs
+//                                   (test/unit/: no nats-server needed; test/integration/: real servers)
 //   EDDY_TEST_TIMEOUT_MS            per-file (and per-test) timeout, default 300000
 //   EDDY_TEST_CONCURRENCY           files run at once, default 1
 import { spawn } from "node:child_process";
@@ -14,15 +15,23 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const testDir = join(root, "dist", "test");
 
-/** Every *.test.js below dir, sorted, skipping node_modules. */
+/**
+ * Every *.test.js below dir, sorted, skipping node_modules and compiled tests whose .ts source is gone
+ * (tsc never deletes outputs: a test moved to another folder would otherwise run twice).
+ */
 function collect(dir) {
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const p = join(dir, e.name);
     if (e.isDirectory() && e.name !== "node_modules") out.push(...collect(p));
-    else if (e.isFile() && e.name.endsWith(".test.js")) out.push(p);
+    else if (e.isFile() && e.name.endsWith(".test.js") && existsSync(sourceOf(p))) out.push(p);
   }
   return out;
+}
+
+/** The TypeScript source of a compiled test file. */
+function sourceOf(compiled) {
+  return join(root, relative(join(root, "dist"), compiled)).replace(/\.js$/, ".ts");
 }
 
 if (!existsSync(testDir)) {
@@ -32,7 +41,8 @@ if (!existsSync(testDir)) {
 const filters = process.argv.slice(2);
 // Unit tests first, then everything else, so fast failures show early.
 const all = collect(testDir);
-const rank = (f) => (relative(testDir, f).split(sep)[0] === "unit" ? 0 : 1);
+const isUnit = (f) => relative(testDir, f).split(sep)[0] === "unit";
+const rank = (f) => (isUnit(f) ? 0 : 1);
 const files = all
   .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
@@ -55,6 +65,9 @@ const env = { ...process.env };
 // NATS server that happens to run on the default port.
 env.EDDY_NATS_URL = "nats://127.0.0.1:1";
 env.EDDY_LOG_LEVEL ??= "warn";
+// Unit tests need no nats-server (those that do live in test/integration): run alone, any that tries
+// to start one fails on this binary instead of passing only where nats-server is installed.
+if (files.every(isUnit)) env.EDDY_NATS_SERVER = "/nonexistent/unit-tests-start-no-nats-server";
 const child = spawn(process.execPath, args, { cwd: root, env, stdio: "inherit" });
 const forward = (sig) => child.kill(sig);
 process.on("SIGINT", forward);

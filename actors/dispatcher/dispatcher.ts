@@ -189,7 +189,7 @@ export class Dispatcher extends Actor {
       try {
         jm = await this.services.createJobMaster(graph);
       } catch (err) {
-        await this.services.executionPlans.remove(jobId).catch(() => undefined);
+        await this.services.executionPlans.remove(jobId).catch((e: unknown) => this.log.warn({ err: e, jobId }, "removing the plan of a job whose JobMaster did not start failed"));
         throw err;
       }
       this.track(jm);

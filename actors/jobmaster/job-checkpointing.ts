@@ -144,7 +144,7 @@ export class JobCheckpointing {
       [...this.graph.currentExecutions()]
         // A task at its end of input may finish on this very completion: it is not asked (FLIP-147).
         .filter((e) => !e.isTerminal && !this.coordinator!.endedInputOf(e.attemptId))
-        .map((e) => this.task(e).ask("notifyCheckpointComplete", { checkpointId: cp.checkpointId }, { timeoutMs: 30_000 }).catch(() => undefined)),
+        .map((e) => this.task(e).ask("notifyCheckpointComplete", { checkpointId: cp.checkpointId }, { timeoutMs: 30_000 }).catch((err: unknown) => this.log.debug({ err, attempt: e.attemptId }, "a task missed a checkpoint-complete notice"))),
     );
     return savepointIdOf(this.graph.jobId, cp.checkpointId);
   }
@@ -190,14 +190,14 @@ export class JobCheckpointing {
 
   private trackCompletion<T>(p: Promise<T>): Promise<T> {
     this.completing.add(p);
-    void p.finally(() => this.completing.delete(p)).catch(() => undefined);
+    void p.finally(() => this.completing.delete(p)).catch(() => undefined); // the caller of track() sees the failure
     return this.track(p);
   }
 
   /** Remembers a store operation until it settles (the job's shutdown waits for them). */
   private track<T>(p: Promise<T>): Promise<T> {
     this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined); // the caller sees the failure; this copy only untracks
     return p;
   }
 

@@ -124,7 +124,7 @@ export class JobMaster extends Actor {
     // A checkpoint trigger or acknowledgement in flight when this connection lost its server is gone:
     // the checkpoints waiting for one end now rather than at their timeout.
     this.stopReconnectWatch = onReconnect(this.nc, () =>
-      void this.runInMailbox(() => this.checkpointing.coordinator?.abortAll("the JobMaster's NATS connection was re-established; checkpoint messages may be lost")).catch(() => undefined),
+      void this.runInMailbox(() => this.checkpointing.coordinator?.abortAll("the JobMaster's NATS connection was re-established; checkpoint messages may be lost")).catch((err: unknown) => this.log.warn({ err }, "aborting checkpoints after a reconnect failed")),
     );
     await this.runInMailbox(() => {
       this.log.info({ name: this.graph.jobName, tasks: this.graph.totalSubtasks }, "JobMaster started");
@@ -288,8 +288,8 @@ export class JobMaster extends Actor {
   /** Stops the JobMaster; a job that has not ended is suspended and its tasks canceled. */
   async stop(): Promise<void> {
     this.stopReconnectWatch?.();
-    await this.runInMailbox(() => this.scheduler.suspend()).catch(() => undefined);
-    if (this.endTime === null) await this.checkpointing.jobEnded("SUSPENDED").catch(() => undefined);
+    await this.runInMailbox(() => this.scheduler.suspend()).catch((err: unknown) => this.log.warn({ err }, "suspending the scheduler failed"));
+    if (this.endTime === null) await this.checkpointing.jobEnded("SUSPENDED").catch((err: unknown) => this.log.warn({ err }, "ending checkpointing of the suspended job failed"));
     await this.stopActor();
     this.graph.dispose();
   }

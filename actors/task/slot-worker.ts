@@ -63,7 +63,7 @@ async function main(): Promise<void> {
           const deadline = Date.now() + 2_000;
           while (tasks.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
           network.close();
-          await nc.drain().catch(() => undefined);
+          await nc.drain().catch(() => undefined); // best effort: the process exits next
           process.exit(0);
         })();
         return;

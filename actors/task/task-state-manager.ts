@@ -161,7 +161,10 @@ export class TaskStateManager {
    */
   trigger(barrier: CheckpointBarrier, stop = false): void {
     if (barrier.checkpointId <= this.lastSnapshotId) return; // taken already (the barrier came in-band)
-    if (this.ended) return this.snapshotAll(barrier);
+    if (this.ended) {
+      this.snapshotAll(barrier);
+      return;
+    }
     if (this.pendingTrigger) {
       if (this.pendingTrigger.checkpointId >= barrier.checkpointId) return;
       this.responder.decline(this.pendingTrigger.checkpointId, "superseded by a newer checkpoint");

@@ -50,7 +50,10 @@ export class SlotWorkers {
   private fetchBundle(w: Worker, m: FromWorker & { type: "fetchBundle" }): void {
     const reply = (r: { path?: string; error?: EddyError }) =>
       w.postMessage({ type: "bundle", requestId: m.requestId, ...(r.path !== undefined ? { path: r.path } : {}), ...(r.error ? { error: r.error.toWire() } : {}) } satisfies ToWorker);
-    if (!this.bundles) return reply({ error: new EddyError(ErrorCode.InternalError, "this TaskExecutor has no bundle cache") });
+    if (!this.bundles) {
+      reply({ error: new EddyError(ErrorCode.InternalError, "this TaskExecutor has no bundle cache") });
+      return;
+    }
     this.bundles.get(m.bundle).then(
       (path) => reply({ path }),
       (err: unknown) => reply({ error: toEddyError(err) }),

@@ -200,7 +200,7 @@ export class TaskExecutor extends Actor {
         const transient = err instanceof EddyError && (err.code === ErrorCode.NoResponders || err.code === ErrorCode.RpcTimeout);
         if (!transient || !current() || this.reporting.signal.aborted || Date.now() + delay > deadline) throw err;
         this.log.debug({ err, attemptId: body.attemptId, state: body.state }, "state report not delivered; retrying");
-        await sleep(delay, this.reporting.signal).catch(() => undefined);
+        await sleep(delay, this.reporting.signal).catch(() => undefined); // aborted: the loop's next check gives up
       }
     }
   }
@@ -270,7 +270,7 @@ export class TaskExecutor extends Actor {
     if (this.rm && this.registered) {
       await new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId })
         .ask("disconnectTaskExecutor", { taskExecutorId: this.id, reason: "TaskExecutor shut down" }, { timeoutMs: 1_000 })
-        .catch(() => undefined);
+        .catch((err: unknown) => this.log.debug({ err }, "the ResourceManager missed the disconnect; its heartbeat times out instead"));
     }
     await this.stopActor();
     await this.workers.stop();

@@ -86,8 +86,8 @@ export class BundleCache {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.inflight.values()]);
-    const dir = await this.dir?.catch(() => undefined);
-    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    const dir = await this.dir?.catch(() => undefined); // never created: nothing to remove
+    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined); // best effort: a temp dir left behind costs only space
     this.ready.clear();
   }
 

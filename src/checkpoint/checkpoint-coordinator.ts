@@ -292,7 +292,7 @@ export class CheckpointCoordinator {
   /** A task acknowledged: when all did, the checkpoint completes. */
   acknowledge(attemptId: string, checkpointId: number, snapshot: SubtaskStateSnapshot): void {
     const p = this.pending.get(checkpointId);
-    if (!p || !p.waiting.delete(attemptId)) return; // late, duplicate, or from an attempt no longer current
+    if (!p?.waiting.delete(attemptId)) return; // late, duplicate, or from an attempt no longer current
     p.acks.set(attemptId, snapshot);
     if (p.waiting.size === 0) void this.complete(p);
   }
@@ -300,7 +300,7 @@ export class CheckpointCoordinator {
   /** A task could not take the checkpoint. */
   decline(attemptId: string, checkpointId: number, reason: string): void {
     const p = this.pending.get(checkpointId);
-    if (p && p.waiting.has(attemptId)) this.abort(p, `declined by a task: ${reason}`, true);
+    if (p?.waiting.has(attemptId)) this.abort(p, `declined by a task: ${reason}`, true);
   }
 
   private async complete(p: PendingCheckpoint): Promise<void> {

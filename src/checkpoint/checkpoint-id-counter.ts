@@ -109,7 +109,7 @@ export class CheckpointIdCounter {
 
   private async read(): Promise<{ value: number; revision: number }> {
     const e = await this.bucket.kv.get(this.key);
-    if (!e || e.operation !== "PUT" || e.value.length === 0) return { value: INITIAL_CHECKPOINT_ID, revision: 0 };
+    if (e?.operation !== "PUT" || e.value.length === 0) return { value: INITIAL_CHECKPOINT_ID, revision: 0 };
     const v = decode(e.value);
     if (typeof v !== "number" || !Number.isSafeInteger(v)) {
       throw new EddyError(CheckpointErrorCode.StateCorrupt, `checkpoint id counter ${this.key} holds ${JSON.stringify(v)}, not an id`);

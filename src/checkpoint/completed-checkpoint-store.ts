@@ -105,7 +105,7 @@ export class CompletedCheckpointStore {
   add(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
     // One at a time, in call order: the pointer then only moves forward.
     const run = this.adding.then(() => this.addNow(cp, storage));
-    this.adding = run.catch(() => undefined);
+    this.adding = run.catch(() => undefined); // the caller gets the failure from `run`; the chain goes on
     return run;
   }
 
@@ -127,7 +127,7 @@ export class CompletedCheckpointStore {
         // A read-back that finds nothing proves nothing either: the write may still be committed by
         // the stream's next leader. Its state is kept (an orphan costs space until the job ends).
         const landed = await retryTransient(() => this.bucket.kv.get(key), 30_000).catch(() => undefined);
-        if (!landed || landed.operation !== "PUT") throw possiblyStored(this.failed(`store checkpoint ${cp.checkpointId}`, err));
+        if (landed?.operation !== "PUT") throw possiblyStored(this.failed(`store checkpoint ${cp.checkpointId}`, err));
       }
       const existing = await this.bucket.kv.get(key);
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
@@ -289,13 +289,13 @@ export class CompletedCheckpointStore {
     const e = await this.bucket.kv.get(this.chkKey(id)).catch((err: unknown) => {
       throw this.failed(`read checkpoint ${id}`, err);
     });
-    if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+    if (e?.operation !== "PUT" || e.value.length === 0) return undefined;
     return decode(e.value) as CompletedCheckpoint;
   }
 
   private async marker(id: number): Promise<DiscardMarker | undefined> {
     const e = await this.bucket.kv.get(this.discardKey(id));
-    if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+    if (e?.operation !== "PUT" || e.value.length === 0) return undefined;
     return decode(e.value) as DiscardMarker;
   }
 

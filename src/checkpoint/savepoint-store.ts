@@ -55,13 +55,13 @@ export class SavepointStore {
 
   /** The savepoint `savepointId`, or undefined when there is none. */
   async get(savepointId: string): Promise<Savepoint | undefined> {
-    let e;
+    let e: Awaited<ReturnType<CheckpointsBucket["kv"]["get"]>>;
     try {
       e = await this.bucket.kv.get(this.key(savepointId));
     } catch (err) {
       throw failed(`read savepoint ${savepointId}`, err);
     }
-    if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+    if (e?.operation !== "PUT" || e.value.length === 0) return undefined;
     return decode(e.value) as Savepoint;
   }
 

@@ -270,12 +270,12 @@ export class CheckpointStorage {
       const h = natsHeaders();
       h.set("Nats-Rollup", "sub");
       await send(this.metaSubject(name), JSON.stringify(info), `${nuid}.meta`, h);
-      if (old && !old.deleted && old.nuid !== nuid) await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: `$O.${this.bucket}.C.${old.nuid}` }).catch(() => undefined);
+      if (old && !old.deleted && old.nuid !== nuid) await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: `$O.${this.bucket}.C.${old.nuid}` }).catch(() => undefined); // best effort: the rollup already hides the old chunks
       return { object: name, bytes: size, digest };
     } catch (err) {
       source.cancel(`the write of ${name} failed`);
       await Promise.allSettled(inFlight);
-      await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: chunkSubject }).catch(() => undefined);
+      await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: chunkSubject }).catch(() => undefined); // best effort: the write's own error is thrown below
       throw storageFailed(`cannot write state object ${name}`, err);
     } finally {
       source.cancel("the write ended");
@@ -289,7 +289,7 @@ export class CheckpointStorage {
    */
   async read(handle: StateHandle | StoredStateHandle): Promise<Uint8Array> {
     const name = handle.object;
-    let info;
+    let info: Awaited<ReturnType<ObjectStore["info"]>>;
     try {
       // Retried while the bucket's stream elects a leader (a NATS server was lost): a restore waits
       // for it rather than failing the task and its restart.

@@ -94,7 +94,7 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
     if (arg.startsWith("--") && arg.length > 2) {
       const eq = arg.indexOf("=");
       const key = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      const fs = Object.prototype.hasOwnProperty.call(spec.flags, key) ? spec.flags[key] : undefined;
+      const fs = Object.hasOwn(spec.flags, key) ? spec.flags[key] : undefined;
       if (!fs) throw new UsageError(`unknown flag '--${key}' for 'eddy ${name}'`, name);
       if (fs.type === "boolean") {
         if (eq >= 0) throw new UsageError(`flag '--${key}' takes no value`, name);

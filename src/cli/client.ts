@@ -58,7 +58,7 @@ export class DispatcherClient {
 
   /** Closes the connection (never throws). */
   async close(): Promise<void> {
-    await this.nc.close().catch(() => undefined);
+    await this.nc.close().catch(() => undefined); // a connection that fails to close is gone all the same
   }
 }
 
@@ -73,7 +73,7 @@ export function exitCodeOf(err: unknown, contacted: boolean): number {
 /** Prints `error <code>: <message>` on stderr and returns the exit code. */
 export function reportError(io: Io, err: unknown, contacted: boolean): number {
   const e = toEddyError(err);
-  let msg = e.message;
+  const msg = e.message;
 
   io.err(`error ${e.code}: ${msg}`);
   return exitCodeOf(err, contacted);

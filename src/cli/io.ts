@@ -8,8 +8,8 @@ export interface Io {
 
 /** The process's own stdout and stderr. */
 export const processIo: Io = {
-  out: (line) => void process.stdout.write(line + "\n"),
-  err: (line) => void process.stderr.write(line + "\n"),
+  out: (line) => void process.stdout.write(`${line}\n`),
+  err: (line) => void process.stderr.write(`${line}\n`),
 };
 
 /** Exit codes of every command (CONTRACT.md). */

@@ -178,7 +178,7 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
 
 /** True when `url` is served by the server named `serverName` and its JetStream answers. */
 async function probe(url: string, serverName: string): Promise<boolean> {
-  let nc;
+  let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
     nc = await connectNats(url, "eddy-probe", { timeoutMs: 1_000, reconnect: false });
   } catch {
@@ -191,7 +191,7 @@ async function probe(url: string, serverName: string): Promise<boolean> {
   } catch {
     return false;
   } finally {
-    await nc.close().catch(() => undefined);
+    await nc.close().catch(() => undefined); // the probe's answer is known; closing is best effort
   }
 }
 

@@ -13,7 +13,7 @@ const textEncoder = new TextEncoder();
 
 /** Reads the encoding named by a Content-Type header (absent: msgpack). */
 export function contentTypeOf(header: string | undefined | null): ContentType {
-  return header && header.toLowerCase().startsWith(JSON_CONTENT_TYPE) ? "json" : "msgpack";
+  return header?.toLowerCase().startsWith(JSON_CONTENT_TYPE) ? "json" : "msgpack";
 }
 
 /** Encodes a value as MessagePack or JSON. */

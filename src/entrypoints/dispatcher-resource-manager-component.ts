@@ -75,7 +75,7 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
         // The JobMaster's leader info (its session id is its fencing token) for TaskExecutors and tools.
         const info: LeaderInfo = { ...LeaderPublisher.info(term.id), sessionId: jm.token };
         await publisher.publish(jobMasterLeaderKey(graph.jobId), info);
-        void jm.resultFuture.then(() => publisher.withdraw(jobMasterLeaderKey(graph.jobId), info)).catch(() => undefined);
+        void jm.resultFuture.then(() => publisher.withdraw(jobMasterLeaderKey(graph.jobId), info)).catch((err: unknown) => log.debug({ err, jobId: graph.jobId }, "withdrawing the JobMaster's leader info failed"));
         await jm.start();
         return jm;
       },
@@ -109,8 +109,8 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
     // Nothing of a term that did not start may go on acting.
     dispatcher.fenceOff();
     rm.fenceOff();
-    await dispatcher.stop().catch(() => undefined);
-    await rm.stop().catch(() => undefined);
+    await dispatcher.stop().catch((e: unknown) => log.warn({ err: e }, "stopping the Dispatcher of a failed start failed"));
+    await rm.stop().catch((e: unknown) => log.warn({ err: e }, "stopping the ResourceManager of a failed start failed"));
     throw err;
   }
   let stopping: Promise<void> | undefined;
@@ -124,8 +124,8 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
         await dispatcher.stop();
         await rm.stop();
         if (s.isLeader()) {
-          await publisher.withdraw("dispatcher", dispLeader).catch(() => undefined);
-          await publisher.withdraw("resourcemanager", rmLeader).catch(() => undefined);
+          await publisher.withdraw("dispatcher", dispLeader).catch((err: unknown) => log.debug({ err }, "withdrawing the Dispatcher's leader info failed"));
+          await publisher.withdraw("resourcemanager", rmLeader).catch((err: unknown) => log.debug({ err }, "withdrawing the ResourceManager's leader info failed"));
         }
       })());
     },

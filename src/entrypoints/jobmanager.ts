@@ -115,7 +115,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
       // Stops the components (suspending the jobs) and releases the lease for a standby.
       await election.stop();
       await applications.close();
-      await nc.drain().catch(() => undefined);
+      await nc.drain().catch((err: unknown) => log.debug({ err }, "draining the NATS connection failed"));
       log.info("JobManager stopped");
     },
   };

@@ -38,7 +38,7 @@ export async function startTaskExecutor(opts: TaskExecutorOptions): Promise<Task
       stopped = true;
       retrieval.stop();
       await te.stop();
-      await nc.drain().catch(() => undefined);
+      await nc.drain().catch((err: unknown) => opts.log.debug({ err }, "draining the NATS connection failed"));
       opts.log.info({ id }, "TaskExecutor stopped");
     },
   };

@@ -1,6 +1,6 @@
 import { keyGroupRange } from "../state/key-groups.js";
 import type { ExecutionJobVertex } from "./execution-job-vertex.js";
-import { IntermediateResult, IntermediateResultPartition, type ConsumedPartitionGroup } from "./intermediate-result.js";
+import { type IntermediateResult, IntermediateResultPartition, type ConsumedPartitionGroup } from "./intermediate-result.js";
 
 /**
  * Connects a producer and a consumer ExecutionJobVertex through `result` (Flink's

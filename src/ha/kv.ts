@@ -36,7 +36,7 @@ export async function openBucket(nc: NatsConnection, name: string, opts: { ttlMs
 /** Reads and decodes a msgpack value, or undefined when absent or deleted. */
 export async function getValue<T>(kv: KV, key: string): Promise<{ value: T; revision: number } | undefined> {
   const e = await kv.get(key);
-  if (!e || e.operation !== "PUT" || e.value.length === 0) return undefined;
+  if (e?.operation !== "PUT" || e.value.length === 0) return undefined;
   return { value: decode(e.value) as T, revision: e.revision };
 }
 

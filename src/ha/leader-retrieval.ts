@@ -50,7 +50,7 @@ export class LeaderPublisher {
   /** Withdraws the published leader of `component` if it is still `info`. */
   async withdraw(component: LeaderComponent, info: LeaderInfo): Promise<void> {
     const cur = await getValue<LeaderInfo>(this.kv, component);
-    if (cur?.value.sessionId === info.sessionId) await this.kv.delete(component, { previousSeq: cur.revision }).catch(() => undefined);
+    if (cur?.value.sessionId === info.sessionId) await this.kv.delete(component, { previousSeq: cur.revision }).catch(() => undefined); // a newer leader published meanwhile, or NATS is gone: nothing to withdraw
   }
 }
 
@@ -108,11 +108,11 @@ export class LeaderRetrieval {
         if (this.stopped) break;
         this.apply(e.operation === "PUT" && e.value.length ? (decode(e.value) as LeaderInfo) : undefined, e.revision);
       }
-    })().catch(() => undefined);
+    })().catch(() => undefined); // the watch ended (connection closed); the poll keeps the view current
   }
 
   private async poll(): Promise<void> {
-    const now = await withTimeout(getValue<LeaderInfo>(this.kv, this.component), POLL_MS, "reading the published leader").catch(() => undefined);
+    const now = await withTimeout(getValue<LeaderInfo>(this.kv, this.component), POLL_MS, "reading the published leader").catch(() => undefined); // unreadable now: the next poll retries
     if (now) this.apply(now.value, now.revision);
   }
 

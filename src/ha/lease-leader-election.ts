@@ -169,7 +169,7 @@ export class LeaseLeaderElection {
     if (held) {
       this.endTerm("the leader election stopped");
       await this.transitions;
-      await within(this.kv.delete(this.key, { previousSeq: this.revision }), 2_000, "releasing the lease").catch(() => undefined);
+      await within(this.kv.delete(this.key, { previousSeq: this.revision }), 2_000, "releasing the lease").catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
     } else await this.transitions;
   }
 
@@ -199,7 +199,7 @@ export class LeaseLeaderElection {
       return this.arm(this.timing.pollMs); // held by another (or NATS unreachable): poll
     }
     if (this.stopped) {
-      await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
+      await this.kv.delete(this.key, { previousSeq: this.revision }).catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
       return;
     }
     this.holder = holder;
@@ -215,8 +215,8 @@ export class LeaseLeaderElection {
           const revision = this.revision;
           this.holder = undefined;
           this.deadline = 0;
-          await Promise.resolve(this.contender!.revoke("starting the leader's components failed")).catch(() => undefined);
-          await within(this.kv.delete(this.key, { previousSeq: revision }), 2_000, "releasing the lease").catch(() => undefined);
+          await Promise.resolve(this.contender!.revoke("starting the leader's components failed")).catch((err: unknown) => this.log.warn({ err }, "revoking the failed leadership failed"));
+          await within(this.kv.delete(this.key, { previousSeq: revision }), 2_000, "releasing the lease").catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
           this.arm(this.timing.pollMs * 4);
         }
       }
@@ -266,7 +266,7 @@ export class LeaseLeaderElection {
     if (budget <= 0) return "unknown";
     try {
       const e = await within(this.kv.get(this.key), budget, "reading the lease");
-      if (!e || e.operation !== "PUT" || e.value.length === 0) return "other";
+      if (e?.operation !== "PUT" || e.value.length === 0) return "other";
       return (decode(e.value) as LeaseHolder).sessionId === holder.sessionId ? e.revision : "other";
     } catch {
       return "unknown";

@@ -71,6 +71,6 @@ async function readOnce(js: JetStreamClient, stream: string, filter: string, opt
     }
     return [...out.values()];
   } finally {
-    void consumer.delete().catch(() => undefined);
+    void consumer.delete().catch(() => undefined); // best effort: an ordered consumer is ephemeral and goes away unused
   }
 }

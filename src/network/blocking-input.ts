@@ -242,7 +242,7 @@ export class BlockingInputChannel extends InputChannel {
     this.store
       .manager()
       .then((jsm) => jsm.consumers.delete(this.stream, name))
-      .catch(() => undefined);
+      .catch(() => undefined); // best effort: the consumer's inactivity threshold removes it anyway
   }
 
   private cleanup(): void {

@@ -42,7 +42,7 @@ export const FRAME_HEADER_BYTES = 12;
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: "number" });
 
 function writeHeader(b: Uint8Array, kind: number, channel: number, seq: number, backlog = 0): void {
-  const bl = backlog > 0xffff ? 0xffff : backlog;
+  const bl = Math.min(backlog, 0xffff);
   b[0] = kind;
   b[1] = 0;
   b[2] = bl >>> 8;

@@ -140,7 +140,7 @@ export class LocalExchangeClient {
   /** Asks for a port to producer `attemptId`; rejects with PartitionNotFound after `timeoutMs`. */
   connect(attemptId: string, timeoutMs: number): PendingConnect {
     const id = this.nextId++;
-    let cancel = () => undefined as void;
+    let cancel: () => void = () => undefined;
     const promise = new Promise<MessagePort>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.requests.delete(id);

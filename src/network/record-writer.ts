@@ -274,7 +274,7 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     this.waiters = [];
     for (const w of ws) w.reject(e);
     this.finishing?.reject(e);
-    this.finishing?.promise.catch(() => undefined);
+    this.finishing?.promise.catch(() => undefined); // rejected for whoever awaits it; unawaited it must not be unhandled
     return e;
   }
 

@@ -260,6 +260,6 @@ export class ResultSubpartition {
     const bpr = bytes / records;
     this.bytesPerRecord = this.bytesPerRecord === 0 ? bpr : (this.bytesPerRecord + bpr) / 2;
     const t = Math.floor(this.owner.cfg.targetBufferBytes / this.bytesPerRecord);
-    this.target = t < 1 ? 1 : t > this.bufferRecords ? this.bufferRecords : t;
+    this.target = t < 1 ? 1 : Math.min(t, this.bufferRecords);
   }
 }

@@ -103,7 +103,7 @@ class ChunkReader {
 
   /** The chunk's index (1-based) from its message id, when the writer gave it one of this object. */
   private indexOf(msgId: string | undefined): number | undefined {
-    if (!msgId || !msgId.startsWith(`${this.info.nuid}.`)) return undefined;
+    if (!msgId?.startsWith(`${this.info.nuid}.`)) return undefined;
     const k = Number(msgId.slice(this.info.nuid.length + 1));
     return Number.isSafeInteger(k) && k >= 1 ? k : undefined;
   }
@@ -153,18 +153,18 @@ class ChunkReader {
         }
       }
     } finally {
-      void consumer.delete().catch(() => undefined);
+      void consumer.delete().catch(() => undefined); // best effort: an ordered consumer is ephemeral and goes away unused
     }
   }
 
   /** The sure way: each further chunk by a message get (the first of the subject after the last sequence). */
   async getEach(jsm: JetStreamManager): Promise<void> {
     for (let delay = 50; !this.done; ) {
-      let m;
+      let m: Awaited<ReturnType<JetStreamManager["streams"]["getMessage"]>>;
       try {
         const query = { seq: this.lastSeq + 1, next_by_subj: this.subject } as unknown as MsgRequest;
         m = await withTimeout(jsm.streams.getMessage(`OBJ_${this.bucket}`, query), Math.min(this.left(), STALL_MS), `reading a chunk of ${this.info.name}`);
-      } catch (err) {
+      } catch {
         // A server lost or a stream electing its leader: retry until the deadline.
         this.left();
         await sleep(delay);

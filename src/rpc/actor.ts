@@ -27,6 +27,7 @@ export interface CallContext {
 export type Fence = "none" | "leader" | ((ctx: CallContext, body: unknown) => void);
 
 /** One method an actor serves. */
+// biome-ignore lint/suspicious/noExplicitAny: an actor's method table mixes specs of every body type; unknown would reject handlers that take a narrowed body
 export interface MethodSpec<B = any, R = any> {
   fence: Fence;
   /** Validates and narrows the untrusted body; throws ValidationError. */

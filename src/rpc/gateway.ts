@@ -36,7 +36,7 @@ export class Gateway {
     const o = { ...this.defaults, ...opts };
     const timeout = o.timeoutMs ?? Timeouts.rpc;
     const subject = `${this.address}.${method}`;
-    let msg;
+    let msg: Awaited<ReturnType<NatsConnection["request"]>>;
     try {
       msg = await this.nc.request(subject, encode(body), { timeout, headers: makeHeaders(o) });
     } catch (err) {

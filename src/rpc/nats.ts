@@ -39,7 +39,7 @@ function logConnectionEvents(nc: NatsConnection, name: string, log: Logger): voi
       if (s.type === "disconnect") log.warn({ connection: name, server: s.server }, "NATS connection lost its server");
       else if (s.type === "reconnect") log.warn({ connection: name, server: s.server }, "NATS connection re-established");
     }
-  })().catch(() => undefined);
+  })().catch(() => undefined); // the status stream ends with the connection: nothing left to log
 }
 
 /**
@@ -52,7 +52,7 @@ export function onReconnect(nc: NatsConnection, fn: () => void): () => void {
   let stopped = false;
   void (async () => {
     for (let r = await events.next(); !r.done && !stopped; r = await events.next()) if (r.value.type === "reconnect") fn();
-  })().catch(() => undefined);
+  })().catch(() => undefined); // the status stream ends with the connection: no reconnect follows
   return () => {
     stopped = true;
     void events.return?.();

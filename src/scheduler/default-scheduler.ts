@@ -254,7 +254,10 @@ export class DefaultScheduler implements SchedulerNG {
     const all = new RestartAllFailoverStrategy(this.graph);
     const first = [...this.graph.vertices()][0]!;
     const r = new ExecutionFailureHandler(all, this.failures.restart).handle(first, cause);
-    if (!r.restart) return this.failJob(r.cause);
+    if (!r.restart) {
+      this.failJob(r.cause);
+      return;
+    }
     this.failures.numberOfRestarts++;
     const at = Date.now() + r.backoffMs;
     this.pendingRestart?.cancel?.();
@@ -278,7 +281,10 @@ export class DefaultScheduler implements SchedulerNG {
     if (st !== "RUNNING" && st !== "RESTARTING") return; // failing, canceling or done: cancellation is under way
     if (this.pendingRestart?.tasks.has(ev)) return; // already being restarted
     const r = this.failures.handle(ev, cause);
-    if (!r.restart) return this.failJob(r.cause);
+    if (!r.restart) {
+      this.failJob(r.cause);
+      return;
+    }
     const at = Date.now() + r.backoffMs;
     if (this.pendingRestart) {
       for (const t of r.tasks) this.pendingRestart.tasks.add(t);

@@ -55,7 +55,7 @@ export class SlotPool {
   /** Frees `e`'s share of its slot; the slot is idle once nobody uses it. */
   vacate(e: Execution, now = Date.now()): void {
     const s = e.slot && this.slots.get(e.slot.allocationId);
-    if (!s || !s.users.delete(e)) return;
+    if (!s?.users.delete(e)) return;
     if (s.users.size === 0) {
       s.idleSince = now;
       this.freeSet.add(s);

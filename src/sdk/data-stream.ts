@@ -178,7 +178,7 @@ export class DataStream<T> extends NodeSetters {
    */
   keyBy<K extends KeyType>(selector: KeySelector<T, K>): KeyedStream<T, K>;
   keyBy<F extends number | string>(field: F): KeyedStream<T, FieldOf<T, F>>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the implementation signature of the overloads above, which callers see instead
   keyBy(selector: KeySelector<T, KeyType> | number | string): KeyedStream<T, any> {
     const make = kind("keyed");
     if (typeof selector === "function") {

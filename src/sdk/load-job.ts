@@ -62,6 +62,7 @@ export async function bundleJobFile(file: string): Promise<JobBundle> {
   }
   const esbuild = await import("esbuild");
   const modules = sdkModules();
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by the assignment below (esbuild infers the result from the options given)
   let out;
   try {
     out = await esbuild.build({

@@ -60,7 +60,7 @@ export class WindowedStream<T, K> {
   /** Per window, the reduce of its elements; with `windowFn`, what it emits for (key, window, reduced). */
   reduce(fn: ReduceFunction<T>): DataStream<T>;
   reduce<R>(fn: ReduceFunction<T>, windowFn: WindowFunction<T, R, K>): DataStream<R>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the implementation signature of the overloads above, which callers see instead
   reduce(fn: ReduceFunction<T>, windowFn?: WindowFunction<T, any, K>): DataStream<any> {
     return this.build("reduce", "Window Reduce", { fn, windowFn });
   }
@@ -68,7 +68,7 @@ export class WindowedStream<T, K> {
   /** Per window, an AggregateFunction's result (it needs `merge` for session windows); with `windowFn`, what it emits. */
   aggregate<ACC, OUT>(agg: AggregateFunction<T, ACC, OUT>): DataStream<OUT>;
   aggregate<ACC, OUT, R>(agg: AggregateFunction<T, ACC, OUT>, windowFn: WindowFunction<OUT, R, K>): DataStream<R>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the implementation signature of the overloads above, which callers see instead
   aggregate(agg: AggregateFunction<T, any, any>, windowFn?: WindowFunction<any, any, K>): DataStream<any> {
     return this.build("aggregate", "Window Aggregate", { fn: agg, windowFn });
   }

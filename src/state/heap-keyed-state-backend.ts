@@ -23,13 +23,13 @@ const EMPTY_MAP = new Map<never, never>();
 export function normalizeKey(key: unknown): unknown {
   switch (typeof key) {
     case "string":
-      return key.charCodeAt(0) === 0 ? "\0" + key : key;
+      return key.charCodeAt(0) === 0 ? `\0${key}` : key;
     case "number":
     case "boolean":
     case "undefined":
       return key;
     case "object":
-      return key === null ? null : "\0" + canonical(key);
+      return key === null ? null : `\0${canonical(key)}`;
     default:
       throw new ValidationError(ErrorCode.MalformedRequest, `a state key cannot be a ${typeof key}: use strings, numbers, booleans, or arrays and plain objects of those`);
   }
@@ -52,11 +52,11 @@ function canonical(v: unknown): string {
       return v === 0 ? "0" : String(v);
     case "object": {
       if (v === null) return "null";
-      if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
+      if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) break;
       const o = v as Record<string, unknown>;
-      return "{" + Object.keys(o).sort().map((k) => JSON.stringify(k) + ":" + canonical(o[k])).join(",") + "}";
+      return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
     }
   }
   throw new ValidationError(ErrorCode.MalformedRequest, `unsupported value inside a composite state key: ${String(v)} (use strings, finite numbers, booleans, null, arrays, plain objects)`);
@@ -130,7 +130,10 @@ class HeapListState<T> extends Handle implements ListState<T> {
     else for (const v of values) list.push(v);
   }
   update(values: readonly T[]): void {
-    if (values.length === 0) return this.clear();
+    if (values.length === 0) {
+      this.clear();
+      return;
+    }
     for (const v of values) checkElement(this.t.name, v);
     this.write().set(this.c.mapKey, values.slice());
   }
@@ -151,7 +154,7 @@ class HeapMapState<K extends string | number | boolean, V> extends Handle implem
   }
   remove(key: K): void {
     const inner = this.inner();
-    if (inner !== undefined && inner.delete(key) && inner.size === 0) this.clear();
+    if (inner?.delete(key) && inner.size === 0) this.clear();
   }
   contains(key: K): boolean {
     return (this.read()?.get(this.c.mapKey) as Map<K, V> | undefined)?.has(key) ?? false;

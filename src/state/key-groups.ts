@@ -138,7 +138,7 @@ function objectHash(o: object | null): number {
   let h = 0;
   const rec = o as Record<string, unknown>;
   for (const k in rec) {
-    if (Object.prototype.hasOwnProperty.call(rec, k)) h = (h + (stringHash(k) ^ keyHash(rec[k]))) | 0;
+    if (Object.hasOwn(rec, k)) h = (h + (stringHash(k) ^ keyHash(rec[k]))) | 0;
   }
   return h;
 }

@@ -11,20 +11,20 @@ const MAX_PARALLELISM = 128;
 const PAYLOAD = "x".repeat(64);
 
 /** One key's value: a small record, about 100 bytes as msgpack together with its key. */
-function valueOf(i: number): { count: number; sum: number; tag: string } {
+function valueAt(i: number): { count: number; sum: number; tag: string } {
   return { count: i, sum: i * 1.5, tag: PAYLOAD };
 }
 
 /** A full-range backend (max parallelism 128) whose snapshot is about `targetBytes` long. */
 export function makeKeyedState(targetBytes: number): HeapKeyedStateBackend {
   const backend = new HeapKeyedStateBackend({ maxParallelism: MAX_PARALLELISM, keyGroupRange: { start: 0, end: MAX_PARALLELISM - 1 } });
-  const perEntry = packData(["key-1000000", valueOf(1_000_000)]).length - 1;
+  const perEntry = packData(["key-1000000", valueAt(1_000_000)]).length - 1;
   const overhead = 28 + 64 + 4 * (MAX_PARALLELISM + 1);
   const n = Math.max(1, Math.round((targetBytes - overhead) / perEntry));
-  const state = backend.getValueState<ReturnType<typeof valueOf>>("bench");
+  const state = backend.getValueState<ReturnType<typeof valueAt>>("bench");
   for (let i = 0; i < n; i++) {
     backend.setCurrentKey(`key-${i}`);
-    state.update(valueOf(i));
+    state.update(valueAt(i));
   }
   return backend;
 }

@@ -12,7 +12,7 @@ export async function writeText(path: string, words: number, vocabulary = 100_00
   for (let i = 0; i < words; i++) {
     line.push(vocab[Math.floor(rnd() * vocabulary)]!);
     if (line.length === 10) {
-      chunk += line.join(" ") + "\n";
+      chunk += `${line.join(" ")}\n`;
       line = [];
       if (chunk.length > 1 << 16) {
         if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
@@ -20,7 +20,7 @@ export async function writeText(path: string, words: number, vocabulary = 100_00
       }
     }
   }
-  if (line.length) chunk += line.join(" ") + "\n";
+  if (line.length) chunk += `${line.join(" ")}\n`;
   out.end(chunk);
   await new Promise<void>((r) => out.once("finish", () => r()));
 }

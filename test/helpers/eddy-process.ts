@@ -55,7 +55,7 @@ export class EddyProcess {
     const logFile = logDir ? join(logDir, `${proc.pid ?? "x"}-${args[0] ?? "eddy"}.log`) : undefined;
     lines(proc.stderr!, (l) => {
       this.stderrLines.push(l);
-      if (logFile) appendFileSync(logFile, l + "\n");
+      if (logFile) appendFileSync(logFile, `${l}\n`);
       this.notify();
     });
   }
@@ -183,7 +183,7 @@ function lines(stream: NodeJS.ReadableStream, onLine: (l: string) => void): void
   stream.setEncoding("utf8");
   stream.on("data", (chunk: string) => {
     buf += chunk;
-    let i;
+    let i: number;
     while ((i = buf.indexOf("\n")) >= 0) {
       onLine(buf.slice(0, i));
       buf = buf.slice(i + 1);

@@ -40,7 +40,7 @@ export async function runToCompletion(dispatcher: Gateway, spec: unknown, timeou
 export function waitForJob(dispatcher: Gateway, jobId: string, accept: (d: JobDetails) => boolean, timeoutMs = 15_000, what = "condition"): Promise<JobDetails> {
   return waitFor(
     async () => {
-      const d = await dispatcher.ask<JobDetails>("requestJob", { jobId }, { timeoutMs: 2_000 }).catch(() => undefined);
+      const d = await dispatcher.ask<JobDetails>("requestJob", { jobId }, { timeoutMs: 2_000 }).catch(() => undefined); // not answered yet: waitFor asks again
       return d && accept(d) ? d : undefined;
     },
     timeoutMs,

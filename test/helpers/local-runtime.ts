@@ -127,7 +127,7 @@ export class LocalExecution {
         throw err;
       },
     );
-    run.result.catch(() => undefined);
+    run.result.catch(() => undefined); // the test awaits result when it wants it; until then it must not be unhandled
     return run;
   }
 
@@ -215,7 +215,7 @@ export class LocalExecution {
   /** Cancels every task (as a failure would) and waits until they stopped. */
   async cancel(): Promise<void> {
     this.abort.abort(new EddyError(ErrorCode.Shutdown, "local execution canceled"));
-    await this.result.catch(() => undefined);
+    await this.result.catch(() => undefined); // canceled: it fails with the abort reason, by design
   }
 }
 

@@ -62,7 +62,7 @@ export async function startProcessCluster(opts: ProcessClusterOptions = {}): Pro
   const procs: EddyProcess[] = [];
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop(10_000).catch(() => p.kill())));
-    await nc?.close().catch(() => undefined);
+    await nc?.close().catch(() => undefined); // best effort: the server stops next
     await nats?.stop();
   };
   try {
@@ -90,7 +90,7 @@ export async function startProcessCluster(opts: ProcessClusterOptions = {}): Pro
     const registered = (n: number) =>
       waitFor(
         async () => {
-          const info = await dispatcher.ask<Info>("clusterInfo", {}, { timeoutMs: 1_000 }).catch(() => undefined);
+          const info = await dispatcher.ask<Info>("clusterInfo", {}, { timeoutMs: 1_000 }).catch(() => undefined); // not answered yet: waitFor asks again
           return info && info.taskExecutors.length >= n ? info : undefined;
         },
         30_000,

@@ -184,5 +184,5 @@ test("after every refusal the TaskExecutor still runs a job on both its slots to
   const r = await runToCompletion(c.dispatcher, sequenceJob("after-fencing", 19_999, 2), 20_000);
   assert.equal(r.state, "FINISHED");
   assert.equal(r.accumulators["src.records-out"], 20_000);
-  assert.equal(r.accumulators["records"], 20_000);
+  assert.equal(r.accumulators.records, 20_000);
 });

@@ -84,7 +84,7 @@ test("a WordCount submitted as raw JSON finishes with correct counts and contrac
     const picked = Array.from({ length: n }, (_, k) => words[(i * 31 + k * 17) % words.length]!);
     lines.push(i % 50 === 0 ? "" : picked.join(i % 3 === 0 ? "  " : i % 3 === 1 ? ",\t" : " -- ") + (i % 11 === 0 ? "\r" : ""));
   }
-  const text = lines.join("\n") + "\n";
+  const text = `${lines.join("\n")}\n`;
   const input = join(dir, "input.txt");
   const output = join(dir, "out");
   writeFileSync(input, text);
@@ -120,7 +120,7 @@ test("a WordCount submitted as raw JSON finishes with correct counts and contrac
   assert.equal(r.accumulators["tokenize.records-out"], total);
   assert.equal(r.accumulators["count.records-in"], total);
   assert.equal(r.accumulators["count.records-out"], expected.size);
-  assert.equal(r.accumulators["records"], expected.size);
+  assert.equal(r.accumulators.records, expected.size);
 
   // The output: part-0..2 only, every distinct word once with its total count.
   assert.deepEqual(readdirSync(output).sort(), ["part-0", "part-1", "part-2"]);

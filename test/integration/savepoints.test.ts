@@ -69,7 +69,7 @@ test("a savepoint taken at parallelism 2 resumes at 4 and at 1 with the same exa
   await cluster.dispatcher.ask("disposeSavepoint", { savepointId });
   const kv = await new Kvm(cluster.nc).open(`${cluster.prefix}_checkpoints`);
   const e = await kv.get(`savepoint.${savepointId}`);
-  assert.ok(!e || e.operation !== "PUT", "the disposed savepoint's metadata is gone");
+  assert.ok(e?.operation !== "PUT", "the disposed savepoint's metadata is gone");
   const os = await new Objm(cluster.nc).open(`${cluster.prefix}_state`);
   assert.deepEqual((await os.list()).map((o) => o.name).filter((n) => n.startsWith(`savepoints/${savepointId}/`)), [], "and its state");
 });
@@ -94,7 +94,7 @@ test("a finished job's checkpoints are removed from KV and the Object Store", as
     keys = [];
     for (let seq = si.state.first_seq; seq <= si.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(`KV_${cluster.prefix}_checkpoints`, { seq }).catch(() => null);
-      if (m && m.subject.includes(jobId) && m.data.length > 0) keys.push(m.subject);
+      if (m?.subject.includes(jobId) && m.data.length > 0) keys.push(m.subject);
     }
     if (!objects.length && !keys.length) break;
     await new Promise((res) => setTimeout(res, 200));

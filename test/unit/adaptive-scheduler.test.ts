@@ -11,7 +11,7 @@ import { AdaptiveScheduler, adaptiveSchedulerSettings, type AdaptiveSchedulerSet
 import { silentLogger } from "../../src/core/logger.js";
 import { newId } from "../../src/core/ids.js";
 import { validateJobGraph } from "../../src/jobgraph/validate.js";
-import { EddyError } from "../../src/core/errors.js";
+import type { EddyError } from "../../src/core/errors.js";
 import { ackingSchedulerContext } from "../helpers/scheduler-context.js";
 
 function setup(settings: Partial<AdaptiveSchedulerSettings>, restartStrategy: unknown = { type: "fixed-delay", attempts: 5, delayMs: 0 }) {

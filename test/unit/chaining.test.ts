@@ -11,7 +11,7 @@ import {
   builtinInvokables,
   builtinRegistry,
   ChainHandoff,
-  ChainInvokable,
+  type ChainInvokable,
   createChainFactory,
   InvokableRegistry,
   CHAIN_INVOKABLE,
@@ -328,7 +328,7 @@ test("eddy.chain: textFile -> tokenize chained equals the unchained operators", 
     const words = ["Alpha", "beta", "GAMMA", "delta_1", "x", "épée", "42"];
     const lines = Array.from({ length: 5000 }, (_, i) => Array.from({ length: 1 + (i % 9) }, (_, j) => words[(i * 7 + j) % words.length]).join(i % 2 ? " " : ", "));
     const path = join(dir, "in.txt");
-    await writeFile(path, lines.join("\n") + "\n");
+    await writeFile(path, `${lines.join("\n")}\n`);
     for (const [subtaskIndex, parallelism] of [[0, 1], [0, 2], [1, 2]] as const) {
       const src = await runInvokable(f("source.textFile"), { config: { path }, subtaskIndex, parallelism });
       const tok = await runInvokable(f("op.tokenize"), { input: src.output, batchSize: 1024 });

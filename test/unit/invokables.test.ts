@@ -190,7 +190,7 @@ test("source.textFile: subtasks together emit every line once (file smaller than
     const lines: string[] = [];
     for (let i = 0; i < 40000; i++) lines.push(`${i} ${"w".repeat(i % 97)}${i % 5 === 0 ? "\r" : ""}`);
     const big = join(dir, "big");
-    await writeFile(big, lines.join("\n") + "\n");
+    await writeFile(big, `${lines.join("\n")}\n`);
     const got: unknown[] = [];
     for (let i = 0; i < 3; i++) {
       const h = await runInvokable(f("source.textFile"), { config: { path: big }, subtaskIndex: i, parallelism: 3, outputCapacity: 500 });

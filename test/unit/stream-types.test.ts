@@ -42,6 +42,7 @@ test("element types flow through every operator (compile-time)", () => {
   // @ts-expect-error keys are strings or numbers
   bids.keyBy((b) => ({ a: b.auction }));
 
+  // biome-ignore lint/performance/noAccumulatingSpread: KeyedStream.reduce, called once per record, not Array.reduce
   const reduced = keyed.reduce((a, b) => ({ ...a, price: a.price + b.price }));
   sameType<typeof reduced, DataStream<Bid>>(true);
 

@@ -254,7 +254,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
  */
 export function rejectOnAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
-    p.catch(() => undefined);
+    p.catch(() => undefined); // abandoned for the abort reason: its own outcome no longer matters
     return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {

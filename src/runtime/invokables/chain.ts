@@ -252,7 +252,7 @@ function abortableOutput(output: RecordOutput, signal: AbortSignal): RecordOutpu
   const wrapped: RecordOutput = {
     emit: output.emit.bind(output),
     isAvailable: () => output.isAvailable(),
-    available: () => rejectOnAbort(output.available(), signal).catch(() => undefined),
+    available: () => rejectOnAbort(output.available(), signal).catch(() => undefined), // aborted: the caller's loop sees the signal
     flush: () => output.flush(),
     finish: () => output.finish(),
   };

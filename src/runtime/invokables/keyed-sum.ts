@@ -29,7 +29,7 @@ function settings(config: Record<string, unknown>, vertexId: string): Required<K
  * into their parent: a map key sliced from a 1 MiB read chunk would pin the chunk).
  */
 function detach(s: string): string {
-  return s.length < 13 ? s : (s + " ").slice(0, -1);
+  return s.length < 13 ? s : `${s} `.slice(0, -1);
 }
 
 class KeyedSum implements Invokable {

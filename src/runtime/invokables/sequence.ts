@@ -56,7 +56,7 @@ class SequenceSource implements Invokable {
     const batch = throttle.batch;
     ctx.signal.throwIfAborted();
     while (left > 0) {
-      const n = left < batch ? left : batch;
+      const n = Math.min(left, batch);
       await throttle.before(n);
       for (let k = 0; k < n; k++) {
         out.emit(v);

@@ -39,7 +39,7 @@ export function formatLine(r: unknown): string {
   if (typeof r === "string") return r;
   if (Array.isArray(r)) {
     let s = "";
-    for (let i = 0; i < r.length; i++) s += i === 0 ? field(r[i]) : " " + field(r[i]);
+    for (let i = 0; i < r.length; i++) s += i === 0 ? field(r[i]) : ` ${field(r[i])}`;
     return s;
   }
   return field(r);
@@ -116,7 +116,7 @@ class TextFileSink implements Invokable {
       let pending = "";
       for (let b = await ctx.input.next(); b; b = await ctx.input.next()) {
         const rs = b.records;
-        for (let i = 0; i < rs.length; i++) pending += formatLine(rs[i]) + "\n";
+        for (let i = 0; i < rs.length; i++) pending += `${formatLine(rs[i])}\n`;
         records.add(rs.length);
         recordsIn.add(rs.length);
         ctx.input.recycle(b);
@@ -131,8 +131,8 @@ class TextFileSink implements Invokable {
       await fh.close();
       await rename(tmp, join(this.dir, partFileName(subtaskIndex)));
     } catch (err) {
-      if (!closed) await fh.close().catch(() => undefined);
-      await rm(tmp, { force: true }).catch(() => undefined);
+      if (!closed) await fh.close().catch(() => undefined); // the write's own error is thrown below
+      await rm(tmp, { force: true }).catch(() => undefined); // best effort: the write's own error is thrown below
       throw err;
     }
     await ctx.output.finish();
@@ -146,7 +146,7 @@ class TextFileSink implements Invokable {
     try {
       for (let b = await ctx.input.next(); b; b = await ctx.input.next()) {
         const rs = b.records;
-        for (let i = 0; i < rs.length; i++) this.buffered += formatLine(rs[i]) + "\n";
+        for (let i = 0; i < rs.length; i++) this.buffered += `${formatLine(rs[i])}\n`;
         records.add(rs.length);
         recordsIn.add(rs.length);
         ctx.input.recycle(b);
@@ -158,7 +158,7 @@ class TextFileSink implements Invokable {
     } catch (err) {
       if (this.fd !== undefined) closeSync(this.fd);
       this.fd = undefined;
-      if (this.current) await rm(this.current.tmp, { force: true }).catch(() => undefined);
+      if (this.current) await rm(this.current.tmp, { force: true }).catch(() => undefined); // best effort: the error is thrown below
       throw err;
     }
     await ctx.output.finish();

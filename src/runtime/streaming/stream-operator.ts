@@ -163,7 +163,7 @@ export class AsyncFailure {
     this.reject = reject;
   });
   constructor() {
-    this.promise.catch(() => undefined);
+    this.promise.catch(() => undefined); // awaited by whoever needs it; unawaited it must not be unhandled
   }
   fail(e: unknown): void {
     if (this.err) return;

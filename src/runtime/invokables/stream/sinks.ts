@@ -49,7 +49,7 @@ export const printSink = defineStreamInvokable<PrintSettings>({
           const r = readers[gate] ?? readers[0]!;
           counters.in.add(records.length);
           let text = "";
-          for (let i = 0; i < records.length; i++) text += pre + fmt(r.value(records[i])) + "\n";
+          for (let i = 0; i < records.length; i++) text += `${pre}${fmt(r.value(records[i]))}\n`;
           process.stdout.write(text);
         },
         watermark() {},
@@ -99,7 +99,7 @@ class CollectSink implements Invokable {
     const path = ctx.tdd.parallelism === 1 ? this.s.path : `${this.s.path}.${ctx.tdd.subtaskIndex}`;
     mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.${ctx.tdd.attemptNumber}.inprogress`;
-    writeFileSync(tmp, all.length ? all.join("\n") + "\n" : "");
+    writeFileSync(tmp, all.length ? `${all.join("\n")}\n` : "");
     renameSync(tmp, path);
   }
 }

@@ -13,7 +13,7 @@ import { Subjects } from "../../src/rpc/subjects.js";
 import { isInputBatch, isWatermarkEvent, MAX_WATERMARK, type InputEvent } from "../../src/runtime/api.js";
 import { withTimeout } from "../../src/core/time.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { inputOf, outputOf, topology } from "./network-util.js";
+import { inputOf, outputOf, topology } from "../helpers/network-util.js";
 import { runLocally } from "../helpers/local-runtime.js";
 import { StreamExecutionEnvironment, WatermarkStrategy } from "../../src/sdk/index.js";
 import { readLines, startStreamTestEnv } from "../helpers/stream-env.js";

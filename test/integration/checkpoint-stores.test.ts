@@ -153,7 +153,7 @@ test("subsuming keeps the checkpoint the latest pointer names, whatever newer en
 
 test("adds run in call order and the latest pointer only moves forward: an older checkpoint added after a newer one is subsumed", async () => {
   const store = await CompletedCheckpointStore.open(nc, subjects, "jobOrder", { logger: log });
-  const [cp1, cp2, cp3] = await Promise.all([1, 2, 3].map((id) => checkpoint("jobOrder", id)));
+  const [cp1, cp2, cp3] = await Promise.all([checkpoint("jobOrder", 1), checkpoint("jobOrder", 2), checkpoint("jobOrder", 3)]);
   await Promise.all([store.add(cp1, storage), store.add(cp3, storage), store.add(cp2, storage)]);
   await store.awaitDiscards();
   assert.deepEqual(await store.latest(), cp3, "the newest stays the latest");

@@ -1,4 +1,7 @@
-/** Remote link over a real nats-server: two environments standing for two TaskExecutors. */
+/**
+ * Remote link over a real nats-server: two environments standing for two TaskExecutors. The shared
+ * link scenarios, then what only the NATS link has (frame limits, buffer sequence numbers, usesRemoteLinks).
+ */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -8,7 +11,8 @@ import { ErrorCode } from "../../src/core/errors.js";
 import { NetworkEnvironment, type NetworkConfig } from "../../src/network/index.js";
 import { encodeDataFrame } from "../../src/network/frame.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { checkConsumer, consume, inputOf, outputOf, produce, rec, topology, type Topology } from "./network-util.js";
+import { consume, inputOf, outputOf, produce, rec, topology } from "../helpers/network-util.js";
+import { describeLinkScenarios } from "../helpers/network-scenarios.js";
 
 let nats: TestNats;
 let ncA: NatsConnection;
@@ -32,83 +36,26 @@ function envs(config: Partial<NetworkConfig> = {}): [NetworkEnvironment, Network
   return [new NetworkEnvironment({ nc: ncA, subjects, location: locA, config }), new NetworkEnvironment({ nc: ncB, subjects, location: locB, config })];
 }
 
-async function run(t: Topology, count: number, opts: { producerDelayMs?: number; bufferRecords?: number } = {}) {
-  const [a, b] = envs();
-  const startProducers = () =>
-    t.producers.map((p, i) => produce(a.createOutput(p.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 50, bufferRecords: opts.bufferRecords ?? 256 }), i, count));
-  const startConsumers = () => t.consumers.map((c, j) => consume(b.createInput(c.attemptId, [inputOf(t, j)])));
-  let producers: Promise<void>[];
-  let consumers: Promise<Map<string, unknown[]>>[];
-  const d = opts.producerDelayMs ?? 0;
-  if (d < 0) {
-    producers = startProducers();
-    await new Promise((r) => setTimeout(r, -d));
-    consumers = startConsumers();
-  } else {
-    consumers = startConsumers();
-    if (d) await new Promise((r) => setTimeout(r, d));
-    producers = startProducers();
-  }
-  const [, results] = await Promise.all([Promise.all(producers), Promise.all(consumers)]);
-  results.forEach((got, j) => assert.equal(checkConsumer(t, j, got, count), null));
-  a.close();
-  b.close();
-}
-
 const A = () => locA;
 const B = () => locB;
 
-test("NATS: link kind is remote for another TaskExecutor", () => {
-  assert.equal(envs()[1].linkTo(locA), "remote");
-});
-
-test("NATS: 1 x 4 and 4 x 1 ALL_TO_ALL hash deliver every record in order per channel", async () => {
-  await run(topology("n-a2a-1x4", 1, 4, "ALL_TO_ALL", "hash", A, B), 20_000);
-  await run(topology("n-a2a-4x1", 4, 1, "ALL_TO_ALL", "hash", A, B), 10_000);
-});
-
-test("NATS: POINTWISE forward 4 x 1 and 2 x 2, rescale 1 x 4", async () => {
-  await run(topology("n-pw-4x1", 4, 1, "POINTWISE", "forward", A, B), 5_000);
-  await run(topology("n-pw-2x2", 2, 2, "POINTWISE", "forward", A, B), 5_000);
-  await run(topology("n-pw-1x4", 1, 4, "POINTWISE", "rescale", A, B), 8_000);
-});
-
-test("NATS: consumer before producer (requests retried) and producer before consumer", async () => {
-  await run(topology("n-late-p", 2, 2, "ALL_TO_ALL", "hash", A, B), 5_000, { producerDelayMs: 300 });
-  await run(topology("n-late-c", 2, 2, "ALL_TO_ALL", "hash", A, B), 20_000, { producerDelayMs: -200 });
-});
-
-test("NATS: a producer that never appears fails the consumer with PartitionNotFound at the deadline", async () => {
-  const [, b] = envs({ partitionRequestTimeoutMs: 300 });
-  const t = topology("n-missing", 1, 1, "ALL_TO_ALL", "hash", A, B);
-  const input = b.createInput("n-missing-c0", [inputOf(t, 0)]);
-  const t0 = Date.now();
-  await assert.rejects(input.next(), (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound);
-  const took = Date.now() - t0;
-  assert.ok(took >= 250 && took < 1_500, `failed after ${took} ms`);
-  b.close();
-});
-
-test("NATS: a slow consumer bounds the producer's backlog and the consumer's buffers; nothing is lost", async () => {
-  const [a, b] = envs({ maxBacklogBuffers: 4, creditsPerChannel: 2, floatingCreditsPerGate: 2 });
-  const t = topology("n-bp", 1, 1, "ALL_TO_ALL", "hash", A, B);
-  const out = a.createOutput("n-bp-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
-  const input = b.createInput("n-bp-c0", [inputOf(t, 0)]);
-  let unavailable = 0;
-  const producing = produce(out, 0, 2_000, 50, () => {
-    if (!out.isAvailable()) unavailable++;
-  });
-  const got = await consume(input, { recycleDelayMs: 1 });
-  await producing;
-  assert.equal(checkConsumer(t, 0, got, 2_000), null);
-  assert.ok(unavailable > 0 && out.stats.backpressureEvents > 0, "isAvailable() went false");
-  assert.ok(out.stats.maxBacklog <= 4, `max backlog ${out.stats.maxBacklog} > bound 4`);
-  assert.ok(input.stats.maxUnrecycled <= 4, `consumer held ${input.stats.maxUnrecycled} buffers with 2 exclusive + 2 floating credits`);
-  assert.ok(input.stats.maxUnrecycled > 2, "the backlogged channel borrowed floating credits");
-  assert.equal(input.gates[0]!.floatingAvailable, 2, "floating credits went back to the gate");
-  a.close();
-  b.close();
-});
+describeLinkScenarios(
+  "remote",
+  (config = {}) => {
+    const [a, b] = envs(config);
+    return {
+      producer: a,
+      consumer: b,
+      producerAt: A,
+      consumerAt: B,
+      close: () => {
+        a.close();
+        b.close();
+      },
+    };
+  },
+  { bufferRecords: 256 },
+);
 
 test("NATS: big buffers are split below the frame limit, the record target adapts to ~32 KiB, a record over the limit is RecordTooLarge", async () => {
   const [a, b] = envs();
@@ -170,21 +117,6 @@ test("NATS: a sequence gap fails the consumer loudly", async () => {
   input.recycle(first!);
   ncA.publish(subjects.data("n-gap-c0"), encodeDataFrame(0, 5, [["forged"]]));
   await assert.rejects(input.next(), /expected buffer #1, received #5/);
-  a.close();
-  b.close();
-});
-
-test("NATS: the buffer timeout flushes a partial buffer", async () => {
-  const [a, b] = envs();
-  const t = topology("n-timeout", 1, 1, "ALL_TO_ALL", "forward", A, B);
-  const out = a.createOutput("n-timeout-p0", [outputOf(t, 0)], { bufferTimeoutMs: 20, bufferRecords: 1000 });
-  const input = b.createInput("n-timeout-c0", [inputOf(t, 0)]);
-  for (let i = 0; i < 3; i++) out.emit([0, i, "k"]);
-  const batch = await input.next();
-  assert.equal(batch?.records.length, 3);
-  input.recycle(batch!);
-  await out.finish();
-  assert.equal(await input.next(), null);
   a.close();
   b.close();
 });

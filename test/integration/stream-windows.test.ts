@@ -292,7 +292,7 @@ test("a checkpoint taken mid-stream restores at another parallelism to the same 
   await new Promise((r) => setTimeout(r, 300));
   const cp = await first.checkpoint(1);
   await first.cancel();
-  const windowState = cp.vertices["windows"];
+  const windowState = cp.vertices.windows;
   assert.ok(windowState, "the window operator's state is in the checkpoint");
   const out = t.file("restored.txt");
   const res = await runLocally(build(3, 0, out), { nc: t.nc, restoreFrom: cp, storage: first.storage });

@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ChainHandoff, ChainInvokable, createChainFactory, InvokableRegistry, builtinInvokables } from "../../src/runtime/invokables/index.js";
+import { ChainHandoff, type ChainInvokable, createChainFactory, InvokableRegistry, builtinInvokables } from "../../src/runtime/invokables/index.js";
 import {
   isBarrierEvent,
   isCheckpointAbortEvent,
@@ -23,8 +23,8 @@ import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { createHarness } from "../helpers/task-harness.js";
-import { inputOf, outputOf, topology } from "./network-util.js";
-import { runScript, type Step } from "./network-barriers-worker.js";
+import { inputOf, outputOf, topology } from "../helpers/network-util.js";
+import { runScript, type Step } from "../fixtures/network-barriers-worker.js";
 
 const barrier = (id: number): CheckpointBarrier => ({ checkpointId: id, timestamp: 1000 + id, kind: "CHECKPOINT" });
 

@@ -14,7 +14,7 @@ import { newId } from "../../src/core/ids.js";
 import { ensureBlockingStream, NetworkEnvironment, releaseBlockingPartitions, type NetworkConfig, type RecordWriterOutput } from "../../src/network/index.js";
 import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { checkConsumer, consume, expectedOn, inputOf, outputOf, produce, rec, topology, type Topology } from "./network-util.js";
+import { checkConsumer, consume, expectedOn, inputOf, outputOf, produce, rec, topology, type Topology } from "../helpers/network-util.js";
 
 let nats: TestNats;
 let ncB: NatsConnection;

@@ -1,26 +1,48 @@
 /**
- * Real worker threads: cross-thread links through the LocalExchangeBroker (slots of one TaskExecutor)
- * and the NATS link between the slots of two TaskExecutors.
+ * Cross-thread links through the LocalExchangeBroker (slots of one TaskExecutor): the shared link
+ * scenarios between two slot environments of this thread, each with its own broker port; then real
+ * worker threads, through the broker and over NATS between the slots of two TaskExecutors.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Worker } from "node:worker_threads";
 import { ErrorCode } from "../../src/core/errors.js";
 import type { TaskLocation } from "../../src/deployment/descriptors.js";
-import { LocalExchangeBroker, type NetworkConfig } from "../../src/network/index.js";
-import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { checkConsumer, inputOf, outputOf, topology, type Topology } from "./network-util.js";
-import type { FixtureData, FixtureDone, FixtureResult, FixtureTask } from "./network-worker-fixture.js";
+import { LocalExchangeBroker, LocalExchangeClient, NetworkEnvironment, type NetworkConfig } from "../../src/network/index.js";
+import { Subjects } from "../../src/rpc/subjects.js";
+import { natsForFile } from "../helpers/file-nats.js";
+import { describeLinkScenarios } from "../helpers/network-scenarios.js";
+import { checkConsumer, inputOf, outputOf, topology, type Topology } from "../helpers/network-util.js";
+import type { FixtureData, FixtureDone, FixtureResult, FixtureTask } from "../fixtures/network-worker-fixture.js";
 
-let nats: TestNats;
-before(async () => {
-  nats = await startTestNats();
-});
-after(async () => {
-  await nats.stop();
-});
+const file = natsForFile("network-threads-test");
 
-const FIXTURE = new URL("./network-worker-fixture.js", import.meta.url);
+describeLinkScenarios(
+  "thread",
+  (config = {}) => {
+    const broker = new LocalExchangeBroker();
+    const subjects = new Subjects("eddy-test-thread");
+    const slot = (slotIndex: number) => ({ taskExecutorId: "teT", slotIndex });
+    const clients = [new LocalExchangeClient(broker.connectWorker()), new LocalExchangeClient(broker.connectWorker())] as const;
+    const producer = new NetworkEnvironment({ nc: file.nc, subjects, location: slot(0), config, broker: clients[0] });
+    const consumer = new NetworkEnvironment({ nc: file.nc, subjects, location: slot(1), config, broker: clients[1] });
+    return {
+      producer,
+      consumer,
+      producerAt: () => slot(0),
+      consumerAt: () => slot(1),
+      close: () => {
+        producer.close();
+        consumer.close();
+        for (const c of clients) c.close();
+        broker.close();
+      },
+    };
+  },
+  { bufferRecords: 64 },
+);
+
+const FIXTURE = new URL("../fixtures/network-worker-fixture.js", import.meta.url);
 const key = (l: TaskLocation) => `${l.taskExecutorId}/${l.slotIndex}`;
 
 interface Run {
@@ -49,7 +71,7 @@ async function runInWorkers(
   const broker = opts.broker ? new LocalExchangeBroker() : null;
   const run: Run = { results: new Map(), done: new Map() };
   const workers = [...tasks.values()].map(({ loc, tasks: ts }) => {
-    const data: FixtureData = { natsUrl: nats.url, prefix: "eddy-test-threads", location: loc, tasks: ts, ...(opts.config ? { config: opts.config } : {}) };
+    const data: FixtureData = { natsUrl: file.nats.url, prefix: "eddy-test-threads", location: loc, tasks: ts, ...(opts.config ? { config: opts.config } : {}) };
     const brokerPort = broker?.connectWorker();
     const w = new Worker(FIXTURE, { workerData: brokerPort ? { ...data, brokerPort } : data, transferList: brokerPort ? [brokerPort] : [] });
     return new Promise<Worker>((resolve, reject) => {

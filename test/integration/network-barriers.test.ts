@@ -14,8 +14,8 @@ import { decodeBarrierFrame, decodeCancelFrame, encodeBarrierFrame, encodeCancel
 import type { TaskLocation } from "../../src/deployment/descriptors.js";
 import { isInputBatch } from "../../src/runtime/api.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
-import { inputOf, outputOf, topology } from "./network-util.js";
-import { checkLog, collect, eventsOf, runScript, type BarrierFixtureData, type LogEntry, type Step } from "./network-barriers-worker.js";
+import { inputOf, outputOf, topology } from "../helpers/network-util.js";
+import { checkLog, collect, eventsOf, runScript, type BarrierFixtureData, type LogEntry, type Step } from "../fixtures/network-barriers-worker.js";
 
 let nats: TestNats;
 let ncA: NatsConnection;
@@ -249,7 +249,7 @@ for (const consumerFirst of [true, false]) {
       producerIndex: 0,
       steps,
     };
-    const w = new Worker(new URL("./network-barriers-worker.js", import.meta.url), { workerData: { ...data, brokerPort }, transferList: [brokerPort] });
+    const w = new Worker(new URL("../fixtures/network-barriers-worker.js", import.meta.url), { workerData: { ...data, brokerPort }, transferList: [brokerPort] });
     const done = new Promise<void>((resolve, reject) => {
       w.on("message", (m: { type: string; message?: string }) => (m.type === "done" ? resolve() : reject(new Error(m.message))));
       w.on("error", reject);

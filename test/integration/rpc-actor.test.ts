@@ -4,7 +4,7 @@ import { headers } from "@nats-io/transport-node";
 import { Actor, later, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
 import { connectNats, type NatsConnection } from "../../src/rpc/nats.js";
-import { ConflictError, EddyError, FencingTokenError, TimeoutError, ValidationError } from "../../src/core/errors.js";
+import { ConflictError, type EddyError, FencingTokenError, TimeoutError, ValidationError } from "../../src/core/errors.js";
 import { decode } from "../../src/codec/codec.js";
 import { s } from "../../src/schema/index.js";
 import { startTestNats } from "../helpers/nats-server.js";
