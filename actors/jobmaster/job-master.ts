@@ -9,7 +9,8 @@ import { Timeouts } from "../../src/core/config.js";
 import { deferred, withTimeout } from "../../src/core/time.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { JobGraph } from "../../src/jobgraph/types.js";
-import { chainOperators } from "../../src/jobgraph/chaining.js";
+import { chainOperators, graphInvokables } from "../../src/jobgraph/index.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 import { PRODUCED_BYTES_ACCUMULATOR, releaseBlockingPartitions } from "../../src/network/index.js";
 import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
@@ -70,7 +71,7 @@ export class JobMaster extends Actor {
     // The scheduler factory (Flink's DefaultSlotPoolServiceSchedulerFactory) picks the scheduler
     // from the job's config and the cluster's options, and builds the ExecutionGraph it needs.
     const { graph, scheduler } = createScheduler(
-      chainOperators(jobGraph),
+      chainOperators(jobGraph, graphInvokables(jobGraph.bundle, builtinRegistry)),
       {
         declareRequiredSlots: (n) => this.declare(n),
         deploy: (e, tdd) => this.deploy(e, tdd),

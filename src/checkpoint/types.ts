@@ -7,25 +7,9 @@
 /** Checkpoint or savepoint (Flink's CheckpointType / SnapshotType). */
 export type SnapshotKind = "CHECKPOINT" | "SAVEPOINT";
 
-/** Where one piece of a task's snapshot is stored. */
-export interface StateHandle {
-  /** Object Store object name. */
-  object: string;
-  bytes: number;
-}
-
-/** A keyed-state snapshot of one subtask: the key groups it holds and where they are. */
-export interface KeyedStateHandle extends StateHandle {
-  /** Inclusive key-group range of the snapshotting subtask. */
-  keyGroupRange: { start: number; end: number };
-  maxParallelism: number;
-}
-
-/** An operator-state snapshot of one subtask. */
-export interface OperatorStateHandle extends StateHandle {
-  /** Names and redistribution modes of the lists inside. */
-  states: Record<string, "SPLIT_DISTRIBUTE" | "UNION">;
-}
+// Where a subtask's snapshot is stored travels in deployment descriptors too, so it is defined with the state.
+export type { StateHandle, KeyedStateHandle, OperatorStateHandle } from "../state/handles.js";
+import type { KeyedStateHandle, OperatorStateHandle, StateHandle } from "../state/handles.js";
 
 /** What one subtask acknowledged for a checkpoint (Flink's OperatorSubtaskState, per chained member). */
 export interface SubtaskStateSnapshot {

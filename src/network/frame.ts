@@ -29,7 +29,7 @@
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
-import type { CheckpointBarrier } from "../runtime/api.js";
+import type { CheckpointBarrier } from "../core/stream-events.js";
 
 /** Kinds of data frames. */
 export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5, Watermark: 6 } as const;

@@ -8,6 +8,7 @@ import { JobBuilder, jobArg, requireJobArg } from "../../src/sdk/index.js";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { validateJobGraph } from "../../src/jobgraph/index.js";
 import { ErrorCode, ValidationError } from "../../src/core/errors.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 
 // dist/test/unit -> repository root
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
@@ -31,7 +32,7 @@ test("builder: WordCount pipeline produces a valid JobGraph", () => {
     ],
     config: { args: ["--x"] },
   });
-  const g = validateJobGraph(spec);
+  const g = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(g.vertices.map((v) => v.id), ["textFile-0", "tokenize-1", "keyedSum-2", "textFile-3"]);
 });
 
@@ -55,7 +56,7 @@ test("builder: parallelism, partitioning, names and ids", () => {
     "numbers>identity-5:rebalance",
     "identity-5>discard-6:broadcast",
   ]);
-  const g = validateJobGraph(spec);
+  const g = validateJobGraph(spec, builtinRegistry);
   assert.equal(g.vertices.find((x) => x.id === "identity-4")!.maxParallelism, 256);
   assert.equal(g.vertices[0]!.id, "numbers");
 
@@ -70,7 +71,7 @@ test("builder: parallelism, partitioning, names and ids", () => {
 test("builder: a forward edge across unequal parallelism is caught by validation", () => {
   const env = new JobBuilder("fwd", { parallelism: 2 });
   env.sequence(0, 9).forward().discard().setParallelism(3);
-  assert.throws(() => validateJobGraph(env.build()), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /rebalance/.test(e.message));
+  assert.throws(() => validateJobGraph(env.build(), builtinRegistry), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /rebalance/.test(e.message));
 });
 
 test("job arguments", () => {
@@ -86,7 +87,7 @@ test("loadJob: examples/wordcount.ts builds a JobGraph that validates", async ()
   assert.deepEqual(spec.config?.args, ["--input", "in.txt", "--output", "out"]);
   assert.ok(spec.vertices.every((v) => v.parallelism === 4));
   assert.equal(spec.vertices[0]!.config!.path, resolve("in.txt"));
-  const g = validateJobGraph(spec);
+  const g = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(g.vertices.map((v) => v.invokable), ["source.textFile", "op.tokenize", "op.keyedSum", "sink.textFile"]);
   assert.deepEqual(g.edges.map((e) => e.partitioner), ["forward", "hash", "forward"]);
   // A missing argument surfaces as the job's own MalformedRequest.
@@ -116,7 +117,7 @@ test("loadJob: clear errors and no temp files left", async () => {
     const spec = await loadJob(join(dir, "plain.ts"), ["x"], {});
     assert.equal(spec.name, "a/b");
     assert.deepEqual(spec.config, { args: ["x"] });
-    validateJobGraph(spec);
+    validateJobGraph(spec, builtinRegistry);
     // An async job function that uses the builder through a relative import of the SDK.
     const sdk = join(root, "src/sdk/index.js");
     await writeFile(
@@ -124,7 +125,7 @@ test("loadJob: clear errors and no temp files left", async () => {
       `import { JobBuilder } from ${JSON.stringify(sdk)};\nexport default async (args: string[], ctx: { parallelism?: number }) => { const env = new JobBuilder("A", { parallelism: ctx.parallelism ?? 2 }); env.sequence(0, Number(args[0])).discard(); return env.build(); };\n`,
     );
     const a = await loadJob(join(dir, "async.ts"), ["10"], {});
-    assert.equal(validateJobGraph(a).vertices[0]!.parallelism, 2);
+    assert.equal(validateJobGraph(a, builtinRegistry).vertices[0]!.parallelism, 2);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

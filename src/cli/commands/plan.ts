@@ -13,8 +13,9 @@ export async function planCommand(args: ParsedArgs, io: Io): Promise<number> {
   try {
     const { buildJob } = await import("../../sdk/load-job.js");
     const { validateJobGraph } = await import("../../jobgraph/index.js");
+    const { builtinRegistry } = await import("../../runtime/invokables/index.js");
     const { spec } = await buildJob(args.positionals[0]!, args.rest, parallelism === undefined ? {} : { parallelism });
-    validateJobGraph(spec);
+    validateJobGraph(spec, builtinRegistry);
     io.out(JSON.stringify(spec, null, 2));
     return Exit.Ok;
   } catch (err) {

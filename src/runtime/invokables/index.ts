@@ -82,4 +82,4 @@ export const builtinInvokables: ReadonlyMap<string, InvokableFactory> = new Map(
 /** A read-only registry of the built-ins (copy it with `new InvokableRegistry(builtinRegistry)` to add more). */
 export const builtinRegistry: InvokableRegistry = new BuiltinRegistry(all).freeze();
 
-export { createJobRegistry, JobInvokableRegistry } from "./job-registry.js";
+export { createJobRegistry, declaredInvokable, JobInvokableRegistry } from "./registry.js";
