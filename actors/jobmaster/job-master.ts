@@ -16,7 +16,7 @@ import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { JobStatus } from "../../src/executiongraph/job-status.js";
-import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from "../../src/scheduler/scheduler-factory.js";
+import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from "./scheduler-factory.js";
 import { AdaptiveScheduler, type ParallelismBounds } from "../../src/scheduler/adaptive/adaptive-scheduler.js";
 import type { JobResult } from "../../src/ha/job-result-store.js";
 import { s } from "../../src/schema/index.js";

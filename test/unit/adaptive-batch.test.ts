@@ -35,7 +35,7 @@ test("only vertices fed by ALL_TO_ALL BLOCKING exchanges (not broadcast) whose c
 });
 
 test("the scheduler is the job's choice, else reactive mode's adaptive, else the cluster's; BATCH jobs asking for adaptive get adaptive-batch", async () => {
-  const { schedulerTypeOf } = await import("../../src/scheduler/scheduler-factory.js");
+  const { schedulerTypeOf } = await import("../../actors/jobmaster/scheduler-factory.js");
   const streaming = validateJobGraph({
     name: "s",
     vertices: [

@@ -11,7 +11,7 @@ import { ErrorCode, ValidationError } from "../../core/errors.js";
 import { EndOfInputSignal } from "../../core/stream-events.js";
 import type { Invokable, InvokableFactory, RecordInput, RecordOutput, TaskContext } from "../api.js";
 import { ChainHandoff, rejectOnAbort } from "./chain-handoff.js";
-import { configError, intSetting, onlyKeys } from "./common.js";
+import { configError, intSetting, onlyKeys } from "../invokable-common.js";
 import { CHAIN_INVOKABLE, isChainInvokable, type ChainMember } from "../../jobgraph/catalog.js";
 
 export { CHAIN_INVOKABLE, type ChainMember };

@@ -5,7 +5,7 @@
  * the keyed state backend.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { intSetting, onlyKeys } from "./common.js";
+import { intSetting, onlyKeys } from "../invokable-common.js";
 
 const NAME = "op.countPerKey";
 

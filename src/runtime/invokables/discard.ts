@@ -1,6 +1,6 @@
 /** `sink.discard`: consumes and counts records (accumulator `records`). */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { forEachInputBatch, onlyKeys } from "./common.js";
+import { forEachInputBatch, onlyKeys } from "../invokable-common.js";
 
 const NAME = "sink.discard";
 

@@ -1,6 +1,6 @@
 /** `op.identity`: forwards every record unchanged. */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { forEachInputBatch, onlyKeys, recordCounters } from "./common.js";
+import { forEachInputBatch, onlyKeys, recordCounters } from "../invokable-common.js";
 
 const NAME = "op.identity";
 

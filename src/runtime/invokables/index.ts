@@ -29,7 +29,8 @@ export { keyedEventsSource, type KeyedEventsConfig } from "./keyed-events.js";
 export { countPerKeyOperator } from "./count-per-key.js";
 export { jetStreamSink } from "./jetstream-sink.js";
 export { discardSink } from "./discard.js";
-export { textFileSink, formatLine, partFileName, type TextFileSinkConfig } from "./text-file-sink.js";
+export { textFileSink, partFileName, type TextFileSinkConfig } from "./text-file-sink.js";
+export { formatLine } from "../invokable-common.js";
 export {
   ChainInvokable,
   createChainFactory,

@@ -14,7 +14,7 @@ import { packData } from "../../codec/codec.js";
 import { EddyError, ErrorCode } from "../../core/errors.js";
 import type { ListState } from "../../state/api.js";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { onlyKeys, stringSetting } from "./common.js";
+import { onlyKeys, stringSetting } from "../invokable-common.js";
 
 const NAME = "sink.jetstream";
 /** Publishes in flight at once. */

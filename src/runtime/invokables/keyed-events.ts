@@ -8,7 +8,7 @@
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import type { ListState } from "../../state/api.js";
-import { Throttle, intSetting, onlyKeys } from "./common.js";
+import { Throttle, intSetting, onlyKeys } from "../invokable-common.js";
 
 const NAME = "source.keyedEvents";
 const MAX = Number.MAX_SAFE_INTEGER;

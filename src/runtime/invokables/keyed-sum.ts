@@ -4,7 +4,7 @@
  * state and checkpoints, comes with the state work.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SOURCE_BATCH, SourcePacer, describeRecord, forEachInputBatch, intSetting, onlyKeys, recordCounters } from "./common.js";
+import { SOURCE_BATCH, SourcePacer, describeRecord, forEachInputBatch, intSetting, onlyKeys, recordCounters } from "../invokable-common.js";
 
 const NAME = "op.keyedSum";
 const KEYS = ["keyIndex", "valueIndex"] as const;

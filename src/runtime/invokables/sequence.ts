@@ -1,6 +1,6 @@
 /** `source.sequence`: the integers from..to (inclusive) in steps of `step`, split into contiguous shares. */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SourcePacer, Throttle, configError, intSetting, onlyKeys } from "./common.js";
+import { SourcePacer, Throttle, configError, intSetting, onlyKeys } from "../invokable-common.js";
 
 const NAME = "source.sequence";
 const MAX = Number.MAX_SAFE_INTEGER;

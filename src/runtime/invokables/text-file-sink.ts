@@ -16,7 +16,7 @@ import { closeSync, existsSync, openSync, renameSync, writeSync } from "node:fs"
 import type { ListState } from "../../state/api.js";
 import { join } from "node:path";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { onlyKeys, stringSetting } from "./common.js";
+import { formatLine, onlyKeys, stringSetting } from "../invokable-common.js";
 
 const NAME = "sink.textFile";
 /** Pending characters that trigger a write. */
@@ -26,23 +26,6 @@ const WRITE_THRESHOLD = 256 * 1024;
 export interface TextFileSinkConfig {
   /** Output directory (created when missing); relative paths resolve against the TaskExecutor's working directory. */
   path: string;
-}
-
-function field(v: unknown): string {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
-  return JSON.stringify(v) ?? String(v);
-}
-
-/** One output line (without "\n"): a string as is, an array's elements joined by one space, anything else as JSON. */
-export function formatLine(r: unknown): string {
-  if (typeof r === "string") return r;
-  if (Array.isArray(r)) {
-    let s = "";
-    for (let i = 0; i < r.length; i++) s += i === 0 ? field(r[i]) : " " + field(r[i]);
-    return s;
-  }
-  return field(r);
 }
 
 /** The visible name of subtask `index`'s output file. */

@@ -6,7 +6,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SOURCE_BATCH, SourcePacer, onlyKeys, stringSetting } from "./common.js";
+import { SOURCE_BATCH, SourcePacer, onlyKeys, stringSetting } from "../invokable-common.js";
 import { shareOf } from "./sequence.js";
 
 const NAME = "source.textFile";

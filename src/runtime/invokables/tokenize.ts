@@ -5,7 +5,7 @@
  * to "k"); any non-ASCII character is therefore a separator.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { describeRecord, forEachInputBatch, onlyKeys, recordCounters } from "./common.js";
+import { describeRecord, forEachInputBatch, onlyKeys, recordCounters } from "../invokable-common.js";
 
 const NAME = "op.tokenize";
 

@@ -8,7 +8,7 @@
 import { ErrorCode, ValidationError } from "../../core/errors.js";
 import type { RecordOutput, TaskContext } from "../api.js";
 import { isWatermarkEvent, MAX_WATERMARK } from "../../core/stream-events.js";
-import { configError } from "../invokables/common.js";
+import { configError } from "../invokable-common.js";
 import type { KeyType, OutputTag, RuntimeInfo, TimestampAssigner } from "./functions.js";
 
 /**

@@ -3,7 +3,7 @@
  * the task context exists (`restore`, which always runs first), then delegates every hook.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../../api.js";
-import { onlyKeys } from "../common.js";
+import { onlyKeys } from "../../invokable-common.js";
 
 /** What one stream invokable declares. */
 export interface StreamInvokableSpec<C> {
