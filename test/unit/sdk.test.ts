@@ -4,11 +4,15 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { JobBuilder, jobArg, requireJobArg } from "../../src/sdk/index.js";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { validateJobGraph } from "../../src/jobgraph/index.js";
 import { ErrorCode, ValidationError } from "../../src/core/errors.js";
 import { builtinRegistry } from "../../src/runtime/invokables/index.js";
+
+const execFileAsync = promisify(execFile);
 
 // dist/test/unit -> repository root
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
@@ -131,4 +135,34 @@ test("loadJob: clear errors and no temp files left", async () => {
   }
   const after = (await readdir(tmpdir())).filter((f) => f.startsWith("eddy-job-")).length;
   assert.equal(after, before);
+});
+
+test("data-stream.js alone is enough for keyBy, connect and window (no import order to respect)", async () => {
+  // A fresh process, so no other SDK module is loaded first by this test file's own imports.
+  const sdk = new URL("../../src/sdk/", import.meta.url).href;
+  const script = `
+    const { DataStream, KeyedStream, ConnectedStreams } = await import(${JSON.stringify(`${sdk}data-stream.js`)});
+    const { StreamGraph } = await import(${JSON.stringify(`${sdk}stream-graph.js`)});
+    const g = new StreamGraph("alone", {});
+    // Inputs that carry timestamps ("envelope"), as windows need.
+    const source = (name) => new DataStream(g, [{ node: g.addNode("eddy.stream.fromElements", { elements: [] }, name), output: 0, ts: "envelope" }]);
+    const keyed = source("a").keyBy((x) => String(x));
+    const connected = source("b").connect(source("c"));
+    const keyedConnected = keyed.connect(source("d").keyBy(0));
+    const windowed = keyed.window({ kind: "tumbling", size: 10, offset: 0 }).reduce((x, y) => x + y);
+    console.log(JSON.stringify({
+      keyed: keyed instanceof KeyedStream,
+      connected: connected instanceof ConnectedStreams && !connected.keyed,
+      keyedConnected: keyedConnected.keyed,
+      windowed: windowed instanceof DataStream,
+      nodes: g.nodes.map((n) => n.invokable),
+    }));`;
+  const { stdout } = await execFileAsync(process.execPath, ["--input-type=module", "-e", script], { timeout: 30_000 });
+  assert.deepEqual(JSON.parse(stdout), {
+    keyed: true,
+    connected: true,
+    keyedConnected: true,
+    windowed: true,
+    nodes: ["eddy.stream.fromElements", "eddy.stream.keyBy", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.window"],
+  });
 });
