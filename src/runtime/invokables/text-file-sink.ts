@@ -16,7 +16,8 @@ import { closeSync, existsSync, openSync, renameSync, writeSync } from "node:fs"
 import type { ListState } from "../../state/api.js";
 import { join } from "node:path";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { formatLine, onlyKeys, stringSetting } from "../invokable-common.js";
+import { formatLine, stringSetting } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "sink.textFile";
 /** Pending characters that trigger a write. */
@@ -188,16 +189,11 @@ class TextFileSink implements Invokable {
 }
 
 /** `sink.textFile` {path: directory}: subtask i writes `part-<i>`, one line per record. */
-export const textFileSink: InvokableFactory = {
+export const textFileSink: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Writes one line per record to <path>/part-<subtask> (string as is, array elements joined by a space, else JSON); visible only once complete. Config {path}.",
   kind: "sink",
-  validate(config, vertexId) {
-    onlyKeys(config, ["path"], NAME, vertexId);
-    stringSetting(config, "path", NAME, vertexId);
-  },
-  create(config) {
-    onlyKeys(config, ["path"], NAME, "?");
-    return new TextFileSink(stringSetting(config, "path", NAME, "?"));
-  },
-};
+  keys: ["path"],
+  settings: (config, vertexId) => stringSetting(config, "path", NAME, vertexId),
+  create: (path) => new TextFileSink(path),
+});
