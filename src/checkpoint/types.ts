@@ -4,8 +4,10 @@
  * object names) live in JetStream KV.
  */
 
-/** Checkpoint or savepoint (Flink's CheckpointType / SnapshotType). */
-export type SnapshotKind = "CHECKPOINT" | "SAVEPOINT";
+import type { BarrierKind } from "../core/stream-events.js";
+
+/** Checkpoint or savepoint (Flink's CheckpointType / SnapshotType): the kind its barriers carry. */
+export type SnapshotKind = BarrierKind;
 
 // Where a subtask's snapshot is stored travels in deployment descriptors too, so it is defined with the state.
 export type { StateHandle, KeyedStateHandle, OperatorStateHandle } from "../state/handles.js";

@@ -150,6 +150,12 @@ function cycles<T>(nodes: Iterable<T>, next: (n: T) => Iterable<T>): T[][] {
   return out;
 }
 
+/** The folders on each cycle of the folder graph of `edges`. */
+function folderCycles(edges: ImportEdge[]): string[][] {
+  const g = folderGraph(edges);
+  return cycles(g.keys(), (n) => g.get(n)?.keys() ?? []);
+}
+
 const files = SCANNED.flatMap((d) => (existsSync(join(root, d)) ? sourceFiles(join(root, d)) : []));
 const edges = files.flatMap(importsOf);
 
@@ -161,9 +167,17 @@ test("the scan sees the repository's imports, type-only and dynamic ones include
   assert.ok(has("src/", (e) => !e.typeOnly && !e.reexport), "no value import found");
 });
 
+test("the check finds cycles between folders and between a folder and its subfolder, not an index re-export", () => {
+  const edge = (from: string, to: string, reexport = false): ImportEdge => ({ from, to, typeOnly: true, reexport });
+  assert.deepEqual(folderCycles([edge("src/a/x.ts", "src/b/y.ts"), edge("src/b/y.ts", "src/a/z.ts")]), [["src/a", "src/b"]]);
+  assert.deepEqual(folderCycles([edge("src/a/x.ts", "src/a/sub/y.ts"), edge("src/a/sub/y.ts", "src/a/z.ts")]), [["src/a", "src/a/sub"]]);
+  assert.deepEqual(folderCycles([edge("src/a/index.ts", "src/a/sub/y.ts", true), edge("src/a/sub/y.ts", "src/a/z.ts")]), []);
+  assert.deepEqual(folderCycles([edge("src/a/x.ts", "src/b/y.ts"), edge("src/b/y.ts", "src/c/z.ts")]), []);
+});
+
 test("no folder of src/, actors/, schemas/ imports a folder that imports it back", () => {
   const g = folderGraph(edges);
-  const found = cycles(g.keys(), (n) => g.get(n)?.keys() ?? []);
+  const found = folderCycles(edges);
   const describe = (comp: string[]): string => {
     const inComp = new Set(comp);
     const lines = [`cycle between ${comp.join(", ")}:`];
