@@ -108,7 +108,7 @@ function readU64(b: Uint8Array, o: number): number {
   return readU32(b, o) * 0x1_0000_0000 + readU32(b, o + 4);
 }
 
-/** Encodes a BARRIER frame (the barrier must be valid: see `checkBarrier` in barriers.ts). */
+/** Encodes a BARRIER frame (the barrier must be valid: see `checkBarrier` in src/core/stream-events.ts). */
 export function encodeBarrierFrame(channel: number, seq: number, barrier: CheckpointBarrier): Uint8Array {
   const b = new Uint8Array(FRAME_HEADER_BYTES + BARRIER_BODY_BYTES);
   writeHeader(b, FrameKind.Barrier, channel, seq);

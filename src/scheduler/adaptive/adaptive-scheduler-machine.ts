@@ -20,7 +20,7 @@ import { waitingForResources } from "./waiting-for-resources.js";
  * Restarting ──tasks final, backoff──▶ WaitingForResources;  Failing, Canceling ──tasks final──▶ Finished
  * ```
  *
- * Any non-final state → Finished (SUSPENDED) on SUSPEND. The states live in `states/`, one file each.
+ * Any non-final state → Finished (SUSPENDED) on SUSPEND. The states live beside this file, one file each (`created.ts`, `executing.ts`...).
  */
 export const adaptiveSchedulerMachine = adaptiveSchedulerSetup.createMachine({
   id: "AdaptiveScheduler",
