@@ -5,6 +5,7 @@ import { ConflictError, ErrorCode, NotFoundError, EddyError } from "../../src/co
 import type { Logger } from "../../src/core/logger.js";
 import { orTimeout } from "../../src/core/time.js";
 import { validateJobGraph } from "../../src/jobgraph/index.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 import type { ExecutionPlanStore } from "../../src/ha/execution-plan-store.js";
 import type { JobResult, JobResultStore } from "../../src/ha/job-result-store.js";
 import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";
@@ -175,7 +176,7 @@ export class Dispatcher extends Actor {
   }
 
   private async submit(body: unknown) {
-    const graph = validateJobGraph(body);
+    const graph = validateJobGraph(body, builtinRegistry);
     const jobId = graph.jobId;
     if (this.running.has(jobId) || this.submitting.has(jobId))
       throw new ConflictError(ErrorCode.DuplicateJobId, `job ${jobId} is already running; submit with another jobId or none`);

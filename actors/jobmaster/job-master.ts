@@ -9,13 +9,14 @@ import { Timeouts } from "../../src/core/config.js";
 import { deferred, withTimeout } from "../../src/core/time.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { JobGraph } from "../../src/jobgraph/types.js";
-import { chainOperators } from "../../src/jobgraph/chaining.js";
+import { chainOperators, graphInvokables } from "../../src/jobgraph/index.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 import { PRODUCED_BYTES_ACCUMULATOR, releaseBlockingPartitions } from "../../src/network/index.js";
 import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { JobStatus } from "../../src/executiongraph/job-status.js";
-import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from "../../src/scheduler/scheduler-factory.js";
+import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from "./scheduler-factory.js";
 import { AdaptiveScheduler, type ParallelismBounds } from "../../src/scheduler/adaptive/adaptive-scheduler.js";
 import type { JobResult } from "../../src/ha/job-result-store.js";
 import { s } from "../../src/schema/index.js";
@@ -70,7 +71,7 @@ export class JobMaster extends Actor {
     // The scheduler factory (Flink's DefaultSlotPoolServiceSchedulerFactory) picks the scheduler
     // from the job's config and the cluster's options, and builds the ExecutionGraph it needs.
     const { graph, scheduler } = createScheduler(
-      chainOperators(jobGraph),
+      chainOperators(jobGraph, graphInvokables(jobGraph.bundle, builtinRegistry)),
       {
         declareRequiredSlots: (n) => this.declare(n),
         deploy: (e, tdd) => this.deploy(e, tdd),

@@ -4,28 +4,14 @@
  * object names) live in JetStream KV.
  */
 
-/** Checkpoint or savepoint (Flink's CheckpointType / SnapshotType). */
-export type SnapshotKind = "CHECKPOINT" | "SAVEPOINT";
+import type { BarrierKind } from "../core/stream-events.js";
 
-/** Where one piece of a task's snapshot is stored. */
-export interface StateHandle {
-  /** Object Store object name. */
-  object: string;
-  bytes: number;
-}
+/** Checkpoint or savepoint (Flink's CheckpointType / SnapshotType): the kind its barriers carry. */
+export type SnapshotKind = BarrierKind;
 
-/** A keyed-state snapshot of one subtask: the key groups it holds and where they are. */
-export interface KeyedStateHandle extends StateHandle {
-  /** Inclusive key-group range of the snapshotting subtask. */
-  keyGroupRange: { start: number; end: number };
-  maxParallelism: number;
-}
-
-/** An operator-state snapshot of one subtask. */
-export interface OperatorStateHandle extends StateHandle {
-  /** Names and redistribution modes of the lists inside. */
-  states: Record<string, "SPLIT_DISTRIBUTE" | "UNION">;
-}
+// Where a subtask's snapshot is stored travels in deployment descriptors too, so it is defined with the state.
+export type { StateHandle, KeyedStateHandle, OperatorStateHandle } from "../state/handles.js";
+import type { KeyedStateHandle, OperatorStateHandle, StateHandle } from "../state/handles.js";
 
 /** What one subtask acknowledged for a checkpoint (Flink's OperatorSubtaskState, per chained member). */
 export interface SubtaskStateSnapshot {

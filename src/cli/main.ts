@@ -11,17 +11,17 @@ type Handler = (args: ParsedArgs, io: Io) => Promise<number>;
 
 /** Command name → implementation, loaded lazily so that a client command starts fast. */
 const HANDLERS: Record<string, () => Promise<Handler>> = {
-  cluster: async () => (await import("./commands/cluster.js")).clusterCommand,
-  jobmanager: async () => (await import("./commands/daemons.js")).jobManagerCommand,
-  taskexecutor: async () => (await import("./commands/daemons.js")).taskExecutorCommand,
-  run: async () => (await import("./commands/run.js")).runCommand,
-  plan: async () => (await import("./commands/plan.js")).planCommand,
-  list: async () => (await import("./commands/jobs.js")).listCommand,
-  status: async () => (await import("./commands/jobs.js")).statusCommand,
-  cancel: async () => (await import("./commands/jobs.js")).cancelCommand,
-  savepoint: async () => (await import("./commands/jobs.js")).savepointCommand,
-  info: async () => (await import("./commands/jobs.js")).infoCommand,
-  rescale: async () => (await import("./commands/jobs.js")).rescaleCommand,
+  cluster: async () => (await import("./cluster-command.js")).clusterCommand,
+  jobmanager: async () => (await import("./daemon-commands.js")).jobManagerCommand,
+  taskexecutor: async () => (await import("./daemon-commands.js")).taskExecutorCommand,
+  run: async () => (await import("./run-command.js")).runCommand,
+  plan: async () => (await import("./plan-command.js")).planCommand,
+  list: async () => (await import("./job-commands.js")).listCommand,
+  status: async () => (await import("./job-commands.js")).statusCommand,
+  cancel: async () => (await import("./job-commands.js")).cancelCommand,
+  savepoint: async () => (await import("./job-commands.js")).savepointCommand,
+  info: async () => (await import("./job-commands.js")).infoCommand,
+  rescale: async () => (await import("./job-commands.js")).rescaleCommand,
 };
 
 /** Runs the command line `argv` (without node and script) and resolves with the exit code. */

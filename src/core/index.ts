@@ -3,3 +3,4 @@ export * from "./time.js";
 export * from "./ids.js";
 export * from "./logger.js";
 export * from "./config.js";
+export * from "./stream-events.js";

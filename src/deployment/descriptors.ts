@@ -3,7 +3,7 @@
  * and the descriptors of its output partitions and input gates.
  */
 import type { PartitionerType, ResultPartitionType } from "../jobgraph/types.js";
-import type { KeyedStateHandle, OperatorStateHandle } from "../checkpoint/types.js";
+import type { KeyedStateHandle, OperatorStateHandle } from "../state/handles.js";
 
 /** Where a producer runs: its TaskExecutor and the slot (worker thread) inside it. */
 export interface TaskLocation {

@@ -17,7 +17,7 @@ import { ResourceManager } from "../../actors/resourcemanager/resource-manager.j
 import { JobMaster } from "../../actors/jobmaster/job-master.js";
 import { CheckpointStorage, CompletedCheckpointStore, SavepointStore } from "../checkpoint/index.js";
 import { releaseBlockingPartitions, sweepBlockingStreams } from "../network/index.js";
-import type { SchedulerFactoryOptions } from "../scheduler/scheduler-factory.js";
+import type { SchedulerFactoryOptions } from "../../actors/jobmaster/scheduler-factory.js";
 
 /** What one leadership term needs. */
 export interface ComponentServices {

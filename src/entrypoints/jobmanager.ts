@@ -12,7 +12,7 @@ import { ExecutionPlanStore } from "../ha/execution-plan-store.js";
 import { JobResultStore } from "../ha/job-result-store.js";
 import { LeaderPublisher } from "../ha/leader-retrieval.js";
 import { LeaseLeaderElection, type LeaseHolder } from "../ha/lease-leader-election.js";
-import type { SchedulerFactoryOptions } from "../scheduler/scheduler-factory.js";
+import type { SchedulerFactoryOptions } from "../../actors/jobmaster/scheduler-factory.js";
 import { startLeaderComponents, type LeaderComponents } from "./dispatcher-resource-manager-component.js";
 import { BundleCache, BundleStore } from "../blob/index.js";
 import { ApplicationRunner } from "../usercode/index.js";

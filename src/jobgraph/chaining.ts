@@ -4,15 +4,8 @@
  * records never cross the network stack.
  */
 import { ErrorCode, ValidationError } from "../core/errors.js";
-import type { InvokableFactory } from "../runtime/api.js";
-import { CHAIN_INVOKABLE, isChainFactory, type ChainMember } from "../runtime/invokables/chain.js";
-import { graphInvokables } from "./bundle-invokables.js";
+import { CHAIN_INVOKABLE, isChainInvokable, type ChainMember, type ChainingLookup } from "./catalog.js";
 import type { JobEdge, JobGraph, JobVertex } from "./types.js";
-
-/** What chaining needs of an invokable registry (an `InvokableRegistry` or a `ReadonlyMap` fit). */
-export interface ChainingLookup {
-  get(name: string): InvokableFactory | undefined;
-}
 
 /** Why an edge may be chained: every rule of {@link isChainableEdge}, given the vertices' degrees. */
 export interface ChainingContext {
@@ -59,16 +52,16 @@ function membersOf(v: JobVertex): ChainMember[] {
  * now naming the chain vertex. A graph with nothing to chain is returned as is (the same object); the
  * input is never modified. O(vertices + edges).
  *
- * Only vertices the registry's `eddy.chain` can run as members are chained (by default the built-ins
- * and the invokables the graph's bundle declares; a registry without
- * `eddy.chain` chains nothing). Throws ValidationError (DanglingEdge, CyclicJobGraph) on a graph whose edges
+ * Only vertices the registry's `eddy.chain` can run as members are chained (for a graph with a bundle,
+ * pass `graphInvokables(graph.bundle, registry)` so its declared invokables chain too; a registry
+ * without `eddy.chain` chains nothing). Throws ValidationError (DanglingEdge, CyclicJobGraph) on a graph whose edges
  * name missing vertices or that has a cycle — `graph` is meant to be the output of `validateJobGraph`.
  */
-export function chainOperators(graph: JobGraph, registry: ChainingLookup = graphInvokables(graph.bundle)): JobGraph {
+export function chainOperators(graph: JobGraph, registry: ChainingLookup): JobGraph {
   const chain = registry.get(CHAIN_INVOKABLE);
   if (!chain || graph.vertices.length < 2) return graph;
   const canRun = (v: JobVertex): boolean =>
-    v.invokable === CHAIN_INVOKABLE || (isChainFactory(chain) ? chain.memberFactory(v.invokable) : registry.get(v.invokable)) !== undefined;
+    v.invokable === CHAIN_INVOKABLE || (isChainInvokable(chain) ? chain.memberFactory(v.invokable) : registry.get(v.invokable)) !== undefined;
 
   const byId = new Map<string, JobVertex>();
   const outDegree = new Map<string, number>();

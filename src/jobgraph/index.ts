@@ -1,8 +1,17 @@
 /** The JobGraph: its types, defaults and validation. */
 export * from "./types.js";
-export { validateJobGraph, jobGraphSchema, jsonPath, type InvokableLookup } from "./validate.js";
-export { graphInvokables, declaredInvokable, type GraphInvokableLookup } from "./bundle-invokables.js";
-export { chainOperators, isChainableEdge, type ChainingLookup, type ChainingContext } from "./chaining.js";
+export { validateJobGraph, jobGraphSchema, jsonPath } from "./validate.js";
+export {
+  graphInvokables,
+  isChainInvokable,
+  CHAIN_INVOKABLE,
+  type InvokableCatalog,
+  type CatalogInvokable,
+  type ChainCatalogInvokable,
+  type ChainingLookup,
+  type ChainMember,
+} from "./catalog.js";
+export { chainOperators, isChainableEdge, type ChainingContext } from "./chaining.js";
 export {
   defaultMaxParallelism,
   roundUpToPowerOfTwo,

@@ -132,8 +132,11 @@ export interface JobConfig {
 /** An invokable the job's bundle exports (`export const invokables`), declared so the graph validates without the code. */
 export interface BundleInvokableSpec {
   name: string;
-  kind: "source" | "operator" | "sink";
+  kind: InvokableKind;
 }
+
+/** What an invokable is to the graph: `source` (no inputs), `operator` or `sink` (no outputs). */
+export type InvokableKind = "source" | "operator" | "sink";
 
 /**
  * The job's code (Flink's user jar): a bundle in the `<prefix>_bundles` Object Store bucket, named by

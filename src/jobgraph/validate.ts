@@ -8,17 +8,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { Limits } from "../core/config.js";
-import type { InvokableFactory } from "../runtime/api.js";
-import { builtinRegistry } from "../runtime/invokables/index.js";
 import type { JobEdge, JobGraph, JobGraphSpec, JobVertex } from "./types.js";
-import { graphInvokables } from "./bundle-invokables.js";
+import { graphInvokables, type CatalogInvokable, type InvokableCatalog } from "./catalog.js";
 import { JobGraphDefaults, defaultMaxParallelism, distributionOf } from "./defaults.js";
-
-/** What validation needs of an invokable registry: a `ReadonlyMap` or an `InvokableRegistry` both fit. */
-export interface InvokableLookup {
-  get(name: string): InvokableFactory | undefined;
-  keys(): Iterable<string>;
-}
 
 /** Deepest nesting accepted inside a vertex `config`. */
 const MAX_CONFIG_DEPTH = 32;
@@ -57,9 +49,10 @@ function schemaValidator(): ValidateFunction {
  * Checks a submitted JobGraph and returns it with defaults filled in and vertices in topological order.
  * Throws only {@link ValidationError}, whatever `input` is, with one of the codes InvalidJobGraph,
  * InvalidParallelism, UnknownInvokable, DanglingEdge, CyclicJobGraph (or the code an invokable's own
- * validator chose). `registry` defaults to the built-in invokables.
+ * validator chose). `registry` names the invokables vertices may use (the runtime's `builtinRegistry`, or a
+ * job's registry); those the graph's bundle declares are added to it.
  */
-export function validateJobGraph(input: unknown, registry: InvokableLookup = builtinRegistry): JobGraph {
+export function validateJobGraph(input: unknown, registry: InvokableCatalog): JobGraph {
   try {
     return validateUnchecked(input, registry);
   } catch (err) {
@@ -92,7 +85,7 @@ function fail(code: string, message: string, details?: unknown): never {
   throw new ValidationError(code, message, details === undefined ? undefined : { details });
 }
 
-function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph {
+function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph {
   const validate = schemaValidator();
   if (!validate(input)) {
     const errors = validate.errors ?? [];
@@ -109,7 +102,7 @@ function validateUnchecked(input: unknown, registry: InvokableLookup): JobGraph 
 
   // Vertices: unique ids, parallelism bounds, known invokables with valid settings.
   const byId = new Map<string, JobVertex>();
-  const factories = new Map<string, InvokableFactory>();
+  const factories = new Map<string, CatalogInvokable>();
   const order: string[] = [];
   for (let i = 0; i < spec.vertices.length; i++) {
     const v = spec.vertices[i]!;

@@ -12,7 +12,7 @@
  *   n's alignment had not started, so later barriers of n are ignored; the abort event comes once.
  * - `abort(n)` from the runtime releases an alignment of n or older without an event.
  */
-import type { BarrierEvent, CheckpointAbortEvent, CheckpointAbortReason, CheckpointBarrier } from "../runtime/api.js";
+import type { BarrierEvent, CheckpointAbortEvent, CheckpointAbortReason, CheckpointBarrier } from "../core/stream-events.js";
 
 /** What the aligner reads and sets on a channel. */
 export interface AlignedChannel {

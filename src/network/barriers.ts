@@ -9,60 +9,8 @@
  * checkpoint once every channel delivered it or ended.
  */
 import { EddyError, ErrorCode } from "../core/errors.js";
-import {
-  isBarrierEvent,
-  isInputBatch,
-  isWatermarkEvent,
-  type CheckpointAbortEvent,
-  type CheckpointBarrier,
-  type InputBatch,
-  type InputEvent,
-  type RecordInput,
-  type RecordOutput,
-} from "../runtime/api.js";
-
-/** A barrier travelling through a subpartition or input channel queue. */
-export interface BarrierMarker {
-  readonly barrier: CheckpointBarrier;
-}
-
-/** A cancel marker travelling through a subpartition or input channel queue (Flink's CancelCheckpointMarker). */
-export interface CancelMarker {
-  readonly cancel: number;
-}
-
-/** An event-time watermark travelling through a subpartition or input channel queue (Flink's Watermark). */
-export interface WatermarkMarker {
-  readonly watermark: number;
-}
-
-/** The events a PIPELINED channel carries besides records and its end. */
-export type NetworkEvent = BarrierMarker | CancelMarker | WatermarkMarker;
-
-/** A barrier or cancel marker that cannot be sent (malformed, or after the end of data). */
-export class BarrierError extends EddyError {
-  override name = "BarrierError";
-  constructor(message: string, details?: unknown) {
-    super(ErrorCode.InternalError, message, details === undefined ? undefined : { details });
-  }
-}
-
-/** Throws {@link BarrierError} unless `id` is a checkpoint id (a non-negative safe integer). */
-export function checkCheckpointId(id: number): void {
-  if (!Number.isSafeInteger(id) || id < 0) throw new BarrierError(`checkpoint id ${String(id)} is not a non-negative safe integer`, { checkpointId: id });
-}
-
-/** Throws {@link BarrierError} unless `b` is a well-formed barrier. */
-export function checkBarrier(b: CheckpointBarrier): void {
-  checkCheckpointId(b.checkpointId);
-  if (typeof b.timestamp !== "number" || !Number.isFinite(b.timestamp)) throw new BarrierError(`barrier ${b.checkpointId}: timestamp ${String(b.timestamp)} is not a finite number`);
-  if (b.kind !== "CHECKPOINT" && b.kind !== "SAVEPOINT") throw new BarrierError(`barrier ${b.checkpointId}: kind ${String(b.kind)} is neither CHECKPOINT nor SAVEPOINT`);
-}
-
-/** A plain copy of a barrier (callers may reuse or mutate theirs). */
-export function copyBarrier(b: CheckpointBarrier): CheckpointBarrier {
-  return { checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind };
-}
+import type { RecordInput, RecordOutput } from "../runtime/api.js";
+import { isBarrierEvent, isInputBatch, isWatermarkEvent, type CheckpointAbortEvent, type CheckpointBarrier, type InputBatch, type InputEvent } from "../core/stream-events.js";
 
 /** What {@link barrierForwardingInput} does at a checkpoint. */
 export interface BarrierHandler {

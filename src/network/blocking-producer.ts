@@ -17,7 +17,7 @@ import { RingQueue } from "./ring-queue.js";
 import type { BlockingStore } from "./blocking-store.js";
 import type { ResultPartition } from "./record-writer.js";
 import type { SubpartitionReader } from "./subpartition.js";
-import { BarrierError, type NetworkEvent } from "./barriers.js";
+import { BarrierError, type NetworkEvent } from "../core/stream-events.js";
 
 /** What the publisher tells its producer's output. */
 export interface BlockingPublisherOwner {

@@ -29,7 +29,7 @@
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
-import type { CheckpointBarrier } from "../runtime/api.js";
+import type { CheckpointBarrier } from "../core/stream-events.js";
 
 /** Kinds of data frames. */
 export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5, Watermark: 6 } as const;
@@ -108,7 +108,7 @@ function readU64(b: Uint8Array, o: number): number {
   return readU32(b, o) * 0x1_0000_0000 + readU32(b, o + 4);
 }
 
-/** Encodes a BARRIER frame (the barrier must be valid: see `checkBarrier` in barriers.ts). */
+/** Encodes a BARRIER frame (the barrier must be valid: see `checkBarrier` in src/core/stream-events.ts). */
 export function encodeBarrierFrame(channel: number, seq: number, barrier: CheckpointBarrier): Uint8Array {
   const b = new Uint8Array(FRAME_HEADER_BYTES + BARRIER_BODY_BYTES);
   writeHeader(b, FrameKind.Barrier, channel, seq);

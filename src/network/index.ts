@@ -16,16 +16,8 @@ export { InputChannel, type ChannelOwner } from "./input-channel.js";
 export { InputGate } from "./input-gate.js";
 export { UnionInput, type InputStats } from "./union-input.js";
 export { BarrierAligner, type AlignmentStats } from "./alignment.js";
-export {
-  BarrierError,
-  barrierForwardingInput,
-  checkBarrier,
-  type BarrierHandler,
-  type BarrierMarker,
-  type CancelMarker,
-  type EventSource,
-  type NetworkEvent,
-} from "./barriers.js";
+export { barrierForwardingInput, type BarrierHandler, type EventSource } from "./barriers.js";
+export { BarrierError, checkBarrier, type BarrierMarker, type CancelMarker, type NetworkEvent } from "../core/stream-events.js";
 export {
   BROADCAST,
   BroadcastPartitioner,

@@ -5,10 +5,10 @@
  * links subclass it; the channels of a task are merged by the union input (union-input.ts).
  */
 import type { InputChannelDescriptor } from "../deployment/descriptors.js";
-import { MIN_WATERMARK } from "../runtime/api.js";
+import { MIN_WATERMARK } from "../core/stream-events.js";
 import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import type { AlignedChannel } from "./alignment.js";
-import type { NetworkEvent } from "./barriers.js";
+import type { NetworkEvent } from "../core/stream-events.js";
 import { decodeBarrierFrame, decodeCancelFrame, decodeErrorFrame, decodeRecords, decodeWatermarkFrame, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
 
 /**

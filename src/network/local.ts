@@ -5,7 +5,7 @@ import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-c
 import type { UnionInput } from "./union-input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
-import type { NetworkEvent } from "./barriers.js";
+import type { NetworkEvent } from "../core/stream-events.js";
 
 /** The producers of one thread, by attempt id; consumers may wait for one to appear. */
 export class ProducerRegistry {

@@ -7,7 +7,7 @@ import type { MessagePort } from "node:worker_threads";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import { encodeEventFrame, encodeDataFrame, encodeEndFrame, encodeErrorFrame } from "./frame.js";
-import type { NetworkEvent } from "./barriers.js";
+import type { NetworkEvent } from "../core/stream-events.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
 import type { LocalExchangeClient, PendingConnect } from "./local-exchange.js";

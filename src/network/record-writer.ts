@@ -3,13 +3,14 @@
  * {@link RecordWriterOutput} fanning each record out to all of them (Flink's RecordWriter).
  */
 import type { ResultPartitionDeploymentDescriptor } from "../deployment/descriptors.js";
-import type { CheckpointableOutput, CheckpointBarrier } from "../runtime/api.js";
+import type { CheckpointableOutput } from "../runtime/api.js";
+import type { CheckpointBarrier } from "../core/stream-events.js";
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { DEFAULT_BUFFER_RECORDS, type NetworkConfig } from "./config.js";
 import { BROADCAST, createPartitioner, type Partitioner } from "./partitioner.js";
 import { ResultSubpartition, type SubpartitionOwner } from "./subpartition.js";
-import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier, type NetworkEvent } from "./barriers.js";
+import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier, type NetworkEvent } from "../core/stream-events.js";
 
 /** One output of a producer subtask: its subpartitions and partitioner. */
 export class ResultPartition {

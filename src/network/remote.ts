@@ -14,7 +14,7 @@ import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-c
 import type { UnionInput } from "./union-input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
 import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
-import type { NetworkEvent } from "./barriers.js";
+import type { NetworkEvent } from "../core/stream-events.js";
 
 /** Producer side of one remote link: publishes frames to the consumer's data subject. */
 class NatsReader implements SubpartitionReader {

@@ -6,7 +6,7 @@
  */
 import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import type { NetworkEvent } from "./barriers.js";
+import type { NetworkEvent } from "../core/stream-events.js";
 
 /**
  * The producer side of one link to a consumer channel (same thread, other thread or NATS).

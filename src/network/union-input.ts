@@ -6,7 +6,8 @@
  * aligns barriers over all channels (alignment.ts) and keeps the task's watermark: the minimum of its
  * channels' watermarks, ended channels not counted.
  */
-import { MIN_WATERMARK, type BarrierEvent, type CheckpointAbortEvent, type CheckpointableInput, type InputBatch, type InputEvent, type WatermarkEvent } from "../runtime/api.js";
+import type { CheckpointableInput } from "../runtime/api.js";
+import { MIN_WATERMARK, type BarrierEvent, type CheckpointAbortEvent, type InputBatch, type InputEvent, type WatermarkEvent } from "../core/stream-events.js";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { BarrierAligner, type AlignmentStats } from "./alignment.js";

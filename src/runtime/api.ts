@@ -6,96 +6,27 @@ import type { Logger } from "../core/logger.js";
 import type { TaskDeploymentDescriptor } from "../deployment/descriptors.js";
 import type { KeyedStateBackend, OperatorStateBackend } from "../state/api.js";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { CheckpointBarrier, InputBatch, InputEvent, StreamElement } from "../core/stream-events.js";
 
-/** A batch of records that arrived in one network buffer on one input channel. */
-export interface InputBatch {
-  /** Index of the input gate (one per consumed IntermediateResult, in TDD order). */
-  gate: number;
-  /** Channel index within the gate. */
-  channel: number;
-  records: unknown[];
-}
-
-/**
- * Flink's CheckpointBarrier: travels in-band with the records of every PIPELINED channel, after all
- * records that belong to the checkpoint and before all that do not.
- */
-export interface CheckpointBarrier {
-  /** Increasing per job; a non-negative safe integer. */
-  checkpointId: number;
-  /** When the checkpoint was triggered (ms since the epoch). */
-  timestamp: number;
-  kind: "CHECKPOINT" | "SAVEPOINT";
-}
-
-/**
- * Thrown out of a source's `ctx.yield()` when the source must end now, right after a
- * stop-with-savepoint barrier (Flink's synchronous savepoint): the runtime ends the source's output
- * normally, so everything downstream drains and the job FINISHES with nothing after the savepoint.
- */
-export class EndOfInputSignal extends Error {
-  override name = "EndOfInputSignal";
-  constructor() {
-    super("the source ends after a stop-with-savepoint");
-  }
-}
-
-/** An input event: every channel delivered barrier `barrier.checkpointId` (or ended): snapshot now. */
-export interface BarrierEvent {
-  readonly barrier: CheckpointBarrier;
-}
-
-/**
- * Why a task's input gave up aligning a checkpoint: a newer barrier arrived first (`SUBSUMED`), or an
- * upstream task canceled it (`CANCELED`, Flink's CancelCheckpointMarker).
- */
-export type CheckpointAbortReason = "SUBSUMED" | "CANCELED";
-
-/** An input event: checkpoint `abort` will not complete in this task (no barrier event follows for it). */
-export interface CheckpointAbortEvent {
-  readonly abort: number;
-  readonly reason: CheckpointAbortReason;
-}
-
-/**
- * An input event: the task's event-time watermark advanced to `watermark` (Flink's Watermark). It is
- * the minimum over the watermarks of all channels of all gates that have not ended; it only ever
- * increases. {@link MAX_WATERMARK} means no more event time will come (end of input).
- */
-export interface WatermarkEvent {
-  readonly watermark: number;
-}
-
-/** The watermark of the end of input: every event-time timer and window fires (Flink's Watermark.MAX_WATERMARK). */
-export const MAX_WATERMARK = Number.POSITIVE_INFINITY;
-/** The watermark before any arrived (Flink's Long.MIN_VALUE). */
-export const MIN_WATERMARK = Number.NEGATIVE_INFINITY;
-
-/** What {@link RecordInput.nextEvent} returns: a batch of records, a checkpoint event or a watermark. */
-export type InputEvent = InputBatch | BarrierEvent | CheckpointAbortEvent | WatermarkEvent;
-
-/** What {@link RecordInput.nextElement} returns: a batch of records or a watermark. */
-export type StreamElement = InputBatch | WatermarkEvent;
-
-/** True when `e` is a watermark event. */
-export function isWatermarkEvent(e: InputEvent): e is WatermarkEvent {
-  return (e as Partial<WatermarkEvent>).watermark !== undefined;
-}
-
-/** True when `e` is a batch of records. */
-export function isInputBatch(e: InputEvent): e is InputBatch {
-  return (e as Partial<InputBatch>).records !== undefined;
-}
-
-/** True when `e` is a barrier event. */
-export function isBarrierEvent(e: InputEvent): e is BarrierEvent {
-  return (e as Partial<BarrierEvent>).barrier !== undefined;
-}
-
-/** True when `e` is a checkpoint abort event. */
-export function isCheckpointAbortEvent(e: InputEvent): e is CheckpointAbortEvent {
-  return (e as Partial<CheckpointAbortEvent>).abort !== undefined;
-}
+// The stream's events (barriers, watermarks, input events) are shared with the network stack.
+export {
+  EndOfInputSignal,
+  MAX_WATERMARK,
+  MIN_WATERMARK,
+  isWatermarkEvent,
+  isInputBatch,
+  isBarrierEvent,
+  isCheckpointAbortEvent,
+  type CheckpointBarrier,
+  type BarrierKind,
+  type BarrierEvent,
+  type CheckpointAbortReason,
+  type CheckpointAbortEvent,
+  type WatermarkEvent,
+  type InputBatch,
+  type InputEvent,
+  type StreamElement,
+} from "../core/stream-events.js";
 
 /** All inputs of a task, merged. Awaited per buffer, never per record. */
 export interface RecordInput {

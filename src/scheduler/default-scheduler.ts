@@ -9,7 +9,7 @@ import type { ConsumedPartitionGroup } from "../executiongraph/intermediate-resu
 import { ExecutionFailureHandler } from "./execution-failure-handler.js";
 import { RestartAllFailoverStrategy } from "./failover/restart-all.js";
 import { RestartPipelinedRegionFailoverStrategy } from "./failover/restart-pipelined-region.js";
-import { computePipelinedRegions, type PipelinedRegion, type RegionTopology } from "./pipelined-region.js";
+import { computePipelinedRegions, type PipelinedRegion, type RegionTopology } from "./failover/pipelined-region.js";
 import { createRestartStrategy } from "./restart/factory.js";
 import type { SchedulerContext, SchedulerNG, TaskExecutionState } from "./scheduler-ng.js";
 import { SlotPool } from "./slot-pool.js";

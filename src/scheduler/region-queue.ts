@@ -1,4 +1,4 @@
-import type { PipelinedRegion } from "./pipelined-region.js";
+import type { PipelinedRegion } from "./failover/pipelined-region.js";
 import { slotSharingKeys } from "./slot-sharing.js";
 
 /** Regions scheduled and waiting for their slots, first come first served, with their total slot need. */

@@ -1,5 +1,5 @@
 import type { ExecutionVertex } from "../executiongraph/execution-vertex.js";
-import type { PipelinedRegion } from "./pipelined-region.js";
+import type { PipelinedRegion } from "./failover/pipelined-region.js";
 
 const cache = new WeakMap<PipelinedRegion, Map<string, ExecutionVertex[]>>();
 

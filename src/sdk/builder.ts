@@ -3,6 +3,6 @@
  * Kept so job files written against it still build.
  */
 export { StreamExecutionEnvironment as JobBuilder } from "./stream-execution-environment.js";
-export { DataStream, DataStreamSink, type FieldOf } from "./data-stream.js";
-export { KeyedStream } from "./keyed-stream.js";
+export { DataStream, KeyedStream, type FieldOf } from "./data-stream.js";
+export { DataStreamSink } from "./data-stream-sink.js";
 export type { JobOptions } from "./stream-graph.js";

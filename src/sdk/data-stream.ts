@@ -1,106 +1,35 @@
 /**
- * Flink's DataStream (with SingleOutputStreamOperator's setters) and DataStreamSink: a stream of
- * elements of type T and the operations that make new streams from it. A stream is one or more
- * inputs (several after `union`), each the output of one node.
+ * Flink's DataStream (with SingleOutputStreamOperator's setters), KeyedStream and ConnectedStreams:
+ * a stream of elements of type T and the operations that make new streams from it. A stream is one
+ * or more inputs (several after `union`), each the output of one node. The three live in one module
+ * because each creates the others (keyBy, connect, and every operator of a keyed or connected
+ * stream), and KeyedStream extends DataStream: in separate modules they would import each other.
  */
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import type { PartitionerType } from "../jobgraph/types.js";
 import type { Invokable } from "../runtime/api.js";
 import type {
+  Collector,
+  CoProcessFunction,
   FilterFunction,
   FlatMapFunction,
+  KeyedProcessFunction,
   KeySelector,
   KeyType,
   MapFunction,
   OutputTag,
   ProcessFunction,
+  ReduceFunction,
   SinkFunction,
 } from "../runtime/streaming/functions.js";
-import { checkId, checkParallelism, clip, type FnRef, type StreamGraph, type StreamInput, type StreamNode } from "./stream-graph.js";
+import type { WindowAssignerSpec } from "../runtime/streaming/windows.js";
+import { clip, commonTimestamps, inputSpecs, type FnRef, type StreamGraph, type StreamInput, type StreamNode } from "./stream-graph.js";
 import type { WatermarkStrategy } from "./watermark-strategy.js";
-import type { KeyedStream } from "./keyed-stream.js";
-import type { ConnectedStreams } from "./connected-streams.js";
+import { DataStreamSink, NodeSetters } from "./data-stream-sink.js";
+import { WindowedStream } from "./windowed-stream.js";
 
 /** The element type at index K of a tuple type T (unknown when T is not a tuple). */
 export type FieldOf<T, K> = T extends readonly unknown[] ? (K extends keyof T ? T[K] : unknown) : K extends keyof T ? T[K] : unknown;
-
-/**
- * Constructors of the stream kinds that depend on DataStream (set by their modules when they load:
- * they extend or use DataStream, so DataStream cannot import them without an import cycle).
- */
-export const streamKinds: {
-  keyed?: <T, K>(graph: StreamGraph, inputs: StreamInput[], field?: number | string) => KeyedStream<T, K>;
-  connected?: <A, B>(graph: StreamGraph, first: StreamInput[], second: StreamInput[], keyed: boolean) => ConnectedStreams<A, B>;
-} = {};
-
-function kind<K extends keyof typeof streamKinds>(k: K): NonNullable<(typeof streamKinds)[K]> {
-  const f = streamKinds[k];
-  if (!f) throw new Error(`the stream API module for ${k} streams is not loaded; import from src/sdk/index.js`);
-  return f as NonNullable<(typeof streamKinds)[K]>;
-}
-
-/** The timestamps all inputs share, if they do. */
-export function commonTimestamps(inputs: readonly StreamInput[]): StreamInput["ts"] {
-  const ts = inputs[0]?.ts;
-  return ts && inputs.every((i) => i.ts === ts) ? ts : undefined;
-}
-
-/** `config.inputs` of an operator reading `inputs` (how to read each gate), or undefined when all are plain. */
-export function inputSpecs(inputs: readonly StreamInput[]): Array<Record<string, unknown>> | undefined {
-  if (!inputs.some((i) => i.key !== undefined || i.ts !== undefined)) return undefined;
-  return inputs.map((i) => {
-    const s: Record<string, unknown> = {};
-    if (i.key !== undefined) s.key = i.key;
-    if (i.ts !== undefined) s.ts = i.ts;
-    return s;
-  });
-}
-
-/** Setters of the node that produces a stream (Flink's SingleOutputStreamOperator). */
-abstract class NodeSetters {
-  /** @internal */
-  abstract get node(): StreamNode;
-
-  /** The producing vertex's id. */
-  get id(): string {
-    return this.node.id;
-  }
-  /** Sets the vertex's display name. */
-  name(name: string): this {
-    this.node.name = clip(name);
-    return this;
-  }
-  /** Sets the vertex id (`[A-Za-z0-9_-]{1,64}`, unique in the job); state is matched by it on restore. */
-  uid(id: string): this {
-    this.node.id = checkId(id, "uid");
-    return this;
-  }
-  /** Sets the vertex's parallelism. */
-  setParallelism(n: number): this {
-    this.node.parallelism = checkParallelism(n, `parallelism of ${this.node.id}`);
-    return this;
-  }
-  /** Sets the vertex's max parallelism (key groups). */
-  setMaxParallelism(n: number): this {
-    this.node.maxParallelism = checkParallelism(n, `maxParallelism of ${this.node.id}`);
-    return this;
-  }
-  /** Puts the vertex in a slot sharing group (default "default"). */
-  slotSharingGroup(group: string): this {
-    this.node.slotSharingGroup = checkId(group, "slot sharing group");
-    return this;
-  }
-  /** Never chains this vertex with its neighbours (Flink's disableChaining). */
-  disableChaining(): this {
-    this.node.chaining = false;
-    return this;
-  }
-  /** Starts a new chain here: not chained to the vertex before, the ones after may chain to it (Flink's startNewChain). */
-  startNewChain(): this {
-    this.node.chaining = "head";
-    return this;
-  }
-}
 
 /** A stream of elements of type T. */
 export class DataStream<T> extends NodeSetters {
@@ -180,7 +109,6 @@ export class DataStream<T> extends NodeSetters {
   keyBy<F extends number | string>(field: F): KeyedStream<T, FieldOf<T, F>>;
   // biome-ignore lint/suspicious/noExplicitAny: the implementation signature of the overloads above, which callers see instead
   keyBy(selector: KeySelector<T, KeyType> | number | string): KeyedStream<T, any> {
-    const make = kind("keyed");
     if (typeof selector === "function") {
       // The extractor writes each element's timestamp into its envelope, so the keyed stream has
       // timestamps even when the streams it reads (a union) have different assigners.
@@ -190,11 +118,11 @@ export class DataStream<T> extends NodeSetters {
       if (specs) node.config.inputs = specs;
       if (this.inputs.length === 1) node.follows = this.inputs[0]!.node;
       this.graph.connect(this.inputs, node);
-      return make<T, unknown>(this.graph, [{ node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...(stamped ? { ts: "envelope" as const } : {}) }]);
+      return new KeyedStream<T, unknown>(this.graph, [{ node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...(stamped ? { ts: "envelope" as const } : {}) }]);
     }
     if (typeof selector !== "number" && typeof selector !== "string") throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy needs a key selector function, an array index or a field name");
     if (this.inputs.some((i) => i.key === "envelope")) throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy(<field>) after keyBy(<function>): map the stream first");
-    return make<T, unknown>(
+    return new KeyedStream<T, unknown>(
       this.graph,
       this.inputs.map((i) => ({ ...i, partitioner: "hash" as const, hashKey: selector, key: { field: selector } })),
       selector,
@@ -210,7 +138,7 @@ export class DataStream<T> extends NodeSetters {
   /** Connects two streams for a CoMap/CoFlatMap/CoProcess (Flink's connect); keyed when both are keyed (see KeyedStream.connect). */
   connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
     if (other.graph !== this.graph) throw new ValidationError(ErrorCode.InvalidJobGraph, "connect() of streams of different environments");
-    return kind("connected")<T, T2>(this.graph, this.inputs, other.inputs, false);
+    return new ConnectedStreams<T, T2>(this.graph, this.inputs, other.inputs, false);
   }
 
   /**
@@ -329,14 +257,106 @@ export class DataStream<T> extends NodeSetters {
   }
 }
 
-/** The end of a pipeline: a sink vertex. */
-export class DataStreamSink extends NodeSetters {
+/**
+ * A stream partitioned by key K (Flink's KeyedStream), whose operators keep state and timers per key:
+ * reduce, process (a KeyedProcessFunction), window, connect; plus the built-ins' `sum` and
+ * `countPerKey` when keyed by an array index.
+ */
+export class KeyedStream<T, K> extends DataStream<T> {
   /** @internal */
-  constructor(/** @internal */ readonly sinkNode: StreamNode) {
-    super();
+  constructor(
+    graph: StreamGraph,
+    inputs: StreamInput[],
+    /** @internal The array index or field keyed by, for a keyBy(<field>); undefined for a key selector. */
+    readonly field?: number | string,
+  ) {
+    super(graph, inputs);
   }
+
+  private fieldIndex(what: string): number {
+    if (typeof this.field !== "number") {
+      throw new ValidationError(ErrorCode.InvalidJobGraph, `${what} needs keyBy(<array index>), not keyBy(${this.field === undefined ? "<function>" : JSON.stringify(this.field)})`);
+    }
+    return this.field;
+  }
+
+  /** Per key, the reduce of every element so far, emitted for each element (Flink's keyed reduce). */
+  reduce(fn: ReduceFunction<T>): DataStream<T> {
+    return this.operator<T>("eddy.stream.reduce", "Keyed Reduce", { fn }, {}, { keepTimestamps: true });
+  }
+
+  /** A KeyedProcessFunction: keyed state, event- and processing-time timers, side outputs. */
+  override process<R>(fn: KeyedProcessFunction<K, T, R>): DataStream<R> {
+    return this.operator<R>("eddy.stream.keyedProcess", "Keyed Process", { fn });
+  }
+
+  /** Event-time windows per key (tumbling, sliding or session; see TumblingEventTimeWindows...). */
+  window(assigner: WindowAssignerSpec): WindowedStream<T, K> {
+    return new WindowedStream<T, K>(this, assigner);
+  }
+
+  /** Connects two keyed streams with the same key type: their CoProcessFunction has keyed state and timers. */
+  override connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
+    if (other.graph !== this.graph) throw new ValidationError(ErrorCode.InvalidJobGraph, "connect() of streams of different environments");
+    return new ConnectedStreams<T, T2>(this.graph, this.inputs, other.inputs, other instanceof KeyedStream);
+  }
+
+  /** `op.countPerKey`: appends each record's running count per key (kept in keyed state). */
+  countPerKey(): DataStream<[...(T extends readonly unknown[] ? T : [T]), number]> {
+    return this.transform("op.countPerKey", { keyIndex: this.fieldIndex("countPerKey()") }, "Keyed Count");
+  }
+
+  /** `op.keyedSum`: `[key, sum of field valueIndex]` per key once the input ends (bounded input). */
+  sum(valueIndex = 1): DataStream<[K, number]> {
+    return this.transform<[K, number]>("op.keyedSum", { keyIndex: this.fieldIndex("sum()"), valueIndex }, "Keyed Sum");
+  }
+}
+
+/**
+ * Two connected streams (Flink's ConnectedStreams) of possibly different types, processed by one
+ * operator (CoMap, CoFlatMap, CoProcessFunction). When both are keyed (KeyedStream.connect or keyBy
+ * here), the CoProcessFunction has keyed state and timers shared by both inputs' elements of a key.
+ */
+export class ConnectedStreams<T1, T2> {
   /** @internal */
-  get node(): StreamNode {
-    return this.sinkNode;
+  constructor(
+    private readonly graph: StreamGraph,
+    private readonly first: StreamInput[],
+    private readonly second: StreamInput[],
+    /** Both inputs keyed. */
+    readonly keyed: boolean,
+  ) {}
+
+  /** Keys both inputs (each with its own key selector) for keyed state and timers. */
+  keyBy<K extends KeyType>(key1: KeySelector<T1, K>, key2: KeySelector<T2, K>): ConnectedStreams<T1, T2> {
+    const a = new DataStream<T1>(this.graph, this.first).keyBy(key1);
+    const b = new DataStream<T2>(this.graph, this.second).keyBy(key2);
+    return new ConnectedStreams<T1, T2>(this.graph, a.inputs, b.inputs, true);
+  }
+
+  /** fn1 for elements of the first stream, fn2 for the second (Flink's CoMapFunction). */
+  map<R>(fn1: MapFunction<T1, R>, fn2: MapFunction<T2, R>): DataStream<R> {
+    return this.process<R>({
+      processElement1: (v, _c, out) => out.collect(fn1(v)),
+      processElement2: (v, _c, out) => out.collect(fn2(v)),
+    });
+  }
+
+  /** Flink's CoFlatMapFunction. */
+  flatMap<R>(fn1: (value: T1, out: Collector<R>) => void, fn2: (value: T2, out: Collector<R>) => void): DataStream<R> {
+    return this.process<R>({
+      processElement1: (v, _c, out) => fn1(v, out),
+      processElement2: (v, _c, out) => fn2(v, out),
+    });
+  }
+
+  /** A CoProcessFunction (keyed state and timers when both inputs are keyed). */
+  process<R>(fn: CoProcessFunction<T1, T2, R>): DataStream<R> {
+    const inputs = [...this.first, ...this.second];
+    const node = this.graph.addNode("eddy.stream.coProcess", { firstInputGates: this.first.length }, "Co-Process", { fn });
+    const specs = inputSpecs(inputs);
+    if (specs) node.config.inputs = specs;
+    this.graph.connect(inputs, node);
+    return new DataStream<R>(this.graph, [{ node, output: 0 }]);
   }
 }

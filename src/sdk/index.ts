@@ -18,10 +18,8 @@
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
 
-// Order matters: keyed-stream and connected-streams register themselves with data-stream when loaded.
-export { KeyedStream } from "./keyed-stream.js";
-export { ConnectedStreams } from "./connected-streams.js";
-export { DataStream, DataStreamSink, type FieldOf } from "./data-stream.js";
+export { DataStream, KeyedStream, ConnectedStreams, type FieldOf } from "./data-stream.js";
+export { DataStreamSink } from "./data-stream-sink.js";
 export { StreamExecutionEnvironment, StreamExecutionEnvironment as JobBuilder, DEFAULT_GENERATOR_SPLITS, type GeneratorOptions } from "./stream-execution-environment.js";
 export { WindowedStream, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows } from "./windowed-stream.js";
 export { WatermarkStrategy, Time } from "./watermark-strategy.js";

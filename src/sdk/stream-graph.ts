@@ -252,3 +252,20 @@ function materialize(v: unknown, functions: Map<string, unknown>): unknown {
   }
   return v;
 }
+
+/** The timestamps all inputs share, if they do. */
+export function commonTimestamps(inputs: readonly StreamInput[]): StreamInput["ts"] {
+  const ts = inputs[0]?.ts;
+  return ts && inputs.every((i) => i.ts === ts) ? ts : undefined;
+}
+
+/** `config.inputs` of an operator reading `inputs` (how to read each gate), or undefined when all are plain. */
+export function inputSpecs(inputs: readonly StreamInput[]): Array<Record<string, unknown>> | undefined {
+  if (!inputs.some((i) => i.key !== undefined || i.ts !== undefined)) return undefined;
+  return inputs.map((i) => {
+    const s: Record<string, unknown> = {};
+    if (i.key !== undefined) s.key = i.key;
+    if (i.ts !== undefined) s.ts = i.ts;
+    return s;
+  });
+}

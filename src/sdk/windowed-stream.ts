@@ -5,8 +5,7 @@
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import type { AggregateFunction, OutputTag, ReduceFunction, WindowFunction } from "../runtime/streaming/functions.js";
 import { checkWindowAssigner, type WindowAssignerSpec } from "../runtime/streaming/windows.js";
-import type { DataStream } from "./data-stream.js";
-import type { KeyedStream } from "./keyed-stream.js";
+import type { DataStream, KeyedStream } from "./data-stream.js";
 
 /** Tumbling event-time windows of `size` ms, starting at multiples of size (plus `offset`). */
 export const TumblingEventTimeWindows = {

@@ -11,7 +11,7 @@
 import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot } from "../../src/executiongraph/execution.js";
 import { DefaultScheduler } from "../../src/scheduler/default-scheduler.js";
-import { computePipelinedRegions } from "../../src/scheduler/pipelined-region.js";
+import { computePipelinedRegions } from "../../src/scheduler/failover/pipelined-region.js";
 import { RestartPipelinedRegionFailoverStrategy } from "../../src/scheduler/failover/restart-pipelined-region.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { newId } from "../../src/core/ids.js";

@@ -13,7 +13,7 @@ import { connectNats } from "../../src/rpc/nats.js";
 import { decode } from "../../src/codec/codec.js";
 import { startTestNats } from "../helpers/nats-server.js";
 import { waitGone, runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
-import type { ClusterInfo, JobDetails, JobOverview } from "../../src/cli/commands/jobs.js";
+import type { ClusterInfo, JobDetails, JobOverview } from "../../src/cli/job-commands.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-cli-test-"));
 const prefix = `cli${process.pid}`;

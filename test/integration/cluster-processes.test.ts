@@ -14,7 +14,7 @@ import { stopAll, supervise } from "../../src/cluster/processes.js";
 import { connectNats } from "../../src/rpc/nats.js";
 import { startTestNats } from "../helpers/nats-server.js";
 import { pidAlive, waitGone, runEddy, spawnEddy } from "../helpers/eddy-process.js";
-import type { ClusterInfo } from "../../src/cli/commands/jobs.js";
+import type { ClusterInfo } from "../../src/cli/job-commands.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-cluster-test-"));
 const cleanups: Array<() => void | Promise<void>> = [];

@@ -21,6 +21,7 @@ import { startTaskExecutor, type TaskExecutorHandle } from "../../src/entrypoint
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { sequenceJob, uniquePrefix } from "../helpers/in-process-cluster.js";
 import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 
 let nats: TestNats;
 let nc: NatsConnection;
@@ -45,8 +46,8 @@ test("a new leader cleans up a job with a recorded result without running it, re
   const results = await JobResultStore.open(nc, subjects.bucket("jobresults"));
   // As an earlier leader left them: one finished job (result recorded dirty, JobGraph not yet removed,
   // a BLOCKING stream left), one unfinished job, and a stream of a job no store knows.
-  const finished = validateJobGraph(sequenceJob("finished-before", 10, 1, newId()));
-  const unfinished = validateJobGraph(sequenceJob("unfinished", 1000, 1, newId()));
+  const finished = validateJobGraph(sequenceJob("finished-before", 10, 1, newId()), builtinRegistry);
+  const unfinished = validateJobGraph(sequenceJob("unfinished", 1000, 1, newId()), builtinRegistry);
   const unknownJob = newId();
   await plans.put(finished);
   await plans.put(unfinished);

@@ -42,7 +42,7 @@ test("map, flatMap and filter over fromElements, chained into one task", async (
     .filter((w) => w !== "C")
     .collectToFile(out);
   const spec = env.build();
-  const chained = chainOperators(validateJobGraph(JSON.parse(JSON.stringify(spec))), builtinRegistry);
+  const chained = chainOperators(validateJobGraph(JSON.parse(JSON.stringify(spec)), builtinRegistry), builtinRegistry);
   assert.equal(chained.vertices.length, 1, "source, flatMap, map, filter and sink chain into one task");
   await runLocally(spec, { nc: t.nc });
   assert.deepEqual(readLines(out), ["A", "B", "D", "E", "F"]);
@@ -330,7 +330,7 @@ test("the JobGraph: parallelism, uid, names, slot sharing, chaining controls and
   assert.deepEqual(JSON.parse(JSON.stringify(again)), JSON.parse(JSON.stringify(spec)));
   assert.deepEqual([...fnsOf(again).keys()], [...fns.keys()]);
   // The filter starts a new chain: it is not chained to the map before it.
-  const chained = chainOperators(validateJobGraph(JSON.parse(JSON.stringify(spec))), builtinRegistry);
+  const chained = chainOperators(validateJobGraph(JSON.parse(JSON.stringify(spec)), builtinRegistry), builtinRegistry);
   const filterChain = chained.vertices.find((v) => JSON.stringify(v.config).includes("eddy.stream.filter") || v.invokable === "eddy.stream.filter")!;
   assert.ok(!filterChain.name.includes("Plus one"), filterChain.name);
 });

@@ -18,6 +18,7 @@ import { EddyError } from "../../src/core/errors.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { validateJobGraph, type JobGraphSpec } from "../../src/jobgraph/index.js";
 import { BlobErrorCode, bundleRefOf } from "../../src/blob/index.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 import { UserCodeErrorCode } from "../../src/usercode/index.js";
 import { startProcessCluster, awaitJobResult, type ProcessCluster } from "../helpers/process-cluster.js";
 import { runEddy, spawnEddy } from "../helpers/eddy-process.js";
@@ -35,6 +36,7 @@ import { readFileSync } from "node:fs";
 import { USER_FUNCTIONS, type InvokableFactory, type TaskContext } from "eddy/runtime";
 import { jobArg, requireJobArg } from "eddy";
 import { tag } from "./helper";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 
 /** A custom operator of the actor SDK: applies the job's function config.fn to every record. */
 const tagger: InvokableFactory = {
@@ -142,7 +144,7 @@ after(async () => {
 
 test("eddy plan prints the JobGraph as JSON, bundle and custom invokable included, without a cluster", async () => {
   const spec = await planOf(v1, ["--n", "5", "--output", "/tmp/x"]);
-  const graph = validateJobGraph(spec);
+  const graph = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(
     graph.vertices.map((v) => [v.id, v.invokable, v.parallelism]),
     [

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ADAPTIVE_BATCH_DEFAULTS, decideParallelism, dynamicVerticesOf } from "../../src/scheduler/adaptivebatch/index.js";
 import { validateJobGraph } from "../../src/jobgraph/validate.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 
 test("adaptive batch defaults are Flink's: parallelism 1..128, 16 MiB per subtask", () => {
   assert.deepEqual({ ...ADAPTIVE_BATCH_DEFAULTS }, { minParallelism: 1, maxParallelism: 128, avgDataVolumePerTaskBytes: 16 * 1024 * 1024 });
@@ -29,12 +30,12 @@ test("only vertices fed by ALL_TO_ALL BLOCKING exchanges (not broadcast) whose c
       { source: "a", target: "b", partitioner: "broadcast", resultPartitionType: "BLOCKING" },
       { source: "b", target: "c", partitioner: "hash", resultPartitionType: "BLOCKING" },
     ],
-  });
+  }, builtinRegistry);
   assert.deepEqual([...dynamicVerticesOf(g)].sort(), ["c"], "a feeds b through broadcast, so neither a nor b is decided late");
 });
 
 test("the scheduler is the job's choice, else reactive mode's adaptive, else the cluster's; BATCH jobs asking for adaptive get adaptive-batch", async () => {
-  const { schedulerTypeOf } = await import("../../src/scheduler/scheduler-factory.js");
+  const { schedulerTypeOf } = await import("../../actors/jobmaster/scheduler-factory.js");
   const streaming = validateJobGraph({
     name: "s",
     vertices: [
@@ -42,7 +43,7 @@ test("the scheduler is the job's choice, else reactive mode's adaptive, else the
       { id: "out", invokable: "sink.discard", parallelism: 1 },
     ],
     edges: [{ source: "src", target: "out", partitioner: "rebalance" }],
-  });
+  }, builtinRegistry);
   const batch = { ...streaming, edges: streaming.edges.map((e) => ({ ...e, resultPartitionType: "BLOCKING" as const })) };
   assert.equal(schedulerTypeOf(streaming), "default");
   assert.equal(schedulerTypeOf(streaming, { scheduler: "adaptive" }), "adaptive");

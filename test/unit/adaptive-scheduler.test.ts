@@ -13,6 +13,7 @@ import { newId } from "../../src/core/ids.js";
 import { validateJobGraph } from "../../src/jobgraph/validate.js";
 import type { EddyError } from "../../src/core/errors.js";
 import { ackingSchedulerContext } from "../helpers/scheduler-context.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 
 function setup(settings: Partial<AdaptiveSchedulerSettings>, restartStrategy: unknown = { type: "fixed-delay", attempts: 5, delayMs: 0 }) {
   const jg = validateJobGraph({
@@ -23,7 +24,7 @@ function setup(settings: Partial<AdaptiveSchedulerSettings>, restartStrategy: un
     ],
     edges: [{ source: "src", target: "sink", partitioner: "rebalance" }],
     config: { restartStrategy },
-  });
+  }, builtinRegistry);
   const graph = new ExecutionGraph(jg);
   const a = ackingSchedulerContext();
   const scheduler = new AdaptiveScheduler(graph, a.ctx, silentLogger(), adaptiveSchedulerSettings({ resourceStabilizationTimeoutMs: 0, ...settings }));

@@ -45,7 +45,7 @@ function members(v: JobVertex): string[] {
 }
 
 test("chaining: a forward edge between equal vertices fuses them; the rest of the graph is rewired", () => {
-  const g = validateJobGraph(baseSpec());
+  const g = validateJobGraph(baseSpec(), builtinRegistry);
   assert.equal(g.vertices[0]!.chaining, true, "validation defaults chaining to true");
   const c = chainOperators(g, builtinRegistry);
   assert.notEqual(c, g);
@@ -71,18 +71,18 @@ test("chaining: a forward edge between equal vertices fuses them; the rest of th
 });
 
 test("chaining: each rule alone prevents chaining", () => {
-  const base = validateJobGraph(baseSpec());
+  const base = validateJobGraph(baseSpec(), builtinRegistry);
   const [a, b, k] = base.vertices as [JobVertex, JobVertex, JobVertex];
   const variants: Record<string, JobGraph> = {
-    "partitioner is not forward": validateJobGraph(spec([seq("a"), op("b"), sink("k")], [reb("a", "b"), reb("b", "k")])),
+    "partitioner is not forward": validateJobGraph(spec([seq("a"), op("b"), sink("k")], [reb("a", "b"), reb("b", "k")]), builtinRegistry),
     "parallelism differs": { ...base, vertices: [a, { ...b, parallelism: 3 }, k] },
-    "maxParallelism differs": validateJobGraph(spec([seq("a"), op("b", 2, { maxParallelism: 256 }), sink("k")], [fwd("a", "b"), reb("b", "k")])),
-    "slot sharing group differs": validateJobGraph(spec([seq("a"), op("b", 2, { slotSharingGroup: "other" }), sink("k")], [fwd("a", "b"), reb("b", "k")])),
-    "upstream has a second outgoing edge": validateJobGraph(spec([seq("a"), op("b"), sink("k"), sink("x")], [fwd("a", "b"), reb("b", "k"), reb("a", "x")])),
-    "downstream has a second incoming edge": validateJobGraph(spec([seq("a"), op("b"), sink("k"), seq("y")], [fwd("a", "b"), reb("b", "k"), reb("y", "b")])),
-    "edge is BLOCKING": validateJobGraph(spec([seq("a"), op("b"), sink("k")], [{ ...fwd("a", "b"), resultPartitionType: "BLOCKING" }, reb("b", "k")])),
-    "upstream disables chaining": validateJobGraph(spec([seq("a", 2, { chaining: false }), op("b"), sink("k")], [fwd("a", "b"), reb("b", "k")])),
-    "downstream disables chaining": validateJobGraph(spec([seq("a"), op("b", 2, { chaining: false }), sink("k")], [fwd("a", "b"), reb("b", "k")])),
+    "maxParallelism differs": validateJobGraph(spec([seq("a"), op("b", 2, { maxParallelism: 256 }), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
+    "slot sharing group differs": validateJobGraph(spec([seq("a"), op("b", 2, { slotSharingGroup: "other" }), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
+    "upstream has a second outgoing edge": validateJobGraph(spec([seq("a"), op("b"), sink("k"), sink("x")], [fwd("a", "b"), reb("b", "k"), reb("a", "x")]), builtinRegistry),
+    "downstream has a second incoming edge": validateJobGraph(spec([seq("a"), op("b"), sink("k"), seq("y")], [fwd("a", "b"), reb("b", "k"), reb("y", "b")]), builtinRegistry),
+    "edge is BLOCKING": validateJobGraph(spec([seq("a"), op("b"), sink("k")], [{ ...fwd("a", "b"), resultPartitionType: "BLOCKING" }, reb("b", "k")]), builtinRegistry),
+    "upstream disables chaining": validateJobGraph(spec([seq("a", 2, { chaining: false }), op("b"), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
+    "downstream disables chaining": validateJobGraph(spec([seq("a"), op("b", 2, { chaining: false }), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
   };
   for (const [why, g] of Object.entries(variants)) {
     assert.equal(chainOperators(g, builtinRegistry), g, `${why}: the graph comes back unchanged`);
@@ -92,7 +92,7 @@ test("chaining: each rule alone prevents chaining", () => {
 test("chaining: WordCount chains source->tokenize and keyedSum->sink, not the hash edge", () => {
   const env = new JobBuilder("WordCount", { parallelism: 3 });
   env.readTextFile("/data/in.txt").tokenize().keyBy(0).sum(1).writeAsText("/data/out");
-  const c = chainOperators(validateJobGraph(env.build()), builtinRegistry);
+  const c = chainOperators(validateJobGraph(env.build(), builtinRegistry), builtinRegistry);
   assert.deepEqual(c.vertices.map((v) => [v.id, v.name, members(v)]), [
     ["textFile-0", "Source: readTextFile(/data/in.txt) -> Tokenize", ["textFile-0", "tokenize-1"]],
     ["keyedSum-2", "Keyed Sum -> Sink: writeAsText(/data/out)", ["keyedSum-2", "textFile-3"]],
@@ -113,6 +113,7 @@ test("chaining: a chain of three, edges into the head and out of the tail rewire
         { source: "t", target: "k1", partitioner: "broadcast" },
       ],
     ),
+    builtinRegistry,
   );
   const c = chainOperators(g, builtinRegistry);
   // The chain takes its head's place in the (topological) vertex order.
@@ -129,6 +130,7 @@ test("chaining: a chain of three, edges into the head and out of the tail rewire
 test("chaining: a vertex with chaining: false splits a line into chains around it", () => {
   const g = validateJobGraph(
     spec([seq("a"), op("b"), op("c", 2, { chaining: false }), op("d"), op("e"), sink("k")], [fwd("a", "b"), fwd("b", "c"), fwd("c", "d"), fwd("d", "e"), fwd("e", "k")]),
+    builtinRegistry,
   );
   const c = chainOperators(g, builtinRegistry);
   assert.deepEqual(c.vertices.map((v) => v.id), ["a", "c", "d"]);
@@ -138,13 +140,13 @@ test("chaining: a vertex with chaining: false splits a line into chains around i
   assert.deepEqual(c.edges.map((e) => `${e.source}>${e.target}`), ["a>c", "c>d"]);
   // The schema takes the field and refuses anything but a boolean.
   assert.throws(
-    () => validateJobGraph(spec([seq("a", 1, { chaining: "no" as unknown as boolean }), sink("k", 1)], [fwd("a", "k")])),
+    () => validateJobGraph(spec([seq("a", 1, { chaining: "no" as unknown as boolean }), sink("k", 1)], [fwd("a", "k")]), builtinRegistry),
     (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /chaining/.test(e.message),
   );
 });
 
 test("chaining: only invokables the registry's chain can run are chained", () => {
-  const g = validateJobGraph(baseSpec());
+  const g = validateJobGraph(baseSpec(), builtinRegistry);
   const withoutChain = new Map([...builtinInvokables].filter(([n]) => n !== CHAIN_INVOKABLE));
   assert.equal(chainOperators(g, withoutChain), g);
   const reg = new InvokableRegistry(builtinRegistry).register({ ...f("op.identity"), name: "user.op" });

@@ -9,6 +9,7 @@ import { DefaultScheduler } from "../../src/scheduler/default-scheduler.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { validateJobGraph } from "../../src/jobgraph/validate.js";
 import { ackingSchedulerContext } from "../helpers/scheduler-context.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 
 /** Two independent pipelines (two regions), restarted together by the full failover strategy. */
 function twoRegions(failoverStrategy: "full" | "region") {
@@ -26,7 +27,7 @@ function twoRegions(failoverStrategy: "full" | "region") {
         { source: "bad", target: "badSink", partitioner: "forward" },
       ],
       config: { restartStrategy: { type: "fixed-delay", attempts: 1, delayMs: 0 }, failoverStrategy },
-    }),
+    }, builtinRegistry),
   );
   const a = ackingSchedulerContext();
   const scheduler = new DefaultScheduler(graph, a.ctx, silentLogger());

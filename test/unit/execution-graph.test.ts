@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import { slotSharingKeys } from "../../src/scheduler/slot-sharing.js";
-import { computePipelinedRegions } from "../../src/scheduler/pipelined-region.js";
+import { computePipelinedRegions } from "../../src/scheduler/failover/pipelined-region.js";
 import { graph } from "../helpers/graphs.js";
 
 /** For every consumer subtask: the [producer partition, subpartition] pairs it reads. */

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { validateJobGraph, defaultMaxParallelism, jsonPath } from "../../src/jobgraph/index.js";
-import type { JobGraphSpec, JobVertexSpec } from "../../src/jobgraph/index.js";
+import type { InvokableCatalog, JobGraphSpec, JobVertexSpec } from "../../src/jobgraph/index.js";
 import { ErrorCode, ValidationError } from "../../src/core/errors.js";
 import { InvokableRegistry, builtinRegistry } from "../../src/runtime/invokables/index.js";
 
@@ -21,7 +21,7 @@ function graph(vertices: JobVertexSpec[], edges: Array<[string, string, string?]
 function rejects(input: unknown, code: string, message?: RegExp): ValidationError {
   let caught: unknown;
   try {
-    validateJobGraph(input);
+    validateJobGraph(input, builtinRegistry);
   } catch (e) {
     caught = e;
   }
@@ -32,7 +32,7 @@ function rejects(input: unknown, code: string, message?: RegExp): ValidationErro
 }
 
 test("defaults: jobId, names, maxParallelism, slot sharing, distribution, partition type, buffers", () => {
-  const g = validateJobGraph(graph([seq("s", 3), op("m", 3), sink("k", 2)], [["s", "m", "forward"], ["m", "k", "hash"]]));
+  const g = validateJobGraph(graph([seq("s", 3), op("m", 3), sink("k", 2)], [["s", "m", "forward"], ["m", "k", "hash"]]), builtinRegistry);
   assert.match(g.jobId, /^[0-9a-f]{32}$/);
   assert.equal(g.name, "test");
   assert.deepEqual(g.vertices.map((v) => [v.id, v.name, v.maxParallelism, v.slotSharingGroup]), [
@@ -54,7 +54,7 @@ test("defaults: jobId, names, maxParallelism, slot sharing, distribution, partit
     vertices: [{ ...seq("s", 4), name: "Src", maxParallelism: 4, slotSharingGroup: "g1" }, sink("k", 4)],
     edges: [{ source: "s", target: "k", partitioner: "rescale", distribution: "POINTWISE", resultPartitionType: "BLOCKING" }],
     config: { bufferTimeoutMs: 0, bufferRecords: 7, args: ["a"] },
-  });
+  }, builtinRegistry);
   assert.equal(h.jobId, jobId);
   assert.deepEqual([h.vertices[0]!.name, h.vertices[0]!.maxParallelism, h.vertices[0]!.slotSharingGroup], ["Src", 4, "g1"]);
   assert.equal(h.edges[0]!.resultPartitionType, "BLOCKING");
@@ -68,7 +68,7 @@ test("default max parallelism follows Flink's rule", () => {
 });
 
 test("vertices come back in topological order; edges keep their order", () => {
-  const g = validateJobGraph(graph([sink("k"), op("b"), op("a"), seq("s"), seq("t")], [["a", "b"], ["b", "k"], ["s", "a"], ["t", "b"]]));
+  const g = validateJobGraph(graph([sink("k"), op("b"), op("a"), seq("s"), seq("t")], [["a", "b"], ["b", "k"], ["s", "a"], ["t", "b"]]), builtinRegistry);
   const order = g.vertices.map((v) => v.id);
   const pos = (id: string) => order.indexOf(id);
   assert.equal(order.length, 5);
@@ -101,7 +101,7 @@ test("parallelism out of bounds gets InvalidParallelism", () => {
   rejects(graph([seq("s", 1.5)], []), ErrorCode.InvalidParallelism, /must be integer/);
   rejects(graph([{ ...seq("s"), maxParallelism: 0 }], []), ErrorCode.InvalidParallelism, /maxParallelism/);
   rejects(graph([{ ...seq("s", 8), maxParallelism: 4 }], []), ErrorCode.InvalidParallelism, /parallelism 8 exceeds its maxParallelism 4/);
-  validateJobGraph(graph([seq("s", 200)], [])); // default max parallelism grows with the parallelism (512)
+  validateJobGraph(graph([seq("s", 200)], []), builtinRegistry); // default max parallelism grows with the parallelism (512)
 });
 
 test("semantic errors get their own codes", () => {
@@ -162,8 +162,10 @@ test("custom registries and validators that throw plain errors", () => {
   validateJobGraph({ name: "x", vertices: [{ id: "s", invokable: "user.src", parallelism: 1 }], edges: [] }, reg);
   assert.throws(() => validateJobGraph({ name: "x", vertices: [{ id: "s", invokable: "user.src", parallelism: 1, config: { bad: 1 } }], edges: [] }, reg), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /vertex "s".*bad is bad/.test(e.message));
   assert.throws(() => validateJobGraph(graph([seq("s")], []), reg), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /known invokables: user\.src/.test(e.message));
-  const asMap = new Map([["user.src", reg.lookup("user.src")]]);
-  validateJobGraph({ name: "x", vertices: [{ id: "s", invokable: "user.src", parallelism: 1 }], edges: [] }, asMap);
+  // Any InvokableCatalog will do, not only a registry.
+  const entries = new Map([["user.src", reg.lookup("user.src")]]);
+  const catalog: InvokableCatalog = { get: (n) => entries.get(n), keys: () => entries.keys(), withDeclared: () => catalog };
+  validateJobGraph({ name: "x", vertices: [{ id: "s", invokable: "user.src", parallelism: 1 }], edges: [] }, catalog);
 });
 
 test("limits: huge arrays, deep nesting, cyclic and hostile objects", () => {
@@ -229,7 +231,7 @@ test("fuzz: random values and mutated graphs only ever raise ValidationError", (
   for (let i = 0; i < 3000; i++) {
     const input = i % 3 === 0 ? value(0) : mutate(base(), 0);
     try {
-      validateJobGraph(input);
+      validateJobGraph(input, builtinRegistry);
       accepted++;
     } catch (e) {
       assert.ok(e instanceof ValidationError, `iteration ${i}: ${String(e)} for ${JSON.stringify(input)}`);
@@ -251,7 +253,7 @@ test("co-located vertices must have the same parallelism and slot sharing group"
     ],
     edges: [{ source: "a", target: "b", partitioner: "rebalance" }],
   });
-  assert.equal(validateJobGraph(base(2)).vertices[1]!.coLocationGroup, "g");
-  assert.throws(() => validateJobGraph(base(3)), (e: unknown) => (e as { code: string }).code === "InvalidJobGraph" && /parallelism/.test((e as Error).message));
-  assert.throws(() => validateJobGraph(base(2, "other")), /slot sharing group/);
+  assert.equal(validateJobGraph(base(2), builtinRegistry).vertices[1]!.coLocationGroup, "g");
+  assert.throws(() => validateJobGraph(base(3), builtinRegistry), (e: unknown) => (e as { code: string }).code === "InvalidJobGraph" && /parallelism/.test((e as Error).message));
+  assert.throws(() => validateJobGraph(base(2, "other"), builtinRegistry), /slot sharing group/);
 });

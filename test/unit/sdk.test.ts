@@ -4,10 +4,15 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { JobBuilder, jobArg, requireJobArg } from "../../src/sdk/index.js";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { validateJobGraph } from "../../src/jobgraph/index.js";
 import { ErrorCode, ValidationError } from "../../src/core/errors.js";
+import { builtinRegistry } from "../../src/runtime/invokables/index.js";
+
+const execFileAsync = promisify(execFile);
 
 // dist/test/unit -> repository root
 const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
@@ -31,7 +36,7 @@ test("builder: WordCount pipeline produces a valid JobGraph", () => {
     ],
     config: { args: ["--x"] },
   });
-  const g = validateJobGraph(spec);
+  const g = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(g.vertices.map((v) => v.id), ["textFile-0", "tokenize-1", "keyedSum-2", "textFile-3"]);
 });
 
@@ -55,7 +60,7 @@ test("builder: parallelism, partitioning, names and ids", () => {
     "numbers>identity-5:rebalance",
     "identity-5>discard-6:broadcast",
   ]);
-  const g = validateJobGraph(spec);
+  const g = validateJobGraph(spec, builtinRegistry);
   assert.equal(g.vertices.find((x) => x.id === "identity-4")!.maxParallelism, 256);
   assert.equal(g.vertices[0]!.id, "numbers");
 
@@ -70,7 +75,7 @@ test("builder: parallelism, partitioning, names and ids", () => {
 test("builder: a forward edge across unequal parallelism is caught by validation", () => {
   const env = new JobBuilder("fwd", { parallelism: 2 });
   env.sequence(0, 9).forward().discard().setParallelism(3);
-  assert.throws(() => validateJobGraph(env.build()), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /rebalance/.test(e.message));
+  assert.throws(() => validateJobGraph(env.build(), builtinRegistry), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /rebalance/.test(e.message));
 });
 
 test("job arguments", () => {
@@ -86,7 +91,7 @@ test("loadJob: examples/wordcount.ts builds a JobGraph that validates", async ()
   assert.deepEqual(spec.config?.args, ["--input", "in.txt", "--output", "out"]);
   assert.ok(spec.vertices.every((v) => v.parallelism === 4));
   assert.equal(spec.vertices[0]!.config!.path, resolve("in.txt"));
-  const g = validateJobGraph(spec);
+  const g = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(g.vertices.map((v) => v.invokable), ["source.textFile", "op.tokenize", "op.keyedSum", "sink.textFile"]);
   assert.deepEqual(g.edges.map((e) => e.partitioner), ["forward", "hash", "forward"]);
   // A missing argument surfaces as the job's own MalformedRequest.
@@ -116,7 +121,7 @@ test("loadJob: clear errors and no temp files left", async () => {
     const spec = await loadJob(join(dir, "plain.ts"), ["x"], {});
     assert.equal(spec.name, "a/b");
     assert.deepEqual(spec.config, { args: ["x"] });
-    validateJobGraph(spec);
+    validateJobGraph(spec, builtinRegistry);
     // An async job function that uses the builder through a relative import of the SDK.
     const sdk = join(root, "src/sdk/index.js");
     await writeFile(
@@ -124,10 +129,40 @@ test("loadJob: clear errors and no temp files left", async () => {
       `import { JobBuilder } from ${JSON.stringify(sdk)};\nexport default async (args: string[], ctx: { parallelism?: number }) => { const env = new JobBuilder("A", { parallelism: ctx.parallelism ?? 2 }); env.sequence(0, Number(args[0])).discard(); return env.build(); };\n`,
     );
     const a = await loadJob(join(dir, "async.ts"), ["10"], {});
-    assert.equal(validateJobGraph(a).vertices[0]!.parallelism, 2);
+    assert.equal(validateJobGraph(a, builtinRegistry).vertices[0]!.parallelism, 2);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
   const after = (await readdir(tmpdir())).filter((f) => f.startsWith("eddy-job-")).length;
   assert.equal(after, before);
+});
+
+test("data-stream.js alone is enough for keyBy, connect and window (no import order to respect)", async () => {
+  // A fresh process, so no other SDK module is loaded first by this test file's own imports.
+  const sdk = new URL("../../src/sdk/", import.meta.url).href;
+  const script = `
+    const { DataStream, KeyedStream, ConnectedStreams } = await import(${JSON.stringify(`${sdk}data-stream.js`)});
+    const { StreamGraph } = await import(${JSON.stringify(`${sdk}stream-graph.js`)});
+    const g = new StreamGraph("alone", {});
+    // Inputs that carry timestamps ("envelope"), as windows need.
+    const source = (name) => new DataStream(g, [{ node: g.addNode("eddy.stream.fromElements", { elements: [] }, name), output: 0, ts: "envelope" }]);
+    const keyed = source("a").keyBy((x) => String(x));
+    const connected = source("b").connect(source("c"));
+    const keyedConnected = keyed.connect(source("d").keyBy(0));
+    const windowed = keyed.window({ kind: "tumbling", size: 10, offset: 0 }).reduce((x, y) => x + y);
+    console.log(JSON.stringify({
+      keyed: keyed instanceof KeyedStream,
+      connected: connected instanceof ConnectedStreams && !connected.keyed,
+      keyedConnected: keyedConnected.keyed,
+      windowed: windowed instanceof DataStream,
+      nodes: g.nodes.map((n) => n.invokable),
+    }));`;
+  const { stdout } = await execFileAsync(process.execPath, ["--input-type=module", "-e", script], { timeout: 30_000 });
+  assert.deepEqual(JSON.parse(stdout), {
+    keyed: true,
+    connected: true,
+    keyedConnected: true,
+    windowed: true,
+    nodes: ["eddy.stream.fromElements", "eddy.stream.keyBy", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.window"],
+  });
 });

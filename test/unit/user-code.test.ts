@@ -14,7 +14,7 @@ import { EddyError, ErrorCode } from "../../src/core/errors.js";
 import { bundleJobFile, buildJob, type JobBundle } from "../../src/sdk/load-job.js";
 import { checkSameVertices, LibraryCacheManager, UserCodeErrorCode, validateBundleInvokable } from "../../src/usercode/index.js";
 import { builtinRegistry } from "../../src/runtime/invokables/index.js";
-import { chainOperators, validateJobGraph, type JobGraphSpec } from "../../src/jobgraph/index.js";
+import { chainOperators, graphInvokables, validateJobGraph, type JobGraphSpec } from "../../src/jobgraph/index.js";
 import { CHAIN_INVOKABLE } from "../../src/runtime/invokables/chain.js";
 
 const dir = mkdtempSync(join(tmpdir(), "eddy-usercode-test-"));
@@ -156,7 +156,7 @@ test("buildJob records what main needs on the cluster: the bundle, its invokable
   assert.deepEqual(spec.config?.args, ["--n", "3"]);
   assert.equal(spec.config?.parallelism, 2);
   assert.equal(spec.name, "tag v3");
-  const graph = validateJobGraph(spec);
+  const graph = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(graph.bundle, spec.bundle);
   assert.equal(graph.config.parallelism, 2);
 });
@@ -176,21 +176,21 @@ test("JobGraph rules: a bundle's declared invokables validate, keep their role, 
     ],
     bundle,
   };
-  const graph = validateJobGraph(spec);
-  const chained = chainOperators(graph);
+  const graph = validateJobGraph(spec, builtinRegistry);
+  const chained = chainOperators(graph, graphInvokables(graph.bundle, builtinRegistry));
   assert.equal(chained.vertices.length, 1, "source, custom operator and custom sink chain into one task");
   assert.equal(chained.vertices[0]!.invokable, CHAIN_INVOKABLE);
   assert.deepEqual(chained.bundle, graph.bundle);
   // Without the declaration the name is unknown.
-  assert.throws(() => validateJobGraph({ ...spec, bundle: { id: bundle.id, size: 10 } }), hasCode(ErrorCode.UnknownInvokable));
+  assert.throws(() => validateJobGraph({ ...spec, bundle: { id: bundle.id, size: 10 } }, builtinRegistry), hasCode(ErrorCode.UnknownInvokable));
   // The declared kind counts: a sink cannot have outputs.
   assert.throws(
-    () => validateJobGraph({ ...spec, bundle: { ...bundle, invokables: [{ name: "my.op", kind: "sink" }, { name: "my.sink", kind: "sink" }] } }),
+    () => validateJobGraph({ ...spec, bundle: { ...bundle, invokables: [{ name: "my.op", kind: "sink" }, { name: "my.sink", kind: "sink" }] } }, builtinRegistry),
     hasCode(ErrorCode.InvalidJobGraph, /is a sink and cannot have outputs/),
   );
   assert.throws(
-    () => validateJobGraph({ ...spec, bundle: { ...bundle, invokables: [...bundle.invokables, { name: "sink.discard", kind: "sink" }] } }),
+    () => validateJobGraph({ ...spec, bundle: { ...bundle, invokables: [...bundle.invokables, { name: "sink.discard", kind: "sink" }] } }, builtinRegistry),
     hasCode(ErrorCode.InvalidJobGraph, /name of a built-in/),
   );
-  assert.throws(() => validateJobGraph({ ...spec, bundle: { id: "XYZ", size: 10 } }), hasCode(ErrorCode.InvalidJobGraph, /bundle\.id/));
+  assert.throws(() => validateJobGraph({ ...spec, bundle: { id: "XYZ", size: 10 } }, builtinRegistry), hasCode(ErrorCode.InvalidJobGraph, /bundle\.id/));
 });

@@ -5,8 +5,9 @@
  * arrays handed over as they are. Checkpoint barriers and cancel markers travel in-band.
  */
 import { EddyError, ErrorCode } from "../../core/errors.js";
-import type { WatermarkEvent, BarrierEvent, CheckpointableInput, CheckpointableOutput, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent } from "../api.js";
-import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier } from "../../network/barriers.js";
+import type { CheckpointableInput, CheckpointableOutput } from "../api.js";
+import type { WatermarkEvent, BarrierEvent, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent } from "../../core/stream-events.js";
+import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier } from "../../core/stream-events.js";
 
 type HandoffEvent = BarrierEvent | CheckpointAbortEvent | WatermarkEvent;
 

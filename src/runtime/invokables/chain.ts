@@ -8,27 +8,19 @@
  * (`broadcastBarrier` on member k's output), so each member can be snapshotted at its own barrier.
  */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
-import { EndOfInputSignal } from "../api.js";
+import { EndOfInputSignal } from "../../core/stream-events.js";
 import type { Invokable, InvokableFactory, RecordInput, RecordOutput, TaskContext } from "../api.js";
 import { ChainHandoff, rejectOnAbort } from "./chain-handoff.js";
-import { configError, intSetting, onlyKeys } from "./common.js";
+import { configError, intSetting, onlyKeys } from "../invokable-common.js";
+import { CHAIN_INVOKABLE, isChainInvokable, type ChainMember } from "../../jobgraph/catalog.js";
 
-/** The name of the chain invokable. */
-export const CHAIN_INVOKABLE = "eddy.chain";
+export { CHAIN_INVOKABLE, type ChainMember };
 /** Records per batch handed from one member to the next (default of `batchRecords`). */
 export const CHAIN_BATCH_RECORDS = 1024;
 /** Queued batches between two members before the upstream one is held back (default of `queueBatches`). */
 export const CHAIN_QUEUE_BATCHES = 4;
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** One operator of a chain: what its own vertex was. */
-export interface ChainMember {
-  id: string;
-  name: string;
-  invokable: string;
-  config: Record<string, unknown>;
-}
 
 /** Settings of `eddy.chain`. */
 export interface ChainConfig {
@@ -286,6 +278,6 @@ export function createChainFactory(lookup: () => MemberLookup): ChainInvokableFa
 
 /** Type guard: `f` is a chain factory (knows which members it can run). */
 export function isChainFactory(f: InvokableFactory | undefined): f is ChainInvokableFactory {
-  return f !== undefined && f.name === CHAIN_INVOKABLE && typeof (f as Partial<ChainInvokableFactory>).memberFactory === "function";
+  return isChainInvokable(f);
 }
 

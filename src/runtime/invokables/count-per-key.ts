@@ -5,7 +5,8 @@
  * the keyed state backend.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { intSetting, onlyKeys } from "./common.js";
+import { intSetting } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "op.countPerKey";
 
@@ -31,15 +32,11 @@ class CountPerKey implements Invokable {
 }
 
 /** `op.countPerKey` {keyIndex? = 0}: `[key, ...] → [key, ..., count]` with the count in keyed state. */
-export const countPerKeyOperator: InvokableFactory = {
+export const countPerKeyOperator: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Counts records per key (array records, key at keyIndex, default 0) in keyed state and appends the running count. Config {keyIndex?}.",
   kind: "operator",
-  validate(config, vertexId) {
-    onlyKeys(config, ["keyIndex"], NAME, vertexId);
-    intSetting(config, "keyIndex", { min: 0, max: 1000, dflt: 0 }, NAME, vertexId);
-  },
-  create(config) {
-    return new CountPerKey(intSetting(config, "keyIndex", { min: 0, max: 1000, dflt: 0 }, NAME, "?"));
-  },
-};
+  keys: ["keyIndex"],
+  settings: (config, vertexId) => intSetting(config, "keyIndex", { min: 0, max: 1000, dflt: 0 }, NAME, vertexId),
+  create: (keyIndex) => new CountPerKey(keyIndex),
+});

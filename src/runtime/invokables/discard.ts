@@ -1,6 +1,7 @@
 /** `sink.discard`: consumes and counts records (accumulator `records`). */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { forEachInputBatch, onlyKeys } from "./common.js";
+import { forEachInputBatch } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "sink.discard";
 
@@ -17,14 +18,10 @@ class Discard implements Invokable {
 }
 
 /** `sink.discard` (no settings): drops records, counting them in the accumulator `records`. */
-export const discardSink: InvokableFactory = {
+export const discardSink: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Drops every record, counting them in the accumulator \"records\". No settings.",
   kind: "sink",
-  validate(config, vertexId) {
-    onlyKeys(config, [], NAME, vertexId);
-  },
-  create() {
-    return new Discard();
-  },
-};
+  keys: [],
+  create: () => new Discard(),
+});

@@ -1,6 +1,7 @@
 /** `op.identity`: forwards every record unchanged. */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { forEachInputBatch, onlyKeys, recordCounters } from "./common.js";
+import { forEachInputBatch, recordCounters } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "op.identity";
 
@@ -18,14 +19,10 @@ class Identity implements Invokable {
 }
 
 /** `op.identity` (no settings): forwards every record. */
-export const identityOperator: InvokableFactory = {
+export const identityOperator: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Forwards every record unchanged. No settings.",
   kind: "operator",
-  validate(config, vertexId) {
-    onlyKeys(config, [], NAME, vertexId);
-  },
-  create() {
-    return new Identity();
-  },
-};
+  keys: [],
+  create: () => new Identity(),
+});

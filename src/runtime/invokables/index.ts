@@ -29,7 +29,8 @@ export { keyedEventsSource, type KeyedEventsConfig } from "./keyed-events.js";
 export { countPerKeyOperator } from "./count-per-key.js";
 export { jetStreamSink } from "./jetstream-sink.js";
 export { discardSink } from "./discard.js";
-export { textFileSink, formatLine, partFileName, type TextFileSinkConfig } from "./text-file-sink.js";
+export { textFileSink, partFileName, type TextFileSinkConfig } from "./text-file-sink.js";
+export { formatLine } from "../invokable-common.js";
 export {
   ChainInvokable,
   createChainFactory,
@@ -82,4 +83,4 @@ export const builtinInvokables: ReadonlyMap<string, InvokableFactory> = new Map(
 /** A read-only registry of the built-ins (copy it with `new InvokableRegistry(builtinRegistry)` to add more). */
 export const builtinRegistry: InvokableRegistry = new BuiltinRegistry(all).freeze();
 
-export { createJobRegistry, JobInvokableRegistry } from "./job-registry.js";
+export { createJobRegistry, declaredInvokable, JobInvokableRegistry } from "./registry.js";

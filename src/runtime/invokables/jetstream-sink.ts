@@ -14,7 +14,8 @@ import { packData } from "../../codec/codec.js";
 import { EddyError, ErrorCode } from "../../core/errors.js";
 import type { ListState } from "../../state/api.js";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { onlyKeys, stringSetting } from "./common.js";
+import { stringSetting } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "sink.jetstream";
 /** Publishes in flight at once. */
@@ -90,16 +91,14 @@ class JetStreamSink implements Invokable {
 }
 
 /** `sink.jetstream` {subject, stream?}: records to a JetStream subject, exactly once with checkpointing. */
-export const jetStreamSink: InvokableFactory = {
+export const jetStreamSink: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Publishes each record (msgpack) to a JetStream subject; exactly once with checkpointing (held per checkpoint, published with de-duplication ids on completion). Config {subject, stream?}.",
   kind: "sink",
-  validate(config, vertexId) {
-    onlyKeys(config, ["subject", "stream"], NAME, vertexId);
-    stringSetting(config, "subject", NAME, vertexId);
-    if (config.stream !== undefined) stringSetting(config, "stream", NAME, vertexId);
-  },
-  create(config) {
-    return new JetStreamSink(stringSetting(config, "subject", NAME, "?"), config.stream === undefined ? "EDDY_SINK" : stringSetting(config, "stream", NAME, "?"));
-  },
-};
+  keys: ["subject", "stream"],
+  settings: (config, vertexId) => ({
+    subject: stringSetting(config, "subject", NAME, vertexId),
+    stream: config.stream === undefined ? "EDDY_SINK" : stringSetting(config, "stream", NAME, vertexId),
+  }),
+  create: (s) => new JetStreamSink(s.subject, s.stream),
+});

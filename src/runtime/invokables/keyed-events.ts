@@ -8,7 +8,8 @@
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import type { ListState } from "../../state/api.js";
-import { Throttle, intSetting, onlyKeys } from "./common.js";
+import { Throttle, intSetting } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "source.keyedEvents";
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -21,7 +22,6 @@ export interface KeyedEventsConfig {
 }
 
 function settings(config: Record<string, unknown>, vertexId: string): Required<KeyedEventsConfig> {
-  onlyKeys(config, ["events", "keys", "ratePerSecond"], NAME, vertexId);
   return {
     events: intSetting(config, "events", { min: 0, max: MAX }, NAME, vertexId),
     keys: intSetting(config, "keys", { min: 1, max: 1_000_000 }, NAME, vertexId),
@@ -79,14 +79,11 @@ class KeyedEventsSource implements Invokable {
 }
 
 /** `source.keyedEvents` {events, keys, ratePerSecond?}: `[k<i mod keys>, i]` for i = 0..events-1, checkpointed. */
-export const keyedEventsSource: InvokableFactory = {
+export const keyedEventsSource: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Emits [key, i] for i = 0..events-1 with key k<i mod keys>, each key's events in order, at most ratePerSecond; checkpointed position. Config {events, keys, ratePerSecond?}.",
   kind: "source",
-  validate(config, vertexId) {
-    settings(config, vertexId);
-  },
-  create(config) {
-    return new KeyedEventsSource(settings(config, "?"));
-  },
-};
+  keys: ["events", "keys", "ratePerSecond"],
+  settings: settings,
+  create: (s) => new KeyedEventsSource(s),
+});

@@ -4,7 +4,8 @@
  * state and checkpoints, comes with the state work.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SOURCE_BATCH, SourcePacer, describeRecord, forEachInputBatch, intSetting, onlyKeys, recordCounters } from "./common.js";
+import { SOURCE_BATCH, SourcePacer, describeRecord, forEachInputBatch, intSetting, recordCounters } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "op.keyedSum";
 const KEYS = ["keyIndex", "valueIndex"] as const;
@@ -18,7 +19,6 @@ export interface KeyedSumConfig {
 }
 
 function settings(config: Record<string, unknown>, vertexId: string): Required<KeyedSumConfig> {
-  onlyKeys(config, KEYS, NAME, vertexId);
   const keyIndex = intSetting(config, "keyIndex", { min: 0, max: 1_000_000, dflt: 0 }, NAME, vertexId);
   const valueIndex = intSetting(config, "valueIndex", { min: 0, max: 1_000_000, dflt: 1 }, NAME, vertexId);
   return { keyIndex, valueIndex };
@@ -73,14 +73,11 @@ class KeyedSum implements Invokable {
 }
 
 /** `op.keyedSum` {keyIndex = 0, valueIndex = 1}: `[key, sum]` per key at the end of input. */
-export const keyedSumOperator: InvokableFactory = {
+export const keyedSumOperator: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Sums field valueIndex (default 1) per field keyIndex (default 0) of array records; emits [key, sum] per key at end of input. Config {keyIndex?, valueIndex?}.",
   kind: "operator",
-  validate(config, vertexId) {
-    settings(config, vertexId);
-  },
-  create(config) {
-    return new KeyedSum(settings(config, "?"));
-  },
-};
+  keys: KEYS,
+  settings: settings,
+  create: (s) => new KeyedSum(s),
+});

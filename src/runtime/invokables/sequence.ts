@@ -1,6 +1,7 @@
 /** `source.sequence`: the integers from..to (inclusive) in steps of `step`, split into contiguous shares. */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SourcePacer, Throttle, configError, intSetting, onlyKeys } from "./common.js";
+import { SourcePacer, Throttle, configError, intSetting } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "source.sequence";
 const MAX = Number.MAX_SAFE_INTEGER;
@@ -17,7 +18,6 @@ export interface SequenceConfig {
 }
 
 function settings(config: Record<string, unknown>, vertexId: string): Required<SequenceConfig> {
-  onlyKeys(config, ["from", "to", "step", "ratePerSecond"], NAME, vertexId);
   const from = intSetting(config, "from", { min: -MAX, max: MAX }, NAME, vertexId);
   const to = intSetting(config, "to", { min: -MAX, max: MAX }, NAME, vertexId);
   const step = intSetting(config, "step", { min: 1, max: MAX, dflt: 1 }, NAME, vertexId);
@@ -71,14 +71,11 @@ class SequenceSource implements Invokable {
 }
 
 /** `source.sequence` {from, to (inclusive), step = 1, ratePerSecond?}: each subtask emits its contiguous share, as numbers. */
-export const sequenceSource: InvokableFactory = {
+export const sequenceSource: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Emits the integers from..to (inclusive, step default 1); each subtask emits a contiguous share. Config {from, to, step?, ratePerSecond?}.",
   kind: "source",
-  validate(config, vertexId) {
-    settings(config, vertexId);
-  },
-  create(config) {
-    return new SequenceSource(settings(config, "?"));
-  },
-};
+  keys: ["from", "to", "step", "ratePerSecond"],
+  settings: settings,
+  create: (s) => new SequenceSource(s),
+});

@@ -16,7 +16,8 @@ import { closeSync, existsSync, openSync, renameSync, writeSync } from "node:fs"
 import type { ListState } from "../../state/api.js";
 import { join } from "node:path";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { onlyKeys, stringSetting } from "./common.js";
+import { formatLine, stringSetting } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "sink.textFile";
 /** Pending characters that trigger a write. */
@@ -26,23 +27,6 @@ const WRITE_THRESHOLD = 256 * 1024;
 export interface TextFileSinkConfig {
   /** Output directory (created when missing); relative paths resolve against the TaskExecutor's working directory. */
   path: string;
-}
-
-function field(v: unknown): string {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
-  return JSON.stringify(v) ?? String(v);
-}
-
-/** One output line (without "\n"): a string as is, an array's elements joined by one space, anything else as JSON. */
-export function formatLine(r: unknown): string {
-  if (typeof r === "string") return r;
-  if (Array.isArray(r)) {
-    let s = "";
-    for (let i = 0; i < r.length; i++) s += i === 0 ? field(r[i]) : ` ${field(r[i])}`;
-    return s;
-  }
-  return field(r);
 }
 
 /** The visible name of subtask `index`'s output file. */
@@ -205,16 +189,11 @@ class TextFileSink implements Invokable {
 }
 
 /** `sink.textFile` {path: directory}: subtask i writes `part-<i>`, one line per record. */
-export const textFileSink: InvokableFactory = {
+export const textFileSink: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Writes one line per record to <path>/part-<subtask> (string as is, array elements joined by a space, else JSON); visible only once complete. Config {path}.",
   kind: "sink",
-  validate(config, vertexId) {
-    onlyKeys(config, ["path"], NAME, vertexId);
-    stringSetting(config, "path", NAME, vertexId);
-  },
-  create(config) {
-    onlyKeys(config, ["path"], NAME, "?");
-    return new TextFileSink(stringSetting(config, "path", NAME, "?"));
-  },
-};
+  keys: ["path"],
+  settings: (config, vertexId) => stringSetting(config, "path", NAME, vertexId),
+  create: (path) => new TextFileSink(path),
+});

@@ -6,7 +6,8 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SOURCE_BATCH, SourcePacer, onlyKeys, stringSetting } from "./common.js";
+import { SOURCE_BATCH, SourcePacer, stringSetting } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 import { shareOf } from "./sequence.js";
 
 const NAME = "source.textFile";
@@ -154,16 +155,11 @@ class TextFileSource implements Invokable {
 }
 
 /** `source.textFile` {path}: emits the file's lines as strings; parallel subtasks split it by bytes. */
-export const textFileSource: InvokableFactory = {
+export const textFileSource: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Emits the lines of a UTF-8 text file as strings (without \\n or \\r\\n); subtasks split the file by byte ranges. Config {path}.",
   kind: "source",
-  validate(config, vertexId) {
-    onlyKeys(config, ["path"], NAME, vertexId);
-    stringSetting(config, "path", NAME, vertexId);
-  },
-  create(config) {
-    onlyKeys(config, ["path"], NAME, "?");
-    return new TextFileSource(stringSetting(config, "path", NAME, "?"));
-  },
-};
+  keys: ["path"],
+  settings: (config, vertexId) => stringSetting(config, "path", NAME, vertexId),
+  create: (path) => new TextFileSource(path),
+});

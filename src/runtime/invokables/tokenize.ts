@@ -5,7 +5,8 @@
  * to "k"); any non-ASCII character is therefore a separator.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { describeRecord, forEachInputBatch, onlyKeys, recordCounters } from "./common.js";
+import { describeRecord, forEachInputBatch, recordCounters } from "../invokable-common.js";
+import { defineInvokable } from "../define-invokable.js";
 
 const NAME = "op.tokenize";
 
@@ -67,14 +68,10 @@ class Tokenize implements Invokable {
 }
 
 /** `op.tokenize` (no settings): string records in, `[word, 1]` out. */
-export const tokenizeOperator: InvokableFactory = {
+export const tokenizeOperator: InvokableFactory = defineInvokable({
   name: NAME,
   description: "Splits string records into [word, 1] pairs: A-Z lowercased, a word is a maximal run of [a-z0-9_]. No settings.",
   kind: "operator",
-  validate(config, vertexId) {
-    onlyKeys(config, [], NAME, vertexId);
-  },
-  create() {
-    return new Tokenize();
-  },
-};
+  keys: [],
+  create: () => new Tokenize(),
+});

@@ -6,8 +6,9 @@
  * hands batches and watermarks to the operator.
  */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
-import { isWatermarkEvent, MAX_WATERMARK, type RecordOutput, type TaskContext } from "../api.js";
-import { configError } from "../invokables/common.js";
+import type { RecordOutput, TaskContext } from "../api.js";
+import { isWatermarkEvent, MAX_WATERMARK } from "../../core/stream-events.js";
+import { configError } from "../invokable-common.js";
 import type { KeyType, OutputTag, RuntimeInfo, TimestampAssigner } from "./functions.js";
 
 /**

@@ -7,7 +7,7 @@
  * the state the backend restored. Registering the same (key, namespace, time) twice keeps one timer.
  */
 import { EddyError, ErrorCode } from "../../core/errors.js";
-import { MIN_WATERMARK } from "../api.js";
+import { MIN_WATERMARK } from "../../core/stream-events.js";
 import type { KeyedStateBackend, MapState } from "../../state/api.js";
 
 /** A namespace: a number (a window's start) or a string. */

@@ -1,13 +1,13 @@
 import { adaptiveSchedulerSetup } from "./adaptive-scheduler-setup.js";
-import { canceling } from "./states/canceling.js";
-import { created } from "./states/created.js";
-import { creatingExecutionGraph } from "./states/creating-execution-graph.js";
-import { executing } from "./states/executing.js";
-import { failing } from "./states/failing.js";
-import { finished } from "./states/finished.js";
-import { restarting } from "./states/restarting.js";
-import { stopWithSavepoint } from "./states/stop-with-savepoint.js";
-import { waitingForResources } from "./states/waiting-for-resources.js";
+import { canceling } from "./canceling.js";
+import { created } from "./created.js";
+import { creatingExecutionGraph } from "./creating-execution-graph.js";
+import { executing } from "./executing.js";
+import { failing } from "./failing.js";
+import { finished } from "./finished.js";
+import { restarting } from "./restarting.js";
+import { stopWithSavepoint } from "./stop-with-savepoint.js";
+import { waitingForResources } from "./waiting-for-resources.js";
 
 /**
  * The AdaptiveScheduler (FLIP-160) as one machine, state for state the diagram of seed 000:
@@ -20,7 +20,7 @@ import { waitingForResources } from "./states/waiting-for-resources.js";
  * Restarting ──tasks final, backoff──▶ WaitingForResources;  Failing, Canceling ──tasks final──▶ Finished
  * ```
  *
- * Any non-final state → Finished (SUSPENDED) on SUSPEND. The states live in `states/`, one file each.
+ * Any non-final state → Finished (SUSPENDED) on SUSPEND. The states live beside this file, one file each (`created.ts`, `executing.ts`...).
  */
 export const adaptiveSchedulerMachine = adaptiveSchedulerSetup.createMachine({
   id: "AdaptiveScheduler",

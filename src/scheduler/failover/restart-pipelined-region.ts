@@ -1,5 +1,5 @@
 import type { ExecutionVertex } from "../../executiongraph/execution-vertex.js";
-import type { PipelinedRegion, RegionTopology } from "../pipelined-region.js";
+import type { PipelinedRegion, RegionTopology } from "./pipelined-region.js";
 import type { FailoverStrategy } from "./failover-strategy.js";
 
 /**

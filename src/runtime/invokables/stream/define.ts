@@ -3,16 +3,11 @@
  * the task context exists (`restore`, which always runs first), then delegates every hook.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../../api.js";
-import { onlyKeys } from "../common.js";
+import { defineInvokable, type InvokableSpec } from "../../define-invokable.js";
 
-/** What one stream invokable declares. */
-export interface StreamInvokableSpec<C> {
-  name: string;
-  description: string;
-  kind: InvokableFactory["kind"];
-  /** Allowed config keys. */
-  keys: readonly string[];
-  /** Checks and reads the config; throws ValidationError (InvalidJobGraph) saying what to fix. */
+/** What one stream invokable declares: a built-in's spec whose `create` also gets the task context. */
+export interface StreamInvokableSpec<C> extends Omit<InvokableSpec<C>, "settings" | "create"> {
+  /** Checks and reads the config (its keys already checked); throws ValidationError (InvalidJobGraph) saying what to fix. */
   settings(config: Record<string, unknown>, vertexId: string): C;
   /** Builds the operator for one subtask, given its context (user functions come from `ctx.userCode`). */
   create(settings: C, ctx: TaskContext): Invokable;
@@ -52,16 +47,12 @@ class Deferred<C> implements Invokable {
 
 /** The registry entry of a stream invokable. */
 export function defineStreamInvokable<C>(spec: StreamInvokableSpec<C>): InvokableFactory {
-  return {
+  return defineInvokable<C>({
     name: spec.name,
     description: spec.description,
     kind: spec.kind,
-    validate(config, vertexId) {
-      onlyKeys(config, spec.keys, spec.name, vertexId);
-      spec.settings(config, vertexId);
-    },
-    create(config) {
-      return new Deferred(spec, spec.settings(config, "?"));
-    },
-  };
+    keys: spec.keys,
+    settings: spec.settings,
+    create: (settings) => new Deferred(spec, settings),
+  });
 }

@@ -7,7 +7,7 @@
  */
 import { EddyError, ErrorCode } from "../../../core/errors.js";
 import type { Invokable, TaskContext } from "../../api.js";
-import { configError, intSetting, recordCounters } from "../common.js";
+import { configError, intSetting, recordCounters } from "../../invokable-common.js";
 import type { Collector, CoProcessFunction, KeyedProcessFunction, KeyedStateStore, OnTimerContext, ReduceFunction, TimerService } from "../../streaming/functions.js";
 import {
   AsyncFailure,

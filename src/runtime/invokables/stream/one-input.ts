@@ -7,7 +7,7 @@
  */
 import type { Invokable, TaskContext } from "../../api.js";
 import type { ListState } from "../../../state/api.js";
-import { configError, intSetting, recordCounters } from "../common.js";
+import { configError, intSetting, recordCounters } from "../../invokable-common.js";
 import type { FilterFunction, FlatMapFunction, KeySelector, KeyType, MapFunction, ProcessContext, ProcessFunction, TimestampAssigner } from "../../streaming/functions.js";
 import { forEachElement, gateReaders, inputsSetting, refSetting, runtimeInfo, sidesSetting, StreamOutput, userFunction, type GateReader, type InputSpec } from "../../streaming/stream-operator.js";
 import { defineStreamInvokable } from "./define.js";

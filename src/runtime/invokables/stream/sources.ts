@@ -6,7 +6,7 @@
  */
 import type { Invokable, TaskContext } from "../../api.js";
 import type { ListState } from "../../../state/api.js";
-import { SOURCE_BATCH, SourcePacer, Throttle, intSetting, recordCounters } from "../common.js";
+import { SOURCE_BATCH, SourcePacer, Throttle, intSetting, recordCounters } from "../../invokable-common.js";
 import type { SourceContext, SourceFunction } from "../../streaming/functions.js";
 import { refSetting, runtimeInfo, userFunction } from "../../streaming/stream-operator.js";
 import { defineStreamInvokable } from "./define.js";

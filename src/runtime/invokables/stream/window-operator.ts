@@ -23,7 +23,7 @@
  */
 import { EddyError, ErrorCode } from "../../../core/errors.js";
 import type { Invokable, TaskContext } from "../../api.js";
-import { configError, intSetting, recordCounters } from "../common.js";
+import { configError, intSetting, recordCounters } from "../../invokable-common.js";
 import type { AggregateFunction, Collector, ReduceFunction, TimeWindow, WindowFunction } from "../../streaming/functions.js";
 import { forEachElement, gateReaders, inputsSetting, refSetting, sidesSetting, StreamOutput, userFunction, type InputSpec } from "../../streaming/stream-operator.js";
 import type { InternalTimerService, Namespace } from "../../streaming/timer-service.js";

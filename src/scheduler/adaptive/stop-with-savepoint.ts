@@ -1,4 +1,4 @@
-import { adaptiveSchedulerSetup as s } from "../adaptive-scheduler-setup.js";
+import { adaptiveSchedulerSetup as s } from "./adaptive-scheduler-setup.js";
 
 /**
  * StopWithSavepoint (Flink's StopWithSavepoint): takes a synchronous savepoint after which the

@@ -3,18 +3,19 @@
  * (Flink's JSON execution plan), exactly what `eddy run` would submit, bundle id included. Runs
  * main here and checks the graph like the Dispatcher would; needs no cluster.
  */
-import { toEddyError } from "../../core/errors.js";
-import type { ParsedArgs } from "../args.js";
-import { reportError } from "../client.js";
-import { Exit, type Io } from "../io.js";
+import { toEddyError } from "../core/errors.js";
+import type { ParsedArgs } from "./args.js";
+import { reportError } from "./client.js";
+import { Exit, type Io } from "./io.js";
 
 export async function planCommand(args: ParsedArgs, io: Io): Promise<number> {
   const parallelism = args.flags.parallelism as number | undefined;
   try {
-    const { buildJob } = await import("../../sdk/load-job.js");
-    const { validateJobGraph } = await import("../../jobgraph/index.js");
+    const { buildJob } = await import("../sdk/load-job.js");
+    const { validateJobGraph } = await import("../jobgraph/index.js");
+    const { builtinRegistry } = await import("../runtime/invokables/index.js");
     const { spec } = await buildJob(args.positionals[0]!, args.rest, parallelism === undefined ? {} : { parallelism });
-    validateJobGraph(spec);
+    validateJobGraph(spec, builtinRegistry);
     io.out(JSON.stringify(spec, null, 2));
     return Exit.Ok;
   } catch (err) {

@@ -1,5 +1,5 @@
 import { and } from "xstate";
-import { adaptiveSchedulerSetup as s } from "../adaptive-scheduler-setup.js";
+import { adaptiveSchedulerSetup as s } from "./adaptive-scheduler-setup.js";
 
 /**
  * WaitingForResources (Flink's WaitingForResources): declares the desired resources and waits.

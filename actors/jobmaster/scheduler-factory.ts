@@ -1,11 +1,11 @@
-import type { Logger } from "../core/logger.js";
-import { ExecutionGraph } from "../executiongraph/execution-graph.js";
-import type { JobGraph, SchedulerType } from "../jobgraph/types.js";
-import { AdaptiveScheduler } from "./adaptive/adaptive-scheduler.js";
-import { adaptiveSchedulerSettings, type AdaptiveSchedulerSettings } from "./adaptive/settings.js";
-import { AdaptiveBatchScheduler, dynamicVerticesOf } from "./adaptivebatch/adaptive-batch-scheduler.js";
-import { DefaultScheduler, type DefaultSchedulerOptions } from "./default-scheduler.js";
-import type { SchedulerContext, SchedulerNG } from "./scheduler-ng.js";
+import type { Logger } from "../../src/core/logger.js";
+import { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
+import type { JobGraph, SchedulerType } from "../../src/jobgraph/types.js";
+import { AdaptiveScheduler } from "../../src/scheduler/adaptive/adaptive-scheduler.js";
+import { adaptiveSchedulerSettings, type AdaptiveSchedulerSettings } from "../../src/scheduler/adaptive/settings.js";
+import { AdaptiveBatchScheduler, dynamicVerticesOf } from "../../src/scheduler/adaptivebatch/adaptive-batch-scheduler.js";
+import { DefaultScheduler, type DefaultSchedulerOptions } from "../../src/scheduler/default-scheduler.js";
+import type { SchedulerContext, SchedulerNG } from "../../src/scheduler/scheduler-ng.js";
 
 /** The cluster's scheduler settings (`eddy jobmanager --scheduler ... --reactive`). */
 export interface SchedulerFactoryOptions extends DefaultSchedulerOptions {
@@ -19,7 +19,7 @@ export interface SchedulerFactoryOptions extends DefaultSchedulerOptions {
 
 /** A scheduler the JobMaster drives, with the job-wide failure and savepoint hooks some have. */
 export type JobScheduler = SchedulerNG & {
-  failGlobal(cause: import("../core/errors.js").FailureInfo): void;
+  failGlobal(cause: import("../../src/core/errors.js").FailureInfo): void;
   stopWithSavepoint?(run: () => Promise<string>): Promise<string>;
 };
 

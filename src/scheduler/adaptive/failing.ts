@@ -1,4 +1,4 @@
-import { adaptiveSchedulerSetup as s } from "../adaptive-scheduler-setup.js";
+import { adaptiveSchedulerSetup as s } from "./adaptive-scheduler-setup.js";
 
 /**
  * Failing (Flink's Failing): the restart strategy allows no restart; every task is canceled and,

@@ -7,16 +7,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { EddyError, ErrorCode, toEddyError } from "../../core/errors.js";
-import { resolvePrefix } from "../../core/config.js";
-import { createLogger, type Logger } from "../../core/logger.js";
-import { sleep } from "../../core/time.js";
-import { startNatsServer, type NatsServerHandle } from "../../cluster/nats-server.js";
-import { spawnEddyProcess, stopAll, type ChildExit, type SupervisedChild } from "../../cluster/processes.js";
-import type { ParsedArgs } from "../args.js";
-import { DispatcherClient, isTransportError } from "../client.js";
-import { Exit, type Io } from "../io.js";
-import type { ClusterInfo } from "./jobs.js";
+import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
+import { resolvePrefix } from "../core/config.js";
+import { createLogger, type Logger } from "../core/logger.js";
+import { sleep } from "../core/time.js";
+import { startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
+import { spawnEddyProcess, stopAll, type ChildExit, type SupervisedChild } from "../cluster/processes.js";
+import type { ParsedArgs } from "./args.js";
+import { DispatcherClient, isTransportError } from "./client.js";
+import { Exit, type Io } from "./io.js";
+import type { ClusterInfo } from "./job-commands.js";
 
 /** Default nats-server port of `eddy cluster` (the default client URL's). */
 export const DEFAULT_CLUSTER_PORT = 4222;

@@ -1,4 +1,4 @@
-import { adaptiveSchedulerSetup as s } from "../adaptive-scheduler-setup.js";
+import { adaptiveSchedulerSetup as s } from "./adaptive-scheduler-setup.js";
 
 /** Canceling (Flink's Canceling): every task is canceled; once all are final → Finished (CANCELED). */
 export const canceling = s.createStateConfig({

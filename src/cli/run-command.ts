@@ -6,16 +6,16 @@
  * Application mode (`--application`, Flink's application clusters): bundles and uploads only, and
  * asks the Dispatcher to run main on the cluster side (`submitApplication`).
  */
-import { toEddyError } from "../../core/errors.js";
-import { resolvePrefix } from "../../core/config.js";
-import { Subjects } from "../../rpc/subjects.js";
-import type { ParsedArgs } from "../args.js";
-import { reportError, waitForJobResult, withDispatcher, type DispatcherClient, type JobResult } from "../client.js";
-import { cell, formatDuration } from "../format.js";
-import { Exit, type Io } from "../io.js";
-import { printFailure } from "./jobs.js";
-import type { JobBundle } from "../../sdk/load-job.js";
-import type { JobGraphSpec } from "../../jobgraph/types.js";
+import { toEddyError } from "../core/errors.js";
+import { resolvePrefix } from "../core/config.js";
+import { Subjects } from "../rpc/subjects.js";
+import type { ParsedArgs } from "./args.js";
+import { reportError, waitForJobResult, withDispatcher, type DispatcherClient, type JobResult } from "./client.js";
+import { cell, formatDuration } from "./format.js";
+import { Exit, type Io } from "./io.js";
+import { printFailure } from "./job-commands.js";
+import type { JobBundle } from "../sdk/load-job.js";
+import type { JobGraphSpec } from "../jobgraph/types.js";
 
 /** Timeout of the submission call (the JobGraph may be large and is persisted before the reply), ms. */
 const SUBMIT_TIMEOUT_MS = 60_000;
@@ -34,7 +34,7 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
   let spec: JobGraphSpec | undefined;
   let bundle: JobBundle;
   try {
-    const { buildJob, bundleJobFile } = await import("../../sdk/load-job.js");
+    const { buildJob, bundleJobFile } = await import("../sdk/load-job.js");
     if (application) bundle = await bundleJobFile(file);
     else {
       ({ spec, bundle } = await buildJob(file, args.rest, parallelism === undefined ? {} : { parallelism }));
@@ -63,7 +63,7 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
 
 /** Uploads the bundle to the cluster's bundle store (nothing is sent when it is already there). */
 async function uploadBundle(c: DispatcherClient, bundle: JobBundle): Promise<void> {
-  const { BundleStore } = await import("../../blob/index.js");
+  const { BundleStore } = await import("../blob/index.js");
   const store = await BundleStore.open(c.nc, new Subjects(resolvePrefix()));
   await store.put(bundle.bytes);
 }

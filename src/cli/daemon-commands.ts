@@ -2,16 +2,16 @@
  * The long-running processes: `eddy jobmanager` and `eddy taskexecutor`. Each runs until SIGINT or
  * SIGTERM (or until its supervising `eddy cluster` disappears), then stops within a hard timeout.
  */
-import { EddyError, ErrorCode, toEddyError } from "../../core/errors.js";
-import { resolveNatsUrl, resolvePrefix } from "../../core/config.js";
-import { createLogger, type Logger } from "../../core/logger.js";
-import { withTimeout } from "../../core/time.js";
-import { startJobManager, type JobManagerOptions } from "../../entrypoints/jobmanager.js";
-import { startTaskExecutor, type TaskExecutorOptions } from "../../entrypoints/taskexecutor.js";
-import { watchSupervisor } from "../../cluster/processes.js";
-import type { ParsedArgs } from "../args.js";
-import type { AdaptiveSchedulerSettings } from "../../scheduler/adaptive/settings.js";
-import { Exit, type Io } from "../io.js";
+import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
+import { resolveNatsUrl, resolvePrefix } from "../core/config.js";
+import { createLogger, type Logger } from "../core/logger.js";
+import { withTimeout } from "../core/time.js";
+import { startJobManager, type JobManagerOptions } from "../entrypoints/jobmanager.js";
+import { startTaskExecutor, type TaskExecutorOptions } from "../entrypoints/taskexecutor.js";
+import { watchSupervisor } from "../cluster/processes.js";
+import type { ParsedArgs } from "./args.js";
+import type { AdaptiveSchedulerSettings } from "../scheduler/adaptive/settings.js";
+import { Exit, type Io } from "./io.js";
 
 /** Hard limit for a graceful stop, ms (EDDY_STOP_TIMEOUT_MS). */
 export function stopTimeoutMs(): number {

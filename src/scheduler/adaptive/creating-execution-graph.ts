@@ -1,4 +1,4 @@
-import { adaptiveSchedulerSetup as s } from "../adaptive-scheduler-setup.js";
+import { adaptiveSchedulerSetup as s } from "./adaptive-scheduler-setup.js";
 
 /**
  * CreatingExecutionGraph (Flink's CreatingExecutionGraph): builds the ExecutionGraph at the

@@ -1,6 +1,6 @@
-import type { ExecutionGraph } from "../executiongraph/execution-graph.js";
-import type { ExecutionVertex } from "../executiongraph/execution-vertex.js";
-import type { ConsumedPartitionGroup } from "../executiongraph/intermediate-result.js";
+import type { ExecutionGraph } from "../../executiongraph/execution-graph.js";
+import type { ExecutionVertex } from "../../executiongraph/execution-vertex.js";
+import type { ConsumedPartitionGroup } from "../../executiongraph/intermediate-result.js";
 
 /**
  * A set of subtasks connected by PIPELINED data exchanges (Flink's SchedulingPipelinedRegion):

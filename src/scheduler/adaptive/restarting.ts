@@ -1,4 +1,4 @@
-import { adaptiveSchedulerSetup as s } from "../adaptive-scheduler-setup.js";
+import { adaptiveSchedulerSetup as s } from "./adaptive-scheduler-setup.js";
 
 /**
  * Restarting (Flink's Restarting): cancels every task, waits until all are final and the backoff

@@ -1,11 +1,11 @@
 /** Client commands about jobs and the cluster: list, status, cancel, info, savepoint. */
-import type { ParsedArgs } from "../args.js";
-import { withDispatcher, waitForJobResult, type JobResult } from "../client.js";
-import { cell, formatBytes, formatDuration, formatTime, table } from "../format.js";
-import { Exit, type Io } from "../io.js";
+import type { ParsedArgs } from "./args.js";
+import { withDispatcher, waitForJobResult, type JobResult } from "./client.js";
+import { cell, formatBytes, formatDuration, formatTime, table } from "./format.js";
+import { Exit, type Io } from "./io.js";
 
-export type { JobOverview, JobDetails, LeaderView as LeaderInfo, ClusterInfo } from "../../../schemas/dispatcher-api.js";
-import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo, RescaleReply } from "../../../schemas/dispatcher-api.js";
+export type { JobOverview, JobDetails, LeaderView as LeaderInfo, ClusterInfo } from "../../schemas/dispatcher-api.js";
+import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo, RescaleReply } from "../../schemas/dispatcher-api.js";
 
 const flagNats = (a: ParsedArgs) => a.flags.nats as string | undefined;
 

@@ -1,4 +1,4 @@
-import { adaptiveSchedulerSetup as s } from "../adaptive-scheduler-setup.js";
+import { adaptiveSchedulerSetup as s } from "./adaptive-scheduler-setup.js";
 
 /**
  * Created (Flink's Created): the job is known, nothing scheduled. startScheduling() moves it to

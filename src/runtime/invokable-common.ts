@@ -1,7 +1,7 @@
-/** Helpers shared by the built-in invokables: config readers and the batch loops. */
-import { ErrorCode, ValidationError } from "../../core/errors.js";
-import type { Accumulator, TaskContext } from "../api.js";
-import { sleep } from "../../core/time.js";
+/** Helpers shared by the built-in invokables and stream operators: config readers, the batch loops, record formatting. */
+import { ErrorCode, ValidationError } from "../core/errors.js";
+import type { Accumulator, TaskContext } from "./api.js";
+import { sleep } from "../core/time.js";
 
 /** Records a source emits between two backpressure / cancellation checks. */
 export const SOURCE_BATCH = 1024;
@@ -125,4 +125,21 @@ export function describeRecord(r: unknown): string {
     s = String(r);
   }
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
+}
+
+function field(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+/** One output line (without "\n"): a string as is, an array's elements joined by one space, anything else as JSON. */
+export function formatLine(r: unknown): string {
+  if (typeof r === "string") return r;
+  if (Array.isArray(r)) {
+    let s = "";
+    for (let i = 0; i < r.length; i++) s += i === 0 ? field(r[i]) : ` ${field(r[i])}`;
+    return s;
+  }
+  return field(r);
 }
