@@ -16,9 +16,8 @@ import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js
 import { isGloballyTerminal, type JobStatus } from "../../src/executiongraph/job-status.js";
 import { CheckpointCoordinator } from "../../src/checkpoint/checkpoint-coordinator.js";
 import { assignState } from "../../src/checkpoint/state-assignment.js";
-import { CheckpointIdCounter, CheckpointStorage, CompletedCheckpointStore, SavepointStore } from "../../src/checkpoint/index.js";
+import { CheckpointIdCounter, CheckpointStorage, CompletedCheckpointStore, SavepointStore, savepointIdOf, snapshotPrefix } from "../../src/checkpoint/index.js";
 import type { CompletedCheckpoint, SnapshotKind } from "../../src/checkpoint/types.js";
-import { savepointIdOf } from "../task/task-state-manager.js";
 
 /** The operators (chain members, or the vertex itself) a task of `e` runs. */
 export function operatorIdsOf(e: Execution): string[] {
@@ -79,7 +78,7 @@ export class JobCheckpointing {
             })(),
           ),
         discard: (id, kind) => {
-          const prefix = kind === "SAVEPOINT" ? `savepoints/${savepointIdOf(jobId, id)}/` : `${jobId}/chk-${id}/`;
+          const prefix = snapshotPrefix(jobId, id, kind);
           void this.storage.deletePrefix(prefix).catch((err) => this.log.warn({ err, prefix }, "discarding checkpoint state failed"));
         },
         triggerTask: (e, checkpointId, timestamp, kind, stop) => this.task(e).tell("triggerCheckpoint", { checkpointId, timestamp, kind, ...(stop ? { stop } : {}) }),

@@ -4,7 +4,7 @@ import type { Logger } from "../../src/core/logger.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { Accumulator, Invokable, RecordInput, RecordOutput, TaskContext, UserCode } from "../../src/runtime/api.js";
 import { CHAIN_INVOKABLE } from "../../src/runtime/invokables/chain.js";
-import type { TaskStateManager } from "./task-state-manager.js";
+import type { TaskStateManager } from "../../src/checkpoint/task/index.js";
 
 /** What a task's context is made of. */
 export interface TaskContextParts {

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Actor, later, requireToken, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
 import { s, type Infer } from "../../src/schema/index.js";
-import { TaskStateManager, type SnapshotStorage } from "./task-state-manager.js";
+import { TaskStateManager, type SnapshotStorage } from "../../src/checkpoint/task/index.js";
 import { createTaskContext } from "./task-context.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode, EddyError, failureInfo, type FailureInfo } from "../../src/core/errors.js";

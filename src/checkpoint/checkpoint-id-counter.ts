@@ -9,7 +9,8 @@ import { decode, encode } from "../codec/codec.js";
 import { EddyError, ValidationError, ErrorCode } from "../core/errors.js";
 import { openBucket, type KV } from "../ha/kv.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { CheckpointErrorCode, jobPrefix } from "./storage.js";
+import { CheckpointErrorCode } from "./storage.js";
+import { jobPrefix } from "./names.js";
 
 /** The first checkpoint id of a job (Flink's INITIAL_CHECKPOINT_ID). */
 export const INITIAL_CHECKPOINT_ID = 1;

@@ -15,7 +15,8 @@ import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
 import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
-import { CheckpointErrorCode, checkpointPrefix, jobPrefix, type CheckpointStorage } from "./storage.js";
+import { CheckpointErrorCode, type CheckpointStorage } from "./storage.js";
+import { checkpointPrefix, jobPrefix } from "./names.js";
 import type { CompletedCheckpoint } from "./types.js";
 
 /** Every state object named by a checkpoint's (or savepoint's) handles. */
@@ -34,7 +35,7 @@ export function stateObjectsOf(cp: CompletedCheckpoint): string[] {
 /** A subsumed checkpoint whose objects are still to be deleted (`<jobId>.discard.<id>`). */
 interface DiscardMarker {
   checkpointId: number;
-  /** Objects named by its handles outside `<jobId>/chk-<id>/` (everything inside goes by prefix). */
+  /** Objects named by its handles outside its {@link checkpointPrefix} (everything inside goes by prefix). */
   extraObjects: string[];
   since: number;
 }

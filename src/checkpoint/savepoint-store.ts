@@ -12,7 +12,8 @@ import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
 import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { stateObjectsOf } from "./completed-checkpoint-store.js";
-import { CheckpointErrorCode, savepointPrefix, type CheckpointStorage } from "./storage.js";
+import { CheckpointErrorCode, type CheckpointStorage } from "./storage.js";
+import { savepointPrefix } from "./names.js";
 import type { CompletedCheckpoint } from "./types.js";
 
 /** A savepoint: a completed snapshot of kind SAVEPOINT with its own stable, printable id. */

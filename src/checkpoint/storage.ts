@@ -1,9 +1,8 @@
 /**
  * Checkpoint storage (Flink's CheckpointStorage / FileSystemCheckpointStorage): snapshot bytes as
- * objects of one JetStream Object Store bucket, `<prefix>_state`. Objects are named
- * `<jobId>/chk-<id>/<operatorId>-<subtask>-<kind>` (checkpoints) and
- * `savepoints/<savepointId>/<operatorId>-<subtask>-<kind>` (savepoints), so that everything of a
- * checkpoint, of a job or of a savepoint goes with one {@link CheckpointStorage.deletePrefix}.
+ * objects of one JetStream Object Store bucket, `<prefix>_state`. Objects are named as names.ts
+ * says, so that everything of a checkpoint, of a job or of a savepoint goes with one
+ * {@link CheckpointStorage.deletePrefix}.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
@@ -74,53 +73,6 @@ export interface StoredObject {
   name: string;
   bytes: number;
   digest: string;
-}
-
-const SEGMENT = /^[A-Za-z0-9_-]+$/;
-const RESERVED_JOB_IDS = new Set(["savepoints"]);
-
-function segment(what: string, v: string): string {
-  if (!SEGMENT.test(v)) throw new ValidationError(ErrorCode.MalformedRequest, `${what} "${v}" must match [A-Za-z0-9_-]+`);
-  return v;
-}
-
-function jobSegment(jobId: string): string {
-  segment("job id", jobId);
-  if (RESERVED_JOB_IDS.has(jobId)) throw new ValidationError(ErrorCode.MalformedRequest, `"${jobId}" is reserved and cannot be a job id`);
-  return jobId;
-}
-
-function positiveInt(what: string, n: number): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new ValidationError(ErrorCode.MalformedRequest, `${what} must be a non-negative integer, got ${n}`);
-  return n;
-}
-
-/** `<jobId>/`: every object of a job's checkpoints. */
-export function jobPrefix(jobId: string): string {
-  return `${jobSegment(jobId)}/`;
-}
-
-/** `<jobId>/chk-<id>/`: every object of one checkpoint. */
-export function checkpointPrefix(jobId: string, checkpointId: number): string {
-  return `${jobPrefix(jobId)}chk-${positiveInt("checkpoint id", checkpointId)}/`;
-}
-
-/** `savepoints/<savepointId>/`: every object of one savepoint. */
-export function savepointPrefix(savepointId: string): string {
-  return `savepoints/${segment("savepoint id", savepointId)}/`;
-}
-
-/**
- * Object name of one piece of a subtask's checkpoint: `<jobId>/chk-<id>/<operatorId>-<subtask>-<kind>`
- * (`kind` such as `keyed`, `operator`, `raw`).
- */
-export function checkpointObjectName(jobId: string, checkpointId: number, operatorId: string, subtask: number, kind: string): string {
-  return `${checkpointPrefix(jobId, checkpointId)}${segment("operator id", operatorId)}-${positiveInt("subtask", subtask)}-${segment("kind", kind)}`;
-}
-
-/** Object name of one piece of a subtask's savepoint: `savepoints/<savepointId>/<operatorId>-<subtask>-<kind>`. */
-export function savepointObjectName(savepointId: string, operatorId: string, subtask: number, kind: string): string {
-  return `${savepointPrefix(savepointId)}${segment("operator id", operatorId)}-${positiveInt("subtask", subtask)}-${segment("kind", kind)}`;
 }
 
 function storageFailed(what: string, err: unknown): EddyError {

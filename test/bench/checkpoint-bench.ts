@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Objm } from "@nats-io/obj";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
-import { CheckpointStorage } from "../../src/checkpoint/index.js";
+import { CheckpointStorage, checkpointObjectName, checkpointPrefix } from "../../src/checkpoint/index.js";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { packageRoot } from "../../src/cluster/paths.js";
 import type { Gateway } from "../../src/rpc/gateway.js";
@@ -50,11 +50,11 @@ export async function benchCheckpointDuration(natsUrl: string, prefix: string, b
       let t = performance.now();
       const source = backend.snapshotAsync();
       const s = performance.now() - t;
-      const h = await storage.writeStream(`bench/chk-${i}/op-0-keyed`, source);
+      const h = await storage.writeStream(checkpointObjectName("bench", i, "op", 0, "keyed"), source);
       const c = performance.now() - t;
       t = performance.now();
       const snap = backend.snapshot();
-      await storage.write(`bench/chk-${i}/op-0-keyed-serial`, snap);
+      await storage.write(checkpointObjectName("bench", i, "op", 0, "keyed-serial"), snap);
       const o = performance.now() - t;
       snapshotBytes = snap.length;
       if (h.bytes !== snap.length) throw new Error(`streamed ${h.bytes} bytes, the snapshot has ${snap.length}`);
@@ -67,7 +67,7 @@ export async function benchCheckpointDuration(natsUrl: string, prefix: string, b
         serial.push(o);
         raw.push(b);
       }
-      await storage.deletePrefix(`bench/chk-${i}/`);
+      await storage.deletePrefix(checkpointPrefix("bench", i));
       await bare.delete(`bare-${i}`);
     }
     await bare.destroy();

@@ -21,7 +21,7 @@ import { builtinRegistry, CHAIN_INVOKABLE } from "../../src/runtime/invokables/i
 import { assignState } from "../../src/checkpoint/state-assignment.js";
 import type { CompletedCheckpoint, StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import type { SnapshotSource } from "../../src/checkpoint/storage.js";
-import { TaskStateManager, type SnapshotStorage } from "../../actors/task/task-state-manager.js";
+import { TaskStateManager, type SnapshotStorage } from "../../src/checkpoint/task/index.js";
 import { createTaskContext } from "../../actors/task/task-context.js";
 
 /** Snapshot bytes in memory. */

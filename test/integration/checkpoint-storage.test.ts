@@ -53,15 +53,7 @@ async function streamMessages(): Promise<number> {
   return (await jsm.streams.info(`OBJ_${storage.bucket}`)).state.messages;
 }
 
-test("object names and prefixes", () => {
-  assert.equal(checkpointObjectName("job1", 7, "op-a", 3, "keyed"), "job1/chk-7/op-a-3-keyed");
-  assert.equal(savepointObjectName("sp-00ff", "op", 0, "operator"), "savepoints/sp-00ff/op-0-operator");
-  assert.equal(checkpointPrefix("job1", 7), "job1/chk-7/");
-  assert.equal(jobPrefix("job1"), "job1/");
-  assert.equal(savepointPrefix("sp-1"), "savepoints/sp-1/");
-  assert.throws(() => checkpointObjectName("a/b", 1, "op", 0, "keyed"), ValidationError);
-  assert.throws(() => checkpointObjectName("job", -1, "op", 0, "keyed"), ValidationError);
-  assert.throws(() => jobPrefix("savepoints"), ValidationError);
+test("the bucket is named after the cluster prefix and uses the default chunk size", () => {
   assert.equal(storage.bucket, "eddy-test-ckst_state");
   assert.equal(storage.effectiveChunkBytes, DEFAULT_CHUNK_BYTES);
 });

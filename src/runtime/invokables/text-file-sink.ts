@@ -8,7 +8,7 @@
  *   names `part-<job>-<subtask>-<attempt>-<attempt id>-<n>`. A restored subtask commits the pending files of the
  *   checkpoint it restores (that checkpoint completed); files of later, failed attempts are never
  *   committed. At the end of input the last file becomes pending too: the task then waits for its final
- *   checkpoint (FLIP-147, actors/task/task-state-manager.ts), whose completion commits it, so a sink
+ *   checkpoint (FLIP-147, src/checkpoint/task/final-checkpoint.ts), whose completion commits it, so a sink
  *   that finished is never run again and nothing it wrote is committed twice.
  */
 import { mkdir, open, readdir, rename, rm } from "node:fs/promises";
