@@ -74,7 +74,10 @@ export class TaskStateManager {
    */
   trigger(barrier: CheckpointBarrier, stop = false): void {
     if (this.triggers.taken(barrier.checkpointId)) return; // the barrier came in-band first
-    if (this.final.ended) return this.snapshotAll(barrier);
+    if (this.final.ended) {
+      this.snapshotAll(barrier);
+      return;
+    }
     this.triggers.hold(barrier, stop && this.operators.source !== undefined);
   }
 
