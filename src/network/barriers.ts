@@ -1,4 +1,13 @@
-
+/**
+ * Checkpoint barriers in the data plane (Flink's asynchronous barrier snapshotting, aligned):
+ * the events that travel in-band through subpartitions and input channels, their validation, and
+ * {@link barrierForwardingInput}, which turns an input's barrier events into "snapshot, then forward".
+ *
+ * Producer side: `RecordWriterOutput.broadcastBarrier` flushes and appends the barrier behind every
+ * PIPELINED subpartition's data (BLOCKING partitions carry none: batch jobs are not checkpointed).
+ * Consumer side: `UnionInput.nextEvent` aligns (alignment.ts) and surfaces one barrier event per
+ * checkpoint once every channel delivered it or ended.
+ */
 import type { RecordInput, RecordOutput } from "../runtime/api.js";
 import { isBarrierEvent, isInputBatch, isWatermarkEvent, type CheckpointAbortEvent, type CheckpointBarrier, type InputBatch, type InputEvent } from "../core/stream-events.js";
 
