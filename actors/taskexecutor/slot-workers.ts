@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../src/core/logger.js";
-import { EddyError, ErrorCode, toEddyError } from "../../src/core/errors.js";
+import { EddyError, InternalError, toEddyError } from "../../src/core/errors.js";
 import type { BundleCache } from "../../src/blob/index.js";
 import { deferred, withTimeout } from "../../src/core/time.js";
 import { LocalExchangeBroker } from "../../src/network/index.js";
@@ -50,7 +50,7 @@ export class SlotWorkers {
   private fetchBundle(w: Worker, m: FromWorker & { type: "fetchBundle" }): void {
     const reply = (r: { path?: string; error?: EddyError }) =>
       w.postMessage({ type: "bundle", requestId: m.requestId, ...(r.path !== undefined ? { path: r.path } : {}), ...(r.error ? { error: r.error.toWire() } : {}) } satisfies ToWorker);
-    if (!this.bundles) return reply({ error: new EddyError(ErrorCode.InternalError, "this TaskExecutor has no bundle cache") });
+    if (!this.bundles) return reply({ error: new InternalError("this TaskExecutor has no bundle cache") });
     this.bundles.get(m.bundle).then(
       (path) => reply({ path }),
       (err: unknown) => reply({ error: toEddyError(err) }),

@@ -9,7 +9,7 @@ import { decode, encode } from "../codec/codec.js";
 import { EddyError, ValidationError, ErrorCode } from "../core/errors.js";
 import { openBucket, type KV } from "../ha/kv.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { CheckpointErrorCode, jobPrefix } from "./storage.js";
+import { jobPrefix } from "./storage.js";
 
 /** The first checkpoint id of a job (Flink's INITIAL_CHECKPOINT_ID). */
 export const INITIAL_CHECKPOINT_ID = 1;
@@ -45,7 +45,7 @@ export async function openCheckpointsBucket(nc: NatsConnection, subjects: Subjec
       purge: async (filter) => (await jsm.streams.purge(`KV_${name}`, { filter: `$KV.${name}.${filter}` })).purged,
     };
   } catch (err) {
-    throw new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot open the KV bucket ${name}: ${(err as Error).message}`, { cause: err });
+    throw new EddyError(ErrorCode.CheckpointStorageFailed, `cannot open the KV bucket ${name}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -112,7 +112,7 @@ export class CheckpointIdCounter {
     if (!e || e.operation !== "PUT" || e.value.length === 0) return { value: INITIAL_CHECKPOINT_ID, revision: 0 };
     const v = decode(e.value);
     if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-      throw new EddyError(CheckpointErrorCode.StateCorrupt, `checkpoint id counter ${this.key} holds ${JSON.stringify(v)}, not an id`);
+      throw new EddyError(ErrorCode.StateCorrupt, `checkpoint id counter ${this.key} holds ${JSON.stringify(v)}, not an id`);
     }
     return { value: v, revision: e.revision };
   }
@@ -138,7 +138,7 @@ export class CheckpointIdCounter {
 
   private failed(what: string, err: unknown): EddyError {
     if (err instanceof EddyError) return err;
-    return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what} checkpoint id counter ${this.key}: ${(err as Error)?.message ?? String(err)}`, {
+    return new EddyError(ErrorCode.CheckpointStorageFailed, `cannot ${what} checkpoint id counter ${this.key}: ${(err as Error)?.message ?? String(err)}`, {
       cause: err,
     });
   }

@@ -15,7 +15,7 @@ import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
 import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
-import { CheckpointErrorCode, checkpointPrefix, jobPrefix, type CheckpointStorage } from "./storage.js";
+import { checkpointPrefix, jobPrefix, type CheckpointStorage } from "./storage.js";
 import type { CompletedCheckpoint } from "./types.js";
 
 /** Every state object named by a checkpoint's (or savepoint's) handles. */
@@ -131,7 +131,7 @@ export class CompletedCheckpointStore {
       }
       const existing = await this.bucket.kv.get(key);
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
-        throw new ConflictError(CheckpointErrorCode.DuplicateCheckpoint, `checkpoint ${cp.checkpointId} of job ${this.jobId} is already stored with other contents`);
+        throw new ConflictError(ErrorCode.DuplicateCheckpoint, `checkpoint ${cp.checkpointId} of job ${this.jobId} is already stored with other contents`);
       }
     }
     // An older checkpoint completed after a newer one was recorded (several in flight): the pointer
@@ -348,7 +348,7 @@ export class CompletedCheckpointStore {
 
   private failed(what: string, err: unknown): EddyError {
     if (err instanceof EddyError) return err;
-    return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what} of job ${this.jobId}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    return new EddyError(ErrorCode.CheckpointStorageFailed, `cannot ${what} of job ${this.jobId}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
 }
 

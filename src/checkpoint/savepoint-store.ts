@@ -12,7 +12,7 @@ import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
 import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { stateObjectsOf } from "./completed-checkpoint-store.js";
-import { CheckpointErrorCode, savepointPrefix, type CheckpointStorage } from "./storage.js";
+import { savepointPrefix, type CheckpointStorage } from "./storage.js";
 import type { CompletedCheckpoint } from "./types.js";
 
 /** A savepoint: a completed snapshot of kind SAVEPOINT with its own stable, printable id. */
@@ -48,7 +48,7 @@ export class SavepointStore {
       if (!isRevisionConflict(err)) throw failed(`store savepoint ${savepoint.savepointId}`, err);
       const existing = await this.bucket.kv.get(key);
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
-        throw new ConflictError(CheckpointErrorCode.DuplicateCheckpoint, `savepoint ${savepoint.savepointId} is already stored with other contents`);
+        throw new ConflictError(ErrorCode.DuplicateCheckpoint, `savepoint ${savepoint.savepointId} is already stored with other contents`);
       }
     }
   }
@@ -88,7 +88,7 @@ export class SavepointStore {
     const extra = sp ? stateObjectsOf(sp).filter((o) => !o.startsWith(prefix)) : [];
     const deleted = (await storage.deleteAll(extra)) + (await storage.deletePrefix(prefix));
     if (!sp && deleted === 0) {
-      throw new NotFoundError(CheckpointErrorCode.SavepointNotFound, `savepoint ${savepointId} does not exist`, { details: { savepointId } });
+      throw new NotFoundError(ErrorCode.SavepointNotFound, `savepoint ${savepointId} does not exist`, { details: { savepointId } });
     }
     try {
       await this.bucket.purge(this.key(savepointId));
@@ -105,5 +105,5 @@ export class SavepointStore {
 
 function failed(what: string, err: unknown): EddyError {
   if (err instanceof EddyError) return err;
-  return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new EddyError(ErrorCode.CheckpointStorageFailed, `cannot ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }

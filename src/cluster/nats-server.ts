@@ -7,19 +7,16 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync } f
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { EddyError } from "../core/errors.js";
+import { EddyError, ErrorCode } from "../core/errors.js";
 import { orTimeout, sleep } from "../core/time.js";
 import { connectNats } from "../rpc/nats.js";
 import { natsConfPath } from "./paths.js";
-
-/** Error code of a nats-server that could not be started (not a cluster error: a local one). */
-export const NATS_SERVER_FAILED = "NatsServerFailed";
 
 /** A nats-server that would not start, would not become ready or could not be found. */
 export class NatsServerError extends EddyError {
   override name = "NatsServerError";
   constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
-    super(NATS_SERVER_FAILED, message, options);
+    super(ErrorCode.NatsServerFailed, message, options);
   }
 }
 

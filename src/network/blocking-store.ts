@@ -20,7 +20,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
-import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { InternalError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import type { Logger } from "../core/logger.js";
 
@@ -37,7 +37,7 @@ export function isConsumerNotFound(err: unknown): boolean {
 /** Throws a ValidationError unless `s` can be one subject token (and part of a stream name). */
 export function checkSubjectToken(what: string, s: string): void {
   if (s.length === 0 || /[.*>\s/\\]/.test(s)) {
-    throw new ValidationError(ErrorCode.InternalError, `${what} "${s}" cannot name a BLOCKING partition subject (no dots, wildcards, slashes or whitespace)`, {
+    throw new InternalError(`${what} "${s}" cannot name a BLOCKING partition subject (no dots, wildcards, slashes or whitespace)`, {
       details: { [what]: s },
     });
   }
@@ -74,7 +74,7 @@ export async function ensureBlockingStream(jsm: JetStreamManager, subjects: Subj
     try {
       await jsm.streams.info(cfg.name);
     } catch {
-      throw new EddyError(ErrorCode.InternalError, `cannot create the stream ${cfg.name} of BLOCKING partitions: ${(err as Error).message}`, { cause: err });
+      throw new InternalError(`cannot create the stream ${cfg.name} of BLOCKING partitions: ${(err as Error).message}`, { cause: err });
     }
   }
 }
@@ -145,7 +145,7 @@ export async function releaseBlockingPartitions(nc: NatsConnection, subjects: Su
     }
   } catch (err) {
     if (isStreamNotFound(err)) return;
-    throw new EddyError(ErrorCode.InternalError, `cannot release BLOCKING partitions of job ${jobId}: ${(err as Error).message}`, { cause: err });
+    throw new InternalError(`cannot release BLOCKING partitions of job ${jobId}: ${(err as Error).message}`, { cause: err });
   }
 }
 
