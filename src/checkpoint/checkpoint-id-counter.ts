@@ -3,24 +3,17 @@
  * job in the KV bucket `<prefix>_checkpoints`, key `<jobId>.counter`, advanced by revision-checked
  * updates. It is HA state: ids stay monotonic across JobMaster restarts and failovers.
  */
-import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
-import { EddyError, ValidationError, ErrorCode } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
 import { openBucket, type KV } from "../ha/kv.js";
 import type { Subjects } from "../rpc/subjects.js";
+import { isRevisionConflict } from "../jetstream/index.js";
 import { jobPrefix } from "./storage.js";
 
 /** The first checkpoint id of a job (Flink's INITIAL_CHECKPOINT_ID). */
 export const INITIAL_CHECKPOINT_ID = 1;
-
-/** True for a failed compare-and-set: `create` of an existing key or `update` at a stale revision. */
-export function isRevisionConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
 
 /** The checkpoints KV bucket (`<prefix>_checkpoints`, shared by counters, checkpoints and savepoints). */
 export interface CheckpointsBucket {
@@ -93,7 +86,7 @@ export class CheckpointIdCounter {
    */
   async setCount(next: number): Promise<void> {
     if (!Number.isSafeInteger(next) || next < INITIAL_CHECKPOINT_ID) {
-      throw new ValidationError(ErrorCode.MalformedRequest, `checkpoint id counter: ${next} is not a valid next id`);
+      throw new InternalError(`checkpoint id counter: ${next} is not a valid next id`);
     }
     await this.cas((current) => ({ next: Math.max(current, next), answer: 0 }));
   }

@@ -9,12 +9,13 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
-import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { ConflictError, EddyError, ErrorCode, InternalError, ValidationError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
-import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
+import { isRevisionConflict } from "../jetstream/index.js";
+import { openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { checkpointPrefix, jobPrefix, type CheckpointStorage } from "./storage.js";
 import type { CompletedCheckpoint } from "./types.js";
 
@@ -111,8 +112,8 @@ export class CompletedCheckpointStore {
 
   private async addNow(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
     if (this.closed) throw new EddyError(ErrorCode.Shutdown, `the checkpoint store of job ${this.jobId} is shut down`);
-    if (cp.jobId !== this.jobId) throw new ValidationError(ErrorCode.MalformedRequest, `checkpoint of job ${cp.jobId} added to the store of job ${this.jobId}`);
-    if (cp.kind !== "CHECKPOINT") throw new ValidationError(ErrorCode.MalformedRequest, "savepoints are not owned by the completed checkpoint store: use SavepointStore");
+    if (cp.jobId !== this.jobId) throw new InternalError(`checkpoint of job ${cp.jobId} added to the store of job ${this.jobId}`);
+    if (cp.kind !== "CHECKPOINT") throw new InternalError("savepoints are not owned by the completed checkpoint store: use SavepointStore");
     checkpointPrefix(this.jobId, cp.checkpointId); // validates the id
     this.storage = storage;
     const key = this.chkKey(cp.checkpointId);

@@ -7,10 +7,11 @@
 import { randomBytes } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
-import { ConflictError, EddyError, ErrorCode, NotFoundError, ValidationError } from "../core/errors.js";
+import { ConflictError, EddyError, ErrorCode, InternalError, NotFoundError, ValidationError } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
-import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
+import { isRevisionConflict } from "../jetstream/index.js";
+import { openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { stateObjectsOf } from "./completed-checkpoint-store.js";
 import { savepointPrefix, type CheckpointStorage } from "./storage.js";
 import type { CompletedCheckpoint } from "./types.js";
@@ -40,7 +41,7 @@ export class SavepointStore {
    */
   async add(savepoint: Savepoint): Promise<void> {
     const key = this.key(savepoint.savepointId);
-    if (savepoint.kind !== "SAVEPOINT") throw new ValidationError(ErrorCode.MalformedRequest, `savepoint ${savepoint.savepointId} has kind ${savepoint.kind}`);
+    if (savepoint.kind !== "SAVEPOINT") throw new InternalError(`savepoint ${savepoint.savepointId} has kind ${savepoint.kind}`);
     const value = encode(savepoint);
     try {
       await this.bucket.kv.create(key, value);

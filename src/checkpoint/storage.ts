@@ -9,7 +9,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError, NotFoundError, ValidationError } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
@@ -333,7 +333,7 @@ export class CheckpointStorage {
    * if any fails, the first failure is thrown after the others are done (retry the call).
    */
   async deletePrefix(prefix: string): Promise<number> {
-    if (!prefix.endsWith("/")) throw new ValidationError(ErrorCode.MalformedRequest, `a deletion prefix must end with "/", got "${prefix}"`);
+    if (!prefix.endsWith("/")) throw new InternalError(`a deletion prefix must end with "/", got "${prefix}"`);
     const names = (await this.list(prefix)).map((o) => o.name);
     return this.deleteAll(names);
   }

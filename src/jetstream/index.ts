@@ -3,5 +3,6 @@
  * retrying what a busy or leader-electing JetStream refuses, and listing a stream's last message per
  * subject without the push-consumer race of nats.js's `kv.keys()` and `ObjectStore.list()`.
  */
-export { retryTransient, isTransient, type TransientOptions } from "./transient.js";
+export { retryTransient } from "./transient.js";
+export { isConsumerNotFound, isNoResponders, isRevisionConflict, isStreamNotFound, isTimeout, isTransient, type TransientOptions } from "./nats-errors.js";
 export { readLastPerSubject } from "./last-per-subject.js";

@@ -8,7 +8,7 @@
  * Consumer side: `UnionInput.nextEvent` aligns (alignment.ts) and surfaces one barrier event per
  * checkpoint once every channel delivered it or ended.
  */
-import { EddyError, ErrorCode } from "../core/errors.js";
+import { InternalError } from "../core/errors.js";
 import {
   isBarrierEvent,
   isInputBatch,
@@ -40,10 +40,10 @@ export interface WatermarkMarker {
 export type NetworkEvent = BarrierMarker | CancelMarker | WatermarkMarker;
 
 /** A barrier or cancel marker that cannot be sent (malformed, or after the end of data). */
-export class BarrierError extends EddyError {
+export class BarrierError extends InternalError {
   override name = "BarrierError";
   constructor(message: string, details?: unknown) {
-    super(ErrorCode.InternalError, message, details === undefined ? undefined : { details });
+    super(message, details === undefined ? undefined : { details });
   }
 }
 

@@ -21,7 +21,8 @@ import { sleep } from "../core/time.js";
 import { decodeErrorFrame, decodeRecords, encodePing, FRAME_HEADER_BYTES, frameKind, frameSeq, FrameKind } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
-import { checkSubjectToken, isStreamNotFound, type BlockingStore } from "./blocking-store.js";
+import { isStreamNotFound } from "../jetstream/index.js";
+import { checkSubjectToken, type BlockingStore } from "./blocking-store.js";
 
 /** An ephemeral consumer nobody pulls from for this long is removed by the server (a new one resumes). */
 const CONSUMER_INACTIVE_MS = 60_000;

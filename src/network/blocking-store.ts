@@ -7,8 +7,6 @@
 import {
   DiscardPolicy,
   jetstream,
-  JetStreamApiCodes,
-  JetStreamApiError,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
@@ -19,22 +17,12 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
-import { retryTransient } from "../jetstream/index.js";
+import { isStreamNotFound, retryTransient } from "../jetstream/index.js";
 import { InternalError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import type { Logger } from "../core/logger.js";
 
-/** True when `err` says the stream does not exist. */
-export function isStreamNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
-}
-
-/** True when `err` says the consumer does not exist. */
-export function isConsumerNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
-}
-
-/** Throws a ValidationError unless `s` can be one subject token (and part of a stream name). */
+/** Throws an InternalError unless `s` can be one subject token (and part of a stream name). */
 export function checkSubjectToken(what: string, s: string): void {
   if (s.length === 0 || /[.*>\s/\\]/.test(s)) {
     throw new InternalError(`${what} "${s}" cannot name a BLOCKING partition subject (no dots, wildcards, slashes or whitespace)`, {
