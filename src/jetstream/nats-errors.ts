@@ -77,15 +77,29 @@ export interface TransientOptions {
   jetStreamKnown?: boolean;
 }
 
-/** True for an error of a NATS server or JetStream that is busy or electing leaders: worth retrying. */
+/**
+ * True for an error of a NATS server or JetStream that is busy or electing leaders: worth retrying.
+ * The outermost NATS error of the cause chain decides (a JetStreamNotEnabled caused by no responders
+ * is not the no-responders it wraps).
+ */
 export function isTransient(err: unknown, opts: TransientOptions = {}): boolean {
-  if (isTimeout(err)) return true;
-  return anyCause(err, (e) => {
-    if (e instanceof jserrors.JetStreamNotEnabled) return opts.jetStreamKnown === true && isNoResponders(e.cause);
-    if (e instanceof JetStreamApiError) return TRANSIENT_API_CODES.has(e.code) || saysLeaderOrNotReady(e);
-    if (e instanceof JetStreamStatusError) return TRANSIENT_STATUS_CODES.has(e.code) || saysLeaderOrNotReady(e);
-    return e instanceof NoRespondersError || (e instanceof RequestError && e.isNoResponders());
-  });
+  let e = err;
+  for (let i = 0; i < MAX_CAUSES && e !== undefined && e !== null; i++, e = (e as { cause?: unknown }).cause) {
+    const verdict = transientVerdict(e, opts);
+    if (verdict !== undefined) return verdict;
+  }
+  return false;
+}
+
+/** Whether `e` itself is transient; undefined when it is no NATS error (its cause decides). */
+function transientVerdict(e: unknown, opts: TransientOptions): boolean | undefined {
+  if (e instanceof jserrors.JetStreamNotEnabled) return opts.jetStreamKnown === true && isNoResponders(e.cause);
+  if (e instanceof JetStreamApiError) return TRANSIENT_API_CODES.has(e.code) || saysLeaderOrNotReady(e);
+  if (e instanceof JetStreamStatusError) return TRANSIENT_STATUS_CODES.has(e.code) || saysLeaderOrNotReady(e);
+  if (e instanceof NatsTimeoutError || e instanceof NoRespondersError) return true;
+  if (e instanceof RequestError && e.isNoResponders()) return true;
+  if (e instanceof EddyError && e.code === ErrorCode.RpcTimeout) return true;
+  return undefined;
 }
 
 /**

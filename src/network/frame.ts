@@ -28,7 +28,7 @@
  * ```
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { EddyError, errorFromWire, type WireError, InternalError } from "../core/errors.js";
+import { EddyError, errorFromWire, InternalError } from "../core/errors.js";
 import type { CheckpointBarrier } from "../runtime/api.js";
 
 /** Kinds of data frames. */
@@ -179,9 +179,15 @@ export function decodeRecords(b: Uint8Array): unknown[] {
   return packr.unpack(b.subarray(FRAME_HEADER_BYTES)) as unknown[];
 }
 
-/** The error of an ERROR frame, rebuilt as its original class. */
+/** The error of an ERROR frame, rebuilt as its original class (an InternalError if the body does not decode). */
 export function decodeErrorFrame(b: Uint8Array): EddyError {
-  return errorFromWire(packr.unpack(b.subarray(FRAME_HEADER_BYTES)) as WireError);
+  let body: unknown;
+  try {
+    body = packr.unpack(b.subarray(FRAME_HEADER_BYTES));
+  } catch (err) {
+    return new InternalError(`malformed ERROR frame of ${b.length} bytes`, { cause: err });
+  }
+  return errorFromWire(body);
 }
 
 /** A partition request body. */
