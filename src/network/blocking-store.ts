@@ -18,7 +18,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
 import { isStreamNotFound, retryTransient } from "../jetstream/index.js";
-import { InternalError } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import type { Logger } from "../core/logger.js";
 
@@ -62,7 +62,7 @@ export async function ensureBlockingStream(jsm: JetStreamManager, subjects: Subj
     try {
       await jsm.streams.info(cfg.name);
     } catch {
-      throw new InternalError(`cannot create the stream ${cfg.name} of BLOCKING partitions: ${(err as Error).message}`, { cause: err });
+      throw new EddyError(ErrorCode.TaskFailed, `cannot create the stream ${cfg.name} of BLOCKING partitions: ${(err as Error).message}`, { cause: err });
     }
   }
 }
