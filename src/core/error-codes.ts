@@ -16,7 +16,7 @@ export const ERROR_CODE_DESCRIPTIONS = {
   InvalidParallelism: "A parallelism, max parallelism or rescale bound is out of range. Pick a value inside the range the message gives.",
   // Jobs
   DuplicateJobId: "A job with this id is already submitted or finished; nothing was changed. Submit under another id.",
-  JobNotFound: "No job with this id is known (never submitted, or its result expired). Check the id.",
+  JobNotFound: "No job with this id is known to the cluster. Check the id.",
   JobResultNotReady: "The job is still running, so it has no result yet. Ask again later.",
   JobAlreadyTerminal: "The job already finished, failed or was cancelled; the request cannot apply to it any more.",
   JobInitializing: "The job is still being set up by its JobMaster. Retry in a moment.",
@@ -31,15 +31,15 @@ export const ERROR_CODE_DESCRIPTIONS = {
   NoResponders: "Nobody serves the subject asked: the component is not running (yet). Retrying after it starts helps.",
   ClusterUnreachable: "The NATS server could not be reached or the connection failed. Check the URL and that NATS runs; retrying may help.",
   // Slots, tasks and data exchange
-  SlotNotFound: "A slot or allocation named by a request does not exist (any more) on the TaskExecutor. The scheduler asks for another one.",
+  SlotNotFound: "A slot or allocation named by a request does not exist (any more) on the TaskExecutor: it was freed, or the TaskExecutor restarted.",
   SlotAllocationFailed: "Not enough slots could be acquired in time. Start more TaskExecutors or lower the parallelism.",
   TaskNotFound: "A task attempt named by a request is not running on the TaskExecutor (it finished, failed or was never deployed).",
   IllegalStateTransition: "A state machine (job, execution, scheduler) was asked for a transition it does not have at this point; the request came at the wrong time.",
-  RecordTooLarge: "One record is larger than the largest frame the network stack sends. Make the record smaller or raise the frame size.",
-  PartitionNotFound: "A task's input partition does not exist or its producer is gone; the task fails and the failover restarts it.",
+  RecordTooLarge: "One record is larger than the largest frame the network stack sends; the task fails. Make the record smaller.",
+  PartitionNotFound: "A task's input partition does not exist or its producer is gone; the consuming task fails and the failover strategy decides how the job recovers.",
   RemoteLinkInterrupted: "A task lost its NATS server while it exchanged data with another TaskExecutor; data may be lost, so the task fails and the failover restores it from a checkpoint.",
   TaskFailed: "A task failed (its code threw, or its output could not be stored); the failover strategy decides whether the job restarts.",
-  TaskExecutorLost: "A TaskExecutor stopped answering heartbeats; its tasks fail and the failover restarts them elsewhere.",
+  TaskExecutorLost: "A TaskExecutor stopped answering heartbeats; its tasks fail and the failover strategy decides how the job recovers.",
   // State, checkpoints and savepoints
   InvalidStateAccess: "A job's function used keyed or operator state in a way state does not support (an unsupported key or value, one name as two kinds of state). Fix the job; retrying fails again.",
   StateNotFound: "A state object, checkpoint or savepoint named by a handle or id does not exist. Check the id; a checkpoint may have been subsumed and deleted.",
@@ -48,7 +48,7 @@ export const ERROR_CODE_DESCRIPTIONS = {
   SavepointNotFound: "No savepoint with this id is stored. Check the id.",
   DuplicateCheckpoint: "A checkpoint or savepoint with this id is already stored with other contents; nothing was overwritten.",
   // User code
-  BundleNotFound: "A bundle named by a JobGraph, an application or a task is not in the bundle store. Upload it again (eddy run does).",
+  BundleNotFound: "A bundle named by a JobGraph, an application or a task is not in the bundle store. Upload it again.",
   BundleCorrupt: "A bundle's bytes do not hash to its id, or their size is not the recorded one. Upload it again.",
   BundleTooLarge: "A bundle is larger than 256 MiB. Leave data out of the bundle; retrying fails again.",
   BundleStorageFailed: "The bundle store could not be read or written (a NATS failure). Retrying may help.",
