@@ -12,7 +12,7 @@ import { EddyError, ErrorCode } from "../core/errors.js";
 /**
  * JetStream API errors of a cluster that is busy or electing leaders. "stream not found" is one: right
  * after another process created a replicated bucket, a server of a NATS cluster may not know its
- * stream yet (a TaskExecutor once exited on it at start).
+ * stream yet.
  */
 const TRANSIENT_API_CODES: ReadonlySet<number> = new Set([
   10004, // incomplete results
