@@ -4,6 +4,7 @@
  * is `jobgraph.schema.json` beside this file.
  */
 import { s, type Infer } from "../src/schema/index.js";
+import type { ErrorCode } from "../src/core/error-codes.js";
 
 /** `{jobId}`: the body of requestJob and cancelJob. */
 export const JobIdRequest = s.object({ jobId: s.id });
@@ -73,7 +74,8 @@ export interface JobOverview {
 
 /** A failure as reported in job details and results. */
 export interface FailureView {
-  code: string;
+  /** One of docs/error-codes.md. */
+  code: ErrorCode;
   name: string;
   message: string;
   stack?: string;

@@ -15,7 +15,7 @@ import type { TaskExecutorInfo } from "../resourcemanager/protocol.js";
 import { detailsFromResult, JobArchive } from "./job-archive.js";
 import { DisposeSavepointRequest, JobIdRequest, JobResultRequest, RescaleRequest, SavepointRequest, SubmitApplicationRequest, type JobOverview } from "./protocol.js";
 import type { JobGraphSpec } from "../../src/jobgraph/types.js";
-import { BlobErrorCode, type BundleRef } from "../../src/blob/index.js";
+import type { BundleRef } from "../../src/blob/index.js";
 
 /** What the Dispatcher stands on: HA stores, a JobMaster factory, and cluster facts for `info`. */
 export interface DispatcherServices {
@@ -209,7 +209,7 @@ export class Dispatcher extends Actor {
   /** A JobGraph naming a bundle is accepted only when the bundle is stored under its id. */
   private async checkBundle(ref: BundleRef): Promise<void> {
     if (!this.services.bundles)
-      throw new NotFoundError(BlobErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${ref.id} cannot be run here`, { details: { bundle: ref.id } });
+      throw new NotFoundError(ErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${ref.id} cannot be run here`, { details: { bundle: ref.id } });
     await this.services.bundles.check(ref);
   }
 
@@ -219,7 +219,7 @@ export class Dispatcher extends Actor {
    */
   private async submitApplication(req: SubmitApplicationRequest): Promise<{ jobId: string }> {
     if (!this.services.bundles)
-      throw new NotFoundError(BlobErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${req.bundle.id} cannot be run here`, { details: { bundle: req.bundle.id } });
+      throw new NotFoundError(ErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${req.bundle.id} cannot be run here`, { details: { bundle: req.bundle.id } });
     if (req.jobId !== undefined && (this.running.has(req.jobId) || this.submitting.has(req.jobId)))
       throw new ConflictError(ErrorCode.DuplicateJobId, `job ${req.jobId} is already running; submit with another jobId or none`);
     const spec = await this.services.bundles.buildApplication(req);

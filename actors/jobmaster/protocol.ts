@@ -11,7 +11,7 @@ export const OfferSlots = s.object({
 export type OfferSlots = Infer<typeof OfferSlots>;
 
 export const Failure = s.object({
-  code: s.str({ max: 100 }),
+  code: s.errorCode,
   name: s.str({ max: 200 }),
   message: s.str({ max: 100_000 }),
   stack: s.optional(s.str({ max: 100_000 })),

@@ -2,7 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { Actor, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
-import { ErrorCode, NotFoundError } from "../../src/core/errors.js";
+import { EddyError, ErrorCode, NotFoundError } from "../../src/core/errors.js";
 import { Timeouts } from "../../src/core/config.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";
@@ -141,7 +141,7 @@ export class ResourceManager extends Actor {
         .ask("ping", {}, { timeoutMs: Math.max(1_000, this.probeIntervalMs * 4) })
         .then(
           () => [id, false] as const,
-          (err) => [id, (err as { code?: string }).code === ErrorCode.NoResponders] as const,
+          (err) => [id, err instanceof EddyError && err.code === ErrorCode.NoResponders] as const,
         ),
     );
     this.background(

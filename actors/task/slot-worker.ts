@@ -6,7 +6,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { connectNats, onReconnect } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { createLogger } from "../../src/core/logger.js";
-import { EddyError, ErrorCode, errorFromWire } from "../../src/core/errors.js";
+import { EddyError, ErrorCode, errorFromWire, InternalError } from "../../src/core/errors.js";
 import { LibraryCacheManager } from "../../src/usercode/index.js";
 import { NetworkEnvironment, LocalExchangeClient } from "../../src/network/index.js";
 import type { MessagePort } from "node:worker_threads";
@@ -103,7 +103,7 @@ function settleBundle(m: ToWorker & { type: "bundle" }): void {
   const r = bundleRequests.get(m.requestId);
   if (!r) return;
   if (m.path !== undefined) r.ok(m.path);
-  else r.fail(m.error ? errorFromWire(m.error) : new EddyError(ErrorCode.InternalError, "the bundle cache answered neither a path nor an error"));
+  else r.fail(m.error ? errorFromWire(m.error) : new InternalError("the bundle cache answered neither a path nor an error"));
 }
 
 main().catch((err) => {

@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EddyError, ErrorCode } from "../../src/core/errors.js";
+import { InternalError } from "../../src/core/errors.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { Accumulator, Invokable, RecordInput, RecordOutput, TaskContext, UserCode } from "../../src/runtime/api.js";
@@ -30,7 +30,7 @@ export function createTaskContext(p: TaskContextParts): TaskContext {
   const { tdd, input, output } = p;
   const binding = tdd.invokable === CHAIN_INVOKABLE ? undefined : p.state.bind(tdd.vertexId, p.invokable, { input, output, ctx: () => ctx });
   const noState = (): never => {
-    throw new EddyError(ErrorCode.InternalError, "a chain has no state of its own; its members do");
+    throw new InternalError("a chain has no state of its own; its members do");
   };
   const ctx: TaskContext = {
     tdd,

@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../src/core/logger.js";
-import { EddyError, ErrorCode, toEddyError } from "../../src/core/errors.js";
+import { type EddyError, InternalError, toEddyError } from "../../src/core/errors.js";
 import type { BundleCache } from "../../src/blob/index.js";
 import { deferred, withTimeout } from "../../src/core/time.js";
 import { LocalExchangeBroker } from "../../src/network/index.js";
@@ -51,7 +51,7 @@ export class SlotWorkers {
     const reply = (r: { path?: string; error?: EddyError }) =>
       w.postMessage({ type: "bundle", requestId: m.requestId, ...(r.path !== undefined ? { path: r.path } : {}), ...(r.error ? { error: r.error.toWire() } : {}) } satisfies ToWorker);
     if (!this.bundles) {
-      reply({ error: new EddyError(ErrorCode.InternalError, "this TaskExecutor has no bundle cache") });
+      reply({ error: new InternalError("this TaskExecutor has no bundle cache") });
       return;
     }
     this.bundles.get(m.bundle).then(

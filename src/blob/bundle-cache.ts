@@ -11,7 +11,6 @@ import { EddyError, ErrorCode } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import { bundleIdOf, type BundleRef } from "./bundle-ref.js";
 import type { BundleStore } from "./bundle-store.js";
-import { BlobErrorCode } from "./errors.js";
 
 /** What a cache did so far. */
 export interface BundleCacheStats {
@@ -102,7 +101,7 @@ export class BundleCache {
       const bytes = await store.read(ref);
       const actual = bundleIdOf(bytes);
       if (actual !== ref.id) {
-        throw new EddyError(BlobErrorCode.BundleCorrupt, `bundle ${ref.id} is corrupt: its bytes hash to ${actual}; it was not cached (upload the job again)`, {
+        throw new EddyError(ErrorCode.BundleCorrupt, `bundle ${ref.id} is corrupt: its bytes hash to ${actual}; it was not cached (upload the job again)`, {
           details: { bundle: ref.id, actual },
         });
       }

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { ErrorCode, ValidationError } from "../core/errors.js";
-import { MAX_BUNDLE_BYTES } from "./errors.js";
+import { MAX_BUNDLE_BYTES } from "./limits.js";
 
 /** What a JobGraph, a task and an application name a bundle by. */
 export interface BundleRef {

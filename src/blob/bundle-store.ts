@@ -7,13 +7,13 @@
 import { jetstream, StorageType, type JetStreamClient } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectInfo, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { EddyError, NotFoundError, ValidationError } from "../core/errors.js";
+import { EddyError, ErrorCode, NotFoundError, ValidationError } from "../core/errors.js";
 import { withTimeout } from "../core/time.js";
 import { kvReplicas } from "../ha/kv.js";
 import { OBJECT_META_TIMEOUT_MS as META_TIMEOUT_MS, ObjectCorruptError, readObject } from "../objectstore/index.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { bundleRefOf, type BundleRef } from "./bundle-ref.js";
-import { BlobErrorCode, MAX_BUNDLE_BYTES } from "./errors.js";
+import { MAX_BUNDLE_BYTES } from "./limits.js";
 
 /** Object Store chunk size for bundles (clamped to the server's max_payload). */
 const CHUNK_BYTES = 1 << 20;
@@ -34,7 +34,7 @@ export function objectDigestOf(hexId: string): string {
 
 function failed(what: string, err: unknown): EddyError {
   if (err instanceof EddyError) return err;
-  return new EddyError(BlobErrorCode.BundleStorageFailed, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new EddyError(ErrorCode.BundleStorageFailed, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 /** Job bundles in JetStream Object Store, named by their SHA-256. */
@@ -76,9 +76,9 @@ export class BundleStore {
 
   /** Stores `bytes` under their SHA-256, unless a sound copy is already there. */
   async put(bytes: Uint8Array): Promise<PutResult> {
-    if (bytes.byteLength === 0) throw new ValidationError(BlobErrorCode.BundleCorrupt, "a bundle cannot be empty");
+    if (bytes.byteLength === 0) throw new ValidationError(ErrorCode.BundleCorrupt, "a bundle cannot be empty");
     if (bytes.byteLength > MAX_BUNDLE_BYTES)
-      throw new ValidationError(BlobErrorCode.BundleTooLarge, `the bundle has ${bytes.byteLength} bytes, more than the ${MAX_BUNDLE_BYTES} allowed; keep data out of the job's code`);
+      throw new ValidationError(ErrorCode.BundleTooLarge, `the bundle has ${bytes.byteLength} bytes, more than the ${MAX_BUNDLE_BYTES} allowed; keep data out of the job's code`);
     const ref = bundleRefOf(bytes);
     const present = await this.info(ref.id);
     if (present && soundInfo(present, ref)) return { ref, uploaded: false };
@@ -100,7 +100,7 @@ export class BundleStore {
     if (!info) throw notFound(ref, this.bucket);
     if (!soundInfo(info, ref)) {
       throw new EddyError(
-        BlobErrorCode.BundleCorrupt,
+        ErrorCode.BundleCorrupt,
         `bundle ${ref.id} in ${this.bucket} is not the one named: ${info.size !== ref.size ? `${info.size} bytes stored, ${ref.size} named` : `its digest ${info.digest} does not match the id`}; upload it again (eddy run does)`,
         { details: { bundle: ref.id } },
       );
@@ -117,11 +117,11 @@ export class BundleStore {
     const info = await this.info(ref.id);
     if (!info) throw notFound(ref, this.bucket);
     if (info.size !== ref.size)
-      throw new EddyError(BlobErrorCode.BundleCorrupt, `bundle ${ref.id} has ${info.size} bytes, ${ref.size} expected`, { details: { bundle: ref.id } });
+      throw new EddyError(ErrorCode.BundleCorrupt, `bundle ${ref.id} has ${info.size} bytes, ${ref.size} expected`, { details: { bundle: ref.id } });
     try {
       return await readObject(this.js, this.bucket, info, TRANSFER_TIMEOUT_MS);
     } catch (err) {
-      if (err instanceof ObjectCorruptError) throw new EddyError(BlobErrorCode.BundleCorrupt, `bundle ${ref.id} arrived corrupt: ${err.message}`, { cause: err });
+      if (err instanceof ObjectCorruptError) throw new EddyError(ErrorCode.BundleCorrupt, `bundle ${ref.id} arrived corrupt: ${err.message}`, { cause: err });
       throw failed(`cannot download bundle ${ref.id}`, err);
     }
   }
@@ -141,5 +141,5 @@ function soundInfo(info: ObjectInfo, ref: BundleRef): boolean {
 }
 
 function notFound(ref: BundleRef, bucket: string): NotFoundError {
-  return new NotFoundError(BlobErrorCode.BundleNotFound, `bundle ${ref.id} is not in ${bucket}; upload it first (eddy run does)`, { details: { bundle: ref.id } });
+  return new NotFoundError(ErrorCode.BundleNotFound, `bundle ${ref.id} is not in ${bucket}; upload it first (eddy run does)`, { details: { bundle: ref.id } });
 }

@@ -3,25 +3,17 @@
  * job in the KV bucket `<prefix>_checkpoints`, key `<jobId>.counter`, advanced by revision-checked
  * updates. It is HA state: ids stay monotonic across JobMaster restarts and failovers.
  */
-import { jetstreamManager, JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
-import { EddyError, ValidationError, ErrorCode } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
 import { openBucket, type KV } from "../ha/kv.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { CheckpointErrorCode } from "./storage.js";
+import { isRevisionConflict } from "../jetstream/index.js";
 import { jobPrefix } from "./names.js";
 
 /** The first checkpoint id of a job (Flink's INITIAL_CHECKPOINT_ID). */
 export const INITIAL_CHECKPOINT_ID = 1;
-
-/** True for a failed compare-and-set: `create` of an existing key or `update` at a stale revision. */
-export function isRevisionConflict(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
 
 /** The checkpoints KV bucket (`<prefix>_checkpoints`, shared by counters, checkpoints and savepoints). */
 export interface CheckpointsBucket {
@@ -46,7 +38,7 @@ export async function openCheckpointsBucket(nc: NatsConnection, subjects: Subjec
       purge: async (filter) => (await jsm.streams.purge(`KV_${name}`, { filter: `$KV.${name}.${filter}` })).purged,
     };
   } catch (err) {
-    throw new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot open the KV bucket ${name}: ${(err as Error).message}`, { cause: err });
+    throw new EddyError(ErrorCode.CheckpointStorageFailed, `cannot open the KV bucket ${name}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -94,7 +86,7 @@ export class CheckpointIdCounter {
    */
   async setCount(next: number): Promise<void> {
     if (!Number.isSafeInteger(next) || next < INITIAL_CHECKPOINT_ID) {
-      throw new ValidationError(ErrorCode.MalformedRequest, `checkpoint id counter: ${next} is not a valid next id`);
+      throw new InternalError(`checkpoint id counter: ${next} is not a valid next id`);
     }
     await this.cas((current) => ({ next: Math.max(current, next), answer: 0 }));
   }
@@ -113,7 +105,7 @@ export class CheckpointIdCounter {
     if (e?.operation !== "PUT" || e.value.length === 0) return { value: INITIAL_CHECKPOINT_ID, revision: 0 };
     const v = decode(e.value);
     if (typeof v !== "number" || !Number.isSafeInteger(v)) {
-      throw new EddyError(CheckpointErrorCode.StateCorrupt, `checkpoint id counter ${this.key} holds ${JSON.stringify(v)}, not an id`);
+      throw new EddyError(ErrorCode.StateCorrupt, `checkpoint id counter ${this.key} holds ${JSON.stringify(v)}, not an id`);
     }
     return { value: v, revision: e.revision };
   }
@@ -139,7 +131,7 @@ export class CheckpointIdCounter {
 
   private failed(what: string, err: unknown): EddyError {
     if (err instanceof EddyError) return err;
-    return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what} checkpoint id counter ${this.key}: ${(err as Error)?.message ?? String(err)}`, {
+    return new EddyError(ErrorCode.CheckpointStorageFailed, `cannot ${what} checkpoint id counter ${this.key}: ${(err as Error)?.message ?? String(err)}`, {
       cause: err,
     });
   }

@@ -9,13 +9,14 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
-import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { ConflictError, EddyError, ErrorCode, InternalError, ValidationError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
-import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
-import { CheckpointErrorCode, type CheckpointStorage } from "./storage.js";
+import { isRevisionConflict } from "../jetstream/index.js";
+import { openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
+import type { CheckpointStorage } from "./storage.js";
 import { checkpointPrefix, jobPrefix } from "./names.js";
 import type { CompletedCheckpoint } from "./types.js";
 
@@ -112,8 +113,8 @@ export class CompletedCheckpointStore {
 
   private async addNow(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
     if (this.closed) throw new EddyError(ErrorCode.Shutdown, `the checkpoint store of job ${this.jobId} is shut down`);
-    if (cp.jobId !== this.jobId) throw new ValidationError(ErrorCode.MalformedRequest, `checkpoint of job ${cp.jobId} added to the store of job ${this.jobId}`);
-    if (cp.kind !== "CHECKPOINT") throw new ValidationError(ErrorCode.MalformedRequest, "savepoints are not owned by the completed checkpoint store: use SavepointStore");
+    if (cp.jobId !== this.jobId) throw new InternalError(`checkpoint of job ${cp.jobId} added to the store of job ${this.jobId}`);
+    if (cp.kind !== "CHECKPOINT") throw new InternalError("savepoints are not owned by the completed checkpoint store: use SavepointStore");
     checkpointPrefix(this.jobId, cp.checkpointId); // validates the id
     this.storage = storage;
     const key = this.chkKey(cp.checkpointId);
@@ -132,7 +133,7 @@ export class CompletedCheckpointStore {
       }
       const existing = await this.bucket.kv.get(key);
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
-        throw new ConflictError(CheckpointErrorCode.DuplicateCheckpoint, `checkpoint ${cp.checkpointId} of job ${this.jobId} is already stored with other contents`);
+        throw new ConflictError(ErrorCode.DuplicateCheckpoint, `checkpoint ${cp.checkpointId} of job ${this.jobId} is already stored with other contents`);
       }
     }
     // An older checkpoint completed after a newer one was recorded (several in flight): the pointer
@@ -377,7 +378,7 @@ export class CompletedCheckpointStore {
 
   private failed(what: string, err: unknown): EddyError {
     if (err instanceof EddyError) return err;
-    return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what} of job ${this.jobId}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    return new EddyError(ErrorCode.CheckpointStorageFailed, `cannot ${what} of job ${this.jobId}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
 }
 

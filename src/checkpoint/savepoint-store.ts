@@ -7,12 +7,13 @@
 import { randomBytes } from "node:crypto";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
-import { ConflictError, EddyError, ErrorCode, NotFoundError, ValidationError } from "../core/errors.js";
+import { ConflictError, EddyError, ErrorCode, InternalError, NotFoundError, ValidationError } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { listKeys } from "../ha/kv.js";
-import { isRevisionConflict, openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
+import { isRevisionConflict } from "../jetstream/index.js";
+import { openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { stateObjectsOf } from "./completed-checkpoint-store.js";
-import { CheckpointErrorCode, type CheckpointStorage } from "./storage.js";
+import type { CheckpointStorage } from "./storage.js";
 import { savepointPrefix } from "./names.js";
 import type { CompletedCheckpoint } from "./types.js";
 
@@ -41,7 +42,7 @@ export class SavepointStore {
    */
   async add(savepoint: Savepoint): Promise<void> {
     const key = this.key(savepoint.savepointId);
-    if (savepoint.kind !== "SAVEPOINT") throw new ValidationError(ErrorCode.MalformedRequest, `savepoint ${savepoint.savepointId} has kind ${savepoint.kind}`);
+    if (savepoint.kind !== "SAVEPOINT") throw new InternalError(`savepoint ${savepoint.savepointId} has kind ${savepoint.kind}`);
     const value = encode(savepoint);
     try {
       await this.bucket.kv.create(key, value);
@@ -49,7 +50,7 @@ export class SavepointStore {
       if (!isRevisionConflict(err)) throw failed(`store savepoint ${savepoint.savepointId}`, err);
       const existing = await this.bucket.kv.get(key);
       if (!existing || Buffer.compare(existing.value, value) !== 0) {
-        throw new ConflictError(CheckpointErrorCode.DuplicateCheckpoint, `savepoint ${savepoint.savepointId} is already stored with other contents`);
+        throw new ConflictError(ErrorCode.DuplicateCheckpoint, `savepoint ${savepoint.savepointId} is already stored with other contents`);
       }
     }
   }
@@ -89,7 +90,7 @@ export class SavepointStore {
     const extra = sp ? stateObjectsOf(sp).filter((o) => !o.startsWith(prefix)) : [];
     const deleted = (await storage.deleteAll(extra)) + (await storage.deletePrefix(prefix));
     if (!sp && deleted === 0) {
-      throw new NotFoundError(CheckpointErrorCode.SavepointNotFound, `savepoint ${savepointId} does not exist`, { details: { savepointId } });
+      throw new NotFoundError(ErrorCode.SavepointNotFound, `savepoint ${savepointId} does not exist`, { details: { savepointId } });
     }
     try {
       await this.bucket.purge(this.key(savepointId));
@@ -106,5 +107,5 @@ export class SavepointStore {
 
 function failed(what: string, err: unknown): EddyError {
   if (err instanceof EddyError) return err;
-  return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `cannot ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new EddyError(ErrorCode.CheckpointStorageFailed, `cannot ${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { EddyError, NotFoundError, ValidationError, ErrorCode } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError, NotFoundError, } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
@@ -16,21 +16,6 @@ import { withTimeout } from "../core/time.js";
 import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readObject, transferTimeoutMs } from "../objectstore/index.js";
 import { readLastPerSubject } from "../jetstream/index.js";
 import type { StateHandle } from "./types.js";
-
-/** Stable error codes of checkpoint storage and the checkpoint stores. Never rename one. */
-export const CheckpointErrorCode = {
-  /** A state object, checkpoint or savepoint named by a handle or id does not exist. */
-  StateNotFound: "StateNotFound",
-  /** A state object exists but its size or digest is not the one recorded. */
-  StateCorrupt: "StateCorrupt",
-  /** The store could not be written, read or cleaned (NATS failure); retrying may help. */
-  CheckpointStorageFailed: "CheckpointStorageFailed",
-  /** A savepoint id that is not stored. */
-  SavepointNotFound: "SavepointNotFound",
-  /** A checkpoint or savepoint with this id is already stored with other contents. */
-  DuplicateCheckpoint: "DuplicateCheckpoint",
-} as const;
-export type CheckpointErrorCode = (typeof CheckpointErrorCode)[keyof typeof CheckpointErrorCode];
 
 /**
  * Object Store chunk size: 1 MiB (clamped by the client to the server's max_payload, so it works
@@ -77,7 +62,7 @@ export interface StoredObject {
 
 function storageFailed(what: string, err: unknown): EddyError {
   if (err instanceof EddyError) return err;
-  return new EddyError(CheckpointErrorCode.CheckpointStorageFailed, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new EddyError(ErrorCode.CheckpointStorageFailed, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 /**
@@ -145,7 +130,7 @@ export class CheckpointStorage {
       return await this.writeStream(name, source);
     } catch (err) {
       // writeStream's failure already names the object: add the size, keep its code and cause.
-      if (err instanceof EddyError && err.code === CheckpointErrorCode.CheckpointStorageFailed)
+      if (err instanceof EddyError && err.code === ErrorCode.CheckpointStorageFailed)
         throw new EddyError(err.code, `${err.message} (${bytes.length} bytes)`, { cause: err.cause ?? err, details: err.details });
       throw storageFailed(`cannot write state object ${name} (${bytes.length} bytes)`, err);
     }
@@ -249,9 +234,9 @@ export class CheckpointStorage {
     } catch (err) {
       throw storageFailed(`cannot read state object ${name}`, err);
     }
-    if (!info || info.deleted) throw new NotFoundError(CheckpointErrorCode.StateNotFound, `state object ${name} does not exist in ${this.bucket}`, { details: { object: name } });
+    if (!info || info.deleted) throw new NotFoundError(ErrorCode.StateNotFound, `state object ${name} does not exist in ${this.bucket}`, { details: { object: name } });
     const corrupt = (why: string, cause?: unknown): EddyError =>
-      new EddyError(CheckpointErrorCode.StateCorrupt, `state object ${name} is corrupt: ${why}`, { cause, details: { object: name } });
+      new EddyError(ErrorCode.StateCorrupt, `state object ${name} is corrupt: ${why}`, { cause, details: { object: name } });
     const expected = "digest" in handle && handle.digest ? handle.digest : undefined;
     if (info.size !== handle.bytes) throw corrupt(`${info.size} bytes stored, ${handle.bytes} expected`);
     if (expected && info.digest !== expected) throw corrupt(`digest ${info.digest}, ${expected} expected`);
@@ -300,7 +285,7 @@ export class CheckpointStorage {
    * if any fails, the first failure is thrown after the others are done (retry the call).
    */
   async deletePrefix(prefix: string): Promise<number> {
-    if (!prefix.endsWith("/")) throw new ValidationError(ErrorCode.MalformedRequest, `a deletion prefix must end with "/", got "${prefix}"`);
+    if (!prefix.endsWith("/")) throw new InternalError(`a deletion prefix must end with "/", got "${prefix}"`);
     const names = (await this.list(prefix)).map((o) => o.name);
     return this.deleteAll(names);
   }

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
+import { EddyError, ErrorCode, toEddyError, InternalError } from "../core/errors.js";
 import { resolvePrefix } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { sleep } from "../core/time.js";
@@ -141,7 +141,7 @@ async function waitUntilReady(client: DispatcherClient, children: SupervisedChil
     const dead = children.find((c) => !c.alive());
     if (dead) {
       const e = dead.exit()!;
-      throw new EddyError(ErrorCode.InternalError, `${dead.name} (pid ${dead.pid}) exited during startup (code ${e.code}, signal ${e.signal}); see its log above`);
+      throw new InternalError(`${dead.name} (pid ${dead.pid}) exited during startup (code ${e.code}, signal ${e.signal}); see its log above`);
     }
     try {
       const info = await client.ask<ClusterInfo>("clusterInfo", {}, 2_000);

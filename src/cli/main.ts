@@ -6,6 +6,7 @@ import { COMMANDS } from "./commands.js";
 import { commandUsage, generalUsage, parseArgs, UsageError, type ParsedArgs } from "./args.js";
 import { Exit, processIo, type Io } from "./io.js";
 import { packageVersion } from "../cluster/paths.js";
+import { ValidationError } from "../core/errors.js";
 
 type Handler = (args: ParsedArgs, io: Io) => Promise<number>;
 
@@ -55,9 +56,10 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   try {
     return await handler(args, io);
   } catch (err) {
-    // Commands report their own failures; anything reaching here is a bug or a bad environment.
+    // Commands report their own failures; anything reaching here is a bug or a bad environment
+    // (an invalid EDDY_PREFIX: a ValidationError).
     const e = err as Error;
-    if (e instanceof Error && /EDDY_PREFIX/.test(e.message)) {
+    if (e instanceof ValidationError) {
       io.err(`eddy: ${e.message}`);
       return Exit.Usage;
     }

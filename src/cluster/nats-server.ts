@@ -7,19 +7,18 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync } f
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { EddyError } from "../core/errors.js";
+import { EddyError, ErrorCode } from "../core/errors.js";
 import { orTimeout, sleep } from "../core/time.js";
 import { connectNats } from "../rpc/nats.js";
 import { natsConfPath } from "./paths.js";
 
-/** Error code of a nats-server that could not be started (not a cluster error: a local one). */
-export const NATS_SERVER_FAILED = "NatsServerFailed";
-
 /** A nats-server that would not start, would not become ready or could not be found. */
 export class NatsServerError extends EddyError {
   override name = "NatsServerError";
+  /** The server exited because its port was taken (a free port picked here may be taken by then). */
+  portTaken = false;
   constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
-    super(NATS_SERVER_FAILED, message, options);
+    super(ErrorCode.NatsServerFailed, message, options);
   }
 }
 
@@ -110,7 +109,7 @@ export async function startNatsServer(opts: NatsServerOptions): Promise<NatsServ
       return await startOnce(opts, port);
     } catch (err) {
       last = err;
-      if (!(err instanceof NatsServerError) || !/address already in use/i.test(err.message)) throw err;
+      if (!(err instanceof NatsServerError) || !err.portTaken) throw err;
     }
   }
   throw last;
@@ -163,8 +162,12 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
     if (gone) {
       if (spawnError) throw new NatsServerError(`cannot run ${binary}: ${spawnError.message}`, { cause: spawnError });
       const why = logTail(logPath);
-      const hint = /address already in use/i.test(why) ? ` (port ${port} is taken: pick another with --port, 0 for a free one, or use the running server with --nats)` : "";
-      throw new NatsServerError(`nats-server exited during startup on port ${port}: ${why}${hint}`, { details: { logPath } });
+      // The server's log is the only place that says why it exited.
+      const portTaken = /address already in use/i.test(why);
+      const hint = portTaken ? ` (port ${port} is taken: pick another with --port, 0 for a free one, or use the running server with --nats)` : "";
+      const e = new NatsServerError(`nats-server exited during startup on port ${port}: ${why}${hint}`, { details: { logPath } });
+      e.portTaken = portTaken;
+      throw e;
     }
     if (await probe(url, serverName)) break;
     if (Date.now() > deadline) {

@@ -1,4 +1,5 @@
 /** Process-wide settings resolved from flags and environment, per CONTRACT.md. */
+import { ErrorCode, ValidationError } from "./errors.js";
 
 /** Default NATS URL when neither `--nats` nor `EDDY_NATS_URL` is given. */
 export const DEFAULT_NATS_URL = "nats://127.0.0.1:4222";
@@ -11,7 +12,7 @@ export function resolveNatsUrl(flag?: string): string {
 /** Subject prefix: `EDDY_PREFIX` or `eddy`. Two clusters can share one NATS with different prefixes. */
 export function resolvePrefix(): string {
   const p = process.env.EDDY_PREFIX || "eddy";
-  if (!/^[A-Za-z0-9_-]+$/.test(p)) throw new Error(`EDDY_PREFIX must match [A-Za-z0-9_-]+, got ${JSON.stringify(p)}`);
+  if (!/^[A-Za-z0-9_-]+$/.test(p)) throw new ValidationError(ErrorCode.MalformedRequest, `EDDY_PREFIX must match [A-Za-z0-9_-]+, got ${JSON.stringify(p)}`);
   return p;
 }
 

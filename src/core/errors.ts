@@ -3,51 +3,14 @@
  * with a stable `code`; its `name` selects the class that is rebuilt on the far side.
  */
 
-/** The stable error codes Eddy answers with. Never rename one: clients match on them. */
-export const ErrorCode = {
-  MalformedRequest: "MalformedRequest",
-  PayloadTooLarge: "PayloadTooLarge",
-  InvalidJobGraph: "InvalidJobGraph",
-  UnknownInvokable: "UnknownInvokable",
-  CyclicJobGraph: "CyclicJobGraph",
-  DanglingEdge: "DanglingEdge",
-  InvalidParallelism: "InvalidParallelism",
-  DuplicateJobId: "DuplicateJobId",
-  JobNotFound: "JobNotFound",
-  JobResultNotReady: "JobResultNotReady",
-  JobAlreadyTerminal: "JobAlreadyTerminal",
-  JobInitializing: "JobInitializing",
-  FencingTokenMismatch: "FencingTokenMismatch",
-  NotLeader: "NotLeader",
-  UnknownMethod: "UnknownMethod",
-  UnknownSender: "UnknownSender",
-  SlotNotFound: "SlotNotFound",
-  SlotAllocationFailed: "SlotAllocationFailed",
-  TaskNotFound: "TaskNotFound",
-  IllegalStateTransition: "IllegalStateTransition",
-  RpcTimeout: "RpcTimeout",
-  NoResponders: "NoResponders",
-  ClusterUnreachable: "ClusterUnreachable",
-  RecordTooLarge: "RecordTooLarge",
-  PartitionNotFound: "PartitionNotFound",
-  TaskFailed: "TaskFailed",
-  TaskExecutorLost: "TaskExecutorLost",
-  Shutdown: "Shutdown",
-  InternalError: "InternalError",
-  /** A rescale names a vertex the job does not have. */
-  VertexNotFound: "VertexNotFound",
-  /** A rescale of a job whose scheduler cannot change its parallelism (not the adaptive scheduler). */
-  RescaleNotSupported: "RescaleNotSupported",
-  /**
-   * A task's NATS connection lost its server while it exchanged data with another TaskExecutor: a
-   * buffer or credit may be lost (NATS core is at most once), so the task fails and the failover
-   * restores it (Flink's RemoteTransportException on a lost TaskManager connection).
-   */
-  RemoteLinkInterrupted: "RemoteLinkInterrupted",
-} as const;
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+import { errorCodeOr, isErrorCode, ErrorCode } from "./error-codes.js";
 
-/** The plain form of an error on the wire: `{error: WireError}`. */
+export { ERROR_CODE_DESCRIPTIONS, ErrorCode, errorCodeOr, isErrorCode } from "./error-codes.js";
+
+/**
+ * The plain form of an error on the wire: `{error: WireError}`. `code` is a string because a peer
+ * of another version may send a code this one does not know; {@link errorFromWire} checks it.
+ */
 export interface WireError {
   code: string;
   message: string;
@@ -59,9 +22,9 @@ export interface WireError {
 /** Base of every Eddy error: a stable code, a message that says what to fix, an optional cause. */
 export class EddyError extends Error {
   override name = "EddyError";
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details?: unknown;
-  constructor(code: string, message: string, options?: { cause?: unknown; details?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options?.details !== undefined) this.details = options.details;
@@ -116,56 +79,83 @@ export class ConflictError extends EddyError {
   override name = "ConflictError";
 }
 
-/** A remote failure whose class is not known locally; keeps the remote name and code. */
-export class RemoteError extends EddyError {
-  override name = "RemoteError";
+/**
+ * A failure inside Eddy that no request could have avoided (a broken invariant, a malformed frame
+ * from a peer, a lost buffer): code InternalError, logged with its stack where it is answered.
+ */
+export class InternalError extends EddyError {
+  override name = "InternalError";
+  constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
+    super(ErrorCode.InternalError, message, options);
+  }
 }
 
-const registry: Record<string, new (code: string, message: string, o?: { cause?: unknown; details?: unknown }) => EddyError> = {
-  EddyError,
-  ValidationError,
-  NotFoundError,
-  ConflictError,
-  RemoteError,
-};
+/**
+ * A remote failure whose class is not known locally; keeps the remote name. A code this version does
+ * not know (a newer peer's) becomes InternalError, the peer's own string kept in `peerCode`, so that
+ * `code` is always one of {@link ErrorCode} and callers can switch on it.
+ */
+export class RemoteError extends EddyError {
+  override name = "RemoteError";
+  /** The code the peer sent when it is not one of this version's codes. */
+  peerCode?: string;
+}
 
-/** Rebuilds an error received on the wire as its original class where that class is known. */
-export function errorFromWire(w: WireError): EddyError {
+type ErrorClass = new (code: ErrorCode, message: string, o?: { cause?: unknown; details?: unknown }) => EddyError;
+const registry = new Map<string, ErrorClass>([
+  ["EddyError", EddyError],
+  ["ValidationError", ValidationError],
+  ["NotFoundError", NotFoundError],
+  ["ConflictError", ConflictError],
+  ["RemoteError", RemoteError],
+]);
+
+/**
+ * Rebuilds an error received on the wire as its original class where that class is known. Never
+ * throws, whatever a peer sent: a code this version does not know becomes InternalError with the
+ * peer's string in {@link RemoteError.peerCode}; a body that is no error at all, an InternalError
+ * saying so.
+ */
+export function errorFromWire(wire: unknown): EddyError {
+  if (typeof wire !== "object" || wire === null) return new InternalError(`malformed error from a peer: ${describe(wire)}`);
+  const w = wire as Partial<Record<keyof WireError, unknown>>;
+  const message = typeof w.message === "string" ? w.message : describe(w.message);
+  const name = typeof w.name === "string" ? w.name : undefined;
+  const options = w.details === undefined ? undefined : { details: w.details };
+  const known = isErrorCode(w.code);
   let e: EddyError;
-  switch (w.name) {
-    case "FencingTokenError":
-      e = new FencingTokenError(w.message, { details: w.details });
-      break;
-    case "TimeoutError":
-      e = new TimeoutError(w.message, { details: w.details });
-      break;
-    case "IllegalStateTransitionError": {
-      const d = (w.details ?? {}) as { machine?: string; from?: string; event?: string };
-      e = new IllegalStateTransitionError(String(d.machine), String(d.from), String(d.event));
-      break;
-    }
-    default: {
-      const C = (w.name && registry[w.name]) || RemoteError;
-      e = new C(String(w.code), String(w.message), { details: w.details });
-      if (C === RemoteError && w.name) (e as { name: string }).name = w.name;
-    }
+  if (name === "FencingTokenError") e = new FencingTokenError(message, options);
+  else if (name === "TimeoutError") e = new TimeoutError(message, options);
+  else if (name === "InternalError") e = new InternalError(message, options);
+  else if (name === "IllegalStateTransitionError") {
+    const d = (typeof w.details === "object" && w.details !== null ? w.details : {}) as { machine?: unknown; from?: unknown; event?: unknown };
+    e = new IllegalStateTransitionError(String(d.machine), String(d.from), String(d.event));
+  } else {
+    const C = (known && name !== undefined && registry.get(name)) || RemoteError;
+    e = new C(errorCodeOr(w.code), message, options);
+    if (C === RemoteError && name) (e as { name: string }).name = name;
+    if (!known) (e as RemoteError).peerCode = describe(w.code);
   }
-  if (w.stack) e.stack = w.stack;
+  if (typeof w.stack === "string") e.stack = w.stack;
   return e;
+}
+
+function describe(v: unknown): string {
+  return typeof v === "string" ? v : (JSON.stringify(v) ?? String(v)).slice(0, 200);
 }
 
 /** Any thrown value as an EddyError (unknown errors become InternalError, keeping the cause). */
 export function toEddyError(err: unknown): EddyError {
   if (err instanceof EddyError) return err;
   const msg = err instanceof Error ? err.message : String(err);
-  const e = new EddyError(ErrorCode.InternalError, msg, { cause: err });
+  const e = new InternalError(msg, { cause: err });
   if (err instanceof Error && err.stack) e.stack = err.stack;
   return e;
 }
 
 /** A serializable description of a failure, as kept in a JobResult. */
 export interface FailureInfo {
-  code: string;
+  code: ErrorCode;
   name: string;
   message: string;
   stack?: string;

@@ -1,4 +1,5 @@
 export * from "./errors.js";
+export * from "./error-table.js";
 export * from "./time.js";
 export * from "./ids.js";
 export * from "./logger.js";

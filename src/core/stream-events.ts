@@ -5,7 +5,7 @@
  * and the checks a barrier passes before it is sent. It depends on nothing of Eddy's but core, so
  * both sides import it without importing each other.
  */
-import { EddyError, ErrorCode } from "./errors.js";
+import { InternalError } from "./errors.js";
 
 /** A batch of records that arrived in one network buffer on one input channel. */
 export interface InputBatch {
@@ -119,10 +119,10 @@ export interface WatermarkMarker {
 export type NetworkEvent = BarrierMarker | CancelMarker | WatermarkMarker;
 
 /** A barrier or cancel marker that cannot be sent (malformed, or after the end of data). */
-export class BarrierError extends EddyError {
+export class BarrierError extends InternalError {
   override name = "BarrierError";
   constructor(message: string, details?: unknown) {
-    super(ErrorCode.InternalError, message, details === undefined ? undefined : { details });
+    super(message, details === undefined ? undefined : { details });
   }
 }
 

@@ -29,7 +29,7 @@ import { Kvm, type KV } from "@nats-io/kv";
 import { newSessionId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
 import { decode, encode } from "../codec/codec.js";
-import { retryTransient } from "../jetstream/index.js";
+import { isRevisionConflict, retryTransient } from "../jetstream/index.js";
 import { kvReplicas } from "./kv.js";
 
 /** Who holds a lease. */
@@ -239,7 +239,7 @@ export class LeaseLeaderElection {
       // A wrong revision: someone else wrote the key (it expired and was won: stop at once), or an
       // earlier renewal of ours landed though its answer was lost (a NATS server's loss): the key
       // then holds our session; take its revision and renew again (the deadline stays as it is).
-      if (/wrong last sequence|sequence/i.test(msg) && !/took longer/.test(msg)) {
+      if (isRevisionConflict(err)) {
         const ours = await this.ownRevision(holder, this.deadline - performance.now());
         if (this.holder !== holder) return;
         if (ours === "other") return this.lose(`the lease was taken over: ${msg}`);

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { TimeoutError } from "../core/errors.js";
 import { withTimeout } from "../core/time.js";
-import { isTransient } from "./transient.js";
+import { isConsumerNotFound, isTransient } from "./nats-errors.js";
 
 /** How long reading the last message of every subject may take, retries included. */
 const LIST_TIMEOUT_MS = 30_000;
@@ -31,7 +31,7 @@ export async function readLastPerSubject(js: JetStreamClient, stream: string, fi
       read = await readOnce(js, stream, filter, opts, what, deadline);
     } catch (err) {
       // "consumer not found": the consumer was made on a stream leader that is gone.
-      if (!isTransient(err, { jetStreamKnown: true }) && !/consumer not found/i.test((err as Error)?.message ?? "")) throw err;
+      if (!isTransient(err, { jetStreamKnown: true }) && !isConsumerNotFound(err)) throw err;
       if (Date.now() + delay >= deadline) {
         throw new TimeoutError(`${what} did not complete in ${LIST_TIMEOUT_MS} ms (${attempt} attempts; the last: ${(err as Error)?.message ?? err})`, { cause: err });
       }

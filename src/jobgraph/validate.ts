@@ -81,7 +81,7 @@ function checkCoLocation(vertices: JobVertex[]): void {
   }
 }
 
-function fail(code: string, message: string, details?: unknown): never {
+function fail(code: ErrorCode, message: string, details?: unknown): never {
   throw new ValidationError(code, message, details === undefined ? undefined : { details });
 }
 

@@ -16,12 +16,13 @@
  * - The stream deleted while reading (the job's partitions were released): PartitionNotFound.
  */
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
-import { EddyError, ErrorCode } from "../core/errors.js";
+import { InternalError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
 import { decodeErrorFrame, decodeRecords, encodePing, FRAME_HEADER_BYTES, frameKind, frameSeq, FrameKind } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
-import { checkSubjectToken, isStreamNotFound, type BlockingStore } from "./blocking-store.js";
+import { isStreamNotFound } from "../jetstream/index.js";
+import { checkSubjectToken, type BlockingStore } from "./blocking-store.js";
 
 /** An ephemeral consumer nobody pulls from for this long is removed by the server (a new one resumes). */
 const CONSUMER_INACTIVE_MS = 60_000;
@@ -160,7 +161,7 @@ export class BlockingInputChannel extends InputChannel {
       this.clearTimer();
     }
     if (b.length < FRAME_HEADER_BYTES) {
-      this.stop(new EddyError(ErrorCode.InternalError, `channel ${this.name}: a message of ${b.length} bytes on ${this.subject} is no frame`));
+      this.stop(new InternalError(`channel ${this.name}: a message of ${b.length} bytes on ${this.subject} is no frame`));
       return;
     }
     const kind = frameKind(b);
@@ -184,7 +185,7 @@ export class BlockingInputChannel extends InputChannel {
         this.onEnd();
         break;
       default:
-        this.stop(new EddyError(ErrorCode.InternalError, `channel ${this.name}: unknown frame kind ${kind}`));
+        this.stop(new InternalError(`channel ${this.name}: unknown frame kind ${kind}`));
     }
   }
 

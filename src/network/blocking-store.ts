@@ -7,8 +7,6 @@
 import {
   DiscardPolicy,
   jetstream,
-  JetStreamApiCodes,
-  JetStreamApiError,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
@@ -19,25 +17,15 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
-import { retryTransient } from "../jetstream/index.js";
-import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { isStreamNotFound, retryTransient } from "../jetstream/index.js";
+import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import type { Logger } from "../core/logger.js";
 
-/** True when `err` says the stream does not exist. */
-export function isStreamNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
-}
-
-/** True when `err` says the consumer does not exist. */
-export function isConsumerNotFound(err: unknown): boolean {
-  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound;
-}
-
-/** Throws a ValidationError unless `s` can be one subject token (and part of a stream name). */
+/** Throws an InternalError unless `s` can be one subject token (and part of a stream name). */
 export function checkSubjectToken(what: string, s: string): void {
   if (s.length === 0 || /[.*>\s/\\]/.test(s)) {
-    throw new ValidationError(ErrorCode.InternalError, `${what} "${s}" cannot name a BLOCKING partition subject (no dots, wildcards, slashes or whitespace)`, {
+    throw new InternalError(`${what} "${s}" cannot name a BLOCKING partition subject (no dots, wildcards, slashes or whitespace)`, {
       details: { [what]: s },
     });
   }
@@ -74,7 +62,7 @@ export async function ensureBlockingStream(jsm: JetStreamManager, subjects: Subj
     try {
       await jsm.streams.info(cfg.name);
     } catch {
-      throw new EddyError(ErrorCode.InternalError, `cannot create the stream ${cfg.name} of BLOCKING partitions: ${(err as Error).message}`, { cause: err });
+      throw new EddyError(ErrorCode.TaskFailed, `cannot create the stream ${cfg.name} of BLOCKING partitions: ${(err as Error).message}`, { cause: err });
     }
   }
 }
@@ -145,7 +133,7 @@ export async function releaseBlockingPartitions(nc: NatsConnection, subjects: Su
     }
   } catch (err) {
     if (isStreamNotFound(err)) return;
-    throw new EddyError(ErrorCode.InternalError, `cannot release BLOCKING partitions of job ${jobId}: ${(err as Error).message}`, { cause: err });
+    throw new InternalError(`cannot release BLOCKING partitions of job ${jobId}: ${(err as Error).message}`, { cause: err });
   }
 }
 

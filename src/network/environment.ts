@@ -6,7 +6,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor, TaskLocation } from "../deployment/descriptors.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
 import { networkConfig, type NetworkConfig } from "./config.js";
 import type { ChannelPosition, InputChannel } from "./input-channel.js";
 import { InputGate } from "./input-gate.js";
@@ -82,9 +82,9 @@ export class NetworkEnvironment {
    */
   createOutput(producerAttemptId: string, outputs: ResultPartitionDeploymentDescriptor[], opts: OutputOptions): RecordWriterOutput {
     this.checkOpen();
-    if (this.producers.has(producerAttemptId)) throw new ConflictError(ErrorCode.InternalError, `output of ${producerAttemptId} already exists`);
+    if (this.producers.has(producerAttemptId)) throw new InternalError(`output of ${producerAttemptId} already exists`);
     const hasBlocking = outputs.some((o) => o.partitionType === "BLOCKING");
-    if (hasBlocking && !opts.jobId) throw new ValidationError(ErrorCode.InternalError, `output of ${producerAttemptId} has BLOCKING partitions but no jobId`);
+    if (hasBlocking && !opts.jobId) throw new InternalError(`output of ${producerAttemptId} has BLOCKING partitions but no jobId`);
     const writer = new RecordWriterOutput(producerAttemptId, outputs, this.cfg, opts);
     if (outputs.length === 0) {
       this.producers.set(producerAttemptId, { writer, remote: null, blocking: null });
@@ -112,9 +112,9 @@ export class NetworkEnvironment {
    */
   createInput(consumerAttemptId: string, inputs: InputGateDeploymentDescriptor[], signal?: AbortSignal, opts: InputOptions = {}): UnionInput {
     this.checkOpen();
-    if (this.consumers.has(consumerAttemptId)) throw new ConflictError(ErrorCode.InternalError, `input of ${consumerAttemptId} already exists`);
+    if (this.consumers.has(consumerAttemptId)) throw new InternalError(`input of ${consumerAttemptId} already exists`);
     if (!opts.jobId && inputs.some((g) => g.partitionType === "BLOCKING")) {
-      throw new ValidationError(ErrorCode.InternalError, `input of ${consumerAttemptId} reads BLOCKING partitions but has no jobId`);
+      throw new InternalError(`input of ${consumerAttemptId} reads BLOCKING partitions but has no jobId`);
     }
     const input = new UnionInput(consumerAttemptId, signal);
     const state: ConsumerState = { input, remote: null };

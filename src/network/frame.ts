@@ -28,7 +28,7 @@
  * ```
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
+import { type EddyError, errorFromWire, InternalError, } from "../core/errors.js";
 import type { CheckpointBarrier } from "../core/stream-events.js";
 
 /** Kinds of data frames. */
@@ -122,7 +122,7 @@ export function encodeBarrierFrame(channel: number, seq: number, barrier: Checkp
 export function decodeBarrierFrame(b: Uint8Array): CheckpointBarrier {
   const kind = SNAPSHOT_KINDS[b[FRAME_HEADER_BYTES + 16] ?? 255];
   if (b.length !== FRAME_HEADER_BYTES + BARRIER_BODY_BYTES || kind === undefined) {
-    throw new EddyError(ErrorCode.InternalError, `malformed BARRIER frame of ${b.length} bytes`);
+    throw new InternalError(`malformed BARRIER frame of ${b.length} bytes`);
   }
   const timestamp = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(FRAME_HEADER_BYTES + 8);
   return { checkpointId: readU64(b, FRAME_HEADER_BYTES), timestamp, kind };
@@ -138,7 +138,7 @@ export function encodeCancelFrame(channel: number, seq: number, checkpointId: nu
 
 /** The checkpoint id of a CANCEL_CHECKPOINT frame; throws InternalError on a malformed body. */
 export function decodeCancelFrame(b: Uint8Array): number {
-  if (b.length !== FRAME_HEADER_BYTES + 8) throw new EddyError(ErrorCode.InternalError, `malformed CANCEL_CHECKPOINT frame of ${b.length} bytes`);
+  if (b.length !== FRAME_HEADER_BYTES + 8) throw new InternalError(`malformed CANCEL_CHECKPOINT frame of ${b.length} bytes`);
   return readU64(b, FRAME_HEADER_BYTES);
 }
 
@@ -152,9 +152,9 @@ export function encodeWatermarkFrame(channel: number, seq: number, watermark: nu
 
 /** The timestamp of a WATERMARK frame; throws InternalError on a malformed body. */
 export function decodeWatermarkFrame(b: Uint8Array): number {
-  if (b.length !== FRAME_HEADER_BYTES + 8) throw new EddyError(ErrorCode.InternalError, `malformed WATERMARK frame of ${b.length} bytes`);
+  if (b.length !== FRAME_HEADER_BYTES + 8) throw new InternalError(`malformed WATERMARK frame of ${b.length} bytes`);
   const w = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(FRAME_HEADER_BYTES);
-  if (Number.isNaN(w)) throw new EddyError(ErrorCode.InternalError, "WATERMARK frame holds NaN");
+  if (Number.isNaN(w)) throw new InternalError("WATERMARK frame holds NaN");
   return w;
 }
 
@@ -179,9 +179,15 @@ export function decodeRecords(b: Uint8Array): unknown[] {
   return packr.unpack(b.subarray(FRAME_HEADER_BYTES)) as unknown[];
 }
 
-/** The error of an ERROR frame, rebuilt as its original class. */
+/** The error of an ERROR frame, rebuilt as its original class (an InternalError if the body does not decode). */
 export function decodeErrorFrame(b: Uint8Array): EddyError {
-  return errorFromWire(packr.unpack(b.subarray(FRAME_HEADER_BYTES)) as WireError);
+  let body: unknown;
+  try {
+    body = packr.unpack(b.subarray(FRAME_HEADER_BYTES));
+  } catch (err) {
+    return new InternalError(`malformed ERROR frame of ${b.length} bytes`, { cause: err });
+  }
+  return errorFromWire(body);
 }
 
 /** A partition request body. */

@@ -6,7 +6,7 @@
  */
 import type { InputChannelDescriptor } from "../deployment/descriptors.js";
 import { MIN_WATERMARK } from "../core/stream-events.js";
-import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
+import { type EddyError, ErrorCode, NotFoundError, InternalError } from "../core/errors.js";
 import type { AlignedChannel } from "./alignment.js";
 import type { NetworkEvent } from "../core/stream-events.js";
 import { decodeBarrierFrame, decodeCancelFrame, decodeErrorFrame, decodeRecords, decodeWatermarkFrame, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
@@ -120,7 +120,7 @@ export abstract class InputChannel implements AlignedChannel {
           this.onError(decodeErrorFrame(b));
           break;
         default:
-          this.onError(new EddyError(ErrorCode.InternalError, `channel ${this.name}: unknown frame kind ${frameKind(b)}`));
+          this.onError(new InternalError(`channel ${this.name}: unknown frame kind ${frameKind(b)}`));
       }
     } catch (err) {
       this.onError(err);
@@ -214,7 +214,7 @@ export abstract class InputChannel implements AlignedChannel {
       return true;
     }
     this.onError(
-      new EddyError(ErrorCode.InternalError, `channel ${this.name}: expected buffer #${this.nextSeq}, received #${seq}; data was lost or reordered`, {
+      new InternalError(`channel ${this.name}: expected buffer #${this.nextSeq}, received #${seq}; data was lost or reordered`, {
         details: { expected: this.nextSeq, received: seq },
       }),
     );

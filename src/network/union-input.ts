@@ -8,7 +8,7 @@
  */
 import type { CheckpointableInput } from "../runtime/api.js";
 import { MIN_WATERMARK, type BarrierEvent, type CheckpointAbortEvent, type InputBatch, type InputEvent, type WatermarkEvent } from "../core/stream-events.js";
-import { EddyError, ErrorCode } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { BarrierAligner, type AlignmentStats } from "./alignment.js";
 import type { ChannelOwner, InputChannel } from "./input-channel.js";
@@ -105,7 +105,7 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
     if (e !== null) return Promise.resolve(e);
     if (this.endedCount === this.channels.length) return Promise.resolve(null);
     if (this.waiter !== null) {
-      return Promise.reject(new EddyError(ErrorCode.InternalError, "RecordInput.next() or nextEvent() called again before the previous call resolved"));
+      return Promise.reject(new InternalError("RecordInput.next() or nextEvent() called again before the previous call resolved"));
     }
     this.waiter = deferred<InputEvent | null>();
     return this.waiter.promise;

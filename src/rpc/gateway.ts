@@ -1,7 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { headers as natsHeaders, RequestError, TimeoutError as NatsTimeoutError } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
-import { EddyError, ErrorCode, TimeoutError, errorFromWire, type WireError } from "../core/errors.js";
+import { EddyError, ErrorCode, TimeoutError, errorFromWire } from "../core/errors.js";
 import { Timeouts } from "../core/config.js";
 import { Header } from "./headers.js";
 
@@ -43,7 +43,7 @@ export class Gateway {
       throw natsRequestError(err, subject, timeout);
     }
     const value = decode(msg.data);
-    if (msg.headers?.get(Header.Error)) throw errorFromWire(((value as { error?: WireError }).error ?? { code: ErrorCode.InternalError, message: "malformed error reply" }) as WireError);
+    if (msg.headers?.get(Header.Error)) throw errorFromWire((value as { error?: unknown } | null)?.error);
     return value as R;
   }
 

@@ -3,7 +3,7 @@
  * checker, its TypeScript type is inferred from it, and untrusted bodies are parsed through it.
  * (The public JobGraph uses JSON Schema in schemas/; these are the actors' own protocols.)
  */
-import { ErrorCode, ValidationError } from "../core/errors.js";
+import { ErrorCode, errorCodeOr, ValidationError } from "../core/errors.js";
 
 /** Parses an unknown value at `path` or throws. */
 export type Check<T> = (v: unknown, path: string) => T;
@@ -20,6 +20,11 @@ export const str = (opts: { max?: number; pattern?: RegExp } = {}): Check<string
   if (opts.pattern && !opts.pattern.test(v)) fail(p, `must match ${opts.pattern}`);
   return v;
 };
+/**
+ * An error code from a peer: a string of at most 100 characters. One this version does not know (a
+ * newer peer's) is read as InternalError rather than refused: the failure it reports still counts.
+ */
+export const errorCode: Check<ErrorCode> = (v, p) => errorCodeOr(str({ max: 100 })(v, p));
 /** A 32 hex digit id. */
 export const id: Check<string> = str({ pattern: /^[0-9a-f]{32}$/ });
 export const int = (opts: { min?: number; max?: number } = {}): Check<number> => (v, p) => {

@@ -10,7 +10,7 @@
  * (`"\0"` + JSON with sorted object keys); a string key that itself starts with `"\0"` is escaped
  * with one more `"\0"`, so the two never collide. Snapshots hold the original key (decoded back).
  */
-import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { ConflictError, EddyError, ErrorCode, ValidationError, InternalError } from "../core/errors.js";
 import type { AggregateFunction, AggregatingState, KeyedStateBackend, ListState, MapState, ReducingState, ValueState } from "./api.js";
 import { keyGroupFor, type KeyGroupRange, UPPER_BOUND_MAX_PARALLELISM } from "./key-groups.js";
 import { KeyedSnapshotReader, type KeyedStateDescriptor, type KeyedStateType } from "./snapshot-format.js";
@@ -31,7 +31,7 @@ export function normalizeKey(key: unknown): unknown {
     case "object":
       return key === null ? null : `\0${canonical(key)}`;
     default:
-      throw new ValidationError(ErrorCode.MalformedRequest, `a state key cannot be a ${typeof key}: use strings, numbers, booleans, or arrays and plain objects of those`);
+      throw new ValidationError(ErrorCode.InvalidStateAccess, `a state key cannot be a ${typeof key}: use strings, numbers, booleans, or arrays and plain objects of those`);
   }
 }
 
@@ -59,7 +59,7 @@ function canonical(v: unknown): string {
       return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
     }
   }
-  throw new ValidationError(ErrorCode.MalformedRequest, `unsupported value inside a composite state key: ${String(v)} (use strings, finite numbers, booleans, null, arrays, plain objects)`);
+  throw new ValidationError(ErrorCode.InvalidStateAccess, `unsupported value inside a composite state key: ${String(v)} (use strings, finite numbers, booleans, null, arrays, plain objects)`);
 }
 
 /** Where every handle reads: the current key, its Map key and its key group's index in the range. */
@@ -70,7 +70,7 @@ class KeyCursor {
 }
 
 function noKey(): EddyError {
-  return new EddyError(ErrorCode.InternalError, "keyed state accessed with no current key: call setCurrentKey first");
+  return new InternalError("keyed state accessed with no current key: call setCurrentKey first");
 }
 
 abstract class Handle {
@@ -97,7 +97,7 @@ abstract class Handle {
 }
 
 function checkElement(name: string, v: unknown): void {
-  if (v === undefined || v === null) throw new ValidationError(ErrorCode.MalformedRequest, `list state "${name}": null and undefined elements are not allowed`);
+  if (v === undefined || v === null) throw new ValidationError(ErrorCode.InvalidStateAccess, `list state "${name}": null and undefined elements are not allowed`);
 }
 
 class HeapValueState<T> extends Handle implements ValueState<T> {
@@ -235,9 +235,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     const kg = keyGroupFor(key, this.maxParallelism);
     const g = kg - this.keyGroupRange.start;
     if (g < 0 || g >= this.numGroups) {
-      throw new EddyError(
-        ErrorCode.InternalError,
-        `key ${JSON.stringify(key)} is in key group ${kg}, outside this subtask's range [${this.keyGroupRange.start}, ${this.keyGroupRange.end}] (max parallelism ${this.maxParallelism}): records are partitioned wrongly`,
+      throw new InternalError(`key ${JSON.stringify(key)} is in key group ${kg}, outside this subtask's range [${this.keyGroupRange.start}, ${this.keyGroupRange.end}] (max parallelism ${this.maxParallelism}): records are partitioned wrongly`,
       );
     }
     const c = this.cursor;
@@ -357,7 +355,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       const tables = r.states.map((d) => this.table(d.name, d.type));
       for (let kg = lo; kg <= hi; kg++) {
         const g = kg - start;
-        if (seen[g]) throw new ValidationError(ErrorCode.MalformedRequest, `key group ${kg} appears in two of the snapshots to restore (overlapping key-group ranges)`);
+        if (seen[g]) throw new EddyError(ErrorCode.StateCorrupt, `key group ${kg} appears in two of the snapshots to restore (overlapping key-group ranges)`);
         seen[g] = 1;
         const section = r.decodeGroup(kg);
         if (section === undefined) continue;
@@ -372,7 +370,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     for (let j = 0; j < flat.length; j += 2) {
       const key = flat[j];
       if (keyGroupFor(key, this.maxParallelism) !== kg) {
-        throw new ValidationError(ErrorCode.MalformedRequest, `state "${t.name}": key ${JSON.stringify(key)} was stored under key group ${kg} but hashes to ${keyGroupFor(key, this.maxParallelism)}`);
+        throw new EddyError(ErrorCode.StateCorrupt, `state "${t.name}": key ${JSON.stringify(key)} was stored under key group ${kg} but hashes to ${keyGroupFor(key, this.maxParallelism)}`);
       }
       const v = flat[j + 1];
       m.set(normalizeKey(key), isMap ? unflattenMap(v) : v);
@@ -385,7 +383,7 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
       t = new StateTable(name, type, this.numGroups);
       this.tables.set(name, t);
     } else if (t.type !== type) {
-      throw new ConflictError(ErrorCode.InternalError, `keyed state "${name}" is a ${t.type} state, it cannot be used as a ${type} state`);
+      throw new ConflictError(ErrorCode.InvalidStateAccess, `keyed state "${name}" is a ${t.type} state, it cannot be used as a ${type} state`);
     }
     return t;
   }
@@ -427,7 +425,7 @@ function flattenMap(m: Map<unknown, unknown>): unknown[] {
 }
 
 function unflattenMap(v: unknown): Map<unknown, unknown> {
-  if (!Array.isArray(v) || v.length % 2 !== 0) throw new ValidationError(ErrorCode.MalformedRequest, "map state entry is not a flat [key, value, ...] array");
+  if (!Array.isArray(v) || v.length % 2 !== 0) throw new EddyError(ErrorCode.StateCorrupt, "map state entry is not a flat [key, value, ...] array");
   const m = new Map<unknown, unknown>();
   for (let j = 0; j < v.length; j += 2) m.set(v[j], v[j + 1]);
   return m;

@@ -18,7 +18,7 @@
  *   entries, so property order does not matter); Set: sum of element hashes.
  * The result depends only on the value, never on the process, so every producer agrees.
  */
-import { EddyError, ErrorCode } from "../core/errors.js";
+import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 
 /** Lower bound of the default max parallelism (Flink's DEFAULT_LOWER_BOUND_MAX_PARALLELISM). */
 export const DEFAULT_LOWER_BOUND_MAX_PARALLELISM = 128;
@@ -108,7 +108,7 @@ export function keyHash(key: unknown): number {
     case "object":
       return objectHash(key);
     default:
-      throw new EddyError(ErrorCode.InternalError, `cannot hash a key of type ${typeof key}: use a string, number, boolean, array or plain object`);
+      throw new ValidationError(ErrorCode.InvalidStateAccess, `cannot hash a key of type ${typeof key}: use a string, number, boolean, array or plain object`);
   }
 }
 

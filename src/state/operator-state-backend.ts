@@ -8,7 +8,7 @@
  * - UNION ({@link DefaultOperatorStateBackend.getUnionListState}): every new subtask gets all entries of
  *   all old subtasks, in old-subtask order.
  */
-import { ConflictError, ErrorCode, ValidationError } from "../core/errors.js";
+import { ConflictError, EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import type { ListState, OperatorStateBackend } from "./api.js";
 import { type OperatorStateDescriptor, type OperatorStateMode, readOperatorSnapshot, writeOperatorSnapshot } from "./snapshot-format.js";
 
@@ -34,7 +34,7 @@ class OperatorListState<T> implements ListState<T> {
     this.entries = [];
   }
   private check(v: unknown): void {
-    if (v === undefined || v === null) throw new ValidationError(ErrorCode.MalformedRequest, `operator list state "${this.name}": null and undefined entries are not allowed`);
+    if (v === undefined || v === null) throw new ValidationError(ErrorCode.InvalidStateAccess, `operator list state "${this.name}": null and undefined entries are not allowed`);
   }
 }
 
@@ -99,7 +99,7 @@ export class DefaultOperatorStateBackend implements OperatorStateBackend {
       states.forEach((d, i) => {
         let e = byName.get(d.name);
         if (e === undefined) byName.set(d.name, (e = { mode: d.mode, perOld: new Array(snapshots.length) }));
-        else if (e.mode !== d.mode) throw new ConflictError(ErrorCode.MalformedRequest, `operator state "${d.name}" is ${e.mode} in one snapshot and ${d.mode} in another`);
+        else if (e.mode !== d.mode) throw new EddyError(ErrorCode.StateCorrupt, `operator state "${d.name}" is ${e.mode} in one snapshot and ${d.mode} in another`);
         e.perOld[old] = lists[i];
       });
     });
@@ -127,7 +127,7 @@ export class DefaultOperatorStateBackend implements OperatorStateBackend {
     let s = this.states.get(name);
     if (s === undefined) this.states.set(name, (s = new OperatorListState<unknown>(name, mode)));
     else if (s.mode !== mode) {
-      throw new ConflictError(ErrorCode.InternalError, `operator state "${name}" is a ${s.mode} list state, it cannot be used as a ${mode} list state`);
+      throw new ConflictError(ErrorCode.InvalidStateAccess, `operator state "${name}" is a ${s.mode} list state, it cannot be used as a ${mode} list state`);
     }
     return s as OperatorListState<T>;
   }

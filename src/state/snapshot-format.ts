@@ -49,7 +49,7 @@
  *
  * Limits: a snapshot is at most 4 GiB (uint32 offsets). Unknown versions and kinds are refused.
  */
-import { ErrorCode, ValidationError } from "../core/errors.js";
+import { EddyError, ErrorCode } from "../core/errors.js";
 import { packData, unpackData } from "../codec/codec.js";
 import type { KeyGroupRange } from "./key-groups.js";
 
@@ -91,8 +91,8 @@ const MAGIC_BYTES = new TextEncoder().encode(SNAPSHOT_MAGIC);
 /** Counters of decoding work (tests use them to prove partial decoding). */
 export const snapshotDecodeStats = { keyGroupsDecoded: 0, bytesDecoded: 0 };
 
-function malformed(message: string, cause?: unknown): ValidationError {
-  return new ValidationError(ErrorCode.MalformedRequest, `state snapshot: ${message}`, cause === undefined ? undefined : { cause });
+function malformed(message: string, cause?: unknown): EddyError {
+  return new EddyError(ErrorCode.StateCorrupt, `state snapshot: ${message}`, cause === undefined ? undefined : { cause });
 }
 
 function writeHeader(out: Uint8Array, kind: number, maxP: number, start: number, end: number, descriptors: Uint8Array): DataView {

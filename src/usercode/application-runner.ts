@@ -10,7 +10,6 @@ import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
 import type { BundleCache, BundleRef } from "../blob/index.js";
 import { attachBundle } from "./job-main.js";
-import { UserCodeErrorCode } from "./errors.js";
 
 /** What `submitApplication` asks for. */
 export interface ApplicationRequest {
@@ -32,7 +31,7 @@ export interface ApplicationWorkerData {
 /** What the application thread posts back. */
 export type ApplicationWorkerReply =
   | { ok: true; spec: JobGraphSpec; invokables: Array<{ name: string; kind: "source" | "operator" | "sink" }> }
-  | { ok: false; error: { code: string; message: string } };
+  | { ok: false; error: { code: ErrorCode; message: string } };
 
 /** Options of an {@link ApplicationRunner}. */
 export interface ApplicationRunnerOptions {
@@ -66,7 +65,7 @@ export class ApplicationRunner {
     const args = req.args ?? [];
     const reply = await this.runMain({ path, bundleId: req.bundle.id, args, ...(req.parallelism !== undefined ? { parallelism: req.parallelism } : {}) });
     if (!reply.ok) {
-      const E = reply.error.code === UserCodeErrorCode.UserCodeFailed ? EddyError : ValidationError;
+      const E = reply.error.code === ErrorCode.UserCodeFailed ? EddyError : ValidationError;
       throw new E(reply.error.code, reply.error.message);
     }
     const spec = attachBundle(reply.spec, req.bundle, reply.invokables, args, req.parallelism === undefined ? {} : { parallelism: req.parallelism });
@@ -106,14 +105,14 @@ export class ApplicationRunner {
       const timer = setTimeout(
         () =>
           settle(() =>
-            reject(new EddyError(UserCodeErrorCode.ApplicationTimeout, `the application's main did not return its JobGraph within ${timeoutMs} ms and was stopped; keep main quick (build the graph, do no work)`)),
+            reject(new EddyError(ErrorCode.ApplicationTimeout, `the application's main did not return its JobGraph within ${timeoutMs} ms and was stopped; keep main quick (build the graph, do no work)`)),
           ),
         timeoutMs,
       );
       w.once("message", (m: ApplicationWorkerReply) => settle(() => resolve(m)));
-      w.once("error", (err) => settle(() => reject(new EddyError(UserCodeErrorCode.UserCodeFailed, `the application's main crashed: ${err.message}`, { cause: err }))));
+      w.once("error", (err) => settle(() => reject(new EddyError(ErrorCode.UserCodeFailed, `the application's main crashed: ${err.message}`, { cause: err }))));
       w.once("exit", (code) =>
-        settle(() => reject(new EddyError(UserCodeErrorCode.UserCodeFailed, `the application's main ended its thread (exit code ${code}) without returning a JobGraph`))),
+        settle(() => reject(new EddyError(ErrorCode.UserCodeFailed, `the application's main ended its thread (exit code ${code}) without returning a JobGraph`))),
       );
     });
   }

@@ -7,7 +7,6 @@ import { parentPort, workerData } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import { bundleInvokablesOf, foreignCode, messageOf, runJobMain, toJobGraphSpec, type JobModule } from "./job-main.js";
-import { UserCodeErrorCode } from "./errors.js";
 import type { ApplicationWorkerData, ApplicationWorkerReply } from "./application-runner.js";
 
 const data = workerData as ApplicationWorkerData;
@@ -18,7 +17,7 @@ async function build(): Promise<ApplicationWorkerReply> {
   try {
     mod = (await import(pathToFileURL(data.path).href)) as JobModule;
   } catch (err) {
-    return fail(UserCodeErrorCode.UserCodeFailed, `${label} does not load: ${messageOf(err)}`);
+    return fail(ErrorCode.UserCodeFailed, `${label} does not load: ${messageOf(err)}`);
   }
   let result: unknown;
   try {
@@ -27,7 +26,7 @@ async function build(): Promise<ApplicationWorkerReply> {
     const code = err instanceof EddyError ? err.code : foreignCode(err);
     // A ValidationError of the job's own (a missing argument) keeps its code, as in session mode.
     if (code && (err as { name?: string }).name === "ValidationError") return fail(code, messageOf(err));
-    return fail(UserCodeErrorCode.UserCodeFailed, `the main of ${label} failed${code ? ` (${code})` : ""}: ${messageOf(err)}`);
+    return fail(ErrorCode.UserCodeFailed, `the main of ${label} failed${code ? ` (${code})` : ""}: ${messageOf(err)}`);
   }
   try {
     const spec = toJobGraphSpec(result, label);
@@ -38,11 +37,11 @@ async function build(): Promise<ApplicationWorkerReply> {
   }
 }
 
-function fail(code: string, message: string): ApplicationWorkerReply {
+function fail(code: ErrorCode, message: string): ApplicationWorkerReply {
   return { ok: false, error: { code, message } };
 }
 
 build().then(
   (reply) => parentPort!.postMessage(reply),
-  (err: unknown) => parentPort!.postMessage(fail(UserCodeErrorCode.UserCodeFailed, `${label}: ${messageOf(err)}`)),
+  (err: unknown) => parentPort!.postMessage(fail(ErrorCode.UserCodeFailed, `${label}: ${messageOf(err)}`)),
 );

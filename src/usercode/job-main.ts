@@ -4,7 +4,7 @@
  * invokables back), and by the Dispatcher in application mode. All of them get the same graph only
  * if main is deterministic: the same arguments give the same graph and the same function refs.
  */
-import { ErrorCode, ValidationError } from "../core/errors.js";
+import { ErrorCode, isErrorCode, ValidationError } from "../core/errors.js";
 import type { JobBundleSpec, JobGraphSpec } from "../jobgraph/types.js";
 import type { InvokableFactory } from "../runtime/api.js";
 
@@ -107,9 +107,9 @@ export function messageOf(err: unknown): string {
 
 /**
  * An error thrown by a bundle's own copy of Eddy's error classes (not `instanceof` ours): its code,
- * when it has a string one.
+ * when it is one of Eddy's codes (an unknown one is no code: the failure is then the job's own).
  */
-export function foreignCode(err: unknown): string | undefined {
+export function foreignCode(err: unknown): ErrorCode | undefined {
   const e = err as { name?: unknown; code?: unknown } | null;
-  return e && typeof e === "object" && typeof e.code === "string" && typeof e.name === "string" && /Error$/.test(e.name) ? e.code : undefined;
+  return e && typeof e === "object" && isErrorCode(e.code) && typeof e.name === "string" && /Error$/.test(e.name) ? e.code : undefined;
 }

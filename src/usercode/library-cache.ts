@@ -17,12 +17,11 @@ import type { UserCodeDescriptor } from "../deployment/descriptors.js";
 import type { InvokableRegistry } from "../runtime/invokables/registry.js";
 import { builtinRegistry, createJobRegistry } from "../runtime/invokables/index.js";
 import type { InvokableFactory, UserCode } from "../runtime/api.js";
-import { BlobErrorCode, type BundleRef } from "../blob/index.js";
+import type { BundleRef } from "../blob/index.js";
 import { bundleInvokablesOf, foreignCode, messageOf, runJobMain, toJobGraphSpec, type JobModule } from "./job-main.js";
 import type { TaskDeploymentDescriptor } from "../deployment/descriptors.js";
 import { CHAIN_INVOKABLE } from "../runtime/invokables/chain.js";
 import { JobUserCode, userFunctionsOf } from "./user-functions.js";
-import { UserCodeErrorCode } from "./errors.js";
 
 /** What a job's tasks run with. */
 export interface JobCode {
@@ -138,7 +137,7 @@ export function checkSameVertices(code: JobCode, tdd: Pick<TaskDeploymentDescrip
     const built = code.vertices.get(m.id);
     if (built !== m.invokable)
       throw new EddyError(
-        UserCodeErrorCode.UserCodeFailed,
+        ErrorCode.UserCodeFailed,
         `the main of job "${tdd.jobName}" built another graph on this TaskExecutor: ${built === undefined ? `it has no vertex "${m.id}"` : `vertex "${m.id}" runs "${built}"`}, the submitted one ${m.invokable === undefined ? "none" : `"${m.invokable}"`}; the job's main must build the same graph from the same arguments (see the README's deterministic-main rule)`,
         { details: { vertexId: m.id } },
       );
@@ -158,7 +157,10 @@ export function validateBundleInvokable(factory: InvokableFactory, config: Recor
   }
 }
 
+/** The bundle store's own failures, passed on as they are: they say better than UserCodeFailed what to do. */
+const BUNDLE_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.BundleNotFound, ErrorCode.BundleCorrupt, ErrorCode.BundleTooLarge, ErrorCode.BundleStorageFailed]);
+
 function failed(message: string, cause: unknown): EddyError {
-  if (cause instanceof EddyError && (Object.values(BlobErrorCode) as string[]).includes(cause.code)) return cause;
-  return new EddyError(UserCodeErrorCode.UserCodeFailed, message, { cause });
+  if (cause instanceof EddyError && BUNDLE_CODES.has(cause.code)) return cause;
+  return new EddyError(ErrorCode.UserCodeFailed, message, { cause });
 }

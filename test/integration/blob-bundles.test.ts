@@ -11,8 +11,8 @@ import { Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
-import { EddyError } from "../../src/core/errors.js";
-import { BlobErrorCode, BundleCache, BundleStore, bundleIdOf, bundleRefOf, checkBundleRef } from "../../src/blob/index.js";
+import { EddyError, ErrorCode } from "../../src/core/errors.js";
+import { BundleCache, BundleStore, bundleIdOf, bundleRefOf, checkBundleRef } from "../../src/blob/index.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 
 let nats: TestNats;
@@ -56,14 +56,14 @@ test("a bundle is stored under the SHA-256 of its bytes, and an upload of stored
 
 test("the store refuses a missing bundle (BundleNotFound) and one whose bytes do not match its id (BundleCorrupt)", async () => {
   const missing = bundleRefOf(code(20));
-  await assert.rejects(store.check(missing), hasCode(BlobErrorCode.BundleNotFound));
-  await assert.rejects(store.read(missing), hasCode(BlobErrorCode.BundleNotFound));
+  await assert.rejects(store.check(missing), hasCode(ErrorCode.BundleNotFound));
+  await assert.rejects(store.read(missing), hasCode(ErrorCode.BundleNotFound));
   // Other bytes stored under the id of `wanted`.
   const wanted = bundleRefOf(code(21));
   const evil = code(22);
   await putRaw(wanted.id, evil);
-  await assert.rejects(store.check(wanted), hasCode(BlobErrorCode.BundleCorrupt));
-  await assert.rejects(store.check({ id: wanted.id, size: evil.byteLength }), hasCode(BlobErrorCode.BundleCorrupt), "right size, wrong digest");
+  await assert.rejects(store.check(wanted), hasCode(ErrorCode.BundleCorrupt));
+  await assert.rejects(store.check({ id: wanted.id, size: evil.byteLength }), hasCode(ErrorCode.BundleCorrupt), "right size, wrong digest");
   // put() repairs it: the stored object is not sound, so the real bytes are uploaded.
   const r = await store.put(code(21));
   assert.equal(r.uploaded, true);
@@ -110,7 +110,7 @@ test("the cache refuses a tampered bundle with BundleCorrupt, caches nothing, an
   await putRaw(ref.id, evil);
   const cache = new BundleCache(() => BundleStore.open(nc, subjects), { name: "eddy-test-bundles-" });
   try {
-    await assert.rejects(cache.get(ref), (e: unknown) => hasCode(BlobErrorCode.BundleCorrupt)(e) && /hash to/.test((e as Error).message));
+    await assert.rejects(cache.get(ref), (e: unknown) => hasCode(ErrorCode.BundleCorrupt)(e) && /hash to/.test((e as Error).message));
     assert.equal(cache.has(ref.id), false);
     const dir = await cache.directory();
     assert.deepEqual(dir && existsSync(dir) ? readdirSync(dir) : [], [], "no file, not even a partial one, was kept");
@@ -127,7 +127,7 @@ test("the cache refuses a tampered bundle with BundleCorrupt, caches nothing, an
 test("the cache answers BundleNotFound for a bundle nobody uploaded", async () => {
   const cache = new BundleCache(() => BundleStore.open(nc, subjects));
   try {
-    await assert.rejects(cache.get(bundleRefOf(code(50))), hasCode(BlobErrorCode.BundleNotFound));
+    await assert.rejects(cache.get(bundleRefOf(code(50))), hasCode(ErrorCode.BundleNotFound));
   } finally {
     await cache.close();
   }

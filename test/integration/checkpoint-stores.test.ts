@@ -9,12 +9,11 @@ import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
-import { ConflictError, NotFoundError, ValidationError } from "../../src/core/errors.js";
+import { ConflictError, ErrorCode, InternalError, NotFoundError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { encode } from "../../src/codec/codec.js";
 import { listKeys, openBucket, type KV } from "../../src/ha/kv.js";
 import {
-  CheckpointErrorCode,
   CheckpointIdCounter,
   CheckpointStorage,
   CompletedCheckpointStore,
@@ -125,8 +124,8 @@ test("retain 1: adding checkpoint 2 subsumes 1, removing its key and its objects
   assert.deepEqual(await store.pendingDiscards(), []);
   // The same checkpoint again is a no-op; other contents under its id are refused.
   await store.add(cp2, storage);
-  await assert.rejects(store.add({ ...cp2, bytes: 1 }, storage), (e: unknown) => e instanceof ConflictError && e.code === CheckpointErrorCode.DuplicateCheckpoint);
-  await assert.rejects(store.add({ ...cp2, jobId: "other" }, storage), ValidationError);
+  await assert.rejects(store.add({ ...cp2, bytes: 1 }, storage), (e: unknown) => e instanceof ConflictError && e.code === ErrorCode.DuplicateCheckpoint);
+  await assert.rejects(store.add({ ...cp2, jobId: "other" }, storage), InternalError);
   await store.shutdown(true, storage);
 });
 
@@ -281,7 +280,7 @@ test("savepoints: add, get, list, dispose", async () => {
   await spStore.add(b);
   await spStore.add(a);
   await assert.rejects(spStore.add({ ...a, bytes: 99 }), ConflictError);
-  await assert.rejects(spStore.add({ ...a, savepointId: "sp-x", kind: "CHECKPOINT" }), ValidationError);
+  await assert.rejects(spStore.add({ ...a, savepointId: "sp-x", kind: "CHECKPOINT" }), InternalError);
   assert.deepEqual(await spStore.get(a.savepointId), a);
   assert.equal(await spStore.get("sp-none"), undefined);
   assert.deepEqual((await spStore.list()).map((s) => s.savepointId), [a.savepointId, b.savepointId]);
@@ -292,7 +291,7 @@ test("savepoints: add, get, list, dispose", async () => {
   assert.equal(await spStore.get(a.savepointId), undefined);
   assert.deepEqual(await objectsOf(`savepoints/${a.savepointId}/`), []);
   assert.deepEqual((await spStore.list()).map((s) => s.savepointId), [b.savepointId]);
-  await assert.rejects(spStore.dispose(a.savepointId, storage), (e: unknown) => e instanceof NotFoundError && e.code === CheckpointErrorCode.SavepointNotFound);
+  await assert.rejects(spStore.dispose(a.savepointId, storage), (e: unknown) => e instanceof NotFoundError && e.code === ErrorCode.SavepointNotFound);
   await spStore.dispose(b.savepointId, storage);
   assert.deepEqual(await spStore.list(), []);
   assert.deepEqual(await objectsOf("savepoints/"), []);

@@ -14,12 +14,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Objm } from "@nats-io/obj";
-import { EddyError } from "../../src/core/errors.js";
+import { EddyError, ErrorCode } from "../../src/core/errors.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { validateJobGraph, type JobGraphSpec } from "../../src/jobgraph/index.js";
-import { BlobErrorCode, bundleRefOf } from "../../src/blob/index.js";
+import { bundleRefOf } from "../../src/blob/index.js";
 import { builtinRegistry } from "../../src/runtime/invokables/index.js";
-import { UserCodeErrorCode } from "../../src/usercode/index.js";
 import { startProcessCluster, awaitJobResult, type ProcessCluster } from "../helpers/process-cluster.js";
 import { runEddy, spawnEddy } from "../helpers/eddy-process.js";
 import type { JobOverview } from "../../schemas/dispatcher-api.js";
@@ -207,13 +206,13 @@ test("the Dispatcher refuses a JobGraph whose bundle is missing or does not matc
   };
   // Bytes nobody uploaded.
   const missing = bundleRefOf(new TextEncoder().encode("export default {}; // never uploaded"));
-  await refused({ ...spec, bundle: { ...spec.bundle, ...missing } }, BlobErrorCode.BundleNotFound);
-  await refused({ bundle: missing, args: [] }, BlobErrorCode.BundleNotFound, "submitApplication");
+  await refused({ ...spec, bundle: { ...spec.bundle, ...missing } }, ErrorCode.BundleNotFound);
+  await refused({ bundle: missing, args: [] }, ErrorCode.BundleNotFound, "submitApplication");
   // Other bytes stored under the id of a bundle (tampering with the store).
   const wanted = bundleRefOf(new TextEncoder().encode("export default () => ({}); // the real one"));
   const os = await new Objm(cluster.nc).open(new Subjects(cluster.prefix).bucket("bundles"));
   await os.putBlob({ name: wanted.id }, new TextEncoder().encode("export default () => ({}); // the evil one"));
-  await refused({ ...spec, bundle: { ...spec.bundle, ...wanted } }, BlobErrorCode.BundleCorrupt);
+  await refused({ ...spec, bundle: { ...spec.bundle, ...wanted } }, ErrorCode.BundleCorrupt);
   await refused({ bundle: { id: "nothex", size: 1 }, args: [] }, "MalformedRequest", "submitApplication");
   assert.equal((await cluster.dispatcher.ask<JobOverview[]>("listJobs", {})).length, before, "no job was created");
 });
@@ -225,7 +224,7 @@ test("a main that cannot run again on the worker fails the job with the cause", 
   const r = await runEddy(["run", "job.ts", "--", "--n", "10", "--settings", "settings.json", "--output", out], { ...env(v1), timeoutMs: 90_000 });
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stdout, /FAILED/);
-  assert.match(`${r.stdout}\n${r.stderr}`, new RegExp(`${UserCodeErrorCode.UserCodeFailed}[\\s\\S]*settings\\.json`));
+  assert.match(`${r.stdout}\n${r.stderr}`, new RegExp(`${ErrorCode.UserCodeFailed}[\\s\\S]*settings\\.json`));
 });
 
 test("application mode: the client only bundles and uploads; main runs on the cluster and its errors come back with codes", async () => {
@@ -246,7 +245,7 @@ test("application mode: the client only bundles and uploads; main runs on the cl
   const started = Date.now();
   const hang = await runEddy(["run", "job.ts", "--application", "--", "--n", "1", "--output", out, "--hang"], { ...env(v2), timeoutMs: 60_000 });
   assert.equal(hang.code, 1);
-  assert.match(hang.stderr, new RegExp(`error ${UserCodeErrorCode.ApplicationTimeout}: `));
+  assert.match(hang.stderr, new RegExp(`error ${ErrorCode.ApplicationTimeout}: `));
   assert.ok(Date.now() - started < 30_000);
   // The JobManager is still serving after the hung main was stopped.
   const ok = await runEddy(["run", "job.ts", "--application", "--detached", "--", "--n", "5", "--output", join(outDir, "after-hang")], env(v2));

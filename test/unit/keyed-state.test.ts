@@ -11,7 +11,8 @@ import {
   snapshotDecodeStats,
   writeOperatorSnapshot,
 } from "../../src/state/index.js";
-import { EddyError } from "../../src/core/errors.js";
+import { ConflictError, ErrorCode } from "../../src/core/errors.js";
+import { withCode } from "../helpers/error-code.js";
 import { measureKeyedState } from "../bench/state-bench.js";
 
 const MAXP = 128;
@@ -64,7 +65,7 @@ test("value, list, map, reducing and aggregating state per key, isolated between
   assert.deepEqual(l.get(), [1, 2, 3]);
   l.update([9]);
   assert.deepEqual(l.get(), [9]);
-  assert.throws(() => l.add(undefined as unknown as number), /not allowed/);
+  assert.throws(() => l.add(undefined as unknown as number), withCode(ErrorCode.InvalidStateAccess, /not allowed/));
 
   const m = b.getMapState<string, number>("m");
   assert.equal(m.isEmpty(), true);
@@ -139,14 +140,14 @@ test("keys of different types never collide; composite keys are canonical", () =
   });
   const str = (ks: Iterable<unknown>) => new Set([...ks].map((k) => JSON.stringify(k)));
   assert.deepEqual(str(r.keys("v")), str(keys), "snapshots hold the original keys");
-  assert.throws(() => b.setCurrentKey([Number.NaN]), /composite state key/);
-  assert.throws(() => b.setCurrentKey(Symbol("x")), /cannot be a symbol/);
+  assert.throws(() => b.setCurrentKey([Number.NaN]), withCode(ErrorCode.InvalidStateAccess, /composite state key/));
+  assert.throws(() => b.setCurrentKey(Symbol("x")), withCode(ErrorCode.InvalidStateAccess, /cannot be a symbol/));
 });
 
 test("handles are cached; a name keeps its kind; keys outside the range and missing keys are refused", () => {
   const b = new HeapKeyedStateBackend({ maxParallelism: MAXP, keyGroupRange: keyGroupRange(MAXP, 2, 0) });
   assert.equal(b.getValueState("s"), b.getValueState("s"));
-  assert.throws(() => b.getListState("s"), (e: unknown) => e instanceof EddyError && /value state, it cannot be used as a list/.test(e.message));
+  assert.throws(() => b.getListState("s"), (e: unknown) => e instanceof ConflictError && withCode(ErrorCode.InvalidStateAccess, /value state, it cannot be used as a list/)(e));
   assert.throws(() => b.getValueState("s").value(), /no current key/);
   let outside = 0;
   while (operatorIndexForKey(`k${outside}`, MAXP, 2) === 0) outside++;
@@ -209,7 +210,7 @@ test("restore refuses another max parallelism and overlapping snapshots", () => 
   const snap = b.snapshot();
   const other = new HeapKeyedStateBackend({ maxParallelism: 256, keyGroupRange: { start: 0, end: 255 } });
   assert.throws(() => other.restore([snap]), /max parallelism 128 into max parallelism 256/);
-  assert.throws(() => full().restore([snap, snap]), /appears in two of the snapshots/);
+  assert.throws(() => full().restore([snap, snap]), withCode(ErrorCode.StateCorrupt, /appears in two of the snapshots/));
 });
 
 test("format header: magic, version, kind and length are checked", () => {
@@ -220,14 +221,14 @@ test("format header: magic, version, kind and length are checked", () => {
   assert.equal(snap[9], 2);
   const bad = snap.slice();
   bad[0] = 0x58;
-  assert.throws(() => full().restore([bad]), /bad magic/);
+  assert.throws(() => full().restore([bad]), withCode(ErrorCode.StateCorrupt, /bad magic/));
   const v3 = snap.slice();
   v3[9] = 3;
   assert.throws(() => full().restore([v3]), /unsupported format version 3: this build reads versions 1 and 2/);
   const k = snap.slice();
   k[10] = 9;
   assert.throws(() => readSnapshotHeader(k), /unknown snapshot kind 9/);
-  assert.throws(() => full().restore([snap.subarray(0, snap.length - 1)]), /length mismatch/);
+  assert.throws(() => full().restore([snap.subarray(0, snap.length - 1)]), withCode(ErrorCode.StateCorrupt, /length mismatch/));
   assert.throws(() => full().restore([snap.subarray(0, 10)]), /too short/);
   assert.throws(() => full().restore([writeOperatorSnapshot([], [])]), /expected a keyed snapshot/);
 });

@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DefaultOperatorStateBackend, HeapKeyedStateBackend, evenSplitShare, readSnapshotHeader } from "../../src/state/index.js";
+import { ErrorCode } from "../../src/core/errors.js";
+import { withCode } from "../helpers/error-code.js";
 
 /** An old subtask's backend with split entries `split` and union entries `union`. */
 function old(split: string[], union: string[]): Uint8Array {
@@ -26,9 +28,9 @@ test("list states: add, addAll, update, clear; a name keeps its mode", () => {
   l.clear();
   assert.deepEqual(l.get(), []);
   assert.equal(b.isEmpty(), true);
-  assert.throws(() => l.add(null as unknown as number), /not allowed/);
+  assert.throws(() => l.add(null as unknown as number), withCode(ErrorCode.InvalidStateAccess, /not allowed/));
   b.getUnionListState("u");
-  assert.throws(() => b.getListState("u"), /UNION list state, it cannot be used as a SPLIT_DISTRIBUTE/);
+  assert.throws(() => b.getListState("u"), withCode(ErrorCode.InvalidStateAccess, /UNION list state, it cannot be used as a SPLIT_DISTRIBUTE/));
   assert.throws(() => b.getUnionListState("l"), /SPLIT_DISTRIBUTE list state/);
   assert.deepEqual(b.modes(), { l: "SPLIT_DISTRIBUTE", u: "UNION" });
 });
@@ -103,12 +105,12 @@ test("restore refuses mixed modes, keyed snapshots and bad subtask indexes", () 
   a.getListState("s").add(1);
   const b = new DefaultOperatorStateBackend();
   b.getUnionListState("s").add(2);
-  assert.throws(() => DefaultOperatorStateBackend.restore([a.snapshot(), b.snapshot()], 0, 1), /SPLIT_DISTRIBUTE in one snapshot and UNION/);
+  assert.throws(() => DefaultOperatorStateBackend.restore([a.snapshot(), b.snapshot()], 0, 1), withCode(ErrorCode.StateCorrupt, /SPLIT_DISTRIBUTE in one snapshot and UNION/));
   const keyed = new HeapKeyedStateBackend({ maxParallelism: 8, keyGroupRange: { start: 0, end: 7 } }).snapshot();
   assert.throws(() => DefaultOperatorStateBackend.restore([keyed], 0, 1), /expected an operator snapshot/);
   assert.throws(() => DefaultOperatorStateBackend.restore([], 2, 2), /subtask index 2/);
   const bad = a.snapshot();
   bad[9] = 7;
-  assert.throws(() => DefaultOperatorStateBackend.restore([bad], 0, 1), /unsupported format version 7/);
+  assert.throws(() => DefaultOperatorStateBackend.restore([bad], 0, 1), withCode(ErrorCode.StateCorrupt, /unsupported format version 7/));
   assert.equal(DefaultOperatorStateBackend.restore([], 0, 3).isEmpty(), true);
 });

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EddyError, ErrorCode } from "../../src/core/errors.js";
 import { bundleJobFile, buildJob, type JobBundle } from "../../src/sdk/load-job.js";
-import { checkSameVertices, LibraryCacheManager, UserCodeErrorCode, validateBundleInvokable } from "../../src/usercode/index.js";
+import { checkSameVertices, LibraryCacheManager, validateBundleInvokable } from "../../src/usercode/index.js";
 import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 import { chainOperators, graphInvokables, validateJobGraph, type JobGraphSpec } from "../../src/jobgraph/index.js";
 import { CHAIN_INVOKABLE } from "../../src/runtime/invokables/chain.js";
@@ -112,8 +112,8 @@ test("a worker runs the job's main again: the job's functions and invokables, sh
   checkSameVertices(a1, { vertexId: "tag", invokable: "test.tagger", config: { fn: "tag" }, jobName: "A" });
   const chain = (members: Array<{ id: string; invokable: string }>) => ({ vertexId: "src", invokable: CHAIN_INVOKABLE, config: { members }, jobName: "A" });
   checkSameVertices(a1, chain([{ id: "src", invokable: "source.sequence" }, { id: "tag", invokable: "test.tagger" }]));
-  assert.throws(() => checkSameVertices(a1, { vertexId: "tag", invokable: "op.identity", config: {}, jobName: "A" }), hasCode(UserCodeErrorCode.UserCodeFailed, /vertex "tag" runs "test.tagger".*same graph/));
-  assert.throws(() => checkSameVertices(a1, chain([{ id: "src", invokable: "source.sequence" }, { id: "tag2", invokable: "test.tagger" }])), hasCode(UserCodeErrorCode.UserCodeFailed, /no vertex "tag2"/));
+  assert.throws(() => checkSameVertices(a1, { vertexId: "tag", invokable: "op.identity", config: {}, jobName: "A" }), hasCode(ErrorCode.UserCodeFailed, /vertex "tag" runs "test.tagger".*same graph/));
+  assert.throws(() => checkSameVertices(a1, chain([{ id: "src", invokable: "source.sequence" }, { id: "tag2", invokable: "test.tagger" }])), hasCode(ErrorCode.UserCodeFailed, /no vertex "tag2"/));
   // A ref main did not register: UnknownInvokable naming it.
   assert.throws(() => a1.userCode!.fn("nope"), hasCode(ErrorCode.UnknownInvokable, /"nope".*same graph/));
 
@@ -133,10 +133,10 @@ test("a worker runs the job's main again: the job's functions and invokables, sh
 test("a main that fails on the worker fails the load with UserCodeFailed and its cause; the failure is not kept", async () => {
   const v = await jobBundle("boom", { "job.ts": JOB, "helper.ts": helper("v9") });
   const libs = new LibraryCacheManager(async () => v.path);
-  await assert.rejects(libs.acquire("j", { bundle: v.bundle.ref, args: ["--n", "1", "--boom"] }, "J"), hasCode(UserCodeErrorCode.UserCodeFailed, /main refuses --boom/));
+  await assert.rejects(libs.acquire("j", { bundle: v.bundle.ref, args: ["--n", "1", "--boom"] }, "J"), hasCode(ErrorCode.UserCodeFailed, /main refuses --boom/));
   assert.equal(libs.size, 0);
   // A missing argument (the job's own ValidationError) names its code.
-  await assert.rejects(libs.acquire("k", { bundle: v.bundle.ref, args: [] }, "K"), hasCode(UserCodeErrorCode.UserCodeFailed, /\(MalformedRequest\).*--n/));
+  await assert.rejects(libs.acquire("k", { bundle: v.bundle.ref, args: [] }, "K"), hasCode(ErrorCode.UserCodeFailed, /\(MalformedRequest\).*--n/));
   // A fetch failure passes through with its own code.
   const broken = new LibraryCacheManager(async () => {
     throw new EddyError("BundleNotFound", "gone");
@@ -145,7 +145,7 @@ test("a main that fails on the worker fails the load with UserCodeFailed and its
   // A file that is no module.
   const junk = join(dir, "junk.mjs");
   writeFileSync(junk, "this is not javascript(");
-  await assert.rejects(new LibraryCacheManager(async () => junk).acquire("j", { bundle: v.bundle.ref, args: [] }, "J"), hasCode(UserCodeErrorCode.UserCodeFailed, /does not load/));
+  await assert.rejects(new LibraryCacheManager(async () => junk).acquire("j", { bundle: v.bundle.ref, args: [] }, "J"), hasCode(ErrorCode.UserCodeFailed, /does not load/));
 });
 
 test("buildJob records what main needs on the cluster: the bundle, its invokables, args and parallelism", async () => {

@@ -4,7 +4,7 @@
  * {@link RecordInput}. Same thread, no encoding, no network: records are collected into arrays and the
  * arrays handed over as they are. Checkpoint barriers and cancel markers travel in-band.
  */
-import { EddyError, ErrorCode } from "../../core/errors.js";
+import { InternalError } from "../../core/errors.js";
 import type { CheckpointableInput, CheckpointableOutput } from "../api.js";
 import type { WatermarkEvent, BarrierEvent, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent } from "../../core/stream-events.js";
 import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier } from "../../core/stream-events.js";
@@ -87,7 +87,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
 
   /** Appends one record; synchronous. Throws after `finish()`. */
   emit(record: unknown): void {
-    if (this.ended) throw new EddyError(ErrorCode.InternalError, "chained operator emitted a record after finish()");
+    if (this.ended) throw new InternalError("chained operator emitted a record after finish()");
     if (this.discarding) return;
     const b = this.buf;
     b.push(record);
@@ -166,7 +166,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     if (this.queue.length > 0) return Promise.resolve(this.take());
     if (this.ended) return Promise.resolve(null);
-    if (this.consumer) return Promise.reject(new EddyError(ErrorCode.InternalError, "chained operator called input.next() again before the previous call resolved"));
+    if (this.consumer) return Promise.reject(new InternalError("chained operator called input.next() again before the previous call resolved"));
     return new Promise<InputEvent | null>((resolve, reject) => {
       this.consumer = { resolve, reject };
     });

@@ -11,7 +11,7 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { packData } from "../../codec/codec.js";
-import { EddyError, ErrorCode } from "../../core/errors.js";
+import { InternalError } from "../../core/errors.js";
 import type { ListState } from "../../state/api.js";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import { stringSetting } from "../invokable-common.js";
@@ -40,7 +40,7 @@ class JetStreamSink implements Invokable {
   ) {}
 
   async restore(ctx: TaskContext): Promise<void> {
-    if (!ctx.nats) throw new EddyError(ErrorCode.InternalError, `${NAME} needs the worker's NATS connection`);
+    if (!ctx.nats) throw new InternalError(`${NAME} needs the worker's NATS connection`);
     this.js = jetstream(ctx.nats);
     const jsm = await jetstreamManager(ctx.nats);
     await jsm.streams.info(this.stream).catch(() => jsm.streams.add({ name: this.stream, subjects: [this.subject] }));

@@ -1,5 +1,5 @@
 import { assign, setup } from "xstate";
-import type { FailureInfo } from "../../core/errors.js";
+import { ErrorCode, type FailureInfo } from "../../core/errors.js";
 import type { JobStatus } from "../../executiongraph/job-status.js";
 import type { AdaptiveSchedulerEnvironment, AdaptiveSchedulerEvent, CreationOutcome } from "./environment.js";
 import { isFiniteWait, type AdaptiveSchedulerSettings } from "./settings.js";
@@ -73,10 +73,10 @@ export const adaptiveSchedulerSetup = setup({
     failForNoResources: assign(({ context }) => ({
       finalStatus: "FAILED" as const,
       failure: {
-        code: "SlotAllocationFailed",
+        code: ErrorCode.SlotAllocationFailed,
         name: "NoResourceAvailableException",
         message: `could not acquire the minimum resources within the resource wait timeout (${context.settings.resourceWaitTimeoutMs} ms); start more TaskExecutors or lower the parallelism`,
-      } as FailureInfo,
+      } satisfies FailureInfo,
     })),
   },
   delays: {

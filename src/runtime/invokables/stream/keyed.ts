@@ -5,7 +5,7 @@
  * State and timers live in the operator's keyed state backend, so they are checkpointed, restored
  * and redistributed by key group like any keyed state.
  */
-import { EddyError, ErrorCode } from "../../../core/errors.js";
+import { EddyError, ErrorCode, InternalError } from "../../../core/errors.js";
 import type { Invokable, TaskContext } from "../../api.js";
 import { configError, intSetting, recordCounters } from "../../invokable-common.js";
 import type { Collector, CoProcessFunction, KeyedProcessFunction, KeyedStateStore, OnTimerContext, ReduceFunction, TimerService } from "../../streaming/functions.js";
@@ -50,7 +50,7 @@ function keyedSettings(name: string, co: boolean) {
 /** The keyed backend with `keys(name)` (the heap backend), which the timer service needs. */
 export function timerBackend(ctx: TaskContext): TimerBackend {
   const b = ctx.keyedState as Partial<TimerBackend>;
-  if (typeof b.keys !== "function") throw new EddyError(ErrorCode.InternalError, `vertex "${ctx.tdd.vertexId}": the keyed state backend cannot list its keys, which timers need`);
+  if (typeof b.keys !== "function") throw new InternalError(`vertex "${ctx.tdd.vertexId}": the keyed state backend cannot list its keys, which timers need`);
   return ctx.keyedState as TimerBackend;
 }
 
