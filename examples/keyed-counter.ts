@@ -1,5 +1,5 @@
 /**
- * The exactly-once probe (CONTRACT's keyed-counter):
+ * The exactly-once probe (docs/writing-jobs.md, "The examples"):
  * `eddy run examples/keyed-counter.ts [--parallelism N] -- --events N --keys K [--rate R] [--checkpoint-interval MS] --output DIR`.
  * A checkpointed source emits event i = 0..N-1 with key `k<i mod K>` (at most R per second); a keyed
  * operator counts events per key in keyed state; an exactly-once file sink writes `<key> <i> <count>`,

@@ -1,5 +1,5 @@
 /**
- * The Dispatcher's public NATS API (CONTRACT.md), defined once: request checkers (the boundary
+ * The Dispatcher's public NATS API (docs/api.md), defined once: request checkers (the boundary
  * every untrusted body passes) and reply types (what `eddy ... --json` prints). The JobGraph itself
  * is `jobgraph.schema.json` beside this file.
  */

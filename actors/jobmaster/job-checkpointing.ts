@@ -160,8 +160,7 @@ export class JobCheckpointing {
 
   /**
    * Purges the job's keys again, a few times over a second and a half. On nats-server 2.9.10 the
-   * store's filtered purge has been seen to miss the newest messages (as if the subject index had not
-   * caught up with them yet); an unconditional filtered purge leaves no marker, so repeating it is free.
+   * store's filtered purge can miss the newest messages (its subject index lags behind them); an unconditional filtered purge leaves no marker, so repeating it is free.
    */
   private async repurgeKeys(): Promise<void> {
     const jsm = await jetstreamManager(this.nc);

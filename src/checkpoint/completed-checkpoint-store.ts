@@ -144,8 +144,8 @@ export class CompletedCheckpointStore {
       return;
     }
     // The pointer to the newest checkpoint: `latest()` reads it with a plain get, so a restore never
-    // depends on a key listing alone (a listing on a NATS cluster that just lost a server has been
-    // seen to come back empty, which would restart a job from scratch).
+    // depends on a key listing alone (a listing on a NATS cluster that just lost a server can come
+    // back empty, which would restart a job from scratch).
     let advanced: boolean;
     try {
       advanced = await retryTransient(() => this.advancePointer(cp.checkpointId), 30_000);

@@ -1,4 +1,4 @@
-/** Process-wide settings resolved from flags and environment, per CONTRACT.md. */
+/** Process-wide settings resolved from flags and environment (docs/cli.md). */
 import { ErrorCode, ValidationError } from "./errors.js";
 
 /** Default NATS URL when neither `--nats` nor `EDDY_NATS_URL` is given. */

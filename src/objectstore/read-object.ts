@@ -31,8 +31,7 @@ export type ReadableObjectInfo = Pick<ObjectInfo, "name" | "nuid" | "size" | "di
  *
  * Why not `ObjectStore.get`: nats.js creates that push consumer before it subscribes to its deliver
  * subject, and a chunk the server delivers in between is lost; the reader then waits forever (its
- * idle heartbeats keep arriving). Seen as restores that never started on a TaskExecutor that had just
- * connected. A pull request is sent only after its reply subscription, so nothing is delivered to
+ * idle heartbeats keep arriving). A pull request is sent only after its reply subscription, so nothing is delivered to
  * nobody; gaps are still found by the ordered consumer (it recreates itself from the last sequence).
  * When the consumer cannot be made or delivers nothing for a while, the read goes on from the last
  * chunk by message gets (first message of the chunk subject after a sequence): slower (base64 in
@@ -130,8 +129,8 @@ class ChunkReader {
 
   /**
    * The fast way: an ordered pull consumer on the chunk subject, in batches. Returns when every
-   * chunk arrived, or early when none came for {@link STALL_MS} (seen on a NATS cluster right after a
-   * server returned: the consumer answered nothing while the stream had the chunks).
+   * chunk arrived, or early when none came for {@link STALL_MS} (on a NATS cluster right after a server
+   * returned, a consumer can answer nothing while the stream has the chunks).
    */
   async pull(js: JetStreamClient): Promise<void> {
     const consumer = await withTimeout(

@@ -120,7 +120,7 @@ export interface Accumulator {
  * The key under which a built JobGraph carries its user functions: `build()` of the stream API attaches
  * a `Map<string, unknown>` (function ref -> function) to the returned spec under this symbol. JSON
  * ignores symbol keys, so the wire JobGraph never holds code; TaskExecutors get the functions by
- * loading the job's bundle and running its main again (see the README's "User code" section).
+ * loading the job's bundle and running its main again (see docs/writing-jobs.md, "User code").
  */
 export const USER_FUNCTIONS: unique symbol = Symbol.for("eddy.userFunctions") as never;
 
@@ -182,7 +182,7 @@ export interface Invokable {
 /** What the registry knows of an invokable. */
 export interface InvokableFactory {
   readonly name: string;
-  /** One line for the README and error messages. */
+  /** One line for the docs and error messages. */
   readonly description: string;
   /** `source`: no inputs; `operator`: one or more inputs and outputs; `sink`: inputs, no outputs. */
   readonly kind: "source" | "operator" | "sink";

@@ -9,7 +9,7 @@ import { onlyKeys } from "./invokable-common.js";
 /** What one built-in invokable declares. */
 export interface InvokableSpec<S> {
   name: string;
-  /** One line for the README and error messages. */
+  /** One line for the docs and error messages. */
   description: string;
   kind: InvokableFactory["kind"];
   /** The config keys it accepts (any other key is an InvalidJobGraph error). */

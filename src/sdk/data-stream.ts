@@ -199,7 +199,7 @@ export class DataStream<T> extends NodeSetters {
 
   /**
    * A downstream vertex running any invokable: a built-in by name (with its config), or an invokable
-   * written in the job's code (a factory called once per subtask; see the README's actor SDK).
+   * written in the job's code (a factory called once per subtask; see docs/writing-jobs.md).
    */
   transform<R = unknown>(invokable: string | (() => Invokable), config: Record<string, unknown> = {}, name?: string): DataStream<R> {
     if (typeof invokable === "function") return this.operator<R>("eddy.user.operator", name ?? "Custom Operator", { fn: invokable });

@@ -27,9 +27,9 @@ export interface JobOptions {
    * Default STREAMING.
    */
   runtimeMode?: "STREAMING" | "BATCH";
-  /** Periodic checkpoints (see the README); off when absent. */
+  /** Periodic checkpoints (see docs/checkpoints.md); off when absent. */
   checkpointing?: NonNullable<JobGraphSpec["config"]>["checkpointing"];
-  /** The job's restart strategy (see the README); default none (exponential-delay with checkpointing). */
+  /** The job's restart strategy (see docs/jobgraph.md); default none (exponential-delay with checkpointing). */
   restartStrategy?: NonNullable<JobGraphSpec["config"]>["restartStrategy"];
 }
 

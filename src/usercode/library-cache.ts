@@ -138,7 +138,7 @@ export function checkSameVertices(code: JobCode, tdd: Pick<TaskDeploymentDescrip
     if (built !== m.invokable)
       throw new EddyError(
         ErrorCode.UserCodeFailed,
-        `the main of job "${tdd.jobName}" built another graph on this TaskExecutor: ${built === undefined ? `it has no vertex "${m.id}"` : `vertex "${m.id}" runs "${built}"`}, the submitted one ${m.invokable === undefined ? "none" : `"${m.invokable}"`}; the job's main must build the same graph from the same arguments (see the README's deterministic-main rule)`,
+        `the main of job "${tdd.jobName}" built another graph on this TaskExecutor: ${built === undefined ? `it has no vertex "${m.id}"` : `vertex "${m.id}" runs "${built}"`}, the submitted one ${m.invokable === undefined ? "none" : `"${m.invokable}"`}; the job's main must build the same graph from the same arguments (see docs/writing-jobs.md, "User code")`,
         { details: { vertexId: m.id } },
       );
   }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** The CONTRACT's rule, on raw bytes: A-Z lowercased, a word is a maximal run of [a-z0-9_]. */
+/** WordCount's rule (docs/writing-jobs.md), on raw bytes: A-Z lowercased, a word is a maximal run of [a-z0-9_]. */
 export function independentCount(bytes: Buffer): Map<string, number> {
   const counts = new Map<string, number>();
   let word: number[] = [];

@@ -1,6 +1,6 @@
 /**
  * The public NATS API spoken as plain JSON by a bare NATS client (no Eddy client code): a WordCount
- * made of built-in invokables, a failing job and a canceled one, with the reply shapes of CONTRACT.md.
+ * made of built-in invokables, a failing job and a canceled one, with the reply shapes of docs/api.md.
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";

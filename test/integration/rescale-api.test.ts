@@ -83,7 +83,7 @@ test("stop-with-savepoint on the adaptive scheduler drains the job to FINISHED a
     const { jobId } = await ask("submitJob", spec);
     await waitForJob(c.dispatcher, jobId, (d) => allRunning(d) && (d.checkpoints.latest?.id ?? 0) > 0, 30_000, "running with a checkpoint");
     // (The reply can take 30 s on either scheduler: the savepoint's notifyCheckpointComplete asks to tasks
-    // that have just ended wait out their timeout; seen on the DefaultScheduler too.)
+    // that have just ended wait out their timeout.)
     const sp = await ask("triggerSavepoint", { jobId, stop: true }, 60_000);
     assert.match(sp.savepointId ?? JSON.stringify(sp), /^sp-/);
     const r = await ask("requestJobResult", { jobId, timeoutMs: 30_000 });

@@ -81,8 +81,8 @@ test("a finished job's checkpoints are removed from KV and the Object Store", as
   const r = await awaitJobResult(cluster.dispatcher, jobId, 60_000);
   assert.equal(r.state, "FINISHED");
   assert.deepEqual(committed(out), expected);
-  // Read the KV stream message by message: on nats-server 2.9.10 the KV client's keys() has been seen
-  // to list keys whose messages were already purged, so only the stream's messages count.
+  // Read the KV stream message by message: on nats-server 2.9.10 the KV client's keys() can list
+  // keys whose messages were already purged, so only the stream's messages count.
   const jsm = await jetstreamManager(cluster.nc);
   const deadline = Date.now() + 10_000;
   let objects: string[] = [];

@@ -93,7 +93,7 @@ test("element types flow through every operator (compile-time)", () => {
   // @ts-expect-error the watermark strategy's assigner reads the stream's element type
   prices.assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Bid>().withTimestampAssigner((b) => b.ts));
 
-  // The README's source with a checkpointed position compiles as written.
+  // docs/writing-jobs.md's source with a checkpointed position compiles as written.
   const counter = (): Invokable => {
     let next = 0;
     let pos: ListState<number>;
@@ -117,7 +117,7 @@ test("element types flow through every operator (compile-time)", () => {
   const counted = env.addSource<number>({ invokable: counter });
   sameType<typeof counted, DataStream<number>>(true);
 
-  // The README's stream API example compiles as written.
+  // docs/writing-jobs.md's stream API example compiles as written.
   type Click = { user: string; ts: number; amount: number };
   const lateClicks = new OutputTag<Click>("late");
   const perUser = env

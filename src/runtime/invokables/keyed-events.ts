@@ -1,5 +1,5 @@
 /**
- * `source.keyedEvents`: the exactly-once probe's source (CONTRACT's keyed-counter). Event i (0..N-1)
+ * `source.keyedEvents`: the exactly-once probe's source (examples/keyed-counter.ts). Event i (0..N-1)
  * has key `k<i mod K>` and is emitted as `[key, i]`. Each subtask owns the keys whose index is its
  * subtask index modulo the parallelism and emits each key's events in increasing i, round robin
  * over its keys, at most `ratePerSecond` events per second over all subtasks. Its position — the next
