@@ -35,8 +35,8 @@ export interface CommandSpec {
   name: string;
   /** One line shown in the overall usage. */
   summary: string;
-  /** Positional parameters, in order. */
-  positionals: ReadonlyArray<{ name: string; required: boolean }>;
+  /** Positional parameters, in order; `file`: names a file that must exist (else a usage error). */
+  positionals: ReadonlyArray<{ name: string; required: boolean; file?: boolean }>;
   flags: Readonly<Record<string, FlagSpec>>;
   /** Whether arguments after `--` are accepted (passed through untouched). */
   passThrough?: boolean;

@@ -39,7 +39,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "run",
     summary: "bundle the job in FILE, ship its code, submit it and (attached) wait for its end",
-    positionals: [{ name: "FILE", required: true }],
+    positionals: [{ name: "FILE", required: true, file: true }],
     flags: {
       nats,
       parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
@@ -55,7 +55,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "plan",
     summary: "print the JobGraph the job in FILE builds, as JSON (no cluster needed)",
-    positionals: [{ name: "FILE", required: true }],
+    positionals: [{ name: "FILE", required: true, file: true }],
     flags: {
       parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
     },
