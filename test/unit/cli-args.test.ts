@@ -141,6 +141,17 @@ test("main: an EDDY_PREFIX that is not a subject token is a usage error (exit 2)
   }
 });
 
+test("a JOBID that cannot be a job id is a usage error, found before any connection", async () => {
+  for (const argv of [["status", "abc"], ["cancel", "0123456789ABCDEF0123456789ABCDEF"], ["savepoint", "x", "--stop"], ["rescale", "1234", "--vertex", "v", "--parallelism", "2"]]) {
+    usageError(() => parse(...argv), /^JOBID must be a job id \(32 lowercase hex digits\), got '/);
+    const io = captureIo();
+    assert.equal(await main([...argv, "--nats", "nats://127.0.0.1:1"], io), 2, `eddy ${argv.join(" ")}: exit 2, not 3 (NATS was not tried)`);
+    assert.match(io.errLines.join("\n"), /usage: eddy /);
+  }
+  assert.equal(parse("status", "0123456789abcdef0123456789abcdef").positionals[0], "0123456789abcdef0123456789abcdef");
+  assert.equal(parse("savepoint", "--dispose", "sp-1").positionals.length, 0, "an absent optional JOBID is not checked");
+});
+
 test("main: savepoint needs a JOBID or --dispose (exit 2); with one it needs the cluster (exit 3)", async () => {
   const io = captureIo();
   assert.equal(await main(["savepoint"], io), 2);
