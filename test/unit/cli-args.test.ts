@@ -152,6 +152,19 @@ test("a JOBID that cannot be a job id is a usage error, found before any connect
   assert.equal(parse("savepoint", "--dispose", "sp-1").positionals.length, 0, "an absent optional JOBID is not checked");
 });
 
+test("main: a NATS URL that is not a URL, or a malformed EDDY_ADAPTIVE_* setting, is a usage error (exit 2)", async (t) => {
+  for (const argv of [["list", "--nats", "not a url"], ["info", "--nats", "nats://:::"]]) {
+    const io = captureIo();
+    assert.equal(await main(argv, io), 2, `eddy ${argv.join(" ")}`);
+    assert.match(io.errLines.join("\n"), /Invalid URL/);
+  }
+  process.env.EDDY_ADAPTIVE_STABILIZATION_MS = "-5";
+  t.after(() => delete process.env.EDDY_ADAPTIVE_STABILIZATION_MS);
+  const io = captureIo();
+  assert.equal(await main(["jobmanager", "--nats", "nats://127.0.0.1:1"], io), 2);
+  assert.match(io.errLines.join("\n"), /^eddy: EDDY_ADAPTIVE_STABILIZATION_MS must be an integer >= 0, got -5$/m);
+});
+
 test("main: savepoint needs a JOBID or --dispose (exit 2); with one it needs the cluster (exit 3)", async () => {
   const io = captureIo();
   assert.equal(await main(["savepoint"], io), 2);

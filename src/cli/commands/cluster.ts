@@ -14,7 +14,7 @@ import { sleep } from "../../core/time.js";
 import { startNatsServer, type NatsServerHandle } from "../../cluster/nats-server.js";
 import { spawnEddyProcess, stopAll, type ChildExit, type SupervisedChild } from "../../cluster/processes.js";
 import type { ParsedArgs } from "../args.js";
-import { DispatcherClient, isTransportError } from "../client.js";
+import { DispatcherClient, exitCodeOf, isTransportError } from "../client.js";
 import { Exit, type Io } from "../io.js";
 import type { ClusterInfo } from "./jobs.js";
 
@@ -110,7 +110,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
     const e = toEddyError(err);
     io.err(`error ${e.code}: ${e.message}`);
     log.error({ err: e }, "cluster failed to start");
-    code = e.code === ErrorCode.ClusterUnreachable ? Exit.Unreachable : Exit.Refused;
+    code = exitCodeOf(e, false);
   } finally {
     shuttingDown = true;
     await client?.close();
