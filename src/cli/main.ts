@@ -26,9 +26,6 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   rescale: async () => (await import("./commands/jobs.js")).rescaleCommand,
 };
 
-/** The commands that only ask the Dispatcher (small replies, no child processes). */
-const CLIENT_COMMANDS = new Set(["list", "status", "cancel", "savepoint", "info", "rescale"]);
-
 /** Runs the command line `argv` (without node and script) and resolves with the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let args: ParsedArgs;
@@ -63,9 +60,6 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.err(`eddy: ${bad}`);
     return Exit.Usage;
   }
-  // msgpackr looks for its native string decoder by probing the filesystem at import, a sizeable
-  // part of a client command's startup; it speeds up only large messages, which these never get.
-  if (CLIENT_COMMANDS.has(args.command)) process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED ??= "true";
   const handler = await load();
   try {
     return await handler(args, io);
