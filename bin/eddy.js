@@ -5,13 +5,14 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const mainPath = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
-if (!existsSync(mainPath)) {
+if (existsSync(mainPath)) {
+  const { run } = await import(new URL("../dist/src/cli/main.js", import.meta.url).href);
+  await run(process.argv.slice(2));
+} else {
   process.stderr.write(
     `eddy: ${mainPath} is missing: Eddy is not built yet.\n` +
       `Run 'npm ci' (installs and builds) or 'npm run build' in ${fileURLToPath(new URL("..", import.meta.url))}\n`,
   );
-  process.exit(2);
+  // exitCode, not exit(): the message is flushed before the process ends, even into a pipe.
+  process.exitCode = 2;
 }
-const { main } = await import(new URL("../dist/src/cli/main.js", import.meta.url).href);
-const code = await main(process.argv.slice(2));
-process.exit(code);

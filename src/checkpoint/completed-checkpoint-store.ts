@@ -88,7 +88,7 @@ export class CompletedCheckpointStore {
     jobPrefix(jobId); // validates the id
     const retain = opts.retain ?? 1;
     if (!Number.isSafeInteger(retain) || retain < 1) throw new ValidationError(ErrorCode.MalformedRequest, `retain must be an integer >= 1, got ${retain}`);
-    const log = opts.logger ?? createLogger("completed-checkpoint-store", { jobId });
+    const log = opts.logger?.child({ jobId }) ?? createLogger("completed-checkpoint-store", { jobId });
     const store = new CompletedCheckpointStore(await openCheckpointsBucket(nc, subjects), jobId, retain, log, opts.retryDelayMs ?? 1_000);
     if (opts.storage) {
       store.storage = opts.storage;
@@ -258,7 +258,7 @@ export class CompletedCheckpointStore {
     } catch (err) {
       throw this.failed("remove the checkpoints", err);
     }
-    this.log.info({ jobId: this.jobId }, "removed every checkpoint of the job");
+    this.log.info("removed every checkpoint of the job");
   }
 
   private chkKey(id: number): string {

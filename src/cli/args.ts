@@ -30,13 +30,23 @@ export interface FlagSpec {
   help: string;
 }
 
+/** One positional parameter of a command. */
+export interface PositionalSpec {
+  name: string;
+  required: boolean;
+  /** Names a file that must exist (checked by main before the command runs; else a usage error). */
+  file?: boolean;
+  /** The values allowed, if not all (else a usage error naming `what`). */
+  accepts?: { what: string; test(value: string): boolean };
+}
+
 /** One command of the CLI. */
 export interface CommandSpec {
   name: string;
   /** One line shown in the overall usage. */
   summary: string;
   /** Positional parameters, in order. */
-  positionals: ReadonlyArray<{ name: string; required: boolean }>;
+  positionals: readonly PositionalSpec[];
   flags: Readonly<Record<string, FlagSpec>>;
   /** Whether arguments after `--` are accepted (passed through untouched). */
   passThrough?: boolean;
@@ -124,6 +134,10 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
     const hint = spec.passThrough ? " (job arguments go after '--')" : "";
     throw new UsageError(`unexpected argument '${extra}' for 'eddy ${name}'${hint}`, name);
   }
+  spec.positionals.forEach((p, i) => {
+    const v = positionals[i];
+    if (v !== undefined && p.accepts && !p.accepts.test(v)) throw new UsageError(`${p.name} must be ${p.accepts.what}, got '${v}'`, name);
+  });
   for (const group of spec.exclusive ?? []) {
     const given = group.filter((f) => flags[f] !== undefined);
     if (given.length > 1) throw new UsageError(`${given.map((f) => `--${f}`).join(" and ")} exclude each other`, name);

@@ -62,9 +62,10 @@ export class DispatcherClient {
   }
 }
 
-/** The exit code for a failure, per CONTRACT.md. */
+/** The exit code for a failure, per CONTRACT.md. A NATS URL that is not a URL is a usage error. */
 export function exitCodeOf(err: unknown, contacted: boolean): number {
   if (!(err instanceof EddyError)) return Exit.Refused;
+  if (err.code === ErrorCode.ClusterUnreachable && (err.cause as { code?: unknown } | undefined)?.code === "ERR_INVALID_URL") return Exit.Usage;
   if (err.code === ErrorCode.ClusterUnreachable || err.code === ErrorCode.NoResponders) return Exit.Unreachable;
   if (err.code === ErrorCode.RpcTimeout && !contacted && isTransportError(err)) return Exit.Unreachable;
   return Exit.Refused;

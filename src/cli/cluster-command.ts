@@ -14,7 +14,7 @@ import { sleep } from "../core/time.js";
 import { startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
 import { spawnEddyProcess, stopAll, type ChildExit, type SupervisedChild } from "../cluster/processes.js";
 import type { ParsedArgs } from "./args.js";
-import { DispatcherClient, isTransportError } from "./client.js";
+import { DispatcherClient, exitCodeOf, isTransportError } from "./client.js";
 import { Exit, type Io } from "./io.js";
 import type { ClusterInfo } from "./job-commands.js";
 
@@ -76,11 +76,11 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
       const port = (args.flags.port as number | undefined) ?? DEFAULT_CLUSTER_PORT;
       server = await startNatsServer({ port, storeDir: dataDir, detached: true });
       url = server.url;
-      log.info({ url, pid: server.pid, dataDir, log: server.logPath }, "nats-server started");
+      log.info({ url, serverPid: server.pid, dataDir, log: server.logPath }, "nats-server started");
       const srv = server;
       void srv.exited.then(() => {
         if (!shuttingDown) {
-          log.error({ pid: srv.pid, log: srv.logPath }, "nats-server exited unexpectedly; stopping the cluster");
+          log.error({ serverPid: srv.pid, log: srv.logPath }, "nats-server exited unexpectedly; stopping the cluster");
           code = Exit.Refused;
           requestStop("nats-server exited");
         }
@@ -91,7 +91,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
     const env = { EDDY_NATS_URL: url, EDDY_PREFIX: prefix, EDDY_STOP_TIMEOUT_MS: String(childStopMs) };
     const onExit = (c: SupervisedChild, e: ChildExit) => {
       if (shuttingDown || c.stopping()) return;
-      log.error({ child: c.name, pid: c.pid, code: e.code, signal: e.signal }, `${c.name} exited unexpectedly`);
+      log.error({ child: c.name, childPid: c.pid, code: e.code, signal: e.signal }, `${c.name} exited unexpectedly`);
     };
     children.push(spawnEddyProcess(["jobmanager", ...(reactive ? ["--reactive"] : [])], { name: "jobmanager", env, onExit }));
     for (let i = 1; i <= teCount; i++) {
@@ -110,7 +110,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
     const e = toEddyError(err);
     io.err(`error ${e.code}: ${e.message}`);
     log.error({ err: e }, "cluster failed to start");
-    code = e.code === ErrorCode.ClusterUnreachable ? Exit.Unreachable : Exit.Refused;
+    code = exitCodeOf(e, false);
   } finally {
     shuttingDown = true;
     await client?.close();

@@ -1,8 +1,19 @@
 /** The `eddy` command table: every command, its positionals and flags (CONTRACT.md). */
-import type { CommandSpec, FlagSpec } from "./args.js";
+import type { CommandSpec, FlagSpec, PositionalSpec } from "./args.js";
+import { id } from "../schema/check.js";
 
 const nats: FlagSpec = { type: "string", value: "URL", help: "NATS server URL (default: EDDY_NATS_URL, else nats://127.0.0.1:4222)" };
 const json: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
+/** A JOBID is checked here as the Dispatcher would, so that a mistyped one is a usage error. */
+const isJobId = (v: string): boolean => {
+  try {
+    id(v, "JOBID");
+    return true;
+  } catch {
+    return false;
+  }
+};
+const jobId = (required: boolean): PositionalSpec => ({ name: "JOBID", required, accepts: { what: "a job id (32 lowercase hex digits)", test: isJobId } });
 
 /** Every command `eddy` knows. */
 export const COMMANDS: readonly CommandSpec[] = [
@@ -39,7 +50,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "run",
     summary: "bundle the job in FILE, ship its code, submit it and (attached) wait for its end",
-    positionals: [{ name: "FILE", required: true }],
+    positionals: [{ name: "FILE", required: true, file: true }],
     flags: {
       nats,
       parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
@@ -55,19 +66,19 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "plan",
     summary: "print the JobGraph the job in FILE builds, as JSON (no cluster needed)",
-    positionals: [{ name: "FILE", required: true }],
+    positionals: [{ name: "FILE", required: true, file: true }],
     flags: {
       parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
     },
     passThrough: true,
   },
   { name: "list", summary: "list jobs, running and finished", positionals: [], flags: { nats, json } },
-  { name: "status", summary: "show one job: vertices, subtasks, checkpoints", positionals: [{ name: "JOBID", required: true }], flags: { nats, json } },
-  { name: "cancel", summary: "cancel a job and wait until it is CANCELED", positionals: [{ name: "JOBID", required: true }], flags: { nats } },
+  { name: "status", summary: "show one job: vertices, subtasks, checkpoints", positionals: [jobId(true)], flags: { nats, json } },
+  { name: "cancel", summary: "cancel a job and wait until it is CANCELED", positionals: [jobId(true)], flags: { nats } },
   {
     name: "savepoint",
     summary: "trigger a savepoint of JOBID (--stop: stop with savepoint), or --dispose ID",
-    positionals: [{ name: "JOBID", required: false }],
+    positionals: [jobId(false)],
     flags: {
       nats,
       stop: { type: "boolean", help: "stop the job after the savepoint" },
@@ -77,7 +88,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "rescale",
     summary: "declare a vertex's parallelism of a running job on the adaptive scheduler (--parallelism N, or --min/--max bounds)",
-    positionals: [{ name: "JOBID", required: true }],
+    positionals: [jobId(true)],
     flags: {
       nats,
       vertex: { type: "string", value: "ID", help: "the vertex (as submitted; a chained one names its chain)" },

@@ -11,6 +11,7 @@ import { startTaskExecutor, type TaskExecutorOptions } from "../entrypoints/task
 import { watchSupervisor } from "../cluster/processes.js";
 import type { ParsedArgs } from "./args.js";
 import type { AdaptiveSchedulerSettings } from "../scheduler/adaptive/settings.js";
+import { exitCodeOf } from "./client.js";
 import { Exit, type Io } from "./io.js";
 
 /** Hard limit for a graceful stop, ms (EDDY_STOP_TIMEOUT_MS). */
@@ -30,12 +31,20 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
   const log = createLogger("jobmanager");
   const reactive = args.flags.reactive === true;
   const scheduler = (args.flags.scheduler as "default" | "adaptive" | undefined) ?? (reactive ? "adaptive" : "default");
+  let adaptive: Partial<AdaptiveSchedulerSettings>;
+  try {
+    adaptive = adaptiveSettingsFromEnv();
+  } catch (err) {
+    // A malformed setting in the environment is the caller's mistake, like a malformed flag.
+    io.err(`eddy: ${(err as Error).message}`);
+    return Promise.resolve(Exit.Usage);
+  }
   return runDaemon("JobManager", io, log, () => {
     const opts: JobManagerOptions = {
       natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
       prefix: resolvePrefix(),
       log,
-      scheduling: { scheduler, reactive, adaptive: adaptiveSettingsFromEnv() },
+      scheduling: { scheduler, reactive, adaptive },
     };
     return startJobManager(opts);
   });
@@ -110,7 +119,7 @@ export async function runDaemon(what: string, io: Io, log: Logger, start: () => 
       if (e.code === ErrorCode.Shutdown) return Exit.Ok;
       log.error({ err: e }, `${what} failed to start`);
       io.err(`error ${e.code}: ${e.message}`);
-      return e.code === ErrorCode.ClusterUnreachable ? Exit.Unreachable : Exit.Refused;
+      return exitCodeOf(e, false);
     }
     let failed: unknown;
     daemon.ready.then(

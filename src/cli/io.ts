@@ -20,3 +20,29 @@ export const Exit = {
   Usage: 2,
   Unreachable: 3,
 } as const;
+
+/**
+ * Resolves once everything written to `stream` so far has reached the OS, or the stream is gone
+ * (its reader closed: EPIPE). A pipe takes 64 KiB at a time; `process.exit` before this would cut
+ * the output there. No timeout: a reader that never reads blocks the writer, as with any program.
+ */
+export function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || stream.writableEnded || stream.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("error", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("error", done);
+    stream.once("close", done);
+    // Writes complete in order: the callback of this empty write runs once every earlier one is out.
+    stream.write("", () => done());
+  });
+}
+
+/** Ends the process with `code` once stdout and stderr are flushed. */
+export async function exitWhenFlushed(code: number): Promise<never> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}

@@ -194,7 +194,7 @@ export abstract class Actor {
     } catch (err) {
       const e = toEddyError(err);
       if (e.code === ErrorCode.InternalError) this.log.error({ err, method }, "handler failed");
-      else this.log.debug({ code: e.code, method, msg: e.message }, "request refused");
+      else this.log.debug({ code: e.code, method, reason: e.message }, "request refused");
       if (msg.reply) {
         try {
           msg.respond(encode({ error: e.toWire(e.code === ErrorCode.InternalError) }, ctype), { headers: replyHeaders(ctype, true) });

@@ -17,10 +17,12 @@
  *     same graph without one (user-code-bench.ts).
  * 10. Stream API: examples/windowed-events.ts through the runtime in one thread against the same logic
  *     as a plain loop, events/s per core (stream-bench.ts).
+ * 11. CLI response: `eddy --help`, and list/status/info against a cluster, spawn to exit (cli-bench.ts);
+ *     measured first, before anything else runs on the machine.
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream; several may be given), so a shared machine is spared the rest.
+ * stream, cli; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,19 +43,23 @@ import { natsServerLossBench } from "./nats-server-loss-bench.js";
 import { rescaleBench } from "./rescale-bench.js";
 import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
+import { cliBench } from "./cli-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(1));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "natsloss", "rescale", "usercode", "stream"] as const;
+const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "natsloss", "rescale", "usercode", "stream", "cli"] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
 /** True when part `p` runs (all of them without arguments). */
 const want = (p: (typeof PARTS)[number]): boolean => only.length === 0 || only.includes(p);
 
 async function main(): Promise<void> {
+  // Process startup times are the figures most disturbed by other load: measured before the rest.
+  if (want("cli")) await cliBench();
+  if (only.length > 0 && only.every((p) => p === "cli")) return;
   const work = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   const input = join(work, "words.txt");
   if (want("ceilings") || want("wordcount")) await writeText(input, WORDS);

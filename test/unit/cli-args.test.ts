@@ -1,6 +1,9 @@
 /** The `eddy` argument parser and the usage/exit-code behaviour of main(). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs, UsageError, commandUsage, generalUsage } from "../../src/cli/args.js";
 import { COMMANDS } from "../../src/cli/commands.js";
 import { main } from "../../src/cli/main.js";
@@ -103,6 +106,63 @@ test("main: usage errors exit 2 and print the usage on stderr, help exits 0", as
   const v = captureIo();
   assert.equal(await main(["--version"], v), 0);
   assert.match(v.outLines[0]!, /^eddy \d+\.\d+\.\d+/);
+});
+
+test("main: a job file that does not exist, or is a directory, is a usage error (exit 2) before anything runs", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eddy-cli-file-"));
+  try {
+    for (const [argv, re] of [
+      [["run", join(dir, "missing.ts"), "--nats", "nats://127.0.0.1:1"], /^eddy: job file '.*missing\.ts' does not exist$/],
+      [["plan", join(dir, "missing.ts")], /^eddy: job file '.*missing\.ts' does not exist$/],
+      [["plan", join(dir, "nodir", "job.ts")], /does not exist/],
+      [["run", dir, "--application"], /^eddy: job file '.*' is not a regular file$/],
+    ] as const) {
+      const io = captureIo();
+      assert.equal(await main(argv, io), 2, `eddy ${argv.join(" ")}`);
+      assert.deepEqual(io.outLines, []);
+      assert.match(io.errLines[0]!, re);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("main: an EDDY_PREFIX that is not a subject token is a usage error (exit 2) for every command", async (t) => {
+  const saved = process.env.EDDY_PREFIX;
+  process.env.EDDY_PREFIX = "a b";
+  t.after(() => {
+    if (saved === undefined) delete process.env.EDDY_PREFIX;
+    else process.env.EDDY_PREFIX = saved;
+  });
+  for (const argv of [["list", "--nats", "nats://127.0.0.1:1"], ["status", "0123456789abcdef0123456789abcdef", "--nats", "nats://127.0.0.1:1"], ["jobmanager", "--nats", "nats://127.0.0.1:1"]]) {
+    const io = captureIo();
+    assert.equal(await main(argv, io), 2, `eddy ${argv.join(" ")}`);
+    assert.match(io.errLines.join("\n"), /^eddy: EDDY_PREFIX must match/);
+  }
+});
+
+test("a JOBID that cannot be a job id is a usage error, found before any connection", async () => {
+  for (const argv of [["status", "abc"], ["cancel", "0123456789ABCDEF0123456789ABCDEF"], ["savepoint", "x", "--stop"], ["rescale", "1234", "--vertex", "v", "--parallelism", "2"]]) {
+    usageError(() => parse(...argv), /^JOBID must be a job id \(32 lowercase hex digits\), got '/);
+    const io = captureIo();
+    assert.equal(await main([...argv, "--nats", "nats://127.0.0.1:1"], io), 2, `eddy ${argv.join(" ")}: exit 2, not 3 (NATS was not tried)`);
+    assert.match(io.errLines.join("\n"), /usage: eddy /);
+  }
+  assert.equal(parse("status", "0123456789abcdef0123456789abcdef").positionals[0], "0123456789abcdef0123456789abcdef");
+  assert.equal(parse("savepoint", "--dispose", "sp-1").positionals.length, 0, "an absent optional JOBID is not checked");
+});
+
+test("main: a NATS URL that is not a URL, or a malformed EDDY_ADAPTIVE_* setting, is a usage error (exit 2)", async (t) => {
+  for (const argv of [["list", "--nats", "not a url"], ["info", "--nats", "nats://:::"]]) {
+    const io = captureIo();
+    assert.equal(await main(argv, io), 2, `eddy ${argv.join(" ")}`);
+    assert.match(io.errLines.join("\n"), /Invalid URL/);
+  }
+  process.env.EDDY_ADAPTIVE_STABILIZATION_MS = "-5";
+  t.after(() => delete process.env.EDDY_ADAPTIVE_STABILIZATION_MS);
+  const io = captureIo();
+  assert.equal(await main(["jobmanager", "--nats", "nats://127.0.0.1:1"], io), 2);
+  assert.match(io.errLines.join("\n"), /^eddy: EDDY_ADAPTIVE_STABILIZATION_MS must be an integer >= 0, got -5$/m);
 });
 
 test("main: savepoint needs a JOBID or --dispose (exit 2); with one it needs the cluster (exit 3)", async () => {
