@@ -127,7 +127,7 @@ test("leader retrieval follows published leaders, and one its watch misses is st
   const publisher = await LeaderPublisher.open(nc, bucket);
   const first = LeaderPublisher.info("jm-a");
   await publisher.publish("resourcemanager", first);
-  const retrieval = await LeaderRetrieval.open(nc, bucket, "resourcemanager");
+  const retrieval = await LeaderRetrieval.open(nc, bucket, "resourcemanager", { pollMs: 1_000 });
   try {
     assert.equal(retrieval.leader?.sessionId, first.sessionId);
     const seen: Array<string | undefined> = [];
