@@ -159,7 +159,7 @@ export class ResourceManager extends Actor {
           if (i > 0) await sleep(CONFIRM_MS);
           if (!(await this.unreachableNow(id))) return;
         }
-        await this.runInMailbox(() => this.lose(id, "its NATS connection closed (the process is gone)"));
+        await this.runInMailbox(() => this.lose(id, "its liveness marker was deleted and nobody answers (its NATS connection closed)"));
       })(),
     );
   }
