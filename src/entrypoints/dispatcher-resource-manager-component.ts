@@ -74,9 +74,18 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
         });
         // The JobMaster's leader info (its session id is its fencing token) for TaskExecutors and tools.
         const info: LeaderInfo = { ...LeaderPublisher.info(term.id), sessionId: jm.token };
-        await publisher.publish(jobMasterLeaderKey(graph.jobId), info);
+        // Published while it starts: nothing on the way to RUNNING reads it (TaskExecutors get the
+        // session with their slot requests), so a submission does not wait for this KV write.
+        const published = publisher.publish(jobMasterLeaderKey(graph.jobId), info);
+        const started = jm.start();
+        try {
+          await Promise.all([published, started]);
+        } catch (err) {
+          await started.catch(() => undefined);
+          await jm.stop().catch(() => undefined);
+          throw err;
+        }
         void jm.resultFuture.then(() => publisher.withdraw(jobMasterLeaderKey(graph.jobId), info)).catch(() => undefined);
-        await jm.start();
         return jm;
       },
       cleanupJob: async (jobId) => {

@@ -116,6 +116,7 @@ export class LeaseLeaderElection {
   private busy = false;
   /** The watch that wakes a contender when the key is deleted; undefined while there is none. */
   private releases: { stop(): void } | undefined;
+  private watching = false;
 
   private constructor(
     private readonly kv: KV,
@@ -162,14 +163,18 @@ export class LeaseLeaderElection {
     this.stopped = false;
     this.contender = contender;
     this.arm(0);
-    void this.watchReleases();
   }
 
-  /** Wakes a contender as soon as the key is deleted (a leader that stopped released it). */
+  /**
+   * Wakes a contender as soon as the key is deleted (a leader that stopped released it). Started
+   * when an acquisition fails and stopped when one succeeds: a leader is not sent its own renewals.
+   */
   private async watchReleases(): Promise<void> {
+    if (this.watching) return;
+    this.watching = true;
     try {
       const it = await within(this.kv.watch({ key: this.key }), 5_000, "watching the lease");
-      if (this.stopped) return it.stop();
+      if (this.stopped || this.holder) return it.stop();
       this.releases = it;
       for await (const e of it) {
         if (this.stopped) break;
@@ -179,6 +184,7 @@ export class LeaseLeaderElection {
       this.log.debug({ err }, "no watch on the lease: contending by polling");
     } finally {
       this.releases = undefined;
+      this.watching = false;
     }
   }
 
@@ -233,8 +239,10 @@ export class LeaseLeaderElection {
     try {
       this.revision = await within(this.kv.create(this.key, encode(holder)), this.timing.renewMs, "acquiring the lease");
     } catch {
+      void this.watchReleases();
       return this.arm(await this.untilLapse()); // held by another (or NATS unreachable)
     }
+    this.releases?.stop();
     if (this.stopped) {
       await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
       return;

@@ -260,11 +260,21 @@ export async function footprintBench(): Promise<void> {
     await sleep(SETTLE_MS); // past the startup work
     const p = c.pids();
     const idleRss = p.taskExecutors.map(rssMb);
-    const cpu = await cpuPercent(p.all, IDLE_MS);
-    const perKind = await Promise.all([p.nats, p.jobManagers, p.taskExecutors, [c.proc.pid!]].map((pids) => cpuPercent(pids, IDLE_MS)));
+    // Two windows: the first still holds startup's deferred work (V8's memory reducer collects a few
+    // seconds after the last allocation burst); the second is the steady idle the target is about.
+    const windows: Array<{ from: number; total: number; kinds: number[] }> = [];
+    for (let w = 0; w < 2; w++) {
+      const from = (SETTLE_MS + w * IDLE_MS) / 1000;
+      const [total, ...kinds] = await Promise.all([p.all, p.nats, p.jobManagers, p.taskExecutors, [c.proc.pid!]].map((pids) => cpuPercent(pids, IDLE_MS)));
+      windows.push({ from, total: total!, kinds });
+    }
+    const idleCpu = windows[1]!.total;
     console.log(`  a. idle TaskExecutor RSS (2 slots, after start): ${idleRss.map((x) => x.toFixed(0)).join(" / ")} MB (target <= ${TARGET.teRssMb} MB: ${verdict(Math.max(...idleRss) <= TARGET.teRssMb)}; before ${BEFORE.teRssMb} MB)`);
-    console.log(`  d. idle cluster CPU over ${IDLE_MS / 1000} s, ${p.all.length} processes: ${cpu.toFixed(2)}% of a core (target < ${TARGET.idleCpuPct}%: ${verdict(cpu < TARGET.idleCpuPct)}; before ${BEFORE.idleCpuPct}%)`);
-    console.log(`     per process kind, the next ${IDLE_MS / 1000} s: nats-server ${perKind[0]!.toFixed(2)}%, JobManager ${perKind[1]!.toFixed(2)}%, TaskExecutors ${perKind[2]!.toFixed(2)}%, supervisor ${perKind[3]!.toFixed(2)}%`);
+    console.log(`  d. idle cluster CPU, ${p.all.length} processes, ${windows[1]!.from}-${windows[1]!.from + IDLE_MS / 1000} s after ready: ${idleCpu.toFixed(2)}% of a core (target < ${TARGET.idleCpuPct}%: ${verdict(idleCpu < TARGET.idleCpuPct)}; before ${BEFORE.idleCpuPct}%)`);
+    for (const w of windows) {
+      const [nats, jm, te, sup] = w.kinds.map((x) => x.toFixed(2));
+      console.log(`     ${w.from}-${w.from + IDLE_MS / 1000} s after ready: ${w.total.toFixed(2)}%: nats-server ${nats}%, JobManager ${jm}%, TaskExecutors ${te}%, supervisor ${sup}%`);
+    }
 
     const lat = await submitToRunning(c, LATENCY_RUNS);
     console.log(`  c. submit-to-RUNNING, two-vertex job on free slots (n=${lat.submit.length}): p50 ${pct(lat.submit, 50)} ms, p99 ${pct(lat.submit, 99)} ms; INITIALIZING-to-RUNNING p50 ${pct(lat.internal, 50)} ms (target p50 < ${TARGET.submitP50Ms} ms: ${verdict(pct(lat.submit, 50) < TARGET.submitP50Ms)}; before ${BEFORE.submitP50Ms} ms)`);
