@@ -12,9 +12,13 @@ import type { Logger } from "../../src/core/logger.js";
 import { withTimeout } from "../../src/core/time.js";
 import { onReconnect } from "../../src/rpc/nats.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
+import { kvReplicas } from "../../src/ha/index.js";
 
 /** How long a marker's connection may be gone before the server deletes the marker. */
 export const LIVENESS_THRESHOLD_MS = 200;
+
+/** What the server publishes when it deletes a consumer: `<this>.<stream>.<consumer>`. */
+const DELETED_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.DELETED";
 
 /** The stream the markers are consumers of (one per prefix; it never holds a message). */
 export function livenessStream(subjects: Subjects): string {
@@ -24,6 +28,7 @@ export function livenessStream(subjects: Subjects): string {
 /** A TaskExecutor's liveness marker: re-created whenever its connection is re-established. */
 export class LivenessMarker {
   private sub: Subscription | undefined;
+  private deleted: Subscription | undefined;
   private stopReconnect: (() => void) | undefined;
   private stopped = false;
 
@@ -39,8 +44,10 @@ export class LivenessMarker {
     // The subscription exists before the consumer, which would otherwise be deleted for lack of interest.
     const inbox = createInbox();
     this.sub = this.nc.subscribe(inbox, { callback: () => undefined });
-    // After an outage longer than the threshold the server has deleted the marker: it is made again.
+    // After an outage longer than the threshold the server has deleted the marker: it is made again,
+    // as when it is deleted under a live connection (its stream's server lost on a NATS cluster).
     this.stopReconnect = onReconnect(this.nc, () => void this.create(inbox));
+    this.deleted = this.nc.subscribe(`${DELETED_ADVISORY}.${livenessStream(this.subjects)}.${this.teId}`, { callback: () => void this.create(inbox) });
     await this.create(inbox);
   }
 
@@ -50,7 +57,7 @@ export class LivenessMarker {
       const jsm = await jetstreamManager(this.nc);
       const stream = livenessStream(this.subjects);
       await withTimeout(
-        jsm.streams.add({ name: stream, subjects: [`${this.subjects.prefix}.liveness`], storage: StorageType.Memory, max_msgs: 1 }).catch(async (err: unknown) => {
+        jsm.streams.add({ name: stream, subjects: [`${this.subjects.prefix}.liveness`], storage: StorageType.Memory, max_msgs: 1, num_replicas: kvReplicas(this.nc) }).catch(async (err: unknown) => {
           // Exists already (possibly with another config): fine as long as it does.
           await jsm.streams.info(stream).catch(() => Promise.reject(err));
         }),
@@ -77,6 +84,7 @@ export class LivenessMarker {
   async stop(): Promise<void> {
     this.stopped = true;
     this.stopReconnect?.();
+    this.deleted?.unsubscribe();
     const jsm = await withTimeout(jetstreamManager(this.nc), 1_000, "liveness stop").catch(() => undefined);
     await withTimeout(jsm?.consumers.delete(livenessStream(this.subjects), this.teId) ?? Promise.resolve(true), 1_000, "deleting the liveness marker").catch(() => undefined);
     this.sub?.unsubscribe();
@@ -85,6 +93,6 @@ export class LivenessMarker {
 
 /** Calls `onGone(teId)` for every marker the server deletes (its TaskExecutor's connection gone). */
 export function watchLiveness(nc: NatsConnection, subjects: Subjects, onGone: (teId: string) => void): Subscription {
-  const prefix = `$JS.EVENT.ADVISORY.CONSUMER.DELETED.${livenessStream(subjects)}.`;
+  const prefix = `${DELETED_ADVISORY}.${livenessStream(subjects)}.`;
   return nc.subscribe(`${prefix}*`, { callback: (_err, m) => onGone(m.subject.slice(prefix.length)) });
 }
