@@ -71,8 +71,15 @@ export class ResourceManager extends Actor {
   start(): void {
     this.serve(this.nc);
     this.liveness = watchLiveness(this.nc, this.subjects, (id) => this.post(() => this.markerGone(id)));
-    this.every(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), () => this.checkHeartbeats());
-    this.every(this.probeIntervalMs, () => this.probe());
+    // One timer for the heartbeat check and the periodic probe: an idle process wakes as rarely as it can.
+    const tick = Math.min(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), this.probeIntervalMs);
+    let lastProbe = performance.now();
+    this.every(tick, () => {
+      this.checkHeartbeats();
+      if (performance.now() - lastProbe < this.probeIntervalMs - tick / 2) return;
+      lastProbe = performance.now();
+      this.probe();
+    });
     this.log.info({ sessionId: this.leader.sessionId }, "ResourceManager leading");
   }
 
