@@ -1,6 +1,6 @@
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { Actor, type MethodSpec } from "../../src/rpc/actor.js";
-import { Gateway } from "../../src/rpc/gateway.js";
+import { Gateway, natsRequestError } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { EddyError, ErrorCode, NotFoundError } from "../../src/core/errors.js";
 import { Timeouts } from "../../src/core/config.js";
@@ -9,11 +9,19 @@ import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";
 import { s } from "../../src/schema/index.js";
 import { DeclareResources, DisconnectTaskExecutor, Heartbeat, RegisterTaskExecutor, SlotFreed, type TaskExecutorInfo } from "./protocol.js";
 import { SlotManager } from "./slot-manager.js";
+import { watchLiveness } from "./liveness.js";
+import { sleep } from "../../src/core/time.js";
+
+/** Delay between the two probes that confirm a TaskExecutor's loss. */
+const CONFIRM_MS = 100;
 
 /** Settings of the ResourceManager. */
 export interface ResourceManagerOptions {
   heartbeatTimeoutMs?: number;
-  /** How often each TaskExecutor is probed for a closed connection (ms, default 250). */
+  /**
+   * How often each TaskExecutor is probed besides its liveness marker (ms, default 5 s): this covers
+   * a TaskExecutor whose marker could not be made; the marker's loss is what finds a dead one at once.
+   */
   probeIntervalMs?: number;
 }
 
@@ -31,6 +39,7 @@ export class ResourceManager extends Actor {
   /** Consecutive "no responders" answers per TaskExecutor. */
   private readonly unreachable = new Map<string, number>();
   private probing = false;
+  private liveness: Subscription | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -43,17 +52,34 @@ export class ResourceManager extends Actor {
     this.address = subjects.resourceManager;
     this.log = log.child({ actor: "ResourceManager" });
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? Timeouts.heartbeatTimeout;
-    this.probeIntervalMs = opts.probeIntervalMs ?? 250;
+    this.probeIntervalMs = opts.probeIntervalMs ?? 5_000;
   }
 
   protected override fencingToken(): string {
     return this.leader.sessionId;
   }
 
+  /**
+   * What TaskExecutors are told to heartbeat at: four per heartbeat timeout, at least
+   * {@link Timeouts.heartbeatInterval}. Heartbeats carry slot reports and catch a hung process; a
+   * process that is gone is found by {@link probe} long before.
+   */
+  private get heartbeatIntervalMs(): number {
+    return Math.max(Timeouts.heartbeatInterval, Math.floor(this.heartbeatTimeoutMs / 4));
+  }
+
   start(): void {
     this.serve(this.nc);
-    this.every(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), () => this.checkHeartbeats());
-    this.every(this.probeIntervalMs, () => this.probe());
+    this.liveness = watchLiveness(this.nc, this.subjects, (id) => this.post(() => this.markerGone(id)));
+    // One timer for the heartbeat check and the periodic probe: an idle process wakes as rarely as it can.
+    const tick = Math.min(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), this.probeIntervalMs);
+    let lastProbe = performance.now();
+    this.every(tick, () => {
+      this.checkHeartbeats();
+      if (performance.now() - lastProbe < this.probeIntervalMs - tick / 2) return;
+      lastProbe = performance.now();
+      this.probe();
+    });
     this.log.info({ sessionId: this.leader.sessionId }, "ResourceManager leading");
   }
 
@@ -112,7 +138,7 @@ export class ResourceManager extends Actor {
     });
     this.log.info({ taskExecutor: b.taskExecutorId, slots: b.slots.length, again: known }, "TaskExecutor registered");
     this.allocate();
-    return { ok: true, heartbeatIntervalMs: Timeouts.heartbeatInterval };
+    return { ok: true, heartbeatIntervalMs: this.heartbeatIntervalMs };
   }
 
   private lose(teId: string, reason: string) {
@@ -128,6 +154,35 @@ export class ResourceManager extends Actor {
   }
 
   /**
+   * A TaskExecutor's liveness marker was deleted: its connection has been gone for a moment (or it
+   * stopped). Two probes {@link CONFIRM_MS} apart that find nobody mark it lost; an answer clears it
+   * (a reconnect in progress; the TaskExecutor makes its marker again).
+   */
+  private markerGone(id: string): void {
+    if (this.isFencedOff || !this.slots.taskExecutors.has(id)) return;
+    this.background(
+      (async () => {
+        for (let i = 0; i < 2; i++) {
+          if (i > 0) await sleep(CONFIRM_MS);
+          if (!(await this.unreachableNow(id))) return;
+        }
+        await this.runInMailbox(() => this.lose(id, "its liveness marker was deleted and nobody answers (its NATS connection closed)"));
+      })(),
+    );
+  }
+
+  /** True when a probe of TaskExecutor `id` finds nobody serving it (NATS "no responders"). */
+  private unreachableNow(id: string): Promise<boolean> {
+    const subject = this.subjects.taskExecutor(id);
+    const timeout = Math.max(1_000, CONFIRM_MS * 4);
+    // An empty request to the TaskExecutor's bare address, which it answers without any processing.
+    return this.nc.request(subject, undefined, { timeout }).then(
+      () => false,
+      (err: unknown) => natsRequestError(err, subject, timeout).code === ErrorCode.NoResponders,
+    );
+  }
+
+  /**
    * Probes every TaskExecutor. When a TaskExecutor process dies its NATS connection closes and the
    * server drops its subscriptions at once, so the probe gets "no responders" immediately: two in a
    * row (one could be a reconnect in progress) mark it lost, far sooner than the heartbeat timeout.
@@ -136,14 +191,7 @@ export class ResourceManager extends Actor {
     if (this.probing) return;
     this.probing = true;
     const ids = [...this.slots.taskExecutors.keys()];
-    const probes = ids.map((id) =>
-      new Gateway(this.nc, this.subjects.taskExecutor(id), { token: this.leader.sessionId })
-        .ask("ping", {}, { timeoutMs: Math.max(1_000, this.probeIntervalMs * 4) })
-        .then(
-          () => [id, false] as const,
-          (err) => [id, err instanceof EddyError && err.code === ErrorCode.NoResponders] as const,
-        ),
-    );
+    const probes = ids.map(async (id) => [id, await this.unreachableNow(id)] as const);
     this.background(
       Promise.all(probes).then((results) =>
         this.runInMailbox(() => {
@@ -184,6 +232,7 @@ export class ResourceManager extends Actor {
   }
 
   async stop(): Promise<void> {
+    this.liveness?.unsubscribe();
     await this.stopActor();
   }
 }

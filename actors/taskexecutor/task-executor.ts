@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { Actor, requireToken, type CallContext, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
@@ -14,6 +14,7 @@ import { AllocationRequest, AttemptRequest, RequestSlot, SubmitTask } from "./pr
 import { SlotWorkers } from "./slot-workers.js";
 import { BundleCache, BundleStore } from "../../src/blob/index.js";
 import { TaskSlotTable, type TaskSlot } from "./task-slot-table.js";
+import { LivenessMarker } from "../resourcemanager/liveness.js";
 
 /** How long a task's state report is retried while the JobMaster cannot be reached. */
 const STATE_REPORT_DEADLINE_MS = 60_000;
@@ -42,6 +43,10 @@ export class TaskExecutor extends Actor {
   /** The session of the last ResourceManager leader followed (kept while no leader is published). */
   private servedSession: string | undefined;
   private registered = false;
+  private liveness: Subscription | undefined;
+  private readonly marker: LivenessMarker;
+  /** Heartbeat interval the ResourceManager asked for when this TaskExecutor registered. */
+  private heartbeatMs: number = Timeouts.heartbeatInterval;
   /** Per-attempt chains so that state reports reach the JobMaster in order. */
   private readonly reportChains = new Map<string, Promise<unknown>>();
   /** Aborted on stop: state reports stop retrying. */
@@ -68,6 +73,7 @@ export class TaskExecutor extends Actor {
       // Job bundles, fetched once per TaskExecutor into a directory of its own (removed on stop).
       new BundleCache(() => BundleStore.open(nc, subjects), { name: `eddy-bundles-${opts.id}-`, log: this.log }),
     );
+    this.marker = new LivenessMarker(nc, subjects, opts.id, this.log);
     this.registeredOnce = new Promise((r) => (this.resolveRegistered = r));
   }
 
@@ -77,11 +83,17 @@ export class TaskExecutor extends Actor {
   }
 
   async start(): Promise<void> {
-    await this.workers.start(this.opts.slots);
+    this.workers.start(this.opts.slots);
     this.serve(this.nc);
+    // The ResourceManager's liveness probe, answered on the bare address without decoding, fencing
+    // or the mailbox: it runs several times a second, and its point is the "no responders" NATS
+    // answers at once when this process's connection is gone.
+    this.liveness = this.nc.subscribe(this.address, { callback: (_err, m) => void m.respond() });
+    // Made while registering: until it exists, the ResourceManager's periodic probe covers this process.
+    this.background(this.marker.start());
     this.rmRetrieval.onChange((l) => this.post(() => this.leaderChanged(l)));
     await this.runInMailbox(() => this.leaderChanged(this.rmRetrieval.leader));
-    this.every(Timeouts.heartbeatInterval, () => this.heartbeat());
+    this.scheduleHeartbeat();
     this.log.info({ slots: this.opts.slots }, "TaskExecutor started");
   }
 
@@ -106,7 +118,7 @@ export class TaskExecutor extends Actor {
           return { ok: true };
         },
       },
-      // The ResourceManager's liveness probe: a closed connection makes NATS answer "no responders" at once.
+      // A liveness check for tools (the ResourceManager probes the bare address, see start()).
       ping: { fence: fromRm, handle: () => ({ ok: true }) },
       freeSlot: { fence: fromSlotOwner, parse: s.parser(AllocationRequest), handle: (b: { allocationId: string }) => this.freeSlot(this.slotOf(b)) },
     };
@@ -125,6 +137,8 @@ export class TaskExecutor extends Actor {
       throw new ConflictError(ErrorCode.SlotAllocationFailed, `slot ${b.slotIndex} of ${this.id} is already allocated`);
     this.table.allocate(b.slotIndex, b.allocationId, b.jobId, b.jobMasterToken);
     this.log.info({ slot: b.slotIndex, jobId: b.jobId, allocationId: b.allocationId }, "slot allocated");
+    // The thread starts while the slot is offered, so the deployment that follows finds it (nearly) up.
+    this.workers.prestart(b.slotIndex);
     this.background(this.offerSlot(slot, b.jobId, b.jobMasterToken));
     return { ok: true };
   }
@@ -234,11 +248,28 @@ export class TaskExecutor extends Actor {
     this.log.info({ freed }, why);
   }
 
+  /**
+   * The next heartbeat, at the interval the ResourceManager asked for at registration (its heartbeat
+   * timeout over four: loss of a process is detected by its probes, not by heartbeats); while not
+   * registered, the next registration attempt, after {@link Timeouts.heartbeatInterval}.
+   */
+  private scheduleHeartbeat(): void {
+    if (this.isStopped) return;
+    this.schedule(this.registered ? this.heartbeatMs : Timeouts.heartbeatInterval, async () => {
+      try {
+        await this.heartbeat();
+      } finally {
+        this.scheduleHeartbeat();
+      }
+    });
+  }
+
   private async register(): Promise<void> {
     if (!this.rm) return;
     const rm = new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id });
     try {
-      await rm.ask("registerTaskExecutor", { taskExecutorId: this.id, pid: process.pid, host: hostname(), slots: this.table.report() });
+      const r = await rm.ask<{ heartbeatIntervalMs?: number }>("registerTaskExecutor", { taskExecutorId: this.id, pid: process.pid, host: hostname(), slots: this.table.report() });
+      this.heartbeatMs = typeof r.heartbeatIntervalMs === "number" && r.heartbeatIntervalMs > 0 ? r.heartbeatIntervalMs : Timeouts.heartbeatInterval;
       this.registered = true;
       this.resolveRegistered();
       this.log.info({ resourceManager: this.rm.id }, "registered at ResourceManager");
@@ -267,11 +298,13 @@ export class TaskExecutor extends Actor {
   /** Tells the ResourceManager goodbye, stops every task and worker thread. */
   async stop(): Promise<void> {
     this.reporting.abort();
+    this.liveness?.unsubscribe();
     if (this.rm && this.registered) {
       await new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId })
         .ask("disconnectTaskExecutor", { taskExecutorId: this.id, reason: "TaskExecutor shut down" }, { timeoutMs: 1_000 })
         .catch((err: unknown) => this.log.debug({ err }, "the ResourceManager missed the disconnect; its heartbeat times out instead"));
     }
+    await this.marker.stop();
     await this.stopActor();
     await this.workers.stop();
   }

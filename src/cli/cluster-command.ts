@@ -154,7 +154,7 @@ async function waitUntilReady(client: DispatcherClient, children: SupervisedChil
       last = (err as Error).message;
     }
     if (Date.now() > deadline) throw new EddyError(ErrorCode.RpcTimeout, `cluster not ready within ${timeoutMs} ms: ${last}`);
-    await sleep(250);
+    await sleep(25); // a short poll: the ready line waits for it
   }
   return false;
 }

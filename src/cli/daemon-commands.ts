@@ -6,8 +6,9 @@ import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { resolveNatsUrl, resolvePrefix } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { withTimeout } from "../core/time.js";
-import { startJobManager, type JobManagerOptions } from "../entrypoints/jobmanager.js";
-import { startTaskExecutor, type TaskExecutorOptions } from "../entrypoints/taskexecutor.js";
+// Each daemon loads only its own entry point: a TaskExecutor process does not hold the JobManager's code.
+import type { JobManagerOptions } from "../entrypoints/jobmanager.js";
+import type { TaskExecutorOptions } from "../entrypoints/taskexecutor.js";
 import { watchSupervisor } from "../cluster/processes.js";
 import type { ParsedArgs } from "./args.js";
 import type { AdaptiveSchedulerSettings } from "../scheduler/adaptive/settings.js";
@@ -39,7 +40,8 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
     io.err(`eddy: ${(err as Error).message}`);
     return Promise.resolve(Exit.Usage);
   }
-  return runDaemon("JobManager", io, log, () => {
+  return runDaemon("JobManager", io, log, async () => {
+    const { startJobManager } = await import("../entrypoints/jobmanager.js");
     const opts: JobManagerOptions = {
       natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
       prefix: resolvePrefix(),
@@ -78,7 +80,8 @@ export function adaptiveSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): P
 /** `eddy taskexecutor [--nats URL] [--slots S]`. */
 export function taskExecutorCommand(args: ParsedArgs, io: Io): Promise<number> {
   const log = createLogger("taskexecutor");
-  return runDaemon("TaskExecutor", io, log, () => {
+  return runDaemon("TaskExecutor", io, log, async () => {
+    const { startTaskExecutor } = await import("../entrypoints/taskexecutor.js");
     const opts: TaskExecutorOptions = {
       natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
       prefix: resolvePrefix(),

@@ -74,9 +74,18 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
         });
         // The JobMaster's leader info (its session id is its fencing token) for TaskExecutors and tools.
         const info: LeaderInfo = { ...LeaderPublisher.info(term.id), sessionId: jm.token };
-        await publisher.publish(jobMasterLeaderKey(graph.jobId), info);
+        // Published while it starts: nothing on the way to RUNNING reads it (TaskExecutors get the
+        // session with their slot requests), so a submission does not wait for this KV write.
+        const published = publisher.publish(jobMasterLeaderKey(graph.jobId), info);
+        const started = jm.start();
+        try {
+          await Promise.all([published, started]);
+        } catch (err) {
+          await started.catch(() => undefined); // its failure, if any, is the one thrown below or already is err
+          await jm.stop().catch((e: unknown) => log.debug({ err: e, jobId: graph.jobId }, "stopping a JobMaster that failed to start failed"));
+          throw err;
+        }
         void jm.resultFuture.then(() => publisher.withdraw(jobMasterLeaderKey(graph.jobId), info)).catch((err: unknown) => log.debug({ err, jobId: graph.jobId }, "withdrawing the JobMaster's leader info failed"));
-        await jm.start();
         return jm;
       },
       cleanupJob: async (jobId) => {

@@ -13,7 +13,7 @@ import { JobResultStore } from "../ha/job-result-store.js";
 import { LeaderPublisher } from "../ha/leader-retrieval.js";
 import { LeaseLeaderElection, type LeaseHolder } from "../ha/lease-leader-election.js";
 import type { SchedulerFactoryOptions } from "../../actors/jobmaster/scheduler-factory.js";
-import { startLeaderComponents, type LeaderComponents } from "./dispatcher-resource-manager-component.js";
+import type { LeaderComponents } from "./dispatcher-resource-manager-component.js";
 import { BundleCache, BundleStore } from "../blob/index.js";
 import { ApplicationRunner } from "../usercode/index.js";
 
@@ -50,6 +50,10 @@ export const JOBMANAGER_LEASE = "jobmanager";
 /** Connects to NATS, opens the HA stores and contends for leadership. */
 export async function startJobManager(opts: JobManagerOptions): Promise<JobManagerHandle> {
   const log = opts.log;
+  // The leader's components (Dispatcher, JobMaster, scheduler, job graph validation) are the bulk of
+  // the code: loaded while the connection and the HA stores are made, not before.
+  const components$ = import("./dispatcher-resource-manager-component.js");
+  components$.catch(() => undefined); // awaited (and reported) at the first grant
   const nc = await connectNats(opts.natsUrl, "eddy-jobmanager", { log });
   const subjects = new Subjects(opts.prefix);
   const id = `jm_${newId().slice(0, 12)}`;
@@ -79,6 +83,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   election.start({
     grant: async (term: LeaseHolder) => {
       log.info({ id, sessionId: term.sessionId }, "JobManager leading");
+      const { startLeaderComponents } = await components$;
       components = await startLeaderComponents(term, {
         nc,
         subjects,

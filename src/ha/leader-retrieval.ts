@@ -4,7 +4,8 @@ import { newSessionId } from "../core/ids.js";
 import { withTimeout } from "../core/time.js";
 import { decode } from "../codec/codec.js";
 import { retryTransient } from "../jetstream/index.js";
-import { getValue, openBucket, putValue, type KV } from "./kv.js";
+import { onReconnect } from "../rpc/nats.js";
+import { getValue, kvReplicas, openBucket, putValue, type KV } from "./kv.js";
 
 /** Who leads a component, as published for everyone to follow. */
 export interface LeaderInfo {
@@ -54,10 +55,22 @@ export class LeaderPublisher {
   }
 }
 
-/** How often a {@link LeaderRetrieval} reads the published leader besides watching it, ms. */
+/** How often a {@link LeaderRetrieval} reads the published leader besides watching it with replicated buckets, ms. */
 const POLL_MS = 1_000;
+/** The same on one NATS server, where the watch can only be lost with the connection (then renewed), ms. */
+const POLL_MS_SINGLE_SERVER = 15_000;
 
-/** Follows the published leader of a component (Flink's LeaderRetrievalService): a KV watch, and a get every second. */
+/** Options of {@link LeaderRetrieval.open}. */
+export interface LeaderRetrievalOptions {
+  /** Get the published leader this often besides watching it (default 1 s with replicated buckets, 15 s on one server). */
+  pollMs?: number;
+}
+
+/**
+ * Follows the published leader of a component (Flink's LeaderRetrievalService): a KV watch, renewed
+ * with a get whenever the NATS connection is re-established, and a get every {@link POLL_MS} where
+ * the watch's stream may lose its server while the connection stays (replicated buckets).
+ */
 export class LeaderRetrieval {
   private current: LeaderInfo | undefined;
   /** The KV revision `current` was read at. */
@@ -65,13 +78,16 @@ export class LeaderRetrieval {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private iter: { stop(): void } | undefined;
+  private stopReconnect: (() => void) | undefined;
+  /** Set while a renewal of the watch is under way (reconnects in a row share it). */
+  private rewatching: Promise<void> | undefined;
 
   private constructor(
     private readonly kv: KV,
     readonly component: LeaderComponent,
   ) {}
 
-  static async open(nc: NatsConnection, bucket: string, component: LeaderComponent): Promise<LeaderRetrieval> {
+  static async open(nc: NatsConnection, bucket: string, component: LeaderComponent, opts: LeaderRetrievalOptions = {}): Promise<LeaderRetrieval> {
     const r = new LeaderRetrieval(await openBucket(nc, bucket), component);
     // Right after the bucket is created on a NATS cluster its stream may still elect a leader.
     const first = await retryTransient(() => getValue<LeaderInfo>(r.kv, component));
@@ -82,8 +98,12 @@ export class LeaderRetrieval {
     // lost to the watch, so read once more now that it listens.
     await r.poll();
     // A watch whose stream's server is lost only notices after two missed idle heartbeats (60 s in
-    // nats.js); a get every second bounds how long a change can go unseen.
-    r.timer = setInterval(() => void r.poll(), POLL_MS);
+    // nats.js). On one server that loss is the connection's: the watch is renewed (and the key read)
+    // once it is back. With replicated buckets the stream's leader may move under a live connection:
+    // a get every second bounds how long a change can go unseen.
+    r.stopReconnect = onReconnect(nc, () => void r.rewatch());
+    const pollMs = opts.pollMs ?? (kvReplicas(nc) > 1 ? POLL_MS : POLL_MS_SINGLE_SERVER);
+    r.timer = setInterval(() => void r.poll(), pollMs);
     return r;
   }
 
@@ -111,6 +131,22 @@ export class LeaderRetrieval {
     })().catch(() => undefined); // the watch ended (connection closed); the poll keeps the view current
   }
 
+  /** Replaces the watch (its consumer may be gone with the server) and reads the key; retried until it works or stops. */
+  private rewatch(): Promise<void> {
+    return (this.rewatching ??= (async () => {
+      for (let delay = 100; !this.stopped; delay = Math.min(2 * delay, 2_000)) {
+        try {
+          this.iter?.stop();
+          await withTimeout(this.watch(), 5_000, "renewing the leader watch");
+          await this.poll();
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })().finally(() => (this.rewatching = undefined)));
+  }
+
   private async poll(): Promise<void> {
     const now = await withTimeout(getValue<LeaderInfo>(this.kv, this.component), POLL_MS, "reading the published leader").catch(() => undefined); // unreadable now: the next poll retries
     if (now) this.apply(now.value, now.revision);
@@ -128,6 +164,7 @@ export class LeaderRetrieval {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    this.stopReconnect?.();
     this.iter?.stop();
   }
 }

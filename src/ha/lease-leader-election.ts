@@ -5,8 +5,11 @@
  * election per process.
  *
  * Protocol, on a KV bucket whose `max_age` is the lease duration L (one key per lease):
- * - a contender wins by `create` (fails while the key exists) and polls every `pollMs`: on
- *   nats-server 2.9 a key that ages out sends no watch event;
+ * - a contender wins by `create` (fails while the key exists). On nats-server 2.9 a key that ages
+ *   out sends no watch event, so a contender that lost reads the key and sleeps until its last
+ *   write's time plus L (the server's clock; at most L, at least `pollMs`), then tries again; a
+ *   watch on the key wakes it at once when the key is deleted (a leader that stops). Without the
+ *   watch it polls every `pollMs`;
  * - the leader renews every `renewMs` with a revision-checked `update`; a revision mismatch with
  *   another process's session in the key means it holds the lease: leadership is revoked at once
  *   (with the leader's own session, an earlier renewal landed unanswered: it renews from there);
@@ -15,13 +18,13 @@
  *   earlier than `sent`, so the key lives until at least `sent + L`: the old leader has stepped
  *   down `marginMs` before anyone else can create the key. Two leaders never act at once as long as
  *   a leader's process is not paused for longer than `marginMs` (the bound every lease has).
- * - a leader that stops deletes the key (revision-checked), so a standby takes over within `pollMs`.
+ * - a leader that stops deletes the key (revision-checked), so a standby takes over at once.
  *
  * Timing bounds (defaults: L = 6 s on one NATS server, 15 s with replicated buckets): renew every
- * L/5, step down 20% of L before the earliest expiry, standbys poll every 250 ms. A leader rides out
- * a lease stream that cannot be written for L - L/5 - 20% of L at least (3.6 s at 6 s, 9 s at 15 s).
- * A crashed leader is replaced within L + pollMs (plus the server's expiry sweep); a stopped one
- * within pollMs.
+ * L/5, step down 20% of L before the earliest expiry, standbys retry every 250 ms once the lease can
+ * have lapsed. A leader rides out a lease stream that cannot be written for L - L/5 - 20% of L at
+ * least (3.6 s at 6 s, 9 s at 15 s). A crashed leader is replaced within L + pollMs (plus the
+ * server's expiry sweep); a stopped one at once (the watch), or within pollMs without a watch.
  */
 import { hostname } from "node:os";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -111,6 +114,9 @@ export class LeaseLeaderElection {
   /** Serializes grant and revoke callbacks. */
   private transitions: Promise<void> = Promise.resolve();
   private busy = false;
+  /** The watch that wakes a contender when the key is deleted; undefined while there is none. */
+  private releases: { stop(): void } | undefined;
+  private watching = false;
 
   private constructor(
     private readonly kv: KV,
@@ -159,12 +165,49 @@ export class LeaseLeaderElection {
     this.arm(0);
   }
 
+  /**
+   * Wakes a contender as soon as the key is deleted (a leader that stopped released it). Started
+   * when an acquisition fails and stopped when one succeeds: a leader is not sent its own renewals.
+   */
+  private async watchReleases(): Promise<void> {
+    if (this.watching) return;
+    this.watching = true;
+    try {
+      const it = await within(this.kv.watch({ key: this.key }), 5_000, "watching the lease");
+      if (this.stopped || this.holder) return it.stop();
+      this.releases = it;
+      for await (const e of it) {
+        if (this.stopped) break;
+        if (e.operation !== "PUT" && !this.holder && !this.busy) this.arm(0);
+      }
+    } catch (err) {
+      this.log.debug({ err }, "no watch on the lease: contending by polling");
+    } finally {
+      this.releases = undefined;
+      this.watching = false;
+    }
+  }
+
+  /**
+   * How long a contender that lost may sleep: until the held key's last write plus L, by the
+   * server's clock (a clock of ours behind the server's delays the takeover by the difference; the
+   * wait is at most L), at least `pollMs`; `pollMs` when the key cannot be read or is not watched.
+   */
+  private async untilLapse(): Promise<number> {
+    if (!this.releases) return this.timing.pollMs;
+    const e = await within(this.kv.get(this.key), this.timing.renewMs, "reading the lease").catch(() => null);
+    if (!e || e.operation !== "PUT") return this.timing.pollMs;
+    const left = Math.min(e.created.getTime() + this.timing.leaseMs - Date.now(), this.timing.leaseMs);
+    return Math.max(this.timing.pollMs, left);
+  }
+
   /** Stops contending; a held lease is revoked and released (deleted) so a standby takes over at once. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.releases?.stop();
     const held = this.holder;
     if (held) {
       this.endTerm("the leader election stopped");
@@ -196,8 +239,10 @@ export class LeaseLeaderElection {
     try {
       this.revision = await within(this.kv.create(this.key, encode(holder)), this.timing.renewMs, "acquiring the lease");
     } catch {
-      return this.arm(this.timing.pollMs); // held by another (or NATS unreachable): poll
+      void this.watchReleases();
+      return this.arm(await this.untilLapse()); // held by another (or NATS unreachable)
     }
+    this.releases?.stop();
     if (this.stopped) {
       await this.kv.delete(this.key, { previousSeq: this.revision }).catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
       return;

@@ -19,10 +19,12 @@
  *     as a plain loop, events/s per core (stream-bench.ts).
  * 11. CLI response: `eddy --help`, and list/status/info against a cluster, spawn to exit (cli-bench.ts);
  *     measured first, before anything else runs on the machine.
+ * 12. Footprint: an idle TaskExecutor's RSS, `eddy cluster` startup, submit-to-RUNNING, an idle
+ *     cluster's CPU and the detection of dead workers and leaders (footprint-bench.ts).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli; several may be given), so a shared machine is spared the rest.
+ * stream, cli, footprint; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,13 +46,14 @@ import { rescaleBench } from "./rescale-bench.js";
 import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
 import { cliBench } from "./cli-bench.js";
+import { footprintBench } from "./footprint-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(1));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "natsloss", "rescale", "usercode", "stream", "cli"] as const;
+const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "natsloss", "rescale", "usercode", "stream", "cli", "footprint"] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
 /** True when part `p` runs (all of them without arguments). */
@@ -63,6 +66,26 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   const input = join(work, "words.txt");
   if (want("ceilings") || want("wordcount")) await writeText(input, WORDS);
+  try {
+    // The warm cluster serves only parts 1-5; the others start processes of their own.
+    if ((["ceilings", "wordcount", "latency", "checkpoint", "scheduler"] as const).some(want)) await sharedClusterParts(input, work);
+    if (want("recovery")) await recoveryBench();
+    if (want("jmfailover")) {
+      await jobManagerFailoverBench(3_000, 3);
+      await jobManagerFailoverBench(6_000, 2);
+    }
+    if (want("natsloss")) await natsServerLossBench(3);
+    if (want("rescale")) await rescaleBench();
+    if (want("usercode")) await userCodeBench();
+    if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));
+    if (want("footprint")) await footprintBench();
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Parts 1-5, on one warm process cluster. */
+async function sharedClusterParts(input: string, work: string): Promise<void> {
   const cluster = await startProcessCluster({ taskExecutors: 2, slots: 2 });
   try {
     const cpu = want("ceilings") ? cpuCeiling(input) : { recordsPerSec: NaN };
@@ -113,19 +136,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await cluster.stop();
-  }
-  try {
-    if (want("recovery")) await recoveryBench();
-    if (want("jmfailover")) {
-      await jobManagerFailoverBench(3_000, 3);
-      await jobManagerFailoverBench(6_000, 2);
-    }
-    if (want("natsloss")) await natsServerLossBench(3);
-    if (want("rescale")) await rescaleBench();
-    if (want("usercode")) await userCodeBench();
-    if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
   }
 }
 

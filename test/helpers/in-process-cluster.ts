@@ -88,7 +88,8 @@ export async function startInProcessCluster(
     await withTimeout(Promise.all(tes.map((te) => te.ready)), timeoutMs, "TaskExecutor registration");
     const dispatcher = new Gateway(nc, `${prefix}.dispatcher`);
     await waitFor(
-      async () => (await dispatcher.ask<ClusterInfo>("clusterInfo", {}, { timeoutMs: 2_000 })).taskExecutors.length === n,
+      // TaskExecutors may register before the Dispatcher serves (it recovers jobs first): not yet, not a failure.
+      async () => (await dispatcher.ask<ClusterInfo>("clusterInfo", {}, { timeoutMs: 2_000 }).catch(() => undefined))?.taskExecutors.length === n,
       timeoutMs,
       `${n} TaskExecutor(s) in clusterInfo`,
     );

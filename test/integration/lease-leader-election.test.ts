@@ -1,6 +1,6 @@
 /**
  * The KV lease leader election against a real nats-server: one leader among contenders, a prompt
- * handover when the leader stops, a leader that cannot renew stepping down before anyone else can
+ * handover when the leader stops, a standby that sleeps until a held lease can lapse, a leader that cannot renew stepping down before anyone else can
  * win, an immediate step-down when the lease was taken over, the bucket's max_age as the lease, and
  * leader retrieval (watch and poll).
  */
@@ -65,6 +65,24 @@ test("exactly one of three contenders leads, and a stopped leader hands over wit
   assert.deepEqual(leader.events.map((e) => e.kind), ["grant", "revoke"]);
 });
 
+test("a standby sleeps until the held lease can have lapsed instead of polling, and takes over a crashed leader's", async () => {
+  const bucket = bucketName();
+  const leaseMs = 2_500;
+  const a = await contender(bucket, "a", leaseMs);
+  await waitFor(() => a.election.leading || undefined, 5_000, "a leading");
+  const b = await contender(bucket, "b", leaseMs);
+  const kv = (b.election as unknown as { kv: { create: (...args: unknown[]) => Promise<number> } }).kv;
+  let creates = 0;
+  const create = kv.create.bind(kv);
+  kv.create = (...args: unknown[]) => (creates++, create(...args));
+  await new Promise((r) => setTimeout(r, 3_000)); // a holds: b may not win, nor poll every 250 ms
+  assert.equal(b.events.length, 0);
+  await a.nc.close(); // a crashes: its key stays until it ages out
+  await waitFor(() => b.election.leading || undefined, leaseMs + 5_000, "b taking over the lapsed lease");
+  // Polling every 250 ms would have tried about 20 times; sleeping until the lapse, a few.
+  assert.ok(creates <= 10, `${creates} acquisition attempts`);
+});
+
 test("a leader that cannot renew steps down before another contender can win", async () => {
   const bucket = bucketName();
   const leaseMs = 2_000;
@@ -127,7 +145,7 @@ test("leader retrieval follows published leaders, and one its watch misses is st
   const publisher = await LeaderPublisher.open(nc, bucket);
   const first = LeaderPublisher.info("jm-a");
   await publisher.publish("resourcemanager", first);
-  const retrieval = await LeaderRetrieval.open(nc, bucket, "resourcemanager");
+  const retrieval = await LeaderRetrieval.open(nc, bucket, "resourcemanager", { pollMs: 1_000 });
   try {
     assert.equal(retrieval.leader?.sessionId, first.sessionId);
     const seen: Array<string | undefined> = [];
