@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import { Actor, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway, natsRequestError } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
-import { EddyError, ErrorCode, NotFoundError } from "../../src/core/errors.js";
+import { ErrorCode, NotFoundError } from "../../src/core/errors.js";
 import { Timeouts } from "../../src/core/config.js";
 import type { Logger } from "../../src/core/logger.js";
 import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";

@@ -196,7 +196,7 @@ export class LeaseLeaderElection {
   private async untilLapse(): Promise<number> {
     if (!this.releases) return this.timing.pollMs;
     const e = await within(this.kv.get(this.key), this.timing.renewMs, "reading the lease").catch(() => null);
-    if (!e || e.operation !== "PUT") return this.timing.pollMs;
+    if (e?.operation !== "PUT") return this.timing.pollMs;
     const left = Math.min(e.created.getTime() + this.timing.leaseMs - Date.now(), this.timing.leaseMs);
     return Math.max(this.timing.pollMs, left);
   }
