@@ -9,7 +9,15 @@
  * generated in event-time order per source subtask, so the file is the same at every parallelism.
  */
 import { join, resolve } from "node:path";
-import { jobArg, requireJobArg, SlidingEventTimeWindows, StreamExecutionEnvironment, WatermarkStrategy, type JobMain, type KeyedProcessFunction } from "../src/sdk/index.js";
+import {
+  jobArg,
+  requireJobArg,
+  SlidingEventTimeWindows,
+  StreamExecutionEnvironment,
+  WatermarkStrategy,
+  type JobMain,
+  type KeyedProcessFunction,
+} from "../src/sdk/index.js";
 import { bid, type Bid } from "./nexmark/bid-generator.js";
 
 const USAGE = "eddy run examples/nexmark-q5.ts [--parallelism N] -- --events N --output DIR [--rate R]";
@@ -47,7 +55,8 @@ const hottest: KeyedProcessFunction<number, AuctionCount, string> = {
 const q5: JobMain = (args, ctx) => {
   const n = Number(requireJobArg(args, "--events", USAGE));
   const rate = Number(jobArg(args, "--rate") ?? 0);
-  if (!Number.isSafeInteger(n) || n < 0 || !Number.isSafeInteger(rate) || rate < 0) throw new Error(`--events and --rate must be non-negative integers\nusage: ${USAGE}`);
+  if (!Number.isSafeInteger(n) || n < 0 || !Number.isSafeInteger(rate) || rate < 0)
+    throw new Error(`--events and --rate must be non-negative integers\nusage: ${USAGE}`);
   const output = resolve(requireJobArg(args, "--output", USAGE));
   const env = new StreamExecutionEnvironment("Nexmark Q5", { parallelism: ctx.parallelism ?? 1 });
   env

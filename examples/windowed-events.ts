@@ -61,7 +61,10 @@ const windowedEvents: JobMain = (args, ctx) => {
   const rate = intArg(args, "--rate", 0);
   const interval = intArg(args, "--checkpoint-interval", 0);
   const output = resolve(requireJobArg(args, "--output", USAGE));
-  const env = new StreamExecutionEnvironment("WindowedEvents", { parallelism: ctx.parallelism ?? 1, ...(interval > 0 ? { checkpointing: { intervalMs: interval } } : {}) });
+  const env = new StreamExecutionEnvironment("WindowedEvents", {
+    parallelism: ctx.parallelism ?? 1,
+    ...(interval > 0 ? { checkpointing: { intervalMs: interval } } : {}),
+  });
   const lateClicks = new OutputTag<Click>("late-clicks");
   const windows = env
     .fromGenerator(events, (i) => click(i, lateEvery), { splits: 1, ...(rate > 0 ? { ratePerSecond: rate } : {}) })
@@ -83,7 +86,8 @@ const windowedEvents: JobMain = (args, ctx) => {
         getResult: (a: [number, number]) => a,
         merge: (a: [number, number], b: [number, number]): [number, number] => [a[0] + b[0], a[1] + b[1]],
       },
-      (user: string, w, [clicks, amount]: [number, number], out: { collect(line: string): void }) => out.collect(`${user} ${w.start} ${w.end} ${clicks} ${amount}`),
+      (user: string, w, [clicks, amount]: [number, number], out: { collect(line: string): void }) =>
+        out.collect(`${user} ${w.start} ${w.end} ${clicks} ${amount}`),
     )
     .uid("click-windows");
   windows.collectToFile(join(output, "windows.txt"), { sorted: true }).uid("windows-file");

@@ -15,12 +15,7 @@ const wordCount: JobMain = (args, ctx) => {
   const output = resolve(requireJobArg(args, "--output", USAGE));
   const batch = (jobArg(args, "--execution-mode") ?? "streaming").toLowerCase() === "batch";
   const env = new JobBuilder("WordCount", { parallelism: ctx.parallelism ?? 1, runtimeMode: batch ? "BATCH" : "STREAMING" });
-  env
-    .readTextFile(input)
-    .tokenize()
-    .keyBy(0)
-    .sum(1)
-    .writeAsText(output);
+  env.readTextFile(input).tokenize().keyBy(0).sum(1).writeAsText(output);
   return env.build();
 };
 

@@ -53,13 +53,7 @@ if (files.length === 0) {
 
 const timeoutMs = Number(process.env.EDDY_TEST_TIMEOUT_MS) || 300_000;
 const concurrency = Number(process.env.EDDY_TEST_CONCURRENCY) || 1;
-const args = [
-  "--test",
-  `--test-concurrency=${concurrency}`,
-  `--test-timeout=${timeoutMs}`,
-  "--test-reporter=tap",
-  ...files.map((f) => relative(root, f)),
-];
+const args = ["--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, "--test-reporter=tap", ...files.map((f) => relative(root, f))];
 const env = { ...process.env };
 // Tests start their own NATS servers; a test that forgets to pass its URL must fail, not reach a
 // NATS server that happens to run on the default port.

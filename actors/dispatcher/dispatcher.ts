@@ -13,7 +13,15 @@ import { s } from "../../src/schema/index.js";
 import type { JobMaster } from "../jobmaster/job-master.js";
 import type { TaskExecutorInfo } from "../resourcemanager/protocol.js";
 import { detailsFromResult, JobArchive } from "./job-archive.js";
-import { DisposeSavepointRequest, JobIdRequest, JobResultRequest, RescaleRequest, SavepointRequest, SubmitApplicationRequest, type JobOverview } from "./protocol.js";
+import {
+  DisposeSavepointRequest,
+  JobIdRequest,
+  JobResultRequest,
+  RescaleRequest,
+  SavepointRequest,
+  SubmitApplicationRequest,
+  type JobOverview,
+} from "./protocol.js";
 import type { JobGraphSpec } from "../../src/jobgraph/types.js";
 import type { BundleRef } from "../../src/blob/index.js";
 
@@ -93,7 +101,8 @@ export class Dispatcher extends Actor {
     const results = await this.services.jobResults.all();
     const recovered: string[] = [];
     await this.runInMailbox(() => {
-      for (const r of results.sort((a, b) => a.endTime - b.endTime)) if (!this.archive.get(r.jobId)) this.archive.add({ details: detailsFromResult(r), result: r });
+      for (const r of results.sort((a, b) => a.endTime - b.endTime))
+        if (!this.archive.get(r.jobId)) this.archive.add({ details: detailsFromResult(r), result: r });
     });
     const planned = await this.services.executionPlans.jobIds();
     // Every stored job is INITIALIZING to clients until it runs again or turns out to be finished.
@@ -190,7 +199,9 @@ export class Dispatcher extends Actor {
       try {
         jm = await this.services.createJobMaster(graph);
       } catch (err) {
-        await this.services.executionPlans.remove(jobId).catch((e: unknown) => this.log.warn({ err: e, jobId }, "removing the plan of a job whose JobMaster did not start failed"));
+        await this.services.executionPlans
+          .remove(jobId)
+          .catch((e: unknown) => this.log.warn({ err: e, jobId }, "removing the plan of a job whose JobMaster did not start failed"));
         throw err;
       }
       this.track(jm);
@@ -219,7 +230,9 @@ export class Dispatcher extends Actor {
    */
   private async submitApplication(req: SubmitApplicationRequest): Promise<{ jobId: string }> {
     if (!this.services.bundles)
-      throw new NotFoundError(ErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${req.bundle.id} cannot be run here`, { details: { bundle: req.bundle.id } });
+      throw new NotFoundError(ErrorCode.BundleNotFound, `this cluster keeps no bundles; bundle ${req.bundle.id} cannot be run here`, {
+        details: { bundle: req.bundle.id },
+      });
     if (req.jobId !== undefined && (this.running.has(req.jobId) || this.submitting.has(req.jobId)))
       throw new ConflictError(ErrorCode.DuplicateJobId, `job ${req.jobId} is already running; submit with another jobId or none`);
     const spec = await this.services.bundles.buildApplication(req);
@@ -261,7 +274,12 @@ export class Dispatcher extends Actor {
     const jm = this.running.get(jobId);
     if (jm) return jm.details();
     const r = this.recovering.get(jobId);
-    if (r) return { ...detailsFromResult({ jobId, name: r.name, state: "INITIALIZING", startTime: r.since, endTime: 0, netRuntimeMs: 0, accumulators: {}, failure: null }), endTime: null, timestamps: { INITIALIZING: r.since } };
+    if (r)
+      return {
+        ...detailsFromResult({ jobId, name: r.name, state: "INITIALIZING", startTime: r.since, endTime: 0, netRuntimeMs: 0, accumulators: {}, failure: null }),
+        endTime: null,
+        timestamps: { INITIALIZING: r.since },
+      };
     const a = this.archive.get(jobId);
     if (a) return a.details;
     throw notFound(jobId);
@@ -307,8 +325,12 @@ export class Dispatcher extends Actor {
     }
     if (b.parallelism !== undefined && (b.min !== undefined || b.max !== undefined))
       throw new EddyError(ErrorCode.MalformedRequest, "give either parallelism or min/max, not both");
-    if (b.parallelism === undefined && b.min === undefined && b.max === undefined) throw new EddyError(ErrorCode.MalformedRequest, "give parallelism, or min and/or max");
-    const bounds = b.parallelism !== undefined ? { lower: b.parallelism, upper: b.parallelism } : { ...(b.min !== undefined ? { lower: b.min } : {}), ...(b.max !== undefined ? { upper: b.max } : {}) };
+    if (b.parallelism === undefined && b.min === undefined && b.max === undefined)
+      throw new EddyError(ErrorCode.MalformedRequest, "give parallelism, or min and/or max");
+    const bounds =
+      b.parallelism !== undefined
+        ? { lower: b.parallelism, upper: b.parallelism }
+        : { ...(b.min !== undefined ? { lower: b.min } : {}), ...(b.max !== undefined ? { upper: b.max } : {}) };
     return later(
       jm.rescale(b.vertexId, bounds).then(async (r) => {
         await this.persistRequirements(b.jobId, b.vertexId, { lower: r.lower, upper: r.upper });
@@ -331,7 +353,9 @@ export class Dispatcher extends Actor {
       return { savepointId };
     });
     let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new EddyError(ErrorCode.RpcTimeout, `savepoint of ${b.jobId} not complete within ${wait} ms`)), wait)));
+    const timeout = new Promise<never>(
+      (_, reject) => (t = setTimeout(() => reject(new EddyError(ErrorCode.RpcTimeout, `savepoint of ${b.jobId} not complete within ${wait} ms`)), wait)),
+    );
     return later(Promise.race([sp, timeout]).finally(() => clearTimeout(t)));
   }
 

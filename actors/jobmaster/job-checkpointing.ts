@@ -81,7 +81,8 @@ export class JobCheckpointing {
           const prefix = snapshotPrefix(jobId, id, kind);
           void this.storage.deletePrefix(prefix).catch((err) => this.log.warn({ err, prefix }, "discarding checkpoint state failed"));
         },
-        triggerTask: (e, checkpointId, timestamp, kind, stop) => this.task(e).tell("triggerCheckpoint", { checkpointId, timestamp, kind, ...(stop ? { stop } : {}) }),
+        triggerTask: (e, checkpointId, timestamp, kind, stop) =>
+          this.task(e).tell("triggerCheckpoint", { checkpointId, timestamp, kind, ...(stop ? { stop } : {}) }),
         notifyComplete: (e, checkpointId) => this.task(e).tell("notifyCheckpointComplete", { checkpointId }),
         notifyAborted: (e, checkpointId) => this.task(e).tell("notifyCheckpointAborted", { checkpointId }),
         failJob,
@@ -143,7 +144,11 @@ export class JobCheckpointing {
       [...this.graph.currentExecutions()]
         // A task at its end of input may finish on this very completion: it is not asked (FLIP-147).
         .filter((e) => !e.isTerminal && !this.coordinator!.endedInputOf(e.attemptId))
-        .map((e) => this.task(e).ask("notifyCheckpointComplete", { checkpointId: cp.checkpointId }, { timeoutMs: 30_000 }).catch((err: unknown) => this.log.debug({ err, attempt: e.attemptId }, "a task missed a checkpoint-complete notice"))),
+        .map((e) =>
+          this.task(e)
+            .ask("notifyCheckpointComplete", { checkpointId: cp.checkpointId }, { timeoutMs: 30_000 })
+            .catch((err: unknown) => this.log.debug({ err, attempt: e.attemptId }, "a task missed a checkpoint-complete notice")),
+        ),
     );
     return savepointIdOf(this.graph.jobId, cp.checkpointId);
   }

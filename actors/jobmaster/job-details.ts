@@ -19,7 +19,13 @@ export function jobDetails(graph: ExecutionGraph, startTime: number, endTime: nu
       state: ejv.aggregateState(),
       subtasks: ejv.taskVertices.map((ev) => {
         const e = ev.currentExecution;
-        return { index: ev.subtaskIndex, state: e.state, attempt: e.attemptNumber, taskExecutor: e.slot?.taskExecutorId ?? null, timestamps: { ...e.stateTimestamps } as Record<string, number> };
+        return {
+          index: ev.subtaskIndex,
+          state: e.state,
+          attempt: e.attemptNumber,
+          taskExecutor: e.slot?.taskExecutorId ?? null,
+          timestamps: { ...e.stateTimestamps } as Record<string, number>,
+        };
       }),
     })),
     checkpoints: checkpoints ? { ...checkpoints, latest: checkpoints.latest && { ...checkpoints.latest } } : { completed: 0, failed: 0, latest: null },

@@ -20,7 +20,16 @@ import { createScheduler, type JobScheduler, type SchedulerFactoryOptions } from
 import { AdaptiveScheduler, type ParallelismBounds } from "../../src/scheduler/adaptive/adaptive-scheduler.js";
 import type { JobResult } from "../../src/ha/job-result-store.js";
 import { s } from "../../src/schema/index.js";
-import { AcknowledgeCheckpoint, DeclineCheckpoint, DeclinePendingCheckpoints, DisconnectTaskManager, OfferSlots, TaskNotice, UpdateTaskExecutionState, type JobDetails } from "./protocol.js";
+import {
+  AcknowledgeCheckpoint,
+  DeclineCheckpoint,
+  DeclinePendingCheckpoints,
+  DisconnectTaskManager,
+  OfferSlots,
+  TaskNotice,
+  UpdateTaskExecutionState,
+  type JobDetails,
+} from "./protocol.js";
 import { JobCheckpointing } from "./job-checkpointing.js";
 import type { SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import { jobDetails } from "./job-details.js";
@@ -75,7 +84,10 @@ export class JobMaster extends Actor {
       {
         declareRequiredSlots: (n) => this.declare(n),
         deploy: (e, tdd) => this.deploy(e, tdd),
-        cancelTask: (e) => this.teGateway(e).ask("cancelTask", { attemptId: e.attemptId }, { timeoutMs: Timeouts.rpc }).then(() => undefined),
+        cancelTask: (e) =>
+          this.teGateway(e)
+            .ask("cancelTask", { attemptId: e.attemptId }, { timeoutMs: Timeouts.rpc })
+            .then(() => undefined),
         releaseSlot: (slot) => this.releaseSlot(slot),
         restoreFor: (e) => this.checkpointing.restoreFor(e),
         failoverStarted: () => this.checkpointing.coordinator?.abortAll("a failover resets the tasks"),
@@ -124,8 +136,12 @@ export class JobMaster extends Actor {
     this.serve(this.nc);
     // A checkpoint trigger or acknowledgement in flight when this connection lost its server is gone:
     // the checkpoints waiting for one end now rather than at their timeout.
-    this.stopReconnectWatch = onReconnect(this.nc, () =>
-      void this.runInMailbox(() => this.checkpointing.coordinator?.abortAll("the JobMaster's NATS connection was re-established; checkpoint messages may be lost")).catch((err: unknown) => this.log.warn({ err }, "aborting checkpoints after a reconnect failed")),
+    this.stopReconnectWatch = onReconnect(
+      this.nc,
+      () =>
+        void this.runInMailbox(() =>
+          this.checkpointing.coordinator?.abortAll("the JobMaster's NATS connection was re-established; checkpoint messages may be lost"),
+        ).catch((err: unknown) => this.log.warn({ err }, "aborting checkpoints after a reconnect failed")),
     );
     await this.runInMailbox(() => {
       this.log.info({ name: this.graph.jobName, tasks: this.graph.totalSubtasks }, "JobMaster started");
@@ -141,7 +157,8 @@ export class JobMaster extends Actor {
         fence: "leader",
         parse: s.parser(UpdateTaskExecutionState),
         handle: (b: UpdateTaskExecutionState) => {
-          if (!this.scheduler.updateTaskExecutionState(b)) throw new NotFoundError(ErrorCode.TaskNotFound, `job ${this.graph.jobId} has no attempt ${b.attemptId}`);
+          if (!this.scheduler.updateTaskExecutionState(b))
+            throw new NotFoundError(ErrorCode.TaskNotFound, `job ${this.graph.jobId} has no attempt ${b.attemptId}`);
           this.checkpointing.taskStateChanged(b.attemptId, b.state);
           return { ok: true };
         },
@@ -157,7 +174,9 @@ export class JobMaster extends Actor {
       acknowledgeCheckpoint: {
         fence: "leader",
         parse: s.parser(AcknowledgeCheckpoint),
-        handle: (b: AcknowledgeCheckpoint) => (this.checkpointing.coordinator?.acknowledge(b.attemptId, b.checkpointId, b.snapshot as SubtaskStateSnapshot), { ok: true }),
+        handle: (b: AcknowledgeCheckpoint) => (
+          this.checkpointing.coordinator?.acknowledge(b.attemptId, b.checkpointId, b.snapshot as SubtaskStateSnapshot), { ok: true }
+        ),
       },
       taskEndOfInput: {
         fence: "leader",
@@ -203,7 +222,10 @@ export class JobMaster extends Actor {
     return this.runInMailbox(() => {
       const sch = this.scheduler;
       if (!(sch instanceof AdaptiveScheduler))
-        throw new EddyError(ErrorCode.RescaleNotSupported, `job ${this.graph.jobId} runs on the ${this.graph.jobGraph.config.scheduler ?? "default"} scheduler; only the adaptive scheduler rescales (eddy jobmanager --scheduler adaptive, or config.scheduler "adaptive")`);
+        throw new EddyError(
+          ErrorCode.RescaleNotSupported,
+          `job ${this.graph.jobId} runs on the ${this.graph.jobGraph.config.scheduler ?? "default"} scheduler; only the adaptive scheduler rescales (eddy jobmanager --scheduler adaptive, or config.scheduler "adaptive")`,
+        );
       return sch.updateRequirements(vertexId, bounds);
     });
   }
@@ -252,9 +274,9 @@ export class JobMaster extends Actor {
     const rm = this.rm.gateway();
     if (!rm) return void this.log.warn("no ResourceManager to declare slots to");
     this.background(
-      rm.ask("declareRequiredResources", { jobId: this.graph.jobId, jobMasterToken: this.token, slots: n }).catch((err) =>
-        this.log.warn({ err }, "declaring resources failed"),
-      ),
+      rm
+        .ask("declareRequiredResources", { jobId: this.graph.jobId, jobMasterToken: this.token, slots: n })
+        .catch((err) => this.log.warn({ err }, "declaring resources failed")),
     );
   }
 
@@ -267,13 +289,16 @@ export class JobMaster extends Actor {
   private terminated(state: JobStatus): void {
     this.endTime = Date.now();
     const accumulators: Record<string, number> = {};
-    for (const e of this.graph.currentExecutions()) for (const [k, v] of Object.entries(e.accumulators)) if (!k.startsWith(PRODUCED_BYTES_ACCUMULATOR)) accumulators[k] = (accumulators[k] ?? 0) + v;
+    for (const e of this.graph.currentExecutions())
+      for (const [k, v] of Object.entries(e.accumulators)) if (!k.startsWith(PRODUCED_BYTES_ACCUMULATOR)) accumulators[k] = (accumulators[k] ?? 0) + v;
     const f = this.graph.failureCause;
     this.log.info({ state, netRuntimeMs: this.endTime - this.startTime }, "job reached terminal state");
     this.background(this.checkpointing.jobEnded(state).catch((err) => this.log.warn({ err }, "cleaning up checkpoints failed")));
     // Globally terminal: nobody will read the job's BLOCKING partitions again.
     if (this.graph.results.some((r) => r.resultPartitionType === "BLOCKING"))
-      this.background(releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId).catch((err) => this.log.warn({ err }, "releasing BLOCKING partitions failed")));
+      this.background(
+        releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId).catch((err) => this.log.warn({ err }, "releasing BLOCKING partitions failed")),
+      );
     this.result.resolve({
       jobId: this.graph.jobId,
       name: this.graph.jobName,
@@ -290,7 +315,8 @@ export class JobMaster extends Actor {
   async stop(): Promise<void> {
     this.stopReconnectWatch?.();
     await this.runInMailbox(() => this.scheduler.suspend()).catch((err: unknown) => this.log.warn({ err }, "suspending the scheduler failed"));
-    if (this.endTime === null) await this.checkpointing.jobEnded("SUSPENDED").catch((err: unknown) => this.log.warn({ err }, "ending checkpointing of the suspended job failed"));
+    if (this.endTime === null)
+      await this.checkpointing.jobEnded("SUSPENDED").catch((err: unknown) => this.log.warn({ err }, "ending checkpointing of the suspended job failed"));
     await this.stopActor();
     this.graph.dispose();
   }

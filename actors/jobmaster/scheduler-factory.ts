@@ -42,7 +42,12 @@ export function schedulerTypeOf(jobGraph: JobGraph, opts: SchedulerFactoryOption
 }
 
 /** Builds the job's ExecutionGraph and its scheduler. */
-export function createScheduler(submitted: JobGraph, ctx: SchedulerContext, log: Logger, opts: SchedulerFactoryOptions = {}): { graph: ExecutionGraph; scheduler: JobScheduler; type: SchedulerType } {
+export function createScheduler(
+  submitted: JobGraph,
+  ctx: SchedulerContext,
+  log: Logger,
+  opts: SchedulerFactoryOptions = {},
+): { graph: ExecutionGraph; scheduler: JobScheduler; type: SchedulerType } {
   // The adaptive schedulers replace vertices (new parallelism) in the graph's own vertex list.
   const jobGraph: JobGraph = { ...submitted, vertices: [...submitted.vertices] };
   const type = schedulerTypeOf(jobGraph, opts);

@@ -57,10 +57,12 @@ export class LivenessMarker {
       const jsm = await jetstreamManager(this.nc);
       const stream = livenessStream(this.subjects);
       await withTimeout(
-        jsm.streams.add({ name: stream, subjects: [`${this.subjects.prefix}.liveness`], storage: StorageType.Memory, max_msgs: 1, num_replicas: kvReplicas(this.nc) }).catch(async (err: unknown) => {
-          // Exists already (possibly with another config): fine as long as it does.
-          await jsm.streams.info(stream).catch(() => Promise.reject(err));
-        }),
+        jsm.streams
+          .add({ name: stream, subjects: [`${this.subjects.prefix}.liveness`], storage: StorageType.Memory, max_msgs: 1, num_replicas: kvReplicas(this.nc) })
+          .catch(async (err: unknown) => {
+            // Exists already (possibly with another config): fine as long as it does.
+            await jsm.streams.info(stream).catch(() => Promise.reject(err));
+          }),
         5_000,
         "creating the liveness stream",
       );
@@ -86,7 +88,9 @@ export class LivenessMarker {
     this.stopReconnect?.();
     this.deleted?.unsubscribe();
     const jsm = await withTimeout(jetstreamManager(this.nc), 1_000, "liveness stop").catch(() => undefined);
-    await withTimeout(jsm?.consumers.delete(livenessStream(this.subjects), this.teId) ?? Promise.resolve(true), 1_000, "deleting the liveness marker").catch(() => undefined);
+    await withTimeout(jsm?.consumers.delete(livenessStream(this.subjects), this.teId) ?? Promise.resolve(true), 1_000, "deleting the liveness marker").catch(
+      () => undefined,
+    );
     this.sub?.unsubscribe();
   }
 }

@@ -40,9 +40,25 @@ async function main(): Promise<void> {
         const report = (state: FromWorker & { type: "state" }) => post(state);
         // The job's code, leased for the task's lifetime (loaded by its first task in this worker).
         const code = libraries.acquire(tdd.jobId, tdd.userCode, tdd.jobName);
-        const task = new Task(nc, subjects, tdd, m.jobMasterToken, code, network, (state, failure, accumulators) =>
-          report({ type: "state", attemptId: tdd.attemptId, jobId: tdd.jobId, state, ...(failure ? { failure } : {}), ...(accumulators ? { accumulators } : {}) }),
-        log, getStorage);
+        const task = new Task(
+          nc,
+          subjects,
+          tdd,
+          m.jobMasterToken,
+          code,
+          network,
+          (state, failure, accumulators) =>
+            report({
+              type: "state",
+              attemptId: tdd.attemptId,
+              jobId: tdd.jobId,
+              state,
+              ...(failure ? { failure } : {}),
+              ...(accumulators ? { accumulators } : {}),
+            }),
+          log,
+          getStorage,
+        );
         tasks.set(tdd.attemptId, task);
         void task.start().finally(() => {
           tasks.delete(tdd.attemptId);

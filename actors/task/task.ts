@@ -66,7 +66,9 @@ export class Task extends Actor {
       triggerCheckpoint: {
         fence,
         parse: s.parser(TriggerCheckpoint),
-        handle: (b: TriggerCheckpoint) => (this.stateManager?.trigger({ checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind }, b.stop === true), { ok: true }),
+        handle: (b: TriggerCheckpoint) => (
+          this.stateManager?.trigger({ checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind }, b.stop === true), { ok: true }
+        ),
       },
       notifyCheckpointComplete: {
         fence,
@@ -106,12 +108,18 @@ export class Task extends Actor {
       // A buffer or credit lost with the server would stall the link for good (credit-based flow
       // control waits for it): the task fails, and the failover restores it from the checkpoint.
       this.abort.abort(
-        new EddyError(ErrorCode.RemoteLinkInterrupted, "the task's NATS connection lost its server while exchanging data with another TaskExecutor; buffers or credits may be lost"),
+        new EddyError(
+          ErrorCode.RemoteLinkInterrupted,
+          "the task's NATS connection lost its server while exchanging data with another TaskExecutor; buffers or credits may be lost",
+        ),
       );
       return;
     }
     if (!this.tdd.checkpointing) return;
-    this.jobMaster().tell("declinePendingCheckpoints", { attemptId: this.tdd.attemptId, reason: "the task's NATS connection was re-established; checkpoint messages may be lost" });
+    this.jobMaster().tell("declinePendingCheckpoints", {
+      attemptId: this.tdd.attemptId,
+      reason: "the task's NATS connection was re-established; checkpoint messages may be lost",
+    });
     this.stateManager?.connectionRestored();
   }
 
@@ -193,7 +201,8 @@ export class Task extends Actor {
       await output.finish();
       this.throwIfCanceled();
       await state.beforeFinished();
-      for (const [resultId, n] of Object.entries(this.network.blockingPublisher(tdd.attemptId)?.stats.bytes ?? {})) this.accumulators.set(PRODUCED_BYTES_ACCUMULATOR + resultId, n);
+      for (const [resultId, n] of Object.entries(this.network.blockingPublisher(tdd.attemptId)?.stats.bytes ?? {}))
+        this.accumulators.set(PRODUCED_BYTES_ACCUMULATOR + resultId, n);
       this.transition("FINISHED");
     } catch (err) {
       if (this.abort.signal.aborted && this.state === "CANCELING") this.transition("CANCELED");

@@ -170,7 +170,12 @@ export class SlotWorkers {
   /** Answers a worker's bundle request from the cache (downloading once per bundle). */
   private fetchBundle(w: Worker, m: FromWorker & { type: "fetchBundle" }): void {
     const reply = (r: { path?: string; error?: EddyError }) =>
-      w.postMessage({ type: "bundle", requestId: m.requestId, ...(r.path !== undefined ? { path: r.path } : {}), ...(r.error ? { error: r.error.toWire() } : {}) } satisfies ToWorker);
+      w.postMessage({
+        type: "bundle",
+        requestId: m.requestId,
+        ...(r.path !== undefined ? { path: r.path } : {}),
+        ...(r.error ? { error: r.error.toWire() } : {}),
+      } satisfies ToWorker);
     if (!this.bundles) {
       reply({ error: new InternalError("this TaskExecutor has no bundle cache") });
       return;

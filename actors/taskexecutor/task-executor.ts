@@ -188,11 +188,18 @@ export class TaskExecutor extends Actor {
     if (final) slot.tasks.delete(m.attemptId);
     if (!token || slot.jobId !== m.jobId) return; // the slot was freed: nobody to report to
     const jm = new Gateway(this.nc, this.subjects.jobMaster(m.jobId), { token, sender: this.id });
-    const body = { attemptId: m.attemptId, state: m.state, ...(m.failure ? { failure: m.failure } : {}), ...(m.accumulators ? { accumulators: m.accumulators } : {}) };
+    const body = {
+      attemptId: m.attemptId,
+      state: m.state,
+      ...(m.failure ? { failure: m.failure } : {}),
+      ...(m.accumulators ? { accumulators: m.accumulators } : {}),
+    };
     const prev = this.reportChains.get(m.attemptId) ?? Promise.resolve();
     // Still the JobMaster session that holds the slot: a report to a former one is pointless.
     const current = () => slot.jobMasterToken === token && slot.jobId === m.jobId;
-    const next = prev.then(() => this.reportState(jm, body, current).catch((err) => this.log.warn({ err, attemptId: m.attemptId, state: m.state }, "state report failed")));
+    const next = prev.then(() =>
+      this.reportState(jm, body, current).catch((err) => this.log.warn({ err, attemptId: m.attemptId, state: m.state }, "state report failed")),
+    );
     this.reportChains.set(m.attemptId, next);
     if (final) void next.finally(() => this.reportChains.delete(m.attemptId));
   }
@@ -221,7 +228,8 @@ export class TaskExecutor extends Actor {
 
   private async leaderChanged(l: LeaderInfo | undefined): Promise<void> {
     if (l?.sessionId === this.rm?.sessionId && this.registered) return;
-    if (l && this.servedSession && l.sessionId !== this.servedSession) this.releaseAllSlots(`new ResourceManager leader ${l.id}: slots of the former term released`);
+    if (l && this.servedSession && l.sessionId !== this.servedSession)
+      this.releaseAllSlots(`new ResourceManager leader ${l.id}: slots of the former term released`);
     if (l) this.servedSession = l.sessionId;
     this.rm = l;
     this.registered = false;
@@ -268,7 +276,12 @@ export class TaskExecutor extends Actor {
     if (!this.rm) return;
     const rm = new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id });
     try {
-      const r = await rm.ask<{ heartbeatIntervalMs?: number }>("registerTaskExecutor", { taskExecutorId: this.id, pid: process.pid, host: hostname(), slots: this.table.report() });
+      const r = await rm.ask<{ heartbeatIntervalMs?: number }>("registerTaskExecutor", {
+        taskExecutorId: this.id,
+        pid: process.pid,
+        host: hostname(),
+        slots: this.table.report(),
+      });
       this.heartbeatMs = typeof r.heartbeatIntervalMs === "number" && r.heartbeatIntervalMs > 0 ? r.heartbeatIntervalMs : Timeouts.heartbeatInterval;
       this.registered = true;
       this.resolveRegistered();

@@ -78,12 +78,19 @@ export class BundleStore {
   async put(bytes: Uint8Array): Promise<PutResult> {
     if (bytes.byteLength === 0) throw new ValidationError(ErrorCode.BundleCorrupt, "a bundle cannot be empty");
     if (bytes.byteLength > MAX_BUNDLE_BYTES)
-      throw new ValidationError(ErrorCode.BundleTooLarge, `the bundle has ${bytes.byteLength} bytes, more than the ${MAX_BUNDLE_BYTES} allowed; keep data out of the job's code`);
+      throw new ValidationError(
+        ErrorCode.BundleTooLarge,
+        `the bundle has ${bytes.byteLength} bytes, more than the ${MAX_BUNDLE_BYTES} allowed; keep data out of the job's code`,
+      );
     const ref = bundleRefOf(bytes);
     const present = await this.info(ref.id);
     if (present && soundInfo(present, ref)) return { ref, uploaded: false };
     try {
-      await withTimeout(this.os.putBlob({ name: ref.id, options: { max_chunk_size: this.chunkBytes } }, bytes), TRANSFER_TIMEOUT_MS, `uploading bundle ${ref.id}`);
+      await withTimeout(
+        this.os.putBlob({ name: ref.id, options: { max_chunk_size: this.chunkBytes } }, bytes),
+        TRANSFER_TIMEOUT_MS,
+        `uploading bundle ${ref.id}`,
+      );
     } catch (err) {
       throw failed(`cannot upload bundle ${ref.id} (${ref.size} bytes)`, err);
     }

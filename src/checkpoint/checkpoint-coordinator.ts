@@ -42,7 +42,6 @@ export interface CheckpointCoordinatorContext {
   operatorIds(e: Execution): string[];
 }
 
-
 /** Checkpoint statistics for `eddy status`. */
 export interface CheckpointStats {
   completed: number;

@@ -153,7 +153,10 @@ export class CompletedCheckpointStore {
       throw possiblyStored(this.failed(`record checkpoint ${cp.checkpointId} as the latest`, err));
     }
     if (!advanced) {
-      this.log.warn({ checkpointId: cp.checkpointId }, "the latest pointer names a newer checkpoint of another JobMaster (a newer leader's): this one is subsumed");
+      this.log.warn(
+        { checkpointId: cp.checkpointId },
+        "the latest pointer names a newer checkpoint of another JobMaster (a newer leader's): this one is subsumed",
+      );
       this.subsumeDue = true;
       this.kick();
       return;

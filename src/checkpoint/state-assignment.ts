@@ -22,7 +22,13 @@ export function isFullyFinished(cp: CompletedCheckpoint, id: string): boolean {
 }
 
 /** The restore of subtask `subtaskIndex` (of `parallelism`) of the task running operators `operatorIds`. */
-export function assignState(cp: CompletedCheckpoint, operatorIds: readonly string[], subtaskIndex: number, parallelism: number, maxParallelism: number): TaskRestore | undefined {
+export function assignState(
+  cp: CompletedCheckpoint,
+  operatorIds: readonly string[],
+  subtaskIndex: number,
+  parallelism: number,
+  maxParallelism: number,
+): TaskRestore | undefined {
   const mine = keyGroupRange(maxParallelism, parallelism, subtaskIndex);
   const operators: TaskRestore["operators"] = {};
   let any = false;

@@ -8,7 +8,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import { EddyError, ErrorCode, InternalError, NotFoundError, } from "../core/errors.js";
+import { EddyError, ErrorCode, InternalError, NotFoundError } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
@@ -203,11 +203,23 @@ export class CheckpointStorage {
       if (off > 0) await publish(buf!.subarray(0, off));
       await Promise.all(inFlight.splice(0));
       const digest = `SHA-256=${Base64UrlPaddedCodec.encode(sha.digest())}`;
-      const info = { name, description: "", options: { max_chunk_size: chunkBytes }, bucket: this.bucket, nuid, size, chunks, mtime: new Date().toISOString(), digest, deleted: false };
+      const info = {
+        name,
+        description: "",
+        options: { max_chunk_size: chunkBytes },
+        bucket: this.bucket,
+        nuid,
+        size,
+        chunks,
+        mtime: new Date().toISOString(),
+        digest,
+        deleted: false,
+      };
       const h = natsHeaders();
       h.set("Nats-Rollup", "sub");
       await send(this.metaSubject(name), JSON.stringify(info), `${nuid}.meta`, h);
-      if (old && !old.deleted && old.nuid !== nuid) await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: `$O.${this.bucket}.C.${old.nuid}` }).catch(() => undefined); // best effort: the rollup already hides the old chunks
+      if (old && !old.deleted && old.nuid !== nuid)
+        await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: `$O.${this.bucket}.C.${old.nuid}` }).catch(() => undefined); // best effort: the rollup already hides the old chunks
       return { object: name, bytes: size, digest };
     } catch (err) {
       source.cancel(`the write of ${name} failed`);
@@ -230,11 +242,14 @@ export class CheckpointStorage {
     try {
       // Retried while the bucket's stream elects a leader (a NATS server was lost): a restore waits
       // for it rather than failing the task and its restart.
-      info = await retryTransient(() => withTimeout(this.os.info(name), OBJECT_META_TIMEOUT_MS, `looking up state object ${name}`), READ_RETRY_MS, { jetStreamKnown: true });
+      info = await retryTransient(() => withTimeout(this.os.info(name), OBJECT_META_TIMEOUT_MS, `looking up state object ${name}`), READ_RETRY_MS, {
+        jetStreamKnown: true,
+      });
     } catch (err) {
       throw storageFailed(`cannot read state object ${name}`, err);
     }
-    if (!info || info.deleted) throw new NotFoundError(ErrorCode.StateNotFound, `state object ${name} does not exist in ${this.bucket}`, { details: { object: name } });
+    if (!info || info.deleted)
+      throw new NotFoundError(ErrorCode.StateNotFound, `state object ${name} does not exist in ${this.bucket}`, { details: { object: name } });
     const corrupt = (why: string, cause?: unknown): EddyError =>
       new EddyError(ErrorCode.StateCorrupt, `state object ${name} is corrupt: ${why}`, { cause, details: { object: name } });
     const expected = "digest" in handle && handle.digest ? handle.digest : undefined;

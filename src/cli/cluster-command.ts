@@ -133,7 +133,13 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
  * child (matched by pid) is registered. Returns false when a stop was requested meanwhile; throws
  * when a child dies or the timeout passes.
  */
-async function waitUntilReady(client: DispatcherClient, children: SupervisedChild[], timeoutMs: number, cancelled: () => boolean, log: Logger): Promise<boolean> {
+async function waitUntilReady(
+  client: DispatcherClient,
+  children: SupervisedChild[],
+  timeoutMs: number,
+  cancelled: () => boolean,
+  log: Logger,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   const tePids = children.filter((c) => c.name.startsWith("taskexecutor")).map((c) => c.pid);
   let last = "no answer from the Dispatcher yet";

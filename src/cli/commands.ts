@@ -29,7 +29,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       "data-dir": { type: "string", value: "DIR", help: "JetStream store directory (default: a temporary directory removed on exit)" },
       reactive: { type: "boolean", help: "run the JobManager in reactive mode (jobs scale to the TaskExecutors available)" },
     },
-    exclusive: [["nats", "port"], ["nats", "data-dir"]],
+    exclusive: [
+      ["nats", "port"],
+      ["nats", "data-dir"],
+    ],
   },
   {
     name: "jobmanager",
@@ -96,7 +99,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       min: { type: "int", min: 1, max: 32768, value: "N", help: "lower bound of the vertex's parallelism" },
       max: { type: "int", min: 1, max: 32768, value: "N", help: "upper bound of the vertex's parallelism" },
     },
-    exclusive: [["parallelism", "min"], ["parallelism", "max"]],
+    exclusive: [
+      ["parallelism", "min"],
+      ["parallelism", "max"],
+    ],
   },
   { name: "info", summary: "show the cluster: leaders and TaskExecutors", positionals: [], flags: { nats, json } },
 ];

@@ -59,7 +59,12 @@ export function renderStatus(job: JobDetails): string[] {
     for (const s of subs ?? []) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
     return [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "-";
   };
-  out.push(...table(["VERTEX", "NAME", "PARALLELISM", "MAX", "STATE", "SUBTASKS"], vertices.map((v) => [v.id, v.name, cell(v.parallelism), cell(v.maxParallelism), v.state, summary(v.subtasks)])));
+  out.push(
+    ...table(
+      ["VERTEX", "NAME", "PARALLELISM", "MAX", "STATE", "SUBTASKS"],
+      vertices.map((v) => [v.id, v.name, cell(v.parallelism), cell(v.maxParallelism), v.state, summary(v.subtasks)]),
+    ),
+  );
   const all = vertices.flatMap((v) => (v.subtasks ?? []).map((s) => [v.id, cell(s.index), s.state, cell(s.attempt), cell(s.taskExecutor)]));
   if (all.length > 0 && all.length <= 100) out.push("", ...table(["VERTEX", "SUBTASK", "STATE", "ATTEMPT", "TASK EXECUTOR"], all));
   else if (all.length > 100) out.push("", `(${all.length} subtasks: use --json to see each)`);
@@ -109,7 +114,14 @@ export function renderInfo(info: ClusterInfo): string[] {
     `ResourceManager leader: ${leader(info.leaders?.resourceManager)}`,
     `TaskExecutors:          ${tes.length} (${slots} slots, ${free} free)`,
   ];
-  if (tes.length) out.push("", ...table(["TASK EXECUTOR", "HOST", "PID", "SLOTS", "FREE"], tes.map((t) => [t.id, t.host, cell(t.pid), cell(t.slots), cell(t.freeSlots)])));
+  if (tes.length)
+    out.push(
+      "",
+      ...table(
+        ["TASK EXECUTOR", "HOST", "PID", "SLOTS", "FREE"],
+        tes.map((t) => [t.id, t.host, cell(t.pid), cell(t.slots), cell(t.freeSlots)]),
+      ),
+    );
   return out;
 }
 
@@ -148,7 +160,13 @@ export async function rescaleCommand(args: ParsedArgs, io: Io): Promise<number> 
     return Exit.Usage;
   }
   return withDispatcher(io, flagNats(args), async (c) => {
-    const r = await c.ask<RescaleReply>("rescaleJob", { jobId, vertexId, ...(parallelism !== undefined ? { parallelism } : {}), ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) });
+    const r = await c.ask<RescaleReply>("rescaleJob", {
+      jobId,
+      vertexId,
+      ...(parallelism !== undefined ? { parallelism } : {}),
+      ...(min !== undefined ? { min } : {}),
+      ...(max !== undefined ? { max } : {}),
+    });
     io.out(`Job ${r.jobId}: vertex ${r.vertexId} parallelism ${r.min === r.max ? r.min : `${r.min}..${r.max}`} declared`);
     return Exit.Ok;
   });

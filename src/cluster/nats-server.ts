@@ -154,7 +154,13 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
   const stop = async (timeoutMs = 5_000): Promise<void> => {
     if (gone) return;
     child.kill("SIGTERM");
-    if ((await orTimeout(exited.then(() => true), timeoutMs)) === undefined) await kill();
+    if (
+      (await orTimeout(
+        exited.then(() => true),
+        timeoutMs,
+      )) === undefined
+    )
+      await kill();
   };
 
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000);
@@ -172,7 +178,9 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
     if (await probe(url, serverName)) break;
     if (Date.now() > deadline) {
       await kill();
-      throw new NatsServerError(`nats-server on port ${port} not ready within ${opts.readyTimeoutMs ?? 20_000} ms: ${logTail(logPath)}`, { details: { logPath } });
+      throw new NatsServerError(`nats-server on port ${port} not ready within ${opts.readyTimeoutMs ?? 20_000} ms: ${logTail(logPath)}`, {
+        details: { logPath },
+      });
     }
     await sleep(100);
   }

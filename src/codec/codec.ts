@@ -34,11 +34,9 @@ export function decode(bytes: Uint8Array, type: ContentType = "msgpack"): unknow
     if (containsC1(v, 0)) throw new Error("the never-used byte 0xc1 appears in the data");
     return v;
   } catch (err) {
-    throw new ValidationError(
-      ErrorCode.MalformedRequest,
-      `request body is not valid ${type === "json" ? "JSON" : "MessagePack"}: ${(err as Error).message}`,
-      { cause: err },
-    );
+    throw new ValidationError(ErrorCode.MalformedRequest, `request body is not valid ${type === "json" ? "JSON" : "MessagePack"}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

@@ -7,8 +7,10 @@
 /** Each code and what it tells a user: what happened, and whether retrying helps. */
 export const ERROR_CODE_DESCRIPTIONS = {
   // Requests and job graphs
-  MalformedRequest: "A request, argument or option is not well formed (bad JSON/MessagePack, a missing or invalid field); nothing was changed. Fix the request; retrying it as is fails again.",
-  PayloadTooLarge: "A request body is larger than the limit of its method; nothing was changed. Send less (or ship code as a bundle); retrying as is fails again.",
+  MalformedRequest:
+    "A request, argument or option is not well formed (bad JSON/MessagePack, a missing or invalid field); nothing was changed. Fix the request; retrying it as is fails again.",
+  PayloadTooLarge:
+    "A request body is larger than the limit of its method; nothing was changed. Send less (or ship code as a bundle); retrying as is fails again.",
   InvalidJobGraph: "The JobGraph (or a vertex's config) breaks a rule; the message names the field. Fix the job; retrying as is fails again.",
   UnknownInvokable: "A vertex names an invokable that neither the cluster nor the job's bundle provides. Fix the name or ship the bundle that defines it.",
   CyclicJobGraph: "The JobGraph's edges form a cycle; a JobGraph must be acyclic. Fix the edges.",
@@ -23,7 +25,8 @@ export const ERROR_CODE_DESCRIPTIONS = {
   VertexNotFound: "A rescale names a vertex the job does not have. Check the vertex id.",
   RescaleNotSupported: "The job's scheduler cannot change its parallelism (only the adaptive scheduler can); the job was not changed.",
   // Leadership, fencing and RPC
-  FencingTokenMismatch: "A message carried a missing or stale fencing token (it came from an old leader or session) and was refused. The sender must reconnect to the current leader.",
+  FencingTokenMismatch:
+    "A message carried a missing or stale fencing token (it came from an old leader or session) and was refused. The sender must reconnect to the current leader.",
   NotLeader: "The component asked no longer leads. Retrying reaches the new leader once it is elected.",
   UnknownMethod: "The component has no method of this name (a client and cluster of different versions?). Retrying does not help.",
   UnknownSender: "The sender is not registered with the component (it was lost or restarted). It must register again; the runtime does this itself.",
@@ -34,16 +37,22 @@ export const ERROR_CODE_DESCRIPTIONS = {
   SlotNotFound: "A slot or allocation named by a request does not exist (any more) on the TaskExecutor: it was freed, or the TaskExecutor restarted.",
   SlotAllocationFailed: "Not enough slots could be acquired in time. Start more TaskExecutors or lower the parallelism.",
   TaskNotFound: "A task attempt named by a request is not running on the TaskExecutor (it finished, failed or was never deployed).",
-  IllegalStateTransition: "A state machine (job, execution, scheduler) was asked for a transition it does not have at this point; the request came at the wrong time.",
+  IllegalStateTransition:
+    "A state machine (job, execution, scheduler) was asked for a transition it does not have at this point; the request came at the wrong time.",
   RecordTooLarge: "One record is larger than the largest frame the network stack sends; the task fails. Make the record smaller.",
-  PartitionNotFound: "A task's input partition does not exist or its producer is gone; the consuming task fails and the failover strategy decides how the job recovers.",
-  RemoteLinkInterrupted: "A task lost its NATS server while it exchanged data with another TaskExecutor; data may be lost, so the task fails and the failover restores it from a checkpoint.",
+  PartitionNotFound:
+    "A task's input partition does not exist or its producer is gone; the consuming task fails and the failover strategy decides how the job recovers.",
+  RemoteLinkInterrupted:
+    "A task lost its NATS server while it exchanged data with another TaskExecutor; data may be lost, so the task fails and the failover restores it from a checkpoint.",
   TaskFailed: "A task failed (its code threw, or its output could not be stored); the failover strategy decides whether the job restarts.",
   TaskExecutorLost: "A TaskExecutor stopped answering heartbeats; its tasks fail and the failover strategy decides how the job recovers.",
   // State, checkpoints and savepoints
-  InvalidStateAccess: "A job's function used keyed or operator state in a way state does not support (an unsupported key or value, one name as two kinds of state). Fix the job; retrying fails again.",
-  StateNotFound: "A state object, checkpoint or savepoint named by a handle or id does not exist. Check the id; a checkpoint may have been subsumed and deleted.",
-  StateCorrupt: "Stored state cannot be read back as written (size, digest or contents wrong). Restore from another checkpoint or savepoint; retrying the same one fails again.",
+  InvalidStateAccess:
+    "A job's function used keyed or operator state in a way state does not support (an unsupported key or value, one name as two kinds of state). Fix the job; retrying fails again.",
+  StateNotFound:
+    "A state object, checkpoint or savepoint named by a handle or id does not exist. Check the id; a checkpoint may have been subsumed and deleted.",
+  StateCorrupt:
+    "Stored state cannot be read back as written (size, digest or contents wrong). Restore from another checkpoint or savepoint; retrying the same one fails again.",
   CheckpointStorageFailed: "The checkpoint store could not be written, read or cleaned (a NATS or JetStream failure). Retrying may help.",
   SavepointNotFound: "No savepoint with this id is stored. Check the id.",
   DuplicateCheckpoint: "A checkpoint or savepoint with this id is already stored with other contents; nothing was overwritten.",
@@ -52,7 +61,8 @@ export const ERROR_CODE_DESCRIPTIONS = {
   BundleCorrupt: "A bundle's bytes do not hash to its id, or their size is not the recorded one. Upload it again.",
   BundleTooLarge: "A bundle is larger than 256 MiB. Leave data out of the bundle; retrying fails again.",
   BundleStorageFailed: "The bundle store could not be read or written (a NATS failure). Retrying may help.",
-  UserCodeFailed: "The job's own code failed where the cluster ran it: its bundle did not load, its main threw or returned no JobGraph, or its invokables are malformed. Fix the job.",
+  UserCodeFailed:
+    "The job's own code failed where the cluster ran it: its bundle did not load, its main threw or returned no JobGraph, or its invokables are malformed. Fix the job.",
   ApplicationTimeout: "An application's main did not return its JobGraph in time and was stopped. Make main return sooner or raise the timeout.",
   // Processes
   NatsServerFailed: "A local nats-server could not be found, started or made ready (not installed, port taken, bad config). The message says which.",

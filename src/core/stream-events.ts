@@ -134,8 +134,10 @@ export function checkCheckpointId(id: number): void {
 /** Throws {@link BarrierError} unless `b` is a well-formed barrier. */
 export function checkBarrier(b: CheckpointBarrier): void {
   checkCheckpointId(b.checkpointId);
-  if (typeof b.timestamp !== "number" || !Number.isFinite(b.timestamp)) throw new BarrierError(`barrier ${b.checkpointId}: timestamp ${String(b.timestamp)} is not a finite number`);
-  if (b.kind !== "CHECKPOINT" && b.kind !== "SAVEPOINT") throw new BarrierError(`barrier ${b.checkpointId}: kind ${String(b.kind)} is neither CHECKPOINT nor SAVEPOINT`);
+  if (typeof b.timestamp !== "number" || !Number.isFinite(b.timestamp))
+    throw new BarrierError(`barrier ${b.checkpointId}: timestamp ${String(b.timestamp)} is not a finite number`);
+  if (b.kind !== "CHECKPOINT" && b.kind !== "SAVEPOINT")
+    throw new BarrierError(`barrier ${b.checkpointId}: kind ${String(b.kind)} is neither CHECKPOINT nor SAVEPOINT`);
 }
 
 /** A plain copy of a barrier (callers may reuse or mutate theirs). */

@@ -76,7 +76,8 @@ export function expandInputGate(g: CompactInputGateDescriptor): InputGateDeploym
   if (range) {
     const channels: InputChannelDescriptor[] = [];
     for (const p of g.producers)
-      for (let i = range[0]; i < range[1]; i++) channels.push({ producerAttemptId: p.producerAttemptId, partitionIndex: p.partitionIndex, subpartitionIndex: i, location: p.location });
+      for (let i = range[0]; i < range[1]; i++)
+        channels.push({ producerAttemptId: p.producerAttemptId, partitionIndex: p.partitionIndex, subpartitionIndex: i, location: p.location });
     return { resultId: g.resultId, partitionType: g.partitionType, channels };
   }
   return {

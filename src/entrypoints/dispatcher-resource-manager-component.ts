@@ -85,7 +85,9 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
           await jm.stop().catch((e: unknown) => log.debug({ err: e, jobId: graph.jobId }, "stopping a JobMaster that failed to start failed"));
           throw err;
         }
-        void jm.resultFuture.then(() => publisher.withdraw(jobMasterLeaderKey(graph.jobId), info)).catch((err: unknown) => log.debug({ err, jobId: graph.jobId }, "withdrawing the JobMaster's leader info failed"));
+        void jm.resultFuture
+          .then(() => publisher.withdraw(jobMasterLeaderKey(graph.jobId), info))
+          .catch((err: unknown) => log.debug({ err, jobId: graph.jobId }, "withdrawing the JobMaster's leader info failed"));
         return jm;
       },
       cleanupJob: async (jobId) => {
@@ -134,7 +136,9 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
         await rm.stop();
         if (s.isLeader()) {
           await publisher.withdraw("dispatcher", dispLeader).catch((err: unknown) => log.debug({ err }, "withdrawing the Dispatcher's leader info failed"));
-          await publisher.withdraw("resourcemanager", rmLeader).catch((err: unknown) => log.debug({ err }, "withdrawing the ResourceManager's leader info failed"));
+          await publisher
+            .withdraw("resourcemanager", rmLeader)
+            .catch((err: unknown) => log.debug({ err }, "withdrawing the ResourceManager's leader info failed"));
         }
       })());
     },

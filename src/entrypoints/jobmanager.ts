@@ -72,7 +72,10 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
       throw err;
     }));
   const appTimeoutMs = Number(process.env.EDDY_APPLICATION_TIMEOUT_MS) || undefined;
-  const applications = new ApplicationRunner(new BundleCache(openBundles, { name: `eddy-app-bundles-${id}-`, log }), appTimeoutMs ? { timeoutMs: appTimeoutMs } : {});
+  const applications = new ApplicationRunner(
+    new BundleCache(openBundles, { name: `eddy-app-bundles-${id}-`, log }),
+    appTimeoutMs ? { timeoutMs: appTimeoutMs } : {},
+  );
   const bundles = {
     check: async (ref: { id: string; size: number }) => (await openBundles()).check(ref),
     buildApplication: (req: Parameters<ApplicationRunner["build"]>[0]) => applications.build(req),

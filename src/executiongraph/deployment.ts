@@ -29,7 +29,8 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
       partitioner: p.result.edge.partitioner,
       maxParallelism: consumer.maxParallelism,
       // One subpartition per key group when the consumer's parallelism is decided later.
-      consumerParallelism: p.numSubpartitions === consumer.maxParallelism && p.result.groups[0]?.subpartitionRangeFor ? consumer.maxParallelism : consumer.parallelism,
+      consumerParallelism:
+        p.numSubpartitions === consumer.maxParallelism && p.result.groups[0]?.subpartitionRangeFor ? consumer.maxParallelism : consumer.parallelism,
       partitionType: p.result.resultPartitionType,
     };
     if (p.result.edge.key !== undefined) d.key = p.result.edge.key;
@@ -39,7 +40,10 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
     resultId: g.result.id,
     partitionType: g.result.resultPartitionType,
     producers: producersOf(g, execution, graph.version),
-    subpartitions: g.partitions.length === 1 || g.result.edge.distribution === "ALL_TO_ALL" ? g.subpartitionFor(ev.subtaskIndex, 0) : g.partitions.map((_, k) => g.subpartitionFor(ev.subtaskIndex, k)),
+    subpartitions:
+      g.partitions.length === 1 || g.result.edge.distribution === "ALL_TO_ALL"
+        ? g.subpartitionFor(ev.subtaskIndex, 0)
+        : g.partitions.map((_, k) => g.subpartitionFor(ev.subtaskIndex, k)),
     ...(g.subpartitionRangeFor ? { subpartitionRange: g.subpartitionRangeFor(ev.subtaskIndex) } : {}),
   }));
   return {

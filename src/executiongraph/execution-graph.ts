@@ -131,7 +131,8 @@ export class ExecutionGraph {
    * prior attempts stay known so their late reports are recognized as stale.
    */
   reinitialize(parallelism: ReadonlyMap<string, number>): void {
-    for (const e of this.currentExecutions()) if (!e.isTerminal && e.state !== "CREATED") throw new Error(`cannot rebuild an ExecutionGraph while ${e} is ${e.state}`);
+    for (const e of this.currentExecutions())
+      if (!e.isTerminal && e.state !== "CREATED") throw new Error(`cannot rebuild an ExecutionGraph while ${e} is ${e.state}`);
     for (let i = 0; i < this.jobGraph.vertices.length; i++) {
       const v = this.jobGraph.vertices[i]!;
       const p = parallelism.get(v.id);
@@ -162,8 +163,10 @@ export class ExecutionGraph {
     ejv.initialized = true;
     ejv.taskVertices = Array.from({ length: parallelism }, (_, k) => new ExecutionVertex(ejv, k));
     for (const r of [...ejv.inputs, ...ejv.producedResults]) {
-      for (const ev of r.producer.taskVertices) ev.producedPartitions.splice(0, ev.producedPartitions.length, ...ev.producedPartitions.filter((p) => p.result !== r));
-      for (const ev of r.consumer.taskVertices) ev.consumedPartitionGroups.splice(0, ev.consumedPartitionGroups.length, ...ev.consumedPartitionGroups.filter((g) => g.result !== r));
+      for (const ev of r.producer.taskVertices)
+        ev.producedPartitions.splice(0, ev.producedPartitions.length, ...ev.producedPartitions.filter((p) => p.result !== r));
+      for (const ev of r.consumer.taskVertices)
+        ev.consumedPartitionGroups.splice(0, ev.consumedPartitionGroups.length, ...ev.consumedPartitionGroups.filter((g) => g.result !== r));
       r.clear();
       connect(r);
     }

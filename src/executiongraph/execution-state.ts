@@ -2,20 +2,19 @@ import { setup } from "xstate";
 import { StateTable } from "./state-table.js";
 
 /** The state of one Execution attempt (Flink's ExecutionState). */
-export type ExecutionState =
-  | "CREATED"
-  | "SCHEDULED"
-  | "DEPLOYING"
-  | "INITIALIZING"
-  | "RUNNING"
-  | "FINISHED"
-  | "CANCELING"
-  | "CANCELED"
-  | "FAILED";
+export type ExecutionState = "CREATED" | "SCHEDULED" | "DEPLOYING" | "INITIALIZING" | "RUNNING" | "FINISHED" | "CANCELING" | "CANCELED" | "FAILED";
 
 /** Every execution state, in lifecycle order. */
 export const EXECUTION_STATES: readonly ExecutionState[] = [
-  "CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING", "FINISHED", "CANCELING", "CANCELED", "FAILED",
+  "CREATED",
+  "SCHEDULED",
+  "DEPLOYING",
+  "INITIALIZING",
+  "RUNNING",
+  "FINISHED",
+  "CANCELING",
+  "CANCELED",
+  "FAILED",
 ];
 
 /**

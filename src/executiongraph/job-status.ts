@@ -2,17 +2,7 @@ import { setup } from "xstate";
 import { StateTable } from "./state-table.js";
 
 /** The status of a job (Flink's JobStatus). */
-export type JobStatus =
-  | "INITIALIZING"
-  | "CREATED"
-  | "RUNNING"
-  | "FAILING"
-  | "FAILED"
-  | "CANCELLING"
-  | "CANCELED"
-  | "FINISHED"
-  | "RESTARTING"
-  | "SUSPENDED";
+export type JobStatus = "INITIALIZING" | "CREATED" | "RUNNING" | "FAILING" | "FAILED" | "CANCELLING" | "CANCELED" | "FINISHED" | "RESTARTING" | "SUSPENDED";
 
 /**
  * The job status machine (seed 003 and Flink's JobStatus): CREATED → RUNNING → FINISHED; a failure

@@ -11,7 +11,9 @@ export class StateTable<S extends string> {
   private readonly finals = new Set<string>();
 
   constructor(readonly machine: AnyStateMachine) {
-    for (const [name, node] of Object.entries(machine.states as Record<string, { transitions: Map<string, Array<{ target?: Array<{ key: string }> }>>; type: string }>)) {
+    for (const [name, node] of Object.entries(
+      machine.states as Record<string, { transitions: Map<string, Array<{ target?: Array<{ key: string }> }>>; type: string }>,
+    )) {
       const targets = new Set<string>();
       for (const [event, defs] of node.transitions) {
         for (const d of defs) {

@@ -25,12 +25,14 @@ export function kvReplicas(nc?: NatsConnection): number {
  */
 export async function openBucket(nc: NatsConnection, name: string, opts: { ttlMs?: number; history?: number } = {}): Promise<KV> {
   const kvm = new Kvm(nc);
-  return retryTransient(() => kvm.create(name, {
-    history: opts.history ?? 1,
-    replicas: kvReplicas(nc),
-    allow_direct: false,
-    ...(opts.ttlMs ? { ttl: opts.ttlMs } : {}),
-  }));
+  return retryTransient(() =>
+    kvm.create(name, {
+      history: opts.history ?? 1,
+      replicas: kvReplicas(nc),
+      allow_direct: false,
+      ...(opts.ttlMs ? { ttl: opts.ttlMs } : {}),
+    }),
+  );
 }
 
 /** Reads and decodes a msgpack value, or undefined when absent or deleted. */

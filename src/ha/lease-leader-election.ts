@@ -212,7 +212,9 @@ export class LeaseLeaderElection {
     if (held) {
       this.endTerm("the leader election stopped");
       await this.transitions;
-      await within(this.kv.delete(this.key, { previousSeq: this.revision }), 2_000, "releasing the lease").catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
+      await within(this.kv.delete(this.key, { previousSeq: this.revision }), 2_000, "releasing the lease").catch((err: unknown) =>
+        this.log.debug({ err }, "lease not released; it expires on its own"),
+      );
     } else await this.transitions;
   }
 
@@ -244,7 +246,9 @@ export class LeaseLeaderElection {
     }
     this.releases?.stop();
     if (this.stopped) {
-      await this.kv.delete(this.key, { previousSeq: this.revision }).catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
+      await this.kv
+        .delete(this.key, { previousSeq: this.revision })
+        .catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
       return;
     }
     this.holder = holder;
@@ -260,8 +264,12 @@ export class LeaseLeaderElection {
           const revision = this.revision;
           this.holder = undefined;
           this.deadline = 0;
-          await Promise.resolve(this.contender!.revoke("starting the leader's components failed")).catch((err: unknown) => this.log.warn({ err }, "revoking the failed leadership failed"));
-          await within(this.kv.delete(this.key, { previousSeq: revision }), 2_000, "releasing the lease").catch((err: unknown) => this.log.debug({ err }, "lease not released; it expires on its own"));
+          await Promise.resolve(this.contender!.revoke("starting the leader's components failed")).catch((err: unknown) =>
+            this.log.warn({ err }, "revoking the failed leadership failed"),
+          );
+          await within(this.kv.delete(this.key, { previousSeq: revision }), 2_000, "releasing the lease").catch((err: unknown) =>
+            this.log.debug({ err }, "lease not released; it expires on its own"),
+          );
           this.arm(this.timing.pollMs * 4);
         }
       }
@@ -334,8 +342,6 @@ export class LeaseLeaderElection {
   }
 
   private transition(fn: () => Promise<void> | void): void {
-    this.transitions = this.transitions
-      .then(fn)
-      .catch((err) => this.log.error({ err }, "a leadership transition failed"));
+    this.transitions = this.transitions.then(fn).catch((err) => this.log.error({ err }, "a leadership transition failed"));
   }
 }

@@ -22,7 +22,13 @@ const FETCH_STALL_MS = 2_000;
  * consumer made on the lost leader that delivers nothing or is not found. `each` sees only the messages of
  * the attempt that completed. TimeoutError after 30 s, naming the last attempt's failure.
  */
-export async function readLastPerSubject(js: JetStreamClient, stream: string, filter: string, opts: { headersOnly: boolean }, each: (m: JsMsg) => void): Promise<void> {
+export async function readLastPerSubject(
+  js: JetStreamClient,
+  stream: string,
+  filter: string,
+  opts: { headersOnly: boolean },
+  each: (m: JsMsg) => void,
+): Promise<void> {
   const what = `listing ${filter} in ${stream}`;
   const deadline = Date.now() + LIST_TIMEOUT_MS;
   for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(2_000, delay * 2)) {
@@ -33,7 +39,9 @@ export async function readLastPerSubject(js: JetStreamClient, stream: string, fi
       // "consumer not found": the consumer was made on a stream leader that is gone.
       if (!isTransient(err, { jetStreamKnown: true }) && !isConsumerNotFound(err)) throw err;
       if (Date.now() + delay >= deadline) {
-        throw new TimeoutError(`${what} did not complete in ${LIST_TIMEOUT_MS} ms (${attempt} attempts; the last: ${(err as Error)?.message ?? err})`, { cause: err });
+        throw new TimeoutError(`${what} did not complete in ${LIST_TIMEOUT_MS} ms (${attempt} attempts; the last: ${(err as Error)?.message ?? err})`, {
+          cause: err,
+        });
       }
       await new Promise((r) => setTimeout(r, delay));
       continue;
@@ -46,7 +54,12 @@ export async function readLastPerSubject(js: JetStreamClient, stream: string, fi
 async function readOnce(js: JetStreamClient, stream: string, filter: string, opts: { headersOnly: boolean }, what: string, deadline: number): Promise<JsMsg[]> {
   const step = () => Math.max(1, Math.min(ATTEMPT_STEP_MS, deadline - Date.now()));
   const consumer = await withTimeout(
-    js.consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.LastPerSubject, headers_only: opts.headersOnly, inactive_threshold: 60_000 }),
+    js.consumers.get(stream, {
+      filter_subjects: filter,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      headers_only: opts.headersOnly,
+      inactive_threshold: 60_000,
+    }),
     step(),
     `creating the consumer for ${what}`,
   );

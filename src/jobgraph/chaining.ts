@@ -73,9 +73,13 @@ export function chainOperators(graph: JobGraph, registry: ChainingLookup): JobGr
   }
   for (const e of graph.edges) {
     if (!byId.has(e.source) || !byId.has(e.target)) {
-      throw new ValidationError(ErrorCode.DanglingEdge, `edge ${e.source} -> ${e.target} names a vertex the JobGraph does not have; chain a validated JobGraph`, {
-        details: { source: e.source, target: e.target },
-      });
+      throw new ValidationError(
+        ErrorCode.DanglingEdge,
+        `edge ${e.source} -> ${e.target} names a vertex the JobGraph does not have; chain a validated JobGraph`,
+        {
+          details: { source: e.source, target: e.target },
+        },
+      );
     }
     outDegree.set(e.source, outDegree.get(e.source)! + 1);
     inDegree.set(e.target, inDegree.get(e.target)! + 1);

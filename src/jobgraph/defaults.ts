@@ -20,10 +20,7 @@ export function roundUpToPowerOfTwo(x: number): number {
  */
 export function defaultMaxParallelism(parallelism: number): number {
   const p = Math.trunc(parallelism);
-  return Math.min(
-    Math.max(roundUpToPowerOfTwo(p + Math.floor(p / 2)), DEFAULT_LOWER_BOUND_MAX_PARALLELISM),
-    UPPER_BOUND_MAX_PARALLELISM,
-  );
+  return Math.min(Math.max(roundUpToPowerOfTwo(p + Math.floor(p / 2)), DEFAULT_LOWER_BOUND_MAX_PARALLELISM), UPPER_BOUND_MAX_PARALLELISM);
 }
 
 /** The distribution pattern a partitioner implies: forward/rescale POINTWISE, the others ALL_TO_ALL. */

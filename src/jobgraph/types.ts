@@ -168,12 +168,14 @@ export interface JobGraphSpec {
 export interface JobGraph {
   jobId: string;
   name: string;
-  vertices: Array<Required<Pick<JobVertexSpec, "id" | "name" | "invokable" | "parallelism" | "maxParallelism" | "slotSharingGroup">> & {
-    config: Record<string, unknown>;
-    /** Filled in (true) by validation; absent means true. */
-    chaining?: boolean | "head";
-    coLocationGroup?: string;
-  }>;
+  vertices: Array<
+    Required<Pick<JobVertexSpec, "id" | "name" | "invokable" | "parallelism" | "maxParallelism" | "slotSharingGroup">> & {
+      config: Record<string, unknown>;
+      /** Filled in (true) by validation; absent means true. */
+      chaining?: boolean | "head";
+      coLocationGroup?: string;
+    }
+  >;
   edges: Array<Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string }>;
   config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;
   bundle?: JobBundleSpec;

@@ -91,9 +91,7 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
     const errors = validate.errors ?? [];
     const e = errors.find((x) => x.keyword === "oneOf") ?? errors.find((x) => x.keyword !== "if") ?? errors[0];
     if (!e) fail(ErrorCode.InvalidJobGraph, "the JobGraph does not match schemas/jobgraph.schema.json");
-    const code = /^\/vertices\/\d+\/(maxParallelism|parallelism)$/.test(e.instancePath)
-      ? ErrorCode.InvalidParallelism
-      : ErrorCode.InvalidJobGraph;
+    const code = /^\/vertices\/\d+\/(maxParallelism|parallelism)$/.test(e.instancePath) ? ErrorCode.InvalidParallelism : ErrorCode.InvalidJobGraph;
     fail(code, describeSchemaError(e), { path: jsonPath(e.instancePath), keyword: e.keyword, params: e.params });
   }
   const spec = input as JobGraphSpec;
@@ -158,14 +156,21 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
     const e = spec.edges[i]!;
     for (const end of ["source", "target"] as const) {
       if (!byId.has(e[end])) {
-        fail(ErrorCode.DanglingEdge, `$.edges[${i}] (${e.source} -> ${e.target}): ${end} vertex "${e[end]}" does not exist; declare it in vertices or fix the edge`, {
-          edge: i,
-          missingVertex: e[end],
-        });
+        fail(
+          ErrorCode.DanglingEdge,
+          `$.edges[${i}] (${e.source} -> ${e.target}): ${end} vertex "${e[end]}" does not exist; declare it in vertices or fix the edge`,
+          {
+            edge: i,
+            missingVertex: e[end],
+          },
+        );
       }
     }
     if (e.source === e.target) {
-      fail(ErrorCode.CyclicJobGraph, `$.edges[${i}] connects vertex "${e.source}" to itself: a JobGraph must be acyclic`, { vertexId: e.source, cycle: [e.source, e.source] });
+      fail(ErrorCode.CyclicJobGraph, `$.edges[${i}] connects vertex "${e.source}" to itself: a JobGraph must be acyclic`, {
+        vertexId: e.source,
+        cycle: [e.source, e.source],
+      });
     }
     const pair = `${e.source}\u0000${e.target}`;
     if (seen.has(pair)) {
@@ -174,10 +179,16 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
     seen.add(pair);
     const implied = distributionOf(e.partitioner);
     if (e.distribution !== undefined && e.distribution !== implied) {
-      fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: distribution ${e.distribution} contradicts partitioner "${e.partitioner}" (which implies ${implied}); leave distribution out`, { edge: i });
+      fail(
+        ErrorCode.InvalidJobGraph,
+        `$.edges[${i}]: distribution ${e.distribution} contradicts partitioner "${e.partitioner}" (which implies ${implied}); leave distribution out`,
+        { edge: i },
+      );
     }
     if (e.key !== undefined && e.partitioner !== "hash") {
-      fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: key is only meaningful with partitioner "hash", not "${e.partitioner}"; remove key or use hash`, { edge: i });
+      fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: key is only meaningful with partitioner "hash", not "${e.partitioner}"; remove key or use hash`, {
+        edge: i,
+      });
     }
     const src = byId.get(e.source)!;
     const dst = byId.get(e.target)!;
@@ -208,13 +219,19 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
     const kind = factories.get(id)!.kind;
     const inv = byId.get(id)!.invokable;
     if (kind === "source" && ins.get(id)!.length > 0) {
-      fail(ErrorCode.InvalidJobGraph, `vertex "${id}" (${inv}) is a source and cannot have inputs; remove the edge(s) from ${ins.get(id)!.join(", ")}`, { vertexId: id });
+      fail(ErrorCode.InvalidJobGraph, `vertex "${id}" (${inv}) is a source and cannot have inputs; remove the edge(s) from ${ins.get(id)!.join(", ")}`, {
+        vertexId: id,
+      });
     }
     if (kind === "sink" && outs.get(id)!.length > 0) {
-      fail(ErrorCode.InvalidJobGraph, `vertex "${id}" (${inv}) is a sink and cannot have outputs; remove the edge(s) to ${outs.get(id)!.join(", ")}`, { vertexId: id });
+      fail(ErrorCode.InvalidJobGraph, `vertex "${id}" (${inv}) is a sink and cannot have outputs; remove the edge(s) to ${outs.get(id)!.join(", ")}`, {
+        vertexId: id,
+      });
     }
     if (kind !== "source" && ins.get(id)!.length === 0) {
-      fail(ErrorCode.InvalidJobGraph, `vertex "${id}" (${inv}) is a${kind === "sink" ? " sink" : "n operator"} without inputs; add an edge into it`, { vertexId: id });
+      fail(ErrorCode.InvalidJobGraph, `vertex "${id}" (${inv}) is a${kind === "sink" ? " sink" : "n operator"} without inputs; add an edge into it`, {
+        vertexId: id,
+      });
     }
   }
 
@@ -232,12 +249,17 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
   if (cfg.adaptiveBatch !== undefined) {
     const ab = cfg.adaptiveBatch;
     if (ab.minParallelism !== undefined && ab.maxParallelism !== undefined && ab.minParallelism > ab.maxParallelism)
-      fail(ErrorCode.InvalidJobGraph, `config.adaptiveBatch.minParallelism (${ab.minParallelism}) exceeds maxParallelism (${ab.maxParallelism})`, { path: "/config/adaptiveBatch" });
+      fail(ErrorCode.InvalidJobGraph, `config.adaptiveBatch.minParallelism (${ab.minParallelism}) exceeds maxParallelism (${ab.maxParallelism})`, {
+        path: "/config/adaptiveBatch",
+      });
     config.adaptiveBatch = { ...ab };
   }
   if (cfg.resourceRequirements !== undefined) {
     for (const [v, b] of Object.entries(cfg.resourceRequirements)) {
-      if (b.lower > b.upper) fail(ErrorCode.InvalidParallelism, `config.resourceRequirements.${v}: lower ${b.lower} exceeds upper ${b.upper}`, { path: `/config/resourceRequirements/${v}` });
+      if (b.lower > b.upper)
+        fail(ErrorCode.InvalidParallelism, `config.resourceRequirements.${v}: lower ${b.lower} exceeds upper ${b.upper}`, {
+          path: `/config/resourceRequirements/${v}`,
+        });
     }
     config.resourceRequirements = Object.fromEntries(Object.entries(cfg.resourceRequirements).map(([v, b]) => [v, { lower: b.lower, upper: b.upper }]));
   }
@@ -295,7 +317,8 @@ function cloneConfig(config: Record<string, unknown>, vertexId: string): Record<
   let nodes = 0;
   const where = (path: string) => `vertex "${vertexId}": config${path}`;
   const copy = (value: unknown, path: string, depth: number): unknown => {
-    if (++nodes > MAX_CONFIG_NODES) fail(ErrorCode.InvalidJobGraph, `${where("")} holds more than ${MAX_CONFIG_NODES} values; keep settings small`, { vertexId });
+    if (++nodes > MAX_CONFIG_NODES)
+      fail(ErrorCode.InvalidJobGraph, `${where("")} holds more than ${MAX_CONFIG_NODES} values; keep settings small`, { vertexId });
     if (value === null || typeof value !== "object") {
       if (typeof value === "function" || typeof value === "symbol") {
         fail(ErrorCode.InvalidJobGraph, `${where(path)} is a ${typeof value}; settings must be plain data`, { vertexId });

@@ -9,7 +9,15 @@
  * checkpoint once every channel delivered it or ended.
  */
 import type { RecordInput, RecordOutput } from "../runtime/api.js";
-import { isBarrierEvent, isInputBatch, isWatermarkEvent, type CheckpointAbortEvent, type CheckpointBarrier, type InputBatch, type InputEvent } from "../core/stream-events.js";
+import {
+  isBarrierEvent,
+  isInputBatch,
+  isWatermarkEvent,
+  type CheckpointAbortEvent,
+  type CheckpointBarrier,
+  type InputBatch,
+  type InputEvent,
+} from "../core/stream-events.js";
 
 /** What {@link barrierForwardingInput} does at a checkpoint. */
 export interface BarrierHandler {

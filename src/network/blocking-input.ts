@@ -223,7 +223,10 @@ export class BlockingInputChannel extends InputChannel {
           if (!this.seen && !this.done) this.armDeadline();
         },
         () => {
-          if (!this.seen) this.stop(partitionNotFound(this, `no stream ${this.stream} or nothing written to ${this.subject} within ${t} ms, and its producer is not running`));
+          if (!this.seen)
+            this.stop(
+              partitionNotFound(this, `no stream ${this.stream} or nothing written to ${this.subject} within ${t} ms, and its producer is not running`),
+            );
         },
       );
     }, t);

@@ -200,9 +200,13 @@ export class BlockingPublisher {
 
   private onFailure(err: unknown): void {
     if (this.closed || this.failure !== null) return;
-    const e = new EddyError(ErrorCode.TaskFailed, `cannot store BLOCKING partition data of ${this.producerAttemptId} in JetStream: ${(err as Error)?.message ?? String(err)}`, {
-      cause: toEddyError(err),
-    });
+    const e = new EddyError(
+      ErrorCode.TaskFailed,
+      `cannot store BLOCKING partition data of ${this.producerAttemptId} in JetStream: ${(err as Error)?.message ?? String(err)}`,
+      {
+        cause: toEddyError(err),
+      },
+    );
     this.failure = e;
     this.owner.fail(e);
     const ws = this.idle;

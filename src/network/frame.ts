@@ -28,7 +28,7 @@
  * ```
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
-import { type EddyError, errorFromWire, InternalError, } from "../core/errors.js";
+import { type EddyError, errorFromWire, InternalError } from "../core/errors.js";
 import type { CheckpointBarrier } from "../core/stream-events.js";
 
 /** Kinds of data frames. */

@@ -9,7 +9,17 @@ import { MIN_WATERMARK } from "../core/stream-events.js";
 import { type EddyError, ErrorCode, NotFoundError, InternalError } from "../core/errors.js";
 import type { AlignedChannel } from "./alignment.js";
 import type { NetworkEvent } from "../core/stream-events.js";
-import { decodeBarrierFrame, decodeCancelFrame, decodeErrorFrame, decodeRecords, decodeWatermarkFrame, frameBacklog, frameKind, frameSeq, FrameKind } from "./frame.js";
+import {
+  decodeBarrierFrame,
+  decodeCancelFrame,
+  decodeErrorFrame,
+  decodeRecords,
+  decodeWatermarkFrame,
+  frameBacklog,
+  frameKind,
+  frameSeq,
+  FrameKind,
+} from "./frame.js";
 
 /**
  * What a channel reports to and borrows from: the task's union input, whose gates hold the floating
@@ -225,6 +235,11 @@ export abstract class InputChannel implements AlignedChannel {
 /** The PartitionNotFound error of a channel whose producer or partition cannot be found. */
 export function partitionNotFound(ch: InputChannel, why: string): EddyError {
   return new NotFoundError(ErrorCode.PartitionNotFound, `result partition ${ch.name} not found: ${why}`, {
-    details: { producerAttemptId: ch.desc.producerAttemptId, resultId: ch.resultId, partitionIndex: ch.desc.partitionIndex, subpartitionIndex: ch.desc.subpartitionIndex },
+    details: {
+      producerAttemptId: ch.desc.producerAttemptId,
+      resultId: ch.resultId,
+      partitionIndex: ch.desc.partitionIndex,
+      subpartitionIndex: ch.desc.subpartitionIndex,
+    },
   });
 }

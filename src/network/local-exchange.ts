@@ -8,11 +8,7 @@ import { MessageChannel, workerData, type MessagePort } from "node:worker_thread
 import { NotFoundError, ErrorCode } from "../core/errors.js";
 
 /** Worker → broker messages. */
-type ClientMsg =
-  | { t: "reg"; a: string }
-  | { t: "unreg"; a: string }
-  | { t: "conn"; id: number; a: string }
-  | { t: "cancel"; id: number };
+type ClientMsg = { t: "reg"; a: string } | { t: "unreg"; a: string } | { t: "conn"; id: number; a: string } | { t: "cancel"; id: number };
 
 /** Broker → worker messages. */
 type BrokerMsg = { t: "port"; id: number; port: MessagePort } | { t: "accept"; a: string; port: MessagePort };

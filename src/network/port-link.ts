@@ -97,7 +97,8 @@ export class PortInputChannel extends InputChannel {
         this.port = port;
         port.on("message", (ab: ArrayBuffer) => this.onFrame(new Uint8Array(ab)));
         port.on("close", () => {
-          if (!this.ended && !this.released) this.onError(new EddyError(ErrorCode.TaskFailed, `producer of ${this.name} closed the channel before the end of the partition`));
+          if (!this.ended && !this.released)
+            this.onError(new EddyError(ErrorCode.TaskFailed, `producer of ${this.name} closed the channel before the end of the partition`));
         });
         port.postMessage({ r: this.resultId, p: this.desc.partitionIndex, s: this.desc.subpartitionIndex, c: this.initialCredit } satisfies PortRequest);
       },

@@ -9,7 +9,22 @@ import type { Subjects } from "../rpc/subjects.js";
 import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
 import type { NetworkConfig } from "./config.js";
-import { controlCount, ControlKind, decodeRequest, encodeCancel, encodeEventFrame, encodeCredit, encodeDataFrame, encodeEndFrame, encodeErrorFrame, encodeRequest, frameChannel, packSmall, readU32, unpackSmall } from "./frame.js";
+import {
+  controlCount,
+  ControlKind,
+  decodeRequest,
+  encodeCancel,
+  encodeEventFrame,
+  encodeCredit,
+  encodeDataFrame,
+  encodeEndFrame,
+  encodeErrorFrame,
+  encodeRequest,
+  frameChannel,
+  packSmall,
+  readU32,
+  unpackSmall,
+} from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
 import type { RecordWriterOutput } from "./record-writer.js";

@@ -56,8 +56,7 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
   private waiter: Deferred<InputEvent | null> | null = null;
   private failure: unknown = null;
   private readonly onAbort = () => this.fail(this.signal?.reason ?? new EddyError(ErrorCode.Shutdown, `task ${this.attemptId} was canceled`));
-  private readonly skipEvents = (e: InputEvent | null): InputBatch | null | Promise<InputBatch | null> =>
-    e === null || e instanceof Batch ? e : this.next();
+  private readonly skipEvents = (e: InputEvent | null): InputBatch | null | Promise<InputBatch | null> => (e === null || e instanceof Batch ? e : this.next());
 
   constructor(
     readonly attemptId: string,

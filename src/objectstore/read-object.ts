@@ -96,7 +96,10 @@ class ChunkReader {
 
   private left(): number {
     const ms = this.deadline - Date.now();
-    if (ms <= 0) throw new TimeoutError(`reading ${this.info.name} from ${this.bucket} timed out after ${this.timeoutMs} ms (${this.indexed ? `${this.placed} of ${this.total} chunks` : `${this.off} of ${this.info.size} bytes`})`);
+    if (ms <= 0)
+      throw new TimeoutError(
+        `reading ${this.info.name} from ${this.bucket} timed out after ${this.timeoutMs} ms (${this.indexed ? `${this.placed} of ${this.total} chunks` : `${this.off} of ${this.info.size} bytes`})`,
+      );
     return ms;
   }
 
@@ -120,7 +123,8 @@ class ChunkReader {
     }
     const at = (k - 1) * this.chunkSize;
     const expected = Math.min(this.chunkSize, this.info.size - at);
-    if (k > this.total || chunk.length !== expected) throw new ObjectCorruptError(`${this.info.name}: chunk ${k} has ${chunk.length} bytes, ${Math.max(0, expected)} expected of chunk ${k} of ${this.total}`);
+    if (k > this.total || chunk.length !== expected)
+      throw new ObjectCorruptError(`${this.info.name}: chunk ${k} has ${chunk.length} bytes, ${Math.max(0, expected)} expected of chunk ${k} of ${this.total}`);
     if (this.seen[k - 1]) return; // the same chunk twice: the first is kept
     this.seen[k - 1] = 1;
     this.placed++;
@@ -170,14 +174,18 @@ class ChunkReader {
         delay = Math.min(1_000, delay * 2);
         continue;
       }
-      if (!m) throw new ObjectCorruptError(`${this.info.name}: ${this.indexed ? `${this.placed} of ${this.total} chunks` : `${this.off} of ${this.info.size} bytes`} stored`);
+      if (!m)
+        throw new ObjectCorruptError(
+          `${this.info.name}: ${this.indexed ? `${this.placed} of ${this.total} chunks` : `${this.off} of ${this.info.size} bytes`} stored`,
+        );
       this.accept(m.data, m.seq, m.header?.get(MSG_ID_HEADER));
     }
   }
 
   result(): Uint8Array {
     const expected = parseDigest(this.info.digest);
-    if (!expected || !createHash("sha256").update(this.out).digest().equals(expected)) throw new ObjectCorruptError(`${this.info.name}: the chunks' SHA-256 does not match the recorded digest ${this.info.digest}`);
+    if (!expected || !createHash("sha256").update(this.out).digest().equals(expected))
+      throw new ObjectCorruptError(`${this.info.name}: the chunks' SHA-256 does not match the recorded digest ${this.info.digest}`);
     return this.out;
   }
 }

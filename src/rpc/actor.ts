@@ -128,8 +128,7 @@ export abstract class Actor {
   /** A repeating timer cleared on stop; its callback runs in the mailbox. */
   protected every(ms: number, fn: () => void | Promise<void>): NodeJS.Timeout {
     const t = setInterval(() => {
-      if (!this.stopped && this.mailbox.size < 100)
-        void this.mailbox.run(fn).catch((e) => this.log.error({ err: e }, "periodic task failed"));
+      if (!this.stopped && this.mailbox.size < 100) void this.mailbox.run(fn).catch((e) => this.log.error({ err: e }, "periodic task failed"));
     }, ms);
     this.timers.add(t);
     return t;

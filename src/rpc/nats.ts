@@ -8,11 +8,7 @@ export type { NatsConnection };
  * Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable. With
  * `log`, the connection's losses and re-establishments are logged (warn): each may have lost messages.
  */
-export async function connectNats(
-  url: string,
-  name: string,
-  opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger } = {},
-): Promise<NatsConnection> {
+export async function connectNats(url: string, name: string, opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger } = {}): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
     nc = await connect({

@@ -85,7 +85,11 @@ export class Throttle {
   private readonly t0 = Date.now();
   private done = 0;
 
-  constructor(private readonly ctx: TaskContext, ratePerSecond: number, maxBatch = SOURCE_BATCH) {
+  constructor(
+    private readonly ctx: TaskContext,
+    ratePerSecond: number,
+    maxBatch = SOURCE_BATCH,
+  ) {
     this.rate = ratePerSecond / ctx.tdd.parallelism;
     this.batch = this.rate > 0 ? Math.max(1, Math.min(maxBatch, Math.floor(this.rate / 100))) : maxBatch;
   }

@@ -380,7 +380,12 @@ export class DefaultScheduler implements SchedulerNG {
         if (!head || this.isTerminalOrStopping()) return;
         const need = slotSharingKeys(head).size;
         this.failJob(
-          failureInfo(new EddyError(ErrorCode.SlotAllocationFailed, `could not get ${need} slots within ${this.slotRequestTimeoutMs} ms (have ${this.pool.freeCount} free); start more TaskExecutors or lower the parallelism`)),
+          failureInfo(
+            new EddyError(
+              ErrorCode.SlotAllocationFailed,
+              `could not get ${need} slots within ${this.slotRequestTimeoutMs} ms (have ${this.pool.freeCount} free); start more TaskExecutors or lower the parallelism`,
+            ),
+          ),
         );
         this.afterChange();
       });

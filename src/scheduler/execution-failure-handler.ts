@@ -4,9 +4,7 @@ import type { FailoverStrategy } from "./failover/failover-strategy.js";
 import type { RestartBackoffTimeStrategy } from "./restart/restart-backoff-time-strategy.js";
 
 /** What to do about a failure (Flink's FailureHandlingResult). */
-export type FailureHandlingResult =
-  | { restart: true; tasks: Set<ExecutionVertex>; backoffMs: number }
-  | { restart: false; cause: FailureInfo };
+export type FailureHandlingResult = { restart: true; tasks: Set<ExecutionVertex>; backoffMs: number } | { restart: false; cause: FailureInfo };
 
 /**
  * Combines the restart strategy (may the job restart, and when) with the failover strategy (which

@@ -43,12 +43,22 @@ export class DataStream<T> extends NodeSetters {
 
   /** @internal The one node producing this stream (a union has several: setters do not apply to it). */
   get node(): StreamNode {
-    if (this.inputs.length !== 1) throw new ValidationError(ErrorCode.InvalidJobGraph, "this stream is a union of several streams; set names, ids and parallelism on the streams it unites");
+    if (this.inputs.length !== 1)
+      throw new ValidationError(
+        ErrorCode.InvalidJobGraph,
+        "this stream is a union of several streams; set names, ids and parallelism on the streams it unites",
+      );
     return this.inputs[0]!.node;
   }
 
   /** @internal A new operator reading this stream; `keepTimestamps`: its output keeps the input's timestamp assigner. */
-  operator<R>(invokable: string, name: string, fns: Record<string, unknown>, config: Record<string, unknown> = {}, opts: { keepTimestamps?: boolean; follow?: boolean } = {}): DataStream<R> {
+  operator<R>(
+    invokable: string,
+    name: string,
+    fns: Record<string, unknown>,
+    config: Record<string, unknown> = {},
+    opts: { keepTimestamps?: boolean; follow?: boolean } = {},
+  ): DataStream<R> {
     const node = this.graph.addNode(invokable, config, name, fns);
     const specs = inputSpecs(this.inputs);
     if (specs) node.config.inputs = specs;
@@ -61,7 +71,10 @@ export class DataStream<T> extends NodeSetters {
   /** @internal A built-in invokable reading this stream (plain records only). */
   protected builtin(invokable: string, config: Record<string, unknown>, name: string): StreamNode {
     if (this.inputs.some((i) => i.key === "envelope")) {
-      throw new ValidationError(ErrorCode.InvalidJobGraph, `the built-in ${invokable} cannot read a stream keyed by a key selector; use keyBy(<field>) or a stream-API operator (map, process, ...)`);
+      throw new ValidationError(
+        ErrorCode.InvalidJobGraph,
+        `the built-in ${invokable} cannot read a stream keyed by a key selector; use keyBy(<field>) or a stream-API operator (map, process, ...)`,
+      );
     }
     const node = this.graph.addNode(invokable, config, name);
     this.graph.connect(this.inputs, node);
@@ -118,10 +131,14 @@ export class DataStream<T> extends NodeSetters {
       if (specs) node.config.inputs = specs;
       if (this.inputs.length === 1) node.follows = this.inputs[0]!.node;
       this.graph.connect(this.inputs, node);
-      return new KeyedStream<T, unknown>(this.graph, [{ node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...(stamped ? { ts: "envelope" as const } : {}) }]);
+      return new KeyedStream<T, unknown>(this.graph, [
+        { node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...(stamped ? { ts: "envelope" as const } : {}) },
+      ]);
     }
-    if (typeof selector !== "number" && typeof selector !== "string") throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy needs a key selector function, an array index or a field name");
-    if (this.inputs.some((i) => i.key === "envelope")) throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy(<field>) after keyBy(<function>): map the stream first");
+    if (typeof selector !== "number" && typeof selector !== "string")
+      throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy needs a key selector function, an array index or a field name");
+    if (this.inputs.some((i) => i.key === "envelope"))
+      throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy(<field>) after keyBy(<function>): map the stream first");
     return new KeyedStream<T, unknown>(
       this.graph,
       this.inputs.map((i) => ({ ...i, partitioner: "hash" as const, hashKey: selector, key: { field: selector } })),
@@ -148,7 +165,11 @@ export class DataStream<T> extends NodeSetters {
    */
   assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): DataStream<T> {
     const assigner = strategy.timestampAssigner;
-    if (!assigner) throw new ValidationError(ErrorCode.InvalidJobGraph, "the watermark strategy needs a timestamp assigner: strategy.withTimestampAssigner((element) => ms)");
+    if (!assigner)
+      throw new ValidationError(
+        ErrorCode.InvalidJobGraph,
+        "the watermark strategy needs a timestamp assigner: strategy.withTimestampAssigner((element) => ms)",
+      );
     const config: Record<string, unknown> = { maxOutOfOrderness: strategy.maxOutOfOrderness };
     if (strategy.every > 0) config.every = strategy.every;
     const node = this.graph.addNode("eddy.stream.watermarks", config, "Timestamps/Watermarks", { ts: assigner });
@@ -275,7 +296,10 @@ export class KeyedStream<T, K> extends DataStream<T> {
 
   private fieldIndex(what: string): number {
     if (typeof this.field !== "number") {
-      throw new ValidationError(ErrorCode.InvalidJobGraph, `${what} needs keyBy(<array index>), not keyBy(${this.field === undefined ? "<function>" : JSON.stringify(this.field)})`);
+      throw new ValidationError(
+        ErrorCode.InvalidJobGraph,
+        `${what} needs keyBy(<array index>), not keyBy(${this.field === undefined ? "<function>" : JSON.stringify(this.field)})`,
+      );
     }
     return this.field;
   }

@@ -20,7 +20,12 @@ import type { JobGraphSpec } from "../jobgraph/types.js";
 
 export { DataStream, KeyedStream, ConnectedStreams, type FieldOf } from "./data-stream.js";
 export { DataStreamSink } from "./data-stream-sink.js";
-export { StreamExecutionEnvironment, StreamExecutionEnvironment as JobBuilder, DEFAULT_GENERATOR_SPLITS, type GeneratorOptions } from "./stream-execution-environment.js";
+export {
+  StreamExecutionEnvironment,
+  StreamExecutionEnvironment as JobBuilder,
+  DEFAULT_GENERATOR_SPLITS,
+  type GeneratorOptions,
+} from "./stream-execution-environment.js";
 export { WindowedStream, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows } from "./windowed-stream.js";
 export { WatermarkStrategy, Time } from "./watermark-strategy.js";
 export type { JobOptions } from "./stream-graph.js";

@@ -90,7 +90,10 @@ export async function bundleJobFile(file: string): Promise<JobBundle> {
   } catch (err) {
     const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
     const detail = errors?.length
-      ? errors.slice(0, 5).map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join("; ")
+      ? errors
+          .slice(0, 5)
+          .map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text))
+          .join("; ")
       : messageOf(err);
     throw invalid(`job file ${file} does not build: ${detail}`, err);
   }

@@ -103,7 +103,11 @@ export class StreamExecutionEnvironment {
   addSource<T = unknown>(factory: () => SourceFunction<T>, name?: string): DataStream<T>;
   addSource<T = unknown>(custom: { invokable: () => Invokable }, name?: string): DataStream<T>;
   addSource<T = unknown>(invokable: string, config?: Record<string, unknown>, name?: string): DataStream<T>;
-  addSource<T = unknown>(what: string | (() => SourceFunction<T>) | { invokable: () => Invokable }, configOrName?: Record<string, unknown> | string, name?: string): DataStream<T> {
+  addSource<T = unknown>(
+    what: string | (() => SourceFunction<T>) | { invokable: () => Invokable },
+    configOrName?: Record<string, unknown> | string,
+    name?: string,
+  ): DataStream<T> {
     const label = typeof configOrName === "string" ? configOrName : name;
     if (typeof what === "function") return this.source<T>("eddy.stream.source", {}, label ?? "Source: custom", { fn: what });
     if (typeof what === "object") return this.source<T>("eddy.user.source", {}, label ?? "Source: custom invokable", { fn: what.invokable });

@@ -200,7 +200,11 @@ export class StreamGraph {
     for (const n of nodes) {
       if (ids.has(n.id)) throw new ValidationError(ErrorCode.InvalidJobGraph, `two vertices have the id "${n.id}"; give each a distinct uid()`);
       ids.add(n.id);
-      if (n.nonParallel && par(n) !== 1) throw new ValidationError(ErrorCode.InvalidParallelism, `${n.nonParallel} (vertex "${n.id}") is not parallel: its parallelism must be 1, got ${par(n)}`);
+      if (n.nonParallel && par(n) !== 1)
+        throw new ValidationError(
+          ErrorCode.InvalidParallelism,
+          `${n.nonParallel} (vertex "${n.id}") is not parallel: its parallelism must be 1, got ${par(n)}`,
+        );
     }
     const functions = new Map<string, unknown>();
     const vertices: JobVertexSpec[] = nodes.map((n) => {

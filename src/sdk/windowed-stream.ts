@@ -81,7 +81,12 @@ export class WindowedStream<T, K> {
     const config: Record<string, unknown> = { assigner: this.assigner, mode };
     if (this.lateness > 0) config.allowedLateness = this.lateness;
     if (this.lateTag !== undefined) config.lateTag = this.lateTag;
-    const label = this.assigner.kind === "session" ? `Session(${this.assigner.gap})` : this.assigner.kind === "tumbling" ? `Tumbling(${this.assigner.size})` : `Sliding(${this.assigner.size}, ${this.assigner.slide})`;
+    const label =
+      this.assigner.kind === "session"
+        ? `Session(${this.assigner.gap})`
+        : this.assigner.kind === "tumbling"
+          ? `Tumbling(${this.assigner.size})`
+          : `Sliding(${this.assigner.size}, ${this.assigner.slide})`;
     return this.keyed.operator<R>("eddy.stream.window", `${name} ${label}`, fns, config);
   }
 }

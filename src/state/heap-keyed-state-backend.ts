@@ -31,7 +31,10 @@ export function normalizeKey(key: unknown): unknown {
     case "object":
       return key === null ? null : `\0${canonical(key)}`;
     default:
-      throw new ValidationError(ErrorCode.InvalidStateAccess, `a state key cannot be a ${typeof key}: use strings, numbers, booleans, or arrays and plain objects of those`);
+      throw new ValidationError(
+        ErrorCode.InvalidStateAccess,
+        `a state key cannot be a ${typeof key}: use strings, numbers, booleans, or arrays and plain objects of those`,
+      );
   }
 }
 
@@ -56,10 +59,16 @@ function canonical(v: unknown): string {
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null) break;
       const o = v as Record<string, unknown>;
-      return `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(",")}}`;
+      return `{${Object.keys(o)
+        .sort()
+        .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+        .join(",")}}`;
     }
   }
-  throw new ValidationError(ErrorCode.InvalidStateAccess, `unsupported value inside a composite state key: ${String(v)} (use strings, finite numbers, booleans, null, arrays, plain objects)`);
+  throw new ValidationError(
+    ErrorCode.InvalidStateAccess,
+    `unsupported value inside a composite state key: ${String(v)} (use strings, finite numbers, booleans, null, arrays, plain objects)`,
+  );
 }
 
 /** Where every handle reads: the current key, its Map key and its key group's index in the range. */
@@ -74,7 +83,10 @@ function noKey(): EddyError {
 }
 
 abstract class Handle {
-  constructor(protected readonly c: KeyCursor, protected readonly t: StateTable) {}
+  constructor(
+    protected readonly c: KeyCursor,
+    protected readonly t: StateTable,
+  ) {}
   protected read(): GroupMap | undefined {
     const g = this.c.group;
     if (g < 0) throw noKey();
@@ -97,7 +109,8 @@ abstract class Handle {
 }
 
 function checkElement(name: string, v: unknown): void {
-  if (v === undefined || v === null) throw new ValidationError(ErrorCode.InvalidStateAccess, `list state "${name}": null and undefined elements are not allowed`);
+  if (v === undefined || v === null)
+    throw new ValidationError(ErrorCode.InvalidStateAccess, `list state "${name}": null and undefined elements are not allowed`);
 }
 
 class HeapValueState<T> extends Handle implements ValueState<T> {
@@ -174,7 +187,11 @@ class HeapMapState<K extends string | number | boolean, V> extends Handle implem
 }
 
 class HeapReducingState<T> extends Handle implements ReducingState<T> {
-  constructor(c: KeyCursor, t: StateTable, private readonly reduce: (a: T, b: T) => T) {
+  constructor(
+    c: KeyCursor,
+    t: StateTable,
+    private readonly reduce: (a: T, b: T) => T,
+  ) {
     super(c, t);
   }
   get(): T | undefined {
@@ -187,7 +204,11 @@ class HeapReducingState<T> extends Handle implements ReducingState<T> {
 }
 
 class HeapAggregatingState<IN, ACC, OUT> extends Handle implements AggregatingState<IN, OUT> {
-  constructor(c: KeyCursor, t: StateTable, private readonly fn: AggregateFunction<IN, ACC, OUT>) {
+  constructor(
+    c: KeyCursor,
+    t: StateTable,
+    private readonly fn: AggregateFunction<IN, ACC, OUT>,
+  ) {
     super(c, t);
   }
   get(): OUT | undefined {
@@ -235,7 +256,8 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     const kg = keyGroupFor(key, this.maxParallelism);
     const g = kg - this.keyGroupRange.start;
     if (g < 0 || g >= this.numGroups) {
-      throw new InternalError(`key ${JSON.stringify(key)} is in key group ${kg}, outside this subtask's range [${this.keyGroupRange.start}, ${this.keyGroupRange.end}] (max parallelism ${this.maxParallelism}): records are partitioned wrongly`,
+      throw new InternalError(
+        `key ${JSON.stringify(key)} is in key group ${kg}, outside this subtask's range [${this.keyGroupRange.start}, ${this.keyGroupRange.end}] (max parallelism ${this.maxParallelism}): records are partitioned wrongly`,
       );
     }
     const c = this.cursor;
@@ -330,7 +352,11 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
    */
   snapshotAsync(): HeapKeyedStateSnapshot {
     const tables = [...this.tables.values()];
-    return new HeapKeyedStateSnapshot({ maxParallelism: this.maxParallelism, keyGroupRange: this.keyGroupRange, states: this.stateDescriptors() }, tables, buildSection);
+    return new HeapKeyedStateSnapshot(
+      { maxParallelism: this.maxParallelism, keyGroupRange: this.keyGroupRange, states: this.stateDescriptors() },
+      tables,
+      buildSection,
+    );
   }
 
   /**
@@ -370,7 +396,10 @@ export class HeapKeyedStateBackend implements KeyedStateBackend {
     for (let j = 0; j < flat.length; j += 2) {
       const key = flat[j];
       if (keyGroupFor(key, this.maxParallelism) !== kg) {
-        throw new EddyError(ErrorCode.StateCorrupt, `state "${t.name}": key ${JSON.stringify(key)} was stored under key group ${kg} but hashes to ${keyGroupFor(key, this.maxParallelism)}`);
+        throw new EddyError(
+          ErrorCode.StateCorrupt,
+          `state "${t.name}": key ${JSON.stringify(key)} was stored under key group ${kg} but hashes to ${keyGroupFor(key, this.maxParallelism)}`,
+        );
       }
       const v = flat[j + 1];
       m.set(normalizeKey(key), isMap ? unflattenMap(v) : v);

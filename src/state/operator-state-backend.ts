@@ -14,7 +14,10 @@ import { type OperatorStateDescriptor, type OperatorStateMode, readOperatorSnaps
 
 class OperatorListState<T> implements ListState<T> {
   entries: T[] = [];
-  constructor(readonly name: string, readonly mode: OperatorStateMode) {}
+  constructor(
+    readonly name: string,
+    readonly mode: OperatorStateMode,
+  ) {}
   get(): readonly T[] {
     return this.entries;
   }
@@ -34,7 +37,8 @@ class OperatorListState<T> implements ListState<T> {
     this.entries = [];
   }
   private check(v: unknown): void {
-    if (v === undefined || v === null) throw new ValidationError(ErrorCode.InvalidStateAccess, `operator list state "${this.name}": null and undefined entries are not allowed`);
+    if (v === undefined || v === null)
+      throw new ValidationError(ErrorCode.InvalidStateAccess, `operator list state "${this.name}": null and undefined entries are not allowed`);
   }
 }
 
@@ -89,7 +93,8 @@ export class DefaultOperatorStateBackend implements OperatorStateBackend {
    * old-subtask order (see the module doc for the redistribution). A state name must keep its mode.
    */
   static restore(snapshots: readonly Uint8Array[], subtaskIndex: number, parallelism: number): DefaultOperatorStateBackend {
-    if (!Number.isInteger(parallelism) || parallelism < 1) throw new ValidationError(ErrorCode.InvalidParallelism, `parallelism must be a positive integer, got ${parallelism}`);
+    if (!Number.isInteger(parallelism) || parallelism < 1)
+      throw new ValidationError(ErrorCode.InvalidParallelism, `parallelism must be a positive integer, got ${parallelism}`);
     if (!Number.isInteger(subtaskIndex) || subtaskIndex < 0 || subtaskIndex >= parallelism) {
       throw new ValidationError(ErrorCode.InvalidParallelism, `subtask index ${subtaskIndex} is outside 0..${parallelism - 1}`);
     }
@@ -99,7 +104,8 @@ export class DefaultOperatorStateBackend implements OperatorStateBackend {
       states.forEach((d, i) => {
         let e = byName.get(d.name);
         if (e === undefined) byName.set(d.name, (e = { mode: d.mode, perOld: new Array(snapshots.length) }));
-        else if (e.mode !== d.mode) throw new EddyError(ErrorCode.StateCorrupt, `operator state "${d.name}" is ${e.mode} in one snapshot and ${d.mode} in another`);
+        else if (e.mode !== d.mode)
+          throw new EddyError(ErrorCode.StateCorrupt, `operator state "${d.name}" is ${e.mode} in one snapshot and ${d.mode} in another`);
         e.perOld[old] = lists[i];
       });
     });

@@ -133,7 +133,8 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
   const kind = bytes[10];
   if (kind === KIND_KEYED) {
     const states = raw.map((x: { name?: unknown; type?: unknown }) => {
-      if (typeof x?.name !== "string" || typeof x.type !== "string" || !KEYED_TYPES.has(x.type)) throw malformed(`bad keyed state descriptor ${JSON.stringify(x)}`);
+      if (typeof x?.name !== "string" || typeof x.type !== "string" || !KEYED_TYPES.has(x.type))
+        throw malformed(`bad keyed state descriptor ${JSON.stringify(x)}`);
       return { name: x.name, type: x.type as KeyedStateType };
     });
     const maxParallelism = view.getUint32(12);
@@ -145,7 +146,8 @@ export function readSnapshotHeader(bytes: Uint8Array): SnapshotHeader {
   }
   if (kind === KIND_OPERATOR) {
     const states = raw.map((x: { name?: unknown; mode?: unknown }) => {
-      if (typeof x?.name !== "string" || typeof x.mode !== "string" || !MODES.has(x.mode)) throw malformed(`bad operator state descriptor ${JSON.stringify(x)}`);
+      if (typeof x?.name !== "string" || typeof x.mode !== "string" || !MODES.has(x.mode))
+        throw malformed(`bad operator state descriptor ${JSON.stringify(x)}`);
       return { name: x.name, mode: x.mode as OperatorStateMode };
     });
     return { kind: "operator", version, states, bodyOffset };
@@ -280,7 +282,8 @@ export class KeyedSnapshotReader {
     const at = this.indexAt + 4 * (keyGroup - start);
     const a = this.view.getUint32(at);
     const b = this.view.getUint32(at + 4);
-    if (b < a || this.dataStart + b > (this.version === 1 ? this.bytes.length : this.indexAt)) throw malformed(`bad offsets [${a}, ${b}) for key group ${keyGroup}`);
+    if (b < a || this.dataStart + b > (this.version === 1 ? this.bytes.length : this.indexAt))
+      throw malformed(`bad offsets [${a}, ${b}) for key group ${keyGroup}`);
     return this.bytes.subarray(this.dataStart + a, this.dataStart + b);
   }
 

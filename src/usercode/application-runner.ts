@@ -105,14 +105,21 @@ export class ApplicationRunner {
       const timer = setTimeout(
         () =>
           settle(() =>
-            reject(new EddyError(ErrorCode.ApplicationTimeout, `the application's main did not return its JobGraph within ${timeoutMs} ms and was stopped; keep main quick (build the graph, do no work)`)),
+            reject(
+              new EddyError(
+                ErrorCode.ApplicationTimeout,
+                `the application's main did not return its JobGraph within ${timeoutMs} ms and was stopped; keep main quick (build the graph, do no work)`,
+              ),
+            ),
           ),
         timeoutMs,
       );
       w.once("message", (m: ApplicationWorkerReply) => settle(() => resolve(m)));
       w.once("error", (err) => settle(() => reject(new EddyError(ErrorCode.UserCodeFailed, `the application's main crashed: ${err.message}`, { cause: err }))));
       w.once("exit", (code) =>
-        settle(() => reject(new EddyError(ErrorCode.UserCodeFailed, `the application's main ended its thread (exit code ${code}) without returning a JobGraph`))),
+        settle(() =>
+          reject(new EddyError(ErrorCode.UserCodeFailed, `the application's main ended its thread (exit code ${code}) without returning a JobGraph`)),
+        ),
       );
     });
   }

@@ -54,7 +54,9 @@ export function toJobGraphSpec(result: unknown, label: string): JobGraphSpec {
   try {
     return JSON.parse(JSON.stringify(result)) as JobGraphSpec;
   } catch (err) {
-    throw new ValidationError(ErrorCode.InvalidJobGraph, `the JobGraph built by ${label} is not plain data: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    throw new ValidationError(ErrorCode.InvalidJobGraph, `the JobGraph built by ${label} is not plain data: ${(err as Error)?.message ?? String(err)}`, {
+      cause: err,
+    });
   }
 }
 
@@ -65,12 +67,18 @@ export function toJobGraphSpec(result: unknown, label: string): JobGraphSpec {
 export function bundleInvokablesOf(mod: JobModule, label: string): InvokableFactory[] {
   const raw = mod.invokables;
   if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw new ValidationError(ErrorCode.InvalidJobGraph, `${label}: \`export const invokables\` must be an array of invokable factories`);
+  if (!Array.isArray(raw))
+    throw new ValidationError(ErrorCode.InvalidJobGraph, `${label}: \`export const invokables\` must be an array of invokable factories`);
   raw.forEach((f: unknown, i) => {
     const x = f as Partial<InvokableFactory> | null;
     const ok =
-      x && typeof x === "object" && typeof x.name === "string" && /^[A-Za-z0-9_.:-]{1,128}$/.test(x.name) &&
-      (x.kind === "source" || x.kind === "operator" || x.kind === "sink") && typeof x.create === "function" && typeof x.validate === "function";
+      x &&
+      typeof x === "object" &&
+      typeof x.name === "string" &&
+      /^[A-Za-z0-9_.:-]{1,128}$/.test(x.name) &&
+      (x.kind === "source" || x.kind === "operator" || x.kind === "sink") &&
+      typeof x.create === "function" &&
+      typeof x.validate === "function";
     if (!ok)
       throw new ValidationError(
         ErrorCode.InvalidJobGraph,

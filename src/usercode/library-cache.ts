@@ -153,12 +153,20 @@ export function validateBundleInvokable(factory: InvokableFactory, config: Recor
     factory.validate(config, vertexId);
   } catch (err) {
     if (err instanceof ValidationError) throw err;
-    throw new ValidationError(ErrorCode.InvalidJobGraph, `vertex "${vertexId}" (${factory.name}): invalid config: ${messageOf(err)}`, { cause: err, details: { vertexId } });
+    throw new ValidationError(ErrorCode.InvalidJobGraph, `vertex "${vertexId}" (${factory.name}): invalid config: ${messageOf(err)}`, {
+      cause: err,
+      details: { vertexId },
+    });
   }
 }
 
 /** The bundle store's own failures, passed on as they are: they say better than UserCodeFailed what to do. */
-const BUNDLE_CODES: ReadonlySet<ErrorCode> = new Set([ErrorCode.BundleNotFound, ErrorCode.BundleCorrupt, ErrorCode.BundleTooLarge, ErrorCode.BundleStorageFailed]);
+const BUNDLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.BundleNotFound,
+  ErrorCode.BundleCorrupt,
+  ErrorCode.BundleTooLarge,
+  ErrorCode.BundleStorageFailed,
+]);
 
 function failed(message: string, cause: unknown): EddyError {
   if (cause instanceof EddyError && BUNDLE_CODES.has(cause.code)) return cause;

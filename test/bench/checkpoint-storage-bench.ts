@@ -134,7 +134,10 @@ export async function benchStateRead(natsUrl: string, bytes: number, opts: { rep
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const { startTestNats } = await import("../helpers/nats-server.js");
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n >= 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n >= 0);
   const nats = await startTestNats({ jetstream: true });
   try {
     for (const bytes of sizes.length ? sizes : [1_000_000, 100_000_000]) {

@@ -67,7 +67,8 @@ export async function cliBench(): Promise<void> {
       ["list", ["list"]],
       ["status", ["status", r.jobId]],
       ["info", ["info"]],
-    ] as const) rows.push([name, await measure([eddy, ...args], clusterEnv)]);
+    ] as const)
+      rows.push([name, await measure([eddy, ...args], clusterEnv)]);
   } finally {
     await cluster?.stop();
   }
@@ -77,5 +78,7 @@ export async function cliBench(): Promise<void> {
   console.log(`CLI response, spawn to exit (n=${RUNS} each, one at a time; node -e 0 itself: ${f(floor)}):`);
   console.log(`  eddy --help             ${f(help)}`);
   for (const [name, m] of rows) console.log(`  eddy ${name.padEnd(19)}${f(m)}`);
-  console.log(`  target: list/status/info p50 within ${TARGET_MS} ms of process start: ${worst <= TARGET_MS ? "met" : "NOT met"} (worst p50 ${worst.toFixed(0)} ms)`);
+  console.log(
+    `  target: list/status/info p50 within ${TARGET_MS} ms of process start: ${worst <= TARGET_MS ? "met" : "NOT met"} (worst p50 ${worst.toFixed(0)} ms)`,
+  );
 }

@@ -253,7 +253,9 @@ export async function footprintBench(): Promise<void> {
     await c.stop();
   }
   const ready = median(readies);
-  console.log(`  b. eddy cluster, spawn to ready line: median ${ready.toFixed(0)} ms of ${readies.length} [${readies.map((x) => x.toFixed(0)).join(", ")}] (target < ${TARGET.clusterReadyMs} ms: ${verdict(ready < TARGET.clusterReadyMs)}; before ${BEFORE.clusterReadyMs} ms)`);
+  console.log(
+    `  b. eddy cluster, spawn to ready line: median ${ready.toFixed(0)} ms of ${readies.length} [${readies.map((x) => x.toFixed(0)).join(", ")}] (target < ${TARGET.clusterReadyMs} ms: ${verdict(ready < TARGET.clusterReadyMs)}; before ${BEFORE.clusterReadyMs} ms)`,
+  );
 
   const c = await startCluster({ EDDY_LEASE_MS: String(leaseMs) });
   try {
@@ -269,21 +271,37 @@ export async function footprintBench(): Promise<void> {
       windows.push({ from, total: total!, kinds });
     }
     const idleCpu = windows[1]!.total;
-    console.log(`  a. idle TaskExecutor RSS (2 slots, after start): ${idleRss.map((x) => x.toFixed(0)).join(" / ")} MB (target <= ${TARGET.teRssMb} MB: ${verdict(Math.max(...idleRss) <= TARGET.teRssMb)}; before ${BEFORE.teRssMb} MB)`);
-    console.log(`  d. idle cluster CPU, ${p.all.length} processes, ${windows[1]!.from}-${windows[1]!.from + IDLE_MS / 1000} s after ready: ${idleCpu.toFixed(2)}% of a core (target < ${TARGET.idleCpuPct}%: ${verdict(idleCpu < TARGET.idleCpuPct)}; before ${BEFORE.idleCpuPct}%)`);
+    console.log(
+      `  a. idle TaskExecutor RSS (2 slots, after start): ${idleRss.map((x) => x.toFixed(0)).join(" / ")} MB (target <= ${TARGET.teRssMb} MB: ${verdict(Math.max(...idleRss) <= TARGET.teRssMb)}; before ${BEFORE.teRssMb} MB)`,
+    );
+    console.log(
+      `  d. idle cluster CPU, ${p.all.length} processes, ${windows[1]!.from}-${windows[1]!.from + IDLE_MS / 1000} s after ready: ${idleCpu.toFixed(2)}% of a core (target < ${TARGET.idleCpuPct}%: ${verdict(idleCpu < TARGET.idleCpuPct)}; before ${BEFORE.idleCpuPct}%)`,
+    );
     for (const w of windows) {
       const [nats, jm, te, sup] = w.kinds.map((x) => x.toFixed(2));
-      console.log(`     ${w.from}-${w.from + IDLE_MS / 1000} s after ready: ${w.total.toFixed(2)}%: nats-server ${nats}%, JobManager ${jm}%, TaskExecutors ${te}%, supervisor ${sup}%`);
+      console.log(
+        `     ${w.from}-${w.from + IDLE_MS / 1000} s after ready: ${w.total.toFixed(2)}%: nats-server ${nats}%, JobManager ${jm}%, TaskExecutors ${te}%, supervisor ${sup}%`,
+      );
     }
 
     const lat = await submitToRunning(c, LATENCY_RUNS);
-    console.log(`  c. submit-to-RUNNING, two-vertex job on free slots (n=${lat.submit.length}): p50 ${pct(lat.submit, 50)} ms, p99 ${pct(lat.submit, 99)} ms; INITIALIZING-to-RUNNING p50 ${pct(lat.internal, 50)} ms (target p50 < ${TARGET.submitP50Ms} ms: ${verdict(pct(lat.submit, 50) < TARGET.submitP50Ms)}; before ${BEFORE.submitP50Ms} ms)`);
-    console.log(`     TaskExecutor RSS right after the jobs: ${c.pids().taskExecutors.map(rssMb).map((x) => x.toFixed(0)).join(" / ")} MB`);
+    console.log(
+      `  c. submit-to-RUNNING, two-vertex job on free slots (n=${lat.submit.length}): p50 ${pct(lat.submit, 50)} ms, p99 ${pct(lat.submit, 99)} ms; INITIALIZING-to-RUNNING p50 ${pct(lat.internal, 50)} ms (target p50 < ${TARGET.submitP50Ms} ms: ${verdict(pct(lat.submit, 50) < TARGET.submitP50Ms)}; before ${BEFORE.submitP50Ms} ms)`,
+    );
+    console.log(
+      `     TaskExecutor RSS right after the jobs: ${c
+        .pids()
+        .taskExecutors.map(rssMb)
+        .map((x) => x.toFixed(0))
+        .join(" / ")} MB`,
+    );
 
     const teLoss = await deadTaskExecutorDetection(c);
     console.log(`  d. dead TaskExecutor (SIGKILL) to unregistered: ${teLoss.toFixed(0)} ms (before ${BEFORE.teLossMs} ms; must not be slower)`);
     const jmLoss = await leaderLossDetection(c, leaseMs);
-    console.log(`  d. dead leader (SIGKILL) to the standby's Dispatcher answering: ${jmLoss.toFixed(0)} ms, lease ${leaseMs} ms + ${(jmLoss - leaseMs).toFixed(0)} ms (target: lease + ~1 s; before lease + ${BEFORE.leaderLossBeyondLeaseMs} ms)`);
+    console.log(
+      `  d. dead leader (SIGKILL) to the standby's Dispatcher answering: ${jmLoss.toFixed(0)} ms, lease ${leaseMs} ms + ${(jmLoss - leaseMs).toFixed(0)} ms (target: lease + ~1 s; before lease + ${BEFORE.leaderLossBeyondLeaseMs} ms)`,
+    );
   } finally {
     await c.stop();
   }
@@ -295,7 +313,9 @@ export async function footprintBench(): Promise<void> {
     const busy = idle.pids().taskExecutors.map(rssMb);
     await sleep(3_000);
     const after = idle.pids().taskExecutors.map(rssMb);
-    console.log(`  a. TaskExecutor RSS after 4 jobs ${busy.map((x) => x.toFixed(0)).join(" / ")} MB; once the slot threads idled out (EDDY_SLOT_IDLE_MS=1000) ${after.map((x) => x.toFixed(0)).join(" / ")} MB`);
+    console.log(
+      `  a. TaskExecutor RSS after 4 jobs ${busy.map((x) => x.toFixed(0)).join(" / ")} MB; once the slot threads idled out (EDDY_SLOT_IDLE_MS=1000) ${after.map((x) => x.toFixed(0)).join(" / ")} MB`,
+    );
   } finally {
     await idle.stop();
   }

@@ -53,7 +53,21 @@ const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} K` : n.toFixed(1));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
-const PARTS = ["ceilings", "wordcount", "latency", "checkpoint", "scheduler", "recovery", "jmfailover", "natsloss", "rescale", "usercode", "stream", "cli", "footprint"] as const;
+const PARTS = [
+  "ceilings",
+  "wordcount",
+  "latency",
+  "checkpoint",
+  "scheduler",
+  "recovery",
+  "jmfailover",
+  "natsloss",
+  "rescale",
+  "usercode",
+  "stream",
+  "cli",
+  "footprint",
+] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
 /** True when part `p` runs (all of them without arguments). */
@@ -125,13 +139,17 @@ async function sharedClusterParts(input: string, work: string): Promise<void> {
       if (i >= 5) latencies.push(running - t0);
     }
 
-    if (want("latency")) console.log(`submit-to-RUNNING, two-vertex job (n=${latencies.length}): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms (target p50 < 20 ms)`);
+    if (want("latency"))
+      console.log(`submit-to-RUNNING, two-vertex job (n=${latencies.length}): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms (target p50 < 20 ms)`);
     if (want("checkpoint")) await checkpointPart(cluster, work);
     if (want("scheduler")) schedulerPart();
     if (want("wordcount") && want("ceilings")) {
       console.log("");
       console.log("ratios:");
-      for (const p of [1, 2, 4]) console.log(`  WordCount p=${p} / transport ceiling: ${(wc[p]! / transport.recordsPerSec).toFixed(2)}   / CPU ceiling: ${(wc[p]! / cpu.recordsPerSec).toFixed(2)}`);
+      for (const p of [1, 2, 4])
+        console.log(
+          `  WordCount p=${p} / transport ceiling: ${(wc[p]! / transport.recordsPerSec).toFixed(2)}   / CPU ceiling: ${(wc[p]! / cpu.recordsPerSec).toFixed(2)}`,
+        );
       console.log(`  target: WordCount p=1 >= 0.50 of the transport ceiling: ${wc[1]! / transport.recordsPerSec >= 0.5 ? "met" : "NOT met"}`);
     }
   } finally {
@@ -141,7 +159,9 @@ async function sharedClusterParts(input: string, work: string): Promise<void> {
 
 async function checkpointPart(cluster: ProcessCluster, work: string): Promise<void> {
   console.log("");
-  console.log("checkpoints (copy-on-write snapshot + serialization streamed into the upload, against a bare Object Store putBlob of the same bytes; target within 1.5x):");
+  console.log(
+    "checkpoints (copy-on-write snapshot + serialization streamed into the upload, against a bare Object Store putBlob of the same bytes; target within 1.5x):",
+  );
   for (const mb of [1, 100]) {
     const c = await benchCheckpointDuration(cluster.natsUrl, `${cluster.prefix}cpb`, mb * 1_000_000);
     console.log(
@@ -151,7 +171,9 @@ async function checkpointPart(cluster: ProcessCluster, work: string): Promise<vo
   }
   for (const mb of [1, 100]) {
     const r = await benchStateRead(cluster.natsUrl, mb * 1_000_000);
-    console.log(`  restore read of ${mb} MB: CheckpointStorage.read ${r.readMs.toFixed(1)} ms, nats.js getBlob ${r.bareMs.toFixed(1)} ms, ratio ${(r.readMs / r.bareMs).toFixed(2)} (medians of ${r.reps})`);
+    console.log(
+      `  restore read of ${mb} MB: CheckpointStorage.read ${r.readMs.toFixed(1)} ms, nats.js getBlob ${r.bareMs.toFixed(1)} ms, ratio ${(r.readMs / r.bareMs).toFixed(2)} (medians of ${r.reps})`,
+    );
   }
   // 5M events: runs of a few seconds with several checkpoints. At 1M a run lasts ~0.5 s and the figure
   // is dominated by the fixed cost of the final checkpoint the exactly-once sink waits for (FLIP-147).
@@ -164,20 +186,33 @@ async function checkpointPart(cluster: ProcessCluster, work: string): Promise<vo
     await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-1"), kcEvents, 1000),
     await benchKeyedCounter(cluster.dispatcher, join(work, "kc-cp-2"), kcEvents, 1000),
   );
-  console.log(`  keyed-counter p=2, ${kcEvents} events: ${fmt(none)} events/s without checkpoints, ${fmt(withCp)} with a 1 s interval (${((1 - withCp / none) * 100).toFixed(1)}% lower; target < 10%)`);
+  console.log(
+    `  keyed-counter p=2, ${kcEvents} events: ${fmt(none)} events/s without checkpoints, ${fmt(withCp)} with a 1 s interval (${((1 - withCp / none) * 100).toFixed(1)}% lower; target < 10%)`,
+  );
 }
 
 function schedulerPart(): void {
   console.log("");
-  console.log("scheduler benchmark (two vertices ALL_TO_ALL, simulated TaskExecutors; Flink 1.14 at 10,000: init 627 ms, deploy 17 s, failover 170 ms, >= 2 GiB heap):");
+  console.log(
+    "scheduler benchmark (two vertices ALL_TO_ALL, simulated TaskExecutors; Flink 1.14 at 10,000: init 627 ms, deploy 17 s, failover 170 ms, >= 2 GiB heap):",
+  );
   const flink10k = { initMs: 627, deployMs: 17_000, failoverMs: 170 };
-  for (const [p, type] of [[4000, "PIPELINED"], [10000, "PIPELINED"], [10000, "BLOCKING"]] as const) {
-    const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(new URL("./scheduler-bench.js", import.meta.url)), String(p), type], { encoding: "utf8" });
+  for (const [p, type] of [
+    [4000, "PIPELINED"],
+    [10000, "PIPELINED"],
+    [10000, "BLOCKING"],
+  ] as const) {
+    const out = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(new URL("./scheduler-bench.js", import.meta.url)), String(p), type], {
+      encoding: "utf8",
+    });
     const r = JSON.parse(out.trim().split("\n").pop()!) as { initMs: number; deployMs: number; failoverMs: number; heapMb: number; regions: number };
-    const vs = p === 10000 && type === "PIPELINED"
-      ? `  (Flink/Eddy: init ${(flink10k.initMs / r.initMs).toFixed(1)}x, deploy ${(flink10k.deployMs / r.deployMs).toFixed(0)}x, failover ${(flink10k.failoverMs / r.failoverMs).toFixed(0)}x)`
-      : "";
-    console.log(`  p=${p} ${type.padEnd(9)} regions ${String(r.regions).padStart(5)}: init ${r.initMs.toFixed(0)} ms, deploy ${r.deployMs.toFixed(0)} ms, failover ${r.failoverMs.toFixed(1)} ms, heap ${r.heapMb.toFixed(0)} MB${vs}`);
+    const vs =
+      p === 10000 && type === "PIPELINED"
+        ? `  (Flink/Eddy: init ${(flink10k.initMs / r.initMs).toFixed(1)}x, deploy ${(flink10k.deployMs / r.deployMs).toFixed(0)}x, failover ${(flink10k.failoverMs / r.failoverMs).toFixed(0)}x)`
+        : "";
+    console.log(
+      `  p=${p} ${type.padEnd(9)} regions ${String(r.regions).padStart(5)}: init ${r.initMs.toFixed(0)} ms, deploy ${r.deployMs.toFixed(0)} ms, failover ${r.failoverMs.toFixed(1)} ms, heap ${r.heapMb.toFixed(0)} MB${vs}`,
+    );
   }
 }
 
@@ -208,7 +243,13 @@ async function recoveryBench(): Promise<void> {
       const proc = cluster.taskExecutors.find((p) => p.pid === info.taskExecutors.find((t) => t.id === victim)!.pid)!;
       const t0 = Date.now();
       proc.kill();
-      await waitForJob(cluster.dispatcher, jobId, (x) => allRunning(x) && x.vertices.every((v) => v.subtasks.every((s) => s.attempt >= 1)), 30_000, "RUNNING again");
+      await waitForJob(
+        cluster.dispatcher,
+        jobId,
+        (x) => allRunning(x) && x.vertices.every((v) => v.subtasks.every((s) => s.attempt >= 1)),
+        30_000,
+        "RUNNING again",
+      );
       times.push(Date.now() - t0);
       await cluster.dispatcher.ask("cancelJob", { jobId });
       await awaitJobResult(cluster.dispatcher, jobId, 30_000);
@@ -219,7 +260,9 @@ async function recoveryBench(): Promise<void> {
   }
   const sorted = [...times].sort((a, b) => a - b);
   console.log("");
-  console.log(`recovery, SIGKILL of a TaskExecutor to RUNNING again (n=${times.length}): median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms (target < 2000 ms; Flink's heartbeat timeout alone is 50 s) [${times.join(", ")}]`);
+  console.log(
+    `recovery, SIGKILL of a TaskExecutor to RUNNING again (n=${times.length}): median ${sorted[Math.floor(sorted.length / 2)]} ms, max ${sorted[sorted.length - 1]} ms (target < 2000 ms; Flink's heartbeat timeout alone is 50 s) [${times.join(", ")}]`,
+  );
 }
 
 main().then(

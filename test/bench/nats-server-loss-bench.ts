@@ -67,17 +67,35 @@ export async function natsServerLossBench(rounds = 3): Promise<ServerLossRound[]
         seen = d.checkpoints.completed;
         marks.push(Date.now());
       }
-      const gaps = marks.slice(1).map((t, i) => t - marks[i]!).sort((a, b) => a - b);
+      const gaps = marks
+        .slice(1)
+        .map((t, i) => t - marks[i]!)
+        .sort((a, b) => a - b);
       const before = await details();
       const sessionBefore = await jmSession(jobId);
       const leaseLeader = (await jsm.streams.info(`KV_${subjects.bucket("leases")}`)).cluster?.leader;
       const victim = Math.max(0, ["n1", "n2", "n3"].indexOf(leaseLeader ?? "n1"));
       const t0 = Date.now();
       await nats.kill(victim);
-      const kvAgain = waitFor(() => leases.put("bench.probe", new Uint8Array(1)).then(() => Date.now() - t0, () => undefined), 120_000, "a KV put", 50);
+      const kvAgain = waitFor(
+        () =>
+          leases.put("bench.probe", new Uint8Array(1)).then(
+            () => Date.now() - t0,
+            () => undefined,
+          ),
+        120_000,
+        "a KV put",
+        50,
+      );
       // Checkpoint ids continue across JobMasters (the KV counter): a newer id means a checkpoint after the kill.
       const latestBefore = before.checkpoints.latest?.id ?? 0;
-      const again = await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && (d.checkpoints.latest?.id ?? 0) > latestBefore, 180_000, "a checkpoint after the kill");
+      const again = await waitForJob(
+        cluster.dispatcher,
+        jobId,
+        (d) => allRunning(d) && (d.checkpoints.latest?.id ?? 0) > latestBefore,
+        180_000,
+        "a checkpoint after the kill",
+      );
       const checkpointAgainMs = Date.now() - t0;
       const kvUnavailableMs = await kvAgain;
       out.push({

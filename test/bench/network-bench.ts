@@ -109,7 +109,14 @@ export async function benchNetwork(
 ): Promise<NetworkBenchResult> {
   const records = opts.records ?? 2_000_000;
   const link = opts.link ?? "remote";
-  const base = { natsUrl, prefix: `eddy-bench-${process.pid}-${Date.now()}`, records, bufferRecords: opts.bufferRecords ?? 1024, config: opts.config ?? {}, link };
+  const base = {
+    natsUrl,
+    prefix: `eddy-bench-${process.pid}-${Date.now()}`,
+    records,
+    bufferRecords: opts.bufferRecords ?? 1024,
+    config: opts.config ?? {},
+    link,
+  };
   const broker = link === "thread" ? new LocalExchangeBroker() : null;
   const spawn = (bench: BenchWorkerData["bench"]) => {
     const brokerPort = broker?.connectWorker();

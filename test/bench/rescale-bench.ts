@@ -34,14 +34,24 @@ export async function rescaleBench(): Promise<void> {
       const registered = Date.now() - started;
       const d = await waitForJob(cluster.dispatcher, jobId, (x) => allRunning(x) && x.vertices.every((v) => v.parallelism === p), 60_000, `RUNNING at ${p}`);
       const running = latestRunning(d) - started;
-      rows.push(`  TaskExecutor #${p} started -> registered ${registered} ms -> job RUNNING at p=${p} ${running} ms (rescale after registration ${running - registered} ms; ratio to the initial submit-to-RUNNING ${((running - registered) / submitToRunning).toFixed(2)})`);
-      await waitForJob(cluster.dispatcher, jobId, (x) => (x.checkpoints.latest?.id ?? 0) > (d.checkpoints.latest?.id ?? 0), 30_000, "a checkpoint at the new parallelism");
+      rows.push(
+        `  TaskExecutor #${p} started -> registered ${registered} ms -> job RUNNING at p=${p} ${running} ms (rescale after registration ${running - registered} ms; ratio to the initial submit-to-RUNNING ${((running - registered) / submitToRunning).toFixed(2)})`,
+      );
+      await waitForJob(
+        cluster.dispatcher,
+        jobId,
+        (x) => (x.checkpoints.latest?.id ?? 0) > (d.checkpoints.latest?.id ?? 0),
+        30_000,
+        "a checkpoint at the new parallelism",
+      );
     }
     recorder.stop();
     await cluster.dispatcher.ask("cancelJob", { jobId });
     await awaitJobResult(cluster.dispatcher, jobId, 30_000);
     console.log("");
-    console.log(`reactive rescale (keyed-counter, 1 slot per TaskExecutor, restore from the latest checkpoint; initial submit-to-RUNNING at p=1: ${submitToRunning} ms):`);
+    console.log(
+      `reactive rescale (keyed-counter, 1 slot per TaskExecutor, restore from the latest checkpoint; initial submit-to-RUNNING at p=1: ${submitToRunning} ms):`,
+    );
     for (const r of rows) console.log(r);
     console.log(`  parallelism timeline: ${recorder.describe()}`);
   } finally {

@@ -94,7 +94,19 @@ async function main(): Promise<void> {
   gc();
   const heapMb = (process.memoryUsage().heapUsed - heap0) / (1 << 20);
   for (const h of timers) clearTimeout(h);
-  console.log(JSON.stringify({ parallelism: P, type, tasks: graph.totalSubtasks, regions: topology.regions.length, initMs, deployMs, failoverMs, tasksToRestart: toRestart.size, heapMb }));
+  console.log(
+    JSON.stringify({
+      parallelism: P,
+      type,
+      tasks: graph.totalSubtasks,
+      regions: topology.regions.length,
+      initMs,
+      deployMs,
+      failoverMs,
+      tasksToRestart: toRestart.size,
+      heapMb,
+    }),
+  );
   process.exit(0);
 }
 

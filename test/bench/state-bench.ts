@@ -35,7 +35,14 @@ export async function makeKeyedStateBytes(targetBytes: number): Promise<Uint8Arr
 }
 
 /** Times filling, snapshotting, a full restore and a one-key-group restore of a state of about `targetBytes`. */
-export function measureKeyedState(targetBytes: number): { bytes: number; keys: number; fillMs: number; snapshotMs: number; restoreMs: number; restoreOneGroupMs: number } {
+export function measureKeyedState(targetBytes: number): {
+  bytes: number;
+  keys: number;
+  fillMs: number;
+  snapshotMs: number;
+  restoreMs: number;
+  restoreOneGroupMs: number;
+} {
   let t = performance.now();
   const backend = makeKeyedState(targetBytes);
   const fillMs = performance.now() - t;
@@ -58,7 +65,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const sizes = process.argv.slice(2).map(Number);
   for (const mb of sizes.length ? sizes : [1, 100]) {
     const r = measureKeyedState(mb * 1024 * 1024);
-    const mbps = (ms: number) => ((r.bytes / 1048576) / (ms / 1000)).toFixed(0);
+    const mbps = (ms: number) => (r.bytes / 1048576 / (ms / 1000)).toFixed(0);
     console.log(
       `${(r.bytes / 1048576).toFixed(1)} MB, ${r.keys} keys: fill ${r.fillMs.toFixed(0)} ms, snapshot ${r.snapshotMs.toFixed(0)} ms (${mbps(r.snapshotMs)} MB/s), ` +
         `restore ${r.restoreMs.toFixed(0)} ms (${mbps(r.restoreMs)} MB/s), restore of 1 key group of 128 ${r.restoreOneGroupMs.toFixed(1)} ms`,

@@ -4,7 +4,7 @@ import { createWriteStream } from "node:fs";
 /** Writes `words` words, 10 per line, from a vocabulary of `vocabulary` distinct words; resolves when flushed. */
 export async function writeText(path: string, words: number, vocabulary = 100_000): Promise<void> {
   let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const vocab = Array.from({ length: vocabulary }, (_, i) => (i % 7 === 0 ? `Word${i}` : `w${i.toString(36)}`));
   const out = createWriteStream(path);
   let line: string[] = [];

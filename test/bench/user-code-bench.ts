@@ -68,7 +68,9 @@ export async function userCodeBench(): Promise<void> {
       withCode.push(await submitToRunning(cluster, spec));
     }
     console.log("");
-    console.log(`user code (bundle ${(bundle.ref.size / 1024).toFixed(1)} KiB; client bundling + main ${bundleMs.toFixed(0)} ms, upload ${uploadMs.toFixed(0)} ms):`);
+    console.log(
+      `user code (bundle ${(bundle.ref.size / 1024).toFixed(1)} KiB; client bundling + main ${bundleMs.toFixed(0)} ms, upload ${uploadMs.toFixed(0)} ms):`,
+    );
     console.log(`  submit-to-RUNNING, two-vertex job, first with the bundle (fetch, verify, import, main): ${cold} ms`);
     console.log(`  submit-to-RUNNING (n=${RUNS}) with the bundle (cache hit, main again): p50 ${pct(withCode, 50)} ms, p99 ${pct(withCode, 99)} ms`);
     console.log(`  submit-to-RUNNING (n=${RUNS}) same graph without a bundle:              p50 ${pct(without, 50)} ms, p99 ${pct(without, 99)} ms`);

@@ -38,7 +38,10 @@ export class EddyProcess {
   private ended: EddyExit | undefined;
   readonly exited: Promise<EddyExit>;
 
-  constructor(readonly proc: ChildProcess, readonly args: readonly string[]) {
+  constructor(
+    readonly proc: ChildProcess,
+    readonly args: readonly string[],
+  ) {
     this.exited = new Promise((resolve) => {
       proc.once("close", (code, signal) => {
         this.ended = { code, signal };
@@ -121,7 +124,11 @@ export class EddyProcess {
           resolve(v);
         } else if (this.ended && what !== "exit") {
           done();
-          reject(new Error(`eddy ${this.args.join(" ")} exited (${JSON.stringify(this.ended)}) before ${what}\nstdout:\n${this.stdout}\nstderr:\n${tail(this.stderr)}`));
+          reject(
+            new Error(
+              `eddy ${this.args.join(" ")} exited (${JSON.stringify(this.ended)}) before ${what}\nstdout:\n${this.stdout}\nstderr:\n${tail(this.stderr)}`,
+            ),
+          );
         }
       };
       const timer = setTimeout(() => {
@@ -152,7 +159,10 @@ export function spawnEddy(args: readonly string[], opts: EddyProcessOptions = {}
 }
 
 /** Runs a short eddy command to its end: its exit code and output (SIGKILL and reject after `timeoutMs`). */
-export async function runEddy(args: readonly string[], opts: EddyProcessOptions & { timeoutMs?: number } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export async function runEddy(
+  args: readonly string[],
+  opts: EddyProcessOptions & { timeoutMs?: number } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   const p = spawnEddy(args, opts);
   const e = await p.waitForExit(opts.timeoutMs ?? 60_000);
   return { ...e, stdout: p.stdout, stderr: p.stderr };

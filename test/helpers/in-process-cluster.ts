@@ -61,7 +61,8 @@ export async function startInProcessCluster(
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    const quietly = (p: Promise<unknown> | undefined, what: string) => (p ? withTimeout(p, 10_000, what).catch((err: unknown) => log.warn({ err }, `${what} failed`)) : undefined);
+    const quietly = (p: Promise<unknown> | undefined, what: string) =>
+      p ? withTimeout(p, 10_000, what).catch((err: unknown) => log.warn({ err }, `${what} failed`)) : undefined;
     await Promise.all(tes.map((te) => quietly(te.stop(), "stopping a TaskExecutor")));
     await quietly(jm?.stop(), "stopping the JobManager");
     await quietly(nc?.close(), "closing the client");

@@ -37,7 +37,13 @@ export async function runToCompletion(dispatcher: Gateway, spec: unknown, timeou
 }
 
 /** Polls `requestJob` until `accept` holds for the details; returns them. */
-export function waitForJob(dispatcher: Gateway, jobId: string, accept: (d: JobDetails) => boolean, timeoutMs = 15_000, what = "condition"): Promise<JobDetails> {
+export function waitForJob(
+  dispatcher: Gateway,
+  jobId: string,
+  accept: (d: JobDetails) => boolean,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<JobDetails> {
   return waitFor(
     async () => {
       const d = await dispatcher.ask<JobDetails>("requestJob", { jobId }, { timeoutMs: 2_000 }).catch(() => undefined); // not answered yet: waitFor asks again

@@ -14,10 +14,28 @@ export function committedLines(dir: string): string[] {
 }
 
 /** The keyed-counter JobGraph for `events` events over `keys` keys, with a generous fixed-delay restart strategy. */
-export async function keyedCounterJob(opts: { events: number; keys: number; rate: number; intervalMs: number; output: string; parallelism?: number }): Promise<JobGraphSpec> {
+export async function keyedCounterJob(opts: {
+  events: number;
+  keys: number;
+  rate: number;
+  intervalMs: number;
+  output: string;
+  parallelism?: number;
+}): Promise<JobGraphSpec> {
   const spec = await loadJob(
     join(packageRoot(), "examples/keyed-counter.ts"),
-    ["--events", String(opts.events), "--keys", String(opts.keys), "--rate", String(opts.rate), "--checkpoint-interval", String(opts.intervalMs), "--output", opts.output],
+    [
+      "--events",
+      String(opts.events),
+      "--keys",
+      String(opts.keys),
+      "--rate",
+      String(opts.rate),
+      "--checkpoint-interval",
+      String(opts.intervalMs),
+      "--output",
+      opts.output,
+    ],
     { parallelism: opts.parallelism ?? 2 },
   );
   spec.config = { ...spec.config, restartStrategy: { type: "fixed-delay", attempts: 50, delayMs: 100 } };

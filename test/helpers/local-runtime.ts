@@ -85,12 +85,18 @@ export class LocalExecution {
   readonly tasks: LocalTask[] = [];
   private readonly abort = new AbortController();
   private readonly accumulators = new Map<string, number>();
-  private readonly acks = new Map<number, { pending: number; snapshots: Array<{ task: LocalTask; snapshot: SubtaskStateSnapshot }>; resolve(): void; reject(e: unknown): void }>();
+  private readonly acks = new Map<
+    number,
+    { pending: number; snapshots: Array<{ task: LocalTask; snapshot: SubtaskStateSnapshot }>; resolve(): void; reject(e: unknown): void }
+  >();
   private network!: NetworkEnvironment;
   /** Resolves with the accumulators once every task finished; rejects with the first task failure. */
   result!: Promise<LocalResult>;
 
-  private constructor(readonly graph: ExecutionGraph, storage: MemoryStorage | undefined) {
+  private constructor(
+    readonly graph: ExecutionGraph,
+    storage: MemoryStorage | undefined,
+  ) {
     this.storage = storage ?? new MemoryStorage();
   }
 
@@ -101,14 +107,20 @@ export class LocalExecution {
     if (opts.chaining !== false) jobGraph = chainOperators(jobGraph, builtinRegistry);
     const graph = new ExecutionGraph(jobGraph);
     const run = new LocalExecution(graph, opts.storage);
-    run.network = new NetworkEnvironment({ nc: opts.nc, subjects: new Subjects(`local${Date.now()}${Math.random().toString(36).slice(2, 6)}`), location: { taskExecutorId: "local", slotIndex: 0 } });
+    run.network = new NetworkEnvironment({
+      nc: opts.nc,
+      subjects: new Subjects(`local${Date.now()}${Math.random().toString(36).slice(2, 6)}`),
+      location: { taskExecutorId: "local", slotIndex: 0 },
+    });
     const executions = [...graph.currentExecutions()];
     for (const e of executions) e.slot = { taskExecutorId: "local", slotIndex: 0, allocationId: "0".repeat(32) };
     const userCode = userCodeOf(fns);
     for (const e of executions) {
       const v = e.vertex.jobVertex.jobVertex;
       const operatorIds = v.invokable === CHAIN_INVOKABLE ? (v.config.members as Array<{ id: string }>).map((m) => m.id) : [v.id];
-      const restore = opts.restoreFrom ? assignState(opts.restoreFrom, operatorIds, e.vertex.subtaskIndex, e.vertex.jobVertex.parallelism, e.vertex.jobVertex.maxParallelism) : undefined;
+      const restore = opts.restoreFrom
+        ? assignState(opts.restoreFrom, operatorIds, e.vertex.subtaskIndex, e.vertex.jobVertex.parallelism, e.vertex.jobVertex.maxParallelism)
+        : undefined;
       const tdd = createTaskDeploymentDescriptor(graph, e, restore);
       if (opts.restoreFrom) tdd.checkpointing = true;
       run.tasks.push({ tdd, operatorIds, state: undefined as unknown as TaskStateManager, done: Promise.resolve(), finished: false });
@@ -143,7 +155,8 @@ export class LocalExecution {
       this.storage,
       {
         acknowledge: (id, snapshot) => this.onAck(id, t, snapshot),
-        decline: (id, reason) => this.acks.get(id)?.reject(new EddyError(ErrorCode.InternalError, `checkpoint ${id} declined by ${tdd.vertexId}#${tdd.subtaskIndex}: ${reason}`)),
+        decline: (id, reason) =>
+          this.acks.get(id)?.reject(new EddyError(ErrorCode.InternalError, `checkpoint ${id} declined by ${tdd.vertexId}#${tdd.subtaskIndex}: ${reason}`)),
         // No final checkpoints here (FLIP-147 is the JobMaster's): tasks finish at their end of input.
         endOfInput: () => undefined,
         finished: () => undefined,
@@ -151,12 +164,27 @@ export class LocalExecution {
       silentLogger(),
     );
     t.state = state;
-    const output = this.network.createOutput(tdd.attemptId, tdd.outputs, { bufferTimeoutMs: tdd.bufferTimeoutMs, bufferRecords: tdd.bufferRecords, signal, jobId: tdd.jobId });
+    const output = this.network.createOutput(tdd.attemptId, tdd.outputs, {
+      bufferTimeoutMs: tdd.bufferTimeoutMs,
+      bufferRecords: tdd.bufferRecords,
+      signal,
+      jobId: tdd.jobId,
+    });
     return state.prefetch().then(() => async () => {
       const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), signal, { jobId: tdd.jobId });
       const factory = builtinRegistry.lookup(tdd.invokable);
       const invokable: Invokable = factory.create(tdd.config);
-      const ctx = createTaskContext({ tdd, invokable, input, output, state, signal, log: silentLogger(), accumulator: (name) => this.accumulator(name), userCode });
+      const ctx = createTaskContext({
+        tdd,
+        invokable,
+        input,
+        output,
+        state,
+        signal,
+        log: silentLogger(),
+        accumulator: (name) => this.accumulator(name),
+        userCode,
+      });
       try {
         if (invokable.restore) await invokable.restore(ctx);
         try {
@@ -209,7 +237,16 @@ export class LocalExecution {
       }
     }
     for (const t of this.tasks) await t.state.notifyComplete(id);
-    return { jobId: this.graph.jobId, checkpointId: id, kind: "CHECKPOINT", timestamp: barrier.timestamp, completedAt: Date.now(), formatVersion: 1, vertices, bytes: 0 };
+    return {
+      jobId: this.graph.jobId,
+      checkpointId: id,
+      kind: "CHECKPOINT",
+      timestamp: barrier.timestamp,
+      completedAt: Date.now(),
+      formatVersion: 1,
+      vertices,
+      bytes: 0,
+    };
   }
 
   /** Cancels every task (as a failure would) and waits until they stopped. */

@@ -29,7 +29,11 @@ export interface LinkScenarioOptions {
 }
 
 /** Registers the shared scenarios as tests named "`kind`: ...". */
-export function describeLinkScenarios(kind: Exclude<LinkKind, "blocking">, makeLink: (config?: Partial<NetworkConfig>) => LinkPair, opts: LinkScenarioOptions): void {
+export function describeLinkScenarios(
+  kind: Exclude<LinkKind, "blocking">,
+  makeLink: (config?: Partial<NetworkConfig>) => LinkPair,
+  opts: LinkScenarioOptions,
+): void {
   const name = (t: string) => `${kind}-${t}`;
   const topo = (l: LinkPair, id: string, n: number, m: number, d: Topology["pattern"], p: PartitionerType) =>
     topology(name(id), n, m, d, p, l.producerAt, l.consumerAt);
@@ -188,6 +192,9 @@ export function describeLinkScenarios(kind: Exclude<LinkKind, "blocking">, makeL
       assert.equal(b?.records.length, 1);
       l.producer.release(producer);
       await assert.rejects(input2.next(), (err: { code?: string }) => err.code === ErrorCode.TaskFailed);
-      assert.throws(() => out2.emit([0, 1, "k"]), (err: { code?: string }) => err.code === ErrorCode.Shutdown);
+      assert.throws(
+        () => out2.emit([0, 1, "k"]),
+        (err: { code?: string }) => err.code === ErrorCode.Shutdown,
+      );
     }));
 }

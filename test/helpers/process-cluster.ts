@@ -98,7 +98,12 @@ export async function startProcessCluster(opts: ProcessClusterOptions = {}): Pro
         100,
       ).catch((err: Error) => {
         // What the processes said is what explains a cluster that did not come up.
-        const said = procs.map((p) => `--- eddy ${p.args.join(" ")} (pid ${p.pid}${p.exit ? `, exited ${JSON.stringify(p.exit)}` : ""}):\n${p.stderr.split("\n").slice(-8).join("\n")}`).join("\n");
+        const said = procs
+          .map(
+            (p) =>
+              `--- eddy ${p.args.join(" ")} (pid ${p.pid}${p.exit ? `, exited ${JSON.stringify(p.exit)}` : ""}):\n${p.stderr.split("\n").slice(-8).join("\n")}`,
+          )
+          .join("\n");
         throw new Error(`${err.message}\n${said}`, { cause: err });
       });
     const taskExecutors: EddyProcess[] = [];

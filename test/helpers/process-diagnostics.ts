@@ -38,7 +38,10 @@ export async function diagnose(procs: readonly EddyProcess[], reportDir: string,
   for (const f of existsSync(reportDir) ? readdirSync(reportDir) : []) {
     if (known.has(f) || !f.endsWith(".json")) continue;
     try {
-      const r = JSON.parse(readFileSync(join(reportDir, f), "utf8")) as { header?: { processId?: number }; javascriptStack?: { message?: string; stack?: string[] } };
+      const r = JSON.parse(readFileSync(join(reportDir, f), "utf8")) as {
+        header?: { processId?: number };
+        javascriptStack?: { message?: string; stack?: string[] };
+      };
       lines.push(`report of pid ${r.header?.processId}: ${r.javascriptStack?.message ?? ""}\n  ${(r.javascriptStack?.stack ?? []).slice(0, 15).join("\n  ")}`);
     } catch {
       lines.push(`report ${f} unreadable`);

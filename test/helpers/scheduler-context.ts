@@ -52,7 +52,8 @@ export function ackingSchedulerContext(): AckingContext {
     declared,
     released,
     ended,
-    offer: (scheduler, te, n) => scheduler.newSlotsAvailable(Array.from({ length: n }, (_, i) => ({ allocationId: newId(), taskExecutorId: te, slotIndex: i }))),
+    offer: (scheduler, te, n) =>
+      scheduler.newSlotsAvailable(Array.from({ length: n }, (_, i) => ({ allocationId: newId(), taskExecutorId: te, slotIndex: i }))),
     report: (scheduler, es, state) => {
       for (const e of es) {
         if (state === "RUNNING") scheduler.updateTaskExecutionState({ attemptId: e.attemptId, state: "INITIALIZING" });

@@ -54,7 +54,11 @@ class MinHeap {
 }
 
 /** The example's two files' lines (sorted), computed in one loop; `lines: false` skips building them (counts only). */
-export function windowedEventsBareLoop(events: number, lateEvery: number, lines = true): { windows: string[]; late: string[]; firings: number; lateCount: number } {
+export function windowedEventsBareLoop(
+  events: number,
+  lateEvery: number,
+  lines = true,
+): { windows: string[]; late: string[]; firings: number; lateCount: number } {
   const open = new Map<string, Win>(); // user|start -> window
   const byEnd = new Map<number, string[]>(); // window end -> ids
   const fireAt = new MinHeap(); // window ends whose fire is pending

@@ -26,8 +26,27 @@ export function independentCount(bytes: Buffer): Map<string, number> {
 /** Text that exercises the rule: case, digits, underscores, punctuation, non-ASCII, CRLF, empty lines. */
 export function makeText(lines: number): string {
   let seed = 7;
-  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-  const pieces = ["Hello", "WORLD", "world", "fo_o", "x42", "42", "Straße", "café", "\u212Aelvin", "İstanbul", "naïve", "😀", "a-b", "it's", "__", "Zz9", "e\u0301", "tab\there"];
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  const pieces = [
+    "Hello",
+    "WORLD",
+    "world",
+    "fo_o",
+    "x42",
+    "42",
+    "Straße",
+    "café",
+    "\u212Aelvin",
+    "İstanbul",
+    "naïve",
+    "😀",
+    "a-b",
+    "it's",
+    "__",
+    "Zz9",
+    "e\u0301",
+    "tab\there",
+  ];
   const out: string[] = [];
   for (let i = 0; i < lines; i++) {
     const n = rnd(12);

@@ -33,7 +33,9 @@ async function run(name: string, lines: number): Promise<{ reducers: number; map
   const input = join(work, `${name}.txt`);
   writeFileSync(input, makeText(lines));
   const output = join(work, `${name}-out`);
-  const spec = await loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", output, "--execution-mode", "batch"], { parallelism: 2 });
+  const spec = await loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", output, "--execution-mode", "batch"], {
+    parallelism: 2,
+  });
   spec.config = { ...spec.config, scheduler: "adaptive-batch", adaptiveBatch: { avgDataVolumePerTaskBytes: BYTES_PER_TASK, maxParallelism: 6 } };
   const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
   const result = await awaitJobResult(cluster.dispatcher, jobId, 90_000);

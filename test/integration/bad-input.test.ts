@@ -50,13 +50,17 @@ async function refused(call: () => Promise<unknown>, code: string, message: RegE
 
 /** A raw refusal: checks the Eddy-Error header, the encoding of the reply, the code and the message. */
 async function rawRefused(method: string, body: Uint8Array | unknown, json: boolean, code: string, message: RegExp) {
-  return refused(async () => {
-    const r = await rawRequest(c.nc, subject(method), body, { json });
-    assert.equal(r.isError, true, `reply carries Eddy-Error: 1 (${JSON.stringify(r.value)})`);
-    assert.equal(r.json, json, `reply encoded as ${json ? "JSON" : "MessagePack"}`);
-    assert.equal(typeof r.value.error?.message, "string");
-    throw new EddyError(r.value.error.code, r.value.error.message);
-  }, code, message);
+  return refused(
+    async () => {
+      const r = await rawRequest(c.nc, subject(method), body, { json });
+      assert.equal(r.isError, true, `reply carries Eddy-Error: 1 (${JSON.stringify(r.value)})`);
+      assert.equal(r.json, json, `reply encoded as ${json ? "JSON" : "MessagePack"}`);
+      assert.equal(typeof r.value.error?.message, "string");
+      throw new EddyError(r.value.error.code, r.value.error.message);
+    },
+    code,
+    message,
+  );
 }
 
 const good = () => sequenceJob("good", 999);
@@ -118,8 +122,16 @@ test("an edge to a vertex that does not exist is refused as DanglingEdge", async
 });
 
 test("parallelism 0 and 40000 are refused as InvalidParallelism saying the bound", async () => {
-  await refused(() => c.dispatcher.ask("submitJob", withVertex({ parallelism: 0 })), "InvalidParallelism", /\$\.vertices\[0\]\.parallelism: must be >= 1, got 0/);
-  await refused(() => c.dispatcher.ask("submitJob", withVertex({ parallelism: 40000 })), "InvalidParallelism", /\$\.vertices\[0\]\.parallelism: must be <= 32768, got 40000/);
+  await refused(
+    () => c.dispatcher.ask("submitJob", withVertex({ parallelism: 0 })),
+    "InvalidParallelism",
+    /\$\.vertices\[0\]\.parallelism: must be >= 1, got 0/,
+  );
+  await refused(
+    () => c.dispatcher.ask("submitJob", withVertex({ parallelism: 40000 })),
+    "InvalidParallelism",
+    /\$\.vertices\[0\]\.parallelism: must be <= 32768, got 40000/,
+  );
 });
 
 test("a 2 MB request is refused as PayloadTooLarge naming the 1 MiB limit", async () => {

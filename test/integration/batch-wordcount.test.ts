@@ -30,10 +30,12 @@ after(async () => {
 });
 
 function batchWordCount(output: string, extra: Partial<JobGraphSpec["config"]> = {}): Promise<JobGraphSpec> {
-  return loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", output, "--execution-mode", "batch"], { parallelism: 4 }).then((spec) => ({
-    ...spec,
-    config: { ...spec.config, ...extra },
-  }));
+  return loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", output, "--execution-mode", "batch"], { parallelism: 4 }).then(
+    (spec) => ({
+      ...spec,
+      config: { ...spec.config, ...extra },
+    }),
+  );
 }
 
 /** [earliest, latest] of a state's timestamps over a vertex's subtasks. */
@@ -45,7 +47,10 @@ function span(v: JobDetails["vertices"][number], state: string): [number, number
 test("batch WordCount with BLOCKING edges runs stage by stage in fewer slots than subtasks, and counts right", async () => {
   const output = join(work, "out");
   const spec = await batchWordCount(output);
-  assert.ok(spec.edges.some((e) => e.resultPartitionType === "BLOCKING"), "the shuffle is BLOCKING in batch mode");
+  assert.ok(
+    spec.edges.some((e) => e.resultPartitionType === "BLOCKING"),
+    "the shuffle is BLOCKING in batch mode",
+  );
   const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
   const result = await awaitJobResult(cluster.dispatcher, jobId, 60_000);
   assert.equal(result.state, "FINISHED", JSON.stringify(result.failure));
@@ -70,6 +75,13 @@ test("a failed consumer region restarts alone and re-reads the BLOCKING partitio
   assertCounts(readCounts(output), expected);
   const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
   const [map, reduce] = d.vertices as [JobDetails["vertices"][number], JobDetails["vertices"][number]];
-  assert.deepEqual(map.subtasks.map((s) => s.attempt), [0, 0, 0, 0], "the producers ran once");
-  assert.ok(reduce.subtasks.some((s) => s.attempt >= 1), "at least one consumer region restarted");
+  assert.deepEqual(
+    map.subtasks.map((s) => s.attempt),
+    [0, 0, 0, 0],
+    "the producers ran once",
+  );
+  assert.ok(
+    reduce.subtasks.some((s) => s.attempt >= 1),
+    "at least one consumer region restarted",
+  );
 });

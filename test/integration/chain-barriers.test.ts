@@ -133,7 +133,10 @@ test("chain: source -> identity -> discard, each member snapshotted at its barri
   };
   const identityInput = barrierForwardingInput(h0, countingH1, { onBarrier: (b) => void snapshots.push(`identity#${b.checkpointId}@${forwarded}`) });
   const identity = builtinInvokables.get("op.identity")!.create({}).invoke(memberCtx(identityInput, countingH1));
-  const discardCtx = memberCtx(barrierForwardingInput(h1, loggingOutput(identityOut), { onBarrier: (b) => void snapshots.push(`discard#${b.checkpointId}@${counted()}`) }), loggingOutput(identityOut));
+  const discardCtx = memberCtx(
+    barrierForwardingInput(h1, loggingOutput(identityOut), { onBarrier: (b) => void snapshots.push(`discard#${b.checkpointId}@${counted()}`) }),
+    loggingOutput(identityOut),
+  );
   const discardAcc = new Map<string, number>();
   const ctx: TaskContext = { ...discardCtx, accumulator: (name) => ({ add: (n) => void discardAcc.set(name, (discardAcc.get(name) ?? 0) + n) }) };
   const counted = () => discardAcc.get("records") ?? 0;
@@ -190,17 +193,34 @@ after(async () => {
 test("chain: network input (2 channels, aligned) -> a -> b -> task output, the barrier in place at every step", async () => {
   const loc = { taskExecutorId: "teA", slotIndex: 0 };
   const env = new NetworkEnvironment({ nc, subjects: new Subjects("eddy-test-chain-barriers"), location: loc });
-  const t = topology("cb", 2, 1, "ALL_TO_ALL", "rebalance", () => loc, () => loc);
+  const t = topology(
+    "cb",
+    2,
+    1,
+    "ALL_TO_ALL",
+    "rebalance",
+    () => loc,
+    () => loc,
+  );
   const scripts: Step[][] = [
     [300, { barrier: 1 }, 200, { barrier: 2 }, 100],
     [100, { sleep: 100 }, 100, { barrier: 1 }, 50, { barrier: 2 }, 50],
   ];
-  const producers = scripts.map((s, i) => runScript(env.createOutput(t.producers[i]!.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 10, bufferRecords: 32 }), i, s));
+  const producers = scripts.map((s, i) =>
+    runScript(env.createOutput(t.producers[i]!.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 10, bufferRecords: 32 }), i, s),
+  );
   const input = env.createInput(t.consumers[0]!.attemptId, [inputOf(t, 0)]);
   const log: string[] = [];
   const reg = new InvokableRegistry([barrierAwareMember("t.a", log), barrierAwareMember("t.b", log)]);
   const chain = createChainFactory(() => reg);
-  const config = { members: [{ id: "a", name: "a", invokable: "t.a", config: {} }, { id: "b", name: "b", invokable: "t.b", config: {} }], batchRecords: 16, queueBatches: 2 };
+  const config = {
+    members: [
+      { id: "a", name: "a", invokable: "t.a", config: {} },
+      { id: "b", name: "b", invokable: "t.b", config: {} },
+    ],
+    batchRecords: 16,
+    queueBatches: 2,
+  };
   chain.validate(config, "cb");
   const inv = chain.create(config) as ChainInvokable;
   const outLog: unknown[] = [];
@@ -208,7 +228,12 @@ test("chain: network input (2 channels, aligned) -> a -> b -> task output, the b
   // a runtime that binds operators hands each member its own input unchanged (the members handle barriers themselves)
   const ctx = {
     ...base,
-    bindOperator: (_id: string, _inv: Invokable, io: { input: RecordInput }) => ({ input: io.input, yield: () => base.yield(), keyedState: undefined, operatorState: undefined }),
+    bindOperator: (_id: string, _inv: Invokable, io: { input: RecordInput }) => ({
+      input: io.input,
+      yield: () => base.yield(),
+      keyedState: undefined,
+      operatorState: undefined,
+    }),
     checkpointing: true,
   } as unknown as TaskContext;
   if (inv.restore) await inv.restore(ctx);
@@ -222,7 +247,10 @@ test("chain: network input (2 channels, aligned) -> a -> b -> task output, the b
   for (let p = 0; p < 2; p++) {
     const idx = outLog.flatMap((x, i) => (Array.isArray(x) && x[0] === p ? [i] : []));
     const ns = idx.map((i) => (outLog[i] as [number, number])[1]);
-    assert.deepEqual(ns, Array.from({ length: ns.length }, (_, k) => k));
+    assert.deepEqual(
+      ns,
+      Array.from({ length: ns.length }, (_, k) => k),
+    );
     const before1 = p === 0 ? 300 : 200;
     assert.ok(idx[before1 - 1]! < 500 && idx[before1]! > 500, `producer ${p} around barrier 1`);
   }

@@ -13,7 +13,7 @@ import { Base64UrlPaddedCodec } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
-import { EddyError, ErrorCode, InternalError, NotFoundError, } from "../../src/core/errors.js";
+import { EddyError, ErrorCode, InternalError, NotFoundError } from "../../src/core/errors.js";
 import { startNatsServer } from "../../src/cluster/nats-server.js";
 import {
   CheckpointIdCounter,
@@ -194,9 +194,15 @@ test("deletePrefix removes one checkpoint, one job or one savepoint and nothing 
     ["jobA/chk-10/op-0-keyed", "jobA/chk-2/op-0-operator", "jobAB/chk-1/op-0-keyed"],
   );
   assert.equal(await storage.deletePrefix(jobPrefix("jobA")), 2);
-  assert.deepEqual((await storage.list("jobA")).map((o) => o.name), ["jobAB/chk-1/op-0-keyed"]);
+  assert.deepEqual(
+    (await storage.list("jobA")).map((o) => o.name),
+    ["jobAB/chk-1/op-0-keyed"],
+  );
   assert.equal(await storage.deletePrefix(savepointPrefix("sp-1")), 1);
-  assert.deepEqual((await storage.list("savepoints/")).map((o) => o.name), ["savepoints/sp-10/op-0-keyed"]);
+  assert.deepEqual(
+    (await storage.list("savepoints/")).map((o) => o.name),
+    ["savepoints/sp-10/op-0-keyed"],
+  );
   await assert.rejects(storage.deletePrefix("jobAB"), InternalError);
   await storage.deletePrefix(jobPrefix("jobAB"));
   await storage.deletePrefix(savepointPrefix("sp-10"));

@@ -74,7 +74,13 @@ async function checkpoint(jobId: string, id: number): Promise<CompletedCheckpoin
 async function savepoint(jobId: string): Promise<Savepoint> {
   const savepointId = newSavepointId();
   const h = await storage.write(savepointObjectName(savepointId, "sum", 0, "keyed"), new Uint8Array([1, 2, 3]));
-  const vertices = { sum: { parallelism: 1, maxParallelism: 128, subtasks: [{ operators: { sum: { keyed: { ...h, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128 } } } }] } };
+  const vertices = {
+    sum: {
+      parallelism: 1,
+      maxParallelism: 128,
+      subtasks: [{ operators: { sum: { keyed: { ...h, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128 } } } }],
+    },
+  };
   return { jobId, savepointId, checkpointId: 42, kind: "SAVEPOINT", timestamp: Date.now(), completedAt: Date.now(), formatVersion: 1, vertices, bytes: 3 };
 }
 
@@ -102,7 +108,11 @@ test("a counter shared by two clients never hands out the same id twice", async 
   const per = 60;
   const ids = await Promise.all([...Array.from({ length: per }, () => a.getAndIncrement()), ...Array.from({ length: per }, () => b.getAndIncrement())]);
   assert.equal(new Set(ids).size, 2 * per, "all distinct");
-  assert.deepEqual([...ids].sort((x, y) => x - y), Array.from({ length: 2 * per }, (_, i) => i + 1), "exactly 1..n");
+  assert.deepEqual(
+    [...ids].sort((x, y) => x - y),
+    Array.from({ length: 2 * per }, (_, i) => i + 1),
+    "exactly 1..n",
+  );
   assert.equal(await a.get(), 2 * per + 1);
 });
 
@@ -117,7 +127,10 @@ test("retain 1: adding checkpoint 2 subsumes 1, removing its key and its objects
   await store.add(cp2, storage);
   await store.awaitDiscards();
   assert.deepEqual(await store.latest(), cp2);
-  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [2]);
+  assert.deepEqual(
+    (await store.all()).map((c) => c.checkpointId),
+    [2],
+  );
   assert.deepEqual(await objectsOf("jobR1/chk-1/"), [], "the subsumed checkpoint's objects are gone");
   assert.equal((await objectsOf("jobR1/")).length, 8, "only checkpoint 2's objects are left");
   assert.deepEqual(await keysOf("jobR1."), ["jobR1.chk.2", "jobR1.latest"]);
@@ -140,13 +153,21 @@ test("subsuming keeps the checkpoint the latest pointer names, whatever newer en
   await store.add(cp2, storage);
   await store.awaitDiscards();
   assert.deepEqual(await store.latest(), cp2, "the checkpoint the pointer names is still there");
-  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [2, 3], "1 subsumed; 3, beyond the pointer, untouched");
+  assert.deepEqual(
+    (await store.all()).map((c) => c.checkpointId),
+    [2, 3],
+    "1 subsumed; 3, beyond the pointer, untouched",
+  );
   assert.equal((await objectsOf("jobAhead/chk-2/")).length, 8);
   assert.equal((await objectsOf("jobAhead/chk-3/")).length, 8);
   assert.deepEqual(await objectsOf("jobAhead/chk-1/"), []);
   await store.add(cp3, storage);
   await store.awaitDiscards();
-  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [3], "once 3's pointer is written, 2 is subsumed");
+  assert.deepEqual(
+    (await store.all()).map((c) => c.checkpointId),
+    [3],
+    "once 3's pointer is written, 2 is subsumed",
+  );
   await store.shutdown(true, storage);
 });
 
@@ -156,7 +177,11 @@ test("adds run in call order and the latest pointer only moves forward: an older
   await Promise.all([store.add(cp1, storage), store.add(cp3, storage), store.add(cp2, storage)]);
   await store.awaitDiscards();
   assert.deepEqual(await store.latest(), cp3, "the newest stays the latest");
-  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [3], "1 and 2 subsumed");
+  assert.deepEqual(
+    (await store.all()).map((c) => c.checkpointId),
+    [3],
+    "1 and 2 subsumed",
+  );
   assert.deepEqual(await objectsOf("jobOrder/chk-2/"), []);
   await store.shutdown(true, storage);
 });
@@ -176,17 +201,20 @@ test("retain 3 keeps the newest three; a reopened store (new JobMaster) sees the
   const store = await CompletedCheckpointStore.open(nc, subjects, "jobR3", { retain: 3, logger: log });
   for (let id = 1; id <= 5; id++) await store.add(await checkpoint("jobR3", id), storage);
   await store.awaitDiscards();
-  assert.deepEqual((await store.all()).map((c) => c.checkpointId), [3, 4, 5]);
   assert.deepEqual(
-    [...new Set((await objectsOf("jobR3/")).map((n) => n.split("/")[1]))],
-    ["chk-3", "chk-4", "chk-5"],
+    (await store.all()).map((c) => c.checkpointId),
+    [3, 4, 5],
   );
+  assert.deepEqual([...new Set((await objectsOf("jobR3/")).map((n) => n.split("/")[1]))], ["chk-3", "chk-4", "chk-5"]);
   await store.shutdown(false, storage);
   const reopened = await CompletedCheckpointStore.open(nc2, subjects, "jobR3", { retain: 3, logger: log });
   assert.equal((await reopened.latest())?.checkpointId, 5);
   await reopened.add(await checkpoint("jobR3", 6), storage);
   await reopened.awaitDiscards();
-  assert.deepEqual((await reopened.all()).map((c) => c.checkpointId), [4, 5, 6]);
+  assert.deepEqual(
+    (await reopened.all()).map((c) => c.checkpointId),
+    [4, 5, 6],
+  );
   await reopened.shutdown(true, storage);
 });
 
@@ -283,14 +311,20 @@ test("savepoints: add, get, list, dispose", async () => {
   await assert.rejects(spStore.add({ ...a, savepointId: "sp-x", kind: "CHECKPOINT" }), InternalError);
   assert.deepEqual(await spStore.get(a.savepointId), a);
   assert.equal(await spStore.get("sp-none"), undefined);
-  assert.deepEqual((await spStore.list()).map((s) => s.savepointId), [a.savepointId, b.savepointId]);
+  assert.deepEqual(
+    (await spStore.list()).map((s) => s.savepointId),
+    [a.savepointId, b.savepointId],
+  );
   const data = await storage.read(a.vertices.sum!.subtasks[0]!.operators.sum!.keyed!);
   assert.deepEqual([...data], [1, 2, 3]);
 
   await spStore.dispose(a.savepointId, storage);
   assert.equal(await spStore.get(a.savepointId), undefined);
   assert.deepEqual(await objectsOf(`savepoints/${a.savepointId}/`), []);
-  assert.deepEqual((await spStore.list()).map((s) => s.savepointId), [b.savepointId]);
+  assert.deepEqual(
+    (await spStore.list()).map((s) => s.savepointId),
+    [b.savepointId],
+  );
   await assert.rejects(spStore.dispose(a.savepointId, storage), (e: unknown) => e instanceof NotFoundError && e.code === ErrorCode.SavepointNotFound);
   await spStore.dispose(b.savepointId, storage);
   assert.deepEqual(await spStore.list(), []);

@@ -28,7 +28,11 @@ async function toFile(args: string[], stream: "stdout" | "stderr"): Promise<{ by
   const path = join(work, `${stream}-${Date.now()}.out`);
   const fd = openSync(path, "w");
   try {
-    const child = spawn(process.execPath, [eddyBin(), ...args], { cwd: packageRoot(), env, stdio: ["ignore", stream === "stdout" ? fd : "ignore", stream === "stderr" ? fd : "ignore"] });
+    const child = spawn(process.execPath, [eddyBin(), ...args], {
+      cwd: packageRoot(),
+      env,
+      stdio: ["ignore", stream === "stdout" ? fd : "ignore", stream === "stderr" ? fd : "ignore"],
+    });
     const code = await exitCode(child, 60_000);
     return { bytes: readFileSync(path), code };
   } finally {
@@ -41,7 +45,11 @@ async function toFile(args: string[], stream: "stdout" | "stderr"): Promise<{ by
  * passed, then reads it to the end: the bytes that arrived and the exit code.
  */
 async function throughSlowPipe(args: string[], stream: "stdout" | "stderr"): Promise<{ bytes: Buffer; code: number | null }> {
-  const child = spawn(process.execPath, [eddyBin(), ...args], { cwd: packageRoot(), env, stdio: ["ignore", stream === "stdout" ? "pipe" : "ignore", stream === "stderr" ? "pipe" : "ignore"] });
+  const child = spawn(process.execPath, [eddyBin(), ...args], {
+    cwd: packageRoot(),
+    env,
+    stdio: ["ignore", stream === "stdout" ? "pipe" : "ignore", stream === "stderr" ? "pipe" : "ignore"],
+  });
   const exited = exitCode(child, 60_000);
   await Promise.race([exited, sleep(HOLD_MS)]);
   const chunks: Buffer[] = [];

@@ -98,17 +98,29 @@ test("jobs through the CLI: run attached and detached, list, status, cancel", as
   const input = join(work, "in.txt");
   writeFileSync(input, "Hello world\nhello Eddy, world!\n");
 
-  const wc = await runEddy(["run", "examples/wordcount.ts", "--parallelism", "2", "--", "--input", input, "--output", join(work, "out")], { ...env, timeoutMs: 90_000 });
+  const wc = await runEddy(["run", "examples/wordcount.ts", "--parallelism", "2", "--", "--input", input, "--output", join(work, "out")], {
+    ...env,
+    timeoutMs: 90_000,
+  });
   assert.equal(wc.code, 0, wc.stdout + wc.stderr);
   const [submitted, finished] = wc.stdout.split("\n");
   const id = /^Job ([0-9a-f]{32}) submitted$/.exec(submitted!)?.[1];
   assert.ok(id, wc.stdout);
   assert.equal(finished, `Job ${id} FINISHED`);
   assert.match(wc.stdout, /^Net runtime: /m);
-  const words = readdirSync(join(work, "out")).flatMap((f) => readFileSync(join(work, "out", f), "utf8").split("\n").filter(Boolean)).sort();
+  const words = readdirSync(join(work, "out"))
+    .flatMap((f) =>
+      readFileSync(join(work, "out", f), "utf8")
+        .split("\n")
+        .filter(Boolean),
+    )
+    .sort();
   assert.deepEqual(words, ["eddy 1", "hello 2", "world 2"]);
 
-  const failed = await runEddy(["run", "examples/wordcount.ts", "--", "--input", join(work, "missing.txt"), "--output", join(work, "out2")], { ...env, timeoutMs: 90_000 });
+  const failed = await runEddy(["run", "examples/wordcount.ts", "--", "--input", join(work, "missing.txt"), "--output", join(work, "out2")], {
+    ...env,
+    timeoutMs: 90_000,
+  });
   assert.equal(failed.code, 1, "a FAILED job exits 1");
   assert.match(failed.stdout, /^Job [0-9a-f]{32} FAILED$/m);
   assert.match(failed.stdout, /^Failure: /m);
@@ -139,7 +151,13 @@ test("jobs through the CLI: run attached and detached, list, status, cancel", as
   assert.equal(st.code, 0, st.stderr);
   const details = JSON.parse(st.stdout) as JobDetails;
   assert.equal(details.id, jobId);
-  assert.deepEqual(details.vertices.map((v) => [v.id, v.parallelism]), [["src", 1], ["sink", 2]]);
+  assert.deepEqual(
+    details.vertices.map((v) => [v.id, v.parallelism]),
+    [
+      ["src", 1],
+      ["sink", 2],
+    ],
+  );
   const human = await runEddy(["status", jobId], env);
   assert.match(human.stdout, new RegExp(`^Job ${jobId} "Endless": `));
   assert.equal((await runEddy(["list"], env)).code, 0);

@@ -45,7 +45,10 @@ test("startNatsServer on a port taken by another server fails instead of using t
   const other = await startTestNats();
   cleanups.push(() => other.stop());
   const t0 = Date.now();
-  await assert.rejects(startNatsServer({ port: other.port, storeDir: join(work, "ns2") }), (e: unknown) => e instanceof NatsServerError && /exited during startup/.test(e.message));
+  await assert.rejects(
+    startNatsServer({ port: other.port, storeDir: join(work, "ns2") }),
+    (e: unknown) => e instanceof NatsServerError && /exited during startup/.test(e.message),
+  );
   assert.ok(Date.now() - t0 < 10_000);
 });
 
@@ -56,8 +59,7 @@ test("kill() is a crash: SIGKILL, at once", async () => {
 });
 
 test("supervised children: SIGTERM stops a polite one, SIGKILL follows for a stubborn one", async () => {
-  const script = (ignoreTerm: boolean) =>
-    `${ignoreTerm ? "process.on('SIGTERM', () => {});" : ""} setInterval(() => {}, 1000); process.stdout.write('up\\n');`;
+  const script = (ignoreTerm: boolean) => `${ignoreTerm ? "process.on('SIGTERM', () => {});" : ""} setInterval(() => {}, 1000); process.stdout.write('up\\n');`;
   const spawnNode = (ignore: boolean) => spawn(process.execPath, ["-e", script(ignore)], { stdio: ["ignore", "pipe", "inherit"] });
   const politeCp = spawnNode(false);
   const stubbornCp = spawnNode(true);

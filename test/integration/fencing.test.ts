@@ -37,7 +37,11 @@ before(async () => {
   teId = (await c.dispatcher.ask<ClusterInfo>("clusterInfo", {})).taskExecutors[0]!.id;
   // Listen in (plain subscriptions never answer) on the control traffic, to learn real ids.
   for (const s of [`${c.prefix}.te.*.requestSlot`, `${c.prefix}.te.*.submitTask`, `${c.prefix}.jm.*.offerSlots`]) {
-    subs.push(c.nc.subscribe(s, { callback: (_e, m) => void seen.push({ subject: m.subject, token: m.headers?.get("Eddy-Fence") || undefined, body: decode(m.data) }) }));
+    subs.push(
+      c.nc.subscribe(s, {
+        callback: (_e, m) => void seen.push({ subject: m.subject, token: m.headers?.get("Eddy-Fence") || undefined, body: decode(m.data) }),
+      }),
+    );
   }
   await c.nc.flush();
 });
@@ -82,7 +86,10 @@ function tdd(jobId: string, allocationId: string) {
 /** The job's subtasks as [vertex, index, state, attempt, taskExecutor]. */
 async function subtasks(jobId: string) {
   const d = await c.dispatcher.ask<any>("requestJob", { jobId });
-  return { state: d.state as string, subtasks: d.vertices.flatMap((v: any) => v.subtasks.map((s: any) => [v.id, s.index, s.state, s.attempt, s.taskExecutor])) };
+  return {
+    state: d.state as string,
+    subtasks: d.vertices.flatMap((v: any) => v.subtasks.map((s: any) => [v.id, s.index, s.state, s.attempt, s.taskExecutor])),
+  };
 }
 
 async function leaderSession(component: string): Promise<string> {
@@ -101,7 +108,11 @@ test("a TaskExecutor refuses requestSlot without the ResourceManager's session a
   await refused(te("requestSlot"), body, randomUUID(), "FencingTokenMismatch", /does not match the current session/);
   await refused(te("requestSlot"), body, await leaderSession("dispatcher"), "FencingTokenMismatch", /does not match the current session/);
   await sleep(300);
-  assert.deepEqual(seen.filter((s) => s.subject.includes(fakeJob)), [], "the TaskExecutor offered a slot to the forged job");
+  assert.deepEqual(
+    seen.filter((s) => s.subject.includes(fakeJob)),
+    [],
+    "the TaskExecutor offered a slot to the forged job",
+  );
 });
 
 test("a TaskExecutor refuses submitTask, cancelTask and freeSlot from strangers; the job's tasks keep running", async () => {
@@ -148,9 +159,16 @@ test("the ResourceManager refuses a wrong fencing token, and with the right one 
   await refused(rm, { jobId: fakeJob, jobMasterToken: "x", slots: -1 }, session, "MalformedRequest", /slots: must be at least 0/);
   await refused(rm, Uint8Array.from([0x92, 0x01]), session, "MalformedRequest", /not valid MessagePack/);
   await sleep(300);
-  assert.deepEqual(seen.filter((s) => s.body?.jobId === fakeJob), [], "the ResourceManager requested slots for the forged job");
+  assert.deepEqual(
+    seen.filter((s) => s.body?.jobId === fakeJob),
+    [],
+    "the ResourceManager requested slots for the forged job",
+  );
   const info = await c.dispatcher.ask<ClusterInfo>("clusterInfo", {});
-  assert.deepEqual(info.taskExecutors.map((t) => [t.id, t.slots, t.freeSlots]), [[teId, 2, 2]]);
+  assert.deepEqual(
+    info.taskExecutors.map((t) => [t.id, t.slots, t.freeSlots]),
+    [[teId, 2, 2]],
+  );
 });
 
 test("a JobMaster refuses updateTaskExecutionState, offerSlots and disconnectTaskManager without its token; the job keeps RUNNING and cancels to CANCELED", async () => {

@@ -123,7 +123,11 @@ test("a source chained with a two-phase-commit sink checkpoints through the chai
   const result = await awaitJobResult(cluster.dispatcher, jobId, 30_000);
   assert.equal(result.state, "FINISHED", JSON.stringify(result.failure));
   const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
-  assert.deepEqual(d.vertices.map((v) => v.name), ["src -> sink"], "one chained task");
+  assert.deepEqual(
+    d.vertices.map((v) => v.name),
+    ["src -> sink"],
+    "one chained task",
+  );
   assert.ok(d.checkpoints.completed >= 2, `checkpoints while running and the final one: ${d.checkpoints.completed}`);
   const lines = committedLines(out);
   assert.equal(lines.length, 20_000);

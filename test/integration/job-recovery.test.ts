@@ -51,7 +51,16 @@ test("a new leader cleans up a job with a recorded result without running it, re
   const unknownJob = newId();
   await plans.put(finished);
   await plans.put(unfinished);
-  await results.createDirty({ jobId: finished.jobId, name: finished.name, state: "FINISHED", startTime: 1, endTime: 2, netRuntimeMs: 1, accumulators: {}, failure: null });
+  await results.createDirty({
+    jobId: finished.jobId,
+    name: finished.name,
+    state: "FINISHED",
+    startTime: 1,
+    endTime: 2,
+    netRuntimeMs: 1,
+    accumulators: {},
+    failure: null,
+  });
   const jsm = await jetstreamManager(nc);
   await ensureBlockingStream(jsm, subjects, finished.jobId);
   await ensureBlockingStream(jsm, subjects, unknownJob);
@@ -89,7 +98,13 @@ test("parallelism bounds declared with rescaleJob are kept with the stored JobGr
   await waitForJob(dispatcher, jobId, (d) => allRunning(d) && d.vertices.every((v) => v.parallelism === 2), 20_000, "running at 2");
   const reply = await dispatcher.ask<{ min: number; max: number }>("rescaleJob", { jobId, vertexId: "sink", parallelism: 1 });
   assert.deepEqual([reply.min, reply.max], [1, 1]);
-  const before = await waitForJob(dispatcher, jobId, (d) => allRunning(d) && d.vertices.find((v) => v.id === "sink")?.parallelism === 1, 20_000, "the sink at 1");
+  const before = await waitForJob(
+    dispatcher,
+    jobId,
+    (d) => allRunning(d) && d.vertices.find((v) => v.id === "sink")?.parallelism === 1,
+    20_000,
+    "the sink at 1",
+  );
   assert.deepEqual((await plans.get(jobId))?.config.resourceRequirements, { sink: { lower: 1, upper: 1 } }, "the bounds are stored with the JobGraph");
 
   // A new leader (this JobManager stops; another starts) recovers the job with the declared bounds.
@@ -99,6 +114,10 @@ test("parallelism bounds declared with rescaleJob are kept with the stored JobGr
   const d = await waitForJob(dispatcher, jobId, allRunning, 30_000, "running under the new leader");
   assert.equal(d.vertices.find((v) => v.id === "sink")?.parallelism, 1, "the sink keeps its declared parallelism");
   // (Forward-connected, the source follows the sink, as it did under the first leader.)
-  assert.deepEqual(d.vertices.map((v) => [v.id, v.parallelism]), before.vertices.map((v) => [v.id, v.parallelism]), "the job runs as it did before the failover");
+  assert.deepEqual(
+    d.vertices.map((v) => [v.id, v.parallelism]),
+    before.vertices.map((v) => [v.id, v.parallelism]),
+    "the job runs as it did before the failover",
+  );
   await dispatcher.ask("cancelJob", { jobId });
 });

@@ -52,7 +52,8 @@ test("a standby JobManager takes over a SIGKILLed leader's keyed-counter: restor
   const snoop = c.nc.subscribe(`${c.prefix}.te.*.*`, {
     callback: (_e, m: Msg) => {
       const method = m.subject.slice(m.subject.lastIndexOf(".") + 1);
-      if (method === "submitTask" || method === "requestSlot") sent.push({ method, data: m.data, token: m.headers?.get(Header.Fence) ?? "", subject: m.subject });
+      if (method === "submitTask" || method === "requestSlot")
+        sent.push({ method, data: m.data, token: m.headers?.get(Header.Fence) ?? "", subject: m.subject });
     },
   });
   const events = 12_000;
@@ -74,10 +75,15 @@ test("a standby JobManager takes over a SIGKILLed leader's keyed-counter: restor
   c.jobManagers[0]!.kill();
   await c.jobManagers[0]!.waitForExit(10_000);
   // The standby leads once the lease lapses, and the job runs again under its new JobMaster.
-  const newJm = await waitFor(async () => {
-    const l = await leaderInfo(c, `jobmaster.${jobId}`);
-    return l && l.sessionId !== oldJm.sessionId ? l : undefined;
-  }, 30_000, "a new JobMaster for the job", 50);
+  const newJm = await waitFor(
+    async () => {
+      const l = await leaderInfo(c, `jobmaster.${jobId}`);
+      return l && l.sessionId !== oldJm.sessionId ? l : undefined;
+    },
+    30_000,
+    "a new JobMaster for the job",
+    50,
+  );
   await waitForJob(c.dispatcher, jobId, allRunning, 30_000, "RUNNING under the new leader");
   const recoveredMs = Date.now() - killedAt;
   assert.equal(newJm.pid, c.jobManagers[1]!.pid, "the standby runs the job now");
@@ -95,9 +101,17 @@ test("a standby JobManager takes over a SIGKILLed leader's keyed-counter: restor
   assert.ok(newSlot, "the new JobMaster's slot requests were seen");
   const alloc = decode(newSlot.data) as { allocationId: string };
   const replay = { ...(decode(oldDeploys[0]!.data) as Record<string, unknown>), allocationId: alloc.allocationId };
-  assert.equal(await fencedRequest(c, newSlot.subject.replace(/requestSlot$/, "submitTask"), encode(replay), oldJm.sessionId), "FencingTokenMismatch", "a deployment with the old session into a new slot is refused");
+  assert.equal(
+    await fencedRequest(c, newSlot.subject.replace(/requestSlot$/, "submitTask"), encode(replay), oldJm.sessionId),
+    "FencingTokenMismatch",
+    "a deployment with the old session into a new slot is refused",
+  );
   const ack = encode({ attemptId: "0".repeat(32), checkpointId: 1, snapshot: { operators: {} } });
-  assert.equal(await fencedRequest(c, `${subjects.jobMaster(jobId)}.acknowledgeCheckpoint`, ack, oldJm.sessionId), "FencingTokenMismatch", "an acknowledgement for the old session is refused");
+  assert.equal(
+    await fencedRequest(c, `${subjects.jobMaster(jobId)}.acknowledgeCheckpoint`, ack, oldJm.sessionId),
+    "FencingTokenMismatch",
+    "an acknowledgement for the old session is refused",
+  );
   snoop.unsubscribe();
 
   const result = await awaitJobResult(c.dispatcher, jobId, 120_000, { acrossFailover: true });
@@ -112,7 +126,10 @@ test("a whole-cluster restart resumes the unfinished job from its checkpoint and
   const c = await startProcessCluster({ taskExecutors: 2, slots: 2, env: { EDDY_LEASE_MS: String(LEASE_MS) } });
   clusters.push(c);
   const doneOut = join(work, "out-done");
-  const done = await c.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounterJob({ events: 300, keys: 3, rate: 0, intervalMs: 100, output: doneOut }));
+  const done = await c.dispatcher.ask<{ jobId: string }>(
+    "submitJob",
+    await keyedCounterJob({ events: 300, keys: 3, rate: 0, intervalMs: 100, output: doneOut }),
+  );
   assert.equal((await awaitJobResult(c.dispatcher, done.jobId, 60_000)).state, "FINISHED");
   const doneFiles = readdirSync(doneOut).sort();
   assertExactlyOnce(doneOut, 300, 3);
@@ -127,7 +144,10 @@ test("a whole-cluster restart resumes the unfinished job from its checkpoint and
   // Every Eddy process stops (SIGTERM, as an operator would), then all start again.
   const all = [...c.jobManagers, ...c.taskExecutors];
   const exits = await Promise.all(all.map((p) => p.stop(30_000)));
-  assert.ok(exits.every((e) => e.code === 0), `every process exits cleanly: ${JSON.stringify(exits)}`);
+  assert.ok(
+    exits.every((e) => e.code === 0),
+    `every process exits cleanly: ${JSON.stringify(exits)}`,
+  );
   const linesAtStop = committedLines(out).length;
   assert.ok(linesAtStop < events, "the job was stopped before its end");
   c.addJobManager();
@@ -140,7 +160,13 @@ test("a whole-cluster restart resumes the unfinished job from its checkpoint and
   // The finished job is known with its result and was not run again.
   assert.equal((await awaitJobResult(c.dispatcher, done.jobId, 10_000)).state, "FINISHED");
   const jobs = await c.dispatcher.ask<Array<{ id: string; state: string }>>("listJobs", {});
-  assert.deepEqual(jobs.map((j) => [j.id, j.state]).sort(), [[done.jobId, "FINISHED"], [jobId, "FINISHED"]].sort());
+  assert.deepEqual(
+    jobs.map((j) => [j.id, j.state]).sort(),
+    [
+      [done.jobId, "FINISHED"],
+      [jobId, "FINISHED"],
+    ].sort(),
+  );
   assert.deepEqual(readdirSync(doneOut).sort(), doneFiles, "the finished job's output is untouched");
   assertExactlyOnce(doneOut, 300, 3);
 });

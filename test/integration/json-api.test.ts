@@ -91,7 +91,10 @@ test("a WordCount submitted as raw JSON finishes with correct counts and contrac
   const expected = expectedCounts(text);
   const total = [...expected.values()].reduce((a, b) => a + b, 0);
   // The rule itself: non-ASCII letters and punctuation split words, only A-Z fold.
-  assert.deepEqual([...expectedCounts("Straße naïve \u212Aelvin İi ÀB z9_Z don't HeLLo").keys()], ["stra", "e", "na", "ve", "elvin", "i", "b", "z9_z", "don", "t", "hello"]);
+  assert.deepEqual(
+    [...expectedCounts("Straße naïve \u212Aelvin İi ÀB z9_Z don't HeLLo").keys()],
+    ["stra", "e", "na", "ve", "elvin", "i", "b", "z9_z", "don", "t", "hello"],
+  );
 
   const spec = {
     name: "wordcount-json",
@@ -126,7 +129,9 @@ test("a WordCount submitted as raw JSON finishes with correct counts and contrac
   assert.deepEqual(readdirSync(output).sort(), ["part-0", "part-1", "part-2"]);
   const got = new Map<string, number>();
   for (const f of readdirSync(output))
-    for (const line of readFileSync(join(output, f), "utf8").split("\n").filter((l) => l !== "")) {
+    for (const line of readFileSync(join(output, f), "utf8")
+      .split("\n")
+      .filter((l) => l !== "")) {
       const m = /^(\S+) (\d+)$/.exec(line);
       assert.ok(m, `output line ${JSON.stringify(line)} is "<word> <count>"`);
       assert.equal(got.has(m[1]!), false, `word ${m[1]} appears twice`);
@@ -150,7 +155,10 @@ test("a WordCount submitted as raw JSON finishes with correct counts and contrac
   );
   const used = new Set<string>();
   for (const v of d.vertices) {
-    assert.deepEqual(v.subtasks.map((s: any) => [s.index, s.state, s.attempt]), Array.from({ length: v.parallelism }, (_, i) => [i, "FINISHED", 0]));
+    assert.deepEqual(
+      v.subtasks.map((s: any) => [s.index, s.state, s.attempt]),
+      Array.from({ length: v.parallelism }, (_, i) => [i, "FINISHED", 0]),
+    );
     for (const s of v.subtasks) {
       assert.ok(teIds.includes(s.taskExecutor), `subtask on a known TaskExecutor, got ${s.taskExecutor}`);
       used.add(s.taskExecutor);
@@ -203,5 +211,8 @@ test("a running job canceled over JSON ends CANCELED, and listJobs shows every j
   const rows = await call("listJobs", {});
   assert.equal(rows.length, 3);
   for (const row of rows) assertOverview(row, row.id, ...(names[row.id] ?? ["?", "?"]));
-  assert.deepEqual(rows.map((row: any) => names[row.id]?.[0]), ["wordcount-json", "missing-input", "endless"]);
+  assert.deepEqual(
+    rows.map((row: any) => names[row.id]?.[0]),
+    ["wordcount-json", "missing-input", "endless"],
+  );
 });

@@ -47,7 +47,13 @@ test("keyed-counter with TaskExecutors SIGKILLed three times commits every event
     const seen = before.checkpoints.completed;
     await waitForJob(cluster.dispatcher, jobId, (d) => d.checkpoints.completed > seen, 30_000, "another checkpoint");
     await killOneWorkerOf(jobId);
-    await waitForJob(cluster.dispatcher, jobId, (d) => allRunning(d) && d.vertices.every((v) => v.subtasks.every((s) => s.attempt >= round)), 30_000, `restart ${round}`);
+    await waitForJob(
+      cluster.dispatcher,
+      jobId,
+      (d) => allRunning(d) && d.vertices.every((v) => v.subtasks.every((s) => s.attempt >= round)),
+      30_000,
+      `restart ${round}`,
+    );
     await cluster.addTaskExecutor(2);
   }
   const result = await awaitJobResult(cluster.dispatcher, jobId, 90_000);

@@ -55,14 +55,21 @@ test("exactly one of three contenders leads, and a stopped leader hands over wit
   const leader = await waitFor(async () => cs.find((c) => c.election.leading), 5_000, "a leader");
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(cs.filter((c) => c.election.leading).length, 1, "one leader only");
-  assert.equal(cs.reduce((k, c) => k + c.events.filter((e) => e.kind === "grant").length, 0), 1, "one grant so far");
+  assert.equal(
+    cs.reduce((k, c) => k + c.events.filter((e) => e.kind === "grant").length, 0),
+    1,
+    "one grant so far",
+  );
   const stoppedAt = performance.now();
   await leader.election.stop();
   const next = await waitFor(async () => cs.find((c) => c !== leader && c.election.leading), 5_000, "a new leader");
   const grant = next.events.find((e) => e.kind === "grant")!;
   assert.ok(grant.at - stoppedAt < 1_500, `handed over in ${Math.round(grant.at - stoppedAt)} ms, without waiting for the lease to expire`);
   assert.notEqual(grant.session, leader.events[0]!.session, "a new term has a new session id");
-  assert.deepEqual(leader.events.map((e) => e.kind), ["grant", "revoke"]);
+  assert.deepEqual(
+    leader.events.map((e) => e.kind),
+    ["grant", "revoke"],
+  );
 });
 
 test("a standby sleeps until the held lease can have lapsed instead of polling, and takes over a crashed leader's", async () => {
@@ -124,7 +131,11 @@ test("a leader whose own earlier renewal landed unseen (its revision moved on) k
   const moved = await kv.put("jobmanager", entry.value);
   await new Promise((r) => setTimeout(r, 3 * a.election.timing.renewMs));
   assert.equal(a.election.leading, true, "still leading");
-  assert.deepEqual(a.events.map((e) => e.kind), ["grant"], "no revocation");
+  assert.deepEqual(
+    a.events.map((e) => e.kind),
+    ["grant"],
+    "no revocation",
+  );
   const now = (await kv.get("jobmanager"))!;
   assert.ok(now.revision > moved, `renewed from the revision it did not see (${moved} → ${now.revision})`);
 });

@@ -43,7 +43,10 @@ async function scenario(t: TestContext): Promise<void> {
     const out = join(work, "out");
     // Flink's checkpoint timeout (10 min): a checkpoint trigger, acknowledgement, buffer or credit lost
     // with the killed server must be handled on the reconnect (JobMaster and tasks), not by the timeout.
-    const { jobId } = await c.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounterJob({ events, keys, rate: 2_500, intervalMs: 200, output: out }));
+    const { jobId } = await c.dispatcher.ask<{ jobId: string }>(
+      "submitJob",
+      await keyedCounterJob({ events, keys, rate: 2_500, intervalMs: 200, output: out }),
+    );
     await waitForJob(c.dispatcher, jobId, (d) => allRunning(d) && d.checkpoints.completed >= 2, 60_000, "running with two checkpoints");
 
     const jsm = await jetstreamManager(c.nc);
@@ -77,7 +80,9 @@ async function scenario(t: TestContext): Promise<void> {
       const jobs = await c.dispatcher.ask<Array<{ id: string }>>("listJobs", {}, { timeoutMs: 5_000 }).catch(() => []);
       for (const j of jobs) {
         const d = await c.dispatcher.ask<JobDetails>("requestJob", { jobId: j.id }, { timeoutMs: 5_000 }).catch((e: Error) => e.message);
-        t.diagnostic(`--- job ${j.id}: ${typeof d === "string" ? d : JSON.stringify({ state: d.state, checkpoints: d.checkpoints, subtasks: d.vertices.map((v) => v.subtasks.map((x) => x.state)) })}`);
+        t.diagnostic(
+          `--- job ${j.id}: ${typeof d === "string" ? d : JSON.stringify({ state: d.state, checkpoints: d.checkpoints, subtasks: d.vertices.map((v) => v.subtasks.map((x) => x.state)) })}`,
+        );
       }
     }
     throw err;

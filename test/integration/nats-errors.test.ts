@@ -110,7 +110,15 @@ test("a JetStream publish nobody answers is transient only where JetStream is kn
 });
 
 test("text alone does not make an error transient or a conflict", () => {
-  for (const message of ["timeout", "request timed out", "no responders", "503", "stream not found", "JetStream system temporarily unavailable", "wrong last sequence: 3"]) {
+  for (const message of [
+    "timeout",
+    "request timed out",
+    "no responders",
+    "503",
+    "stream not found",
+    "JetStream system temporarily unavailable",
+    "wrong last sequence: 3",
+  ]) {
     assert.equal(isTransient(new Error(message)), false, message);
     assert.equal(isRevisionConflict(new Error(message)), false, message);
     assert.equal(isStreamNotFound(new Error(message)), false, message);

@@ -25,7 +25,15 @@ test("onReconnect calls back when the connection is re-established after its ser
     stop();
     await server.kill();
     server = await startNatsServer({ port, storeDir });
-    await waitFor(() => nc.flush().then(() => true, () => undefined), 10_000, "the connection working again");
+    await waitFor(
+      () =>
+        nc.flush().then(
+          () => true,
+          () => undefined,
+        ),
+      10_000,
+      "the connection working again",
+    );
     assert.equal(calls, 1, "no callback after stop()");
   } finally {
     await nc.close();

@@ -49,5 +49,8 @@ test("a job rides out its NATS server's SIGKILL and restart: tasks with data lin
   assertExactlyOnce(out, events, keys);
   // The tasks' own verdict on their links: each TaskExecutor's worker lost its server mid-exchange.
   const failed = c.taskExecutors.flatMap((p) => p.stderrLines.filter((l) => l.includes('"task failed"') && l.includes(ErrorCode.RemoteLinkInterrupted)));
-  assert.ok(failed.length >= 1, `some task failed with ${ErrorCode.RemoteLinkInterrupted}; TaskExecutor logs:\n${c.taskExecutors.map((p) => p.stderr.split("\n").slice(-20).join("\n")).join("\n---\n")}`);
+  assert.ok(
+    failed.length >= 1,
+    `some task failed with ${ErrorCode.RemoteLinkInterrupted}; TaskExecutor logs:\n${c.taskExecutors.map((p) => p.stderr.split("\n").slice(-20).join("\n")).join("\n---\n")}`,
+  );
 });

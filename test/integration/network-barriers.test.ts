@@ -169,12 +169,22 @@ for (const link of ["local", "remote"] as const) {
 
 test("barriers (local): abortCheckpoint releases the held channels; the checkpoint's later barriers are ignored", async () => {
   const e = envs("local");
-  const t = topology("b-local-abort", 2, 1, "ALL_TO_ALL", "rebalance", () => locA, () => locA);
+  const t = topology(
+    "b-local-abort",
+    2,
+    1,
+    "ALL_TO_ALL",
+    "rebalance",
+    () => locA,
+    () => locA,
+  );
   const scripts: Step[][] = [
     [30, { barrier: 1 }, 30],
     [10, { sleep: 300 }, { barrier: 1 }, 10],
   ];
-  const producers = scripts.map((s, i) => runScript(e.prod.createOutput(t.producers[i]!.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 20, bufferRecords: 10 }), i, s));
+  const producers = scripts.map((s, i) =>
+    runScript(e.prod.createOutput(t.producers[i]!.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 20, bufferRecords: 10 }), i, s),
+  );
   const input = e.cons.createInput(t.consumers[0]!.attemptId, [inputOf(t, 0)]);
   const consuming = collect(input);
   await sleep(150);
@@ -192,7 +202,15 @@ test("barriers (local): abortCheckpoint releases the held channels; the checkpoi
 
 test("barriers (local): held buffers stay counted against the channel's credits (backpressure during alignment)", async () => {
   const e = envs("local", { creditsPerChannel: 2, floatingCreditsPerGate: 2, maxBacklogBuffers: 4 });
-  const t = topology("b-local-credit", 2, 1, "ALL_TO_ALL", "rebalance", () => locA, () => locA);
+  const t = topology(
+    "b-local-credit",
+    2,
+    1,
+    "ALL_TO_ALL",
+    "rebalance",
+    () => locA,
+    () => locA,
+  );
   const out0 = e.prod.createOutput(t.producers[0]!.attemptId, [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
   const out1 = e.prod.createOutput(t.producers[1]!.attemptId, [outputOf(t, 1)], { bufferTimeoutMs: -1, bufferRecords: 10 });
   const input = e.cons.createInput(t.consumers[0]!.attemptId, [inputOf(t, 0)]);
@@ -215,7 +233,15 @@ test("barriers (local): held buffers stay counted against the channel's credits 
 
 test("barriers: BLOCKING partitions carry none; bad barriers and barriers after finish() are BarrierErrors", async () => {
   const e = envs("local");
-  const t = topology("b-blocking", 1, 1, "ALL_TO_ALL", "rebalance", () => locA, () => locA);
+  const t = topology(
+    "b-blocking",
+    1,
+    1,
+    "ALL_TO_ALL",
+    "rebalance",
+    () => locA,
+    () => locA,
+  );
   const out = e.prod.createOutput("b-blocking-p0", [{ ...outputOf(t, 0), partitionType: "BLOCKING" }], { bufferTimeoutMs: -1, jobId: "b-blocking-job" });
   out.emit([0, 0]);
   out.broadcastBarrier({ checkpointId: 1, timestamp: 0, kind: "CHECKPOINT" });
@@ -235,7 +261,15 @@ for (const consumerFirst of [true, false]) {
     const consLoc: TaskLocation = { taskExecutorId: "teX", slotIndex: 1 };
     const prodLoc: TaskLocation = { taskExecutorId: "teX", slotIndex: 0 };
     const env = new NetworkEnvironment({ nc: ncB, subjects, location: consLoc, broker: client });
-    const t = topology(`b-thread-${consumerFirst}`, 1, 1, "ALL_TO_ALL", "rebalance", () => prodLoc, () => consLoc);
+    const t = topology(
+      `b-thread-${consumerFirst}`,
+      1,
+      1,
+      "ALL_TO_ALL",
+      "rebalance",
+      () => prodLoc,
+      () => consLoc,
+    );
     assert.equal(env.linkTo(prodLoc), "thread");
     const steps: Step[] = [500, { barrier: 1 }, 300, { barrier: 2 }, { sleep: 50 }, 200];
     const brokerPort = broker.connectWorker();
@@ -249,7 +283,10 @@ for (const consumerFirst of [true, false]) {
       producerIndex: 0,
       steps,
     };
-    const w = new Worker(new URL("../fixtures/network-barriers-worker.js", import.meta.url), { workerData: { ...data, brokerPort }, transferList: [brokerPort] });
+    const w = new Worker(new URL("../fixtures/network-barriers-worker.js", import.meta.url), {
+      workerData: { ...data, brokerPort },
+      transferList: [brokerPort],
+    });
     const done = new Promise<void>((resolve, reject) => {
       w.on("message", (m: { type: string; message?: string }) => (m.type === "done" ? resolve() : reject(new Error(m.message))));
       w.on("error", reject);
@@ -267,21 +304,35 @@ for (const consumerFirst of [true, false]) {
     broker.close();
     assert.equal(checkLog(log, [steps]), null);
     assert.deepEqual(eventsOf(log), ["B1", "B2"]);
-    assert.equal(log.findIndex((e) => "barrier" in e), 500);
+    assert.equal(
+      log.findIndex((e) => "barrier" in e),
+      500,
+    );
   });
 }
 
 /** Records/s from one producer to one consumer over NATS, with a barrier every `barrierEveryMs` (0: none). */
 async function throughput(tag: string, records: number, barrierEveryMs: number, producers = 1): Promise<{ rate: number; barriers: number }> {
   const e = envs("remote");
-  const t = topology(tag, producers, 1, "ALL_TO_ALL", "rebalance", () => locA, () => locB);
+  const t = topology(
+    tag,
+    producers,
+    1,
+    "ALL_TO_ALL",
+    "rebalance",
+    () => locA,
+    () => locB,
+  );
   const outs = t.producers.map((p, i) => e.prod.createOutput(p.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 100, bufferRecords: 1024 }));
   const input = e.cons.createInput(t.consumers[0]!.attemptId, [inputOf(t, 0)]);
   let id = 0;
-  const timer = barrierEveryMs > 0 ? setInterval(() => {
-    id++;
-    for (const o of outs) o.broadcastBarrier({ checkpointId: id, timestamp: Date.now(), kind: "CHECKPOINT" });
-  }, barrierEveryMs) : null;
+  const timer =
+    barrierEveryMs > 0
+      ? setInterval(() => {
+          id++;
+          for (const o of outs) o.broadcastBarrier({ checkpointId: id, timestamp: Date.now(), kind: "CHECKPOINT" });
+        }, barrierEveryMs)
+      : null;
   const t0 = performance.now();
   const produce = async (i: number) => {
     const out = outs[i]!;

@@ -96,7 +96,8 @@ test("BLOCKING: 2 producers hash into 4 subpartitions each, die, and consumers r
   env.close();
   // the channels' ephemeral consumers are deleted once they end
   const deadline = Date.now() + 3_000;
-  while ((await jsm.streams.info(subjects.blockingStream(jobId))).state.consumer_count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while ((await jsm.streams.info(subjects.blockingStream(jobId))).state.consumer_count > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   assert.equal((await jsm.streams.info(subjects.blockingStream(jobId))).state.consumer_count, 0);
 });
 
@@ -125,7 +126,8 @@ test("BLOCKING: a producer with two BLOCKING outputs and a PIPELINED one; big re
   assert.equal(big.desc.resultId, tb.resultId);
   await p.kill();
   assert.equal(checkConsumer(tc, 0, await pipelined, 3_000), null);
-  for (let j = 0; j < 2; j++) assert.equal(checkConsumer(ta, j, await consume(env.createInput(`bp8a-c${j}`, [blockingIn(ta, j)], undefined, { jobId })), 3_000), null);
+  for (let j = 0; j < 2; j++)
+    assert.equal(checkConsumer(ta, j, await consume(env.createInput(`bp8a-c${j}`, [blockingIn(ta, j)], undefined, { jobId })), 3_000), null);
   assert.equal(checkConsumer(tb, 0, await consume(env.createInput("bp8b-c0", [blockingIn(tb, 0)], undefined, { jobId })), 3_000), null);
 
   // 3 MB of 100 KB records in one buffer: split into frames below the limit
@@ -286,7 +288,12 @@ test("BLOCKING: release by attempt purges only that attempt; release by job dele
   await releaseBlockingPartitions(ncB, subjects, jobId, ["bp5-p0"]);
   await releaseBlockingPartitions(ncB, subjects, jobId, []);
   const left = await subjectCounts(jobId);
-  assert.deepEqual(Object.keys(left).sort(), Object.keys(before).filter((s) => s.includes(".bp5-p1.")).sort());
+  assert.deepEqual(
+    Object.keys(left).sort(),
+    Object.keys(before)
+      .filter((s) => s.includes(".bp5-p1."))
+      .sort(),
+  );
   for (const s of Object.keys(left)) assert.equal(left[s], before[s]);
 
   // the purged attempt is gone for consumers; the other one still reads
@@ -295,7 +302,10 @@ test("BLOCKING: release by attempt purges only that attempt; release by job dele
   const got = await consume(env.createInput("bp5-c0", [kept], undefined, { jobId }));
   assert.deepEqual(got.get("0/0"), expectedOn(t, 1, 0, 2_000));
   const purged: InputGateDeploymentDescriptor = { ...blockingIn(t, 0), channels: [blockingIn(t, 0).channels[0]!] };
-  await assert.rejects(consume(env.createInput("bp5-c0b", [purged], undefined, { jobId })), (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound);
+  await assert.rejects(
+    consume(env.createInput("bp5-c0b", [purged], undefined, { jobId })),
+    (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound,
+  );
 
   await releaseBlockingPartitions(ncB, subjects, jobId);
   await assert.rejects(jsm.streams.info(subjects.blockingStream(jobId)), /stream not found/);
@@ -360,14 +370,20 @@ test("BLOCKING: PartitionNotFound when nothing was ever written (no stream, or a
   const env = consumerEnv({ partitionRequestTimeoutMs: 600 });
   const t = topology("bp6", 1, 1, "ALL_TO_ALL", "forward", A, B);
   const t0 = Date.now();
-  await assert.rejects(consume(env.createInput("bp6-c0", [blockingIn(t, 0)], undefined, { jobId: newId() })), (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound);
+  await assert.rejects(
+    consume(env.createInput("bp6-c0", [blockingIn(t, 0)], undefined, { jobId: newId() })),
+    (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound,
+  );
   const took = Date.now() - t0;
   assert.ok(took >= 550 && took < 2_000, `failed after ${took} ms`);
 
   const jobId = newId();
   await produceAll(jobId, topology("bp6x", 1, 1, "ALL_TO_ALL", "forward", A, B), 10);
   const t1 = Date.now();
-  await assert.rejects(consume(env.createInput("bp6-c1", [blockingIn(t, 0)], undefined, { jobId })), (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound);
+  await assert.rejects(
+    consume(env.createInput("bp6-c1", [blockingIn(t, 0)], undefined, { jobId })),
+    (err: { code?: string }) => err.code === ErrorCode.PartitionNotFound,
+  );
   assert.ok(Date.now() - t1 < 2_000);
   assert.throws(() => env.createInput("bp6-c2", [blockingIn(t, 0)]), /no jobId/);
   env.close();
@@ -406,8 +422,10 @@ test("BLOCKING: throughput of 1M short records through JetStream", async () => {
   }
   const read = performance.now() - t1;
   assert.equal(n, N);
-  const rate = (ms: number) => `${((N / ms) * 1000 / 1e6).toFixed(2)} M records/s`;
-  console.log(`# BLOCKING via JetStream, ${N} records of [i, "w"] in ${frames} frames: write (acknowledged) ${written.toFixed(0)} ms = ${rate(written)}, read ${read.toFixed(0)} ms = ${rate(read)}`);
+  const rate = (ms: number) => `${(((N / ms) * 1000) / 1e6).toFixed(2)} M records/s`;
+  console.log(
+    `# BLOCKING via JetStream, ${N} records of [i, "w"] in ${frames} frames: write (acknowledged) ${written.toFixed(0)} ms = ${rate(written)}, read ${read.toFixed(0)} ms = ${rate(read)}`,
+  );
   env.close();
   await releaseBlockingPartitions(ncB, subjects, jobId);
 });

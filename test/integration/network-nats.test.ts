@@ -75,7 +75,10 @@ test("NATS: big buffers are split below the frame limit, the record target adapt
     }
     input.recycle(batch);
   }
-  assert.deepEqual(seen, Array.from({ length: 30 }, (_, i) => i));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   assert.ok(out.stats.buffersSent >= 4, `3 MB went out in ${out.stats.buffersSent} frames`);
   assert.equal(out.partitions[0]!.subpartitions[0]!.target, 1, "100 KB records: one per buffer");
 
@@ -100,7 +103,10 @@ test("NATS: big buffers are split below the frame limit, the record target adapt
     },
     (err: { code?: string }) => err.code === ErrorCode.RecordTooLarge,
   );
-  assert.throws(() => out.emit([1, "small"]), (err: { code?: string }) => err.code === ErrorCode.RecordTooLarge);
+  assert.throws(
+    () => out.emit([1, "small"]),
+    (err: { code?: string }) => err.code === ErrorCode.RecordTooLarge,
+  );
   a.close();
   b.close();
 });

@@ -63,7 +63,14 @@ async function runInWorkers(
   };
   for (const { t, count, lateProducers } of tops) {
     t.producers.forEach((p, i) =>
-      add(p.location, { kind: "produce", attemptId: p.attemptId, outputs: [outputOf(t, i)], producerIndex: i, count, ...(lateProducers ? { delayMs: lateProducers } : {}) }),
+      add(p.location, {
+        kind: "produce",
+        attemptId: p.attemptId,
+        outputs: [outputOf(t, i)],
+        producerIndex: i,
+        count,
+        ...(lateProducers ? { delayMs: lateProducers } : {}),
+      }),
     );
     t.consumers.forEach((c, j) => add(c.location, { kind: "consume", attemptId: c.attemptId, inputs: [inputOf(t, j)] }));
   }
@@ -71,7 +78,13 @@ async function runInWorkers(
   const broker = opts.broker ? new LocalExchangeBroker() : null;
   const run: Run = { results: new Map(), done: new Map() };
   const workers = [...tasks.values()].map(({ loc, tasks: ts }) => {
-    const data: FixtureData = { natsUrl: file.nats.url, prefix: "eddy-test-threads", location: loc, tasks: ts, ...(opts.config ? { config: opts.config } : {}) };
+    const data: FixtureData = {
+      natsUrl: file.nats.url,
+      prefix: "eddy-test-threads",
+      location: loc,
+      tasks: ts,
+      ...(opts.config ? { config: opts.config } : {}),
+    };
     const brokerPort = broker?.connectWorker();
     const w = new Worker(FIXTURE, { workerData: brokerPort ? { ...data, brokerPort } : data, transferList: brokerPort ? [brokerPort] : [] });
     return new Promise<Worker>((resolve, reject) => {
@@ -120,7 +133,18 @@ test("threads: cross-thread links (1x4 and 4x1 hash, pointwise forward, late pro
       { t: topology("x-a2a-1x4", 1, 4, "ALL_TO_ALL", "hash", te("teX", 0), te("teX", 1)), count: 20_000 },
       // producers spread over three slots, one of them the consumer's own: local and cross-thread channels mixed
       { t: topology("x-a2a-4x1", 4, 1, "ALL_TO_ALL", "hash", (i) => ({ taskExecutorId: "teX", slotIndex: i % 3 }), te("teX", 1)), count: 10_000 },
-      { t: topology("x-pw-2x2", 2, 2, "POINTWISE", "forward", (i) => ({ taskExecutorId: "teX", slotIndex: i === 0 ? 0 : 2 }), (j) => ({ taskExecutorId: "teX", slotIndex: j === 0 ? 1 : 0 })), count: 10_000 },
+      {
+        t: topology(
+          "x-pw-2x2",
+          2,
+          2,
+          "POINTWISE",
+          "forward",
+          (i) => ({ taskExecutorId: "teX", slotIndex: i === 0 ? 0 : 2 }),
+          (j) => ({ taskExecutorId: "teX", slotIndex: j === 0 ? 1 : 0 }),
+        ),
+        count: 10_000,
+      },
       { t: topology("x-pw-1x4", 1, 4, "POINTWISE", "rescale", te("teX", 2), te("teX", 1)), count: 8_000, lateProducers: 300 },
     ],
     { broker: true, config: { partitionRequestTimeoutMs: 5_000 } },

@@ -39,7 +39,13 @@ test("eddy cluster --reactive: a new eddy taskexecutor widens the running job", 
   await waitForJob(dispatcher, jobId, (d) => allRunning(d) && d.vertices.every((v) => v.parallelism === 1), 30_000, "running at 1");
   const worker = spawnEddy(["taskexecutor", "--slots", "2"], { natsUrl: nats.url, prefix });
   cleanups.push(() => worker.stop(10_000).catch(() => worker.kill()));
-  const wide = await waitForJob(dispatcher, jobId, (d) => allRunning(d) && d.vertices.every((v) => v.parallelism === 3), 30_000, "running at 3 after the new worker joined");
+  const wide = await waitForJob(
+    dispatcher,
+    jobId,
+    (d) => allRunning(d) && d.vertices.every((v) => v.parallelism === 3),
+    30_000,
+    "running at 3 after the new worker joined",
+  );
   assert.equal(new Set(wide.vertices[0]!.subtasks.map((s) => s.taskExecutor)).size, 2, "subtasks on both workers");
   const r = await runEddy(["cancel", jobId], { natsUrl: nats.url, prefix, timeoutMs: 30_000 });
   assert.equal(r.code, 0, r.stderr);

@@ -20,7 +20,13 @@ let work: string;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "eddy-reactive-"));
-  cluster = await startProcessCluster({ taskExecutors: 1, slots: 1, jobManagerArgs: ["--reactive"], logLevel: "info", env: { EDDY_ADAPTIVE_SCALING_INTERVAL_MS: "1000" } });
+  cluster = await startProcessCluster({
+    taskExecutors: 1,
+    slots: 1,
+    jobManagerArgs: ["--reactive"],
+    logLevel: "info",
+    env: { EDDY_ADAPTIVE_SCALING_INTERVAL_MS: "1000" },
+  });
 });
 after(async () => {
   await cluster?.stop();
@@ -55,7 +61,8 @@ test("reactive keyed-counter grows with each new TaskExecutor and shrinks when o
   } catch (err) {
     // What the processes said explains a rescale that did not happen (they log at info).
     t.diagnostic(`parallelism over time: ${timeline.describe()}`);
-    for (const p of [cluster.jobManager, ...cluster.taskExecutors]) t.diagnostic(`--- eddy ${p.args.join(" ")} (pid ${p.pid}), last lines:\n${p.stderr.split("\n").slice(-40).join("\n")}`);
+    for (const p of [cluster.jobManager, ...cluster.taskExecutors])
+      t.diagnostic(`--- eddy ${p.args.join(" ")} (pid ${p.pid}), last lines:\n${p.stderr.split("\n").slice(-40).join("\n")}`);
     throw err;
   } finally {
     timeline.stop();
@@ -76,12 +83,20 @@ test("a parallelism declared with eddy rescale is applied to the running job, ou
   const d = await waitForJob(cluster.dispatcher, jobId, (x) => runningAt(2)(x) && (x.checkpoints.latest?.id ?? 0) > 0, 30_000, "running at 2");
   const counter = d.vertices[1]!;
   const vertexId = counter.id.split(" ")[0]!;
-  const r = await runEddy(["rescale", jobId, "--vertex", vertexId, "--parallelism", "1"], { natsUrl: cluster.natsUrl, prefix: cluster.prefix, timeoutMs: 20_000 });
+  const r = await runEddy(["rescale", jobId, "--vertex", vertexId, "--parallelism", "1"], {
+    natsUrl: cluster.natsUrl,
+    prefix: cluster.prefix,
+    timeoutMs: 20_000,
+  });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /parallelism 1 declared/);
   const after = await waitForJob(cluster.dispatcher, jobId, (x) => allRunning(x) && x.vertices[1]!.parallelism === 1, 30_000, "the counter at 1");
   assert.deepEqual(parallelismOf(after), [2, 1], "the source keeps the slots' parallelism, the counter runs at the declared one");
-  const bad = await runEddy(["rescale", jobId, "--vertex", "nope", "--parallelism", "1"], { natsUrl: cluster.natsUrl, prefix: cluster.prefix, timeoutMs: 20_000 });
+  const bad = await runEddy(["rescale", jobId, "--vertex", "nope", "--parallelism", "1"], {
+    natsUrl: cluster.natsUrl,
+    prefix: cluster.prefix,
+    timeoutMs: 20_000,
+  });
   assert.equal(bad.code, 1);
   assert.match(bad.stderr + bad.stdout, /VertexNotFound/);
   const result = await awaitJobResult(cluster.dispatcher, jobId, 60_000);

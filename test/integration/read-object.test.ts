@@ -72,7 +72,12 @@ test("a chunk missing from the stream is ObjectCorruptError, by pull and by mess
   const chunks = `$O.${BUCKET}.C.${info.nuid}`;
   const stream = `OBJ_${BUCKET}`;
   let seq = 0;
-  for (let m = await jsm.streams.getMessage(stream, { seq: 1, next_by_subj: chunks } as never); m; m = await jsm.streams.getMessage(stream, { seq: m.seq + 1, next_by_subj: chunks } as never)) seq = m.seq;
+  for (
+    let m = await jsm.streams.getMessage(stream, { seq: 1, next_by_subj: chunks } as never);
+    m;
+    m = await jsm.streams.getMessage(stream, { seq: m.seq + 1, next_by_subj: chunks } as never)
+  )
+    seq = m.seq;
   assert.ok(seq > 0);
   assert.equal(await jsm.streams.deleteMessage(stream, seq), true);
   await assert.rejects(readObject(withoutConsumers(js), BUCKET, info, 10_000), ObjectCorruptError);

@@ -64,7 +64,11 @@ test("rescaleJob declares bounds on an adaptive job and refuses bad requests wit
     assert.equal(r.error?.code, code, `${JSON.stringify(body)} -> ${JSON.stringify(r)}`);
   }
   const d = await ask("requestJob", { jobId: plain });
-  assert.deepEqual(d.vertices.map((v: { parallelism: number }) => v.parallelism), [2, 2], "a refused rescale changes nothing");
+  assert.deepEqual(
+    d.vertices.map((v: { parallelism: number }) => v.parallelism),
+    [2, 2],
+    "a refused rescale changes nothing",
+  );
   await ask("cancelJob", { jobId: adaptive });
   await ask("cancelJob", { jobId: plain });
   const r = await ask("requestJobResult", { jobId: adaptive, timeoutMs: 20_000 });

@@ -53,7 +53,14 @@ test("fixed-delay restarts `attempts` times, each after the delay, then fails", 
 });
 
 test("exponential-delay grows the backoff by its multiplier up to the maximum, and stops after attemptsBeforeResetBackoff", async () => {
-  const r = await run({ type: "exponential-delay", initialBackoffMs: 100, backoffMultiplier: 10, maxBackoffMs: 300, jitterFactor: 0, attemptsBeforeResetBackoff: 3 });
+  const r = await run({
+    type: "exponential-delay",
+    initialBackoffMs: 100,
+    backoffMultiplier: 10,
+    maxBackoffMs: 300,
+    jitterFactor: 0,
+    attemptsBeforeResetBackoff: 3,
+  });
   assert.equal(r.result.state, "FAILED");
   assert.equal(r.attempt, 3);
   // backoffs 100, 300 (1000 capped), 300 (10000 capped): 700 ms; without the cap it would be 11.1 s

@@ -16,7 +16,10 @@ class Counter extends Actor {
   readonly releaseSlow: Array<() => void> = [];
   concurrent = 0;
   maxConcurrent = 0;
-  constructor(private readonly nc: NatsConnection, public token: string) {
+  constructor(
+    private readonly nc: NatsConnection,
+    public token: string,
+  ) {
     super();
   }
   protected override fencingToken() {
@@ -41,7 +44,12 @@ class Counter extends Actor {
         },
       },
       get: { fence: "none", handle: () => ({ value: this.value }) },
-      conflict: { fence: "none", handle: () => { throw new ConflictError("DuplicateJobId", "already there"); } },
+      conflict: {
+        fence: "none",
+        handle: () => {
+          throw new ConflictError("DuplicateJobId", "already there");
+        },
+      },
       slow: {
         fence: "none",
         handle: () =>
@@ -99,7 +107,10 @@ test("remote errors keep their class, code and message", async () => {
   const gw = new Gateway(nc, actor.address);
   await assert.rejects(gw.ask("conflict"), (e: unknown) => e instanceof ConflictError && e.code === "DuplicateJobId" && e.message === "already there");
   await assert.rejects(gw.ask("nope"), (e: unknown) => e instanceof ValidationError && e.code === "UnknownMethod");
-  await assert.rejects(new Gateway(nc, actor.address, { token: "token-1" }).ask("add", { n: "x" }), (e: unknown) => e instanceof ValidationError && /n: must be an integer/.test((e as Error).message));
+  await assert.rejects(
+    new Gateway(nc, actor.address, { token: "token-1" }).ask("add", { n: "x" }),
+    (e: unknown) => e instanceof ValidationError && /n: must be an integer/.test((e as Error).message),
+  );
 });
 
 test("malformed bodies and oversized payloads get error replies, and the actor keeps serving", async () => {

@@ -71,7 +71,11 @@ test("a savepoint taken at parallelism 2 resumes at 4 and at 1 with the same exa
   const e = await kv.get(`savepoint.${savepointId}`);
   assert.ok(e?.operation !== "PUT", "the disposed savepoint's metadata is gone");
   const os = await new Objm(cluster.nc).open(`${cluster.prefix}_state`);
-  assert.deepEqual((await os.list()).map((o) => o.name).filter((n) => n.startsWith(`savepoints/${savepointId}/`)), [], "and its state");
+  assert.deepEqual(
+    (await os.list()).map((o) => o.name).filter((n) => n.startsWith(`savepoints/${savepointId}/`)),
+    [],
+    "and its state",
+  );
 });
 
 test("a finished job's checkpoints are removed from KV and the Object Store", async () => {
@@ -109,8 +113,25 @@ test("checkpoints that time out are aborted and counted; the job goes on and fin
   // The source holds back the barrier of the checkpoint after each of its first HOLDS snapshots until
   // that checkpoint is aborted, so at least HOLDS checkpoints time out whatever the machine's speed.
   const run = await runEddy(
-    ["run", join(packageRoot(), "test/fixtures/held-checkpoints-job.ts"), "--parallelism", "2", "--",
-      "--events", String(EVENTS), "--keys", String(KEYS), "--holds", String(HOLDS), "--checkpoint-interval", "50", "--checkpoint-timeout", "300", "--output", out],
+    [
+      "run",
+      join(packageRoot(), "test/fixtures/held-checkpoints-job.ts"),
+      "--parallelism",
+      "2",
+      "--",
+      "--events",
+      String(EVENTS),
+      "--keys",
+      String(KEYS),
+      "--holds",
+      String(HOLDS),
+      "--checkpoint-interval",
+      "50",
+      "--checkpoint-timeout",
+      "300",
+      "--output",
+      out,
+    ],
     { natsUrl: cluster.natsUrl, prefix: cluster.prefix, timeoutMs: 60_000 },
   );
   assert.equal(run.code, 0, `the job finished: ${run.stdout}${run.stderr}`);

@@ -43,12 +43,19 @@ test("a state write, a restore read and a listing started as the state stream's 
   await nats.kill(victim);
   const after = randomBytesOf(2 << 20);
   const [written, read, listed] = await Promise.all([storage.write(name(1), after), storage.read(handle), storage.list("jobLL/")]);
-  assert.ok(listed.some((o) => o.name === name(0) && o.bytes === before.length), "a listing started as the leader dies completes and holds the object written before");
+  assert.ok(
+    listed.some((o) => o.name === name(0) && o.bytes === before.length),
+    "a listing started as the leader dies completes and holds the object written before",
+  );
   assert.equal(Buffer.compare(Buffer.from(read), Buffer.from(before)), 0, "the object written before the loss reads back intact");
   assert.equal(written.bytes, after.length);
   const back = await storage.read(written);
   assert.equal(Buffer.compare(Buffer.from(back), Buffer.from(after)), 0, "the object written during the election reads back intact");
-  assert.deepEqual((await storage.list("jobLL/")).map((o) => o.name), [name(0), name(1)], "one object each, no duplicate metadata");
+  assert.deepEqual(
+    (await storage.list("jobLL/")).map((o) => o.name),
+    [name(0), name(1)],
+    "one object each, no duplicate metadata",
+  );
   const info = (await (await new Objm(nc).open(storage.bucket)).info(name(1)))!;
   const chunkSubject = `$O.${storage.bucket}.C.${info.nuid}`;
   const stream = await (await jetstreamManager(nc)).streams.info(`OBJ_${storage.bucket}`, { subjects_filter: chunkSubject });

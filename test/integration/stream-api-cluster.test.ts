@@ -64,7 +64,21 @@ test("windowed-events survives a SIGKILLed TaskExecutor: restored from its check
   const out = join(work, "failover");
   const events = 30_000;
   const run = spawnEddy(
-    ["run", example("windowed-events.ts"), "--parallelism", "2", "--", "--events", String(events), "--rate", "3000", "--checkpoint-interval", "300", "--output", out],
+    [
+      "run",
+      example("windowed-events.ts"),
+      "--parallelism",
+      "2",
+      "--",
+      "--events",
+      String(events),
+      "--rate",
+      "3000",
+      "--checkpoint-interval",
+      "300",
+      "--output",
+      out,
+    ],
     { natsUrl: cluster.natsUrl, prefix: cluster.prefix },
   );
   try {
@@ -92,7 +106,10 @@ test("windowed-events survives a SIGKILLed TaskExecutor: restored from its check
     const exit = await run.waitForExit(180_000);
     assert.equal(exit.code, 0, run.stderr);
     const after = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
-    assert.ok(after.vertices.some((v) => v.subtasks.some((s) => s.attempt > 0)), "tasks were restarted");
+    assert.ok(
+      after.vertices.some((v) => v.subtasks.some((s) => s.attempt > 0)),
+      "tasks were restarted",
+    );
   } finally {
     run.kill();
   }

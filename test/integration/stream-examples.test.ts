@@ -46,7 +46,15 @@ test("windowed-events restored from a mid-stream checkpoint at another paralleli
   const dir2 = join(t.dir, "restore-second");
   mkdirSync(dir1);
   mkdirSync(dir2);
-  const args = (dir: string, rate: number) => ["--events", String(events), "--output", dir, "--checkpoint-interval", "3600000", ...(rate ? ["--rate", String(rate)] : [])];
+  const args = (dir: string, rate: number) => [
+    "--events",
+    String(events),
+    "--output",
+    dir,
+    "--checkpoint-interval",
+    "3600000",
+    ...(rate ? ["--rate", String(rate)] : []),
+  ];
   const first = LocalExecution.start(await windowedEvents(args(dir1, 20_000), { parallelism: 2 }), { nc: t.nc });
   await new Promise((r) => setTimeout(r, 250));
   const cp = await first.checkpoint(1);

@@ -61,8 +61,15 @@ test("keyBy + reduce: a running reduce per key, at parallelism 3", async () => {
   const lines = readLines(out);
   assert.equal(lines.length, 300);
   for (let k = 0; k < 4; k++) {
-    const counts = lines.filter((l) => l.startsWith(`k${k} `)).map((l) => Number(l.split(" ")[1])).sort((a, b) => a - b);
-    assert.deepEqual(counts, Array.from({ length: 75 }, (_, i) => i + 1), `k${k} counts 1..75`);
+    const counts = lines
+      .filter((l) => l.startsWith(`k${k} `))
+      .map((l) => Number(l.split(" ")[1]))
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      counts,
+      Array.from({ length: 75 }, (_, i) => i + 1),
+      `k${k} counts 1..75`,
+    );
   }
 });
 
@@ -83,7 +90,11 @@ test("keyBy(<field>) feeds stream operators without an extractor vertex", async 
     const [w, n] = l.split(" ");
     finals.set(w!, Math.max(finals.get(w!) ?? 0, Number(n)));
   }
-  for (let k = 0; k < 5; k++) assert.equal(finals.get(`w${k}`), Array.from({ length: 8 }, (_, j) => k + 5 * j).reduce((a, b) => a + b));
+  for (let k = 0; k < 5; k++)
+    assert.equal(
+      finals.get(`w${k}`),
+      Array.from({ length: 8 }, (_, j) => k + 5 * j).reduce((a, b) => a + b),
+    );
 });
 
 test("a KeyedProcessFunction keeps keyed state and fires event-time timers with the watermark", async () => {
@@ -108,7 +119,11 @@ test("a KeyedProcessFunction keeps keyed state and fires event-time timers with 
     const out = t.file("timers.txt");
     env
       .fromCollection(events)
-      .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts).emitEvery(1))
+      .assignTimestampsAndWatermarks(
+        WatermarkStrategy.forMonotonousTimestamps<Ev>()
+          .withTimestampAssigner((e) => e.ts)
+          .emitEvery(1),
+      )
       .keyBy((e) => e.user)
       .process(fn)
       .collectToFile(out, { sorted: true });
@@ -153,9 +168,16 @@ test("union reads every stream; connect maps both inputs; a keyed CoProcessFunct
   const unionOut = t.file("union.txt");
   const a = env.fromGenerator(10, (i) => i);
   const b = env.fromGenerator(5, (i) => 100 + i);
-  a.union(b).map((n) => String(n)).collectToFile(unionOut, { sorted: true });
+  a.union(b)
+    .map((n) => String(n))
+    .collectToFile(unionOut, { sorted: true });
   const coOut = t.file("comap.txt");
-  a.connect(env.fromElements("x", "y")).map((n) => `n${n}`, (s) => `s${s}`).collectToFile(coOut, { sorted: true });
+  a.connect(env.fromElements("x", "y"))
+    .map(
+      (n) => `n${n}`,
+      (s) => `s${s}`,
+    )
+    .collectToFile(coOut, { sorted: true });
   const joinOut = t.file("join.txt");
   const orders = env.fromGenerator(6, (i) => ({ user: `u${i % 3}`, amount: i + 1 }));
   const names = env.fromElements({ user: "u0", name: "ann" }, { user: "u1", name: "bob" }, { user: "u2", name: "cy" });
@@ -187,14 +209,19 @@ test("side outputs of a ProcessFunction reach only their readers", async () => {
   const odd = new OutputTag<number>("odd");
   const mainOut = t.file("even.txt");
   const oddOut = t.file("odd.txt");
-  const split = env.fromGenerator(10, (i) => i).process<string>({
-    processElement(n, ctx, out) {
-      if (n % 2 === 0) out.collect(`even ${n}`);
-      else ctx.output(odd, n);
-    },
-  });
+  const split = env
+    .fromGenerator(10, (i) => i)
+    .process<string>({
+      processElement(n, ctx, out) {
+        if (n % 2 === 0) out.collect(`even ${n}`);
+        else ctx.output(odd, n);
+      },
+    });
   split.collectToFile(mainOut, { sorted: true });
-  split.getSideOutput(odd).map((n) => `odd ${n}`).collectToFile(oddOut, { sorted: true });
+  split
+    .getSideOutput(odd)
+    .map((n) => `odd ${n}`)
+    .collectToFile(oddOut, { sorted: true });
   const spec = env.build();
   assert.equal(spec.vertices.filter((v) => v.invokable === "eddy.stream.select").length, 2, "one select vertex per output read");
   await runLocally(spec, { nc: t.nc });
@@ -242,7 +269,10 @@ test("a custom SourceFunction resumes from its checkpointed position; a custom S
   // The restored source starts where the checkpoint was taken: the records after it, each once.
   assert.ok(received.length > 0 && received[0]! <= atCheckpoint[atCheckpoint.length - 1]! + 1);
   assert.equal(received[received.length - 1], 399);
-  assert.deepEqual(received, Array.from({ length: received.length }, (_, i) => received[0]! + i));
+  assert.deepEqual(
+    received,
+    Array.from({ length: received.length }, (_, i) => received[0]! + i),
+  );
 });
 
 test("a custom Invokable written in the job file runs with restore, invoke and snapshot hooks", async () => {
@@ -339,16 +369,28 @@ test("bad use fails fast with clear errors", async () => {
   const env = new StreamExecutionEnvironment("bad");
   const s = env.fromGenerator(3, (i) => ({ ts: i }));
   assert.throws(() => s.keyBy((e) => String(e.ts)).window({ kind: "tumbling", size: 10 }), /assignTimestampsAndWatermarks/);
-  assert.throws(() => WatermarkStrategy.forBoundedOutOfOrderness(-1), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph);
+  assert.throws(
+    () => WatermarkStrategy.forBoundedOutOfOrderness(-1),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph,
+  );
   assert.throws(() => s.assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps()), /timestamp assigner/);
   assert.throws(() => s.keyBy((e) => e.ts).sum(1), /keyBy\(<array index>\)/);
   const p = env.fromElements(1, 2);
   p.setParallelism(2).print();
-  assert.throws(() => env.build(), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidParallelism);
+  assert.throws(
+    () => env.build(),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidParallelism,
+  );
   // A job whose functions are missing on the worker fails with UnknownInvokable naming the ref.
   const env2 = new StreamExecutionEnvironment("no-code");
-  env2.fromElements(1).map((x) => x).print();
-  await assert.rejects(runLocally(env2.build(), { nc: t.nc, userFunctions: new Map() }), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /#fn/.test(e.message));
+  env2
+    .fromElements(1)
+    .map((x) => x)
+    .print();
+  await assert.rejects(
+    runLocally(env2.build(), { nc: t.nc, userFunctions: new Map() }),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /#fn/.test(e.message),
+  );
 });
 
 test("a canceled job leaves no processing-time timer armed", async () => {

@@ -100,7 +100,15 @@ const sumCount = {
 };
 
 /** Builds and runs: source (generator or a fixed sequence) → watermarks → keyBy → window(spec) → sorted file. */
-async function runWindows(opts: { events: Ev[]; spec: WindowAssignerSpec; parallelism: number; bound: number; lateness?: number; mode?: "aggregate" | "reduce" | "process"; collection?: boolean }): Promise<string[]> {
+async function runWindows(opts: {
+  events: Ev[];
+  spec: WindowAssignerSpec;
+  parallelism: number;
+  bound: number;
+  lateness?: number;
+  mode?: "aggregate" | "reduce" | "process";
+  collection?: boolean;
+}): Promise<string[]> {
   const env = new StreamExecutionEnvironment("windows", { parallelism: opts.parallelism });
   const events = opts.events;
   const src: DataStream<Ev> = opts.collection ? env.fromCollection(events) : env.fromGenerator(events.length, (i) => events[i]!, { splits: 16 });
@@ -118,7 +126,10 @@ async function runWindows(opts: { events: Ev[]; spec: WindowAssignerSpec; parall
       break;
     case "reduce":
       result = windowed
-        .reduce<string>((a, b) => ({ k: a.k, ts: Math.max(a.ts, b.ts), v: a.v + b.v * 1000 }), (k, w, r, o) => o.collect(`${k} ${w.start} ${w.end} ${r.v}`))
+        .reduce<string>(
+          (a, b) => ({ k: a.k, ts: Math.max(a.ts, b.ts), v: a.v + b.v * 1000 }),
+          (k, w, r, o) => o.collect(`${k} ${w.start} ${w.end} ${r.v}`),
+        )
         .map((s) => {
           const [k, a, b, packed] = s.split(" ");
           const p = Number(packed);
@@ -128,7 +139,16 @@ async function runWindows(opts: { events: Ev[]; spec: WindowAssignerSpec; parall
         });
       break;
     case "process":
-      result = windowed.process((k, w, elements, o) => o.collect(fmt(k, w, elements.reduce((s, e) => s + e.v, 0), elements.length)));
+      result = windowed.process((k, w, elements, o) =>
+        o.collect(
+          fmt(
+            k,
+            w,
+            elements.reduce((s, e) => s + e.v, 0),
+            elements.length,
+          ),
+        ),
+      );
       break;
   }
   result.collectToFile(out, { sorted: true });
@@ -206,7 +226,11 @@ test("late data within the allowed lateness updates its window; the last firing 
   const out = t.file("late.txt");
   env
     .fromCollection(shuffled)
-    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Ev>(100).withTimestampAssigner((e) => e.ts).emitEvery(1))
+    .assignTimestampsAndWatermarks(
+      WatermarkStrategy.forBoundedOutOfOrderness<Ev>(100)
+        .withTimestampAssigner((e) => e.ts)
+        .emitEvery(1),
+    )
     .keyBy((e) => e.k)
     .window(spec)
     .allowedLateness(1000)
@@ -231,14 +255,22 @@ test("data later than the allowed lateness goes to the side output, or is droppe
     const lateTag = new OutputTag<Ev>("late");
     const w = env
       .fromCollection(seq)
-      .assignTimestampsAndWatermarks(WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts).emitEvery(1))
+      .assignTimestampsAndWatermarks(
+        WatermarkStrategy.forMonotonousTimestamps<Ev>()
+          .withTimestampAssigner((e) => e.ts)
+          .emitEvery(1),
+      )
       .keyBy((e) => e.k)
       .window(TumblingEventTimeWindows.of(1000))
       .allowedLateness(1000);
     if (side) w.sideOutputLateData(lateTag);
     const counts = w.aggregate(sumCount, (k, win, [, n], o) => o.collect(`${k} ${win.start} ${n}`));
     counts.collectToFile(out);
-    if (side) counts.getSideOutput(lateTag).map((e) => `late ${e.ts}`).collectToFile(lateOut);
+    if (side)
+      counts
+        .getSideOutput(lateTag)
+        .map((e) => `late ${e.ts}`)
+        .collectToFile(lateOut);
     const res = await runLocally(env.build(), { nc: t.nc });
     return { main: readLines(out), late: side ? readLines(lateOut) : [], acc: res.accumulators };
   };
@@ -247,7 +279,9 @@ test("data later than the allowed lateness goes to the side output, or is droppe
   assert.deepEqual(withSide.late, ["late 400"]);
   const dropped = await run(false);
   assert.deepEqual(dropped.main, withSide.main);
-  const droppedCount = Object.entries(dropped.acc).filter(([k]) => k.endsWith(".late-records-dropped")).reduce((s, [, v]) => s + v, 0);
+  const droppedCount = Object.entries(dropped.acc)
+    .filter(([k]) => k.endsWith(".late-records-dropped"))
+    .reduce((s, [, v]) => s + v, 0);
   assert.equal(droppedCount, 1);
 });
 
@@ -264,7 +298,10 @@ test("BATCH mode: windows behind BLOCKING exchanges fire at the end of input wit
     .aggregate(sumCount, (k, w, [sum, n], o) => o.collect(`${k} ${w.start} ${w.end} ${sum} ${n}`))
     .collectToFile(out, { sorted: true });
   const built = env.build();
-  assert.ok(built.edges.some((e) => e.resultPartitionType === "BLOCKING"), "the keyBy exchange is BLOCKING");
+  assert.ok(
+    built.edges.some((e) => e.resultPartitionType === "BLOCKING"),
+    "the keyBy exchange is BLOCKING",
+  );
   await runLocally(built, { nc: t.nc });
   assert.deepEqual(readLines(out), expectedTimeWindows(events, spec));
 });

@@ -89,7 +89,10 @@ function clientDir(name: string, version: string): string {
   const d = join(root, name);
   mkdirSync(d, { recursive: true });
   writeFileSync(join(d, "job.ts"), JOB);
-  writeFileSync(join(d, "helper.ts"), `export const VERSION = ${JSON.stringify(version)};\nexport function tag(x: unknown): string {\n  return VERSION + ":" + String(x);\n}\n`);
+  writeFileSync(
+    join(d, "helper.ts"),
+    `export const VERSION = ${JSON.stringify(version)};\nexport function tag(x: unknown): string {\n  return VERSION + ":" + String(x);\n}\n`,
+  );
   return d;
 }
 

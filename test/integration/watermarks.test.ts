@@ -60,7 +60,15 @@ for (const link of ["same-thread", "NATS"] as const) {
     const subjects = new Subjects(`eddy-test-${tag}`);
     const producerEnv = new NetworkEnvironment({ nc, subjects, location: producerLoc });
     const consumerEnv = link === "NATS" ? new NetworkEnvironment({ nc, subjects, location: consumerLoc }) : producerEnv;
-    const t = topology(tag, 2, 1, "ALL_TO_ALL", "rebalance", () => producerLoc, () => consumerLoc);
+    const t = topology(
+      tag,
+      2,
+      1,
+      "ALL_TO_ALL",
+      "rebalance",
+      () => producerLoc,
+      () => consumerLoc,
+    );
     const p = [0, 1].map((i) => producerEnv.createOutput(t.producers[i]!.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 5, bufferRecords: 64 }));
     const input = consumerEnv.createInput(t.consumers[0]!.attemptId, [inputOf(t, 0)]);
     try {
@@ -102,7 +110,9 @@ test("a window after a union fires only when the slower stream's watermark passe
     // Stream A is far ahead in event time; B is behind. Windows of B's keys must not be cut short by A.
     type Ev = { k: string; ts: number };
     const env = new StreamExecutionEnvironment("union-min", { parallelism: 2 });
-    const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>().withTimestampAssigner((e) => e.ts).emitEvery(1);
+    const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>()
+      .withTimestampAssigner((e) => e.ts)
+      .emitEvery(1);
     const a = env.fromGenerator(50, (i) => ({ k: "a", ts: 100_000 + i })).assignTimestampsAndWatermarks(strategy);
     const b = env.fromGenerator(300, (i) => ({ k: "b", ts: i * 10 }), { ratePerSecond: 3000 }).assignTimestampsAndWatermarks(strategy);
     const out = env2.file("union.txt");
@@ -113,7 +123,9 @@ test("a window after a union fires only when the slower stream's watermark passe
       .collectToFile(out, { sorted: true });
     const res = await runLocally(env.build(), { nc: env2.nc });
     assert.deepEqual(readLines(out), ["a 100000 50", "b 0 100", "b 1000 100", "b 2000 100"]);
-    const late = Object.entries(res.accumulators).filter(([k]) => k.includes("late-records")).reduce((s, [, v]) => s + v, 0);
+    const late = Object.entries(res.accumulators)
+      .filter(([k]) => k.includes("late-records"))
+      .reduce((s, [, v]) => s + v, 0);
     assert.equal(late, 0, "no element of B was late although A ran far ahead");
   } finally {
     await env2.stop();

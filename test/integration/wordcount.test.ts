@@ -38,7 +38,10 @@ for (const parallelism of [1, 4]) {
     assert.ok(id, `prints "Job <id> submitted": ${r.stdout}`);
     assert.match(r.stdout, /FINISHED/);
     assertCounts(readCounts(output), expected);
-    const details = await cluster.dispatcher.ask<{ state: string; vertices: Array<{ parallelism: number; subtasks: Array<{ taskExecutor: string }> }> }>("requestJob", { jobId: id });
+    const details = await cluster.dispatcher.ask<{ state: string; vertices: Array<{ parallelism: number; subtasks: Array<{ taskExecutor: string }> }> }>(
+      "requestJob",
+      { jobId: id },
+    );
     assert.equal(details.state, "FINISHED");
     assert.ok(details.vertices.every((v) => v.parallelism === parallelism));
     const tes = new Set(details.vertices.flatMap((v) => v.subtasks.map((s) => s.taskExecutor)));

@@ -57,10 +57,15 @@ test("a leader frozen past its lease and woken writes nothing that counts: point
 
   zombie.signal("SIGSTOP");
   try {
-    const newJm = await waitFor(async () => {
-      const l = await leaderOf(`jobmaster.${jobId}`);
-      return l && l.sessionId !== oldJm.sessionId ? l : undefined;
-    }, 30_000, "a new JobMaster for the job", 50);
+    const newJm = await waitFor(
+      async () => {
+        const l = await leaderOf(`jobmaster.${jobId}`);
+        return l && l.sessionId !== oldJm.sessionId ? l : undefined;
+      },
+      30_000,
+      "a new JobMaster for the job",
+      50,
+    );
     assert.notEqual(newJm.pid, oldJm.pid, "the standby leads the job");
     const restored = await waitForJob(c.dispatcher, jobId, allRunning, 30_000, "RUNNING under the new leader");
     await waitForJob(c.dispatcher, jobId, (d) => d.checkpoints.completed > restored.checkpoints.completed, 30_000, "a checkpoint under the new leader");

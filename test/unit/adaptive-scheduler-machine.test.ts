@@ -332,22 +332,47 @@ test("Canceling: suspension wins over a cancel in progress", () => {
 
 // --- SlotAllocator ----------------------------------------------------------------------------
 
-const v = (id: string, lower: number, upper: number, group = "default", maxParallelism = 128): VertexRequirement => ({ id, slotSharingGroup: group, lower, upper, maxParallelism });
+const v = (id: string, lower: number, upper: number, group = "default", maxParallelism = 128): VertexRequirement => ({
+  id,
+  slotSharingGroup: group,
+  lower,
+  upper,
+  maxParallelism,
+});
 
 test("SlotAllocator: one sharing group runs every vertex at the slot count, bounded by its upper bound", () => {
   const p = determineParallelism([v("src", 1, 2), v("map", 1, 128), v("sink", 1, 128)], 6)!;
-  assert.deepEqual([...p], [["src", 2], ["map", 6], ["sink", 6]]);
+  assert.deepEqual(
+    [...p],
+    [
+      ["src", 2],
+      ["map", 6],
+      ["sink", 6],
+    ],
+  );
 });
 
 test("SlotAllocator: slots are shared fairly between sharing groups, and lower bounds are guaranteed", () => {
   const p = determineParallelism([v("a", 1, 10, "g1"), v("b", 3, 10, "g2")], 7)!;
-  assert.deepEqual([...p], [["a", 3], ["b", 4]]);
+  assert.deepEqual(
+    [...p],
+    [
+      ["a", 3],
+      ["b", 4],
+    ],
+  );
   assert.equal(determineParallelism([v("a", 2, 10, "g1"), v("b", 3, 10, "g2")], 4), undefined);
 });
 
 test("SlotAllocator: max parallelism caps a vertex, forward edges get equal parallelism", () => {
   const p = determineParallelism([v("a", 1, 200, "default", 3), v("b", 1, 200)], 5, [["a", "b"]])!;
-  assert.deepEqual([...p], [["a", 3], ["b", 3]]);
+  assert.deepEqual(
+    [...p],
+    [
+      ["a", 3],
+      ["b", 3],
+    ],
+  );
 });
 
 test("shouldRescale: any decrease, or an increase of at least min-parallelism-increase", () => {

@@ -16,15 +16,18 @@ import { ackingSchedulerContext } from "../helpers/scheduler-context.js";
 import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 
 function setup(settings: Partial<AdaptiveSchedulerSettings>, restartStrategy: unknown = { type: "fixed-delay", attempts: 5, delayMs: 0 }) {
-  const jg = validateJobGraph({
-    name: "t",
-    vertices: [
-      { id: "src", invokable: "source.sequence", parallelism: 2, config: { from: 1, to: 10 } },
-      { id: "sink", invokable: "sink.discard", parallelism: 2, chaining: false },
-    ],
-    edges: [{ source: "src", target: "sink", partitioner: "rebalance" }],
-    config: { restartStrategy },
-  }, builtinRegistry);
+  const jg = validateJobGraph(
+    {
+      name: "t",
+      vertices: [
+        { id: "src", invokable: "source.sequence", parallelism: 2, config: { from: 1, to: 10 } },
+        { id: "sink", invokable: "sink.discard", parallelism: 2, chaining: false },
+      ],
+      edges: [{ source: "src", target: "sink", partitioner: "rebalance" }],
+      config: { restartStrategy },
+    },
+    builtinRegistry,
+  );
   const graph = new ExecutionGraph(jg);
   const a = ackingSchedulerContext();
   const scheduler = new AdaptiveScheduler(graph, a.ctx, silentLogger(), adaptiveSchedulerSettings({ resourceStabilizationTimeoutMs: 0, ...settings }));
@@ -46,7 +49,10 @@ test("AdaptiveScheduler: runs at the slots it has with slot sharing, then rescal
     assert.equal(t.graph.state, "CREATED");
     t.offer("te1", 1);
     assert.equal(t.graph.state, "RUNNING");
-    assert.deepEqual([...t.graph.jobVertices.values()].map((v) => v.parallelism), [1, 1]);
+    assert.deepEqual(
+      [...t.graph.jobVertices.values()].map((v) => v.parallelism),
+      [1, 1],
+    );
     assert.equal(new Set(t.deployed.map((e) => e.slot!.allocationId)).size, 1, "source and sink share the one slot");
     t.report([...t.deployed], "RUNNING");
     await t.tick(); // the (zero) cooldown
@@ -56,7 +62,10 @@ test("AdaptiveScheduler: runs at the slots it has with slot sharing, then rescal
     t.report([...t.canceled], "CANCELED");
     await t.tick(); // the (zero) backoff
     assert.equal(t.graph.state, "RUNNING");
-    assert.deepEqual([...t.graph.jobVertices.values()].map((v) => v.parallelism), [2, 2]);
+    assert.deepEqual(
+      [...t.graph.jobVertices.values()].map((v) => v.parallelism),
+      [2, 2],
+    );
     const now = t.deployed.slice(2);
     assert.equal(now.length, 4);
     assert.deepEqual(
@@ -64,7 +73,13 @@ test("AdaptiveScheduler: runs at the slots it has with slot sharing, then rescal
       [1, 1],
       "subtask i of both vertices in the i-th slot",
     );
-    assert.deepEqual(t.scheduler.timeline.map((x) => x.parallelism), [{ src: 1, sink: 1 }, { src: 2, sink: 2 }]);
+    assert.deepEqual(
+      t.scheduler.timeline.map((x) => x.parallelism),
+      [
+        { src: 1, sink: 1 },
+        { src: 2, sink: 2 },
+      ],
+    );
     t.report(now, "RUNNING");
     t.report(now, "FINISHED");
     assert.deepEqual(t.ended, ["FINISHED"]);
@@ -87,7 +102,11 @@ test("AdaptiveScheduler: a failure without restarts fails the job once every tas
     t.report(t.canceled, "CANCELED");
     assert.deepEqual(t.ended, ["FAILED"]);
     assert.equal(t.graph.state, "FAILED");
-    assert.equal(t.scheduler.updateTaskExecutionState({ attemptId: first[1]!.attemptId, state: "CANCELED" }), true, "a late report of a known attempt is accepted and ignored");
+    assert.equal(
+      t.scheduler.updateTaskExecutionState({ attemptId: first[1]!.attemptId, state: "CANCELED" }),
+      true,
+      "a late report of a known attempt is accepted and ignored",
+    );
     assert.equal(t.scheduler.updateTaskExecutionState({ attemptId: newId(), state: "RUNNING" }), false);
   } finally {
     t.dispose();
@@ -104,14 +123,20 @@ test("AdaptiveScheduler: a lost TaskExecutor restarts the job at the parallelism
     await t.tick();
     t.report(t.canceled, "CANCELED");
     await t.tick();
-    assert.deepEqual([...t.graph.jobVertices.values()].map((v) => v.parallelism), [2, 2]);
+    assert.deepEqual(
+      [...t.graph.jobVertices.values()].map((v) => v.parallelism),
+      [2, 2],
+    );
     t.report(t.deployed.slice(-4), "RUNNING");
     t.scheduler.taskExecutorLost("te2", { code: "TaskExecutorLost", name: "EddyError", message: "gone" });
     assert.equal(t.graph.state, "RESTARTING");
     t.report(t.canceled.slice(-2), "CANCELED");
     await t.tick();
     assert.equal(t.graph.state, "RUNNING");
-    assert.deepEqual([...t.graph.jobVertices.values()].map((v) => v.parallelism), [1, 1]);
+    assert.deepEqual(
+      [...t.graph.jobVertices.values()].map((v) => v.parallelism),
+      [1, 1],
+    );
     assert.ok(t.deployed.slice(-2).every((e) => e.slot!.taskExecutorId === "te1"));
   } finally {
     t.dispose();
@@ -122,10 +147,25 @@ test("AdaptiveScheduler: declared bounds are checked and change nothing when ref
   const t = setup({});
   try {
     t.scheduler.startScheduling();
-    assert.throws(() => t.scheduler.updateRequirements("nope", { lower: 1, upper: 1 }), (e: EddyError) => e.code === "VertexNotFound");
-    assert.throws(() => t.scheduler.updateRequirements("sink", { lower: 3, upper: 2 }), (e: EddyError) => e.code === "InvalidParallelism");
-    assert.throws(() => t.scheduler.updateRequirements("sink", { lower: 1, upper: 100_000 }), (e: EddyError) => e.code === "InvalidParallelism");
-    assert.deepEqual(t.scheduler.requirements().map((r) => [r.lower, r.upper]), [[1, 2], [1, 2]]);
+    assert.throws(
+      () => t.scheduler.updateRequirements("nope", { lower: 1, upper: 1 }),
+      (e: EddyError) => e.code === "VertexNotFound",
+    );
+    assert.throws(
+      () => t.scheduler.updateRequirements("sink", { lower: 3, upper: 2 }),
+      (e: EddyError) => e.code === "InvalidParallelism",
+    );
+    assert.throws(
+      () => t.scheduler.updateRequirements("sink", { lower: 1, upper: 100_000 }),
+      (e: EddyError) => e.code === "InvalidParallelism",
+    );
+    assert.deepEqual(
+      t.scheduler.requirements().map((r) => [r.lower, r.upper]),
+      [
+        [1, 2],
+        [1, 2],
+      ],
+    );
     assert.deepEqual(t.scheduler.updateRequirements("sink", { upper: 5 }), { vertexId: "sink", lower: 1, upper: 5 });
     assert.deepEqual(t.declared.at(-1), 5, "the new upper bound is declared");
   } finally {
@@ -167,7 +207,10 @@ test("AdaptiveScheduler: a task that finished while its cancel for a rescale was
     t.report([canceled!], "CANCELED");
     await t.tick();
     assert.equal(t.graph.state, "RUNNING");
-    assert.deepEqual([...t.graph.jobVertices.values()].map((v) => v.parallelism), [2, 2]);
+    assert.deepEqual(
+      [...t.graph.jobVertices.values()].map((v) => v.parallelism),
+      [2, 2],
+    );
   } finally {
     t.dispose();
   }

@@ -25,7 +25,13 @@ const f = (name: string) => builtinInvokables.get(name)!;
 
 // ---------------------------------------------------------------- chainOperators
 
-const seq = (id: string, p = 2, extra: Partial<JobVertexSpec> = {}): JobVertexSpec => ({ id, invokable: "source.sequence", parallelism: p, config: { from: 1, to: 10 }, ...extra });
+const seq = (id: string, p = 2, extra: Partial<JobVertexSpec> = {}): JobVertexSpec => ({
+  id,
+  invokable: "source.sequence",
+  parallelism: p,
+  config: { from: 1, to: 10 },
+  ...extra,
+});
 const op = (id: string, p = 2, extra: Partial<JobVertexSpec> = {}): JobVertexSpec => ({ id, invokable: "op.identity", parallelism: p, ...extra });
 const sink = (id: string, p = 2, extra: Partial<JobVertexSpec> = {}): JobVertexSpec => ({ id, invokable: "sink.discard", parallelism: p, ...extra });
 
@@ -49,13 +55,13 @@ test("chaining: a forward edge between equal vertices fuses them; the rest of th
   assert.equal(g.vertices[0]!.chaining, true, "validation defaults chaining to true");
   const c = chainOperators(g, builtinRegistry);
   assert.notEqual(c, g);
-  assert.deepEqual(c.vertices.map((v) => v.id), ["a", "k"]);
+  assert.deepEqual(
+    c.vertices.map((v) => v.id),
+    ["a", "k"],
+  );
   const head = c.vertices[0]!;
   assert.equal(head.name, "a -> b");
-  assert.deepEqual(
-    [head.parallelism, head.maxParallelism, head.slotSharingGroup, head.chaining],
-    [2, 128, "default", true],
-  );
+  assert.deepEqual([head.parallelism, head.maxParallelism, head.slotSharingGroup, head.chaining], [2, 128, "default", true]);
   assert.deepEqual(head.config, {
     members: [
       { id: "a", name: "a", invokable: "source.sequence", config: { from: 1, to: 10 } },
@@ -76,13 +82,34 @@ test("chaining: each rule alone prevents chaining", () => {
   const variants: Record<string, JobGraph> = {
     "partitioner is not forward": validateJobGraph(spec([seq("a"), op("b"), sink("k")], [reb("a", "b"), reb("b", "k")]), builtinRegistry),
     "parallelism differs": { ...base, vertices: [a, { ...b, parallelism: 3 }, k] },
-    "maxParallelism differs": validateJobGraph(spec([seq("a"), op("b", 2, { maxParallelism: 256 }), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
-    "slot sharing group differs": validateJobGraph(spec([seq("a"), op("b", 2, { slotSharingGroup: "other" }), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
-    "upstream has a second outgoing edge": validateJobGraph(spec([seq("a"), op("b"), sink("k"), sink("x")], [fwd("a", "b"), reb("b", "k"), reb("a", "x")]), builtinRegistry),
-    "downstream has a second incoming edge": validateJobGraph(spec([seq("a"), op("b"), sink("k"), seq("y")], [fwd("a", "b"), reb("b", "k"), reb("y", "b")]), builtinRegistry),
-    "edge is BLOCKING": validateJobGraph(spec([seq("a"), op("b"), sink("k")], [{ ...fwd("a", "b"), resultPartitionType: "BLOCKING" }, reb("b", "k")]), builtinRegistry),
-    "upstream disables chaining": validateJobGraph(spec([seq("a", 2, { chaining: false }), op("b"), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
-    "downstream disables chaining": validateJobGraph(spec([seq("a"), op("b", 2, { chaining: false }), sink("k")], [fwd("a", "b"), reb("b", "k")]), builtinRegistry),
+    "maxParallelism differs": validateJobGraph(
+      spec([seq("a"), op("b", 2, { maxParallelism: 256 }), sink("k")], [fwd("a", "b"), reb("b", "k")]),
+      builtinRegistry,
+    ),
+    "slot sharing group differs": validateJobGraph(
+      spec([seq("a"), op("b", 2, { slotSharingGroup: "other" }), sink("k")], [fwd("a", "b"), reb("b", "k")]),
+      builtinRegistry,
+    ),
+    "upstream has a second outgoing edge": validateJobGraph(
+      spec([seq("a"), op("b"), sink("k"), sink("x")], [fwd("a", "b"), reb("b", "k"), reb("a", "x")]),
+      builtinRegistry,
+    ),
+    "downstream has a second incoming edge": validateJobGraph(
+      spec([seq("a"), op("b"), sink("k"), seq("y")], [fwd("a", "b"), reb("b", "k"), reb("y", "b")]),
+      builtinRegistry,
+    ),
+    "edge is BLOCKING": validateJobGraph(
+      spec([seq("a"), op("b"), sink("k")], [{ ...fwd("a", "b"), resultPartitionType: "BLOCKING" }, reb("b", "k")]),
+      builtinRegistry,
+    ),
+    "upstream disables chaining": validateJobGraph(
+      spec([seq("a", 2, { chaining: false }), op("b"), sink("k")], [fwd("a", "b"), reb("b", "k")]),
+      builtinRegistry,
+    ),
+    "downstream disables chaining": validateJobGraph(
+      spec([seq("a"), op("b", 2, { chaining: false }), sink("k")], [fwd("a", "b"), reb("b", "k")]),
+      builtinRegistry,
+    ),
   };
   for (const [why, g] of Object.entries(variants)) {
     assert.equal(chainOperators(g, builtinRegistry), g, `${why}: the graph comes back unchanged`);
@@ -93,11 +120,16 @@ test("chaining: WordCount chains source->tokenize and keyedSum->sink, not the ha
   const env = new JobBuilder("WordCount", { parallelism: 3 });
   env.readTextFile("/data/in.txt").tokenize().keyBy(0).sum(1).writeAsText("/data/out");
   const c = chainOperators(validateJobGraph(env.build(), builtinRegistry), builtinRegistry);
-  assert.deepEqual(c.vertices.map((v) => [v.id, v.name, members(v)]), [
-    ["textFile-0", "Source: readTextFile(/data/in.txt) -> Tokenize", ["textFile-0", "tokenize-1"]],
-    ["keyedSum-2", "Keyed Sum -> Sink: writeAsText(/data/out)", ["keyedSum-2", "textFile-3"]],
+  assert.deepEqual(
+    c.vertices.map((v) => [v.id, v.name, members(v)]),
+    [
+      ["textFile-0", "Source: readTextFile(/data/in.txt) -> Tokenize", ["textFile-0", "tokenize-1"]],
+      ["keyedSum-2", "Keyed Sum -> Sink: writeAsText(/data/out)", ["keyedSum-2", "textFile-3"]],
+    ],
+  );
+  assert.deepEqual(c.edges, [
+    { source: "textFile-0", target: "keyedSum-2", partitioner: "hash", key: 0, distribution: "ALL_TO_ALL", resultPartitionType: "PIPELINED" },
   ]);
-  assert.deepEqual(c.edges, [{ source: "textFile-0", target: "keyedSum-2", partitioner: "hash", key: 0, distribution: "ALL_TO_ALL", resultPartitionType: "PIPELINED" }]);
   for (const v of c.vertices) chain.validate(v.config, v.id);
 });
 
@@ -117,27 +149,43 @@ test("chaining: a chain of three, edges into the head and out of the tail rewire
   );
   const c = chainOperators(g, builtinRegistry);
   // The chain takes its head's place in the (topological) vertex order.
-  assert.deepEqual(c.vertices.map((v) => v.id), g.vertices.map((v) => v.id).filter((id) => id !== "m" && id !== "t"));
+  assert.deepEqual(
+    c.vertices.map((v) => v.id),
+    g.vertices.map((v) => v.id).filter((id) => id !== "m" && id !== "t"),
+  );
   assert.deepEqual(members(c.vertices[1]!), ["h", "m", "t"]);
   assert.equal(c.vertices[1]!.name, "h -> m -> t");
   assert.deepEqual(
     c.edges.map((e) => [e.source, e.target, e.partitioner, e.key]),
-    [["h", "k2", "hash", 1], ["s", "h", "rebalance", undefined], ["h", "k1", "broadcast", undefined]],
+    [
+      ["h", "k2", "hash", 1],
+      ["s", "h", "rebalance", undefined],
+      ["h", "k1", "broadcast", undefined],
+    ],
   );
   assert.equal(chainOperators(c, builtinRegistry), c, "chaining a chained graph changes nothing");
 });
 
 test("chaining: a vertex with chaining: false splits a line into chains around it", () => {
   const g = validateJobGraph(
-    spec([seq("a"), op("b"), op("c", 2, { chaining: false }), op("d"), op("e"), sink("k")], [fwd("a", "b"), fwd("b", "c"), fwd("c", "d"), fwd("d", "e"), fwd("e", "k")]),
+    spec(
+      [seq("a"), op("b"), op("c", 2, { chaining: false }), op("d"), op("e"), sink("k")],
+      [fwd("a", "b"), fwd("b", "c"), fwd("c", "d"), fwd("d", "e"), fwd("e", "k")],
+    ),
     builtinRegistry,
   );
   const c = chainOperators(g, builtinRegistry);
-  assert.deepEqual(c.vertices.map((v) => v.id), ["a", "c", "d"]);
+  assert.deepEqual(
+    c.vertices.map((v) => v.id),
+    ["a", "c", "d"],
+  );
   assert.deepEqual(members(c.vertices[0]!), ["a", "b"]);
   assert.equal(c.vertices[1], g.vertices[2]);
   assert.deepEqual(members(c.vertices[2]!), ["d", "e", "k"]);
-  assert.deepEqual(c.edges.map((e) => `${e.source}>${e.target}`), ["a>c", "c>d"]);
+  assert.deepEqual(
+    c.edges.map((e) => `${e.source}>${e.target}`),
+    ["a>c", "c>d"],
+  );
   // The schema takes the field and refuses anything but a boolean.
   assert.throws(
     () => validateJobGraph(spec([seq("a", 1, { chaining: "no" as unknown as boolean }), sink("k", 1)], [fwd("a", "k")]), builtinRegistry),
@@ -159,8 +207,22 @@ test("chaining: a long line is one chain, in linear time and without recursion",
   const g: JobGraph = {
     jobId: "0".repeat(32),
     name: "line",
-    vertices: Array.from({ length: n }, (_, i) => ({ id: `v${i}`, name: `v${i}`, invokable: i === 0 ? "source.sequence" : "op.identity", parallelism: 1, maxParallelism: 128, slotSharingGroup: "default", config: {} })),
-    edges: Array.from({ length: n - 1 }, (_, i) => ({ source: `v${i}`, target: `v${i + 1}`, partitioner: "forward" as const, distribution: "POINTWISE" as const, resultPartitionType: "PIPELINED" as const })),
+    vertices: Array.from({ length: n }, (_, i) => ({
+      id: `v${i}`,
+      name: `v${i}`,
+      invokable: i === 0 ? "source.sequence" : "op.identity",
+      parallelism: 1,
+      maxParallelism: 128,
+      slotSharingGroup: "default",
+      config: {},
+    })),
+    edges: Array.from({ length: n - 1 }, (_, i) => ({
+      source: `v${i}`,
+      target: `v${i + 1}`,
+      partitioner: "forward" as const,
+      distribution: "POINTWISE" as const,
+      resultPartitionType: "PIPELINED" as const,
+    })),
     config: { bufferTimeoutMs: 100, bufferRecords: 1024 },
   };
   const t0 = performance.now();
@@ -180,7 +242,10 @@ test("eddy.chain: resolvable in the built-in registry but not listed to job auth
   assert.ok(!builtinRegistry.names().includes(CHAIN_INVOKABLE));
   assert.ok(![...builtinRegistry.keys()].includes(CHAIN_INVOKABLE));
   const bad = (config: Record<string, unknown>, code: string, re: RegExp) =>
-    assert.throws(() => chain.validate(config, "c"), (e: unknown) => e instanceof ValidationError && e.code === code && re.test(e.message));
+    assert.throws(
+      () => chain.validate(config, "c"),
+      (e: unknown) => e instanceof ValidationError && e.code === code && re.test(e.message),
+    );
   bad({}, ErrorCode.InvalidJobGraph, /members/);
   bad({ members: [member("a", "op.nope")] }, ErrorCode.UnknownInvokable, /op\.nope/);
   bad({ members: [member("a", "op.identity"), member("a", "op.identity")] }, ErrorCode.InvalidJobGraph, /twice/);
@@ -193,7 +258,10 @@ test("eddy.chain: resolvable in the built-in registry but not listed to job auth
 
 test("eddy.chain: sequence -> identity -> discard counts every record under the members' own vertex ids", async () => {
   const n = 10_000;
-  const h = await runInvokable(chain, { vertexId: "src", config: { members: [member("src", "source.sequence", { from: 1, to: n }), member("mid", "op.identity"), member("snk", "sink.discard")] } });
+  const h = await runInvokable(chain, {
+    vertexId: "src",
+    config: { members: [member("src", "source.sequence", { from: 1, to: n }), member("mid", "op.identity"), member("snk", "sink.discard")] },
+  });
   assert.deepEqual(Object.fromEntries([...h.accumulators].sort()), {
     "mid.records-in": n,
     "mid.records-out": n,
@@ -205,7 +273,10 @@ test("eddy.chain: sequence -> identity -> discard counts every record under the 
   await h.ctx.output.finish(); // the Task finishes the task's output once more: harmless
   // Every record arrives, in order, at the task's output.
   const o = await runInvokable(chain, { config: { members: [member("src", "source.sequence", { from: 1, to: n }), member("mid", "op.identity")] } });
-  assert.deepEqual(o.output, Array.from({ length: n }, (_, i) => i + 1));
+  assert.deepEqual(
+    o.output,
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
 });
 
 /** A registry with test invokables, and the chain over it. */
@@ -227,30 +298,47 @@ test("eddy.chain: members are restored in order with their own tdd; a member tha
   const restored: Array<[string, string, unknown]> = [];
   const restore = async (ctx: TaskContext) => void restored.push([ctx.tdd.vertexId, ctx.tdd.vertexName, ctx.tdd.config]);
   const { chain: c } = testRegistry([
-    opFactory("t.lazy", async (ctx) => {
-      for (let b = await ctx.input.next(); b; b = await ctx.input.next()) {
-        for (const r of b.records) ctx.output.emit(r);
-        ctx.input.recycle(b);
-      }
-    }, restore),
-    opFactory("t.double", async (ctx) => {
-      for (let b = await ctx.input.next(); b; b = await ctx.input.next()) for (const r of b.records) ctx.output.emit((r as number) * 2);
-      await ctx.output.finish();
-      await ctx.output.finish();
-    }, restore),
+    opFactory(
+      "t.lazy",
+      async (ctx) => {
+        for (let b = await ctx.input.next(); b; b = await ctx.input.next()) {
+          for (const r of b.records) ctx.output.emit(r);
+          ctx.input.recycle(b);
+        }
+      },
+      restore,
+    ),
+    opFactory(
+      "t.double",
+      async (ctx) => {
+        for (let b = await ctx.input.next(); b; b = await ctx.input.next()) for (const r of b.records) ctx.output.emit((r as number) * 2);
+        await ctx.output.finish();
+        await ctx.output.finish();
+      },
+      restore,
+    ),
   ]);
   const h = await runInvokable(c, { input: [1, 2, 3], config: { members: [member("lazy", "t.lazy", { x: 1 }), member("dbl", "t.double")] } });
-  assert.deepEqual(restored, [["lazy", "LAZY", { x: 1 }], ["dbl", "DBL", {}]]);
+  assert.deepEqual(restored, [
+    ["lazy", "LAZY", { x: 1 }],
+    ["dbl", "DBL", {}],
+  ]);
   assert.deepEqual(h.output, [2, 4, 6]);
 });
 
 test("eddy.chain: a failing member fails the chain and stops the others", async () => {
   await assert.rejects(
-    runInvokable(chain, { config: { members: [member("s", "source.sequence", { from: 1, to: 1e9 }), member("sum", "op.keyedSum"), member("k", "sink.discard")] } }),
+    runInvokable(chain, {
+      config: { members: [member("s", "source.sequence", { from: 1, to: 1e9 }), member("sum", "op.keyedSum"), member("k", "sink.discard")] },
+    }),
     (e: unknown) => e instanceof TypeError && /must be arrays/.test(e.message),
   );
   // A head blocked on the task's input is released too.
-  const { chain: c } = testRegistry([opFactory("t.fail", async () => { throw new EddyError(ErrorCode.InternalError, "member broke"); })]);
+  const { chain: c } = testRegistry([
+    opFactory("t.fail", async () => {
+      throw new EddyError(ErrorCode.InternalError, "member broke");
+    }),
+  ]);
   const h = createHarness();
   const ctx: TaskContext = { ...h.ctx, input: { next: () => new Promise(() => undefined), recycle() {} } };
   const inv = c.create({ members: [member("head", "op.identity"), member("bad", "t.fail")] });
@@ -315,7 +403,10 @@ test("ChainHandoff: bounded queue, availability, end of data, idempotent finish"
   await q.finish();
   assert.equal(await pending, null);
   assert.equal(await q.next(), null);
-  assert.throws(() => q.emit(5), (e: unknown) => e instanceof EddyError && e.code === ErrorCode.InternalError);
+  assert.throws(
+    () => q.emit(5),
+    (e: unknown) => e instanceof EddyError && e.code === ErrorCode.InternalError,
+  );
   const r = new ChainHandoff(8, 1, ac.signal);
   const blocked = r.next();
   ac.abort(new Error("stop"));
@@ -328,10 +419,16 @@ test("eddy.chain: textFile -> tokenize chained equals the unchained operators", 
   const dir = await mkdtemp(join(tmpdir(), "eddy-chain-"));
   try {
     const words = ["Alpha", "beta", "GAMMA", "delta_1", "x", "épée", "42"];
-    const lines = Array.from({ length: 5000 }, (_, i) => Array.from({ length: 1 + (i % 9) }, (_, j) => words[(i * 7 + j) % words.length]).join(i % 2 ? " " : ", "));
+    const lines = Array.from({ length: 5000 }, (_, i) =>
+      Array.from({ length: 1 + (i % 9) }, (_, j) => words[(i * 7 + j) % words.length]).join(i % 2 ? " " : ", "),
+    );
     const path = join(dir, "in.txt");
     await writeFile(path, `${lines.join("\n")}\n`);
-    for (const [subtaskIndex, parallelism] of [[0, 1], [0, 2], [1, 2]] as const) {
+    for (const [subtaskIndex, parallelism] of [
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ] as const) {
       const src = await runInvokable(f("source.textFile"), { config: { path }, subtaskIndex, parallelism });
       const tok = await runInvokable(f("op.tokenize"), { input: src.output, batchSize: 1024 });
       const chained = await runInvokable(chain, {

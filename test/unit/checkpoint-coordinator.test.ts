@@ -15,8 +15,21 @@ import { pino } from "pino";
 import { graph } from "../helpers/graphs.js";
 
 /** A running graph `src -> sink` (rebalance) and a coordinator whose tasks are recorded, not called. */
-function setup(intervalMs = 3_600_000, record: (cp: CompletedCheckpoint) => Promise<void> = async () => undefined, maxConcurrent = 1, log: Logger = silentLogger()) {
-  const eg = new ExecutionGraph(graph([{ id: "src", parallelism: 1 }, { id: "sink", parallelism: 1 }], [{ source: "src", target: "sink", partitioner: "rebalance" }]));
+function setup(
+  intervalMs = 3_600_000,
+  record: (cp: CompletedCheckpoint) => Promise<void> = async () => undefined,
+  maxConcurrent = 1,
+  log: Logger = silentLogger(),
+) {
+  const eg = new ExecutionGraph(
+    graph(
+      [
+        { id: "src", parallelism: 1 },
+        { id: "sink", parallelism: 1 },
+      ],
+      [{ source: "src", target: "sink", partitioner: "rebalance" }],
+    ),
+  );
   if (eg.state === "INITIALIZING") eg.transitionTo("CREATED");
   eg.transitionTo("RUNNING");
   for (const e of eg.currentExecutions()) for (const s of ["SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING"] as const) e.transitionTo(s);
@@ -76,7 +89,9 @@ test("a checkpoint after the source finished: the sink is triggered directly and
   }
 });
 
-test("a task that finishes while a checkpoint is pending counts as finished only once it says so, after its acknowledgements", { timeout: 10_000 }, async () => {
+test("a task that finishes while a checkpoint is pending counts as finished only once it says so, after its acknowledgements", {
+  timeout: 10_000,
+}, async () => {
   const { src, sink, coordinator, triggered, completed, stop } = setup();
   try {
     const done = coordinator.trigger("CHECKPOINT");
@@ -129,7 +144,9 @@ test("a task at its end of input gets a checkpoint right away, not after the int
   }
 });
 
-test("a failover while a fully acknowledged checkpoint is being recorded keeps its state; it completes; pending ones are aborted", { timeout: 10_000 }, async () => {
+test("a failover while a fully acknowledged checkpoint is being recorded keeps its state; it completes; pending ones are aborted", {
+  timeout: 10_000,
+}, async () => {
   let land!: () => void;
   const landed = new Promise<void>((r) => (land = r));
   const { src, sink, coordinator, completed, discarded, stop } = setup(3_600_000, (cp) => (cp.checkpointId === 1 ? landed : Promise.resolve()), 2);
@@ -147,14 +164,19 @@ test("a failover while a fully acknowledged checkpoint is being recorded keeps i
     land();
     const cp = await first;
     assert.equal(cp.checkpointId, 1);
-    assert.deepEqual(completed.map((c) => c.checkpointId), [1]);
+    assert.deepEqual(
+      completed.map((c) => c.checkpointId),
+      [1],
+    );
     assert.deepEqual(discarded, [2]);
   } finally {
     stop();
   }
 });
 
-test("declineAll ends the pending checkpoints still waiting for that task, not those it acknowledged, and keeps checkpointing", { timeout: 10_000 }, async () => {
+test("declineAll ends the pending checkpoints still waiting for that task, not those it acknowledged, and keeps checkpointing", {
+  timeout: 10_000,
+}, async () => {
   const { src, sink, coordinator, discarded, triggered, stop } = setup(3_600_000, async () => undefined, 2);
   try {
     const first = coordinator.trigger("CHECKPOINT");
@@ -170,7 +192,10 @@ test("declineAll ends the pending checkpoints still waiting for that task, not t
     assert.equal((await first).checkpointId, 1, "the checkpoint the task had acknowledged completes");
     const third = coordinator.trigger("CHECKPOINT");
     await tick();
-    assert.deepEqual(triggered.map((t) => t.id), [1, 2, 3]);
+    assert.deepEqual(
+      triggered.map((t) => t.id),
+      [1, 2, 3],
+    );
     coordinator.acknowledge(src.attemptId, 3, { operators: { src: {} } });
     coordinator.acknowledge(sink.attemptId, 3, { operators: { sink: {} } });
     assert.equal((await third).checkpointId, 3);
@@ -179,7 +204,9 @@ test("declineAll ends the pending checkpoints still waiting for that task, not t
   }
 });
 
-test("a completed checkpoint subsumes the older ones still pending (Flink's dropSubsumedCheckpoints), without counting a failure", { timeout: 10_000 }, async () => {
+test("a completed checkpoint subsumes the older ones still pending (Flink's dropSubsumedCheckpoints), without counting a failure", {
+  timeout: 10_000,
+}, async () => {
   const { src, sink, coordinator, discarded, completed, stop } = setup(3_600_000, async () => undefined, 2);
   try {
     const first = coordinator.trigger("CHECKPOINT");
@@ -191,12 +218,18 @@ test("a completed checkpoint subsumes the older ones still pending (Flink's drop
     assert.equal((await second).checkpointId, 2);
     await assert.rejects(first, /subsumed by checkpoint 2/);
     assert.deepEqual(discarded, [1], "the subsumed checkpoint's state is discarded");
-    assert.deepEqual(completed.map((c) => c.checkpointId), [2]);
+    assert.deepEqual(
+      completed.map((c) => c.checkpointId),
+      [2],
+    );
     // A late acknowledgement of the subsumed checkpoint changes nothing.
     coordinator.acknowledge(src.attemptId, 1, { operators: { src: {} } });
     coordinator.acknowledge(sink.attemptId, 1, { operators: { sink: {} } });
     await tick();
-    assert.deepEqual(completed.map((c) => c.checkpointId), [2]);
+    assert.deepEqual(
+      completed.map((c) => c.checkpointId),
+      [2],
+    );
   } finally {
     stop();
   }

@@ -134,7 +134,11 @@ test("main: an EDDY_PREFIX that is not a subject token is a usage error (exit 2)
     if (saved === undefined) delete process.env.EDDY_PREFIX;
     else process.env.EDDY_PREFIX = saved;
   });
-  for (const argv of [["list", "--nats", "nats://127.0.0.1:1"], ["status", "0123456789abcdef0123456789abcdef", "--nats", "nats://127.0.0.1:1"], ["jobmanager", "--nats", "nats://127.0.0.1:1"]]) {
+  for (const argv of [
+    ["list", "--nats", "nats://127.0.0.1:1"],
+    ["status", "0123456789abcdef0123456789abcdef", "--nats", "nats://127.0.0.1:1"],
+    ["jobmanager", "--nats", "nats://127.0.0.1:1"],
+  ]) {
     const io = captureIo();
     assert.equal(await main(argv, io), 2, `eddy ${argv.join(" ")}`);
     assert.match(io.errLines.join("\n"), /^eddy: EDDY_PREFIX must match/);
@@ -142,7 +146,12 @@ test("main: an EDDY_PREFIX that is not a subject token is a usage error (exit 2)
 });
 
 test("a JOBID that cannot be a job id is a usage error, found before any connection", async () => {
-  for (const argv of [["status", "abc"], ["cancel", "0123456789ABCDEF0123456789ABCDEF"], ["savepoint", "x", "--stop"], ["rescale", "1234", "--vertex", "v", "--parallelism", "2"]]) {
+  for (const argv of [
+    ["status", "abc"],
+    ["cancel", "0123456789ABCDEF0123456789ABCDEF"],
+    ["savepoint", "x", "--stop"],
+    ["rescale", "1234", "--vertex", "v", "--parallelism", "2"],
+  ]) {
     usageError(() => parse(...argv), /^JOBID must be a job id \(32 lowercase hex digits\), got '/);
     const io = captureIo();
     assert.equal(await main([...argv, "--nats", "nats://127.0.0.1:1"], io), 2, `eddy ${argv.join(" ")}: exit 2, not 3 (NATS was not tried)`);
@@ -153,7 +162,10 @@ test("a JOBID that cannot be a job id is a usage error, found before any connect
 });
 
 test("main: a NATS URL that is not a URL, or a malformed EDDY_ADAPTIVE_* setting, is a usage error (exit 2)", async (t) => {
-  for (const argv of [["list", "--nats", "not a url"], ["info", "--nats", "nats://:::"]]) {
+  for (const argv of [
+    ["list", "--nats", "not a url"],
+    ["info", "--nats", "nats://:::"],
+  ]) {
     const io = captureIo();
     assert.equal(await main(argv, io), 2, `eddy ${argv.join(" ")}`);
     assert.match(io.errLines.join("\n"), /Invalid URL/);
@@ -194,7 +206,16 @@ test("exit codes: transport failures are 3, refusals from the cluster are 1", ()
 });
 
 test("format: tables align, durations read well", () => {
-  assert.deepEqual(table(["A", "BB"], [["xxx", "y"], ["z", "wwww"]]), ["A    BB", "xxx  y", "z    wwww"]);
+  assert.deepEqual(
+    table(
+      ["A", "BB"],
+      [
+        ["xxx", "y"],
+        ["z", "wwww"],
+      ],
+    ),
+    ["A    BB", "xxx  y", "z    wwww"],
+  );
   assert.equal(formatDuration(52), "52 ms");
   assert.equal(formatDuration(2_201), "2.2 s");
   assert.equal(formatDuration(125_000), "2 min 05 s");

@@ -14,20 +14,23 @@ import { builtinRegistry } from "../../src/runtime/invokables/index.js";
 /** Two independent pipelines (two regions), restarted together by the full failover strategy. */
 function twoRegions(failoverStrategy: "full" | "region") {
   const graph = new ExecutionGraph(
-    validateJobGraph({
-      name: "two regions",
-      vertices: [
-        { id: "ok", invokable: "source.sequence", parallelism: 1, config: { from: 1, to: 10 } },
-        { id: "okSink", invokable: "sink.discard", parallelism: 1 },
-        { id: "bad", invokable: "source.sequence", parallelism: 1, config: { from: 1, to: 10 } },
-        { id: "badSink", invokable: "sink.discard", parallelism: 1 },
-      ],
-      edges: [
-        { source: "ok", target: "okSink", partitioner: "forward" },
-        { source: "bad", target: "badSink", partitioner: "forward" },
-      ],
-      config: { restartStrategy: { type: "fixed-delay", attempts: 1, delayMs: 0 }, failoverStrategy },
-    }, builtinRegistry),
+    validateJobGraph(
+      {
+        name: "two regions",
+        vertices: [
+          { id: "ok", invokable: "source.sequence", parallelism: 1, config: { from: 1, to: 10 } },
+          { id: "okSink", invokable: "sink.discard", parallelism: 1 },
+          { id: "bad", invokable: "source.sequence", parallelism: 1, config: { from: 1, to: 10 } },
+          { id: "badSink", invokable: "sink.discard", parallelism: 1 },
+        ],
+        edges: [
+          { source: "ok", target: "okSink", partitioner: "forward" },
+          { source: "bad", target: "badSink", partitioner: "forward" },
+        ],
+        config: { restartStrategy: { type: "fixed-delay", attempts: 1, delayMs: 0 }, failoverStrategy },
+      },
+      builtinRegistry,
+    ),
   );
   const a = ackingSchedulerContext();
   const scheduler = new DefaultScheduler(graph, a.ctx, silentLogger());
@@ -43,7 +46,11 @@ test("DefaultScheduler: a task that finished while its cancel was on the way cou
     assert.equal(t.a.deployed.length, 4, "both regions deployed");
     t.a.report(t.scheduler, [...t.a.deployed], "RUNNING");
     const ok = t.byId("ok");
-    t.scheduler.updateTaskExecutionState({ attemptId: t.byId("bad").attemptId, state: "FAILED", failure: { code: "TaskFailed", name: "Error", message: "boom" } });
+    t.scheduler.updateTaskExecutionState({
+      attemptId: t.byId("bad").attemptId,
+      state: "FAILED",
+      failure: { code: "TaskFailed", name: "Error", message: "boom" },
+    });
     assert.equal(t.graph.state, "RESTARTING");
     assert.deepEqual(new Set(t.a.canceled), new Set([ok, t.byId("okSink"), t.byId("badSink")]), "every other task is canceled");
     // ok's FINISHED report crossed the cancel: no CANCELED report will come for it.
@@ -53,7 +60,10 @@ test("DefaultScheduler: a task that finished while its cancel was on the way cou
     await t.a.tick();
     assert.equal(t.graph.state, "RUNNING", "restarted");
     assert.equal(t.a.deployed.length, 8, "both regions deployed again");
-    assert.deepEqual(t.a.deployed.slice(4).map((e) => e.attemptNumber), [1, 1, 1, 1]);
+    assert.deepEqual(
+      t.a.deployed.slice(4).map((e) => e.attemptNumber),
+      [1, 1, 1, 1],
+    );
   } finally {
     t.dispose();
   }
@@ -66,7 +76,11 @@ test("DefaultScheduler: a late RUNNING report of a task being canceled changes n
     t.a.offer(t.scheduler, "te1", 2);
     const ok = t.byId("ok");
     t.scheduler.updateTaskExecutionState({ attemptId: ok.attemptId, state: "INITIALIZING" });
-    t.scheduler.updateTaskExecutionState({ attemptId: t.byId("bad").attemptId, state: "FAILED", failure: { code: "TaskFailed", name: "Error", message: "boom" } });
+    t.scheduler.updateTaskExecutionState({
+      attemptId: t.byId("bad").attemptId,
+      state: "FAILED",
+      failure: { code: "TaskFailed", name: "Error", message: "boom" },
+    });
     assert.equal(ok.state, "CANCELING");
     assert.equal(t.scheduler.updateTaskExecutionState({ attemptId: ok.attemptId, state: "RUNNING" }), true);
     assert.equal(ok.state, "CANCELING");

@@ -18,9 +18,7 @@ function markdownFiles(): string[] {
 
 /** The text outside fenced code blocks and inline code spans (links there are examples, not links). */
 function proseOf(markdown: string): string {
-  return markdown
-    .replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "")
-    .replace(/`[^`\n]*`/g, "");
+  return markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, "").replace(/`[^`\n]*`/g, "");
 }
 
 /** Targets of inline links `[text](target)` and images in the prose. */
@@ -106,10 +104,7 @@ test("the link check reports a missing file, a missing heading, and ignores code
     "[gone](b.md) [bad anchor](a.md#no-such) `[in code](c.md)`",
     "```md\n[in a block](d.md)\n```",
   ].join("\n");
-  assert.deepEqual(brokenLinks("docs/index.md", text, "/r", read), [
-    "docs/index.md: b.md (no such file)",
-    "docs/index.md: a.md#no-such (no such heading)",
-  ]);
+  assert.deepEqual(brokenLinks("docs/index.md", text, "/r", read), ["docs/index.md: b.md (no such file)", "docs/index.md: a.md#no-such (no such heading)"]);
   assert.equal(slug("Cost of a server's loss, measured"), "cost-of-a-servers-loss-measured");
   assert.equal(slug("`eddy run`"), "eddy-run");
 });

@@ -51,7 +51,18 @@ test("every code names itself and has a one-line description", () => {
 
 test("the codes clients match on keep their strings", () => {
   // A sample from each of the vocabularies that were merged (core, blob, user code, checkpoint, process).
-  for (const code of ["MalformedRequest", "JobNotFound", "FencingTokenMismatch", "BundleNotFound", "UserCodeFailed", "ApplicationTimeout", "StateCorrupt", "CheckpointStorageFailed", "NatsServerFailed", "RemoteLinkInterrupted"])
+  for (const code of [
+    "MalformedRequest",
+    "JobNotFound",
+    "FencingTokenMismatch",
+    "BundleNotFound",
+    "UserCodeFailed",
+    "ApplicationTimeout",
+    "StateCorrupt",
+    "CheckpointStorageFailed",
+    "NatsServerFailed",
+    "RemoteLinkInterrupted",
+  ])
     assert.ok(isErrorCode(code), code);
 });
 
@@ -128,7 +139,18 @@ test("a code this version does not know becomes InternalError, the peer's code k
 });
 
 test("whatever a peer sends as an error is rebuilt without throwing", () => {
-  const bodies: unknown[] = [undefined, null, "boom", 42, [], {}, { code: 7, message: { x: 1 } }, { code: "JobNotFound", message: "m", name: "constructor" }, { code: "JobNotFound", message: "m", name: "__proto__" }, { name: "IllegalStateTransitionError", details: 5 }];
+  const bodies: unknown[] = [
+    undefined,
+    null,
+    "boom",
+    42,
+    [],
+    {},
+    { code: 7, message: { x: 1 } },
+    { code: "JobNotFound", message: "m", name: "constructor" },
+    { code: "JobNotFound", message: "m", name: "__proto__" },
+    { name: "IllegalStateTransitionError", details: 5 },
+  ];
   for (const b of bodies) {
     const e = errorFromWire(b);
     assert.ok(e instanceof EddyError, JSON.stringify(b));
@@ -147,13 +169,22 @@ test("a foreign error becomes InternalError keeping its cause, and a FailureInfo
   assert.ok(e instanceof InternalError);
   assert.equal(e.code, ErrorCode.InternalError);
   assert.equal(e.cause, cause);
-  assert.deepEqual({ ...failureInfo(new NotFoundError(ErrorCode.TaskNotFound, "gone")), stack: undefined }, { code: "TaskNotFound", name: "NotFoundError", message: "gone", stack: undefined });
+  assert.deepEqual(
+    { ...failureInfo(new NotFoundError(ErrorCode.TaskNotFound, "gone")), stack: undefined },
+    { code: "TaskNotFound", name: "NotFoundError", message: "gone", stack: undefined },
+  );
 });
 
 test("a failure's code from a peer is checked: an unknown one reads as InternalError, a malformed one is refused", () => {
   const Failure = s.object({ code: s.errorCode, message: s.str() });
   assert.equal(Failure({ code: "TaskFailed", message: "m" }, "").code, ErrorCode.TaskFailed);
   assert.equal(Failure({ code: "FromTheFuture", message: "m" }, "").code, ErrorCode.InternalError);
-  assert.throws(() => Failure({ code: 3, message: "m" }, ""), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest);
-  assert.throws(() => Failure({ code: "x".repeat(101), message: "m" }, ""), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest);
+  assert.throws(
+    () => Failure({ code: 3, message: "m" }, ""),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest,
+  );
+  assert.throws(
+    () => Failure({ code: "x".repeat(101), message: "m" }, ""),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest,
+  );
 });

@@ -7,13 +7,25 @@ import { graph } from "../helpers/graphs.js";
 
 /** For every consumer subtask: the [producer partition, subpartition] pairs it reads. */
 function reads(eg: ExecutionGraph, consumer: string): Array<Array<[number, number]>> {
-  return eg.jobVertices.get(consumer)!.taskVertices.map((ev) =>
-    ev.consumedPartitionGroups[0]!.partitions.map((p, k) => [p.partitionIndex, ev.consumedPartitionGroups[0]!.subpartitionFor(ev.subtaskIndex, k)] as [number, number]),
-  );
+  return eg.jobVertices
+    .get(consumer)!
+    .taskVertices.map((ev) =>
+      ev.consumedPartitionGroups[0]!.partitions.map(
+        (p, k) => [p.partitionIndex, ev.consumedPartitionGroups[0]!.subpartitionFor(ev.subtaskIndex, k)] as [number, number],
+      ),
+    );
 }
 
 test("one ExecutionVertex per subtask and one IntermediateResult per edge", () => {
-  const eg = new ExecutionGraph(graph([{ id: "a", parallelism: 3 }, { id: "b", parallelism: 5 }], [{ source: "a", target: "b", partitioner: "hash" }]));
+  const eg = new ExecutionGraph(
+    graph(
+      [
+        { id: "a", parallelism: 3 },
+        { id: "b", parallelism: 5 },
+      ],
+      [{ source: "a", target: "b", partitioner: "hash" }],
+    ),
+  );
   assert.equal(eg.jobVertices.get("a")!.taskVertices.length, 3);
   assert.equal(eg.jobVertices.get("b")!.taskVertices.length, 5);
   assert.equal(eg.results.length, 1);
@@ -23,18 +35,50 @@ test("one ExecutionVertex per subtask and one IntermediateResult per edge", () =
 });
 
 test("ALL_TO_ALL: every consumer reads its own subpartition of every producer, through one shared group", () => {
-  const eg = new ExecutionGraph(graph([{ id: "a", parallelism: 3 }, { id: "b", parallelism: 4 }], [{ source: "a", target: "b", partitioner: "rebalance" }]));
+  const eg = new ExecutionGraph(
+    graph(
+      [
+        { id: "a", parallelism: 3 },
+        { id: "b", parallelism: 4 },
+      ],
+      [{ source: "a", target: "b", partitioner: "rebalance" }],
+    ),
+  );
   const r = reads(eg, "b");
-  for (let j = 0; j < 4; j++) assert.deepEqual(r[j], [[0, j], [1, j], [2, j]]);
+  for (let j = 0; j < 4; j++)
+    assert.deepEqual(r[j], [
+      [0, j],
+      [1, j],
+      [2, j],
+    ]);
   for (const p of eg.results[0]!.partitions) assert.equal(p.numSubpartitions, 4);
   const groups = eg.jobVertices.get("b")!.taskVertices.map((ev) => ev.consumedPartitionGroups[0]);
-  assert.ok(groups.every((g) => g === groups[0]), "the group object is shared, not materialized per consumer");
+  assert.ok(
+    groups.every((g) => g === groups[0]),
+    "the group object is shared, not materialized per consumer",
+  );
   eg.dispose();
 });
 
 test("POINTWISE covers every producer subpartition exactly once, for fan-in and fan-out", () => {
-  for (const [u, d] of [[4, 4], [6, 4], [4, 6], [7, 3], [3, 7], [1, 5], [5, 1]] as const) {
-    const eg = new ExecutionGraph(graph([{ id: "a", parallelism: u }, { id: "b", parallelism: d }], [{ source: "a", target: "b", partitioner: "rescale" }]));
+  for (const [u, d] of [
+    [4, 4],
+    [6, 4],
+    [4, 6],
+    [7, 3],
+    [3, 7],
+    [1, 5],
+    [5, 1],
+  ] as const) {
+    const eg = new ExecutionGraph(
+      graph(
+        [
+          { id: "a", parallelism: u },
+          { id: "b", parallelism: d },
+        ],
+        [{ source: "a", target: "b", partitioner: "rescale" }],
+      ),
+    );
     const seen = new Set<string>();
     for (const chans of reads(eg, "b")) {
       assert.ok(chans.length >= 1, `${u}->${d}: every consumer reads something`);
@@ -55,8 +99,15 @@ test("POINTWISE covers every producer subpartition exactly once, for fan-in and 
 test("slot sharing: a pipelined region needs as many slots as its highest parallelism per group", () => {
   const eg = new ExecutionGraph(
     graph(
-      [{ id: "a", parallelism: 2 }, { id: "b", parallelism: 4 }, { id: "c", parallelism: 3, slotSharingGroup: "other" }],
-      [{ source: "a", target: "b", partitioner: "hash" }, { source: "b", target: "c", partitioner: "hash" }],
+      [
+        { id: "a", parallelism: 2 },
+        { id: "b", parallelism: 4 },
+        { id: "c", parallelism: 3, slotSharingGroup: "other" },
+      ],
+      [
+        { source: "a", target: "b", partitioner: "hash" },
+        { source: "b", target: "c", partitioner: "hash" },
+      ],
     ),
   );
   const topology = computePipelinedRegions(eg);
@@ -73,7 +124,10 @@ test("slot sharing: a pipelined region needs as many slots as its highest parall
 
 test("co-located subtasks share a slot even across a BLOCKING exchange", () => {
   const jg = graph(
-    [{ id: "head", parallelism: 3 }, { id: "tail", parallelism: 3 }],
+    [
+      { id: "head", parallelism: 3 },
+      { id: "tail", parallelism: 3 },
+    ],
     [{ source: "head", target: "tail", partitioner: "hash" }],
   );
   jg.edges[0]!.resultPartitionType = "BLOCKING";
@@ -88,7 +142,10 @@ test("co-located subtasks share a slot even across a BLOCKING exchange", () => {
     const region = topology.regionOf(head);
     assert.equal(topology.regionOf(tail), region, `head#${i} and tail#${i} in one region`);
     const keys = slotSharingKeys(region);
-    assert.ok([...keys.values()].some((members) => members.includes(head) && members.includes(tail)), `head#${i} and tail#${i} share one slot`);
+    assert.ok(
+      [...keys.values()].some((members) => members.includes(head) && members.includes(tail)),
+      `head#${i} and tail#${i} share one slot`,
+    );
   }
   eg.dispose();
 });

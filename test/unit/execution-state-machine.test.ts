@@ -34,12 +34,14 @@ const EXPECTED_JOB: Record<JobStatus, JobStatus[]> = {
 
 test("execution state machine allows exactly the transitions of the table", () => {
   for (const from of EXECUTION_STATES)
-    for (const to of EXECUTION_STATES)
-      assert.equal(executionStates.can(from, to), EXPECTED_EXECUTION[from].includes(to), `${from} -> ${to}`);
+    for (const to of EXECUTION_STATES) assert.equal(executionStates.can(from, to), EXPECTED_EXECUTION[from].includes(to), `${from} -> ${to}`);
 });
 
 test("an illegal execution transition throws IllegalStateTransitionError", () => {
-  assert.throws(() => executionStates.check("CREATED", "RUNNING"), (e: unknown) => e instanceof IllegalStateTransitionError && e.code === "IllegalStateTransition");
+  assert.throws(
+    () => executionStates.check("CREATED", "RUNNING"),
+    (e: unknown) => e instanceof IllegalStateTransitionError && e.code === "IllegalStateTransition",
+  );
   assert.throws(() => executionStates.check("FINISHED", "FAILED"), IllegalStateTransitionError);
 });
 

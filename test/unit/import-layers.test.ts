@@ -76,7 +76,10 @@ function importsOf(file: string): ImportEdge[] {
     } else if (ts.isExportDeclaration(node)) {
       const typeOnly =
         node.isTypeOnly ||
-        (node.exportClause !== undefined && ts.isNamedExports(node.exportClause) && node.exportClause.elements.length > 0 && node.exportClause.elements.every((e) => e.isTypeOnly));
+        (node.exportClause !== undefined &&
+          ts.isNamedExports(node.exportClause) &&
+          node.exportClause.elements.length > 0 &&
+          node.exportClause.elements.every((e) => e.isTypeOnly));
       add(node.moduleSpecifier, typeOnly, true);
     } else if (ts.isImportTypeNode(node)) {
       const arg = node.argument;
@@ -162,9 +165,18 @@ const edges = files.flatMap(importsOf);
 test("the scan sees the repository's imports, type-only and dynamic ones included", () => {
   assert.ok(files.length > 100, `only ${files.length} source files found under ${SCANNED.join(", ")}`);
   const has = (from: string, pred: (e: ImportEdge) => boolean) => edges.some((e) => e.from.startsWith(from) && pred(e));
-  assert.ok(has("src/", (e) => e.typeOnly), "no type-only import found");
-  assert.ok(has("src/", (e) => e.reexport), "no re-export found");
-  assert.ok(has("src/", (e) => !e.typeOnly && !e.reexport), "no value import found");
+  assert.ok(
+    has("src/", (e) => e.typeOnly),
+    "no type-only import found",
+  );
+  assert.ok(
+    has("src/", (e) => e.reexport),
+    "no re-export found",
+  );
+  assert.ok(
+    has("src/", (e) => !e.typeOnly && !e.reexport),
+    "no value import found",
+  );
 });
 
 test("the check finds cycles between folders and between a folder and its subfolder, not an index re-export", () => {

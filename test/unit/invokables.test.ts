@@ -24,12 +24,40 @@ async function tempDir(): Promise<string> {
 
 test("registry lists the built-ins and explains an unknown name", () => {
   assert.deepEqual(builtinRegistry.names(), [
-    "eddy.stream.coProcess", "eddy.stream.collect", "eddy.stream.filter", "eddy.stream.flatMap", "eddy.stream.generator", "eddy.stream.keyBy",
-    "eddy.stream.keyedProcess", "eddy.stream.map", "eddy.stream.print", "eddy.stream.process", "eddy.stream.reduce", "eddy.stream.select",
-    "eddy.stream.sink", "eddy.stream.source", "eddy.stream.watermarks", "eddy.stream.window", "eddy.user.operator", "eddy.user.sink", "eddy.user.source",
-    "op.countPerKey", "op.identity", "op.keyedSum", "op.tokenize", "sink.discard", "sink.jetstream", "sink.textFile", "source.keyedEvents", "source.sequence", "source.textFile",
+    "eddy.stream.coProcess",
+    "eddy.stream.collect",
+    "eddy.stream.filter",
+    "eddy.stream.flatMap",
+    "eddy.stream.generator",
+    "eddy.stream.keyBy",
+    "eddy.stream.keyedProcess",
+    "eddy.stream.map",
+    "eddy.stream.print",
+    "eddy.stream.process",
+    "eddy.stream.reduce",
+    "eddy.stream.select",
+    "eddy.stream.sink",
+    "eddy.stream.source",
+    "eddy.stream.watermarks",
+    "eddy.stream.window",
+    "eddy.user.operator",
+    "eddy.user.sink",
+    "eddy.user.source",
+    "op.countPerKey",
+    "op.identity",
+    "op.keyedSum",
+    "op.tokenize",
+    "sink.discard",
+    "sink.jetstream",
+    "sink.textFile",
+    "source.keyedEvents",
+    "source.sequence",
+    "source.textFile",
   ]);
-  assert.throws(() => builtinRegistry.lookup("op.nope"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /source\.sequence/.test(e.message));
+  assert.throws(
+    () => builtinRegistry.lookup("op.nope"),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /source\.sequence/.test(e.message),
+  );
   assert.throws(() => builtinRegistry.register(f("op.identity")), /read-only/);
   const r = new InvokableRegistry(builtinRegistry);
   assert.throws(() => r.register(f("op.identity")), /already registered/);
@@ -53,7 +81,12 @@ test("tokenizer: A-Z lowercased, words are runs of [a-z0-9_], everything else se
 
 test("op.tokenize emits [word, 1] pairs and counts records", async () => {
   const h = await runInvokable(f("op.tokenize"), { input: ["The cat", "", "the END"], batchSize: 2 });
-  assert.deepEqual(h.output, [["the", 1], ["cat", 1], ["the", 1], ["end", 1]]);
+  assert.deepEqual(h.output, [
+    ["the", 1],
+    ["cat", 1],
+    ["the", 1],
+    ["end", 1],
+  ]);
   assert.equal(h.finished, true);
   assert.equal(h.recycled, 2);
   assert.equal(h.accumulators.get("v.records-in"), 3);
@@ -62,16 +95,42 @@ test("op.tokenize emits [word, 1] pairs and counts records", async () => {
 });
 
 test("op.keyedSum sums per key at end of input, with index settings", async () => {
-  const input = [["a", 1], ["b", 2], ["a", 3], ["c", 0.5], ["b", -2]];
+  const input = [
+    ["a", 1],
+    ["b", 2],
+    ["a", 3],
+    ["c", 0.5],
+    ["b", -2],
+  ];
   const h = await runInvokable(f("op.keyedSum"), { input, batchSize: 2 });
-  assert.deepEqual(new Map(h.output as Array<[string, number]>), new Map<string, number>([["a", 4], ["b", 0], ["c", 0.5]]));
+  assert.deepEqual(
+    new Map(h.output as Array<[string, number]>),
+    new Map<string, number>([
+      ["a", 4],
+      ["b", 0],
+      ["c", 0.5],
+    ]),
+  );
   assert.equal(h.finished, true);
-  const h2 = await runInvokable(f("op.keyedSum"), { config: { keyIndex: 2, valueIndex: 0 }, input: [[5, "x", 1], [6, "y", 1], [1, "z", 2]] });
-  assert.deepEqual(h2.output, [[1, 11], [2, 1]]);
+  const h2 = await runInvokable(f("op.keyedSum"), {
+    config: { keyIndex: 2, valueIndex: 0 },
+    input: [
+      [5, "x", 1],
+      [6, "y", 1],
+      [1, "z", 2],
+    ],
+  });
+  assert.deepEqual(h2.output, [
+    [1, 11],
+    [2, 1],
+  ]);
   await assert.rejects(runInvokable(f("op.keyedSum"), { input: [["a", "1"]] }), /must be a number/);
   await assert.rejects(runInvokable(f("op.keyedSum"), { input: ["a"] }), /must be arrays/);
   await assert.rejects(runInvokable(f("op.keyedSum"), { input: [[{ k: 1 }, 1]] }), /key/);
-  assert.throws(() => f("op.keyedSum").validate({ keyIndex: -1 }, "s"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph);
+  assert.throws(
+    () => f("op.keyedSum").validate({ keyIndex: -1 }, "s"),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph,
+  );
   assert.throws(() => f("op.keyedSum").validate({ keyField: 1 }, "s"), /unknown setting config\.keyField/);
 });
 
@@ -92,7 +151,13 @@ test("op.identity and sink.discard", async () => {
 });
 
 test("source.sequence: contiguous shares cover the range exactly once", async () => {
-  for (const [from, to, step] of [[1, 10, 1], [0, 9999, 1], [-5, 5, 3], [7, 7, 1], [0, 100, 7]] as const) {
+  for (const [from, to, step] of [
+    [1, 10, 1],
+    [0, 9999, 1],
+    [-5, 5, 3],
+    [7, 7, 1],
+    [0, 100, 7],
+  ] as const) {
     const expect: number[] = [];
     for (let v = from; v <= to; v += step) expect.push(v);
     for (const p of [1, 2, 3, 7, 16]) {
@@ -197,7 +262,10 @@ test("source.textFile: subtasks together emit every line once (file smaller than
       got.push(...h.output);
       assert.ok(h.backpressureWaits > 0);
     }
-    assert.deepEqual(got, lines.map((l) => l.replace(/\r$/, "")));
+    assert.deepEqual(
+      got,
+      lines.map((l) => l.replace(/\r$/, "")),
+    );
     await assert.rejects(runInvokable(f("source.textFile"), { config: { path: join(dir, "missing") } }), /ENOENT/);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -244,7 +312,10 @@ test("sink.textFile: a failed or canceled attempt leaves no file behind", async 
 
 test("every built-in checks its settings", () => {
   for (const name of ["op.tokenize", "op.identity", "sink.discard"]) {
-    assert.throws(() => f(name).validate({ x: 1 }, "v"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph);
+    assert.throws(
+      () => f(name).validate({ x: 1 }, "v"),
+      (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph,
+    );
     f(name).validate({}, "v");
   }
   for (const name of ["source.textFile", "sink.textFile"]) {

@@ -32,14 +32,26 @@ function rejects(input: unknown, code: string, message?: RegExp): ValidationErro
 }
 
 test("defaults: jobId, names, maxParallelism, slot sharing, distribution, partition type, buffers", () => {
-  const g = validateJobGraph(graph([seq("s", 3), op("m", 3), sink("k", 2)], [["s", "m", "forward"], ["m", "k", "hash"]]), builtinRegistry);
+  const g = validateJobGraph(
+    graph(
+      [seq("s", 3), op("m", 3), sink("k", 2)],
+      [
+        ["s", "m", "forward"],
+        ["m", "k", "hash"],
+      ],
+    ),
+    builtinRegistry,
+  );
   assert.match(g.jobId, /^[0-9a-f]{32}$/);
   assert.equal(g.name, "test");
-  assert.deepEqual(g.vertices.map((v) => [v.id, v.name, v.maxParallelism, v.slotSharingGroup]), [
-    ["s", "s", 128, "default"],
-    ["m", "m", 128, "default"],
-    ["k", "k", 128, "default"],
-  ]);
+  assert.deepEqual(
+    g.vertices.map((v) => [v.id, v.name, v.maxParallelism, v.slotSharingGroup]),
+    [
+      ["s", "s", 128, "default"],
+      ["m", "m", 128, "default"],
+      ["k", "k", 128, "default"],
+    ],
+  );
   assert.deepEqual(g.vertices[1]!.config, {});
   assert.deepEqual(g.edges, [
     { source: "s", target: "m", partitioner: "forward", distribution: "POINTWISE", resultPartitionType: "PIPELINED" },
@@ -48,13 +60,16 @@ test("defaults: jobId, names, maxParallelism, slot sharing, distribution, partit
   assert.deepEqual(g.config, { bufferTimeoutMs: 100, bufferRecords: 1024 });
   // Given values are kept.
   const jobId = "0123456789abcdef0123456789abcdef";
-  const h = validateJobGraph({
-    jobId,
-    name: "kept",
-    vertices: [{ ...seq("s", 4), name: "Src", maxParallelism: 4, slotSharingGroup: "g1" }, sink("k", 4)],
-    edges: [{ source: "s", target: "k", partitioner: "rescale", distribution: "POINTWISE", resultPartitionType: "BLOCKING" }],
-    config: { bufferTimeoutMs: 0, bufferRecords: 7, args: ["a"] },
-  }, builtinRegistry);
+  const h = validateJobGraph(
+    {
+      jobId,
+      name: "kept",
+      vertices: [{ ...seq("s", 4), name: "Src", maxParallelism: 4, slotSharingGroup: "g1" }, sink("k", 4)],
+      edges: [{ source: "s", target: "k", partitioner: "rescale", distribution: "POINTWISE", resultPartitionType: "BLOCKING" }],
+      config: { bufferTimeoutMs: 0, bufferRecords: 7, args: ["a"] },
+    },
+    builtinRegistry,
+  );
   assert.equal(h.jobId, jobId);
   assert.deepEqual([h.vertices[0]!.name, h.vertices[0]!.maxParallelism, h.vertices[0]!.slotSharingGroup], ["Src", 4, "g1"]);
   assert.equal(h.edges[0]!.resultPartitionType, "BLOCKING");
@@ -68,12 +83,26 @@ test("default max parallelism follows Flink's rule", () => {
 });
 
 test("vertices come back in topological order; edges keep their order", () => {
-  const g = validateJobGraph(graph([sink("k"), op("b"), op("a"), seq("s"), seq("t")], [["a", "b"], ["b", "k"], ["s", "a"], ["t", "b"]]), builtinRegistry);
+  const g = validateJobGraph(
+    graph(
+      [sink("k"), op("b"), op("a"), seq("s"), seq("t")],
+      [
+        ["a", "b"],
+        ["b", "k"],
+        ["s", "a"],
+        ["t", "b"],
+      ],
+    ),
+    builtinRegistry,
+  );
   const order = g.vertices.map((v) => v.id);
   const pos = (id: string) => order.indexOf(id);
   assert.equal(order.length, 5);
   for (const e of g.edges) assert.ok(pos(e.source) < pos(e.target), `${e.source} before ${e.target}`);
-  assert.deepEqual(g.edges.map((e) => e.source + e.target), ["ab", "bk", "sa", "tb"]);
+  assert.deepEqual(
+    g.edges.map((e) => e.source + e.target),
+    ["ab", "bk", "sa", "tb"],
+  );
 });
 
 test("schema errors name the JSON path and get InvalidJobGraph", () => {
@@ -89,8 +118,16 @@ test("schema errors name the JSON path and get InvalidJobGraph", () => {
   rejects({ ...graph([seq("s")], []), name: "n".repeat(300) }, ErrorCode.InvalidJobGraph, /\$\.name: must have at most 256 characters/);
   rejects(graph([{ ...seq("s"), config: { from: 1, to: "9" } }], []), ErrorCode.InvalidJobGraph, /\$\.vertices\[0\]\.config\.to: must be integer, got string/);
   rejects(graph([{ id: "s", invokable: "source.textFile", parallelism: 1 }], []), ErrorCode.InvalidJobGraph, /needs a config object/);
-  rejects(graph([seq("s"), { ...op("t", 1, "op.tokenize"), config: { lower: true } }], [["s", "t"]]), ErrorCode.InvalidJobGraph, /\$\.vertices\[1\]\.config: unknown property "lower"/);
-  rejects({ ...graph([seq("s"), sink("k")], []), edges: [{ source: "s", target: "k", partitioner: "hash", key: -1 }] }, ErrorCode.InvalidJobGraph, /\$\.edges\[0\]\.key: must be a non-negative integer or a non-empty string/);
+  rejects(
+    graph([seq("s"), { ...op("t", 1, "op.tokenize"), config: { lower: true } }], [["s", "t"]]),
+    ErrorCode.InvalidJobGraph,
+    /\$\.vertices\[1\]\.config: unknown property "lower"/,
+  );
+  rejects(
+    { ...graph([seq("s"), sink("k")], []), edges: [{ source: "s", target: "k", partitioner: "hash", key: -1 }] },
+    ErrorCode.InvalidJobGraph,
+    /\$\.edges\[0\]\.key: must be a non-negative integer or a non-empty string/,
+  );
   rejects(graph([seq("s")], [], { config: { bufferRecords: 0 } }), ErrorCode.InvalidJobGraph, /\$\.config\.bufferRecords: must be >= 1/);
   assert.equal(jsonPath("/a~1b/0/c d"), '$["a/b"][0]["c d"]');
 });
@@ -109,38 +146,105 @@ test("semantic errors get their own codes", () => {
   const dangling = rejects(graph([seq("s")], [["s", "ghost"]]), ErrorCode.DanglingEdge, /"ghost" does not exist/);
   assert.deepEqual(dangling.details, { edge: 0, missingVertex: "ghost" });
   rejects(graph([sink("k")], [["nobody", "k"]]), ErrorCode.DanglingEdge, /source vertex "nobody"/);
-  rejects(graph([seq("s"), sink("k")], [["s", "k"], ["s", "k", "hash"]]), ErrorCode.InvalidJobGraph, /duplicate edge s -> k/);
+  rejects(
+    graph(
+      [seq("s"), sink("k")],
+      [
+        ["s", "k"],
+        ["s", "k", "hash"],
+      ],
+    ),
+    ErrorCode.InvalidJobGraph,
+    /duplicate edge s -> k/,
+  );
   rejects(graph([seq("s", 2), sink("k", 3)], [["s", "k", "forward"]]), ErrorCode.InvalidJobGraph, /rebalance/);
   rejects(graph([seq("s"), op("x", 1, "op.nothing")], [["s", "x"]]), ErrorCode.UnknownInvokable, /"op\.nothing".*op\.identity, op\.keyedSum.*source\.textFile/);
   rejects(graph([{ ...seq("s"), config: { from: 5, to: 1 } }], []), ErrorCode.InvalidJobGraph, /from \(5\) must not be greater/);
   rejects(graph([seq("s"), seq("t")], [["s", "t"]]), ErrorCode.InvalidJobGraph, /"t" \(source\.sequence\) is a source and cannot have inputs/);
-  rejects(graph([seq("s"), sink("k"), sink("l")], [["s", "k"], ["k", "l"]]), ErrorCode.InvalidJobGraph, /"k" \(sink\.discard\) is a sink and cannot have outputs/);
+  rejects(
+    graph(
+      [seq("s"), sink("k"), sink("l")],
+      [
+        ["s", "k"],
+        ["k", "l"],
+      ],
+    ),
+    ErrorCode.InvalidJobGraph,
+    /"k" \(sink\.discard\) is a sink and cannot have outputs/,
+  );
   rejects(graph([seq("s"), op("m")], []), ErrorCode.InvalidJobGraph, /"m" \(op\.identity\) is an operator without inputs/);
   rejects(graph([seq("s"), sink("k")], []), ErrorCode.InvalidJobGraph, /is a sink without inputs/);
-  rejects({ ...graph([seq("s"), sink("k")], []), edges: [{ source: "s", target: "k", partitioner: "rebalance", distribution: "POINTWISE" }] }, ErrorCode.InvalidJobGraph, /contradicts/);
-  rejects({ ...graph([seq("s"), sink("k")], []), edges: [{ source: "s", target: "k", partitioner: "rebalance", key: 0 }] }, ErrorCode.InvalidJobGraph, /only meaningful with partitioner "hash"/);
+  rejects(
+    { ...graph([seq("s"), sink("k")], []), edges: [{ source: "s", target: "k", partitioner: "rebalance", distribution: "POINTWISE" }] },
+    ErrorCode.InvalidJobGraph,
+    /contradicts/,
+  );
+  rejects(
+    { ...graph([seq("s"), sink("k")], []), edges: [{ source: "s", target: "k", partitioner: "rebalance", key: 0 }] },
+    ErrorCode.InvalidJobGraph,
+    /only meaningful with partitioner "hash"/,
+  );
 });
 
 test("cycles: the message names a vertex on the cycle", () => {
-  const self = rejects(graph([seq("s"), op("a")], [["s", "a"], ["a", "a"]]), ErrorCode.CyclicJobGraph, /"a" to itself/);
+  const self = rejects(
+    graph(
+      [seq("s"), op("a")],
+      [
+        ["s", "a"],
+        ["a", "a"],
+      ],
+    ),
+    ErrorCode.CyclicJobGraph,
+    /"a" to itself/,
+  );
   assert.equal((self.details as { vertexId: string }).vertexId, "a");
   // s -> a -> b -> c -> a, c -> d -> k: only a, b, c are on the cycle (d and k are merely downstream).
   const vs = [seq("s"), op("d"), sink("k"), op("c"), op("b"), op("a")];
-  const e = rejects(graph(vs, [["c", "d"], ["d", "k"], ["s", "a"], ["a", "b"], ["b", "c"], ["c", "a"]]), ErrorCode.CyclicJobGraph, /cycle through vertex "(a|b|c)"/);
+  const e = rejects(
+    graph(vs, [
+      ["c", "d"],
+      ["d", "k"],
+      ["s", "a"],
+      ["a", "b"],
+      ["b", "c"],
+      ["c", "a"],
+    ]),
+    ErrorCode.CyclicJobGraph,
+    /cycle through vertex "(a|b|c)"/,
+  );
   const d = e.details as { vertexId: string; cycle: string[] };
   assert.ok(["a", "b", "c"].includes(d.vertexId));
   assert.equal(d.cycle.length, 4);
   assert.equal(d.cycle[0], d.cycle[3]);
   assert.match(e.message, /a -> b -> c -> a|b -> c -> a -> b|c -> a -> b -> c/);
   // A cycle with no source at all.
-  rejects(graph([op("x"), op("y")], [["x", "y"], ["y", "x"]]), ErrorCode.CyclicJobGraph);
+  rejects(
+    graph(
+      [op("x"), op("y")],
+      [
+        ["x", "y"],
+        ["y", "x"],
+      ],
+    ),
+    ErrorCode.CyclicJobGraph,
+  );
 });
 
 test("__proto__ keys are refused and never pollute", () => {
   rejects(JSON.parse('{"name":"x","vertices":[],"edges":[],"__proto__":{"polluted":1}}'), ErrorCode.InvalidJobGraph, /unknown property "__proto__"/);
   const v = JSON.parse('{"id":"s","invokable":"op.custom","parallelism":1,"config":{"a":{"__proto__":{"polluted":1}}}}');
-  const reg = new InvokableRegistry(builtinRegistry).register({ name: "op.custom", description: "", kind: "source", validate() {}, create: () => ({ invoke: async () => {} }) });
-  assert.throws(() => validateJobGraph({ name: "x", vertices: [v], edges: [] }, reg), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /__proto__/.test(e.message));
+  const reg = new InvokableRegistry(builtinRegistry).register({
+    name: "op.custom",
+    description: "",
+    kind: "source",
+    validate() {},
+    create: () => ({ invoke: async () => {} }),
+  });
+  assert.throws(
+    () => validateJobGraph({ name: "x", vertices: [v], edges: [] }, reg),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /__proto__/.test(e.message),
+  );
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   // Config is copied, not aliased.
   const cfg = { nested: { list: [1, 2] } };
@@ -160,8 +264,14 @@ test("custom registries and validators that throw plain errors", () => {
     create: () => ({ invoke: async () => {} }),
   });
   validateJobGraph({ name: "x", vertices: [{ id: "s", invokable: "user.src", parallelism: 1 }], edges: [] }, reg);
-  assert.throws(() => validateJobGraph({ name: "x", vertices: [{ id: "s", invokable: "user.src", parallelism: 1, config: { bad: 1 } }], edges: [] }, reg), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /vertex "s".*bad is bad/.test(e.message));
-  assert.throws(() => validateJobGraph(graph([seq("s")], []), reg), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /known invokables: user\.src/.test(e.message));
+  assert.throws(
+    () => validateJobGraph({ name: "x", vertices: [{ id: "s", invokable: "user.src", parallelism: 1, config: { bad: 1 } }], edges: [] }, reg),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /vertex "s".*bad is bad/.test(e.message),
+  );
+  assert.throws(
+    () => validateJobGraph(graph([seq("s")], []), reg),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.UnknownInvokable && /known invokables: user\.src/.test(e.message),
+  );
   // Any InvokableCatalog will do, not only a registry.
   const entries = new Map([["user.src", reg.lookup("user.src")]]);
   const catalog: InvokableCatalog = { get: (n) => entries.get(n), keys: () => entries.keys(), withDeclared: () => catalog };
@@ -170,25 +280,69 @@ test("custom registries and validators that throw plain errors", () => {
 
 test("limits: huge arrays, deep nesting, cyclic and hostile objects", () => {
   const t0 = Date.now();
-  rejects(graph(Array.from({ length: 100_000 }, (_, i) => seq(`s${i}`)), []), ErrorCode.InvalidJobGraph, /at most 1000 item/);
+  rejects(
+    graph(
+      Array.from({ length: 100_000 }, (_, i) => seq(`s${i}`)),
+      [],
+    ),
+    ErrorCode.InvalidJobGraph,
+    /at most 1000 item/,
+  );
   rejects({ name: "x", vertices: [seq("s")], edges: new Array(1_000_000).fill(0) }, ErrorCode.InvalidJobGraph, /at most 5000 item/);
   assert.ok(Date.now() - t0 < 5000);
   let deep: unknown = 1;
   for (let i = 0; i < 100_000; i++) deep = [deep];
   rejects({ name: "x", vertices: deep, edges: [] }, ErrorCode.InvalidJobGraph);
-  const reg = new InvokableRegistry(builtinRegistry).register({ name: "op.any", description: "", kind: "source", validate() {}, create: () => ({ invoke: async () => {} }) });
+  const reg = new InvokableRegistry(builtinRegistry).register({
+    name: "op.any",
+    description: "",
+    kind: "source",
+    validate() {},
+    create: () => ({ invoke: async () => {} }),
+  });
   const vertex = (config: unknown) => ({ name: "x", vertices: [{ id: "s", invokable: "op.any", parallelism: 1, config }], edges: [] });
   let deepObj: Record<string, unknown> = {};
   for (let i = 0; i < 100_000; i++) deepObj = { a: deepObj };
-  assert.throws(() => validateJobGraph(vertex(deepObj), reg), (e: unknown) => e instanceof ValidationError && /nested deeper/.test(e.message));
+  assert.throws(
+    () => validateJobGraph(vertex(deepObj), reg),
+    (e: unknown) => e instanceof ValidationError && /nested deeper/.test(e.message),
+  );
   const loop: Record<string, unknown> = {};
   loop.self = loop;
-  assert.throws(() => validateJobGraph(vertex(loop), reg), (e: unknown) => e instanceof ValidationError);
-  assert.throws(() => validateJobGraph(vertex({ wide: new Array(200_000).fill(1) }), reg), (e: unknown) => e instanceof ValidationError && /more than/.test(e.message));
-  assert.throws(() => validateJobGraph(vertex({ f: () => 1 }), reg), (e: unknown) => e instanceof ValidationError && /function/.test(e.message));
-  const hostile = new Proxy({}, { get() { throw new Error("trap"); }, ownKeys() { throw new Error("trap"); }, has() { throw new Error("trap"); } });
+  assert.throws(
+    () => validateJobGraph(vertex(loop), reg),
+    (e: unknown) => e instanceof ValidationError,
+  );
+  assert.throws(
+    () => validateJobGraph(vertex({ wide: new Array(200_000).fill(1) }), reg),
+    (e: unknown) => e instanceof ValidationError && /more than/.test(e.message),
+  );
+  assert.throws(
+    () => validateJobGraph(vertex({ f: () => 1 }), reg),
+    (e: unknown) => e instanceof ValidationError && /function/.test(e.message),
+  );
+  const hostile = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error("trap");
+      },
+      ownKeys() {
+        throw new Error("trap");
+      },
+      has() {
+        throw new Error("trap");
+      },
+    },
+  );
   rejects(hostile, ErrorCode.InvalidJobGraph);
-  const getter = { name: "x", edges: [], get vertices(): unknown { throw new Error("getter"); } };
+  const getter = {
+    name: "x",
+    edges: [],
+    get vertices(): unknown {
+      throw new Error("getter");
+    },
+  };
   rejects(getter, ErrorCode.InvalidJobGraph);
 });
 
@@ -207,17 +361,74 @@ function prng(seed: number): () => number {
 test("fuzz: random values and mutated graphs only ever raise ValidationError", () => {
   const rnd = prng(42);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
-  const keys = ["name", "vertices", "edges", "config", "id", "invokable", "parallelism", "maxParallelism", "source", "target", "partitioner", "key", "from", "to", "path", "__proto__", "constructor", "toString", "jobId", "distribution"];
-  const scalars = [0, -1, 1, 1.5, 32768, 32769, NaN, Infinity, "", "s", "k", "source.sequence", "sink.discard", "op.tokenize", "forward", "hash", "__proto__", null, true, false, undefined, "0123456789abcdef0123456789abcdef"];
+  const keys = [
+    "name",
+    "vertices",
+    "edges",
+    "config",
+    "id",
+    "invokable",
+    "parallelism",
+    "maxParallelism",
+    "source",
+    "target",
+    "partitioner",
+    "key",
+    "from",
+    "to",
+    "path",
+    "__proto__",
+    "constructor",
+    "toString",
+    "jobId",
+    "distribution",
+  ];
+  const scalars = [
+    0,
+    -1,
+    1,
+    1.5,
+    32768,
+    32769,
+    NaN,
+    Infinity,
+    "",
+    "s",
+    "k",
+    "source.sequence",
+    "sink.discard",
+    "op.tokenize",
+    "forward",
+    "hash",
+    "__proto__",
+    null,
+    true,
+    false,
+    undefined,
+    "0123456789abcdef0123456789abcdef",
+  ];
   const value = (depth: number): unknown => {
     const r = rnd();
     if (depth > 4 || r < 0.45) return pick(scalars);
     if (r < 0.7) return Array.from({ length: Math.floor(rnd() * 4) }, () => value(depth + 1));
     const o: Record<string, unknown> = {};
-    for (let i = Math.floor(rnd() * 5); i > 0; i--) Object.defineProperty(o, pick(keys), { value: value(depth + 1), enumerable: true, configurable: true, writable: true });
+    for (let i = Math.floor(rnd() * 5); i > 0; i--)
+      Object.defineProperty(o, pick(keys), { value: value(depth + 1), enumerable: true, configurable: true, writable: true });
     return o;
   };
-  const base = (): Record<string, unknown> => JSON.parse(JSON.stringify(graph([seq("s", 2), op("m", 2, "op.tokenize"), op("k", 3, "op.keyedSum"), sink("out", 3)], [["s", "m", "forward"], ["m", "k", "hash"], ["k", "out"]])));
+  const base = (): Record<string, unknown> =>
+    JSON.parse(
+      JSON.stringify(
+        graph(
+          [seq("s", 2), op("m", 2, "op.tokenize"), op("k", 3, "op.keyedSum"), sink("out", 3)],
+          [
+            ["s", "m", "forward"],
+            ["m", "k", "hash"],
+            ["k", "out"],
+          ],
+        ),
+      ),
+    );
   const mutate = (o: unknown, depth: number): unknown => {
     if (o === null || typeof o !== "object" || depth > 6) return rnd() < 0.3 ? value(3) : o;
     const entries = Object.keys(o);
@@ -254,6 +465,9 @@ test("co-located vertices must have the same parallelism and slot sharing group"
     edges: [{ source: "a", target: "b", partitioner: "rebalance" }],
   });
   assert.equal(validateJobGraph(base(2), builtinRegistry).vertices[1]!.coLocationGroup, "g");
-  assert.throws(() => validateJobGraph(base(3), builtinRegistry), (e: unknown) => (e as { code: string }).code === "InvalidJobGraph" && /parallelism/.test((e as Error).message));
+  assert.throws(
+    () => validateJobGraph(base(3), builtinRegistry),
+    (e: unknown) => (e as { code: string }).code === "InvalidJobGraph" && /parallelism/.test((e as Error).message),
+  );
   assert.throws(() => validateJobGraph(base(2, "other"), builtinRegistry), /slot sharing group/);
 });

@@ -17,7 +17,11 @@ import { measureKeyedState } from "../bench/state-bench.js";
 
 const MAXP = 128;
 const full = () => new HeapKeyedStateBackend({ maxParallelism: MAXP, keyGroupRange: { start: 0, end: MAXP - 1 } });
-const sumAgg = { createAccumulator: () => ({ n: 0, sum: 0 }), add: (v: number, a: { n: number; sum: number }) => ({ n: a.n + 1, sum: a.sum + v }), getResult: (a: { n: number; sum: number }) => a.sum / a.n };
+const sumAgg = {
+  createAccumulator: () => ({ n: 0, sum: 0 }),
+  add: (v: number, a: { n: number; sum: number }) => ({ n: a.n + 1, sum: a.sum + v }),
+  getResult: (a: { n: number; sum: number }) => a.sum / a.n,
+};
 
 /** Writes one of everything for `key`, derived from `i`. */
 function fill(b: HeapKeyedStateBackend, key: unknown, i: number): void {
@@ -39,7 +43,13 @@ function check(b: HeapKeyedStateBackend, key: unknown, i: number): void {
   assert.equal(b.getValueState<number>("v").value(), i, `value of ${JSON.stringify(key)}`);
   assert.deepEqual(b.getListState<number>("l").get(), [i, i + 1]);
   const m = b.getMapState<string | number, number>("m");
-  assert.deepEqual([...m.entries()], [["s", i], [i, -i - 1]]);
+  assert.deepEqual(
+    [...m.entries()],
+    [
+      ["s", i],
+      [i, -i - 1],
+    ],
+  );
   assert.equal(b.getReducingState<number>("r", (a, c) => a + c).get(), i + 1);
   assert.equal(b.getAggregatingState("a", sumAgg).get(), i + 1);
 }
@@ -122,7 +132,7 @@ test("clear and emptying remove a key's entries entirely", () => {
 test("keys of different types never collide; composite keys are canonical", () => {
   const b = full();
   const v = b.getValueState<string>("v");
-  const keys: unknown[] = ["1", 1, true, "true", null, [1, "a"], "[1,\"a\"]", "\0[1,\"a\"]", { x: 1, y: [true] }, ""];
+  const keys: unknown[] = ["1", 1, true, "true", null, [1, "a"], '[1,"a"]', '\0[1,"a"]', { x: 1, y: [true] }, ""];
   keys.forEach((k, i) => {
     b.setCurrentKey(k);
     v.update(`v${i}`);
@@ -147,7 +157,10 @@ test("keys of different types never collide; composite keys are canonical", () =
 test("handles are cached; a name keeps its kind; keys outside the range and missing keys are refused", () => {
   const b = new HeapKeyedStateBackend({ maxParallelism: MAXP, keyGroupRange: keyGroupRange(MAXP, 2, 0) });
   assert.equal(b.getValueState("s"), b.getValueState("s"));
-  assert.throws(() => b.getListState("s"), (e: unknown) => e instanceof ConflictError && withCode(ErrorCode.InvalidStateAccess, /value state, it cannot be used as a list/)(e));
+  assert.throws(
+    () => b.getListState("s"),
+    (e: unknown) => e instanceof ConflictError && withCode(ErrorCode.InvalidStateAccess, /value state, it cannot be used as a list/)(e),
+  );
   assert.throws(() => b.getValueState("s").value(), /no current key/);
   let outside = 0;
   while (operatorIndexForKey(`k${outside}`, MAXP, 2) === 0) outside++;
@@ -186,7 +199,11 @@ test("rescaling: state of parallelism 2 restored at 1, 3 and 4 lands exactly onc
   for (const p of [1, 3, 4]) {
     const nu = Array.from({ length: p }, (_, i) => new HeapKeyedStateBackend({ maxParallelism: MAXP, keyGroupRange: keyGroupRange(MAXP, p, i) }));
     nu.forEach((b) => b.restore(snaps));
-    assert.equal(nu.reduce((s, b) => s + b.numKeys(), 0), N, `p=${p}: total keys`);
+    assert.equal(
+      nu.reduce((s, b) => s + b.numKeys(), 0),
+      N,
+      `p=${p}: total keys`,
+    );
     const where = new Map<string, number>();
     nu.forEach((b, idx) => {
       for (const k of b.keys("v")) {
@@ -345,7 +362,7 @@ test("snapshots of about 1 MB and 100 MB are built, taken and restored quickly",
   for (const mb of [1, 100]) {
     const r = measureKeyedState(mb * 1024 * 1024);
     assert.ok(Math.abs(r.bytes - mb * 1048576) < mb * 1048576 * 0.05, `size ${r.bytes}`);
-    const rate = (ms: number) => ((r.bytes / 1048576) / (ms / 1000)).toFixed(0);
+    const rate = (ms: number) => (r.bytes / 1048576 / (ms / 1000)).toFixed(0);
     t.diagnostic(
       `${(r.bytes / 1048576).toFixed(1)} MB (${r.keys} keys): fill ${r.fillMs.toFixed(0)} ms, snapshot ${r.snapshotMs.toFixed(0)} ms (${rate(r.snapshotMs)} MB/s), ` +
         `restore ${r.restoreMs.toFixed(0)} ms (${rate(r.restoreMs)} MB/s), one key group of 128: ${r.restoreOneGroupMs.toFixed(1)} ms`,

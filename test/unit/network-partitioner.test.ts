@@ -57,7 +57,10 @@ test("rebalance is even and starts at the producer's partition index; rescale is
     assert.deepEqual(counts, [10_000, 10_000, 10_000, 10_000]);
   }
   const r = createPartitioner(spec("rescale", 3));
-  assert.deepEqual([0, 1, 2, 3, 4].map(() => r.select(null)), [0, 1, 2, 0, 1]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map(() => r.select(null)),
+    [0, 1, 2, 0, 1],
+  );
 });
 
 test("forward sends to 0, broadcast to all", () => {

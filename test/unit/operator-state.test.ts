@@ -105,7 +105,10 @@ test("restore refuses mixed modes, keyed snapshots and bad subtask indexes", () 
   a.getListState("s").add(1);
   const b = new DefaultOperatorStateBackend();
   b.getUnionListState("s").add(2);
-  assert.throws(() => DefaultOperatorStateBackend.restore([a.snapshot(), b.snapshot()], 0, 1), withCode(ErrorCode.StateCorrupt, /SPLIT_DISTRIBUTE in one snapshot and UNION/));
+  assert.throws(
+    () => DefaultOperatorStateBackend.restore([a.snapshot(), b.snapshot()], 0, 1),
+    withCode(ErrorCode.StateCorrupt, /SPLIT_DISTRIBUTE in one snapshot and UNION/),
+  );
   const keyed = new HeapKeyedStateBackend({ maxParallelism: 8, keyGroupRange: { start: 0, end: 7 } }).snapshot();
   assert.throws(() => DefaultOperatorStateBackend.restore([keyed], 0, 1), /expected an operator snapshot/);
   assert.throws(() => DefaultOperatorStateBackend.restore([], 2, 2), /subtask index 2/);

@@ -12,10 +12,7 @@ test("defaults are Flink's: none without checkpointing, exponential-delay 1 s ..
   assert.ok(createRestartStrategy(undefined) instanceof NoRestartStrategy);
   const e = createRestartStrategy(undefined, true) as ExponentialDelayRestartStrategy;
   assert.ok(e instanceof ExponentialDelayRestartStrategy);
-  assert.deepEqual(
-    [e.initialBackoffMs, e.maxBackoffMs, e.backoffMultiplier, e.jitterFactor, e.resetBackoffThresholdMs],
-    [1_000, 60_000, 1.5, 0.1, 3_600_000],
-  );
+  assert.deepEqual([e.initialBackoffMs, e.maxBackoffMs, e.backoffMultiplier, e.jitterFactor, e.resetBackoffThresholdMs], [1_000, 60_000, 1.5, 0.1, 3_600_000]);
   const f = createRestartStrategy({ type: "fixed-delay" }) as FixedDelayRestartStrategy;
   assert.deepEqual([f.attempts, f.delayMs], [1, 1_000]);
   const r = createRestartStrategy({ type: "failure-rate" }) as FailureRateRestartStrategy;
@@ -30,7 +27,13 @@ test("fixed-delay allows exactly `attempts` restarts", () => {
 });
 
 test("exponential-delay multiplies, caps, jitters within its factor and resets after a quiet period", () => {
-  const s = new ExponentialDelayRestartStrategy({ initialBackoffMs: 100, maxBackoffMs: 1_000, backoffMultiplier: 2, jitterFactor: 0, resetBackoffThresholdMs: 10_000 });
+  const s = new ExponentialDelayRestartStrategy({
+    initialBackoffMs: 100,
+    maxBackoffMs: 1_000,
+    backoffMultiplier: 2,
+    jitterFactor: 0,
+    resetBackoffThresholdMs: 10_000,
+  });
   const seen: number[] = [];
   for (const t of [0, 1, 2, 3, 4, 5]) {
     s.notifyFailure(t);

@@ -37,7 +37,10 @@ test("builder: WordCount pipeline produces a valid JobGraph", () => {
     config: { args: ["--x"] },
   });
   const g = validateJobGraph(spec, builtinRegistry);
-  assert.deepEqual(g.vertices.map((v) => v.id), ["textFile-0", "tokenize-1", "keyedSum-2", "textFile-3"]);
+  assert.deepEqual(
+    g.vertices.map((v) => v.id),
+    ["textFile-0", "tokenize-1", "keyedSum-2", "textFile-3"],
+  );
 });
 
 test("builder: parallelism, partitioning, names and ids", () => {
@@ -52,20 +55,29 @@ test("builder: parallelism, partitioning, names and ids", () => {
   assert.equal(v.numbers!.name, "Numbers");
   assert.equal(v.numbers!.parallelism, 4);
   assert.equal(v.sink!.parallelism, 2);
-  assert.deepEqual(spec.edges.map((e) => `${e.source}>${e.target}:${e.partitioner}`), [
-    "numbers>identity-1:rebalance",
-    "identity-1>sink:forward",
-    "numbers>identity-3:rebalance", // 4 -> 1
-    "identity-3>identity-4:rescale",
-    "numbers>identity-5:rebalance",
-    "identity-5>discard-6:broadcast",
-  ]);
+  assert.deepEqual(
+    spec.edges.map((e) => `${e.source}>${e.target}:${e.partitioner}`),
+    [
+      "numbers>identity-1:rebalance",
+      "identity-1>sink:forward",
+      "numbers>identity-3:rebalance", // 4 -> 1
+      "identity-3>identity-4:rescale",
+      "numbers>identity-5:rebalance",
+      "identity-5>discard-6:broadcast",
+    ],
+  );
   const g = validateJobGraph(spec, builtinRegistry);
   assert.equal(g.vertices.find((x) => x.id === "identity-4")!.maxParallelism, 256);
   assert.equal(g.vertices[0]!.id, "numbers");
 
-  assert.throws(() => env.sequence(1, 2).uid("bad id"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph);
-  assert.throws(() => new JobBuilder("x", { parallelism: 0 }), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidParallelism);
+  assert.throws(
+    () => env.sequence(1, 2).uid("bad id"),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph,
+  );
+  assert.throws(
+    () => new JobBuilder("x", { parallelism: 0 }),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidParallelism,
+  );
   assert.throws(() => env.sequence(1, 2).keyBy("name").sum(), /keyBy\(<array index>\)/);
   const dup = new JobBuilder("dup");
   dup.sequence(1, 2).uid("a").discard().uid("a");
@@ -75,14 +87,20 @@ test("builder: parallelism, partitioning, names and ids", () => {
 test("builder: a forward edge across unequal parallelism is caught by validation", () => {
   const env = new JobBuilder("fwd", { parallelism: 2 });
   env.sequence(0, 9).forward().discard().setParallelism(3);
-  assert.throws(() => validateJobGraph(env.build(), builtinRegistry), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /rebalance/.test(e.message));
+  assert.throws(
+    () => validateJobGraph(env.build(), builtinRegistry),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.InvalidJobGraph && /rebalance/.test(e.message),
+  );
 });
 
 test("job arguments", () => {
   assert.equal(jobArg(["--input", "a", "--output=b"], "--input"), "a");
   assert.equal(jobArg(["--input", "a", "--output=b"], "--output"), "b");
   assert.equal(jobArg(["--input"], "--input"), undefined);
-  assert.throws(() => requireJobArg([], "--input", "usage here"), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest && /--input.*usage here/.test(e.message));
+  assert.throws(
+    () => requireJobArg([], "--input", "usage here"),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest && /--input.*usage here/.test(e.message),
+  );
 });
 
 test("loadJob: examples/wordcount.ts builds a JobGraph that validates", async () => {
@@ -92,10 +110,19 @@ test("loadJob: examples/wordcount.ts builds a JobGraph that validates", async ()
   assert.ok(spec.vertices.every((v) => v.parallelism === 4));
   assert.equal(spec.vertices[0]!.config!.path, resolve("in.txt"));
   const g = validateJobGraph(spec, builtinRegistry);
-  assert.deepEqual(g.vertices.map((v) => v.invokable), ["source.textFile", "op.tokenize", "op.keyedSum", "sink.textFile"]);
-  assert.deepEqual(g.edges.map((e) => e.partitioner), ["forward", "hash", "forward"]);
+  assert.deepEqual(
+    g.vertices.map((v) => v.invokable),
+    ["source.textFile", "op.tokenize", "op.keyedSum", "sink.textFile"],
+  );
+  assert.deepEqual(
+    g.edges.map((e) => e.partitioner),
+    ["forward", "hash", "forward"],
+  );
   // A missing argument surfaces as the job's own MalformedRequest.
-  await assert.rejects(loadJob(join(root, "examples/wordcount.ts"), ["--input", "x"], {}), (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest && /--output/.test(e.message));
+  await assert.rejects(
+    loadJob(join(root, "examples/wordcount.ts"), ["--input", "x"], {}),
+    (e: unknown) => e instanceof ValidationError && e.code === ErrorCode.MalformedRequest && /--output/.test(e.message),
+  );
 });
 
 test("loadJob: clear errors and no temp files left", async () => {
@@ -163,6 +190,13 @@ test("data-stream.js alone is enough for keyBy, connect and window (no import or
     connected: true,
     keyedConnected: true,
     windowed: true,
-    nodes: ["eddy.stream.fromElements", "eddy.stream.keyBy", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.window"],
+    nodes: [
+      "eddy.stream.fromElements",
+      "eddy.stream.keyBy",
+      "eddy.stream.fromElements",
+      "eddy.stream.fromElements",
+      "eddy.stream.fromElements",
+      "eddy.stream.window",
+    ],
   });
 });

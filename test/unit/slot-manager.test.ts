@@ -16,7 +16,10 @@ test("requirements are met from free slots, spread over TaskExecutors", () => {
   assert.deepEqual(new Set(reqs.map((r) => r.taskExecutorId)), new Set(["a", "b"]));
   assert.ok(reqs.every((r) => r.request.jobId === job && r.request.jobMasterToken === "tok"));
   assert.equal(sm.allocate().length, 0, "nothing more to do");
-  assert.equal(sm.info().reduce((n, t) => n + t.freeSlots, 0), 1);
+  assert.equal(
+    sm.info().reduce((n, t) => n + t.freeSlots, 0),
+    1,
+  );
 });
 
 test("an unmet requirement waits for new slots; a lost TaskExecutor names the jobs it held", () => {

@@ -12,15 +12,28 @@ const MAXP = 128;
 const handle = (name: string, start: number, end: number) => ({ object: name, bytes: 10, keyGroupRange: { start, end }, maxParallelism: MAXP });
 
 function checkpoint(vertices: CompletedCheckpoint["vertices"], finishedOperators?: string[]): CompletedCheckpoint {
-  return { jobId: "j", checkpointId: 7, kind: "CHECKPOINT", timestamp: 1, completedAt: 2, formatVersion: 1, vertices, bytes: 0, ...(finishedOperators ? { finishedOperators } : {}) };
+  return {
+    jobId: "j",
+    checkpointId: 7,
+    kind: "CHECKPOINT",
+    timestamp: 1,
+    completedAt: 2,
+    formatVersion: 1,
+    vertices,
+    bytes: 0,
+    ...(finishedOperators ? { finishedOperators } : {}),
+  };
 }
 const finished: SubtaskStateSnapshot = { operators: {}, finished: true };
-const keyed = (id: string, i: number, start: number, end: number): SubtaskStateSnapshot => ({ operators: { [id]: { keyed: handle(`${id}-${i}`, start, end) } } });
+const keyed = (id: string, i: number, start: number, end: number): SubtaskStateSnapshot => ({
+  operators: { [id]: { keyed: handle(`${id}-${i}`, start, end) } },
+});
 
 test("an operator finished in every subtask is finished on restore at any parallelism", () => {
   const cp = checkpoint({ src: { parallelism: 2, maxParallelism: MAXP, subtasks: [finished, finished] } });
   assert.equal(isFullyFinished(cp, "src"), true);
-  for (const p of [1, 2, 3]) for (let i = 0; i < p; i++) assert.deepEqual(assignState(cp, ["src"], i, p, MAXP), { checkpointId: 7, operators: {}, finished: true });
+  for (const p of [1, 2, 3])
+    for (let i = 0; i < p; i++) assert.deepEqual(assignState(cp, ["src"], i, p, MAXP), { checkpointId: 7, operators: {}, finished: true });
   assert.equal(isFullyFinished(checkpoint({}, ["x"]), "x"), true, "finishedOperators is read as well");
 });
 
@@ -31,7 +44,10 @@ test("a partly finished operator: its finished subtasks finish on restore, the o
   const r1 = assignState(cp, ["sink"], 1, 2, MAXP);
   assert.equal(r1?.finished, undefined);
   assert.equal(r1?.operators.sink?.keyed[0]?.object, "sink-1");
-  assert.throws(() => assignState(cp, ["sink"], 0, 3, MAXP), (e: unknown) => e instanceof ValidationError && e.code === "InvalidJobGraph" && /finished in some of its 2 subtasks/.test(e.message));
+  assert.throws(
+    () => assignState(cp, ["sink"], 0, 3, MAXP),
+    (e: unknown) => e instanceof ValidationError && e.code === "InvalidJobGraph" && /finished in some of its 2 subtasks/.test(e.message),
+  );
 });
 
 test("a chain is finished on restore only when all of its operators are", () => {

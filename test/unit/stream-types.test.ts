@@ -37,7 +37,9 @@ test("element types flow through every operator (compile-time)", () => {
   // @ts-expect-error the collector takes strings only
   env.fromElements("a").flatMap<string>((l, out) => out.collect(l.length));
 
-  const keyed = bids.assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Bid>(10).withTimestampAssigner((b) => b.ts)).keyBy((b) => b.auction);
+  const keyed = bids
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Bid>(10).withTimestampAssigner((b) => b.ts))
+    .keyBy((b) => b.auction);
   sameType<typeof keyed, KeyedStream<Bid, number>>(true);
   // @ts-expect-error keys are strings or numbers
   bids.keyBy((b) => ({ a: b.auction }));

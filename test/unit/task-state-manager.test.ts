@@ -12,7 +12,15 @@ import { snapshotObjectName } from "../../src/checkpoint/index.js";
 import type { StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import type { SnapshotSource } from "../../src/checkpoint/storage.js";
 import { TaskStateManager, type CheckpointResponder, type SnapshotStorage } from "../../src/checkpoint/task/index.js";
-import { EndOfInputSignal, type CheckpointBarrier, type InputEvent, type Invokable, type RecordInput, type RecordOutput, type TaskContext } from "../../src/runtime/api.js";
+import {
+  EndOfInputSignal,
+  type CheckpointBarrier,
+  type InputEvent,
+  type Invokable,
+  type RecordInput,
+  type RecordOutput,
+  type TaskContext,
+} from "../../src/runtime/api.js";
 import { MemoryStorage } from "../helpers/local-runtime.js";
 import { promiseState } from "../helpers/promise-state.js";
 
@@ -269,7 +277,11 @@ test("an aborted checkpoint sends nothing and releases its alignment; the next o
   const aborts: number[] = [];
   const calls: string[] = [];
   const { tsm, jm } = task(withInput(), storage);
-  const op = tsm.bind("map", operator(calls), { input: input([{ barrier: checkpoint(1) }, batch(1), { barrier: checkpoint(2) }], aborts), output: output([]), ctx: ctxOf() });
+  const op = tsm.bind("map", operator(calls), {
+    input: input([{ barrier: checkpoint(1) }, batch(1), { barrier: checkpoint(2) }], aborts),
+    output: output([]),
+    ctx: ctxOf(),
+  });
   op.operatorState.getListState<number>("offsets").add(1);
   assert.deepEqual((await op.input.next())?.records, [1]);
   tsm.notifyAborted(1);

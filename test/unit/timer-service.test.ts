@@ -27,7 +27,13 @@ test("event-time timers fire in time order once the watermark reaches them, once
   const b = backend();
   const log: string[] = [];
   const s = service(b, log);
-  for (const [key, ts] of [["a", 30], ["b", 10], ["a", 20], ["c", 20], ["a", 30]] as const) {
+  for (const [key, ts] of [
+    ["a", 30],
+    ["b", 10],
+    ["a", 20],
+    ["c", 20],
+    ["a", 30],
+  ] as const) {
     b.setCurrentKey(key);
     s.registerEventTimeTimer(0, ts);
   }
@@ -115,8 +121,5 @@ test("timers are keyed state: a snapshot restores them, and rescaling moves each
     fired.push(log);
   }
   const all = fired.flat().sort();
-  assert.deepEqual(
-    all,
-    keys.map((k, i) => `E ${k} ${i % 2 === 0 ? 7 : "w"} ${100 + i}`).sort(),
-  );
+  assert.deepEqual(all, keys.map((k, i) => `E ${k} ${i % 2 === 0 ? 7 : "w"} ${100 + i}`).sort());
 });

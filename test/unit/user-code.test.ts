@@ -86,7 +86,10 @@ test("a worker runs the job's main again: the job's functions and invokables, sh
   const libs = new LibraryCacheManager(async (ref) => (fetched.push(ref.id), paths.get(ref.id)!));
   const desc = (b: JobBundle, args: string[], parallelism?: number) => ({ bundle: b.ref, args, ...(parallelism ? { parallelism } : {}) });
 
-  const [a1, a2] = await Promise.all([libs.acquire("job-a", desc(v1.bundle, ["--n", "5"], 2), "A"), libs.acquire("job-a", desc(v1.bundle, ["--n", "5"], 2), "A")]);
+  const [a1, a2] = await Promise.all([
+    libs.acquire("job-a", desc(v1.bundle, ["--n", "5"], 2), "A"),
+    libs.acquire("job-a", desc(v1.bundle, ["--n", "5"], 2), "A"),
+  ]);
   assert.equal(a1, a2, "tasks of one job share its code");
   assert.equal(libs.mainRuns, 1);
   const b = await libs.acquire("job-b", desc(v2.bundle, ["--n", "5", "--x"]), "B");
@@ -107,13 +110,35 @@ test("a worker runs the job's main again: the job's functions and invokables, sh
   // Settings of a bundle's invokable are checked on the worker; its own errors become InvalidJobGraph.
   const tagger = a1.registry.lookup("test.tagger");
   validateBundleInvokable(tagger, { fn: "tag" }, "tag");
-  assert.throws(() => validateBundleInvokable(tagger, { fn: 42 }, "tag"), hasCode(ErrorCode.InvalidJobGraph, /vertex "tag" \(test\.tagger\): invalid config: .*config\.fn must be a string/));
+  assert.throws(
+    () => validateBundleInvokable(tagger, { fn: 42 }, "tag"),
+    hasCode(ErrorCode.InvalidJobGraph, /vertex "tag" \(test\.tagger\): invalid config: .*config\.fn must be a string/),
+  );
   // The graph main built here must have the task's vertices (chained or not) with the same invokables.
   checkSameVertices(a1, { vertexId: "tag", invokable: "test.tagger", config: { fn: "tag" }, jobName: "A" });
   const chain = (members: Array<{ id: string; invokable: string }>) => ({ vertexId: "src", invokable: CHAIN_INVOKABLE, config: { members }, jobName: "A" });
-  checkSameVertices(a1, chain([{ id: "src", invokable: "source.sequence" }, { id: "tag", invokable: "test.tagger" }]));
-  assert.throws(() => checkSameVertices(a1, { vertexId: "tag", invokable: "op.identity", config: {}, jobName: "A" }), hasCode(ErrorCode.UserCodeFailed, /vertex "tag" runs "test.tagger".*same graph/));
-  assert.throws(() => checkSameVertices(a1, chain([{ id: "src", invokable: "source.sequence" }, { id: "tag2", invokable: "test.tagger" }])), hasCode(ErrorCode.UserCodeFailed, /no vertex "tag2"/));
+  checkSameVertices(
+    a1,
+    chain([
+      { id: "src", invokable: "source.sequence" },
+      { id: "tag", invokable: "test.tagger" },
+    ]),
+  );
+  assert.throws(
+    () => checkSameVertices(a1, { vertexId: "tag", invokable: "op.identity", config: {}, jobName: "A" }),
+    hasCode(ErrorCode.UserCodeFailed, /vertex "tag" runs "test.tagger".*same graph/),
+  );
+  assert.throws(
+    () =>
+      checkSameVertices(
+        a1,
+        chain([
+          { id: "src", invokable: "source.sequence" },
+          { id: "tag2", invokable: "test.tagger" },
+        ]),
+      ),
+    hasCode(ErrorCode.UserCodeFailed, /no vertex "tag2"/),
+  );
   // A ref main did not register: UnknownInvokable naming it.
   assert.throws(() => a1.userCode!.fn("nope"), hasCode(ErrorCode.UnknownInvokable, /"nope".*same graph/));
 
@@ -133,7 +158,10 @@ test("a worker runs the job's main again: the job's functions and invokables, sh
 test("a main that fails on the worker fails the load with UserCodeFailed and its cause; the failure is not kept", async () => {
   const v = await jobBundle("boom", { "job.ts": JOB, "helper.ts": helper("v9") });
   const libs = new LibraryCacheManager(async () => v.path);
-  await assert.rejects(libs.acquire("j", { bundle: v.bundle.ref, args: ["--n", "1", "--boom"] }, "J"), hasCode(ErrorCode.UserCodeFailed, /main refuses --boom/));
+  await assert.rejects(
+    libs.acquire("j", { bundle: v.bundle.ref, args: ["--n", "1", "--boom"] }, "J"),
+    hasCode(ErrorCode.UserCodeFailed, /main refuses --boom/),
+  );
   assert.equal(libs.size, 0);
   // A missing argument (the job's own ValidationError) names its code.
   await assert.rejects(libs.acquire("k", { bundle: v.bundle.ref, args: [] }, "K"), hasCode(ErrorCode.UserCodeFailed, /\(MalformedRequest\).*--n/));
@@ -145,7 +173,10 @@ test("a main that fails on the worker fails the load with UserCodeFailed and its
   // A file that is no module.
   const junk = join(dir, "junk.mjs");
   writeFileSync(junk, "this is not javascript(");
-  await assert.rejects(new LibraryCacheManager(async () => junk).acquire("j", { bundle: v.bundle.ref, args: [] }, "J"), hasCode(ErrorCode.UserCodeFailed, /does not load/));
+  await assert.rejects(
+    new LibraryCacheManager(async () => junk).acquire("j", { bundle: v.bundle.ref, args: [] }, "J"),
+    hasCode(ErrorCode.UserCodeFailed, /does not load/),
+  );
 });
 
 test("buildJob records what main needs on the cluster: the bundle, its invokables, args and parallelism", async () => {
@@ -162,7 +193,14 @@ test("buildJob records what main needs on the cluster: the bundle, its invokable
 });
 
 test("JobGraph rules: a bundle's declared invokables validate, keep their role, chain, and cannot shadow a built-in", () => {
-  const bundle = { id: "a".repeat(64), size: 10, invokables: [{ name: "my.op", kind: "operator" as const }, { name: "my.sink", kind: "sink" as const }] };
+  const bundle = {
+    id: "a".repeat(64),
+    size: 10,
+    invokables: [
+      { name: "my.op", kind: "operator" as const },
+      { name: "my.sink", kind: "sink" as const },
+    ],
+  };
   const spec: JobGraphSpec = {
     name: "declared",
     vertices: [
@@ -185,7 +223,20 @@ test("JobGraph rules: a bundle's declared invokables validate, keep their role, 
   assert.throws(() => validateJobGraph({ ...spec, bundle: { id: bundle.id, size: 10 } }, builtinRegistry), hasCode(ErrorCode.UnknownInvokable));
   // The declared kind counts: a sink cannot have outputs.
   assert.throws(
-    () => validateJobGraph({ ...spec, bundle: { ...bundle, invokables: [{ name: "my.op", kind: "sink" }, { name: "my.sink", kind: "sink" }] } }, builtinRegistry),
+    () =>
+      validateJobGraph(
+        {
+          ...spec,
+          bundle: {
+            ...bundle,
+            invokables: [
+              { name: "my.op", kind: "sink" },
+              { name: "my.sink", kind: "sink" },
+            ],
+          },
+        },
+        builtinRegistry,
+      ),
     hasCode(ErrorCode.InvalidJobGraph, /is a sink and cannot have outputs/),
   );
   assert.throws(

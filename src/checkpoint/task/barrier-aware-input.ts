@@ -1,5 +1,14 @@
 import type { Logger } from "../../core/logger.js";
-import { MAX_WATERMARK, isBarrierEvent, isInputBatch, isWatermarkEvent, type CheckpointBarrier, type InputBatch, type RecordInput, type StreamElement } from "../../runtime/api.js";
+import {
+  MAX_WATERMARK,
+  isBarrierEvent,
+  isInputBatch,
+  isWatermarkEvent,
+  type CheckpointBarrier,
+  type InputBatch,
+  type RecordInput,
+  type StreamElement,
+} from "../../runtime/api.js";
 import type { BoundOperator } from "./operator-state-binding.js";
 
 /**

@@ -43,7 +43,10 @@ export class FinalCheckpoint {
   /** Resolves once the final checkpoint was committed; rejects on `signal`, on the timeout, or when the task ends. */
   untilCommitted(signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => settle(new Error(`the final checkpoint did not complete within ${FINAL_CHECKPOINT_TIMEOUT_MS} ms of the end of input`)), FINAL_CHECKPOINT_TIMEOUT_MS);
+      const t = setTimeout(
+        () => settle(new Error(`the final checkpoint did not complete within ${FINAL_CHECKPOINT_TIMEOUT_MS} ms of the end of input`)),
+        FINAL_CHECKPOINT_TIMEOUT_MS,
+      );
       const onAbort = () => settle(signal.reason);
       const settle = (err?: unknown) => {
         clearTimeout(t);

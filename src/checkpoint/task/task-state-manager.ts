@@ -1,6 +1,14 @@
 import type { Logger } from "../../core/logger.js";
 import type { TaskDeploymentDescriptor } from "../../deployment/descriptors.js";
-import { EndOfInputSignal, type CheckpointBarrier, type Invokable, type OperatorBinding, type RecordInput, type RecordOutput, type TaskContext } from "../../runtime/api.js";
+import {
+  EndOfInputSignal,
+  type CheckpointBarrier,
+  type Invokable,
+  type OperatorBinding,
+  type RecordInput,
+  type RecordOutput,
+  type TaskContext,
+} from "../../runtime/api.js";
 import { barrierAwareInput } from "./barrier-aware-input.js";
 import type { CheckpointResponder } from "./checkpoint-responder.js";
 import { CheckpointTriggerTracker } from "./checkpoint-trigger-tracker.js";

@@ -59,7 +59,8 @@ function resolveChain(config: Record<string, unknown>, vertexId: string, lookup:
   const batchRecords = intSetting(config, "batchRecords", { min: 1, max: 65536, dflt: CHAIN_BATCH_RECORDS }, CHAIN_INVOKABLE, vertexId);
   const queueBatches = intSetting(config, "queueBatches", { min: 1, max: 1024, dflt: CHAIN_QUEUE_BATCHES }, CHAIN_INVOKABLE, vertexId);
   const raw = config.members;
-  if (!Array.isArray(raw) || raw.length === 0) configError(CHAIN_INVOKABLE, vertexId, "config.members must be a non-empty array of {id, name, invokable, config}");
+  if (!Array.isArray(raw) || raw.length === 0)
+    configError(CHAIN_INVOKABLE, vertexId, "config.members must be a non-empty array of {id, name, invokable, config}");
   const seen = new Set<string>();
   const members: ResolvedChain["members"] = [];
   for (let i = 0; i < raw.length; i++) {
@@ -78,12 +79,17 @@ function resolveChain(config: Record<string, unknown>, vertexId: string, lookup:
     if (!isPlainObject(memberConfig)) configError(CHAIN_INVOKABLE, vertexId, `${at}.config must be an object`);
     const factory = lookup.get(invokable);
     if (!factory) {
-      throw new ValidationError(ErrorCode.UnknownInvokable, `vertex "${vertexId}" (${CHAIN_INVOKABLE}): ${at} (${id}) names the unknown invokable "${invokable}"`, {
-        details: { vertexId, member: id, invokable },
-      });
+      throw new ValidationError(
+        ErrorCode.UnknownInvokable,
+        `vertex "${vertexId}" (${CHAIN_INVOKABLE}): ${at} (${id}) names the unknown invokable "${invokable}"`,
+        {
+          details: { vertexId, member: id, invokable },
+        },
+      );
     }
     if (factory.kind === "source" && i > 0) configError(CHAIN_INVOKABLE, vertexId, `${at} (${id}) is a source (${invokable}) and can only head a chain`);
-    if (factory.kind === "sink" && i < raw.length - 1) configError(CHAIN_INVOKABLE, vertexId, `${at} (${id}) is a sink (${invokable}) and can only end a chain`);
+    if (factory.kind === "sink" && i < raw.length - 1)
+      configError(CHAIN_INVOKABLE, vertexId, `${at} (${id}) is a sink (${invokable}) and can only end a chain`);
     members.push({ id, name, invokable, config: memberConfig, factory });
   }
   for (const m of members) m.factory.validate(m.config, m.id);
@@ -260,11 +266,11 @@ function abortableOutput(output: RecordOutput, signal: AbortSignal): RecordOutpu
  * its head is one and a sink when its tail is one.
  */
 export function createChainFactory(lookup: () => MemberLookup): ChainInvokableFactory {
-  const memberFactory = (invokable: string): InvokableFactory | undefined =>
-    invokable === CHAIN_INVOKABLE ? undefined : lookup().get(invokable);
+  const memberFactory = (invokable: string): InvokableFactory | undefined => (invokable === CHAIN_INVOKABLE ? undefined : lookup().get(invokable));
   return {
     name: CHAIN_INVOKABLE,
-    description: "Operators chained into one task (built by the JobMaster). Config {members: [{id, name, invokable, config}, ...], batchRecords?, queueBatches?}.",
+    description:
+      "Operators chained into one task (built by the JobMaster). Config {members: [{id, name, invokable, config}, ...], batchRecords?, queueBatches?}.",
     kind: "operator",
     memberFactory,
     validate(config, vertexId) {
@@ -280,4 +286,3 @@ export function createChainFactory(lookup: () => MemberLookup): ChainInvokableFa
 export function isChainFactory(f: InvokableFactory | undefined): f is ChainInvokableFactory {
   return isChainInvokable(f);
 }
-

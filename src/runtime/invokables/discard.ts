@@ -20,7 +20,7 @@ class Discard implements Invokable {
 /** `sink.discard` (no settings): drops records, counting them in the accumulator `records`. */
 export const discardSink: InvokableFactory = defineInvokable({
   name: NAME,
-  description: "Drops every record, counting them in the accumulator \"records\". No settings.",
+  description: 'Drops every record, counting them in the accumulator "records". No settings.',
   kind: "sink",
   keys: [],
   create: () => new Discard(),

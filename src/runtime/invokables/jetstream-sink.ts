@@ -93,7 +93,8 @@ class JetStreamSink implements Invokable {
 /** `sink.jetstream` {subject, stream?}: records to a JetStream subject, exactly once with checkpointing. */
 export const jetStreamSink: InvokableFactory = defineInvokable({
   name: NAME,
-  description: "Publishes each record (msgpack) to a JetStream subject; exactly once with checkpointing (held per checkpoint, published with de-duplication ids on completion). Config {subject, stream?}.",
+  description:
+    "Publishes each record (msgpack) to a JetStream subject; exactly once with checkpointing (held per checkpoint, published with de-duplication ids on completion). Config {subject, stream?}.",
   kind: "sink",
   keys: ["subject", "stream"],
   settings: (config, vertexId) => ({

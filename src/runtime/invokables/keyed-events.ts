@@ -81,7 +81,8 @@ class KeyedEventsSource implements Invokable {
 /** `source.keyedEvents` {events, keys, ratePerSecond?}: `[k<i mod keys>, i]` for i = 0..events-1, checkpointed. */
 export const keyedEventsSource: InvokableFactory = defineInvokable({
   name: NAME,
-  description: "Emits [key, i] for i = 0..events-1 with key k<i mod keys>, each key's events in order, at most ratePerSecond; checkpointed position. Config {events, keys, ratePerSecond?}.",
+  description:
+    "Emits [key, i] for i = 0..events-1 with key k<i mod keys>, each key's events in order, at most ratePerSecond; checkpointed position. Config {events, keys, ratePerSecond?}.",
   kind: "source",
   keys: ["events", "keys", "ratePerSecond"],
   settings: settings,

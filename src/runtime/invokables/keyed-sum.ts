@@ -75,7 +75,8 @@ class KeyedSum implements Invokable {
 /** `op.keyedSum` {keyIndex = 0, valueIndex = 1}: `[key, sum]` per key at the end of input. */
 export const keyedSumOperator: InvokableFactory = defineInvokable({
   name: NAME,
-  description: "Sums field valueIndex (default 1) per field keyIndex (default 0) of array records; emits [key, sum] per key at end of input. Config {keyIndex?, valueIndex?}.",
+  description:
+    "Sums field valueIndex (default 1) per field keyIndex (default 0) of array records; emits [key, sum] per key at end of input. Config {keyIndex?, valueIndex?}.",
   kind: "operator",
   keys: KEYS,
   settings: settings,

@@ -93,7 +93,10 @@ export function declaredInvokable(decl: BundleInvokableSpec): InvokableFactory {
       // Checked on the TaskExecutor, where the bundle's own factory is.
     },
     create() {
-      throw new ValidationError(ErrorCode.UnknownInvokable, `"${decl.name}" is declared by the job's bundle; only a TaskExecutor that loaded the bundle can run it`);
+      throw new ValidationError(
+        ErrorCode.UnknownInvokable,
+        `"${decl.name}" is declared by the job's bundle; only a TaskExecutor that loaded the bundle can run it`,
+      );
     },
   };
 }
@@ -121,13 +124,21 @@ export function createJobRegistry(base: Iterable<InvokableFactory>, extra: reado
   for (const f of base) if (f.name !== CHAIN_INVOKABLE) registry.register(f);
   for (const f of extra) {
     if (!f || typeof f.name !== "string" || !/^[A-Za-z0-9_.:-]{1,128}$/.test(f.name))
-      throw new ValidationError(ErrorCode.InvalidJobGraph, `a custom invokable needs a name matching [A-Za-z0-9_.:-]{1,128}, got ${JSON.stringify((f as { name?: unknown })?.name)}`);
+      throw new ValidationError(
+        ErrorCode.InvalidJobGraph,
+        `a custom invokable needs a name matching [A-Za-z0-9_.:-]{1,128}, got ${JSON.stringify((f as { name?: unknown })?.name)}`,
+      );
     if (f.kind !== "source" && f.kind !== "operator" && f.kind !== "sink")
-      throw new ValidationError(ErrorCode.InvalidJobGraph, `custom invokable "${f.name}": kind must be "source", "operator" or "sink", got ${JSON.stringify(f.kind)}`);
+      throw new ValidationError(
+        ErrorCode.InvalidJobGraph,
+        `custom invokable "${f.name}": kind must be "source", "operator" or "sink", got ${JSON.stringify(f.kind)}`,
+      );
     if (registry.has(f.name) || f.name === CHAIN_INVOKABLE)
       throw new ValidationError(
         ErrorCode.InvalidJobGraph,
-        registry.custom.has(f.name) ? `custom invokable "${f.name}" is exported twice` : `custom invokable "${f.name}" has the name of a built-in; choose another (e.g. "myjob.${f.name}")`,
+        registry.custom.has(f.name)
+          ? `custom invokable "${f.name}" is exported twice`
+          : `custom invokable "${f.name}" has the name of a built-in; choose another (e.g. "myjob.${f.name}")`,
         { details: { invokable: f.name } },
       );
     registry.register(f);

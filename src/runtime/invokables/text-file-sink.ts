@@ -45,8 +45,7 @@ async function removeStale(dir: string, index: number, attempt: number, parallel
     const part = PART.exec(f);
     const owner = ip ? Number(ip[1]) : part ? Number(part[1]) : -1;
     if (owner < 0) continue;
-    const stale =
-      (ip && owner === index && Number(ip[2]) !== attempt) || (index === 0 && owner >= parallelism);
+    const stale = (ip && owner === index && Number(ip[2]) !== attempt) || (index === 0 && owner >= parallelism);
     if (stale) await rm(join(dir, f), { force: true });
   }
 }
@@ -191,7 +190,8 @@ class TextFileSink implements Invokable {
 /** `sink.textFile` {path: directory}: subtask i writes `part-<i>`, one line per record. */
 export const textFileSink: InvokableFactory = defineInvokable({
   name: NAME,
-  description: "Writes one line per record to <path>/part-<subtask> (string as is, array elements joined by a space, else JSON); visible only once complete. Config {path}.",
+  description:
+    "Writes one line per record to <path>/part-<subtask> (string as is, array elements joined by a space, else JSON); visible only once complete. Config {path}.",
   kind: "sink",
   keys: ["path"],
   settings: (config, vertexId) => stringSetting(config, "path", NAME, vertexId),

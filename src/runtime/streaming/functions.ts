@@ -60,7 +60,10 @@ export interface KeyedStateStore {
   getListState<T>(name: string): ListState<T>;
   getMapState<K extends string | number | boolean, V>(name: string): MapState<K, V>;
   getReducingState<T>(name: string, reduce: (a: T, b: T) => T): ReducingState<T>;
-  getAggregatingState<IN, ACC, OUT>(name: string, fn: { createAccumulator(): ACC; add(v: IN, acc: ACC): ACC; getResult(acc: ACC): OUT }): AggregatingState<IN, OUT>;
+  getAggregatingState<IN, ACC, OUT>(
+    name: string,
+    fn: { createAccumulator(): ACC; add(v: IN, acc: ACC): ACC; getResult(acc: ACC): OUT },
+  ): AggregatingState<IN, OUT>;
 }
 
 /** Timers of the current key (Flink's TimerService). */

@@ -40,7 +40,8 @@ const ID = /^[A-Za-z0-9_.#:/-]{1,200}$/;
 export function refSetting(config: Record<string, unknown>, key: string, invokable: string, vertexId: string, required = true): string | undefined {
   const v = config[key];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== "string" || !ID.test(v)) configError(invokable, vertexId, `config.${key} must be a user-function ref (a string of [A-Za-z0-9_.#:/-], at most 200)`);
+  if (typeof v !== "string" || !ID.test(v))
+    configError(invokable, vertexId, `config.${key} must be a user-function ref (a string of [A-Za-z0-9_.#:/-], at most 200)`);
   return v;
 }
 
@@ -56,7 +57,11 @@ export function inputsSetting(config: Record<string, unknown>, invokable: string
     if (o.key !== undefined) {
       const k = o.key as unknown;
       if (k === "envelope") spec.key = "envelope";
-      else if (typeof k === "object" && k !== null && (typeof (k as { field?: unknown }).field === "number" || typeof (k as { field?: unknown }).field === "string")) {
+      else if (
+        typeof k === "object" &&
+        k !== null &&
+        (typeof (k as { field?: unknown }).field === "number" || typeof (k as { field?: unknown }).field === "string")
+      ) {
         spec.key = { field: (k as { field: number | string }).field };
       } else configError(invokable, vertexId, `config.inputs[${i}].key must be "envelope" or {field}`);
     }

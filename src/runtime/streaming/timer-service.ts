@@ -82,7 +82,8 @@ function parseTimerId(id: string): { ts: number; ns: Namespace } {
   const bar = id.indexOf("|");
   const ts = Number(id.slice(0, bar));
   const rest = id.slice(bar + 1);
-  if (bar < 1 || Number.isNaN(ts) || (rest[0] !== "n" && rest[0] !== "s")) throw new EddyError(ErrorCode.StateCorrupt, `malformed timer entry "${id}" in restored state`);
+  if (bar < 1 || Number.isNaN(ts) || (rest[0] !== "n" && rest[0] !== "s"))
+    throw new EddyError(ErrorCode.StateCorrupt, `malformed timer entry "${id}" in restored state`);
   return { ts, ns: rest[0] === "n" ? Number(rest.slice(1)) : rest.slice(1) };
 }
 

@@ -70,7 +70,8 @@ export function checkWindowAssigner(v: unknown, where: string): WindowAssignerSp
       const slide = positiveInt(o.slide, `${where}.slide`);
       const offset = o.offset === undefined ? 0 : positiveInt(o.offset, `${where}.offset`, 0);
       if (offset >= slide) throw new ValidationError(ErrorCode.InvalidJobGraph, `${where}.offset must be smaller than the slide`);
-      if (size / slide > 10_000) throw new ValidationError(ErrorCode.InvalidJobGraph, `${where}: size/slide is ${size / slide}; an element would be in more than 10000 windows`);
+      if (size / slide > 10_000)
+        throw new ValidationError(ErrorCode.InvalidJobGraph, `${where}: size/slide is ${size / slide}; an element would be in more than 10000 windows`);
       return { kind: "sliding", size, slide, offset };
     }
     case "session":

@@ -80,7 +80,8 @@ export const adaptiveSchedulerSetup = setup({
     })),
   },
   delays: {
-    resourceWaitTimeout: ({ context }) => (isFiniteWait(context.settings.resourceWaitTimeoutMs) ? Math.min(context.settings.resourceWaitTimeoutMs, MAX_TIMER_MS) : MAX_TIMER_MS),
+    resourceWaitTimeout: ({ context }) =>
+      isFiniteWait(context.settings.resourceWaitTimeoutMs) ? Math.min(context.settings.resourceWaitTimeoutMs, MAX_TIMER_MS) : MAX_TIMER_MS,
     resourceStabilizationTimeout: ({ context }) => Math.max(0, context.settings.resourceStabilizationTimeoutMs),
     scalingIntervalMin: ({ context }) => Math.max(0, context.settings.scalingIntervalMinMs),
     restartBackoff: ({ context }) => Math.max(0, context.backoffMs),

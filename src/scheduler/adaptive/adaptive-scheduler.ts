@@ -82,7 +82,13 @@ export class AdaptiveScheduler implements SchedulerNG {
     return this.graph.jobGraph.vertices.map((v) => {
       const d = this.declaredBounds.get(v.id);
       const upper = d?.upper ?? (this.settings.reactive ? v.maxParallelism : this.submitted.get(v.id)!);
-      return { id: v.id, slotSharingGroup: v.slotSharingGroup, lower: d?.lower ?? 1, upper: Math.min(upper, v.maxParallelism), maxParallelism: v.maxParallelism };
+      return {
+        id: v.id,
+        slotSharingGroup: v.slotSharingGroup,
+        lower: d?.lower ?? 1,
+        upper: Math.min(upper, v.maxParallelism),
+        maxParallelism: v.maxParallelism,
+      };
     });
   }
 
@@ -100,7 +106,10 @@ export class AdaptiveScheduler implements SchedulerNG {
     const lower = bounds.lower ?? Math.min(current.lower, bounds.upper ?? current.lower);
     const upper = bounds.upper ?? Math.max(current.upper, lower);
     if (!Number.isInteger(lower) || !Number.isInteger(upper) || lower < 1 || upper < lower || upper > v.maxParallelism)
-      throw new ValidationError(ErrorCode.InvalidParallelism, `bounds [${lower}, ${upper}] of ${vertexId} must satisfy 1 <= lower <= upper <= max parallelism ${v.maxParallelism}`);
+      throw new ValidationError(
+        ErrorCode.InvalidParallelism,
+        `bounds [${lower}, ${upper}] of ${vertexId} must satisfy 1 <= lower <= upper <= max parallelism ${v.maxParallelism}`,
+      );
     if (this.ended) throw new EddyError(ErrorCode.JobAlreadyTerminal, `job ${this.graph.jobId} has ended`);
     this.declaredBounds.set(v.id, { lower, upper });
     this.log.info({ vertex: v.id, lower, upper }, "parallelism bounds declared");
@@ -129,7 +138,10 @@ export class AdaptiveScheduler implements SchedulerNG {
     if (e !== e.vertex.currentExecution || e.isTerminal || e.state === u.state || e.vertex.jobVertex.graph !== this.graph || !this.isCurrent(e)) return true;
     if (u.accumulators) e.accumulators = u.accumulators;
     if (u.state === "FAILED" || (u.state === "CANCELED" && e.state !== "CANCELING")) {
-      const cause = u.state === "FAILED" ? (u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} failed` }) : { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} was canceled by its TaskExecutor` };
+      const cause =
+        u.state === "FAILED"
+          ? (u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} failed` })
+          : { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} was canceled by its TaskExecutor` };
       this.markFailed(e, cause);
       this.onFailure(cause);
     } else {

@@ -8,7 +8,15 @@
 import { EddyError, ErrorCode, InternalError } from "../../../core/errors.js";
 import type { Invokable, TaskContext } from "../../api.js";
 import { configError, intSetting, recordCounters } from "../../invokable-common.js";
-import type { Collector, CoProcessFunction, KeyedProcessFunction, KeyedStateStore, OnTimerContext, ReduceFunction, TimerService } from "../../streaming/functions.js";
+import type {
+  Collector,
+  CoProcessFunction,
+  KeyedProcessFunction,
+  KeyedStateStore,
+  OnTimerContext,
+  ReduceFunction,
+  TimerService,
+} from "../../streaming/functions.js";
 import {
   AsyncFailure,
   forEachElement,
@@ -237,7 +245,8 @@ class ProcessOperator implements Invokable {
 /** `eddy.stream.keyedProcess` {fn}: a KeyedProcessFunction with keyed state and timers. */
 export const keyedProcessOperator = defineStreamInvokable<KeyedSettings>({
   name: "eddy.stream.keyedProcess",
-  description: "Stream API KeyedProcessFunction: processElement/onTimer with keyed state and event/processing-time timers. Config {fn: ref, inputs (keyed), sides?}.",
+  description:
+    "Stream API KeyedProcessFunction: processElement/onTimer with keyed state and event/processing-time timers. Config {fn: ref, inputs (keyed), sides?}.",
   kind: "operator",
   keys: ["fn", "inputs", "sides"],
   settings: keyedSettings("eddy.stream.keyedProcess", false),

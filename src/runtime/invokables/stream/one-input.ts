@@ -8,8 +8,28 @@
 import type { Invokable, TaskContext } from "../../api.js";
 import type { ListState } from "../../../state/api.js";
 import { configError, intSetting, recordCounters } from "../../invokable-common.js";
-import type { FilterFunction, FlatMapFunction, KeySelector, KeyType, MapFunction, ProcessContext, ProcessFunction, TimestampAssigner } from "../../streaming/functions.js";
-import { forEachElement, gateReaders, inputsSetting, refSetting, runtimeInfo, sidesSetting, StreamOutput, userFunction, type GateReader, type InputSpec } from "../../streaming/stream-operator.js";
+import type {
+  FilterFunction,
+  FlatMapFunction,
+  KeySelector,
+  KeyType,
+  MapFunction,
+  ProcessContext,
+  ProcessFunction,
+  TimestampAssigner,
+} from "../../streaming/functions.js";
+import {
+  forEachElement,
+  gateReaders,
+  inputsSetting,
+  refSetting,
+  runtimeInfo,
+  sidesSetting,
+  StreamOutput,
+  userFunction,
+  type GateReader,
+  type InputSpec,
+} from "../../streaming/stream-operator.js";
 import { defineStreamInvokable } from "./define.js";
 
 interface FnSettings {
@@ -165,7 +185,8 @@ export const keyByOperator = defineStreamInvokable<FnSettings>({
         const rec = records[i];
         const v = r.value(rec);
         const k = fn(v);
-        if (typeof k !== "string" && typeof k !== "number") throw new TypeError(`${where}: the key selector returned ${typeof k}; keys must be strings or numbers`);
+        if (typeof k !== "string" && typeof k !== "number")
+          throw new TypeError(`${where}: the key selector returned ${typeof k}; keys must be strings or numbers`);
         out.emit(ts ? [k, v, ts(rec)] : [k, v]);
       }
     }, s);
@@ -216,13 +237,15 @@ interface WatermarkSettings {
  */
 export const watermarksOperator = defineStreamInvokable<WatermarkSettings>({
   name: "eddy.stream.watermarks",
-  description: "Stream API assignTimestampsAndWatermarks: bounded out-of-orderness watermarks (max timestamp - maxOutOfOrderness - 1) after each batch. Config {ts: ref, maxOutOfOrderness, inputs?}.",
+  description:
+    "Stream API assignTimestampsAndWatermarks: bounded out-of-orderness watermarks (max timestamp - maxOutOfOrderness - 1) after each batch. Config {ts: ref, maxOutOfOrderness, inputs?}.",
   kind: "operator",
   keys: ["ts", "maxOutOfOrderness", "every", "inputs"],
   settings: (config, vertexId) => {
     const name = "eddy.stream.watermarks";
     const bound = config.maxOutOfOrderness;
-    if (typeof bound !== "number" || !Number.isSafeInteger(bound) || bound < 0) configError(name, vertexId, "config.maxOutOfOrderness must be an integer >= 0 (ms)");
+    if (typeof bound !== "number" || !Number.isSafeInteger(bound) || bound < 0)
+      configError(name, vertexId, "config.maxOutOfOrderness must be an integer >= 0 (ms)");
     return {
       ts: refSetting(config, "ts", name, vertexId)!,
       maxOutOfOrderness: bound,
@@ -259,7 +282,8 @@ export const watermarksOperator = defineStreamInvokable<WatermarkSettings>({
         for (let i = 0; i < records.length; i++) {
           const rec = records[i];
           const t = ts(r.value(rec));
-          if (typeof t !== "number" || Number.isNaN(t)) throw new TypeError(`${where}: the timestamp assigner returned ${String(t)}; timestamps are numbers (ms)`);
+          if (typeof t !== "number" || Number.isNaN(t))
+            throw new TypeError(`${where}: the timestamp assigner returned ${String(t)}; timestamps are numbers (ms)`);
           if (t > maxTs) maxTs = t;
           out.emit(rec);
           if (every > 0 && ++sinceEmit >= every) {

@@ -27,7 +27,8 @@ function formatter(ctx: TaskContext, ref: string | undefined): (v: unknown) => s
 /** `eddy.stream.print` {prefix?, format?}: one line per record on stdout (`prefix> line` with a prefix). */
 export const printSink = defineStreamInvokable<PrintSettings>({
   name: "eddy.stream.print",
-  description: "Stream API print: writes each record as a line to stdout (objects as JSON, arrays joined by spaces, or format(record)). Config {prefix?, format?: ref, inputs?}.",
+  description:
+    "Stream API print: writes each record as a line to stdout (objects as JSON, arrays joined by spaces, or format(record)). Config {prefix?, format?: ref, inputs?}.",
   kind: "sink",
   keys: ["prefix", "format", "inputs"],
   settings: (config, vertexId) => {
@@ -113,7 +114,11 @@ export const collectSink = defineStreamInvokable<CollectSettings>({
   settings: (config, vertexId) => {
     const name = "eddy.stream.collect";
     if (config.sorted !== undefined && typeof config.sorted !== "boolean") configError(name, vertexId, "config.sorted must be a boolean");
-    const s: CollectSettings = { path: stringSetting(config, "path", name, vertexId), sorted: config.sorted === true, inputs: inputsSetting(config, name, vertexId) };
+    const s: CollectSettings = {
+      path: stringSetting(config, "path", name, vertexId),
+      sorted: config.sorted === true,
+      inputs: inputsSetting(config, name, vertexId),
+    };
     const f = refSetting(config, "format", name, vertexId, false);
     if (f !== undefined) s.format = f;
     return s;
@@ -168,9 +173,13 @@ class UserSink implements Invokable {
 /** `eddy.stream.sink` {fn}: a SinkFunction from the job's code (fn: a factory, called per subtask). */
 export const userSink = defineStreamInvokable<{ fn: string; inputs: InputSpec[] }>({
   name: "eddy.stream.sink",
-  description: "Stream API custom sink: a SinkFunction factory from the job's code; invoke(value) per record, snapshotState/notifyCheckpointComplete/finish hooks. Config {fn: ref, inputs?}.",
+  description:
+    "Stream API custom sink: a SinkFunction factory from the job's code; invoke(value) per record, snapshotState/notifyCheckpointComplete/finish hooks. Config {fn: ref, inputs?}.",
   kind: "sink",
   keys: ["fn", "inputs"],
-  settings: (config, vertexId) => ({ fn: refSetting(config, "fn", "eddy.stream.sink", vertexId)!, inputs: inputsSetting(config, "eddy.stream.sink", vertexId) }),
+  settings: (config, vertexId) => ({
+    fn: refSetting(config, "fn", "eddy.stream.sink", vertexId)!,
+    inputs: inputsSetting(config, "eddy.stream.sink", vertexId),
+  }),
   create: (s, ctx) => new UserSink(s, ctx),
 });

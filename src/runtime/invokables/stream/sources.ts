@@ -159,7 +159,8 @@ class UserSource implements Invokable {
 /** `eddy.stream.source` {fn}: a SourceFunction from the job's code (fn: a factory, called per subtask). */
 export const userSource = defineStreamInvokable<{ fn: string }>({
   name: "eddy.stream.source",
-  description: "Stream API custom source: a SourceFunction factory from the job's code; run(ctx) until it returns false, snapshotState/open for checkpointed positions. Config {fn: ref}.",
+  description:
+    "Stream API custom source: a SourceFunction factory from the job's code; run(ctx) until it returns false, snapshotState/open for checkpointed positions. Config {fn: ref}.",
   kind: "source",
   keys: ["fn"],
   settings: (config, vertexId) => ({ fn: refSetting(config, "fn", "eddy.stream.source", vertexId)! }),

@@ -25,7 +25,16 @@ import { EddyError, ErrorCode } from "../../../core/errors.js";
 import type { Invokable, TaskContext } from "../../api.js";
 import { configError, intSetting, recordCounters } from "../../invokable-common.js";
 import type { AggregateFunction, Collector, ReduceFunction, TimeWindow, WindowFunction } from "../../streaming/functions.js";
-import { forEachElement, gateReaders, inputsSetting, refSetting, sidesSetting, StreamOutput, userFunction, type InputSpec } from "../../streaming/stream-operator.js";
+import {
+  forEachElement,
+  gateReaders,
+  inputsSetting,
+  refSetting,
+  sidesSetting,
+  StreamOutput,
+  userFunction,
+  type InputSpec,
+} from "../../streaming/stream-operator.js";
 import type { InternalTimerService, Namespace } from "../../streaming/timer-service.js";
 import { assignWindows, checkWindowAssigner, intersects, type WindowAssignerSpec } from "../../streaming/windows.js";
 import type { MapState } from "../../../state/api.js";
@@ -91,7 +100,10 @@ function aggregation(s: WindowSettings, ctx: TaskContext): Agg {
         if (typeof fn[m] !== "function") throw new EddyError(ErrorCode.InvalidJobGraph, `vertex "${ctx.tdd.vertexId}": the aggregate function has no ${m}()`);
       }
       if (s.assigner.kind === "session" && typeof fn.merge !== "function") {
-        throw new EddyError(ErrorCode.InvalidJobGraph, `vertex "${ctx.tdd.vertexId}": session windows merge windows, so the aggregate function needs merge(a, b)`);
+        throw new EddyError(
+          ErrorCode.InvalidJobGraph,
+          `vertex "${ctx.tdd.vertexId}": session windows merge windows, so the aggregate function needs merge(a, b)`,
+        );
       }
       return {
         createAccumulator: () => fn.createAccumulator(),
@@ -249,7 +261,8 @@ class WindowOperator implements Invokable {
             backend.setCurrentKey(r.key(rec));
             value = r.value(rec);
             const ts = tsOf(rec);
-            if (typeof ts !== "number" || Number.isNaN(ts)) throw new TypeError(`${where}: the timestamp assigner returned ${String(ts)}; timestamps are numbers (ms)`);
+            if (typeof ts !== "number" || Number.isNaN(ts))
+              throw new TypeError(`${where}: the timestamp assigner returned ${String(ts)}; timestamps are numbers (ms)`);
             anyOnTime = false;
             if (assigner.kind === "session") anyOnTime = this.addToSession(ts, value, wm);
             else assignWindows(assigner, ts, perWindow);
