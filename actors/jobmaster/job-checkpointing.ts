@@ -49,10 +49,13 @@ export class JobCheckpointing {
   async open(schedule: (ms: number, fn: () => void) => () => void, failJob: (reason: string) => void): Promise<void> {
     const cfg = this.graph.jobGraph.config;
     const jobId = this.graph.jobId;
-    this.storage = await CheckpointStorage.open(this.nc, this.subjects);
-    this.savepoints = await SavepointStore.open(this.nc, this.subjects);
-    this.counter = await CheckpointIdCounter.open(this.nc, this.subjects, jobId);
-    this.store = await CompletedCheckpointStore.open(this.nc, this.subjects, jobId, { retain: cfg.checkpointing?.retain ?? 1 });
+    // Opened at once: each open is a JetStream round trip, and they sit on the way to RUNNING.
+    [this.storage, this.savepoints, this.counter, this.store] = await Promise.all([
+      CheckpointStorage.open(this.nc, this.subjects),
+      SavepointStore.open(this.nc, this.subjects),
+      CheckpointIdCounter.open(this.nc, this.subjects, jobId),
+      CompletedCheckpointStore.open(this.nc, this.subjects, jobId, { retain: cfg.checkpointing?.retain ?? 1 }),
+    ]);
     this.restoreFrom = await this.store.latest();
     if (!this.restoreFrom && cfg.savepoint) {
       const sp = await this.savepoints.get(cfg.savepoint);
