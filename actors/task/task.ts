@@ -73,7 +73,16 @@ export class Task extends Actor {
       notifyCheckpointComplete: {
         fence,
         parse: s.parser(CheckpointNotice),
-        handle: (b: CheckpointNotice) => later((this.stateManager?.notifyComplete(b.checkpointId) ?? Promise.resolve()).then(() => ({ ok: true }))),
+        handle: (b: CheckpointNotice) =>
+          later(
+            (this.stateManager?.notifyComplete(b.checkpointId) ?? Promise.resolve()).then(
+              () => ({ ok: true }),
+              (err: unknown) => {
+                this.commitFailed(b.checkpointId, err);
+                throw err;
+              },
+            ),
+          ),
       },
       notifyCheckpointAborted: {
         fence,
@@ -121,6 +130,18 @@ export class Task extends Actor {
       reason: "the task's NATS connection was re-established; checkpoint messages may be lost",
     });
     this.stateManager?.connectionRestored();
+  }
+
+  /**
+   * An operator could not commit a completed checkpoint (a sink's publish or rename failed for good).
+   * The JobMaster only tells, so nobody would hear of it: the task fails instead (as Flink fails a
+   * task whose notifyCheckpointComplete throws), and the restore from that checkpoint commits again
+   * what its state still holds.
+   */
+  private commitFailed(checkpointId: number, err: unknown): void {
+    if (executionStates.isFinal(this.state) || this.abort.signal.aborted) return;
+    const why = err instanceof Error ? err.message : String(err);
+    this.abort.abort(new EddyError(ErrorCode.TaskFailed, `committing checkpoint ${checkpointId} failed: ${why}`, { cause: err }));
   }
 
   /** The job's JobMaster, addressed with this attempt's fencing token. */

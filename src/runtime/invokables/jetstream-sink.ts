@@ -12,6 +12,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { packData } from "../../codec/codec.js";
 import { InternalError } from "../../core/errors.js";
+import { retryTransient } from "../../jetstream/index.js";
 import type { ListState } from "../../state/api.js";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import { stringSetting } from "../invokable-common.js";
@@ -20,6 +21,8 @@ import { defineInvokable } from "../define-invokable.js";
 const NAME = "sink.jetstream";
 /** Publishes in flight at once. */
 const WINDOW = 256;
+/** How long a commit retries publishes that fail for a transient reason (a stream electing its leader). */
+const COMMIT_RETRY_MS = 30_000;
 
 /** Records of one checkpoint epoch waiting for its checkpoint to complete. */
 interface Epoch {
@@ -31,7 +34,9 @@ interface Epoch {
 class JetStreamSink implements Invokable {
   private js!: JetStreamClient;
   private pendingState: ListState<Epoch> | undefined;
+  /** Epochs snapshotted and not yet published, oldest first. */
   private pending: Epoch[] = [];
+  private committing: Promise<void> = Promise.resolve();
   private current: unknown[] = [];
 
   constructor(
@@ -60,10 +65,24 @@ class JetStreamSink implements Invokable {
     this.pendingState!.update(this.pending);
   }
 
-  async notifyCheckpointComplete(_ctx: TaskContext, checkpointId: number): Promise<void> {
-    const ready = this.pending.filter((e) => e.checkpointId <= checkpointId);
-    this.pending = this.pending.filter((e) => e.checkpointId > checkpointId);
-    for (const e of ready) await this.publish(e.records, e.id);
+  /**
+   * Publishes the epochs the checkpoint covers, oldest first, each leaving `pending` only once
+   * JetStream acknowledged all of it: a publish that fails for good (after retrying through a stream
+   * leader's election) fails the task with the epoch still in the state of the completed checkpoint,
+   * whose restore publishes it again. Commits run one at a time, in call order.
+   */
+  notifyCheckpointComplete(_ctx: TaskContext, checkpointId: number): Promise<void> {
+    const run = this.committing.then(() => this.commitUpTo(checkpointId));
+    this.committing = run.catch(() => undefined); // the failure is the caller's: the task fails on it
+    return run;
+  }
+
+  private async commitUpTo(checkpointId: number): Promise<void> {
+    for (let e = this.pending[0]; e !== undefined && e.checkpointId <= checkpointId; e = this.pending[0]) {
+      const epoch = e;
+      await retryTransient(() => this.publish(epoch.records, epoch.id), COMMIT_RETRY_MS, { jetStreamKnown: true });
+      this.pending.shift();
+    }
   }
 
   async invoke(ctx: TaskContext): Promise<void> {
