@@ -124,6 +124,9 @@ export class Dispatcher extends Actor {
    */
   private async recoverJob(jobId: string): Promise<boolean> {
     if (this.running.has(jobId) || this.submitting.has(jobId) || this.isFencedOff) return false;
+    // A term that ended while the recovery went on (its revoke waits for the grant to finish) starts
+    // no JobMaster: the job is the next leader's.
+    if (this.services.isLeader && !this.services.isLeader()) return false;
     this.submitting.add(jobId);
     try {
       if (await this.services.jobResults.has(jobId)) {

@@ -63,6 +63,8 @@ export class JobMaster extends Actor {
   private readonly checkpointing: JobCheckpointing;
   private endTime: number | null = null;
   private stopReconnectWatch: (() => void) | undefined;
+  /** True while the JobManager running this JobMaster holds its lease. */
+  private readonly isLeader: () => boolean;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -112,7 +114,8 @@ export class JobMaster extends Actor {
           this.log.warn({ err, vertexId }, "stored parallelism bounds no longer apply");
         }
       }
-    this.checkpointing = new JobCheckpointing(nc, subjects, this.graph, this.token, this.log, opts.isLeader);
+    this.isLeader = opts.isLeader ?? (() => true);
+    this.checkpointing = new JobCheckpointing(nc, subjects, this.graph, this.token, this.log, this.isLeader);
   }
 
   protected override fencingToken(): string {
@@ -133,6 +136,8 @@ export class JobMaster extends Actor {
     await this.checkpointing.open(schedule, (reason) =>
       this.scheduler.failGlobal({ code: ErrorCode.TaskFailed, name: "CheckpointException", message: reason }),
     );
+    // Reading the checkpoints took round trips: a term that ended meanwhile deploys nothing.
+    if (!this.isLeader()) throw new EddyError(ErrorCode.NotLeader, `job ${this.graph.jobId} not started: the JobManager no longer leads`);
     this.serve(this.nc);
     // A checkpoint trigger or acknowledgement in flight when this connection lost its server is gone:
     // the checkpoints waiting for one end now rather than at their timeout.

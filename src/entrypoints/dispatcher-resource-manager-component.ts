@@ -5,6 +5,7 @@
  * when the lease is granted, stopped when it is revoked.
  */
 import type { NatsConnection } from "@nats-io/transport-node";
+import { EddyError, ErrorCode } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { Gateway } from "../rpc/gateway.js";
@@ -67,6 +68,9 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
       isLeader: s.isLeader,
       ...(s.bundles ? { bundles: s.bundles } : {}),
       createJobMaster: async (graph) => {
+        // The lease may have lapsed since the grant (a recovery takes seconds): a former leader's
+        // JobMaster would read and deploy under a term that is over.
+        if (!s.isLeader()) throw new EddyError(ErrorCode.NotLeader, `job ${graph.jobId} not started: this JobManager no longer leads`);
         const jm = new JobMaster(nc, subjects, graph, { gateway: () => rmGateway }, log, {
           ...(s.slotRequestTimeoutMs ? { slotRequestTimeoutMs: s.slotRequestTimeoutMs } : {}),
           ...s.scheduling,
