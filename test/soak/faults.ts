@@ -16,10 +16,10 @@ import type { Hosts } from "./hosts.js";
 import type { SoakCluster, SoakProcess } from "./cluster.js";
 import type { FaultPart } from "./schedule.js";
 
-/** Time a restarted NATS server is given to catch its streams up before the next server fault. */
-const NATS_CATCH_UP_MS = 3_000;
+/** How long a NATS fault waits, after its server is back, for every stream to have a leader and every replica current. */
+const NATS_CATCH_UP_MS = 60_000;
 /** How long a fault waits for the previous NATS fault to end. */
-const NATS_LOCK_WAIT_MS = 30_000;
+const NATS_LOCK_WAIT_MS = 90_000;
 
 /** Injects faults into one cluster; each call returns what it did, one line per action. */
 export class FaultInjector {
@@ -126,15 +126,39 @@ export class FaultInjector {
     await this.cluster.nats.kill(i);
     await sleep(part.holdMs);
     await this.cluster.nats.restart(i);
-    return `SIGKILL nats-server ${s.name} (${why}, host ${s.host.index}) for ${part.holdMs} ms, restarted`;
+    return `SIGKILL nats-server ${s.name} (${why}, host ${s.host.index}) for ${part.holdMs} ms, restarted; ${await this.caughtUp()}`;
   }
 
   private async partition(part: FaultPart): Promise<string> {
     const h = this.hosts.hosts[Math.floor(part.pick * this.hosts.hosts.length)]!;
-    await this.hosts.partition(h.index, part.holdMs);
     const on = this.cluster.processes.filter((p) => p.host === h && !p.proc.exit).map((p) => `${p.role} ${p.proc.pid}`);
     const servers = this.cluster.nats.servers.filter((s) => s.host === h).map((s) => s.name);
-    return `partition host ${h.index} (${[...servers, ...on].join(", ")}) for ${part.holdMs} ms`;
+    await this.hosts.partition(h.index, part.holdMs);
+    return `partition host ${h.index} (${[...servers, ...on].join(", ")}) for ${part.holdMs} ms; ${await this.caughtUp()}`;
+  }
+
+  /**
+   * Waits until every stream of the cluster has a leader and all its replicas are current, so the
+   * next NATS fault takes one server out of three, never two: says how long that took.
+   */
+  private async caughtUp(): Promise<string> {
+    const from = Date.now();
+    const behind = async () => {
+      const jsm = await jetstreamManager(this.cluster.nc, { timeout: 2_000 });
+      const lagging: string[] = [];
+      for await (const si of jsm.streams.list()) {
+        const c = si.cluster;
+        if (!c?.leader || (c.replicas ?? []).some((r) => !r.current || r.offline) || (c.replicas ?? []).length + 1 < si.config.num_replicas) lagging.push(si.config.name);
+      }
+      return lagging;
+    };
+    let last: string[] = ["(not asked yet)"];
+    while (Date.now() - from < NATS_CATCH_UP_MS) {
+      last = await behind().catch((err: Error) => [`(listing failed: ${err.message})`]);
+      if (!last.length) return `streams current again after ${((Date.now() - from) / 1000).toFixed(1)} s`;
+      await sleep(500);
+    }
+    return `streams NOT current ${NATS_CATCH_UP_MS / 1000} s after: ${last.join(", ")}`;
   }
 
   /** Runs `fn` after the previous NATS fault ended and its server caught up (waiting at most NATS_LOCK_WAIT_MS). */
@@ -147,7 +171,7 @@ export class FaultInjector {
       const done = await fn();
       return waited ? done : `${done} (started while the previous NATS fault had not ended within ${NATS_LOCK_WAIT_MS} ms)`;
     } finally {
-      setTimeout(release, NATS_CATCH_UP_MS);
+      release();
     }
   }
 }

@@ -7,6 +7,8 @@ import type { Gateway } from "../../src/rpc/gateway.js";
 import type { JobDetails } from "../../schemas/dispatcher-api.js";
 
 const POLL_MS = 100;
+/** A running job whose checkpoints neither complete nor fail for this long is stalled (interval 300 ms, timeout 10 min). */
+export const CHECKPOINT_STALL_MS = 30_000;
 const TERMINAL = new Set(["FINISHED", "FAILED", "CANCELED"]);
 
 /** What was seen of one job. */
@@ -23,6 +25,8 @@ export interface JobWatch {
   maxBytes: number;
   submittedAt: number;
   endedAt: number | undefined;
+  /** Periods in which the job was all RUNNING but no checkpoint completed or failed for CHECKPOINT_STALL_MS. */
+  checkpointStalls: Array<{ from: number; to: number | undefined; latest: number | undefined }>;
 }
 
 /** One fault's recovery: ms from the fault to every job all RUNNING again (0: no job was disturbed). */
@@ -54,7 +58,7 @@ function lastRunningSince(d: JobDetails): number {
 
 export class JobMonitor {
   readonly jobs: JobWatch[] = [];
-  private readonly base = new Map<string, { completed: number; failed: number; seenCompleted: number; seenFailed: number; firstRunning: number }>();
+  private readonly base = new Map<string, { completed: number; failed: number; seenCompleted: number; seenFailed: number; firstRunning: number; progressAt: number; progress: number }>();
   private readonly waiters = new Set<Waiter>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -64,8 +68,8 @@ export class JobMonitor {
   constructor(private readonly dispatcher: Gateway) {}
 
   watch(jobId: string, name: string): void {
-    this.jobs.push({ jobId, name, last: undefined, restarts: 0, checkpointsCompleted: 0, checkpointsFailed: 0, latestBytes: 0, maxBytes: 0, submittedAt: Date.now(), endedAt: undefined });
-    this.base.set(jobId, { completed: 0, failed: 0, seenCompleted: 0, seenFailed: 0, firstRunning: 0 });
+    this.jobs.push({ jobId, name, last: undefined, restarts: 0, checkpointsCompleted: 0, checkpointsFailed: 0, latestBytes: 0, maxBytes: 0, submittedAt: Date.now(), endedAt: undefined, checkpointStalls: [] });
+    this.base.set(jobId, { completed: 0, failed: 0, seenCompleted: 0, seenFailed: 0, firstRunning: 0, progressAt: Date.now(), progress: -1 });
   }
 
   start(): void {
@@ -165,5 +169,20 @@ export class JobMonitor {
     }
     j.last = d;
     if (TERMINAL.has(d.state)) j.endedAt = d.endTime ?? Date.now();
+    this.watchCheckpoints(j, d, b);
+  }
+
+  /** Notes the start and end of periods without checkpoint progress while all tasks run. */
+  private watchCheckpoints(j: JobWatch, d: JobDetails, b: { progressAt: number; progress: number }): void {
+    const now = Date.now();
+    const progress = j.checkpointsCompleted + j.checkpointsFailed;
+    const open = j.checkpointStalls[j.checkpointStalls.length - 1];
+    if (progress !== b.progress || !allRunning(d)) {
+      b.progress = progress;
+      b.progressAt = now;
+      if (open && open.to === undefined) open.to = now;
+    } else if (now - b.progressAt > CHECKPOINT_STALL_MS && !(open && open.to === undefined)) {
+      j.checkpointStalls.push({ from: b.progressAt, to: undefined, latest: d.checkpoints.latest?.id });
+    }
   }
 }

@@ -30,6 +30,8 @@ export interface SoakOptions {
   rate?: number;
   /** JobManager lease, ms (default 5 000). */
   leaseMs?: number;
+  /** How long the jobs may take to end after the last fault, ms (default 180 000). */
+  endTimeoutMs?: number;
   /** Progress lines (fault injected, recovered) as they happen. */
   log?: (line: string) => void;
 }
@@ -53,6 +55,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const started = Date.now();
   const durationMs = Math.round(o.minutes * 60_000);
   const leaseMs = o.leaseMs ?? 5_000;
+  const endTimeoutMs = o.endTimeoutMs ?? END_TIMEOUT_MS;
   const teLossMs = Timeouts.heartbeatTimeout;
   const dir = mkdtempSync(join(tmpdir(), "eddy-soak-"));
   const hosts = setUpHosts(o.hosts);
@@ -99,20 +102,24 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const faultsEnd = Date.now();
 
     // The jobs run to their end; then nothing of them may be left behind.
-    for (const id of ids) await awaitJobResult(cluster.dispatcher, id, END_TIMEOUT_MS, { acrossFailover: true }).catch(() => undefined);
+    const endBy = Date.now() + endTimeoutMs;
+    for (const id of ids) await awaitJobResult(cluster.dispatcher, id, Math.max(1, endBy - Date.now()), { acrossFailover: true }).catch(() => undefined);
     await waitFor(() => monitor.allEnded || undefined, 10_000, "the monitor to see every job end").catch(() => undefined);
     const end = Date.now();
     sampler.sample();
     sampler.stop();
     monitor.stop();
     for (const o of outcomes) if (!o.recovery) violations.push(`fault #${o.fault.index} (${o.actions[0]}): the jobs were not all RUNNING again within ${recoveryTimeout(o.fault, teLossMs) / 1000} s`);
+    for (const j of monitor.jobs)
+      for (const st of j.checkpointStalls)
+        violations.push(`${j.name} ${j.jobId}: all tasks RUNNING but no checkpoint completed or failed from ${new Date(st.from).toISOString()} ${st.to ? `to ${new Date(st.to).toISOString()}` : "to the end"} (latest completed: ${st.latest ?? "none"})`);
     for (const o of outcomes) if (o.error) violations.push(`fault #${o.fault.index} could not be injected: ${o.error}`);
     const ended = monitor.jobs.filter((j) => j.endedAt !== undefined);
     if (ended.length < jobs.length) {
       // A stall: what each process is doing (CPU, JavaScript stack) is the evidence, kept in the run directory.
       const procs = cluster.processes.filter((p) => !p.proc.exit).map((p) => p.proc);
       writeFileSync(join(dir, "diagnosis.txt"), `${monitor.describe()}\n${await diagnose(procs, join(dir, "reports"))}\n`);
-      violations.push(`jobs not ended ${END_TIMEOUT_MS / 1000} s after the last fault: ${monitor.describe()} (what the processes were doing: ${join(dir, "diagnosis.txt")}); output and leak checks skipped for them`);
+      violations.push(`jobs not ended ${endTimeoutMs / 1000} s after the last fault: ${monitor.describe()} (what the processes were doing: ${join(dir, "diagnosis.txt")}); output and leak checks skipped for them`);
     }
     violations.push(...(await outputViolations(jobs.flatMap((job, i) => (monitor.jobs[i]!.endedAt !== undefined ? [{ job, watch: monitor.jobs[i]! }] : [])))));
     violations.push(...(await settled(() => storageLeaks(cluster, ended.map((j) => j.jobId)))));
