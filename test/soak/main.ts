@@ -4,7 +4,7 @@
  * (the report then ends with the seed and the fault log for a replay), 2 on bad arguments or a
  * harness failure.
  */
-import { runSoak } from "./run.js";
+import { abortSoaks, runSoak } from "./run.js";
 
 const USAGE = "npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate EVENTS_PER_S]";
 
@@ -40,6 +40,12 @@ try {
 } catch (err) {
   process.stderr.write(`${(err as Error).message}\n`);
   process.exit(2);
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`soak interrupted (${sig}), seed ${opts.seed}: stopping the cluster\n`);
+    void abortSoaks().finally(() => process.exit(130));
+  });
 }
 process.stdout.write(`soak: seed ${opts.seed}, ${opts.minutes} min, ${opts.hosts} hosts\n`);
 try {

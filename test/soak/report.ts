@@ -37,6 +37,19 @@ export function faultLabel(f: ScheduledFault): string {
   return f.parts.length > 1 ? "double" : f.parts[0]!.kind;
 }
 
+/** When the fault's effect ended: its recovery, or its hold when it disturbed no job (never, for a stall). */
+function endOf(o: FaultOutcome): number {
+  const hold = Math.max(...o.fault.parts.map((p) => p.holdMs));
+  return o.recovery ? o.startedAt + Math.max(hold, o.recovery.ms) : Infinity;
+}
+
+/** Faults whose time from injection to recovery overlaps another fault's. */
+export function overlapping(outcomes: FaultOutcome[]): Set<FaultOutcome> {
+  const out = new Set<FaultOutcome>();
+  for (const a of outcomes) for (const b of outcomes) if (a !== b && a.startedAt < endOf(b) && b.startedAt < endOf(a)) out.add(a);
+  return out;
+}
+
 function stats(xs: number[]): string {
   if (!xs.length) return "-";
   const s = [...xs].sort((a, b) => a - b);
@@ -50,12 +63,14 @@ export function formatReport(r: SoakSummary): string {
   out.push(`Eddy soak: seed ${r.seed}, ${r.minutes} min, ${r.hosts} hosts (${r.isolated ? "network namespaces joined by a bridge" : `one namespace: ${r.fallbackReason}; no partitions`}), lease ${r.leaseMs} ms, TaskExecutor loss detection ${r.teLossMs} ms, wall ${(r.wallMs / 1000).toFixed(0)} s`);
   out.push("Faults (recovery: fault injected -> every job's tasks all RUNNING again):");
   const kinds = [...new Set(r.outcomes.map((o) => faultLabel(o.fault)))].sort();
+  const overlapped = overlapping(r.outcomes);
   for (const k of kinds) {
     const of = r.outcomes.filter((o) => faultLabel(o.fault) === k);
-    const disturbed = of.filter((o) => o.recovery?.disturbed).map((o) => o.recovery!.ms);
+    const disturbed = of.filter((o) => o.recovery?.disturbed);
+    const alone = disturbed.filter((o) => !overlapped.has(o)).map((o) => o.recovery!.ms);
     const undisturbed = of.filter((o) => o.recovery && !o.recovery.disturbed).length;
     const stalled = of.filter((o) => !o.recovery).length;
-    out.push(`  ${k.padEnd(10)} ${String(of.length).padStart(3)} faults; ${disturbed.length} restarted a job: ${stats(disturbed)}${undisturbed ? `; ${undisturbed} disturbed no job` : ""}${stalled ? `; ${stalled} NOT RECOVERED` : ""}`);
+    out.push(`  ${k.padEnd(10)} ${String(of.length).padStart(3)} faults; ${disturbed.length} restarted a job: ${stats(disturbed.map((o) => o.recovery!.ms))}; of those ${alone.length} alone (no other fault until recovered): ${stats(alone)}${undisturbed ? `; ${undisturbed} disturbed no job` : ""}${stalled ? `; ${stalled} NOT RECOVERED` : ""}`);
   }
   out.push("Jobs:");
   for (const j of r.jobs) {
@@ -70,7 +85,7 @@ export function formatReport(r: SoakSummary): string {
   out.push("Fault log:");
   for (const o of r.outcomes) {
     const rec = o.recovery ? (o.recovery.disturbed ? `recovered in ${(o.recovery.ms / 1000).toFixed(2)} s` : "no job disturbed") : "NOT RECOVERED";
-    out.push(`  ${describeFault(o.fault)} -> ${rec}${o.error ? `; error: ${o.error}` : ""}`);
+    out.push(`  ${describeFault(o.fault)} -> ${rec}${overlapped.has(o) ? " (overlapping another fault)" : ""}${o.error ? `; error: ${o.error}` : ""}`);
     for (const a of o.actions) out.push(`      ${a}`);
   }
   if (r.violations.length) {

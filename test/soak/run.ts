@@ -50,6 +50,14 @@ const CLEANUP_MS = 20_000;
 /** Runs at least this long have their RSS and thread growth enforced. */
 const RSS_CHECK_MINUTES = 5;
 
+/** The cleanups of runs in progress, for {@link abortSoaks}. */
+const inProgress = new Set<() => Promise<void>>();
+
+/** Stops every run in progress (processes, NATS servers, namespaces): for a soak interrupted by a signal. */
+export async function abortSoaks(): Promise<void> {
+  await Promise.all([...inProgress].map((c) => c()));
+}
+
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const log = o.log ?? (() => undefined);
   const started = Date.now();
@@ -63,6 +71,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const outcomes: FaultOutcome[] = [];
   let keep = false;
   const cleanups: Array<() => Promise<void> | void> = [() => hosts.tearDown()];
+  const cleanUp = async () => {
+    inProgress.delete(cleanUp);
+    for (const c of cleanups.splice(0)) await Promise.resolve(c()).catch(() => undefined);
+  };
+  inProgress.add(cleanUp);
   try {
     const cluster = await startSoakCluster({ hosts, dir, leaseMs, taskExecutors: 4, slots: 2, jobManagers: 2, logLevel: "info" });
     cleanups.unshift(() => cluster.stop());
@@ -151,7 +164,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     keep = true;
     throw err;
   } finally {
-    for (const c of cleanups) await Promise.resolve(c()).catch(() => undefined);
+    await cleanUp();
     if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
