@@ -8,7 +8,7 @@ import { jetstreamManager, jetstream, DeliverPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { unpackData } from "../../src/codec/codec.js";
 import type { JobGraphSpec } from "../../src/jobgraph/types.js";
-import { committedLines, keyedCounterJob } from "../helpers/keyed-counter.js";
+import { committedLinesByFile, keyedCounterJob } from "../helpers/keyed-counter.js";
 
 /** Shape of one job's run: events over keys at a rate, checkpoints every `intervalMs`. */
 export interface SoakJobSize {
@@ -18,13 +18,19 @@ export interface SoakJobSize {
   intervalMs: number;
 }
 
+/** One committed output line and where it came from (the evidence of a duplicate). */
+export interface OutputLine {
+  line: string;
+  origin: string;
+}
+
 /** A job of the soak: how to build it and how to read its committed output. */
 export interface SoakJob {
   name: string;
   size: SoakJobSize;
   spec: JobGraphSpec | Record<string, unknown>;
-  /** Every committed output line `<key> <i> <count>`, in no particular order. */
-  output(): Promise<string[]>;
+  /** Every committed output line `<key> <i> <count>` with where it was found (file, or stream sequence and message id). */
+  output(): Promise<OutputLine[]>;
   /** Removes what the job wrote outside Eddy (the output stream). */
   dispose(): Promise<void>;
 }
@@ -37,7 +43,7 @@ export async function keyedCounterFileJob(size: SoakJobSize, dir: string): Promi
   const out = join(dir, "keyed-counter-out");
   const spec = await keyedCounterJob({ ...size, output: out, parallelism: 2 });
   spec.config = { ...spec.config, restartStrategy: RESTART_STRATEGY };
-  return { name: "keyed-counter (file sink)", size, spec, output: async () => committedLines(out), dispose: async () => undefined };
+  return { name: "keyed-counter (file sink)", size, spec, output: async () => committedLinesByFile(out).map(({ line, file }) => ({ line, origin: file })), dispose: async () => undefined };
 }
 
 /** keyedEvents -> countPerKey -> sink.jetstream, into a three-replica stream made here. */
@@ -71,10 +77,10 @@ export async function keyedCounterJetStreamJob(size: SoakJobSize, nc: NatsConnec
 }
 
 /** Every message of `stream` as `<key> <i> <count>`, read with an ordered consumer up to the last sequence. */
-async function streamLines(nc: NatsConnection, stream: string): Promise<string[]> {
+async function streamLines(nc: NatsConnection, stream: string): Promise<OutputLine[]> {
   const jsm = await jetstreamManager(nc);
   const last = (await jsm.streams.info(stream)).state.last_seq;
-  const lines: string[] = [];
+  const lines: OutputLine[] = [];
   if (last === 0) return lines;
   const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume();
@@ -82,7 +88,7 @@ async function streamLines(nc: NatsConnection, stream: string): Promise<string[]
   try {
     for await (const m of messages) {
       const [key, i, count] = unpackData(m.data) as [string, number, number];
-      lines.push(`${key} ${i} ${count}`);
+      lines.push({ line: `${key} ${i} ${count}`, origin: `seq ${m.seq} id ${m.headers?.get("Nats-Msg-Id") ?? "-"}` });
       if (m.seq >= last) break;
     }
   } finally {
@@ -93,10 +99,11 @@ async function streamLines(nc: NatsConnection, stream: string): Promise<string[]
 }
 
 /** Violations of exactly-once in `lines` for `events` events over `keys` keys: duplicates, losses, wrong counts. */
-export function exactlyOnceViolations(job: string, lines: string[], size: SoakJobSize): string[] {
+export function exactlyOnceViolations(job: string, lines: OutputLine[], size: SoakJobSize): string[] {
   const seen = new Map<number, number>();
+  const origins = new Map<number, string[]>();
   const wrong: string[] = [];
-  for (const l of lines) {
+  for (const { line: l, origin } of lines) {
     const [key, is, cs] = l.split(" ");
     const i = Number(is);
     if (!Number.isInteger(i) || i < 0 || i >= size.events || key !== `k${i % size.keys}` || Number(cs) !== Math.floor(i / size.keys) + 1) {
@@ -104,6 +111,7 @@ export function exactlyOnceViolations(job: string, lines: string[], size: SoakJo
       continue;
     }
     seen.set(i, (seen.get(i) ?? 0) + 1);
+    origins.set(i, [...(origins.get(i) ?? []), origin]);
   }
   const dups = [...seen].filter(([, n]) => n > 1).map(([i]) => i);
   const lost: number[] = [];
@@ -111,7 +119,12 @@ export function exactlyOnceViolations(job: string, lines: string[], size: SoakJo
   const out: string[] = [];
   const sample = (xs: Array<number | string>) => xs.slice(0, 10).join(", ") + (xs.length > 10 ? ", ..." : "");
   if (lost.length) out.push(`${job}: ${lost.length} of ${size.events} events lost (i = ${sample(lost)})`);
-  if (dups.length) out.push(`${job}: ${dups.length} events committed more than once (i = ${sample(dups)})`);
+  if (dups.length) {
+    const first = dups[0]!;
+    const last = dups[dups.length - 1]!;
+    const where = (i: number) => `i = ${i} in ${origins.get(i)!.join(" and ")}`;
+    out.push(`${job}: ${dups.length} events committed more than once (i = ${sample(dups)}; ${where(first)}; ${where(last)})`);
+  }
   if (wrong.length) out.push(`${job}: ${wrong.length} lines not an expected event with its count (${sample(wrong)})`);
   return out;
 }
