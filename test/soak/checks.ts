@@ -89,9 +89,10 @@ export function resourceViolations(sampler: ResourceSampler, since: number, warm
   return { violations, lines };
 }
 
-function median(xs: number[]): number {
+/** The median of `xs` (not empty). */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 const mb = (kb: number) => `${(kb / 1024).toFixed(1)} MB`;

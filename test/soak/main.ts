@@ -49,7 +49,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 }
 process.stdout.write(`soak: seed ${opts.seed}, ${opts.minutes} min, ${opts.hosts} hosts\n`);
 try {
-  const { summary, report } = await runSoak({ ...opts, log: (l) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`) });
+  const { summary, report } = await runSoak({ ...opts, keepLogs: true, log: (l) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${l}\n`) });
   process.stdout.write(`${report}\n`);
   process.exit(summary.violations.length ? 1 : 0);
 } catch (err) {

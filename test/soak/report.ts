@@ -1,4 +1,5 @@
 /** The soak's report: settings, faults by kind with their recovery times, jobs, leaks, violations. */
+import { median } from "./checks.js";
 import { describeFault, type ScheduledFault } from "./schedule.js";
 import type { Recovery, JobWatch } from "./monitor.js";
 
@@ -52,9 +53,24 @@ export function overlapping(outcomes: FaultOutcome[]): Set<FaultOutcome> {
 
 function stats(xs: number[]): string {
   if (!xs.length) return "-";
-  const s = [...xs].sort((a, b) => a - b);
-  const med = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-  return `median ${(med / 1000).toFixed(2)} s, max ${(s[s.length - 1]! / 1000).toFixed(2)} s`;
+  return `median ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
+}
+
+/** The issue's recovery targets, each with the median measured on faults that overlapped no other. */
+function goals(r: SoakSummary, overlapped: Set<FaultOutcome>): string {
+  const targets: Array<[string, number]> = [
+    ["te-kill", 1_000],
+    ["jm-kill", r.leaseMs + 1_000],
+    ["nats-kill", 10_000],
+  ];
+  return targets
+    .map(([kind, ms]) => {
+      const xs = r.outcomes.filter((o) => faultLabel(o.fault) === kind && o.recovery?.disturbed && !overlapped.has(o)).map((o) => o.recovery!.ms);
+      if (!xs.length) return `${kind} < ${ms / 1000} s: not measured`;
+      const med = median(xs);
+      return `${kind} < ${ms / 1000} s: ${(med / 1000).toFixed(2)} s ${med < ms ? "met" : "NOT met"}`;
+    })
+    .join("; ");
 }
 
 /** The report as text. */
@@ -72,6 +88,7 @@ export function formatReport(r: SoakSummary): string {
     const stalled = of.filter((o) => !o.recovery).length;
     out.push(`  ${k.padEnd(10)} ${String(of.length).padStart(3)} faults; ${disturbed.length} restarted a job: ${stats(disturbed.map((o) => o.recovery!.ms))}; of those ${alone.length} alone (no other fault until recovered): ${stats(alone)}${undisturbed ? `; ${undisturbed} disturbed no job` : ""}${stalled ? `; ${stalled} NOT RECOVERED` : ""}`);
   }
+  out.push(`Goals (median of faults alone; issue targets): ${goals(r, overlapped)}`);
   out.push("Jobs:");
   for (const j of r.jobs) {
     const ran = ((j.endedAt ?? Date.now()) - j.submittedAt) / 1000;
@@ -88,10 +105,11 @@ export function formatReport(r: SoakSummary): string {
     out.push(`  ${describeFault(o.fault)} -> ${rec}${overlapped.has(o) ? " (overlapping another fault)" : ""}${o.error ? `; error: ${o.error}` : ""}`);
     for (const a of o.actions) out.push(`      ${a}`);
   }
+  out.push(`Logs and NATS stores: ${r.runDir}`);
   if (r.violations.length) {
     out.push(`VIOLATIONS (${r.violations.length}):`);
     for (const v of r.violations) out.push(`  - ${v}`);
-    out.push(`Replay: npm run soak -- --minutes ${r.minutes} --seed ${r.seed} --hosts ${r.hosts}   (logs kept in ${r.runDir})`);
+    out.push(`Replay: npm run soak -- --minutes ${r.minutes} --seed ${r.seed} --hosts ${r.hosts} --faults ${r.outcomes.length}`);
   } else {
     out.push(`No violation. Seed ${r.seed}.`);
   }

@@ -32,6 +32,8 @@ export interface SoakOptions {
   leaseMs?: number;
   /** How long the jobs may take to end after the last fault, ms (default 180 000). */
   endTimeoutMs?: number;
+  /** Keep the run directory (process logs, NATS stores) even when nothing was violated. */
+  keepLogs?: boolean;
   /** Progress lines (fault injected, recovered) as they happen. */
   log?: (line: string) => void;
 }
@@ -69,7 +71,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const hosts = setUpHosts(o.hosts);
   const violations: string[] = [];
   const outcomes: FaultOutcome[] = [];
-  let keep = false;
+  let keep = o.keepLogs ?? false;
   const cleanups: Array<() => Promise<void> | void> = [() => hosts.tearDown()];
   const cleanUp = async () => {
     inProgress.delete(cleanUp);
@@ -142,7 +144,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // RSS after a warm-up means little in a short run (a standby that takes over grows to a leader's size).
     if (o.minutes >= RSS_CHECK_MINUTES) violations.push(...resources.violations);
     else resources.lines.push(`(RSS and thread growth not enforced in runs under ${RSS_CHECK_MINUTES} min${resources.violations.length ? `; would be: ${resources.violations.join("; ")}` : ""})`);
-    keep = violations.length > 0;
+    keep ||= violations.length > 0;
     const summary: SoakSummary = {
       seed: o.seed,
       minutes: o.minutes,
