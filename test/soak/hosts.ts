@@ -57,9 +57,9 @@ function freeSubnet(): string {
   throw new Error("no free 10.x.y.0/24 subnet for the soak's hosts");
 }
 
-/** `n` hosts: namespaces joined by veth links to a bridge, or the root namespace `n` times. */
-export function setUpHosts(n: number): Hosts {
-  const why = unsupported();
+/** `n` hosts: namespaces joined by veth links to a bridge (unless `namespaces` is false), or the root namespace `n` times. */
+export function setUpHosts(n: number, namespaces = true): Hosts {
+  const why = namespaces ? unsupported() : "namespaces turned off (--no-namespaces)";
   if (why) return rootOnly(n, why);
   const tag = randomBytes(2).toString("hex");
   const bridge = `esb${tag}`;

@@ -1,15 +1,17 @@
 /**
- * `npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate R]`: one seeded chaos soak
+ * `npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate R] [--no-namespaces]`: one seeded chaos soak
  * of a whole Eddy cluster (see docs/reliability.md). Prints the report; exits 1 on any violation
  * (the report then ends with the seed and the fault log for a replay), 2 on bad arguments or a
  * harness failure.
  */
 import { abortSoaks, runSoak } from "./run.js";
 
-const USAGE = "npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate EVENTS_PER_S]";
+const USAGE = "npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate EVENTS_PER_S] [--no-namespaces]";
 
-function parse(argv: string[]): { minutes: number; seed: number; hosts: number; faults?: number; rate?: number } {
+function parse(argv: string[]): { minutes: number; seed: number; hosts: number; faults?: number; rate?: number; namespaces: boolean } {
   const flags = new Map<string, string>();
+  const namespaces = !argv.includes("--no-namespaces");
+  argv = argv.filter((a) => a !== "--no-namespaces");
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!;
     const v = argv[i + 1];
@@ -29,6 +31,7 @@ function parse(argv: string[]): { minutes: number; seed: number; hosts: number; 
     minutes: num("--minutes", 2, (n) => n > 0 && n <= 24 * 60)!,
     seed: num("--seed", Math.floor(Math.random() * 2 ** 31), (n) => Number.isInteger(n) && n >= 0)!,
     hosts: num("--hosts", 3, (n) => Number.isInteger(n) && n >= 1 && n <= 16)!,
+    namespaces,
     ...(faults !== undefined ? { faults } : {}),
     ...(rate !== undefined ? { rate } : {}),
   };

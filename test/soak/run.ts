@@ -32,6 +32,8 @@ export interface SoakOptions {
   leaseMs?: number;
   /** How long the jobs may take to end after the last fault, ms (default 180 000). */
   endTimeoutMs?: number;
+  /** Simulate hosts with network namespaces where possible (default true). */
+  namespaces?: boolean;
   /** Keep the run directory (process logs, NATS stores) even when nothing was violated. */
   keepLogs?: boolean;
   /** Progress lines (fault injected, recovered) as they happen. */
@@ -68,7 +70,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const endTimeoutMs = o.endTimeoutMs ?? END_TIMEOUT_MS;
   const teLossMs = Timeouts.heartbeatTimeout;
   const dir = mkdtempSync(join(tmpdir(), "eddy-soak-"));
-  const hosts = setUpHosts(o.hosts);
+  const hosts = setUpHosts(o.hosts, o.namespaces ?? true);
   const violations: string[] = [];
   const outcomes: FaultOutcome[] = [];
   let keep = o.keepLogs ?? false;
