@@ -106,8 +106,8 @@ export async function startSoakCluster(s: SoakClusterSettings): Promise<SoakClus
       startJobManager: (host) => start("jobmanager", host, []),
       live: (role) => processes.filter((p) => p.role === role && p.killedAt === undefined && !p.proc.exit),
       async leader() {
-        // Asked for a few seconds: right after a failover there may be no leader to answer.
-        const pid = await waitFor(async () => (await info())?.leaders.dispatcher?.pid, 5_000, "a leader", 200).catch(() => undefined);
+        // Asked for a while: during a failover there may be no leader to answer.
+        const pid = await waitFor(async () => (await info())?.leaders.dispatcher?.pid, 20_000, "a leader", 200).catch(() => undefined);
         return processes.find((p) => p.role === "jobmanager" && p.proc.pid === pid && !p.proc.exit);
       },
       async awaitTaskExecutors(n, timeoutMs) {

@@ -21,6 +21,11 @@ const NATS_CATCH_UP_MS = 60_000;
 /** How long a fault waits for the previous NATS fault to end. */
 const NATS_LOCK_WAIT_MS = 90_000;
 
+/** A fault that found no target (every candidate held by another fault, or no leader known): nothing was done. */
+export class FaultSkipped extends Error {
+  override name = "FaultSkipped";
+}
+
 /** Injects faults into one cluster; each call returns what it did, one line per action. */
 export class FaultInjector {
   private natsLock: Promise<void> = Promise.resolve();
@@ -52,7 +57,7 @@ export class FaultInjector {
 
   private async killTaskExecutor(part: FaultPart): Promise<string> {
     const te = this.pickTaskExecutor(part.pick);
-    if (!te) return "te-kill: no TaskExecutor free, skipped";
+    if (!te) throw new FaultSkipped("te-kill: no TaskExecutor free");
     return this.killAndReplace(te, "taskexecutor", () => this.cluster.startTaskExecutor(te.host));
   }
 
@@ -72,19 +77,19 @@ export class FaultInjector {
 
   private async killLeader(): Promise<string> {
     const jm = await this.leader();
-    if (!jm) return "jm-kill: no free leader known, skipped";
+    if (!jm) throw new FaultSkipped("jm-kill: no free leader known");
     return this.killAndReplace(jm, "leading jobmanager", () => this.cluster.startJobManager(jm.host));
   }
 
   private async freezeTaskExecutor(part: FaultPart): Promise<string> {
     const te = this.pickTaskExecutor(part.pick);
-    if (!te) return "te-zombie: no TaskExecutor free, skipped";
+    if (!te) throw new FaultSkipped("te-zombie: no TaskExecutor free");
     return this.freeze(te, part.holdMs, "taskexecutor", () => this.cluster.startTaskExecutor(te.host));
   }
 
   private async freezeLeader(part: FaultPart): Promise<string> {
     const jm = await this.leader();
-    if (!jm) return "jm-zombie: no free leader known, skipped";
+    if (!jm) throw new FaultSkipped("jm-zombie: no free leader known");
     return this.freeze(jm, part.holdMs, "leading jobmanager", () => this.cluster.startJobManager(jm.host));
   }
 

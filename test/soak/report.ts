@@ -10,6 +10,8 @@ export interface FaultOutcome {
   startedAt: number;
   /** One line per action done. */
   actions: string[];
+  /** Kinds of the parts that found no target and did nothing. */
+  skipped: string[];
   /** Undefined: the jobs were not all RUNNING again in time (a stall). */
   recovery: Recovery | undefined;
   error?: string;
@@ -86,7 +88,8 @@ export function formatReport(r: SoakSummary): string {
     const alone = disturbed.filter((o) => !overlapped.has(o)).map((o) => o.recovery!.ms);
     const undisturbed = of.filter((o) => o.recovery && !o.recovery.disturbed).length;
     const stalled = of.filter((o) => !o.recovery).length;
-    out.push(`  ${k.padEnd(10)} ${String(of.length).padStart(3)} faults; ${disturbed.length} restarted a job: ${stats(disturbed.map((o) => o.recovery!.ms))}; of those ${alone.length} alone (no other fault until recovered): ${stats(alone)}${undisturbed ? `; ${undisturbed} disturbed no job` : ""}${stalled ? `; ${stalled} NOT RECOVERED` : ""}`);
+    const skipped = of.filter((o) => o.skipped.length).length;
+    out.push(`  ${k.padEnd(10)} ${String(of.length).padStart(3)} faults; ${disturbed.length} restarted a job: ${stats(disturbed.map((o) => o.recovery!.ms))}; of those ${alone.length} alone (no other fault until recovered): ${stats(alone)}${undisturbed ? `; ${undisturbed} disturbed no job` : ""}${skipped ? `; ${skipped} (partly) skipped: no target` : ""}${stalled ? `; ${stalled} NOT RECOVERED` : ""}`);
   }
   out.push(`Goals (median of faults alone; issue targets): ${goals(r, overlapped)}`);
   out.push("Jobs:");

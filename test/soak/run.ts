@@ -14,7 +14,7 @@ import { startSoakCluster } from "./cluster.js";
 import { keyedCounterFileJob, keyedCounterJetStreamJob, type SoakJob, type SoakJobSize } from "./jobs.js";
 import { JobMonitor } from "./monitor.js";
 import { ResourceSampler } from "./resources.js";
-import { FaultInjector } from "./faults.js";
+import { FaultInjector, FaultSkipped } from "./faults.js";
 import { faultSchedule, type ScheduledFault } from "./schedule.js";
 import { outputViolations, resourceViolations, slotLeaks, storageLeaks } from "./checks.js";
 import { formatReport, type FaultOutcome, type SoakSummary } from "./report.js";
@@ -185,12 +185,13 @@ async function inject(f: ScheduledFault, injector: FaultInjector, monitor: JobMo
   // A fault that disturbs no job within its hold and a loss detection did nothing to them.
   const recovery = monitor.recovery(startedAt, hold + teLossMs + 2_000, recoveryTimeout(f, teLossMs));
   const done = await Promise.allSettled(f.parts.map((p) => injector.inject(p)));
-  const actions = done.map((d) => (d.status === "fulfilled" ? d.value : `failed: ${(d.reason as Error).message}`));
-  const errors = done.filter((d) => d.status === "rejected").map((d) => ((d as PromiseRejectedResult).reason as Error).message);
+  const actions = done.map((d) => (d.status === "fulfilled" ? d.value : d.reason instanceof FaultSkipped ? `skipped: ${d.reason.message}` : `failed: ${(d.reason as Error).message}`));
+  const skipped = f.parts.filter((_, i) => done[i]!.status === "rejected" && (done[i] as PromiseRejectedResult).reason instanceof FaultSkipped).map((p) => p.kind);
+  const errors = done.filter((d) => d.status === "rejected" && !(d.reason instanceof FaultSkipped)).map((d) => ((d as PromiseRejectedResult).reason as Error).message);
   const r = await recovery;
   if (!r) actions.push(`not all RUNNING at the deadline: ${monitor.describe()}`);
   log(`fault #${f.index}: ${actions.join("; ")} -> ${r ? (r.disturbed ? `all RUNNING after ${(r.ms / 1000).toFixed(2)} s` : "no job disturbed") : "NOT RECOVERED"}`);
-  return { fault: f, startedAt, actions, recovery: r, ...(errors.length ? { error: errors.join("; ") } : {}) };
+  return { fault: f, startedAt, actions, skipped, recovery: r, ...(errors.length ? { error: errors.join("; ") } : {}) };
 }
 
 /** The check's violations once they stay the same for a while (cleanup runs in the background): the last answer after CLEANUP_MS. */
