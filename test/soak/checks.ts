@@ -66,7 +66,7 @@ export async function slotLeaks(cluster: SoakCluster, slots: number): Promise<st
   return info.taskExecutors.filter((t) => t.freeSlots !== t.slots || t.slots !== slots).map((t) => `TaskExecutor ${t.id} (pid ${t.pid}) has ${t.freeSlots} of ${t.slots} slots free after every job ended`);
 }
 
-/** Long-lived processes (sampled from `since` to the end): RSS growth after warm-up, threads left over. */
+/** Long-lived Eddy processes (sampled from `since` to `until`): RSS growth after warm-up, TaskExecutor threads left over. */
 export function resourceViolations(sampler: ResourceSampler, since: number, warmupEnd: number, until: number): { violations: string[]; lines: string[] } {
   const violations: string[] = [];
   const lines: string[] = [];
@@ -83,7 +83,8 @@ export function resourceViolations(sampler: ResourceSampler, since: number, warm
     const threadsBase = Math.max(...warm.map((s) => s.threads));
     const threadsEnd = tail[tail.length - 1]!.threads;
     lines.push(`${label}: RSS ${mb(baseline)} after warm-up, ${mb(final)} at the end (${pct(growth)}); threads ${threadsBase} -> ${threadsEnd}`);
-    if (growth > MAX_RSS_GROWTH) violations.push(`${label}: RSS grew ${pct(growth)} after warm-up (${mb(baseline)} -> ${mb(final)}), over ${pct(MAX_RSS_GROWTH)}`);
+    // NATS servers grow with the data they store (the output stream keeps every event): shown, not judged.
+    if (growth > MAX_RSS_GROWTH && !label.startsWith("nats-server")) violations.push(`${label}: RSS grew ${pct(growth)} after warm-up (${mb(baseline)} -> ${mb(final)}), over ${pct(MAX_RSS_GROWTH)}`);
     if (label.startsWith("taskexecutor") && threadsEnd > threadsBase) violations.push(`${label}: ${threadsEnd} threads at the end, ${threadsBase} after warm-up (threads left behind)`);
   }
   return { violations, lines };
