@@ -11,8 +11,8 @@
  * partition of a host with a server) run one at a time so the cluster keeps its quorum.
  */
 import { jetstreamManager } from "@nats-io/jetstream";
-import { orTimeout, sleep } from "../../src/core/time.js";
-import type { Hosts } from "./hosts.js";
+import { orTimeout, sleep, waitFor } from "../../src/core/time.js";
+import type { Host, Hosts } from "./hosts.js";
 import type { SoakCluster, SoakProcess } from "./cluster.js";
 import type { FaultPart } from "./schedule.js";
 
@@ -138,8 +138,24 @@ export class FaultInjector {
     const h = this.hosts.hosts[Math.floor(part.pick * this.hosts.hosts.length)]!;
     const on = this.cluster.processes.filter((p) => p.host === h && !p.proc.exit).map((p) => `${p.role} ${p.proc.pid}`);
     const servers = this.cluster.nats.servers.filter((s) => s.host === h).map((s) => s.name);
+    await this.steerDriverOff(h);
     await this.hosts.partition(h.index, part.holdMs);
     return `partition host ${h.index} (${[...servers, ...on].join(", ")}) for ${part.holdMs} ms; ${await this.caughtUp()}`;
+  }
+
+  /**
+   * Moves the driver's own connection off a server on `h` before `h` is cut off: the driver (in the
+   * root namespace) is the observer, and one stuck on a partitioned server until its pings time
+   * out would count its own blindness as the jobs' outage.
+   */
+  private async steerDriverOff(h: Host): Promise<void> {
+    const nc = this.cluster.nc;
+    const onHost = () => nc.getServer().startsWith(`${h.ip}:`);
+    for (let i = 0; i < 10 && onHost(); i++) {
+      const before = nc.getServer();
+      await nc.reconnect().catch(() => undefined);
+      await waitFor(() => (nc.getServer() !== before && nc.getServer() !== "") || undefined, 3_000, "the driver's reconnect", 50).catch(() => undefined);
+    }
   }
 
   /**
