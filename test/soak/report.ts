@@ -58,7 +58,7 @@ function stats(xs: number[]): string {
   return `median ${(median(xs) / 1000).toFixed(2)} s, max ${(Math.max(...xs) / 1000).toFixed(2)} s`;
 }
 
-/** The issue's recovery targets, each with the median measured on faults that overlapped no other. */
+/** The reliability goals for recovery (docs/reliability.md), each with the median measured on faults that overlapped no other. */
 function goals(r: SoakSummary, overlapped: Set<FaultOutcome>): string {
   const targets: Array<[string, number]> = [
     ["te-kill", 1_000],
@@ -91,7 +91,7 @@ export function formatReport(r: SoakSummary): string {
     const skipped = of.filter((o) => o.skipped.length).length;
     out.push(`  ${k.padEnd(10)} ${String(of.length).padStart(3)} faults; ${disturbed.length} restarted a job: ${stats(disturbed.map((o) => o.recovery!.ms))}; of those ${alone.length} alone (no other fault until recovered): ${stats(alone)}${undisturbed ? `; ${undisturbed} disturbed no job` : ""}${skipped ? `; ${skipped} (partly) skipped: no target` : ""}${stalled ? `; ${stalled} NOT RECOVERED` : ""}`);
   }
-  out.push(`Goals (median of faults alone; issue targets): ${goals(r, overlapped)}`);
+  out.push(`Recovery goals (median of faults alone): ${goals(r, overlapped)}`);
   out.push("Jobs:");
   for (const j of r.jobs) {
     const ran = ((j.endedAt ?? Date.now()) - j.submittedAt) / 1000;
