@@ -4,7 +4,8 @@
 // runner's summary (`# pass N`, `# fail N`); the exit code is non-zero when anything failed.
 //
 //   node test/run.mjs [FILTER...]   only files whose path contains one of the FILTERs
-//                                   (test/unit/: no nats-server needed; test/integration/: real servers)
+//                                   (test/unit/: no nats-server needed; test/integration/: real servers;
+//                                   test/soak/: the short chaos soak, run only when a filter names it)
 //   EDDY_TEST_TIMEOUT_MS            per-file (and per-test) timeout, default 300000
 //   EDDY_TEST_CONCURRENCY           files run at once, default 1
 import { spawn } from "node:child_process";
@@ -43,8 +44,10 @@ const filters = process.argv.slice(2);
 const all = collect(testDir);
 const isUnit = (f) => relative(testDir, f).split(sep)[0] === "unit";
 const rank = (f) => (isUnit(f) ? 0 : 1);
+// The soak's test runs only when asked for by name (`npm run soak:short`).
+const optIn = (f) => relative(testDir, f).split(sep)[0] === "soak";
 const files = all
-  .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
+  .filter((f) => (filters.length === 0 ? !optIn(f) : filters.some((x) => relative(root, f).includes(x))))
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 if (files.length === 0) {
   console.error(`test/run.mjs: no test files${filters.length ? ` matching ${filters.join(", ")}` : ""} under ${relative(root, testDir)}`);

@@ -26,6 +26,8 @@ export interface EddyProcessOptions {
   env?: Record<string, string>;
   /** Working directory (default: the repository root). */
   cwd?: string;
+  /** A command that runs node in a changed context (e.g. `ip netns exec <ns>`): it must exec its argument, so the pid stays node's. */
+  wrap?: readonly string[];
 }
 
 /** A running eddy child process. */
@@ -154,7 +156,8 @@ export function spawnEddy(args: readonly string[], opts: EddyProcessOptions = {}
   const env: NodeJS.ProcessEnv = { ...process.env, EDDY_LOG_LEVEL: opts.logLevel ?? "warn", ...(opts.env ?? {}) };
   if (opts.natsUrl !== undefined) env.EDDY_NATS_URL = opts.natsUrl;
   if (opts.prefix !== undefined) env.EDDY_PREFIX = opts.prefix;
-  const proc = spawn(process.execPath, [eddyBin(), ...args], { cwd: opts.cwd ?? packageRoot(), env, stdio: ["ignore", "pipe", "pipe"] });
+  const [cmd, ...pre] = [...(opts.wrap ?? []), process.execPath];
+  const proc = spawn(cmd!, [...pre, eddyBin(), ...args], { cwd: opts.cwd ?? packageRoot(), env, stdio: ["ignore", "pipe", "pipe"] });
   return new EddyProcess(proc, args);
 }
 

@@ -8,9 +8,19 @@ import type { JobGraphSpec } from "../../src/jobgraph/types.js";
 
 /** Every committed (visible) line of an output directory (in-progress files start with a dot). */
 export function committedLines(dir: string): string[] {
+  return committedLinesByFile(dir).map((l) => l.line);
+}
+
+/** Every committed line of an output directory with the file that holds it. */
+export function committedLinesByFile(dir: string): Array<{ line: string; file: string }> {
   return readdirSync(dir)
     .filter((f) => !f.startsWith("."))
-    .flatMap((f) => readFileSync(join(dir, f), "utf8").split("\n").filter(Boolean));
+    .flatMap((file) =>
+      readFileSync(join(dir, file), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => ({ line, file })),
+    );
 }
 
 /** The keyed-counter JobGraph for `events` events over `keys` keys, with a generous fixed-delay restart strategy. */

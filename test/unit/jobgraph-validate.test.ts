@@ -4,6 +4,7 @@ import { validateJobGraph, defaultMaxParallelism, jsonPath } from "../../src/job
 import type { InvokableCatalog, JobGraphSpec, JobVertexSpec } from "../../src/jobgraph/index.js";
 import { ErrorCode, ValidationError } from "../../src/core/errors.js";
 import { InvokableRegistry, builtinRegistry } from "../../src/runtime/invokables/index.js";
+import { prng } from "../helpers/prng.js";
 
 const seq = (id: string, p = 1): JobVertexSpec => ({ id, invokable: "source.sequence", parallelism: p, config: { from: 1, to: 10 } });
 const op = (id: string, p = 1, invokable = "op.identity"): JobVertexSpec => ({ id, invokable, parallelism: p });
@@ -345,18 +346,6 @@ test("limits: huge arrays, deep nesting, cyclic and hostile objects", () => {
   };
   rejects(getter, ErrorCode.InvalidJobGraph);
 });
-
-/** A small seeded PRNG so fuzz failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("fuzz: random values and mutated graphs only ever raise ValidationError", () => {
   const rnd = prng(42);

@@ -1,0 +1,136 @@
+/**
+ * The soak's two exactly-once jobs, side by side: keyed-counter (examples/keyed-counter.ts) into its
+ * file sink, and keyedEvents -> countPerKey -> `sink.jetstream` into an R3 stream. Both emit
+ * `<key> <i> <count>` per event; their committed output is read back here for the end checks.
+ */
+import { join } from "node:path";
+import { jetstreamManager, jetstream, DeliverPolicy } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { unpackData } from "../../src/codec/codec.js";
+import type { JobGraphSpec } from "../../src/jobgraph/types.js";
+import { committedLinesByFile, keyedCounterJob } from "../helpers/keyed-counter.js";
+
+/** Shape of one job's run: events over keys at a rate, checkpoints every `intervalMs`. */
+export interface SoakJobSize {
+  events: number;
+  keys: number;
+  rate: number;
+  intervalMs: number;
+}
+
+/** One committed output line and where it came from (the evidence of a duplicate). */
+export interface OutputLine {
+  line: string;
+  origin: string;
+}
+
+/** A job of the soak: how to build it and how to read its committed output. */
+export interface SoakJob {
+  name: string;
+  size: SoakJobSize;
+  spec: JobGraphSpec | Record<string, unknown>;
+  /** Every committed output line `<key> <i> <count>` with where it was found (file, or stream sequence and message id). */
+  output(): Promise<OutputLine[]>;
+  /** Removes what the job wrote outside Eddy (the output stream). */
+  dispose(): Promise<void>;
+}
+
+/** Restarts the soak's faults may cause, without ever giving up within a run. */
+const RESTART_STRATEGY = { type: "fixed-delay", attempts: 100_000, delayMs: 200 } as const;
+
+/** keyed-counter with its exactly-once file sink writing under `dir`. */
+export async function keyedCounterFileJob(size: SoakJobSize, dir: string): Promise<SoakJob> {
+  const out = join(dir, "keyed-counter-out");
+  const spec = await keyedCounterJob({ ...size, output: out, parallelism: 2 });
+  spec.config = { ...spec.config, restartStrategy: RESTART_STRATEGY };
+  return {
+    name: "keyed-counter (file sink)",
+    size,
+    spec,
+    output: async () => committedLinesByFile(out).map(({ line, file }) => ({ line, origin: file })),
+    dispose: async () => undefined,
+  };
+}
+
+/** keyedEvents -> countPerKey -> sink.jetstream, into a three-replica stream made here. */
+export async function keyedCounterJetStreamJob(size: SoakJobSize, nc: NatsConnection, prefix: string): Promise<SoakJob> {
+  const stream = `${prefix}_soak_out`;
+  const subject = `${prefix}.out.${stream}`;
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.add({ name: stream, subjects: [subject], num_replicas: 3 });
+  const spec = {
+    name: "keyed-counter to JetStream",
+    vertices: [
+      { id: "events", invokable: "source.keyedEvents", parallelism: 2, config: { events: size.events, keys: size.keys, ratePerSecond: size.rate } },
+      { id: "count", invokable: "op.countPerKey", parallelism: 2 },
+      { id: "out", invokable: "sink.jetstream", parallelism: 2, config: { subject, stream } },
+    ],
+    edges: [
+      { source: "events", target: "count", partitioner: "hash", key: 0 },
+      { source: "count", target: "out", partitioner: "forward" },
+    ],
+    config: { checkpointing: { intervalMs: size.intervalMs }, restartStrategy: RESTART_STRATEGY },
+  };
+  return {
+    name: "keyed-counter (JetStream sink)",
+    size,
+    spec,
+    output: () => streamLines(nc, stream),
+    dispose: async () => {
+      await jsm.streams.delete(stream).catch(() => undefined);
+    },
+  };
+}
+
+/** Every message of `stream` as `<key> <i> <count>`, read with an ordered consumer up to the last sequence. */
+async function streamLines(nc: NatsConnection, stream: string): Promise<OutputLine[]> {
+  const jsm = await jetstreamManager(nc);
+  const last = (await jsm.streams.info(stream)).state.last_seq;
+  const lines: OutputLine[] = [];
+  if (last === 0) return lines;
+  const consumer = await jetstream(nc).consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume();
+  const timer = setTimeout(() => void messages.close(), 60_000);
+  try {
+    for await (const m of messages) {
+      const [key, i, count] = unpackData(m.data) as [string, number, number];
+      lines.push({ line: `${key} ${i} ${count}`, origin: `seq ${m.seq} id ${m.headers?.get("Nats-Msg-Id") ?? "-"}` });
+      if (m.seq >= last) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await messages.close();
+  }
+  return lines;
+}
+
+/** Violations of exactly-once in `lines` for `events` events over `keys` keys: duplicates, losses, wrong counts. */
+export function exactlyOnceViolations(job: string, lines: OutputLine[], size: SoakJobSize): string[] {
+  const seen = new Map<number, number>();
+  const origins = new Map<number, string[]>();
+  const wrong: string[] = [];
+  for (const { line: l, origin } of lines) {
+    const [key, is, cs] = l.split(" ");
+    const i = Number(is);
+    if (!Number.isInteger(i) || i < 0 || i >= size.events || key !== `k${i % size.keys}` || Number(cs) !== Math.floor(i / size.keys) + 1) {
+      wrong.push(l);
+      continue;
+    }
+    seen.set(i, (seen.get(i) ?? 0) + 1);
+    origins.set(i, [...(origins.get(i) ?? []), origin]);
+  }
+  const dups = [...seen].filter(([, n]) => n > 1).map(([i]) => i);
+  const lost: number[] = [];
+  for (let i = 0; i < size.events; i++) if (!seen.has(i)) lost.push(i);
+  const out: string[] = [];
+  const sample = (xs: Array<number | string>) => xs.slice(0, 10).join(", ") + (xs.length > 10 ? ", ..." : "");
+  if (lost.length) out.push(`${job}: ${lost.length} of ${size.events} events lost (i = ${sample(lost)})`);
+  if (dups.length) {
+    const first = dups[0]!;
+    const last = dups[dups.length - 1]!;
+    const where = (i: number) => `i = ${i} in ${origins.get(i)!.join(" and ")}`;
+    out.push(`${job}: ${dups.length} events committed more than once (i = ${sample(dups)}; ${where(first)}; ${where(last)})`);
+  }
+  if (wrong.length) out.push(`${job}: ${wrong.length} lines not an expected event with its count (${sample(wrong)})`);
+  return out;
+}
