@@ -38,7 +38,7 @@ function parse(argv: string[]): { minutes: number; seed: number; hosts: number; 
   };
 }
 
-let opts;
+let opts: ReturnType<typeof parse>;
 try {
   opts = parse(process.argv.slice(2));
 } catch (err) {
