@@ -49,6 +49,9 @@ export class JobCheckpointing {
   async open(schedule: (ms: number, fn: () => void) => () => void, failJob: (reason: string) => void): Promise<void> {
     const cfg = this.graph.jobGraph.config;
     const jobId = this.graph.jobId;
+    // A job that neither checkpoints nor starts from a savepoint has no state to restore or write:
+    // it touches no checkpoint store (each open is a round trip on the way to RUNNING).
+    if (!cfg.checkpointing && !cfg.savepoint) return;
     // Opened at once: each open is a JetStream round trip, and they sit on the way to RUNNING.
     [this.storage, this.savepoints, this.counter, this.store] = await Promise.all([
       CheckpointStorage.open(this.nc, this.subjects),

@@ -1,14 +1,13 @@
-import { v4 as uuidv4 } from "uuid";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 
 /** A Flink-style 32 hex digit id (JobID, ExecutionAttemptID, AllocationID...). */
 export function newId(): string {
   return randomBytes(16).toString("hex");
 }
 
-/** A fencing token / leader session id. */
+/** A fencing token / leader session id: a random (v4) UUID. */
 export function newSessionId(): string {
-  return uuidv4();
+  return randomUUID();
 }
 
 /** True for a 32 hex digit id. */
