@@ -159,14 +159,20 @@ export class JobCheckpointing {
     return savepointIdOf(this.graph.jobId, cp.checkpointId);
   }
 
-  /** The job ended here: stop; a globally terminal job's checkpoints are deleted, a suspended one's kept. */
+  /**
+   * The job ended here: stop; a globally terminal job's checkpoints are deleted, a suspended one's kept.
+   * Only a leader deletes: a JobMaster whose JobManager lost its lease may still reach a terminal state
+   * (its tasks are gone), while the new leader runs the job from these very checkpoints.
+   */
   async jobEnded(state: JobStatus): Promise<void> {
     this.coordinator?.stop(`job ${state}`);
     // A checkpoint id or completion still being written would re-create what the shutdown removes.
     await orTimeout(Promise.allSettled([...this.inflight]), 30_000);
     if (!this.store) return;
-    await this.store.shutdown(isGloballyTerminal(state), this.storage);
-    if (isGloballyTerminal(state)) await this.repurgeKeys();
+    const remove = isGloballyTerminal(state) && this.isLeader();
+    if (isGloballyTerminal(state) && !remove) this.log.warn({ state }, "the job ended under a JobManager that no longer leads: its checkpoints are kept");
+    await this.store.shutdown(remove, this.storage);
+    if (remove) await this.repurgeKeys();
   }
 
   /**

@@ -299,8 +299,9 @@ export class JobMaster extends Actor {
     const f = this.graph.failureCause;
     this.log.info({ state, netRuntimeMs: this.endTime - this.startTime }, "job reached terminal state");
     this.background(this.checkpointing.jobEnded(state).catch((err) => this.log.warn({ err }, "cleaning up checkpoints failed")));
-    // Globally terminal: nobody will read the job's BLOCKING partitions again.
-    if (this.graph.results.some((r) => r.resultPartitionType === "BLOCKING"))
+    // Globally terminal: nobody will read the job's BLOCKING partitions again (unless this JobManager
+    // lost its lease: then the job is the new leader's, partitions included).
+    if (this.isLeader() && this.graph.results.some((r) => r.resultPartitionType === "BLOCKING"))
       this.background(
         releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId).catch((err) => this.log.warn({ err }, "releasing BLOCKING partitions failed")),
       );

@@ -20,7 +20,7 @@ function sinkWithPublish(publish: (subject: string, data: Uint8Array, opts?: { m
   const snapshots: Epoch[][] = [];
   sink.js = { publish };
   sink.pendingState = { update: (v: Epoch[]) => snapshots.push(v.map((e) => ({ ...e }))), get: () => [], clear: () => undefined };
-  const ctx = { tdd: { jobId: "j", vertexId: "v", subtaskIndex: 0, attemptNumber: 0 } } as unknown as TaskContext;
+  const ctx = { tdd: { attemptId: "a1" } } as unknown as TaskContext;
   return { sink, snapshots, ctx, receive: (records: unknown[]) => (sink.current as unknown[]).push(...records) };
 }
 
@@ -46,7 +46,7 @@ test("a commit whose publish fails keeps the epoch pending: the next checkpoint'
   );
   failing = false;
   await sink.notifyCheckpointComplete!(ctx, 2);
-  assert.deepEqual(published, ["j-v-0-0-1-0", "j-v-0-0-1-1", "j-v-0-0-2-0"], "each record once, in epoch order, with its de-duplication id");
+  assert.deepEqual(published, ["a1-1-0", "a1-1-1", "a1-2-0"], "each record once, in epoch order, with its de-duplication id");
   sink.snapshotState!(ctx, 3);
   assert.deepEqual(snapshots.at(-1), [], "nothing pending after the commit");
 });
@@ -67,5 +67,5 @@ test("commits run one at a time: two completions in a row publish each epoch onc
   const second = sink.notifyCheckpointComplete!(ctx, 2);
   release();
   await Promise.all([first, second]);
-  assert.deepEqual(published, ["j-v-0-0-1-0", "j-v-0-0-2-0"]);
+  assert.deepEqual(published, ["a1-1-0", "a1-2-0"]);
 });

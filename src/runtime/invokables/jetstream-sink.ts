@@ -2,7 +2,7 @@
  * `sink.jetstream`: publishes every record (msgpack) to a JetStream subject, exactly once with
  * checkpointing. Records of a checkpoint epoch are held (in operator state at the checkpoint) and
  * published when the checkpoint completes, each with a de-duplication id
- * `<job>-<vertex>-<subtask>-<checkpoint>-<n>` that is the same however often the commit is retried (after
+ * `<attempt>-<checkpoint>-<n>` (kept with the epoch in state) that is the same however often the commit is retried (after
  * a restore the pending epochs are published again and JetStream drops the duplicates within the
  * stream's duplicate window). At the end of input the last records wait for the task's final
  * checkpoint (FLIP-147), whose completion publishes them. Without checkpointing records are published
@@ -58,8 +58,9 @@ class JetStreamSink implements Invokable {
 
   snapshotState(ctx: TaskContext, checkpointId: number): void {
     if (this.current.length) {
-      const { jobId, vertexId, subtaskIndex, attemptNumber } = ctx.tdd;
-      this.pending.push({ id: `${jobId}-${vertexId}-${subtaskIndex}-${attemptNumber}-${checkpointId}`, checkpointId, records: this.current });
+      // The attempt id is random: an epoch's id never equals one of another attempt, even when a new
+      // JobManager term numbers attempts and checkpoints from where its store says they stood.
+      this.pending.push({ id: `${ctx.tdd.attemptId}-${checkpointId}`, checkpointId, records: this.current });
       this.current = [];
     }
     this.pendingState!.update(this.pending);
