@@ -87,7 +87,7 @@ export class Dispatcher extends Actor {
   }
 
   start(): void {
-    this.serve(this.nc);
+    this.serve(this.nc, { service: { role: "dispatcher" } });
     this.log.info({ sessionId: this.leader.sessionId }, "Dispatcher leading");
   }
 

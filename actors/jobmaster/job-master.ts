@@ -138,7 +138,7 @@ export class JobMaster extends Actor {
     );
     // Reading the checkpoints took round trips: a term that ended meanwhile deploys nothing.
     if (!this.isLeader()) throw new EddyError(ErrorCode.NotLeader, `job ${this.graph.jobId} not started: the JobManager no longer leads`);
-    this.serve(this.nc);
+    this.serve(this.nc, { service: { role: "jobmaster", metadata: { job_id: this.graph.jobId, job_name: this.graph.jobName } } });
     // A checkpoint trigger or acknowledgement in flight when this connection lost its server is gone:
     // the checkpoints waiting for one end now rather than at their timeout.
     this.stopReconnectWatch = onReconnect(

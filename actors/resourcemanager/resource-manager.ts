@@ -69,7 +69,7 @@ export class ResourceManager extends Actor {
   }
 
   start(): void {
-    this.serve(this.nc);
+    this.serve(this.nc, { service: { role: "resourcemanager" } });
     this.liveness = watchLiveness(this.nc, this.subjects, (id) => this.post(() => this.markerGone(id)));
     // One timer for the heartbeat check and the periodic probe: an idle process wakes as rarely as it can.
     const tick = Math.min(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), this.probeIntervalMs);

@@ -84,7 +84,7 @@ export class TaskExecutor extends Actor {
 
   async start(): Promise<void> {
     this.workers.start(this.opts.slots);
-    this.serve(this.nc);
+    this.serve(this.nc, { service: { role: "taskexecutor", metadata: { taskexecutor_id: this.id } } });
     // The ResourceManager's liveness probe, answered on the bare address without decoding, fencing
     // or the mailbox: it runs several times a second, and its point is the "no responders" NATS
     // answers at once when this process's connection is gone.

@@ -1,32 +1,8 @@
 /** Where Eddy's own files live on disk: the package root, its launcher and its nats.conf. */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../core/package.js";
 
-let cachedRoot: string | undefined;
-
-/**
- * The package root: the nearest directory above this module whose package.json is Eddy's.
- * Works from `src/` and from the compiled `dist/src/`.
- */
-export function packageRoot(): string {
-  if (cachedRoot) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pj = join(dir, "package.json");
-    if (existsSync(pj)) {
-      try {
-        const name = (JSON.parse(readFileSync(pj, "utf8")) as { name?: string }).name;
-        if (name === "eddy") return (cachedRoot = dir);
-      } catch {
-        // not ours; keep climbing
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`cannot find Eddy's package.json above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
+export { packageRoot, packageVersion } from "../core/package.js";
 
 /** The `eddy` launcher script (`bin/eddy.js`). */
 export function eddyBin(): string {
@@ -41,9 +17,4 @@ export function natsConfPath(): string {
 /** The repository's three-server cluster template, `nats-cluster.conf` (see its header). */
 export function natsClusterConfPath(): string {
   return join(packageRoot(), "nats-cluster.conf");
-}
-
-/** The package version from package.json. */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string }).version ?? "0.0.0";
 }

@@ -8,6 +8,8 @@ import { silentLogger } from "../core/logger.js";
 import { Header } from "./headers.js";
 import { Mailbox } from "./mailbox.js";
 import { orTimeout } from "../core/time.js";
+import { packageVersion } from "../core/package.js";
+import { ServiceInstance, ServiceRegistry } from "./micro/index.js";
 
 /** What a handler learns about the message besides its body. */
 export interface CallContext {
@@ -38,6 +40,17 @@ export interface MethodSpec<B = any, R = any> {
   maxBytes?: number;
 }
 
+/** How an actor serves (see {@link Actor.serve}). */
+export interface ServeOptions {
+  /** Queue group of the actor's subscription (none: every instance receives each message). */
+  queue?: string;
+  /**
+   * Makes the actor a NATS micro service (ADR-32) named `<prefix>-<role>`, its methods the
+   * endpoints, answering `$SRV.PING/INFO/STATS` while it serves (docs/discovery.md).
+   */
+  service?: { role: string; metadata?: Record<string, string> };
+}
+
 /** A reply that is sent when `promise` settles, without holding the mailbox (long polls). */
 export class Later<R> {
   constructor(readonly promise: Promise<R>) {}
@@ -57,6 +70,9 @@ export abstract class Actor {
   protected readonly mailbox = new Mailbox();
   protected log: Logger = silentLogger();
   private sub: Subscription | undefined;
+  /** The discovery identity and endpoint counters, when the actor is a service; registered on `registry`. */
+  private service: ServiceInstance | undefined;
+  private registry: ServiceRegistry | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
   /** Set by {@link fenceOff}: the actor's term ended; every message is refused from now on. */
@@ -74,8 +90,9 @@ export abstract class Actor {
 
   private methodTable: Record<string, MethodSpec> | undefined;
 
-  /** Subscribes the actor on `nc`. */
-  protected serve(nc: NatsConnection, queue?: string): void {
+  /** Subscribes the actor on `nc` and, with `opts.service`, makes it discoverable. */
+  protected serve(nc: NatsConnection, opts: ServeOptions = {}): void {
+    const { queue, service } = opts;
     this.methodTable = this.methods();
     this.sub = nc.subscribe(`${this.address}.*`, {
       ...(queue ? { queue } : {}),
@@ -84,6 +101,35 @@ export abstract class Actor {
         void this.onMessage(msg);
       },
     });
+    if (service) {
+      this.service = this.describeService(service.role, service.metadata ?? {}, queue ?? "");
+      this.registry = ServiceRegistry.of(nc);
+      this.registry.add(this.service);
+    }
+  }
+
+  /** This actor as a micro service: `<prefix>-<role>`, one endpoint per method. */
+  private describeService(role: string, metadata: Record<string, string>, queueGroup: string): ServiceInstance {
+    // The prefix (config.ts: [A-Za-z0-9_-]+) is the address's first token, whatever the actor.
+    const prefix = this.address.slice(0, this.address.indexOf("."));
+    return new ServiceInstance({
+      name: `${prefix}-${role}`,
+      version: packageVersion(),
+      description: `Eddy ${role} at ${this.address}`,
+      metadata: { ...metadata, prefix, address: this.address, pid: String(process.pid) },
+      endpoints: Object.keys(this.methodTable ?? {}).map((m) => ({ name: m, subject: `${this.address}.${m}`, queueGroup })),
+    });
+  }
+
+  /** The actor's discovery identity and endpoint counters, while it serves as a service. */
+  get serviceInstance(): ServiceInstance | undefined {
+    return this.registry ? this.service : undefined;
+  }
+
+  /** Leaves discovery at once (idempotent): a fenced-off or stopped actor is no service any more. */
+  private leaveDiscovery(): void {
+    if (this.service) this.registry?.remove(this.service);
+    this.registry = undefined;
   }
 
   /**
@@ -95,6 +141,7 @@ export abstract class Actor {
     this.fenced = true;
     this.sub?.unsubscribe();
     this.sub = undefined;
+    this.leaveDiscovery();
   }
 
   /** True once {@link fenceOff} ran. */
@@ -157,6 +204,7 @@ export abstract class Actor {
     this.timers.clear();
     this.sub?.unsubscribe();
     this.sub = undefined;
+    this.leaveDiscovery();
     this.mailbox.close();
     if (this.inflight.size) await orTimeout(Promise.allSettled([...this.inflight]), waitMs);
   }
@@ -166,7 +214,10 @@ export abstract class Actor {
   }
 
   private async onMessage(msg: Msg): Promise<void> {
+    const t0 = performance.now();
     const method = msg.subject.slice(this.address.length + 1);
+    // Counted even after the actor left discovery: a request it still answers is one it served.
+    const stats = this.service?.endpoint(method);
     const ctype = contentTypeOf(msg.headers?.get(Header.ContentType));
     const ctx: CallContext = {
       token: msg.headers?.get(Header.Fence) || undefined,
@@ -189,14 +240,16 @@ export abstract class Actor {
         return spec.handle(body, ctx);
       });
       if (result instanceof Later) result = await result.promise;
-      if (msg.reply) msg.respond(encode(result ?? { ok: true }, ctype), { headers: replyHeaders(ctype, false) });
+      if (msg.reply) msg.respond(encode(result ?? { ok: true }, ctype), { headers: replyHeaders(ctype) });
+      stats?.record(performance.now() - t0);
     } catch (err) {
       const e = toEddyError(err);
+      stats?.recordError(performance.now() - t0, e.code, e.message);
       if (e.code === ErrorCode.InternalError) this.log.error({ err, method }, "handler failed");
       else this.log.debug({ code: e.code, method, reason: e.message }, "request refused");
       if (msg.reply) {
         try {
-          msg.respond(encode({ error: e.toWire(e.code === ErrorCode.InternalError) }, ctype), { headers: replyHeaders(ctype, true) });
+          msg.respond(encode({ error: e.toWire(e.code === ErrorCode.InternalError) }, ctype), { headers: replyHeaders(ctype, e) });
         } catch (e2) {
           this.log.error({ err: e2 }, "cannot send error reply");
         }
@@ -205,10 +258,14 @@ export abstract class Actor {
   }
 }
 
-function replyHeaders(ctype: ContentType, isError: boolean) {
+function replyHeaders(ctype: ContentType, error?: EddyError) {
   const h = natsHeaders();
   if (ctype === "json") h.set(Header.ContentType, "application/json");
-  if (isError) h.set(Header.Error, "1");
+  if (error) {
+    h.set(Header.Error, "1");
+    h.set(Header.ServiceError, `${error.code}: ${error.message}`.replace(/[\r\n]+/g, " ").slice(0, 500));
+    h.set(Header.ServiceErrorCode, error.code === ErrorCode.InternalError ? "500" : "400");
+  }
   return h;
 }
 

@@ -7,4 +7,8 @@ export const Header = {
   /** Set on replies that carry `{error}`. */
   Error: "Eddy-Error",
   ContentType: "Content-Type",
+  /** On error replies, for NATS micro clients (ADR-32): the error message, one line. */
+  ServiceError: "Nats-Service-Error",
+  /** On error replies, for NATS micro clients: 500 for InternalError, 400 for any refusal. */
+  ServiceErrorCode: "Nats-Service-Error-Code",
 } as const;
