@@ -14,7 +14,13 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { silentLogger } from "../../src/core/logger.js";
-import { CheckpointIdCounter, CheckpointStorage, CompletedCheckpointStore, checkpointObjectName, type CompletedCheckpoint } from "../../src/checkpoint/index.js";
+import {
+  CheckpointIdCounter,
+  CheckpointStorage,
+  CompletedCheckpointStore,
+  checkpointObjectName,
+  type CompletedCheckpoint,
+} from "../../src/checkpoint/index.js";
 import { startTestNatsCluster, type TestNatsCluster } from "../helpers/nats-cluster.js";
 import { randomBytesOf } from "../helpers/random-bytes.js";
 
@@ -38,7 +44,13 @@ async function checkpoint(storage: CheckpointStorage, jobId: string, id: number,
     timestamp: 1000 * id,
     completedAt: 1000 * id + 5,
     formatVersion: 1,
-    vertices: { sum: { parallelism: 1, maxParallelism: 128, subtasks: [{ operators: { sum: { keyed: { ...h, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128 } } } }] } },
+    vertices: {
+      sum: {
+        parallelism: 1,
+        maxParallelism: 128,
+        subtasks: [{ operators: { sum: { keyed: { ...h, keyGroupRange: { start: 0, end: 127 }, maxParallelism: 128 } } } }],
+      },
+    },
     bytes: h.bytes,
   };
 }
@@ -85,10 +97,14 @@ test("a follower that recovers its streams after the stores' deletions, made lea
   const stateA = randomBytesOf(300_000);
   const storeA = await CompletedCheckpointStore.open(nc, subjects, "jobA", { retain: 1, storage, logger: log });
   const counterA = await CheckpointIdCounter.open(nc, subjects, "jobA");
-  for (const id of [await counterA.getAndIncrement(), await counterA.getAndIncrement()]) await storeA.add(await checkpoint(storage, "jobA", id, stateA), storage);
+  for (const id of [await counterA.getAndIncrement(), await counterA.getAndIncrement()])
+    await storeA.add(await checkpoint(storage, "jobA", id, stateA), storage);
   await storeA.awaitDiscards();
   assert.deepEqual(await storeA.pendingDiscards(), [], "job A's subsumed checkpoint is discarded");
-  assert.deepEqual((await storage.list("jobA/")).map((o) => o.name), [checkpointObjectName("jobA", 2, "sum", 0, "keyed")]);
+  assert.deepEqual(
+    (await storage.list("jobA/")).map((o) => o.name),
+    [checkpointObjectName("jobA", 2, "sum", 0, "keyed")],
+  );
 
   // Job B: two checkpoints, then it ends: everything of it is removed.
   const storeB = await CompletedCheckpointStore.open(nc, subjects, "jobB", { retain: 1, storage, logger: log });
@@ -103,14 +119,22 @@ test("a follower that recovers its streams after the stores' deletions, made lea
   assert.equal(next, 3);
 
   // A server that follows both streams (three servers, two leaders: there is one) restarts.
-  await until("every replica of both streams is current", 60_000, async () => (await clusterOf(jsm, kvStream)).allCurrent && (await clusterOf(jsm, objStream)).allCurrent);
+  await until(
+    "every replica of both streams is current",
+    60_000,
+    async () => (await clusterOf(jsm, kvStream)).allCurrent && (await clusterOf(jsm, objStream)).allCurrent,
+  );
   const leaders = [(await clusterOf(jsm, kvStream)).leader, (await clusterOf(jsm, objStream)).leader];
   const victim = SERVERS.findIndex((s) => !leaders.includes(s));
   assert.ok(victim >= 0, `a server follows both streams (leaders ${leaders.join(", ")})`);
   const name = SERVERS[victim]!;
   await nats.kill(victim);
   await nats.restart(victim);
-  await until(`${name} is current again on both streams`, 60_000, async () => (await clusterOf(jsm, kvStream)).allCurrent && (await clusterOf(jsm, objStream)).allCurrent);
+  await until(
+    `${name} is current again on both streams`,
+    60_000,
+    async () => (await clusterOf(jsm, kvStream)).allCurrent && (await clusterOf(jsm, objStream)).allCurrent,
+  );
   await makeLeader(nc, jsm, kvStream, name);
   await makeLeader(nc, jsm, objStream, name);
 
@@ -122,6 +146,10 @@ test("a follower that recovers its streams after the stores' deletions, made lea
   const back = await storage.read(handle);
   assert.equal(Buffer.compare(Buffer.from(back), Buffer.from(stateA)), 0, "job A's state reads back intact");
   assert.equal(await (await CheckpointIdCounter.open(nc, subjects, "jobA")).get(), 4, "job A's counter is there");
-  assert.deepEqual((await reopened.all()).map((c) => c.checkpointId), [2], "job A's subsumed checkpoint stays gone");
+  assert.deepEqual(
+    (await reopened.all()).map((c) => c.checkpointId),
+    [2],
+    "job A's subsumed checkpoint stays gone",
+  );
   assert.deepEqual(await storage.list("jobB/"), [], "job B's objects stay gone");
 });
