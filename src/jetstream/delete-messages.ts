@@ -11,6 +11,7 @@ import { retryTransient } from "./transient.js";
 
 /** How long one deletion is retried while the stream has no leader, ms. */
 const DELETE_RETRY_MS = 30_000;
+
 /**
  * Deletes the message at `seq` of `stream` (without overwriting its bytes on disk). True when it
  * deleted it, false when there was none (deleted before, or the attempt before a retry did).
