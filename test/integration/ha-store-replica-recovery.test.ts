@@ -6,6 +6,9 @@
  * Here job A's latest checkpoint is stored, the deletions Eddy makes run (job A subsumes an older
  * checkpoint, job B ends and removes everything), a follower of both streams is SIGKILLed and
  * restarted, made the streams' leader, and job A's latest checkpoint and its state must read back.
+ * The streams are created by this test and hold well under 8 MB, so the restarted server replays every
+ * entry since their creation (nats-server 2.9 snapshots a stream's Raft log at 8 MB, 65,536 entries or
+ * every 2 minutes): with deletions by filtered purge this test fails on 2.9.10.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
