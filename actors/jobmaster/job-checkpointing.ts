@@ -6,7 +6,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../../src/core/logger.js";
 import { orTimeout } from "../../src/core/time.js";
-import { jetstreamManager } from "@nats-io/jetstream";
 import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { EddyError, ErrorCode, NotFoundError } from "../../src/core/errors.js";
@@ -172,21 +171,6 @@ export class JobCheckpointing {
     const remove = isGloballyTerminal(state) && this.isLeader();
     if (isGloballyTerminal(state) && !remove) this.log.warn({ state }, "the job ended under a JobManager that no longer leads: its checkpoints are kept");
     await this.store.shutdown(remove, this.storage);
-    if (remove) await this.repurgeKeys();
-  }
-
-  /**
-   * Purges the job's keys again, a few times over a second and a half. On nats-server 2.9.10 the
-   * store's filtered purge can miss the newest messages (its subject index lags behind them); an unconditional filtered purge leaves no marker, so repeating it is free.
-   */
-  private async repurgeKeys(): Promise<void> {
-    const jsm = await jetstreamManager(this.nc);
-    const bucket = this.subjects.bucket("checkpoints");
-    for (let round = 0; round < 5; round++) {
-      await new Promise((r) => setTimeout(r, 300));
-      const { purged } = await jsm.streams.purge(`KV_${bucket}`, { filter: `$KV.${bucket}.${this.graph.jobId}.>` });
-      if (purged) this.log.warn({ purged, round }, "checkpoint keys left after the store's purge were purged again");
-    }
   }
 
   private readonly inflight = new Set<Promise<unknown>>();

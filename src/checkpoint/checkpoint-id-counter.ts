@@ -3,11 +3,10 @@
  * job in the KV bucket `<prefix>_checkpoints`, key `<jobId>.counter`, advanced by revision-checked
  * updates. It is HA state: ids stay monotonic across JobMaster restarts and failovers.
  */
-import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
-import { openBucket, type KV } from "../ha/kv.js";
+import { openBucket, removeKey, type KV } from "../ha/kv.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { isRevisionConflict } from "../jetstream/index.js";
 import { jobPrefix } from "./names.js";
@@ -19,24 +18,13 @@ export const INITIAL_CHECKPOINT_ID = 1;
 export interface CheckpointsBucket {
   kv: KV;
   name: string;
-  /**
-   * Removes every message of the keys matching `filter` (a KV key or wildcard such as `<jobId>.>`)
-   * from the bucket's stream: unlike `kv.purge` no marker stays behind.
-   */
-  purge(filter: string): Promise<number>;
 }
 
 /** Opens (creating if absent) the `<prefix>_checkpoints` KV bucket. */
 export async function openCheckpointsBucket(nc: NatsConnection, subjects: Subjects): Promise<CheckpointsBucket> {
   const name = subjects.bucket("checkpoints");
   try {
-    const kv = await openBucket(nc, name);
-    const jsm = await jetstreamManager(nc);
-    return {
-      kv,
-      name,
-      purge: async (filter) => (await jsm.streams.purge(`KV_${name}`, { filter: `$KV.${name}.${filter}` })).purged,
-    };
+    return { kv: await openBucket(nc, name), name };
   } catch (err) {
     throw new EddyError(ErrorCode.CheckpointStorageFailed, `cannot open the KV bucket ${name}: ${(err as Error).message}`, { cause: err });
   }
@@ -91,10 +79,10 @@ export class CheckpointIdCounter {
     await this.cas((current) => ({ next: Math.max(current, next), answer: 0 }));
   }
 
-  /** Removes the counter (the job reached a globally terminal state). */
+  /** Removes the counter (the job reached a globally terminal state): no key and no marker stay. */
   async remove(): Promise<void> {
     try {
-      await this.bucket.purge(this.key);
+      await removeKey(this.bucket.kv, this.key);
     } catch (err) {
       throw this.failed("remove", err);
     }

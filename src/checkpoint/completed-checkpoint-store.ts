@@ -12,7 +12,7 @@ import { decode, encode } from "../codec/codec.js";
 import { ConflictError, EddyError, ErrorCode, InternalError, ValidationError } from "../core/errors.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { listKeys } from "../ha/kv.js";
+import { listKeys, removeKey, removeKeys } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
 import { isRevisionConflict } from "../jetstream/index.js";
 import { openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
@@ -32,6 +32,9 @@ export function stateObjectsOf(cp: CompletedCheckpoint): string[] {
   }
   return [...out];
 }
+
+/** How many times a globally terminal shutdown lists and deletes the job's keys before it gives up. */
+const MAX_REMOVAL_ROUNDS = 5;
 
 /** A subsumed checkpoint whose objects are still to be deleted (`<jobId>.discard.<id>`). */
 interface DiscardMarker {
@@ -61,7 +64,7 @@ export class CompletedCheckpointStore {
   private subsumeDue = false;
   /**
    * The newest checkpoint whose latest pointer was written: subsuming considers only checkpoints up
-   * to it, so a background run never purges the checkpoint the pointer still names while a newer
+   * to it, so a background run never removes the checkpoint the pointer still names while a newer
    * one's entry is written but its pointer is not (yet, or ever: its write may fail).
    */
   private subsumeUpTo = 0;
@@ -257,7 +260,13 @@ export class CompletedCheckpointStore {
     await storage.deletePrefix(prefix);
     try {
       // `<jobId>.>`: the checkpoints, the pending deletions and the id counter (`<jobId>.counter`).
-      await this.bucket.purge(`${this.jobId}.>`);
+      // Listed again after the deletions until a listing finds nothing: a key written while they ran
+      // (by a JobMaster not yet stopped) goes too.
+      for (let round = 1, n = await removeKeys(this.bucket.kv, `${this.jobId}.>`); n > 0; round++) {
+        if (round > MAX_REMOVAL_ROUNDS) throw new Error(`keys were still written after ${MAX_REMOVAL_ROUNDS} rounds of deletions`);
+        n = await removeKeys(this.bucket.kv, `${this.jobId}.>`);
+        if (n > 0) this.log.warn({ keys: n, round }, "checkpoint keys written during the job's removal were removed too");
+      }
     } catch (err) {
       throw this.failed("remove the checkpoints", err);
     }
@@ -316,7 +325,7 @@ export class CompletedCheckpointStore {
       const prefix = checkpointPrefix(this.jobId, id);
       const marker: DiscardMarker = { checkpointId: id, extraObjects: cp ? stateObjectsOf(cp).filter((o) => !o.startsWith(prefix)) : [], since: Date.now() };
       await this.bucket.kv.put(this.discardKey(id), encode(marker));
-      await this.bucket.purge(this.chkKey(id));
+      await removeKey(this.bucket.kv, this.chkKey(id));
     }
   }
 
@@ -361,7 +370,7 @@ export class CompletedCheckpointStore {
         const m = await this.marker(id);
         await storage.deleteAll(m?.extraObjects ?? []);
         const n = await storage.deletePrefix(checkpointPrefix(this.jobId, id));
-        await this.bucket.purge(this.discardKey(id));
+        await removeKey(this.bucket.kv, this.discardKey(id));
         this.log.debug({ checkpointId: id, objects: n }, "discarded subsumed checkpoint");
       } catch (err) {
         failed++;

@@ -9,7 +9,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 import { ConflictError, EddyError, ErrorCode, InternalError, NotFoundError, ValidationError } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
-import { listKeys } from "../ha/kv.js";
+import { listKeys, removeKey } from "../ha/kv.js";
 import { isRevisionConflict } from "../jetstream/index.js";
 import { openCheckpointsBucket, type CheckpointsBucket } from "./checkpoint-id-counter.js";
 import { stateObjectsOf } from "./completed-checkpoint-store.js";
@@ -93,7 +93,7 @@ export class SavepointStore {
       throw new NotFoundError(ErrorCode.SavepointNotFound, `savepoint ${savepointId} does not exist`, { details: { savepointId } });
     }
     try {
-      await this.bucket.purge(this.key(savepointId));
+      await removeKey(this.bucket.kv, this.key(savepointId));
     } catch (err) {
       throw failed(`remove savepoint ${savepointId}`, err);
     }

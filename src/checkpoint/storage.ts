@@ -13,7 +13,15 @@ import type { Subjects } from "../rpc/subjects.js";
 import { kvReplicas } from "../ha/kv.js";
 import { retryTransient } from "../jetstream/index.js";
 import { withTimeout } from "../core/time.js";
-import { OBJECT_META_TIMEOUT_MS, ObjectCorruptError, readObject, transferTimeoutMs } from "../objectstore/index.js";
+import {
+  OBJECT_META_TIMEOUT_MS,
+  ObjectCorruptError,
+  deleteObject,
+  deleteObjectChunks,
+  objectMetaSubject,
+  readObject,
+  transferTimeoutMs,
+} from "../objectstore/index.js";
 import { readLastPerSubject } from "../jetstream/index.js";
 import type { StateHandle } from "./types.js";
 
@@ -49,6 +57,9 @@ const HEADER_ROOM = 1024;
 const WRITE_RETRY_MS = 30_000;
 /** How long a read retries while the bucket's stream has no leader, ms. */
 const READ_RETRY_MS = 30_000;
+
+/** How long deleting the chunks of a failed write may wait for each request, ms. */
+const FAILED_WRITE_CLEANUP_MS = 5_000;
 
 /** Chunks of a streamed write published and not yet acknowledged (serializing goes on meanwhile). */
 const STREAM_CHUNKS_IN_FLIGHT = 8;
@@ -143,7 +154,7 @@ export class CheckpointStorage {
    * of all chunks), but pipelined: the source is read a chunk at a time and each chunk is published
    * while up to {@link STREAM_CHUNKS_IN_FLIGHT} earlier ones await their acknowledgement, yielding to
    * the event loop after each piece. So serialization overlaps the Object Store writes and the task
-   * keeps processing in between. On failure the chunks written are purged and the source canceled.
+   * keeps processing in between. On failure the chunks written are deleted and the source canceled.
    */
   async writeStream(name: string, source: SnapshotSource): Promise<StoredStateHandle> {
     const chunkBytes = this.effectiveChunkBytes;
@@ -218,13 +229,13 @@ export class CheckpointStorage {
       const h = natsHeaders();
       h.set("Nats-Rollup", "sub");
       await send(this.metaSubject(name), JSON.stringify(info), `${nuid}.meta`, h);
-      if (old && !old.deleted && old.nuid !== nuid)
-        await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: `$O.${this.bucket}.C.${old.nuid}` }).catch(() => undefined); // best effort: the rollup already hides the old chunks
+      if (old && !old.deleted && old.nuid !== nuid) await deleteObjectChunks(this.js, this.jsm, this.bucket, old).catch(() => undefined); // best effort: the rollup already hides the old chunks
       return { object: name, bytes: size, digest };
     } catch (err) {
       source.cancel(`the write of ${name} failed`);
       await Promise.allSettled(inFlight);
-      await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: chunkSubject }).catch(() => undefined); // best effort: the write's own error is thrown below
+      // Best effort, briefly (the write's own error is thrown below): chunks left stay unreferenced.
+      await deleteObjectChunks(this.js, this.jsm, this.bucket, { nuid, chunks, size }, FAILED_WRITE_CLEANUP_MS).catch(() => undefined);
       throw storageFailed(`cannot write state object ${name}`, err);
     } finally {
       source.cancel("the write ended");
@@ -265,16 +276,15 @@ export class CheckpointStorage {
   }
 
   /**
-   * Deletes one object (by handle or name) so that nothing of it stays in the stream (chunks,
-   * metadata and the deletion marker). Idempotent: a missing object is no error.
+   * Deletes one object (by handle or name) so that nothing of it stays in the stream (chunks and
+   * metadata), message by message: never by a filtered purge, which a recovering replica of
+   * nats-server 2.9 replays as the removal of every older object. Idempotent: a missing object is no
+   * error; a deletion that failed half-way is completed by the next.
    */
   async delete(target: StateHandle | string): Promise<void> {
     const name = typeof target === "string" ? target : target.object;
     try {
-      // Marks deleted and purges the chunks first (a crash here leaves a harmless marker), then
-      // drops the marker so a deleted object leaves no trace.
-      await this.os.delete(name);
-      await this.jsm.streams.purge(`OBJ_${this.bucket}`, { filter: this.metaSubject(name) });
+      await deleteObject(this.js, this.jsm, this.bucket, name);
     } catch (err) {
       throw storageFailed(`cannot delete state object ${name}`, err);
     }
@@ -326,6 +336,6 @@ export class CheckpointStorage {
   }
 
   private metaSubject(name: string): string {
-    return `$O.${this.bucket}.M.${Base64UrlPaddedCodec.encode(name)}`;
+    return objectMetaSubject(this.bucket, name);
   }
 }

@@ -1,5 +1,5 @@
 import { Bucket, Kvm, type KV } from "@nats-io/kv";
-import { readLastPerSubject, retryTransient } from "../jetstream/index.js";
+import { deleteMessage, deleteMessages, readLastPerSubject, retryTransient, sequencesOf } from "../jetstream/index.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 
@@ -47,6 +47,36 @@ export function putValue(kv: KV, key: string, value: unknown): Promise<number> {
   return kv.put(key, encode(value));
 }
 
+/** The bucket behind `kv` (its stream, subject prefix and key codec: the KV interface has none of them). */
+function bucketOf(kv: KV, what: string): Bucket {
+  if (!(kv instanceof Bucket)) throw new TypeError(`${what} needs a bucket opened with nats.js's Kvm`);
+  return kv;
+}
+
+/**
+ * Removes `key` from the bucket leaving nothing behind (no delete or purge marker): deletes its
+ * current message by sequence (its revision). A bucket with history 1 holds no other message of the
+ * key; a value written meanwhile, at a newer revision, stays. True when there was a message to delete.
+ * Not `kv.purge` (a marker stays) nor a filtered stream purge (not replayed exactly by nats-server
+ * 2.9, see src/jetstream/delete-messages.ts). Retried through a stream's leader election.
+ */
+export async function removeKey(kv: KV, key: string): Promise<boolean> {
+  const b = bucketOf(kv, "removeKey");
+  const e = await retryTransient(() => kv.get(key), 30_000, { jetStreamKnown: true });
+  if (!e) return false;
+  return deleteMessage(b.jsm, b.stream, e.revision);
+}
+
+/**
+ * Removes every message (values and markers) of the keys matching `filter` (a wildcard such as
+ * `<jobId>.>`), by sequence as {@link removeKey} does; answers how many were deleted.
+ */
+export async function removeKeys(kv: KV, filter: string): Promise<number> {
+  const b = bucketOf(kv, "removeKeys");
+  const seqs = await sequencesOf(b.js, b.stream, `${b.prefix}.${filter}`);
+  return deleteMessages(b.jsm, b.stream, seqs);
+}
+
 /**
  * Every live key of the bucket matching `filter` (a key or wildcard such as `job.chk.*`; all by
  * default), read with a pull consumer (last value per key, headers only). Not
@@ -54,9 +84,7 @@ export function putValue(kv: KV, key: string, value: unknown): Promise<number> {
  * store must not miss a job that way. Retried through a stream's leader election; TimeoutError after 30 s.
  */
 export async function listKeys(kv: KV, filter = ">"): Promise<string[]> {
-  // The stream, subject prefix and key codec are the Bucket's own (the KV interface has none of them).
-  if (!(kv instanceof Bucket)) throw new TypeError("listKeys needs a bucket opened with nats.js's Kvm");
-  const b = kv;
+  const b = bucketOf(kv, "listKeys");
   const out: string[] = [];
   await readLastPerSubject(b.js, b.stream, `${b.prefix}.${filter}`, { headersOnly: true }, (m) => {
     const op = m.headers?.get("KV-Operation");

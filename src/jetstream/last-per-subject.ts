@@ -22,13 +22,33 @@ const FETCH_STALL_MS = 2_000;
  * consumer made on the lost leader that delivers nothing or is not found. `each` sees only the messages of
  * the attempt that completed. TimeoutError after 30 s, naming the last attempt's failure.
  */
-export async function readLastPerSubject(
+export function readLastPerSubject(
   js: JetStreamClient,
   stream: string,
   filter: string,
   opts: { headersOnly: boolean },
   each: (m: JsMsg) => void,
 ): Promise<void> {
+  return readMatching(js, stream, filter, { ...opts, lastPerSubject: true }, each);
+}
+
+/**
+ * The stream sequence of every message of `stream` matching `filter` (every one, not only the last
+ * of each subject), ascending, read as {@link readLastPerSubject} reads (headers only, retried).
+ */
+export async function sequencesOf(js: JetStreamClient, stream: string, filter: string): Promise<number[]> {
+  const seqs: number[] = [];
+  await readMatching(js, stream, filter, { headersOnly: true, lastPerSubject: false }, (m) => seqs.push(m.seq));
+  return seqs.sort((a, b) => a - b);
+}
+
+interface ReadOptions {
+  headersOnly: boolean;
+  /** Only the last message of each subject; else every message. */
+  lastPerSubject: boolean;
+}
+
+async function readMatching(js: JetStreamClient, stream: string, filter: string, opts: ReadOptions, each: (m: JsMsg) => void): Promise<void> {
   const what = `listing ${filter} in ${stream}`;
   const deadline = Date.now() + LIST_TIMEOUT_MS;
   for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(2_000, delay * 2)) {
@@ -51,12 +71,12 @@ export async function readLastPerSubject(
   }
 }
 
-async function readOnce(js: JetStreamClient, stream: string, filter: string, opts: { headersOnly: boolean }, what: string, deadline: number): Promise<JsMsg[]> {
+async function readOnce(js: JetStreamClient, stream: string, filter: string, opts: ReadOptions, what: string, deadline: number): Promise<JsMsg[]> {
   const step = () => Math.max(1, Math.min(ATTEMPT_STEP_MS, deadline - Date.now()));
   const consumer = await withTimeout(
     js.consumers.get(stream, {
       filter_subjects: filter,
-      deliver_policy: DeliverPolicy.LastPerSubject,
+      deliver_policy: opts.lastPerSubject ? DeliverPolicy.LastPerSubject : DeliverPolicy.All,
       headers_only: opts.headersOnly,
       inactive_threshold: 60_000,
     }),
@@ -64,9 +84,10 @@ async function readOnce(js: JetStreamClient, stream: string, filter: string, opt
     `creating the consumer for ${what}`,
   );
   try {
-    // By subject, the message of the highest stream sequence: an ordered consumer that sees a gap
-    // is made again from the next sequence, no longer last-per-subject, and delivers older messages.
-    const out = new Map<string, JsMsg>();
+    // Last per subject: by subject, the message of the highest stream sequence (an ordered consumer
+    // that sees a gap is made again from the next sequence, no longer last-per-subject, and delivers
+    // older messages). Every message: by sequence (a message delivered again counts once).
+    const out = new Map<string | number, JsMsg>();
     let pending = (await consumer.info(true)).num_pending; // the creation's info: no request
     while (pending > 0) {
       const left = deadline - Date.now();
@@ -75,8 +96,9 @@ async function readOnce(js: JetStreamClient, stream: string, filter: string, opt
       let got = 0;
       for await (const m of batch) {
         got++;
-        const seen = out.get(m.subject);
-        if (!seen || seen.seq < m.seq) out.set(m.subject, m);
+        const by = opts.lastPerSubject ? m.subject : m.seq;
+        const seen = out.get(by);
+        if (!seen || seen.seq < m.seq) out.set(by, m);
         pending = m.info.pending;
         if (pending === 0) break;
       }

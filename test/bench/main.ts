@@ -10,6 +10,7 @@
  *     JobManager's failover (jobmanager-failover-bench.ts); a NATS server's loss on a three-server
  *     cluster (nats-server-loss-bench.ts): KV unavailability and the time to the next checkpoint.
  *  7. Checkpoints: duration for 1 MB and 100 MB of keyed state against a bare Object Store write;
+ *     the HA stores' cost of subsuming a checkpoint and removing a job (checkpoint-deletion-bench.ts);
  *     keyed-counter throughput with a 1 s checkpoint interval against none.
  *  8. Reactive rescaling: a new TaskExecutor's start to the job RUNNING at the higher parallelism
  *     (rescale-bench.ts), with the parallelism timeline.
@@ -39,6 +40,7 @@ import type { ClusterInfo } from "../../schemas/dispatcher-api.js";
 import { cpuCeiling, transportCeiling } from "./ceilings.js";
 import { benchCheckpointDuration, benchKeyedCounter } from "./checkpoint-bench.js";
 import { benchStateRead } from "./checkpoint-storage-bench.js";
+import { benchCheckpointDeletion, formatCheckpointDeletion } from "./checkpoint-deletion-bench.js";
 import { writeText } from "./text.js";
 import { jobManagerFailoverBench } from "./jobmanager-failover-bench.js";
 import { natsServerLossBench } from "./nats-server-loss-bench.js";
@@ -175,6 +177,7 @@ async function checkpointPart(cluster: ProcessCluster, work: string): Promise<vo
       `  restore read of ${mb} MB: CheckpointStorage.read ${r.readMs.toFixed(1)} ms, nats.js getBlob ${r.bareMs.toFixed(1)} ms, ratio ${(r.readMs / r.bareMs).toFixed(2)} (medians of ${r.reps})`,
     );
   }
+  for (const line of formatCheckpointDeletion(await benchCheckpointDeletion(cluster.natsUrl))) console.log(line);
   // 5M events: runs of a few seconds with several checkpoints. At 1M a run lasts ~0.5 s and the figure
   // is dominated by the fixed cost of the final checkpoint the exactly-once sink waits for (FLIP-147).
   const kcEvents = Number(process.env.BENCH_KC_EVENTS ?? 5_000_000);

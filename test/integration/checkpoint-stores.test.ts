@@ -2,17 +2,19 @@
  * The HA checkpoint stores over a real nats-server: the checkpoint id counter (CAS, shared by two
  * clients, monotonic across reopen), the completed checkpoint store (retain 1 and 3 subsumption
  * proven by listing the Object Store, retried deletions, shutdown globally terminal or suspended)
- * and the savepoint store (add/get/list/dispose, untouched by a job's shutdown).
+ * and the savepoint store (add/get/list/dispose, untouched by a job's shutdown); none of their
+ * deletions is a stream purge.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { ConflictError, ErrorCode, InternalError, NotFoundError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { encode } from "../../src/codec/codec.js";
-import { listKeys, openBucket, type KV } from "../../src/ha/kv.js";
+import { listKeys, openBucket, removeKey, removeKeys, type KV } from "../../src/ha/kv.js";
 import {
   CheckpointIdCounter,
   CheckpointStorage,
@@ -359,4 +361,66 @@ test("listKeys gives every live key of a bucket, beyond one batch, and none that
   const listed = await listKeys(b);
   assert.equal(listed.length, 1_498);
   assert.deepEqual(new Set(listed), new Set(keys.filter((k) => k !== "job.0001" && k !== "job.0002")));
+});
+
+test("no deletion of the stores is a stream purge, and a removed key or object leaves no message behind", async () => {
+  // A filtered purge is replayed wrongly by a recovering replica of nats-server 2.9 (it drops every
+  // older message of the stream): the stores delete message by message instead.
+  const purges: string[] = [];
+  const sub = nc.subscribe("$JS.API.STREAM.PURGE.>", { callback: (_e, m) => void purges.push(m.subject) });
+  await nc.flush();
+  const jsm = await jetstreamManager(nc);
+  const kvStream = `KV_${subjects.bucket("checkpoints")}`;
+  const objStream = `OBJ_${storage.bucket}`;
+  const messagesOn = async (stream: string, filter: string): Promise<number> =>
+    Object.values((await jsm.streams.info(stream, { subjects_filter: filter })).state.subjects ?? {}).reduce((a, n) => a + n, 0);
+  const chunksBefore = await messagesOn(objStream, `$O.${storage.bucket}.C.>`);
+
+  const counter = await CheckpointIdCounter.open(nc, subjects, "jobNoPurge");
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobNoPurge", { logger: log, storage });
+  for (let i = 0; i < 3; i++) await store.add(await checkpoint("jobNoPurge", await counter.getAndIncrement()), storage);
+  await store.awaitDiscards();
+  assert.deepEqual(await keysOf("jobNoPurge."), ["jobNoPurge.chk.3", "jobNoPurge.counter", "jobNoPurge.latest"], "subsumed entries and markers removed");
+  // An object written again under its name: the old chunks go.
+  const again = checkpointObjectName("jobNoPurge", 3, "src", 0, "keyed");
+  await storage.write(again, new Uint8Array(300_000).fill(7));
+  // A write whose source fails after two chunks: its chunks go.
+  let served = 0;
+  await assert.rejects(
+    storage.writeStream(checkpointObjectName("jobNoPurge", 4, "src", 0, "keyed"), {
+      read: (n) => {
+        if (served++ === 2) throw new Error("serializer failed");
+        return [new Uint8Array(n)];
+      },
+      cancel: () => undefined,
+    }),
+    /serializer failed/,
+  );
+  await store.shutdown(true, storage);
+  await counter.remove();
+  const spStore = await SavepointStore.open(nc, subjects);
+  const sp = await savepoint("jobNoPurge");
+  await spStore.add(sp);
+  await spStore.dispose(sp.savepointId, storage);
+  await nc.flush();
+  sub.unsubscribe();
+
+  assert.deepEqual(purges, [], "no purge request");
+  assert.equal(await messagesOn(kvStream, `$KV.${subjects.bucket("checkpoints")}.jobNoPurge.>`), 0, "no key message or marker of the job");
+  assert.equal(await messagesOn(kvStream, `$KV.${subjects.bucket("checkpoints")}.savepoint.${sp.savepointId}`), 0, "no savepoint message or marker");
+  assert.deepEqual(await objectsOf("jobNoPurge/"), []);
+  assert.equal(await messagesOn(objStream, `$O.${storage.bucket}.C.>`), chunksBefore, "no chunk of a deleted, replaced or failed object");
+});
+
+test("removeKey deletes a key's message by revision, false when there is none; removeKeys deletes values and markers", async () => {
+  await kv.put("rk.a", encode(1));
+  await kv.put("rk.b", encode(2));
+  await kv.delete("rk.c");
+  assert.equal(await removeKey(kv, "rk.a"), true);
+  assert.equal(await kv.get("rk.a"), null, "absent, no marker");
+  assert.equal(await removeKey(kv, "rk.a"), false);
+  assert.equal(await removeKeys(kv, "rk.>"), 2, "the value of rk.b and the marker of rk.c");
+  assert.equal(await kv.get("rk.b"), null);
+  assert.equal(await kv.get("rk.c"), null);
+  assert.equal(await removeKeys(kv, "rk.>"), 0);
 });
