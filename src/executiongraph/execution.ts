@@ -37,15 +37,15 @@ export class Execution {
   }
 
   /**
-   * The state a TaskExecutor's report of `reported` (INITIALIZING, RUNNING, FINISHED or CANCELED;
-   * failures are the scheduler's) moves this attempt to, or undefined when it changes nothing. While
-   * CANCELING, a task that finished before the cancel reached it completes the cancellation
-   * (CANCELED, as Flink's Execution.markFinished does: no CANCELED report will follow), and a late
-   * INITIALIZING or RUNNING report is ignored.
+   * The state a TaskExecutor's report of `reported` moves this attempt to, or undefined when it
+   * changes nothing. While CANCELING, a task that finished or failed before the cancel reached it
+   * completes the cancellation (CANCELED, as Flink's Execution.markFinished and processFail do: no
+   * CANCELED report will follow; a consumer whose producer was canceled first fails that way), and a
+   * late INITIALIZING or RUNNING report is ignored.
    */
   stateAfterReport(reported: ExecutionState): ExecutionState | undefined {
     if (this._state !== "CANCELING" || reported === "CANCELED") return reported;
-    return reported === "FINISHED" ? "CANCELED" : undefined;
+    return reported === "FINISHED" || reported === "FAILED" ? "CANCELED" : undefined;
   }
 
   /** True once FINISHED, CANCELED or FAILED. */

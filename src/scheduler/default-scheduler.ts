@@ -92,7 +92,7 @@ export class DefaultScheduler implements SchedulerNG {
     // A late report of an old attempt, or one repeated by a TaskExecutor that got no answer.
     if (e !== e.vertex.currentExecution || e.isTerminal || e.state === u.state) return true;
     if (u.accumulators) e.accumulators = u.accumulators;
-    if (u.state === "FAILED") {
+    if (u.state === "FAILED" && e.state !== "CANCELING") {
       this.markFailed(e, u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} failed` });
       this.onFailure(e.vertex, e.failure!);
     } else if (u.state === "CANCELED" && e.state !== "CANCELING") {

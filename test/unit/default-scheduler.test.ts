@@ -94,3 +94,28 @@ test("DefaultScheduler: a late RUNNING report of a task being canceled changes n
     t.dispose();
   }
 });
+
+test("DefaultScheduler: a task that fails while the job is being canceled counts as canceled, and the job ends CANCELED", async () => {
+  const t = twoRegions("region");
+  try {
+    t.scheduler.startScheduling();
+    t.a.offer(t.scheduler, "te1", 2);
+    t.a.report(t.scheduler, [...t.a.deployed], "RUNNING");
+    t.scheduler.cancel();
+    const sink = t.byId("okSink");
+    assert.equal(sink.state, "CANCELING");
+    // Its producer was canceled first and released its partition: the consumer fails before its own cancel arrives.
+    t.scheduler.updateTaskExecutionState({
+      attemptId: sink.attemptId,
+      state: "FAILED",
+      failure: { code: "TaskFailed", name: "EddyError", message: "producer released its result partitions before their end" },
+    });
+    assert.equal(sink.state, "CANCELED");
+    assert.equal(sink.failure, undefined, "no failure recorded for it");
+    t.a.report(t.scheduler, [t.byId("ok"), t.byId("bad"), t.byId("badSink")], "CANCELED");
+    await t.a.tick();
+    assert.equal(t.graph.state, "CANCELED");
+  } finally {
+    t.dispose();
+  }
+});

@@ -137,7 +137,7 @@ export class AdaptiveScheduler implements SchedulerNG {
     // A late report of an old attempt, or one repeated by a TaskExecutor that got no answer.
     if (e !== e.vertex.currentExecution || e.isTerminal || e.state === u.state || e.vertex.jobVertex.graph !== this.graph || !this.isCurrent(e)) return true;
     if (u.accumulators) e.accumulators = u.accumulators;
-    if (u.state === "FAILED" || (u.state === "CANCELED" && e.state !== "CANCELING")) {
+    if (e.state !== "CANCELING" && (u.state === "FAILED" || u.state === "CANCELED")) {
       const cause =
         u.state === "FAILED"
           ? (u.failure ?? { code: ErrorCode.TaskFailed, name: "EddyError", message: `${e} failed` })
