@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MetricStore, prometheusName } from "../../src/metrics/index.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { METRICS, MetricStore, SCOPE_PREFIX, prometheusName } from "../../src/metrics/index.js";
 import { taskEntry, teReport } from "../helpers/metric-reports.js";
 import { hasPromtool, parsePrometheus, promtoolCheck, PROMTOOL } from "../helpers/promtool.js";
 
@@ -87,4 +90,12 @@ test("promtool rejects a text that is not the exposition format (the check can f
   }
   const check = promtoolCheck("# TYPE x gauge\nx{a=b} 1\n");
   assert.notDeepEqual(check.problems, []);
+});
+
+test("docs/metrics.md lists every metric with its Prometheus name", () => {
+  const doc = readFileSync(join(fileURLToPath(new URL(".", import.meta.url)), "../../../docs/metrics.md"), "utf8");
+  for (const m of METRICS) {
+    assert.ok(doc.includes(`| \`${m.name}\` |`), `${m.name} has a row`);
+    assert.ok(doc.includes(`\`${SCOPE_PREFIX[m.scope]}${prometheusName(m.name)}\``), `${m.name}'s Prometheus name is given`);
+  }
 });
