@@ -55,6 +55,6 @@ export class ExceptionHistory {
 
 function fromCause(cause: FailureInfo, at: number): Pick<ExceptionEntry, "exceptionName" | "stacktrace" | "timestamp" | "code"> {
   const head = `${cause.name}: ${cause.message}`;
-  const stack = cause.stack && cause.stack.includes(cause.message) ? cause.stack : cause.stack ? `${head}\n${cause.stack}` : head;
+  const stack = cause.stack?.includes(cause.message) ? cause.stack : cause.stack ? `${head}\n${cause.stack}` : head;
   return { exceptionName: cause.name, stacktrace: stack, timestamp: at, code: cause.code };
 }

@@ -56,7 +56,7 @@ const MAX_CONNECTIONS = 512;
 
 /** Starts listening; rejects with WebServerFailed when the address cannot be used. */
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
-  const log = opts.log.child({ component: "web" });
+  const log = opts.log;
   const api = new RestApi(new DispatcherReader(opts.nc, opts.subjects), opts.metrics, opts.version);
   const events = new LiveEvents(api, log);
   const routes = restRoutes({
