@@ -9,6 +9,7 @@ import { startProcessCluster, webUrlOf } from "../helpers/process-cluster.js";
 import { allRunning, awaitJobResult, runToCompletion, waitForJob } from "../helpers/jobs.js";
 import { http } from "../helpers/http-client.js";
 import type { JobDetails } from "../../schemas/dispatcher-api.js";
+import { waitFor } from "../../src/core/time.js";
 
 const FINISHED_JOBS = Number(process.env.BENCH_REST_FINISHED ?? 200);
 const PARALLELISM = Number(process.env.BENCH_REST_PARALLELISM ?? 256);
@@ -59,6 +60,20 @@ export async function restBench(): Promise<void> {
       if (r.state !== "FINISHED") throw new Error(`finished job ${i} ended ${r.state}`);
     }
     progress(`${FINISHED_JOBS} finished jobs`);
+    // The finished jobs' slots go back to the ResourceManager asynchronously: the big job waits for all of them.
+    const total = 2 * slots;
+    const free = await waitFor(
+      async () => {
+        const o = (await http(web, "GET", "/overview")).json as { "slots-available": number };
+        return o["slots-available"] === total ? o : undefined;
+      },
+      180_000,
+      `all ${total} slots free`,
+      500,
+    ).catch(async (err: Error) => {
+      throw new Error(`${err.message}: ${(await http(web, "GET", "/overview")).text}`);
+    });
+    progress(`${free["slots-available"]} slots free`);
     const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", {
       name: `p${PARALLELISM}`,
       vertices: [
@@ -68,19 +83,25 @@ export async function restBench(): Promise<void> {
       edges: [{ source: "numbers", target: "sink", partitioner: "rebalance" }],
       config: { restartStrategy: { type: "fixed-delay", attempts: 100, delayMs: 1_000 } },
     });
-    // 2 x PARALLELISM tasks in PARALLELISM slot threads: on a small machine their start takes minutes.
+    // 2 x PARALLELISM tasks in PARALLELISM slot threads: on a small machine their start takes minutes,
+    // and some miss their start timeout (the job restarts). The body's size, what /jobs/:jid costs,
+    // is the same in every state: the figures are taken once the job is RUNNING, all its subtasks
+    // RUNNING when that comes within BENCH_REST_DEPLOY_MS, and the subtasks' states are printed.
     const ended = (d: JobDetails) => {
       if (["FINISHED", "CANCELED", "FAILED"].includes(d.state))
         throw new Error(`the job at parallelism ${PARALLELISM} ended ${d.state}: ${d.failure?.message}`);
-      return allRunning(d);
+      return d.state === "RUNNING";
     };
-    await waitForJob(cluster.dispatcher, jobId, ended, 900_000, `RUNNING at parallelism ${PARALLELISM}`).catch(async (err: Error) => {
-      const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
+    await waitForJob(cluster.dispatcher, jobId, ended, 120_000, `RUNNING at parallelism ${PARALLELISM}`);
+    const deployMs = Number(process.env.BENCH_REST_DEPLOY_MS ?? 300_000);
+    await waitForJob(cluster.dispatcher, jobId, allRunning, deployMs, "every subtask RUNNING").catch(() => undefined); // measured as it is
+    const subtaskStates = (d: JobDetails) => {
       const states: Record<string, number> = {};
-      for (const v of d.vertices) for (const s of v.subtasks) states[`${s.state}#${s.attempt}`] = (states[`${s.state}#${s.attempt}`] ?? 0) + 1;
-      throw new Error(`${err.message}; job ${d.state}, subtasks by state#attempt ${JSON.stringify(states)}`);
-    });
-    progress(`the job RUNNING at parallelism ${PARALLELISM}`);
+      for (const v of d.vertices) for (const s of v.subtasks) states[s.state] = (states[s.state] ?? 0) + 1;
+      return JSON.stringify(states);
+    };
+    const during = subtaskStates(await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId }));
+    progress(`the job RUNNING at parallelism ${PARALLELISM}, subtasks ${during}`);
     const job = await measure(web, `/jobs/${jobId}`, REQUESTS);
     const overview = await measure(web, "/jobs/overview", Math.min(REQUESTS, 200));
     const fromStandby = await measure(standby, `/jobs/${jobId}`, Math.min(REQUESTS, 200));
@@ -89,7 +110,9 @@ export async function restBench(): Promise<void> {
     const line = (what: string, xs: number[]) =>
       `  ${what.padEnd(44)} p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms (${xs.length} requests)`;
     console.log("");
-    console.log(`REST latency (${FINISHED_JOBS} finished jobs in the history, one running at parallelism ${PARALLELISM}; goal p99 < 20 ms):`);
+    console.log(
+      `REST latency (${FINISHED_JOBS} finished jobs in the history, one RUNNING at parallelism ${PARALLELISM}, subtasks ${during}; goal p99 < 20 ms):`,
+    );
     console.log(line(`GET /jobs/:jid (p=${PARALLELISM}), leader`, job));
     console.log(line(`GET /jobs/:jid (p=${PARALLELISM}), standby`, fromStandby));
     console.log(line(`GET /jobs/overview (${FINISHED_JOBS + 1} jobs), leader`, overview));

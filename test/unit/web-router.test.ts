@@ -22,7 +22,7 @@ function refusal(fn: () => unknown): HttpError {
   return assert.fail("expected a refusal");
 }
 
-test("routes match by segments and name their parameters; a literal route wins over a parameter declared later", () => {
+test("routes match by segments and name their parameters; the first route declared that matches answers", () => {
   assert.deepEqual(router().match("GET", "/jobs/abc"), { handler: "job", params: { jid: "abc" } });
   assert.deepEqual(router().match("PATCH", "/jobs/abc/"), { handler: "cancel", params: { jid: "abc" } });
   assert.equal(router().match("GET", "/jobs/overview").handler, "job", "the first route that matches answers");
