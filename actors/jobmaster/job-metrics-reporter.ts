@@ -16,7 +16,7 @@ export const JOB_REPORT_INTERVAL_MS = 1_000;
 
 /** What the reporter reads of its JobMaster (synchronous reads: one JavaScript thread). */
 export interface JobMetricsSource {
-  graph: ExecutionGraph;
+  graph: Pick<ExecutionGraph, "jobId" | "jobName" | "state" | "statusTimestamps">;
   scheduler: { readonly numberOfRestarts: number };
   checkpointing: {
     readonly coordinator: { readonly stats: CheckpointStats; readonly numberOfInProgressCheckpoints: number } | undefined;
@@ -50,24 +50,9 @@ export class JobMetricsReporter {
 
   /** The job's current report. */
   report(now = Date.now()): JobReport {
-    const { graph, scheduler, checkpointing } = this.source;
-    const state = graph.state;
-    const runningSince = graph.statusTimestamps.RUNNING;
-    if (this.firstRunning < 0 && runningSince !== undefined) this.firstRunning = runningSince;
-    const cp = checkpointing.coordinator;
-    const latest = cp?.stats.latest;
-    const values: MetricValues = {
-      numRestarts: scheduler.numberOfRestarts,
-      uptime: state === "RUNNING" && runningSince !== undefined ? now - runningSince : -1,
-      runningTime: this.firstRunning < 0 ? -1 : (GLOBALLY_TERMINAL.has(state) ? (graph.statusTimestamps[state] ?? now) : now) - this.firstRunning,
-      lastCheckpointDuration: latest ? latest.durationMs : -1,
-      lastCheckpointSize: latest ? latest.bytes : -1,
-      numberOfCompletedCheckpoints: cp?.stats.completed ?? 0,
-      numberOfFailedCheckpoints: cp?.stats.failed ?? 0,
-      numberOfInProgressCheckpoints: cp?.numberOfInProgressCheckpoints ?? 0,
-      lastCheckpointRestoreTimestamp: checkpointing.lastRestoreTimestamp,
-    };
-    return { jobId: graph.jobId, jobName: graph.jobName, state, terminal: GLOBALLY_TERMINAL.has(state), t: now, values };
+    const running = this.source.graph.statusTimestamps.RUNNING;
+    if (this.firstRunning < 0 && running !== undefined) this.firstRunning = running;
+    return jobReport(this.source, this.firstRunning, now);
   }
 
   private publish(): void {
@@ -83,4 +68,26 @@ export class JobMetricsReporter {
     clearInterval(this.timer);
     this.publish();
   }
+}
+
+/** The report of a job at `now`; `firstRunning` is when it was first RUNNING (-1: never yet). */
+export function jobReport(source: JobMetricsSource, firstRunning: number, now: number): JobReport {
+  const { graph, scheduler, checkpointing } = source;
+  const state = graph.state;
+  const runningSince = graph.statusTimestamps.RUNNING;
+  const terminal = GLOBALLY_TERMINAL.has(state);
+  const cp = checkpointing.coordinator;
+  const latest = cp?.stats.latest;
+  const values: MetricValues = {
+    numRestarts: scheduler.numberOfRestarts,
+    uptime: state === "RUNNING" && runningSince !== undefined ? now - runningSince : -1,
+    runningTime: firstRunning < 0 ? -1 : (terminal ? (graph.statusTimestamps[state] ?? now) : now) - firstRunning,
+    lastCheckpointDuration: latest ? latest.durationMs : -1,
+    lastCheckpointSize: latest ? latest.bytes : -1,
+    numberOfCompletedCheckpoints: cp?.stats.completed ?? 0,
+    numberOfFailedCheckpoints: cp?.stats.failed ?? 0,
+    numberOfInProgressCheckpoints: cp?.numberOfInProgressCheckpoints ?? 0,
+    lastCheckpointRestoreTimestamp: checkpointing.lastRestoreTimestamp,
+  };
+  return { jobId: graph.jobId, jobName: graph.jobName, state, terminal, t: now, values };
 }

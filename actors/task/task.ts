@@ -60,8 +60,10 @@ export class Task extends Actor {
     private readonly slotMetrics?: SlotMetrics,
   ) {
     super();
-    this.metrics = slotMetrics ? new TaskMetrics(tdd, network.cfg) : undefined;
-    if (this.metrics) slotMetrics!.add(this.metrics);
+    if (slotMetrics) {
+      this.metrics = new TaskMetrics(tdd, network.cfg);
+      slotMetrics.add(this.metrics);
+    }
     this.address = subjects.task(tdd.attemptId);
     this.log = log.child({ task: `${tdd.vertexName} (${tdd.subtaskIndex + 1}/${tdd.parallelism})`, attemptId: tdd.attemptId });
   }

@@ -26,7 +26,7 @@ export const FULL_EVERY = 10;
 
 /** Collects the slot threads' values and publishes the TaskExecutor's reports. */
 export class TaskExecutorMetricsReporter {
-  private readonly process = new ProcessMetrics();
+  private readonly process = new ProcessMetrics(TE_REPORT_INTERVAL_MS);
   private readonly host = hostname();
   private readonly tasks = new TaskDelta();
   private readonly slotLag = new Map<number, { lagMs: number; at: number }>();
@@ -58,11 +58,13 @@ export class TaskExecutorMetricsReporter {
     const { total, free } = this.slots();
     values["Status.Slots.Total"] = total;
     values["Status.Slots.Free"] = free;
-    this.process.sample(values);
     for (const [slot, l] of this.slotLag) {
       if (now - l.at > TASK_SILENCE_MS) this.slotLag.delete(slot);
       else values[slotLagMetric(slot)] = l.lagMs;
     }
+    this.process.sample(values);
+    // The main thread's delay monitor runs while some slot thread does (the TaskExecutor has work).
+    this.process.setBusy(this.slotLag.size > 0);
     return { teId: this.teId, t: now, full, host: this.host, values, tasks: this.tasks.take(full, now) };
   }
 

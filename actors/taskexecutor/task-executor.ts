@@ -189,7 +189,10 @@ export class TaskExecutor extends Actor {
   }
 
   private fromWorker(slotIndex: number, m: FromWorker): void {
-    if (m.type === "metrics") return this.metrics?.fromSlot(slotIndex, m.lagMs, m.tasks);
+    if (m.type === "metrics") {
+      this.metrics?.fromSlot(slotIndex, m.lagMs, m.tasks);
+      return;
+    }
     if (m.type !== "state") return;
     const slot = this.table.slots[slotIndex]!;
     const final = m.state === "FINISHED" || m.state === "FAILED" || m.state === "CANCELED";

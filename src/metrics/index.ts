@@ -11,7 +11,7 @@ import { MetricStore, type MetricStoreOptions } from "./metric-store.js";
 import { MetricIntake, type MetricIntakeStats } from "./intake.js";
 
 export type { MetricQuery, MetricValues, SubtaskMetrics, ThroughputPoint } from "./types.js";
-export { MetricStore, aggregate, type MetricStoreOptions } from "./metric-store.js";
+export { MetricStore, type MetricStoreOptions } from "./metric-store.js";
 export { renderPrometheus, escapeLabel, type PrometheusView } from "./prometheus.js";
 export { F, METRICS, SCOPE_PREFIX, TASK_FIELDS, TASK_RATES, prometheusName, slotLagMetric, type MetricDef, type MetricScope, type TaskField } from "./names.js";
 export * from "./report.js";

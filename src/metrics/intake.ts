@@ -3,6 +3,7 @@
  * its subject names. A message that does not parse, or whose subject does not match its sender, is
  * dropped and counted; nothing a publisher sends throws out of {@link MetricIntake.handle}.
  */
+import { ErrorCode, ValidationError } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
 import type { MetricStore } from "./metric-store.js";
@@ -46,7 +47,10 @@ export class MetricIntake {
       const now = Date.now();
       if (now - this.lastWarn >= DROP_WARN_MS) {
         this.lastWarn = now;
-        this.log.warn({ subject, dropped: this.stats.dropped, err: (e as Error).message }, "dropped a malformed metric report");
+        this.log.warn(
+          { subject, dropped: this.stats.dropped, code: (e as { code?: string }).code, err: (e as Error).message },
+          "dropped a malformed metric report",
+        );
       }
       return false;
     }
@@ -56,14 +60,18 @@ export class MetricIntake {
     const subjects = this.subjects;
     if (subject.startsWith(this.teSubject)) {
       const r = decodeReport(data, parseTaskExecutorReport);
-      if (subject !== subjects.metricsTaskExecutor(r.teId)) throw new Error(`a report of TaskExecutor ${r.teId} on ${subject}`);
+      if (subject !== subjects.metricsTaskExecutor(r.teId)) throw malformed(`a report of TaskExecutor ${r.teId} on ${subject}`);
       this.store.ingestTaskExecutor(r);
     } else if (subject.startsWith(this.jobSubject)) {
       const r = decodeReport(data, parseJobReport);
-      if (subject !== subjects.metricsJob(r.jobId)) throw new Error(`a report of job ${r.jobId} on ${subject}`);
+      if (subject !== subjects.metricsJob(r.jobId)) throw malformed(`a report of job ${r.jobId} on ${subject}`);
       this.store.ingestJob(r);
     } else if (subject === subjects.metricsCluster) {
       this.store.ingestCluster(decodeReport(data, parseClusterReport));
-    } else throw new Error(`no metric report is published on ${subject}`);
+    } else throw malformed(`no metric report is published on ${subject}`);
   }
+}
+
+function malformed(message: string): ValidationError {
+  return new ValidationError(ErrorCode.MalformedRequest, message);
 }

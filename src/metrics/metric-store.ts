@@ -7,7 +7,7 @@
 import type { MetricQuery, MetricValues, SubtaskMetrics, ThroughputPoint } from "./types.js";
 import type { ClusterReport, JobReport, TaskEntry, TaskExecutorReport } from "./report.js";
 import { F, TASK_FIELDS, TASK_RATES } from "./names.js";
-import { renderPrometheus } from "./prometheus.js";
+import { renderPrometheus, type PrometheusView } from "./prometheus.js";
 import { Ring } from "./ring.js";
 
 /** Retention settings (defaults as documented in docs/metrics.md). */
@@ -38,8 +38,15 @@ interface SubtaskState {
   updatedAt: number;
   /** Report time (the TaskExecutor's clock) of `raw`. */
   t: number;
-  raw: ReadonlyArray<number | undefined> | undefined;
-  values: MetricValues;
+  /** The reported values in names.ts TASK_FIELDS order (NaN: absent), and the previous ones (reused). */
+  raw: Float64Array;
+  spare: Float64Array;
+  /** False until the first report. */
+  known: boolean;
+  /** The derived rates, in TASK_RATES order. */
+  readonly rates: Float64Array;
+  /** `values` as an object, built when asked for. */
+  cached: MetricValues | undefined;
   /** Generation of the TaskExecutor report that last listed it. */
   seen: number;
 }
@@ -72,10 +79,16 @@ interface TaskExecutorState {
   readonly tasks: Map<string, SubtaskState>;
 }
 
-const SUM_KEYS = ["numRecordsIn", "numRecordsOut", "numBytesIn", "numBytesOut", "stateSize", ...TASK_RATES.slice(0, 4).map(([r]) => r)];
-const MAX_KEYS = [...TASK_RATES.slice(4).map(([r]) => r), "buffers.inPoolUsage", "buffers.outPoolUsage"];
-const MIN_KEYS = ["currentInputWatermark", "currentOutputWatermark"];
-const TIME_FIELDS = new Set<string>(["accumulatedBusyTime", "accumulatedIdleTime", "accumulatedBackPressuredTime"]);
+const N = TASK_FIELDS.length;
+/** Per rate: the index of its field, and whether it is a time (ms per second, at most 1000). */
+const RATE_OF = TASK_RATES.map(([, of]) => F[of]);
+const RATE_IS_TIME = TASK_RATES.map(([, of]) => of.startsWith("accumulated"));
+/** How a vertex aggregates each field and rate over its subtasks. */
+const SUM_FIELDS = [F.numRecordsIn, F.numRecordsOut, F.numBytesIn, F.numBytesOut, F.stateSize];
+const MAX_FIELDS = [F["buffers.inPoolUsage"], F["buffers.outPoolUsage"]];
+const MIN_FIELDS = [F.currentInputWatermark, F.currentOutputWatermark];
+const SUM_RATES = [0, 1, 2, 3];
+const MAX_RATES = [4, 5, 6];
 
 /** The metric store; `now` is the local clock (tests drive it). */
 export class MetricStore implements MetricQuery {
@@ -136,8 +149,11 @@ export class MetricStore implements MetricQuery {
         taskName: e.taskName,
         updatedAt: now,
         t,
-        raw: undefined,
-        values: {},
+        raw: new Float64Array(N).fill(Number.NaN),
+        spare: new Float64Array(N),
+        known: false,
+        rates: new Float64Array(TASK_RATES.length),
+        cached: undefined,
         seen: gen,
       };
       v.subtasks.set(e.subtask, st);
@@ -198,8 +214,8 @@ export class MetricStore implements MetricQuery {
         let rin = 0;
         let rout = 0;
         for (const st of v.subtasks.values()) {
-          rin += st.values.numRecordsInPerSecond ?? 0;
-          rout += st.values.numRecordsOutPerSecond ?? 0;
+          rin += st.rates[0]!;
+          rout += st.rates[1]!;
         }
         v.history.push({ t: now, recordsInPerSecond: rin, recordsOutPerSecond: rout });
       }
@@ -218,7 +234,7 @@ export class MetricStore implements MetricQuery {
     if (!v) return [];
     return [...v.subtasks.values()]
       .sort((a, b) => a.subtask - b.subtask)
-      .map((st) => ({ subtask: st.subtask, attempt: st.attempt, taskExecutorId: st.taskExecutorId, updatedAt: st.updatedAt, values: { ...st.values } }));
+      .map((st) => ({ subtask: st.subtask, attempt: st.attempt, taskExecutorId: st.taskExecutorId, updatedAt: st.updatedAt, values: { ...valuesOf(st) } }));
   }
 
   vertex(jobId: string, vertexId: string): MetricValues {
@@ -258,52 +274,85 @@ export class MetricStore implements MetricQuery {
     for (const [id, te] of this.tes) yield { id, values: te.values };
   }
 
-  private *allSubtasks(): Iterable<SubtaskState> {
-    for (const j of this.jobs.values()) for (const v of j.vertices.values()) yield* v.subtasks.values();
+  private *allSubtasks(): Iterable<PrometheusView["subtasks"] extends Iterable<infer T> ? T : never> {
+    for (const j of this.jobs.values())
+      for (const v of j.vertices.values())
+        for (const st of v.subtasks.values()) {
+          const { jobId, jobName, vertexId, taskName, subtask, taskExecutorId } = st;
+          yield { jobId, jobName, vertexId, taskName, subtask, taskExecutorId, values: valuesOf(st) };
+        }
   }
 }
 
 /** Sets a subtask's values from the report array `raw` taken at `t`, deriving rates from the previous values. */
-function update(st: SubtaskState, raw: ReadonlyArray<number | null | undefined> | undefined, t: number): void {
+function update(st: SubtaskState, raw: ArrayLike<number | null> | undefined, t: number): void {
   const prev = st.raw;
-  const dt = t - st.t;
-  const values: MetricValues = {};
-  const cur: Array<number | undefined> = new Array(TASK_FIELDS.length);
-  for (let i = 0; i < TASK_FIELDS.length; i++) {
+  const cur = st.spare;
+  for (let i = 0; i < N; i++) {
     const x = raw?.[i];
-    if (x === null || x === undefined) continue;
-    cur[i] = x;
-    values[TASK_FIELDS[i]!] = x;
+    cur[i] = x === null || x === undefined ? Number.NaN : x;
   }
-  for (const [rate, of] of TASK_RATES) {
-    const i = F[of];
-    const a = prev?.[i];
-    const b = cur[i];
-    let r = 0;
-    if (a !== undefined && b !== undefined && dt > 0 && b >= a) r = ((b - a) * 1000) / dt;
-    values[rate] = TIME_FIELDS.has(of) ? Math.min(1000, r) : r;
+  const dt = t - st.t;
+  const rates = st.rates;
+  for (let r = 0; r < RATE_OF.length; r++) {
+    const i = RATE_OF[r]!;
+    const a = prev[i]!;
+    const b = cur[i]!;
+    // NaN (absent) compares false: no rate without both values.
+    const rate = st.known && dt > 0 && b >= a ? ((b - a) * 1000) / dt : 0;
+    rates[r] = RATE_IS_TIME[r] ? Math.min(1000, rate) : rate;
   }
+  st.spare = prev;
   st.raw = cur;
+  st.known = raw !== undefined;
   st.t = t;
-  st.values = values;
+  st.cached = undefined;
 }
 
-/** A vertex's metrics over its subtasks: counters and rates summed, times per second and pool usages max, watermarks min. */
-export function aggregate(subtasks: Iterable<{ values: MetricValues }>): MetricValues {
+/** A subtask's values and rates by name (absent values left out). */
+function valuesOf(st: SubtaskState): MetricValues {
+  if (st.cached) return st.cached;
   const out: MetricValues = {};
+  for (let i = 0; i < N; i++) if (!Number.isNaN(st.raw[i]!)) out[TASK_FIELDS[i]!] = st.raw[i]!;
+  for (let r = 0; r < TASK_RATES.length; r++) out[TASK_RATES[r]![0]] = st.rates[r]!;
+  st.cached = out;
+  return out;
+}
+
+/**
+ * A vertex's metrics over its subtasks: counters and rates summed, times per second and pool usages
+ * max, watermarks min (known only once every subtask has one, as Flink's minimum over subtasks).
+ */
+function aggregate(subtasks: Iterable<SubtaskState>): MetricValues {
+  const sum = new Float64Array(N);
+  const max = new Float64Array(N).fill(Number.NEGATIVE_INFINITY);
+  const min = new Float64Array(N).fill(Number.POSITIVE_INFINITY);
+  const rsum = new Float64Array(TASK_RATES.length);
+  const rmax = new Float64Array(TASK_RATES.length);
+  const seen = new Uint32Array(N);
   let n = 0;
-  const missing = new Set<string>();
-  for (const { values } of subtasks) {
+  for (const st of subtasks) {
     n++;
-    for (const k of SUM_KEYS) if (values[k] !== undefined) out[k] = (out[k] ?? 0) + values[k]!;
-    for (const k of MAX_KEYS) if (values[k] !== undefined) out[k] = Math.max(out[k] ?? Number.NEGATIVE_INFINITY, values[k]!);
-    for (const k of MIN_KEYS) {
-      if (values[k] === undefined) missing.add(k);
-      else out[k] = Math.min(out[k] ?? Number.POSITIVE_INFINITY, values[k]!);
+    const raw = st.raw;
+    for (let i = 0; i < N; i++) {
+      const x = raw[i]!;
+      if (Number.isNaN(x)) continue;
+      seen[i]!++;
+      sum[i]! += x;
+      if (x > max[i]!) max[i] = x;
+      if (x < min[i]!) min[i] = x;
+    }
+    for (let r = 0; r < TASK_RATES.length; r++) {
+      rsum[r]! += st.rates[r]!;
+      if (st.rates[r]! > rmax[r]!) rmax[r] = st.rates[r]!;
     }
   }
-  // A vertex's watermark is known only once every subtask has one (Flink's minimum over subtasks).
-  for (const k of missing) delete out[k];
   if (n === 0) return {};
+  const out: MetricValues = {};
+  for (const i of SUM_FIELDS) if (seen[i]! > 0) out[TASK_FIELDS[i]!] = sum[i]!;
+  for (const i of MAX_FIELDS) if (seen[i]! > 0) out[TASK_FIELDS[i]!] = max[i]!;
+  for (const i of MIN_FIELDS) if (seen[i] === n) out[TASK_FIELDS[i]!] = min[i]!;
+  for (const r of SUM_RATES) out[TASK_RATES[r]![0]] = rsum[r]!;
+  for (const r of MAX_RATES) out[TASK_RATES[r]![0]] = rmax[r]!;
   return out;
 }

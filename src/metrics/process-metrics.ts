@@ -13,9 +13,24 @@ const LAG_RESOLUTION_MS = 20;
 /** Longest event-loop delay since the last call, ms; the monitor restarts. */
 export class EventLoopLag {
   private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  private on = false;
 
-  constructor() {
-    this.h.enable();
+  constructor(active = true) {
+    this.setActive(active);
+  }
+
+  /** Starts or stops the monitor (its timer wakes the thread 50 times a second: an idle process turns it off). */
+  setActive(active: boolean): void {
+    if (active === this.on) return;
+    this.on = active;
+    if (active) {
+      this.h.reset();
+      this.h.enable();
+    } else this.h.disable();
+  }
+
+  get active(): boolean {
+    return this.on;
   }
 
   /** The longest delay recorded since the last take (0 when none was), in ms; resets. */
@@ -27,17 +42,29 @@ export class EventLoopLag {
   }
 
   stop(): void {
-    this.h.disable();
+    this.setActive(false);
   }
 }
 
-/** Samples the process metrics of a TaskExecutor (or any process). */
+/**
+ * Samples the process metrics of a TaskExecutor (or any process), once per report interval. The
+ * event-loop lag comes from the delay monitor while the process is busy ({@link setBusy}); an idle
+ * process spares the monitor's timer and reports how late its own report timer fired instead.
+ */
 export class ProcessMetrics {
-  private readonly lag = new EventLoopLag();
+  private readonly lag = new EventLoopLag(false);
   private lastCpu = process.cpuUsage();
   private lastWall = performance.now();
   private readonly cores = availableParallelism();
   private readonly memory = totalmem();
+
+  /** `intervalMs`: how often {@link sample} is called (its lateness is the idle lag). */
+  constructor(private readonly intervalMs: number) {}
+
+  /** Whether the process runs work now (the delay monitor runs only then). */
+  setBusy(busy: boolean): void {
+    this.lag.setActive(busy);
+  }
 
   /** Writes Status.Memory.*, Status.CPU.Load, Status.EventLoop.LagMs and Hardware.* into `out`. */
   sample(out: MetricValues): void {
@@ -45,14 +72,14 @@ export class ProcessMetrics {
     const cpu = process.cpuUsage();
     const wall = performance.now();
     const usedUs = cpu.user - this.lastCpu.user + (cpu.system - this.lastCpu.system);
-    const wallUs = (wall - this.lastWall) * 1000;
+    const wallMs = wall - this.lastWall;
     this.lastCpu = cpu;
     this.lastWall = wall;
     out["Status.Memory.Heap.Used"] = mem.heapUsed;
     out["Status.Memory.Heap.Committed"] = mem.heapTotal;
     out["Status.Memory.RSS"] = mem.rss;
-    out["Status.CPU.Load"] = wallUs > 0 ? Math.round((usedUs / wallUs) * 1000) / 1000 : 0;
-    out["Status.EventLoop.LagMs"] = this.lag.take();
+    out["Status.CPU.Load"] = wallMs > 0 ? Math.round((usedUs / (wallMs * 1000)) * 1000) / 1000 : 0;
+    out["Status.EventLoop.LagMs"] = this.lag.active ? this.lag.take() : Math.round(Math.max(0, wallMs - this.intervalMs) * 10) / 10;
     out["Hardware.CpuCores"] = this.cores;
     out["Hardware.PhysicalMemory"] = this.memory;
   }

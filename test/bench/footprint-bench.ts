@@ -69,7 +69,7 @@ function cmdline(pid: number): string {
 }
 
 /** utime + stime of `pid`, clock ticks (0 once gone). */
-function cpuTicks(pid: number): number {
+export function cpuTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

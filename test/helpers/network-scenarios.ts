@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ErrorCode } from "../../src/core/errors.js";
 import type { TaskLocation } from "../../src/deployment/descriptors.js";
 import type { PartitionerType } from "../../src/jobgraph/types.js";
-import type { LinkKind, NetworkConfig, NetworkEnvironment } from "../../src/network/index.js";
+import type { LinkKind, NetworkConfig, NetworkEnvironment, RecordWriterOutput, UnionInput } from "../../src/network/index.js";
 import { checkConsumer, consume, inputOf, outputOf, produce, topology, type Topology } from "./network-util.js";
 
 /** A producer side and a consumer side joined by one kind of link (the same environment for "local"). */
@@ -38,13 +38,26 @@ export function describeLinkScenarios(
   const topo = (l: LinkPair, id: string, n: number, m: number, d: Topology["pattern"], p: PartitionerType) =>
     topology(name(id), n, m, d, p, l.producerAt, l.consumerAt);
 
-  /** Runs a topology; `producerDelayMs` starts the producers after the consumers (or before them when < 0). */
+  /**
+   * Runs a topology; `producerDelayMs` starts the producers after the consumers (or before them when
+   * < 0). Checks the delivery, and the counts the metrics read: each producer's records sent (a
+   * broadcast record once), the records every consumer received, and the encoded bytes on both ends.
+   */
   async function run(l: LinkPair, t: Topology, count: number, producerDelayMs = 0): Promise<void> {
+    const outputs: RecordWriterOutput[] = [];
+    const inputs: UnionInput[] = [];
     const startProducers = () =>
-      t.producers.map((p, i) =>
-        produce(l.producer.createOutput(p.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 50, bufferRecords: opts.bufferRecords }), i, count),
-      );
-    const startConsumers = () => t.consumers.map((c, j) => consume(l.consumer.createInput(c.attemptId, [inputOf(t, j)])));
+      t.producers.map((p, i) => {
+        const out = l.producer.createOutput(p.attemptId, [outputOf(t, i)], { bufferTimeoutMs: 50, bufferRecords: opts.bufferRecords });
+        outputs.push(out);
+        return produce(out, i, count);
+      });
+    const startConsumers = () =>
+      t.consumers.map((c, j) => {
+        const input = l.consumer.createInput(c.attemptId, [inputOf(t, j)]);
+        inputs.push(input);
+        return consume(input);
+      });
     let producers: Promise<void>[];
     let consumers: Promise<Map<string, unknown[]>>[];
     if (producerDelayMs < 0) {
@@ -58,6 +71,16 @@ export function describeLinkScenarios(
     }
     const [, results] = await Promise.all([Promise.all(producers), Promise.all(consumers)]);
     for (const [j, got] of results.entries()) assert.equal(checkConsumer(t, j, got, count), null);
+    for (const out of outputs) assert.equal(out.recordsSent, count, "records sent, counted per buffer");
+    const received = inputs.reduce((n, i) => n + i.stats.recordsReceived, 0);
+    assert.equal(received, count * t.producers.length * (t.partitioner === "broadcast" ? t.consumers.length : 1), "records received");
+    const bytesIn = inputs.reduce((n, i) => n + i.bytesReceived, 0);
+    assert.equal(
+      bytesIn,
+      outputs.reduce((n, o) => n + o.stats.bytesSent, 0),
+      "bytes received = bytes sent",
+    );
+    assert.equal(bytesIn > 0, kind !== "local", "only a same-thread link carries no encoded bytes");
     for (const p of t.producers) l.producer.release(p.attemptId);
     for (const c of t.consumers) l.consumer.release(c.attemptId);
     assert.deepEqual(l.producer.attempts(), []);
