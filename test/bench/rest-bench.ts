@@ -9,11 +9,12 @@ import { startProcessCluster, webUrlOf } from "../helpers/process-cluster.js";
 import { allRunning, awaitJobResult, runToCompletion, waitForJob } from "../helpers/jobs.js";
 import { http } from "../helpers/http-client.js";
 import type { JobDetails } from "../../schemas/dispatcher-api.js";
-import { waitFor } from "../../src/core/time.js";
+import { sleep, waitFor } from "../../src/core/time.js";
 
 const FINISHED_JOBS = Number(process.env.BENCH_REST_FINISHED ?? 200);
 const PARALLELISM = Number(process.env.BENCH_REST_PARALLELISM ?? 256);
 const REQUESTS = Number(process.env.BENCH_REST_REQUESTS ?? 500);
+const SETTLE_MS = Number(process.env.BENCH_REST_SETTLE_MS ?? 15_000);
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
@@ -102,6 +103,9 @@ export async function restBench(): Promise<void> {
     };
     const during = subtaskStates(await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId }));
     progress(`the job RUNNING at parallelism ${PARALLELISM}, subtasks ${during}`);
+    // Right after the deployment the processes are busy with the tasks' start (connections, first
+    // reports, compilation) and answers take up to ~200 ms for a few seconds: the steady state is measured.
+    await sleep(SETTLE_MS);
     const job = await measure(web, `/jobs/${jobId}`, REQUESTS);
     const overview = await measure(web, "/jobs/overview", Math.min(REQUESTS, 200));
     const fromStandby = await measure(standby, `/jobs/${jobId}`, Math.min(REQUESTS, 200));
