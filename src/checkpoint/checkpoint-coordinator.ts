@@ -23,6 +23,8 @@ import type { ConsumedPartitionGroup } from "../executiongraph/intermediate-resu
 import type { CompletedCheckpoint, SnapshotKind, SubtaskStateSnapshot } from "./types.js";
 import { isPossiblyStored } from "./completed-checkpoint-store.js";
 import { reportOverdue, type PendingCheckpoint } from "./pending-checkpoint.js";
+import type { CheckpointStatsTracker } from "./checkpoint-stats-tracker.js";
+import { checkpointingDefaults } from "./checkpointing-defaults.js";
 
 /** What the coordinator stands on; the JobMaster provides it. */
 export interface CheckpointCoordinatorContext {
@@ -40,6 +42,8 @@ export interface CheckpointCoordinatorContext {
   schedule(ms: number, fn: () => void): () => void;
   /** The operators (chain members, or the vertex itself) the task of `e` runs. */
   operatorIds(e: Execution): string[];
+  /** Records each checkpoint's progress for the REST API. */
+  statsTracker?: CheckpointStatsTracker;
 }
 
 /** Checkpoint statistics for `eddy status`. */
@@ -77,14 +81,7 @@ export class CheckpointCoordinator {
     /** The latest completed checkpoint (restores start from it). */
     public latest: CompletedCheckpoint | undefined,
   ) {
-    this.cfg = {
-      intervalMs: config.intervalMs,
-      timeoutMs: config.timeoutMs ?? 600_000,
-      minPauseMs: config.minPauseMs ?? 0,
-      maxConcurrent: config.maxConcurrent ?? 1,
-      tolerableFailures: config.tolerableFailures ?? 0,
-      retain: config.retain ?? 1,
-    };
+    this.cfg = checkpointingDefaults(config);
   }
 
   /** Starts periodic triggering. */
@@ -164,6 +161,7 @@ export class CheckpointCoordinator {
         done: (r) => (r.ok ? resolve(r.checkpoint) : reject(new Error(r.reason))),
       };
       this.pending.set(id, p);
+      this.ctx.statsTracker?.reportPending(id, kind, timestamp, all.length, p.finished.size);
       this.log.debug({ checkpointId: id, kind, tasks: tasks.length, finished: p.finished.size }, "checkpoint triggered");
       this.triggerEligible(p);
     });
@@ -232,6 +230,7 @@ export class CheckpointCoordinator {
     for (const p of [...this.pending.values()]) {
       if (!p.waiting.delete(attemptId)) continue;
       p.finished.add(attemptId);
+      this.ctx.statsTracker?.reportAcknowledged(p.id);
       if (p.waiting.size === 0) void this.complete(p);
       else this.triggerEligible(p);
     }
@@ -297,6 +296,7 @@ export class CheckpointCoordinator {
     const p = this.pending.get(checkpointId);
     if (!p?.waiting.delete(attemptId)) return; // late, duplicate, or from an attempt no longer current
     p.acks.set(attemptId, snapshot);
+    this.ctx.statsTracker?.reportAcknowledged(checkpointId);
     if (p.waiting.size === 0) void this.complete(p);
   }
 
@@ -363,6 +363,7 @@ export class CheckpointCoordinator {
     this.consecutiveFailures = 0;
     this.stats.completed++;
     this.stats.latest = { id: p.id, durationMs: cp.completedAt - cp.timestamp, bytes };
+    this.ctx.statsTracker?.reportCompleted(p.id, bytes, cp.completedAt);
     this.log.info({ checkpointId: p.id, kind: p.kind, durationMs: cp.completedAt - cp.timestamp, bytes }, "checkpoint completed");
     for (const e of this.graph.currentExecutions()) if (!e.isTerminal) this.ctx.notifyComplete(e, p.id);
     p.done({ ok: true, checkpoint: cp });
@@ -375,6 +376,7 @@ export class CheckpointCoordinator {
     p.cancelTimeout();
     p.cancelOverdue();
     this.stats.failed++;
+    this.ctx.statsTracker?.reportFailed(p.id, reason);
     this.log.warn({ checkpointId: p.id, reason }, "checkpoint aborted");
     for (const e of this.graph.currentExecutions()) if (!e.isTerminal) this.ctx.notifyAborted(e, p.id);
     if (discardState) this.ctx.discard(p.id, p.kind);

@@ -22,12 +22,14 @@
  *     measured first, before anything else runs on the machine.
  * 12. Footprint: an idle TaskExecutor's RSS, `eddy cluster` startup, submit-to-RUNNING, an idle
  *     cluster's CPU and the detection of dead workers and leaders (footprint-bench.ts).
- * 13. Metrics: WordCount p=1 with metrics on against off, and the JobManager's cost of ingesting the
+ * 13. REST: `GET /jobs/:jid` p50 / p99 of a job at parallelism 256 with 200 finished jobs in the
+ *     history, from the leader and a standby, and `GET /jobs/overview` (rest-bench.ts).
+ * 14. Metrics: WordCount p=1 with metrics on against off, and the JobManager's cost of ingesting the
  *     reports of a vertex at parallelism 1,000 (metrics-bench.ts).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli, footprint, metrics; several may be given), so a shared machine is spared the rest.
+ * stream, cli, footprint, rest, metrics; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -51,6 +53,7 @@ import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
 import { cliBench } from "./cli-bench.js";
 import { footprintBench } from "./footprint-bench.js";
+import { restBench } from "./rest-bench.js";
 import { metricsBench } from "./metrics-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
@@ -72,6 +75,7 @@ const PARTS = [
   "stream",
   "cli",
   "footprint",
+  "rest",
   "metrics",
 ] as const;
 const only = process.argv.slice(2);
@@ -99,6 +103,7 @@ async function main(): Promise<void> {
     if (want("usercode")) await userCodeBench();
     if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));
     if (want("footprint")) await footprintBench();
+    if (want("rest")) await restBench();
     if (want("metrics")) await metricsBench(work);
   } finally {
     rmSync(work, { recursive: true, force: true });
