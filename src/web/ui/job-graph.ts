@@ -1,0 +1,129 @@
+/**
+ * The job graph as an SVG DAG: one box per vertex (name, parallelism, state, records in/out per
+ * second, back-pressure level and busy ratio) and one arrow per input labelled with its ship
+ * strategy. The drawing is built once per graph shape; live updates change only texts and colours.
+ * Its size does not grow with parallelism: a vertex of p=1,600 is one box like a vertex of p=1.
+ */
+import { setAttr, setText, svg } from "./dom.js";
+import * as f from "./format.js";
+import { layeredLayout } from "./layout.js";
+import type { JobDetails, JobVertex } from "./types.js";
+
+const NODE_W = 240;
+const NODE_H = 92;
+const OPTS = { nodeWidth: NODE_W, nodeHeight: NODE_H, gapX: 90, gapY: 28, margin: 16 };
+const NAME_CHARS = 30;
+
+interface NodeParts {
+  box: SVGRectElement;
+  status: SVGTextElement;
+  rates: SVGTextElement;
+  pressure: SVGTextElement;
+  strip: SVGRectElement;
+}
+
+export class JobGraph {
+  readonly el: SVGSVGElement;
+  private shape = "";
+  private parts = new Map<string, NodeParts>();
+  private selected: string | undefined;
+
+  constructor(private readonly onSelect: (vertexId: string) => void) {
+    this.el = svg("svg", { class: "job-graph", role: "img", "aria-label": "job graph" });
+  }
+
+  /** Draws (when the graph's shape changed) and updates every vertex from `job`. */
+  update(job: JobDetails): void {
+    const nodes = job.plan?.nodes?.length ? job.plan.nodes : job.vertices.map((v) => ({ id: v.id, inputs: [] }));
+    const shape = JSON.stringify(nodes.map((n) => [n.id, (n.inputs ?? []).map((i) => [i.id, i.ship_strategy])]));
+    const byId = new Map(job.vertices.map((v) => [v.id, v]));
+    if (shape !== this.shape) {
+      this.shape = shape;
+      this.draw(nodes, byId);
+    }
+    for (const [id, p] of this.parts) {
+      const v = byId.get(id);
+      if (v) this.fill(p, v);
+    }
+  }
+
+  /** Marks `vertexId` as the one whose subtasks are shown. */
+  select(vertexId: string | undefined): void {
+    this.selected = vertexId;
+    for (const [id, p] of this.parts) setAttr(p.box, "data-selected", id === vertexId ? "true" : null);
+  }
+
+  private draw(nodes: NonNullable<JobDetails["plan"]>["nodes"], byId: Map<string, JobVertex>): void {
+    const layout = layeredLayout(
+      nodes.map((n) => ({ id: n.id, inputs: (n.inputs ?? []).map((i) => i.id) })),
+      OPTS,
+    );
+    this.el.replaceChildren();
+    this.parts.clear();
+    this.el.setAttribute("viewBox", `0 0 ${layout.width} ${layout.height}`);
+    this.el.setAttribute("width", String(layout.width));
+    this.el.setAttribute("height", String(layout.height));
+    this.el.append(
+      svg(
+        "defs",
+        {},
+        svg(
+          "marker",
+          { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
+          svg("path", { class: "arrow-head", d: "M0,0 L10,5 L0,10 z" }),
+        ),
+      ),
+    );
+    const strategy = new Map<string, string>();
+    for (const n of nodes) for (const i of n.inputs ?? []) strategy.set(`${i.id}>${n.id}`, i.ship_strategy ?? "");
+    const edges = svg("g", { class: "edges" });
+    for (const e of layout.edges) {
+      const mx = (e.x1 + e.x2) / 2;
+      edges.append(svg("path", { d: `M${e.x1},${e.y1} C${mx},${e.y1} ${mx},${e.y2} ${e.x2 - 2},${e.y2}`, "marker-end": "url(#arrow)" }));
+      const label = strategy.get(`${e.from}>${e.to}`);
+      if (label) edges.append(svg("text", { x: mx, y: (e.y1 + e.y2) / 2 - 5, "text-anchor": "middle", class: "edge-label" }, label));
+    }
+    this.el.append(edges);
+    for (const n of nodes) {
+      const at = layout.nodes.get(n.id)!;
+      const v = byId.get(n.id);
+      const name = v?.name ?? n.description ?? n.id;
+      const short = name.length > NAME_CHARS ? `${name.slice(0, NAME_CHARS - 1)}…` : name;
+      const box = svg("rect", { class: "node-box", width: NODE_W, height: NODE_H, rx: 6 });
+      const strip = svg("rect", { class: "bp-strip", width: 6, height: NODE_H, rx: 3 });
+      const status = svg("text", { x: 16, y: 44, class: "node-status" });
+      const rates = svg("text", { x: 16, y: 63, class: "node-rates" });
+      const pressure = svg("text", { x: 16, y: 82, class: "node-pressure" });
+      const g = svg(
+        "g",
+        { class: "node", transform: `translate(${at.x},${at.y})`, "data-vertex-id": n.id, tabindex: 0 },
+        svg("title", {}, `${name}\n${n.id}`),
+        box,
+        strip,
+        svg("text", { x: 16, y: 22, class: "node-name" }, short),
+        status,
+        rates,
+        pressure,
+      );
+      g.addEventListener("click", () => this.onSelect(n.id));
+      g.addEventListener("keydown", (ev) => (ev as KeyboardEvent).key === "Enter" && this.onSelect(n.id));
+      this.el.append(g);
+      const p = { box, status, rates, pressure, strip };
+      this.parts.set(n.id, p);
+      if (v) this.fill(p, v);
+    }
+    this.select(this.selected);
+  }
+
+  private fill(p: NodeParts, v: JobVertex): void {
+    const m = v.metrics ?? {};
+    setText(p.status, `p=${v.parallelism} · ${v.status}`);
+    setText(p.rates, `in ${f.rate(m["read-records-per-second"])} · out ${f.rate(m["write-records-per-second"])}`);
+    const level = v["backpressure-level"] ?? f.backPressureLevel(m["backpressure-ratio"]);
+    setText(p.pressure, `back-pressure ${level ? level.toUpperCase() : "–"} ${f.percent(m["backpressure-ratio"])} · busy ${f.percent(m["busy-ratio"])}`);
+    setAttr(p.strip, "data-level", level ?? null);
+    setAttr(p.box, "data-state", v.status);
+    setAttr(p.rates, "data-out", String(m["write-records-per-second"] ?? ""));
+    setAttr(p.rates, "data-in", String(m["read-records-per-second"] ?? ""));
+  }
+}
