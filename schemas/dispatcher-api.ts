@@ -72,6 +72,12 @@ export interface JobOverview {
   endTime: number | null;
 }
 
+/** `requestJobsOverview`: a row of `listJobs` with its subtasks counted by state (Flink's /jobs/overview). */
+export interface JobTasksOverview extends JobOverview {
+  /** Subtasks per execution state (every state, zeros included) and `total`. */
+  tasks: Record<string, number>;
+}
+
 /** A failure as reported in job details and results. */
 export interface FailureView {
   /** One of docs/error-codes.md. */
@@ -87,6 +93,8 @@ export interface SubtaskView {
   state: string;
   attempt: number;
   taskExecutor: string | null;
+  /** The slot's index on its TaskExecutor, while it has one. */
+  slot?: number;
   timestamps: Record<string, number>;
 }
 
@@ -137,6 +145,8 @@ export interface LeaderView {
   pid: number;
   host: string;
   since: number;
+  /** The leading JobManager's HTTP address (REST and dashboard), when it serves one. */
+  web?: string;
 }
 
 /** A TaskExecutor as `clusterInfo` shows it. */
@@ -152,4 +162,93 @@ export interface TaskExecutorView {
 export interface ClusterInfo {
   leaders: { dispatcher: LeaderView | null; resourceManager: LeaderView | null };
   taskExecutors: TaskExecutorView[];
+  /** The leading JobManager's HTTP address (REST and dashboard); null when it serves none. */
+  web: string | null;
+}
+
+/**
+ * One entry of a job's exception history (Flink's FLIP-241 ExceptionInfo): a task failure (with the
+ * task and the TaskExecutor it ran on) or a global failure (no task, no location).
+ */
+export interface ExceptionEntry {
+  exceptionName: string;
+  stacktrace: string;
+  /** When the failure was handled, ms since the epoch. */
+  timestamp: number;
+  /** `<vertex name> (<subtask+1>/<parallelism>)`, null for a global failure. */
+  taskName: string | null;
+  /** `<TaskExecutor id> (<host>)` (the host when known), null for a global failure. */
+  location: string | null;
+  taskManagerId: string | null;
+  /** One of docs/error-codes.md. */
+  code: ErrorCode;
+}
+
+/** `requestJobExceptions`: the newest failures first, bounded; `truncated` once older ones were dropped. */
+export interface ExceptionHistoryView {
+  entries: ExceptionEntry[];
+  truncated: boolean;
+}
+
+/** One checkpoint in the checkpoint statistics (Flink's CheckpointStatistics, its snake_case names). */
+export interface CheckpointSummary {
+  id: number;
+  status: "IN_PROGRESS" | "COMPLETED" | "FAILED";
+  is_savepoint: boolean;
+  trigger_timestamp: number;
+  /** The last acknowledgement's time (the trigger's while none came). */
+  latest_ack_timestamp: number;
+  state_size: number;
+  /** Trigger to completion or failure (to now while in progress), ms. */
+  end_to_end_duration: number;
+  num_subtasks: number;
+  num_acknowledged_subtasks: number;
+  failure_timestamp?: number;
+  failure_message?: string;
+}
+
+/** The checkpointing settings of a job (Flink's CheckpointConfigInfo, as far as Eddy has them). */
+export interface CheckpointConfigView {
+  mode: "exactly_once";
+  interval: number;
+  timeout: number;
+  min_pause: number;
+  max_concurrent: number;
+  tolerable_failed_checkpoints: number;
+  /** Completed checkpoints kept in the store. */
+  retained_checkpoints: number;
+  externalization: { enabled: boolean; delete_on_cancellation: boolean };
+  checkpoints_after_tasks_finish: boolean;
+  checkpoint_storage: string;
+}
+
+/** `requestJobCheckpoints` (Flink's CheckpointingStatistics plus the job's config; null without checkpointing). */
+export interface CheckpointStatsView {
+  counts: { restored: number; total: number; in_progress: number; completed: number; failed: number };
+  latest: {
+    completed: CheckpointSummary | null;
+    savepoint: CheckpointSummary | null;
+    failed: CheckpointSummary | null;
+    restored: { id: number; restore_timestamp: number; is_savepoint: boolean } | null;
+  };
+  /** The last checkpoints, newest first. */
+  history: CheckpointSummary[];
+  config: CheckpointConfigView | null;
+}
+
+/** How records travel along an edge of the plan, as Flink names it. */
+export type ShipStrategy = "FORWARD" | "HASH" | "REBALANCE" | "RESCALE" | "BROADCAST";
+
+/** `requestJobPlan`: the job's (chained) vertices and edges (Flink's JobPlanInfo). */
+export interface JobPlanView {
+  jid: string;
+  name: string;
+  nodes: Array<{
+    id: string;
+    description: string;
+    parallelism: number;
+    maxParallelism: number;
+    operator: string;
+    inputs: Array<{ num: number; id: string; ship_strategy: ShipStrategy; exchange: "pipelined" | "blocking" }>;
+  }>;
 }

@@ -13,6 +13,7 @@ import { s } from "../../src/schema/index.js";
 import type { JobMaster } from "../jobmaster/job-master.js";
 import type { TaskExecutorInfo } from "../resourcemanager/protocol.js";
 import { detailsFromResult, JobArchive } from "./job-archive.js";
+import { emptyJobViews, taskCounts, type JobViews } from "../jobmaster/job-details.js";
 import {
   DisposeSavepointRequest,
   JobIdRequest,
@@ -21,6 +22,7 @@ import {
   SavepointRequest,
   SubmitApplicationRequest,
   type JobOverview,
+  type JobTasksOverview,
 } from "./protocol.js";
 import type { JobGraphSpec } from "../../src/jobgraph/types.js";
 import type { BundleRef } from "../../src/blob/index.js";
@@ -50,7 +52,7 @@ export interface DispatcherServices {
     buildApplication(req: SubmitApplicationRequest): Promise<JobGraphSpec>;
   };
   /** Leaders and TaskExecutors for `clusterInfo`. */
-  clusterInfo(): Promise<{ leaders: Record<string, Omit<LeaderInfo, "sessionId">>; taskExecutors: TaskExecutorInfo[] }>;
+  clusterInfo(): Promise<{ leaders: Record<string, Omit<LeaderInfo, "sessionId">>; taskExecutors: TaskExecutorInfo[]; web?: string | null }>;
 }
 
 /**
@@ -102,7 +104,7 @@ export class Dispatcher extends Actor {
     const recovered: string[] = [];
     await this.runInMailbox(() => {
       for (const r of results.sort((a, b) => a.endTime - b.endTime))
-        if (!this.archive.get(r.jobId)) this.archive.add({ details: detailsFromResult(r), result: r });
+        if (!this.archive.get(r.jobId)) this.archive.add({ details: detailsFromResult(r), result: r, views: emptyJobViews(r.jobId, r.name) });
     });
     const planned = await this.services.executionPlans.jobIds();
     // Every stored job is INITIALIZING to clients until it runs again or turns out to be finished.
@@ -173,7 +175,12 @@ export class Dispatcher extends Actor {
         handle: (b: SubmitApplicationRequest) => later(this.submitApplication(b)),
       },
       listJobs: { fence: "none", handle: () => this.list() },
+      requestJobsOverview: { fence: "none", handle: () => this.overview() },
       requestJob: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.requestJob(b.jobId) },
+      // What the web server shows of a job besides its details (docs/rest.md).
+      requestJobExceptions: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.jobViews(b.jobId).exceptions },
+      requestJobCheckpoints: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.jobViews(b.jobId).checkpoints },
+      requestJobPlan: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.jobViews(b.jobId).plan },
       cancelJob: { fence: "none", parse: s.parser(JobIdRequest), handle: (b: JobIdRequest) => this.cancelJob(b.jobId) },
       requestJobResult: { fence: "none", parse: s.parser(JobResultRequest), handle: (b: JobResultRequest) => this.requestJobResult(b) },
       clusterInfo: { fence: "none", handle: () => later(this.services.clusterInfo()) },
@@ -245,7 +252,7 @@ export class Dispatcher extends Actor {
 
   private async jobReachedTerminalState(jm: JobMaster, result: JobResult): Promise<void> {
     const jobId = result.jobId;
-    this.archive.add({ details: jm.details(), result });
+    this.archive.add({ details: jm.details(), result, views: jm.views() });
     this.running.delete(jobId);
     try {
       // A former leader records nothing: the job is the new leader's now.
@@ -273,6 +280,14 @@ export class Dispatcher extends Actor {
     return out.sort((a, b) => a.startTime - b.startTime);
   }
 
+  /** Every job with its subtasks counted by state (the web server's job list). */
+  private overview(): JobTasksOverview[] {
+    return this.list().map((j) => {
+      const vertices = this.running.get(j.id)?.details().vertices ?? this.archive.get(j.id)?.details.vertices ?? [];
+      return { ...j, tasks: taskCounts(vertices) };
+    });
+  }
+
   private requestJob(jobId: string) {
     const jm = this.running.get(jobId);
     if (jm) return jm.details();
@@ -285,6 +300,16 @@ export class Dispatcher extends Actor {
       };
     const a = this.archive.get(jobId);
     if (a) return a.details;
+    throw notFound(jobId);
+  }
+
+  private jobViews(jobId: string): JobViews {
+    const jm = this.running.get(jobId);
+    if (jm) return jm.views();
+    const r = this.recovering.get(jobId);
+    if (r) return emptyJobViews(jobId, r.name);
+    const a = this.archive.get(jobId);
+    if (a) return a.views;
     throw notFound(jobId);
   }
 

@@ -1,10 +1,13 @@
 import type { JobDetails } from "../jobmaster/protocol.js";
+import type { JobViews } from "../jobmaster/job-details.js";
 import type { JobResult } from "../../src/ha/job-result-store.js";
 
 /** A finished job as the Dispatcher keeps it once its JobMaster is gone (Flink's ArchivedExecutionGraph). */
 export interface ArchivedJob {
   details: JobDetails;
   result: JobResult;
+  /** Its exception history, checkpoint statistics and plan as they were at the end. */
+  views: JobViews;
 }
 
 /** The most recent finished jobs, bounded (oldest dropped first). */

@@ -8,6 +8,7 @@ export {
   SubmitApplicationRequest,
   type RescaleReply,
   type JobOverview,
+  type JobTasksOverview,
   type JobResultReply,
   type ClusterInfo,
 } from "../../schemas/dispatcher-api.js";

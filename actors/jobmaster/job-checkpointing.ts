@@ -16,7 +16,15 @@ import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js
 import { isGloballyTerminal, type JobStatus } from "../../src/executiongraph/job-status.js";
 import { CheckpointCoordinator } from "../../src/checkpoint/checkpoint-coordinator.js";
 import { assignState } from "../../src/checkpoint/state-assignment.js";
-import { CheckpointIdCounter, CheckpointStorage, CompletedCheckpointStore, SavepointStore, savepointIdOf, snapshotPrefix } from "../../src/checkpoint/index.js";
+import {
+  CheckpointIdCounter,
+  CheckpointStatsTracker,
+  CheckpointStorage,
+  CompletedCheckpointStore,
+  SavepointStore,
+  savepointIdOf,
+  snapshotPrefix,
+} from "../../src/checkpoint/index.js";
 import type { CompletedCheckpoint, SnapshotKind } from "../../src/checkpoint/types.js";
 
 /** The operators (chain members, or the vertex itself) a task of `e` runs. */
@@ -34,6 +42,8 @@ export class JobCheckpointing {
   private counter!: CheckpointIdCounter;
   /** The state new deployments start from: the latest checkpoint, else the savepoint the job was submitted with. */
   private restoreFrom: CompletedCheckpoint | undefined;
+  /** Checkpoint counts, history and settings for the REST API. */
+  readonly statsTracker: CheckpointStatsTracker;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -43,7 +53,9 @@ export class JobCheckpointing {
     private readonly log: Logger,
     /** True while the JobManager leads; a former leader records no completed checkpoint. */
     private readonly isLeader: () => boolean = () => true,
-  ) {}
+  ) {
+    this.statsTracker = new CheckpointStatsTracker(graph.jobGraph.config.checkpointing);
+  }
 
   /** Opens the stores; finds the checkpoint or savepoint to start from. */
   async open(schedule: (ms: number, fn: () => void) => () => void, failJob: (reason: string) => void): Promise<void> {
@@ -65,6 +77,7 @@ export class JobCheckpointing {
       if (!sp) throw new NotFoundError(ErrorCode.JobNotFound, `no savepoint ${cfg.savepoint}`);
       this.restoreFrom = sp;
     }
+    if (this.restoreFrom) this.statsTracker.reportRestored(this.restoreFrom);
     if (!cfg.checkpointing) return;
     this.coordinator = new CheckpointCoordinator(
       this.graph,
@@ -94,10 +107,17 @@ export class JobCheckpointing {
         failJob,
         schedule,
         operatorIds: operatorIdsOf,
+        statsTracker: this.statsTracker,
       },
       this.log,
       this.restoreFrom,
     );
+  }
+
+  /** A failover resets tasks: in-flight checkpoints cannot complete; the new attempts restore the latest state. */
+  failoverStarted(): void {
+    this.coordinator?.abortAll("a failover resets the tasks");
+    if (this.restoreFrom) this.statsTracker.reportRestored(this.restoreFrom);
   }
 
   /** A task's state changed (FLIP-147: tasks fed only by FINISHED ones are triggered directly). */

@@ -32,12 +32,14 @@ import {
 } from "./protocol.js";
 import { JobCheckpointing } from "./job-checkpointing.js";
 import type { SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
-import { jobDetails } from "./job-details.js";
+import { jobDetails, jobPlan, type JobViews } from "./job-details.js";
 
 /** Settings of a JobMaster: its scheduler's, and the leadership check of its JobManager. */
 export type JobMasterOptions = SchedulerFactoryOptions & {
   /** True while the JobManager holds the leader lease; completed checkpoints are recorded only then. */
   isLeader?: () => boolean;
+  /** The host of a registered TaskExecutor (for the exception history's locations). */
+  taskExecutorHost?: (taskExecutorId: string) => Promise<string | undefined>;
 };
 
 /** What the JobMaster needs to reach the ResourceManager. */
@@ -65,6 +67,9 @@ export class JobMaster extends Actor {
   private stopReconnectWatch: (() => void) | undefined;
   /** True while the JobManager running this JobMaster holds its lease. */
   private readonly isLeader: () => boolean;
+  /** Hosts of the TaskExecutors that offered slots, kept after their loss (exception locations). */
+  private readonly teHosts = new Map<string, string>();
+  private readonly taskExecutorHost: JobMasterOptions["taskExecutorHost"];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -92,7 +97,7 @@ export class JobMaster extends Actor {
             .then(() => undefined),
         releaseSlot: (slot) => this.releaseSlot(slot),
         restoreFor: (e) => this.checkpointing.restoreFor(e),
-        failoverStarted: () => this.checkpointing.coordinator?.abortAll("a failover resets the tasks"),
+        failoverStarted: () => this.checkpointing.failoverStarted(),
         releasePartitions: (ids) => this.background(releaseBlockingPartitions(this.nc, this.subjects, this.graph.jobId, ids)),
         jobTerminated: (st) => this.terminated(st),
         schedule: (ms, fn) => {
@@ -115,6 +120,8 @@ export class JobMaster extends Actor {
         }
       }
     this.isLeader = opts.isLeader ?? (() => true);
+    this.taskExecutorHost = opts.taskExecutorHost;
+    this.graph.exceptionHistory.hostOf = (id) => this.teHosts.get(id);
     this.checkpointing = new JobCheckpointing(nc, subjects, this.graph, this.token, this.log, this.isLeader);
   }
 
@@ -211,6 +218,11 @@ export class JobMaster extends Actor {
     return jobDetails(this.graph, this.startTime, this.endTime, this.checkpointing.coordinator?.stats);
   }
 
+  /** The job's exception history, checkpoint statistics and plan (in-process use by the Dispatcher). */
+  views(): JobViews {
+    return { exceptions: this.graph.exceptionHistory.view(), checkpoints: this.checkpointing.statsTracker.view(), plan: jobPlan(this.graph) };
+  }
+
   /** Takes a savepoint (with `stop`: then the job drains to FINISHED); resolves with its id. */
   triggerSavepoint(stop = false): Promise<string> {
     // Started in the mailbox, awaited outside it: the acknowledgements must get in meanwhile.
@@ -243,10 +255,23 @@ export class JobMaster extends Actor {
   private offerSlots(b: OfferSlots, sender: string | undefined) {
     if (sender !== undefined && sender !== b.taskExecutorId) throw new FencingTokenError(`sender ${sender} offers slots of ${b.taskExecutorId}`);
     this.registered.add(b.taskExecutorId);
+    this.learnHost(b.taskExecutorId);
     const slots: AssignedSlot[] = b.slots.map((x) => ({ allocationId: x.allocationId, taskExecutorId: b.taskExecutorId, slotIndex: x.slotIndex }));
     this.log.debug({ taskExecutor: b.taskExecutorId, slots: slots.length }, "slots offered");
     this.scheduler.newSlotsAvailable(slots);
     return { accepted: slots.map((x) => x.allocationId) };
+  }
+
+  /** Looks up a TaskExecutor's host once, off the mailbox (the ResourceManager knows it). */
+  private learnHost(teId: string): void {
+    if (this.teHosts.has(teId) || !this.taskExecutorHost) return;
+    this.teHosts.set(teId, ""); // looked up once
+    this.background(
+      this.taskExecutorHost(teId).then(
+        (host) => void (host ? this.teHosts.set(teId, host) : this.teHosts.delete(teId)),
+        () => void this.teHosts.delete(teId),
+      ),
+    );
   }
 
   private disconnect(teId: string, reason: string) {

@@ -23,6 +23,7 @@ import type { ConsumedPartitionGroup } from "../executiongraph/intermediate-resu
 import type { CompletedCheckpoint, SnapshotKind, SubtaskStateSnapshot } from "./types.js";
 import { isPossiblyStored } from "./completed-checkpoint-store.js";
 import { reportOverdue, type PendingCheckpoint } from "./pending-checkpoint.js";
+import type { CheckpointStatsTracker } from "./checkpoint-stats-tracker.js";
 
 /** What the coordinator stands on; the JobMaster provides it. */
 export interface CheckpointCoordinatorContext {
@@ -40,6 +41,8 @@ export interface CheckpointCoordinatorContext {
   schedule(ms: number, fn: () => void): () => void;
   /** The operators (chain members, or the vertex itself) the task of `e` runs. */
   operatorIds(e: Execution): string[];
+  /** Records each checkpoint's progress for the REST API. */
+  statsTracker?: CheckpointStatsTracker;
 }
 
 /** Checkpoint statistics for `eddy status`. */
@@ -160,6 +163,7 @@ export class CheckpointCoordinator {
         done: (r) => (r.ok ? resolve(r.checkpoint) : reject(new Error(r.reason))),
       };
       this.pending.set(id, p);
+      this.ctx.statsTracker?.reportPending(id, kind, timestamp, all.length, p.finished.size);
       this.log.debug({ checkpointId: id, kind, tasks: tasks.length, finished: p.finished.size }, "checkpoint triggered");
       this.triggerEligible(p);
     });
@@ -228,6 +232,7 @@ export class CheckpointCoordinator {
     for (const p of [...this.pending.values()]) {
       if (!p.waiting.delete(attemptId)) continue;
       p.finished.add(attemptId);
+      this.ctx.statsTracker?.reportAcknowledged(p.id);
       if (p.waiting.size === 0) void this.complete(p);
       else this.triggerEligible(p);
     }
@@ -293,6 +298,7 @@ export class CheckpointCoordinator {
     const p = this.pending.get(checkpointId);
     if (!p?.waiting.delete(attemptId)) return; // late, duplicate, or from an attempt no longer current
     p.acks.set(attemptId, snapshot);
+    this.ctx.statsTracker?.reportAcknowledged(checkpointId);
     if (p.waiting.size === 0) void this.complete(p);
   }
 
@@ -359,6 +365,7 @@ export class CheckpointCoordinator {
     this.consecutiveFailures = 0;
     this.stats.completed++;
     this.stats.latest = { id: p.id, durationMs: cp.completedAt - cp.timestamp, bytes };
+    this.ctx.statsTracker?.reportCompleted(p.id, bytes, cp.completedAt);
     this.log.info({ checkpointId: p.id, kind: p.kind, durationMs: cp.completedAt - cp.timestamp, bytes }, "checkpoint completed");
     for (const e of this.graph.currentExecutions()) if (!e.isTerminal) this.ctx.notifyComplete(e, p.id);
     p.done({ ok: true, checkpoint: cp });
@@ -371,6 +378,7 @@ export class CheckpointCoordinator {
     p.cancelTimeout();
     p.cancelOverdue();
     this.stats.failed++;
+    this.ctx.statsTracker?.reportFailed(p.id, reason);
     this.log.warn({ checkpointId: p.id, reason }, "checkpoint aborted");
     for (const e of this.graph.currentExecutions()) if (!e.isTerminal) this.ctx.notifyAborted(e, p.id);
     if (discardState) this.ctx.discard(p.id, p.kind);

@@ -5,3 +5,4 @@ export * from "./storage.js";
 export * from "./checkpoint-id-counter.js";
 export * from "./completed-checkpoint-store.js";
 export * from "./savepoint-store.js";
+export * from "./checkpoint-stats-tracker.js";

@@ -1,7 +1,8 @@
 /**
  * `eddy cluster`: a whole local session cluster in one command. Starts nats-server (unless
  * `--nats`), one `eddy jobmanager` and N `eddy taskexecutor` child processes, waits until the
- * Dispatcher answers `clusterInfo` listing every TaskExecutor, prints `eddy cluster ready nats=<url>`
+ * Dispatcher answers `clusterInfo` listing every TaskExecutor, prints
+ * `eddy cluster ready nats=<url> web=<http-url>` (the JobManager's REST API and dashboard)
  * and serves until SIGINT/SIGTERM; then stops everything it started and exits 0.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -93,7 +94,11 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
       if (shuttingDown || c.stopping()) return;
       log.error({ child: c.name, childPid: c.pid, code: e.code, signal: e.signal }, `${c.name} exited unexpectedly`);
     };
-    children.push(spawnEddyProcess(["jobmanager", ...(reactive ? ["--reactive"] : [])], { name: "jobmanager", env, onExit }));
+    const web = [
+      ...(args.flags["web-port"] !== undefined ? ["--web-port", String(args.flags["web-port"])] : []),
+      ...(args.flags["web-host"] !== undefined ? ["--web-host", String(args.flags["web-host"])] : []),
+    ];
+    children.push(spawnEddyProcess(["jobmanager", ...(reactive ? ["--reactive"] : []), ...web], { name: "jobmanager", env, onExit }));
     for (let i = 1; i <= teCount; i++) {
       children.push(spawnEddyProcess(["taskexecutor", "--slots", String(slots)], { name: `taskexecutor-${i}`, env, onExit }));
     }
@@ -102,7 +107,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
     client = await DispatcherClient.connect(url, prefix, "eddy-cluster");
     const ready = await waitUntilReady(client, children, readyTimeoutMs, () => stopReason !== undefined, log);
     if (ready) {
-      io.out(`eddy cluster ready nats=${url}`);
+      io.out(`eddy cluster ready nats=${url}${ready.web ? ` web=${ready.web}` : ""}`);
       log.info({ url, taskExecutors: teCount, slots }, "cluster ready");
       await stopped;
     }
@@ -130,8 +135,8 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
 
 /**
  * Polls the Dispatcher's `clusterInfo` until a Dispatcher leader is known and every TaskExecutor
- * child (matched by pid) is registered. Returns false when a stop was requested meanwhile; throws
- * when a child dies or the timeout passes.
+ * child (matched by pid) is registered; answers that cluster view. Returns undefined when a stop was
+ * requested meanwhile; throws when a child dies or the timeout passes.
  */
 async function waitUntilReady(
   client: DispatcherClient,
@@ -139,7 +144,7 @@ async function waitUntilReady(
   timeoutMs: number,
   cancelled: () => boolean,
   log: Logger,
-): Promise<boolean> {
+): Promise<ClusterInfo | undefined> {
   const deadline = Date.now() + timeoutMs;
   const tePids = children.filter((c) => c.name.startsWith("taskexecutor")).map((c) => c.pid);
   let last = "no answer from the Dispatcher yet";
@@ -153,7 +158,7 @@ async function waitUntilReady(
       const info = await client.ask<ClusterInfo>("clusterInfo", {}, 2_000);
       const registered = new Set((info.taskExecutors ?? []).map((t) => t.pid));
       const missing = tePids.filter((p) => !registered.has(p));
-      if (info.leaders?.dispatcher && missing.length === 0) return true;
+      if (info.leaders?.dispatcher && missing.length === 0) return info;
       last = info.leaders?.dispatcher ? `${missing.length} of ${tePids.length} TaskExecutors not registered` : "no Dispatcher leader";
     } catch (err) {
       if (!isTransportError(err)) log.debug({ err }, "clusterInfo refused");
@@ -162,5 +167,5 @@ async function waitUntilReady(
     if (Date.now() > deadline) throw new EddyError(ErrorCode.RpcTimeout, `cluster not ready within ${timeoutMs} ms: ${last}`);
     await sleep(25); // a short poll: the ready line waits for it
   }
-  return false;
+  return undefined;
 }

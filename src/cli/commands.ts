@@ -4,6 +4,14 @@ import { id } from "../schema/check.js";
 
 const nats: FlagSpec = { type: "string", value: "URL", help: "NATS server URL (default: EDDY_NATS_URL, else nats://127.0.0.1:4222)" };
 const json: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
+const webPort: FlagSpec = {
+  type: "int",
+  min: -1,
+  max: 65535,
+  value: "P",
+  help: "HTTP port of the REST API and dashboard (default 8081, a free one when taken; 0 picks a free port; -1 turns it off)",
+};
+const webHost: FlagSpec = { type: "string", value: "H", help: "address the HTTP server listens on (default 127.0.0.1)" };
 /** A JOBID is checked here as the Dispatcher would, so that a mistyped one is a usage error. */
 const isJobId = (v: string): boolean => {
   try {
@@ -28,6 +36,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       port: { type: "int", min: 0, max: 65535, value: "P", help: "port of the nats-server started here (default 4222; 0 picks a free port)" },
       "data-dir": { type: "string", value: "DIR", help: "JetStream store directory (default: a temporary directory removed on exit)" },
       reactive: { type: "boolean", help: "run the JobManager in reactive mode (jobs scale to the TaskExecutors available)" },
+      "web-port": webPort,
+      "web-host": webHost,
     },
     exclusive: [
       ["nats", "port"],
@@ -42,6 +52,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       nats,
       reactive: { type: "boolean", help: "reactive mode: jobs scale to the TaskExecutors available" },
       scheduler: { type: "string", choices: ["default", "adaptive"], value: "default|adaptive", help: "scheduler of new jobs (default: default)" },
+      "web-port": webPort,
+      "web-host": webHost,
     },
   },
   {
@@ -104,5 +116,5 @@ export const COMMANDS: readonly CommandSpec[] = [
       ["parallelism", "max"],
     ],
   },
-  { name: "info", summary: "show the cluster: leaders and TaskExecutors", positionals: [], flags: { nats, json } },
+  { name: "info", summary: "show the cluster: leaders, TaskExecutors and the web address", positionals: [], flags: { nats, json } },
 ];

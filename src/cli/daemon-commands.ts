@@ -47,9 +47,21 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
       prefix: resolvePrefix(),
       log,
       scheduling: { scheduler, reactive, adaptive },
+      ...webOptions(args),
     };
     return startJobManager(opts);
   });
+}
+
+/**
+ * The web server of `--web-port P --web-host H`: none for -1; the default port falls back to a free
+ * one when taken (several JobManagers on one host), a port asked for explicitly does not.
+ */
+export function webOptions(args: ParsedArgs): Pick<JobManagerOptions, "web"> {
+  const port = args.flags["web-port"] as number | undefined;
+  if (port === -1) return {};
+  const host = (args.flags["web-host"] as string | undefined) ?? "127.0.0.1";
+  return { web: { host, port: port ?? 8081, freePortIfTaken: port === undefined } };
 }
 
 /**

@@ -94,6 +94,8 @@ export function cancelCommand(args: ParsedArgs, io: Io): Promise<number> {
 export function infoCommand(args: ParsedArgs, io: Io): Promise<number> {
   return withDispatcher(io, flagNats(args), async (c) => {
     const info = await c.ask<ClusterInfo>("clusterInfo", {});
+    // The leader's web address (null when it serves none), named the same by every JobManager version.
+    info.web ??= info.leaders?.dispatcher?.web ?? null;
     if (args.flags.json) {
       io.out(JSON.stringify(info));
       return Exit.Ok;
@@ -113,6 +115,7 @@ export function renderInfo(info: ClusterInfo): string[] {
     `Dispatcher leader:      ${leader(info.leaders?.dispatcher)}`,
     `ResourceManager leader: ${leader(info.leaders?.resourceManager)}`,
     `TaskExecutors:          ${tes.length} (${slots} slots, ${free} free)`,
+    `Web (REST, dashboard):  ${info.web ?? "none"}`,
   ];
   if (tes.length)
     out.push(

@@ -64,6 +64,11 @@ export const ERROR_CODE_DESCRIPTIONS = {
   UserCodeFailed:
     "The job's own code failed where the cluster ran it: its bundle did not load, its main threw or returned no JobGraph, or its invokables are malformed. Fix the job.",
   ApplicationTimeout: "An application's main did not return its JobGraph in time and was stopped. Make main return sooner or raise the timeout.",
+  // HTTP (the JobManager's web server)
+  UnknownPath: "The web server has no resource at this path. Check the URL against docs/rest.md.",
+  MethodNotAllowed: "The resource does not take this HTTP method; the Allow header lists the ones it takes.",
+  WebServerFailed: "The JobManager's web server could not listen on the address asked (port taken, address not local). Pick another --web-port or --web-host.",
+  Unavailable: "The web server cannot answer now: no Dispatcher leads yet, or it serves the most live connections it allows. Retrying in a moment helps.",
   // Processes
   NatsServerFailed: "A local nats-server could not be found, started or made ready (not installed, port taken, bad config). The message says which.",
   Shutdown: "The component is shutting down; the request was not carried out. Retry against a running one.",

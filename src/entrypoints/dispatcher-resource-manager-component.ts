@@ -36,6 +36,8 @@ export interface ComponentServices {
   slotRequestTimeoutMs?: number;
   /** The cluster's scheduler settings, passed to every JobMaster. */
   scheduling?: SchedulerFactoryOptions;
+  /** This JobManager's HTTP address, published with the Dispatcher's leader info. */
+  webUrl?: string;
 }
 
 /** The components of one leadership term. */
@@ -53,7 +55,7 @@ export interface LeaderComponents {
 export async function startLeaderComponents(term: LeaseHolder, s: ComponentServices): Promise<LeaderComponents> {
   const { nc, subjects, log, publisher } = s;
   const rmLeader = LeaderPublisher.info(term.id);
-  const dispLeader = LeaderPublisher.info(term.id);
+  const dispLeader: LeaderInfo = { ...LeaderPublisher.info(term.id), ...(s.webUrl ? { web: s.webUrl } : {}) };
   const rm = new ResourceManager(nc, subjects, rmLeader, log, s.heartbeatTimeoutMs ? { heartbeatTimeoutMs: s.heartbeatTimeoutMs } : {});
   rm.start();
   const rmGateway = new Gateway(nc, subjects.resourceManager, { token: rmLeader.sessionId });
@@ -75,6 +77,7 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
           ...(s.slotRequestTimeoutMs ? { slotRequestTimeoutMs: s.slotRequestTimeoutMs } : {}),
           ...s.scheduling,
           isLeader: s.isLeader,
+          taskExecutorHost: async (id) => (await rm.taskExecutors()).find((t) => t.id === id)?.host,
         });
         // The JobMaster's leader info (its session id is its fencing token) for TaskExecutors and tools.
         const info: LeaderInfo = { ...LeaderPublisher.info(term.id), sessionId: jm.token };
@@ -107,6 +110,7 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
       clusterInfo: async () => ({
         leaders: { dispatcher: strip(dispLeader), resourceManager: strip(rmLeader) },
         taskExecutors: await rm.taskExecutors(),
+        web: s.webUrl ?? null,
       }),
     },
     log,

@@ -16,6 +16,9 @@ import type { SchedulerFactoryOptions } from "../../actors/jobmaster/scheduler-f
 import type { LeaderComponents } from "./dispatcher-resource-manager-component.js";
 import { BundleCache, BundleStore } from "../blob/index.js";
 import { ApplicationRunner } from "../usercode/index.js";
+import { createMetricStore } from "../metrics/index.js";
+import { startWebServer, type WebServer } from "../web/index.js";
+import { packageVersion } from "../cluster/paths.js";
 
 export interface JobManagerOptions {
   natsUrl: string;
@@ -29,6 +32,8 @@ export interface JobManagerOptions {
   scheduling?: SchedulerFactoryOptions;
   /** Lease duration, ms (default EDDY_LEASE_MS, else 15 s with replicated buckets and 6 s without; an existing lease bucket's max_age wins). */
   leaseMs?: number;
+  /** The HTTP server (REST, dashboard, /metrics); absent: none. */
+  web?: { host: string; port: number; freePortIfTaken?: boolean };
 }
 
 /** A running JobManager. */
@@ -41,6 +46,8 @@ export interface JobManagerHandle {
   readonly leading: Promise<void>;
   /** True while it leads. */
   isLeader(): boolean;
+  /** The web server's address, when it serves one. */
+  readonly webUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -80,6 +87,16 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
     check: async (ref: { id: string; size: number }) => (await openBundles()).check(ref),
     buildApplication: (req: Parameters<ApplicationRunner["build"]>[0]) => applications.build(req),
   };
+  // Every JobManager (leader or standby) keeps the metrics and serves the web API: a standby answers the same.
+  const metrics = await createMetricStore(nc, subjects, log);
+  let web: WebServer | undefined;
+  try {
+    if (opts.web) web = await startWebServer({ ...opts.web, nc, subjects, metrics: metrics.query, log, version: packageVersion() });
+  } catch (err) {
+    await metrics.close();
+    await nc.close().catch(() => undefined); // the start failed already; the connection goes with it
+    throw err;
+  }
   let components: LeaderComponents | undefined;
   let resolveLeading!: () => void;
   const leading = new Promise<void>((r) => (resolveLeading = r));
@@ -96,6 +113,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
         publisher,
         bundles,
         isLeader: () => election.leading,
+        ...(web ? { webUrl: web.url } : {}),
         ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
         ...(opts.slotRequestTimeoutMs ? { slotRequestTimeoutMs: opts.slotRequestTimeoutMs } : {}),
         ...(opts.scheduling ? { scheduling: opts.scheduling } : {}),
@@ -117,11 +135,14 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
     ready: Promise.resolve(),
     leading,
     isLeader: () => election.leading,
+    webUrl: web?.url,
     async stop() {
       if (stopped) return;
       stopped = true;
       // Stops the components (suspending the jobs) and releases the lease for a standby.
       await election.stop();
+      await web?.close();
+      await metrics.close();
       await applications.close();
       await nc.drain().catch((err: unknown) => log.debug({ err }, "draining the NATS connection failed"));
       log.info("JobManager stopped");

@@ -7,6 +7,7 @@ import { ExecutionJobVertex } from "./execution-job-vertex.js";
 import { ExecutionVertex } from "./execution-vertex.js";
 import { IntermediateResult } from "./intermediate-result.js";
 import { jobStatusMachine, type JobStatus } from "./job-status.js";
+import { ExceptionHistory } from "./exception-history.js";
 
 /**
  * The parallel form of a JobGraph (Flink's ExecutionGraph): an ExecutionJobVertex per JobVertex
@@ -20,6 +21,8 @@ export class ExecutionGraph {
   private readonly status: XActor<typeof jobStatusMachine>;
   readonly statusTimestamps: Partial<Record<JobStatus, number>> = {};
   failureCause: FailureInfo | undefined;
+  /** Every failure the scheduler handled, newest first (the REST exception history). */
+  readonly exceptionHistory = new ExceptionHistory();
   /** Bumped whenever an ExecutionVertex gets a new attempt (invalidates cached deployment data). */
   version = 0;
   private terminal = 0;

@@ -7,3 +7,4 @@ export * from "./job-status.js";
 export * from "./intermediate-result.js";
 export * from "./state-table.js";
 export * from "./deployment.js";
+export * from "./exception-history.js";

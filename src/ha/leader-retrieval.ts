@@ -17,6 +17,8 @@ export interface LeaderInfo {
   host: string;
   /** When leadership was granted (ms since the epoch). */
   since: number;
+  /** The leading JobManager's HTTP address (REST and dashboard), when it serves one. */
+  web?: string;
 }
 
 /** The leader-scoped components: the Dispatcher, the ResourceManager and each job's JobMaster. */

@@ -25,6 +25,22 @@ export class Subjects {
   credit(producerAttemptId: string): string {
     return `${this.prefix}.credit.${producerAttemptId}`;
   }
+  /** Every metric report (what a MetricStore subscribes to): `<prefix>.metrics.>`. */
+  get metrics(): string {
+    return `${this.prefix}.metrics.>`;
+  }
+  /** A TaskExecutor's metric report. */
+  metricsTaskExecutor(teId: string): string {
+    return `${this.prefix}.metrics.te.${teId}`;
+  }
+  /** A JobMaster's report of its job's metrics. */
+  metricsJob(jobId: string): string {
+    return `${this.prefix}.metrics.job.${jobId}`;
+  }
+  /** The ResourceManager's cluster metrics. */
+  get metricsCluster(): string {
+    return `${this.prefix}.metrics.cluster`;
+  }
   /**
    * JetStream stream holding the BLOCKING result partitions of job `jobId` (names allow no dots).
    * Its subjects are {@link blockingJobSubjects}.

@@ -251,6 +251,7 @@ export class DefaultScheduler implements SchedulerNG {
   failGlobal(cause: FailureInfo): void {
     const st = this.graph.state;
     if (st !== "RUNNING" && st !== "RESTARTING") return;
+    this.graph.exceptionHistory.recordGlobalFailure(cause);
     const all = new RestartAllFailoverStrategy(this.graph);
     const first = [...this.graph.vertices()][0]!;
     const r = new ExecutionFailureHandler(all, this.failures.restart).handle(first, cause);
@@ -270,6 +271,7 @@ export class DefaultScheduler implements SchedulerNG {
   }
 
   private markFailed(e: Execution, cause: FailureInfo): void {
+    this.graph.exceptionHistory.recordTaskFailure(e, cause);
     e.failure = cause;
     e.transitionTo("FAILED");
     this.pool.vacate(e);

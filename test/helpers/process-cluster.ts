@@ -74,7 +74,9 @@ export async function startProcessCluster(opts: ProcessClusterOptions = {}): Pro
     const env = { natsUrl, prefix, logLevel: opts.logLevel ?? "warn", env: opts.env ?? {} };
     const jobManagers: EddyProcess[] = [];
     const addJobManager = () => {
-      const jm = spawnEddy(["jobmanager", ...(opts.jobManagerArgs ?? [])], env);
+      // A free web port each: test clusters never take the default 8081 from each other or a user.
+      const args = opts.jobManagerArgs ?? [];
+      const jm = spawnEddy(["jobmanager", ...args, ...(args.includes("--web-port") ? [] : ["--web-port", "0"])], env);
       procs.push(jm);
       jobManagers.push(jm);
       return jm;
@@ -139,4 +141,13 @@ export async function killTaskExecutor(cluster: ProcessCluster, taskExecutorId: 
   if (!proc) throw new Error(`TaskExecutor ${taskExecutorId} is not one of this cluster's processes`);
   proc.kill();
   await proc.waitForExit(10_000);
+}
+
+/**
+ * The web address a JobManager process serves on, from its `"msg":"web ready"` log line (the
+ * cluster's log level must include info for the JobManagers).
+ */
+export async function webUrlOf(jm: EddyProcess, timeoutMs = 30_000): Promise<string> {
+  const line = await jm.waitForLine(/"msg":"web ready"/, timeoutMs, "stderr");
+  return (JSON.parse(line) as { url: string }).url;
 }

@@ -59,15 +59,20 @@ let url = "";
 let info: ClusterInfo;
 const clusterTmp = join(work, "tmp");
 
-test("eddy cluster --port 0 --task-executors 1 prints the ready line once it accepts jobs", async () => {
+test("eddy cluster --port 0 --web-port 0 --task-executors 1 prints the ready line with the web address once it accepts jobs", async () => {
   mkdirSync(clusterTmp);
   // TMPDIR points the cluster's temporary JetStream store into a directory this test can watch.
-  cluster = spawnEddy(["cluster", "--port", "0", "--task-executors", "1", "--slots", "3"], { prefix, env: { TMPDIR: clusterTmp } });
+  cluster = spawnEddy(["cluster", "--port", "0", "--web-port", "0", "--task-executors", "1", "--slots", "3"], { prefix, env: { TMPDIR: clusterTmp } });
   const line = await cluster.waitForLine(/^eddy cluster ready /, 90_000);
-  const m = /^eddy cluster ready nats=(nats:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
+  const m = /^eddy cluster ready nats=(nats:\/\/127\.0\.0\.1:(\d+)) web=(http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
   assert.ok(m, `ready line: ${line}`);
   url = m[1]!;
   assert.notEqual(m[2], "4222");
+  assert.notEqual(m[4], "8081", "--web-port 0 picks a free port");
+  const web = m[3]!;
+  const overview = await fetch(`${web}/overview`);
+  assert.equal(overview.status, 200);
+  assert.equal(((await overview.json()) as { taskmanagers: number }).taskmanagers, 1, "the web address serves the cluster's REST API");
   assert.deepEqual(cluster.stdoutLines, [line], "the ready line is the only stdout");
   assert.equal(readdirSync(clusterTmp).length, 1, "one temporary data dir");
 
@@ -84,12 +89,15 @@ test("eddy cluster --port 0 --task-executors 1 prints the ready line once it acc
   assert.equal(info.taskExecutors.length, 1);
   assert.deepEqual(Object.keys(info.taskExecutors[0]!).sort(), ["freeSlots", "host", "id", "pid", "slots"]);
   assert.equal(info.taskExecutors[0]!.slots, 3);
+  assert.equal(info.web, web, "info --json names the leader's web address");
+  assert.equal(info.leaders.dispatcher.web, web);
   assert.notEqual(info.taskExecutors[0]!.pid, info.leaders.dispatcher.pid, "separate processes");
 
   const text = await runEddy(["info"], { natsUrl: url, prefix });
   assert.equal(text.code, 0);
   assert.match(text.stdout, /Dispatcher leader: +jm_/);
   assert.match(text.stdout, /TaskExecutors: +1 \(3 slots, 3 free\)/);
+  assert.ok(text.stdout.includes(`Web (REST, dashboard):  ${web}`), text.stdout);
 });
 
 test("jobs through the CLI: run attached and detached, list, status, cancel", async (t) => {

@@ -96,7 +96,7 @@ test("eddy cluster --nats URL uses that server; if the cluster is SIGKILLed its 
   const prefix = `orphan${process.pid}`;
   const cluster = spawnEddy(["cluster", "--nats", nats.url, "--task-executors", "2", "--slots", "1"], { prefix });
   cleanups.push(() => cluster.kill());
-  assert.equal(await cluster.waitForLine(/^eddy cluster ready /, 90_000), `eddy cluster ready nats=${nats.url}`);
+  assert.match(await cluster.waitForLine(/^eddy cluster ready /, 90_000), new RegExp(`^eddy cluster ready nats=${nats.url} web=http://127\\.0\\.0\\.1:\\d+$`));
   const r = await runEddy(["info", "--json"], { natsUrl: nats.url, prefix });
   assert.equal(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout) as ClusterInfo;

@@ -26,7 +26,7 @@ after(async () => {
 test("every stderr line of eddy cluster at debug level is a JSON object with unique keys", async () => {
   cluster = spawnEddy(["cluster", "--port", "0", "--task-executors", "1", "--slots", "2"], { prefix, logLevel: "debug" });
   const ready = await cluster.waitForLine(/^eddy cluster ready /, 90_000);
-  const url = /nats=(\S+)$/.exec(ready)![1]!;
+  const url = /nats=(\S+)/.exec(ready)![1]!;
   const env = { natsUrl: url, prefix };
 
   const job = join(work, "checkpointed.mjs");

@@ -178,6 +178,7 @@ export class AdaptiveScheduler implements SchedulerNG {
 
   /** A failure of the whole job (checkpoint failures...): restarts or fails it as a task failure does. */
   failGlobal(cause: FailureInfo): void {
+    this.graph.exceptionHistory.recordGlobalFailure(cause);
     this.onFailure(cause);
   }
 
@@ -312,6 +313,7 @@ export class AdaptiveScheduler implements SchedulerNG {
   }
 
   private markFailed(e: Execution, cause: FailureInfo): void {
+    this.graph.exceptionHistory.recordTaskFailure(e, cause);
     e.failure = cause;
     e.transitionTo("FAILED");
     this.pool.vacate(e);

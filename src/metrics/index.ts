@@ -1,0 +1,55 @@
+/**
+ * Eddy's metric system (Flink's metric names, groups and scopes): the report wire format, the
+ * JobManager's MetricStore fed by `<prefix>.metrics.>`, its Prometheus rendering, and the task-side
+ * counters the TaskExecutor reports from. See docs/metrics.md.
+ */
+import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Logger } from "../core/logger.js";
+import type { Subjects } from "../rpc/subjects.js";
+import type { MetricQuery } from "./types.js";
+import { MetricStore, type MetricStoreOptions } from "./metric-store.js";
+import { MetricIntake, type MetricIntakeStats } from "./intake.js";
+
+export type { MetricQuery, MetricValues, SubtaskMetrics, ThroughputPoint } from "./types.js";
+export { MetricStore, aggregate, type MetricStoreOptions } from "./metric-store.js";
+export { renderPrometheus, escapeLabel, type PrometheusView } from "./prometheus.js";
+export { METRICS, SCOPE_PREFIX, TASK_FIELDS, TASK_RATES, prometheusName, slotLagMetric, type MetricDef, type MetricScope, type TaskField } from "./names.js";
+export * from "./report.js";
+export { MetricIntake, type MetricIntakeStats } from "./intake.js";
+
+/** A running metric store. */
+export interface MetricStoreHandle {
+  query: MetricQuery;
+  /** What the intake has seen. */
+  stats(): MetricIntakeStats;
+  close(): Promise<void>;
+}
+
+/** How often a store samples throughput history and evicts. */
+const TICK_MS = 1_000;
+
+/**
+ * Subscribes to every metric report under `subjects.prefix` and keeps the latest values. A report
+ * that does not parse is dropped and counted (and logged at most once a minute); nothing a
+ * publisher sends stops the store.
+ */
+export async function createMetricStore(nc: NatsConnection, subjects: Subjects, log: Logger, opts: MetricStoreOptions = {}): Promise<MetricStoreHandle> {
+  const store = new MetricStore(opts);
+  const intake = new MetricIntake(store, subjects, log);
+  const sub: Subscription = nc.subscribe(subjects.metrics, {
+    callback: (err, msg) => {
+      if (!err) intake.handle(msg.subject, msg.data);
+    },
+  });
+  const timer = setInterval(() => store.tick(), TICK_MS);
+  timer.unref();
+  await nc.flush();
+  return {
+    query: store,
+    stats: () => ({ ...intake.stats }),
+    async close() {
+      clearInterval(timer);
+      sub.unsubscribe();
+    },
+  };
+}
