@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { awaitJobResult, startProcessCluster, type ProcessCluster } from "../helpers/process-cluster.js";
+import { awaitJobResult, startProcessCluster, webUrlOf, type ProcessCluster } from "../helpers/process-cluster.js";
 import { keyedCounterJob } from "../helpers/keyed-counter.js";
 
 /** The predicates below run in the page, where `document` is the DOM's (this file compiles without DOM types). */
@@ -50,10 +50,8 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
       slots: 2,
       logLevel: "info",
       taskExecutorLogLevel: "warn",
-      jobManagerArgs: ["--web-port", "0"],
     });
-    const ready = await cluster.jobManager.waitForLine(/"msg":"web ready"/, WAIT_MS, "stderr");
-    const base = new URL(String(JSON.parse(ready).url));
+    const base = new URL(await webUrlOf(cluster.jobManager, WAIT_MS));
     // 200 events per second: the job runs far longer than the test and is canceled from the page.
     const spec = await keyedCounterJob({ events: 1_000_000, keys: 16, rate: 200, intervalMs: 300, output: join(dir, "out"), parallelism: 2 });
     const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
