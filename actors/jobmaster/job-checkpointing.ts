@@ -141,9 +141,13 @@ export class JobCheckpointing {
     this.coordinator?.start();
   }
 
+  /** When a deployment last restored state from a checkpoint or savepoint, ms since the epoch (-1: never). */
+  lastRestoreTimestamp = -1;
+
   /** The state a task of `e` restores, if any. */
   restoreFor(e: Execution): TaskRestore | undefined {
     if (!this.restoreFrom) return undefined;
+    this.lastRestoreTimestamp = Date.now();
     const ejv = e.vertex.jobVertex;
     return assignState(this.restoreFrom, operatorIdsOf(e), e.vertex.subtaskIndex, ejv.parallelism, ejv.maxParallelism);
   }

@@ -33,6 +33,7 @@ import {
 import { JobCheckpointing } from "./job-checkpointing.js";
 import type { SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import { jobDetails, jobPlan, type JobViews } from "./job-details.js";
+import { JobMetricsReporter } from "./job-metrics-reporter.js";
 
 /** Settings of a JobMaster: its scheduler's, and the leadership check of its JobManager. */
 export type JobMasterOptions = SchedulerFactoryOptions & {
@@ -70,6 +71,7 @@ export class JobMaster extends Actor {
   /** Hosts of the TaskExecutors that offered slots, kept after their loss (exception locations). */
   private readonly teHosts = new Map<string, string>();
   private readonly taskExecutorHost: JobMasterOptions["taskExecutorHost"];
+  private metrics: JobMetricsReporter | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -160,6 +162,12 @@ export class JobMaster extends Actor {
       this.scheduler.startScheduling();
       this.checkpointing.start();
     });
+    this.metrics = JobMetricsReporter.start(
+      this.nc,
+      this.subjects,
+      { graph: this.graph, scheduler: this.scheduler, checkpointing: this.checkpointing },
+      this.log,
+    );
   }
 
   protected methods(): Record<string, MethodSpec> {
@@ -345,6 +353,7 @@ export class JobMaster extends Actor {
   async stop(): Promise<void> {
     this.stopReconnectWatch?.();
     await this.runInMailbox(() => this.scheduler.suspend()).catch((err: unknown) => this.log.warn({ err }, "suspending the scheduler failed"));
+    this.metrics?.stop();
     if (this.endTime === null)
       await this.checkpointing.jobEnded("SUSPENDED").catch((err: unknown) => this.log.warn({ err }, "ending checkpointing of the suspended job failed"));
     await this.stopActor();

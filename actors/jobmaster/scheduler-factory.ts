@@ -19,6 +19,8 @@ export interface SchedulerFactoryOptions extends DefaultSchedulerOptions {
 
 /** A scheduler the JobMaster drives, with the job-wide failure and savepoint hooks some have. */
 export type JobScheduler = SchedulerNG & {
+  /** Restarts since the job started (Flink's numRestarts). */
+  readonly numberOfRestarts: number;
   failGlobal(cause: import("../../src/core/errors.js").FailureInfo): void;
   stopWithSavepoint?(run: () => Promise<string>): Promise<string>;
 };

@@ -11,6 +11,8 @@ import { DeclareResources, DisconnectTaskExecutor, Heartbeat, RegisterTaskExecut
 import { SlotManager } from "./slot-manager.js";
 import { watchLiveness } from "./liveness.js";
 import { sleep } from "../../src/core/time.js";
+import { metricsEnabled } from "../../src/metrics/index.js";
+import { CLUSTER_REPORT_INTERVAL_MS, publishClusterMetrics } from "./cluster-metrics.js";
 
 /** Delay between the two probes that confirm a TaskExecutor's loss. */
 const CONFIRM_MS = 100;
@@ -80,6 +82,7 @@ export class ResourceManager extends Actor {
       lastProbe = performance.now();
       this.probe();
     });
+    if (metricsEnabled()) this.every(CLUSTER_REPORT_INTERVAL_MS, () => publishClusterMetrics(this.nc, this.subjects, this.slots.info()));
     this.log.info({ sessionId: this.leader.sessionId }, "ResourceManager leading");
   }
 

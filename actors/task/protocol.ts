@@ -5,6 +5,7 @@
 import type { FailureInfo, WireError } from "../../src/core/errors.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { ExecutionState } from "../../src/executiongraph/execution-state.js";
+import type { TaskEntry } from "../../src/metrics/index.js";
 
 /** What a slot worker thread is started with. */
 export interface SlotWorkerData {
@@ -13,6 +14,8 @@ export interface SlotWorkerData {
   taskExecutorId: string;
   slotIndex: number;
   logLevel: string;
+  /** False when metrics are off (EDDY_METRICS=off): the thread counts nothing and posts no metrics. */
+  metrics?: boolean;
 }
 
 /** Main thread → worker. */
@@ -28,5 +31,7 @@ export type FromWorker =
   | { type: "ready" }
   | { type: "state"; attemptId: string; jobId: string; state: ExecutionState; failure?: FailureInfo; accumulators?: Record<string, number> }
   | { type: "fatal"; message: string }
+  /** Once a second: the values of the slot's tasks (and of those that ended since) and the thread's event-loop lag. */
+  | { type: "metrics"; lagMs: number; tasks: TaskEntry[] }
   /** Asks the TaskExecutor's BundleCache for a bundle's verified file (answered by a `bundle` message). */
   | { type: "fetchBundle"; requestId: number; bundle: { id: string; size: number } };

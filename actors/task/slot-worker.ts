@@ -13,6 +13,7 @@ import type { MessagePort } from "node:worker_threads";
 import { Task } from "./task.js";
 import { CheckpointStorage } from "../../src/checkpoint/index.js";
 import type { FromWorker, SlotWorkerData, ToWorker } from "./protocol.js";
+import { SlotMetrics } from "./slot-metrics.js";
 
 const data = workerData as SlotWorkerData & { brokerPort: MessagePort };
 const port = parentPort!;
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const tasks = new Map<string, Task>();
   let storage: Promise<CheckpointStorage> | undefined;
   const getStorage = () => (storage ??= CheckpointStorage.open(nc, subjects));
+  const metrics = data.metrics === false ? undefined : new SlotMetrics(post);
 
   port.on("message", (m: ToWorker) => {
     switch (m.type) {
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
             }),
           log,
           getStorage,
+          metrics,
         );
         tasks.set(tdd.attemptId, task);
         void task.start().finally(() => {
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
           const deadline = Date.now() + 2_000;
           while (tasks.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
           network.close();
+          metrics?.stop();
           await nc.drain().catch(() => undefined); // best effort: the process exits next
           process.exit(0);
         })();

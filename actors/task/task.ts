@@ -13,6 +13,8 @@ import { EndOfInputSignal, type Accumulator, type Invokable, type RecordInput, t
 import type { NetworkEnvironment } from "../../src/network/index.js";
 import { PRODUCED_BYTES_ACCUMULATOR } from "../../src/network/index.js";
 import { checkSameVertices, validateBundleInvokable, type JobCode } from "../../src/usercode/index.js";
+import { TaskMetrics } from "./task-metrics.js";
+import type { SlotMetrics } from "./slot-metrics.js";
 
 const TriggerCheckpoint = s.object({
   checkpointId: s.int({ min: 1 }),
@@ -39,6 +41,8 @@ export class Task extends Actor {
   private readonly accumulators = new Map<string, number>();
   private done: Promise<void> | undefined;
   private stateManager: TaskStateManager | undefined;
+  /** Present unless metrics are off. */
+  private readonly metrics: TaskMetrics | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -52,8 +56,12 @@ export class Task extends Actor {
     log: Logger,
     /** The worker's checkpoint storage (opened on first use). */
     private readonly storage: () => Promise<SnapshotStorage>,
+    /** The slot thread's metric registry (absent: metrics off). */
+    private readonly slotMetrics?: SlotMetrics,
   ) {
     super();
+    this.metrics = slotMetrics ? new TaskMetrics(tdd, network.cfg) : undefined;
+    if (this.metrics) slotMetrics!.add(this.metrics);
     this.address = subjects.task(tdd.attemptId);
     this.log = log.child({ task: `${tdd.vertexName} (${tdd.subtaskIndex + 1}/${tdd.parallelism})`, attemptId: tdd.attemptId });
   }
@@ -174,7 +182,10 @@ export class Task extends Actor {
         tdd,
         storage,
         {
-          acknowledge: (checkpointId, snapshot) => jm.tell("acknowledgeCheckpoint", { attemptId: tdd.attemptId, checkpointId, snapshot }),
+          acknowledge: (checkpointId, snapshot) => {
+            this.metrics?.acknowledged(snapshot);
+            jm.tell("acknowledgeCheckpoint", { attemptId: tdd.attemptId, checkpointId, snapshot });
+          },
           decline: (checkpointId, reason) => jm.tell("declineCheckpoint", { attemptId: tdd.attemptId, checkpointId, reason }),
           endOfInput: () => jm.tell("taskEndOfInput", { attemptId: tdd.attemptId }),
           finished: () => jm.tell("taskFinished", { attemptId: tdd.attemptId }),
@@ -188,8 +199,13 @@ export class Task extends Actor {
         bufferRecords: tdd.bufferRecords,
         signal: this.abort.signal,
         jobId: tdd.jobId,
+        ...(this.metrics ? { timer: this.metrics.timer } : {}),
       });
-      const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal, { jobId: tdd.jobId });
+      const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal, {
+        jobId: tdd.jobId,
+        ...(this.metrics ? { timer: this.metrics.timer } : {}),
+      });
+      this.metrics?.attach(input, output);
       if (tdd.restore?.finished) return await this.finishOnRestore(input, output);
       invokable = factory.create(tdd.config);
       const ctx = createTaskContext({
@@ -236,6 +252,7 @@ export class Task extends Actor {
     } finally {
       this.stateManager?.taskEnded(this.state === "FINISHED");
       this.network.release(tdd.attemptId);
+      if (this.metrics) this.slotMetrics?.remove(this.metrics);
       await this.stopActor(0);
     }
   }

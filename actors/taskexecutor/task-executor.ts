@@ -15,6 +15,8 @@ import { SlotWorkers } from "./slot-workers.js";
 import { BundleCache, BundleStore } from "../../src/blob/index.js";
 import { TaskSlotTable, type TaskSlot } from "./task-slot-table.js";
 import { LivenessMarker } from "../resourcemanager/liveness.js";
+import { metricsEnabled } from "../../src/metrics/index.js";
+import { TaskExecutorMetricsReporter } from "./metrics-reporter.js";
 
 /** How long a task's state report is retried while the JobMaster cannot be reached. */
 const STATE_REPORT_DEADLINE_MS = 60_000;
@@ -52,6 +54,8 @@ export class TaskExecutor extends Actor {
   /** Aborted on stop: state reports stop retrying. */
   private readonly reporting = new AbortController();
   private readonly registeredOnce: Promise<void>;
+  /** Absent when metrics are off (EDDY_METRICS=off). */
+  private metrics: TaskExecutorMetricsReporter | undefined;
   private resolveRegistered!: () => void;
 
   constructor(
@@ -67,7 +71,7 @@ export class TaskExecutor extends Actor {
     this.log = log.child({ actor: "TaskExecutor", taskExecutor: opts.id });
     this.table = new TaskSlotTable(opts.slots);
     this.workers = new SlotWorkers(
-      { natsUrl: opts.natsUrl, prefix: opts.prefix, taskExecutorId: opts.id, logLevel: process.env.EDDY_LOG_LEVEL ?? "info" },
+      { natsUrl: opts.natsUrl, prefix: opts.prefix, taskExecutorId: opts.id, logLevel: process.env.EDDY_LOG_LEVEL ?? "info", metrics: metricsEnabled() },
       (slot, m) => this.post(() => this.fromWorker(slot, m)),
       this.log,
       // Job bundles, fetched once per TaskExecutor into a directory of its own (removed on stop).
@@ -94,6 +98,10 @@ export class TaskExecutor extends Actor {
     this.rmRetrieval.onChange((l) => this.post(() => this.leaderChanged(l)));
     await this.runInMailbox(() => this.leaderChanged(this.rmRetrieval.leader));
     this.scheduleHeartbeat();
+    if (metricsEnabled()) {
+      const slots = () => ({ total: this.table.slots.length, free: this.table.freeCount });
+      this.metrics = new TaskExecutorMetricsReporter(this.nc, this.subjects, this.id, slots, this.log);
+    }
     this.log.info({ slots: this.opts.slots }, "TaskExecutor started");
   }
 
@@ -181,6 +189,7 @@ export class TaskExecutor extends Actor {
   }
 
   private fromWorker(slotIndex: number, m: FromWorker): void {
+    if (m.type === "metrics") return this.metrics?.fromSlot(slotIndex, m.lagMs, m.tasks);
     if (m.type !== "state") return;
     const slot = this.table.slots[slotIndex]!;
     const final = m.state === "FINISHED" || m.state === "FAILED" || m.state === "CANCELED";
@@ -311,6 +320,7 @@ export class TaskExecutor extends Actor {
   /** Tells the ResourceManager goodbye, stops every task and worker thread. */
   async stop(): Promise<void> {
     this.reporting.abort();
+    this.metrics?.stop();
     this.liveness?.unsubscribe();
     if (this.rm && this.registered) {
       await new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId })

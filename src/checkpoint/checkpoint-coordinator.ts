@@ -66,6 +66,10 @@ export class CheckpointCoordinator {
   /** A task reached its end of input while a checkpoint was pending: trigger one as soon as possible. */
   private finalRequested = false;
   readonly stats: CheckpointStats = { completed: 0, failed: 0, latest: null };
+  /** Checkpoints triggered and not yet completed or aborted (Flink's numberOfInProgressCheckpoints). */
+  get numberOfInProgressCheckpoints(): number {
+    return this.pending.size;
+  }
   private readonly cfg: Required<CheckpointingConfig>;
 
   constructor(

@@ -13,9 +13,11 @@ import { MetricIntake, type MetricIntakeStats } from "./intake.js";
 export type { MetricQuery, MetricValues, SubtaskMetrics, ThroughputPoint } from "./types.js";
 export { MetricStore, aggregate, type MetricStoreOptions } from "./metric-store.js";
 export { renderPrometheus, escapeLabel, type PrometheusView } from "./prometheus.js";
-export { METRICS, SCOPE_PREFIX, TASK_FIELDS, TASK_RATES, prometheusName, slotLagMetric, type MetricDef, type MetricScope, type TaskField } from "./names.js";
+export { F, METRICS, SCOPE_PREFIX, TASK_FIELDS, TASK_RATES, prometheusName, slotLagMetric, type MetricDef, type MetricScope, type TaskField } from "./names.js";
 export * from "./report.js";
 export { MetricIntake, type MetricIntakeStats } from "./intake.js";
+export { EventLoopLag, ProcessMetrics, metricsEnabled } from "./process-metrics.js";
+export { TASK_SILENCE_MS, TaskDelta } from "./task-delta.js";
 
 /** A running metric store. */
 export interface MetricStoreHandle {

@@ -18,6 +18,7 @@ import { BlockingInputChannel } from "./blocking-input.js";
 import { BlockingPublisher } from "./blocking-producer.js";
 import { BlockingStore } from "./blocking-store.js";
 import { RecordWriterOutput, type OutputOptions } from "./record-writer.js";
+import type { IoTimer } from "./io-timer.js";
 import { RemoteConsumerEndpoint, RemoteInputChannel, RemoteProducerEndpoint } from "./remote.js";
 
 /** What a {@link NetworkEnvironment} needs. */
@@ -38,6 +39,8 @@ export type LinkKind = "local" | "thread" | "remote" | "blocking";
 export interface InputOptions {
   /** The job of the task: required when an input gate reads a BLOCKING result. */
   jobId?: string;
+  /** The task's time accounting (waits for input count as idle). */
+  timer?: IoTimer;
 }
 
 interface ProducerState {
@@ -116,7 +119,7 @@ export class NetworkEnvironment {
     if (!opts.jobId && inputs.some((g) => g.partitionType === "BLOCKING")) {
       throw new InternalError(`input of ${consumerAttemptId} reads BLOCKING partitions but has no jobId`);
     }
-    const input = new UnionInput(consumerAttemptId, signal);
+    const input = new UnionInput(consumerAttemptId, signal, opts.timer);
     const state: ConsumerState = { input, remote: null };
     this.consumers.set(consumerAttemptId, state);
     let id = 0;

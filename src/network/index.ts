@@ -14,6 +14,7 @@ export { RecordWriterOutput, ResultPartition, type OutputOptions, type OutputSta
 export { ResultSubpartition, type SubpartitionReader } from "./subpartition.js";
 export { InputChannel, type ChannelOwner } from "./input-channel.js";
 export { InputGate } from "./input-gate.js";
+export { IoTimer } from "./io-timer.js";
 export { UnionInput, type InputStats } from "./union-input.js";
 export { BarrierAligner, type AlignmentStats } from "./alignment.js";
 export { barrierForwardingInput, type BarrierHandler, type EventSource } from "./barriers.js";

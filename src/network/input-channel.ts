@@ -67,6 +67,8 @@ export abstract class InputChannel implements AlignedChannel {
   outstanding = 0;
   /** Floating credits this channel holds (announced, in flight or in use). */
   floating = 0;
+  /** Encoded bytes of the data frames received (links that carry frames: other threads, NATS, JetStream). */
+  bytesReceived = 0;
   /** Buffers the producer said it still had queued, with its last buffer. */
   backlog = 0;
   /** Exclusive credits, announced with the partition request. */
@@ -111,6 +113,7 @@ export abstract class InputChannel implements AlignedChannel {
     try {
       switch (frameKind(b)) {
         case FrameKind.Data:
+          this.bytesReceived += b.byteLength;
           this.onBuffer(decodeRecords(b), frameBacklog(b));
           break;
         case FrameKind.EndOfPartition:

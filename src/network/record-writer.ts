@@ -8,7 +8,8 @@ import type { CheckpointBarrier } from "../core/stream-events.js";
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { DEFAULT_BUFFER_RECORDS, type NetworkConfig } from "./config.js";
-import { BROADCAST, createPartitioner, type Partitioner } from "./partitioner.js";
+import { BROADCAST, BroadcastPartitioner, createPartitioner, type Partitioner } from "./partitioner.js";
+import type { IoTimer } from "./io-timer.js";
 import { ResultSubpartition, type SubpartitionOwner } from "./subpartition.js";
 import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier, type NetworkEvent } from "../core/stream-events.js";
 
@@ -40,6 +41,22 @@ export class ResultPartition {
       const subs = this.subpartitions;
       for (let j = 0; j < subs.length; j++) subs[j]!.add(record);
     }
+  }
+
+  /** Records emitted into this partition and sent (each once, also when broadcast to every subpartition). */
+  get recordsSent(): number {
+    const subs = this.subpartitions;
+    if (this.partitioner instanceof BroadcastPartitioner) return subs[0]?.recordsSent ?? 0;
+    let n = 0;
+    for (let i = 0; i < subs.length; i++) n += subs[i]!.recordsSent;
+    return n;
+  }
+
+  /** The fullest subpartition's backlog as a share of the backlog bound (0..1). */
+  backlogUsage(maxBacklog: number): number {
+    let most = 0;
+    for (const s of this.subpartitions) if (s.backlog > most) most = s.backlog;
+    return Math.min(1, most / Math.max(1, maxBacklog));
   }
 
   /** Finishes every non-empty buffer. */
@@ -79,6 +96,8 @@ export interface OutputOptions {
   signal?: AbortSignal;
   /** The task's job: required for BLOCKING partitions (they are kept in the job's JetStream stream). */
   jobId?: string;
+  /** The task's time accounting: waits in `available()` count as back-pressured. */
+  timer?: IoTimer;
 }
 
 /** Counters of a {@link RecordWriterOutput}. */
@@ -102,6 +121,8 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
   readonly partitions: ResultPartition[];
   readonly eager: boolean;
   readonly stats: OutputStats = { recordsSent: 0, buffersSent: 0, bytesSent: 0, maxBacklog: 0, backpressureEvents: 0, barriersBroadcast: 0, eventsSent: 0 };
+  /** The last watermark emitted (MIN_WATERMARK before any). */
+  lastWatermark = Number.NEGATIVE_INFINITY;
   /** Called once every END_OF_PARTITION is handed to its link, before `finish()` resolves (e.g. a NATS flush). */
   afterEnd: (() => Promise<void> | void) | null = null;
   private failure: Error | null = null;
@@ -154,8 +175,21 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     if (this.aborted || this.fullCount === 0) return Promise.resolve();
     if (this.failure !== null) return Promise.reject(this.failure);
     const d = deferred<void>();
+    if (this.waiters.length === 0) this.opts.timer?.backPressureStart();
     this.waiters.push(d);
     return d.promise;
+  }
+
+  /** Records the task emitted and sent, counted per buffer (the first output's view: every record goes to every output). */
+  get recordsSent(): number {
+    return this.partitions[0]?.recordsSent ?? 0;
+  }
+
+  /** The fullest subpartition's backlog as a share of its bound (0..1): Flink's outPoolUsage. */
+  get outPoolUsage(): number {
+    let most = 0;
+    for (const p of this.partitions) most = Math.max(most, p.backlogUsage(this.cfg.maxBacklogBuffers));
+    return most;
   }
 
   flush(): void {
@@ -193,6 +227,7 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     if (Number.isNaN(watermark)) throw new BarrierError(`output of ${this.attemptId}: watermark is NaN`);
     if (this.failure !== null) throw this.failure;
     if (this.finishing !== null) return;
+    this.lastWatermark = watermark;
     this.broadcastEvent({ watermark });
   }
 
@@ -273,6 +308,7 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     this.stopTimer();
     const ws = this.waiters;
     this.waiters = [];
+    if (ws.length > 0) this.opts.timer?.backPressureEnd();
     for (const w of ws) w.reject(e);
     this.finishing?.reject(e);
     this.finishing?.promise.catch(() => undefined); // rejected for whoever awaits it; unawaited it must not be unhandled
@@ -302,6 +338,7 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
   private wake(): void {
     const ws = this.waiters;
     this.waiters = [];
+    if (ws.length > 0) this.opts.timer?.backPressureEnd();
     for (const w of ws) w.resolve();
   }
 

@@ -67,6 +67,8 @@ export class ResultSubpartition {
   private released = false;
   private draining = false;
   private bytesPerRecord = 0;
+  /** Records handed to the reader so far (counted per buffer). */
+  recordsSent = 0;
 
   constructor(
     readonly index: number,
@@ -224,6 +226,7 @@ export class ResultSubpartition {
         this.queue.shift();
         this.seq = (this.seq + 1) >>> 0;
         this.credit--;
+        this.recordsSent += buf.length;
         this.owner.onSent(buf.length, bytes);
         if (bytes > 0 && r.adaptive) this.adapt(buf.length, bytes);
         if (this.full) this.updateFull();

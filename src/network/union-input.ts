@@ -14,6 +14,7 @@ import { BarrierAligner, type AlignmentStats } from "./alignment.js";
 import type { ChannelOwner, InputChannel } from "./input-channel.js";
 import type { InputGate } from "./input-gate.js";
 import { RingQueue } from "./ring-queue.js";
+import type { IoTimer } from "./io-timer.js";
 
 /** A batch handed to the task; remembers whether it was recycled. */
 class Batch implements InputBatch {
@@ -61,6 +62,8 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
   constructor(
     readonly attemptId: string,
     private readonly signal?: AbortSignal,
+    /** The task's time accounting: waits in `nextEvent()` for data count as idle. */
+    private readonly timer?: IoTimer,
   ) {
     const channels = this.channels;
     this.aligner = new BarrierAligner<InputChannel>({
@@ -107,7 +110,22 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
       return Promise.reject(new InternalError("RecordInput.next() or nextEvent() called again before the previous call resolved"));
     }
     this.waiter = deferred<InputEvent | null>();
+    this.timer?.idleStart();
     return this.waiter.promise;
+  }
+
+  /** Encoded bytes received by every channel (0 on same-thread links). */
+  get bytesReceived(): number {
+    let n = 0;
+    const chs = this.channels;
+    for (let i = 0; i < chs.length; i++) n += chs[i]!.bytesReceived;
+    return n;
+  }
+
+  /** Received buffers not yet recycled as a share of the credits the gates can grant (0..1): Flink's inPoolUsage. */
+  inPoolUsage(creditsPerChannel: number, floatingPerGate: number): number {
+    const total = this.channels.length * creditsPerChannel + this.gates.length * floatingPerGate;
+    return total > 0 ? Math.min(1, this.unrecycled / total) : 0;
   }
 
   abortCheckpoint(checkpointId: number): boolean {
@@ -136,6 +154,7 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
     this.failure = err;
     const w = this.waiter;
     this.waiter = null;
+    if (w !== null) this.timer?.idleEnd();
     w?.reject(err);
   }
 
@@ -207,9 +226,11 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
     const e = this.poll();
     if (e !== null) {
       this.waiter = null;
+      this.timer?.idleEnd();
       w.resolve(e);
     } else if (this.endedCount === this.channels.length) {
       this.waiter = null;
+      this.timer?.idleEnd();
       w.resolve(null);
     }
   }

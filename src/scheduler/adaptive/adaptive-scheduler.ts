@@ -117,6 +117,11 @@ export class AdaptiveScheduler implements SchedulerNG {
     return { vertexId: v.id, lower, upper };
   }
 
+  /** Restarts since the job started (Flink's numRestarts). */
+  get numberOfRestarts(): number {
+    return this.actor.getSnapshot().context.restarts;
+  }
+
   startScheduling(): void {
     this.log.info({ settings: this.settings, restart: this.restart.describe() }, "adaptive scheduling");
     this.actor.send({ type: "START_SCHEDULING" });

@@ -1,0 +1,81 @@
+/**
+ * A TaskExecutor's metric report: once a second ONE message on `<prefix>.metrics.te.<teId>` with the
+ * process's own metrics and the tasks whose values changed since the last report (a delta); every
+ * {@link FULL_EVERY}th report carries every task, so a store that starts late (a new JobManager) fills
+ * up. The slot threads post their tasks' values here once a second (actors/task/slot-metrics.ts).
+ */
+import { hostname } from "node:os";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../../src/core/logger.js";
+import type { Subjects } from "../../src/rpc/subjects.js";
+import {
+  encodeReport,
+  ProcessMetrics,
+  slotLagMetric,
+  TASK_SILENCE_MS,
+  TaskDelta,
+  type MetricValues,
+  type TaskEntry,
+  type TaskExecutorReport,
+} from "../../src/metrics/index.js";
+
+/** Report interval. */
+export const TE_REPORT_INTERVAL_MS = 1_000;
+/** Every this many reports, one lists every task. */
+export const FULL_EVERY = 10;
+
+/** Collects the slot threads' values and publishes the TaskExecutor's reports. */
+export class TaskExecutorMetricsReporter {
+  private readonly process = new ProcessMetrics();
+  private readonly host = hostname();
+  private readonly tasks = new TaskDelta();
+  private readonly slotLag = new Map<number, { lagMs: number; at: number }>();
+  private count = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+    private readonly teId: string,
+    private readonly slots: () => { total: number; free: number },
+    private readonly log: Logger,
+  ) {
+    this.timer = setInterval(() => this.publish(), TE_REPORT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** A slot thread's message of its tasks' values. */
+  fromSlot(slot: number, lagMs: number, tasks: TaskEntry[]): void {
+    const now = Date.now();
+    this.slotLag.set(slot, { lagMs, at: now });
+    this.tasks.update(tasks, now);
+  }
+
+  /** The next report. */
+  private buildReport(now = Date.now()): TaskExecutorReport {
+    const full = this.count++ % FULL_EVERY === 0;
+    const values: MetricValues = {};
+    const { total, free } = this.slots();
+    values["Status.Slots.Total"] = total;
+    values["Status.Slots.Free"] = free;
+    this.process.sample(values);
+    for (const [slot, l] of this.slotLag) {
+      if (now - l.at > TASK_SILENCE_MS) this.slotLag.delete(slot);
+      else values[slotLagMetric(slot)] = l.lagMs;
+    }
+    return { teId: this.teId, t: now, full, host: this.host, values, tasks: this.tasks.take(full, now) };
+  }
+
+  private publish(): void {
+    try {
+      this.nc.publish(this.subjects.metricsTaskExecutor(this.teId), encodeReport(this.buildReport()));
+    } catch (err) {
+      this.log.debug({ err }, "metric report not published");
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.process.stop();
+  }
+}

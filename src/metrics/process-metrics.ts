@@ -1,0 +1,68 @@
+/**
+ * A process's own metrics (TaskExecutor scope): V8 heap, RSS, CPU load from `process.cpuUsage`
+ * deltas, the event loop's longest delay (perf_hooks' monitorEventLoopDelay), and the host's
+ * hardware. Sampled once per report; between samples it costs the delay monitor's timer only.
+ */
+import { availableParallelism, totalmem } from "node:os";
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from "node:perf_hooks";
+import type { MetricValues } from "./types.js";
+
+/** Resolution of the event-loop delay monitor, ms (its own timer's interval). */
+const LAG_RESOLUTION_MS = 20;
+
+/** Longest event-loop delay since the last call, ms; the monitor restarts. */
+export class EventLoopLag {
+  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+
+  constructor() {
+    this.h.enable();
+  }
+
+  /** The longest delay recorded since the last take (0 when none was), in ms; resets. */
+  take(): number {
+    // The monitor records each tick's full interval: the resolution itself is no delay.
+    const max = this.h.count > 0 ? Math.max(0, this.h.max / 1e6 - LAG_RESOLUTION_MS) : 0;
+    this.h.reset();
+    return Math.round(max * 10) / 10;
+  }
+
+  stop(): void {
+    this.h.disable();
+  }
+}
+
+/** Samples the process metrics of a TaskExecutor (or any process). */
+export class ProcessMetrics {
+  private readonly lag = new EventLoopLag();
+  private lastCpu = process.cpuUsage();
+  private lastWall = performance.now();
+  private readonly cores = availableParallelism();
+  private readonly memory = totalmem();
+
+  /** Writes Status.Memory.*, Status.CPU.Load, Status.EventLoop.LagMs and Hardware.* into `out`. */
+  sample(out: MetricValues): void {
+    const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    const wall = performance.now();
+    const usedUs = cpu.user - this.lastCpu.user + (cpu.system - this.lastCpu.system);
+    const wallUs = (wall - this.lastWall) * 1000;
+    this.lastCpu = cpu;
+    this.lastWall = wall;
+    out["Status.Memory.Heap.Used"] = mem.heapUsed;
+    out["Status.Memory.Heap.Committed"] = mem.heapTotal;
+    out["Status.Memory.RSS"] = mem.rss;
+    out["Status.CPU.Load"] = wallUs > 0 ? Math.round((usedUs / wallUs) * 1000) / 1000 : 0;
+    out["Status.EventLoop.LagMs"] = this.lag.take();
+    out["Hardware.CpuCores"] = this.cores;
+    out["Hardware.PhysicalMemory"] = this.memory;
+  }
+
+  stop(): void {
+    this.lag.stop();
+  }
+}
+
+/** False when `EDDY_METRICS=off` (the benchmark's switch): TaskExecutors and JobMasters then report nothing. */
+export function metricsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.EDDY_METRICS?.toLowerCase() !== "off";
+}
