@@ -91,9 +91,10 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
       page,
       "every vertex in the graph with its name",
       (vs) =>
-        vs.every(
-          (v) => document.querySelector(`g[data-vertex-id="${v.id}"] .node-name`)?.textContent === (v.name.length > 30 ? `${v.name.slice(0, 29)}…` : v.name),
-        ),
+        vs.every((v) => {
+          const g = document.querySelector(`g[data-vertex-id="${v.id}"]`);
+          return g?.getAttribute("data-name") === v.name && v.name.startsWith(g.querySelector(".node-name tspan").textContent);
+        }),
       details.vertices,
     );
     await until(
@@ -120,6 +121,16 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
     await page.click('a[data-tab="checkpoints"]');
     await until(page, "a COMPLETED checkpoint", () => !!document.querySelector('.checkpoints tbody .badge[data-state="COMPLETED"]'), null);
     await shot(page, dir, "checkpoints");
+
+    // Throughput: a line per vertex from the last minutes.
+    await page.click('a[data-tab="throughput"]');
+    await until(
+      page,
+      "a throughput line per vertex",
+      (n) => [...document.querySelectorAll(".chart polyline")].filter((l: any) => l.getAttribute("points").split(" ").length >= 2).length === n,
+      details.vertices.length,
+    );
+    await shot(page, dir, "throughput");
 
     // A savepoint from the page, confirmed, completes and its location is shown.
     await page.click('h1 [data-action="savepoint"]');

@@ -10,9 +10,10 @@ import { layeredLayout } from "./layout.js";
 import type { JobDetails, JobVertex } from "./types.js";
 
 const NODE_W = 240;
-const NODE_H = 92;
+const NODE_H = 108;
 const OPTS = { nodeWidth: NODE_W, nodeHeight: NODE_H, gapX: 90, gapY: 28, margin: 16 };
-const NAME_CHARS = 30;
+/** Characters of a name line at 13px in a box of NODE_W (a longer name takes two lines, then is cut). */
+const NAME_CHARS = 26;
 
 interface NodeParts {
   box: SVGRectElement;
@@ -88,19 +89,19 @@ export class JobGraph {
       const at = layout.nodes.get(n.id)!;
       const v = byId.get(n.id);
       const name = v?.name ?? n.description ?? n.id;
-      const short = name.length > NAME_CHARS ? `${name.slice(0, NAME_CHARS - 1)}…` : name;
+      const [line1, line2] = nameLines(name);
       const box = svg("rect", { class: "node-box", width: NODE_W, height: NODE_H, rx: 6 });
       const strip = svg("rect", { class: "bp-strip", width: 6, height: NODE_H, rx: 3 });
-      const status = svg("text", { x: 16, y: 44, class: "node-status" });
-      const rates = svg("text", { x: 16, y: 63, class: "node-rates" });
-      const pressure = svg("text", { x: 16, y: 82, class: "node-pressure" });
+      const status = svg("text", { x: 16, y: 60, class: "node-status" });
+      const rates = svg("text", { x: 16, y: 79, class: "node-rates" });
+      const pressure = svg("text", { x: 16, y: 98, class: "node-pressure" });
       const g = svg(
         "g",
-        { class: "node", transform: `translate(${at.x},${at.y})`, "data-vertex-id": n.id, tabindex: 0 },
+        { class: "node", transform: `translate(${at.x},${at.y})`, "data-vertex-id": n.id, "data-name": name, tabindex: 0 },
         svg("title", {}, `${name}\n${n.id}`),
         box,
         strip,
-        svg("text", { x: 16, y: 22, class: "node-name" }, short),
+        svg("text", { x: 16, y: 21, class: "node-name" }, svg("tspan", { x: 16 }, line1), svg("tspan", { x: 16, dy: 16 }, line2)),
         status,
         rates,
         pressure,
@@ -126,4 +127,13 @@ export class JobGraph {
     setAttr(p.rates, "data-out", String(m["write-records-per-second"] ?? ""));
     setAttr(p.rates, "data-in", String(m["read-records-per-second"] ?? ""));
   }
+}
+
+/** A vertex name in at most two lines of NAME_CHARS, broken after a space where one is near, the rest cut with an ellipsis. */
+export function nameLines(name: string): [string, string] {
+  if (name.length <= NAME_CHARS) return [name, ""];
+  const space = name.lastIndexOf(" ", NAME_CHARS);
+  const cut = space > NAME_CHARS / 2 ? space + 1 : NAME_CHARS;
+  const rest = name.slice(cut);
+  return [name.slice(0, cut).trimEnd(), rest.length > NAME_CHARS ? `${rest.slice(0, NAME_CHARS - 1)}…` : rest];
 }

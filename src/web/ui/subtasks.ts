@@ -53,7 +53,7 @@ function metricColumns<R>(m: (r: R) => VertexMetrics | undefined): Column<R>[] {
 export function subtasksTab(jid: string, onSelect: (vid: string) => void): Tab & { select(vid: string): void } {
   const vertices = new KeyedTable<JobVertex>(
     [
-      { title: "Vertex", build: (td, v) => selectableName(td, v, onSelect) },
+      { title: "Vertex", class: "name", build: (td, v) => selectableName(td, v, onSelect) },
       { title: "Parallelism", class: "num", text: (v) => String(v.parallelism) },
       { title: "Status", build: badgeCell((v) => v.status) },
       ...metricColumns<JobVertex>((v) => v.metrics),
@@ -139,7 +139,7 @@ export function subtasksTab(jid: string, onSelect: (vid: string) => void): Tab &
     job(j: JobDetails) {
       names = new Map(j.vertices.map((v) => [v.id, v.name]));
       vertices.update(j.vertices);
-      for (const tr of vertices.el.tBodies[0]!.rows) tr.classList.toggle("selected", tr.dataset.key === vid);
+      for (const tr of vertices.table.tBodies[0]!.rows) tr.classList.toggle("selected", tr.dataset.key === vid);
       if (vid) setText(title, names.get(vid) ?? vid);
       refresh();
     },

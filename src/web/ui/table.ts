@@ -20,7 +20,9 @@ interface Row<R> {
 }
 
 export class KeyedTable<R> {
-  readonly el: HTMLTableElement;
+  /** The table in a box that scrolls sideways when the table is wider than the page. */
+  readonly el: HTMLDivElement;
+  readonly table: HTMLTableElement;
   private readonly body: HTMLTableSectionElement;
   private readonly rows = new Map<string, Row<R>>();
   private readonly empty: HTMLTableRowElement;
@@ -32,7 +34,8 @@ export class KeyedTable<R> {
   ) {
     this.body = h("tbody");
     this.empty = h("tr", { class: "empty" }, h("td", { colspan: columns.length }, emptyText));
-    this.el = h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { class: c.class }, c.title)))), this.body);
+    this.table = h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ...columns.map((c) => h("th", { class: c.class }, c.title)))), this.body);
+    this.el = h("div", { class: "table-wrap" }, this.table);
     this.body.append(this.empty);
   }
 

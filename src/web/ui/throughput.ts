@@ -14,6 +14,7 @@ const W = 900;
 const H = 280;
 const PAD = { left: 56, right: 12, top: 12, bottom: 26 };
 const REFRESH_MS = 2_000;
+const MIN_SPAN_MS = 60_000;
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 export function throughputTab(jid: string): Tab {
@@ -43,7 +44,8 @@ export function throughputTab(jid: string): Tab {
       }
       return { vid, useOut, ys };
     });
-    if (t1 <= t0) t0 = t1 - 60_000;
+    // At least a minute wide, so that a job that just started does not stretch its first seconds over the chart.
+    if (t1 - t0 < MIN_SPAN_MS) t0 = t1 - MIN_SPAN_MS;
     const x = (tt: number) => PAD.left + ((tt - t0) / (t1 - t0)) * (W - PAD.left - PAD.right);
     const y = (v: number) => H - PAD.bottom - (v / max) * (H - PAD.top - PAD.bottom);
     grid.replaceChildren(

@@ -10,7 +10,7 @@ export function watermarksTab(): Tab {
   const wm = (v: JobVertex) => v.metrics?.["current-input-watermark"];
   const table = new KeyedTable<JobVertex>(
     [
-      { title: "Vertex", text: (v) => v.name },
+      { title: "Vertex", class: "name", text: (v) => v.name },
       { title: "Parallelism", class: "num", text: (v) => String(v.parallelism) },
       { title: "Input watermark (min over subtasks)", text: (v) => f.watermark(wm(v), now) },
       {
