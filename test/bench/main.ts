@@ -21,10 +21,12 @@
  *     measured first, before anything else runs on the machine.
  * 12. Footprint: an idle TaskExecutor's RSS, `eddy cluster` startup, submit-to-RUNNING, an idle
  *     cluster's CPU and the detection of dead workers and leaders (footprint-bench.ts).
+ * 13. REST: `GET /jobs/:jid` p50 / p99 of a job at parallelism 256 with 200 finished jobs in the
+ *     history, from the leader and a standby, and `GET /jobs/overview` (rest-bench.ts).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli, footprint; several may be given), so a shared machine is spared the rest.
+ * stream, cli, footprint, rest; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,6 +49,7 @@ import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
 import { cliBench } from "./cli-bench.js";
 import { footprintBench } from "./footprint-bench.js";
+import { restBench } from "./rest-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
@@ -67,6 +70,7 @@ const PARTS = [
   "stream",
   "cli",
   "footprint",
+  "rest",
 ] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
@@ -93,6 +97,7 @@ async function main(): Promise<void> {
     if (want("usercode")) await userCodeBench();
     if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));
     if (want("footprint")) await footprintBench();
+    if (want("rest")) await restBench();
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,0 +1,83 @@
+/**
+ * REST latency: `GET /jobs/:jid` of a running job at parallelism 256 (sequence -> discard, two
+ * TaskExecutors of 128 slots) while the Dispatcher holds 200 finished jobs, measured from the leader's
+ * web server over HTTP one request after the other; also `GET /jobs/overview` (all 201 jobs) and the
+ * same `/jobs/:jid` from a standby JobManager (both read the leading Dispatcher over NATS).
+ * Prints p50 / p99 (goal: p99 < 20 ms for `/jobs/:jid`).
+ */
+import { startProcessCluster, webUrlOf } from "../helpers/process-cluster.js";
+import { allRunning, awaitJobResult, runToCompletion, waitForJob } from "../helpers/jobs.js";
+import { http } from "../helpers/http-client.js";
+
+const FINISHED_JOBS = Number(process.env.BENCH_REST_FINISHED ?? 200);
+const PARALLELISM = Number(process.env.BENCH_REST_PARALLELISM ?? 256);
+const REQUESTS = Number(process.env.BENCH_REST_REQUESTS ?? 500);
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+
+/** `n` sequential GETs of `target`; the latency of each, ms. */
+async function measure(base: string, target: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n + 10; i++) {
+    const t0 = performance.now();
+    const r = await http(base, "GET", target);
+    const ms = performance.now() - t0;
+    if (r.status !== 200) throw new Error(`GET ${target}: ${r.status} ${r.text.slice(0, 200)}`);
+    if (i >= 10) out.push(ms); // the first ones warm the connection paths and JIT
+  }
+  return out;
+}
+
+/** Runs the REST benchmark and prints its figures. */
+export async function restBench(): Promise<void> {
+  const slots = Math.ceil(PARALLELISM / 2);
+  const cluster = await startProcessCluster({ taskExecutors: 2, slots, jobManagers: 2, logLevel: "info", taskExecutorLogLevel: "warn" });
+  try {
+    const web = await webUrlOf(cluster.jobManagers[0]!);
+    const standby = await webUrlOf(cluster.jobManagers[1]!);
+    for (let i = 0; i < FINISHED_JOBS; i++) {
+      const r = await runToCompletion(cluster.dispatcher, {
+        name: `finished ${i}`,
+        vertices: [
+          { id: "numbers", invokable: "source.sequence", parallelism: 1, config: { from: 1, to: 10 } },
+          { id: "sink", invokable: "sink.discard", parallelism: 1 },
+        ],
+        edges: [{ source: "numbers", target: "sink", partitioner: "rebalance" }],
+      });
+      if (r.state !== "FINISHED") throw new Error(`finished job ${i} ended ${r.state}`);
+    }
+    const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", {
+      name: `p${PARALLELISM}`,
+      vertices: [
+        { id: "numbers", invokable: "source.sequence", parallelism: PARALLELISM, config: { from: 0, to: 1e12, ratePerSecond: PARALLELISM } },
+        { id: "sink", invokable: "sink.discard", parallelism: PARALLELISM },
+      ],
+      edges: [{ source: "numbers", target: "sink", partitioner: "rebalance" }],
+    });
+    await waitForJob(cluster.dispatcher, jobId, allRunning, 180_000, `RUNNING at parallelism ${PARALLELISM}`);
+    const job = await measure(web, `/jobs/${jobId}`, REQUESTS);
+    const overview = await measure(web, "/jobs/overview", Math.min(REQUESTS, 200));
+    const fromStandby = await measure(standby, `/jobs/${jobId}`, Math.min(REQUESTS, 200));
+    await cluster.dispatcher.ask("cancelJob", { jobId });
+    await awaitJobResult(cluster.dispatcher, jobId, 60_000);
+    const line = (what: string, xs: number[]) =>
+      `  ${what.padEnd(44)} p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms (${xs.length} requests)`;
+    console.log("");
+    console.log(`REST latency (${FINISHED_JOBS} finished jobs in the history, one running at parallelism ${PARALLELISM}; goal p99 < 20 ms):`);
+    console.log(line(`GET /jobs/:jid (p=${PARALLELISM}), leader`, job));
+    console.log(line(`GET /jobs/:jid (p=${PARALLELISM}), standby`, fromStandby));
+    console.log(line(`GET /jobs/overview (${FINISHED_JOBS + 1} jobs), leader`, overview));
+  } finally {
+    await cluster.stop();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()!)) {
+  restBench().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
