@@ -11,7 +11,7 @@ import type { JobDetails, JobVertex } from "./types.js";
 
 const NODE_W = 240;
 const NODE_H = 108;
-const OPTS = { nodeWidth: NODE_W, nodeHeight: NODE_H, gapX: 90, gapY: 28, margin: 16 };
+const OPTS = { nodeWidth: NODE_W, nodeHeight: NODE_H, gapX: 70, gapY: 28, margin: 16 };
 /** Characters of a name line at 13px in a box of NODE_W (a longer name takes two lines, then is cut). */
 const NAME_CHARS = 26;
 
@@ -129,11 +129,13 @@ export class JobGraph {
   }
 }
 
-/** A vertex name in at most two lines of NAME_CHARS, broken after a space where one is near, the rest cut with an ellipsis. */
+/** A vertex name in at most two lines of NAME_CHARS, broken after a space or punctuation where one is near, the rest cut with an ellipsis. */
 export function nameLines(name: string): [string, string] {
   if (name.length <= NAME_CHARS) return [name, ""];
-  const space = name.lastIndexOf(" ", NAME_CHARS);
-  const cut = space > NAME_CHARS / 2 ? space + 1 : NAME_CHARS;
+  // The last space, "(", "," or "/" in the first line's reach: a chained name breaks at " -> ", a call after its "(".
+  let brk = -1;
+  for (let i = Math.min(NAME_CHARS, name.length) - 1; i > NAME_CHARS / 2 && brk < 0; i--) if (" (,/".includes(name[i]!)) brk = i;
+  const cut = brk > 0 ? brk + 1 : NAME_CHARS;
   const rest = name.slice(cut);
   return [name.slice(0, cut).trimEnd(), rest.length > NAME_CHARS ? `${rest.slice(0, NAME_CHARS - 1)}…` : rest];
 }

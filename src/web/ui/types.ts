@@ -189,5 +189,5 @@ export interface TaskManagerDetails extends TaskManager {
 
 export interface SavepointStatus {
   status: { id: "IN_PROGRESS" | "COMPLETED" };
-  operation?: { location?: string; "failure-cause"?: { class?: string; "stack-trace"?: string } | string };
+  operation?: { location?: string; "failure-cause"?: { class?: string; code?: string; message?: string; "stack-trace"?: string } | string };
 }
