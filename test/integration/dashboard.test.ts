@@ -122,6 +122,20 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
     await until(page, "a COMPLETED checkpoint", () => !!document.querySelector('.checkpoints tbody .badge[data-state="COMPLETED"]'), null);
     await shot(page, dir, "checkpoints");
 
+    // Exceptions (none: the job has not failed) and watermarks (a row per vertex).
+    await page.click('a[data-tab="exceptions"]');
+    await until(page, "the empty exception history", () => /has not failed/.test(document.querySelector(".exceptions")?.textContent ?? ""), null);
+    await page.click('a[data-tab="watermarks"]');
+    await until(page, "a watermark row per vertex", (n) => document.querySelectorAll(".tab tbody tr[data-key]").length === n, details.vertices.length);
+    await shot(page, dir, "watermarks");
+
+    // Rescale: the default scheduler refuses, and the page shows the server's reason.
+    await page.click('a[data-tab="rescale"]');
+    await page.fill(`.rescale input[data-vertex-id="${details.vertices[0]!.id}"]`, "3");
+    await page.click('[data-action="rescale"]');
+    await until(page, "the rescale refusal", () => /^Refused: \S/.test(document.querySelector('.rescale .result[data-kind="error"]')?.textContent ?? ""), null);
+    await shot(page, dir, "rescale");
+
     // Throughput: a line per vertex from the last minutes.
     await page.click('a[data-tab="throughput"]');
     await until(
@@ -142,9 +156,22 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
       null,
     );
 
+    await page.goto(new URL("#/jobs", base).href);
+    await until(
+      page,
+      "the job among the running jobs",
+      (jid) => !!document.querySelector(`tr[data-key="${jid}"] [data-action="cancel"]:not([disabled])`),
+      jobId,
+    );
+    await shot(page, dir, "jobs");
+
     await page.goto(new URL("#/taskmanagers", base).href);
     await until(page, "2 TaskExecutor rows", () => document.querySelectorAll(".taskmanagers tbody tr[data-key]").length === 2, null);
     await shot(page, dir, "taskmanagers");
+    // One TaskExecutor: its slots name the job's tasks (4 subtasks in 4 slots over 2 TaskExecutors).
+    await page.click(".taskmanagers tbody tr[data-key] a");
+    await until(page, "a slot running the job", (jid) => !!document.querySelector(`.slots a[href="#/jobs/${jid}"]`), jobId);
+    await shot(page, dir, "taskmanager");
 
     // Cancel from the job page: the cluster cancels the job and the page shows it.
     await page.goto(new URL(`#/jobs/${jobId}`, base).href);

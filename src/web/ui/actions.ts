@@ -53,7 +53,10 @@ export async function savepoint(jid: string, name: string, cancelJob: boolean): 
     if (st.status.id !== "COMPLETED") continue;
     const cause = st.operation?.["failure-cause"];
     if (cause) {
-      const msg = typeof cause === "string" ? cause : `${cause.code ? `${cause.code}: ` : ""}${cause.message ?? cause["stack-trace"]?.split("\n")[0] ?? cause.class ?? "failed"}`;
+      const msg =
+        typeof cause === "string"
+          ? cause
+          : `${cause.code ? `${cause.code}: ` : ""}${cause.message ?? cause["stack-trace"]?.split("\n")[0] ?? cause.class ?? "failed"}`;
       say(`${what} of ${name} failed: ${msg}`, "error");
     } else say(`${what} of ${name} completed: ${st.operation?.location ?? "(no location)"}`, "ok");
     return;

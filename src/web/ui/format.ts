@@ -101,3 +101,12 @@ export function runningFor(start: number, end: number, dur: number | undefined, 
   if (start > 0) return duration(now - start);
   return duration(dur);
 }
+
+/**
+ * Flink's `timeSinceLastHeartbeat` holds, despite its name, the time of the last heartbeat (ms since
+ * the epoch); a small value is read as the age itself. 0 or absent: never.
+ */
+export function heartbeatAge(v: number | null | undefined, now = Date.now()): string {
+  if (v === null || v === undefined || !Number.isFinite(v) || v <= 0) return DASH;
+  return `${duration(v > 1e12 ? Math.max(0, now - v) : v)} ago`;
+}

@@ -30,7 +30,7 @@ export function taskManagersTable(): KeyedTable<TaskManager> {
       { title: "Slots (free/total)", class: "num", text: (t) => `${t.freeSlots}/${t.slotsNumber}` },
       { title: "CPU cores", class: "num", text: (t) => f.count(t.hardware?.cpuCores) },
       { title: "Memory", class: "num", text: (t) => f.bytes(t.hardware?.physicalMemory) },
-      { title: "Last heartbeat", class: "num", text: (t) => (t.timeSinceLastHeartbeat === undefined ? "–" : `${f.duration(t.timeSinceLastHeartbeat)} ago`) },
+      { title: "Last heartbeat", class: "num", text: (t) => f.heartbeatAge(t.timeSinceLastHeartbeat) },
     ],
     (t) => t.id,
     "no TaskExecutors registered",
@@ -90,7 +90,7 @@ export function taskManagerView(id: string): View {
     cards.set("heap", f.bytes(m["Status.Memory.Heap.Used"]));
     cards.set("rss", f.bytes(m["Status.Memory.RSS"]));
     cards.set("lag", m["Status.EventLoop.LagMs"] === undefined ? "–" : f.duration(m["Status.EventLoop.LagMs"]));
-    cards.set("heartbeat", t.timeSinceLastHeartbeat === undefined ? "–" : `${f.duration(t.timeSinceLastHeartbeat)} ago`);
+    cards.set("heartbeat", f.heartbeatAge(t.timeSinceLastHeartbeat));
     // The slot table is small: rebuilt only when a task or a lag in it changed.
     const key = JSON.stringify([t.slots ?? [], (t.slots ?? []).map((s) => m[`Status.EventLoop.Slot${s.index}.LagMs`])]);
     if (key === slotsKey) return;
@@ -113,7 +113,7 @@ export function taskManagerView(id: string): View {
                   {},
                   h("td", { class: "num" }, String(s.index)),
                   h("td", { class: "mono" }, s.jobId ? h("a", { href: `#/jobs/${s.jobId}` }, s.jobId) : h("span", { class: "dim" }, "free")),
-                  h("td", {}, s.tasks.length === 0 ? "–" : s.tasks.map((x) => `${x.name} (${x.subtask + 1})`).join(", ")),
+                  h("td", {}, s.tasks.length === 0 ? "–" : s.tasks.map((x) => x.name).join(", ")),
                   h("td", { class: "num" }, f.duration(m[`Status.EventLoop.Slot${s.index}.LagMs`])),
                 ),
               ),

@@ -167,6 +167,7 @@ export interface TaskManager {
   pid?: number;
   slotsNumber: number;
   freeSlots: number;
+  /** The last heartbeat, ms since the epoch (Flink's name for it). */
   timeSinceLastHeartbeat?: number;
   hardware?: { cpuCores?: number; physicalMemory?: number };
 }
@@ -179,6 +180,7 @@ export interface SlotTask {
   jobId: string;
   vertexId: string;
   subtask: number;
+  /** The task's name with its subtask, as `Map (2/4)`. */
   name: string;
 }
 
