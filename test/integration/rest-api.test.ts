@@ -249,6 +249,35 @@ test("GET /jobs/:jid has Flink's job detail fields, the plan's ship strategies, 
   assert.ok(ended["end-time"] > 0);
 });
 
+test("vertex read-records and write-records agree with the job's accumulators once its tasks reported", async () => {
+  const n = 30_000;
+  const result = await runToCompletion(cluster.dispatcher, {
+    name: "counted",
+    vertices: [
+      { id: "numbers", invokable: "source.sequence", parallelism: 2, config: { from: 1, to: n } },
+      { id: "sink", invokable: "sink.discard", parallelism: 2 },
+    ],
+    edges: [{ source: "numbers", target: "sink", partitioner: "rebalance" }],
+  });
+  assert.equal(result.state, "FINISHED");
+  assert.equal(result.accumulators["numbers.records-out"], n);
+  assert.equal(result.accumulators["sink.records-in"], n);
+  type V = { id: string; metrics: Record<string, number> };
+  // The last values of finished tasks travel with their TaskExecutor's next report.
+  const vertices = await waitFor(
+    async () => {
+      const d = await getJson<{ vertices: V[] }>(web, `/jobs/${result.jobId}`);
+      const by = Object.fromEntries(d.vertices.map((v) => [v.id, v.metrics]));
+      return by.numbers?.["write-records"] === n && by.sink?.["read-records"] === n ? by : undefined;
+    },
+    30_000,
+    "vertex metrics equal to the accumulators",
+    200,
+  );
+  assert.ok(vertices.numbers!["write-bytes"]! > 0, "bytes counted with the records");
+  assert.equal(vertices.sink!["read-bytes"], vertices.numbers!["write-bytes"], "what one vertex writes the other reads");
+});
+
 test("a savepoint through REST: the request id's operation completes with the savepoint's location, which a new job restores", async () => {
   const jobId = await submit(streamingJob("savepoint"));
   await waitForJob(cluster.dispatcher, jobId, allRunning, 30_000, "RUNNING");
@@ -305,9 +334,20 @@ test("live events: an overview event arrives on connect, and a job event with ?j
 });
 
 test("GET /metrics answers the Prometheus text format; taskmanagers list every TaskExecutor", async () => {
-  const m = await http(web, "GET", "/metrics");
-  assert.equal(m.status, 200);
-  assert.equal(m.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  // The ResourceManager's cluster report reaches every JobManager's store, the standby's too.
+  for (const base of [web, standbyWeb]) {
+    const m = await waitFor(
+      async () => {
+        const r = await http(base, "GET", "/metrics");
+        return /^eddy_jobmanager_numRegisteredTaskManagers(\{[^}]*\})? 3$/m.test(r.text) ? r : undefined;
+      },
+      20_000,
+      "the cluster metrics in /metrics",
+      200,
+    );
+    assert.equal(m.status, 200);
+    assert.equal(m.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8");
+  }
   const tms = await getJson<{ taskmanagers: Array<Record<string, unknown>> }>(web, "/taskmanagers");
   const info = await cluster.dispatcher.ask<ClusterInfo>("clusterInfo");
   assert.deepEqual(tms.taskmanagers.map((t) => t.id).sort(), info.taskExecutors.map((t) => t.id).sort());
@@ -420,5 +460,12 @@ test("the exception history shows a SIGKILLed TaskExecutor's loss with its locat
   const fromStandby = await getJson<{ exceptionHistory: { entries: Entry[] } }>(standbyWeb, `/jobs/${jobId}/exceptions`);
   assert.ok(fromStandby.exceptionHistory.entries.some((e) => e.location === `${teId} (${hostname()})`));
   await waitForJob(cluster.dispatcher, jobId, allRunning, 30_000, "RUNNING again");
+  // The JobMaster's metric report counts the restart.
+  await waitFor(
+    async () => ((await getJson<{ numRestarts: number }>(web, `/jobs/${jobId}`)).numRestarts >= 1 ? true : undefined),
+    20_000,
+    "numRestarts >= 1",
+    200,
+  );
   await cluster.dispatcher.ask("cancelJob", { jobId });
 });

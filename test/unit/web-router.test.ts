@@ -51,8 +51,5 @@ test("Eddy's error codes map to HTTP statuses: 404 unknown, 400 malformed, 409 r
 });
 
 test("backpressure levels follow Flink's thresholds: ok up to 0.10, low up to 0.50, high above", () => {
-  assert.deepEqual(
-    [0, 0.1, 0.11, 0.5, 0.51, 1].map(backpressureLevel),
-    ["ok", "ok", "low", "low", "high", "high"],
-  );
+  assert.deepEqual([0, 0.1, 0.11, 0.5, 0.51, 1].map(backpressureLevel), ["ok", "ok", "low", "low", "high", "high"]);
 });
