@@ -1,8 +1,9 @@
-/** The dashboard's job-graph layout and number formats (pure code of src/web/ui, tested without a browser). */
+/** The dashboard's pure parts: the job-graph layout, number formats, the watermark spread (src/web/ui, tested without a browser). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { layeredLayout, type LayoutInput } from "../../src/web/ui/layout.js";
 import { backPressureLevel, bytes, compact, duration } from "../../src/web/ui/format.js";
+import { watermarkSpread } from "../../src/web/ui/watermark-spread.js";
 
 const OPTS = { nodeWidth: 100, nodeHeight: 40, gapX: 50, gapY: 10, margin: 5 };
 
@@ -74,4 +75,16 @@ test("numbers, sizes and durations read short", () => {
   assert.deepEqual([0, 1023, 1536, 5 * 1024 ** 3].map(bytes), ["0 B", "1023 B", "1.5 KiB", "5.0 GiB"]);
   assert.deepEqual([120, 5200, 65_000, 3_720_000, 90_000_000].map(duration), ["120ms", "5.2s", "1m 05s", "1h 02m", "1d 01h"]);
   assert.equal(duration(undefined), "–");
+});
+
+test("the slowest subtask is the one with the lowest watermark; subtasks without one are left out", () => {
+  const entries = [
+    { id: "0.currentInputWatermark", value: "5000" },
+    { id: "1.currentInputWatermark", value: "2000" },
+    { id: "2.currentInputWatermark", value: "-9223372036854775808" },
+    { id: "3.currentInputWatermark", value: 9000 },
+    { id: "3.currentOutputWatermark", value: 1 },
+  ];
+  assert.deepEqual(watermarkSpread(entries), { slowest: 1, spread: 7000 });
+  assert.equal(watermarkSpread([{ id: "0.currentInputWatermark", value: "-9223372036854775808" }]), undefined);
 });

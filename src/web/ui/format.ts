@@ -92,7 +92,8 @@ export function backPressureLevel(ratio: number | null | undefined): "ok" | "low
 export function watermark(ms: number | null | undefined, now = Date.now()): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= -9e15) return "no watermark";
   if (ms >= 9e15) return "end of input";
-  return time(ms, now);
+  // Watermarks advance in milliseconds: show them.
+  return `${time(ms, now)}.${String(Math.floor(ms) % 1000).padStart(3, "0")}`;
 }
 
 /** The duration of a job or task: its own when it ended, else the time since it started. */

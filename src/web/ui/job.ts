@@ -50,7 +50,7 @@ export function jobView(jid: string, initialTab: JobTab): View & { showTab(t: Jo
     subtasks,
     exceptions: exceptionsTab(jid),
     checkpoints: checkpointsTab(jid),
-    watermarks: watermarksTab(),
+    watermarks: watermarksTab(jid),
     throughput: throughputTab(jid),
     rescale: rescaleTab(jid),
   };
