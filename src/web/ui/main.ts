@@ -36,15 +36,20 @@ const feed = new LiveFeed((s) => {
   setAttr(live, "data-status", s);
 });
 
-let view: (View & { showTab?: (t: never) => void }) | undefined;
-let route: Route | undefined;
+let view: View | undefined;
+/** The job page shown, if any: another tab of the same job keeps it (its graph and state). */
+let jobPage: { jid: string; page: ReturnType<typeof jobView> } | undefined;
 
 function mount(r: Route): View {
+  jobPage = undefined;
   switch (r.view) {
     case "jobs":
       return jobsView();
-    case "job":
-      return jobView(r.jid, r.tab);
+    case "job": {
+      const page = jobView(r.jid, r.tab);
+      jobPage = { jid: r.jid, page };
+      return page;
+    }
     case "taskmanagers":
       return taskManagersView();
     case "taskmanager":
@@ -58,14 +63,11 @@ function navigate(): void {
   const r = parseRoute(location.hash);
   const section = r.view === "job" ? "jobs" : r.view === "taskmanager" ? "taskmanagers" : r.view;
   for (const [k, a] of links) a.classList.toggle("active", k === section);
-  // Another tab of the job shown keeps the page (its graph and state); anything else mounts a new view.
-  if (r.view === "job" && route?.view === "job" && route.jid === r.jid && view && "showTab" in view) {
-    route = r;
-    (view as ReturnType<typeof jobView>).showTab(r.tab);
+  if (r.view === "job" && jobPage?.jid === r.jid) {
+    jobPage.page.showTab(r.tab);
     return;
   }
   view?.dispose?.();
-  route = r;
   document.title = "Eddy";
   view = mount(r);
   main.replaceChildren(view.el);
