@@ -179,6 +179,16 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
     await page.click('h1 [data-action="cancel"]');
     await page.click('dialog [data-action="confirm"]');
     await until(page, "CANCELED on the job page", () => document.querySelector('[data-testid="job-state"]')?.textContent === "CANCELED", null);
+    // The subtasks shown follow the job to its end: none is left RUNNING on the page.
+    await until(
+      page,
+      "the first vertex's subtasks no longer RUNNING",
+      (n) => {
+        const badges = [...document.querySelectorAll(".subtasks section:last-child tbody tr[data-key] .badge")].map((b: any) => b.textContent);
+        return badges.length === n && badges.every((b) => b !== "RUNNING");
+      },
+      first.parallelism,
+    );
     await shot(page, dir, "canceled");
     const result = await awaitJobResult(cluster.dispatcher, jobId, WAIT_MS);
     assert.equal(result.state, "CANCELED");

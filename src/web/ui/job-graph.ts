@@ -119,7 +119,10 @@ export class JobGraph {
   private fill(p: NodeParts, v: JobVertex): void {
     const m = v.metrics ?? {};
     setText(p.status, `p=${v.parallelism} · ${v.status}`);
-    setText(p.rates, `in ${f.rate(m["read-records-per-second"])} · out ${f.rate(m["write-records-per-second"])}`);
+    // An ended vertex's last rate is not a rate: it shows none.
+    const running = v.status === "RUNNING";
+    const rate = (x: number | undefined) => (running ? f.rate(x) : "–");
+    setText(p.rates, `in ${rate(m["read-records-per-second"])} · out ${rate(m["write-records-per-second"])}`);
     const level = v["backpressure-level"] ?? f.backPressureLevel(m["backpressure-ratio"]);
     setText(p.pressure, `back-pressure ${level ? level.toUpperCase() : "–"} ${f.percent(m["backpressure-ratio"])} · busy ${f.percent(m["busy-ratio"])}`);
     setAttr(p.strip, "data-level", level ?? null);

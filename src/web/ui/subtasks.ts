@@ -21,12 +21,13 @@ function badgeCell<R>(state: (r: R) => string): Column<R>["build"] {
   };
 }
 
-/** The metric columns shared by the vertex and the subtask tables. */
-function metricColumns<R>(m: (r: R) => VertexMetrics | undefined): Column<R>[] {
+/** The metric columns shared by the vertex and the subtask tables; rates only while `status` is RUNNING (an ended task's last rate is not a rate). */
+function metricColumns<R>(m: (r: R) => VertexMetrics | undefined, status: (r: R) => string): Column<R>[] {
   const level = (r: R) => f.backPressureLevel(m(r)?.["backpressure-ratio"]);
+  const live = (r: R, v: number | undefined) => (status(r) === "RUNNING" ? f.rate(v) : "–");
   return [
-    { title: "Records in/s", class: "num", text: (r) => f.rate(m(r)?.["read-records-per-second"]) },
-    { title: "Records out/s", class: "num", text: (r) => f.rate(m(r)?.["write-records-per-second"]) },
+    { title: "Records in/s", class: "num", text: (r) => live(r, m(r)?.["read-records-per-second"]) },
+    { title: "Records out/s", class: "num", text: (r) => live(r, m(r)?.["write-records-per-second"]) },
     { title: "Records in", class: "num", text: (r) => f.count(m(r)?.["read-records"]) },
     { title: "Records out", class: "num", text: (r) => f.count(m(r)?.["write-records"]) },
     { title: "Bytes in", class: "num", text: (r) => f.bytes(m(r)?.["read-bytes"]) },
@@ -56,7 +57,10 @@ export function subtasksTab(jid: string, onSelect: (vid: string) => void): Tab &
       { title: "Vertex", class: "name", build: (td, v) => selectableName(td, v, onSelect) },
       { title: "Parallelism", class: "num", text: (v) => String(v.parallelism) },
       { title: "Status", build: badgeCell((v) => v.status) },
-      ...metricColumns<JobVertex>((v) => v.metrics),
+      ...metricColumns<JobVertex>(
+        (v) => v.metrics,
+        (v) => v.status,
+      ),
     ],
     (v) => v.id,
     "no vertices",
@@ -76,7 +80,10 @@ export function subtasksTab(jid: string, onSelect: (vid: string) => void): Tab &
       },
       { title: "Host", text: (s) => s.host ?? "–" },
       { title: "Duration", class: "num", text: (s) => f.duration(s.duration) },
-      ...metricColumns<SubtaskDetails>((s) => s.metrics),
+      ...metricColumns<SubtaskDetails>(
+        (s) => s.metrics,
+        (s) => s.status,
+      ),
     ],
     (s) => String(s.subtask),
     "no subtasks",
@@ -136,12 +143,15 @@ export function subtasksTab(jid: string, onSelect: (vid: string) => void): Tab &
       setText(title, names.get(v) ?? v);
       void load();
     },
+    hide() {
+      refresh.cancel();
+    },
     job(j: JobDetails) {
       names = new Map(j.vertices.map((v) => [v.id, v.name]));
       vertices.update(j.vertices);
       for (const tr of vertices.table.tBodies[0]!.rows) tr.classList.toggle("selected", tr.dataset.key === vid);
       if (vid) setText(title, names.get(vid) ?? vid);
-      refresh();
+      refresh.run();
     },
   };
 }

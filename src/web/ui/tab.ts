@@ -15,19 +15,41 @@ export interface Tab {
 
 /**
  * Runs `load` at most once per `minMs` and never twice at once: live updates arrive every second and
- * a slow answer must not pile requests up.
+ * a slow answer must not pile requests up. A call that comes too early is not dropped but runs once
+ * the interval is over, so the last update (a job that just ended) is always shown.
  */
-export function throttled(minMs: number, load: () => Promise<void>): () => void {
+export function throttled(minMs: number, load: () => Promise<void>): { run(): void; cancel(): void } {
   let busy = false;
   let last = 0;
-  return () => {
-    if (busy || Date.now() - last < minMs) return;
+  let pending = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const run = (): void => {
+    const wait = last + minMs - Date.now();
+    if (busy || wait > 0) {
+      pending = true;
+      if (!busy && timer === undefined) timer = setTimeout(fire, wait);
+      return;
+    }
     busy = true;
+    pending = false;
     last = Date.now();
     load()
       .catch(() => undefined) // each load shows its own error; the next update tries again
       .finally(() => {
         busy = false;
+        if (pending && timer === undefined) timer = setTimeout(fire, Math.max(0, last + minMs - Date.now()));
       });
+  };
+  const fire = (): void => {
+    timer = undefined;
+    run();
+  };
+  return {
+    run,
+    cancel() {
+      pending = false;
+      clearTimeout(timer);
+      timer = undefined;
+    },
   };
 }

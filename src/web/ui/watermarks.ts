@@ -52,11 +52,14 @@ export function watermarksTab(jid: string): Tab {
   );
   return {
     el,
+    hide() {
+      loadSpreads.cancel();
+    },
     job(j: JobDetails) {
       now = j.now ?? Date.now();
       vertices = j.vertices;
       table.update(vertices);
-      loadSpreads();
+      loadSpreads.run();
     },
   };
 }
