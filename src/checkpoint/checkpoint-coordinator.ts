@@ -24,6 +24,7 @@ import type { CompletedCheckpoint, SnapshotKind, SubtaskStateSnapshot } from "./
 import { isPossiblyStored } from "./completed-checkpoint-store.js";
 import { reportOverdue, type PendingCheckpoint } from "./pending-checkpoint.js";
 import type { CheckpointStatsTracker } from "./checkpoint-stats-tracker.js";
+import { checkpointingDefaults } from "./checkpointing-defaults.js";
 
 /** What the coordinator stands on; the JobMaster provides it. */
 export interface CheckpointCoordinatorContext {
@@ -80,14 +81,7 @@ export class CheckpointCoordinator {
     /** The latest completed checkpoint (restores start from it). */
     public latest: CompletedCheckpoint | undefined,
   ) {
-    this.cfg = {
-      intervalMs: config.intervalMs,
-      timeoutMs: config.timeoutMs ?? 600_000,
-      minPauseMs: config.minPauseMs ?? 0,
-      maxConcurrent: config.maxConcurrent ?? 1,
-      tolerableFailures: config.tolerableFailures ?? 0,
-      retain: config.retain ?? 1,
-    };
+    this.cfg = checkpointingDefaults(config);
   }
 
   /** Starts periodic triggering. */

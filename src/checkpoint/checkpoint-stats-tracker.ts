@@ -7,20 +7,22 @@
 import type { CheckpointConfigView, CheckpointStatsView, CheckpointSummary } from "../../schemas/dispatcher-api.js";
 import type { CheckpointingConfig } from "../jobgraph/types.js";
 import type { CompletedCheckpoint, SnapshotKind } from "./types.js";
+import { checkpointingDefaults } from "./checkpointing-defaults.js";
 
 /** Checkpoints kept in the history (Flink's web.checkpoints.history default). */
 export const CHECKPOINT_HISTORY_SIZE = 10;
 
 /** The settings view of a job's checkpointing config, with the coordinator's defaults filled in. */
-export function checkpointConfigView(cfg: CheckpointingConfig): CheckpointConfigView {
+export function checkpointConfigView(config: CheckpointingConfig): CheckpointConfigView {
+  const cfg = checkpointingDefaults(config);
   return {
     mode: "exactly_once",
     interval: cfg.intervalMs,
-    timeout: cfg.timeoutMs ?? 600_000,
-    min_pause: cfg.minPauseMs ?? 0,
-    max_concurrent: cfg.maxConcurrent ?? 1,
-    tolerable_failed_checkpoints: cfg.tolerableFailures ?? 0,
-    retained_checkpoints: cfg.retain ?? 1,
+    timeout: cfg.timeoutMs,
+    min_pause: cfg.minPauseMs,
+    max_concurrent: cfg.maxConcurrent,
+    tolerable_failed_checkpoints: cfg.tolerableFailures,
+    retained_checkpoints: cfg.retain,
     // Checkpoints are kept in the cluster's store while the job runs and removed when it ends.
     externalization: { enabled: false, delete_on_cancellation: true },
     checkpoints_after_tasks_finish: true,

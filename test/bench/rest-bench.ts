@@ -8,6 +8,7 @@
 import { startProcessCluster, webUrlOf } from "../helpers/process-cluster.js";
 import { allRunning, awaitJobResult, runToCompletion, waitForJob } from "../helpers/jobs.js";
 import { http } from "../helpers/http-client.js";
+import type { JobDetails } from "../../schemas/dispatcher-api.js";
 
 const FINISHED_JOBS = Number(process.env.BENCH_REST_FINISHED ?? 200);
 const PARALLELISM = Number(process.env.BENCH_REST_PARALLELISM ?? 256);
@@ -31,10 +32,21 @@ async function measure(base: string, target: string, n: number): Promise<number[
 /** Runs the REST benchmark and prints its figures. */
 export async function restBench(): Promise<void> {
   const slots = Math.ceil(PARALLELISM / 2);
-  const cluster = await startProcessCluster({ taskExecutors: 2, slots, jobManagers: 2, logLevel: "info", taskExecutorLogLevel: "warn" });
+  // Slot threads stay up between the job's attempts: on a small machine a few of 128 threads starting at
+  // once miss their start timeout, and the restart finds the others warm.
+  const cluster = await startProcessCluster({
+    taskExecutors: 2,
+    slots,
+    jobManagers: 2,
+    logLevel: "info",
+    taskExecutorLogLevel: "warn",
+    env: { EDDY_SLOT_IDLE_MS: "600000" },
+  });
   try {
     const web = await webUrlOf(cluster.jobManagers[0]!);
     const standby = await webUrlOf(cluster.jobManagers[1]!);
+    const t0 = Date.now();
+    const progress = (what: string) => console.error(`# rest bench: ${what} after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     for (let i = 0; i < FINISHED_JOBS; i++) {
       const r = await runToCompletion(cluster.dispatcher, {
         name: `finished ${i}`,
@@ -46,6 +58,7 @@ export async function restBench(): Promise<void> {
       });
       if (r.state !== "FINISHED") throw new Error(`finished job ${i} ended ${r.state}`);
     }
+    progress(`${FINISHED_JOBS} finished jobs`);
     const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", {
       name: `p${PARALLELISM}`,
       vertices: [
@@ -53,8 +66,21 @@ export async function restBench(): Promise<void> {
         { id: "sink", invokable: "sink.discard", parallelism: PARALLELISM },
       ],
       edges: [{ source: "numbers", target: "sink", partitioner: "rebalance" }],
+      config: { restartStrategy: { type: "fixed-delay", attempts: 100, delayMs: 1_000 } },
     });
-    await waitForJob(cluster.dispatcher, jobId, allRunning, 180_000, `RUNNING at parallelism ${PARALLELISM}`);
+    // 2 x PARALLELISM tasks in PARALLELISM slot threads: on a small machine their start takes minutes.
+    const ended = (d: JobDetails) => {
+      if (["FINISHED", "CANCELED", "FAILED"].includes(d.state))
+        throw new Error(`the job at parallelism ${PARALLELISM} ended ${d.state}: ${d.failure?.message}`);
+      return allRunning(d);
+    };
+    await waitForJob(cluster.dispatcher, jobId, ended, 900_000, `RUNNING at parallelism ${PARALLELISM}`).catch(async (err: Error) => {
+      const d = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
+      const states: Record<string, number> = {};
+      for (const v of d.vertices) for (const s of v.subtasks) states[`${s.state}#${s.attempt}`] = (states[`${s.state}#${s.attempt}`] ?? 0) + 1;
+      throw new Error(`${err.message}; job ${d.state}, subtasks by state#attempt ${JSON.stringify(states)}`);
+    });
+    progress(`the job RUNNING at parallelism ${PARALLELISM}`);
     const job = await measure(web, `/jobs/${jobId}`, REQUESTS);
     const overview = await measure(web, "/jobs/overview", Math.min(REQUESTS, 200));
     const fromStandby = await measure(standby, `/jobs/${jobId}`, Math.min(REQUESTS, 200));

@@ -96,3 +96,22 @@ export function firstEvent(
     req.end();
   });
 }
+
+/** Opens `GET target` and resolves once the answer's headers arrived (status 200 expected); the caller destroys it. */
+export function openStream(base: string, target: string, timeoutMs = 20_000): Promise<{ destroy(): void }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: u.hostname, port: u.port, method: "GET", path: target, agent: false, timeout: timeoutMs }, (res) => {
+      if (res.statusCode !== 200) {
+        req.destroy();
+        reject(new Error(`GET ${target}: ${res.statusCode}`));
+        return;
+      }
+      res.resume();
+      resolve({ destroy: () => req.destroy() });
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${target}: no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end();
+  });
+}

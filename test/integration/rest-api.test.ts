@@ -12,7 +12,9 @@ import type { ClusterInfo, JobDetails } from "../../schemas/dispatcher-api.js";
 import { startProcessCluster, webUrlOf, type ProcessCluster } from "../helpers/process-cluster.js";
 import { runEddy } from "../helpers/eddy-process.js";
 import { allRunning, awaitJobResult, runToCompletion, waitForJob } from "../helpers/jobs.js";
-import { firstEvent, getJson, http } from "../helpers/http-client.js";
+import { firstEvent, getJson, http, openStream } from "../helpers/http-client.js";
+import { connect } from "node:net";
+import { MAX_EVENT_CLIENTS } from "../../src/web/index.js";
 
 let cluster: ProcessCluster;
 let web = "";
@@ -331,6 +333,24 @@ test("live events: an overview event arrives on connect, and a job event with ?j
   assert.equal((job.data as { jid: string }).jid, someJob);
   const cps = await firstEvent(web, `/events?job=${someJob}`, "checkpoints", 10_000);
   assert.ok("counts" in (cps.data as object));
+});
+
+test("live connections are bounded: one beyond the limit answers 503, a half-sent request holds nothing up", async () => {
+  const streams = await Promise.all(Array.from({ length: MAX_EVENT_CLIENTS }, () => openStream(web, "/events")));
+  try {
+    await refused("GET", "/events", 503, "Unavailable");
+    // A client that sends half a request and stops: the others are answered meanwhile.
+    const half = connect(Number(new URL(web).port), new URL(web).hostname);
+    half.write("GET /overview HTTP/1.1\r\nHost: x\r\n");
+    assert.equal((await http(web, "GET", "/overview")).status, 200);
+    half.destroy();
+  } finally {
+    for (const s of streams) s.destroy();
+  }
+  // Once the streams are gone new ones are taken again.
+  await waitFor(async () => ((await http(web, "GET", "/overview")).status === 200 ? true : undefined), 10_000, "answers", 100);
+  const ev = await waitFor(() => firstEvent(web, "/events", "overview", 5_000).catch(() => undefined), 20_000, "a stream after the others closed", 200);
+  assert.equal(ev.status, 200);
 });
 
 test("GET /metrics answers the Prometheus text format; taskmanagers list every TaskExecutor", async () => {
