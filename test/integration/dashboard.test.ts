@@ -2,8 +2,9 @@
  * The dashboard in a real browser (Debian's chromium driven by playwright-core) against a real
  * process cluster running keyed-counter: the overview lists the running job, the job page draws its
  * graph with every vertex's name and non-zero rates, the checkpoints tab shows a completed
- * checkpoint, a savepoint and a cancel triggered from the page take effect on the cluster, and the
- * page never asks another origin for anything (it works offline). Screenshots of each view are kept
+ * checkpoint, a savepoint and a cancel triggered from the page take effect on the cluster, the
+ * rescale tab shows the default scheduler's refusal, the page loads once (every view is a hash route
+ * fed live) and never asks another origin for anything (it works offline). Screenshots of each view are kept
  * in the test's temp dir (their paths are printed).
  */
 import { test } from "node:test";
@@ -200,6 +201,8 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
       requests.some((u) => new URL(u).pathname === "/events"),
       "the page follows the live stream",
     );
+    // Every view above was reached by its hash route and updated live: the page itself loaded once.
+    assert.equal(requests.filter((u) => new URL(u).pathname === "/").length, 1, "one load of the page, no reload");
     assert.deepEqual(pageErrors, [], "no script error on the page");
   } finally {
     await browser?.close();
