@@ -1,4 +1,4 @@
-/** Periodic refresh of the views that the live stream does not feed (TaskExecutors, throughput, subtasks). */
+/** Periodic refresh of what the live stream does not carry (the TaskExecutors, the throughput chart). */
 
 /** Re-runs `tick` every `ms` while the view lives, never two at once. */
 export function poll(ms: number, tick: () => Promise<void>): () => void {
