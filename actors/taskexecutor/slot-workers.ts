@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../src/core/logger.js";
 import { EddyError, ErrorCode, InternalError, failureInfo, toEddyError } from "../../src/core/errors.js";
@@ -10,6 +11,20 @@ const WORKER_URL = new URL("../task/slot-worker.js", import.meta.url);
 
 /** How long a slot's thread may take to connect before it is given up (its tasks then fail). */
 const START_TIMEOUT_MS = 15_000;
+
+/**
+ * Threads started at once: a large job deploys into every slot together, and dozens of isolates
+ * loading their modules on a few cores would each miss {@link START_TIMEOUT_MS}; the rest wait their turn.
+ */
+const MAX_STARTING = Math.max(2, availableParallelism());
+
+/** Settings of {@link SlotWorkers} beyond the defaults (tests start stand-in threads). */
+export interface SlotWorkersOptions {
+  /** Threads started at once (default: the cores, at least 2). */
+  maxStarting?: number;
+  /** The thread's entry module (default: the slot worker). */
+  workerUrl?: URL;
+}
 
 /** How long a slot's thread lives without tasks before it stops (EDDY_SLOT_IDLE_MS, default 30 s). */
 export function slotIdleMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -33,6 +48,8 @@ interface Slot {
   /** Messages for the next thread, posted once the stopping one exited. */
   readonly queued: ToWorker[];
   idleTimer: NodeJS.Timeout | undefined;
+  /** The thread waits for its turn to start (messages for it are queued meanwhile). */
+  waiting: boolean;
 }
 
 /**
@@ -47,6 +64,10 @@ export class SlotWorkers {
   private readonly slots: Slot[] = [];
   private readonly broker = new LocalExchangeBroker();
   private closed = false;
+  /** Threads started and not yet ready. */
+  private starting = 0;
+  /** Slots whose thread waits for its turn to start, in order. */
+  private readonly startQueue: number[] = [];
 
   constructor(
     private readonly base: Omit<SlotWorkerData, "slotIndex">,
@@ -54,11 +75,12 @@ export class SlotWorkers {
     private readonly log: Logger,
     private readonly bundles?: BundleCache,
     private readonly idleMs = slotIdleMs(),
+    private readonly opts: SlotWorkersOptions = {},
   ) {}
 
   /** Prepares `slots` slots; their threads start on demand. */
   start(slots: number): void {
-    for (let i = 0; i < slots; i++) this.slots.push({ thread: undefined, live: new Map(), queued: [], idleTimer: undefined });
+    for (let i = 0; i < slots; i++) this.slots.push({ thread: undefined, live: new Map(), queued: [], idleTimer: undefined, waiting: false });
   }
 
   /** Number of slot threads running now (stopping ones included). */
@@ -82,16 +104,48 @@ export class SlotWorkers {
       clearTimeout(slot.idleTimer);
       slot.idleTimer = undefined;
       if (!slot.thread) this.spawn(slotIndex);
-    } else if (!slot.thread) return; // no thread: nothing runs there to cancel
-    if (slot.thread!.stopping) slot.queued.push(m);
-    else slot.thread!.worker.postMessage(m);
+    } else if (!slot.thread && !slot.waiting) return; // no thread: nothing runs there to cancel
+    if (!slot.thread || slot.thread.stopping) slot.queued.push(m);
+    else slot.thread.worker.postMessage(m);
   }
 
+  /** Starts the slot's thread now, or queues it behind the {@link MAX_STARTING} threads starting. */
   private spawn(slotIndex: number): void {
     const slot = this.slots[slotIndex]!;
+    if (slot.thread || slot.waiting) return;
+    if (this.starting >= (this.opts.maxStarting ?? MAX_STARTING)) {
+      slot.waiting = true;
+      this.startQueue.push(slotIndex);
+      return;
+    }
+    this.startThread(slotIndex);
+  }
+
+  /** One thread came up (or gave up): the next waiting slot starts. */
+  private startedOne(): void {
+    this.starting--;
+    while (this.starting < (this.opts.maxStarting ?? MAX_STARTING) && !this.closed) {
+      const next = this.startQueue.shift();
+      if (next === undefined) return;
+      const slot = this.slots[next]!;
+      if (!slot.waiting) continue;
+      slot.waiting = false;
+      this.startThread(next);
+    }
+  }
+
+  private startThread(slotIndex: number): void {
+    const slot = this.slots[slotIndex]!;
+    this.starting++;
     const port = this.broker.connectWorker();
-    const worker = new Worker(WORKER_URL, { workerData: { ...this.base, slotIndex, brokerPort: port }, transferList: [port] });
+    const worker = new Worker(this.opts.workerUrl ?? WORKER_URL, { workerData: { ...this.base, slotIndex, brokerPort: port }, transferList: [port] });
     let ready = false;
+    let counted = true;
+    const started = () => {
+      if (!counted) return;
+      counted = false;
+      this.startedOne();
+    };
     const startTimer = setTimeout(() => {
       this.log.error({ slot: slotIndex, timeoutMs: START_TIMEOUT_MS }, "slot worker did not start in time; terminating it");
       void worker.terminate();
@@ -99,16 +153,20 @@ export class SlotWorkers {
     const exited = new Promise<void>((resolve) =>
       worker.once("exit", (code) => {
         clearTimeout(startTimer);
+        started();
         this.exited(slotIndex, thread, ready ? `exited (code ${code})` : "failed to start");
         resolve();
       }),
     );
     const thread: SlotThread = { worker, exited, stopping: false };
     slot.thread = thread;
+    // What was sent while the thread waited its turn (the port keeps it until the worker listens).
+    for (const m of slot.queued.splice(0)) worker.postMessage(m);
     worker.on("message", (m: FromWorker) => {
       if (m.type === "ready") {
         ready = true;
         clearTimeout(startTimer);
+        started();
       } else if (m.type === "fatal") {
         this.log.error({ slot: slotIndex, message: m.message }, "slot worker failed to start");
         void worker.terminate();
@@ -139,8 +197,8 @@ export class SlotWorkers {
       // Only what still concerns a live attempt goes to the next thread.
       const forNext = queued.filter((m) => m.type !== "submit" || slot.live.has(m.tdd.attemptId));
       if (forNext.some((m) => m.type === "submit")) {
+        slot.queued.push(...forNext);
         this.spawn(slotIndex);
-        for (const m of forNext) slot.thread!.worker.postMessage(m);
       }
     }
   }
@@ -189,9 +247,11 @@ export class SlotWorkers {
   /** Stops every thread (cancelling its tasks) and the broker. */
   async stop(): Promise<void> {
     this.closed = true;
+    this.startQueue.length = 0;
     for (const s of this.slots) {
       clearTimeout(s.idleTimer);
       s.queued.length = 0;
+      s.waiting = false;
     }
     await Promise.all(this.slots.map((s) => (s.thread ? this.stopThread(s.thread) : undefined)));
     this.broker.close();
