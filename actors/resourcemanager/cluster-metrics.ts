@@ -18,7 +18,33 @@ export function clusterReport(tes: readonly TaskExecutorInfo[], now = Date.now()
   return { t: now, values: { numRegisteredTaskManagers: tes.length, taskSlotsTotal: total, taskSlotsAvailable: free } };
 }
 
-/** Publishes the cluster report (NATS core: a lost one is replaced a second later). */
-export function publishClusterMetrics(nc: NatsConnection, subjects: Subjects, tes: readonly TaskExecutorInfo[]): void {
-  nc.publish(subjects.metricsCluster, encodeReport(clusterReport(tes)));
+/** Unchanged cluster metrics are published every this many intervals (a change goes out at once). */
+export const CLUSTER_UNCHANGED_EVERY = 5;
+
+/**
+ * Publishes the cluster report once per interval when it changed, else every
+ * {@link CLUSTER_UNCHANGED_EVERY}th interval (NATS core: a lost one is replaced by the next).
+ */
+export class ClusterMetricsPublisher {
+  private last = "";
+  private skipped = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: Subjects,
+  ) {}
+
+  /** One interval: publishes the report of `tes` if it is due. */
+  tick(tes: readonly TaskExecutorInfo[]): void {
+    const report = clusterReport(tes);
+    const v = report.values;
+    const key = `${v.numRegisteredTaskManagers}/${v.taskSlotsTotal}/${v.taskSlotsAvailable}`;
+    if (key === this.last && this.skipped < CLUSTER_UNCHANGED_EVERY - 1) {
+      this.skipped++;
+      return;
+    }
+    this.last = key;
+    this.skipped = 0;
+    this.nc.publish(this.subjects.metricsCluster, encodeReport(report));
+  }
 }

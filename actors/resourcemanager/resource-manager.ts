@@ -12,7 +12,7 @@ import { SlotManager } from "./slot-manager.js";
 import { watchLiveness } from "./liveness.js";
 import { sleep } from "../../src/core/time.js";
 import { metricsEnabled } from "../../src/metrics/index.js";
-import { CLUSTER_REPORT_INTERVAL_MS, publishClusterMetrics } from "./cluster-metrics.js";
+import { CLUSTER_REPORT_INTERVAL_MS, ClusterMetricsPublisher } from "./cluster-metrics.js";
 
 /** Delay between the two probes that confirm a TaskExecutor's loss. */
 const CONFIRM_MS = 100;
@@ -82,7 +82,10 @@ export class ResourceManager extends Actor {
       lastProbe = performance.now();
       this.probe();
     });
-    if (metricsEnabled()) this.every(CLUSTER_REPORT_INTERVAL_MS, () => publishClusterMetrics(this.nc, this.subjects, this.slots.info()));
+    if (metricsEnabled()) {
+      const cluster = new ClusterMetricsPublisher(this.nc, this.subjects);
+      this.every(CLUSTER_REPORT_INTERVAL_MS, () => cluster.tick(this.slots.info()));
+    }
     this.log.info({ sessionId: this.leader.sessionId }, "ResourceManager leading");
   }
 

@@ -3,6 +3,9 @@
  * process's own metrics and the tasks whose values changed since the last report (a delta); every
  * {@link FULL_EVERY}th report carries every task, so a store that starts late (a new JobManager) fills
  * up. The slot threads post their tasks' values here once a second (actors/task/slot-metrics.ts).
+ * An idle TaskExecutor (no slot thread at work, its slots unchanged) reports every
+ * {@link IDLE_REPORT_EVERY}th interval only: its figures do not move, and an idle cluster's CPU is
+ * mostly these reports (Flink's metric fetcher asks every 10 s).
  */
 import { hostname } from "node:os";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -23,6 +26,8 @@ import {
 export const TE_REPORT_INTERVAL_MS = 1_000;
 /** Every this many reports, one lists every task. */
 export const FULL_EVERY = 10;
+/** An idle TaskExecutor reports every this many intervals. */
+export const IDLE_REPORT_EVERY = 5;
 
 /** Collects the slot threads' values and publishes the TaskExecutor's reports. */
 export class TaskExecutorMetricsReporter {
@@ -31,6 +36,9 @@ export class TaskExecutorMetricsReporter {
   private readonly tasks = new TaskDelta();
   private readonly slotLag = new Map<number, { lagMs: number; at: number }>();
   private count = 0;
+  /** Intervals skipped since the last report (idle). */
+  private skipped = 0;
+  private lastFree = -1;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -51,26 +59,42 @@ export class TaskExecutorMetricsReporter {
     this.tasks.update(tasks, now);
   }
 
-  /** The next report. */
-  private buildReport(now = Date.now()): TaskExecutorReport {
+  /** True when no slot thread reported lately: nothing of this TaskExecutor's figures moves. */
+  private idle(now: number): boolean {
+    for (const l of this.slotLag.values()) if (now - l.at <= TASK_SILENCE_MS) return false;
+    return true;
+  }
+
+  /** The next report; `expectedMs` since the last one. */
+  private buildReport(now: number, slots: { total: number; free: number }, expectedMs: number): TaskExecutorReport {
     const full = this.count++ % FULL_EVERY === 0;
     const values: MetricValues = {};
-    const { total, free } = this.slots();
+    const { total, free } = slots;
     values["Status.Slots.Total"] = total;
     values["Status.Slots.Free"] = free;
     for (const [slot, l] of this.slotLag) {
       if (now - l.at > TASK_SILENCE_MS) this.slotLag.delete(slot);
       else values[slotLagMetric(slot)] = l.lagMs;
     }
-    this.process.sample(values);
+    this.process.sample(values, expectedMs);
     // The main thread's delay monitor runs while some slot thread does (the TaskExecutor has work).
     this.process.setBusy(this.slotLag.size > 0);
     return { teId: this.teId, t: now, full, host: this.host, values, tasks: this.tasks.take(full, now) };
   }
 
   private publish(): void {
+    const now = Date.now();
+    const slots = this.slots();
+    const slotsChanged = slots.free !== this.lastFree;
+    this.lastFree = slots.free;
+    if (!slotsChanged && this.idle(now) && this.skipped < IDLE_REPORT_EVERY - 1) {
+      this.skipped++;
+      return;
+    }
+    const expectedMs = (this.skipped + 1) * TE_REPORT_INTERVAL_MS;
+    this.skipped = 0;
     try {
-      this.nc.publish(this.subjects.metricsTaskExecutor(this.teId), encodeReport(this.buildReport()));
+      this.nc.publish(this.subjects.metricsTaskExecutor(this.teId), encodeReport(this.buildReport(now, slots, expectedMs)));
     } catch (err) {
       this.log.debug({ err }, "metric report not published");
     }

@@ -66,8 +66,11 @@ export class ProcessMetrics {
     this.lag.setActive(busy);
   }
 
-  /** Writes Status.Memory.*, Status.CPU.Load, Status.EventLoop.LagMs and Hardware.* into `out`. */
-  sample(out: MetricValues): void {
+  /**
+   * Writes Status.Memory.*, Status.CPU.Load, Status.EventLoop.LagMs and Hardware.* into `out`.
+   * `expectedMs`: how long after the last sample this one was due (an idle reporter skips some).
+   */
+  sample(out: MetricValues, expectedMs = this.intervalMs): void {
     const mem = process.memoryUsage();
     const cpu = process.cpuUsage();
     const wall = performance.now();
@@ -79,7 +82,7 @@ export class ProcessMetrics {
     out["Status.Memory.Heap.Committed"] = mem.heapTotal;
     out["Status.Memory.RSS"] = mem.rss;
     out["Status.CPU.Load"] = wallMs > 0 ? Math.round((usedUs / (wallMs * 1000)) * 1000) / 1000 : 0;
-    out["Status.EventLoop.LagMs"] = this.lag.active ? this.lag.take() : Math.round(Math.max(0, wallMs - this.intervalMs) * 10) / 10;
+    out["Status.EventLoop.LagMs"] = this.lag.active ? this.lag.take() : Math.round(Math.max(0, wallMs - expectedMs) * 10) / 10;
     out["Hardware.CpuCores"] = this.cores;
     out["Hardware.PhysicalMemory"] = this.memory;
   }
