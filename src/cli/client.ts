@@ -1,6 +1,6 @@
 /**
  * The client side of the CLI: one NATS connection, the Dispatcher's gateway, and the mapping of
- * failures to exit codes (CONTRACT.md: 1 refused, 3 cluster unreachable).
+ * failures to exit codes (docs/cli.md: 1 refused, 3 cluster unreachable).
  */
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { resolveNatsUrl, resolvePrefix } from "../core/config.js";
@@ -62,7 +62,7 @@ export class DispatcherClient {
   }
 }
 
-/** The exit code for a failure, per CONTRACT.md. A NATS URL that is not a URL is a usage error. */
+/** The exit code for a failure, per docs/cli.md. A NATS URL that is not a URL is a usage error. */
 export function exitCodeOf(err: unknown, contacted: boolean): number {
   if (!(err instanceof EddyError)) return Exit.Refused;
   if (err.code === ErrorCode.ClusterUnreachable && (err.cause as { code?: unknown } | undefined)?.code === "ERR_INVALID_URL") return Exit.Usage;

@@ -1,4 +1,4 @@
-/** The `eddy` command table: every command, its positionals and flags (CONTRACT.md). */
+/** The `eddy` command table: every command, its positionals and flags (docs/cli.md). */
 import type { CommandSpec, FlagSpec, PositionalSpec } from "./args.js";
 import { id } from "../schema/check.js";
 

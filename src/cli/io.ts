@@ -12,7 +12,7 @@ export const processIo: Io = {
   err: (line) => void process.stderr.write(`${line}\n`),
 };
 
-/** Exit codes of every command (CONTRACT.md). */
+/** Exit codes of every command (docs/cli.md). */
 export const Exit = {
   Ok: 0,
   /** The job ended FAILED or CANCELED, or the cluster refused the operation. */

@@ -21,7 +21,7 @@ export function kvReplicas(nc?: NatsConnection): number {
 
 /**
  * Opens (creating if absent) a KV bucket for HA data. Direct get is off: these stores rest on
- * read-after-write, and a direct get may answer from a stale replica (FIELD-NOTES).
+ * read-after-write, and a direct get may answer from a replica that lags behind the stream leader.
  */
 export async function openBucket(nc: NatsConnection, name: string, opts: { ttlMs?: number; history?: number } = {}): Promise<KV> {
   const kvm = new Kvm(nc);
