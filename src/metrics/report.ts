@@ -30,49 +30,6 @@ export const TaskEntry = s.object({
 });
 export type TaskEntry = Infer<typeof TaskEntry>;
 
-const TOKEN = /^[A-Za-z0-9_-]+$/;
-const isToken = (v: unknown): v is string => typeof v === "string" && v.length <= 200 && TOKEN.test(v);
-const isName = (v: unknown): v is string => typeof v === "string" && v.length <= 1_000;
-const isIndex = (v: unknown, max: number): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= max;
-
-/** True when `x` passes {@link TaskEntry} (written out: a store checks a thousand entries a second, without building paths). */
-function isTaskEntry(x: unknown): boolean {
-  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
-  const e = x as Record<string, unknown>;
-  if (!isToken(e.jobId) || !isName(e.jobName) || !isToken(e.vertexId) || !isName(e.taskName) || !isToken(e.attemptId)) return false;
-  if (!isIndex(e.subtask, 1_000_000) || !isIndex(e.attempt, Number.MAX_SAFE_INTEGER)) return false;
-  if (e.final !== undefined && e.final !== null && typeof e.final !== "boolean") return false;
-  const values = e.values;
-  if (!Array.isArray(values) || values.length > 64) return false;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null && (typeof v !== "number" || !Number.isFinite(v))) return false;
-  }
-  return true;
-}
-
-/** The task entries of a report: each one as {@link TaskEntry} checks it; a bad one throws that checker's error. */
-const taskEntries: Check<TaskEntry[]> = (v, p) => {
-  if (!Array.isArray(v) || v.length > 100_000) return s.array(TaskEntry, 100_000)(v, p);
-  const out: TaskEntry[] = new Array(v.length);
-  for (let i = 0; i < v.length; i++) {
-    const e = v[i] as TaskEntry;
-    if (!isTaskEntry(e)) return s.array(TaskEntry, 100_000)(v, p);
-    out[i] = {
-      jobId: e.jobId,
-      jobName: e.jobName,
-      vertexId: e.vertexId,
-      taskName: e.taskName,
-      subtask: e.subtask,
-      attempt: e.attempt,
-      attemptId: e.attemptId,
-      values: e.values,
-      ...(e.final === true || e.final === false ? { final: e.final } : {}),
-    };
-  }
-  return out;
-};
-
 /**
  * A TaskExecutor's report: its own metrics, and the tasks whose values changed since its last
  * report (`full`: every task it runs, sent every few seconds so a new store fills up).
@@ -84,7 +41,7 @@ export const TaskExecutorReport = s.object({
   full: s.bool,
   host: s.optional(name),
   values: s.record(s.num, 1_000),
-  tasks: taskEntries,
+  tasks: s.array(TaskEntry, 100_000),
 });
 export type TaskExecutorReport = Infer<typeof TaskExecutorReport>;
 

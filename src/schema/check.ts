@@ -3,7 +3,7 @@
  * checker, its TypeScript type is inferred from it, and untrusted bodies are parsed through it.
  * (The public JobGraph uses JSON Schema in schemas/; these are the actors' own protocols.)
  */
-import { ErrorCode, errorCodeOr, ValidationError } from "../core/errors.js";
+import { ErrorCode, errorCodeOr, InternalError, ValidationError } from "../core/errors.js";
 
 /** Parses an unknown value at `path` or throws. */
 export type Check<T> = (v: unknown, path: string) => T;
@@ -51,8 +51,24 @@ export const array =
   (v, p) => {
     if (!Array.isArray(v)) fail(p, "must be an array");
     if (v.length > max) fail(p, `must have at most ${max} items`);
-    return v.map((x, i) => c(x, `${p}[${i}]`));
+    const out: T[] = new Array(v.length);
+    try {
+      for (let i = 0; i < v.length; i++) out[i] = c(v[i], p);
+    } catch {
+      preciseFailure(() => v.forEach((x, i) => c(x, `${p}[${i}]`)));
+    }
+    return out;
   };
+
+/**
+ * Checks on the success path pass their own path down unchanged (a store parses thousands of entries
+ * a second, and building a path per field and item was most of the cost); a failure is checked again
+ * with the precise paths, which throws the error naming the exact field.
+ */
+function preciseFailure(again: () => void): never {
+  again();
+  throw new InternalError("a check failed once and passed when repeated");
+}
 /** A record of numbers or any values keyed by strings. */
 export const record =
   <T>(c: Check<T>, max = 10_000): Check<Record<string, T>> =>
@@ -60,8 +76,15 @@ export const record =
     if (typeof v !== "object" || v === null || Array.isArray(v)) fail(p, "must be an object");
     const keys = Object.keys(v);
     if (keys.length > max) fail(p, `must have at most ${max} keys`);
+    const o = v as Record<string, unknown>;
     const out: Record<string, T> = Object.create(null);
-    for (const k of keys) out[k] = c((v as Record<string, unknown>)[k], `${p}.${k}`);
+    try {
+      for (const k of keys) out[k] = c(o[k], p);
+    } catch {
+      preciseFailure(() => {
+        for (const k of keys) c(o[k], `${p}.${k}`);
+      });
+    }
     return out;
   };
 
@@ -71,17 +94,25 @@ type ReqKeys<S extends Shape> = Exclude<keyof S, OptKeys<S>>;
 export type ObjectOf<S extends Shape> = { [K in ReqKeys<S>]: Infer<S[K]> } & { [K in OptKeys<S>]?: Infer<S[K]> };
 
 /** An object with exactly these fields (unknown fields are dropped). */
-export const object =
-  <S extends Shape>(shape: S): Check<ObjectOf<S>> =>
-  (v, p) => {
+export const object = <S extends Shape>(shape: S): Check<ObjectOf<S>> => {
+  const fields = Object.entries(shape);
+  return (v, p) => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) fail(p, "must be an object");
+    const o = v as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [k, c] of Object.entries(shape)) {
-      const x = c((v as Record<string, unknown>)[k], p ? `${p}.${k}` : k);
-      if (x !== undefined) out[k] = x;
+    try {
+      for (const [k, c] of fields) {
+        const x = c(o[k], p);
+        if (x !== undefined) out[k] = x;
+      }
+    } catch {
+      preciseFailure(() => {
+        for (const [k, c] of fields) c(o[k], p ? `${p}.${k}` : k);
+      });
     }
     return out as ObjectOf<S>;
   };
+};
 
 /** Turns a checker into a method `parse` function. */
 export const parser =
