@@ -211,7 +211,7 @@ export class JobMaster extends Actor {
       declineCheckpoint: {
         fence: "leader",
         parse: s.parser(DeclineCheckpoint),
-        handle: (b: DeclineCheckpoint) => (this.checkpointing.coordinator?.decline(b.attemptId, b.checkpointId, b.reason), { ok: true }),
+        handle: (b: DeclineCheckpoint) => (this.checkpointing.coordinator?.decline(b.attemptId, b.checkpointId, b.reason, b.failureReason), { ok: true }),
       },
       declinePendingCheckpoints: {
         fence: "leader",

@@ -1,6 +1,7 @@
 /** Messages the JobMaster accepts, each written once as a checker with its inferred type. */
 import { s, type Infer } from "../../src/schema/index.js";
 import { EXECUTION_STATES } from "../../src/executiongraph/execution-state.js";
+import { DECLINE_REASONS } from "../../src/checkpoint/types.js";
 
 const teId = s.str({ pattern: /^[A-Za-z0-9_-]{1,64}$/ });
 
@@ -43,7 +44,13 @@ export type AcknowledgeCheckpoint = Infer<typeof AcknowledgeCheckpoint>;
 export const TaskNotice = s.object({ attemptId: s.id });
 export type TaskNotice = Infer<typeof TaskNotice>;
 
-export const DeclineCheckpoint = s.object({ attemptId: s.id, checkpointId: s.int({ min: 1 }), reason: s.str({ max: 10_000 }) });
+export const DeclineCheckpoint = s.object({
+  attemptId: s.id,
+  checkpointId: s.int({ min: 1 }),
+  reason: s.str({ max: 10_000 }),
+  /** Absent: CHECKPOINT_DECLINED (counts toward the tolerable checkpoint failures). */
+  failureReason: s.optional(s.oneOf(DECLINE_REASONS)),
+});
 export type DeclineCheckpoint = Infer<typeof DeclineCheckpoint>;
 
 /** A task's connection was re-established: every pending checkpoint still waiting for it is declined. */

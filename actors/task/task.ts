@@ -188,7 +188,8 @@ export class Task extends Actor {
             this.metrics?.acknowledged(snapshot);
             jm.tell("acknowledgeCheckpoint", { attemptId: tdd.attemptId, checkpointId, snapshot });
           },
-          decline: (checkpointId, reason) => jm.tell("declineCheckpoint", { attemptId: tdd.attemptId, checkpointId, reason }),
+          decline: (checkpointId, message, reason) =>
+            jm.tell("declineCheckpoint", { attemptId: tdd.attemptId, checkpointId, reason: message, failureReason: reason }),
           endOfInput: () => jm.tell("taskEndOfInput", { attemptId: tdd.attemptId }),
           finished: () => jm.tell("taskFinished", { attemptId: tdd.attemptId }),
         },

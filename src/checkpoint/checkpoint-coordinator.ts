@@ -20,7 +20,7 @@ import type { CheckpointingConfig } from "../jobgraph/types.js";
 import type { Execution } from "../executiongraph/execution.js";
 import type { ExecutionGraph } from "../executiongraph/execution-graph.js";
 import type { ConsumedPartitionGroup } from "../executiongraph/intermediate-result.js";
-import type { CompletedCheckpoint, SnapshotKind, SubtaskStateSnapshot } from "./types.js";
+import type { CompletedCheckpoint, DeclineReason, SnapshotKind, SubtaskStateSnapshot } from "./types.js";
 import { isPossiblyStored } from "./completed-checkpoint-store.js";
 import { reportOverdue, type PendingCheckpoint } from "./pending-checkpoint.js";
 import type { CheckpointStatsTracker } from "./checkpoint-stats-tracker.js";
@@ -300,10 +300,10 @@ export class CheckpointCoordinator {
     if (p.waiting.size === 0) void this.complete(p);
   }
 
-  /** A task could not take the checkpoint. */
-  decline(attemptId: string, checkpointId: number, reason: string): void {
+  /** A task could not take the checkpoint; only a CHECKPOINT_DECLINED counts as a checkpoint failure. */
+  decline(attemptId: string, checkpointId: number, message: string, reason: DeclineReason = "CHECKPOINT_DECLINED"): void {
     const p = this.pending.get(checkpointId);
-    if (p?.waiting.has(attemptId)) this.abort(p, `declined by a task: ${reason}`, true);
+    if (p?.waiting.has(attemptId)) this.abort(p, `declined by a task: ${message}`, reason === "CHECKPOINT_DECLINED");
   }
 
   private async complete(p: PendingCheckpoint): Promise<void> {

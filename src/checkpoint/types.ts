@@ -13,6 +13,15 @@ export type SnapshotKind = BarrierKind;
 export type { StateHandle, KeyedStateHandle, OperatorStateHandle } from "../state/handles.js";
 import type { KeyedStateHandle, OperatorStateHandle, StateHandle } from "../state/handles.js";
 
+/**
+ * Why a task declined a checkpoint (Flink's CheckpointFailureReason names). As in Flink's
+ * CheckpointFailureManager, only CHECKPOINT_DECLINED (the task tried and failed) counts toward the
+ * job's tolerable checkpoint failures: a trigger superseded by a newer checkpoint or savepoint, or
+ * held by a task that is ending, says nothing about the job's health.
+ */
+export const DECLINE_REASONS = ["CHECKPOINT_DECLINED", "CHECKPOINT_DECLINED_SUBSUMED", "CHECKPOINT_DECLINED_TASK_CLOSING"] as const;
+export type DeclineReason = (typeof DECLINE_REASONS)[number];
+
 /** What one subtask acknowledged for a checkpoint (Flink's OperatorSubtaskState, per chained member). */
 export interface SubtaskStateSnapshot {
   /** Per operator (chain member vertex id): its keyed and operator state handles. */

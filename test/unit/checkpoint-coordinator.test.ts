@@ -20,6 +20,7 @@ function setup(
   record: (cp: CompletedCheckpoint) => Promise<void> = async () => undefined,
   maxConcurrent = 1,
   log: Logger = silentLogger(),
+  failJob: (reason: string) => void = (reason) => assert.fail(reason),
 ) {
   const eg = new ExecutionGraph(
     graph(
@@ -52,7 +53,7 @@ function setup(
       triggerTask: (e, id) => void triggered.push({ vertex: e.vertex.jobVertex.id, id }),
       notifyComplete: () => undefined,
       notifyAborted: () => undefined,
-      failJob: (reason) => assert.fail(reason),
+      failJob,
       schedule: (ms, fn) => {
         const t = setTimeout(() => (timers.delete(t), fn()), ms);
         timers.add(t);
@@ -230,6 +231,41 @@ test("a completed checkpoint subsumes the older ones still pending (Flink's drop
       completed.map((c) => c.checkpointId),
       [2],
     );
+  } finally {
+    stop();
+  }
+});
+
+test("a trigger superseded by a savepoint or held by an ending task is declined without failing the job; a failed one fails it", {
+  timeout: 10_000,
+}, async () => {
+  const failures: string[] = [];
+  const { src, coordinator, discarded, stop } = setup(
+    3_600_000,
+    async () => undefined,
+    1,
+    silentLogger(),
+    (r) => void failures.push(r),
+  );
+  try {
+    // No failure is tolerated (Flink's default), yet neither decline below is a checkpoint failure.
+    const superseded = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.decline(src.attemptId, 1, "superseded by a newer checkpoint", "CHECKPOINT_DECLINED_SUBSUMED");
+    await assert.rejects(superseded, /superseded by a newer checkpoint/);
+    const closing = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.decline(src.attemptId, 2, "the task ended", "CHECKPOINT_DECLINED_TASK_CLOSING");
+    await assert.rejects(closing, /the task ended/);
+    assert.deepEqual(failures, []);
+    assert.deepEqual(discarded, [1, 2]);
+    // A task that tried and failed (the default reason) counts: the job fails.
+    const failed = coordinator.trigger("CHECKPOINT");
+    await tick();
+    coordinator.decline(src.attemptId, 3, "uploading state failed");
+    await assert.rejects(failed, /uploading state failed/);
+    assert.equal(failures.length, 1);
+    assert.match(failures[0]!, /1 checkpoint\(s\) failed in a row \(tolerable: 0\); last: declined by a task: uploading state failed/);
   } finally {
     stop();
   }

@@ -13,8 +13,8 @@ import { promiseState } from "../helpers/promise-state.js";
 const barrier = (checkpointId: number): CheckpointBarrier => ({ checkpointId, timestamp: 0, kind: "CHECKPOINT" });
 
 function tracker() {
-  const declined: Array<[number, string]> = [];
-  return { t: new CheckpointTriggerTracker((id, reason) => void declined.push([id, reason])), declined };
+  const declined: Array<[number, string, string]> = [];
+  return { t: new CheckpointTriggerTracker((id, message, reason) => void declined.push([id, message, reason])), declined };
 }
 
 test("a newer trigger replaces the held one, which is declined; an older one is ignored", () => {
@@ -23,7 +23,7 @@ test("a newer trigger replaces the held one, which is declined; an older one is 
   t.hold(barrier(1), true);
   assert.deepEqual(declined, []);
   t.hold(barrier(3), true);
-  assert.deepEqual(declined, [[2, "superseded by a newer checkpoint"]]);
+  assert.deepEqual(declined, [[2, "superseded by a newer checkpoint", "CHECKPOINT_DECLINED_SUBSUMED"]]);
   assert.deepEqual(t.take(), { barrier: barrier(3), stop: true });
   assert.equal(t.take(), undefined, "a taken trigger is held no more");
 });
@@ -57,7 +57,7 @@ test("an aborted checkpoint's trigger is dropped; a task that ends unfinished de
   assert.equal(t.take(), undefined);
   t.hold(barrier(7), false);
   t.taskEnded(false);
-  assert.deepEqual(declined, [[7, "the task ended"]]);
+  assert.deepEqual(declined, [[7, "the task ended", "CHECKPOINT_DECLINED_TASK_CLOSING"]]);
 
   const finished = tracker();
   finished.t.hold(barrier(8), false);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { silentLogger } from "../../src/core/logger.js";
 import type { TaskDeploymentDescriptor, TaskRestore } from "../../src/deployment/descriptors.js";
 import { snapshotObjectName } from "../../src/checkpoint/index.js";
-import type { StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
+import type { DeclineReason, StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
 import type { SnapshotSource } from "../../src/checkpoint/storage.js";
 import { TaskStateManager, type CheckpointResponder, type SnapshotStorage } from "../../src/checkpoint/task/index.js";
 import {
@@ -61,8 +61,8 @@ class Recorder implements CheckpointResponder {
     this.acks.set(id, snapshot);
     this.record(`ack ${id}`);
   }
-  decline(id: number, reason: string): void {
-    this.record(`decline ${id}: ${reason}`);
+  decline(id: number, message: string, reason: DeclineReason): void {
+    this.record(`decline ${id}: ${message} (${reason})`);
   }
   endOfInput(): void {
     this.record("endOfInput");
@@ -170,7 +170,7 @@ test("a newer trigger supersedes a held one, which is declined", async () => {
   tsm.trigger(checkpoint(2));
   await src.yield();
   await jm.until("ack 2");
-  assert.deepEqual(jm.sent, ["decline 1: superseded by a newer checkpoint", "ack 2"]);
+  assert.deepEqual(jm.sent, ["decline 1: superseded by a newer checkpoint (CHECKPOINT_DECLINED_SUBSUMED)", "ack 2"]);
 });
 
 test("an operator behind an input snapshots at the in-band barrier; a trigger for it afterwards is ignored", async () => {
@@ -306,5 +306,5 @@ test("a failed upload declines the checkpoint with its reason", async () => {
   assert.equal(await promiseState(finishing), "pending", "the task finishes only after its checkpoints were answered");
   storage.release();
   await finishing;
-  assert.deepEqual(jm.sent, ["decline 1: uploading state failed: the bucket is gone", "finished"]);
+  assert.deepEqual(jm.sent, ["decline 1: uploading state failed: the bucket is gone (CHECKPOINT_DECLINED)", "finished"]);
 });

@@ -1,4 +1,4 @@
-import type { SubtaskStateSnapshot } from "../types.js";
+import type { DeclineReason, SubtaskStateSnapshot } from "../types.js";
 
 /**
  * Where a task's checkpoint messages go (Flink's CheckpointResponder): the JobMaster on a worker, the
@@ -7,7 +7,7 @@ import type { SubtaskStateSnapshot } from "../types.js";
  */
 export interface CheckpointResponder {
   acknowledge(checkpointId: number, snapshot: SubtaskStateSnapshot): void;
-  decline(checkpointId: number, reason: string): void;
+  decline(checkpointId: number, message: string, reason: DeclineReason): void;
   /** The task reached its end of input and waits for a final checkpoint. */
   endOfInput(): void;
   /**

@@ -1,4 +1,5 @@
 import type { CheckpointBarrier } from "../../runtime/api.js";
+import type { DeclineReason } from "../types.js";
 
 /** A trigger the task holds until it can take it. */
 export interface HeldTrigger {
@@ -18,7 +19,7 @@ export class CheckpointTriggerTracker {
   private held: HeldTrigger | undefined;
   private lastSnapshot = 0;
 
-  constructor(private readonly decline: (checkpointId: number, reason: string) => void) {}
+  constructor(private readonly decline: (checkpointId: number, message: string, reason: DeclineReason) => void) {}
 
   /** The last checkpoint every operator of the task snapshotted (0: none yet). */
   get lastSnapshotId(): number {
@@ -34,7 +35,7 @@ export class CheckpointTriggerTracker {
   hold(barrier: CheckpointBarrier, stop: boolean): void {
     if (this.held) {
       if (this.held.barrier.checkpointId >= barrier.checkpointId) return;
-      this.decline(this.held.barrier.checkpointId, "superseded by a newer checkpoint");
+      this.decline(this.held.barrier.checkpointId, "superseded by a newer checkpoint", "CHECKPOINT_DECLINED_SUBSUMED");
     }
     this.held = { barrier, stop };
   }
@@ -66,7 +67,7 @@ export class CheckpointTriggerTracker {
    * the checkpoints still pending); a failed or canceled one declines the trigger it held.
    */
   taskEnded(finished: boolean): void {
-    if (this.held && !finished) this.decline(this.held.barrier.checkpointId, "the task ended");
+    if (this.held && !finished) this.decline(this.held.barrier.checkpointId, "the task ended", "CHECKPOINT_DECLINED_TASK_CLOSING");
     this.held = undefined;
   }
 }

@@ -114,7 +114,7 @@ export class SnapshotUploader {
     this.snapshots.delete(id);
     if (p.failed) {
       this.log.warn({ checkpointId: id, reason: p.failed }, "checkpoint declined");
-      return this.responder.decline(id, p.failed);
+      return this.responder.decline(id, p.failed, "CHECKPOINT_DECLINED");
     }
     this.responder.acknowledge(id, { operators: p.operators });
   }

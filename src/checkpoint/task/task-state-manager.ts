@@ -50,7 +50,7 @@ export class TaskStateManager {
     private readonly log: Logger,
   ) {
     this.operators = new OperatorStateBinding(tdd, storage, log);
-    this.triggers = new CheckpointTriggerTracker((id, reason) => responder.decline(id, reason));
+    this.triggers = new CheckpointTriggerTracker((id, message, reason) => responder.decline(id, message, reason));
     this.uploader = new SnapshotUploader(tdd.jobId, tdd.subtaskIndex, storage, responder, log);
     this.final = new FinalCheckpoint(responder);
   }
