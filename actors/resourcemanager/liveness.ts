@@ -37,12 +37,14 @@ export class LivenessMarker {
     private readonly subjects: Subjects,
     private readonly teId: string,
     private readonly log: Logger,
+    /** The connection's inbox prefix: the worker role may subscribe to no other inbox. */
+    private readonly inboxPrefix?: string,
   ) {}
 
   /** Creates the marker; a failure is logged (the ResourceManager's slow probe still covers this TaskExecutor). */
   async start(): Promise<void> {
     // The subscription exists before the consumer, which would otherwise be deleted for lack of interest.
-    const inbox = createInbox();
+    const inbox = createInbox(this.inboxPrefix);
     this.sub = this.nc.subscribe(inbox, { callback: () => undefined });
     // After an outage longer than the threshold the server has deleted the marker: it is made again,
     // as when it is deleted under a live connection (its stream's server lost on a NATS cluster).

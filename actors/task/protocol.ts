@@ -6,10 +6,12 @@ import type { FailureInfo, WireError } from "../../src/core/errors.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import type { ExecutionState } from "../../src/executiongraph/execution-state.js";
 import type { TaskEntry } from "../../src/metrics/index.js";
+import type { NatsAuth } from "../../src/rpc/nats.js";
 
 /** What a slot worker thread is started with. */
 export interface SlotWorkerData {
   natsUrl: string;
+  natsAuth?: NatsAuth;
   prefix: string;
   taskExecutorId: string;
   slotIndex: number;

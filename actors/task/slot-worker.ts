@@ -21,7 +21,7 @@ const log = createLogger("Task", { taskExecutor: data.taskExecutorId, slot: data
 const post = (m: FromWorker) => port.postMessage(m);
 
 async function main(): Promise<void> {
-  const nc = await connectNats(data.natsUrl, `eddy-slot-${data.taskExecutorId}-${data.slotIndex}`, { log });
+  const nc = await connectNats(data.natsUrl, `eddy-slot-${data.taskExecutorId}-${data.slotIndex}`, { log, auth: data.natsAuth });
   const subjects = new Subjects(data.prefix);
   const libraries = new LibraryCacheManager(bundleFetcher());
   const network = new NetworkEnvironment({

@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { NatsAuth } from "../../src/rpc/nats.js";
 import { Actor, requireToken, type CallContext, type MethodSpec } from "../../src/rpc/actor.js";
 import { Gateway } from "../../src/rpc/gateway.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
@@ -26,6 +27,7 @@ export interface TaskExecutorOptions {
   id: string;
   slots: number;
   natsUrl: string;
+  natsAuth?: NatsAuth;
   prefix: string;
 }
 
@@ -71,13 +73,20 @@ export class TaskExecutor extends Actor {
     this.log = log.child({ actor: "TaskExecutor", taskExecutor: opts.id });
     this.table = new TaskSlotTable(opts.slots);
     this.workers = new SlotWorkers(
-      { natsUrl: opts.natsUrl, prefix: opts.prefix, taskExecutorId: opts.id, logLevel: process.env.EDDY_LOG_LEVEL ?? "info", metrics: metricsEnabled() },
+      {
+        natsUrl: opts.natsUrl,
+        natsAuth: opts.natsAuth,
+        prefix: opts.prefix,
+        taskExecutorId: opts.id,
+        logLevel: process.env.EDDY_LOG_LEVEL ?? "info",
+        metrics: metricsEnabled(),
+      },
       (slot, m) => this.post(() => this.fromWorker(slot, m)),
       this.log,
       // Job bundles, fetched once per TaskExecutor into a directory of its own (removed on stop).
       new BundleCache(() => BundleStore.open(nc, subjects), { name: `eddy-bundles-${opts.id}-`, log: this.log }),
     );
-    this.marker = new LivenessMarker(nc, subjects, opts.id, this.log);
+    this.marker = new LivenessMarker(nc, subjects, opts.id, this.log, opts.natsAuth?.inboxPrefix);
     this.registeredOnce = new Promise((r) => (this.resolveRegistered = r));
   }
 

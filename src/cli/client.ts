@@ -3,10 +3,11 @@
  * failures to exit codes (docs/cli.md: 1 refused, 3 cluster unreachable).
  */
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
-import { resolveNatsUrl, resolvePrefix } from "../core/config.js";
+import { resolvePrefix } from "../core/config.js";
+import { resolveNatsTarget } from "../security/context.js";
 import { sleep } from "../core/time.js";
 import { Gateway } from "../rpc/gateway.js";
-import { connectNats, type NatsConnection } from "../rpc/nats.js";
+import { connectNats, type NatsAuth, type NatsConnection } from "../rpc/nats.js";
 import { Subjects } from "../rpc/subjects.js";
 import { Exit, type Io } from "./io.js";
 
@@ -34,8 +35,8 @@ export class DispatcherClient {
   ) {}
 
   /** Connects to NATS at `url` (ClusterUnreachable when it cannot) and addresses the Dispatcher under `prefix`. */
-  static async connect(url: string, prefix: string, name = "eddy-cli"): Promise<DispatcherClient> {
-    const nc = await connectNats(url, name, { timeoutMs: 5_000 });
+  static async connect(url: string, prefix: string, name = "eddy-cli", auth: NatsAuth = {}): Promise<DispatcherClient> {
+    const nc = await connectNats(url, name, { timeoutMs: 5_000, auth });
     return new DispatcherClient(nc, new Gateway(nc, new Subjects(prefix).dispatcher), url);
   }
 
@@ -66,7 +67,7 @@ export class DispatcherClient {
 export function exitCodeOf(err: unknown, contacted: boolean): number {
   if (!(err instanceof EddyError)) return Exit.Refused;
   if (err.code === ErrorCode.ClusterUnreachable && (err.cause as { code?: unknown } | undefined)?.code === "ERR_INVALID_URL") return Exit.Usage;
-  if (err.code === ErrorCode.ClusterUnreachable || err.code === ErrorCode.NoResponders) return Exit.Unreachable;
+  if (err.code === ErrorCode.ClusterUnreachable || err.code === ErrorCode.NoResponders || err.code === ErrorCode.NotAuthenticated) return Exit.Unreachable;
   if (err.code === ErrorCode.RpcTimeout && !contacted && isTransportError(err)) return Exit.Unreachable;
   return Exit.Refused;
 }
@@ -80,14 +81,33 @@ export function reportError(io: Io, err: unknown, contacted: boolean): number {
   return exitCodeOf(err, contacted);
 }
 
+/** The flags that say where a command connects and as whom. */
+export interface ConnectionFlags {
+  nats?: string;
+  context?: string;
+}
+
+/** `--nats` and `--context` of a parsed command line. */
+export function connectionFlags(flags: Record<string, unknown>): ConnectionFlags {
+  return { nats: flags.nats as string | undefined, context: flags.context as string | undefined };
+}
+
 /**
- * Runs `fn` with a Dispatcher client for `--nats`/EDDY_NATS_URL and EDDY_PREFIX; failures become
- * an exit code and an `error <code>: <message>` line. The connection is always closed.
+ * Runs `fn` with a Dispatcher client for `--nats`/`--context` (else EDDY_CONTEXT, EDDY_NATS_URL) and
+ * EDDY_PREFIX; failures become an exit code and an `error <code>: <message>` line (an unreadable
+ * context file is a usage error). The connection is always closed.
  */
-export async function withDispatcher(io: Io, natsFlag: string | undefined, fn: (c: DispatcherClient) => Promise<number>): Promise<number> {
+export async function withDispatcher(io: Io, flags: ConnectionFlags, fn: (c: DispatcherClient) => Promise<number>): Promise<number> {
   let client: DispatcherClient | undefined;
+  let target: ReturnType<typeof resolveNatsTarget>;
   try {
-    client = await DispatcherClient.connect(resolveNatsUrl(natsFlag), resolvePrefix());
+    target = resolveNatsTarget(flags);
+  } catch (err) {
+    io.err(`error ${toEddyError(err).code}: ${(err as Error).message}`);
+    return Exit.Usage;
+  }
+  try {
+    client = await DispatcherClient.connect(target.url, resolvePrefix(), "eddy-cli", target.auth);
     return await fn(client);
   } catch (err) {
     return reportError(io, err, client?.contacted ?? false);

@@ -3,6 +3,11 @@ import type { CommandSpec, FlagSpec, PositionalSpec } from "./args.js";
 import { id } from "../schema/check.js";
 
 const nats: FlagSpec = { type: "string", value: "URL", help: "NATS server URL (default: EDDY_NATS_URL, else nats://127.0.0.1:4222)" };
+const context: FlagSpec = {
+  type: "string",
+  value: "FILE",
+  help: "NATS context file with the URL and credentials (default: EDDY_CONTEXT; --nats overrides its URL)",
+};
 const json: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
 const webPort: FlagSpec = {
   type: "int",
@@ -50,6 +55,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [],
     flags: {
       nats,
+      context,
       reactive: { type: "boolean", help: "reactive mode: jobs scale to the TaskExecutors available" },
       scheduler: { type: "string", choices: ["default", "adaptive"], value: "default|adaptive", help: "scheduler of new jobs (default: default)" },
       "web-port": webPort,
@@ -60,7 +66,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "taskexecutor",
     summary: "run one TaskExecutor process (a worker with S slots)",
     positionals: [],
-    flags: { nats, slots: { type: "int", min: 1, max: 1024, value: "S", help: "number of slots (default 2)" } },
+    flags: { nats, context, slots: { type: "int", min: 1, max: 1024, value: "S", help: "number of slots (default 2)" } },
   },
   {
     name: "run",
@@ -68,6 +74,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [{ name: "FILE", required: true, file: true }],
     flags: {
       nats,
+      context,
       parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
       detached: { type: "boolean", help: "exit once the Dispatcher accepted the job" },
       "from-savepoint": { type: "string", value: "ID", help: "start from this savepoint" },
@@ -87,15 +94,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     passThrough: true,
   },
-  { name: "list", summary: "list jobs, running and finished", positionals: [], flags: { nats, json } },
-  { name: "status", summary: "show one job: vertices, subtasks, checkpoints", positionals: [jobId(true)], flags: { nats, json } },
-  { name: "cancel", summary: "cancel a job and wait until it is CANCELED", positionals: [jobId(true)], flags: { nats } },
+  { name: "list", summary: "list jobs, running and finished", positionals: [], flags: { nats, context, json } },
+  { name: "status", summary: "show one job: vertices, subtasks, checkpoints", positionals: [jobId(true)], flags: { nats, context, json } },
+  { name: "cancel", summary: "cancel a job and wait until it is CANCELED", positionals: [jobId(true)], flags: { nats, context } },
   {
     name: "savepoint",
     summary: "trigger a savepoint of JOBID (--stop: stop with savepoint), or --dispose ID",
     positionals: [jobId(false)],
     flags: {
       nats,
+      context,
       stop: { type: "boolean", help: "stop the job after the savepoint" },
       dispose: { type: "string", value: "ID", help: "delete the savepoint ID" },
     },
@@ -106,6 +114,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     positionals: [jobId(true)],
     flags: {
       nats,
+      context,
       vertex: { type: "string", value: "ID", help: "the vertex (as submitted; a chained one names its chain)" },
       parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "run the vertex at exactly N (min = max = N)" },
       min: { type: "int", min: 1, max: 32768, value: "N", help: "lower bound of the vertex's parallelism" },
@@ -116,5 +125,5 @@ export const COMMANDS: readonly CommandSpec[] = [
       ["parallelism", "max"],
     ],
   },
-  { name: "info", summary: "show the cluster: leaders, TaskExecutors and the web address", positionals: [], flags: { nats, json } },
+  { name: "info", summary: "show the cluster: leaders, TaskExecutors and the web address", positionals: [], flags: { nats, context, json } },
 ];

@@ -3,7 +3,8 @@
  * SIGTERM (or until its supervising `eddy cluster` disappears), then stops within a hard timeout.
  */
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
-import { resolveNatsUrl, resolvePrefix } from "../core/config.js";
+import { resolvePrefix } from "../core/config.js";
+import { resolveNatsTarget } from "../security/context.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { withTimeout } from "../core/time.js";
 // Each daemon loads only its own entry point: a TaskExecutor process does not hold the JobManager's code.
@@ -13,6 +14,7 @@ import { watchSupervisor } from "../cluster/processes.js";
 import type { ParsedArgs } from "./args.js";
 import type { AdaptiveSchedulerSettings } from "../scheduler/adaptive/settings.js";
 import { exitCodeOf } from "./client.js";
+import type { NatsAuth } from "../rpc/nats.js";
 import { Exit, type Io } from "./io.js";
 
 /** Hard limit for a graceful stop, ms (EDDY_STOP_TIMEOUT_MS). */
@@ -43,7 +45,7 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
   return runDaemon("JobManager", io, log, async () => {
     const { startJobManager } = await import("../entrypoints/jobmanager.js");
     const opts: JobManagerOptions = {
-      natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
+      ...natsOptions(args),
       prefix: resolvePrefix(),
       log,
       scheduling: { scheduler, reactive, adaptive },
@@ -51,6 +53,12 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
     };
     return startJobManager(opts);
   });
+}
+
+/** `--nats` and `--context` (else EDDY_CONTEXT, EDDY_NATS_URL) as a daemon's connection options. */
+function natsOptions(args: ParsedArgs): { natsUrl: string; natsAuth: NatsAuth } {
+  const target = resolveNatsTarget({ nats: args.flags.nats as string | undefined, context: args.flags.context as string | undefined });
+  return { natsUrl: target.url, natsAuth: target.auth };
 }
 
 /**
@@ -95,7 +103,7 @@ export function taskExecutorCommand(args: ParsedArgs, io: Io): Promise<number> {
   return runDaemon("TaskExecutor", io, log, async () => {
     const { startTaskExecutor } = await import("../entrypoints/taskexecutor.js");
     const opts: TaskExecutorOptions = {
-      natsUrl: resolveNatsUrl(args.flags.nats as string | undefined),
+      ...natsOptions(args),
       prefix: resolvePrefix(),
       slots: (args.flags.slots as number | undefined) ?? 2,
       log,

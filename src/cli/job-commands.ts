@@ -1,17 +1,17 @@
 /** Client commands about jobs and the cluster: list, status, cancel, info, savepoint. */
 import type { ParsedArgs } from "./args.js";
-import { withDispatcher, waitForJobResult, type JobResult } from "./client.js";
+import { connectionFlags, withDispatcher, waitForJobResult, type JobResult } from "./client.js";
 import { cell, formatBytes, formatDuration, formatTime, table } from "./format.js";
 import { Exit, type Io } from "./io.js";
 
 export type { JobOverview, JobDetails, LeaderView as LeaderInfo, ClusterInfo } from "../../schemas/dispatcher-api.js";
 import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo, RescaleReply } from "../../schemas/dispatcher-api.js";
 
-const flagNats = (a: ParsedArgs) => a.flags.nats as string | undefined;
+const connection = (a: ParsedArgs) => connectionFlags(a.flags);
 
 /** `eddy list [--json]`. */
 export function listCommand(args: ParsedArgs, io: Io): Promise<number> {
-  return withDispatcher(io, flagNats(args), async (c) => {
+  return withDispatcher(io, connection(args), async (c) => {
     const reply = await c.ask<JobOverview[] | { jobs: JobOverview[] }>("listJobs", {});
     const jobs = Array.isArray(reply) ? reply : (reply?.jobs ?? []);
     if (args.flags.json) {
@@ -39,7 +39,7 @@ export function listCommand(args: ParsedArgs, io: Io): Promise<number> {
 /** `eddy status JOBID [--json]`. */
 export function statusCommand(args: ParsedArgs, io: Io): Promise<number> {
   const jobId = args.positionals[0]!;
-  return withDispatcher(io, flagNats(args), async (c) => {
+  return withDispatcher(io, connection(args), async (c) => {
     const job = await c.ask<JobDetails>("requestJob", { jobId });
     if (args.flags.json) {
       io.out(JSON.stringify(job));
@@ -79,7 +79,7 @@ export function renderStatus(job: JobDetails): string[] {
 /** `eddy cancel JOBID`: exit 0 once the job is CANCELED. */
 export function cancelCommand(args: ParsedArgs, io: Io): Promise<number> {
   const jobId = args.positionals[0]!;
-  return withDispatcher(io, flagNats(args), async (c) => {
+  return withDispatcher(io, connection(args), async (c) => {
     await c.ask("cancelJob", { jobId });
     io.err(`Cancelling job ${jobId}...`);
     const r = await waitForJobResult(c, jobId, io, { deadlineMs: 120_000 });
@@ -92,7 +92,7 @@ export function cancelCommand(args: ParsedArgs, io: Io): Promise<number> {
 
 /** `eddy info [--json]`. */
 export function infoCommand(args: ParsedArgs, io: Io): Promise<number> {
-  return withDispatcher(io, flagNats(args), async (c) => {
+  return withDispatcher(io, connection(args), async (c) => {
     const info = await c.ask<ClusterInfo>("clusterInfo", {});
     // The leader's web address (null when it serves none), named the same by every JobManager version.
     info.web ??= info.leaders?.dispatcher?.web ?? null;
@@ -139,7 +139,7 @@ export async function savepointCommand(args: ParsedArgs, io: Io): Promise<number
     io.err("eddy savepoint: give a JOBID, or --dispose ID");
     return Exit.Usage;
   }
-  return withDispatcher(io, flagNats(args), async (c) => {
+  return withDispatcher(io, connection(args), async (c) => {
     if (dispose !== undefined) {
       await c.ask("disposeSavepoint", { savepointId: dispose });
       io.out(`Savepoint ${dispose} disposed`);
@@ -162,7 +162,7 @@ export async function rescaleCommand(args: ParsedArgs, io: Io): Promise<number> 
     io.err("eddy rescale: give --vertex ID and --parallelism N, or --min/--max");
     return Exit.Usage;
   }
-  return withDispatcher(io, flagNats(args), async (c) => {
+  return withDispatcher(io, connection(args), async (c) => {
     const r = await c.ask<RescaleReply>("rescaleJob", {
       jobId,
       vertexId,

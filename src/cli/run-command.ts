@@ -10,7 +10,7 @@ import { toEddyError } from "../core/errors.js";
 import { resolvePrefix } from "../core/config.js";
 import { Subjects } from "../rpc/subjects.js";
 import type { ParsedArgs } from "./args.js";
-import { reportError, waitForJobResult, withDispatcher, type DispatcherClient, type JobResult } from "./client.js";
+import { connectionFlags, reportError, waitForJobResult, withDispatcher, type DispatcherClient, type JobResult } from "./client.js";
 import { cell, formatDuration } from "./format.js";
 import { Exit, type Io } from "./io.js";
 import { printFailure } from "./job-commands.js";
@@ -43,7 +43,7 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
   } catch (err) {
     return reportError(io, toEddyError(err), false);
   }
-  return withDispatcher(io, args.flags.nats as string | undefined, async (c) => {
+  return withDispatcher(io, connectionFlags(args.flags), async (c) => {
     await uploadBundle(c, bundle);
     const { jobId } = spec
       ? await c.ask<{ jobId: string }>("submitJob", spec, SUBMIT_TIMEOUT_MS)

@@ -33,6 +33,12 @@ export const ERROR_CODE_DESCRIPTIONS = {
   RpcTimeout: "A request or wait did not complete in time (the component is slow, busy or gone). Retrying may help.",
   NoResponders: "Nobody serves the subject asked: the component is not running (yet). Retrying after it starts helps.",
   ClusterUnreachable: "The NATS server could not be reached or the connection failed. Check the URL and that NATS runs; retrying may help.",
+  // Security
+  NotAuthenticated:
+    "The NATS server refused the connection's credentials (none given, a wrong user or password, or a client certificate it does not trust). Use a valid context (--context or EDDY_CONTEXT).",
+  PermissionDenied:
+    "The NATS server refused this operation to the connection's role (a permissions violation); nothing was done. Use the context of a role allowed to do it.",
+  Unauthorized: "The web server needs `Authorization: Bearer <token>` for this request (every write, and reads from other hosts than loopback).",
   // Slots, tasks and data exchange
   SlotNotFound: "A slot or allocation named by a request does not exist (any more) on the TaskExecutor: it was freed, or the TaskExecutor restarted.",
   SlotAllocationFailed: "Not enough slots could be acquired in time. Start more TaskExecutors or lower the parallelism.",

@@ -6,7 +6,7 @@
  */
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
-import { connectNats } from "../rpc/nats.js";
+import { connectNats, type NatsAuth } from "../rpc/nats.js";
 import { Subjects } from "../rpc/subjects.js";
 import { ExecutionPlanStore } from "../ha/execution-plan-store.js";
 import { JobResultStore } from "../ha/job-result-store.js";
@@ -22,6 +22,8 @@ import { packageVersion } from "../cluster/paths.js";
 
 export interface JobManagerOptions {
   natsUrl: string;
+  /** Credentials of the jobmanager role (absent: an open server). */
+  natsAuth?: NatsAuth;
   prefix: string;
   log: Logger;
   /** ResourceManager heartbeat timeout for TaskExecutors, ms. */
@@ -61,7 +63,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   // the code: loaded while the connection and the HA stores are made, not before.
   const components$ = import("./dispatcher-resource-manager-component.js");
   components$.catch(() => undefined); // awaited (and reported) at the first grant
-  const nc = await connectNats(opts.natsUrl, "eddy-jobmanager", { log });
+  const nc = await connectNats(opts.natsUrl, "eddy-jobmanager", { log, auth: opts.natsAuth });
   const subjects = new Subjects(opts.prefix);
   const id = `jm_${newId().slice(0, 12)}`;
   const [plans, results, publisher, election] = await Promise.all([

@@ -1,13 +1,15 @@
 /** Starts a TaskExecutor (one worker node with S slots) in this process. */
 import { newId } from "../core/ids.js";
 import type { Logger } from "../core/logger.js";
-import { connectNats } from "../rpc/nats.js";
+import { connectNats, type NatsAuth } from "../rpc/nats.js";
 import { Subjects } from "../rpc/subjects.js";
 import { LeaderRetrieval } from "../ha/leader-retrieval.js";
 import { TaskExecutor } from "../../actors/taskexecutor/task-executor.js";
 
 export interface TaskExecutorOptions {
   natsUrl: string;
+  /** Credentials of the worker role (absent: an open server). */
+  natsAuth?: NatsAuth;
   prefix: string;
   slots: number;
   log: Logger;
@@ -23,11 +25,17 @@ export interface TaskExecutorHandle {
 
 /** Connects to NATS, starts one worker thread per slot and follows the ResourceManager leader. */
 export async function startTaskExecutor(opts: TaskExecutorOptions): Promise<TaskExecutorHandle> {
-  const nc = await connectNats(opts.natsUrl, "eddy-taskexecutor", { log: opts.log });
+  const nc = await connectNats(opts.natsUrl, "eddy-taskexecutor", { log: opts.log, auth: opts.natsAuth });
   const subjects = new Subjects(opts.prefix);
   const retrieval = await LeaderRetrieval.open(nc, subjects.bucket("leaders"), "resourcemanager");
   const id = `te_${newId().slice(0, 12)}`;
-  const te = new TaskExecutor(nc, subjects, retrieval, { id, slots: opts.slots, natsUrl: opts.natsUrl, prefix: opts.prefix }, opts.log);
+  const te = new TaskExecutor(
+    nc,
+    subjects,
+    retrieval,
+    { id, slots: opts.slots, natsUrl: opts.natsUrl, natsAuth: opts.natsAuth, prefix: opts.prefix },
+    opts.log,
+  );
   await te.start();
   let stopped = false;
   return {

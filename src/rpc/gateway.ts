@@ -1,5 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import { headers as natsHeaders, RequestError, TimeoutError as NatsTimeoutError } from "@nats-io/transport-node";
+import { headers as natsHeaders, PermissionViolationError, RequestError, TimeoutError as NatsTimeoutError } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 import { EddyError, ErrorCode, TimeoutError, errorFromWire } from "../core/errors.js";
 import { Timeouts } from "../core/config.js";
@@ -67,6 +67,16 @@ export function natsRequestError(err: unknown, subject: string, timeout: number)
     return new EddyError(ErrorCode.NoResponders, `nobody serves ${subject} (is the component running?)`, { cause: err });
   if (err instanceof NatsTimeoutError || (err instanceof RequestError && err.cause instanceof NatsTimeoutError))
     return new TimeoutError(`${subject} did not answer within ${timeout} ms`, { cause: err });
+  const denied =
+    err instanceof PermissionViolationError ? err : err instanceof RequestError && err.cause instanceof PermissionViolationError ? err.cause : undefined;
+  if (denied)
+    return new EddyError(
+      ErrorCode.PermissionDenied,
+      `NATS refused to ${denied.operation === "publish" ? "publish to" : "subscribe to"} ${denied.subject} for this connection's role`,
+      {
+        cause: err,
+      },
+    );
   if (err instanceof EddyError) return err;
   return new EddyError(ErrorCode.ClusterUnreachable, `request to ${subject} failed: ${(err as Error).message}`, { cause: err });
 }

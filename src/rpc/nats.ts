@@ -1,14 +1,33 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AuthorizationError, connect, type NatsConnection } from "@nats-io/transport-node";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 
 export type { NatsConnection };
 
 /**
- * Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable. With
- * `log`, the connection's losses and re-establishments are logged (warn): each may have lost messages.
+ * Who a connection is (docs/security.md): a role's user and password, TLS files (a client
+ * certificate for mutual TLS, the CA that signed the server's), and the inbox prefix the role's
+ * permissions allow replies on. All absent: an open server.
  */
-export async function connectNats(url: string, name: string, opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger } = {}): Promise<NatsConnection> {
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** Replies to this connection's requests arrive under `<inboxPrefix>.>` (default `_INBOX`). */
+  inboxPrefix?: string;
+}
+
+/**
+ * Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable, refused
+ * credentials NotAuthenticated. With `log`, the connection's losses and re-establishments are logged
+ * (warn): each may have lost messages.
+ */
+export async function connectNats(
+  url: string,
+  name: string,
+  opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger; auth?: NatsAuth } = {},
+): Promise<NatsConnection> {
+  const auth = opts.auth ?? {};
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -20,8 +39,17 @@ export async function connectNats(url: string, name: string, opts: { timeoutMs?:
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
+      ...(auth.user !== undefined ? { user: auth.user, pass: auth.password ?? "" } : {}),
+      ...(auth.tls ? { tls: { ...auth.tls } } : {}),
+      ...(auth.inboxPrefix ? { inboxPrefix: auth.inboxPrefix } : {}),
     });
   } catch (err) {
+    if (err instanceof AuthorizationError)
+      throw new EddyError(
+        ErrorCode.NotAuthenticated,
+        `NATS at ${url} refused the connection's credentials (${auth.user === undefined ? "none were given" : `user ${auth.user}`}): ${err.message}`,
+        { cause: err },
+      );
     throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
   }
   if (opts.log) logConnectionEvents(nc, name, opts.log);
