@@ -11,7 +11,9 @@ import type { Logger } from "../../src/core/logger.js";
 import type { JobGraph } from "../../src/jobgraph/types.js";
 import { chainOperators, graphInvokables } from "../../src/jobgraph/index.js";
 import { builtinRegistry } from "../../src/runtime/invokables/index.js";
-import { PRODUCED_BYTES_ACCUMULATOR, releaseBlockingPartitions } from "../../src/network/index.js";
+import { ensureBlockingStream, PRODUCED_BYTES_ACCUMULATOR, releaseBlockingPartitions } from "../../src/network/index.js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { kvReplicas } from "../../src/ha/index.js";
 import type { ExecutionGraph } from "../../src/executiongraph/execution-graph.js";
 import type { AssignedSlot, Execution } from "../../src/executiongraph/execution.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
@@ -145,6 +147,9 @@ export class JobMaster extends Actor {
     await this.checkpointing.open(schedule, (reason) =>
       this.scheduler.failGlobal({ code: ErrorCode.TaskFailed, name: "CheckpointException", message: reason }),
     );
+    // Workers may create no stream (docs/security.md): the job's BLOCKING partitions' stream is made here.
+    if (this.graph.results.some((r) => r.resultPartitionType === "BLOCKING"))
+      await ensureBlockingStream(await jetstreamManager(this.nc), this.subjects, this.graph.jobId, kvReplicas(this.nc));
     // Reading the checkpoints took round trips: a term that ended meanwhile deploys nothing.
     if (!this.isLeader()) throw new EddyError(ErrorCode.NotLeader, `job ${this.graph.jobId} not started: the JobManager no longer leads`);
     this.serve(this.nc, { service: { role: "jobmaster", metadata: { job_id: this.graph.jobId, job_name: this.graph.jobName } } });

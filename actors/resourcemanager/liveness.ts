@@ -25,6 +25,26 @@ export function livenessStream(subjects: Subjects): string {
   return `${subjects.prefix}_liveness`;
 }
 
+/**
+ * Creates the liveness stream unless it exists (the ResourceManager does at its start; a worker,
+ * whose role may create no stream, finds it). Returns its name.
+ */
+export async function ensureLivenessStream(nc: NatsConnection, subjects: Subjects): Promise<string> {
+  const jsm = await jetstreamManager(nc);
+  const stream = livenessStream(subjects);
+  await withTimeout(
+    jsm.streams.info(stream).catch((err: unknown) =>
+      jsm.streams
+        .add({ name: stream, subjects: [`${subjects.prefix}.liveness`], storage: StorageType.Memory, max_msgs: 1, num_replicas: kvReplicas(nc) })
+        // Created meanwhile by another process (possibly with another config): fine as long as it exists.
+        .catch(async () => jsm.streams.info(stream).catch(() => Promise.reject(err))),
+    ),
+    5_000,
+    "creating the liveness stream",
+  );
+  return stream;
+}
+
 /** A TaskExecutor's liveness marker: re-created whenever its connection is re-established. */
 export class LivenessMarker {
   private sub: Subscription | undefined;
@@ -57,17 +77,7 @@ export class LivenessMarker {
     if (this.stopped) return;
     try {
       const jsm = await jetstreamManager(this.nc);
-      const stream = livenessStream(this.subjects);
-      await withTimeout(
-        jsm.streams
-          .add({ name: stream, subjects: [`${this.subjects.prefix}.liveness`], storage: StorageType.Memory, max_msgs: 1, num_replicas: kvReplicas(this.nc) })
-          .catch(async (err: unknown) => {
-            // Exists already (possibly with another config): fine as long as it does.
-            await jsm.streams.info(stream).catch(() => Promise.reject(err));
-          }),
-        5_000,
-        "creating the liveness stream",
-      );
+      const stream = await ensureLivenessStream(this.nc, this.subjects);
       await withTimeout(
         jsm.consumers.add(stream, {
           name: this.teId,

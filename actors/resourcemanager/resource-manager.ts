@@ -9,7 +9,7 @@ import type { LeaderInfo } from "../../src/ha/leader-retrieval.js";
 import { s } from "../../src/schema/index.js";
 import { DeclareResources, DisconnectTaskExecutor, Heartbeat, RegisterTaskExecutor, SlotFreed, type TaskExecutorInfo } from "./protocol.js";
 import { SlotManager } from "./slot-manager.js";
-import { watchLiveness } from "./liveness.js";
+import { ensureLivenessStream, watchLiveness } from "./liveness.js";
 import { sleep } from "../../src/core/time.js";
 import { metricsEnabled } from "../../src/metrics/index.js";
 import { CLUSTER_REPORT_INTERVAL_MS, ClusterMetricsPublisher } from "./cluster-metrics.js";
@@ -73,6 +73,10 @@ export class ResourceManager extends Actor {
   start(): void {
     this.serve(this.nc, { service: { role: "resourcemanager" } });
     this.liveness = watchLiveness(this.nc, this.subjects, (id) => this.post(() => this.markerGone(id)));
+    // Workers may create no stream (docs/security.md): the liveness stream their markers need is made here.
+    ensureLivenessStream(this.nc, this.subjects).catch((err: unknown) =>
+      this.log.warn({ err }, "creating the liveness stream failed; TaskExecutors create it or are probed"),
+    );
     // One timer for the heartbeat check and the periodic probe: an idle process wakes as rarely as it can.
     const tick = Math.min(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), this.probeIntervalMs);
     let lastProbe = performance.now();

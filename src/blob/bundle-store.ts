@@ -5,12 +5,12 @@
  * it against its name.
  */
 import { jetstream, StorageType, type JetStreamClient } from "@nats-io/jetstream";
-import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectInfo, type ObjectStore } from "@nats-io/obj";
+import { Base64UrlPaddedCodec, setSha256Backend, type ObjectInfo, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EddyError, ErrorCode, NotFoundError, ValidationError } from "../core/errors.js";
 import { withTimeout } from "../core/time.js";
 import { kvReplicas } from "../ha/kv.js";
-import { OBJECT_META_TIMEOUT_MS as META_TIMEOUT_MS, ObjectCorruptError, readObject } from "../objectstore/index.js";
+import { OBJECT_META_TIMEOUT_MS as META_TIMEOUT_MS, ObjectCorruptError, openObjectStore, readObject } from "../objectstore/index.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { bundleRefOf, type BundleRef } from "./bundle-ref.js";
 import { MAX_BUNDLE_BYTES } from "./limits.js";
@@ -60,7 +60,7 @@ export class BundleStore {
     const bucket = subjects.bucket("bundles");
     try {
       const os = await withTimeout(
-        new Objm(nc).create(bucket, { replicas: kvReplicas(), storage: StorageType.File, description: "Eddy job bundles (user code), by SHA-256" }),
+        openObjectStore(nc, bucket, { replicas: kvReplicas(), storage: StorageType.File, description: "Eddy job bundles (user code), by SHA-256" }, META_TIMEOUT_MS),
         META_TIMEOUT_MS,
         `opening the Object Store bucket ${bucket}`,
       );

@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager, StorageType, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
-import { Base64UrlPaddedCodec, Objm, setSha256Backend, type ObjectStore } from "@nats-io/obj";
+import { Base64UrlPaddedCodec, setSha256Backend, type ObjectStore } from "@nats-io/obj";
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { EddyError, ErrorCode, InternalError, NotFoundError } from "../core/errors.js";
 import type { Subjects } from "../rpc/subjects.js";
@@ -19,6 +19,7 @@ import {
   deleteObject,
   deleteObjectChunks,
   objectMetaSubject,
+  openObjectStore,
   readObject,
   transferTimeoutMs,
 } from "../objectstore/index.js";
@@ -105,13 +106,7 @@ export class CheckpointStorage {
     setSha256Backend("native");
     const bucket = subjects.bucket("state");
     try {
-      const os = await retryTransient(() =>
-        new Objm(nc).create(bucket, {
-          replicas: kvReplicas(nc),
-          storage: StorageType.File,
-          description: "Eddy checkpoint and savepoint state",
-        }),
-      );
+      const os = await openObjectStore(nc, bucket, { replicas: kvReplicas(nc), storage: StorageType.File, description: "Eddy checkpoint and savepoint state" });
       return new CheckpointStorage(nc, os, await jetstreamManager(nc), bucket, opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
     } catch (err) {
       throw storageFailed(`cannot open the Object Store bucket ${bucket}`, err);

@@ -2,12 +2,14 @@
  * `eddy cluster`: a whole local session cluster in one command. Starts nats-server (unless
  * `--nats`), one `eddy jobmanager` and N `eddy taskexecutor` child processes, waits until the
  * Dispatcher answers `clusterInfo` listing every TaskExecutor, prints
- * `eddy cluster ready nats=<url> web=<http-url>` (the JobManager's REST API and dashboard)
- * and serves until SIGINT/SIGTERM; then stops everything it started and exits 0.
+ * `eddy cluster ready nats=<url> web=<http-url> context=<admin context>` (the JobManager's REST API
+ * and dashboard, and the credentials to use it) and serves until SIGINT/SIGTERM; then stops
+ * everything it started and exits 0. Secure by default (docs/security.md): the nats-server it starts
+ * requires credentials per role, generated in the data dir at the first start; `--insecure` does not.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { EddyError, ErrorCode, toEddyError, InternalError } from "../core/errors.js";
 import { resolvePrefix } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
@@ -18,6 +20,39 @@ import type { ParsedArgs } from "./args.js";
 import { DispatcherClient, exitCodeOf, isTransportError } from "./client.js";
 import { Exit, type Io } from "./io.js";
 import type { ClusterInfo } from "./job-commands.js";
+import { natsConfPath } from "../cluster/paths.js";
+import { authOf, readContext, resolveNatsTarget } from "../security/context.js";
+import { reuseSecureSetup, writeSecureSetup, type SecureSetup } from "../security/secure-setup.js";
+
+/**
+ * The secured server's config in `dataDir`: Eddy's nats.conf with the authorization block included
+ * (nats-server resolves an include relative to the including file).
+ */
+function writeSecureServerConf(dataDir: string, setup: SecureSetup): string {
+  const path = join(dataDir, "nats.conf");
+  writeFileSync(path, `${readFileSync(natsConfPath(), "utf8")}\n# Credentials per role (docs/security.md).\ninclude "${setup.authConfPath.slice(dataDir.length + 1)}"\n`, {
+    mode: 0o600,
+  });
+  return path;
+}
+
+/** The context each child runs under: its role's in a secured cluster, else the one given (or none). */
+interface ChildContexts {
+  jobmanager?: string;
+  worker?: string;
+  /** What `eddy cluster` itself asks the Dispatcher with. */
+  self?: string;
+}
+
+/**
+ * With `--nats` and `--context FILE`: the children use the `jobmanager.json` and `worker.json` beside
+ * FILE when they exist (a directory written by `eddy secure init`), else FILE itself.
+ */
+function contextsBeside(file: string | undefined): ChildContexts {
+  if (!file) return {};
+  const beside = (name: string) => (existsSync(join(dirname(file), name)) ? join(dirname(file), name) : file);
+  return { jobmanager: beside("jobmanager.json"), worker: beside("worker.json"), self: file };
+}
 
 /** Default nats-server port of `eddy cluster` (the default client URL's). */
 export const DEFAULT_CLUSTER_PORT = 4222;
@@ -68,16 +103,34 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
   let removeDataDir = false;
   let client: DispatcherClient | undefined;
   let code: number = Exit.Ok;
+  const insecure = args.flags.insecure === true;
   try {
     let url = args.flags.nats as string | undefined;
+    let ctx: ChildContexts = contextsBeside((args.flags.context as string | undefined) || process.env.EDDY_CONTEXT || undefined);
+    let secure: SecureSetup | undefined;
     if (url === undefined) {
       const given = args.flags["data-dir"] as string | undefined;
       dataDir = given ? resolve(given) : mkdtempSync(join(tmpdir(), "eddy-cluster-"));
       removeDataDir = !given;
       const port = (args.flags.port as number | undefined) ?? DEFAULT_CLUSTER_PORT;
-      server = await startNatsServer({ port, storeDir: dataDir, detached: true });
+      const prefix = resolvePrefix();
+      let confPath: string | undefined;
+      if (!insecure) {
+        // The port is known once the server runs: the contexts get their URL then.
+        secure = reuseSecureSetup(dataDir, "") ?? (await writeSecureSetup(dataDir, { prefix, url: "" }));
+        confPath = writeSecureServerConf(dataDir, secure);
+        ctx = { jobmanager: secure.contexts.jobmanager, worker: secure.contexts.worker, self: secure.contexts.viewer };
+      }
+      server = await startNatsServer({
+        port,
+        storeDir: dataDir,
+        detached: true,
+        ...(confPath ? { confPath } : {}),
+        ...(secure ? { probeAuth: authOf(readContext(secure.contexts.admin)) } : {}),
+      });
       url = server.url;
-      log.info({ url, serverPid: server.pid, dataDir, log: server.logPath }, "nats-server started");
+      if (secure) reuseSecureSetup(dataDir, url);
+      log.info({ url, serverPid: server.pid, dataDir, log: server.logPath, secure: !!secure }, "nats-server started");
       const srv = server;
       void srv.exited.then(() => {
         if (!shuttingDown) {
@@ -90,6 +143,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
     if (stopReason !== undefined) return code;
     const prefix = resolvePrefix();
     const env = { EDDY_NATS_URL: url, EDDY_PREFIX: prefix, EDDY_STOP_TIMEOUT_MS: String(childStopMs) };
+    const withContext = (path: string | undefined, extra: Record<string, string> = {}) => ({ ...env, ...(path ? { EDDY_CONTEXT: path } : {}), ...extra });
     const onExit = (c: SupervisedChild, e: ChildExit) => {
       if (shuttingDown || c.stopping()) return;
       log.error({ child: c.name, childPid: c.pid, code: e.code, signal: e.signal }, `${c.name} exited unexpectedly`);
@@ -98,16 +152,18 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
       ...(args.flags["web-port"] !== undefined ? ["--web-port", String(args.flags["web-port"])] : []),
       ...(args.flags["web-host"] !== undefined ? ["--web-host", String(args.flags["web-host"])] : []),
     ];
-    children.push(spawnEddyProcess(["jobmanager", ...(reactive ? ["--reactive"] : []), ...web], { name: "jobmanager", env, onExit }));
+    const jmEnv = withContext(ctx.jobmanager, secure ? { EDDY_WEB_TOKEN: secure.webToken } : {});
+    children.push(spawnEddyProcess(["jobmanager", ...(reactive ? ["--reactive"] : []), ...web], { name: "jobmanager", env: jmEnv, onExit }));
     for (let i = 1; i <= teCount; i++) {
-      children.push(spawnEddyProcess(["taskexecutor", "--slots", String(slots)], { name: `taskexecutor-${i}`, env, onExit }));
+      children.push(spawnEddyProcess(["taskexecutor", "--slots", String(slots)], { name: `taskexecutor-${i}`, env: withContext(ctx.worker), onExit }));
     }
     log.info({ pids: children.map((c) => `${c.name}=${c.pid}`) }, "processes started");
 
-    client = await DispatcherClient.connect(url, prefix, "eddy-cluster");
+    const self = resolveNatsTarget({ nats: url, context: ctx.self });
+    client = await DispatcherClient.connect(url, prefix, "eddy-cluster", self.auth);
     const ready = await waitUntilReady(client, children, readyTimeoutMs, () => stopReason !== undefined, log);
     if (ready) {
-      io.out(`eddy cluster ready nats=${url}${ready.web ? ` web=${ready.web}` : ""}`);
+      io.out(`eddy cluster ready nats=${url}${ready.web ? ` web=${ready.web}` : ""}${secure ? ` context=${secure.contexts.admin}` : ""}`);
       log.info({ url, taskExecutors: teCount, slots }, "cluster ready");
       await stopped;
     }

@@ -38,6 +38,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       "task-executors": { type: "int", min: 0, max: 256, value: "N", help: "TaskExecutor processes to start (default 2)" },
       slots: { type: "int", min: 1, max: 1024, value: "S", help: "slots per TaskExecutor (default 2)" },
       nats: { ...nats, help: "use this NATS server instead of starting one" },
+      context: { ...context, help: "with --nats: the context to connect with; the children use jobmanager.json and worker.json beside it when present" },
+      insecure: { type: "boolean", help: "start nats-server without authorization (anyone who reaches it may do anything)" },
       port: { type: "int", min: 0, max: 65535, value: "P", help: "port of the nats-server started here (default 4222; 0 picks a free port)" },
       "data-dir": { type: "string", value: "DIR", help: "JetStream store directory (default: a temporary directory removed on exit)" },
       reactive: { type: "boolean", help: "run the JobManager in reactive mode (jobs scale to the TaskExecutors available)" },
@@ -47,6 +49,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     exclusive: [
       ["nats", "port"],
       ["nats", "data-dir"],
+      ["nats", "insecure"],
     ],
   },
   {

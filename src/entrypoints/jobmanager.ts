@@ -15,6 +15,7 @@ import { LeaseLeaderElection, type LeaseHolder } from "../ha/lease-leader-electi
 import type { SchedulerFactoryOptions } from "../../actors/jobmaster/scheduler-factory.js";
 import type { LeaderComponents } from "./dispatcher-resource-manager-component.js";
 import { BundleCache, BundleStore } from "../blob/index.js";
+import { CheckpointStorage } from "../checkpoint/storage.js";
 import { ApplicationRunner } from "../usercode/index.js";
 import { createMetricStore } from "../metrics/index.js";
 import { startWebServer, type WebServer } from "../web/index.js";
@@ -85,6 +86,11 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
     new BundleCache(openBundles, { name: `eddy-app-bundles-${id}-`, log }),
     appTimeoutMs ? { timeoutMs: appTimeoutMs } : {},
   );
+  // Clients upload into the bundle store and workers write state, but neither role may create a
+  // bucket (docs/security.md): both are made at start, in the background (a failure is retried by
+  // the first use).
+  openBundles().catch((err: unknown) => log.warn({ err }, "creating the bundle store failed; retried when a job needs it"));
+  CheckpointStorage.open(nc, subjects).catch((err: unknown) => log.warn({ err }, "creating the state store failed; retried when a job needs it"));
   const bundles = {
     check: async (ref: { id: string; size: number }) => (await openBundles()).check(ref),
     buildApplication: (req: Parameters<ApplicationRunner["build"]>[0]) => applications.build(req),

@@ -1,5 +1,6 @@
 import { Bucket, Kvm, type KV } from "@nats-io/kv";
-import { deleteMessage, deleteMessages, readLastPerSubject, retryTransient, sequencesOf } from "../jetstream/index.js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { deleteMessage, deleteMessages, openOrCreate, readLastPerSubject, retryTransient, sequencesOf } from "../jetstream/index.js";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode } from "../codec/codec.js";
 
@@ -22,16 +23,24 @@ export function kvReplicas(nc?: NatsConnection): number {
 /**
  * Opens (creating if absent) a KV bucket for HA data. Direct get is off: these stores rest on
  * read-after-write, and a direct get may answer from a replica that lags behind the stream leader.
+ * A role that may only read it (a worker) waits for the JobManager to create it.
  */
 export async function openBucket(nc: NatsConnection, name: string, opts: { ttlMs?: number; history?: number } = {}): Promise<KV> {
   const kvm = new Kvm(nc);
-  return retryTransient(() =>
-    kvm.create(name, {
-      history: opts.history ?? 1,
-      replicas: kvReplicas(nc),
-      allow_direct: false,
-      ...(opts.ttlMs ? { ttl: opts.ttlMs } : {}),
-    }),
+  const jsm = await jetstreamManager(nc);
+  return openOrCreate(
+    // nats.js's open binds without a lookup: the stream's info says whether the bucket exists.
+    async () => {
+      await jsm.streams.info(`KV_${name}`);
+      return kvm.open(name, { allow_direct: false });
+    },
+    () =>
+      kvm.create(name, {
+        history: opts.history ?? 1,
+        replicas: kvReplicas(nc),
+        allow_direct: false,
+        ...(opts.ttlMs ? { ttl: opts.ttlMs } : {}),
+      }),
   );
 }
 

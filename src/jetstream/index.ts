@@ -6,6 +6,7 @@
  * sequence (never by filtered purge).
  */
 export { retryTransient } from "./transient.js";
-export { isConsumerNotFound, isNoResponders, isRevisionConflict, isStreamNotFound, isTimeout, isTransient, type TransientOptions } from "./nats-errors.js";
+export { openOrCreate } from "./open-or-create.js";
+export { isConsumerNotFound, isNoResponders, isPermissionDenied, isRevisionConflict, isStreamNotFound, isTimeout, isTransient, type TransientOptions } from "./nats-errors.js";
 export { readLastPerSubject, sequencesOf } from "./last-per-subject.js";
 export { deleteMessage, deleteMessages } from "./delete-messages.js";

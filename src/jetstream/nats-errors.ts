@@ -4,7 +4,7 @@
  * Each check looks through the error's `cause` chain, so that an Eddy error wrapping a NATS failure
  * is classified as the failure it wraps.
  */
-import { NoRespondersError, RequestError, TimeoutError as NatsTimeoutError } from "@nats-io/transport-node";
+import { NoRespondersError, PermissionViolationError, RequestError, TimeoutError as NatsTimeoutError } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { jserrors, JetStreamStatusError } from "@nats-io/jetstream/internal";
 import { EddyError, ErrorCode } from "../core/errors.js";
@@ -111,4 +111,9 @@ function transientVerdict(e: unknown, opts: TransientOptions): boolean | undefin
  */
 function saysLeaderOrNotReady(e: Error): boolean {
   return /leader|not ready/i.test(e.message);
+}
+
+/** The server refused the operation to this connection's role (a permissions violation). */
+export function isPermissionDenied(err: unknown): boolean {
+  return anyCause(err, (e) => e instanceof PermissionViolationError || (e instanceof EddyError && e.code === ErrorCode.PermissionDenied));
 }

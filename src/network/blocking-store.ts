@@ -57,7 +57,8 @@ export async function ensureBlockingStream(jsm: JetStreamManager, subjects: Subj
   checkSubjectToken("jobId", jobId);
   const cfg = blockingStreamConfig(subjects, jobId, replicas);
   try {
-    await retryTransient(() => jsm.streams.add(cfg), 20_000);
+    // Looked up first: a worker's role may not create streams, and the JobMaster made this one.
+    await jsm.streams.info(cfg.name).catch(() => retryTransient(() => jsm.streams.add(cfg), 20_000));
   } catch (err) {
     try {
       await jsm.streams.info(cfg.name);

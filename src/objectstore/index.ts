@@ -3,4 +3,5 @@
  * deleting them by message sequence (never by filtered purge).
  */
 export { readObject, ObjectCorruptError, OBJECT_META_TIMEOUT_MS, transferTimeoutMs, type ReadableObjectInfo } from "./read-object.js";
+export { openObjectStore } from "./open-object-store.js";
 export { deleteObject, deleteObjectChunks, objectMetaSubject, type ChunksOf } from "./delete-object.js";

@@ -1,0 +1,56 @@
+/**
+ * Credentials per role and the nats-server `authorization` block that enforces them: random
+ * passwords, stored in the server's config only as bcrypt hashes (nats-server checks bcrypt
+ * natively), in the context files in clear (mode 0600).
+ */
+import { randomBytes } from "node:crypto";
+import bcrypt from "bcryptjs";
+import { inboxPrefix, rolePermissions, ROLES, type Role } from "./roles.js";
+
+/** One role's user and password. */
+export interface RoleCredential {
+  role: Role;
+  user: string;
+  password: string;
+}
+
+/** bcrypt cost of the stored hashes (nats-server's own `nats server passwd` default). */
+const BCRYPT_COST = 11;
+
+/** The user name of `role` under `prefix`: two clusters sharing a NATS keep their users apart. */
+export function roleUser(role: Role, prefix: string): string {
+  return `${prefix}-${role}`;
+}
+
+/** A fresh random password per role (24 random bytes, base64url). */
+export function generateCredentials(prefix: string): RoleCredential[] {
+  return ROLES.map((role) => ({ role, user: roleUser(role, prefix), password: randomBytes(24).toString("base64url") }));
+}
+
+/** A nats.conf string literal (JSON's escaping is a subset of the config format's). */
+const q = (s: string): string => JSON.stringify(s);
+const list = (xs: readonly string[]): string => `[${xs.map(q).join(", ")}]`;
+
+/**
+ * The `authorization { users = [...] }` block for `creds` under `prefix`, passwords bcrypt-hashed.
+ * Included from, or written into, the server's config.
+ */
+export async function authorizationBlock(prefix: string, creds: readonly RoleCredential[]): Promise<string> {
+  const users = await Promise.all(
+    creds.map(async (c) => {
+      const p = rolePermissions(c.role, prefix);
+      const perm = (name: string, r: { allow: string[]; deny?: string[] }) =>
+        `${name}: { allow: ${list(r.allow)}${r.deny?.length ? `, deny: ${list(r.deny)}` : ""} }`;
+      const hash = await bcrypt.hash(c.password, BCRYPT_COST);
+      return [
+        `    # role ${c.role}; replies under ${inboxPrefix(c.role, prefix)}.>`,
+        `    { user: ${q(c.user)}, password: ${q(hash)}, permissions: {`,
+        `        ${perm("publish", p.publish)}`,
+        `        ${perm("subscribe", p.subscribe)}`,
+        ...(p.allow_responses ? ["        allow_responses: true"] : []),
+        "    } }",
+      ].join("\n");
+    }),
+  );
+  return `authorization {\n  users = [\n${users.join("\n")}\n  ]\n}\n`;
+}

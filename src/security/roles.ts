@@ -1,0 +1,114 @@
+/**
+ * Eddy's roles as NATS permissions (docs/security.md): each process and each user holds only the
+ * rights its role needs, and the NATS server enforces them on every publish and subscription.
+ * Derived from the subjects and JetStream assets Eddy uses (src/rpc/subjects.ts); the integration
+ * test `security-roles` tries every right a role must not have.
+ */
+
+/** The roles, from most to least powerful. */
+export const ROLES = ["admin", "jobmanager", "worker", "client", "viewer"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** A NATS user's permissions block. */
+export interface Permissions {
+  publish: { allow: string[]; deny?: string[] };
+  subscribe: { allow: string[]; deny?: string[] };
+  /** Lets the user reply to requests it received (one reply each), whatever their reply subject. */
+  allow_responses?: boolean;
+}
+
+/** The inbox prefix of a role: replies to its requests arrive under `<inboxPrefix>.>` only. */
+export function inboxPrefix(role: Role, prefix: string): string {
+  return `_INBOX_${prefix}_${role}`;
+}
+
+/** The Dispatcher methods that only read (the viewer's). */
+export const READ_ONLY_DISPATCHER_METHODS = ["listJobs", "requestJob", "requestJobResult", "clusterInfo"] as const;
+
+/** The KV buckets that hold the cluster's HA state (only the JobManager writes them). */
+const HA_BUCKETS = ["jobgraphs", "jobresults", "leaders", "leases", "checkpoints"] as const;
+
+/** Every role's permissions under subject prefix `prefix` (the cluster's EDDY_PREFIX). */
+export function rolePermissions(role: Role, prefix: string): Permissions {
+  const P = prefix;
+  const inbox = `${inboxPrefix(role, P)}.>`;
+  const dispatcher = `${P}.dispatcher`;
+  const obj = (b: string) => `OBJ_${P}_${b}`;
+  switch (role) {
+    case "admin":
+      return { publish: { allow: [">"] }, subscribe: { allow: [">"] } };
+    case "jobmanager":
+      // The control plane: it creates, reads and deletes every asset of the cluster. Streams of
+      // other prefixes and user streams are JetStream API subjects it could name too (stream names
+      // cannot be matched by prefix), so its credentials are the cluster's.
+      return {
+        publish: {
+          allow: [`${P}.>`, "$JS.API.>", ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`), `$O.${P}_state.>`, `$O.${P}_bundles.>`, "$SRV.>", "$JS.ACK.>"],
+        },
+        subscribe: { allow: [`${P}.>`, inbox, "$SRV.>", "$JS.EVENT.ADVISORY.CONSUMER.DELETED.>"] },
+        allow_responses: true,
+      };
+    case "worker":
+      return {
+        publish: {
+          allow: [
+            `${P}.rm.>`,
+            `${P}.jm.>`,
+            `${P}.data.>`,
+            `${P}.credit.>`,
+            `${P}.metrics.te.>`,
+            `${P}.bp.>`,
+            // Its own state uploads, and the JetStream sink into users' streams.
+            `$O.${P}_state.>`,
+            "$JS.API.INFO",
+            "$JS.API.STREAM.INFO.*",
+            "$JS.API.STREAM.MSG.GET.*",
+            "$JS.API.DIRECT.GET.>",
+            "$JS.API.CONSUMER.CREATE.>",
+            "$JS.API.CONSUMER.INFO.>",
+            "$JS.API.CONSUMER.DELETE.>",
+            "$JS.API.CONSUMER.MSG.NEXT.>",
+            "$JS.ACK.>",
+            "$SRV.>",
+          ],
+          deny: [
+            `${dispatcher}.>`,
+            `${P}.metrics.job.>`,
+            `${P}.metrics.cluster`,
+            ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`),
+            `$O.${P}_bundles.>`,
+          ],
+        },
+        subscribe: {
+          allow: [`${P}.te.>`, `${P}.task.>`, `${P}.data.>`, `${P}.credit.>`, inbox, "$SRV.>", `$JS.EVENT.ADVISORY.CONSUMER.DELETED.${P}_liveness.*`],
+          deny: [`${dispatcher}.>`],
+        },
+        allow_responses: true,
+      };
+    case "client":
+      // The Dispatcher API and the bundle store's upload path: no Eddy subject to subscribe to.
+      return {
+        publish: {
+          allow: [
+            `${dispatcher}.>`,
+            "$JS.API.INFO",
+            `$JS.API.STREAM.INFO.${obj("bundles")}`,
+            `$JS.API.STREAM.MSG.GET.${obj("bundles")}`,
+            `$JS.API.DIRECT.GET.${obj("bundles")}.>`,
+            `$O.${P}_bundles.C.>`,
+            `$O.${P}_bundles.M.>`,
+            "$SRV.PING",
+            "$SRV.INFO",
+            "$SRV.PING.>",
+            "$SRV.INFO.>",
+          ],
+        },
+        subscribe: { allow: [inbox] },
+      };
+    case "viewer":
+      return {
+        publish: { allow: [...READ_ONLY_DISPATCHER_METHODS.map((m) => `${dispatcher}.${m}`), "$SRV.PING", "$SRV.INFO", "$SRV.PING.>", "$SRV.INFO.>"] },
+        subscribe: { allow: [inbox] },
+      };
+  }
+}
