@@ -10,6 +10,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import { EddyError, ErrorCode, NotFoundError, ValidationError } from "../core/errors.js";
 import { withTimeout } from "../core/time.js";
 import { kvReplicas } from "../ha/kv.js";
+import { isPermissionDenied } from "../jetstream/index.js";
 import { OBJECT_META_TIMEOUT_MS as META_TIMEOUT_MS, ObjectCorruptError, openObjectStore, readObject } from "../objectstore/index.js";
 import type { Subjects } from "../rpc/subjects.js";
 import { bundleRefOf, type BundleRef } from "./bundle-ref.js";
@@ -34,7 +35,9 @@ export function objectDigestOf(hexId: string): string {
 
 function failed(what: string, err: unknown): EddyError {
   if (err instanceof EddyError) return err;
-  return new EddyError(ErrorCode.BundleStorageFailed, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  // A role that may not upload (a viewer) is refused by the server, not failed by the store.
+  const code = isPermissionDenied(err) ? ErrorCode.PermissionDenied : ErrorCode.BundleStorageFailed;
+  return new EddyError(code, `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
 }
 
 /** Job bundles in JetStream Object Store, named by their SHA-256. */
@@ -60,7 +63,12 @@ export class BundleStore {
     const bucket = subjects.bucket("bundles");
     try {
       const os = await withTimeout(
-        openObjectStore(nc, bucket, { replicas: kvReplicas(), storage: StorageType.File, description: "Eddy job bundles (user code), by SHA-256" }, META_TIMEOUT_MS),
+        openObjectStore(
+          nc,
+          bucket,
+          { replicas: kvReplicas(), storage: StorageType.File, description: "Eddy job bundles (user code), by SHA-256" },
+          META_TIMEOUT_MS,
+        ),
         META_TIMEOUT_MS,
         `opening the Object Store bucket ${bucket}`,
       );

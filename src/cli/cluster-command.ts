@@ -30,9 +30,13 @@ import { reuseSecureSetup, writeSecureSetup, type SecureSetup } from "../securit
  */
 function writeSecureServerConf(dataDir: string, setup: SecureSetup): string {
   const path = join(dataDir, "nats.conf");
-  writeFileSync(path, `${readFileSync(natsConfPath(), "utf8")}\n# Credentials per role (docs/security.md).\ninclude "${setup.authConfPath.slice(dataDir.length + 1)}"\n`, {
-    mode: 0o600,
-  });
+  writeFileSync(
+    path,
+    `${readFileSync(natsConfPath(), "utf8")}\n# Credentials per role (docs/security.md).\ninclude "${setup.authConfPath.slice(dataDir.length + 1)}"\n`,
+    {
+      mode: 0o600,
+    },
+  );
   return path;
 }
 

@@ -7,6 +7,15 @@
  */
 export { retryTransient } from "./transient.js";
 export { openOrCreate } from "./open-or-create.js";
-export { isConsumerNotFound, isNoResponders, isPermissionDenied, isRevisionConflict, isStreamNotFound, isTimeout, isTransient, type TransientOptions } from "./nats-errors.js";
+export {
+  isConsumerNotFound,
+  isNoResponders,
+  isPermissionDenied,
+  isRevisionConflict,
+  isStreamNotFound,
+  isTimeout,
+  isTransient,
+  type TransientOptions,
+} from "./nats-errors.js";
 export { readLastPerSubject, sequencesOf } from "./last-per-subject.js";
 export { deleteMessage, deleteMessages } from "./delete-messages.js";

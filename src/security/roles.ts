@@ -71,13 +71,7 @@ export function rolePermissions(role: Role, prefix: string): Permissions {
             "$JS.ACK.>",
             "$SRV.>",
           ],
-          deny: [
-            `${dispatcher}.>`,
-            `${P}.metrics.job.>`,
-            `${P}.metrics.cluster`,
-            ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`),
-            `$O.${P}_bundles.>`,
-          ],
+          deny: [`${dispatcher}.>`, `${P}.metrics.job.>`, `${P}.metrics.cluster`, ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`), `$O.${P}_bundles.>`],
         },
         subscribe: {
           allow: [`${P}.te.>`, `${P}.task.>`, `${P}.data.>`, `${P}.credit.>`, inbox, "$SRV.>", `$JS.EVENT.ADVISORY.CONSUMER.DELETED.${P}_liveness.*`],

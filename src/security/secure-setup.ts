@@ -40,17 +40,15 @@ function contexts(dir: string): Record<Role, string> {
  * Generates credentials per role and writes `dir/nats-auth.conf` and `dir/contexts/*.json` (every
  * file mode 0600). `tls(role)` names the TLS files of a role's context, when TLS is on.
  */
-export async function writeSecureSetup(
-  dir: string,
-  opts: { prefix: string; url: string; tls?: (role: Role) => ContextTls },
-): Promise<SecureSetup> {
+export async function writeSecureSetup(dir: string, opts: { prefix: string; url: string; tls?: (role: Role) => ContextTls }): Promise<SecureSetup> {
   mkdirSync(join(dir, "contexts"), { recursive: true, mode: 0o700 });
   const creds = generateCredentials(opts.prefix);
   const webToken = randomBytes(24).toString("base64url");
   const authConfPath = join(dir, "nats-auth.conf");
   writeFileSync(authConfPath, await authorizationBlock(opts.prefix, creds), { mode: 0o600 });
   chmodSync(authConfPath, 0o600);
-  for (const c of creds) writeContext(contextPath(dir, c.role), contextOf(c, opts.prefix, opts.url, c.role === "admin" ? webToken : undefined, opts.tls?.(c.role)));
+  for (const c of creds)
+    writeContext(contextPath(dir, c.role), contextOf(c, opts.prefix, opts.url, c.role === "admin" ? webToken : undefined, opts.tls?.(c.role)));
   return { dir, authConfPath, contexts: contexts(dir), webToken };
 }
 

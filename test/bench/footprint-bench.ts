@@ -19,6 +19,9 @@ import { waitFor } from "../../src/core/time.js";
 import { eddyBin, packageRoot } from "../../src/cluster/paths.js";
 import type { ClusterInfo, JobDetails } from "../../schemas/dispatcher-api.js";
 import { awaitJobResult } from "../helpers/jobs.js";
+import { parseReadyLine, type ReadyLine } from "../helpers/cluster-ready.js";
+import { authOf, readContext } from "../../src/security/context.js";
+import { dirname, join } from "node:path";
 
 /**
  * Figures measured before this work on the 2-core development machine: the first four as given in the
@@ -99,6 +102,8 @@ interface BenchCluster {
   url: string;
   prefix: string;
   readyMs: number;
+  /** The environment a JobManager of this cluster needs (its role's context when secured). */
+  jobManagerEnv: Record<string, string>;
   nc: NatsConnection;
   dispatcher: Gateway;
   pids(): { all: number[]; jobManagers: number[]; taskExecutors: number[]; nats: number[] };
@@ -114,16 +119,16 @@ async function startCluster(env: Record<string, string> = {}): Promise<BenchClus
     env: { ...process.env, EDDY_LOG_LEVEL: "warn", EDDY_PREFIX: prefix, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const ready = await new Promise<ReadyLine>((resolve, reject) => {
     let buf = "";
     const timer = setTimeout(() => reject(new Error("eddy cluster: no ready line within 60 s")), 60_000);
     proc.stdout!.setEncoding("utf8");
     proc.stdout!.on("data", (d: string) => {
       buf += d;
-      const m = /eddy cluster ready nats=(\S+)/.exec(buf);
-      if (m) {
+      const line = /^eddy cluster ready .*$/m.exec(buf)?.[0];
+      if (line) {
         clearTimeout(timer);
-        resolve(m[1]!);
+        resolve(parseReadyLine(line));
       }
     });
     proc.once("exit", (code) => {
@@ -132,7 +137,10 @@ async function startCluster(env: Record<string, string> = {}): Promise<BenchClus
     });
   });
   const readyMs = performance.now() - t0;
-  const nc = await connectNats(url, "footprint-bench");
+  const url = ready.nats;
+  // The secured cluster's admin context; a standby JobManager uses the jobmanager one beside it.
+  const contexts = ready.context ? dirname(ready.context) : undefined;
+  const nc = await connectNats(url, "footprint-bench", { auth: ready.context ? authOf(readContext(ready.context)) : {} });
   const dispatcher = new Gateway(nc, new Subjects(prefix).dispatcher);
   const pids = () => {
     const all = processTree(proc.pid!);
@@ -147,7 +155,7 @@ async function startCluster(env: Record<string, string> = {}): Promise<BenchClus
     await exited;
     clearTimeout(t);
   };
-  return { proc, url, prefix, readyMs, nc, dispatcher, pids, stop };
+  return { proc, url, prefix, readyMs, nc, dispatcher, pids, stop, jobManagerEnv: contexts ? { EDDY_CONTEXT: join(contexts, "jobmanager.json") } : {} };
 }
 
 /** Wall time of `eddy --help`, ms (median of 5). */
@@ -214,7 +222,7 @@ async function deadTaskExecutorDetection(c: BenchCluster): Promise<number> {
 async function leaderLossDetection(c: BenchCluster, leaseMs: number): Promise<number> {
   const standby = spawn(process.execPath, [eddyBin(), "jobmanager"], {
     cwd: packageRoot(),
-    env: { ...process.env, EDDY_LOG_LEVEL: "warn", EDDY_PREFIX: c.prefix, EDDY_NATS_URL: c.url, EDDY_LEASE_MS: String(leaseMs) },
+    env: { ...process.env, EDDY_LOG_LEVEL: "warn", EDDY_PREFIX: c.prefix, EDDY_NATS_URL: c.url, EDDY_LEASE_MS: String(leaseMs), ...c.jobManagerEnv },
     stdio: ["ignore", "ignore", "inherit"],
   });
   try {

@@ -1,15 +1,17 @@
 /**
  * The `eddy` command line against real processes: exit codes without a cluster, `eddy cluster`
- * (ready line, info, job commands, payload limit) and its clean shutdown on SIGTERM.
+ * (ready line, info, job commands, payload limit) and its clean shutdown on SIGTERM. The cluster
+ * runs secure by default: the commands use the client context its ready line points to.
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { freePort } from "../../src/cluster/nats-server.js";
 import { connectNats } from "../../src/rpc/nats.js";
+import { authOf, readContext } from "../../src/security/context.js";
 import { decode } from "../../src/codec/codec.js";
 import { startTestNats } from "../helpers/nats-server.js";
 import { waitGone, runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
@@ -57,6 +59,8 @@ test("usage errors exit 2", async () => {
 
 let url = "";
 let info: ClusterInfo;
+/** The client role's context, beside the admin context the ready line names. */
+let clientContext = "";
 const clusterTmp = join(work, "tmp");
 
 test("eddy cluster --port 0 --web-port 0 --task-executors 1 prints the ready line with the web address once it accepts jobs", async () => {
@@ -64,9 +68,11 @@ test("eddy cluster --port 0 --web-port 0 --task-executors 1 prints the ready lin
   // TMPDIR points the cluster's temporary JetStream store into a directory this test can watch.
   cluster = spawnEddy(["cluster", "--port", "0", "--web-port", "0", "--task-executors", "1", "--slots", "3"], { prefix, env: { TMPDIR: clusterTmp } });
   const line = await cluster.waitForLine(/^eddy cluster ready /, 90_000);
-  const m = /^eddy cluster ready nats=(nats:\/\/127\.0\.0\.1:(\d+)) web=(http:\/\/127\.0\.0\.1:(\d+))$/.exec(line);
+  const m = /^eddy cluster ready nats=(nats:\/\/127\.0\.0\.1:(\d+)) web=(http:\/\/127\.0\.0\.1:(\d+)) context=(\S+\/contexts\/admin\.json)$/.exec(line);
   assert.ok(m, `ready line: ${line}`);
   url = m[1]!;
+  clientContext = join(dirname(m[5]!), "client.json");
+  assert.equal(statSync(clientContext).mode & 0o777, 0o600, "context files are the owner's only");
   assert.notEqual(m[2], "4222");
   assert.notEqual(m[4], "8081", "--web-port 0 picks a free port");
   const web = m[3]!;
@@ -76,7 +82,10 @@ test("eddy cluster --port 0 --web-port 0 --task-executors 1 prints the ready lin
   assert.deepEqual(cluster.stdoutLines, [line], "the ready line is the only stdout");
   assert.equal(readdirSync(clusterTmp).length, 1, "one temporary data dir");
 
-  const r = await runEddy(["info", "--json"], { natsUrl: url, prefix });
+  const anonymous = await runEddy(["info", "--json"], { natsUrl: url, prefix });
+  assert.equal(anonymous.code, 3, "without credentials the secured cluster refuses the connection");
+  assert.match(anonymous.stderr, /^error NotAuthenticated: /m);
+  const r = await runEddy(["info", "--json", "--context", clientContext], { natsUrl: url, prefix });
   assert.equal(r.code, 0, r.stderr);
   info = JSON.parse(r.stdout) as ClusterInfo;
   assert.ok(info.leaders.dispatcher && info.leaders.resourceManager);
@@ -93,7 +102,7 @@ test("eddy cluster --port 0 --web-port 0 --task-executors 1 prints the ready lin
   assert.equal(info.leaders.dispatcher.web, web);
   assert.notEqual(info.taskExecutors[0]!.pid, info.leaders.dispatcher.pid, "separate processes");
 
-  const text = await runEddy(["info"], { natsUrl: url, prefix });
+  const text = await runEddy(["info"], { natsUrl: url, prefix, env: { EDDY_CONTEXT: clientContext } });
   assert.equal(text.code, 0);
   assert.match(text.stdout, /Dispatcher leader: +jm_/);
   assert.match(text.stdout, /TaskExecutors: +1 \(3 slots, 3 free\)/);
@@ -102,7 +111,7 @@ test("eddy cluster --port 0 --web-port 0 --task-executors 1 prints the ready lin
 
 test("jobs through the CLI: run attached and detached, list, status, cancel", async (t) => {
   if (!url) return t.skip("no cluster");
-  const env = { natsUrl: url, prefix };
+  const env = { natsUrl: url, prefix, env: { EDDY_CONTEXT: clientContext } };
   const input = join(work, "in.txt");
   writeFileSync(input, "Hello world\nhello Eddy, world!\n");
 
@@ -186,7 +195,7 @@ test("jobs through the CLI: run attached and detached, list, status, cancel", as
 
 test("a 2 MB request passes NATS (max_payload 4MB) and Eddy refuses it with PayloadTooLarge", async (t) => {
   if (!url) return t.skip("no cluster");
-  const nc = await connectNats(url, "cli-test");
+  const nc = await connectNats(url, "cli-test", { auth: authOf(readContext(clientContext)) });
   try {
     const h = natsHeaders();
     h.set("Content-Type", "application/json");

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
 import { duplicateKeys } from "../helpers/json-keys.js";
 import type { JobDetails } from "../../src/cli/job-commands.js";
+import { parseReadyLine, readyEnv } from "../helpers/cluster-ready.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-log-lines-"));
 const prefix = `logs${process.pid}`;
@@ -26,8 +27,7 @@ after(async () => {
 test("every stderr line of eddy cluster at debug level is a JSON object with unique keys", async () => {
   cluster = spawnEddy(["cluster", "--port", "0", "--task-executors", "1", "--slots", "2"], { prefix, logLevel: "debug" });
   const ready = await cluster.waitForLine(/^eddy cluster ready /, 90_000);
-  const url = /nats=(\S+)/.exec(ready)![1]!;
-  const env = { natsUrl: url, prefix };
+  const env = readyEnv(parseReadyLine(ready), prefix);
 
   const job = join(work, "checkpointed.mjs");
   writeFileSync(
