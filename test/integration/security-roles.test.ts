@@ -20,6 +20,7 @@ import { authOf, readContext } from "../../src/security/context.js";
 import { ROLES, type Role } from "../../src/security/roles.js";
 import { runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
 import { parseReadyLine } from "../helpers/cluster-ready.js";
+import { assertExactlyOnce, committedLines } from "../helpers/keyed-counter.js";
 import { withCode } from "../helpers/error-code.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-security-roles-"));
@@ -93,27 +94,14 @@ test("with client rights WordCount and keyed-counter run end to end on the secur
   writeFileSync(input, "to be or not to be\n");
   const wc = await runEddy(["run", "examples/wordcount.ts", "--", "--input", input, "--output", join(work, "wc")], env);
   assert.equal(wc.code, 0, wc.stdout + wc.stderr);
-  const words = readdirSync(join(work, "wc"))
-    .flatMap((f) =>
-      readFileSync(join(work, "wc", f), "utf8")
-        .split("\n")
-        .filter(Boolean),
-    )
-    .sort();
+  const words = committedLines(join(work, "wc")).sort();
   assert.deepEqual(words, ["be 2", "not 1", "or 1", "to 2"]);
   const kc = await runEddy(
     ["run", "examples/keyed-counter.ts", "--", "--events", "500", "--keys", "5", "--checkpoint-interval", "100", "--output", join(work, "kc")],
     env,
   );
   assert.equal(kc.code, 0, kc.stdout + kc.stderr);
-  const lines = readdirSync(join(work, "kc"))
-    .filter((f) => !f.startsWith("."))
-    .flatMap((f) =>
-      readFileSync(join(work, "kc", f), "utf8")
-        .split("\n")
-        .filter(Boolean),
-    );
-  assert.equal(lines.length, 500);
+  assertExactlyOnce(join(work, "kc"), 500, 5);
 });
 
 test("a client cannot subscribe to any Eddy subject, register a TaskExecutor, write the HA stores or touch JetStream but its upload path", async () => {
