@@ -7,36 +7,31 @@
  * everything it started and exits 0. Secure by default (docs/security.md): the nats-server it starts
  * requires credentials per role, generated in the data dir at the first start; `--insecure` does not.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { EddyError, ErrorCode, toEddyError, InternalError } from "../core/errors.js";
 import { resolvePrefix } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { sleep } from "../core/time.js";
-import { startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
+import { findNatsServerBinary, startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
 import { spawnEddyProcess, stopAll, type ChildExit, type SupervisedChild } from "../cluster/processes.js";
 import type { ParsedArgs } from "./args.js";
 import { DispatcherClient, exitCodeOf, isTransportError } from "./client.js";
 import { Exit, type Io } from "./io.js";
 import type { ClusterInfo } from "./job-commands.js";
-import { natsConfPath } from "../cluster/paths.js";
+import { clusterServerConf, natsServerVersion } from "../cluster/nats-config.js";
 import { authOf, readContext, resolveNatsTarget } from "../security/context.js";
 import { reuseSecureSetup, writeSecureSetup, type SecureSetup } from "../security/secure-setup.js";
 
 /**
- * The secured server's config in `dataDir`: Eddy's nats.conf with the authorization block included
- * (nats-server resolves an include relative to the including file).
+ * The server's config in `dataDir`: Eddy's nats.conf for this server's version, with the secured
+ * cluster's authorization block included (nats-server resolves an include relative to the config).
  */
-function writeSecureServerConf(dataDir: string, setup: SecureSetup): string {
+function writeServerConf(dataDir: string, setup: SecureSetup | undefined): string {
   const path = join(dataDir, "nats.conf");
-  writeFileSync(
-    path,
-    `${readFileSync(natsConfPath(), "utf8")}\n# Credentials per role (docs/security.md).\ninclude "${setup.authConfPath.slice(dataDir.length + 1)}"\n`,
-    {
-      mode: 0o600,
-    },
-  );
+  const version = natsServerVersion(findNatsServerBinary());
+  writeFileSync(path, clusterServerConf({ version, ...(setup ? { authInclude: relative(dataDir, setup.authConfPath) } : {}) }), { mode: 0o600 });
   return path;
 }
 
@@ -118,18 +113,16 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
       removeDataDir = !given;
       const port = (args.flags.port as number | undefined) ?? DEFAULT_CLUSTER_PORT;
       const prefix = resolvePrefix();
-      let confPath: string | undefined;
       if (!insecure) {
         // The port is known once the server runs: the contexts get their URL then.
         secure = reuseSecureSetup(dataDir, "") ?? (await writeSecureSetup(dataDir, { prefix, url: "" }));
-        confPath = writeSecureServerConf(dataDir, secure);
         ctx = { jobmanager: secure.contexts.jobmanager, worker: secure.contexts.worker, self: secure.contexts.viewer };
       }
       server = await startNatsServer({
         port,
         storeDir: dataDir,
         detached: true,
-        ...(confPath ? { confPath } : {}),
+        confPath: writeServerConf(dataDir, secure),
         ...(secure ? { probeAuth: authOf(readContext(secure.contexts.admin)) } : {}),
       });
       url = server.url;

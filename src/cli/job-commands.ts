@@ -3,6 +3,8 @@ import type { ParsedArgs } from "./args.js";
 import { connectionFlags, withDispatcher, waitForJobResult, type JobResult } from "./client.js";
 import { cell, formatBytes, formatDuration, formatTime, table } from "./format.js";
 import { Exit, type Io } from "./io.js";
+import { natsPosture, type NatsPosture } from "../security/nats-posture.js";
+import { resolvePrefix } from "../core/config.js";
 
 export type { JobOverview, JobDetails, LeaderView as LeaderInfo, ClusterInfo } from "../../schemas/dispatcher-api.js";
 import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo, RescaleReply } from "../../schemas/dispatcher-api.js";
@@ -96,11 +98,13 @@ export function infoCommand(args: ParsedArgs, io: Io): Promise<number> {
     const info = await c.ask<ClusterInfo>("clusterInfo", {});
     // The leader's web address (null when it serves none), named the same by every JobManager version.
     info.web ??= info.leaders?.dispatcher?.web ?? null;
+    const nats = await natsPosture(c.nc, resolvePrefix());
     if (args.flags.json) {
-      io.out(JSON.stringify(info));
+      io.out(JSON.stringify({ ...info, nats }));
       return Exit.Ok;
     }
     for (const l of renderInfo(info)) io.out(l);
+    for (const l of renderPosture(nats)) io.out(l);
     return Exit.Ok;
   });
 }
@@ -126,6 +130,18 @@ export function renderInfo(info: ClusterInfo): string[] {
       ),
     );
   return out;
+}
+
+/** The NATS part of `eddy info`: the server's version and settings, and a warning per unsafe one. */
+export function renderPosture(p: NatsPosture): string[] {
+  const replicas = p.jetstream.replicas === null ? "unknown" : String(p.jetstream.replicas);
+  const sync = p.jetstream.sync === "fixed-60s" ? "every 60 s (fixed)" : "as the server's sync_interval says";
+  return [
+    "",
+    `NATS server:            ${p.version}, credentials ${p.auth ? "required" : "not required"}, TLS ${p.tls ? "on" : "off"}`,
+    `JetStream:              ${replicas} replica(s), written to disk ${sync}`,
+    ...p.warnings.map((w) => `warning: ${w}`),
+  ];
 }
 
 /**
