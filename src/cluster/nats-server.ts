@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import { orTimeout, sleep } from "../core/time.js";
-import { connectNats } from "../rpc/nats.js";
+import { connectNats, type NatsAuth } from "../rpc/nats.js";
 import { natsConfPath } from "./paths.js";
 
 /** A nats-server that would not start, would not become ready or could not be found. */
@@ -42,6 +42,8 @@ export interface NatsServerOptions {
   serverName?: string;
   /** More environment for the server (e.g. the variables `nats-cluster.conf` reads). */
   env?: Record<string, string>;
+  /** Credentials of the readiness probe, for a server that refuses anonymous connections. */
+  probeAuth?: NatsAuth;
 }
 
 /** A running nats-server started by {@link startNatsServer}. */
@@ -175,7 +177,7 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
       e.portTaken = portTaken;
       throw e;
     }
-    if (await probe(url, serverName)) break;
+    if (await probe(url, serverName, opts.probeAuth)) break;
     if (Date.now() > deadline) {
       await kill();
       throw new NatsServerError(`nats-server on port ${port} not ready within ${opts.readyTimeoutMs ?? 20_000} ms: ${logTail(logPath)}`, {
@@ -188,10 +190,10 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
 }
 
 /** True when `url` is served by the server named `serverName` and its JetStream answers. */
-async function probe(url: string, serverName: string): Promise<boolean> {
+async function probe(url: string, serverName: string, auth: NatsAuth | undefined): Promise<boolean> {
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
-    nc = await connectNats(url, "eddy-probe", { timeoutMs: 1_000, reconnect: false });
+    nc = await connectNats(url, "eddy-probe", { timeoutMs: 1_000, reconnect: false, ...(auth ? { auth } : {}) });
   } catch {
     return false;
   }
