@@ -19,8 +19,9 @@ export interface NatsAuth {
 
 /**
  * Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable, refused
- * credentials NotAuthenticated. With `log`, the connection's losses and re-establishments are logged
- * (warn): each may have lost messages.
+ * credentials or certificates (the client's by the server, the server's by the client)
+ * NotAuthenticated. With `log`, the connection's losses and re-establishments are logged (warn):
+ * each may have lost messages.
  */
 export async function connectNats(
   url: string,
@@ -50,10 +51,40 @@ export async function connectNats(
         `NATS at ${url} refused the connection's credentials (${auth.user === undefined ? "none were given" : `user ${auth.user}`}): ${err.message}`,
         { cause: err },
       );
+    const refused = certificateRefusal(err, auth);
+    if (refused) throw new EddyError(ErrorCode.NotAuthenticated, `NATS at ${url}: ${refused} (${(err as Error).message.trim()})`, { cause: err });
     throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
   }
   if (opts.log) logConnectionEvents(nc, name, opts.log);
   return nc;
+}
+
+/**
+ * TLS alerts by which a server refuses the client's certificate (or its absence): a nats-server with
+ * `verify: true` sends one of these, which node raises as ERR_SSL_..._ALERT_<name> when it reads it.
+ */
+const REFUSED_CLIENT_CERTIFICATE = /^ERR_SSL_\w+_ALERT_(BAD_CERTIFICATE|UNSUPPORTED_CERTIFICATE|CERTIFICATE_\w+|UNKNOWN_CA|ACCESS_DENIED)$/;
+
+/** Node's codes for a server certificate that the connection's CA does not vouch for (or not for this address). */
+const UNTRUSTED_SERVER_CERTIFICATE =
+  /^(UNABLE_TO_(VERIFY_LEAF_SIGNATURE|GET_ISSUER_CERT(_LOCALLY)?)|(DEPTH_ZERO_)?SELF_SIGNED_CERT(_IN_CHAIN)?|CERT_\w+|ERR_TLS_CERT_ALTNAME_INVALID)$/;
+
+/** What a failed connection says about the certificates, or undefined when it was no certificate's fault. */
+function certificateRefusal(err: unknown, auth: NatsAuth): string | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== "string") return undefined;
+  const refused =
+    auth.tls?.certFile === undefined
+      ? "the server requires a client certificate and none was given"
+      : `the server refused the client certificate ${auth.tls.certFile}`;
+  if (REFUSED_CLIENT_CERTIFICATE.test(code)) return refused;
+  // In TLS 1.3 the server judges the client's certificate only after the client finished its side of
+  // the handshake and sent CONNECT: the server's alert then races the reset that the unread CONNECT
+  // provokes, and the reset usually discards the alert.
+  if (auth.tls && (code === "ECONNRESET" || code === "EPIPE")) return `${refused} (it reset the connection after the TLS handshake)`;
+  if (UNTRUSTED_SERVER_CERTIFICATE.test(code))
+    return `the server's certificate was refused: ${auth.tls?.caFile === undefined ? "no CA file was given to verify it" : `it is not valid for this address or not signed by the CA in ${auth.tls.caFile}`}`;
+  return undefined;
 }
 
 /** Logs (warn) each loss and re-establishment of `nc`'s server connection until it closes. */
