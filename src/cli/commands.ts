@@ -128,5 +128,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       ["parallelism", "max"],
     ],
   },
+  {
+    name: "secure",
+    summary: "secure init DIR: credentials per role (and with --tls certificates) for a NATS the operator runs",
+    positionals: [
+      { name: "ACTION", required: true, accepts: { what: "init", test: (v) => v === "init" } },
+      { name: "DIR", required: true },
+    ],
+    flags: {
+      "nats-url": { type: "string", value: "URL", help: "the URL the contexts name (default nats://127.0.0.1:4222)" },
+      tls: { type: "boolean", help: "also write a CA, a server certificate and a client certificate per role (mutual TLS)" },
+    },
+  },
   { name: "info", summary: "show the cluster: leaders, TaskExecutors and the web address", positionals: [], flags: { nats, context, json } },
 ];

@@ -25,6 +25,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   savepoint: async () => (await import("./job-commands.js")).savepointCommand,
   info: async () => (await import("./job-commands.js")).infoCommand,
   rescale: async () => (await import("./job-commands.js")).rescaleCommand,
+  secure: async () => (await import("./secure-command.js")).secureCommand,
 };
 
 /** Runs the command line `argv` (without node and script) and resolves with the exit code. */
