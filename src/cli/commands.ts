@@ -17,6 +17,11 @@ const webPort: FlagSpec = {
   help: "HTTP port of the REST API and dashboard (default 8081, a free one when taken; 0 picks a free port; -1 turns it off)",
 };
 const webHost: FlagSpec = { type: "string", value: "H", help: "address the HTTP server listens on (default 127.0.0.1)" };
+const webToken: FlagSpec = {
+  type: "string",
+  value: "T",
+  help: "bearer token every write (and reads from other hosts) must send (default: EDDY_WEB_TOKEN, which other users cannot read in ps; none: only loopback clients)",
+};
 /** A JOBID is checked here as the Dispatcher would, so that a mistyped one is a usage error. */
 const isJobId = (v: string): boolean => {
   try {
@@ -63,6 +68,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       scheduler: { type: "string", choices: ["default", "adaptive"], value: "default|adaptive", help: "scheduler of new jobs (default: default)" },
       "web-port": webPort,
       "web-host": webHost,
+      "web-token": webToken,
     },
   },
   {

@@ -62,14 +62,16 @@ function natsOptions(args: ParsedArgs): { natsUrl: string; natsAuth: NatsAuth } 
 }
 
 /**
- * The web server of `--web-port P --web-host H`: none for -1; the default port falls back to a free
- * one when taken (several JobManagers on one host), a port asked for explicitly does not.
+ * The web server of `--web-port P --web-host H --web-token T`: none for -1; the default port falls back
+ * to a free one when taken (several JobManagers on one host), a port asked for explicitly does not.
+ * The token is `--web-token`, else EDDY_WEB_TOKEN (an empty one is none); the web server checks its form.
  */
-export function webOptions(args: ParsedArgs): Pick<JobManagerOptions, "web"> {
+export function webOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.env): Pick<JobManagerOptions, "web"> {
   const port = args.flags["web-port"] as number | undefined;
   if (port === -1) return {};
   const host = (args.flags["web-host"] as string | undefined) ?? "127.0.0.1";
-  return { web: { host, port: port ?? 8081, freePortIfTaken: port === undefined } };
+  const token = (args.flags["web-token"] as string | undefined) ?? (env.EDDY_WEB_TOKEN || undefined);
+  return { web: { host, port: port ?? 8081, freePortIfTaken: port === undefined, ...(token !== undefined ? { token } : {}) } };
 }
 
 /**

@@ -35,8 +35,8 @@ export interface JobManagerOptions {
   scheduling?: SchedulerFactoryOptions;
   /** Lease duration, ms (default EDDY_LEASE_MS, else 15 s with replicated buckets and 6 s without; an existing lease bucket's max_age wins). */
   leaseMs?: number;
-  /** The HTTP server (REST, dashboard, /metrics); absent: none. */
-  web?: { host: string; port: number; freePortIfTaken?: boolean };
+  /** The HTTP server (REST, dashboard, /metrics); absent: none. `token`: what writes need (absent: open mode, docs/rest.md#security). */
+  web?: { host: string; port: number; freePortIfTaken?: boolean; token?: string };
 }
 
 /** A running JobManager. */

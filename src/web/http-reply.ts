@@ -18,8 +18,11 @@ export class HttpError extends EddyError {
   }
 }
 
-/** What a handler answers: JSON (default 200), text with a content type, or nothing (it wrote the response itself). */
-export type Reply = { json: unknown; status?: number } | { text: string | Buffer; type: string; status?: number } | { handled: true };
+/** What a handler answers: JSON (default 200), text with a content type (and headers), or nothing (it wrote the response itself). */
+export type Reply =
+  | { json: unknown; status?: number }
+  | { text: string | Buffer; type: string; status?: number; headers?: Record<string, string> }
+  | { handled: true };
 
 const NOT_FOUND: ReadonlySet<ErrorCode> = new Set([ErrorCode.JobNotFound, ErrorCode.VertexNotFound, ErrorCode.SavepointNotFound, ErrorCode.UnknownPath]);
 const BAD_REQUEST: ReadonlySet<ErrorCode> = new Set([ErrorCode.MalformedRequest, ErrorCode.PayloadTooLarge, ErrorCode.InvalidParallelism]);

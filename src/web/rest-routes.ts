@@ -86,6 +86,11 @@ const SavepointBody = s.object({
 const Bounds = s.object({ parallelism: s.object({ lowerBound: s.int({ min: 1, max: 32768 }), upperBound: s.int({ min: 1, max: 32768 }) }) });
 const ResourceRequirements = s.record(Bounds, 1000);
 
+/** Whether `path` is one of the dashboard's own files (`/`, `/index.html`, `/assets/*` below): they hold nothing of the cluster. */
+export function isDashboardFile(path: string): boolean {
+  return path === "/" || path === "/index.html" || path.startsWith("/assets/");
+}
+
 /** Builds the routing table. */
 export function restRoutes(x: RouteServices): Router<Handler> {
   const { api } = x;
@@ -183,7 +188,11 @@ export function restRoutes(x: RouteServices): Router<Handler> {
     x.events.add(c.req, c.res, job ?? undefined);
     return { handled: true };
   });
-  r.on("GET", "/metrics", async () => ({ text: api.metrics.prometheus(), type: "text/plain; version=0.0.4; charset=utf-8" }));
+  r.on("GET", "/metrics", async () => ({
+    text: api.metrics.prometheus(),
+    type: "text/plain; version=0.0.4; charset=utf-8",
+    headers: { "cache-control": "no-store" },
+  }));
   r.on("GET", "/", () => x.files.index());
   r.on("GET", "/index.html", () => x.files.index());
   r.on("GET", "/assets/*", (c) => x.files.asset(c.params["*"] ?? ""));

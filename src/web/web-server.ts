@@ -5,7 +5,8 @@
  *
  * Nothing a client sends can stop or hang the process: request bodies are bounded, requests and
  * headers time out, every request runs in its own try/catch, live connections are bounded, and
- * every read of the cluster has a timeout.
+ * every read of the cluster has a timeout. Who may read and write is the AccessGuard's to say, before
+ * a request reaches its route; every answer carries the security headers.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,14 +15,16 @@ import { EddyError, ErrorCode } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
 import type { MetricQuery } from "../metrics/types.js";
+import { AccessGuard, isLoopbackHost } from "./access-guard.js";
 import { DispatcherReader } from "./dispatcher-reader.js";
 import { HttpError, sendError, sendJson } from "./http-reply.js";
 import { LiveEvents } from "./live-events.js";
 import { RestApi } from "./rest-api.js";
-import { restRoutes, type Handler } from "./rest-routes.js";
+import { isDashboardFile, restRoutes, type Handler } from "./rest-routes.js";
 import type { Router } from "./router.js";
 import { SavepointOperations } from "./savepoint-operations.js";
 import { StaticFiles } from "./static-files.js";
+import { CONTENT_SECURITY_POLICY, SECURITY_HEADER_LINES, SECURITY_HEADERS } from "./security-headers.js";
 
 /** The default port (Flink's rest.port). */
 export const DEFAULT_WEB_PORT = 8081;
@@ -39,6 +42,11 @@ export interface WebServerOptions {
   metrics: MetricQuery;
   log: Logger;
   version: string;
+  /**
+   * The bearer token that writes (and reads from other hosts than loopback) need; without one the
+   * server is in open mode: loopback clients may read and write, others nothing (docs/rest.md#security).
+   */
+  token?: string;
 }
 
 export interface WebServer {
@@ -57,6 +65,7 @@ const MAX_CONNECTIONS = 512;
 /** Starts listening; rejects with WebServerFailed when the address cannot be used. */
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const log = opts.log;
+  const guard = new AccessGuard(opts.token);
   const api = new RestApi(new DispatcherReader(opts.nc, opts.subjects), opts.metrics, opts.version);
   const events = new LiveEvents(api, log);
   const routes = restRoutes({
@@ -68,11 +77,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   });
   const server = createServer(
     { requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 5_000, keepAliveTimeout: 5_000 },
-    (req, res) => void handle(routes, req, res, log),
+    (req, res) => void handle(routes, guard, req, res, log),
   );
   server.maxConnections = MAX_CONNECTIONS;
   server.on("clientError", (err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\n${SECURITY_HEADER_LINES}connection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
     log.debug({ err }, "malformed HTTP request");
   });
@@ -88,7 +97,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const addr = server.address() as AddressInfo;
   const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const url = `http://${host === "0.0.0.0" || host === "[::]" ? "127.0.0.1" : host}:${addr.port}`;
-  log.info({ url }, "web ready");
+  log.info({ url, mode: guard.openMode ? "open" : "token" }, "web ready");
+  if (guard.openMode && !isLoopbackHost(host))
+    log.warn({ host: opts.host }, "the web server has no token: it answers only clients on loopback; set --web-token or EDDY_WEB_TOKEN to serve other hosts");
   let closing: Promise<void> | undefined;
   return {
     url,
@@ -117,10 +128,12 @@ function listenFailed(opts: WebServerOptions, err: unknown): EddyError {
 }
 
 /** Answers one request; never throws. */
-async function handle(routes: Router<Handler>, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+async function handle(routes: Router<Handler>, guard: AccessGuard, req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
   try {
     const url = parseUrl(req.url ?? "/");
+    guard.check(req, isDashboardFile(url.path));
     const { handler, params } = routes.match(req.method ?? "GET", url.path);
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new HttpError(503, ErrorCode.RpcTimeout, `no answer within ${HANDLER_TIMEOUT_MS} ms; retry`)), HANDLER_TIMEOUT_MS);
@@ -130,7 +143,12 @@ async function handle(routes: Router<Handler>, req: IncomingMessage, res: Server
     if ("json" in reply) sendJson(res, reply.status ?? 200, reply.json);
     else {
       const body = typeof reply.text === "string" ? Buffer.from(reply.text) : reply.text;
-      res.writeHead(reply.status ?? 200, { "content-type": reply.type, "content-length": body.length, "x-content-type-options": "nosniff" });
+      res.writeHead(reply.status ?? 200, {
+        "content-type": reply.type,
+        "content-length": body.length,
+        ...(reply.type.startsWith("text/html") ? { "content-security-policy": CONTENT_SECURITY_POLICY } : {}),
+        ...reply.headers,
+      });
       res.end(req.method === "HEAD" ? undefined : body);
     }
   } catch (err) {

@@ -12,8 +12,15 @@ export interface HttpAnswer {
   json: unknown;
 }
 
-/** Sends `method target` to `base` (`http://host:port`) with an optional body; resolves with the whole answer. */
-export function http(base: string, method: string, target: string, body?: string | Buffer, timeoutMs = 20_000): Promise<HttpAnswer> {
+/** Sends `method target` to `base` (`http://host:port`) with an optional body and headers; resolves with the whole answer. */
+export function http(
+  base: string,
+  method: string,
+  target: string,
+  body?: string | Buffer,
+  timeoutMs = 20_000,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -22,7 +29,7 @@ export function http(base: string, method: string, target: string, body?: string
         port: u.port,
         method,
         path: target,
-        headers: body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: { ...(body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }), ...headers },
         timeout: timeoutMs,
       },
       (res) => {
@@ -55,18 +62,19 @@ export async function getJson<T = unknown>(base: string, target: string): Promis
 }
 
 /**
- * Opens `GET target` as an event stream and resolves with the first event named `event` (its data
- * parsed), then closes the stream; rejects after `timeoutMs`.
+ * Opens `GET target` (with `headers`) as an event stream and resolves with the first event named
+ * `event` (its data parsed), then closes the stream; rejects after `timeoutMs`.
  */
 export function firstEvent(
   base: string,
   target: string,
   event: string,
   timeoutMs = 20_000,
-): Promise<{ data: unknown; status: number; type: string | undefined }> {
+  headers: Record<string, string> = {},
+): Promise<{ data: unknown; status: number; type: string | undefined; headers: HttpAnswer["headers"] }> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method: "GET", path: target }, (res) => {
+    const req = request({ host: u.hostname, port: u.port, method: "GET", path: target, headers }, (res) => {
       let buf = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
@@ -79,7 +87,7 @@ export function firstEvent(
           if (name === event && data !== undefined) {
             clearTimeout(timer);
             req.destroy();
-            resolve({ data: JSON.parse(data), status: res.statusCode ?? 0, type: res.headers["content-type"] });
+            resolve({ data: JSON.parse(data), status: res.statusCode ?? 0, type: res.headers["content-type"], headers: res.headers });
             return;
           }
         }

@@ -6,10 +6,15 @@
  * rescale tab shows the default scheduler's refusal, the page loads once (every view is a hash route
  * fed live) and never asks another origin for anything (it works offline). Screenshots of each view are kept
  * in the test's temp dir (their paths are printed).
+ *
+ * The JobManager has a web token: the first write asks for it (a wrong one is asked again), later
+ * writes send it; the page runs under the server's Content-Security-Policy without a violation; and the
+ * job's name is markup, which the page shows as text.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -20,6 +25,9 @@ import { keyedCounterJob } from "../helpers/keyed-counter.js";
 declare const document: any;
 
 const CHROMIUM = process.env.EDDY_CHROMIUM ?? "/usr/bin/chromium";
+const TOKEN = randomBytes(24).toString("hex");
+/** Markup as a job name: the page must show it as text (and were it markup, the policy would stop its script). */
+const NAME = 'KeyedCounter <img src=x onerror="document.title=1">';
 const WAIT_MS = 30_000;
 
 /** Waits until the page's DOM satisfies `predicate(arg)` (polled in the page). */
@@ -51,29 +59,33 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
       slots: 2,
       logLevel: "info",
       taskExecutorLogLevel: "warn",
+      env: { EDDY_WEB_TOKEN: TOKEN },
     });
     const base = new URL(await webUrlOf(cluster.jobManager, WAIT_MS));
     // 200 events per second: the job runs far longer than the test and is canceled from the page.
     const spec = await keyedCounterJob({ events: 1_000_000, keys: 16, rate: 200, intervalMs: 300, output: join(dir, "out"), parallelism: 2 });
+    spec.name = NAME;
     const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const requests: string[] = [];
     const pageErrors: string[] = [];
+    const policyViolations: string[] = [];
     page.on("request", (r) => requests.push(r.url()));
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (m) => void (/Content Security Policy/i.test(m.text()) && policyViolations.push(m.text())));
 
     // Overview: the running job by name and state, the TaskExecutors and slots.
     await page.goto(new URL("#/overview", base).href);
     await until(
       page,
-      "running KeyedCounter on the overview",
-      (jid) => {
+      "running KeyedCounter on the overview, its name as text",
+      ({ jid, name }) => {
         const row = document.querySelector(`tr[data-key="${jid}"]`);
-        return !!row && row.textContent!.includes("KeyedCounter") && row.querySelector(".badge")?.textContent === "RUNNING";
+        return !!row && row.textContent!.includes(name) && !row.querySelector("img") && row.querySelector(".badge")?.textContent === "RUNNING";
       },
-      jobId,
+      { jid: jobId, name: NAME },
     );
     await until(
       page,
@@ -130,6 +142,21 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
     await until(page, "a watermark row per vertex", (n) => document.querySelectorAll(".tab tbody tr[data-key]").length === n, details.vertices.length);
     await shot(page, dir, "watermarks");
 
+    // A savepoint from the page, confirmed: the server wants the token, the page asks for it (again
+    // after a wrong one), and the savepoint completes with its location shown.
+    await page.click('h1 [data-action="savepoint"]');
+    await page.click('dialog [data-action="confirm"]');
+    await page.fill("dialog.token input[type=password]", "wrong-token-0123456789");
+    await page.click('dialog.token [data-action="use-token"]');
+    await page.fill('dialog.token:has-text("token is wrong") input', TOKEN);
+    await page.click('dialog.token [data-action="use-token"]');
+    await until(
+      page,
+      "the savepoint's completion notice",
+      () => /completed: \S+/.test(document.querySelector('.notice[data-kind="ok"]')?.textContent ?? ""),
+      null,
+    );
+
     // Rescale: the default scheduler refuses, and the page shows the server's reason.
     await page.click('a[data-tab="rescale"]');
     await page.fill(`.rescale input[data-vertex-id="${details.vertices[0]!.id}"]`, "3");
@@ -146,16 +173,6 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
       details.vertices.length,
     );
     await shot(page, dir, "throughput");
-
-    // A savepoint from the page, confirmed, completes and its location is shown.
-    await page.click('h1 [data-action="savepoint"]');
-    await page.click('dialog [data-action="confirm"]');
-    await until(
-      page,
-      "the savepoint's completion notice",
-      () => /completed: \S+/.test(document.querySelector('.notice[data-kind="ok"]')?.textContent ?? ""),
-      null,
-    );
 
     await page.goto(new URL("#/jobs", base).href);
     await until(
@@ -204,6 +221,19 @@ test("the dashboard shows a running job live, its graph, rates and checkpoints, 
     // Every view above was reached by its hash route and updated live: the page itself loaded once.
     assert.equal(requests.filter((u) => new URL(u).pathname === "/").length, 1, "one load of the page, no reload");
     assert.deepEqual(pageErrors, [], "no script error on the page");
+    assert.deepEqual(policyViolations, [], "nothing the Content-Security-Policy refused");
+    assert.equal(await page.evaluate(() => document.querySelectorAll("img").length), 0, "the job's name was never markup");
+    assert.ok(!requests.some((u) => u.endsWith("/x")), "nothing loaded the name's img");
+
+    // An address ending in #token=... gives a new tab the token and leaves the address bar.
+    const tab = await browser.newPage();
+    await tab.goto(new URL(`#token=${TOKEN}`, base).href);
+    await until(
+      tab,
+      "the token taken from the address",
+      (t) => (globalThis as any).location.hash === "#/overview" && (globalThis as any).sessionStorage.getItem("eddy.web-token") === t,
+      TOKEN,
+    );
   } finally {
     await browser?.close();
     await cluster?.stop();

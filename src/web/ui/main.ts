@@ -10,6 +10,7 @@ import { jobsView } from "./jobs.js";
 import { overviewView } from "./overview.js";
 import { parseRoute, type Route } from "./router.js";
 import { taskManagersView, taskManagerView } from "./taskmanagers.js";
+import { takeTokenFromAddress } from "./token.js";
 import type { View } from "./view.js";
 
 const live = h("span", { class: "live", "data-status": "connecting", title: "live updates from /events" }, "connecting");
@@ -30,7 +31,7 @@ const nav = h(
 const main = h("main", { id: "view" });
 document.body.append(h("header", {}, h("a", { class: "brand", href: "#/overview" }, "Eddy"), nav, live), main);
 
-const LIVE_TEXT: Record<LiveStatus, string> = { connecting: "connecting", live: "live", reconnecting: "reconnecting…" };
+const LIVE_TEXT: Record<LiveStatus, string> = { connecting: "connecting", live: "live", reconnecting: "reconnecting…", unauthorized: "token needed" };
 const feed = new LiveFeed((s) => {
   setText(live, LIVE_TEXT[s]);
   setAttr(live, "data-status", s);
@@ -75,5 +76,6 @@ function navigate(): void {
 }
 
 window.addEventListener("hashchange", navigate);
+takeTokenFromAddress();
 if (!location.hash) history.replaceState(null, "", "#/overview");
 navigate();

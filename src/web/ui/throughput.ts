@@ -62,7 +62,10 @@ export function throughputTab(jid: string): Tab {
         const color = COLORS[i % COLORS.length]!;
         s = { line: svg("polyline", { fill: "none", stroke: color, "stroke-width": 2, "data-vertex-id": vid }), label: h("span", {}) };
         lines.append(s.line);
-        legend.append(h("li", {}, h("span", { class: "swatch", style: `background:${color}` }), s.label));
+        // Through the CSSOM: the page's Content-Security-Policy refuses style attributes.
+        const swatch = h("span", { class: "swatch" });
+        swatch.style.background = color;
+        legend.append(h("li", {}, swatch, s.label));
         series.set(vid, s);
       }
       setAttr(s.line, "points", ys.map((p) => `${x(p.t).toFixed(1)},${y(p.v).toFixed(1)}`).join(" "));
