@@ -11,11 +11,15 @@ import { AckPolicy, DeliverPolicy, jetstreamManager, StorageType } from "@nats-i
 import type { Logger } from "../../src/core/logger.js";
 import { withTimeout } from "../../src/core/time.js";
 import { onReconnect } from "../../src/rpc/nats.js";
+import { openOrCreate } from "../../src/jetstream/index.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { kvReplicas } from "../../src/ha/index.js";
 
 /** How long a marker's connection may be gone before the server deletes the marker. */
 export const LIVENESS_THRESHOLD_MS = 200;
+
+/** How long a worker waits for the ResourceManager to create the liveness stream. */
+const LIVENESS_STREAM_WAIT_MS = 30_000;
 
 /** What the server publishes when it deletes a consumer: `<this>.<stream>.<consumer>`. */
 const DELETED_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.DELETED";
@@ -32,15 +36,14 @@ export function livenessStream(subjects: Subjects): string {
 export async function ensureLivenessStream(nc: NatsConnection, subjects: Subjects): Promise<string> {
   const jsm = await jetstreamManager(nc);
   const stream = livenessStream(subjects);
-  await withTimeout(
-    jsm.streams.info(stream).catch((err: unknown) =>
+  await openOrCreate(
+    () => jsm.streams.info(stream),
+    () =>
       jsm.streams
         .add({ name: stream, subjects: [`${subjects.prefix}.liveness`], storage: StorageType.Memory, max_msgs: 1, num_replicas: kvReplicas(nc) })
         // Created meanwhile by another process (possibly with another config): fine as long as it exists.
-        .catch(async () => jsm.streams.info(stream).catch(() => Promise.reject(err))),
-    ),
-    5_000,
-    "creating the liveness stream",
+        .catch(async (err: unknown) => jsm.streams.info(stream).catch(() => Promise.reject(err))),
+    LIVENESS_STREAM_WAIT_MS,
   );
   return stream;
 }

@@ -47,9 +47,10 @@ export async function secureCommand(args: ParsedArgs, io: Io): Promise<number> {
     }
     lines.push(
       "",
-      "Add to the nats-server's config and restart it:",
-      `  include "${setup.authConfPath}"`,
-      ...(tls ? [`  include "${resolve(dir, "nats-tls.conf")}"`] : []),
+      `Copy ${tls ? "nats-auth.conf and nats-tls.conf" : "nats-auth.conf"} beside the nats-server's config (it resolves an include`,
+      "relative to the including file), add to that config, and restart the server:",
+      '  include "nats-auth.conf"',
+      ...(tls ? ['  include "nats-tls.conf"'] : []),
       "Then run the JobManagers with --context contexts/jobmanager.json, the TaskExecutors with",
       "contexts/worker.json, and give users client.json (submit) or viewer.json (read only).",
       "admin.json can do everything and holds the dashboard's write token: keep it to operators.",

@@ -27,11 +27,10 @@ export function kvReplicas(nc?: NatsConnection): number {
  */
 export async function openBucket(nc: NatsConnection, name: string, opts: { ttlMs?: number; history?: number } = {}): Promise<KV> {
   const kvm = new Kvm(nc);
-  const jsm = await jetstreamManager(nc);
   return openOrCreate(
     // nats.js's open binds without a lookup: the stream's info says whether the bucket exists.
     async () => {
-      await jsm.streams.info(`KV_${name}`);
+      await (await jetstreamManager(nc)).streams.info(`KV_${name}`);
       return kvm.open(name, { allow_direct: false });
     },
     () =>

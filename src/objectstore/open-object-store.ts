@@ -10,10 +10,9 @@ import { openOrCreate } from "../jetstream/index.js";
  */
 export async function openObjectStore(nc: NatsConnection, name: string, opts: Partial<ObjectStoreOptions>, timeoutMs?: number): Promise<ObjectStore> {
   const objm = new Objm(nc);
-  const jsm = await jetstreamManager(nc);
   return openOrCreate(
     async () => {
-      await jsm.streams.info(`OBJ_${name}`);
+      await (await jetstreamManager(nc)).streams.info(`OBJ_${name}`);
       return objm.open(name, false);
     },
     () => objm.create(name, opts),

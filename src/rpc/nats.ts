@@ -1,4 +1,4 @@
-import { AuthorizationError, connect, type NatsConnection } from "@nats-io/transport-node";
+import { AuthorizationError, connect, TimeoutError as NatsTimeoutError, type NatsConnection } from "@nats-io/transport-node";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { Logger } from "../core/logger.js";
 
@@ -29,6 +29,7 @@ export async function connectNats(
   opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger; auth?: NatsAuth } = {},
 ): Promise<NatsConnection> {
   const auth = opts.auth ?? {};
+  const reconnect = opts.reconnect ?? true;
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -36,7 +37,7 @@ export async function connectNats(
       name,
       timeout: opts.timeoutMs ?? 5_000,
       noAsyncTraces: true,
-      reconnect: opts.reconnect ?? true,
+      reconnect,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 10_000,
@@ -53,6 +54,14 @@ export async function connectNats(
       );
     const refused = certificateRefusal(err, auth);
     if (refused) throw new EddyError(ErrorCode.NotAuthenticated, `NATS at ${url}: ${refused} (${(err as Error).message.trim()})`, { cause: err });
+    // A connection that may reconnect takes a refused client certificate (a TLS alert after the
+    // handshake) for a lost connection and keeps trying until its timeout: one attempt that may not
+    // reconnect says why.
+    if (reconnect && auth.tls && err instanceof NatsTimeoutError)
+      return connectNats(url, name, { ...opts, reconnect: false }).then(async (probe) => {
+        await probe.close().catch(() => undefined); // it only answered the question
+        throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
+      });
     throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
   }
   if (opts.log) logConnectionEvents(nc, name, opts.log);

@@ -43,35 +43,49 @@ export function rolePermissions(role: Role, prefix: string): Permissions {
       // cannot be matched by prefix), so its credentials are the cluster's.
       return {
         publish: {
-          allow: [`${P}.>`, "$JS.API.>", ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`), `$O.${P}_state.>`, `$O.${P}_bundles.>`, "$SRV.>", "$JS.ACK.>"],
+          allow: [
+            `${P}.>`,
+            "$JS.API.>",
+            ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`),
+            `$O.${P}_state.>`,
+            `$O.${P}_bundles.>`,
+            "$SRV.>",
+            "$JS.ACK.>",
+            // Several services share a JobManager's connection (Dispatcher, ResourceManager, a
+            // JobMaster per job) and each answers a discovery request: more than the one response
+            // per request allow_responses grants.
+            "_INBOX.>",
+            ...ROLES.map((r) => `${inboxPrefix(r, P)}.>`),
+          ],
         },
         subscribe: { allow: [`${P}.>`, inbox, "$SRV.>", "$JS.EVENT.ADVISORY.CONSUMER.DELETED.>"] },
         allow_responses: true,
       };
     case "worker":
+      // The JetStream sink publishes to users' subjects, so a worker may publish anywhere but where
+      // it could act as another component, change the cluster's HA state, ship code or change a
+      // stream. Replies to the requests it serves pass the deny list (allow_responses).
       return {
         publish: {
-          allow: [
-            `${P}.rm.>`,
-            `${P}.jm.>`,
-            `${P}.data.>`,
-            `${P}.credit.>`,
-            `${P}.metrics.te.>`,
-            `${P}.bp.>`,
-            // Its own state uploads, and the JetStream sink into users' streams.
-            `$O.${P}_state.>`,
-            "$JS.API.INFO",
-            "$JS.API.STREAM.INFO.*",
-            "$JS.API.STREAM.MSG.GET.*",
-            "$JS.API.DIRECT.GET.>",
-            "$JS.API.CONSUMER.CREATE.>",
-            "$JS.API.CONSUMER.INFO.>",
-            "$JS.API.CONSUMER.DELETE.>",
-            "$JS.API.CONSUMER.MSG.NEXT.>",
-            "$JS.ACK.>",
-            "$SRV.>",
+          allow: [">"],
+          deny: [
+            `${dispatcher}.>`,
+            `${P}.te.>`,
+            `${P}.task.>`,
+            `${P}.metrics.job.>`,
+            `${P}.metrics.cluster`,
+            ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`),
+            `$O.${P}_bundles.>`,
+            ...["CREATE", "UPDATE", "DELETE", "PURGE", "MSG.DELETE", "SNAPSHOT", "RESTORE"].map((op) => `$JS.API.STREAM.${op}.>`),
+            "$JS.API.STREAM.TEMPLATE.>",
+            "$JS.API.CONSUMER.DURABLE.CREATE.>",
+            "$JS.API.ACCOUNT.>",
+            "$JS.API.META.>",
+            "$JS.API.SERVER.>",
+            "$SYS.>",
+            ...ROLES.filter((r) => r !== "worker").map((r) => `${inboxPrefix(r, P)}.>`),
+            "_INBOX.>",
           ],
-          deny: [`${dispatcher}.>`, `${P}.metrics.job.>`, `${P}.metrics.cluster`, ...HA_BUCKETS.map((b) => `$KV.${P}_${b}.>`), `$O.${P}_bundles.>`],
         },
         subscribe: {
           allow: [`${P}.te.>`, `${P}.task.>`, `${P}.data.>`, `${P}.credit.>`, inbox, "$SRV.>", `$JS.EVENT.ADVISORY.CONSUMER.DELETED.${P}_liveness.*`],

@@ -184,7 +184,7 @@ const SMALL_JOB = {
 };
 
 /** Submit-to-RUNNING (client clock before submitJob to the last subtask's RUNNING timestamp) and INITIALIZING-to-RUNNING. */
-async function submitToRunning(c: BenchCluster, runs: number): Promise<{ submit: number[]; internal: number[] }> {
+export async function submitToRunning(c: { dispatcher: Gateway }, runs: number): Promise<{ submit: number[]; internal: number[] }> {
   const submit: number[] = [];
   const internal: number[] = [];
   for (let i = 0; i < runs + 3; i++) {

@@ -29,7 +29,7 @@
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli, footprint, rest, metrics; several may be given), so a shared machine is spared the rest.
+ * stream, cli, footprint, rest, metrics, security; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -55,6 +55,7 @@ import { cliBench } from "./cli-bench.js";
 import { footprintBench } from "./footprint-bench.js";
 import { restBench } from "./rest-bench.js";
 import { metricsBench } from "./metrics-bench.js";
+import { securityBench } from "./security-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
@@ -77,6 +78,7 @@ const PARTS = [
   "footprint",
   "rest",
   "metrics",
+  "security",
 ] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
     if (want("footprint")) await footprintBench();
     if (want("rest")) await restBench();
     if (want("metrics")) await metricsBench(work);
+    if (want("security")) await securityBench(work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -3,6 +3,11 @@
  * JetStream (or a NATS the caller started), one or more `eddy jobmanager` processes (one leads, the
  * others stand by) and N `eddy taskexecutor` processes (killable with SIGKILL), under a prefix of
  * its own. Every wait is bounded; `stop()` stops what was started.
+ *
+ * Secure like `eddy cluster` unless the caller brings its NATS: the server it starts enforces Eddy's
+ * roles, the JobManagers run as `jobmanager` and the TaskExecutors as `worker`, so every test of a
+ * process cluster runs its components under their permissions. A connection without credentials
+ * (the test's own, or a process the test starts itself) is taken as the admin (`no_auth_user`).
  */
 import { connectNats, type NatsConnection } from "../../src/rpc/nats.js";
 import { Gateway } from "../../src/rpc/gateway.js";
@@ -10,6 +15,10 @@ import { Subjects } from "../../src/rpc/subjects.js";
 import { waitFor } from "../../src/core/time.js";
 import { startTestNats, type TestNats } from "./nats-server.js";
 import { spawnEddy, type EddyProcess } from "./eddy-process.js";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeSecureSetup } from "../../src/security/secure-setup.js";
 
 /** A running process cluster. */
 export interface ProcessCluster {
@@ -48,6 +57,8 @@ export interface ProcessClusterOptions {
   taskExecutorLogLevel?: string;
   /** Working directory of the TaskExecutor processes (default: the repository root). */
   taskExecutorCwd?: string;
+  /** Run without authorization (default: secured when this helper starts the NATS server). */
+  insecure?: boolean;
 }
 
 interface Info {
@@ -59,31 +70,48 @@ export async function startProcessCluster(opts: ProcessClusterOptions = {}): Pro
   const prefix = `p${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   let nats: TestNats | undefined;
   let nc: NatsConnection | undefined;
+  let secureDir: string | undefined;
   const procs: EddyProcess[] = [];
   const stop = async () => {
     await Promise.all(procs.map((p) => p.stop(10_000).catch(() => p.kill())));
     await nc?.close().catch(() => undefined); // best effort: the server stops next
     await nats?.stop();
+    if (secureDir) rmSync(secureDir, { recursive: true, force: true });
   };
   try {
     let natsUrl = opts.natsUrl;
+    let roles: Partial<Record<"jobmanager" | "worker", string>> = {};
     if (!natsUrl) {
-      nats = await startTestNats({ jetstream: true });
+      let conf: string | undefined;
+      if (!opts.insecure) {
+        secureDir = mkdtempSync(join(tmpdir(), "eddy-test-secure-"));
+        const setup = await writeSecureSetup(secureDir, { prefix, url: "" });
+        // The block is inlined (nats-server resolves an include relative to the config), with a user
+        // of all rights for connections without credentials: no_auth_user needs a clear password.
+        const block = readFileSync(setup.authConfPath, "utf8").replace(
+          "users = [\n",
+          'users = [\n    { user: "test-anonymous", password: "test-anonymous" }\n',
+        );
+        conf = `${block}\nno_auth_user: "test-anonymous"\n`;
+        roles = { jobmanager: setup.contexts.jobmanager, worker: setup.contexts.worker };
+      }
+      nats = await startTestNats({ jetstream: true, ...(conf ? { conf } : {}) });
       natsUrl = nats.url;
     }
     const env = { natsUrl, prefix, logLevel: opts.logLevel ?? "warn", env: opts.env ?? {} };
+    const asRole = (base: typeof env, role: "jobmanager" | "worker") => (roles[role] ? { ...base, env: { ...base.env, EDDY_CONTEXT: roles[role]! } } : base);
     const jobManagers: EddyProcess[] = [];
     const addJobManager = () => {
       // A free web port each: test clusters never take the default 8081 from each other or a user.
       const args = opts.jobManagerArgs ?? [];
-      const jm = spawnEddy(["jobmanager", ...args, ...(args.includes("--web-port") ? [] : ["--web-port", "0"])], env);
+      const jm = spawnEddy(["jobmanager", ...args, ...(args.includes("--web-port") ? [] : ["--web-port", "0"])], asRole(env, "jobmanager"));
       procs.push(jm);
       jobManagers.push(jm);
       return jm;
     };
     const jobManager = addJobManager();
     const teEnv = {
-      ...env,
+      ...asRole(env, "worker"),
       ...(opts.taskExecutorLogLevel ? { logLevel: opts.taskExecutorLogLevel } : {}),
       ...(opts.taskExecutorCwd ? { cwd: opts.taskExecutorCwd } : {}),
     };

@@ -68,6 +68,8 @@ test("the JetStream sink publishes every event exactly once through a SIGKILLed 
   const keys = 5;
   const stream = `KC_${Date.now()}`;
   const subject = `${cluster.prefix}.out.${stream}`;
+  // The operator makes the sink's stream: a worker of a secured cluster may create none.
+  await (await jetstreamManager(cluster.nc)).streams.add({ name: stream, subjects: [subject] });
   const spec = {
     name: "keyed-counter to JetStream",
     vertices: [

@@ -28,6 +28,7 @@ const prefix = `sec${process.pid}`;
 const subjects = new Subjects(prefix);
 let cluster: EddyProcess;
 let url = "";
+let web = "";
 let contexts = "";
 const conns: NatsConnection[] = [];
 
@@ -65,6 +66,7 @@ before(async () => {
   const ready = parseReadyLine(await cluster.waitForLine(/^eddy cluster ready /, 90_000));
   assert.ok(ready.context, "a secured cluster names its admin context");
   url = ready.nats;
+  web = ready.web ?? "";
   contexts = dirname(ready.context);
 });
 
@@ -173,6 +175,17 @@ test("the refused attempts changed nothing: the same leader serves, the lease is
     [false],
     "no TaskExecutor was registered by a client",
   );
+});
+
+test("the dashboard's writes need the token of the admin context; reads on loopback do not", async () => {
+  const token = readContext(contextOf("admin")).eddy_web_token!;
+  const job = "0123456789abcdef0123456789abcdef";
+  const write = (auth?: string) =>
+    fetch(`${web}/jobs/${job}?mode=cancel`, { method: "PATCH", ...(auth ? { headers: { Authorization: `Bearer ${auth}` } } : {}) });
+  assert.equal((await write()).status, 401);
+  assert.equal((await write("not-the-token-at-all")).status, 401);
+  assert.equal((await write(token)).status, 404, "with the token the write reaches the API (no such job)");
+  assert.equal((await fetch(`${web}/overview`)).status, 200);
 });
 
 test("no credentials or a wrong password: the connection is refused and every command exits 3 saying so", async () => {

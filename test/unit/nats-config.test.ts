@@ -1,8 +1,7 @@
 /** The server config eddy cluster writes: `sync_interval: always` only where the server knows it (2.10+). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clusterServerConf, natsServerVersion } from "../../src/cluster/nats-config.js";
-import { findNatsServerBinary } from "../../src/cluster/nats-server.js";
+import { clusterServerConf } from "../../src/cluster/nats-config.js";
 import { versionAtLeast } from "../../src/security/nats-posture.js";
 
 test("sync_interval: always is asked of nats-server 2.10 and later, never of 2.9 (which refuses the field)", () => {
@@ -14,8 +13,4 @@ test("sync_interval: always is asked of nats-server 2.10 and later, never of 2.9
 
 test("a secured cluster's config includes its authorization block by a path relative to the config", () => {
   assert.match(clusterServerConf({ version: "2.9.10", authInclude: "nats-auth.conf" }), /\ninclude "nats-auth\.conf"\n$/);
-});
-
-test("the installed nats-server reports its version", () => {
-  assert.match(natsServerVersion(findNatsServerBinary()) ?? "", /^\d+\.\d+\.\d+$/);
 });

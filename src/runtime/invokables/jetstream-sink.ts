@@ -11,8 +11,8 @@
  */
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { packData } from "../../codec/codec.js";
-import { InternalError } from "../../core/errors.js";
-import { retryTransient } from "../../jetstream/index.js";
+import { EddyError, ErrorCode, InternalError } from "../../core/errors.js";
+import { isPermissionDenied, retryTransient } from "../../jetstream/index.js";
 import type { ListState } from "../../state/api.js";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import { stringSetting } from "../invokable-common.js";
@@ -48,7 +48,16 @@ class JetStreamSink implements Invokable {
     if (!ctx.nats) throw new InternalError(`${NAME} needs the worker's NATS connection`);
     this.js = jetstream(ctx.nats);
     const jsm = await jetstreamManager(ctx.nats);
-    await jsm.streams.info(this.stream).catch(() => jsm.streams.add({ name: this.stream, subjects: [this.subject] }));
+    await jsm.streams.info(this.stream).catch(() =>
+      jsm.streams.add({ name: this.stream, subjects: [this.subject] }).catch((err: unknown) => {
+        // A worker of a secured cluster may create no stream: the operator creates the sink's.
+        throw new EddyError(
+          isPermissionDenied(err) ? ErrorCode.PermissionDenied : ErrorCode.TaskFailed,
+          `${NAME}: the stream ${this.stream} does not exist and this worker may not create it (${(err as Error).message}); create it first, capturing ${this.subject}`,
+          { cause: err },
+        );
+      }),
+    );
     if (!ctx.checkpointing) return;
     this.pendingState = ctx.operatorState.getListState<Epoch>("pending");
     // The restored checkpoint completed: publish what it held back (duplicates of an earlier try are dropped).
