@@ -11,6 +11,7 @@ import { AckPolicy, DeliverPolicy, jetstreamManager, StorageType } from "@nats-i
 import type { Logger } from "../../src/core/logger.js";
 import { withTimeout } from "../../src/core/time.js";
 import { onReconnect } from "../../src/rpc/nats.js";
+import { subscribeProtocol } from "../../src/rpc/stream-delivery.js";
 import { openOrCreate } from "../../src/jetstream/index.js";
 import type { Subjects } from "../../src/rpc/subjects.js";
 import { kvReplicas } from "../../src/ha/index.js";
@@ -113,5 +114,6 @@ export class LivenessMarker {
 /** Calls `onGone(teId)` for every marker the server deletes (its TaskExecutor's connection gone). */
 export function watchLiveness(nc: NatsConnection, subjects: Subjects, onGone: (teId: string) => void): Subscription {
   const prefix = `${DELETED_ADVISORY}.${livenessStream(subjects)}.`;
-  return nc.subscribe(`${prefix}*`, { callback: (_err, m) => onGone(m.subject.slice(prefix.length)) });
+  // The server publishes advisories without a reply; one replayed from a stream is not its word.
+  return subscribeProtocol(nc, `${prefix}*`, (m) => onGone(m.subject.slice(prefix.length)));
 }

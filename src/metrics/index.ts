@@ -3,6 +3,7 @@
  * JobManager's MetricStore fed by `<prefix>.metrics.>`, its Prometheus rendering, and the task-side
  * counters the TaskExecutor reports from. See docs/metrics.md.
  */
+import { subscribeProtocol } from "../rpc/stream-delivery.js";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
@@ -38,11 +39,7 @@ const TICK_MS = 1_000;
 export async function createMetricStore(nc: NatsConnection, subjects: Subjects, log: Logger, opts: MetricStoreOptions = {}): Promise<MetricStoreHandle> {
   const store = new MetricStore(opts);
   const intake = new MetricIntake(store, subjects, log);
-  const sub: Subscription = nc.subscribe(subjects.metrics, {
-    callback: (err, msg) => {
-      if (!err) intake.handle(msg.subject, msg.data);
-    },
-  });
+  const sub: Subscription = subscribeProtocol(nc, subjects.metrics, (msg) => intake.handle(msg.subject, msg.data));
   const timer = setInterval(() => store.tick(), TICK_MS);
   timer.unref();
   await nc.flush();

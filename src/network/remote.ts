@@ -4,6 +4,7 @@
  * Partition requests are NATS requests (retried with backoff until the producer answers); buffers,
  * credits and cancels are plain publishes. The wire format is in frame.ts.
  */
+import { subscribeProtocol } from "../rpc/stream-delivery.js";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
 import type { Subjects } from "../rpc/subjects.js";
 import { EddyError, ErrorCode, errorFromWire, type WireError } from "../core/errors.js";
@@ -72,15 +73,12 @@ export class RemoteProducerEndpoint {
     private readonly writer: RecordWriterOutput,
     private readonly cfg: NetworkConfig,
   ) {
-    this.sub = nc.subscribe(subjects.credit(writer.attemptId), {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          this.onMessage(msg.data, msg);
-        } catch (e) {
-          writer.fail(e);
-        }
-      },
+    this.sub = subscribeProtocol(nc, subjects.credit(writer.attemptId), (msg) => {
+      try {
+        this.onMessage(msg.data, msg);
+      } catch (e) {
+        writer.fail(e);
+      }
     });
   }
 
@@ -162,12 +160,9 @@ export class RemoteConsumerEndpoint {
     readonly cfg: NetworkConfig,
   ) {
     this.subject = subjects.data(attemptId);
-    this.sub = nc.subscribe(this.subject, {
-      callback: (err, msg) => {
-        if (err) return;
-        const b = msg.data;
-        if (b.length >= 12) this.channels[frameChannel(b)]?.onFrame(b);
-      },
+    this.sub = subscribeProtocol(nc, this.subject, (msg) => {
+      const b = msg.data;
+      if (b.length >= 12) this.channels[frameChannel(b)]?.onFrame(b);
     });
   }
 

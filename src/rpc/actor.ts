@@ -1,3 +1,4 @@
+import { subscribeProtocol } from "./stream-delivery.js";
 import type { NatsConnection, Msg, Subscription } from "@nats-io/transport-node";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import { decode, encode, contentTypeOf, type ContentType } from "../codec/codec.js";
@@ -94,13 +95,7 @@ export abstract class Actor {
   protected serve(nc: NatsConnection, opts: ServeOptions = {}): void {
     const { queue, service } = opts;
     this.methodTable = this.methods();
-    this.sub = nc.subscribe(`${this.address}.*`, {
-      ...(queue ? { queue } : {}),
-      callback: (err, msg) => {
-        if (err) return;
-        void this.onMessage(msg);
-      },
-    });
+    this.sub = subscribeProtocol(nc, `${this.address}.*`, (msg) => void this.onMessage(msg), queue ? { queue } : {});
     if (service) {
       this.service = this.describeService(service.role, service.metadata ?? {}, queue ?? "");
       this.registry = ServiceRegistry.of(nc);

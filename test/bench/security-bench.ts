@@ -22,7 +22,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} K`);
 
 /** Runs the comparison with `words` words for WordCount and `events` keyed-counter events. */
-export async function securityBench(work: string, words = 1_000_000, events = 200_000, rounds = 2): Promise<void> {
+export async function securityBench(work: string, words = 1_000_000, events = 200_000, rounds = Number(process.env.BENCH_SECURITY_ROUNDS ?? 3)): Promise<void> {
   const input = join(work, "security-words.txt");
   await writeText(input, words);
   const figures: Record<"secure" | "insecure", Figures> = {
@@ -50,12 +50,13 @@ export async function securityBench(work: string, words = 1_000_000, events = 20
   const s = figures.secure;
   const o = figures.insecure;
   const ratio = (a: number, b: number) => `${((a / b) * 100).toFixed(1)}%`;
-  console.log(`security: secure default vs --insecure, ${rounds} rounds each, alternating`);
+  console.log(`security: secure default vs --insecure, ${rounds} rounds each, alternating (medians; every run in brackets)`);
+  const runs = (xs: number[]) => `[${xs.map((x) => (x >= 1e3 ? fmt(x) : x.toFixed(0))).join(", ")}]`;
   console.log(
-    `  WordCount p=2 (${words} words):       secure ${fmt(median(s.wordcount))} records/s, insecure ${fmt(median(o.wordcount))} records/s (secure/insecure ${ratio(median(s.wordcount), median(o.wordcount))})`,
+    `  WordCount p=2 (${words} words):       secure ${fmt(median(s.wordcount))} records/s, insecure ${fmt(median(o.wordcount))} records/s (secure/insecure ${ratio(median(s.wordcount), median(o.wordcount))}) ${runs(s.wordcount)} vs ${runs(o.wordcount)}`,
   );
   console.log(
-    `  keyed-counter p=2 (${events} events):  secure ${fmt(median(s.keyedCounter))} records/s, insecure ${fmt(median(o.keyedCounter))} records/s (${ratio(median(s.keyedCounter), median(o.keyedCounter))})`,
+    `  keyed-counter p=2 (${events} events):  secure ${fmt(median(s.keyedCounter))} records/s, insecure ${fmt(median(o.keyedCounter))} records/s (${ratio(median(s.keyedCounter), median(o.keyedCounter))}) ${runs(s.keyedCounter)} vs ${runs(o.keyedCounter)}`,
   );
   console.log(
     `  submit to RUNNING p50:              secure ${median(s.submitMs).toFixed(0)} ms, insecure ${median(o.submitMs).toFixed(0)} ms (${ratio(median(s.submitMs), median(o.submitMs))})`,

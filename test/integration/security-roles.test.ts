@@ -10,7 +10,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstreamManager } from "@nats-io/jetstream";
+import { waitFor, withTimeout } from "../../src/core/time.js";
+import { subscribeProtocol } from "../../src/rpc/stream-delivery.js";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Gateway } from "../../src/rpc/gateway.js";
 import { Subjects } from "../../src/rpc/subjects.js";
@@ -175,6 +177,52 @@ test("the refused attempts changed nothing: the same leader serves, the lease is
     [false],
     "no TaskExecutor was registered by a client",
   );
+});
+
+test("a push consumer a worker points at a subject delivers with the server's ack reply, and Eddy's subscriptions drop such messages", async () => {
+  const admin = await connectAs("admin");
+  const worker = await connectAs("worker");
+  // The threat: a worker may write state chunks and create consumers, so it can store bytes and have
+  // the server deliver them to any subject with interest, past its own publish permissions.
+  const target = `${prefix}.data.replay${process.pid}`;
+  const seen = new Promise<Msg>((resolve) => admin.subscribe(target, { max: 1, callback: (_e, m) => resolve(m) }));
+  await admin.flush();
+  const chunk = `$O.${prefix}_state.C.replay${process.pid}`;
+  await worker.request(chunk, encode({ forged: true }), { timeout: 10_000 });
+  const jsm = await jetstreamManager(worker);
+  const consumer = await jsm.consumers.add(`OBJ_${prefix}_state`, {
+    deliver_subject: target,
+    filter_subject: chunk,
+    ack_policy: AckPolicy.None,
+    deliver_policy: DeliverPolicy.All,
+  });
+  const delivered = await withTimeout(seen, 10_000, "the push consumer's delivery");
+  assert.match(delivered.reply ?? "", /^\$JS\.ACK\./, "a stream delivery carries the server's ack subject as reply, even without acks");
+  await jsm.consumers.delete(`OBJ_${prefix}_state`, consumer.name);
+
+  // The defense: every Eddy subscription (actors, data plane, metrics, liveness) is made with
+  // subscribeProtocol, which drops stream deliveries. Delivered again beside a plain publish, the
+  // guarded subscription sees only the publish; a plain subscription on the same connection, which
+  // gets every message in the same order, shows when both have been offered.
+  const guarded: string[] = [];
+  const plain: string[] = [];
+  const target2 = `${target}.again`;
+  const guard = subscribeProtocol(admin, target2, (m) => void guarded.push(m.reply ? "delivery" : "publish"));
+  const all = admin.subscribe(target2, { callback: (_e, m) => void plain.push(m.reply ? "delivery" : "publish") });
+  await admin.flush();
+  const again = await jsm.consumers.add(`OBJ_${prefix}_state`, {
+    deliver_subject: target2,
+    filter_subject: chunk,
+    ack_policy: AckPolicy.None,
+    deliver_policy: DeliverPolicy.All,
+  });
+  await waitFor(async () => (plain.includes("delivery") ? true : undefined), 10_000, "the second delivery");
+  admin.publish(target2, encode({ plain: true }));
+  await waitFor(async () => (plain.length >= 2 ? true : undefined), 10_000, "the plain publish");
+  assert.deepEqual(guarded, ["publish"], "the stream delivery was dropped, the publish passed");
+  guard.unsubscribe();
+  all.unsubscribe();
+  await jsm.consumers.delete(`OBJ_${prefix}_state`, again.name);
 });
 
 test("the dashboard's writes need the token of the admin context; reads on loopback do not", async () => {
