@@ -21,15 +21,15 @@ function malformed(message: string): ValidationError {
  * an unknown key.
  */
 export function parseConfigurationPairs(pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out = new Map<string, string>();
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     const key = eq < 0 ? "" : pair.slice(0, eq).trim();
     if (key === "") throw malformed(`configuration '${pair}' is not key=value (like -D execution.checkpointing.interval=10s)`);
     optionOf(key);
-    out[key] = pair.slice(eq + 1).trim();
+    out.set(key, pair.slice(eq + 1).trim());
   }
-  return out;
+  return Object.fromEntries(out);
 }
 
 /**
