@@ -53,12 +53,24 @@ async function cancel(jobId: string): Promise<void> {
   assert.equal(r.code, 0, r.stderr);
 }
 
+/** Runs keyed-counter detached with `flags` and answers the job's id. */
+async function submit(flags: string[], out: string): Promise<string> {
+  const r = await runEddy(["run", "examples/keyed-counter.ts", "--detached", ...flags, ...jobArgs(out)], env());
+  assert.equal(r.code, 0, r.stderr);
+  const jobId = /^Job ([0-9a-f]{32}) submitted$/m.exec(r.stdout)?.[1];
+  assert.ok(jobId, r.stdout);
+  return jobId;
+}
+
+/** Every (chained) vertex's parallelism in `details`. */
+function parallelisms(details: JobDetails): Set<number> {
+  assert.ok(details.vertices.length > 0);
+  return new Set(details.vertices.map((v) => v.parallelism));
+}
+
 test("eddy run -D overrides main's checkpoint interval and default parallelism; the job checkpoints at that interval", async () => {
-  const r = await runEddy(
+  const jobId = await submit(
     [
-      "run",
-      "examples/keyed-counter.ts",
-      "--detached",
       "-D",
       "execution.checkpointing.interval=200ms",
       "-D",
@@ -66,50 +78,27 @@ test("eddy run -D overrides main's checkpoint interval and default parallelism; 
       "-Drestart-strategy.fixed-delay.attempts=2",
       "-D",
       "parallelism.default=2",
-      ...jobArgs("session"),
     ],
-    env(),
+    "session",
   );
-  assert.equal(r.code, 0, r.stderr);
-  const jobId = /^Job ([0-9a-f]{32}) submitted$/m.exec(r.stdout)?.[1];
-  assert.ok(jobId, r.stdout);
   // Main's own interval is 60 s: three completed checkpoints come only from the 200 ms of -D.
   const stats = await completed(jobId, 3);
   assert.equal(stats.config?.interval, 200);
   const st = await runEddy(["status", jobId, "--json"], env());
   assert.equal(st.code, 0, st.stderr);
-  const details = JSON.parse(st.stdout) as JobDetails;
-  assert.ok(details.vertices.length > 0, st.stdout);
-  assert.deepEqual(new Set(details.vertices.map((v) => v.parallelism)), new Set([2]), "every (chained) vertex runs at 2");
+  assert.deepEqual(parallelisms(JSON.parse(st.stdout) as JobDetails), new Set([2]));
   await cancel(jobId);
 });
 
 test("application mode: the Dispatcher applies -D after main", async () => {
-  const r = await runEddy(
-    [
-      "run",
-      "examples/keyed-counter.ts",
-      "--application",
-      "--detached",
-      "-D",
-      "execution.checkpointing.interval=300ms",
-      "-D",
-      "parallelism.default=2",
-      "-D",
-      "execution.checkpointing.timeout=30s",
-      ...jobArgs("application"),
-    ],
-    env(),
+  const jobId = await submit(
+    ["--application", "-D", "execution.checkpointing.interval=300ms", "-D", "parallelism.default=2", "-D", "execution.checkpointing.timeout=30s"],
+    "application",
   );
-  assert.equal(r.code, 0, r.stderr);
-  const jobId = /^Job ([0-9a-f]{32}) submitted$/m.exec(r.stdout)?.[1];
-  assert.ok(jobId, r.stdout);
   const stats = await completed(jobId, 2);
   assert.equal(stats.config?.interval, 300);
   assert.equal(stats.config?.timeout, 30_000);
-  const details = await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId });
-  assert.ok(details.vertices.length > 0);
-  assert.deepEqual(new Set(details.vertices.map((v) => v.parallelism)), new Set([2]), "every (chained) vertex runs at 2");
+  assert.deepEqual(parallelisms(await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId })), new Set([2]));
   await cancel(jobId);
 
   const contradicting = await runEddy(
