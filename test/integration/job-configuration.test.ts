@@ -1,8 +1,8 @@
 /**
  * `eddy run -D key=value` against real processes: the keys override what the job's main set
- * (checkpoint interval, parallelism) in session and application mode, and a bad key or value exits
- * 2 naming it with nothing submitted. The CLI connects without credentials (the secured test cluster
- * takes that as the admin).
+ * (checkpoint interval, restart strategy, parallelism) in session and application mode, and a bad
+ * key or value exits 2 naming it with nothing submitted. The CLI connects without credentials (the
+ * secured test cluster takes that as the admin).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +10,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { waitFor } from "../../src/core/time.js";
+import { ExecutionPlanStore } from "../../src/ha/execution-plan-store.js";
+import { Subjects } from "../../src/rpc/subjects.js";
+import type { JobConfig } from "../../src/jobgraph/index.js";
 import { startProcessCluster, type ProcessCluster } from "../helpers/process-cluster.js";
 import { runEddy } from "../helpers/eddy-process.js";
 import type { CheckpointStatsView, JobDetails, JobOverview } from "../../schemas/dispatcher-api.js";
@@ -46,6 +49,12 @@ function completed(jobId: string, n: number): Promise<CheckpointStatsView> {
     `${n} completed checkpoints of job ${jobId}`,
     100,
   );
+}
+
+/** The job's config as the Dispatcher stored it (the JobGraph the JobMaster runs). */
+async function storedConfig(jobId: string): Promise<JobConfig | undefined> {
+  const plans = await ExecutionPlanStore.open(cluster.nc, new Subjects(cluster.prefix).bucket("jobgraphs"));
+  return (await plans.get(jobId))?.config;
 }
 
 async function cancel(jobId: string): Promise<void> {
@@ -87,18 +96,36 @@ test("eddy run -D overrides main's checkpoint interval and default parallelism; 
   const st = await runEddy(["status", jobId, "--json"], env());
   assert.equal(st.code, 0, st.stderr);
   assert.deepEqual(parallelisms(JSON.parse(st.stdout) as JobDetails), new Set([2]));
+  const config = await storedConfig(jobId);
+  assert.deepEqual(config?.restartStrategy, { type: "fixed-delay", attempts: 2 });
+  assert.equal(config?.parallelism, 2, "TaskExecutors run main again with it");
   await cancel(jobId);
 });
 
 test("application mode: the Dispatcher applies -D after main", async () => {
   const jobId = await submit(
-    ["--application", "-D", "execution.checkpointing.interval=300ms", "-D", "parallelism.default=2", "-D", "execution.checkpointing.timeout=30s"],
+    [
+      "--application",
+      "-D",
+      "execution.checkpointing.interval=300ms",
+      "-D",
+      "parallelism.default=2",
+      "-D",
+      "execution.checkpointing.timeout=30s",
+      "-D",
+      "restart-strategy.type=exponential-delay",
+      "-D",
+      "restart-strategy.exponential-delay.initial-backoff=50ms",
+    ],
     "application",
   );
   const stats = await completed(jobId, 2);
   assert.equal(stats.config?.interval, 300);
   assert.equal(stats.config?.timeout, 30_000);
   assert.deepEqual(parallelisms(await cluster.dispatcher.ask<JobDetails>("requestJob", { jobId })), new Set([2]));
+  const config = await storedConfig(jobId);
+  assert.deepEqual(config?.restartStrategy, { type: "exponential-delay", initialBackoffMs: 50 });
+  assert.equal(config?.parallelism, 2);
   await cancel(jobId);
 
   const contradicting = await runEddy(
