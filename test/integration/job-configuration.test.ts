@@ -77,19 +77,12 @@ function parallelisms(details: JobDetails): Set<number> {
   return new Set(details.vertices.map((v) => v.parallelism));
 }
 
+/** `-D pair` for each pair. */
+const dFlags = (...pairs: string[]) => pairs.flatMap((p) => ["-D", p]);
+
 test("eddy run -D overrides main's checkpoint interval and default parallelism; the job checkpoints at that interval", async () => {
-  const jobId = await submit(
-    [
-      "-D",
-      "execution.checkpointing.interval=200ms",
-      "-D",
-      "restart-strategy.type=fixed-delay",
-      "-Drestart-strategy.fixed-delay.attempts=2",
-      "-D",
-      "parallelism.default=2",
-    ],
-    "session",
-  );
+  const flags = dFlags("execution.checkpointing.interval=200ms", "restart-strategy.type=fixed-delay", "parallelism.default=2");
+  const jobId = await submit([...flags, "-Drestart-strategy.fixed-delay.attempts=2"], "session");
   // Main's own interval is 60 s: three completed checkpoints come only from the 200 ms of -D.
   const stats = await completed(jobId, 3);
   assert.equal(stats.config?.interval, 200);
@@ -103,22 +96,14 @@ test("eddy run -D overrides main's checkpoint interval and default parallelism; 
 });
 
 test("application mode: the Dispatcher applies -D after main", async () => {
-  const jobId = await submit(
-    [
-      "--application",
-      "-D",
-      "execution.checkpointing.interval=300ms",
-      "-D",
-      "parallelism.default=2",
-      "-D",
-      "execution.checkpointing.timeout=30s",
-      "-D",
-      "restart-strategy.type=exponential-delay",
-      "-D",
-      "restart-strategy.exponential-delay.initial-backoff=50ms",
-    ],
-    "application",
+  const flags = dFlags(
+    "execution.checkpointing.interval=300ms",
+    "parallelism.default=2",
+    "execution.checkpointing.timeout=30s",
+    "restart-strategy.type=exponential-delay",
+    "restart-strategy.exponential-delay.initial-backoff=50ms",
   );
+  const jobId = await submit(["--application", ...flags], "application");
   const stats = await completed(jobId, 2);
   assert.equal(stats.config?.interval, 300);
   assert.equal(stats.config?.timeout, 30_000);
