@@ -5,9 +5,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   applyJobConfiguration,
   CONFIG_OPTIONS,
@@ -293,6 +294,18 @@ test("the values each key accepts are the ones the JobGraph schema takes", () =>
     assert.equal(o.read(String(max + step)), undefined, `${o.key} refuses above ${max}`);
   }
   assert.equal(checked, CONFIG_OPTIONS.length - 2, "all but execution.runtime-mode and restart-strategy.type map to one schema field");
+});
+
+test("docs/jobgraph.md lists every key with the JobGraph field it sets", () => {
+  const root = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");
+  const rows = readFileSync(join(root, "docs/jobgraph.md"), "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("| `"));
+  for (const o of CONFIG_OPTIONS) {
+    const row = rows.find((l) => l.includes(`\`${o.key}\``));
+    assert.ok(row, `docs/jobgraph.md has a row for ${o.key}`);
+    if (/^(checkpointing|restartStrategy)\./.test(o.field)) assert.ok(row.includes(`\`${o.field}\``), `the row of ${o.key} names ${o.field}`);
+  }
 });
 
 test("submitApplication's configuration is checked at the Dispatcher's boundary", () => {
