@@ -3,8 +3,9 @@
  * every untrusted body passes) and reply types (what `eddy ... --json` prints). The JobGraph itself
  * is `jobgraph.schema.json` beside this file.
  */
-import { s, type Infer } from "../src/schema/index.js";
+import { s, type Check, type Infer } from "../src/schema/index.js";
 import type { ErrorCode } from "../src/core/error-codes.js";
+import { MAX_CONFIG_ENTRIES, parseJobConfiguration } from "../src/jobgraph/configuration/index.js";
 
 /** `{jobId}`: the body of requestJob and cancelJob. */
 export const JobIdRequest = s.object({ jobId: s.id });
@@ -45,9 +46,21 @@ export interface RescaleReply {
 }
 
 /**
- * `{bundle: {id, size}, args?, parallelism?, savepoint?, jobId?}`: submitApplication (application
- * mode). The bundle must be in the `<prefix>_bundles` Object Store bucket; the Dispatcher runs its
- * main with `args` and `parallelism` and submits the JobGraph main returns. Reply as submitJob.
+ * A job's Flink configuration (`{key: value}`, `eddy run -D`): only keys and values a job takes
+ * (MalformedRequest naming the first that is not).
+ */
+const jobConfiguration: Check<Record<string, string>> = (v, p) => {
+  const entries = s.record(s.str({ max: 4096 }), MAX_CONFIG_ENTRIES)(v, p);
+  parseJobConfiguration(entries);
+  return entries;
+};
+
+/**
+ * `{bundle: {id, size}, args?, parallelism?, savepoint?, jobId?, configuration?}`: submitApplication
+ * (application mode). The bundle must be in the `<prefix>_bundles` Object Store bucket; the
+ * Dispatcher runs its main with `args` and `parallelism` (else `configuration`'s
+ * `parallelism.default`), applies `configuration` onto the JobGraph main returns and submits it.
+ * Reply as submitJob.
  */
 export const SubmitApplicationRequest = s.object({
   bundle: s.object({ id: s.str({ pattern: /^[0-9a-f]{64}$/ }), size: s.int({ min: 1, max: 268_435_456 }) }),
@@ -55,6 +68,7 @@ export const SubmitApplicationRequest = s.object({
   parallelism: s.optional(s.int({ min: 1, max: 32768 })),
   savepoint: s.optional(s.str({ pattern: /^[A-Za-z0-9_-]{1,128}$/ })),
   jobId: s.optional(s.id),
+  configuration: s.optional(jobConfiguration),
 });
 export type SubmitApplicationRequest = Infer<typeof SubmitApplicationRequest>;
 

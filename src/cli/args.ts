@@ -1,6 +1,7 @@
 /**
  * A small argument parser for the `eddy` command line: one command, its flags (`--name value`,
- * `--name=value`, boolean switches), positionals, and everything after `--` kept apart (job args).
+ * `--name=value`, boolean switches; a one-letter flag is short: `-X value` or `-Xvalue`, as Flink's
+ * `-D key=value`), positionals, and everything after `--` kept apart (job args).
  */
 
 /** A wrong command line: the caller prints the usage and exits 2. */
@@ -14,7 +15,10 @@ export class UsageError extends Error {
   }
 }
 
-/** How one flag is read. */
+/**
+ * How one flag is read. A flag whose name is one letter is a short flag, given as `-X VALUE` or
+ * `-XVALUE` (never `--X`); the others are long flags (`--name VALUE`, `--name=VALUE`).
+ */
 export interface FlagSpec {
   /** `string`: any value; `int`: a whole number within min..max; `boolean`: a switch without value. */
   type: "string" | "int" | "boolean";
@@ -28,6 +32,8 @@ export interface FlagSpec {
   value?: string;
   /** One line of help. */
   help: string;
+  /** For `string`: may be given many times; the values are kept in order (a `string[]`). */
+  repeatable?: boolean;
 }
 
 /** One positional parameter of a command. */
@@ -54,8 +60,8 @@ export interface CommandSpec {
   exclusive?: ReadonlyArray<readonly string[]>;
 }
 
-/** Flag values after parsing: strings, numbers for `int`, `true` for switches. */
-export type FlagValues = Record<string, string | number | boolean | undefined>;
+/** Flag values after parsing: strings, numbers for `int`, `true` for switches, a `string[]` for a repeatable flag. */
+export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
 /** A parsed command line. */
 export interface ParsedArgs {
@@ -104,7 +110,7 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
     if (arg.startsWith("--") && arg.length > 2) {
       const eq = arg.indexOf("=");
       const key = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
-      const fs = Object.hasOwn(spec.flags, key) ? spec.flags[key] : undefined;
+      const fs = key.length > 1 && Object.hasOwn(spec.flags, key) ? spec.flags[key] : undefined;
       if (!fs) throw new UsageError(`unknown flag '--${key}' for 'eddy ${name}'`, name);
       if (fs.type === "boolean") {
         if (eq >= 0) throw new UsageError(`flag '--${key}' takes no value`, name);
@@ -119,10 +125,29 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
         raw = next;
         i++;
       }
-      flags[key] = readValue(name, key, fs, raw);
+      setFlag(flags, key, fs, readValue(name, `--${key}`, fs, raw));
       continue;
     }
-    if (arg.startsWith("-") && arg.length > 1) throw new UsageError(`unknown flag '${arg}' for 'eddy ${name}'`, name);
+    if (arg.startsWith("-") && arg.length > 1) {
+      const key = arg[1]!;
+      const fs = arg[1] !== "-" && Object.hasOwn(spec.flags, key) ? spec.flags[key] : undefined;
+      if (!fs) throw new UsageError(`unknown flag '${arg}' for 'eddy ${name}'`, name);
+      if (fs.type === "boolean") {
+        if (arg.length > 2) throw new UsageError(`flag '-${key}' takes no value`, name);
+        flags[key] = true;
+        continue;
+      }
+      let raw: string;
+      if (arg.length > 2) raw = arg.slice(2);
+      else {
+        const next = tail[i + 1];
+        if (next === undefined || (next.startsWith("-") && next.length > 1)) throw new UsageError(`flag '-${key}' needs a value`, name);
+        raw = next;
+        i++;
+      }
+      setFlag(flags, key, fs, readValue(name, `-${key}`, fs, raw));
+      continue;
+    }
     positionals.push(arg);
   }
   if (help) return { command: name, positionals, flags, rest, help };
@@ -145,29 +170,42 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
   return { command: name, positionals, flags, rest, help };
 }
 
-function readValue(command: string, key: string, fs: FlagSpec, raw: string): string | number {
+/** Records a flag's value: a repeatable flag's values are appended, another flag's last value wins. */
+function setFlag(flags: FlagValues, key: string, fs: FlagSpec, value: string | number): void {
+  if (fs.repeatable) flags[key] = [...((flags[key] as string[] | undefined) ?? []), String(value)];
+  else flags[key] = value;
+}
+
+/** `flag` is the flag as written (`--name` or `-X`), for the messages. */
+function readValue(command: string, flag: string, fs: FlagSpec, raw: string): string | number {
   if (fs.type === "int") {
     const min = fs.min ?? 0;
-    if (!/^-?\d+$/.test(raw)) throw new UsageError(`flag '--${key}' needs a whole number, got '${raw}'`, command);
+    if (!/^-?\d+$/.test(raw)) throw new UsageError(`flag '${flag}' needs a whole number, got '${raw}'`, command);
     const n = Number(raw);
     if (!Number.isSafeInteger(n) || n < min || (fs.max !== undefined && n > fs.max))
-      throw new UsageError(`flag '--${key}' must be ${fs.max !== undefined ? `between ${min} and ${fs.max}` : `at least ${min}`}, got ${raw}`, command);
+      throw new UsageError(`flag '${flag}' must be ${fs.max !== undefined ? `between ${min} and ${fs.max}` : `at least ${min}`}, got ${raw}`, command);
     return n;
   }
-  if (raw === "") throw new UsageError(`flag '--${key}' needs a non-empty value`, command);
-  if (fs.choices && !fs.choices.includes(raw)) throw new UsageError(`flag '--${key}' must be one of ${fs.choices.join(", ")}, got '${raw}'`, command);
+  if (raw === "") throw new UsageError(`flag '${flag}' needs a non-empty value`, command);
+  if (fs.choices && !fs.choices.includes(raw)) throw new UsageError(`flag '${flag}' must be one of ${fs.choices.join(", ")}, got '${raw}'`, command);
   return raw;
+}
+
+/** A flag as the usage shows it: `--name VALUE`, `--switch`, `-X VALUE`. */
+function flagHead(key: string, f: FlagSpec): string {
+  const dash = key.length === 1 ? `-${key}` : `--${key}`;
+  return f.type === "boolean" ? dash : `${dash} ${f.value ?? "VALUE"}`;
 }
 
 /** The usage text of one command. */
 export function commandUsage(spec: CommandSpec): string {
   const pos = spec.positionals.map((p) => (p.required ? p.name : `[${p.name}]`));
-  const fl = Object.entries(spec.flags).map(([k, f]) => (f.type === "boolean" ? `[--${k}]` : `[--${k} ${f.value ?? "VALUE"}]`));
+  const fl = Object.entries(spec.flags).map(([k, f]) => `[${flagHead(k, f)}]${f.repeatable ? "..." : ""}`);
   const lines = [`usage: eddy ${[spec.name, ...pos, ...fl, ...(spec.passThrough ? ["[-- JOB-ARGS...]"] : [])].join(" ")}`, "", `  ${spec.summary}`];
   const entries = Object.entries(spec.flags);
   if (entries.length) {
     lines.push("", "flags:");
-    const heads = entries.map(([k, f]) => (f.type === "boolean" ? `--${k}` : `--${k} ${f.value ?? "VALUE"}`));
+    const heads = entries.map(([k, f]) => flagHead(k, f));
     const w = Math.max(...heads.map((h) => h.length));
     entries.forEach(([, f], i) => lines.push(`  ${heads[i]!.padEnd(w)}  ${f.help}`));
   }

@@ -9,6 +9,12 @@ const context: FlagSpec = {
   help: "NATS context file with the URL and credentials (default: EDDY_CONTEXT; --nats overrides its URL)",
 };
 const json: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
+const define: FlagSpec = {
+  type: "string",
+  repeatable: true,
+  value: "KEY=VALUE",
+  help: "a Flink configuration key of the job (-D KEY=VALUE or -DKEY=VALUE, repeatable; overrides what main sets; keys in docs/jobgraph.md)",
+};
 const webPort: FlagSpec = {
   type: "int",
   min: -1,
@@ -84,7 +90,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       nats,
       context,
-      parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
+      parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators (wins over -D parallelism.default)" },
+      D: define,
       detached: { type: "boolean", help: "exit once the Dispatcher accepted the job" },
       "from-savepoint": { type: "string", value: "ID", help: "start from this savepoint" },
       application: {
@@ -99,7 +106,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "print the JobGraph the job in FILE builds, as JSON (no cluster needed)",
     positionals: [{ name: "FILE", required: true, file: true }],
     flags: {
-      parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators" },
+      parallelism: { type: "int", min: 1, max: 32768, value: "N", help: "default parallelism of the job's operators (wins over -D parallelism.default)" },
+      D: define,
     },
     passThrough: true,
   },

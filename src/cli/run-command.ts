@@ -1,10 +1,13 @@
 /**
- * `eddy run FILE [--parallelism N] [--detached] [--from-savepoint ID] [--application] [-- JOB-ARGS...]`.
+ * `eddy run FILE [--parallelism N] [-D KEY=VALUE]... [--detached] [--from-savepoint ID] [--application] [-- JOB-ARGS...]`.
  *
  * Session mode (default): bundles FILE, runs its main here to build the JobGraph, uploads the
  * bundle (content-addressed, skipped when already stored) and submits the JobGraph naming it.
  * Application mode (`--application`, Flink's application clusters): bundles and uploads only, and
  * asks the Dispatcher to run main on the cluster side (`submitApplication`).
+ *
+ * `-D` settings are checked here first; in session mode they are applied onto the JobGraph here, in
+ * application mode they travel with the request and the Dispatcher applies them after main.
  */
 import { toEddyError } from "../core/errors.js";
 import { resolvePrefix } from "../core/config.js";
@@ -16,6 +19,8 @@ import { Exit, type Io } from "./io.js";
 import { printFailure } from "./job-commands.js";
 import type { JobBundle } from "../sdk/load-job.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
+import type { JobConfiguration } from "../jobgraph/configuration/index.js";
+import { configurationOf, configurationRefused } from "./job-configuration.js";
 
 /** Timeout of the submission call (the JobGraph may be large and is persisted before the reply), ms. */
 const SUBMIT_TIMEOUT_MS = 60_000;
@@ -28,7 +33,15 @@ const APPLICATION_TIMEOUT_MS = 150_000;
  */
 export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
   const file = args.positionals[0]!;
-  const parallelism = args.flags.parallelism as number | undefined;
+  let conf: JobConfiguration;
+  try {
+    conf = await configurationOf(args);
+  } catch (err) {
+    return configurationRefused(io, err);
+  }
+  // The flag wins over -D parallelism.default.
+  const flagParallelism = args.flags.parallelism as number | undefined;
+  const parallelism = flagParallelism ?? conf.parallelism;
   const savepoint = args.flags["from-savepoint"] as string | undefined;
   const application = args.flags.application === true;
   let spec: JobGraphSpec | undefined;
@@ -43,13 +56,28 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
   } catch (err) {
     return reportError(io, toEddyError(err), false);
   }
+  if (spec) {
+    const { applyJobConfiguration } = await import("../jobgraph/configuration/index.js");
+    try {
+      applyJobConfiguration(spec, conf);
+    } catch (err) {
+      return configurationRefused(io, err);
+    }
+  }
+  const configuration = Object.keys(conf.entries).length > 0 ? { configuration: conf.entries } : {};
   return withDispatcher(io, connectionFlags(args.flags), async (c) => {
     await uploadBundle(c, bundle);
     const { jobId } = spec
       ? await c.ask<{ jobId: string }>("submitJob", spec, SUBMIT_TIMEOUT_MS)
       : await c.ask<{ jobId: string }>(
           "submitApplication",
-          { bundle: bundle.ref, args: args.rest, ...(parallelism !== undefined ? { parallelism } : {}), ...(savepoint !== undefined ? { savepoint } : {}) },
+          {
+            bundle: bundle.ref,
+            args: args.rest,
+            ...(flagParallelism !== undefined ? { parallelism: flagParallelism } : {}),
+            ...(savepoint !== undefined ? { savepoint } : {}),
+            ...configuration,
+          },
           APPLICATION_TIMEOUT_MS,
         );
     io.out(`Job ${jobId} submitted`);

@@ -20,3 +20,14 @@ export {
   DEFAULT_LOWER_BOUND_MAX_PARALLELISM,
   UPPER_BOUND_MAX_PARALLELISM,
 } from "./defaults.js";
+export {
+  applyJobConfiguration,
+  parseConfigurationPairs,
+  parseJobConfiguration,
+  parseDurationMs,
+  CONFIG_OPTIONS,
+  MAX_CONFIG_ENTRIES,
+  type ConfigOption,
+  type JobConfiguration,
+  type RuntimeMode,
+} from "./configuration/index.js";

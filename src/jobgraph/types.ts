@@ -125,7 +125,7 @@ export interface JobConfig {
   bufferRecords?: number;
   /** Arguments the job's main was called with (`eddy run FILE -- ARGS`); main gets them again on every worker. */
   args?: string[];
-  /** The `--parallelism` the job's main was called with, when given; main gets it again on every worker. */
+  /** The default parallelism main was called with (`--parallelism`, else `-D parallelism.default`), when given; main gets it again on every worker. */
   parallelism?: number;
 }
 

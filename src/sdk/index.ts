@@ -63,7 +63,7 @@ export type { JobGraphSpec, JobVertexSpec, JobEdgeSpec, PartitionerType } from "
 
 /** What `eddy run` tells the job function besides its arguments. */
 export interface JobContext {
-  /** `eddy run --parallelism N`, when given. */
+  /** `eddy run --parallelism N` (else `-D parallelism.default=N`), when given. */
   parallelism?: number;
 }
 

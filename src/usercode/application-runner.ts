@@ -10,6 +10,7 @@ import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
 import type { BundleCache, BundleRef } from "../blob/index.js";
 import { attachBundle } from "./job-main.js";
+import { applyJobConfiguration, parseJobConfiguration } from "../jobgraph/configuration/index.js";
 
 /** What `submitApplication` asks for. */
 export interface ApplicationRequest {
@@ -18,6 +19,8 @@ export interface ApplicationRequest {
   parallelism?: number;
   savepoint?: string;
   jobId?: string;
+  /** Flink configuration keys (`eddy run -D`), applied after main; `parallelism` wins over `parallelism.default`. */
+  configuration?: Record<string, string>;
 }
 
 /** What the application thread is started with. */
@@ -55,20 +58,24 @@ export class ApplicationRunner {
 
   /**
    * The JobGraph the application's main builds, naming its bundle, with `config.args`,
-   * `config.parallelism`, `config.savepoint` and `jobId` from the request. Rejects with EddyError:
-   * the blob codes (`BundleNotFound`, `BundleCorrupt`...), `ApplicationTimeout`, `UserCodeFailed`,
-   * or the ValidationError code main itself threw.
+   * `config.parallelism`, `config.savepoint` and `jobId` from the request and its `configuration`
+   * applied. Rejects with EddyError: MalformedRequest for a configuration the job cannot take, the
+   * blob codes (`BundleNotFound`, `BundleCorrupt`...), `ApplicationTimeout`, `UserCodeFailed`, or
+   * the ValidationError code main itself threw.
    */
   async build(req: ApplicationRequest): Promise<JobGraphSpec> {
     if (this.closed) throw new EddyError(ErrorCode.Shutdown, "the application runner is closed");
+    const conf = parseJobConfiguration(req.configuration ?? {});
+    const parallelism = req.parallelism ?? conf.parallelism;
     const path = await this.bundles.get(req.bundle);
     const args = req.args ?? [];
-    const reply = await this.runMain({ path, bundleId: req.bundle.id, args, ...(req.parallelism !== undefined ? { parallelism: req.parallelism } : {}) });
+    const reply = await this.runMain({ path, bundleId: req.bundle.id, args, ...(parallelism !== undefined ? { parallelism } : {}) });
     if (!reply.ok) {
       const E = reply.error.code === ErrorCode.UserCodeFailed ? EddyError : ValidationError;
       throw new E(reply.error.code, reply.error.message);
     }
-    const spec = attachBundle(reply.spec, req.bundle, reply.invokables, args, req.parallelism === undefined ? {} : { parallelism: req.parallelism });
+    const spec = attachBundle(reply.spec, req.bundle, reply.invokables, args, parallelism === undefined ? {} : { parallelism });
+    applyJobConfiguration(spec, conf);
     if (req.savepoint !== undefined) spec.config = { ...spec.config, savepoint: req.savepoint };
     if (req.jobId !== undefined) spec.jobId = req.jobId;
     return spec;

@@ -48,6 +48,25 @@ test("a value may look like a negative number or contain '='", () => {
   usageError(() => parse("run", "f.ts", "--parallelism", "-1"), /between 1 and 32768, got -1/);
 });
 
+test("-D is a short repeatable flag: -D KEY=VALUE and -DKEY=VALUE, in order, before -- only", () => {
+  const a = parse("run", "-D", "a.b=1", "job.ts", "-Dc.d=x=y", "--parallelism", "2", "-D", "a.b=3", "--", "-D", "job.arg=1");
+  assert.deepEqual(a.flags, { D: ["a.b=1", "c.d=x=y", "a.b=3"], parallelism: 2 });
+  assert.deepEqual(a.positionals, ["job.ts"]);
+  assert.deepEqual(a.rest, ["-D", "job.arg=1"], "a -D after -- is the job's");
+  assert.deepEqual(parse("plan", "job.ts", "-Dk=v").flags, { D: ["k=v"] });
+  assert.equal(parse("run", "job.ts").flags.D, undefined);
+  assert.match(commandUsage(COMMANDS.find((c) => c.name === "run")!), /\[-D KEY=VALUE\]\.\.\./);
+});
+
+test("short flags: a missing value, a one-letter long flag and an unknown letter are usage errors", () => {
+  usageError(() => parse("run", "job.ts", "-D"), /flag '-D' needs a value/);
+  usageError(() => parse("run", "job.ts", "-D", "--", "x"), /flag '-D' needs a value/);
+  usageError(() => parse("run", "job.ts", "-D", "-Dk=v"), /flag '-D' needs a value/);
+  usageError(() => parse("run", "job.ts", "--D", "k=v"), /unknown flag '--D'/);
+  usageError(() => parse("run", "job.ts", "-X", "k=v"), /unknown flag '-X'/);
+  usageError(() => parse("list", "-Dk=v"), /unknown flag '-Dk=v' for 'eddy list'/);
+});
+
 test("usage errors", () => {
   usageError(() => parse(), /no command/);
   usageError(() => parse("frobnicate"), /unknown command 'frobnicate'/);
