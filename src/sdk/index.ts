@@ -1,7 +1,7 @@
 /**
  * The job SDK (Flink's DataStream API): what a job file imports. A job file's default export is a
  * {@link JobMain}; its stream API is in StreamExecutionEnvironment, DataStream, KeyedStream,
- * WindowedStream and ConnectedStreams (one file each):
+ * ConnectedStreams, WindowedStream, AllWindowedStream, JoinedStreams, CoGroupedStreams and IntervalJoin:
  *
  * ```ts
  * import { JobBuilder, requireJobArg, type JobMain } from "../src/sdk/index.js";
