@@ -189,11 +189,9 @@ test("joins, coGroup and windowAll keep both element types (compile-time)", () =
     );
   sameType<typeof perMinute, DataStream<string>>(true);
 
+  const byUser = orders.join(payments).where((o) => o.user);
   // @ts-expect-error the key selectors of both streams give the same key type
-  orders
-    .join(payments)
-    .where((o) => o.user)
-    .equalTo((p) => p.amount);
+  byUser.equalTo((p) => p.amount);
   // @ts-expect-error both streams of an interval join are keyed by the same key type
   orders.keyBy((o) => o.id).intervalJoin(payments.keyBy((p) => p.amount));
 
