@@ -3,7 +3,8 @@
  * joins (tumbling, sliding, session), coGroup, interval joins (inclusive and exclusive bounds) and
  * windowAll give what a plain nested loop over the inputs computes, at parallelism 1 and 3, with input
  * out of order within the watermark bound; once the watermark passed, the interval join and the window
- * join keep no state; a checkpoint taken mid-stream restores at another parallelism to the same pairs.
+ * join keep no state; a checkpoint taken mid-stream restores at another parallelism to the same pairs;
+ * the interval join's late elements go to their side output or are dropped.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,6 +15,7 @@ import { runLocally, LocalExecution, type MemoryStorage } from "../helpers/local
 import { lcg, readLines, startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import {
   EventTimeSessionWindows,
+  OutputTag,
   SlidingEventTimeWindows,
   StreamExecutionEnvironment,
   TumblingEventTimeWindows,
@@ -300,7 +302,7 @@ interface Hold {
 
 /**
  * A SourceFunction over `items` whose position is checkpointed. With `hold`, it stops at index
- * `hold.at`, says so, and ends once released; until then each run() returns at once without
+ * `hold.at`, says so, and goes on once released; until then each run() returns at once without
  * emitting, so the task reaches its yield point, where a checkpoint is taken.
  */
 function listSource(items: readonly Ev[], hold?: Hold): () => SourceFunction<Ev> {
@@ -311,17 +313,15 @@ function listSource(items: readonly Ev[], hold?: Hold): () => SourceFunction<Ev>
         if (restored?.length) next = restored[0] as number;
       },
       run(ctx) {
-        const stop = hold ? hold.at : items.length;
+        const held = hold !== undefined && !hold.isReleased();
+        const stop = held ? hold.at : items.length;
         if (next < stop) {
           const to = Math.min(stop, next + 50);
           while (next < to) ctx.collect(items[next++]!);
           return true;
         }
-        if (hold) {
-          hold.reached();
-          return !hold.isReleased();
-        }
-        return false;
+        if (held) hold.reached();
+        return held;
       },
       snapshotState: () => [next],
     };
@@ -422,3 +422,47 @@ for (const kind of ["interval", "window"] as const) {
     assert.deepEqual(readLines(out), expectedJoin(kind, LEFT, RIGHT));
   });
 }
+
+test("interval join: elements behind the watermark go to their side's late output or are dropped and counted", async () => {
+  // Both sides stop after the markers at 5000 and 5001 until the join (one subtask) emitted the 5001
+  // pair: each side's watermark 4999 came before its 5001 marker, so the join's watermark has passed
+  // 4999 when a3 and b3 (995, 1005: they would join a1 and b1) arrive. Late by construction.
+  const ev = (id: string, k: string, ts: number): Ev => ({ id, k, ts });
+  const left = [ev("a1", "k", 1000), ev("a2", "m", 5000), ev("a4", "n", 5001), ev("a3", "k", 995)];
+  const right = [ev("b1", "k", 1000), ev("b2", "m", 5000), ev("b4", "n", 5001), ev("b3", "k", 1005)];
+  let released = false;
+  const pairs: string[] = [];
+  const lateLeft: string[] = [];
+  const env = new StreamExecutionEnvironment("interval-late", { parallelism: 1 });
+  const strategy = WatermarkStrategy.forMonotonousTimestamps<Ev>()
+    .withTimestampAssigner((e) => e.ts)
+    .emitEvery(1);
+  const hold = { at: 3, reached: () => undefined, isReleased: () => released };
+  const tag = new OutputTag<Ev>("late-left");
+  const joined = env
+    .addSource(listSource(left, hold))
+    .assignTimestampsAndWatermarks(strategy)
+    .keyBy((e) => e.k)
+    .intervalJoin(
+      env
+        .addSource(listSource(right, hold))
+        .assignTimestampsAndWatermarks(strategy)
+        .keyBy((e) => e.k),
+    )
+    .between(-10, 10)
+    .sideOutputLeftLateData(tag)
+    .process<string>({ processElement: (l, r, _ctx, o) => o.collect(`${l.id} ${r.id}`) })
+    .uid("join");
+  joined.addSink(() => ({
+    invoke: (v: string) => {
+      pairs.push(v);
+      if (v === "a4 b4") released = true;
+    },
+  }));
+  joined.getSideOutput(tag).addSink(() => ({ invoke: (e: Ev) => void lateLeft.push(e.id) }));
+  const res = await runLocally(env.build(), { nc: t.nc });
+  assert.deepEqual(pairs.sort(), ["a1 b1", "a2 b2", "a4 b4"]);
+  assert.deepEqual(lateLeft, ["a3"]);
+  assert.equal(res.accumulators["join.late-records-dropped"], 1, "b3 dropped");
+  assert.equal(res.accumulators["join.late-records-side-output"], 1, "a3 to the side output");
+});
