@@ -233,6 +233,22 @@ test("interval join: exclusive bounds leave out the pairs exactly at them", asyn
   }
 });
 
+test("interval join: a stream keyed by a field joins one keyed by a selector, at parallelism 3", async () => {
+  const env = new StreamExecutionEnvironment("interval-fields", { parallelism: 3 });
+  const out = t.file("fields.txt");
+  const tuples = env
+    .fromCollection(LEFT.map((l): [string, number, string] => [l.k, l.ts, l.id]))
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<[string, number, string]>(JITTER).withTimestampAssigner((l) => l[1]));
+  tuples
+    .keyBy(0)
+    .intervalJoin(timed(env.fromCollection(RIGHT)).keyBy((r) => r.k))
+    .between(-50, 100)
+    .process<string>({ processElement: (l, r, ctx, o) => o.collect(`${l[2]} ${r.id} ${l[1]} ${r.ts} ${ctx.timestamp()}`) })
+    .collectToFile(out, { sorted: true });
+  await runLocally(env.build(), { nc: t.nc });
+  assert.deepEqual(readLines(out), expectedIntervalJoin(LEFT, RIGHT, -50, 100));
+});
+
 test("windowAll: reduce, aggregate and process over the whole stream in one subtask", async () => {
   const spec = TumblingEventTimeWindows.of(700);
   const expected = new Map<number, [number, number]>();
