@@ -27,6 +27,10 @@ import { clip, commonTimestamps, inputSpecs, type FnRef, type StreamGraph, type 
 import type { WatermarkStrategy } from "./watermark-strategy.js";
 import { DataStreamSink, NodeSetters } from "./data-stream-sink.js";
 import { WindowedStream } from "./windowed-stream.js";
+import { AllWindowedStream } from "./all-windowed-stream.js";
+import { coGroupedStreams, type CoGroupedStreams } from "./co-grouped-streams.js";
+import { joinedStreams, type JoinedStreams } from "./joined-streams.js";
+import { IntervalJoin } from "./interval-join.js";
 
 /** The element type at index K of a tuple type T (unknown when T is not a tuple). */
 export type FieldOf<T, K> = T extends readonly unknown[] ? (K extends keyof T ? T[K] : unknown) : K extends keyof T ? T[K] : unknown;
@@ -156,6 +160,21 @@ export class DataStream<T> extends NodeSetters {
   connect<T2>(other: DataStream<T2>): ConnectedStreams<T, T2> {
     if (other.graph !== this.graph) throw new ValidationError(ErrorCode.InvalidJobGraph, "connect() of streams of different environments");
     return new ConnectedStreams<T, T2>(this.graph, this.inputs, other.inputs, false);
+  }
+
+  /** A window join with `other` (Flink's join): `.where(k1).equalTo(k2).window(assigner).apply(fn)`. */
+  join<T2>(other: DataStream<T2>): JoinedStreams<T, T2> {
+    return joinedStreams(this, other);
+  }
+
+  /** Both streams' elements per key and window (Flink's coGroup): `.where(k1).equalTo(k2).window(assigner).apply(fn)`. */
+  coGroup<T2>(other: DataStream<T2>): CoGroupedStreams<T, T2> {
+    return coGroupedStreams(this, other);
+  }
+
+  /** Event-time windows over the whole stream (Flink's windowAll): one subtask sees every element. */
+  windowAll(assigner: WindowAssignerSpec): AllWindowedStream<T> {
+    return new AllWindowedStream<T>(this, assigner);
   }
 
   /**
@@ -317,6 +336,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** Event-time windows per key (tumbling, sliding or session; see TumblingEventTimeWindows...). */
   window(assigner: WindowAssignerSpec): WindowedStream<T, K> {
     return new WindowedStream<T, K>(this, assigner);
+  }
+
+  /** Joins each element at t with `other`'s elements of its key in an interval around t (Flink's interval join): `.between(lower, upper).process(fn)`. */
+  intervalJoin<T2>(other: KeyedStream<T2, K>): IntervalJoin<T, T2, K> {
+    return new IntervalJoin<T, T2, K>(this, other);
   }
 
   /** Connects two keyed streams with the same key type: their CoProcessFunction has keyed state and timers. */

@@ -1,7 +1,7 @@
 /**
  * The job SDK (Flink's DataStream API): what a job file imports. A job file's default export is a
  * {@link JobMain}; its stream API is in StreamExecutionEnvironment, DataStream, KeyedStream,
- * WindowedStream and ConnectedStreams (one file each):
+ * ConnectedStreams, WindowedStream, AllWindowedStream, JoinedStreams, CoGroupedStreams and IntervalJoin:
  *
  * ```ts
  * import { JobBuilder, requireJobArg, type JobMain } from "../src/sdk/index.js";
@@ -27,15 +27,23 @@ export {
   type GeneratorOptions,
 } from "./stream-execution-environment.js";
 export { WindowedStream, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows } from "./windowed-stream.js";
+export { AllWindowedStream } from "./all-windowed-stream.js";
+export { type CoGroupedStreams, CoGroupedWindow, TwoStreams, Where, EqualTo } from "./co-grouped-streams.js";
+export { type JoinedStreams, JoinedWindow } from "./joined-streams.js";
+export { IntervalJoin, IntervalJoined } from "./interval-join.js";
 export { WatermarkStrategy, Time } from "./watermark-strategy.js";
 export type { JobOptions } from "./stream-graph.js";
 export { OutputTag } from "../runtime/streaming/functions.js";
 export type {
   AggregateFunction,
+  AllWindowFunction,
+  CoGroupFunction,
   Collector,
   CoProcessFunction,
   FilterFunction,
+  FlatJoinFunction,
   FlatMapFunction,
+  JoinFunction,
   KeyedProcessContext,
   KeyedProcessFunction,
   KeySelector,
@@ -45,6 +53,8 @@ export type {
   OnTimerContext,
   ProcessContext,
   ProcessFunction,
+  ProcessJoinContext,
+  ProcessJoinFunction,
   ReduceFunction,
   RuntimeInfo,
   SinkFunction,

@@ -28,6 +28,21 @@ export const EventTimeSessionWindows = {
   },
 };
 
+/** How a window assigner reads in a vertex name: `Tumbling(1000)`, `Sliding(1000, 100)`, `Session(500)`. */
+export function windowLabel(assigner: WindowAssignerSpec): string {
+  return assigner.kind === "session"
+    ? `Session(${assigner.gap})`
+    : assigner.kind === "tumbling"
+      ? `Tumbling(${assigner.size})`
+      : `Sliding(${assigner.size}, ${assigner.slide})`;
+}
+
+/** Checks an allowed lateness (ms); throws InvalidJobGraph. */
+export function checkLateness(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new ValidationError(ErrorCode.InvalidJobGraph, `allowedLateness must be an integer >= 0 (ms), got ${ms}`);
+  return ms;
+}
+
 /** A keyed stream cut into windows; finish it with reduce, aggregate or process. */
 export class WindowedStream<T, K> {
   private lateness = 0;
@@ -45,8 +60,7 @@ export class WindowedStream<T, K> {
 
   /** Windows keep their state `ms` past their end; late elements within it fire the window again. */
   allowedLateness(ms: number): this {
-    if (!Number.isSafeInteger(ms) || ms < 0) throw new ValidationError(ErrorCode.InvalidJobGraph, `allowedLateness must be an integer >= 0 (ms), got ${ms}`);
-    this.lateness = ms;
+    this.lateness = checkLateness(ms);
     return this;
   }
 
@@ -81,12 +95,6 @@ export class WindowedStream<T, K> {
     const config: Record<string, unknown> = { assigner: this.assigner, mode };
     if (this.lateness > 0) config.allowedLateness = this.lateness;
     if (this.lateTag !== undefined) config.lateTag = this.lateTag;
-    const label =
-      this.assigner.kind === "session"
-        ? `Session(${this.assigner.gap})`
-        : this.assigner.kind === "tumbling"
-          ? `Tumbling(${this.assigner.size})`
-          : `Sliding(${this.assigner.size}, ${this.assigner.slide})`;
-    return this.keyed.operator<R>("eddy.stream.window", `${name} ${label}`, fns, config);
+    return this.keyed.operator<R>("eddy.stream.window", `${name} ${windowLabel(this.assigner)}`, fns, config);
   }
 }

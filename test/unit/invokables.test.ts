@@ -29,6 +29,7 @@ test("registry lists the built-ins and explains an unknown name", () => {
     "eddy.stream.filter",
     "eddy.stream.flatMap",
     "eddy.stream.generator",
+    "eddy.stream.intervalJoin",
     "eddy.stream.keyBy",
     "eddy.stream.keyedProcess",
     "eddy.stream.map",

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   OutputTag,
   StreamExecutionEnvironment,
+  Time,
   TumblingEventTimeWindows,
   WatermarkStrategy,
   type DataStream,
@@ -140,4 +141,61 @@ test("element types flow through every operator (compile-time)", () => {
   const spec = env.build();
   assert.ok(spec.vertices.length > 10);
   assert.ok(spec.vertices.some((v) => v.invokable === "eddy.user.source"));
+});
+
+test("joins, coGroup and windowAll keep both element types (compile-time)", () => {
+  // docs/writing-jobs.md's joins example compiles as written.
+  type Order = { id: string; user: string; ts: number };
+  type Payment = { order: string; user: string; ts: number; amount: number };
+  const env = new StreamExecutionEnvironment("joins", { parallelism: 2 });
+  const orders = env
+    .fromGenerator(1000, (i): Order => ({ id: `o${i}`, user: `u${i % 10}`, ts: i * 1000 }))
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Order>(5000).withTimestampAssigner((o) => o.ts));
+  const payments = env
+    .fromGenerator(1000, (i): Payment => ({ order: `o${i}`, user: `u${i % 10}`, ts: i * 1000 + 30_000, amount: i % 50 }))
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<Payment>(5000).withTimestampAssigner((p) => p.ts));
+
+  const sameMinute = orders
+    .join(payments)
+    .where((o) => o.user)
+    .equalTo((p) => p.user)
+    .window(TumblingEventTimeWindows.of(Time.minutes(1)))
+    .apply((o, p) => `${o.id} ${p.order} ${p.amount}`);
+  sameType<typeof sameMinute, DataStream<string>>(true);
+
+  const perUser = orders
+    .coGroup(payments)
+    .where((o) => o.user)
+    .equalTo((p) => p.user)
+    .window(TumblingEventTimeWindows.of(Time.minutes(1)))
+    .apply<[number, number]>((os, ps, out) => out.collect([os.length, ps.length]));
+  sameType<typeof perUser, DataStream<[number, number]>>(true);
+
+  const paidWithin = orders
+    .keyBy((o) => o.id)
+    .intervalJoin(payments.keyBy((p) => p.order))
+    .between(0, Time.minutes(10))
+    .upperBoundExclusive()
+    .process<string>({
+      processElement: (o, p, ctx, out) => out.collect(`${o.id} paid ${p.amount} after ${ctx.rightTimestamp() - ctx.leftTimestamp()} ms`),
+    });
+  sameType<typeof paidWithin, DataStream<string>>(true);
+
+  const perMinute = payments
+    .windowAll(TumblingEventTimeWindows.of(Time.minutes(1)))
+    .aggregate(
+      { createAccumulator: () => 0, add: (p: Payment, s: number) => s + p.amount, getResult: (s: number) => s },
+      (w, sum: number, out: { collect(l: string): void }) => out.collect(`${w.start} ${sum}`),
+    );
+  sameType<typeof perMinute, DataStream<string>>(true);
+
+  const byUser = orders.join(payments).where((o) => o.user);
+  // @ts-expect-error the key selectors of both streams give the same key type
+  byUser.equalTo((p) => p.amount);
+  // @ts-expect-error both streams of an interval join are keyed by the same key type
+  orders.keyBy((o) => o.id).intervalJoin(payments.keyBy((p) => p.amount));
+
+  const spec = env.build();
+  assert.equal(spec.vertices.filter((v) => v.invokable === "eddy.stream.intervalJoin").length, 1);
+  assert.equal(spec.vertices.find((v) => v.name?.startsWith("AllWindow"))?.parallelism, 1);
 });

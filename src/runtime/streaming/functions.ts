@@ -128,6 +128,34 @@ export interface TimeWindow {
 /** Flink's ProcessWindowFunction, given what the window aggregated: every element or the aggregate. */
 export type WindowFunction<IN, OUT, K> = (key: K, window: TimeWindow, input: IN, out: Collector<OUT>) => void;
 
+/** An all-window function (Flink's ProcessAllWindowFunction): a window of a non-keyed stream and what it aggregated. */
+export type AllWindowFunction<IN, OUT> = (window: TimeWindow, input: IN, out: Collector<OUT>) => void;
+
+/** One output per pair of a window join (Flink's JoinFunction). */
+export type JoinFunction<IN1, IN2, OUT> = (first: IN1, second: IN2) => OUT;
+/** Any number of outputs per pair of a window join (Flink's FlatJoinFunction). */
+export type FlatJoinFunction<IN1, IN2, OUT> = (first: IN1, second: IN2, out: Collector<OUT>) => void;
+/** Both groups of one key and window of a coGroup, either possibly empty (Flink's CoGroupFunction). */
+export type CoGroupFunction<IN1, IN2, OUT> = (first: IN1[], second: IN2[], out: Collector<OUT>) => void;
+
+/** What a ProcessJoinFunction sees of the pair being joined. */
+export interface ProcessJoinContext {
+  /** The left element's event time. */
+  leftTimestamp(): number;
+  /** The right element's event time. */
+  rightTimestamp(): number;
+  /** The pair's event time: the larger of the two. */
+  timestamp(): number;
+  /** Emits `value` to the side output `tag`. */
+  output<X>(tag: OutputTag<X>, value: X): void;
+  readonly info: RuntimeInfo;
+}
+
+/** Flink's ProcessJoinFunction: called once per pair of an interval join. */
+export interface ProcessJoinFunction<IN1, IN2, OUT> {
+  processElement(left: IN1, right: IN2, ctx: ProcessJoinContext, out: Collector<OUT>): void;
+}
+
 /** A sink written in user code (Flink's SinkFunction with checkpoint hooks); one instance per subtask. */
 export interface SinkFunction<T> {
   /** Called once before the first record, with the state it snapshotted last (undefined on a fresh start). */

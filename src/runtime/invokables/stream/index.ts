@@ -6,6 +6,7 @@ import type { InvokableFactory } from "../../api.js";
 import { filterOperator, flatMapOperator, keyByOperator, mapOperator, processOperator, selectOperator, watermarksOperator } from "./one-input.js";
 import { coProcessOperator, keyedProcessOperator, reduceOperator } from "./keyed.js";
 import { windowOperator } from "./window-operator.js";
+import { intervalJoinOperator } from "./interval-join-operator.js";
 import { generatorSource, userSource } from "./sources.js";
 import { collectSink, printSink, userSink } from "./sinks.js";
 import { userOperatorInvokable, userSinkInvokable, userSourceInvokable } from "./user-invokable.js";
@@ -23,6 +24,7 @@ export {
   keyedProcessOperator,
   reduceOperator,
   windowOperator,
+  intervalJoinOperator,
   generatorSource,
   userSource,
   collectSink,
@@ -49,6 +51,7 @@ export const streamInvokables: InvokableFactory[] = [
   keyedProcessOperator,
   coProcessOperator,
   windowOperator,
+  intervalJoinOperator,
   userOperatorInvokable,
   printSink,
   collectSink,

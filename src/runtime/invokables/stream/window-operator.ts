@@ -18,35 +18,29 @@
  *   their accumulators with the aggregate function's `merge`.
  *
  * The aggregation is one of: `reduce` (fn(a, b)), `aggregate` (an AggregateFunction), `process` (every
- * element kept, the window function gets them all); an optional window function gets (key, window,
- * result, out).
+ * element kept, the window function gets them all), `coGroup` (two inputs, Flink's CoGroupedStreams and
+ * JoinedStreams: gates below `firstInputGates` are the first input, the others the second; every
+ * element kept in `[first[], second[]]`, so sessions merge across both inputs as in Flink); an optional
+ * window function gets (key, window, result, out) — required by `process` and `coGroup`.
  */
 import { EddyError, ErrorCode } from "../../../core/errors.js";
-import type { Invokable, TaskContext } from "../../api.js";
+import type { TaskContext } from "../../api.js";
 import { configError, intSetting, recordCounters } from "../../invokable-common.js";
 import type { AggregateFunction, Collector, ReduceFunction, TimeWindow, WindowFunction } from "../../streaming/functions.js";
-import {
-  forEachElement,
-  gateReaders,
-  inputsSetting,
-  refSetting,
-  sidesSetting,
-  StreamOutput,
-  userFunction,
-  type InputSpec,
-} from "../../streaming/stream-operator.js";
-import type { InternalTimerService, Namespace } from "../../streaming/timer-service.js";
+import { gateReaders, inputsSetting, refSetting, sidesSetting, StreamOutput, userFunction, type InputSpec } from "../../streaming/stream-operator.js";
+import type { Namespace } from "../../streaming/timer-service.js";
 import { assignWindows, checkWindowAssigner, intersects, type WindowAssignerSpec } from "../../streaming/windows.js";
 import type { MapState } from "../../../state/api.js";
 import { defineStreamInvokable } from "./define.js";
-import { restoreTimers, type OperatorTimers } from "./keyed.js";
+import { EventTimeOperator, eventTime, LateElements } from "./event-time-operator.js";
 
 const NAME = "eddy.stream.window";
 
 interface WindowSettings {
   assigner: WindowAssignerSpec;
-  /** reduce | aggregate | process */
-  mode: "reduce" | "aggregate" | "process";
+  mode: "reduce" | "aggregate" | "process" | "coGroup";
+  /** coGroup: the first `firstInputGates` gates are the first input. */
+  firstInputGates: number;
   fn?: string;
   windowFn?: string;
   allowedLateness: number;
@@ -58,16 +52,19 @@ interface WindowSettings {
 
 function settings(config: Record<string, unknown>, vertexId: string): WindowSettings {
   const mode = config.mode;
-  if (mode !== "reduce" && mode !== "aggregate" && mode !== "process") configError(NAME, vertexId, `config.mode must be "reduce", "aggregate" or "process"`);
+  if (mode !== "reduce" && mode !== "aggregate" && mode !== "process" && mode !== "coGroup")
+    configError(NAME, vertexId, `config.mode must be "reduce", "aggregate", "process" or "coGroup"`);
   const s: WindowSettings = {
     assigner: checkWindowAssigner(config.assigner, `vertex "${vertexId}" (${NAME}): config.assigner`),
     mode,
     allowedLateness: intSetting(config, "allowedLateness", { min: 0, max: Number.MAX_SAFE_INTEGER, dflt: 0 }, NAME, vertexId),
     inputs: inputsSetting(config, NAME, vertexId),
     sides: sidesSetting(config, NAME, vertexId),
+    firstInputGates: mode === "coGroup" ? intSetting(config, "firstInputGates", { min: 1, max: 1023 }, NAME, vertexId) : 0,
   };
-  if (mode !== "process") s.fn = refSetting(config, "fn", NAME, vertexId)!;
-  const wf = refSetting(config, "windowFn", NAME, vertexId, mode === "process");
+  if (mode === "coGroup" && s.firstInputGates >= s.inputs.length) configError(NAME, vertexId, "config.firstInputGates must leave gates for the second input");
+  if (mode === "reduce" || mode === "aggregate") s.fn = refSetting(config, "fn", NAME, vertexId)!;
+  const wf = refSetting(config, "windowFn", NAME, vertexId, mode === "process" || mode === "coGroup");
   if (wf !== undefined) s.windowFn = wf;
   if (config.lateTag !== undefined) {
     if (typeof config.lateTag !== "string" || !s.sides.includes(config.lateTag)) configError(NAME, vertexId, "config.lateTag must be one of config.sides");
@@ -82,7 +79,12 @@ function settings(config: Record<string, unknown>, vertexId: string): WindowSett
 /** The aggregation as one interface (reduce and process expressed as aggregate functions). */
 type Agg = Required<AggregateFunction<unknown, unknown, unknown>>;
 
-function aggregation(s: WindowSettings, ctx: TaskContext): Agg {
+/** Which input the element being added came from (coGroup); set per batch by the element loop. */
+interface InputCursor {
+  side: 0 | 1;
+}
+
+function aggregation(s: WindowSettings, ctx: TaskContext, cursor: InputCursor): Agg {
   switch (s.mode) {
     case "reduce": {
       const fn = userFunction<ReduceFunction<unknown>>(ctx, s.fn!);
@@ -122,41 +124,43 @@ function aggregation(s: WindowSettings, ctx: TaskContext): Agg {
         getResult: (acc) => acc,
         merge: (a, b) => (a as unknown[]).concat(b as unknown[]),
       };
+    case "coGroup":
+      return {
+        createAccumulator: () => [[], []],
+        add: (v, acc) => {
+          (acc as [unknown[], unknown[]])[cursor.side].push(v);
+          return acc;
+        },
+        getResult: (acc) => acc,
+        merge: (a, b) => {
+          const [a1, a2] = a as [unknown[], unknown[]];
+          const [b1, b2] = b as [unknown[], unknown[]];
+          return [a1.concat(b1), a2.concat(b2)];
+        },
+      };
   }
 }
 
 type WindowEntry = [end: number, acc: unknown];
 
-class WindowOperator implements Invokable {
-  private timers!: InternalTimerService;
+class WindowOperator extends EventTimeOperator {
   private readonly windows: MapState<number, WindowEntry>;
   private readonly agg: Agg;
   private readonly windowFn: WindowFunction<unknown, unknown, unknown> | undefined;
-  private readonly so: StreamOutput;
   private readonly out: Collector<unknown>;
   private readonly lateness: number;
+  private readonly cursor: InputCursor = { side: 0 };
 
   constructor(
     private readonly s: WindowSettings,
     private readonly ctx: TaskContext,
   ) {
+    super(new StreamOutput(ctx.output, s.sides), "window_timers");
     this.windows = ctx.keyedState.getMapState<number, WindowEntry>("__windows");
-    this.agg = aggregation(s, ctx);
+    this.agg = aggregation(s, ctx, this.cursor);
     if (s.windowFn) this.windowFn = userFunction<WindowFunction<unknown, unknown, unknown>>(ctx, s.windowFn);
-    this.so = new StreamOutput(ctx.output, s.sides);
     this.out = this.so.collector;
     this.lateness = s.allowedLateness;
-  }
-
-  private restored: OperatorTimers | undefined;
-
-  async restore(ctx: TaskContext): Promise<void> {
-    this.restored = restoreTimers(ctx, this, "window_timers");
-    this.timers = this.restored.timers;
-  }
-
-  snapshotState(): void {
-    this.restored?.snapshot();
   }
 
   /** A window's timer: fire at its max timestamp, drop its state at the cleanup time. */
@@ -168,8 +172,6 @@ class WindowOperator implements Invokable {
     if (timestamp === end - 1) this.emit(start, end, entry[1]);
     if (timestamp >= end - 1 + this.lateness) this.windows.remove(start);
   }
-
-  onProcessingTime(): void {}
 
   private emit(start: number, end: number, acc: unknown): void {
     const result = this.agg.getResult(acc);
@@ -230,16 +232,16 @@ class WindowOperator implements Invokable {
     return true;
   }
 
-  async invoke(ctx: TaskContext): Promise<void> {
-    if (!this.timers) await this.restore(ctx);
+  invoke(ctx: TaskContext): Promise<void> {
     const readers = gateReaders(ctx, this.s.inputs, ctx.tdd.inputs.length);
     const counters = recordCounters(ctx);
-    const dropped = ctx.accumulator(`${ctx.tdd.vertexId}.late-records-dropped`);
-    const toSide = ctx.accumulator(`${ctx.tdd.vertexId}.late-records-side-output`);
+    const late = new LateElements(ctx, this.so);
     const backend = ctx.keyedState;
     const assigner = this.s.assigner;
     const lateness = this.lateness;
     const lateTag = this.s.lateTag;
+    const first = this.s.mode === "coGroup" ? this.s.firstInputGates : Number.POSITIVE_INFINITY;
+    const cursor = this.cursor;
     const where = `vertex "${ctx.tdd.vertexId}"`;
     let value: unknown;
     let wm = 0;
@@ -249,39 +251,23 @@ class WindowOperator implements Invokable {
       anyOnTime = true;
       this.add(start, end, value, wm);
     };
-    try {
-      await forEachElement(ctx, {
-        batch: (records, gate) => {
-          const r = readers[gate] ?? readers[0]!;
-          const tsOf = r.timestamp!;
-          counters.in.add(records.length);
-          wm = this.timers.currentWatermark();
-          for (let i = 0; i < records.length; i++) {
-            const rec = records[i];
-            backend.setCurrentKey(r.key(rec));
-            value = r.value(rec);
-            const ts = tsOf(rec);
-            if (typeof ts !== "number" || Number.isNaN(ts))
-              throw new TypeError(`${where}: the timestamp assigner returned ${String(ts)}; timestamps are numbers (ms)`);
-            anyOnTime = false;
-            if (assigner.kind === "session") anyOnTime = this.addToSession(ts, value, wm);
-            else assignWindows(assigner, ts, perWindow);
-            if (!anyOnTime && ts + lateness <= wm) {
-              if (lateTag !== undefined) {
-                this.so.side(lateTag, value);
-                toSide.add(1);
-              } else dropped.add(1);
-            }
-          }
-        },
-        watermark: (w) => {
-          this.timers.advanceWatermark(w);
-          this.so.watermark(w);
-        },
-      });
-    } finally {
-      this.timers.close();
-    }
+    return this.run(ctx, (records, gate) => {
+      const r = readers[gate] ?? readers[0]!;
+      const tsOf = r.timestamp!;
+      cursor.side = gate < first ? 0 : 1;
+      counters.in.add(records.length);
+      wm = this.timers.currentWatermark();
+      for (let i = 0; i < records.length; i++) {
+        const rec = records[i];
+        backend.setCurrentKey(r.key(rec));
+        value = r.value(rec);
+        const ts = eventTime(tsOf(rec), where);
+        anyOnTime = false;
+        if (assigner.kind === "session") anyOnTime = this.addToSession(ts, value, wm);
+        else assignWindows(assigner, ts, perWindow);
+        if (!anyOnTime && ts + lateness <= wm) late.late(value, lateTag);
+      }
+    });
   }
 }
 
@@ -289,9 +275,9 @@ class WindowOperator implements Invokable {
 export const windowOperator = defineStreamInvokable<WindowSettings>({
   name: NAME,
   description:
-    "Stream API event-time windows (tumbling, sliding, session) per key with allowed lateness and late data to a side output. Config {assigner, mode: reduce|aggregate|process, fn?, windowFn?, allowedLateness?, lateTag?, inputs (keyed, with ts), sides?}.",
+    "Stream API event-time windows (tumbling, sliding, session) per key with allowed lateness and late data to a side output; coGroup: two inputs (window join and coGroup). Config {assigner, mode: reduce|aggregate|process|coGroup, fn?, windowFn?, firstInputGates? (coGroup), allowedLateness?, lateTag?, inputs (keyed, with ts), sides?}.",
   kind: "operator",
-  keys: ["assigner", "mode", "fn", "windowFn", "allowedLateness", "lateTag", "inputs", "sides"],
+  keys: ["assigner", "mode", "fn", "windowFn", "firstInputGates", "allowedLateness", "lateTag", "inputs", "sides"],
   settings,
   create: (s, ctx) => new WindowOperator(s, ctx),
 });
