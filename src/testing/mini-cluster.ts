@@ -56,7 +56,11 @@ export class MiniCluster {
       await withTimeout(Promise.all(tes.map((te) => te.ready)), timeoutMs, "TaskExecutor registration");
       const client = await EddyClient.connect({ url: server.url, prefix });
       const cluster = new MiniCluster(server.url, prefix, client, { server, storeDir, jm, tes });
-      await waitFor(async () => ((await client.clusterInfo().catch(() => undefined))?.taskExecutors.length === n ? true : undefined), timeoutMs, `${n} TaskExecutor(s) serving`);
+      await waitFor(
+        async () => ((await client.clusterInfo().catch(() => undefined))?.taskExecutors.length === n ? true : undefined),
+        timeoutMs,
+        `${n} TaskExecutor(s) serving`,
+      );
       return cluster;
     } catch (err) {
       await Promise.all(tes.map((te) => te.stop().catch(() => undefined)));
