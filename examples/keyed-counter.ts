@@ -6,7 +6,7 @@
  * visible only once the checkpoint covering it completes (or at the end of input).
  */
 import { resolve } from "node:path";
-import { JobBuilder, jobArg, requireJobArg, type JobMain } from "../src/sdk/index.js";
+import { JobBuilder, jobArg, requireJobArg, type JobMain } from "eddy";
 
 const USAGE = "eddy run examples/keyed-counter.ts [--parallelism N] -- --events N --keys K [--rate R] [--checkpoint-interval MS] --output DIR";
 

@@ -17,7 +17,7 @@ import {
   WatermarkStrategy,
   type JobMain,
   type KeyedProcessFunction,
-} from "../src/sdk/index.js";
+} from "eddy";
 import { bid, type Bid } from "./nexmark/bid-generator.js";
 
 const USAGE = "eddy run examples/nexmark-q5.ts [--parallelism N] -- --events N --output DIR [--rate R]";

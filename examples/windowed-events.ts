@@ -14,7 +14,7 @@
  * timers, the source's position and the files' buffered lines), so after a failover the files are the same too.
  */
 import { join, resolve } from "node:path";
-import { jobArg, OutputTag, requireJobArg, StreamExecutionEnvironment, TumblingEventTimeWindows, WatermarkStrategy, type JobMain } from "../src/sdk/index.js";
+import { jobArg, OutputTag, requireJobArg, StreamExecutionEnvironment, TumblingEventTimeWindows, WatermarkStrategy, type JobMain } from "eddy";
 
 const USAGE = "eddy run examples/windowed-events.ts [--parallelism N] -- --events N --output DIR [--late-every K] [--rate R] [--checkpoint-interval MS]";
 

@@ -5,7 +5,7 @@
  * `--execution-mode batch` the shuffle is BLOCKING: the job runs stage by stage, in fewer slots.
  */
 import { resolve } from "node:path";
-import { JobBuilder, jobArg, requireJobArg, type JobMain } from "../src/sdk/index.js";
+import { JobBuilder, jobArg, requireJobArg, type JobMain } from "eddy";
 
 const USAGE = "eddy run examples/wordcount.ts [--parallelism N] -- --input FILE --output DIR [--execution-mode batch|streaming]";
 

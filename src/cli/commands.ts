@@ -143,6 +143,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   {
+    name: "init",
+    summary: "scaffold a job project in DIR that uses Eddy as a package: a job, its test on a mini cluster, a README",
+    positionals: [{ name: "DIR", required: true }],
+    flags: {},
+  },
+  {
     name: "secure",
     summary: "secure init DIR: credentials per role (and with --tls certificates) for a NATS the operator runs",
     positionals: [

@@ -26,6 +26,7 @@ const HANDLERS: Record<string, () => Promise<Handler>> = {
   info: async () => (await import("./job-commands.js")).infoCommand,
   rescale: async () => (await import("./job-commands.js")).rescaleCommand,
   secure: async () => (await import("./secure-command.js")).secureCommand,
+  init: async () => (await import("./init-command.js")).initCommand,
 };
 
 /** Runs the command line `argv` (without node and script) and resolves with the exit code. */
