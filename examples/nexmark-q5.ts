@@ -9,15 +9,7 @@
  * generated in event-time order per source subtask, so the file is the same at every parallelism.
  */
 import { join, resolve } from "node:path";
-import {
-  jobArg,
-  requireJobArg,
-  SlidingEventTimeWindows,
-  StreamExecutionEnvironment,
-  WatermarkStrategy,
-  type JobMain,
-  type KeyedProcessFunction,
-} from "eddy";
+import { jobArg, requireJobArg, SlidingEventTimeWindows, StreamExecutionEnvironment, WatermarkStrategy, type JobMain, type KeyedProcessFunction } from "eddy";
 import { bid, type Bid } from "./nexmark/bid-generator.js";
 
 const USAGE = "eddy run examples/nexmark-q5.ts [--parallelism N] -- --events N --output DIR [--rate R]";
