@@ -10,6 +10,7 @@ import { Exit, type Io } from "./io.js";
 
 export { CLIENT_TIMEOUT_MS, DispatcherClient, isTransportError } from "../client/dispatcher-client.js";
 import { DispatcherClient, isTransportError } from "../client/dispatcher-client.js";
+import { EddyClient } from "../client/eddy-client.js";
 
 /** The exit code for a failure, per docs/cli.md. A NATS URL that is not a URL is a usage error. */
 export function exitCodeOf(err: unknown, contacted: boolean): number {
@@ -45,7 +46,7 @@ export function connectionFlags(flags: Record<string, unknown>): ConnectionFlags
  * EDDY_PREFIX; failures become an exit code and an `error <code>: <message>` line (an unreadable
  * context file is a usage error). The connection is always closed.
  */
-export async function withDispatcher(io: Io, flags: ConnectionFlags, fn: (c: DispatcherClient) => Promise<number>): Promise<number> {
+export async function withDispatcher(io: Io, flags: ConnectionFlags, fn: (c: EddyClient) => Promise<number>): Promise<number> {
   let client: DispatcherClient | undefined;
   let target: ReturnType<typeof resolveNatsTarget>;
   try {
@@ -55,8 +56,9 @@ export async function withDispatcher(io: Io, flags: ConnectionFlags, fn: (c: Dis
     return Exit.Usage;
   }
   try {
-    client = await DispatcherClient.connect(target.url, resolvePrefix(), "eddy-cli", target.auth);
-    return await fn(client);
+    const prefix = resolvePrefix();
+    client = await DispatcherClient.connect(target.url, prefix, "eddy-cli", target.auth);
+    return await fn(EddyClient.over(client, prefix));
   } catch (err) {
     return reportError(io, err, client?.contacted ?? false);
   } finally {

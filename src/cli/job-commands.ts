@@ -4,18 +4,16 @@ import { connectionFlags, withDispatcher, waitForJobResult, type JobResult } fro
 import { cell, formatBytes, formatDuration, formatTime, table } from "./format.js";
 import { Exit, type Io } from "./io.js";
 import { natsPosture, type NatsPosture } from "../security/nats-posture.js";
-import { resolvePrefix } from "../core/config.js";
 
 export type { JobOverview, JobDetails, LeaderView as LeaderInfo, ClusterInfo } from "../../schemas/dispatcher-api.js";
-import type { JobOverview, JobDetails, ClusterInfo, LeaderView as LeaderInfo, RescaleReply } from "../../schemas/dispatcher-api.js";
+import type { JobDetails, ClusterInfo, LeaderView as LeaderInfo } from "../../schemas/dispatcher-api.js";
 
 const connection = (a: ParsedArgs) => connectionFlags(a.flags);
 
 /** `eddy list [--json]`. */
 export function listCommand(args: ParsedArgs, io: Io): Promise<number> {
   return withDispatcher(io, connection(args), async (c) => {
-    const reply = await c.ask<JobOverview[] | { jobs: JobOverview[] }>("listJobs", {});
-    const jobs = Array.isArray(reply) ? reply : (reply?.jobs ?? []);
+    const jobs = await c.list();
     if (args.flags.json) {
       io.out(JSON.stringify(jobs));
       return Exit.Ok;
@@ -42,7 +40,7 @@ export function listCommand(args: ParsedArgs, io: Io): Promise<number> {
 export function statusCommand(args: ParsedArgs, io: Io): Promise<number> {
   const jobId = args.positionals[0]!;
   return withDispatcher(io, connection(args), async (c) => {
-    const job = await c.ask<JobDetails>("requestJob", { jobId });
+    const job = await c.status(jobId);
     if (args.flags.json) {
       io.out(JSON.stringify(job));
       return Exit.Ok;
@@ -82,9 +80,9 @@ export function renderStatus(job: JobDetails): string[] {
 export function cancelCommand(args: ParsedArgs, io: Io): Promise<number> {
   const jobId = args.positionals[0]!;
   return withDispatcher(io, connection(args), async (c) => {
-    await c.ask("cancelJob", { jobId });
+    await c.cancel(jobId);
     io.err(`Cancelling job ${jobId}...`);
-    const r = await waitForJobResult(c, jobId, io, { deadlineMs: 120_000 });
+    const r = await waitForJobResult(c.connection, jobId, io, { deadlineMs: 120_000 });
     io.out(`Job ${jobId} ${r.state}`);
     if (r.state === "CANCELED") return Exit.Ok;
     printFailure(io, r);
@@ -95,10 +93,10 @@ export function cancelCommand(args: ParsedArgs, io: Io): Promise<number> {
 /** `eddy info [--json]`. */
 export function infoCommand(args: ParsedArgs, io: Io): Promise<number> {
   return withDispatcher(io, connection(args), async (c) => {
-    const info = await c.ask<ClusterInfo>("clusterInfo", {});
+    const info = await c.clusterInfo();
     // The leader's web address (null when it serves none), named the same by every JobManager version.
     info.web ??= info.leaders?.dispatcher?.web ?? null;
-    const nats = await natsPosture(c.nc, resolvePrefix());
+    const nats = await natsPosture(c.connection.nc, c.prefix);
     if (args.flags.json) {
       io.out(JSON.stringify({ ...info, nats }));
       return Exit.Ok;
@@ -157,14 +155,13 @@ export async function savepointCommand(args: ParsedArgs, io: Io): Promise<number
   }
   return withDispatcher(io, connection(args), async (c) => {
     if (dispose !== undefined) {
-      await c.ask("disposeSavepoint", { savepointId: dispose });
+      await c.disposeSavepoint(dispose);
       io.out(`Savepoint ${dispose} disposed`);
       return Exit.Ok;
     }
     const stop = args.flags.stop === true;
     io.err(`Triggering a savepoint of job ${jobId}${stop ? " and stopping it" : ""}...`);
-    const r = await c.ask<{ savepointId: string }>("triggerSavepoint", { jobId, stop, timeoutMs: 300_000 }, 310_000);
-    io.out(r.savepointId);
+    io.out(await c.savepoint(jobId!, { stop, timeoutMs: 300_000 }));
     return Exit.Ok;
   });
 }
@@ -179,9 +176,7 @@ export async function rescaleCommand(args: ParsedArgs, io: Io): Promise<number> 
     return Exit.Usage;
   }
   return withDispatcher(io, connection(args), async (c) => {
-    const r = await c.ask<RescaleReply>("rescaleJob", {
-      jobId,
-      vertexId,
+    const r = await c.rescale(jobId, vertexId, {
       ...(parallelism !== undefined ? { parallelism } : {}),
       ...(min !== undefined ? { min } : {}),
       ...(max !== undefined ? { max } : {}),

@@ -10,10 +10,8 @@
  * application mode they travel with the request and the Dispatcher applies them after main.
  */
 import { toEddyError } from "../core/errors.js";
-import { resolvePrefix } from "../core/config.js";
-import { Subjects } from "../rpc/subjects.js";
 import type { ParsedArgs } from "./args.js";
-import { connectionFlags, reportError, waitForJobResult, withDispatcher, type DispatcherClient, type JobResult } from "./client.js";
+import { connectionFlags, reportError, waitForJobResult, withDispatcher, type JobResult } from "./client.js";
 import { cell, formatDuration } from "./format.js";
 import { Exit, type Io } from "./io.js";
 import { printFailure } from "./job-commands.js";
@@ -22,8 +20,6 @@ import type { JobGraphSpec } from "../jobgraph/types.js";
 import type { JobConfiguration } from "../jobgraph/configuration/index.js";
 import { configurationOf, configurationRefused } from "./job-configuration.js";
 
-/** Timeout of the submission call (the JobGraph may be large and is persisted before the reply), ms. */
-const SUBMIT_TIMEOUT_MS = 60_000;
 /** Timeout of `submitApplication`: the Dispatcher fetches the bundle and runs main (at most 60 s) first, ms. */
 const APPLICATION_TIMEOUT_MS = 150_000;
 
@@ -66,11 +62,10 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
   }
   const configuration = Object.keys(conf.entries).length > 0 ? { configuration: conf.entries } : {};
   return withDispatcher(io, connectionFlags(args.flags), async (c) => {
-    await uploadBundle(c, bundle);
-    const { jobId } = spec
-      ? await c.ask<{ jobId: string }>("submitJob", spec, SUBMIT_TIMEOUT_MS)
-      : await c.ask<{ jobId: string }>(
-          "submitApplication",
+    await c.uploadBundle(bundle.bytes);
+    const jobId = spec
+      ? await c.submit(spec)
+      : await c.submitApplication(
           {
             bundle: bundle.ref,
             args: args.rest,
@@ -82,18 +77,11 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
         );
     io.out(`Job ${jobId} submitted`);
     if (args.flags.detached) return Exit.Ok;
-    const result = await waitForJobResult(c, jobId, io);
+    const result = await waitForJobResult(c.connection, jobId, io);
     for (const line of renderResult(result)) io.out(line);
     if (result.state !== "FINISHED") printFailure(io, result);
     return result.state === "FINISHED" ? Exit.Ok : Exit.Refused;
   });
-}
-
-/** Uploads the bundle to the cluster's bundle store (nothing is sent when it is already there). */
-async function uploadBundle(c: DispatcherClient, bundle: JobBundle): Promise<void> {
-  const { BundleStore } = await import("../blob/index.js");
-  const store = await BundleStore.open(c.nc, new Subjects(resolvePrefix()));
-  await store.put(bundle.bytes);
 }
 
 /** The lines printed for a terminal job: state, net runtime, accumulators. */

@@ -10,7 +10,7 @@ import { DispatcherClient } from "./dispatcher-client.js";
 import { resolveNatsTarget } from "../security/context.js";
 import { Subjects } from "../rpc/subjects.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
-import type { ClusterInfo, JobDetails, JobOverview, JobResultReply, RescaleReply } from "../../schemas/dispatcher-api.js";
+import type { ClusterInfo, JobDetails, JobOverview, JobResultReply, RescaleReply, SubmitApplicationRequest } from "../../schemas/dispatcher-api.js";
 
 export type { ClusterInfo, JobDetails, JobOverview, JobResultReply, RescaleReply, JobGraphSpec };
 
@@ -38,6 +38,16 @@ export class EddyClient {
     readonly prefix: string,
   ) {}
 
+  /** A client over an open Dispatcher connection (the CLI's). */
+  static over(connection: DispatcherClient, prefix: string): EddyClient {
+    return new EddyClient(connection, prefix);
+  }
+
+  /** The underlying connection (its NATS connection, and whether the Dispatcher ever answered). */
+  get connection(): DispatcherClient {
+    return this.c;
+  }
+
   /** Connects (ClusterUnreachable, NotAuthenticated or MalformedRequest for a bad context). */
   static async connect(opts: ConnectOptions = {}): Promise<EddyClient> {
     const target = resolveNatsTarget({ ...(opts.url ? { nats: opts.url } : {}), ...(opts.context ? { context: opts.context } : {}) });
@@ -54,13 +64,24 @@ export class EddyClient {
   async submitJobFile(file: string, opts: { args?: string[]; parallelism?: number } = {}): Promise<string> {
     const { buildJob } = await import("../sdk/load-job.js");
     const { spec, bundle } = await buildJob(file, opts.args ?? [], opts.parallelism === undefined ? {} : { parallelism: opts.parallelism });
-    const { BundleStore } = await import("../blob/index.js");
-    await (await BundleStore.open(this.c.nc, new Subjects(this.prefix))).put(bundle.bytes);
+    await this.uploadBundle(bundle.bytes);
     return this.submit(spec);
   }
 
-  list(): Promise<JobOverview[]> {
-    return this.c.ask<JobOverview[]>("listJobs", {});
+  /** Stores a job bundle in the cluster's bundle store (nothing is sent when it is there already). */
+  async uploadBundle(bytes: Uint8Array): Promise<void> {
+    const { BundleStore } = await import("../blob/index.js");
+    await (await BundleStore.open(this.c.nc, new Subjects(this.prefix))).put(bytes);
+  }
+
+  /** Application mode: the Dispatcher runs the uploaded bundle's main (Flink's application clusters). */
+  async submitApplication(request: SubmitApplicationRequest, timeoutMs = 150_000): Promise<string> {
+    return (await this.c.ask<{ jobId: string }>("submitApplication", request, timeoutMs)).jobId;
+  }
+
+  async list(): Promise<JobOverview[]> {
+    const reply = await this.c.ask<JobOverview[] | { jobs: JobOverview[] }>("listJobs", {});
+    return Array.isArray(reply) ? reply : (reply?.jobs ?? []);
   }
 
   status(jobId: string): Promise<JobDetails> {
@@ -94,6 +115,11 @@ export class EddyClient {
   async savepoint(jobId: string, opts: { stop?: boolean; timeoutMs?: number } = {}): Promise<string> {
     const timeoutMs = opts.timeoutMs ?? 120_000;
     return (await this.c.ask<{ savepointId: string }>("triggerSavepoint", { jobId, stop: opts.stop === true, timeoutMs }, timeoutMs + 5_000)).savepointId;
+  }
+
+  /** Deletes a savepoint (its metadata and state). */
+  async disposeSavepoint(savepointId: string): Promise<void> {
+    await this.c.ask("disposeSavepoint", { savepointId });
   }
 
   /** Declares a vertex's parallelism bounds (adaptive scheduler). */
