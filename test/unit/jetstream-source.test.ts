@@ -14,7 +14,7 @@ import { DefaultOperatorStateBackend } from "../../src/state/index.js";
 import { packData } from "../../src/codec/codec.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { withCode } from "../helpers/error-code.js";
-import { StreamExecutionEnvironment, WatermarkStrategy } from "../../src/sdk/index.js";
+import { StreamExecutionEnvironment, TumblingEventTimeWindows, WatermarkStrategy } from "../../src/sdk/index.js";
 
 /** Every sequence the splits cover (from `next` to `end`), sorted; throws on one covered twice. */
 function covered(splits: readonly JetStreamSplit[]): number[] {
@@ -172,4 +172,18 @@ test("env.fromJetStream writes a source.jetstream vertex with the given options,
   assert.deepEqual(src.config, { stream: "S", format: "json", endSeq: 9 });
   assert.ok(spec.vertices.some((v) => v.invokable === "eddy.stream.watermarks"));
   builtinRegistry.lookup("source.jetstream").validate(src.config ?? {}, src.id);
+});
+
+test("the JetStream source example of docs/writing-jobs.md builds: source, watermarks, keyBy, window, JetStream sink", () => {
+  type Order = { customer: string; ts: number; amount: number };
+  const env = new StreamExecutionEnvironment("Orders", { parallelism: 4, checkpointing: { intervalMs: 1000 } });
+  env
+    .fromJetStream<Order>({ stream: "ORDERS", watermarks: WatermarkStrategy.forBoundedOutOfOrderness<Order>(2000).withTimestampAssigner((o) => o.ts) })
+    .keyBy((o) => o.customer)
+    .window(TumblingEventTimeWindows.of(60_000))
+    .reduce((a, b) => ({ customer: a.customer, ts: Math.max(a.ts, b.ts), amount: a.amount + b.amount }))
+    .addSink("sink.jetstream", { subject: "orders.per-minute", stream: "ORDER_TOTALS" });
+  const invokables = env.build().vertices.map((v) => v.invokable);
+  for (const name of ["source.jetstream", "eddy.stream.watermarks", "eddy.stream.window", "sink.jetstream"])
+    assert.ok(invokables.includes(name), `${name} in ${invokables}`);
 });
