@@ -8,6 +8,8 @@ import { unpackData } from "../../src/codec/codec.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { waitFor } from "../../src/core/time.js";
 import type { JobDetails } from "../../schemas/dispatcher-api.js";
+import { createHarness } from "../helpers/task-harness.js";
+import { jetStreamSource } from "../../src/runtime/invokables/index.js";
 
 let cluster: ProcessCluster;
 let js: JetStreamClient;
@@ -197,4 +199,26 @@ test("bad config is refused at submission with InvalidJobGraph; a missing stream
   const result = await awaitJobResult(cluster.dispatcher, jobId, 30_000);
   assert.equal(result.state, "FAILED");
   assert.match(JSON.stringify(result.failure), /the stream NO_SUCH_STREAM does not exist/);
+});
+
+test("message-time watermarks: an idle subject partition does not hold them back; a stream deleted while read fails the task naming it", async () => {
+  const { stream, subjects } = await makeStream(2);
+  await publish(subjects.slice(0, 1), 0, 20); // partition 1 gets nothing: it is idle
+  const lastTs = (await jsm.streams.getMessage(stream, { seq: 20 }))!.time.getTime();
+  const h = createHarness({ config: { stream } });
+  (h.ctx as { nats?: unknown }).nats = cluster.nc;
+  const watermarks: number[] = [];
+  h.ctx.output.emitWatermark = (w) => void watermarks.push(w);
+  const source = jetStreamSource.create({ stream });
+  await source.restore!(h.ctx);
+  const run = source.invoke(h.ctx);
+  run.catch(() => undefined); // awaited below
+  await waitFor(() => (h.output.length === 20 && watermarks.includes(lastTs - 1) ? true : undefined), 20_000, "all records and the watermark of the last");
+  assert.deepEqual(
+    h.output.map((r) => (r as { i: number }).i),
+    range(20),
+  );
+  for (let k = 1; k < watermarks.length; k++) assert.ok(watermarks[k]! > watermarks[k - 1]!, "watermarks only advance");
+  await jsm.streams.delete(stream);
+  await assert.rejects(run, withCode(ErrorCode.TaskFailed, new RegExp(`the stream ${stream} does not exist`)));
 });
