@@ -191,13 +191,14 @@ class JetStreamSource implements Invokable {
           emitted.add(n);
           this.emitWatermark(ctx, readers, idle);
           await pacer.afterBatch();
-          continue;
+        } else {
+          await this.waitForData(ctx, readers, (w) => (wake = w));
+          wake = undefined;
+          await ctx.yield(); // where pending checkpoints are taken
+          ctx.signal.throwIfAborted();
         }
-        await this.waitForData(ctx, readers, (w) => (wake = w));
-        wake = undefined;
-        await ctx.yield(); // where pending checkpoints are taken
-        ctx.signal.throwIfAborted();
-        if (await this.checkIdle(readers, idle)) this.emitWatermark(ctx, readers, idle);
+        // Also while other splits deliver: a quiet split must not hold the watermark back for long.
+        if (idle.due(Date.now()) && (await this.checkIdle(readers, idle))) this.emitWatermark(ctx, readers, idle);
       }
     } finally {
       for (const r of readers) r.close();
@@ -260,10 +261,9 @@ class JetStreamSource implements Invokable {
    */
   private async checkIdle(readers: SplitReader[], idle: IdleTracker): Promise<boolean> {
     const now = Date.now();
-    if (now - idle.lastCheck < IDLE_CHECK_MS) return false;
+    idle.lastCheck = now;
     const quiet = readers.filter((r) => !r.ready && now - r.lastDataAt >= IDLE_CHECK_MS);
     if (quiet.length === 0 && readers.length > 0) return false;
-    idle.lastCheck = now;
     let info: Awaited<ReturnType<JetStreamManager["streams"]["info"]>>;
     try {
       info = await this.jsm.streams.info(this.s.stream);
@@ -320,6 +320,12 @@ class JetStreamSource implements Invokable {
 class IdleTracker {
   lastCheck = 0;
   streamTs = Number.NEGATIVE_INFINITY;
+
+  /** True when quiet splits are to be looked at again (every {@link IDLE_CHECK_MS}). */
+  due(now: number): boolean {
+    return now - this.lastCheck >= IDLE_CHECK_MS;
+  }
+
   private readonly idleAt = new Map<string, number>();
 
   /** The split had messages. */
