@@ -47,7 +47,6 @@ export async function authorizationBlock(prefix: string, creds: readonly RoleCre
         `    { user: ${q(c.user)}, password: ${q(hash)}, permissions: {`,
         `        ${perm("publish", p.publish)}`,
         `        ${perm("subscribe", p.subscribe)}`,
-        ...(p.allow_responses ? ["        allow_responses: true"] : []),
         "    } }",
       ].join("\n");
     }),
