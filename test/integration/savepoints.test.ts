@@ -78,6 +78,38 @@ test("a savepoint taken at parallelism 2 resumes at 4 and at 1 with the same exa
   );
 });
 
+test("stop-with-savepoint of a source chained with a committing sink completes the savepoint and finishes the job", async () => {
+  const out = join(work, "chained");
+  // source.sequence -> sink.textFile over a forward edge at one parallelism: one chained task whose
+  // sink commits on checkpoints (FLIP-147: it would wait for a final checkpoint after its input ends).
+  const spec: JobGraphSpec = {
+    name: "Chained to a committing sink",
+    config: { checkpointing: { intervalMs: 200 } },
+    vertices: [
+      { id: "src", invokable: "source.sequence", parallelism: 1, config: { from: 0, to: 1e12, ratePerSecond: 500 } },
+      { id: "sink", invokable: "sink.textFile", parallelism: 1, config: { path: out } },
+    ],
+    edges: [{ source: "src", target: "sink", partitioner: "forward" }],
+  } as JobGraphSpec;
+  const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec);
+  await waitForJob(cluster.dispatcher, jobId, allRunning, 30_000, "running");
+  const details = await cluster.dispatcher.ask<{ vertices: unknown[] }>("requestJob", { jobId });
+  assert.equal(details.vertices.length, 1, "source and sink run as one chained task");
+  const { savepointId } = await cluster.dispatcher.ask<{ savepointId: string }>("triggerSavepoint", { jobId, stop: true }, { timeoutMs: 60_000 });
+  assert.ok(savepointId);
+  const stopped = await awaitJobResult(cluster.dispatcher, jobId, 30_000);
+  assert.equal(stopped.state, "FINISHED");
+  const lines = committed(out)
+    .map(Number)
+    .sort((a, b) => a - b);
+  assert.ok(lines.length > 0, "the sink committed what the savepoint covered");
+  assert.deepEqual(
+    lines,
+    Array.from({ length: lines.length }, (_, i) => i),
+    "every number once, none missing",
+  );
+});
+
 test("a finished job's checkpoints are removed from KV and the Object Store", async () => {
   const out = join(work, "cleanup");
   const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", await keyedCounter(out, 2, 6_000));

@@ -140,6 +140,7 @@ export class ChainInvokable implements Invokable {
   async invoke(ctx: TaskContext): Promise<void> {
     const run = this.prepare(ctx);
     let failure: { err: unknown } | undefined;
+    let stopped = false;
     const last = run.members.length - 1;
     const runMember = async (i: number): Promise<void> => {
       const m = run.members[i]!;
@@ -149,6 +150,7 @@ export class ChainInvokable implements Invokable {
         } catch (err) {
           // A source member stopped by stop-with-savepoint ends normally (its output is finished below).
           if (!(err instanceof EndOfInputSignal)) throw err;
+          stopped = true;
         }
         // As the Task does for the task's output: end the member's output even if it did not.
         if (i < last) await run.handoffs[i]!.finish();
@@ -165,6 +167,8 @@ export class ChainInvokable implements Invokable {
       run.detach();
     }
     if (failure) throw failure.err;
+    // The task must know the chain was stopped by its savepoint: it waits for no final checkpoint then.
+    if (stopped) throw new EndOfInputSignal();
   }
 
   private prepare(task: TaskContext): ChainRun {
