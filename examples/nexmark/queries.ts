@@ -1,0 +1,83 @@
+/**
+ * Nexmark's queries q0–q3 over the stream of all events (event time already assigned). Each returns
+ * the stream of its output lines: the query's fields separated by one TAB.
+ */
+import type { CoProcessFunction, DataStream } from "eddy";
+import type { Auction, Bid, NexmarkEvent, Person } from "./events.js";
+
+/** The queries this job knows, and those still to come. */
+export const QUERIES = ["q0", "q1", "q2", "q3"] as const;
+export const LATER_QUERIES = ["q4", "q5", "q7", "q8"] as const;
+export type Query = (typeof QUERIES)[number];
+
+/** The one kind of event `type` of the stream. */
+function only<E extends NexmarkEvent>(events: DataStream<NexmarkEvent>, type: E["type"]): DataStream<E> {
+  return events.flatMap<E>((e, out) => {
+    if (e.type === type) out.collect(e as E);
+  });
+}
+
+/** q0, pass-through: every bid. */
+function q0(events: DataStream<NexmarkEvent>): DataStream<string> {
+  return only<Bid>(events, "bid").map((b) => `${b.auction}\t${b.bidder}\t${b.price}\t${b.dateTime}`);
+}
+
+/** q1, currency conversion: every bid with its price in euro (a fixed rate of 0.908, rounded down). */
+function q1(events: DataStream<NexmarkEvent>): DataStream<string> {
+  return only<Bid>(events, "bid").map((b) => `${b.auction}\t${b.bidder}\t${Math.floor((b.price * 908) / 1000)}\t${b.dateTime}`);
+}
+
+/** q2, selection: the bids on every 123rd auction. */
+function q2(events: DataStream<NexmarkEvent>): DataStream<string> {
+  return only<Bid>(events, "bid")
+    .filter((b) => b.auction % 123 === 0)
+    .map((b) => `${b.auction}\t${b.price}`);
+}
+
+const Q3_STATES = new Set(["OR", "ID", "CA"]);
+
+/**
+ * q3's join, per seller id: the person once seen (kept for good) and the auctions that came before
+ * it (kept until it comes). In Flink q3 is a regular (unbounded) SQL join, which pairs every auction
+ * with its seller whichever arrives first and however far apart in time; an interval join would
+ * drop pairs further apart than its bounds and a window join pairs in different windows, so neither
+ * gives q3's answer. Keyed state of the connected streams does, and person ids are unique, so each
+ * auction is emitted exactly once.
+ */
+const sellerJoin: CoProcessFunction<Auction, Person, string> = {
+  processElement1(a, ctx, out) {
+    const p = ctx.state.getValueState<Person>("person").value();
+    if (p) out.collect(`${p.name}\t${p.city}\t${p.state}\t${a.id}`);
+    else ctx.state.getListState<Auction>("auctions").add(a);
+  },
+  processElement2(p, ctx, out) {
+    ctx.state.getValueState<Person>("person").update(p);
+    const waiting = ctx.state.getListState<Auction>("auctions");
+    for (const a of waiting.get()) out.collect(`${p.name}\t${p.city}\t${p.state}\t${a.id}`);
+    waiting.clear();
+  },
+};
+
+/** q3, local item suggestion: category-10 auctions of sellers in Oregon, Idaho or California. */
+function q3(events: DataStream<NexmarkEvent>): DataStream<string> {
+  const auctions = only<Auction>(events, "auction").filter((a) => a.category === 10);
+  const persons = only<Person>(events, "person").filter((p) => Q3_STATES.has(p.state));
+  return auctions
+    .keyBy((a) => a.seller)
+    .connect(persons.keyBy((p) => p.id))
+    .process(sellerJoin);
+}
+
+/** The output lines of query `q` over `events`. */
+export function runQuery(q: Query, events: DataStream<NexmarkEvent>): DataStream<string> {
+  switch (q) {
+    case "q0":
+      return q0(events);
+    case "q1":
+      return q1(events);
+    case "q2":
+      return q2(events);
+    case "q3":
+      return q3(events);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * examples/nexmark.ts run in process (test/helpers/local-runtime.ts) through its job main: the
+ * generator's shape and determinism, and q0–q3 against the single-threaded reference
+ * (test/helpers/nexmark-reference.ts) at parallelism 1 and 3, from the generator and from a
+ * JSON-lines file of the same events.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { StreamExecutionEnvironment } from "../../src/sdk/index.js";
+import { runLocally } from "../helpers/local-runtime.js";
+import { startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
+import { committedLines, committedLinesByFile } from "../helpers/keyed-counter.js";
+import { nexmarkReference } from "../helpers/nexmark-reference.js";
+import nexmark from "../../examples/nexmark.js";
+import { eventToJson, parseEvent, type NexmarkEvent } from "../../examples/nexmark/events.js";
+import { DEFAULT_CONFIG, nexmarkEvent, type GeneratorConfig } from "../../examples/nexmark/generator.js";
+
+const EVENTS = 10_000;
+const SEED = 3;
+const config: GeneratorConfig = { ...DEFAULT_CONFIG, seed: SEED };
+const events: NexmarkEvent[] = Array.from({ length: EVENTS }, (_, n) => nexmarkEvent(n, config));
+
+let t: StreamTestEnv;
+before(async () => {
+  t = await startStreamTestEnv("nexmark");
+});
+after(async () => {
+  await t.stop();
+});
+
+test("the generator is deterministic for a seed and differs between seeds", () => {
+  const again = Array.from({ length: EVENTS }, (_, n) => nexmarkEvent(n, { ...DEFAULT_CONFIG, seed: SEED }));
+  assert.deepEqual(again, events);
+  const other = Array.from({ length: EVENTS }, (_, n) => nexmarkEvent(n, { ...DEFAULT_CONFIG, seed: SEED + 1 }));
+  assert.notDeepEqual(other, events);
+});
+
+test("every block of 50 events is 1 person, 3 auctions and 46 bids, with increasing ids and event times", () => {
+  for (let block = 0; block < EVENTS / 50; block++) {
+    const types = events.slice(block * 50, block * 50 + 50).map((e) => e.type);
+    assert.deepEqual(types, ["person", "auction", "auction", "auction", ...Array<string>(46).fill("bid")], `block ${block}`);
+  }
+  const persons = events.filter((e) => e.type === "person").map((e) => e.id);
+  const auctions = events.filter((e) => e.type === "auction").map((e) => e.id);
+  assert.deepEqual(
+    persons,
+    persons.map((_, i) => 1000 + i),
+  );
+  assert.deepEqual(
+    auctions,
+    auctions.map((_, i) => 1000 + i),
+  );
+  for (let n = 1; n < EVENTS; n++) assert.ok(events[n]!.dateTime >= events[n - 1]!.dateTime, `event ${n}`);
+  // 10,000 events per second of event time.
+  assert.equal(events[EVENTS - 1]!.dateTime - events[0]!.dateTime, Math.floor(((EVENTS - 1) * 1000) / 10_000));
+  // Hot auctions: half the bids go to the newest auction rounded down to a multiple of 100.
+  const bids = events.filter((e) => e.type === "bid");
+  const hot = bids.filter((b) => (b.auction - 1000) % 100 === 0).length / bids.length;
+  assert.ok(hot > 0.45 && hot < 0.6, `${hot} of the bids on hot auctions`);
+  const hotBidders = bids.filter((b) => (b.bidder - 1001) % 100 === 0).length / bids.length;
+  assert.ok(hotBidders > 0.7, `${hotBidders} of the bids by hot bidders`);
+});
+
+test("the generator source emits the same events at parallelism 1 and 3, in event-time order per subtask", async () => {
+  const expected = events.map(eventToJson).sort();
+  for (const p of [1, 3]) {
+    const dir = join(t.dir, `events-${p}`);
+    const env = new StreamExecutionEnvironment("nexmark events", { parallelism: p });
+    env
+      .fromGenerator(EVENTS, (n) => nexmarkEvent(n, config))
+      .map(eventToJson)
+      .writeAsText(dir);
+    await runLocally(env.build(), { nc: t.nc });
+    const byFile = committedLinesByFile(dir);
+    assert.deepEqual(byFile.map((l) => l.line).sort(), expected, `parallelism ${p}`);
+    const files = new Set(byFile.map((l) => l.file));
+    assert.equal(files.size, p, `${p} part files`);
+    for (const f of files) {
+      const times = byFile.filter((l) => l.file === f).map((l) => parseEvent(l.line).dateTime);
+      for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `${f}: event times never decrease`);
+    }
+  }
+});
+
+test("the reference answers are not trivial: q2 selects some bids and q3 joins auctions that came before their seller", () => {
+  assert.ok(nexmarkReference("q2", events).length > 0, "q2 has lines");
+  const q3 = nexmarkReference("q3", events);
+  assert.ok(q3.length > 5, `q3 has ${q3.length} lines`);
+  const personAt = new Map(events.flatMap((e, n) => (e.type === "person" ? [[e.id, n] as const] : [])));
+  const early = events.filter(
+    (e, n) => e.type === "auction" && e.category === 10 && q3.some((l) => l.endsWith(`\t${e.id}`)) && (personAt.get(e.seller) ?? 0) > n,
+  );
+  assert.ok(early.length > 0, "some joined auctions precede their seller");
+});
+
+const inputFile = (): string => {
+  const f = t.file("events.jsonl");
+  writeFileSync(f, `${events.map(eventToJson).join("\n")}\n`);
+  return f;
+};
+
+for (const query of ["q0", "q1", "q2", "q3"] as const) {
+  test(`${query} gives the reference answer at parallelism 1 and 3, from the generator and from a JSON-lines file`, async () => {
+    const expected = nexmarkReference(query, events);
+    const file = inputFile();
+    for (const p of [1, 3]) {
+      for (const [source, args] of [
+        ["generator", ["--events", String(EVENTS), "--seed", String(SEED)]],
+        ["file", ["--input", file]],
+      ] as const) {
+        const dir = join(t.dir, `${query}-${source}-${p}`);
+        mkdirSync(dir);
+        await runLocally(await nexmark(["--query", query, ...args, "--output", dir], { parallelism: p }), { nc: t.nc });
+        assert.deepEqual(committedLines(dir).sort(), expected, `${query} from the ${source} at parallelism ${p}`);
+      }
+    }
+  });
+}
+
+test("q4, q5, q7 and q8 are a usage error saying they are not implemented yet", async () => {
+  for (const q of ["q4", "q5", "q7", "q8"])
+    await assert.rejects(
+      async () => nexmark(["--query", q, "--events", "10", "--output", t.dir], {}),
+      new RegExp(`${q} is not implemented yet[\\s\\S]*usage:`),
+    );
+  await assert.rejects(async () => nexmark(["--query", "q9", "--events", "10", "--output", t.dir], {}), /unknown query "q9"/);
+  await assert.rejects(async () => nexmark(["--query", "q0", "--output", t.dir], {}), /exactly one of --input FILE and --events N/);
+});
