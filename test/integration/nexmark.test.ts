@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { StreamExecutionEnvironment } from "../../src/sdk/index.js";
+import { MiniCluster } from "../../src/testing/index.js";
+import { packageRoot } from "../../src/cluster/paths.js";
 import { runLocally } from "../helpers/local-runtime.js";
 import { startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import { committedLines, committedLinesByFile } from "../helpers/keyed-counter.js";
@@ -127,4 +129,28 @@ test("q4, q5, q7 and q8 are a usage error saying they are not implemented yet", 
     );
   await assert.rejects(async () => nexmark(["--query", "q9", "--events", "10", "--output", t.dir], {}), /unknown query "q9"/);
   await assert.rejects(async () => nexmark(["--query", "q0", "--output", t.dir], {}), /exactly one of --input FILE and --events N/);
+});
+
+test("eddy run's path (the job file bundled, on a mini cluster) gives q3's reference answer at parallelism 3", async () => {
+  const dir = join(t.dir, "mini-cluster-q3");
+  const cluster = await MiniCluster.start({ slots: 3 });
+  try {
+    const args = ["--query", "q3", "--events", String(EVENTS), "--seed", String(SEED), "--output", dir];
+    const res = await cluster.runJob(join(packageRoot(), "examples/nexmark.ts"), { args, parallelism: 3, timeoutMs: 60_000 });
+    assert.equal(res.state, "FINISHED", JSON.stringify(res.failure));
+  } finally {
+    await cluster.stop();
+  }
+  assert.deepEqual(committedLines(dir).sort(), nexmarkReference("q3", events));
+});
+
+test("an input line that is not a Nexmark event fails the job naming the field", async () => {
+  const file = t.file("bad.jsonl");
+  const bad = { ...events.find((e) => e.type === "bid")!, price: "12" };
+  writeFileSync(file, `${eventToJson(events[0]!)}\n${JSON.stringify(bad)}\n`);
+  const dir = join(t.dir, "bad-input");
+  await assert.rejects(
+    runLocally(await nexmark(["--query", "q0", "--input", file, "--output", dir], { parallelism: 1 }), { nc: t.nc }),
+    /bid field "price" must be an integer/,
+  );
 });
