@@ -36,24 +36,29 @@ function q2(events: DataStream<NexmarkEvent>): DataStream<string> {
 
 const Q3_STATES = new Set(["OR", "ID", "CA"]);
 
+/** A seller outside OR, ID and CA: its auctions need not wait for it. */
+const ELSEWHERE = "elsewhere";
+
 /**
- * q3's join, per seller id: the person once seen (kept for good) and the auctions that came before
- * it (kept until it comes). In Flink q3 is a regular (unbounded) SQL join, which pairs every auction
- * with its seller whichever arrives first and however far apart in time; an interval join would
- * drop pairs further apart than its bounds and a window join pairs in different windows, so neither
- * gives q3's answer. Keyed state of the connected streams does, and person ids are unique, so each
- * auction is emitted exactly once.
+ * q3's join, per seller id: the person once seen (for good; only a marker for one outside the three
+ * states) and the category-10 auctions that came before it (until it comes). In Flink q3 is a regular
+ * (unbounded) SQL join, which pairs every auction with its seller whichever arrives first and however
+ * far apart in time; an interval join would drop pairs further apart than its bounds and a window
+ * join pairs in different windows, so neither gives q3's answer. Keyed state of the connected streams
+ * does, and person ids are unique, so each auction is emitted exactly once. Persons are not filtered
+ * before the join so that an auction of a seller elsewhere is dropped, not kept forever.
  */
 const sellerJoin: CoProcessFunction<Auction, Person, string> = {
   processElement1(a, ctx, out) {
-    const p = ctx.state.getValueState<Person>("person").value();
-    if (p) out.collect(`${p.name}\t${p.city}\t${p.state}\t${a.id}`);
-    else ctx.state.getListState<Auction>("auctions").add(a);
+    const p = ctx.state.getValueState<Person | typeof ELSEWHERE>("person").value();
+    if (p === undefined) ctx.state.getListState<Auction>("auctions").add(a);
+    else if (p !== ELSEWHERE) out.collect(`${p.name}\t${p.city}\t${p.state}\t${a.id}`);
   },
   processElement2(p, ctx, out) {
-    ctx.state.getValueState<Person>("person").update(p);
+    const local = Q3_STATES.has(p.state);
+    ctx.state.getValueState<Person | typeof ELSEWHERE>("person").update(local ? p : ELSEWHERE);
     const waiting = ctx.state.getListState<Auction>("auctions");
-    for (const a of waiting.get()) out.collect(`${p.name}\t${p.city}\t${p.state}\t${a.id}`);
+    if (local) for (const a of waiting.get()) out.collect(`${p.name}\t${p.city}\t${p.state}\t${a.id}`);
     waiting.clear();
   },
 };
@@ -61,10 +66,9 @@ const sellerJoin: CoProcessFunction<Auction, Person, string> = {
 /** q3, local item suggestion: category-10 auctions of sellers in Oregon, Idaho or California. */
 function q3(events: DataStream<NexmarkEvent>): DataStream<string> {
   const auctions = only<Auction>(events, "auction").filter((a) => a.category === 10);
-  const persons = only<Person>(events, "person").filter((p) => Q3_STATES.has(p.state));
   return auctions
     .keyBy((a) => a.seller)
-    .connect(persons.keyBy((p) => p.id))
+    .connect(only<Person>(events, "person").keyBy((p) => p.id))
     .process(sellerJoin);
 }
 
