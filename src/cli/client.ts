@@ -5,7 +5,6 @@
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { resolvePrefix } from "../core/config.js";
 import { resolveNatsTarget } from "../security/context.js";
-import { sleep } from "../core/time.js";
 import { Exit, type Io } from "./io.js";
 
 export { CLIENT_TIMEOUT_MS, DispatcherClient, isTransportError } from "../client/dispatcher-client.js";
@@ -68,44 +67,10 @@ export async function withDispatcher(io: Io, flags: ConnectionFlags, fn: (c: Edd
 
 /** The terminal result of a job (`requestJobResult`). */
 export type { JobResultReply as JobResult } from "../../schemas/dispatcher-api.js";
-import type { JobResultReply as JobResult } from "../../schemas/dispatcher-api.js";
 
-/** Options of {@link waitForJobResult}. */
-export interface WaitResultOptions {
-  /** Server-side long-poll duration per call, ms (default 20 000). */
-  pollMs?: number;
-  /** How long to keep retrying once contact was lost after the first answer, ms (default 60 000). */
-  graceMs?: number;
-  /** Overall deadline, ms (default: none, a job may run for long). */
-  deadlineMs?: number;
-}
+export type { WaitResultOptions } from "../client/job-result.js";
 
-/**
- * Long-polls `requestJobResult` until the job is terminal. `JobResultNotReady` repeats the poll;
- * losing contact after a first answer (JobManager failover, NATS restart) is retried for
- * `graceMs` before giving up with the transport error.
- */
-export async function waitForJobResult(client: DispatcherClient, jobId: string, io: Io, opts: WaitResultOptions = {}): Promise<JobResult> {
-  const pollMs = opts.pollMs ?? 20_000;
-  const graceMs = opts.graceMs ?? 60_000;
-  const deadline = opts.deadlineMs === undefined ? Infinity : Date.now() + opts.deadlineMs;
-  let lostSince: number | undefined;
-  for (;;) {
-    try {
-      const r = await client.ask<JobResult>("requestJobResult", { jobId, timeoutMs: pollMs }, pollMs + 5_000);
-      return r;
-    } catch (err) {
-      if (err instanceof EddyError && err.code === ErrorCode.JobResultNotReady) {
-        lostSince = undefined;
-      } else if (client.contacted && (isTransportError(err) || (err instanceof EddyError && err.code === ErrorCode.NotLeader))) {
-        const now = Date.now();
-        if (lostSince === undefined) {
-          lostSince = now;
-          io.err(`warning: lost contact with the Dispatcher (${(err as EddyError).code}); retrying for ${Math.round(graceMs / 1000)} s`);
-        } else if (now - lostSince > graceMs) throw err;
-        await sleep(1_000);
-      } else throw err;
-    }
-    if (Date.now() > deadline) throw new EddyError(ErrorCode.RpcTimeout, `job ${jobId} did not reach a terminal state within ${opts.deadlineMs} ms`);
-  }
+/** Prints the CLI's warning when contact with the Dispatcher is lost while waiting for a result. */
+export function warnLostContact(io: Io): (code: string, graceMs: number) => void {
+  return (code, graceMs) => io.err(`warning: lost contact with the Dispatcher (${code}); retrying for ${Math.round(graceMs / 1000)} s`);
 }

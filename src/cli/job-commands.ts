@@ -1,6 +1,6 @@
 /** Client commands about jobs and the cluster: list, status, cancel, info, savepoint. */
 import type { ParsedArgs } from "./args.js";
-import { connectionFlags, withDispatcher, waitForJobResult, type JobResult } from "./client.js";
+import { connectionFlags, warnLostContact, withDispatcher, type JobResult } from "./client.js";
 import { cell, formatBytes, formatDuration, formatTime, table } from "./format.js";
 import { Exit, type Io } from "./io.js";
 import { natsPosture, type NatsPosture } from "../security/nats-posture.js";
@@ -82,7 +82,7 @@ export function cancelCommand(args: ParsedArgs, io: Io): Promise<number> {
   return withDispatcher(io, connection(args), async (c) => {
     await c.cancel(jobId);
     io.err(`Cancelling job ${jobId}...`);
-    const r = await waitForJobResult(c.connection, jobId, io, { deadlineMs: 120_000 });
+    const r = await c.result(jobId, { deadlineMs: 120_000, onLostContact: warnLostContact(io) });
     io.out(`Job ${jobId} ${r.state}`);
     if (r.state === "CANCELED") return Exit.Ok;
     printFailure(io, r);

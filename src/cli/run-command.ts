@@ -11,7 +11,7 @@
  */
 import { toEddyError } from "../core/errors.js";
 import type { ParsedArgs } from "./args.js";
-import { connectionFlags, reportError, waitForJobResult, withDispatcher, type JobResult } from "./client.js";
+import { connectionFlags, reportError, warnLostContact, withDispatcher, type JobResult } from "./client.js";
 import { cell, formatDuration } from "./format.js";
 import { Exit, type Io } from "./io.js";
 import { printFailure } from "./job-commands.js";
@@ -77,7 +77,7 @@ export async function runCommand(args: ParsedArgs, io: Io): Promise<number> {
         );
     io.out(`Job ${jobId} submitted`);
     if (args.flags.detached) return Exit.Ok;
-    const result = await waitForJobResult(c.connection, jobId, io);
+    const result = await c.result(jobId, { onLostContact: warnLostContact(io) });
     for (const line of renderResult(result)) io.out(line);
     if (result.state !== "FINISHED") printFailure(io, result);
     return result.state === "FINISHED" ? Exit.Ok : Exit.Refused;

@@ -4,9 +4,9 @@
  * result, cancel, savepoint, rescale, and follow a job's state.
  */
 import { resolvePrefix } from "../core/config.js";
-import { EddyError, ErrorCode } from "../core/errors.js";
 import { sleep } from "../core/time.js";
 import { DispatcherClient } from "./dispatcher-client.js";
+import { waitForJobResult, type WaitResultOptions } from "./job-result.js";
 import { resolveNatsTarget } from "../security/context.js";
 import { Subjects } from "../rpc/subjects.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
@@ -92,19 +92,12 @@ export class EddyClient {
     return this.c.ask<ClusterInfo>("clusterInfo", {});
   }
 
-  /** Waits for the job's terminal result (long polls; bounded by `timeoutMs`, default 10 min). */
-  async result(jobId: string, timeoutMs = 600_000): Promise<JobResultReply> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new EddyError(ErrorCode.RpcTimeout, `job ${jobId} did not end within ${timeoutMs} ms`);
-      const pollMs = Math.min(20_000, left);
-      try {
-        return await this.c.ask<JobResultReply>("requestJobResult", { jobId, timeoutMs: pollMs }, pollMs + 5_000);
-      } catch (err) {
-        if (!(err instanceof EddyError && err.code === ErrorCode.JobResultNotReady)) throw err;
-      }
-    }
+  /**
+   * Waits for the job's terminal result (long polls, riding out a JobManager failover for a while;
+   * `deadlineMs` bounds the whole wait).
+   */
+  result(jobId: string, opts: WaitResultOptions = {}): Promise<JobResultReply> {
+    return waitForJobResult(this.c, jobId, opts);
   }
 
   async cancel(jobId: string): Promise<void> {

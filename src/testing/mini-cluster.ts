@@ -74,7 +74,7 @@ export class MiniCluster {
   /** Builds and submits the job in `file` (as `eddy run` does) and waits for its result. */
   async runJob(file: string, opts: { args?: string[]; parallelism?: number; timeoutMs?: number } = {}): Promise<JobResultReply> {
     const jobId = await this.client.submitJobFile(file, opts);
-    return this.client.result(jobId, opts.timeoutMs ?? 120_000);
+    return this.client.result(jobId, { deadlineMs: opts.timeoutMs ?? 120_000 });
   }
 
   /** Stops the TaskExecutors, the JobManager and the server, and removes the server's store. */
