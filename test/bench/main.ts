@@ -26,10 +26,13 @@
  *     history, from the leader and a standby, and `GET /jobs/overview` (rest-bench.ts).
  * 14. Metrics: WordCount p=1 with metrics on against off, and the JobManager's cost of ingesting the
  *     reports of a vertex at parallelism 1,000 (metrics-bench.ts).
+ * 15. JetStream source: a stream of 1 KB JSON messages read by `source.jetstream` -> `sink.discard`
+ *     against a bare nats.js consumer in the same run, and their ratio, on a secured and an open
+ *     cluster (jetstream-bench.ts).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli, footprint, rest, metrics, security; several may be given), so a shared machine is spared the rest.
+ * stream, cli, footprint, rest, metrics, security, jetstream; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,6 +59,7 @@ import { footprintBench } from "./footprint-bench.js";
 import { restBench } from "./rest-bench.js";
 import { metricsBench } from "./metrics-bench.js";
 import { securityBench } from "./security-bench.js";
+import { jetStreamBench } from "./jetstream-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
@@ -79,6 +83,7 @@ const PARTS = [
   "rest",
   "metrics",
   "security",
+  "jetstream",
 ] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
     if (want("rest")) await restBench();
     if (want("metrics")) await metricsBench(work);
     if (want("security")) await securityBench(work);
+    if (want("jetstream")) await jetStreamBench(Number(process.env.BENCH_JETSTREAM_MESSAGES ?? 50_000));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

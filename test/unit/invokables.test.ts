@@ -51,6 +51,7 @@ test("registry lists the built-ins and explains an unknown name", () => {
     "sink.discard",
     "sink.jetstream",
     "sink.textFile",
+    "source.jetstream",
     "source.keyedEvents",
     "source.sequence",
     "source.textFile",
