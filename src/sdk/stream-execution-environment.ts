@@ -129,9 +129,14 @@ export class StreamExecutionEnvironment {
     return opts.watermarks ? s.assignTimestampsAndWatermarks(opts.watermarks) : s;
   }
 
-  /** The lines of a text file (`source.textFile`); parallel subtasks split it by byte ranges. */
-  readTextFile(path: string): DataStream<string> {
-    return this.addSource<string>("source.textFile", { path }, clip(`Source: readTextFile(${path})`));
+  /**
+   * The lines of a text file (`source.textFile`); parallel subtasks split it by byte ranges, and their
+   * positions are checkpointed. `ratePerSecond`: at most that many lines per second over all subtasks.
+   */
+  readTextFile(path: string, opts: { ratePerSecond?: number } = {}): DataStream<string> {
+    const config: Record<string, unknown> = { path };
+    if (opts.ratePerSecond) config.ratePerSecond = opts.ratePerSecond;
+    return this.addSource<string>("source.textFile", config, clip(`Source: readTextFile(${path})`));
   }
 
   /**
