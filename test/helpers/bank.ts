@@ -1,5 +1,6 @@
 /**
- * The bank example's input and the checks of its output (examples/bank.ts): transfers from a seeded
+ * The bank example's input and the checks of its output (examples/bank.ts), and the answer of the
+ * actor patterns fixture: transfers from a seeded
  * generator, and the committed `applied` lines read back as exactly-once facts.
  */
 import { writeFileSync } from "node:fs";
@@ -49,4 +50,16 @@ export function checkApplied(lines: readonly string[], ts: readonly Transfer[]):
   }
   assert.deepEqual(new Map([...balances].sort((a, b) => a[0] - b[0])), new Map([...want].sort((a, b) => a[0] - b[0])));
   return balances;
+}
+
+/** The lines of test/fixtures/actor-patterns-job.ts when every message is applied exactly once. */
+export function expectedPatterns(chains: number, hops: number, delayed: number): string[] {
+  const out: string[] = [];
+  for (let c = 0; c < chains; c++) {
+    out.push(`self ${c} ${hops + 1}`);
+    for (let n = 0; n <= hops; n++) out.push(`hop ${c} ${n} ${n % 2 === 0 ? "ping" : "pong"}`);
+    for (let k = 1; k <= delayed; k++) out.push(`wake ${c} ${k}`);
+    out.push(`slept ${c} ${delayed}`);
+  }
+  return out.sort();
 }

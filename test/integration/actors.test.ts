@@ -10,7 +10,7 @@ import { MiniCluster } from "../../src/testing/index.js";
 import { packageRoot } from "../../src/cluster/paths.js";
 import { connectNats, type NatsConnection } from "../../src/rpc/nats.js";
 import { committedLines } from "../helpers/keyed-counter.js";
-import { checkApplied, transfers, writeTransfers } from "../helpers/bank.js";
+import { checkApplied, expectedPatterns, transfers, writeTransfers } from "../helpers/bank.js";
 import { serveAccounts } from "../../examples/bank-function.js";
 import { startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 
@@ -59,18 +59,6 @@ test("bank --remote: a plain NATS client serves the account type and the balance
     await fn.close();
   }
 });
-
-/** The lines the patterns job writes when every message is applied exactly once. */
-export function expectedPatterns(chains: number, hops: number, delayed: number): string[] {
-  const out: string[] = [];
-  for (let c = 0; c < chains; c++) {
-    out.push(`self ${c} ${hops + 1}`);
-    for (let n = 0; n <= hops; n++) out.push(`hop ${c} ${n} ${n % 2 === 0 ? "ping" : "pong"}`);
-    for (let k = 1; k <= delayed; k++) out.push(`wake ${c} ${k}`);
-    out.push(`slept ${c} ${delayed}`);
-  }
-  return out.sort();
-}
 
 test("messages to oneself, in a cycle between two types and delayed ones are each applied once; the job ends when none is left", async () => {
   const out = join(t.dir, "patterns");
