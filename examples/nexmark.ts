@@ -41,8 +41,8 @@ function parseQuery(args: readonly string[]): Query {
   return q as Query;
 }
 
-/** The events from the file or the generator, with their event times. */
-function events(env: StreamExecutionEnvironment, args: readonly string[]): DataStream<NexmarkEvent> {
+/** The events from the file or the generator (as the job's arguments say), with their event times. */
+export function nexmarkEvents(env: StreamExecutionEnvironment, args: readonly string[]): DataStream<NexmarkEvent> {
   const input = jobArg(args, "--input");
   const count = nonNegativeInteger(args, "--events");
   const rate = nonNegativeInteger(args, "--rate");
@@ -69,7 +69,7 @@ const nexmark: JobMain = (args, ctx) => {
   const query = parseQuery(args);
   const output = resolve(requireJobArg(args, "--output", USAGE));
   const env = new StreamExecutionEnvironment(`Nexmark ${query}`, { parallelism: ctx.parallelism ?? 1 });
-  runQuery(query, events(env, args)).writeAsText(output).uid("output");
+  runQuery(query, nexmarkEvents(env, args)).writeAsText(output).uid("output");
   return env.build();
 };
 
