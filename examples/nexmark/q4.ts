@@ -17,7 +17,7 @@ export interface Winner {
   price: number;
 }
 
-/** The watermark at the end of input (every event-time timer up to it fires then). */
+/** A timer time no event reaches: only the watermark at the end of input (+Infinity) passes it. */
 const END_OF_INPUT = Number.MAX_SAFE_INTEGER;
 
 /**
