@@ -203,6 +203,94 @@ test("eddy run's path (the job file bundled, on a mini cluster) gives q3's refer
   assert.deepEqual(committedLines(dir).sort(), nexmarkReference("q3", events));
 });
 
+/** Minimal events for hand-made inputs (the fields the queries do not read are constant). */
+const person = (id: number, name: string, dateTime: number): NexmarkEvent => ({
+  type: "person",
+  id,
+  name,
+  emailAddress: "x@y.com",
+  creditCard: "0000 0000 0000 0000",
+  city: "Boise",
+  state: "ID",
+  dateTime,
+});
+const auction = (id: number, seller: number, category: number, dateTime: number, expires: number): NexmarkEvent => ({
+  type: "auction",
+  id,
+  itemName: "item",
+  description: "d",
+  initialBid: 1,
+  reserve: 2,
+  dateTime,
+  expires,
+  seller,
+  category,
+});
+const bid = (a: number, price: number, dateTime: number, bidder = 1): NexmarkEvent => ({
+  type: "bid",
+  auction: a,
+  bidder,
+  price,
+  channel: "Google",
+  url: "u",
+  dateTime,
+});
+
+test("q4, q5, q7 and q8 at the edges of their definitions: hand-made events, answers worked out by hand", async () => {
+  const B = 1_436_918_400_000; // a multiple of 10 s: window starts are B + k * 2 s
+  const events = [
+    bid(1, 50, B + 1000), // before its auction in the input, at its dateTime: counts for q4
+    auction(1, 100, 10, B + 1000, B + 2000),
+    bid(3, 500, B + 1400), // before auction 3's dateTime: not for q4
+    auction(2, 101, 10, B + 1500, B + 1600), // no bid: left out of q4
+    auction(3, 102, 11, B + 1500, B + 3000),
+    auction(4, 100, 10, B + 1500, B + 9000),
+    bid(1, 70, B + 2000), // at auction 1's expiry: counts
+    bid(1, 999, B + 2001), // after it: not for q4, but window [B, B+10 s)'s highest in q7
+    bid(3, 30, B + 2500),
+    bid(4, 75, B + 3000),
+    person(100, "Ann", B + 9999), // auctions 1 and 4 in her window
+    person(102, "Bob", B + 10_000), // auction 3 is in the window before his
+    auction(5, 102, 12, B + 10_000, B + 10_001),
+    bid(4, 75, B + 10_000), // after auction 4's expiry; tied for q7 with the next
+    bid(5, 75, B + 10_001, 2),
+  ];
+  const w = (start: number, a: number, count: number) => `${B + start}\t${B + start + 10_000}\t${a}\t${count}`;
+  const expected: Record<"q4" | "q5" | "q7" | "q8", string[]> = {
+    // Category 10: auctions 1 (70) and 4 (75), floor(145 / 2).
+    q4: ["10\t72", "11\t30", "12\t75"],
+    q5: [
+      w(-8000, 1, 1),
+      w(-8000, 3, 1),
+      w(-6000, 1, 3),
+      w(-4000, 1, 3),
+      w(-2000, 1, 3),
+      w(0, 1, 3),
+      w(2000, 1, 2),
+      w(2000, 4, 2),
+      ...[4000, 6000, 8000, 10_000].flatMap((s) => [w(s, 4, 1), w(s, 5, 1)]),
+    ],
+    q7: [
+      `${B}\t${B + 10_000}\t1\t1\t999\t${B + 2001}`,
+      `${B + 10_000}\t${B + 20_000}\t4\t1\t75\t${B + 10_000}`,
+      `${B + 10_000}\t${B + 20_000}\t5\t2\t75\t${B + 10_001}`,
+    ],
+    q8: [`100\tAnn\t${B}`, `102\tBob\t${B + 10_000}`],
+  };
+  const file = t.file("edges.jsonl");
+  writeFileSync(file, `${events.map(eventToJson).join("\n")}\n`);
+  for (const query of ["q4", "q5", "q7", "q8"] as const) {
+    const want = [...expected[query]].sort();
+    assert.deepEqual(nexmarkReference(query, events), want, `the reference's ${query}`);
+    for (const p of [1, 2]) {
+      const dir = join(t.dir, `edges-${query}-${p}`);
+      mkdirSync(dir);
+      await runLocally(await nexmark(["--query", query, "--input", file, "--output", dir], { parallelism: p }), { nc: t.nc });
+      assert.deepEqual(committedLines(dir).sort(), want, `${query} at parallelism ${p}`);
+    }
+  }
+});
+
 test("an input line that is not a Nexmark event fails the job naming the field", async () => {
   const file = t.file("bad.jsonl");
   const bad = { ...events.find((e) => e.type === "bid")!, price: "12" };
