@@ -77,7 +77,7 @@ async function survivesKill(query: "q5" | "q8", events: number, rate: number, vi
         const n = committedLines(out).length;
         return n > 0 ? n : undefined;
       },
-      60_000,
+      120_000,
       "committed output",
       50,
     );
