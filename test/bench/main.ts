@@ -17,7 +17,8 @@
  *  9. User code: submit-to-RUNNING of a job shipping a bundle (first run and cache hits) against the
  *     same graph without one (user-code-bench.ts).
  * 10. Stream API: examples/windowed-events.ts through the runtime in one thread against the same logic
- *     as a plain loop, events/s per core (stream-bench.ts).
+ *     as a plain loop, events/s per core (stream-bench.ts); Nexmark's queries in one thread, events/s
+ *     per core beside Flink 1.13's (nexmark-bench.ts, part `nexmark`).
  * 11. CLI response: `eddy --help`, and list/status/info against a cluster, spawn to exit (cli-bench.ts);
  *     measured first, before anything else runs on the machine.
  * 12. Footprint: an idle TaskExecutor's RSS, `eddy cluster` startup, submit-to-RUNNING, an idle
@@ -32,7 +33,7 @@
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli, footprint, rest, metrics, security, jetstream; several may be given), so a shared machine is spared the rest.
+ * stream, nexmark, cli, footprint, rest, metrics, security, jetstream; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,6 +55,7 @@ import { natsServerLossBench } from "./nats-server-loss-bench.js";
 import { rescaleBench } from "./rescale-bench.js";
 import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
+import { nexmarkBench } from "./nexmark-bench.js";
 import { cliBench } from "./cli-bench.js";
 import { footprintBench } from "./footprint-bench.js";
 import { restBench } from "./rest-bench.js";
@@ -78,6 +80,7 @@ const PARTS = [
   "rescale",
   "usercode",
   "stream",
+  "nexmark",
   "cli",
   "footprint",
   "rest",
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
     if (want("rescale")) await rescaleBench();
     if (want("usercode")) await userCodeBench();
     if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));
+    if (want("nexmark")) await nexmarkBench(Number(process.env.BENCH_NEXMARK_EVENTS ?? 1_000_000));
     if (want("footprint")) await footprintBench();
     if (want("rest")) await restBench();
     if (want("metrics")) await metricsBench(work);
