@@ -30,10 +30,12 @@
  * 15. JetStream source: a stream of 1 KB JSON messages read by `source.jetstream` -> `sink.discard`
  *     against a bare nats.js consumer in the same run, and their ratio, on a secured and an open
  *     cluster (jetstream-bench.ts).
+ * 16. Actors: local actor messages (one hop) per core against a keyed process function doing the same
+ *     state update, remote round trips per second with batching, hop latency p50 / p99 (actors-bench.ts).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, nexmark, cli, footprint, rest, metrics, security, jetstream; several may be given), so a shared machine is spared the rest.
+ * stream, nexmark, cli, footprint, rest, metrics, security, jetstream, actors; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,6 +58,7 @@ import { rescaleBench } from "./rescale-bench.js";
 import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
 import { nexmarkBench } from "./nexmark-bench.js";
+import { actorsBench } from "./actors-bench.js";
 import { cliBench } from "./cli-bench.js";
 import { footprintBench } from "./footprint-bench.js";
 import { restBench } from "./rest-bench.js";
@@ -87,6 +90,7 @@ const PARTS = [
   "metrics",
   "security",
   "jetstream",
+  "actors",
 ] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
     if (want("metrics")) await metricsBench(work);
     if (want("security")) await securityBench(work);
     if (want("jetstream")) await jetStreamBench(Number(process.env.BENCH_JETSTREAM_MESSAGES ?? 50_000));
+    if (want("actors")) await actorsBench(Number(process.env.BENCH_ACTORS_MESSAGES ?? 200_000));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
