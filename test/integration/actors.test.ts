@@ -82,7 +82,9 @@ test("a bad remote reply fails the task with RemoteFunctionFailed, nothing of it
   const ts = transfers(300, 8, 5);
   const input = t.file("transfers-bad.jsonl");
   writeTransfers(input, ts);
-  const bad: Array<[string, (req: { address: { id: string } }) => string, RegExp]> = [
+  // undefined: no answer at all (the request times out).
+  const bad: Array<[string, (req: { address: { id: string } }) => string | undefined, RegExp]> = [
+    ["no answer", () => undefined, /did not answer within 500 ms/],
     ["error", () => JSON.stringify({ error: { code: "Unavailable", message: "try later" } }), /answered an error: Unavailable: try later/],
     ["not JSON", () => "{oops", /something that is not JSON/],
     ["wrong address", () => JSON.stringify({ state: { balance: 1 }, send: [{ to: { type: "loan", id: "1" }, body: 1 }] }), /to the type "loan"/],
@@ -102,13 +104,17 @@ test("a bad remote reply fails the task with RemoteFunctionFailed, nothing of it
         // The first request is answered badly, every other one well.
         if (first === undefined) {
           first = id;
-          msg.respond(new TextEncoder().encode(reply(req)));
+          const r = reply(req);
+          if (r !== undefined) msg.respond(new TextEncoder().encode(r));
         } else msg.respond(new TextEncoder().encode(JSON.stringify(answer(req))));
       },
     });
     try {
       const out = join(t.dir, `bad-${kind.replace(" ", "-")}`);
-      const jobId = await cluster.client.submitJobFile(bank, { args: ["--input", input, "--output", out, "--remote"], parallelism: 1 });
+      const jobId = await cluster.client.submitJobFile(bank, {
+        args: ["--input", input, "--output", out, "--remote", "--remote-timeout", "500"],
+        parallelism: 1,
+      });
       const res = await cluster.client.result(jobId, { deadlineMs: 60_000 });
       assert.equal(res.state, "FINISHED", `${kind}: ${JSON.stringify(res.failure)}`);
       checkApplied(committedLines(out), ts);
