@@ -83,11 +83,22 @@ export class ActorApplicationBuilder {
     const [first, ...rest] = routed;
     const messages = rest.length > 0 ? first!.union(...rest) : first!;
     const registry: ActorRegistry = { types: Object.fromEntries(this.types), egresses: [...this.egresses] };
+    const group = `actors-${messages.graph.nodes.length}`;
     const dispatch = messages
       .keyBy((m) => addressKey(m.to))
-      .operator<never>("eddy.actors.dispatch", this.name, { fn: registry }, Object.keys(this.remote).length > 0 ? { remote: { ...this.remote } } : {});
-    // Every address of the application lives in one subtask until Eddy has feedback edges between subtasks.
-    dispatch.setParallelism(1);
+      .operator<never>(
+        "eddy.actors.dispatch",
+        this.name,
+        { fn: registry },
+        { group, ...(Object.keys(this.remote).length > 0 ? { remote: { ...this.remote } } : {}) },
+      );
+    dispatch.node.coLocationGroup = group;
+    // The feedback loop: messages for addresses another subtask owns go out keyed by address and come
+    // back to that subtask's actors through the feedback vertex in its slot.
+    const feedback = messages.graph.addNode("eddy.actors.feedback", { group }, `${this.name} feedback`);
+    feedback.follows = dispatch.node;
+    feedback.coLocationGroup = group;
+    messages.graph.connect([{ node: dispatch.node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope" }], feedback);
     return new ActorApplication(dispatch, this.egresses);
   }
 }

@@ -26,6 +26,8 @@ export interface CheckpointBarrier {
   /** When the checkpoint was triggered (ms since the epoch). */
   timestamp: number;
   kind: BarrierKind;
+  /** A stop-with-savepoint's barrier: the sources end after it, and operators are not to drain (Flink's SAVEPOINT_SUSPEND). */
+  stop?: true;
 }
 
 /** A checkpoint barrier's kind: a periodic checkpoint or a savepoint. */
@@ -142,5 +144,7 @@ export function checkBarrier(b: CheckpointBarrier): void {
 
 /** A plain copy of a barrier (callers may reuse or mutate theirs). */
 export function copyBarrier(b: CheckpointBarrier): CheckpointBarrier {
-  return { checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind };
+  return b.stop
+    ? { checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind, stop: true }
+    : { checkpointId: b.checkpointId, timestamp: b.timestamp, kind: b.kind };
 }

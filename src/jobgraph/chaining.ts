@@ -125,6 +125,7 @@ export function chainOperators(graph: JobGraph, registry: ChainingLookup): JobGr
       parallelism: head.parallelism,
       maxParallelism: head.maxParallelism,
       slotSharingGroup: head.slotSharingGroup,
+      ...(head.coLocationGroup !== undefined ? { coLocationGroup: head.coLocationGroup } : {}),
       config: { members },
     };
     if (head.chaining !== undefined) fused.chaining = true;

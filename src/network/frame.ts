@@ -114,18 +114,22 @@ export function encodeBarrierFrame(channel: number, seq: number, barrier: Checkp
   writeHeader(b, FrameKind.Barrier, channel, seq);
   writeU64(b, FRAME_HEADER_BYTES, barrier.checkpointId);
   new DataView(b.buffer, b.byteOffset, b.byteLength).setFloat64(FRAME_HEADER_BYTES + 8, barrier.timestamp);
-  b[FRAME_HEADER_BYTES + 16] = barrier.kind === "SAVEPOINT" ? 1 : 0;
+  // Bit 0: the kind; bit 1: a stop-with-savepoint's barrier.
+  b[FRAME_HEADER_BYTES + 16] = (barrier.kind === "SAVEPOINT" ? 1 : 0) | (barrier.stop ? 2 : 0);
   return b;
 }
 
 /** The barrier of a BARRIER frame; throws InternalError on a malformed body. */
 export function decodeBarrierFrame(b: Uint8Array): CheckpointBarrier {
-  const kind = SNAPSHOT_KINDS[b[FRAME_HEADER_BYTES + 16] ?? 255];
+  const flags = b[FRAME_HEADER_BYTES + 16] ?? 255;
+  const kind = flags <= 3 ? SNAPSHOT_KINDS[flags & 1] : undefined;
   if (b.length !== FRAME_HEADER_BYTES + BARRIER_BODY_BYTES || kind === undefined) {
     throw new InternalError(`malformed BARRIER frame of ${b.length} bytes`);
   }
   const timestamp = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(FRAME_HEADER_BYTES + 8);
-  return { checkpointId: readU64(b, FRAME_HEADER_BYTES), timestamp, kind };
+  const barrier: CheckpointBarrier = { checkpointId: readU64(b, FRAME_HEADER_BYTES), timestamp, kind };
+  if (flags & 2) barrier.stop = true;
+  return barrier;
 }
 
 /** Encodes a CANCEL_CHECKPOINT frame. */

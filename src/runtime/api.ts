@@ -176,7 +176,8 @@ export interface TaskContext {
 export interface Invokable {
   restore?(ctx: TaskContext): Promise<void>;
   invoke(ctx: TaskContext): Promise<void>;
-  snapshotState?(ctx: TaskContext, checkpointId: number): void;
+  /** `barrier` says what the snapshot is for (a savepoint; `stop`: a stop-with-savepoint, after which nothing is to be drained). */
+  snapshotState?(ctx: TaskContext, checkpointId: number, barrier?: CheckpointBarrier): void;
   notifyCheckpointComplete?(ctx: TaskContext, checkpointId: number): Promise<void> | void;
   notifyCheckpointAborted?(ctx: TaskContext, checkpointId: number): void;
 }

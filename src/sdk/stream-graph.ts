@@ -52,6 +52,8 @@ export interface StreamNode {
   parallelism?: number;
   maxParallelism?: number;
   slotSharingGroup?: string;
+  /** Subtask i of every node in the group runs in the same slot. */
+  coLocationGroup?: string;
   chaining?: boolean | "head";
   /** Takes parallelism, max parallelism and slot sharing group from this node unless set (keyBy extractors, watermark assigners). */
   follows?: StreamNode;
@@ -217,6 +219,7 @@ export class StreamGraph {
       if (Object.keys(config).length > 0) v.config = config;
       const ssg = resolve(n, "slotSharingGroup");
       if (ssg !== undefined) v.slotSharingGroup = ssg;
+      if (n.coLocationGroup !== undefined) v.coLocationGroup = n.coLocationGroup;
       if (n.chaining !== undefined && n.chaining !== true) v.chaining = n.chaining;
       return v;
     });

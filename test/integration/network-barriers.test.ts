@@ -85,7 +85,7 @@ async function run(link: Link, tag: string, scripts: Step[][], opts: RunOpts = {
   return { log, held };
 }
 
-test("barriers: BARRIER and CANCEL_CHECKPOINT frames round-trip", () => {
+test("barriers: BARRIER and CANCEL_CHECKPOINT frames round-trip; a stop-with-savepoint's barrier keeps its stop flag", () => {
   const f = encodeBarrierFrame(7, 42, { checkpointId: 2 ** 40 + 3, timestamp: 1_700_000_000_123, kind: "SAVEPOINT" });
   assert.equal(frameKind(f), FrameKind.Barrier);
   assert.equal(frameSeq(f), 42);
@@ -95,6 +95,17 @@ test("barriers: BARRIER and CANCEL_CHECKPOINT frames round-trip", () => {
   assert.equal(frameKind(c), FrameKind.CancelCheckpoint);
   assert.equal(decodeCancelFrame(c), 9);
   assert.throws(() => decodeBarrierFrame(c));
+  const stop = { checkpointId: 5, timestamp: 1_700_000_000_000, kind: "SAVEPOINT", stop: true } as const;
+  assert.deepEqual(decodeBarrierFrame(encodeBarrierFrame(1, 0, stop)), stop);
+  assert.deepEqual(decodeBarrierFrame(encodeBarrierFrame(1, 0, { checkpointId: 5, timestamp: 1, kind: "CHECKPOINT" })), {
+    checkpointId: 5,
+    timestamp: 1,
+    kind: "CHECKPOINT",
+  });
+  // A flags byte beyond the two bits known is refused (a peer of another version).
+  const bad = encodeBarrierFrame(1, 0, stop);
+  bad[12 + 16] = 4;
+  assert.throws(() => decodeBarrierFrame(bad), /malformed BARRIER frame/);
 });
 
 for (const link of ["local", "remote"] as const) {

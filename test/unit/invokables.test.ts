@@ -25,6 +25,7 @@ async function tempDir(): Promise<string> {
 test("registry lists the built-ins and explains an unknown name", () => {
   assert.deepEqual(builtinRegistry.names(), [
     "eddy.actors.dispatch",
+    "eddy.actors.feedback",
     "eddy.stream.coProcess",
     "eddy.stream.collect",
     "eddy.stream.filter",

@@ -1,6 +1,6 @@
 import type { Logger } from "../../core/logger.js";
 import type { TaskDeploymentDescriptor } from "../../deployment/descriptors.js";
-import type { Invokable, RecordOutput, TaskContext } from "../../runtime/api.js";
+import type { CheckpointBarrier, Invokable, RecordOutput, TaskContext } from "../../runtime/api.js";
 import { DefaultOperatorStateBackend, HeapKeyedStateBackend, keyGroupRange } from "../../state/index.js";
 import type { SnapshotSource } from "../storage.js";
 import type { SnapshotStorage } from "./snapshot-storage.js";
@@ -35,10 +35,10 @@ export class BoundOperator {
    * (O(key groups); only `withKeyed`, when there is storage to upload it to), operator state
    * serialized. A failure is reported, not thrown: the checkpoint is declined, the task goes on.
    */
-  capture(checkpointId: number, withKeyed: boolean): OperatorSnapshot {
+  capture(barrier: CheckpointBarrier, withKeyed: boolean): OperatorSnapshot {
     const snap: OperatorSnapshot = {};
     try {
-      this.invokable.snapshotState?.(this.ctx(), checkpointId);
+      this.invokable.snapshotState?.(this.ctx(), barrier.checkpointId, barrier);
       if (!this.keyed.isEmpty() && withKeyed) snap.keyed = this.keyed.snapshotAsync();
       if (!this.operator.isEmpty()) snap.operator = this.operator.snapshot();
     } catch (err) {

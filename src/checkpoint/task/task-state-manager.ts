@@ -35,6 +35,8 @@ import { SynchronousSavepoint } from "./synchronous-savepoint.js";
  * it) and finishes only once that one completed, which records the task as finished after it.
  */
 export class TaskStateManager {
+  /** The stop-with-savepoint this task snapshotted, if any. */
+  private stopSavepointId: number | undefined;
   private readonly operators: OperatorStateBinding;
   private readonly triggers: CheckpointTriggerTracker;
   private readonly uploader: SnapshotUploader;
@@ -94,13 +96,17 @@ export class TaskStateManager {
    * commits on checkpoint completion, the task may finish now. Otherwise this resolves once a
    * checkpoint taken at the end of input completed (the last one, if nothing was read after it):
    * its completion committed everything. `stopped`: a source ended by stop-with-savepoint.
+   *
+   * A task whose last snapshot was a stop-with-savepoint's is not drained (Flink's stop without
+   * drain): that savepoint is its final checkpoint, whatever its operators did after the barrier
+   * (a window the final watermark fired, say), and the resumed job does that again.
    */
   async endOfInput(signal: AbortSignal, stopped: boolean): Promise<void> {
     if (!this.checkpointing || !this.uploader.hasStorage || !this.operators.commitsOnCheckpoint) return;
     const source = this.operators.source;
     if (source && !stopped) source.dirty = true;
     const last = this.triggers.lastSnapshotId;
-    if (this.final.reached(last, last > 0 && !this.operators.dirty)) return;
+    if (this.final.reached(last, last > 0 && (!this.operators.dirty || this.stopSavepointId === last))) return;
     const committed = this.final.untilCommitted(signal);
     const held = this.triggers.take();
     if (held) this.snapshotAll(held.barrier);
@@ -165,7 +171,7 @@ export class TaskStateManager {
       op.dirty = true;
       const held = this.triggers.take();
       if (held) {
-        this.snapshotOperator(op, held.barrier);
+        this.snapshotOperator(op, held.stop ? { ...held.barrier, stop: true } : held.barrier);
         if (held.stop && (await this.savepoint.hold(held.barrier.checkpointId, op.ctx().signal))) throw new EndOfInputSignal();
       }
     }
@@ -174,7 +180,8 @@ export class TaskStateManager {
 
   /** Synchronous part of a snapshot: state captured, barrier forwarded; the upload runs on. */
   private snapshotOperator(op: BoundOperator, b: CheckpointBarrier): void {
-    const snap = op.capture(b.checkpointId, this.uploader.hasStorage);
+    if (b.stop) this.stopSavepointId = b.checkpointId;
+    const snap = op.capture(b, this.uploader.hasStorage);
     op.dirty = false;
     // At the end of input the outputs have ended: the consumers take this checkpoint from their own trigger.
     if (!this.final.ended) op.output.broadcastBarrier?.(b);

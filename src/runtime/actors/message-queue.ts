@@ -5,22 +5,22 @@
  */
 import type { Envelope } from "./types.js";
 
-export class MessageQueue {
-  private items: Envelope[] = [];
+export class MessageQueue<T = Envelope> {
+  private items: T[] = [];
   private head = 0;
 
   get length(): number {
     return this.items.length - this.head;
   }
 
-  push(e: Envelope): void {
+  push(e: T): void {
     this.items.push(e);
   }
 
-  shift(): Envelope | undefined {
+  shift(): T | undefined {
     if (this.head === this.items.length) return undefined;
     const e = this.items[this.head]!;
-    this.items[this.head++] = undefined as unknown as Envelope;
+    this.items[this.head++] = undefined as unknown as T;
     // Drop the taken front once it is most of the array: pushes stay amortized O(1).
     if (this.head >= 1024 && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
@@ -30,7 +30,7 @@ export class MessageQueue {
   }
 
   /** The waiting messages, oldest first (a copy). */
-  toArray(): Envelope[] {
+  toArray(): T[] {
     return this.items.slice(this.head);
   }
 }

@@ -8,19 +8,29 @@
  * are part of every checkpoint (union operator state, kept on restore by the subtask owning each
  * message's address), so after a failure every message is delivered and applied exactly once. A
  * message is handled whole between two reads of the input (where barriers are taken), so no checkpoint
- * sees half of one. Every address is owned by this subtask: the vertex runs at parallelism 1 (a message
- * to an address another subtask owns would need the feedback edge between subtasks, which Eddy does
- * not have yet; such a message fails the task).
+ * sees half of one.
+ *
+ * Over several subtasks (`config.group`), a message for an address another subtask owns goes out on
+ * the main output, a hash edge to the feedback vertex, whose subtask there hands it back through the
+ * feedback channel both share (actor-feedback.ts); the channel logs what is in flight at a checkpoint.
+ *
+ * After a stop-with-savepoint's barrier nothing more is handled (Flink's stop without drain): the
+ * savepoint holds every message still waiting, and the resumed job handles them; the subtask ends with
+ * its input. Should that savepoint be given up, handling goes on.
  *
  * The application ends when its input ended (every ingress exhausted) and no message waits, is
- * delayed or is out at a remote function.
+ * delayed or is out at a remote function anywhere. Over several subtasks that takes a termination
+ * protocol: each subtask, once passive, sends every subtask a probe of the round; a subtask that gets
+ * round r's probes from all, each saying its sender did nothing since its previous probe, knows that no
+ * message is in flight anywhere (channels are first in, first out), and ends; every subtask decides
+ * the same from the same probes.
  */
 import { EddyError, ErrorCode } from "../../../core/errors.js";
-import { isWatermarkEvent, type StreamElement } from "../../../core/stream-events.js";
-import { keyGroupFor, rangeContains } from "../../../state/key-groups.js";
+import { isWatermarkEvent, type CheckpointBarrier, type StreamElement } from "../../../core/stream-events.js";
+import { keyGroupFor, operatorIndexForKeyGroup, rangeContains } from "../../../state/key-groups.js";
 import type { KeyedStateBackend, ListState, ValueState } from "../../../state/api.js";
 import type { Invokable, TaskContext } from "../../api.js";
-import { configError, intSetting, recordCounters } from "../../invokable-common.js";
+import { configError, intSetting, recordCounters, stringSetting } from "../../invokable-common.js";
 import {
   AsyncFailure,
   gateReaders,
@@ -35,6 +45,7 @@ import {
 import { defineStreamInvokable } from "./define.js";
 import { DelayedMessages, type DelayedMessage } from "../../actors/delayed-messages.js";
 import { MessageQueue } from "../../actors/message-queue.js";
+import { feedbackChannel, isProbe, releaseFeedbackChannel, type FeedbackChannel, type Probe } from "../../actors/feedback-channel.js";
 import { RemoteCalls } from "../../actors/remote-calls.js";
 import type { RemoteReply } from "../../actors/remote-protocol.js";
 import { MAX_DELAY_MS } from "../../actors/remote-protocol.js";
@@ -61,6 +72,8 @@ interface Settings {
   inputs: InputSpec[];
   sides: string[];
   remote: RemoteSettings;
+  /** The co-location group shared with the feedback vertex; absent: one subtask owns every address. */
+  group: string | undefined;
 }
 
 function settings(config: Record<string, unknown>, vertexId: string): Settings {
@@ -76,6 +89,7 @@ function settings(config: Record<string, unknown>, vertexId: string): Settings {
     fn: refSetting(config, "fn", NAME, vertexId)!,
     inputs,
     sides: sidesSetting(config, NAME, vertexId),
+    group: config.group === undefined ? undefined : stringSetting(config, "group", NAME, vertexId),
     remote: {
       timeoutMs: num("timeoutMs", 3_600_000),
       maxInFlight: num("maxInFlight", 100_000),
@@ -98,6 +112,19 @@ class ActorOperator implements Invokable {
   private queueState!: ListState<Envelope>;
   private delayedState!: ListState<DelayedMessage>;
   private wakeUp: (() => void) | undefined;
+  /** Over several subtasks: the channel from the feedback vertex, and who owns an address. */
+  private channel: FeedbackChannel | undefined;
+  private owned: (a: Address) => boolean = () => true;
+  private ctx!: TaskContext;
+  /** A key per subtask that the hash edge sends to that subtask (for probes). */
+  private probeKeys: string[] = [];
+  /** Termination protocol: the last round probed, probes received per round, and work since the last probe. */
+  private round = 0;
+  private readonly probes = new Map<number, { count: number; quiet: boolean }>();
+  private active = true;
+  /** The stop-with-savepoint taken, while nothing is handled; replies that came meanwhile. */
+  private stopping: number | undefined;
+  private heldReplies: Array<() => void> = [];
   /** Reused for every message of a local actor. */
   private readonly actx: ActorContext<unknown> & { self: Address; caller: Address | null; cleared: boolean };
 
@@ -119,7 +146,7 @@ class ActorOperator implements Invokable {
         this.state = undefined;
       },
       send(to, message) {
-        op.queue.push({ to: op.checkTarget(to), from: this.self, body: message });
+        op.route({ to: op.checkTarget(to), from: this.self, body: message });
       },
       sendAfter(delayMs, to, message) {
         if (!(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS))
@@ -141,6 +168,7 @@ class ActorOperator implements Invokable {
   }
 
   async restore(ctx: TaskContext): Promise<void> {
+    this.ctx = ctx;
     this.keyed = ctx.keyedState;
     this.state = ctx.keyedState.getValueState<unknown>("actor");
     this.queueState = ctx.operatorState.getUnionListState<Envelope>("actors.queue");
@@ -150,6 +178,13 @@ class ActorOperator implements Invokable {
     const mine = (a: Address) => rangeContains(keyGroupRange, keyGroupFor(addressKey(a), maxParallelism));
     for (const e of this.queueState.get()) if (mine(e.to)) this.queue.push(e);
     for (const d of this.delayedState.get()) if (mine(d.envelope.to)) this.delayed.add(d);
+    if (this.s.group !== undefined) {
+      const { jobId, subtaskIndex, attemptNumber, parallelism } = ctx.tdd;
+      this.channel = feedbackChannel(jobId, this.s.group, subtaskIndex, attemptNumber);
+      this.channel.onData = () => this.wake();
+      this.owned = mine;
+      this.probeKeys = probeKeys(maxParallelism, parallelism);
+    }
     if (Object.values(this.registry.types).some((t) => t.kind === "remote")) {
       if (!ctx.nats || ctx.natsPrefix === undefined) throw new EddyError(ErrorCode.TaskFailed, `${NAME}: remote actor types need the worker's NATS connection`);
       this.remote = new RemoteCalls({
@@ -159,14 +194,19 @@ class ActorOperator implements Invokable {
         types: new Set(Object.keys(this.registry.types)),
         egresses: this.egresses,
         stateOf: (a) => this.stateOf(a),
-        apply: (a, batch, reply) => this.applyReply(a, batch, reply),
+        apply: (a, batch, reply) => {
+          if (this.stopping === undefined) this.applyReply(a, batch, reply);
+          else this.heldReplies.push(() => this.applyReply(a, batch, reply));
+        },
         fail: (err) => this.fail(err),
         wake: () => this.wake(),
       });
     }
   }
 
-  snapshotState(): void {
+  snapshotState(_ctx: TaskContext, checkpointId: number, barrier?: CheckpointBarrier): void {
+    this.channel?.startLog(checkpointId);
+    if (barrier?.stop) this.stopping = checkpointId;
     // Remote messages first: each address's held messages came before any of its messages still queued.
     this.queueState.update(this.remote ? [...this.remote.toArray(), ...this.queue.toArray()] : this.queue.toArray());
     this.delayedState.update(this.delayed.toArray());
@@ -197,7 +237,19 @@ class ActorOperator implements Invokable {
     try {
       for (;;) {
         this.failure.throwIfFailed();
-        for (const m of this.delayed.takeDue(Date.now())) this.queue.push(m);
+        if (this.stopping !== undefined) {
+          // Stopped by a savepoint: read the input to its end (or until the savepoint is given up).
+          if (ended) break;
+          if (next === null) {
+            next = input.nextElement ? input.nextElement() : input.next();
+            next.catch(() => undefined);
+          }
+          const e = await race(Promise.race([next, this.sleep()]));
+          if (e !== TURN) onElement(e as StreamElement | null);
+          continue;
+        }
+        for (const m of this.delayed.takeDue(Date.now())) this.route(m);
+        if (this.channel) this.takeFeedback();
         if (!ended && next === null && this.queue.length < MAX_QUEUED) {
           next = input.nextElement ? input.nextElement() : input.next();
           next.catch(() => undefined); // awaited below; a rejection while it is not awaited must not go unhandled
@@ -216,12 +268,20 @@ class ActorOperator implements Invokable {
           if (e !== TURN) onElement(e as StreamElement | null);
           continue;
         }
-        if (ended && this.delayed.length === 0 && (this.remote?.pending ?? 0) === 0) break;
+        if (ended && this.delayed.length === 0 && (this.remote?.pending ?? 0) === 0) {
+          if (!this.channel) break;
+          if (this.channel.length === 0 && this.passiveRound()) break;
+          if (this.channel.length > 0) continue;
+        }
         await race(this.sleep());
       }
     } finally {
       this.delayed.close();
       this.remote?.close();
+      if (this.channel) {
+        this.channel.onData = undefined;
+        releaseFeedbackChannel(ctx.tdd.jobId, this.s.group!, ctx.tdd.subtaskIndex, this.channel);
+      }
       const w = this.wakeUp;
       this.wakeUp = undefined;
       w?.();
@@ -260,7 +320,59 @@ class ActorOperator implements Invokable {
     return { type: to.type, id: to.id };
   }
 
+  notifyCheckpointAborted(_ctx: TaskContext, checkpointId: number): void {
+    this.channel?.dropLog(checkpointId);
+    if (this.stopping === checkpointId) {
+      this.stopping = undefined;
+      for (const apply of this.heldReplies.splice(0)) apply();
+      this.wake();
+    }
+  }
+
+  /** A message to its actor: here when this subtask owns the address, else through the feedback vertex. */
+  private route(e: Envelope): void {
+    if (this.owned(e.to)) this.queue.push(e);
+    else {
+      this.active = true;
+      this.so.collector.collect([addressKey(e.to), e]);
+    }
+  }
+
+  /** Moves what the feedback channel holds into the queue (messages) or the round bookkeeping (probes). */
+  private takeFeedback(): void {
+    const ch = this.channel!;
+    while (ch.length > 0 && this.queue.length < MAX_QUEUED) {
+      const x = ch.take()!;
+      if (isProbe(x)) {
+        const p = this.probes.get(x.probe) ?? { count: 0, quiet: true };
+        p.count++;
+        p.quiet &&= x.quiet;
+        this.probes.set(x.probe, p);
+      } else this.queue.push(x);
+    }
+  }
+
+  /**
+   * This subtask is passive (its input ended, nothing waits, is delayed or out): true when every
+   * subtask's probe of the last round said it did nothing since its previous one (the application
+   * ended); else it probes the next round once the last one's probes are all in.
+   */
+  private passiveRound(): boolean {
+    const n = this.ctx.tdd.parallelism;
+    const last = this.probes.get(this.round);
+    if (this.round > 0 && (last?.count ?? 0) < n) return false;
+    if (this.round > 0 && last!.quiet) return true;
+    this.probes.delete(this.round);
+    this.round++;
+    const probe: Probe = { probe: this.round, from: this.ctx.tdd.subtaskIndex, quiet: this.round > 1 && !this.active };
+    this.active = false;
+    for (let j = 0; j < n; j++) this.so.collector.collect([this.probeKeys[j]!, probe]);
+    this.ctx.output.flush();
+    return false;
+  }
+
   private deliver(e: Envelope): void {
+    this.active = true;
     const t = this.registry.types[e.to.type];
     if (t === undefined) throw unknownType(e.to);
     if (t.kind === "remote") this.remote!.add(e);
@@ -295,13 +407,28 @@ class ActorOperator implements Invokable {
     for (const s of reply.send) {
       const env: Envelope = { to: s.to, from: a, body: s.body };
       if (s.delayMs) this.delayed.add({ due: now + s.delayMs, envelope: env });
-      else this.queue.push(env);
+      else this.route(env);
     }
     for (const x of reply.egress) this.so.side(x.name, x.value);
   }
 }
 
 const TURN = Symbol("turn");
+
+/** For each subtask j of `parallelism`, a key the hash edge sends to subtask j. */
+function probeKeys(maxParallelism: number, parallelism: number): string[] {
+  const keys: string[] = new Array(parallelism);
+  let found = 0;
+  for (let k = 0; found < parallelism; k++) {
+    const key = `~probe/${k}`;
+    const j = operatorIndexForKeyGroup(maxParallelism, parallelism, keyGroupFor(key, maxParallelism));
+    if (keys[j] === undefined) {
+      keys[j] = key;
+      found++;
+    }
+  }
+  return keys;
+}
 
 /** Resolves after pending I/O callbacks ran (replies, timers, input). */
 function nextTurn(): Promise<typeof TURN> {
@@ -333,7 +460,7 @@ export const actorDispatchOperator = defineStreamInvokable<Settings>({
   description:
     "Runs an actor application: messages keyed by address, each actor's state in keyed state, messages between actors, delayed ones and those out at remote functions kept in checkpoints. Config {fn: ref (registry), inputs (keyed by address), sides? (egress names), remote? {timeoutMs, maxInFlight, maxBatch, maxReplyBytes}}.",
   kind: "operator",
-  keys: ["fn", "inputs", "sides", "remote"],
+  keys: ["fn", "inputs", "sides", "remote", "group"],
   settings,
   create: (s, ctx) => new ActorOperator(s, ctx),
 });

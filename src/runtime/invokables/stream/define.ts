@@ -2,7 +2,7 @@
  * How stream-API invokables are declared: a factory whose invokable resolves its user functions once
  * the task context exists (`restore`, which always runs first), then delegates every hook.
  */
-import type { Invokable, InvokableFactory, TaskContext } from "../../api.js";
+import type { CheckpointBarrier, Invokable, InvokableFactory, TaskContext } from "../../api.js";
 import { defineInvokable, type InvokableSpec } from "../../define-invokable.js";
 
 /** What one stream invokable declares: a built-in's spec whose `create` also gets the task context. */
@@ -40,8 +40,8 @@ class Deferred<C> implements Invokable {
   invoke(ctx: TaskContext): Promise<void> {
     return this.of(ctx).invoke(ctx);
   }
-  snapshotState(ctx: TaskContext, checkpointId: number): void {
-    this.inner?.snapshotState?.(ctx, checkpointId);
+  snapshotState(ctx: TaskContext, checkpointId: number, barrier?: CheckpointBarrier): void {
+    this.inner?.snapshotState?.(ctx, checkpointId, barrier);
   }
 }
 

@@ -8,6 +8,7 @@ import { coProcessOperator, keyedProcessOperator, reduceOperator } from "./keyed
 import { windowOperator } from "./window-operator.js";
 import { intervalJoinOperator } from "./interval-join-operator.js";
 import { actorDispatchOperator } from "./actor-dispatch.js";
+import { actorFeedbackOperator } from "./actor-feedback.js";
 import { generatorSource, userSource } from "./sources.js";
 import { collectSink, printSink, userSink } from "./sinks.js";
 import { userOperatorInvokable, userSinkInvokable, userSourceInvokable } from "./user-invokable.js";
@@ -27,6 +28,7 @@ export {
   windowOperator,
   intervalJoinOperator,
   actorDispatchOperator,
+  actorFeedbackOperator,
   generatorSource,
   userSource,
   collectSink,
@@ -55,6 +57,7 @@ export const streamInvokables: InvokableFactory[] = [
   windowOperator,
   intervalJoinOperator,
   actorDispatchOperator,
+  actorFeedbackOperator,
   userOperatorInvokable,
   printSink,
   collectSink,
