@@ -26,10 +26,12 @@
  *     history, from the leader and a standby, and `GET /jobs/overview` (rest-bench.ts).
  * 14. Metrics: WordCount p=1 with metrics on against off, and the JobManager's cost of ingesting the
  *     reports of a vertex at parallelism 1,000 (metrics-bench.ts).
+ * 15. Scaling: WordCount p=2/p=1 on one TaskExecutor (two slots) and on two (one slot each), and an
+ *     embarrassingly parallel job's p=2/p=1 (scaling-bench.ts), medians of 3.
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli, footprint, rest, metrics, security; several may be given), so a shared machine is spared the rest.
+ * stream, cli, footprint, rest, metrics, security, scaling; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,6 +58,7 @@ import { footprintBench } from "./footprint-bench.js";
 import { restBench } from "./rest-bench.js";
 import { metricsBench } from "./metrics-bench.js";
 import { securityBench } from "./security-bench.js";
+import { scalingBench } from "./scaling-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
@@ -79,6 +82,7 @@ const PARTS = [
   "rest",
   "metrics",
   "security",
+  "scaling",
 ] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
@@ -91,7 +95,7 @@ async function main(): Promise<void> {
   if (only.length > 0 && only.every((p) => p === "cli")) return;
   const work = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   const input = join(work, "words.txt");
-  if (want("ceilings") || want("wordcount")) await writeText(input, WORDS);
+  if (want("ceilings") || want("wordcount") || want("scaling")) await writeText(input, WORDS);
   try {
     // The warm cluster serves only parts 1-5; the others start processes of their own.
     if ((["ceilings", "wordcount", "latency", "checkpoint", "scheduler"] as const).some(want)) await sharedClusterParts(input, work);
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
     if (want("rest")) await restBench();
     if (want("metrics")) await metricsBench(work);
     if (want("security")) await securityBench(work);
+    if (want("scaling")) await scalingBench(input, WORDS, work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
