@@ -1,13 +1,15 @@
 /**
  * A flame graph (icicle: callers above callees) of a reduced call tree as a standalone SVG, boxes
- * colored by stage, with a legend. Boxes narrower than a pixel are left out; hovering a box shows its
- * frame and time (the SVG `<title>`).
+ * colored by stage, with a legend. Boxes narrower than a pixel or deeper than {@link MAX_DEPTH} are left
+ * out; hovering a box shows its frame and time (the SVG `<title>`).
  */
 import { STAGES, type Stage } from "./stages.js";
 import type { TreeNode } from "./cpuprofile.js";
 
 const WIDTH = 1600;
 const ROW = 17;
+/** Deeper frames are left out (schema compilers recurse hundreds of levels; the data path is shallower). */
+const MAX_DEPTH = 40;
 const LEGEND_ROW = 18;
 
 const PALETTE: Record<Stage, string> = {
@@ -39,7 +41,7 @@ export function flameSvg(tree: TreeNode, title: string): string {
   let depth = 0;
   const walk = (n: TreeNode, x: number, d: number): void => {
     const w = n.totalUs * scale;
-    if (w < 1) return;
+    if (w < 1 || d > MAX_DEPTH) return;
     depth = Math.max(depth, d);
     const y = 40 + d * ROW;
     const fill = n.stage ? PALETTE[n.stage] : "#f5f5f5";

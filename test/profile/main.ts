@@ -19,6 +19,8 @@ import { packageRoot } from "../../src/cluster/paths.js";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { startProcessCluster, awaitJobResult } from "../helpers/process-cluster.js";
 import { writeText } from "../bench/text.js";
+import { cpuCeiling } from "../bench/ceilings.js";
+import { windowedEventsBareLoop } from "../helpers/windowed-events-reference.js";
 import { addStages, monotonicUs, newTree, readProfile, reduceProfile, stageRows, type TreeNode, type Window } from "./cpuprofile.js";
 import { flameSvg } from "./flame-svg.js";
 import type { Stage } from "./stages.js";
@@ -67,11 +69,21 @@ interface ProfiledRun {
   idleUs: number;
   tree: TreeNode;
   byFrame: Map<string, { us: number; stage: Stage }>;
+  /** CPU ns per record of the same work as one plain loop in this process (the bench's ceilings). */
+  loopNs: number;
+}
+
+/** CPU ns per record of `fn`, which handles `records` records, in this thread. */
+function loopCost(records: number, fn: () => unknown): number {
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) * 1000) / records;
 }
 
 /** Reduces every .cpuprofile in `dir` whose process id is one of `pids` (all when undefined). */
-function reduceDir(dir: string, w: Window, name: string, records: number, wallMs: number, pids?: number[]): ProfiledRun {
-  const run: ProfiledRun = { name, records, wallMs, threads: 0, byStage: new Map(), busyUs: 0, idleUs: 0, tree: newTree(name), byFrame: new Map() };
+function reduceDir(dir: string, w: Window, name: string, records: number, wallMs: number, loopNs: number, pids?: number[]): ProfiledRun {
+  const run: ProfiledRun = { name, records, wallMs, threads: 0, byStage: new Map(), busyUs: 0, idleUs: 0, tree: newTree(name), byFrame: new Map(), loopNs };
   for (const f of readdirSync(dir).filter((x) => x.endsWith(".cpuprofile"))) {
     // CPU.<date>.<time>.<pid>.<threadId>.<seq>.cpuprofile
     const [, , , pid, tid] = f.split(".");
@@ -122,7 +134,7 @@ async function profileWordCount(o: Options, input: string, p: number): Promise<P
     // A graceful stop: the slot threads and processes exit normally, which is when V8 writes their profiles.
     await cluster.stop();
   }
-  return reduceDir(dir, w, `WordCount p=${p}`, o.words, wallMs, pids);
+  return reduceDir(dir, w, `WordCount p=${p}`, o.words, wallMs, loopCost(o.words, () => cpuCeiling(input)), pids);
 }
 
 function profileWindowedEvents(o: Options): ProfiledRun {
@@ -135,7 +147,8 @@ function profileWindowedEvents(o: Options): ProfiledRun {
     { encoding: "utf8", timeout: 600_000 },
   );
   const w = JSON.parse(stdout.trim().split("\n").pop()!) as Window & { events: number };
-  return reduceDir(dir, w, "windowed-events p=1", w.events, (w.toUs - w.fromUs) / 1000);
+  const loopNs = loopCost(w.events, () => windowedEventsBareLoop(w.events, 50));
+  return reduceDir(dir, w, "windowed-events p=1", w.events, (w.toUs - w.fromUs) / 1000, loopNs);
 }
 
 /** The markdown table: per stage, CPU ns per record and share of busy CPU time, one column per run. */
@@ -147,7 +160,8 @@ export function stageTable(runs: ProfiledRun[]): string {
   const total = `| **busy CPU, all threads** | ${runs.map((r) => `**${((r.busyUs * 1000) / r.records).toFixed(0)} ns**`).join(" | ")} |`;
   const wall = `| wall time of the job (records/s) | ${runs.map((r) => `${r.wallMs.toFixed(0)} ms (${(r.records / (r.wallMs / 1000) / 1e6).toFixed(2)} M/s)`).join(" | ")} |`;
   const threads = `| threads with samples, idle share | ${runs.map((r) => `${r.threads}, ${((100 * r.idleUs) / (r.idleUs + r.busyUs)).toFixed(0)}% idle`).join(" | ")} |`;
-  return [head, sep, ...rows, total, wall, threads].join("\n");
+  const loop = `| the same work as one plain loop (CPU ceiling) | ${runs.map((r) => `${r.loopNs.toFixed(0)} ns`).join(" | ")} |`;
+  return [head, sep, ...rows, total, loop, wall, threads].join("\n");
 }
 
 async function main(): Promise<void> {

@@ -77,6 +77,8 @@ export function frameStage(f: CallFrame): Stage | null {
         return "input gate (channels, union, alignment)";
     }
   }
+  // The checkpoint-aware wrapper of a task's input is on the per-buffer path (V8 inlines the channel's recycle into it).
+  if (p.startsWith("src/checkpoint/task/barrier-aware-input")) return "input gate (channels, union, alignment)";
   if (p.startsWith("src/state/key-groups")) return "partition (keyBy hash, key groups)";
   if (p.startsWith("src/state/")) return "keyed state / keyed operator";
   const inv = "src/runtime/invokables/";
