@@ -25,6 +25,7 @@ import {
   packSmall,
   readU32,
   unpackSmall,
+  versionMismatch,
 } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
@@ -122,6 +123,11 @@ export class RemoteProducerEndpoint {
   }
 
   private onRequest(b: Uint8Array, msg: { respond(data: Uint8Array): boolean }): void {
+    const mismatch = versionMismatch(b, `producer ${this.writer.attemptId}, partition request`);
+    if (mismatch !== null) {
+      msg.respond(packSmall({ e: mismatch.toWire() }));
+      return;
+    }
     const req = decodeRequest(b);
     const key = `${req.a}/${req.ch}`;
     const known = this.byConsumer.get(key);
