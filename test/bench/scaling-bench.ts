@@ -92,9 +92,13 @@ export async function scalingBench(input: string, words: number, work: string, r
   const mapRecords = Number(process.env.BENCH_CPU_MAP_RECORDS ?? 2_000_000);
   // A stream-API job: its code travels as a bundle, uploaded as `eddy run` does.
   const cpuMap = (cluster: ProcessCluster) => async (p: number) => {
-    const built = await buildJob(fileURLToPath(new URL("../../../test/bench/cpu-map-job.ts", import.meta.url)), ["--records", String(mapRecords), "--work", "200"], {
-      parallelism: p,
-    });
+    const built = await buildJob(
+      fileURLToPath(new URL("../../../test/bench/cpu-map-job.ts", import.meta.url)),
+      ["--records", String(mapRecords), "--work", "200"],
+      {
+        parallelism: p,
+      },
+    );
     const store = await BundleStore.open(cluster.nc, new Subjects(cluster.prefix));
     await store.put(built.bundle.bytes);
     return built.spec;
@@ -126,5 +130,7 @@ export async function scalingBench(input: string, words: number, work: string, r
   const goal = (r: number, g: number) => `${r.toFixed(2)} (goal >= ${g}: ${r >= g ? "met" : "NOT met"})`;
   console.log(`  ratio WordCount p=2/p=1, one TaskExecutor:    ${goal(wcOne, 1.3)}`);
   console.log(`  ratio WordCount p=2/p=1, two TaskExecutors:   ${goal(wcTwo, 1.2)}`);
-  console.log(`  ratio embarrassingly parallel p=2/p=1:        ${goal(map, 1.7)}; against the plain threads' ${machine.toFixed(2)}: ${(map / machine).toFixed(2)}`);
+  console.log(
+    `  ratio embarrassingly parallel p=2/p=1:        ${goal(map, 1.7)}; against the plain threads' ${machine.toFixed(2)}: ${(map / machine).toFixed(2)}`,
+  );
 }

@@ -134,7 +134,15 @@ async function profileWordCount(o: Options, input: string, p: number): Promise<P
     // A graceful stop: the slot threads and processes exit normally, which is when V8 writes their profiles.
     await cluster.stop();
   }
-  return reduceDir(dir, w, `WordCount p=${p}`, o.words, wallMs, loopCost(o.words, () => cpuCeiling(input)), pids);
+  return reduceDir(
+    dir,
+    w,
+    `WordCount p=${p}`,
+    o.words,
+    wallMs,
+    loopCost(o.words, () => cpuCeiling(input)),
+    pids,
+  );
 }
 
 function profileWindowedEvents(o: Options): ProfiledRun {
