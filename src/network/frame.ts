@@ -172,10 +172,8 @@ export const frameKind = (b: Uint8Array): number => b[0]!;
 /** Layout version of a data or control frame. */
 export const frameVersion = (b: Uint8Array): number => b[1]!;
 
-/** The error of a frame of another layout version than this Eddy's (null when the version is this one). */
-export function versionMismatch(b: Uint8Array, where: string): InternalError | null {
-  const v = frameVersion(b);
-  if (v === FRAME_VERSION) return null;
+/** The error of a frame of layout version `v`, another than this Eddy's {@link FRAME_VERSION}. */
+export function versionError(v: number, where: string): InternalError {
   return new InternalError(
     `${where}: frame format version ${v}, this Eddy reads version ${FRAME_VERSION}; the TaskExecutors exchanging data run different Eddy versions`,
     { details: { frameVersion: v, expected: FRAME_VERSION } },

@@ -19,7 +19,9 @@ import {
   frameKind,
   frameSeq,
   FrameKind,
-  versionMismatch,
+  FRAME_VERSION,
+  frameVersion,
+  versionError,
 } from "./frame.js";
 
 /**
@@ -111,9 +113,8 @@ export abstract class InputChannel implements AlignedChannel {
    */
   onFrame(b: Uint8Array): void {
     if (this.released) return;
-    const mismatch = versionMismatch(b, `channel ${this.name}`);
-    if (mismatch !== null) {
-      this.onError(mismatch);
+    if (frameVersion(b) !== FRAME_VERSION) {
+      this.onError(versionError(frameVersion(b), `channel ${this.name}`));
       return;
     }
     if (!this.checkSeq(frameSeq(b))) return;

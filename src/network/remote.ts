@@ -25,7 +25,9 @@ import {
   packSmall,
   readU32,
   unpackSmall,
-  versionMismatch,
+  FRAME_VERSION,
+  frameVersion,
+  versionError,
 } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
@@ -123,9 +125,8 @@ export class RemoteProducerEndpoint {
   }
 
   private onRequest(b: Uint8Array, msg: { respond(data: Uint8Array): boolean }): void {
-    const mismatch = versionMismatch(b, `producer ${this.writer.attemptId}, partition request`);
-    if (mismatch !== null) {
-      msg.respond(packSmall({ e: mismatch.toWire() }));
+    if (frameVersion(b) !== FRAME_VERSION) {
+      msg.respond(packSmall({ e: versionError(frameVersion(b), `producer ${this.writer.attemptId}, partition request`).toWire() }));
       return;
     }
     const req = decodeRequest(b);

@@ -67,6 +67,7 @@ export function flameSvg(tree: TreeNode, title: string): string {
   const height = legendY + Math.ceil(STAGES.length / 4) * LEGEND_ROW + 10;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="monospace" font-size="11">`,
+    `<title>${esc(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="4" y="24" font-size="15">${esc(title)}</text>`,
     ...boxes,
