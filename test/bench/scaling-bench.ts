@@ -64,13 +64,34 @@ async function pair(cluster: ProcessCluster, label: string, job: (p: number) => 
   return median(two.rates) / median(one.rates);
 }
 
-/** The CPU-heavy map of cpu-map-job.ts over `n` integers in `threads` plain worker threads at once: records/s. */
-async function plainThreads(threads: number, n: number): Promise<number> {
+/** The CPU-heavy map of cpu-map-job.ts over the integers 0..n-1 in one plain loop. */
+export function plainMap(n: number): number {
+  let acc = 0;
+  for (let x = 0; x < n; x++) {
+    let h = x | 0;
+    for (let i = 0; i < 200; i++) h = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + i) | 0;
+    acc ^= h;
+  }
+  return acc;
+}
+
+/** The stream-API job cpu-map-job.ts over `records` integers at parallelism `p`, its bundle uploaded as `eddy run` does. */
+export async function cpuMapJob(cluster: ProcessCluster, records: number, p: number): Promise<JobGraphSpec> {
+  const built = await buildJob(fileURLToPath(new URL("../../../test/bench/cpu-map-job.ts", import.meta.url)), ["--records", String(records), "--work", "200"], {
+    parallelism: p,
+  });
+  const store = await BundleStore.open(cluster.nc, new Subjects(cluster.prefix));
+  await store.put(built.bundle.bytes);
+  return built.spec;
+}
+
+/** {@link plainMap} over `n` integers in `threads` plain worker threads at once: records/s and CPU ns per record. */
+async function plainThreads(threads: number, n: number): Promise<{ rate: number; cpuNs: number }> {
   const code = `const { parentPort, workerData: n } = require("node:worker_threads");
-    let acc = 0;
-    for (let x = 0; x < n; x++) { let h = x | 0; for (let i = 0; i < 200; i++) h = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + i) | 0; acc ^= h; }
-    parentPort.postMessage(acc);`;
+    ${plainMap.toString()}
+    parentPort.postMessage(plainMap(n));`;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   await Promise.all(
     Array.from(
       { length: threads },
@@ -82,7 +103,8 @@ async function plainThreads(threads: number, n: number): Promise<number> {
         }),
     ),
   );
-  return n / ((performance.now() - t0) / 1000);
+  const c = process.cpuUsage(c0);
+  return { rate: n / ((performance.now() - t0) / 1000), cpuNs: ((c.user + c.system) * 1000) / n };
 }
 
 /** The scaling part of `npm run bench` (`scaling`). */
@@ -90,26 +112,23 @@ export async function scalingBench(input: string, words: number, work: string, r
   const wordCount = (p: number) =>
     loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", join(work, `scaling-out-${p}`)], { parallelism: p });
   const mapRecords = Number(process.env.BENCH_CPU_MAP_RECORDS ?? 2_000_000);
-  // A stream-API job: its code travels as a bundle, uploaded as `eddy run` does.
-  const cpuMap = (cluster: ProcessCluster) => async (p: number) => {
-    const built = await buildJob(
-      fileURLToPath(new URL("../../../test/bench/cpu-map-job.ts", import.meta.url)),
-      ["--records", String(mapRecords), "--work", "200"],
-      {
-        parallelism: p,
-      },
-    );
-    const store = await BundleStore.open(cluster.nc, new Subjects(cluster.prefix));
-    await store.put(built.bundle.bytes);
-    return built.spec;
-  };
+  const cpuMap = (cluster: ProcessCluster) => (p: number) => cpuMapJob(cluster, mapRecords, p);
   console.log("");
   console.log("scaling with slots (2 cores, shared with other load: see the spread of the runs):");
   const loops: number[] = [];
-  for (let i = 0; i < runs; i++) loops.push((await plainThreads(2, mapRecords)) / (await plainThreads(1, mapRecords)));
+  const cpu1: number[] = [];
+  const cpu2: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const two = await plainThreads(2, mapRecords);
+    const one = await plainThreads(1, mapRecords);
+    loops.push(two.rate / one.rate);
+    cpu1.push(one.cpuNs);
+    cpu2.push(two.cpuNs);
+  }
   const machine = median(loops);
   console.log(
-    `  the machine now: the same CPU-heavy map in plain threads, 2 threads / 1 thread: ${machine.toFixed(2)} (median of ${runs}; ${loops.map((x) => x.toFixed(2)).join(", ")})`,
+    `  the machine now: the same CPU-heavy map in plain threads, 2 threads / 1 thread: ${machine.toFixed(2)} (median of ${runs}; ${loops.map((x) => x.toFixed(2)).join(", ")}), ` +
+      `CPU ${median(cpu1).toFixed(0)} ns/record in one thread, ${median(cpu2).toFixed(0)} in two`,
   );
   const oneTe = await startProcessCluster({ taskExecutors: 1, slots: 2 });
   let wcOne: number;

@@ -5,8 +5,10 @@
  *    the bench) at parallelism 1, 2 and 4, every TaskExecutor process under `--cpu-prof` (an option of
  *    node: NODE_OPTIONS refuses it); slot threads inherit the main thread's execArgv and write a profile each;
  *  - `windowed-events`: examples/windowed-events.ts through the runtime in one thread (the stream bench's
- *    setup) in a child process under `--cpu-prof`.
- * WordCount runs twice on each cluster, and only the samples between the second run's submission and
+ *    setup) in a child process under `--cpu-prof`;
+ *  - `cpu-map`: the scaling bench's embarrassingly parallel job (sequence -> CPU-heavy map -> discard,
+ *    `--words` records) at parallelism 1 and 2 on a cluster as for WordCount.
+ * A cluster job runs twice on each cluster, and only the samples between the second run's submission and
  * its result count (all profiles share the monotonic clock): the first run warms slot threads and JIT. Prints a markdown table (ns per record and share per stage, summed over every thread) and
  * writes a flame graph SVG per job into the output directory.
  */
@@ -17,7 +19,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "../../src/cluster/paths.js";
 import { loadJob } from "../../src/sdk/load-job.js";
-import { startProcessCluster, awaitJobResult } from "../helpers/process-cluster.js";
+import { startProcessCluster, awaitJobResult, type ProcessCluster } from "../helpers/process-cluster.js";
+import type { JobGraphSpec } from "../../src/jobgraph/types.js";
+import { cpuMapJob, plainMap } from "../bench/scaling-bench.js";
 import { writeText } from "../bench/text.js";
 import { cpuCeiling } from "../bench/ceilings.js";
 import { windowedEventsBareLoop } from "../helpers/windowed-events-reference.js";
@@ -25,7 +29,7 @@ import { addStages, monotonicUs, newTree, readProfile, reduceProfile, stageRows,
 import { flameSvg } from "./flame-svg.js";
 import type { Stage } from "./stages.js";
 
-const JOBS = ["wordcount", "windowed-events"] as const;
+const JOBS = ["wordcount", "windowed-events", "cpu-map"] as const;
 
 interface Options {
   jobs: Array<(typeof JOBS)[number]>;
@@ -106,8 +110,30 @@ function reduceDir(dir: string, w: Window, name: string, records: number, wallMs
   return run;
 }
 
-async function profileWordCount(o: Options, input: string, p: number): Promise<ProfiledRun> {
-  const dir = join(o.out, `wordcount-p${p}`);
+/** A job on a fresh cluster of two TaskExecutors x two slots, profiled: what it is, its records and their plain-loop cost. */
+interface ClusterJob {
+  name: string;
+  spec(cluster: ProcessCluster): Promise<JobGraphSpec>;
+  records: number;
+  loopNs(): number;
+}
+
+const wordCountJob = (o: Options, input: string, p: number): ClusterJob => ({
+  name: `WordCount p=${p}`,
+  spec: () => loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", join(o.out, `wordcount-out-p${p}`)], { parallelism: p }),
+  records: o.words,
+  loopNs: () => loopCost(o.words, () => cpuCeiling(input)),
+});
+
+const cpuMap = (o: Options, p: number): ClusterJob => ({
+  name: `cpu-map p=${p}`,
+  spec: (cluster) => cpuMapJob(cluster, o.words, p),
+  records: o.words,
+  loopNs: () => loopCost(o.words, () => plainMap(o.words)),
+});
+
+async function profileOnCluster(o: Options, job: ClusterJob): Promise<ProfiledRun> {
+  const dir = join(o.out, job.name.replace(/[^A-Za-z0-9]+/g, "-").toLowerCase());
   mkdirSync(dir, { recursive: true });
   const cluster = await startProcessCluster({
     taskExecutors: 2,
@@ -118,31 +144,21 @@ async function profileWordCount(o: Options, input: string, p: number): Promise<P
   let wallMs = 0;
   const pids = cluster.taskExecutors.map((t) => t.pid);
   try {
-    const spec = await loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", join(o.out, `wordcount-out-p${p}`)], {
-      parallelism: p,
-    });
+    const spec = await job.spec(cluster);
     // The first run warms the cluster (slot threads, module loading, JIT) as in the bench; the second is measured.
     for (let run = 0; run < 2; run++) {
       const fromUs = monotonicUs();
       const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec.jobId ? { ...spec, jobId: undefined } : spec);
       const r = await awaitJobResult(cluster.dispatcher, jobId, 300_000);
       w = { fromUs, toUs: monotonicUs() };
-      if (r.state !== "FINISHED") throw new Error(`WordCount p=${p} ended ${r.state}: ${JSON.stringify(r.failure)}`);
+      if (r.state !== "FINISHED") throw new Error(`${job.name} ended ${r.state}: ${JSON.stringify(r.failure)}`);
       wallMs = r.netRuntimeMs;
     }
   } finally {
     // A graceful stop: the slot threads and processes exit normally, which is when V8 writes their profiles.
     await cluster.stop();
   }
-  return reduceDir(
-    dir,
-    w,
-    `WordCount p=${p}`,
-    o.words,
-    wallMs,
-    loopCost(o.words, () => cpuCeiling(input)),
-    pids,
-  );
+  return reduceDir(dir, w, job.name, job.records, wallMs, job.loopNs(), pids);
 }
 
 function profileWindowedEvents(o: Options): ProfiledRun {
@@ -179,12 +195,13 @@ async function main(): Promise<void> {
     const input = join(o.out, "words.txt");
     await writeText(input, o.words);
     try {
-      for (const p of [1, 2, 4]) runs.push(await profileWordCount(o, input, p));
+      for (const p of [1, 2, 4]) runs.push(await profileOnCluster(o, wordCountJob(o, input, p)));
     } finally {
       rmSync(input, { force: true });
     }
   }
   if (o.jobs.includes("windowed-events")) runs.push(profileWindowedEvents(o));
+  if (o.jobs.includes("cpu-map")) for (const p of [1, 2]) runs.push(await profileOnCluster(o, cpuMap(o, p)));
   for (const r of runs) {
     const svg = join(o.out, `${r.name.replace(/[^A-Za-z0-9]+/g, "-").toLowerCase()}.svg`);
     writeFileSync(svg, flameSvg(r.tree, `${r.name}: CPU of every TaskExecutor thread during the job (${(r.busyUs / 1000).toFixed(0)} ms busy)`));

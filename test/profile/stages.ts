@@ -51,6 +51,8 @@ export function frameStage(f: CallFrame): Stage | null {
     return "NATS send/receive (+ socket I/O)";
   if (p.startsWith("node:internal/per_context/messageport") || p.startsWith("node:internal/worker/io")) return "MessagePort hand-off";
   if (p.startsWith("node:")) return null;
+  // A job's shipped code, as a TaskExecutor's bundle cache stores it (src/blob/bundle-cache.ts).
+  if (p.includes("/eddy-bundles-")) return "user functions";
   if (p.includes("node_modules/")) return null;
   if (p.startsWith("src/network/")) {
     const file = p.slice("src/network/".length).replace(/\.js$/, "");
