@@ -17,6 +17,7 @@ export interface TaskContextParts {
   log: Logger;
   accumulator(name: string): Accumulator;
   nats?: NatsConnection;
+  natsPrefix?: string;
   userCode?: UserCode;
 }
 
@@ -48,6 +49,7 @@ export function createTaskContext(p: TaskContextParts): TaskContext {
     },
     checkpointing: tdd.checkpointing === true,
     ...(p.nats ? { nats: p.nats } : {}),
+    ...(p.natsPrefix !== undefined ? { natsPrefix: p.natsPrefix } : {}),
     bindOperator: (id, inv, io) => p.state.bind(id, inv, io),
     ...(p.userCode ? { userCode: p.userCode } : {}),
   };

@@ -221,6 +221,7 @@ export class Task extends Actor {
         log: this.log,
         accumulator: (name) => this.accumulator(name),
         nats: this.nc,
+        natsPrefix: this.subjects.prefix,
         ...(code.userCode ? { userCode: code.userCode } : {}),
       });
       if (invokable.restore) await invokable.restore(ctx);

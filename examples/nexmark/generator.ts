@@ -151,8 +151,3 @@ export function nexmarkEvent(n: number, config: GeneratorConfig = DEFAULT_CONFIG
   if (offset < PERSON_PROPORTION + AUCTION_PROPORTION) return auction(n, r, config);
   return bid(n, r, config);
 }
-
-/** Event number of bid `i` (bids fill the last 46 places of every 50-event block). */
-export function eventOfBid(i: number): number {
-  return Math.floor(i / BID_PROPORTION) * PROPORTION_DENOMINATOR + PERSON_PROPORTION + AUCTION_PROPORTION + (i % BID_PROPORTION);
-}

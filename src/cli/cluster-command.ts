@@ -115,7 +115,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
       const prefix = resolvePrefix();
       if (!insecure) {
         // The port is known once the server runs: the contexts get their URL then.
-        secure = reuseSecureSetup(dataDir, "") ?? (await writeSecureSetup(dataDir, { prefix, url: "" }));
+        secure = (await reuseSecureSetup(dataDir, "", prefix)) ?? (await writeSecureSetup(dataDir, { prefix, url: "" }));
         ctx = { jobmanager: secure.contexts.jobmanager, worker: secure.contexts.worker, self: secure.contexts.viewer };
       }
       server = await startNatsServer({
@@ -126,7 +126,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
         ...(secure ? { probeAuth: authOf(readContext(secure.contexts.admin)) } : {}),
       });
       url = server.url;
-      if (secure) reuseSecureSetup(dataDir, url);
+      if (secure) await reuseSecureSetup(dataDir, url, resolvePrefix());
       log.info({ url, serverPid: server.pid, dataDir, log: server.logPath, secure: !!secure }, "nats-server started");
       const srv = server;
       void srv.exited.then(() => {

@@ -51,6 +51,9 @@ export const ERROR_CODE_DESCRIPTIONS = {
   RemoteLinkInterrupted:
     "A task lost its NATS server while it exchanged data with another TaskExecutor; data may be lost, so the task fails and the failover restores it from a checkpoint.",
   TaskFailed: "A task failed (its code threw, or its output could not be stored); the failover strategy decides whether the job restarts.",
+  RemoteFunctionFailed:
+    "A remote actor function answered with an error, with a reply that breaks the protocol, or not in time; nothing of the reply was applied. The task fails and replays from its last checkpoint.",
+  UnknownActorType: "A message was addressed to an actor type the application does not define; the task fails. Register the type or fix the address.",
   TaskExecutorLost: "A TaskExecutor stopped answering heartbeats; its tasks fail and the failover strategy decides how the job recovers.",
   // State, checkpoints and savepoints
   InvalidStateAccess:

@@ -151,6 +151,8 @@ export interface TaskContext {
   readonly checkpointing: boolean;
   /** The worker's NATS connection (for sources and sinks that talk to NATS); absent in unit harnesses. */
   readonly nats?: NatsConnection;
+  /** The cluster's subject prefix (with `nats`), for subjects of the job's own such as remote actor functions'. */
+  readonly natsPrefix?: string;
   /**
    * Binds one operator of this task (the task's invokable, or a chain member) to the checkpointing
    * runtime: its state backends, its input with barriers handled (a barrier snapshots the operator

@@ -25,6 +25,7 @@ export {
   StreamExecutionEnvironment as JobBuilder,
   DEFAULT_GENERATOR_SPLITS,
   type GeneratorOptions,
+  type JetStreamSourceOptions,
 } from "./stream-execution-environment.js";
 export { WindowedStream, TumblingEventTimeWindows, SlidingEventTimeWindows, EventTimeSessionWindows } from "./windowed-stream.js";
 export { AllWindowedStream } from "./all-windowed-stream.js";

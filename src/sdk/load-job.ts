@@ -4,7 +4,7 @@
  * default export (the job's main) to get the JobGraph. The same bytes are what `eddy run` uploads
  * to the cluster (content-addressed by their SHA-256), so every TaskExecutor runs exactly this code.
  *
- * A job file may import the SDK as `"eddy"` (and the task API as `"eddy/runtime"`) from anywhere:
+ * A job file may import the SDK as `"eddy"` (the task API as `"eddy/runtime"`, actors as `"eddy/actors"`) from anywhere:
  * those resolve to this installation's files.
  */
 import { existsSync } from "node:fs";
@@ -38,13 +38,14 @@ function invalid(message: string, cause?: unknown): ValidationError {
   return new ValidationError(ErrorCode.InvalidJobGraph, message, cause === undefined ? undefined : { cause });
 }
 
-/** The files `eddy` and `eddy/runtime` resolve to: the TypeScript sources when present, else the build. */
+/** The files `eddy`, `eddy/runtime` and `eddy/actors` resolve to: the TypeScript sources when present, else the build. */
 function sdkModules(): Record<string, string> {
   const root = packageRoot();
   const pick = (ts: string, js: string) => (existsSync(join(root, ts)) ? join(root, ts) : join(root, js));
   return {
     eddy: pick("src/sdk/index.ts", "dist/src/sdk/index.js"),
     "eddy/runtime": pick("src/runtime/api.ts", "dist/src/runtime/api.js"),
+    "eddy/actors": pick("src/actor-sdk/index.ts", "dist/src/actor-sdk/index.js"),
   };
 }
 
@@ -82,7 +83,7 @@ export async function bundleJobFile(file: string): Promise<JobBundle> {
         {
           name: "eddy-sdk",
           setup(b) {
-            b.onResolve({ filter: /^eddy(\/runtime)?$/ }, (a) => ({ path: modules[a.path]! }));
+            b.onResolve({ filter: /^eddy(\/runtime|\/actors)?$/ }, (a) => ({ path: modules[a.path]! }));
           },
         },
       ],

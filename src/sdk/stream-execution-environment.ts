@@ -9,6 +9,7 @@ import type { Invokable } from "../runtime/api.js";
 import type { SourceFunction } from "../runtime/streaming/functions.js";
 import { clip, checkParallelism, StreamGraph, type JobOptions } from "./stream-graph.js";
 import { DataStream } from "./data-stream.js";
+import type { WatermarkStrategy } from "./watermark-strategy.js";
 
 /** Splits of a generator source unless given: its position survives a restore at any parallelism up to this. */
 export const DEFAULT_GENERATOR_SPLITS = 128;
@@ -20,6 +21,29 @@ export interface GeneratorOptions {
   /** Interleaved splits of the index space shared by the subtasks (default {@link DEFAULT_GENERATOR_SPLITS}); keep it when restoring. */
   splits?: number;
 }
+
+/** Options of {@link StreamExecutionEnvironment.fromJetStream}: `source.jetstream`'s config, and event time. */
+export interface JetStreamSourceOptions<T> {
+  /** The stream to read. */
+  stream: string;
+  /** Only the messages of these subjects. */
+  filterSubject?: string;
+  /** How payloads decode (default "json"). */
+  format?: "json" | "msgpack" | "string" | "bytes";
+  /** First stream sequence to read (default 1). */
+  startSeq?: number;
+  /** Last stream sequence to read (inclusive): the source waits for it, then ends. */
+  endSeq?: number;
+  /** Without `endSeq`: read up to the stream's last sequence at the job's start, then end. */
+  bounded?: boolean;
+  /**
+   * Event time from the records (a timestamp assigner) instead of the message timestamps: applied
+   * right after the source, as `assignTimestampsAndWatermarks(watermarks)`.
+   */
+  watermarks?: WatermarkStrategy<T>;
+}
+
+const JETSTREAM_KEYS = ["stream", "filterSubject", "format", "startSeq", "endSeq", "bounded"] as const;
 
 /** Builds one job: sources start streams, `build()` returns the JobGraphSpec. */
 export class StreamExecutionEnvironment {
@@ -91,9 +115,28 @@ export class StreamExecutionEnvironment {
     return this.addSource<[string, number]>("source.keyedEvents", config, `Source: keyedEvents(${events}, ${keys})`);
   }
 
-  /** The lines of a text file (`source.textFile`); parallel subtasks split it by byte ranges. */
-  readTextFile(path: string): DataStream<string> {
-    return this.addSource<string>("source.textFile", { path }, clip(`Source: readTextFile(${path})`));
+  /**
+   * The messages of a JetStream stream (`source.jetstream`, Flink's KafkaSource): each message's
+   * decoded payload, in stream order per split (the stream's subject partitions, or sequence ranges
+   * up to `endSeq`); exactly once with checkpointing. Watermarks follow the message timestamps, or
+   * `opts.watermarks` (a WatermarkStrategy with a timestamp assigner) reads event time from the records.
+   */
+  fromJetStream<T = unknown>(opts: JetStreamSourceOptions<T>): DataStream<T> {
+    if (typeof opts !== "object" || opts === null) throw new ValidationError(ErrorCode.InvalidJobGraph, "fromJetStream needs options {stream, ...}");
+    const config: Record<string, unknown> = {};
+    for (const k of JETSTREAM_KEYS) if (opts[k] !== undefined) config[k] = opts[k];
+    const s = this.addSource<T>("source.jetstream", config, clip(`Source: JetStream(${String(opts.stream)})`));
+    return opts.watermarks ? s.assignTimestampsAndWatermarks(opts.watermarks) : s;
+  }
+
+  /**
+   * The lines of a text file (`source.textFile`); parallel subtasks split it by byte ranges, and their
+   * positions are checkpointed. `ratePerSecond`: at most that many lines per second over all subtasks.
+   */
+  readTextFile(path: string, opts: { ratePerSecond?: number } = {}): DataStream<string> {
+    const config: Record<string, unknown> = { path };
+    if (opts.ratePerSecond) config.ratePerSecond = opts.ratePerSecond;
+    return this.addSource<string>("source.textFile", config, clip(`Source: readTextFile(${path})`));
   }
 
   /**

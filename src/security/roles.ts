@@ -6,7 +6,7 @@
  */
 
 /** The roles, from most to least powerful. */
-export const ROLES = ["admin", "jobmanager", "worker", "client", "viewer"] as const;
+export const ROLES = ["admin", "jobmanager", "worker", "function", "client", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A NATS user's permissions block. */
@@ -87,6 +87,13 @@ export function rolePermissions(role: Role, prefix: string): Permissions {
           allow: [`${P}.te.>`, `${P}.task.>`, `${P}.data.>`, `${P}.credit.>`, inbox, "$SRV.>", `$JS.EVENT.ADVISORY.CONSUMER.DELETED.${P}_liveness.*`],
           deny: [`${dispatcher}.>`],
         },
+      };
+    case "function":
+      // A remote actor function (docs/actors.md): it takes the requests on `<prefix>.fn.<type>` and
+      // answers the workers, whose inboxes end in a random token it learns only from a request.
+      return {
+        publish: { allow: [`${inboxPrefix("worker", P)}.>`] },
+        subscribe: { allow: [`${P}.fn.>`, inbox] },
       };
     case "client":
       // The Dispatcher API and the bundle store's upload path: no Eddy subject to subscribe to.

@@ -66,12 +66,25 @@ function contextOf(c: RoleCredential, prefix: string, url: string, webToken: str
 
 /**
  * The setup already in `dir` (a cluster restarted on its data dir keeps its credentials), with every
- * context's URL set to `url`; undefined when `dir` holds none.
+ * context's URL set to `url`; undefined when `dir` holds none. A role the setup does not have yet (it
+ * was written by an earlier Eddy) gets credentials of its own, and the authorization block is written
+ * again with the existing users' passwords unchanged.
  */
-export function reuseSecureSetup(dir: string, url: string): SecureSetup | undefined {
+export async function reuseSecureSetup(dir: string, url: string, prefix: string): Promise<SecureSetup | undefined> {
   const authConfPath = join(dir, "nats-auth.conf");
   const paths = contexts(dir);
-  if (!existsSync(authConfPath) || !ROLES.every((r) => existsSync(paths[r]))) return undefined;
+  if (!existsSync(authConfPath) || !existsSync(paths.admin)) return undefined;
+  const missing = ROLES.filter((r) => !existsSync(paths[r]));
+  if (missing.length > 0) {
+    const fresh = new Map(generateCredentials(prefix).map((c) => [c.role, c]));
+    const creds: RoleCredential[] = ROLES.map((r) => {
+      if (missing.includes(r)) return fresh.get(r)!;
+      const ctx = readContext(paths[r]);
+      return { role: r, user: ctx.user ?? "", password: ctx.password ?? "" };
+    });
+    writeFileSync(authConfPath, await authorizationBlock(prefix, creds), { mode: 0o600 });
+    for (const c of creds) if (missing.includes(c.role)) writeContext(paths[c.role], contextOf(c, prefix, url, undefined, undefined));
+  }
   let webToken = "";
   for (const r of ROLES) {
     const ctx = readContext(paths[r]);

@@ -17,7 +17,8 @@
  *  9. User code: submit-to-RUNNING of a job shipping a bundle (first run and cache hits) against the
  *     same graph without one (user-code-bench.ts).
  * 10. Stream API: examples/windowed-events.ts through the runtime in one thread against the same logic
- *     as a plain loop, events/s per core (stream-bench.ts).
+ *     as a plain loop, events/s per core (stream-bench.ts); Nexmark's queries in one thread, events/s
+ *     per core beside Flink 1.13's (nexmark-bench.ts, part `nexmark`).
  * 11. CLI response: `eddy --help`, and list/status/info against a cluster, spawn to exit (cli-bench.ts);
  *     measured first, before anything else runs on the machine.
  * 12. Footprint: an idle TaskExecutor's RSS, `eddy cluster` startup, submit-to-RUNNING, an idle
@@ -26,12 +27,17 @@
  *     history, from the leader and a standby, and `GET /jobs/overview` (rest-bench.ts).
  * 14. Metrics: WordCount p=1 with metrics on against off, and the JobManager's cost of ingesting the
  *     reports of a vertex at parallelism 1,000 (metrics-bench.ts).
- * 15. Scaling: WordCount p=2/p=1 on one TaskExecutor (two slots) and on two (one slot each), and an
+ * 15. JetStream source: a stream of 1 KB JSON messages read by `source.jetstream` -> `sink.discard`
+ *     against a bare nats.js consumer in the same run, and their ratio, on a secured and an open
+ *     cluster (jetstream-bench.ts).
+ * 16. Actors: local actor messages (one hop) per core against a keyed process function doing the same
+ *     state update, remote round trips per second with batching, hop latency p50 / p99 (actors-bench.ts).
+ * 17. Scaling: WordCount p=2/p=1 on one TaskExecutor (two slots) and on two (one slot each), and an
  *     embarrassingly parallel job's p=2/p=1 (scaling-bench.ts), medians of 3.
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, cli, footprint, rest, metrics, security, scaling; several may be given), so a shared machine is spared the rest.
+ * stream, nexmark, cli, footprint, rest, metrics, security, jetstream, actors, scaling; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,11 +59,14 @@ import { natsServerLossBench } from "./nats-server-loss-bench.js";
 import { rescaleBench } from "./rescale-bench.js";
 import { userCodeBench } from "./user-code-bench.js";
 import { streamBench } from "./stream-bench.js";
+import { nexmarkBench } from "./nexmark-bench.js";
+import { actorsBench } from "./actors-bench.js";
 import { cliBench } from "./cli-bench.js";
 import { footprintBench } from "./footprint-bench.js";
 import { restBench } from "./rest-bench.js";
 import { metricsBench } from "./metrics-bench.js";
 import { securityBench } from "./security-bench.js";
+import { jetStreamBench } from "./jetstream-bench.js";
 import { scalingBench } from "./scaling-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
@@ -77,11 +86,14 @@ const PARTS = [
   "rescale",
   "usercode",
   "stream",
+  "nexmark",
   "cli",
   "footprint",
   "rest",
   "metrics",
   "security",
+  "jetstream",
+  "actors",
   "scaling",
 ] as const;
 const only = process.argv.slice(2);
@@ -108,10 +120,13 @@ async function main(): Promise<void> {
     if (want("rescale")) await rescaleBench();
     if (want("usercode")) await userCodeBench();
     if (want("stream")) await streamBench(Number(process.env.BENCH_STREAM_EVENTS ?? 500_000));
+    if (want("nexmark")) await nexmarkBench(Number(process.env.BENCH_NEXMARK_EVENTS ?? 1_000_000));
     if (want("footprint")) await footprintBench();
     if (want("rest")) await restBench();
     if (want("metrics")) await metricsBench(work);
     if (want("security")) await securityBench(work);
+    if (want("jetstream")) await jetStreamBench(Number(process.env.BENCH_JETSTREAM_MESSAGES ?? 50_000));
+    if (want("actors")) await actorsBench(Number(process.env.BENCH_ACTORS_MESSAGES ?? 200_000));
     if (want("scaling")) await scalingBench(input, WORDS, work);
   } finally {
     rmSync(work, { recursive: true, force: true });

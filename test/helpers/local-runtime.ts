@@ -49,6 +49,8 @@ export interface LocalRunOptions {
   nc: NatsConnection;
   /** The user functions; default: those `build()` attached to the spec. */
   userFunctions?: Map<string, unknown>;
+  /** The subject prefix tasks see (remote actor types are called on `<prefix>.fn.<type>` over `nc`); none by default. */
+  prefix?: string;
   /** Chain operators like the JobMaster (default true). */
   chaining?: boolean;
   /** Restore every task from this checkpoint (any parallelism). */
@@ -92,6 +94,8 @@ export class LocalExecution {
   private network!: NetworkEnvironment;
   /** Resolves with the accumulators once every task finished; rejects with the first task failure. */
   result!: Promise<LocalResult>;
+  /** The connection and prefix tasks call remote actor types with, when given. */
+  private remote: { nats: NatsConnection; natsPrefix: string } | undefined;
 
   private constructor(
     readonly graph: ExecutionGraph,
@@ -107,6 +111,7 @@ export class LocalExecution {
     if (opts.chaining !== false) jobGraph = chainOperators(jobGraph, builtinRegistry);
     const graph = new ExecutionGraph(jobGraph);
     const run = new LocalExecution(graph, opts.storage);
+    if (opts.prefix !== undefined) run.remote = { nats: opts.nc, natsPrefix: opts.prefix };
     run.network = new NetworkEnvironment({
       nc: opts.nc,
       subjects: new Subjects(`local${Date.now()}${Math.random().toString(36).slice(2, 6)}`),
@@ -184,6 +189,7 @@ export class LocalExecution {
         log: silentLogger(),
         accumulator: (name) => this.accumulator(name),
         userCode,
+        ...(this.remote ?? {}),
       });
       try {
         if (invokable.restore) await invokable.restore(ctx);

@@ -2,7 +2,8 @@
  * Roles enforced by the NATS server, against a secured `eddy cluster` (its default): its own
  * processes run under the jobmanager and worker roles, jobs submitted with client rights run end to
  * end, and every right a role must not have is tried and refused by the server (a permissions
- * violation) or answered with an error code, changing nothing. Bad credentials exit 3.
+ * violation) or answered with an error code, changing nothing. Bad credentials exit 3. A remote actor
+ * function runs with the function role.
  */
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
@@ -24,6 +25,8 @@ import { runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js
 import { parseReadyLine } from "../helpers/cluster-ready.js";
 import { assertExactlyOnce, committedLines } from "../helpers/keyed-counter.js";
 import { withCode } from "../helpers/error-code.js";
+import { checkApplied, transfers, writeTransfers } from "../helpers/bank.js";
+import { serveAccounts } from "../../examples/bank-function.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-security-roles-"));
 const prefix = `sec${process.pid}`;
@@ -145,6 +148,33 @@ test("a worker cannot answer or call the Dispatcher API, write the lease or the 
   }
   await publishRefused(nc, `$JS.API.STREAM.MSG.DELETE.KV_${prefix}_leases`);
   await publishRefused(nc, `$JS.API.STREAM.CREATE.evil`, encode({ name: "evil", subjects: [`${prefix}.dispatcher.>`] }));
+});
+
+test("a remote actor function with the function role serves the bank's accounts for a client's job, and may do nothing else", async () => {
+  const fn = await connectAs("function");
+  const served = serveAccounts(fn, prefix);
+  const ts = transfers(300, 10, 3);
+  const input = join(work, "transfers.jsonl");
+  writeTransfers(input, ts);
+  const env = { natsUrl: url, prefix, env: { EDDY_CONTEXT: contextOf("client") }, timeoutMs: 90_000 };
+  const r = await runEddy(["run", "examples/bank.ts", "--", "--input", input, "--output", join(work, "bank"), "--remote"], env);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  checkApplied(committedLines(join(work, "bank")), ts);
+  assert.ok(served.requests > 0);
+  const nc = await connectAs("function");
+  for (const s of [
+    `${subjects.dispatcher}.>`,
+    `${prefix}.task.>`,
+    `${prefix}.te.>`,
+    `${prefix}.data.>`,
+    `_INBOX_${prefix}_client.>`,
+    `_INBOX_${prefix}_worker.>`,
+  ])
+    await subscribeRefused(nc, s);
+  await publishRefused(nc, `${subjects.dispatcher}.listJobs`, encode({}));
+  await publishRefused(nc, `${prefix}.fn.account`, encode({}));
+  await publishRefused(nc, `$KV.${prefix}_leases.jobmanager`, encode({ holder: "evil" }));
+  await publishRefused(nc, `$JS.API.STREAM.INFO.OBJ_${prefix}_state`);
 });
 
 test("a viewer reads the cluster and its jobs but cannot submit, cancel or trigger a savepoint", async () => {

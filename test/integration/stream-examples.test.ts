@@ -1,8 +1,7 @@
 /**
  * The stream-API examples, run in process (test/helpers/local-runtime.ts) through their job mains:
  * examples/windowed-events.ts gives what the plain-loop reference computes, late clicks included, and
- * the same files at parallelism 1, 2 and 4; examples/nexmark-q5.ts gives the hot items a plain count
- * finds, at parallelism 1 and 3.
+ * the same files at parallelism 1, 2 and 4. (Nexmark's queries: nexmark.test.ts.)
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,8 +11,6 @@ import { LocalExecution, runLocally } from "../helpers/local-runtime.js";
 import { readLines, startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import { windowedEventsBareLoop } from "../helpers/windowed-events-reference.js";
 import windowedEvents from "../../examples/windowed-events.js";
-import q5, { WINDOW_SIZE_MS, WINDOW_SLIDE_MS } from "../../examples/nexmark-q5.js";
-import { bid } from "../../examples/nexmark/bid-generator.js";
 
 let t: StreamTestEnv;
 before(async () => {
@@ -64,32 +61,4 @@ test("windowed-events restored from a mid-stream checkpoint at another paralleli
   assert.ok(resumed > 0 && resumed < events, `the source resumed (${resumed} of ${events} emitted after the restore)`);
   assert.deepEqual(readLines(join(dir2, "windows.txt")), ref.windows);
   assert.deepEqual(readLines(join(dir2, "late.txt")), ref.late);
-});
-
-test("nexmark q5: the auctions with the most bids per sliding window, at parallelism 1 and 3", async () => {
-  const n = 30_000;
-  // Reference: count bids per (window end, auction) over every sliding window, keep the maxima.
-  const counts = new Map<number, Map<number, number>>();
-  for (let i = 0; i < n; i++) {
-    const b = bid(i);
-    const last = b.dateTime - (b.dateTime % WINDOW_SLIDE_MS);
-    for (let start = last; start > b.dateTime - WINDOW_SIZE_MS; start -= WINDOW_SLIDE_MS) {
-      const end = start + WINDOW_SIZE_MS;
-      const m = counts.get(end) ?? counts.set(end, new Map()).get(end)!;
-      m.set(b.auction, (m.get(b.auction) ?? 0) + 1);
-    }
-  }
-  const expected: string[] = [];
-  for (const [end, m] of counts) {
-    const max = Math.max(...m.values());
-    for (const [a, c] of m) if (c === max) expected.push(`${end} ${a} ${c}`);
-  }
-  expected.sort();
-  assert.ok(counts.size > 5, `${counts.size} windows`);
-  for (const p of [1, 3]) {
-    const dir = join(t.dir, `q5-${p}`);
-    mkdirSync(dir);
-    await runLocally(await q5(["--events", String(n), "--output", dir], { parallelism: p }), { nc: t.nc });
-    assert.deepEqual(readLines(join(dir, "hot-items.txt")), expected, `parallelism ${p}`);
-  }
 });

@@ -38,6 +38,8 @@ export interface SoakClusterSettings {
   slots: number;
   jobManagers: number;
   logLevel: string;
+  /** EDDY_LOG_LEVEL of the JobManagers (default: `logLevel`). */
+  jobManagerLogLevel?: string;
 }
 
 /** The running soak cluster. */
@@ -81,7 +83,8 @@ export async function startSoakCluster(s: SoakClusterSettings): Promise<SoakClus
   };
   const processes: SoakProcess[] = [];
   const start = (role: SoakProcess["role"], host: Host, args: string[]): SoakProcess => {
-    const p: SoakProcess = { role, host, proc: spawnEddy([role, ...args], { ...env, wrap: host.wrap }), startedAt: Date.now() };
+    const logLevel = role === "jobmanager" ? (s.jobManagerLogLevel ?? s.logLevel) : s.logLevel;
+    const p: SoakProcess = { role, host, proc: spawnEddy([role, ...args], { ...env, logLevel, wrap: host.wrap }), startedAt: Date.now() };
     processes.push(p);
     return p;
   };

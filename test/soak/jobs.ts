@@ -3,12 +3,26 @@
  * file sink, and keyedEvents -> countPerKey -> `sink.jetstream` into an R3 stream. Both emit
  * `<key> <i> <count>` per event; their committed output is read back here for the end checks.
  */
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { jetstreamManager, jetstream, DeliverPolicy } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { unpackData } from "../../src/codec/codec.js";
 import type { JobGraphSpec } from "../../src/jobgraph/types.js";
 import { committedLinesByFile, keyedCounterJob } from "../helpers/keyed-counter.js";
+
+/** Subtasks of every vertex of both jobs. */
+export const PARALLELISM = 2;
+
+/**
+ * Events of a job whose slowest source subtask emits for `ms` at `rate` events per second over all
+ * subtasks. Each subtask is paced at rate / PARALLELISM and emits the events of its own keys (every
+ * PARALLELISM-th key), so the subtask with the most keys sets the job's length.
+ */
+export function eventsFor(rate: number, ms: number, keys: number): number {
+  const mostKeys = Math.ceil(keys / PARALLELISM);
+  return Math.round(((rate / PARALLELISM) * (ms / 1000) * keys) / mostKeys);
+}
 
 /** Shape of one job's run: events over keys at a rate, checkpoints every `intervalMs`. */
 export interface SoakJobSize {
@@ -31,6 +45,8 @@ export interface SoakJob {
   spec: JobGraphSpec | Record<string, unknown>;
   /** Every committed output line `<key> <i> <count>` with where it was found (file, or stream sequence and message id). */
   output(): Promise<OutputLine[]>;
+  /** How many output lines are committed so far (duplicates included): the job's progress. */
+  committedCount(): Promise<number>;
   /** Removes what the job wrote outside Eddy (the output stream). */
   dispose(): Promise<void>;
 }
@@ -41,13 +57,14 @@ const RESTART_STRATEGY = { type: "fixed-delay", attempts: 100_000, delayMs: 200 
 /** keyed-counter with its exactly-once file sink writing under `dir`. */
 export async function keyedCounterFileJob(size: SoakJobSize, dir: string): Promise<SoakJob> {
   const out = join(dir, "keyed-counter-out");
-  const spec = await keyedCounterJob({ ...size, output: out, parallelism: 2 });
+  const spec = await keyedCounterJob({ ...size, output: out, parallelism: PARALLELISM });
   spec.config = { ...spec.config, restartStrategy: RESTART_STRATEGY };
   return {
     name: "keyed-counter (file sink)",
     size,
     spec,
     output: async () => committedLinesByFile(out).map(({ line, file }) => ({ line, origin: file })),
+    committedCount: async () => countCommittedLines(out),
     dispose: async () => undefined,
   };
 }
@@ -61,9 +78,9 @@ export async function keyedCounterJetStreamJob(size: SoakJobSize, nc: NatsConnec
   const spec = {
     name: "keyed-counter to JetStream",
     vertices: [
-      { id: "events", invokable: "source.keyedEvents", parallelism: 2, config: { events: size.events, keys: size.keys, ratePerSecond: size.rate } },
-      { id: "count", invokable: "op.countPerKey", parallelism: 2 },
-      { id: "out", invokable: "sink.jetstream", parallelism: 2, config: { subject, stream } },
+      { id: "events", invokable: "source.keyedEvents", parallelism: PARALLELISM, config: { events: size.events, keys: size.keys, ratePerSecond: size.rate } },
+      { id: "count", invokable: "op.countPerKey", parallelism: PARALLELISM },
+      { id: "out", invokable: "sink.jetstream", parallelism: PARALLELISM, config: { subject, stream } },
     ],
     edges: [
       { source: "events", target: "count", partitioner: "hash", key: 0 },
@@ -76,10 +93,23 @@ export async function keyedCounterJetStreamJob(size: SoakJobSize, nc: NatsConnec
     size,
     spec,
     output: () => streamLines(nc, stream),
+    committedCount: async () => (await jsm.streams.info(stream)).state.messages,
     dispose: async () => {
       await jsm.streams.delete(stream).catch(() => undefined);
     },
   };
+}
+
+/** Lines of the visible (committed) files of a file sink's directory, without keeping them. */
+function countCommittedLines(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) {
+    if (f.startsWith(".")) continue;
+    const text = readFileSync(join(dir, f), "latin1");
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+    if (text.length && !text.endsWith("\n")) n++;
+  }
+  return n;
 }
 
 /** Every message of `stream` as `<key> <i> <count>`, read with an ordered consumer up to the last sequence. */

@@ -29,7 +29,10 @@ export interface SoakSummary {
   wallMs: number;
   outcomes: FaultOutcome[];
   jobs: JobWatch[];
+  /** Events each job emits. */
   events: number;
+  /** Output lines each job had committed at the end (counted, duplicates included), in the order of `jobs`. */
+  committed: number[];
   resourceLines: string[];
   violations: string[];
   runDir: string;
@@ -97,16 +100,17 @@ export function formatReport(r: SoakSummary): string {
   }
   out.push(`Recovery goals (median of faults alone): ${goals(r, overlapped)}`);
   out.push("Jobs:");
-  for (const j of r.jobs) {
+  for (const [i, j] of r.jobs.entries()) {
     const ran = ((j.endedAt ?? Date.now()) - j.submittedAt) / 1000;
     out.push(
-      `  ${j.name} ${j.jobId}: ${j.last?.state ?? "?"} after ${ran.toFixed(0)} s; restarts ${j.restarts}; checkpoints ${j.checkpointsCompleted} completed, ${j.checkpointsFailed} failed; state ${j.latestBytes} bytes (max ${j.maxBytes})`,
+      `  ${j.name} ${j.jobId}: ${j.last?.state ?? "?"} after ${ran.toFixed(0)} s; ${r.committed[i]} of ${r.events} events committed; restarts ${j.restarts}; checkpoints ${j.checkpointsCompleted} completed, ${j.checkpointsFailed} failed; state ${j.latestBytes} bytes (max ${j.maxBytes})`,
     );
   }
   const first = Math.min(...r.jobs.map((j) => j.submittedAt));
   const last = Math.max(...r.jobs.map((j) => j.endedAt ?? Date.now()));
+  const committed = r.committed.reduce((a, b) => a + b, 0);
   out.push(
-    `Throughput: ${r.events} events committed in ${((last - first) / 1000).toFixed(0)} s: ${(r.events / ((last - first) / 1000)).toFixed(0)} events/s over both jobs`,
+    `Throughput: ${committed} output lines committed in ${((last - first) / 1000).toFixed(0)} s: ${(committed / ((last - first) / 1000)).toFixed(0)} events/s over both jobs`,
   );
   out.push("Long-lived processes:");
   for (const l of r.resourceLines) out.push(`  ${l}`);

@@ -7,11 +7,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Timeouts } from "../../src/core/config.js";
 import { waitFor } from "../../src/core/time.js";
-import { awaitJobResult, allRunning, waitForJob } from "../helpers/jobs.js";
+import { allRunning, waitForJob } from "../helpers/jobs.js";
 import { diagnose } from "../helpers/process-diagnostics.js";
 import { setUpHosts } from "./hosts.js";
 import { startSoakCluster } from "./cluster.js";
-import { keyedCounterFileJob, keyedCounterJetStreamJob, type SoakJob, type SoakJobSize } from "./jobs.js";
+import { eventsFor, keyedCounterFileJob, keyedCounterJetStreamJob, type SoakJob, type SoakJobSize } from "./jobs.js";
+import { awaitJobEnds } from "./end-watch.js";
 import { JobMonitor } from "./monitor.js";
 import { ResourceSampler } from "./resources.js";
 import { FaultInjector, FaultSkipped } from "./faults.js";
@@ -30,7 +31,11 @@ export interface SoakOptions {
   rate?: number;
   /** JobManager lease, ms (default 5 000). */
   leaseMs?: number;
-  /** How long the jobs may take to end after the last fault, ms (default 180 000). */
+  /**
+   * Bound on the wait for the jobs' end after the last fault, ms (default 180 000 + the run's length:
+   * each restart puts a job's end back by the time it lost). Within it a job is judged on its
+   * committed output (test/soak/end-watch.ts).
+   */
   endTimeoutMs?: number;
   /** Simulate hosts with network namespaces where possible (default true). */
   namespaces?: boolean;
@@ -48,7 +53,7 @@ export interface SoakResult {
 
 const CHECKPOINT_INTERVAL_MS = 300;
 const KEYS = 7;
-/** Bound on the jobs' end after the last fault, and on each leak to clear, ms. */
+/** Bound on the jobs' end after the last fault beyond the run's length, and on each leak to clear, ms. */
 const END_TIMEOUT_MS = 180_000;
 const CLEANUP_MS = 20_000;
 /** Runs at least this long have their RSS and thread growth enforced. */
@@ -67,7 +72,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const started = Date.now();
   const durationMs = Math.round(o.minutes * 60_000);
   const leaseMs = o.leaseMs ?? 5_000;
-  const endTimeoutMs = o.endTimeoutMs ?? END_TIMEOUT_MS;
+  const endTimeoutMs = o.endTimeoutMs ?? END_TIMEOUT_MS + durationMs;
   const teLossMs = Timeouts.heartbeatTimeout;
   const dir = mkdtempSync(join(tmpdir(), "eddy-soak-"));
   const hosts = setUpHosts(o.hosts, o.namespaces ?? true);
@@ -81,12 +86,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   };
   inProgress.add(cleanUp);
   try {
-    const cluster = await startSoakCluster({ hosts, dir, leaseMs, taskExecutors: 4, slots: 2, jobManagers: 2, logLevel: "info" });
+    // The JobManagers log each checkpoint triggered and each trigger not taken: a checkpoint stall's evidence.
+    const cluster = await startSoakCluster({ hosts, dir, leaseMs, taskExecutors: 4, slots: 2, jobManagers: 2, logLevel: "info", jobManagerLogLevel: "debug" });
     cleanups.unshift(() => cluster.stop());
     // Sized to run about as long as the soak, with a quiet end in which the last faults recover.
     const quietMs = Math.min(30_000, durationMs * 0.25);
     const rate = o.rate ?? 200;
-    const size: SoakJobSize = { events: Math.round((rate * (durationMs - quietMs / 2)) / 1000), keys: KEYS, rate, intervalMs: CHECKPOINT_INTERVAL_MS };
+    const size: SoakJobSize = { events: eventsFor(rate, durationMs - quietMs / 2, KEYS), keys: KEYS, rate, intervalMs: CHECKPOINT_INTERVAL_MS };
     const jobs: SoakJob[] = [await keyedCounterFileJob(size, dir), await keyedCounterJetStreamJob(size, cluster.nc, cluster.prefix)];
     cleanups.unshift(() => Promise.all(jobs.map((j) => j.dispose())).then(() => undefined));
     const monitor = new JobMonitor(cluster.dispatcher);
@@ -127,9 +133,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await Promise.all(running);
     const faultsEnd = Date.now();
 
-    // The jobs run to their end; then nothing of them may be left behind.
-    const endBy = Date.now() + endTimeoutMs;
-    for (const id of ids) await awaitJobResult(cluster.dispatcher, id, Math.max(1, endBy - Date.now()), { acrossFailover: true }).catch(() => undefined);
+    // The jobs run to their end, judged on their committed output; then nothing of them may be left behind.
+    const watched = jobs.map((job, i) => ({ job, watch: monitor.jobs[i]! }));
+    const ends = await awaitJobEnds(watched, endTimeoutMs);
     await waitFor(() => monitor.allEnded || undefined, 10_000, "the monitor to see every job end").catch(() => undefined);
     const end = Date.now();
     sampler.sample();
@@ -149,10 +155,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       // A stall: what each process is doing (CPU, JavaScript stack) is the evidence, kept in the run directory.
       const procs = cluster.processes.filter((p) => !p.proc.exit).map((p) => p.proc);
       writeFileSync(join(dir, "diagnosis.txt"), `${monitor.describe()}\n${await diagnose(procs, join(dir, "reports"))}\n`);
+      const why = watched.flatMap(({ job, watch }, i) => (watch.endedAt === undefined ? [`${job.name}: ${ends[i]!.verdict ?? "not ended"}`] : []));
       violations.push(
-        `jobs not ended ${endTimeoutMs / 1000} s after the last fault: ${monitor.describe()} (what the processes were doing: ${join(dir, "diagnosis.txt")}); output and leak checks skipped for them`,
+        `jobs not ended (${why.join("; ")}): ${monitor.describe()} (what the processes were doing: ${join(dir, "diagnosis.txt")}); output and leak checks skipped for them`,
       );
     }
+    // What each job committed, counted once more now that the phase is over (the report's throughput).
+    const committed = await Promise.all(jobs.map((j, i) => j.committedCount().catch(() => ends[i]!.committed)));
     violations.push(...(await outputViolations(jobs.flatMap((job, i) => (monitor.jobs[i]!.endedAt !== undefined ? [{ job, watch: monitor.jobs[i]! }] : [])))));
     violations.push(
       ...(await settled(() =>
@@ -183,7 +192,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       wallMs: Date.now() - started,
       outcomes: outcomes.sort((a, b) => a.fault.index - b.fault.index),
       jobs: monitor.jobs,
-      events: size.events * jobs.length,
+      events: size.events,
+      committed,
       resourceLines: resources.lines,
       violations,
       runDir: dir,

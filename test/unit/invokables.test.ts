@@ -24,6 +24,7 @@ async function tempDir(): Promise<string> {
 
 test("registry lists the built-ins and explains an unknown name", () => {
   assert.deepEqual(builtinRegistry.names(), [
+    "eddy.actors.dispatch",
     "eddy.stream.coProcess",
     "eddy.stream.collect",
     "eddy.stream.filter",
@@ -51,6 +52,7 @@ test("registry lists the built-ins and explains an unknown name", () => {
     "sink.discard",
     "sink.jetstream",
     "sink.textFile",
+    "source.jetstream",
     "source.keyedEvents",
     "source.sequence",
     "source.textFile",
@@ -231,6 +233,101 @@ test("readSplitLines: every line exactly once for parallelism 1..7 and tiny chun
         }
       }
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("readSplitLines: a batch's offset is where the rest of the range starts, for any chunk size and encoding", async () => {
+  const dir = await tempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) {
+      const path = join(dir, name);
+      await writeFile(path, text);
+      const size = Buffer.byteLength(text);
+      const all = expectedLines(text);
+      for (const chunkSize of [16, 17, 64, 1 << 20]) {
+        const fh = await open(path, "r");
+        try {
+          const cuts: Array<{ seen: number; next: number }> = [];
+          let seen = 0;
+          await readSplitLines(
+            fh,
+            size,
+            0,
+            size,
+            (lines, next) => {
+              seen += lines.length;
+              cuts.push({ seen, next });
+            },
+            { chunkSize, batchLines: 2 },
+          );
+          for (const { seen: n, next } of cuts) {
+            const rest: string[] = [];
+            await readSplitLines(fh, size, next, size, (lines) => void rest.push(...lines), { chunkSize });
+            assert.deepEqual(rest, all.slice(n), `${name} chunk=${chunkSize}: resuming at ${next} after ${n} lines`);
+          }
+        } finally {
+          await fh.close();
+        }
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("source.textFile: a restore reads on from each subtask's offset, at another parallelism too", async () => {
+  const dir = await tempDir();
+  try {
+    const path = join(dir, "lines.txt");
+    const lines = Array.from({ length: 40_000 }, (_, i) => `line ${i} ${"\u00e9".repeat(i % 7)}`);
+    await writeFile(path, `${lines.join("\n")}\n`);
+    // A first run at parallelism 3: each subtask is snapshotted at its first yield (a checkpoint's
+    // place), after 4 batches; what it emitted by then is "before", the rest is read again after the restore.
+    const before: unknown[] = [];
+    const state: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const h = createHarness({ config: { path }, subtaskIndex: i, parallelism: 3 });
+      const inv = f("source.textFile").create({ path });
+      await inv.restore!(h.ctx);
+      let taken = false;
+      (h.ctx as { yield: () => Promise<void> }).yield = async () => {
+        if (!taken) {
+          taken = true;
+          inv.snapshotState!(h.ctx, 1);
+          before.push(...h.output);
+          state.push(...h.ctx.operatorState.getUnionListState("ranges").get());
+        }
+      };
+      await inv.invoke(h.ctx);
+      assert.ok(taken && before.length > 0, "snapshotted mid-way");
+    }
+    assert.ok(before.length < lines.length);
+    for (const p of [2, 3, 5]) {
+      const after: unknown[] = [];
+      for (let i = 0; i < p; i++) {
+        const h = createHarness({ config: { path }, subtaskIndex: i, parallelism: p });
+        h.ctx.operatorState.getUnionListState("ranges").update(state);
+        const inv = f("source.textFile").create({ path });
+        await inv.restore!(h.ctx);
+        await inv.invoke(h.ctx);
+        after.push(...h.output);
+      }
+      assert.deepEqual([...before, ...after].sort(), [...lines].sort(), `restored at parallelism ${p}`);
+    }
+    // A subtask that read everything keeps an empty range: its restore reads nothing again.
+    const h = createHarness({ config: { path } });
+    const inv = f("source.textFile").create({ path });
+    await inv.restore!(h.ctx);
+    await inv.invoke(h.ctx);
+    inv.snapshotState!(h.ctx, 2);
+    const done = createHarness({ config: { path } });
+    done.ctx.operatorState.getUnionListState("ranges").update(h.ctx.operatorState.getUnionListState("ranges").get());
+    const again = f("source.textFile").create({ path });
+    await again.restore!(done.ctx);
+    await again.invoke(done.ctx);
+    assert.deepEqual(done.output, []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

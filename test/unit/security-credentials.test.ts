@@ -5,13 +5,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { authorizationBlock, generateCredentials } from "../../src/security/nats-authorization.js";
 import { readContext, resolveNatsTarget, writeContext } from "../../src/security/context.js";
 import { inboxPrefix, rolePermissions, ROLES } from "../../src/security/roles.js";
+import { contextPath, reuseSecureSetup, writeSecureSetup } from "../../src/security/secure-setup.js";
 import { withCode } from "../helpers/error-code.js";
 
 test("each role gets its own random password, kept in the authorization block only as a bcrypt hash", async () => {
@@ -63,6 +64,31 @@ test("a context file round-trips in the NATS CLI's format, mode 0600; --nats win
     assert.throws(() => readContext(join(dir, "bad.json")), withCode("MalformedRequest", /is not JSON/));
     writeFileSync(join(dir, "wrong.json"), JSON.stringify({ user: 7 }));
     assert.throws(() => readContext(join(dir, "wrong.json")), withCode("MalformedRequest", /user/));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a data dir written before a role existed gets that role's user on reuse; the others keep their passwords", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eddy-secure-reuse-"));
+  try {
+    const setup = await writeSecureSetup(dir, { prefix: "eddy", url: "nats://127.0.0.1:4222" });
+    const before = Object.fromEntries(ROLES.map((r) => [r, readContext(setup.contexts[r]).password]));
+    rmSync(contextPath(dir, "function"));
+    const again = await reuseSecureSetup(dir, "nats://127.0.0.1:5222", "eddy");
+    assert.ok(again);
+    const fn = readContext(again.contexts.function);
+    assert.equal(fn.user, "eddy-function");
+    assert.notEqual(fn.password, before.function, "the new role has a new password");
+    const block = readFileSync(join(dir, "nats-auth.conf"), "utf8");
+    const hashes = new Map([...block.matchAll(/user: "([^"]+)", password: "([^"]+)"/g)].map((m) => [m[1]!, m[2]!]));
+    for (const r of ROLES) {
+      const c = readContext(again.contexts[r]);
+      if (r !== "function") assert.equal(c.password, before[r], `${r} keeps its password`);
+      assert.equal(c.url, "nats://127.0.0.1:5222");
+      assert.ok(await bcrypt.compare(c.password!, hashes.get(`eddy-${r}`)!), `${r}'s password verifies in the rewritten block`);
+    }
+    assert.equal(statSync(join(dir, "nats-auth.conf")).mode & 0o777, 0o600);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

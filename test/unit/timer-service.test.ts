@@ -6,6 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { waitFor } from "../../src/core/time.js";
 import { HeapKeyedStateBackend, keyGroupRange, keyGroupFor } from "../../src/state/index.js";
 import { InternalTimerService, type Namespace } from "../../src/runtime/streaming/timer-service.js";
 
@@ -79,11 +80,16 @@ test("processing-time timers fire by the clock, in order; close() stops the cloc
   s.registerProcessingTimeTimer("n", now + 60);
   s.deleteProcessingTimeTimer("n", now + 60);
   b.setCurrentKey("z");
-  s.registerProcessingTimeTimer("n", now + 150);
-  await new Promise((r) => setTimeout(r, 90));
+  s.registerProcessingTimeTimer("n", now + 3_600_000);
+  await waitFor(() => (log.length >= 2 ? true : undefined), 10_000, "the two timers of x");
+  // Past the deleted timer's time: it never fires (however slow the machine, waiting longer only makes that surer).
+  while (Date.now() <= now + 100) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(log, [`P x n ${now + 20}`, `P x n ${now + 40}`]);
+  b.setCurrentKey("w");
+  const due = Date.now() + 20;
+  s.registerProcessingTimeTimer("n", due);
   s.close();
-  await new Promise((r) => setTimeout(r, 120));
+  while (Date.now() <= due + 50) await new Promise((r) => setTimeout(r, 20));
   assert.equal(log.length, 2, "the closed service fires nothing more");
 });
 

@@ -10,7 +10,7 @@ import { defaultServerNames, natsTlsBlock, writeTlsMaterial } from "../../src/se
 import { OID } from "../../src/security/x509.js";
 import { withCode } from "../helpers/error-code.js";
 
-const ROLES = ["admin", "jobmanager", "worker", "client", "viewer"];
+const ROLES = ["admin", "jobmanager", "worker", "function", "client", "viewer"];
 
 function withDir(fn: (dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), "eddy-tls-material-"));

@@ -209,6 +209,7 @@ export class ChainInvokable implements Invokable {
         operatorState: binding.operatorState,
         checkpointing: task.checkpointing,
         ...(task.nats ? { nats: task.nats } : {}),
+        ...(task.natsPrefix !== undefined ? { natsPrefix: task.natsPrefix } : {}),
         bindOperator: (id, inv, io) => task.bindOperator(id, inv, io),
         ...(task.userCode ? { userCode: task.userCode } : {}),
       };

@@ -1,7 +1,7 @@
 /**
  * The built-in invokables (their names are part of the public interface):
  * `source.sequence`, `source.textFile`, `op.tokenize`, `op.keyedSum`, `op.identity`,
- * `sink.discard`, `sink.textFile`, the stream API's `eddy.stream.*` and `eddy.user.*` (src/runtime/invokables/stream/); and `eddy.chain`, the runtime's own (operators chained into one task
+ * `sink.discard`, `sink.textFile`, `source.jetstream`, `sink.jetstream`, the stream API's `eddy.stream.*` and `eddy.user.*` (src/runtime/invokables/stream/); and `eddy.chain`, the runtime's own (operators chained into one task
  * by the JobMaster), which resolves but is not advertised in `names()`/`keys()`.
  */
 import type { InvokableFactory } from "../api.js";
@@ -17,6 +17,7 @@ import { tokenizeOperator } from "./tokenize.js";
 import { keyedEventsSource } from "./keyed-events.js";
 import { countPerKeyOperator } from "./count-per-key.js";
 import { jetStreamSink } from "./jetstream-sink.js";
+import { jetStreamSource } from "./jetstream-source.js";
 import { streamInvokables } from "./stream/index.js";
 
 export { InvokableRegistry } from "./registry.js";
@@ -28,6 +29,15 @@ export { identityOperator } from "./identity.js";
 export { keyedEventsSource, type KeyedEventsConfig } from "./keyed-events.js";
 export { countPerKeyOperator } from "./count-per-key.js";
 export { jetStreamSink } from "./jetstream-sink.js";
+export {
+  jetStreamSource,
+  jetStreamSourceSettings,
+  payloadDecoder,
+  JETSTREAM_FORMATS,
+  type JetStreamFormat,
+  type JetStreamSourceConfig,
+} from "./jetstream-source.js";
+export { assignSplits, initialSplits, refineSplits, partitionFilters, isSplitDone, type JetStreamSplit } from "./jetstream-splits.js";
 export { discardSink } from "./discard.js";
 export { textFileSink, partFileName, type TextFileSinkConfig } from "./text-file-sink.js";
 export { formatLine } from "../invokable-common.js";
@@ -53,6 +63,7 @@ const all: InvokableFactory[] = [
   sequenceSource,
   textFileSource,
   keyedEventsSource,
+  jetStreamSource,
   tokenizeOperator,
   countPerKeyOperator,
   keyedSumOperator,

@@ -3,10 +3,14 @@
  * [i*size/p, (i+1)*size/p) aligned to lines the Hadoop way: it owns every line that *starts* inside
  * its range, so it skips the partial line at its start (unless that is byte 0) and reads past its end
  * to finish its last line. Every line is emitted exactly once, for any parallelism.
+ *
+ * Where each subtask stands (the offset of its next line) is union operator state: a restore reads
+ * on from there, at any parallelism (the unread ranges are dealt anew), as Flink's FileSource does.
  */
 import { open, type FileHandle } from "node:fs/promises";
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
-import { SOURCE_BATCH, SourcePacer, stringSetting } from "../invokable-common.js";
+import type { ListState } from "../../state/api.js";
+import { intSetting, SOURCE_BATCH, SourcePacer, stringSetting, Throttle } from "../invokable-common.js";
 import { defineInvokable } from "../define-invokable.js";
 import { shareOf } from "./sequence.js";
 
@@ -20,6 +24,8 @@ export const READ_CHUNK = 1 << 20;
 export interface TextFileSourceConfig {
   /** The file; relative paths resolve against the TaskExecutor's working directory. */
   path: string;
+  /** Lines per second over all subtasks (default 0: as fast as they go). */
+  ratePerSecond?: number;
 }
 
 /** The byte range `[start, end)` subtask `index` of `parallelism` owns in a file of `size` bytes. */
@@ -43,14 +49,15 @@ function lastIndexOfByte(buf: Buffer, byte: number, from: number, to: number): n
 /**
  * Reads the lines that start in `[start, end)` of an open file of `size` bytes and hands them to
  * `onLines` in batches of up to `batchLines` (a UTF-8 BOM at byte 0 and line terminators `\n`, `\r\n`
- * are dropped). One I/O call per `chunkSize` bytes; one string decode per chunk.
+ * are dropped), with the file offset where the line after the batch starts (a checkpoint resumes
+ * there). One I/O call per `chunkSize` bytes; one string decode per chunk.
  */
 export async function readSplitLines(
   fh: FileHandle,
   size: number,
   start: number,
   end: number,
-  onLines: (lines: string[]) => void | Promise<void>,
+  onLines: (lines: string[], next: number) => void | Promise<void>,
   opts: { chunkSize?: number; batchLines?: number } = {},
 ): Promise<void> {
   if (start >= end) return;
@@ -61,6 +68,8 @@ export async function readSplitLines(
   let skipping = start > 0; // discarding the line that started before our range
   let atFileStart = start === 0;
   let batch: string[] = [];
+  /** File offset after the last line in `batch`. */
+  let batchEnd = start;
   for (;;) {
     if (len === buf.length) {
       const bigger = Buffer.allocUnsafe(buf.length * 2); // one line longer than the buffer
@@ -104,11 +113,25 @@ export async function readSplitLines(
     }
     if (cut > off) {
       let s = buf.toString("utf8", off, cut);
+      let base = pos + off; // file offset of s[0]
       if (atFileStart) {
-        if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+        if (s.charCodeAt(0) === 0xfeff) {
+          s = s.slice(1);
+          base += 3;
+        }
         atFileStart = false;
       }
       const n = s.length;
+      // File offset of char index x of s (x never decreasing): plain arithmetic when every char is one byte.
+      const ascii = n === pos + cut - base;
+      let atChar = 0;
+      let atByte = base;
+      const offsetOf = (x: number): number => {
+        if (ascii) return base + x;
+        atByte += Buffer.byteLength(s.slice(atChar, x));
+        atChar = x;
+        return atByte;
+      };
       let i = 0;
       while (i < n) {
         const j = s.indexOf("\n", i);
@@ -116,37 +139,80 @@ export async function readSplitLines(
         if (e > i && s.charCodeAt(e - 1) === CR) e--;
         batch.push(s.slice(i, e));
         if (batch.length >= batchLines) {
-          await onLines(batch);
+          await onLines(batch, offsetOf(j < 0 ? n : j + 1));
           batch = [];
         }
         if (j < 0) break;
         i = j + 1;
       }
+      if (batch.length > 0) batchEnd = offsetOf(n);
     }
     if (done) break;
     buf.copy(buf, 0, cut, len);
     pos += cut;
     len -= cut;
   }
-  if (batch.length > 0) await onLines(batch);
+  if (batch.length > 0) await onLines(batch, batchEnd);
+}
+
+/** Lines still to read: those starting in `[next, end)`. */
+interface LineRange {
+  next: number;
+  end: number;
 }
 
 class TextFileSource implements Invokable {
-  constructor(private readonly path: string) {}
+  private state: ListState<LineRange> | undefined;
+  private restored: LineRange[] | undefined;
+  /** This subtask's ranges; each one's `next` moves on as its lines are emitted. */
+  private ranges: LineRange[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly ratePerSecond: number,
+  ) {}
+
+  async restore(ctx: TaskContext): Promise<void> {
+    this.state = ctx.operatorState.getUnionListState<LineRange>("ranges");
+    const all = this.state.get();
+    if (all.length > 0) this.restored = [...all];
+  }
+
+  /** What is left of every range (a subtask with nothing left keeps an empty one: a restore must not read the file again). */
+  snapshotState(): void {
+    const left = this.ranges.filter((r) => r.next < r.end).map((r) => ({ next: r.next, end: r.end }));
+    this.state?.update(left.length > 0 ? left : [{ next: 0, end: 0 }]);
+  }
+
   async invoke(ctx: TaskContext): Promise<void> {
+    if (!this.state) await this.restore(ctx);
     const out = ctx.output;
     const emitted = ctx.accumulator(`${ctx.tdd.vertexId}.records-out`);
     const pacer = new SourcePacer(ctx);
+    const throttle = this.ratePerSecond > 0 ? new Throttle(ctx, this.ratePerSecond) : undefined;
     ctx.signal.throwIfAborted();
     const fh = await open(this.path, "r");
     try {
       const size = (await fh.stat()).size;
-      const { start, end } = byteRange(size, ctx.tdd.subtaskIndex, ctx.tdd.parallelism);
-      await readSplitLines(fh, size, start, end, async (lines) => {
-        for (let i = 0; i < lines.length; i++) out.emit(lines[i]);
-        emitted.add(lines.length);
-        await pacer.afterBatch();
-      });
+      const { subtaskIndex, parallelism } = ctx.tdd;
+      this.ranges = this.restored ? assignRanges(this.restored, parallelism, subtaskIndex) : [toRange(byteRange(size, subtaskIndex, parallelism))];
+      for (const r of this.ranges) {
+        await readSplitLines(
+          fh,
+          size,
+          r.next,
+          r.end,
+          async (lines, next) => {
+            await throttle?.before(lines.length);
+            for (let i = 0; i < lines.length; i++) out.emit(lines[i]);
+            emitted.add(lines.length);
+            r.next = next; // before the yield, where a checkpoint may be taken
+            await pacer.afterBatch();
+          },
+          throttle ? { batchLines: throttle.batch } : {},
+        );
+        r.next = r.end;
+      }
     } finally {
       await fh.close();
     }
@@ -154,12 +220,29 @@ class TextFileSource implements Invokable {
   }
 }
 
+function toRange(r: { start: number; end: number }): LineRange {
+  return { next: r.start, end: r.end };
+}
+
+/**
+ * The ranges subtask `index` of `parallelism` reads after a restore: every subtask's unread ranges
+ * (the union state), in file order, dealt round robin; the same answer in every subtask.
+ */
+export function assignRanges(all: readonly LineRange[], parallelism: number, index: number): LineRange[] {
+  const left = all.filter((r) => r.next < r.end).sort((a, b) => a.next - b.next);
+  return left.filter((_, k) => k % parallelism === index).map((r) => ({ ...r }));
+}
+
 /** `source.textFile` {path}: emits the file's lines as strings; parallel subtasks split it by bytes. */
 export const textFileSource: InvokableFactory = defineInvokable({
   name: NAME,
-  description: "Emits the lines of a UTF-8 text file as strings (without \\n or \\r\\n); subtasks split the file by byte ranges. Config {path}.",
+  description:
+    "Emits the lines of a UTF-8 text file as strings (without \\n or \\r\\n); subtasks split the file by byte ranges; checkpointed positions; at most ratePerSecond lines per second when given. Config {path, ratePerSecond?}.",
   kind: "source",
-  keys: ["path"],
-  settings: (config, vertexId) => stringSetting(config, "path", NAME, vertexId),
-  create: (path) => new TextFileSource(path),
+  keys: ["path", "ratePerSecond"],
+  settings: (config, vertexId) => ({
+    path: stringSetting(config, "path", NAME, vertexId),
+    ratePerSecond: intSetting(config, "ratePerSecond", { min: 0, max: 1e9, dflt: 0 }, NAME, vertexId),
+  }),
+  create: (s) => new TextFileSource(s.path, s.ratePerSecond),
 });

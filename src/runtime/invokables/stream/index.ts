@@ -7,6 +7,7 @@ import { filterOperator, flatMapOperator, keyByOperator, mapOperator, processOpe
 import { coProcessOperator, keyedProcessOperator, reduceOperator } from "./keyed.js";
 import { windowOperator } from "./window-operator.js";
 import { intervalJoinOperator } from "./interval-join-operator.js";
+import { actorDispatchOperator } from "./actor-dispatch.js";
 import { generatorSource, userSource } from "./sources.js";
 import { collectSink, printSink, userSink } from "./sinks.js";
 import { userOperatorInvokable, userSinkInvokable, userSourceInvokable } from "./user-invokable.js";
@@ -25,6 +26,7 @@ export {
   reduceOperator,
   windowOperator,
   intervalJoinOperator,
+  actorDispatchOperator,
   generatorSource,
   userSource,
   collectSink,
@@ -52,6 +54,7 @@ export const streamInvokables: InvokableFactory[] = [
   coProcessOperator,
   windowOperator,
   intervalJoinOperator,
+  actorDispatchOperator,
   userOperatorInvokable,
   printSink,
   collectSink,

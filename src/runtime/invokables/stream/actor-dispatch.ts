@@ -1,0 +1,339 @@
+/**
+ * `eddy.actors.dispatch`: runs an actor application's actors (Flink StateFun's function dispatcher).
+ * Its input is the ingresses' messages, keyed by address; each actor's state is keyed state under its
+ * address, so it is checkpointed, restored and redistributed by key group like any keyed state.
+ *
+ * Messages actors send each other wait in a queue of this subtask, delayed ones (`sendAfter`) in a
+ * timer list, and messages for remote types in the remote calls until their reply is applied. All three
+ * are part of every checkpoint (union operator state, kept on restore by the subtask owning each
+ * message's address), so after a failure every message is delivered and applied exactly once. A
+ * message is handled whole between two reads of the input (where barriers are taken), so no checkpoint
+ * sees half of one. Every address is owned by this subtask: the vertex runs at parallelism 1 (a message
+ * to an address another subtask owns would need the feedback edge between subtasks, which Eddy does
+ * not have yet; such a message fails the task).
+ *
+ * The application ends when its input ended (every ingress exhausted) and no message waits, is
+ * delayed or is out at a remote function.
+ */
+import { EddyError, ErrorCode } from "../../../core/errors.js";
+import { isWatermarkEvent, type StreamElement } from "../../../core/stream-events.js";
+import { keyGroupFor, rangeContains } from "../../../state/key-groups.js";
+import type { KeyedStateBackend, ListState, ValueState } from "../../../state/api.js";
+import type { Invokable, TaskContext } from "../../api.js";
+import { configError, intSetting, recordCounters } from "../../invokable-common.js";
+import {
+  AsyncFailure,
+  gateReaders,
+  inputsSetting,
+  refSetting,
+  sidesSetting,
+  StreamOutput,
+  userFunction,
+  type GateReader,
+  type InputSpec,
+} from "../../streaming/stream-operator.js";
+import { defineStreamInvokable } from "./define.js";
+import { DelayedMessages, type DelayedMessage } from "../../actors/delayed-messages.js";
+import { MessageQueue } from "../../actors/message-queue.js";
+import { RemoteCalls } from "../../actors/remote-calls.js";
+import type { RemoteReply } from "../../actors/remote-protocol.js";
+import { MAX_DELAY_MS } from "../../actors/remote-protocol.js";
+import {
+  addressKey,
+  addressProblem,
+  REMOTE_DEFAULTS,
+  type ActorContext,
+  type ActorRegistry,
+  type Address,
+  type Envelope,
+  type LocalActorType,
+  type RemoteSettings,
+} from "../../actors/types.js";
+
+const NAME = "eddy.actors.dispatch";
+/** Messages handled between two looks at the input and the timers. */
+const SLICE = 1024;
+/** The input is read only while fewer messages than this wait in the queue. */
+const MAX_QUEUED = 16 * 1024;
+
+interface Settings {
+  fn: string;
+  inputs: InputSpec[];
+  sides: string[];
+  remote: RemoteSettings;
+}
+
+function settings(config: Record<string, unknown>, vertexId: string): Settings {
+  const inputs = inputsSetting(config, NAME, vertexId);
+  if (inputs.some((i) => i.key !== "envelope")) configError(NAME, vertexId, 'every input must be keyed by address (config.inputs[i].key "envelope")');
+  const r = (config.remote ?? {}) as Record<string, unknown>;
+  if (typeof r !== "object" || r === null || Array.isArray(r)) configError(NAME, vertexId, "config.remote must be an object");
+  for (const k of Object.keys(r))
+    if (!(k in REMOTE_DEFAULTS))
+      configError(NAME, vertexId, `config.remote has the unknown setting ${JSON.stringify(k)}; allowed: ${Object.keys(REMOTE_DEFAULTS).join(", ")}`);
+  const num = (k: keyof RemoteSettings, max: number) => intSetting(r, k, { min: 1, max, dflt: REMOTE_DEFAULTS[k] }, NAME, vertexId);
+  return {
+    fn: refSetting(config, "fn", NAME, vertexId)!,
+    inputs,
+    sides: sidesSetting(config, NAME, vertexId),
+    remote: {
+      timeoutMs: num("timeoutMs", 3_600_000),
+      maxInFlight: num("maxInFlight", 100_000),
+      maxBatch: num("maxBatch", 100_000),
+      maxReplyBytes: num("maxReplyBytes", 64 * 1024 * 1024),
+    },
+  };
+}
+
+class ActorOperator implements Invokable {
+  private readonly registry: ActorRegistry;
+  private readonly so: StreamOutput;
+  private readonly egresses: ReadonlySet<string>;
+  private readonly failure = new AsyncFailure();
+  private readonly queue = new MessageQueue();
+  private readonly delayed = new DelayedMessages(() => this.wake());
+  private remote: RemoteCalls | undefined;
+  private keyed!: KeyedStateBackend;
+  private state!: ValueState<unknown>;
+  private queueState!: ListState<Envelope>;
+  private delayedState!: ListState<DelayedMessage>;
+  private wakeUp: (() => void) | undefined;
+  /** Reused for every message of a local actor. */
+  private readonly actx: ActorContext<unknown> & { self: Address; caller: Address | null; cleared: boolean };
+
+  constructor(
+    private readonly s: Settings,
+    ctx: TaskContext,
+  ) {
+    this.registry = checkRegistry(userFunction<ActorRegistry>(ctx, s.fn), ctx.tdd.vertexId);
+    this.so = new StreamOutput(ctx.output, s.sides);
+    this.egresses = new Set(this.registry.egresses);
+    const op = this;
+    this.actx = {
+      self: { type: "", id: "" },
+      caller: null,
+      state: undefined,
+      cleared: false,
+      clearState() {
+        this.cleared = true;
+        this.state = undefined;
+      },
+      send(to, message) {
+        op.queue.push({ to: op.checkTarget(to), from: this.self, body: message });
+      },
+      sendAfter(delayMs, to, message) {
+        if (!(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS))
+          throw new EddyError(
+            ErrorCode.TaskFailed,
+            `actor ${this.self.type}/${this.self.id}: sendAfter's delay must be 0 to ${MAX_DELAY_MS} ms, got ${delayMs}`,
+          );
+        op.delayed.add({ due: Date.now() + delayMs, envelope: { to: op.checkTarget(to), from: this.self, body: message } });
+      },
+      egress(name, value) {
+        if (!op.egresses.has(name))
+          throw new EddyError(
+            ErrorCode.TaskFailed,
+            `actor ${this.self.type}/${this.self.id} wrote to the egress ${JSON.stringify(name)}, which the application does not declare`,
+          );
+        op.so.side(name, value);
+      },
+    };
+  }
+
+  async restore(ctx: TaskContext): Promise<void> {
+    this.keyed = ctx.keyedState;
+    this.state = ctx.keyedState.getValueState<unknown>("actor");
+    this.queueState = ctx.operatorState.getUnionListState<Envelope>("actors.queue");
+    this.delayedState = ctx.operatorState.getUnionListState<DelayedMessage>("actors.delayed");
+    // Every subtask sees every subtask's messages: each keeps those of the addresses it owns.
+    const { keyGroupRange, maxParallelism } = ctx.keyedState;
+    const mine = (a: Address) => rangeContains(keyGroupRange, keyGroupFor(addressKey(a), maxParallelism));
+    for (const e of this.queueState.get()) if (mine(e.to)) this.queue.push(e);
+    for (const d of this.delayedState.get()) if (mine(d.envelope.to)) this.delayed.add(d);
+    if (Object.values(this.registry.types).some((t) => t.kind === "remote")) {
+      if (!ctx.nats || ctx.natsPrefix === undefined) throw new EddyError(ErrorCode.TaskFailed, `${NAME}: remote actor types need the worker's NATS connection`);
+      this.remote = new RemoteCalls({
+        nats: ctx.nats,
+        prefix: ctx.natsPrefix,
+        settings: this.s.remote,
+        types: new Set(Object.keys(this.registry.types)),
+        egresses: this.egresses,
+        stateOf: (a) => this.stateOf(a),
+        apply: (a, batch, reply) => this.applyReply(a, batch, reply),
+        fail: (err) => this.fail(err),
+        wake: () => this.wake(),
+      });
+    }
+  }
+
+  snapshotState(): void {
+    // Remote messages first: each address's held messages came before any of its messages still queued.
+    this.queueState.update(this.remote ? [...this.remote.toArray(), ...this.queue.toArray()] : this.queue.toArray());
+    this.delayedState.update(this.delayed.toArray());
+  }
+
+  async invoke(ctx: TaskContext): Promise<void> {
+    if (!this.state) await this.restore(ctx);
+    const input = ctx.input;
+    const out = ctx.output;
+    const readers = gateReaders(ctx, this.s.inputs, ctx.tdd.inputs.length);
+    const counters = recordCounters(ctx);
+    const race = <T>(p: Promise<T>) => Promise.race([p, this.failure.promise]);
+    let next: Promise<StreamElement | null> | null = null;
+    let ended = false;
+    const onElement = (e: StreamElement | null) => {
+      next = null;
+      if (e === null) {
+        ended = true;
+      } else if (isWatermarkEvent(e)) {
+        if (Number.isFinite(e.watermark)) out.emitWatermark?.(e.watermark);
+      } else {
+        const r = readers[e.gate] ?? readers[0]!;
+        counters.in.add(e.records.length);
+        for (let i = 0; i < e.records.length; i++) this.queue.push(this.ingressMessage(r, e.records[i]));
+        input.recycle(e);
+      }
+    };
+    try {
+      for (;;) {
+        this.failure.throwIfFailed();
+        for (const m of this.delayed.takeDue(Date.now())) this.queue.push(m);
+        if (!ended && next === null && this.queue.length < MAX_QUEUED) {
+          next = input.nextElement ? input.nextElement() : input.next();
+          next.catch(() => undefined); // awaited below; a rejection while it is not awaited must not go unhandled
+        }
+        if (this.queue.length > 0) {
+          for (let n = 0; n < SLICE && this.queue.length > 0; n++) this.deliver(this.queue.shift()!);
+          this.failure.throwIfFailed();
+          if (!out.isAvailable()) await race(out.available());
+          // Let replies, timers and a ready input element in before the next slice.
+          const e = await race(next === null ? nextTurn() : Promise.race([next, nextTurn()]));
+          if (e !== TURN) onElement(e as StreamElement | null);
+          continue;
+        }
+        if (next !== null) {
+          const e = await race(Promise.race([next, this.sleep()]));
+          if (e !== TURN) onElement(e as StreamElement | null);
+          continue;
+        }
+        if (ended && this.delayed.length === 0 && (this.remote?.pending ?? 0) === 0) break;
+        await race(this.sleep());
+      }
+    } finally {
+      this.delayed.close();
+      this.remote?.close();
+      const w = this.wakeUp;
+      this.wakeUp = undefined;
+      w?.();
+    }
+  }
+
+  /** Resolves with {@link TURN} at the next wake-up (a reply applied, a delayed message due). */
+  private sleep(): Promise<typeof TURN> {
+    return new Promise((resolve) => {
+      this.wakeUp = () => resolve(TURN);
+    });
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private fail(err: unknown): void {
+    this.failure.fail(err);
+    this.wake();
+  }
+
+  /** The message an ingress record carries (made by the SDK's router, checked there). */
+  private ingressMessage(r: GateReader, record: unknown): Envelope {
+    const m = r.value(record) as { to: Address; body: unknown };
+    return { to: m.to, from: null, body: m.body };
+  }
+
+  /** Checks an address an actor sends to: well formed, of a type the application has. */
+  private checkTarget(to: Address): Address {
+    const problem = addressProblem(to);
+    if (problem) throw new EddyError(ErrorCode.TaskFailed, `actor ${this.actx.self.type}/${this.actx.self.id} sent a message to a wrong address: ${problem}`);
+    if (!(to.type in this.registry.types)) throw unknownType(to);
+    return { type: to.type, id: to.id };
+  }
+
+  private deliver(e: Envelope): void {
+    const t = this.registry.types[e.to.type];
+    if (t === undefined) throw unknownType(e.to);
+    if (t.kind === "remote") this.remote!.add(e);
+    else this.handle(t as LocalActorType, e);
+  }
+
+  /** One message to a local actor: its state in, `onMessage`, its state out. */
+  private handle(t: LocalActorType, e: Envelope): void {
+    this.keyed.setCurrentKey(addressKey(e.to));
+    const c = this.actx;
+    const stored = this.state.value();
+    c.self = e.to;
+    c.caller = e.from;
+    c.cleared = false;
+    c.state = stored === undefined ? initialState(t) : stored;
+    t.onMessage(c, e.body);
+    if (c.cleared && c.state === undefined) this.state.clear();
+    else this.state.update(c.state);
+  }
+
+  private stateOf(a: Address): unknown {
+    this.keyed.setCurrentKey(addressKey(a));
+    return this.state.value();
+  }
+
+  /** A remote function's reply to `batch`, checked: state, then messages, then egress records. */
+  private applyReply(a: Address, _batch: readonly Envelope[], reply: RemoteReply): void {
+    this.keyed.setCurrentKey(addressKey(a));
+    if (reply.state === null) this.state.clear();
+    else this.state.update(reply.state);
+    const now = Date.now();
+    for (const s of reply.send) {
+      const env: Envelope = { to: s.to, from: a, body: s.body };
+      if (s.delayMs) this.delayed.add({ due: now + s.delayMs, envelope: env });
+      else this.queue.push(env);
+    }
+    for (const x of reply.egress) this.so.side(x.name, x.value);
+  }
+}
+
+const TURN = Symbol("turn");
+
+/** Resolves after pending I/O callbacks ran (replies, timers, input). */
+function nextTurn(): Promise<typeof TURN> {
+  return new Promise((resolve) => setImmediate(resolve, TURN));
+}
+
+function unknownType(a: Address): EddyError {
+  return new EddyError(ErrorCode.UnknownActorType, `a message was sent to ${a.type}/${a.id}, but the application has no actor type ${JSON.stringify(a.type)}`, {
+    details: { address: a },
+  });
+}
+
+/** A fresh initial state: the type's function called, or its value copied (actors never share one object). */
+function initialState(t: LocalActorType): unknown {
+  const v = t.initialState;
+  if (typeof v === "function") return (v as () => unknown)();
+  return v !== null && typeof v === "object" ? structuredClone(v) : v;
+}
+
+function checkRegistry(r: ActorRegistry, vertexId: string): ActorRegistry {
+  if (typeof r !== "object" || r === null || typeof r.types !== "object" || !Array.isArray(r.egresses))
+    throw new EddyError(ErrorCode.InvalidJobGraph, `vertex "${vertexId}": config.fn must name an actor registry {types, egresses}`);
+  return r;
+}
+
+/** `eddy.actors.dispatch` {fn, inputs, sides?, remote?}: the actors of an application (see the module comment). */
+export const actorDispatchOperator = defineStreamInvokable<Settings>({
+  name: NAME,
+  description:
+    "Runs an actor application: messages keyed by address, each actor's state in keyed state, messages between actors, delayed ones and those out at remote functions kept in checkpoints. Config {fn: ref (registry), inputs (keyed by address), sides? (egress names), remote? {timeoutMs, maxInFlight, maxBatch, maxReplyBytes}}.",
+  kind: "operator",
+  keys: ["fn", "inputs", "sides", "remote"],
+  settings,
+  create: (s, ctx) => new ActorOperator(s, ctx),
+});
