@@ -33,5 +33,5 @@ export const JobGraphDefaults = {
   slotSharingGroup: "default",
   resultPartitionType: "PIPELINED" as ResultPartitionType,
   bufferTimeoutMs: 100,
-  bufferRecords: 1024,
+  bufferRecords: 4096,
 } as const;

@@ -121,7 +121,7 @@ export interface JobConfig {
   failoverStrategy?: FailoverStrategyName;
   /** Output flush interval for partially filled buffers (Flink's buffer timeout), ms. Default 100. */
   bufferTimeoutMs?: number;
-  /** Records per network buffer upper bound (default 1024). */
+  /** Records per network buffer upper bound (default 4096: links that encode also stop at about 32 KiB). */
   bufferRecords?: number;
   /** Arguments the job's main was called with (`eddy run FILE -- ARGS`); main gets them again on every worker. */
   args?: string[];

@@ -4,7 +4,7 @@
  * Data frame (producer → consumer), 12-byte big-endian prefix then the body:
  * ```
  * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER, 4 ERROR, 5 CANCEL_CHECKPOINT, 6 WATERMARK
- * 1      version   u8   0
+ * 1      version   u8   0 ({@link FRAME_VERSION}); a consumer refuses a frame of another version
  * 2..3   backlog   u16  DATA: buffers the producer still has queued for this channel (saturates at 65535); else 0
  * 4..7   channel   u32  consumer-side channel id (index among the consumer task's channels)
  * 8..11  sequence  u32  per channel, from 0, +1 per frame (every kind); gaps are fatal
@@ -17,7 +17,7 @@
  * Control frame (consumer → producer, on `subjects.credit(producerAttemptId)`), 4-byte prefix:
  * ```
  * 0      kind      u8   0x10 PARTITION_REQUEST, 0x11 CREDIT, 0x12 CANCEL, 0x13 PING
- * 1      version   u8   0
+ * 1      version   u8   0; a producer refuses a PARTITION_REQUEST of another version
  * 2..3   count     u16  entries that follow (CREDIT, CANCEL)
  * REQUEST: msgpack {r: resultId, p: partitionIndex, s: subpartitionIndex, ch: channelId,
  *          d: data subject, c: initial credit, a: consumer attempt id}; reply msgpack {v: viewId} | {e: WireError}
@@ -37,6 +37,8 @@ export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, Can
 export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12, Ping: 0x13 } as const;
 /** Bytes before the body of a data frame. */
 export const FRAME_HEADER_BYTES = 12;
+/** Version of the data and control frame layouts; changes when either does. */
+export const FRAME_VERSION = 0;
 
 /** Same options as the project codec (src/codec/codec.ts), so either side can decode the other. */
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: "number" });
@@ -44,7 +46,7 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
 function writeHeader(b: Uint8Array, kind: number, channel: number, seq: number, backlog = 0): void {
   const bl = Math.min(backlog, 0xffff);
   b[0] = kind;
-  b[1] = 0;
+  b[1] = FRAME_VERSION;
   b[2] = bl >>> 8;
   b[3] = bl;
   b[4] = channel >>> 24;
@@ -171,6 +173,16 @@ export function encodeEventFrame(channel: number, seq: number, event: { barrier:
 
 /** Kind of a data frame. */
 export const frameKind = (b: Uint8Array): number => b[0]!;
+/** Layout version of a data or control frame. */
+export const frameVersion = (b: Uint8Array): number => b[1]!;
+
+/** The error of a frame of layout version `v`, another than this Eddy's {@link FRAME_VERSION}. */
+export function versionError(v: number, where: string): InternalError {
+  return new InternalError(
+    `${where}: frame format version ${v}, this Eddy reads version ${FRAME_VERSION}; the TaskExecutors exchanging data run different Eddy versions`,
+    { details: { frameVersion: v, expected: FRAME_VERSION } },
+  );
+}
 /** Consumer channel id of a data frame. */
 export const frameChannel = (b: Uint8Array): number => readU32(b, 4);
 /** Producer backlog announced by a DATA frame. */
@@ -216,7 +228,7 @@ export interface PartitionRequest {
 export function encodeRequest(req: PartitionRequest): Uint8Array {
   const b = packr.pack(req, RESERVE_START_SPACE | 4);
   b[0] = ControlKind.PartitionRequest;
-  b[1] = 0;
+  b[1] = FRAME_VERSION;
   b[2] = 0;
   b[3] = 0;
   return b;

@@ -19,6 +19,9 @@ import {
   frameKind,
   frameSeq,
   FrameKind,
+  FRAME_VERSION,
+  frameVersion,
+  versionError,
 } from "./frame.js";
 
 /**
@@ -106,10 +109,15 @@ export abstract class InputChannel implements AlignedChannel {
   protected abstract sendCredit(n: number): void;
   /**
    * One frame of this channel arrived (the cross-thread and NATS links share this): checks its
-   * sequence number, then hands data, end, barrier, cancel marker or error to the channel.
+   * layout version and sequence number, then hands data, end, barrier, cancel marker or error to the channel.
    */
   onFrame(b: Uint8Array): void {
-    if (this.released || !this.checkSeq(frameSeq(b))) return;
+    if (this.released) return;
+    if (frameVersion(b) !== FRAME_VERSION) {
+      this.onError(versionError(frameVersion(b), `channel ${this.name}`));
+      return;
+    }
+    if (!this.checkSeq(frameSeq(b))) return;
     try {
       switch (frameKind(b)) {
         case FrameKind.Data:

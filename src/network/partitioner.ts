@@ -16,6 +16,17 @@ export interface Partitioner {
   select(record: unknown): number;
 }
 
+/**
+ * One subpartition: every record goes there, whatever the edge's partitioner (`type`); a hash edge
+ * to one consumer subtask needs no key hash (the consumer's key groups are all of them).
+ */
+export class SinglePartitioner implements Partitioner {
+  constructor(readonly type: PartitionerType) {}
+  select(): number {
+    return 0;
+  }
+}
+
 /** Everything sends to subpartition 0 (one-to-one connection). */
 export class ForwardPartitioner implements Partitioner {
   readonly type = "forward" as const;
@@ -83,6 +94,11 @@ export interface PartitionerSpec {
 
 /** The partitioner of a result partition. `hash` needs `numSubpartitions === consumerParallelism`. */
 export function createPartitioner(spec: PartitionerSpec): Partitioner {
+  const p = partitionerOf(spec);
+  return spec.numSubpartitions === 1 && p.type !== "broadcast" ? new SinglePartitioner(p.type) : p;
+}
+
+function partitionerOf(spec: PartitionerSpec): Partitioner {
   const n = spec.numSubpartitions;
   if (!(n >= 1)) throw new EddyError(ErrorCode.InvalidParallelism, `a result partition needs at least one subpartition, got ${n}`);
   switch (spec.partitioner) {

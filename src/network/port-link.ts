@@ -28,9 +28,9 @@ function post(port: MessagePort, frame: Uint8Array): void {
   port.postMessage(ab, [ab]);
 }
 
-/** Producer side of a cross-thread link. */
+/** Producer side of a cross-thread link; its buffers aim at `targetBufferBytes` like NATS links (the frames are copied once more when posted). */
 class PortReader implements SubpartitionReader {
-  readonly adaptive = false;
+  readonly adaptive = true;
   constructor(
     private readonly port: MessagePort,
     private readonly maxFrameBytes: number,

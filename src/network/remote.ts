@@ -25,6 +25,9 @@ import {
   packSmall,
   readU32,
   unpackSmall,
+  FRAME_VERSION,
+  frameVersion,
+  versionError,
 } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
@@ -122,6 +125,10 @@ export class RemoteProducerEndpoint {
   }
 
   private onRequest(b: Uint8Array, msg: { respond(data: Uint8Array): boolean }): void {
+    if (frameVersion(b) !== FRAME_VERSION) {
+      msg.respond(packSmall({ e: versionError(frameVersion(b), `producer ${this.writer.attemptId}, partition request`).toWire() }));
+      return;
+    }
     const req = decodeRequest(b);
     const key = `${req.a}/${req.ch}`;
     const known = this.byConsumer.get(key);

@@ -13,7 +13,7 @@ import type { NetworkEvent } from "../core/stream-events.js";
  * Called only when the reader has credit (data) or at any time (end, error).
  */
 export interface SubpartitionReader {
-  /** True when buffers should aim at `targetBufferBytes` once encoded (remote links). */
+  /** True when buffers should aim at `targetBufferBytes` once encoded (links that encode: NATS, other threads). */
   readonly adaptive: boolean;
   /**
    * Sends one buffer, telling the consumer how many more are queued (`backlog`). Returns its encoded

@@ -32,10 +32,12 @@
  *     cluster (jetstream-bench.ts).
  * 16. Actors: local actor messages (one hop) per core against a keyed process function doing the same
  *     state update, remote round trips per second with batching, hop latency p50 / p99 (actors-bench.ts).
+ * 17. Scaling: WordCount p=2/p=1 on one TaskExecutor (two slots) and on two (one slot each), and an
+ *     embarrassingly parallel job's p=2/p=1 (scaling-bench.ts), medians of 3.
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
- * stream, nexmark, cli, footprint, rest, metrics, security, jetstream, actors; several may be given), so a shared machine is spared the rest.
+ * stream, nexmark, cli, footprint, rest, metrics, security, jetstream, actors, scaling; several may be given), so a shared machine is spared the rest.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -65,6 +67,7 @@ import { restBench } from "./rest-bench.js";
 import { metricsBench } from "./metrics-bench.js";
 import { securityBench } from "./security-bench.js";
 import { jetStreamBench } from "./jetstream-bench.js";
+import { scalingBench } from "./scaling-bench.js";
 
 const WORDS = Number(process.env.BENCH_WORDS ?? 3_000_000);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 50);
@@ -91,6 +94,7 @@ const PARTS = [
   "security",
   "jetstream",
   "actors",
+  "scaling",
 ] as const;
 const only = process.argv.slice(2);
 for (const p of only) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown bench part "${p}"; parts: ${PARTS.join(", ")}`);
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
   if (only.length > 0 && only.every((p) => p === "cli")) return;
   const work = mkdtempSync(join(tmpdir(), "eddy-bench-"));
   const input = join(work, "words.txt");
-  if (want("ceilings") || want("wordcount")) await writeText(input, WORDS);
+  if (want("ceilings") || want("wordcount") || want("scaling")) await writeText(input, WORDS);
   try {
     // The warm cluster serves only parts 1-5; the others start processes of their own.
     if ((["ceilings", "wordcount", "latency", "checkpoint", "scheduler"] as const).some(want)) await sharedClusterParts(input, work);
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
     if (want("security")) await securityBench(work);
     if (want("jetstream")) await jetStreamBench(Number(process.env.BENCH_JETSTREAM_MESSAGES ?? 50_000));
     if (want("actors")) await actorsBench(Number(process.env.BENCH_ACTORS_MESSAGES ?? 200_000));
+    if (want("scaling")) await scalingBench(input, WORDS, work);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

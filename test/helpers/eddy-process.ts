@@ -28,6 +28,8 @@ export interface EddyProcessOptions {
   cwd?: string;
   /** A command that runs node in a changed context (e.g. `ip netns exec <ns>`): it must exec its argument, so the pid stays node's. */
   wrap?: readonly string[];
+  /** Options of node itself, before the script (e.g. `--cpu-prof`; NODE_OPTIONS refuses some). */
+  nodeArgs?: readonly string[];
 }
 
 /** A running eddy child process. */
@@ -157,7 +159,7 @@ export function spawnEddy(args: readonly string[], opts: EddyProcessOptions = {}
   if (opts.natsUrl !== undefined) env.EDDY_NATS_URL = opts.natsUrl;
   if (opts.prefix !== undefined) env.EDDY_PREFIX = opts.prefix;
   const [cmd, ...pre] = [...(opts.wrap ?? []), process.execPath];
-  const proc = spawn(cmd!, [...pre, eddyBin(), ...args], { cwd: opts.cwd ?? packageRoot(), env, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(cmd!, [...pre, ...(opts.nodeArgs ?? []), eddyBin(), ...args], { cwd: opts.cwd ?? packageRoot(), env, stdio: ["ignore", "pipe", "pipe"] });
   return new EddyProcess(proc, args);
 }
 

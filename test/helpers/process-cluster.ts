@@ -55,6 +55,8 @@ export interface ProcessClusterOptions {
   jobManagerArgs?: string[];
   /** EDDY_LOG_LEVEL of the TaskExecutors (default: `logLevel`). */
   taskExecutorLogLevel?: string;
+  /** Options of node for the TaskExecutor processes (their slot threads inherit them), e.g. `--cpu-prof`. */
+  taskExecutorNodeArgs?: string[];
   /** Working directory of the TaskExecutor processes (default: the repository root). */
   taskExecutorCwd?: string;
   /** Run without authorization (default: secured when this helper starts the NATS server). */
@@ -114,6 +116,7 @@ export async function startProcessCluster(opts: ProcessClusterOptions = {}): Pro
       ...asRole(env, "worker"),
       ...(opts.taskExecutorLogLevel ? { logLevel: opts.taskExecutorLogLevel } : {}),
       ...(opts.taskExecutorCwd ? { cwd: opts.taskExecutorCwd } : {}),
+      ...(opts.taskExecutorNodeArgs ? { nodeArgs: opts.taskExecutorNodeArgs } : {}),
     };
     nc = await connectNats(natsUrl, "test-client");
     const dispatcher = new Gateway(nc, new Subjects(prefix).dispatcher);

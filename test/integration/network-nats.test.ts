@@ -9,7 +9,19 @@ import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { ErrorCode } from "../../src/core/errors.js";
 import { NetworkEnvironment, type NetworkConfig } from "../../src/network/index.js";
-import { encodeDataFrame } from "../../src/network/frame.js";
+import {
+  decodeRecords,
+  encodeDataFrame,
+  encodeRequest,
+  FRAME_VERSION,
+  frameBacklog,
+  frameChannel,
+  FrameKind,
+  frameKind,
+  frameSeq,
+  frameVersion,
+  unpackSmall,
+} from "../../src/network/frame.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { consume, inputOf, outputOf, produce, rec, topology } from "../helpers/network-util.js";
 import { describeLinkScenarios } from "../helpers/network-scenarios.js";
@@ -123,6 +135,41 @@ test("NATS: a sequence gap fails the consumer loudly", async () => {
   input.recycle(first!);
   ncA.publish(subjects.data("n-gap-c0"), encodeDataFrame(0, 5, [["forged"]]));
   await assert.rejects(input.next(), /expected buffer #1, received #5/);
+  a.close();
+  b.close();
+});
+
+test("NATS: a data frame or a partition request of another format version is refused with a clear error", async () => {
+  const [a, b] = envs();
+  const t = topology("n-ver", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const out = a.createOutput("n-ver-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
+  await ncA.flush(); // the producer's subscription has reached the server
+  // A consumer of another version asks for the partition: its request is answered with the error.
+  const req = encodeRequest({ r: t.resultId, p: 0, s: 0, ch: 0, d: subjects.data("n-ver-x"), c: 2, a: "n-ver-x" });
+  req[1] = FRAME_VERSION + 1;
+  const reply = unpackSmall((await ncB.request(subjects.credit("n-ver-p0"), req, { timeout: 5_000 })).data) as { e?: { code: string; message: string } };
+  assert.equal(reply.e?.code, ErrorCode.InternalError);
+  assert.match(reply.e?.message ?? "", /frame format version 1, this Eddy reads version 0/);
+  // A producer of another version sends a frame: the consumer fails before reading its body.
+  const input = b.createInput("n-ver-c0", [inputOf(t, 0)]);
+  await ncB.flush(); // the consumer's subscription has reached the server: the forged frame is not lost
+  const forged = encodeDataFrame(0, 0, [["from another version"]]);
+  forged[1] = FRAME_VERSION + 1;
+  ncA.publish(subjects.data("n-ver-c0"), forged);
+  await assert.rejects(input.next(), (err: { code?: string; message: string }) => {
+    assert.equal(err.code, ErrorCode.InternalError);
+    assert.match(err.message, /frame format version 1, this Eddy reads version 0; the TaskExecutors exchanging data run different Eddy versions/);
+    return true;
+  });
+  // Frames of this version round-trip as before (header fields, records of mixed shapes, events between them).
+  const records = [["w", 1], { k: "x", v: [1.5, null, true] }, "plain", 42, -0.25, [["nested"], { a: 1 }]];
+  const frame = encodeDataFrame(7, 9, records, 3);
+  assert.deepEqual(
+    [frameVersion(frame), frameKind(frame), frameChannel(frame), frameSeq(frame), frameBacklog(frame)],
+    [FRAME_VERSION, FrameKind.Data, 7, 9, 3],
+  );
+  assert.deepEqual(decodeRecords(frame), records);
+  out.release();
   a.close();
   b.close();
 });

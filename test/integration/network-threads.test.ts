@@ -178,3 +178,49 @@ test("threads: NATS between the slots of two TaskExecutors (1x4 and 4x1 hash, po
   );
   for (const [loc, d] of run.done) assert.ok(d.outMsgs > 0, `slot ${loc} used NATS`);
 });
+
+test("threads: buffers across threads aim at ~32 KiB encoded (1 KB records), small records fill the default 4096 per buffer", async () => {
+  const broker = new LocalExchangeBroker();
+  const subjects = new Subjects("eddy-test-thread-size");
+  const slot = (slotIndex: number) => () => ({ taskExecutorId: "teS", slotIndex });
+  const clients = [new LocalExchangeClient(broker.connectWorker()), new LocalExchangeClient(broker.connectWorker())] as const;
+  const a = new NetworkEnvironment({ nc: file.nc, subjects, location: slot(0)(), broker: clients[0] });
+  const b = new NetworkEnvironment({ nc: file.nc, subjects, location: slot(1)(), broker: clients[1] });
+  try {
+    const t = topology("t-size", 1, 1, "ALL_TO_ALL", "forward", slot(0), slot(1));
+    const out = a.createOutput("t-size-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1 });
+    const input = b.createInput("t-size-c0", [inputOf(t, 0)]);
+    const sub = out.partitions[0]!.subpartitions[0]!;
+    /** Emits `n` records and reads them back; returns the sizes of the batches received. */
+    const roundTrip = async (n: number, rec: (i: number) => unknown): Promise<number[]> => {
+      for (let i = 0; i < n; i++) out.emit(rec(i));
+      out.flush();
+      const sizes: number[] = [];
+      for (let got = 0; got < n; ) {
+        const batch = await input.next();
+        assert.ok(batch, "input ended early");
+        for (let k = 0; k < batch.records.length; k++) assert.deepEqual(batch.records[k], rec(got + k));
+        got += batch.records.length;
+        sizes.push(batch.records.length);
+        input.recycle(batch);
+      }
+      return sizes;
+    };
+    const small = await roundTrip(3 * 4096, (i) => [`w${i % 100}`, 1]);
+    assert.equal(small[0], 4096, `8-byte records: the first buffer holds the default 4096 (${small.join(",")})`);
+    assert.ok(sub.target >= 3000, `8-byte records: target ${sub.target} near 32 KiB`);
+    // Emitted at once, the first 1 KB records fill buffers of the old target (split below the frame limit)...
+    await roundTrip(3000, (i) => [i, "y".repeat(1000)]);
+    assert.ok(sub.target >= 20 && sub.target <= 40, `1 KB records: target ${sub.target} per 32 KiB buffer`);
+    // ...the next ones go in buffers of about 32 KiB.
+    const big = await roundTrip(3000, (i) => [i, "y".repeat(1000)]);
+    assert.ok(Math.max(...big) <= 40, `1 KB records: buffers of at most 40 records (${big.slice(0, 8).join(",")}...)`);
+    await out.finish();
+    assert.equal(await input.next(), null);
+  } finally {
+    a.close();
+    b.close();
+    for (const c of clients) c.close();
+    broker.close();
+  }
+});

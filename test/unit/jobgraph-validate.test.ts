@@ -58,7 +58,7 @@ test("defaults: jobId, names, maxParallelism, slot sharing, distribution, partit
     { source: "s", target: "m", partitioner: "forward", distribution: "POINTWISE", resultPartitionType: "PIPELINED" },
     { source: "m", target: "k", partitioner: "hash", distribution: "ALL_TO_ALL", resultPartitionType: "PIPELINED" },
   ]);
-  assert.deepEqual(g.config, { bufferTimeoutMs: 100, bufferRecords: 1024 });
+  assert.deepEqual(g.config, { bufferTimeoutMs: 100, bufferRecords: 4096 });
   // Given values are kept.
   const jobId = "0123456789abcdef0123456789abcdef";
   const h = validateJobGraph(

@@ -71,3 +71,22 @@ test("forward sends to 0, broadcast to all", () => {
 test("hash with subpartitions ≠ consumer parallelism is refused", () => {
   assert.throws(() => createPartitioner({ ...spec("hash", 4), consumerParallelism: 3 }), /hash partitioning/);
 });
+
+test("one subpartition: every partitioner but broadcast sends every record to 0 without looking at it, and keeps its type", () => {
+  for (const type of ["forward", "rescale", "rebalance", "hash"] as const) {
+    const p = createPartitioner(spec(type, 1, { key: 0, partitionIndex: 3 }));
+    assert.equal(p.type, type);
+    // A key no hash accepts: one consumer subtask owns every key group, so the key is not hashed.
+    for (const r of [["a", 1], [Symbol("k"), 2], null, 7]) assert.equal(p.select(r), 0);
+  }
+  assert.equal(createPartitioner(spec("broadcast", 1)).select("x"), BROADCAST);
+  // The rules still hold for one subpartition.
+  assert.throws(
+    () => createPartitioner(spec("hash", 1, { consumerParallelism: 2 })),
+    (e: Error & { code?: string }) => e.code === "InvalidParallelism",
+  );
+  assert.throws(
+    () => createPartitioner(spec("hash", 1, { maxParallelism: 0 })),
+    (e: Error & { code?: string }) => e.code === "InvalidParallelism",
+  );
+});

@@ -1,0 +1,155 @@
+/**
+ * Throughput against slots: WordCount at parallelism 1 and 2 on one TaskExecutor with two slots (the
+ * exchange crosses threads over MessagePorts) and on two TaskExecutors with one slot each (it crosses
+ * NATS), and an embarrassingly parallel job (cpu-map-job.ts: sequence -> CPU-heavy map -> discard,
+ * forward edges) at 1 and 2 on the two-slot TaskExecutor. Figures are medians of `runs` runs of the
+ * job's net runtime; the machine's other load shows in them, so they are printed with the spread, with
+ * the TaskExecutors' CPU per record (less sensitive to other load than wall time) and with what two
+ * plain threads get from the machine at the same moment.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { fileURLToPath } from "node:url";
+import { buildJob, loadJob } from "../../src/sdk/load-job.js";
+import { BundleStore } from "../../src/blob/index.js";
+import { Subjects } from "../../src/rpc/subjects.js";
+import { packageRoot } from "../../src/cluster/paths.js";
+import type { JobGraphSpec } from "../../src/jobgraph/types.js";
+import { startProcessCluster, awaitJobResult, type ProcessCluster } from "../helpers/process-cluster.js";
+
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} K`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** CPU ms (user + system, every thread) a process used so far, from /proc (Linux). */
+export function processCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** Runs of one job: records per second (net runtime) and the TaskExecutors' CPU ns per record. */
+interface Runs {
+  rates: number[];
+  cpuNs: number[];
+}
+
+/** `runs` runs of `spec` after one warm-up run. */
+async function measureRuns(cluster: ProcessCluster, spec: JobGraphSpec, records: number, runs: number): Promise<Runs> {
+  const out: Runs = { rates: [], cpuNs: [] };
+  const pids = cluster.taskExecutors.map((t) => t.pid);
+  for (let i = 0; i <= runs; i++) {
+    const c0 = pids.map(processCpuMs);
+    const { jobId } = await cluster.dispatcher.ask<{ jobId: string }>("submitJob", spec.jobId ? { ...spec, jobId: undefined } : spec);
+    const r = await awaitJobResult(cluster.dispatcher, jobId, 300_000);
+    if (r.state !== "FINISHED") throw new Error(`${spec.name} ended ${r.state}: ${JSON.stringify(r.failure)}`);
+    const cpuMs = pids.reduce((sum, pid, k) => sum + processCpuMs(pid) - c0[k]!, 0);
+    if (i === 0) continue;
+    out.rates.push(records / (r.netRuntimeMs / 1000));
+    out.cpuNs.push((cpuMs * 1e6) / records);
+  }
+  return out;
+}
+
+const line = (label: string, r: Runs) =>
+  `  ${label.padEnd(44)} ${fmt(median(r.rates))} records/s (median of ${r.rates.length}; ${r.rates.map((x) => fmt(x).replace(" ", "")).join(", ")}), ` +
+  `TaskExecutor CPU ${median(r.cpuNs).toFixed(0)} ns/record`;
+
+/** p=1 and p=2 of `job` on `cluster`: the medians and the ratio. */
+async function pair(cluster: ProcessCluster, label: string, job: (p: number) => Promise<JobGraphSpec>, records: number, runs: number): Promise<number> {
+  const one = await measureRuns(cluster, await job(1), records, runs);
+  const two = await measureRuns(cluster, await job(2), records, runs);
+  console.log(line(`${label} p=1`, one));
+  console.log(line(`${label} p=2`, two));
+  return median(two.rates) / median(one.rates);
+}
+
+/** The CPU-heavy map of cpu-map-job.ts over the integers 0..n-1 in one plain loop. */
+export function plainMap(n: number): number {
+  let acc = 0;
+  for (let x = 0; x < n; x++) {
+    let h = x | 0;
+    for (let i = 0; i < 200; i++) h = (Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) + i) | 0;
+    acc ^= h;
+  }
+  return acc;
+}
+
+/** The stream-API job cpu-map-job.ts over `records` integers at parallelism `p`, its bundle uploaded as `eddy run` does. */
+export async function cpuMapJob(cluster: ProcessCluster, records: number, p: number): Promise<JobGraphSpec> {
+  const built = await buildJob(fileURLToPath(new URL("../../../test/bench/cpu-map-job.ts", import.meta.url)), ["--records", String(records), "--work", "200"], {
+    parallelism: p,
+  });
+  const store = await BundleStore.open(cluster.nc, new Subjects(cluster.prefix));
+  await store.put(built.bundle.bytes);
+  return built.spec;
+}
+
+/** {@link plainMap} over `n` integers in `threads` plain worker threads at once: records/s and CPU ns per record. */
+async function plainThreads(threads: number, n: number): Promise<{ rate: number; cpuNs: number }> {
+  const code = `const { parentPort, workerData: n } = require("node:worker_threads");
+    ${plainMap.toString()}
+    parentPort.postMessage(plainMap(n));`;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(code, { eval: true, workerData: Math.floor(n / threads) });
+          w.once("message", resolve);
+          w.once("error", reject);
+        }),
+    ),
+  );
+  const c = process.cpuUsage(c0);
+  return { rate: n / ((performance.now() - t0) / 1000), cpuNs: ((c.user + c.system) * 1000) / n };
+}
+
+/** The scaling part of `npm run bench` (`scaling`). */
+export async function scalingBench(input: string, words: number, work: string, runs = 3): Promise<void> {
+  const wordCount = (p: number) =>
+    loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", join(work, `scaling-out-${p}`)], { parallelism: p });
+  const mapRecords = Number(process.env.BENCH_CPU_MAP_RECORDS ?? 2_000_000);
+  const cpuMap = (cluster: ProcessCluster) => (p: number) => cpuMapJob(cluster, mapRecords, p);
+  console.log("");
+  console.log("scaling with slots (2 cores, shared with other load: see the spread of the runs):");
+  const loops: number[] = [];
+  const cpu1: number[] = [];
+  const cpu2: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const two = await plainThreads(2, mapRecords);
+    const one = await plainThreads(1, mapRecords);
+    loops.push(two.rate / one.rate);
+    cpu1.push(one.cpuNs);
+    cpu2.push(two.cpuNs);
+  }
+  const machine = median(loops);
+  console.log(
+    `  the machine now: the same CPU-heavy map in plain threads, 2 threads / 1 thread: ${machine.toFixed(2)} (median of ${runs}; ${loops.map((x) => x.toFixed(2)).join(", ")}), ` +
+      `CPU ${median(cpu1).toFixed(0)} ns/record in one thread, ${median(cpu2).toFixed(0)} in two`,
+  );
+  const oneTe = await startProcessCluster({ taskExecutors: 1, slots: 2 });
+  let wcOne: number;
+  let map: number;
+  try {
+    wcOne = await pair(oneTe, "WordCount, one TaskExecutor x 2 slots,", wordCount, words, runs);
+    map = await pair(oneTe, "sequence -> CPU-heavy map -> discard,", cpuMap(oneTe), mapRecords, runs);
+  } finally {
+    await oneTe.stop();
+  }
+  const twoTe = await startProcessCluster({ taskExecutors: 2, slots: 1 });
+  let wcTwo: number;
+  try {
+    wcTwo = await pair(twoTe, "WordCount, two TaskExecutors x 1 slot,", wordCount, words, runs);
+  } finally {
+    await twoTe.stop();
+  }
+  const goal = (r: number, g: number) => `${r.toFixed(2)} (goal >= ${g}: ${r >= g ? "met" : "NOT met"})`;
+  console.log(`  ratio WordCount p=2/p=1, one TaskExecutor:    ${goal(wcOne, 1.3)}`);
+  console.log(`  ratio WordCount p=2/p=1, two TaskExecutors:   ${goal(wcTwo, 1.2)}`);
+  console.log(
+    `  ratio embarrassingly parallel p=2/p=1:        ${goal(map, 1.7)}; against the plain threads' ${machine.toFixed(2)}: ${(map / machine).toFixed(2)}`,
+  );
+}
