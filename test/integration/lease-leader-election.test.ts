@@ -51,7 +51,10 @@ function bucketName(): string {
 
 test("exactly one of three contenders leads, and a stopped leader hands over within the poll interval", async () => {
   const bucket = bucketName();
-  const cs = await Promise.all(["a", "b", "c"].map((id) => contender(bucket, id, 3_000)));
+  // A lease far longer than a handover: taking over only once it lapsed would take 30 s, which no
+  // loaded machine confuses with a handover on release.
+  const leaseMs = 30_000;
+  const cs = await Promise.all(["a", "b", "c"].map((id) => contender(bucket, id, leaseMs)));
   const leader = await waitFor(async () => cs.find((c) => c.election.leading), 5_000, "a leader");
   await new Promise((r) => setTimeout(r, 1_500));
   assert.equal(cs.filter((c) => c.election.leading).length, 1, "one leader only");
@@ -62,9 +65,9 @@ test("exactly one of three contenders leads, and a stopped leader hands over wit
   );
   const stoppedAt = performance.now();
   await leader.election.stop();
-  const next = await waitFor(async () => cs.find((c) => c !== leader && c.election.leading), 5_000, "a new leader");
+  const next = await waitFor(async () => cs.find((c) => c !== leader && c.election.leading), leaseMs / 2, "a new leader");
   const grant = next.events.find((e) => e.kind === "grant")!;
-  assert.ok(grant.at - stoppedAt < 1_500, `handed over in ${Math.round(grant.at - stoppedAt)} ms, without waiting for the lease to expire`);
+  assert.ok(grant.at - stoppedAt < leaseMs / 2, `handed over in ${Math.round(grant.at - stoppedAt)} ms, without waiting for the lease to expire`);
   assert.notEqual(grant.session, leader.events[0]!.session, "a new term has a new session id");
   assert.deepEqual(
     leader.events.map((e) => e.kind),
