@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FeedbackChannel, feedbackChannel, releaseFeedbackChannel } from "../../src/runtime/actors/feedback-channel.js";
 import type { Envelope } from "../../src/runtime/actors/types.js";
+import { probeKeys, TerminationRounds } from "../../src/runtime/actors/termination-rounds.js";
+import { operatorIndexForKey } from "../../src/state/key-groups.js";
 
 const env = (n: number): Envelope => ({ to: { type: "a", id: String(n) }, from: null, body: n });
 const bodies = (xs: Envelope[]) => xs.map((e) => e.body);
@@ -49,4 +51,38 @@ test("the channel of a subtask is shared by its two tasks of one attempt; a newe
   assert.equal(feedbackChannel("job", "g", 0, 1), b);
   releaseFeedbackChannel("job", "g", 0, b);
   assert.notEqual(feedbackChannel("job", "g", 0, 1), b);
+});
+
+test("termination rounds: two quiet-free rounds end it; any work in between asks for another round", () => {
+  const a = new TerminationRounds(0, 2);
+  const b = new TerminationRounds(1, 2);
+  const deliver = (p: ReturnType<TerminationRounds["passive"]>) => {
+    assert.ok(typeof p === "object", `a probe, got ${String(p)}`);
+    a.onProbe(p);
+    b.onProbe(p);
+  };
+  deliver(a.passive()); // round 1: never quiet
+  assert.equal(a.passive(), "wait", "b's probe of round 1 is missing");
+  deliver(b.passive());
+  deliver(a.passive()); // round 2, quiet: a did nothing since round 1
+  b.activity(); // b handled a message between its probes
+  deliver(b.passive()); // round 2, not quiet
+  const third = a.passive(); // not ended: b was not quiet in round 2, so a probes round 3 (quiet)
+  assert.notEqual(third, "ended");
+  deliver(third);
+  deliver(b.passive()); // b's round 3 is quiet too
+  assert.equal(a.passive(), "ended");
+  assert.equal(b.passive(), "ended");
+});
+
+test("probe keys reach each subtask of the hash edge", () => {
+  for (const [maxP, p] of [
+    [128, 1],
+    [128, 3],
+    [256, 7],
+  ] as const) {
+    const keys = probeKeys(maxP, p);
+    assert.equal(keys.length, p);
+    keys.forEach((k, j) => assert.equal(operatorIndexForKey(k, maxP, p), j));
+  }
 });

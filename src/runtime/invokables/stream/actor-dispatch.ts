@@ -19,15 +19,12 @@
  * its input. Should that savepoint be given up, handling goes on.
  *
  * The application ends when its input ended (every ingress exhausted) and no message waits, is
- * delayed or is out at a remote function anywhere. Over several subtasks that takes a termination
- * protocol: each subtask, once passive, sends every subtask a probe of the round; a subtask that gets
- * round r's probes from all, each saying its sender did nothing since its previous probe, knows that no
- * message is in flight anywhere (channels are first in, first out), and ends; every subtask decides
- * the same from the same probes.
+ * delayed or is out at a remote function anywhere: over several subtasks, rounds of probes on the
+ * feedback loop say so (src/runtime/actors/termination-rounds.ts).
  */
 import { EddyError, ErrorCode } from "../../../core/errors.js";
 import { isWatermarkEvent, type CheckpointBarrier, type StreamElement } from "../../../core/stream-events.js";
-import { keyGroupFor, operatorIndexForKeyGroup, rangeContains } from "../../../state/key-groups.js";
+import { keyGroupFor, rangeContains } from "../../../state/key-groups.js";
 import type { KeyedStateBackend, ListState, ValueState } from "../../../state/api.js";
 import type { Invokable, TaskContext } from "../../api.js";
 import { configError, intSetting, recordCounters, stringSetting } from "../../invokable-common.js";
@@ -45,7 +42,8 @@ import {
 import { defineStreamInvokable } from "./define.js";
 import { DelayedMessages, type DelayedMessage } from "../../actors/delayed-messages.js";
 import { MessageQueue } from "../../actors/message-queue.js";
-import { feedbackChannel, isProbe, releaseFeedbackChannel, type FeedbackChannel, type Probe } from "../../actors/feedback-channel.js";
+import { feedbackChannel, isProbe, releaseFeedbackChannel, type FeedbackChannel } from "../../actors/feedback-channel.js";
+import { probeKeys, TerminationRounds } from "../../actors/termination-rounds.js";
 import { RemoteCalls } from "../../actors/remote-calls.js";
 import type { RemoteReply } from "../../actors/remote-protocol.js";
 import { MAX_DELAY_MS } from "../../actors/remote-protocol.js";
@@ -118,10 +116,7 @@ class ActorOperator implements Invokable {
   private ctx!: TaskContext;
   /** A key per subtask that the hash edge sends to that subtask (for probes). */
   private probeKeys: string[] = [];
-  /** Termination protocol: the last round probed, probes received per round, and work since the last probe. */
-  private round = 0;
-  private readonly probes = new Map<number, { count: number; quiet: boolean }>();
-  private active = true;
+  private rounds: TerminationRounds | undefined;
   /** The stop-with-savepoint taken, while nothing is handled; replies that came meanwhile. */
   private stopping: number | undefined;
   private heldReplies: Array<() => void> = [];
@@ -184,6 +179,7 @@ class ActorOperator implements Invokable {
       this.channel.onData = () => this.wake();
       this.owned = mine;
       this.probeKeys = probeKeys(maxParallelism, parallelism);
+      this.rounds = new TerminationRounds(subtaskIndex, parallelism);
     }
     if (Object.values(this.registry.types).some((t) => t.kind === "remote")) {
       if (!ctx.nats || ctx.natsPrefix === undefined) throw new EddyError(ErrorCode.TaskFailed, `${NAME}: remote actor types need the worker's NATS connection`);
@@ -333,7 +329,7 @@ class ActorOperator implements Invokable {
   private route(e: Envelope): void {
     if (this.owned(e.to)) this.queue.push(e);
     else {
-      this.active = true;
+      this.rounds?.activity();
       this.so.collector.collect([addressKey(e.to), e]);
     }
   }
@@ -343,36 +339,24 @@ class ActorOperator implements Invokable {
     const ch = this.channel!;
     while (ch.length > 0 && this.queue.length < MAX_QUEUED) {
       const x = ch.take()!;
-      if (isProbe(x)) {
-        const p = this.probes.get(x.probe) ?? { count: 0, quiet: true };
-        p.count++;
-        p.quiet &&= x.quiet;
-        this.probes.set(x.probe, p);
-      } else this.queue.push(x);
+      if (isProbe(x)) this.rounds!.onProbe(x);
+      else this.queue.push(x);
     }
   }
 
-  /**
-   * This subtask is passive (its input ended, nothing waits, is delayed or out): true when every
-   * subtask's probe of the last round said it did nothing since its previous one (the application
-   * ended); else it probes the next round once the last one's probes are all in.
-   */
+  /** This subtask is passive: true when the application ended; else it probes the next round when due. */
   private passiveRound(): boolean {
-    const n = this.ctx.tdd.parallelism;
-    const last = this.probes.get(this.round);
-    if (this.round > 0 && (last?.count ?? 0) < n) return false;
-    if (this.round > 0 && last!.quiet) return true;
-    this.probes.delete(this.round);
-    this.round++;
-    const probe: Probe = { probe: this.round, from: this.ctx.tdd.subtaskIndex, quiet: this.round > 1 && !this.active };
-    this.active = false;
-    for (let j = 0; j < n; j++) this.so.collector.collect([this.probeKeys[j]!, probe]);
-    this.ctx.output.flush();
+    const r = this.rounds!.passive();
+    if (r === "ended") return true;
+    if (r !== "wait") {
+      for (let j = 0; j < this.probeKeys.length; j++) this.so.collector.collect([this.probeKeys[j]!, r]);
+      this.ctx.output.flush();
+    }
     return false;
   }
 
   private deliver(e: Envelope): void {
-    this.active = true;
+    this.rounds?.activity();
     const t = this.registry.types[e.to.type];
     if (t === undefined) throw unknownType(e.to);
     if (t.kind === "remote") this.remote!.add(e);
@@ -414,21 +398,6 @@ class ActorOperator implements Invokable {
 }
 
 const TURN = Symbol("turn");
-
-/** For each subtask j of `parallelism`, a key the hash edge sends to subtask j. */
-function probeKeys(maxParallelism: number, parallelism: number): string[] {
-  const keys: string[] = new Array(parallelism);
-  let found = 0;
-  for (let k = 0; found < parallelism; k++) {
-    const key = `~probe/${k}`;
-    const j = operatorIndexForKeyGroup(maxParallelism, parallelism, keyGroupFor(key, maxParallelism));
-    if (keys[j] === undefined) {
-      keys[j] = key;
-      found++;
-    }
-  }
-  return keys;
-}
 
 /** Resolves after pending I/O callbacks ran (replies, timers, input). */
 function nextTurn(): Promise<typeof TURN> {
