@@ -93,12 +93,13 @@ export class ActorApplicationBuilder {
         { group, ...(Object.keys(this.remote).length > 0 ? { remote: { ...this.remote } } : {}) },
       );
     dispatch.node.coLocationGroup = group;
-    // The feedback loop: messages for addresses another subtask owns go out keyed by address and come
-    // back to that subtask's actors through the feedback vertex in its slot.
+    // The feedback loop: messages for addresses another subtask owns go out keyed by address to the
+    // feedback vertex, which hands them to the actors' subtask in its slot over the declared feedback edge.
     const feedback = messages.graph.addNode("eddy.actors.feedback", { group }, `${this.name} feedback`);
     feedback.follows = dispatch.node;
     feedback.coLocationGroup = group;
     messages.graph.connect([{ node: dispatch.node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope" }], feedback);
+    messages.graph.closeIteration(feedback, dispatch.node);
     return new ActorApplication(dispatch, this.egresses);
   }
 }

@@ -13,6 +13,20 @@ export interface CatalogInvokable {
   readonly kind: InvokableKind;
   /** Checks a vertex config; throws a ValidationError (code InvalidJobGraph) saying what to fix. */
   validate(config: Record<string, unknown>, vertexId: string): void;
+  /**
+   * For an invokable that can end an iteration: its role, and the in-memory channel (a co-location
+   * group) a vertex config makes it use, or undefined when that config uses none. A vertex that uses a
+   * channel needs the declared feedback edge of it (see JobEdgeSpec.feedback).
+   */
+  readonly iteration?: IterationEnd;
+}
+
+/** What an invokable that can end an iteration tells validation (see {@link CatalogInvokable.iteration}). */
+export interface IterationEnd {
+  /** `head`: reads the feedback edge; `tail`: writes it. */
+  readonly role: "head" | "tail";
+  /** The co-location group whose in-memory channel a vertex config makes it use; undefined: none. */
+  channel(config: Record<string, unknown>): string | undefined;
 }
 
 /** What chaining needs of a catalog: the chain invokable, and whether a name exists. */

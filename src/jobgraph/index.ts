@@ -7,6 +7,7 @@ export {
   CHAIN_INVOKABLE,
   type InvokableCatalog,
   type CatalogInvokable,
+  type IterationEnd,
   type ChainCatalogInvokable,
   type ChainingLookup,
   type ChainMember,

@@ -49,6 +49,22 @@ export interface JobEdgeSpec {
   /** Derived from the partitioner when absent (forward/rescale: POINTWISE, others ALL_TO_ALL). */
   distribution?: DistributionPattern;
   resultPartitionType?: ResultPartitionType;
+  /**
+   * The way back of an iteration (Flink's `IterativeStream.closeWith`): from an iteration tail to its
+   * head, the only edge that may close a cycle. Its ends share a co-location group and the partitioner
+   * is `forward`: subtask i of the tail hands records to subtask i of the head in memory.
+   */
+  feedback?: boolean;
+}
+
+/** A validated feedback edge (see {@link JobEdgeSpec.feedback}): kept apart from the data edges, which stay acyclic. */
+export interface FeedbackEdge {
+  /** The iteration tail. */
+  source: string;
+  /** The iteration head. */
+  target: string;
+  /** The co-location group both ends share, which names the in-memory channel. */
+  coLocationGroup: string;
 }
 
 /** A restart strategy and its settings (Flink's restart-strategy.*); omitted fields take Flink's defaults. */
@@ -179,6 +195,8 @@ export interface JobGraph {
   edges: Array<Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string }>;
   config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;
   bundle?: JobBundleSpec;
+  /** The iterations' ways back, when the graph has any; `edges` holds the data edges only and is acyclic. */
+  feedbackEdges?: FeedbackEdge[];
 }
 
 export type JobVertex = JobGraph["vertices"][number];

@@ -8,7 +8,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { Limits } from "../core/config.js";
-import type { JobEdge, JobGraph, JobGraphSpec, JobVertex } from "./types.js";
+import type { FeedbackEdge, JobEdge, JobEdgeSpec, JobGraph, JobGraphSpec, JobVertex } from "./types.js";
 import { graphInvokables, type CatalogInvokable, type InvokableCatalog } from "./catalog.js";
 import { JobGraphDefaults, defaultMaxParallelism, distributionOf } from "./defaults.js";
 
@@ -152,6 +152,7 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
   const seen = new Set<string>();
   const outs = new Map<string, string[]>(order.map((id) => [id, []]));
   const ins = new Map<string, string[]>(order.map((id) => [id, []]));
+  const feedbackSpecs: Array<{ spec: JobEdgeSpec; index: number }> = [];
   for (let i = 0; i < spec.edges.length; i++) {
     const e = spec.edges[i]!;
     for (const end of ["source", "target"] as const) {
@@ -167,7 +168,7 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
       }
     }
     if (e.source === e.target) {
-      fail(ErrorCode.CyclicJobGraph, `$.edges[${i}] connects vertex "${e.source}" to itself: a JobGraph must be acyclic`, {
+      fail(ErrorCode.CyclicJobGraph, `$.edges[${i}] connects vertex "${e.source}" to itself: ${ACYCLIC_RULE}`, {
         vertexId: e.source,
         cycle: [e.source, e.source],
       });
@@ -177,6 +178,10 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
       fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: duplicate edge ${e.source} -> ${e.target}; connect two vertices at most once`, { edge: i });
     }
     seen.add(pair);
+    if (e.feedback === true) {
+      feedbackSpecs.push({ spec: e, index: i });
+      continue;
+    }
     const implied = distributionOf(e.partitioner);
     if (e.distribution !== undefined && e.distribution !== implied) {
       fail(
@@ -213,6 +218,7 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
   }
 
   const topo = topologicalOrder(order, ins, outs);
+  const feedbackEdges = checkFeedbackEdges(feedbackSpecs, byId, factories, outs);
 
   // Roles: sources read nothing, sinks write nothing, everything else reads something.
   for (const id of topo) {
@@ -272,11 +278,88 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
     edges,
     config,
   };
+  if (feedbackEdges.length > 0) graph.feedbackEdges = feedbackEdges;
   if (spec.bundle !== undefined) {
     const b = spec.bundle;
     graph.bundle = { id: b.id, size: b.size, ...(b.invokables ? { invokables: b.invokables.map((d) => ({ name: d.name, kind: d.kind })) } : {}) };
   }
   return graph;
+}
+
+/** What a cycle error tells the author. */
+const ACYCLIC_RULE = "a JobGraph must be acyclic, except through an edge declared feedback: true from an iteration's tail to its head (both co-located)";
+
+/**
+ * The iterations' ways back. A feedback edge runs from a vertex whose invokable is an iteration tail to
+ * one whose invokable is a head; both use the in-memory channel of the co-location group they share
+ * (which is how the runtime carries the edge), the partitioner is forward, and the head reaches the tail
+ * through data edges (the edge closes a cycle). A vertex whose config uses a channel needs its edge, so
+ * the graph declares every loop the runtime will run.
+ */
+function checkFeedbackEdges(
+  specs: ReadonlyArray<{ spec: JobEdgeSpec; index: number }>,
+  byId: ReadonlyMap<string, JobVertex>,
+  factories: ReadonlyMap<string, CatalogInvokable>,
+  outs: ReadonlyMap<string, string[]>,
+): FeedbackEdge[] {
+  const result: FeedbackEdge[] = [];
+  const ended = new Set<string>();
+  for (const { spec: e, index: i } of specs) {
+    const where = `$.edges[${i}] (feedback ${e.source} -> ${e.target})`;
+    const details = { edge: i };
+    if (e.partitioner !== "forward" || e.key !== undefined || e.resultPartitionType === "BLOCKING")
+      fail(ErrorCode.InvalidJobGraph, `${where}: a feedback edge is forward and pipelined (subtask i of the tail feeds subtask i of the head)`, details);
+    const tail = byId.get(e.source)!;
+    const head = byId.get(e.target)!;
+    const group = tail.coLocationGroup;
+    if (group === undefined || head.coLocationGroup !== group)
+      fail(ErrorCode.InvalidJobGraph, `${where}: the tail and the head of a feedback edge must share a co-location group`, details);
+    for (const [v, role] of [
+      [tail, "tail"],
+      [head, "head"],
+    ] as const) {
+      const it = factories.get(v.id)!.iteration;
+      if (it?.role !== role)
+        fail(ErrorCode.InvalidJobGraph, `${where}: vertex "${v.id}" (${v.invokable}) cannot be an iteration ${role}`, { ...details, vertexId: v.id });
+      if (it.channel(v.config) !== group)
+        fail(
+          ErrorCode.InvalidJobGraph,
+          `${where}: vertex "${v.id}" (${v.invokable}) does not use the channel of co-location group "${group}"; its config must name that group`,
+          { ...details, vertexId: v.id },
+        );
+      if (ended.has(v.id)) fail(ErrorCode.InvalidJobGraph, `${where}: vertex "${v.id}" already ends another feedback edge`, { ...details, vertexId: v.id });
+      ended.add(v.id);
+    }
+    if (!reaches(head.id, tail.id, outs))
+      fail(ErrorCode.InvalidJobGraph, `${where}: "${head.id}" does not reach "${tail.id}" through data edges, so this edge closes no iteration`, details);
+    result.push({ source: tail.id, target: head.id, coLocationGroup: group });
+  }
+  for (const v of byId.values()) {
+    const it = factories.get(v.id)!.iteration;
+    if (it !== undefined && it.channel(v.config) !== undefined && !ended.has(v.id))
+      fail(
+        ErrorCode.InvalidJobGraph,
+        `vertex "${v.id}" (${v.invokable}) is an iteration ${it.role} but no feedback edge ${it.role === "head" ? "ends" : "starts"} at it; declare the edge with feedback: true`,
+        { vertexId: v.id },
+      );
+  }
+  return result;
+}
+
+/** Whether `to` can be reached from `from` along `outs`. */
+function reaches(from: string, to: string, outs: ReadonlyMap<string, string[]>): boolean {
+  const seen = new Set([from]);
+  const stack = [from];
+  while (stack.length > 0) {
+    const cur = stack.pop()!;
+    if (cur === to) return true;
+    for (const next of outs.get(cur)!) {
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(next);
+    }
+  }
+  return false;
 }
 
 /** Kahn's algorithm, stable in declaration order; on a cycle, names the vertices on one. */
@@ -306,7 +389,7 @@ function topologicalOrder(order: string[], ins: Map<string, string[]>, outs: Map
   }
   const cycle = path.slice(pos.get(cur)!).reverse();
   cycle.push(cycle[0]!);
-  fail(ErrorCode.CyclicJobGraph, `the JobGraph has a cycle through vertex "${cur}": ${cycle.join(" -> ")}; a JobGraph must be acyclic`, {
+  fail(ErrorCode.CyclicJobGraph, `the JobGraph has a cycle through vertex "${cur}": ${cycle.join(" -> ")}; ${ACYCLIC_RULE}`, {
     vertexId: cur,
     cycle,
   });

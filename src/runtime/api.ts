@@ -3,6 +3,7 @@
  * environment). Built-in invokables and the SDK's operators both stand on it.
  */
 import type { Logger } from "../core/logger.js";
+import type { IterationEnd } from "../jobgraph/index.js";
 import type { TaskDeploymentDescriptor } from "../deployment/descriptors.js";
 import type { KeyedStateBackend, OperatorStateBackend } from "../state/api.js";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -192,4 +193,6 @@ export interface InvokableFactory {
   /** Checks the vertex config; throws a ValidationError (code InvalidJobGraph) saying what to fix. */
   validate(config: Record<string, unknown>, vertexId: string): void;
   create(config: Record<string, unknown>): Invokable;
+  /** For the two ends of an iteration: which end, and the channel a config uses (see IterationEnd). */
+  readonly iteration?: IterationEnd;
 }

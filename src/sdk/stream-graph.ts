@@ -116,6 +116,8 @@ export function clip(s: string): string {
 export class StreamGraph {
   readonly nodes: StreamNode[] = [];
   readonly edges: StreamEdge[] = [];
+  /** Iterations' ways back, tail to head (JobEdgeSpec.feedback). */
+  readonly feedbackEdges: Array<{ tail: StreamNode; head: StreamNode }> = [];
   defaultParallelism: number;
 
   constructor(
@@ -145,6 +147,14 @@ export class StreamGraph {
       if (i.hashKey !== undefined) e.key = i.hashKey;
       this.edges.push(e);
     }
+  }
+
+  /**
+   * Closes an iteration: a feedback edge from `tail` back to `head`, which must share a co-location
+   * group (records on it travel in memory between the two subtasks of one slot).
+   */
+  closeIteration(tail: StreamNode, head: StreamNode): void {
+    this.feedbackEdges.push({ tail, head });
   }
 
   /** Index of side output `tag` of `node` (1-based; registers it on first use). */
@@ -230,6 +240,7 @@ export class StreamGraph {
       if (this.options.runtimeMode === "BATCH" && partitioner !== "forward") spec.resultPartitionType = "BLOCKING";
       return spec;
     });
+    for (const { tail, head } of this.feedbackEdges) edgeSpecs.push({ source: tail.id, target: head.id, partitioner: "forward", feedback: true });
     const spec: JobGraphSpec = { name: this.jobName, vertices, edges: edgeSpecs };
     if (this.options.jobId !== undefined) spec.jobId = this.options.jobId;
     const config: NonNullable<JobGraphSpec["config"]> = {};

@@ -86,6 +86,14 @@ export class FeedbackChannel {
   }
 }
 
+/**
+ * The co-location group whose channel a dispatch or feedback vertex config uses (`config.group`), or
+ * undefined: validation matches it against the JobGraph's declared feedback edge.
+ */
+export function feedbackGroupOf(config: Record<string, unknown>): string | undefined {
+  return typeof config.group === "string" ? config.group : undefined;
+}
+
 /** The channels of this thread, by `<job>/<group>/<subtask>`. */
 const channels = new Map<string, FeedbackChannel>();
 

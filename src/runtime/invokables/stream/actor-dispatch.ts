@@ -26,7 +26,7 @@ import { EddyError, ErrorCode } from "../../../core/errors.js";
 import { isWatermarkEvent, type CheckpointBarrier, type StreamElement } from "../../../core/stream-events.js";
 import { keyGroupFor, rangeContains } from "../../../state/key-groups.js";
 import type { KeyedStateBackend, ListState, ValueState } from "../../../state/api.js";
-import type { Invokable, TaskContext } from "../../api.js";
+import type { Invokable, InvokableFactory, TaskContext } from "../../api.js";
 import { configError, intSetting, recordCounters, stringSetting } from "../../invokable-common.js";
 import {
   AsyncFailure,
@@ -42,7 +42,7 @@ import {
 import { defineStreamInvokable } from "./define.js";
 import { DelayedMessages, type DelayedMessage } from "../../actors/delayed-messages.js";
 import { MessageQueue } from "../../actors/message-queue.js";
-import { feedbackChannel, isProbe, releaseFeedbackChannel, type FeedbackChannel } from "../../actors/feedback-channel.js";
+import { feedbackChannel, feedbackGroupOf, isProbe, releaseFeedbackChannel, type FeedbackChannel } from "../../actors/feedback-channel.js";
 import { probeKeys, TerminationRounds } from "../../actors/termination-rounds.js";
 import { RemoteCalls } from "../../actors/remote-calls.js";
 import type { RemoteReply } from "../../actors/remote-protocol.js";
@@ -424,12 +424,16 @@ function checkRegistry(r: ActorRegistry, vertexId: string): ActorRegistry {
 }
 
 /** `eddy.actors.dispatch` {fn, inputs, sides?, remote?}: the actors of an application (see the module comment). */
-export const actorDispatchOperator = defineStreamInvokable<Settings>({
-  name: NAME,
-  description:
-    "Runs an actor application: messages keyed by address, each actor's state in keyed state, messages between actors, delayed ones and those out at remote functions kept in checkpoints. Config {fn: ref (registry), inputs (keyed by address), sides? (egress names), remote? {timeoutMs, maxInFlight, maxBatch, maxReplyBytes}}.",
-  kind: "operator",
-  keys: ["fn", "inputs", "sides", "remote", "group"],
-  settings,
-  create: (s, ctx) => new ActorOperator(s, ctx),
-});
+export const actorDispatchOperator: InvokableFactory = {
+  ...defineStreamInvokable<Settings>({
+    name: NAME,
+    description:
+      "Runs an actor application: messages keyed by address, each actor's state in keyed state, messages between actors, delayed ones and those out at remote functions kept in checkpoints. Config {fn: ref (registry), inputs (keyed by address), sides? (egress names), remote? {timeoutMs, maxInFlight, maxBatch, maxReplyBytes}}.",
+    kind: "operator",
+    keys: ["fn", "inputs", "sides", "remote", "group"],
+    settings,
+    create: (s, ctx) => new ActorOperator(s, ctx),
+  }),
+  // Over several subtasks the dispatch heads the loop the feedback vertex closes (config.group).
+  iteration: { role: "head", channel: feedbackGroupOf },
+};

@@ -7,9 +7,9 @@
  */
 import { keyGroupFor, rangeContains } from "../../../state/key-groups.js";
 import type { ListState } from "../../../state/api.js";
-import type { Invokable, TaskContext } from "../../api.js";
+import type { Invokable, InvokableFactory, TaskContext } from "../../api.js";
 import { configError, stringSetting } from "../../invokable-common.js";
-import { feedbackChannel, releaseFeedbackChannel, type FeedbackChannel, type FeedbackItem } from "../../actors/feedback-channel.js";
+import { feedbackChannel, feedbackGroupOf, releaseFeedbackChannel, type FeedbackChannel, type FeedbackItem } from "../../actors/feedback-channel.js";
 import { addressKey, type Envelope } from "../../actors/types.js";
 import { defineStreamInvokable } from "./define.js";
 
@@ -50,16 +50,19 @@ class ActorFeedback implements Invokable {
 }
 
 /** `eddy.actors.feedback` {group}: hands an actor application's messages back to its actors' subtasks. */
-export const actorFeedbackOperator = defineStreamInvokable<{ group: string }>({
-  name: NAME,
-  description:
-    "The feedback vertex of an actor application over several subtasks: messages for the addresses a subtask owns, handed to the actors' subtask in the same slot; in-flight messages kept in checkpoints. Config {group, inputs}.",
-  kind: "sink",
-  keys: ["group", "inputs"],
-  settings: (config, vertexId) => {
-    const group = stringSetting(config, "group", NAME, vertexId);
-    if (!/^[A-Za-z0-9_.-]{1,128}$/.test(group)) configError(NAME, vertexId, "config.group must be a co-location group id");
-    return { group };
-  },
-  create: (s) => new ActorFeedback(s.group),
-});
+export const actorFeedbackOperator: InvokableFactory = {
+  ...defineStreamInvokable<{ group: string }>({
+    name: NAME,
+    description:
+      "The feedback vertex of an actor application over several subtasks: messages for the addresses a subtask owns, handed to the actors' subtask in the same slot; in-flight messages kept in checkpoints. Config {group, inputs}.",
+    kind: "sink",
+    keys: ["group", "inputs"],
+    settings: (config, vertexId) => {
+      const group = stringSetting(config, "group", NAME, vertexId);
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(group)) configError(NAME, vertexId, "config.group must be a co-location group id");
+      return { group };
+    },
+    create: (s) => new ActorFeedback(s.group),
+  }),
+  iteration: { role: "tail", channel: feedbackGroupOf },
+};
