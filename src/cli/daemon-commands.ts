@@ -35,8 +35,10 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
   const reactive = args.flags.reactive === true;
   const scheduler = (args.flags.scheduler as "default" | "adaptive" | undefined) ?? (reactive ? "adaptive" : "default");
   let adaptive: Partial<AdaptiveSchedulerSettings>;
+  let heartbeatTimeoutMs: number | undefined;
   try {
     adaptive = adaptiveSettingsFromEnv();
+    heartbeatTimeoutMs = heartbeatTimeoutFromEnv();
   } catch (err) {
     // A malformed setting in the environment is the caller's mistake, like a malformed flag.
     io.err(`eddy: ${(err as Error).message}`);
@@ -49,6 +51,7 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
       prefix: resolvePrefix(),
       log,
       scheduling: { scheduler, reactive, adaptive },
+      ...(heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs } : {}),
       ...webOptions(args),
     };
     return startJobManager(opts);
@@ -72,6 +75,19 @@ export function webOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.en
   const host = (args.flags["web-host"] as string | undefined) ?? "127.0.0.1";
   const token = (args.flags["web-token"] as string | undefined) ?? (env.EDDY_WEB_TOKEN || undefined);
   return { web: { host, port: port ?? 8081, freePortIfTaken: port === undefined, ...(token !== undefined ? { token } : {}) } };
+}
+
+/**
+ * The ResourceManager's heartbeat timeout for TaskExecutors from EDDY_HEARTBEAT_TIMEOUT_MS (Flink's
+ * heartbeat.timeout), at least 2000 ms so that a heartbeat every second leaves room for one lost;
+ * undefined: the default.
+ */
+export function heartbeatTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.EDDY_HEARTBEAT_TIMEOUT_MS;
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2000) throw new EddyError(ErrorCode.MalformedRequest, `EDDY_HEARTBEAT_TIMEOUT_MS must be an integer >= 2000, got ${v}`);
+  return n;
 }
 
 /**

@@ -19,7 +19,7 @@ import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
 import { assertExactlyOnce, keyedCounterJob } from "../helpers/keyed-counter.js";
 
 /** Far longer than the sinks take to reach their end of input once the leader is frozen. */
-const LEASE_MS = 20_000;
+const LEASE_MS = 10_000;
 const EVENTS = 6_000;
 const KEYS = 4;
 /** The TaskStateManager's debug line of a task waiting at its end of input for its final checkpoint. */

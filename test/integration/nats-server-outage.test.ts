@@ -14,7 +14,7 @@ import { pidAlive } from "../helpers/eddy-process.js";
 import { allRunning, awaitJobResult, waitForJob } from "../helpers/jobs.js";
 import { assertExactlyOnce, keyedCounterJob } from "../helpers/keyed-counter.js";
 
-const OUTAGE_MS = 8_000;
+const OUTAGE_MS = 5_000;
 const work = mkdtempSync(join(tmpdir(), "eddy-nats-outage-"));
 const storeDir = join(work, "jetstream");
 let server: NatsServerHandle | undefined;

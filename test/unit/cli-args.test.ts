@@ -240,3 +240,15 @@ test("format: tables align, durations read well", () => {
   assert.equal(formatDuration(125_000), "2 min 05 s");
   assert.equal(formatDuration(null), "-");
 });
+
+test("EDDY_HEARTBEAT_TIMEOUT_MS sets the heartbeat timeout; a malformed or too short one is refused", async () => {
+  const { heartbeatTimeoutFromEnv } = await import("../../src/cli/daemon-commands.js");
+  assert.equal(heartbeatTimeoutFromEnv({}), undefined);
+  assert.equal(heartbeatTimeoutFromEnv({ EDDY_HEARTBEAT_TIMEOUT_MS: "" }), undefined);
+  assert.equal(heartbeatTimeoutFromEnv({ EDDY_HEARTBEAT_TIMEOUT_MS: "4000" }), 4000);
+  for (const bad of ["1999", "4s", "2500.5", "-1"])
+    assert.throws(
+      () => heartbeatTimeoutFromEnv({ EDDY_HEARTBEAT_TIMEOUT_MS: bad }),
+      (e: unknown) => e instanceof EddyError && e.code === ErrorCode.MalformedRequest && /EDDY_HEARTBEAT_TIMEOUT_MS/.test(e.message),
+    );
+});
