@@ -32,7 +32,16 @@ async function main(): Promise<void> {
   });
   const tasks = new Map<string, Task>();
   let storage: Promise<CheckpointStorage> | undefined;
-  const getStorage = () => (storage ??= CheckpointStorage.open(nc, subjects));
+  // A failed open is forgotten, so the next task tries again instead of failing on the same error.
+  const getStorage = () =>
+    (storage ??= CheckpointStorage.open(nc, subjects).catch((err: unknown) => {
+      storage = undefined;
+      throw err;
+    }));
+  // Opened while the slot's first deployment is on its way (a slot is allocated, then a restart's
+  // backoff passes): a restore after a failover need not wait for it. A failure here is reported by
+  // the first task that needs the storage, which opens it again.
+  getStorage().catch(() => undefined);
   const metrics = data.metrics === false ? undefined : new SlotMetrics(post);
 
   port.on("message", (m: ToWorker) => {

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { slotWorkerUrl } from "./slot-worker-url.js";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../../src/core/logger.js";
 import { EddyError, ErrorCode, InternalError, failureInfo, toEddyError } from "../../src/core/errors.js";
@@ -6,8 +7,6 @@ import type { BundleCache } from "../../src/blob/index.js";
 import { withTimeout } from "../../src/core/time.js";
 import { LocalExchangeBroker } from "../../src/network/index.js";
 import type { FromWorker, SlotWorkerData, ToWorker } from "../task/protocol.js";
-
-const WORKER_URL = new URL("../task/slot-worker.js", import.meta.url);
 
 /** How long a slot's thread may take to connect before it is given up (its tasks then fail). */
 const START_TIMEOUT_MS = 15_000;
@@ -138,7 +137,7 @@ export class SlotWorkers {
     const slot = this.slots[slotIndex]!;
     this.starting++;
     const port = this.broker.connectWorker();
-    const worker = new Worker(this.opts.workerUrl ?? WORKER_URL, { workerData: { ...this.base, slotIndex, brokerPort: port }, transferList: [port] });
+    const worker = new Worker(this.opts.workerUrl ?? slotWorkerUrl(), { workerData: { ...this.base, slotIndex, brokerPort: port }, transferList: [port] });
     let ready = false;
     let counted = true;
     const started = () => {

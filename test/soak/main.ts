@@ -1,21 +1,30 @@
 /**
- * `npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate R] [--no-namespaces]`: one seeded chaos soak
+ * `npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate R] [--kinds K,K] [--no-namespaces]`: one seeded chaos soak
  * of a whole Eddy cluster (see docs/reliability.md). Prints the report; exits 1 on any violation
  * (the report then ends with the seed and the fault log for a replay), 2 on bad arguments or a
  * harness failure.
  */
 import { abortSoaks, runSoak } from "./run.js";
+import { FAULT_KINDS, type FaultKind } from "./schedule.js";
 
-const USAGE = "npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate EVENTS_PER_S] [--no-namespaces]";
+const USAGE = `npm run soak -- [--minutes M] [--seed S] [--hosts H] [--faults N] [--rate EVENTS_PER_S] [--kinds ${[...FAULT_KINDS, "double"].join(",")}] [--no-namespaces]`;
 
-function parse(argv: string[]): { minutes: number; seed: number; hosts: number; faults?: number; rate?: number; namespaces: boolean } {
+function parse(argv: string[]): {
+  minutes: number;
+  seed: number;
+  hosts: number;
+  faults?: number;
+  rate?: number;
+  kinds?: Array<FaultKind | "double">;
+  namespaces: boolean;
+} {
   const flags = new Map<string, string>();
   const namespaces = !argv.includes("--no-namespaces");
   argv = argv.filter((a) => a !== "--no-namespaces");
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i]!;
     const v = argv[i + 1];
-    if (!["--minutes", "--seed", "--hosts", "--faults", "--rate"].includes(k) || v === undefined)
+    if (!["--minutes", "--seed", "--hosts", "--faults", "--rate", "--kinds"].includes(k) || v === undefined)
       throw new Error(`unknown or incomplete argument ${k}\nusage: ${USAGE}`);
     flags.set(k, v);
   }
@@ -28,6 +37,10 @@ function parse(argv: string[]): { minutes: number; seed: number; hosts: number; 
   };
   const faults = num("--faults", undefined, (n) => Number.isInteger(n) && n >= 1);
   const rate = num("--rate", undefined, (n) => Number.isInteger(n) && n >= 1);
+  const known: ReadonlyArray<string> = [...FAULT_KINDS, "double"];
+  const kinds = flags.get("--kinds")?.split(",") as Array<FaultKind | "double"> | undefined;
+  const unknown = kinds?.filter((k) => !known.includes(k));
+  if (unknown?.length) throw new Error(`--kinds: unknown kind(s) ${unknown.join(", ")}\nusage: ${USAGE}`);
   return {
     minutes: num("--minutes", 2, (n) => n > 0 && n <= 24 * 60)!,
     seed: num("--seed", Math.floor(Math.random() * 2 ** 31), (n) => Number.isInteger(n) && n >= 0)!,
@@ -35,6 +48,7 @@ function parse(argv: string[]): { minutes: number; seed: number; hosts: number; 
     namespaces,
     ...(faults !== undefined ? { faults } : {}),
     ...(rate !== undefined ? { rate } : {}),
+    ...(kinds !== undefined ? { kinds } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import { awaitJobEnds } from "./end-watch.js";
 import { JobMonitor } from "./monitor.js";
 import { ResourceSampler } from "./resources.js";
 import { FaultInjector, FaultSkipped } from "./faults.js";
-import { faultSchedule, type ScheduledFault } from "./schedule.js";
+import { faultSchedule, type FaultKind, type ScheduledFault } from "./schedule.js";
 import { outputViolations, resourceViolations, slotLeaks, storageLeaks } from "./checks.js";
 import { formatReport, type FaultOutcome, type SoakSummary } from "./report.js";
 
@@ -29,6 +29,8 @@ export interface SoakOptions {
   faults?: number;
   /** Events per second of each job (default 200). */
   rate?: number;
+  /** Only these fault kinds (see ScheduleSettings.kinds); default all. */
+  kinds?: ReadonlyArray<FaultKind | "double">;
   /** JobManager lease, ms (default 5 000). */
   leaseMs?: number;
   /**
@@ -124,6 +126,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       teLossMs,
       leaseMs,
       partitions: hosts.isolated,
+      ...(o.kinds ? { kinds: o.kinds } : {}),
     });
     const injector = new FaultInjector(cluster, hosts);
     const running = schedule.map(async (f) => {

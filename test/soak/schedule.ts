@@ -47,6 +47,8 @@ export interface ScheduleSettings {
   leaseMs: number;
   /** Whether hosts can be partitioned (separate network namespaces). */
   partitions: boolean;
+  /** Only these kinds ("double": two at once); default every kind and doubles. */
+  kinds?: ReadonlyArray<FaultKind | "double">;
 }
 
 /** Pairs never injected together: both take the same leader, or together they would take two NATS servers (a quorum). */
@@ -58,8 +60,10 @@ const EXCLUSIVE: ReadonlyArray<readonly [FaultKind, FaultKind]> = [
 /** The schedule for `s`. Kinds come in shuffled rounds of every kind plus "double", so each shows up early. */
 export function faultSchedule(s: ScheduleSettings): ScheduledFault[] {
   const rnd = prng(s.seed);
-  const kinds = FAULT_KINDS.filter((k) => s.partitions || k !== "partition");
-  const round: Array<FaultKind | "double"> = [...kinds, "double"];
+  const kinds = FAULT_KINDS.filter((k) => (s.partitions || k !== "partition") && (!s.kinds || s.kinds.includes(k)));
+  const doubles = (!s.kinds || s.kinds.includes("double")) && kinds.length >= 2;
+  const round: Array<FaultKind | "double"> = doubles ? [...kinds, "double"] : [...kinds];
+  if (round.length === 0) throw new Error(`no fault kind to inject among ${s.kinds?.join(", ")}`);
   const sequence: Array<FaultKind | "double"> = [];
   while (sequence.length < s.faults) sequence.push(...shuffle([...round], rnd));
   const from = s.warmupMs;

@@ -1,7 +1,8 @@
 /**
  * Slot threads start a few at a time: a large job deploying into every slot of a TaskExecutor must not
  * start dozens of isolates at once (each would miss its start timeout on a few cores). What is sent
- * to a slot whose thread waits for its turn reaches the thread, in order, once it starts.
+ * to a slot whose thread waits for its turn reaches the thread, in order, once it starts. Threads run
+ * the build's one-file bundle of the slot worker when it is current.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -10,6 +11,10 @@ import type { FromWorker, ToWorker } from "../../actors/task/protocol.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { waitFor } from "../../src/core/time.js";
+import { SLOT_WORKER_BUNDLE, slotWorkerKind } from "../../actors/taskexecutor/slot-worker-url.js";
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
 const standIn = new URL("../fixtures/slot-worker-stand-in.js", import.meta.url);
 const submit = (attemptId: string): ToWorker => ({ type: "submit", tdd: { attemptId, jobId: "j" } as TaskDeploymentDescriptor, jobMasterToken: "t" });
@@ -44,5 +49,27 @@ test("slot threads start at most maxStarting at a time; a waiting slot's tasks r
     assert.deepEqual(running.slice(3).sort(), ["a3", "a4"]);
   } finally {
     await workers.stop();
+  }
+});
+
+test("slot threads run the build's bundle only while no compiled module is newer, and never with EDDY_SLOT_WORKER=modules", () => {
+  const dist = mkdtempSync(join(tmpdir(), "eddy-slot-bundle-"));
+  try {
+    const file = (rel: string, mtimeS: number) => {
+      const p = join(dist, rel);
+      mkdirSync(dirname(p), { recursive: true });
+      writeFileSync(p, "");
+      utimesSync(p, mtimeS, mtimeS);
+    };
+    file("actors/task/slot-worker.js", 1_000);
+    file("src/network/frame.js", 1_000);
+    assert.equal(slotWorkerKind(dist, {}), "modules", "no bundle built");
+    file(`actors/task/${SLOT_WORKER_BUNDLE}`, 2_000);
+    assert.equal(slotWorkerKind(dist, {}), "bundle");
+    assert.equal(slotWorkerKind(dist, { EDDY_SLOT_WORKER: "modules" }), "modules");
+    file("src/network/frame.js", 3_000); // tsc ran after the build
+    assert.equal(slotWorkerKind(dist, {}), "modules", "a stale bundle is not run");
+  } finally {
+    rmSync(dist, { recursive: true, force: true });
   }
 });

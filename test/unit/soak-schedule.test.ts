@@ -52,3 +52,13 @@ test("zombies are held past loss detection and the lease; without namespaces no 
     if (p.kind === "jm-zombie") assert.ok(p.holdMs > settings.leaseMs);
   }
 });
+
+test("a schedule limited to some kinds injects only those, doubles only when asked for", () => {
+  const only = faultSchedule({ ...settings, kinds: ["te-kill"] });
+  assert.equal(only.length, settings.faults);
+  assert.ok(only.every((f) => f.parts.length === 1 && f.parts[0]!.kind === "te-kill"));
+  const two = faultSchedule({ ...settings, kinds: ["te-kill", "jm-kill", "double"] });
+  assert.ok(two.flatMap((f) => f.parts).every((p) => p.kind === "te-kill" || p.kind === "jm-kill"));
+  assert.ok(two.some((f) => f.parts.length === 2));
+  assert.throws(() => faultSchedule({ ...settings, partitions: false, kinds: ["partition"] }), /no fault kind to inject/);
+});
