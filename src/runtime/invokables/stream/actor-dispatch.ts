@@ -27,18 +27,8 @@ import { isWatermarkEvent, type CheckpointBarrier, type StreamElement } from "..
 import { keyGroupFor, rangeContains } from "../../../state/key-groups.js";
 import type { KeyedStateBackend, ListState, ValueState } from "../../../state/api.js";
 import type { Invokable, InvokableFactory, TaskContext } from "../../api.js";
-import { configError, intSetting, recordCounters, stringSetting } from "../../invokable-common.js";
-import {
-  AsyncFailure,
-  gateReaders,
-  inputsSetting,
-  refSetting,
-  sidesSetting,
-  StreamOutput,
-  userFunction,
-  type GateReader,
-  type InputSpec,
-} from "../../streaming/stream-operator.js";
+import { recordCounters } from "../../invokable-common.js";
+import { AsyncFailure, gateReaders, StreamOutput, userFunction, type GateReader } from "../../streaming/stream-operator.js";
 import { defineStreamInvokable } from "./define.js";
 import { DelayedMessages, type DelayedMessage } from "../../actors/delayed-messages.js";
 import { MessageQueue } from "../../actors/message-queue.js";
@@ -46,56 +36,15 @@ import { feedbackChannel, feedbackGroupOf, isProbe, releaseFeedbackChannel, type
 import { probeKeys, TerminationRounds } from "../../actors/termination-rounds.js";
 import { RemoteCalls } from "../../actors/remote-calls.js";
 import type { RemoteReply } from "../../actors/remote-protocol.js";
-import { MAX_DELAY_MS } from "../../actors/remote-protocol.js";
-import {
-  addressKey,
-  addressProblem,
-  REMOTE_DEFAULTS,
-  type ActorContext,
-  type ActorRegistry,
-  type Address,
-  type Envelope,
-  type LocalActorType,
-  type RemoteSettings,
-} from "../../actors/types.js";
+import { LocalActorContext } from "../../actors/local-actor-context.js";
+import { ACTOR_DISPATCH, actorDispatchSettings, checkRegistry, type ActorDispatchSettings } from "./actor-dispatch-settings.js";
+import { addressKey, addressProblem, type ActorRegistry, type Address, type Envelope, type LocalActorType } from "../../actors/types.js";
 
-const NAME = "eddy.actors.dispatch";
+const NAME = ACTOR_DISPATCH;
 /** Messages handled between two looks at the input and the timers. */
 const SLICE = 1024;
 /** The input is read only while fewer messages than this wait in the queue. */
 const MAX_QUEUED = 16 * 1024;
-
-interface Settings {
-  fn: string;
-  inputs: InputSpec[];
-  sides: string[];
-  remote: RemoteSettings;
-  /** The co-location group shared with the feedback vertex; absent: one subtask owns every address. */
-  group: string | undefined;
-}
-
-function settings(config: Record<string, unknown>, vertexId: string): Settings {
-  const inputs = inputsSetting(config, NAME, vertexId);
-  if (inputs.some((i) => i.key !== "envelope")) configError(NAME, vertexId, 'every input must be keyed by address (config.inputs[i].key "envelope")');
-  const r = (config.remote ?? {}) as Record<string, unknown>;
-  if (typeof r !== "object" || r === null || Array.isArray(r)) configError(NAME, vertexId, "config.remote must be an object");
-  for (const k of Object.keys(r))
-    if (!(k in REMOTE_DEFAULTS))
-      configError(NAME, vertexId, `config.remote has the unknown setting ${JSON.stringify(k)}; allowed: ${Object.keys(REMOTE_DEFAULTS).join(", ")}`);
-  const num = (k: keyof RemoteSettings, max: number) => intSetting(r, k, { min: 1, max, dflt: REMOTE_DEFAULTS[k] }, NAME, vertexId);
-  return {
-    fn: refSetting(config, "fn", NAME, vertexId)!,
-    inputs,
-    sides: sidesSetting(config, NAME, vertexId),
-    group: config.group === undefined ? undefined : stringSetting(config, "group", NAME, vertexId),
-    remote: {
-      timeoutMs: num("timeoutMs", 3_600_000),
-      maxInFlight: num("maxInFlight", 100_000),
-      maxBatch: num("maxBatch", 100_000),
-      maxReplyBytes: num("maxReplyBytes", 64 * 1024 * 1024),
-    },
-  };
-}
 
 class ActorOperator implements Invokable {
   private readonly registry: ActorRegistry;
@@ -121,45 +70,24 @@ class ActorOperator implements Invokable {
   private stopping: number | undefined;
   private heldReplies: Array<() => void> = [];
   /** Reused for every message of a local actor. */
-  private readonly actx: ActorContext<unknown> & { self: Address; caller: Address | null; cleared: boolean };
+  private readonly actx: LocalActorContext;
 
   constructor(
-    private readonly s: Settings,
+    private readonly s: ActorDispatchSettings,
     ctx: TaskContext,
   ) {
     this.registry = checkRegistry(userFunction<ActorRegistry>(ctx, s.fn), ctx.tdd.vertexId);
     this.so = new StreamOutput(ctx.output, s.sides);
     this.egresses = new Set(this.registry.egresses);
-    const op = this;
-    this.actx = {
-      self: { type: "", id: "" },
-      caller: null,
-      state: undefined,
-      cleared: false,
-      clearState() {
-        this.cleared = true;
-        this.state = undefined;
+    this.actx = new LocalActorContext(
+      {
+        send: (e) => this.route(e),
+        sendAt: (due, envelope) => this.delayed.add({ due, envelope }),
+        egress: (name, value) => this.so.side(name, value),
+        target: (to, from) => this.checkTarget(to, from),
       },
-      send(to, message) {
-        op.route({ to: op.checkTarget(to), from: this.self, body: message });
-      },
-      sendAfter(delayMs, to, message) {
-        if (!(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS))
-          throw new EddyError(
-            ErrorCode.TaskFailed,
-            `actor ${this.self.type}/${this.self.id}: sendAfter's delay must be 0 to ${MAX_DELAY_MS} ms, got ${delayMs}`,
-          );
-        op.delayed.add({ due: Date.now() + delayMs, envelope: { to: op.checkTarget(to), from: this.self, body: message } });
-      },
-      egress(name, value) {
-        if (!op.egresses.has(name))
-          throw new EddyError(
-            ErrorCode.TaskFailed,
-            `actor ${this.self.type}/${this.self.id} wrote to the egress ${JSON.stringify(name)}, which the application does not declare`,
-          );
-        op.so.side(name, value);
-      },
-    };
+      this.egresses,
+    );
   }
 
   async restore(ctx: TaskContext): Promise<void> {
@@ -309,9 +237,9 @@ class ActorOperator implements Invokable {
   }
 
   /** Checks an address an actor sends to: well formed, of a type the application has. */
-  private checkTarget(to: Address): Address {
+  private checkTarget(to: Address, from: Address): Address {
     const problem = addressProblem(to);
-    if (problem) throw new EddyError(ErrorCode.TaskFailed, `actor ${this.actx.self.type}/${this.actx.self.id} sent a message to a wrong address: ${problem}`);
+    if (problem) throw new EddyError(ErrorCode.TaskFailed, `actor ${from.type}/${from.id} sent a message to a wrong address: ${problem}`);
     if (!(to.type in this.registry.types)) throw unknownType(to);
     return { type: to.type, id: to.id };
   }
@@ -368,10 +296,7 @@ class ActorOperator implements Invokable {
     this.keyed.setCurrentKey(addressKey(e.to));
     const c = this.actx;
     const stored = this.state.value();
-    c.self = e.to;
-    c.caller = e.from;
-    c.cleared = false;
-    c.state = stored === undefined ? initialState(t) : stored;
+    c.enter(e.to, e.from, stored === undefined ? initialState(t) : stored);
     t.onMessage(c, e.body);
     if (c.cleared && c.state === undefined) this.state.clear();
     else this.state.update(c.state);
@@ -417,21 +342,15 @@ function initialState(t: LocalActorType): unknown {
   return v !== null && typeof v === "object" ? structuredClone(v) : v;
 }
 
-function checkRegistry(r: ActorRegistry, vertexId: string): ActorRegistry {
-  if (typeof r !== "object" || r === null || typeof r.types !== "object" || !Array.isArray(r.egresses))
-    throw new EddyError(ErrorCode.InvalidJobGraph, `vertex "${vertexId}": config.fn must name an actor registry {types, egresses}`);
-  return r;
-}
-
 /** `eddy.actors.dispatch` {fn, inputs, sides?, remote?}: the actors of an application (see the module comment). */
 export const actorDispatchOperator: InvokableFactory = {
-  ...defineStreamInvokable<Settings>({
+  ...defineStreamInvokable<ActorDispatchSettings>({
     name: NAME,
     description:
       "Runs an actor application: messages keyed by address, each actor's state in keyed state, messages between actors, delayed ones and those out at remote functions kept in checkpoints. Config {fn: ref (registry), inputs (keyed by address), sides? (egress names), remote? {timeoutMs, maxInFlight, maxBatch, maxReplyBytes}}.",
     kind: "operator",
     keys: ["fn", "inputs", "sides", "remote", "group"],
-    settings,
+    settings: actorDispatchSettings,
     create: (s, ctx) => new ActorOperator(s, ctx),
   }),
   // Over several subtasks the dispatch heads the loop the feedback vertex closes (config.group).
