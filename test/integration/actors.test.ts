@@ -68,12 +68,13 @@ test("messages to oneself, in a cycle between two types and delayed ones are eac
   const out = join(t.dir, "patterns");
   const started = Date.now();
   const res = await cluster.runJob(join(packageRoot(), "test/fixtures/actor-patterns-job.ts"), {
-    args: ["--output", out, "--chains", "6", "--hops", "200", "--delayed", "3", "--delay-ms", "100"],
+    // A hop takes a round of the feedback loop (about 50 ms): 60 hops span several checkpoints (500 ms apart).
+    args: ["--output", out, "--chains", "6", "--hops", "60", "--delayed", "3", "--delay-ms", "100"],
     parallelism: 2,
     timeoutMs: 60_000,
   });
   assert.equal(res.state, "FINISHED", JSON.stringify(res.failure));
-  assert.deepEqual(committedLines(out).sort(), expectedPatterns(6, 200, 3));
+  assert.deepEqual(committedLines(out).sort(), expectedPatterns(6, 60, 3));
   // Three delays of 100 ms one after the other: the job cannot have ended sooner.
   assert.ok(Date.now() - started >= 300, "delayed messages were waited for");
 });
@@ -111,10 +112,10 @@ test("a bad remote reply fails the task with RemoteFunctionFailed, nothing of it
     });
     try {
       const out = join(t.dir, `bad-${kind.replace(" ", "-")}`);
-      const jobId = await cluster.client.submitJobFile(bank, {
-        args: ["--input", input, "--output", out, "--remote", "--remote-timeout", "500"],
-        parallelism: 1,
-      });
+      const { spec, bundle } = await buildJob(bank, ["--input", input, "--output", out, "--remote", "--remote-timeout", "500"], { parallelism: 1 });
+      await cluster.client.uploadBundle(bundle.bytes);
+      // The default strategy (exponential-delay) with a first backoff of 100 ms instead of 1 s.
+      const jobId = await cluster.client.submit({ ...spec, config: { ...spec.config, restartStrategy: { type: "exponential-delay", initialBackoffMs: 100 } } });
       const res = await cluster.client.result(jobId, { deadlineMs: 60_000 });
       assert.equal(res.state, "FINISHED", `${kind}: ${JSON.stringify(res.failure)}`);
       checkApplied(committedLines(out), ts);

@@ -135,7 +135,9 @@ before(async () => {
     slots: 4,
     taskExecutorCwd: teDir,
     taskExecutorLogLevel: "info",
-    env: { EDDY_APPLICATION_TIMEOUT_MS: "4000" },
+    // Over 3x what the mains that return need (a whole `eddy run --application` of the job takes
+    // about 0.6 s, also with one core busy).
+    env: { EDDY_APPLICATION_TIMEOUT_MS: "2000" },
   });
 });
 
@@ -244,7 +246,7 @@ test("application mode: the client only bundles and uploads; main runs on the cl
   const noArg = await runEddy(["run", "job.ts", "--application", "--", "--output", out], env(v2));
   assert.equal(noArg.code, 1);
   assert.match(noArg.stderr, /error MalformedRequest: missing job argument --n/);
-  // main never returns (a busy loop): stopped after EDDY_APPLICATION_TIMEOUT_MS (4 s here).
+  // main never returns (a busy loop): stopped after EDDY_APPLICATION_TIMEOUT_MS (2 s here).
   const started = Date.now();
   const hang = await runEddy(["run", "job.ts", "--application", "--", "--n", "1", "--output", out, "--hang"], { ...env(v2), timeoutMs: 60_000 });
   assert.equal(hang.code, 1);
