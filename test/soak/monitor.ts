@@ -51,9 +51,12 @@ interface Waiter {
   resolve: (r: Recovery | undefined) => void;
 }
 
-/** True when the job and every subtask are RUNNING. */
+/**
+ * True when the job runs and every subtask is RUNNING or FINISHED: a subtask whose input ended, or one
+ * restored as finished after a fault near the end of its input, has nothing left to recover.
+ */
 function allRunning(d: JobDetails): boolean {
-  return d.state === "RUNNING" && d.vertices.every((v) => v.subtasks.every((s) => s.state === "RUNNING"));
+  return d.state === "RUNNING" && d.vertices.every((v) => v.subtasks.every((s) => s.state === "RUNNING" || s.state === "FINISHED"));
 }
 
 /** The latest time any subtask's current attempt entered RUNNING. */
