@@ -18,6 +18,8 @@ export interface SlotWorkerData {
   logLevel: string;
   /** False when metrics are off (EDDY_METRICS=off): the thread counts nothing and posts no metrics. */
   metrics?: boolean;
+  /** The TaskExecutor's number of slots (so of slot threads at most). */
+  slots?: number;
 }
 
 /** Main thread → worker. */

@@ -4,7 +4,7 @@
  * the last values of tasks that ended since) and the thread's event-loop lag; no message per record
  * or per buffer ever crosses threads.
  */
-import { EventLoopLag } from "../../src/metrics/index.js";
+import { EventLoopLag, slotLagResolutionMs } from "../../src/metrics/index.js";
 import type { TaskEntry } from "../../src/metrics/index.js";
 import type { TaskMetrics } from "./task-metrics.js";
 import type { FromWorker } from "./protocol.js";
@@ -16,10 +16,15 @@ export const SLOT_METRICS_INTERVAL_MS = 1_000;
 export class SlotMetrics {
   private readonly live = new Map<string, TaskMetrics>();
   private ended: TaskEntry[] = [];
-  private readonly lag = new EventLoopLag();
+  private readonly lag: EventLoopLag;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly post: (m: FromWorker & { type: "metrics" }) => void) {
+  /** `slots`: how many slots (so slot threads) the TaskExecutor has, which sets the lag monitor's resolution. */
+  constructor(
+    private readonly post: (m: FromWorker & { type: "metrics" }) => void,
+    slots = 1,
+  ) {
+    this.lag = new EventLoopLag(true, slotLagResolutionMs(slots));
     this.timer = setInterval(() => this.report(), SLOT_METRICS_INTERVAL_MS);
     this.timer.unref();
   }

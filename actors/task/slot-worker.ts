@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   // backoff passes): a restore after a failover need not wait for it. A failure here is reported by
   // the first task that needs the storage, which opens it again.
   getStorage().catch(() => undefined);
-  const metrics = data.metrics === false ? undefined : new SlotMetrics(post);
+  const metrics = data.metrics === false ? undefined : new SlotMetrics(post, data.slots);
 
   port.on("message", (m: ToWorker) => {
     switch (m.type) {

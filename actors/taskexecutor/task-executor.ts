@@ -80,6 +80,7 @@ export class TaskExecutor extends Actor {
         taskExecutorId: opts.id,
         logLevel: process.env.EDDY_LOG_LEVEL ?? "info",
         metrics: metricsEnabled(),
+        slots: opts.slots,
       },
       (slot, m) => this.post(() => this.fromWorker(slot, m)),
       this.log,

@@ -17,7 +17,7 @@ export { renderPrometheus, escapeLabel, type PrometheusView } from "./prometheus
 export { F, METRICS, SCOPE_PREFIX, TASK_FIELDS, TASK_RATES, prometheusName, slotLagMetric, type MetricDef, type MetricScope, type TaskField } from "./names.js";
 export * from "./report.js";
 export { MetricIntake, type MetricIntakeStats } from "./intake.js";
-export { EventLoopLag, ProcessMetrics, metricsEnabled } from "./process-metrics.js";
+export { EventLoopLag, ProcessMetrics, metricsEnabled, slotLagResolutionMs } from "./process-metrics.js";
 export { TASK_SILENCE_MS, TaskDelta } from "./task-delta.js";
 
 /** A running metric store. */

@@ -7,19 +7,32 @@ import { availableParallelism, totalmem } from "node:os";
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from "node:perf_hooks";
 import type { MetricValues } from "./types.js";
 
-/** Resolution of the event-loop delay monitor, ms (its own timer's interval). */
+/** Resolution of the event-loop delay monitor, ms (its own timer's interval), unless given. */
 const LAG_RESOLUTION_MS = 20;
+
+/**
+ * The monitor resolution of each slot thread of a TaskExecutor with `slots` slots: their timers
+ * together wake the process about 1,000 times a second at most (20 ms each for up to 20 slots, then
+ * coarser; at most 250 ms). At 20 ms each, 256 idle slot threads kept about a quarter of a core busy.
+ */
+export function slotLagResolutionMs(slots: number): number {
+  return Math.min(250, Math.max(LAG_RESOLUTION_MS, Math.ceil(slots)));
+}
 
 /** Longest event-loop delay since the last call, ms; the monitor restarts. */
 export class EventLoopLag {
-  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  private readonly h: IntervalHistogram;
   private on = false;
 
-  constructor(active = true) {
+  constructor(
+    active = true,
+    private readonly resolutionMs = LAG_RESOLUTION_MS,
+  ) {
+    this.h = monitorEventLoopDelay({ resolution: resolutionMs });
     this.setActive(active);
   }
 
-  /** Starts or stops the monitor (its timer wakes the thread 50 times a second: an idle process turns it off). */
+  /** Starts or stops the monitor (its timer wakes the thread every resolution: an idle process turns it off). */
   setActive(active: boolean): void {
     if (active === this.on) return;
     this.on = active;
@@ -36,7 +49,7 @@ export class EventLoopLag {
   /** The longest delay recorded since the last take (0 when none was), in ms; resets. */
   take(): number {
     // The monitor records each tick's full interval: the resolution itself is no delay.
-    const max = this.h.count > 0 ? Math.max(0, this.h.max / 1e6 - LAG_RESOLUTION_MS) : 0;
+    const max = this.h.count > 0 ? Math.max(0, this.h.max / 1e6 - this.resolutionMs) : 0;
     this.h.reset();
     return Math.round(max * 10) / 10;
   }
