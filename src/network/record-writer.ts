@@ -119,7 +119,6 @@ export interface OutputStats {
 /** A task's {@link RecordOutput} over all of its result partitions. */
 export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwner {
   readonly partitions: ResultPartition[];
-  readonly eager: boolean;
   readonly stats: OutputStats = { recordsSent: 0, buffersSent: 0, bytesSent: 0, maxBacklog: 0, backpressureEvents: 0, barriersBroadcast: 0, eventsSent: 0 };
   /** The last watermark emitted (MIN_WATERMARK before any). */
   lastWatermark = Number.NEGATIVE_INFINITY;
@@ -131,8 +130,10 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
   private waiters: Array<Deferred<void>> = [];
   private endsPending = -1;
   private finishing: Deferred<void> | null = null;
+  /** Flushes every partition within the buffer timeout of a buffer's first record; null while none waits. */
   private timer: NodeJS.Timeout | null = null;
   private flushScheduled = false;
+  private readonly bufferTimeoutMs: number;
   private readonly onAbort = () => this.abort();
 
   constructor(
@@ -142,12 +143,8 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     private readonly opts: OutputOptions,
   ) {
     const bufferRecords = opts.bufferRecords && opts.bufferRecords > 0 ? Math.floor(opts.bufferRecords) : DEFAULT_BUFFER_RECORDS;
-    this.eager = opts.bufferTimeoutMs === 0;
+    this.bufferTimeoutMs = opts.bufferTimeoutMs;
     this.partitions = descs.map((d) => new ResultPartition(attemptId, d, this, bufferRecords));
-    if (opts.bufferTimeoutMs > 0 && this.partitions.length > 0) {
-      this.timer = setInterval(() => this.flushQuietly(), opts.bufferTimeoutMs);
-      this.timer.unref();
-    }
     if (opts.signal) {
       if (opts.signal.aborted) this.abort();
       else opts.signal.addEventListener("abort", this.onAbort, { once: true });
@@ -266,7 +263,21 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
 
   // ---- SubpartitionOwner ----
 
-  scheduleFlush(): void {
+  onBufferStarted(): void {
+    if (this.bufferTimeoutMs === 0) this.scheduleFlush();
+    else if (this.bufferTimeoutMs > 0 && this.timer === null && this.failure === null) {
+      // One timer for every partition: what started within the timeout goes out together.
+      this.timer = setTimeout(this.onBufferTimeout, this.bufferTimeoutMs);
+      this.timer.unref();
+    }
+  }
+
+  private readonly onBufferTimeout = () => {
+    this.timer = null;
+    this.flushQuietly();
+  };
+
+  private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => {
@@ -352,7 +363,7 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
   }
 
   private stopTimer(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
   }
 }

@@ -34,9 +34,11 @@ export interface SubpartitionReader {
 /** What a subpartition reports to its writer (the task's RecordOutput). */
 export interface SubpartitionOwner {
   readonly cfg: NetworkConfig;
-  /** Flush each buffer as soon as it has a record (buffer timeout 0). */
-  readonly eager: boolean;
-  scheduleFlush(): void;
+  /**
+   * A buffer got its first record: the owner finishes it within the buffer timeout (at once with a
+   * timeout of 0). Called once per buffer, so an idle producer keeps no timer running.
+   */
+  onBufferStarted(): void;
   /** A backlog reached (true) or left (false) its bound. */
   onFull(full: boolean): void;
   onBuffer(backlog: number): void;
@@ -83,7 +85,7 @@ export class ResultSubpartition {
   add(record: unknown): void {
     const n = this.cur.push(record);
     if (n >= this.target) this.finishBuffer();
-    else if (n === 1 && this.owner.eager) this.owner.scheduleFlush();
+    else if (n === 1) this.owner.onBufferStarted();
   }
 
   /** Finished buffers waiting for credit. */

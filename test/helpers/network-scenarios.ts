@@ -171,7 +171,7 @@ export function describeLinkScenarios(
       assert.equal(input.gates[0]!.floatingAvailable, 3);
     }));
 
-  test(`${kind}: the buffer timeout flushes a partial buffer and finish() ends the channel; without a timeout nothing moves until flush()`, () =>
+  test(`${kind}: the buffer timeout flushes each partial buffer and finish() ends the channel; without a timeout nothing moves until flush()`, () =>
     withLink({}, async (l) => {
       const t = topo(l, "timeout", 1, 1, "ALL_TO_ALL", "forward");
       const out = l.producer.createOutput(t.producers[0]!.attemptId, [outputOf(t, 0)], { bufferTimeoutMs: 20, bufferRecords: 1000 });
@@ -180,6 +180,15 @@ export function describeLinkScenarios(
       const b = await input.next();
       assert.equal(b?.records.length, 5, "5 records in one flushed buffer");
       input.recycle(b!);
+      // The timer is armed again by the next buffer's first record, not left running meanwhile.
+      for (let i = 5; i < 8; i++) out.emit([0, i, "k"]);
+      const again = await input.next();
+      assert.deepEqual(
+        again?.records.map((r) => (r as unknown[])[1]),
+        [5, 6, 7],
+        "a later partial buffer is flushed by the timeout too",
+      );
+      input.recycle(again!);
       await out.finish();
       assert.equal(await input.next(), null);
 
