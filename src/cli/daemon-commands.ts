@@ -78,16 +78,24 @@ export function webOptions(args: ParsedArgs, env: NodeJS.ProcessEnv = process.en
 }
 
 /**
+ * The integer in environment variable `name`, at least `min`; undefined when unset or empty. Throws
+ * MalformedRequest otherwise: a malformed setting is the caller's mistake, like a malformed flag.
+ */
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === "") return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new EddyError(ErrorCode.MalformedRequest, `${name} must be an integer >= ${min}, got ${v}`);
+  return n;
+}
+
+/**
  * The ResourceManager's heartbeat timeout for TaskExecutors from EDDY_HEARTBEAT_TIMEOUT_MS (Flink's
  * heartbeat.timeout), at least 2000 ms so that a heartbeat every second leaves room for one lost;
  * undefined: the default.
  */
 export function heartbeatTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const v = env.EDDY_HEARTBEAT_TIMEOUT_MS;
-  if (v === undefined || v === "") return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 2000) throw new EddyError(ErrorCode.MalformedRequest, `EDDY_HEARTBEAT_TIMEOUT_MS must be an integer >= 2000, got ${v}`);
-  return n;
+  return intFromEnv(env, "EDDY_HEARTBEAT_TIMEOUT_MS", 2000);
 }
 
 /**
@@ -97,13 +105,7 @@ export function heartbeatTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): n
  */
 export function adaptiveSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<AdaptiveSchedulerSettings> {
   const out: Partial<AdaptiveSchedulerSettings> = {};
-  const num = (name: string, min: number): number | undefined => {
-    const v = env[name];
-    if (v === undefined || v === "") return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new EddyError(ErrorCode.MalformedRequest, `${name} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
+  const num = (name: string, min: number) => intFromEnv(env, name, min);
   const wait = num("EDDY_ADAPTIVE_RESOURCE_WAIT_MS", -1);
   const stab = num("EDDY_ADAPTIVE_STABILIZATION_MS", 0);
   const interval = num("EDDY_ADAPTIVE_SCALING_INTERVAL_MS", 0);

@@ -61,10 +61,8 @@ export interface JobEdgeSpec {
 export interface FeedbackEdge {
   /** The iteration tail. */
   source: string;
-  /** The iteration head. */
+  /** The iteration head (in the tail's co-location group, whose in-memory channel carries the edge). */
   target: string;
-  /** The co-location group both ends share, which names the in-memory channel. */
-  coLocationGroup: string;
 }
 
 /** A restart strategy and its settings (Flink's restart-strategy.*); omitted fields take Flink's defaults. */

@@ -332,7 +332,7 @@ function checkFeedbackEdges(
     }
     if (!reaches(head.id, tail.id, outs))
       fail(ErrorCode.InvalidJobGraph, `${where}: "${head.id}" does not reach "${tail.id}" through data edges, so this edge closes no iteration`, details);
-    result.push({ source: tail.id, target: head.id, coLocationGroup: group });
+    result.push({ source: tail.id, target: head.id });
   }
   for (const v of byId.values()) {
     const it = factories.get(v.id)!.iteration;

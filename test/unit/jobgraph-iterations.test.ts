@@ -60,7 +60,7 @@ test("an actor application declares its loop as a feedback edge from the feedbac
   const [edge] = g.feedbackEdges!;
   assert.equal(edge!.source, feedback[0]!.source);
   assert.equal(edge!.target, feedback[0]!.target);
-  assert.equal(edge!.coLocationGroup, byId.get(edge!.target)!.coLocationGroup);
+  assert.equal(byId.get(edge!.source)!.coLocationGroup, byId.get(edge!.target)!.coLocationGroup);
   // The data edges stay acyclic and hold no feedback edge; the way forward (a hash edge) is among them.
   assert.ok(!g.edges.some((e) => e.source === edge!.source && e.target === edge!.target));
   assert.ok(g.edges.some((e) => e.source === edge!.target && e.target === edge!.source && e.partitioner === "hash"));
