@@ -72,10 +72,21 @@ function finalCheckpoint() {
   return { f, asked: () => asked };
 }
 
-test("at a clean end of input the last checkpoint is the final one: the task finishes once it completed", async () => {
+test("at a clean end of input the last checkpoint is the final one: the task finishes once it was committed", async () => {
   const done = finalCheckpoint();
   done.f.completed(3);
-  assert.equal(done.f.reached(3, true), true, "completed already: finish at once");
+  done.f.committed(3);
+  assert.equal(done.f.reached(3, true), true, "committed already: finish at once");
+
+  // A sink still publishing the last checkpoint's records when its input ends must not finish yet.
+  const committing = finalCheckpoint();
+  committing.f.completed(3);
+  assert.equal(committing.f.reached(3, true), false, "completed, its commit still running");
+  const later = committing.f.untilCommitted(new AbortController().signal);
+  committing.f.askUnlessChosen();
+  assert.equal(committing.asked(), 0, "the running commit is the final one's");
+  committing.f.committed(3);
+  assert.equal(await promiseState(later), "resolved");
 
   const { f, asked } = finalCheckpoint();
   assert.equal(f.reached(3, true), false);

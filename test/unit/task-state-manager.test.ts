@@ -203,6 +203,23 @@ test("a committing operator at a clean end of input finishes once its last check
   assert.deepEqual(calls, ["snapshot 1", "commit 1"]);
 });
 
+test("a committing operator whose input ends while its last checkpoint's commit runs finishes only after that commit", async () => {
+  const { tsm, jm } = task(withInput());
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const sink: Invokable = { invoke: async () => undefined, snapshotState: () => undefined, notifyCheckpointComplete: () => gate };
+  const bound = tsm.bind("sink", sink, { input: input([batch(1), { barrier: checkpoint(1) }]), output: output([]), ctx: ctxOf() });
+  while ((await bound.input.next()) !== null);
+  await jm.until("ack 1");
+  const committing = tsm.notifyComplete(1);
+  const ended = tsm.endOfInput(new AbortController().signal, false);
+  assert.equal(await promiseState(ended), "pending", "checkpoint 1 completed, but its commit still runs");
+  assert.ok(!jm.sent.includes("endOfInput"), "the running commit is the final checkpoint's");
+  release();
+  await committing;
+  await ended;
+});
+
 test("a committing operator with records after its last checkpoint asks for one, takes it at once and finishes after its commit", async () => {
   const calls: string[] = [];
   const barriers: number[] = [];

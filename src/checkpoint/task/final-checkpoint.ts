@@ -13,6 +13,8 @@ export const FINAL_CHECKPOINT_TIMEOUT_MS = 15 * 60_000;
 export class FinalCheckpoint {
   private atEnd = false;
   private lastCompletedId = 0;
+  /** The newest checkpoint every operator committed: completion alone is not enough, its commit may still be running. */
+  private lastCommittedId = 0;
   /** The checkpoint whose completion lets the task finish, once one is chosen. */
   private chosen: number | undefined;
   private wait: { resolve(): void; reject(err: unknown): void } | undefined;
@@ -31,13 +33,13 @@ export class FinalCheckpoint {
 
   /**
    * The task reached its end of input. `clean`: nothing was read (or emitted) since checkpoint
-   * `lastSnapshotId`, which is then the final one. True when that one completed already: the task
+   * `lastSnapshotId`, which is then the final one. True when that one was committed already: the task
    * may finish at once.
    */
   reached(lastSnapshotId: number, clean: boolean): boolean {
     this.atEnd = true;
     if (clean) this.chosen = lastSnapshotId;
-    return this.chosen !== undefined && this.lastCompletedId >= this.chosen;
+    return this.chosen !== undefined && this.lastCommittedId >= this.chosen;
   }
 
   /** Resolves once the final checkpoint was committed; rejects on `signal`, on the timeout, or when the task ends. */
@@ -77,6 +79,7 @@ export class FinalCheckpoint {
 
   /** The operators committed checkpoint `checkpointId`: if it is (or follows) the final one, the task may finish. */
   committed(checkpointId: number): void {
+    this.lastCommittedId = Math.max(this.lastCommittedId, checkpointId);
     if (this.wait && this.chosen !== undefined && checkpointId >= this.chosen) this.wait.resolve();
   }
 
