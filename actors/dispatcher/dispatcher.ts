@@ -27,6 +27,9 @@ import {
 import type { JobGraphSpec } from "../../src/jobgraph/types.js";
 import type { BundleRef } from "../../src/blob/index.js";
 
+/** How often a leading Dispatcher sweeps the checkpoint keys of ended jobs by default, ms. */
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+
 /** What the Dispatcher stands on: HA stores, a JobMaster factory, and cluster facts for `info`. */
 export interface DispatcherServices {
   executionPlans: ExecutionPlanStore;
@@ -42,6 +45,13 @@ export interface DispatcherServices {
   cleanupJob?(jobId: string): Promise<void>;
   /** Removes leftovers (BLOCKING partition streams) of jobs that are neither running nor recoverable. */
   sweepOrphans?(knownJobIds: ReadonlySet<string>): Promise<void>;
+  /**
+   * Removes the checkpoint keys of jobs for which `ended` holds: what a JobMaster of a former leader
+   * wrote after the job's end. Run at the start of each term and every `sweepIntervalMs`.
+   */
+  sweepEndedJobs?(ended: (jobId: string) => Promise<boolean>): Promise<void>;
+  /** How often the checkpoint keys of ended jobs are swept, ms (default {@link DEFAULT_SWEEP_INTERVAL_MS}). */
+  sweepIntervalMs?: number;
   /** True while this process holds the leader lease (writes to the HA stores are skipped otherwise). */
   isLeader?(): boolean;
   /** Job bundles (user code): the store's check, and application mode's run of main. */
@@ -90,7 +100,28 @@ export class Dispatcher extends Actor {
 
   start(): void {
     this.serve(this.nc, { service: { role: "dispatcher" } });
+    if (this.services.sweepEndedJobs) this.every(this.services.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS, () => this.sweepEndedJobs());
     this.log.info({ sessionId: this.leader.sessionId }, "Dispatcher leading");
+  }
+
+  private sweeping = false;
+
+  /** Starts a sweep of ended jobs' checkpoint keys unless one runs (it runs outside the mailbox). */
+  private sweepEndedJobs(): void {
+    if (this.sweeping || !this.services.sweepEndedJobs) return;
+    this.sweeping = true;
+    this.background(
+      this.services
+        .sweepEndedJobs((jobId) => this.hasEnded(jobId))
+        .catch((err) => this.log.warn({ err }, "sweeping the checkpoint keys of ended jobs failed"))
+        .finally(() => (this.sweeping = false)),
+    );
+  }
+
+  /** True when `jobId` has a recorded result (it never runs again) and no JobMaster here runs it. */
+  private async hasEnded(jobId: string): Promise<boolean> {
+    if (this.running.has(jobId) || this.submitting.has(jobId) || this.recovering.has(jobId)) return false;
+    return this.services.jobResults.has(jobId);
   }
 
   /**
@@ -117,6 +148,9 @@ export class Dispatcher extends Actor {
     }
     const known = new Set([...planned, ...this.running.keys()]);
     await this.services.sweepOrphans?.(known).catch((err) => this.log.warn({ err }, "sweeping leftovers of ended jobs failed"));
+    await this.services
+      .sweepEndedJobs?.((jobId) => this.hasEnded(jobId))
+      .catch((err) => this.log.warn({ err }, "sweeping the checkpoint keys of ended jobs failed"));
     return recovered;
   }
 

@@ -82,14 +82,18 @@ export class JobCheckpointing {
       this.graph,
       cfg.checkpointing,
       {
-        nextCheckpointId: () => this.track(this.counter.getAndIncrement()),
+        // A former leader advances no counter: after the job's end that write would re-create the key.
+        nextCheckpointId: () =>
+          this.isLeader()
+            ? this.track(this.counter.getAndIncrement())
+            : Promise.reject(new EddyError(ErrorCode.NotLeader, "no checkpoint id taken: the JobManager no longer leads")),
         complete: (cp) =>
           this.trackCompletion(
             (async () => {
               if (!this.isLeader()) throw new EddyError(ErrorCode.NotLeader, `checkpoint ${cp.checkpointId} not recorded: the JobManager no longer leads`);
               if (cp.kind === "SAVEPOINT") await this.savepoints.add({ ...cp, savepointId: savepointIdOf(jobId, cp.checkpointId) });
               else {
-                await this.store.add(cp, this.storage);
+                await this.store.add(cp, this.storage, this.isLeader);
                 // Several checkpoints in flight may complete out of order: restore from the newest.
                 if (!(this.restoreFrom?.kind === "CHECKPOINT" && this.restoreFrom.checkpointId > cp.checkpointId)) this.restoreFrom = cp;
               }

@@ -105,16 +105,21 @@ export class CompletedCheckpointStore {
    * is: adds run one at a time, in call order); resolves then. Subsuming
    * follows in the background: every checkpoint beyond the newest `retain` leaves KV and its objects
    * are deleted ({@link awaitDiscards} waits for both). Adding an id again with the same contents is a no-op;
-   * with other contents it is a ConflictError (`DuplicateCheckpoint`).
+   * with other contents it is a ConflictError (`DuplicateCheckpoint`). `leads`, checked before each
+   * write: false refuses the write with NotLeader (a former leader's write could land after the job's
+   * end removed its keys, and re-create them).
    */
-  add(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
+  add(cp: CompletedCheckpoint, storage: CheckpointStorage, leads: () => boolean = () => true): Promise<void> {
     // One at a time, in call order: the pointer then only moves forward.
-    const run = this.adding.then(() => this.addNow(cp, storage));
+    const run = this.adding.then(() => this.addNow(cp, storage, leads));
     this.adding = run.catch(() => undefined); // the caller gets the failure from `run`; the chain goes on
     return run;
   }
 
-  private async addNow(cp: CompletedCheckpoint, storage: CheckpointStorage): Promise<void> {
+  private async addNow(cp: CompletedCheckpoint, storage: CheckpointStorage, leads: () => boolean): Promise<void> {
+    const mustLead = (what: string) => {
+      if (!leads()) throw new EddyError(ErrorCode.NotLeader, `checkpoint ${cp.checkpointId} not ${what}: the JobManager no longer leads`);
+    };
     if (this.closed) throw new EddyError(ErrorCode.Shutdown, `the checkpoint store of job ${this.jobId} is shut down`);
     if (cp.jobId !== this.jobId) throw new InternalError(`checkpoint of job ${cp.jobId} added to the store of job ${this.jobId}`);
     if (cp.kind !== "CHECKPOINT") throw new InternalError("savepoints are not owned by the completed checkpoint store: use SavepointStore");
@@ -122,6 +127,7 @@ export class CompletedCheckpointStore {
     this.storage = storage;
     const key = this.chkKey(cp.checkpointId);
     const value = encode(cp);
+    mustLead("stored");
     try {
       await this.bucket.kv.create(key, value);
     } catch (err) {
@@ -151,7 +157,7 @@ export class CompletedCheckpointStore {
     // back empty, which would restart a job from scratch).
     let advanced: boolean;
     try {
-      advanced = await retryTransient(() => this.advancePointer(cp.checkpointId), 30_000);
+      advanced = await retryTransient(() => (mustLead("recorded as the latest"), this.advancePointer(cp.checkpointId)), 30_000);
     } catch (err) {
       throw possiblyStored(this.failed(`record checkpoint ${cp.checkpointId} as the latest`, err));
     }

@@ -6,3 +6,4 @@ export * from "./checkpoint-id-counter.js";
 export * from "./completed-checkpoint-store.js";
 export * from "./savepoint-store.js";
 export * from "./checkpoint-stats-tracker.js";
+export * from "./checkpoint-key-sweep.js";

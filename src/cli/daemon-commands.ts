@@ -36,9 +36,11 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
   const scheduler = (args.flags.scheduler as "default" | "adaptive" | undefined) ?? (reactive ? "adaptive" : "default");
   let adaptive: Partial<AdaptiveSchedulerSettings>;
   let heartbeatTimeoutMs: number | undefined;
+  let sweepIntervalMs: number | undefined;
   try {
     adaptive = adaptiveSettingsFromEnv();
     heartbeatTimeoutMs = heartbeatTimeoutFromEnv();
+    sweepIntervalMs = sweepIntervalFromEnv();
   } catch (err) {
     // A malformed setting in the environment is the caller's mistake, like a malformed flag.
     io.err(`eddy: ${(err as Error).message}`);
@@ -52,6 +54,7 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
       log,
       scheduling: { scheduler, reactive, adaptive },
       ...(heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs } : {}),
+      ...(sweepIntervalMs !== undefined ? { sweepIntervalMs } : {}),
       ...webOptions(args),
     };
     return startJobManager(opts);
@@ -96,6 +99,14 @@ function intFromEnv(env: NodeJS.ProcessEnv, name: string, min: number): number |
  */
 export function heartbeatTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
   return intFromEnv(env, "EDDY_HEARTBEAT_TIMEOUT_MS", 2000);
+}
+
+/**
+ * How often the leader sweeps the checkpoint keys of ended jobs from EDDY_SWEEP_INTERVAL_MS, at
+ * least 1000 ms; undefined: the default (a minute).
+ */
+export function sweepIntervalFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  return intFromEnv(env, "EDDY_SWEEP_INTERVAL_MS", 1000);
 }
 
 /**

@@ -16,7 +16,7 @@ import type { LeaseHolder } from "../ha/lease-leader-election.js";
 import { Dispatcher, type DispatcherServices } from "../../actors/dispatcher/dispatcher.js";
 import { ResourceManager } from "../../actors/resourcemanager/resource-manager.js";
 import { JobMaster } from "../../actors/jobmaster/job-master.js";
-import { CheckpointStorage, CompletedCheckpointStore, SavepointStore } from "../checkpoint/index.js";
+import { CheckpointStorage, CompletedCheckpointStore, SavepointStore, sweepCheckpointKeys } from "../checkpoint/index.js";
 import { releaseBlockingPartitions, sweepBlockingStreams } from "../network/index.js";
 import type { SchedulerFactoryOptions } from "../../actors/jobmaster/scheduler-factory.js";
 
@@ -33,6 +33,8 @@ export interface ComponentServices {
   /** Job bundles: the store's check and application mode (the JobManager process's, kept across terms). */
   bundles?: DispatcherServices["bundles"];
   heartbeatTimeoutMs?: number;
+  /** How often the Dispatcher sweeps the checkpoint keys of ended jobs, ms. */
+  sweepIntervalMs?: number;
   slotRequestTimeoutMs?: number;
   /** The cluster's scheduler settings, passed to every JobMaster. */
   scheduling?: SchedulerFactoryOptions;
@@ -103,6 +105,8 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
         await (await CompletedCheckpointStore.open(nc, subjects, jobId, { logger: log })).shutdown(true, storage);
       },
       sweepOrphans: (known) => sweepBlockingStreams(nc, subjects, known, log).then(() => undefined),
+      sweepEndedJobs: (ended) => sweepCheckpointKeys(nc, subjects, ended, log).then(() => undefined),
+      ...(s.sweepIntervalMs ? { sweepIntervalMs: s.sweepIntervalMs } : {}),
       disposeSavepoint: async (id) => {
         const storage = await CheckpointStorage.open(nc, subjects);
         await (await SavepointStore.open(nc, subjects)).dispose(id, storage);

@@ -31,6 +31,8 @@ export interface JobManagerOptions {
   heartbeatTimeoutMs?: number;
   /** How long a job waits for slots, ms. */
   slotRequestTimeoutMs?: number;
+  /** How often the leader sweeps the checkpoint keys of ended jobs, ms (EDDY_SWEEP_INTERVAL_MS). */
+  sweepIntervalMs?: number;
   /** The cluster's scheduler, reactive mode and adaptive scheduler timeouts (`--scheduler`, `--reactive`). */
   scheduling?: SchedulerFactoryOptions;
   /** Lease duration, ms (default EDDY_LEASE_MS, else 15 s with replicated buckets and 6 s without; an existing lease bucket's max_age wins). */
@@ -124,6 +126,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
         ...(web ? { webUrl: web.url } : {}),
         ...(opts.heartbeatTimeoutMs ? { heartbeatTimeoutMs: opts.heartbeatTimeoutMs } : {}),
         ...(opts.slotRequestTimeoutMs ? { slotRequestTimeoutMs: opts.slotRequestTimeoutMs } : {}),
+        ...(opts.sweepIntervalMs ? { sweepIntervalMs: opts.sweepIntervalMs } : {}),
         ...(opts.scheduling ? { scheduling: opts.scheduling } : {}),
       });
       resolveLeading();

@@ -2,6 +2,7 @@ import { DeliverPolicy, type JetStreamClient, type JsMsg } from "@nats-io/jetstr
 import { TimeoutError } from "../core/errors.js";
 import { withTimeout } from "../core/time.js";
 import { isConsumerNotFound, isTransient } from "./nats-errors.js";
+import { lastPerSubjectAtLeader, sequencesAtLeader, type ListedMessage } from "./leader-view.js";
 
 /** How long reading the last message of every subject may take, retries included. */
 const LIST_TIMEOUT_MS = 30_000;
@@ -21,25 +22,30 @@ const FETCH_STALL_MS = 2_000;
  * electing a leader after a NATS server's loss makes the consumer's creation time out, or leaves a
  * consumer made on the lost leader that delivers nothing or is not found. `each` sees only the messages of
  * the attempt that completed. TimeoutError after 30 s, naming the last attempt's failure.
+ *
+ * The consumer reads one replica, which may lag behind the stream leader: the listing is then
+ * completed from the leader (src/jetstream/leader-view.ts), and names every subject the leader has.
+ * A message read from the leader carries its payload even when `headersOnly`.
  */
-export function readLastPerSubject(
+export async function readLastPerSubject(
   js: JetStreamClient,
   stream: string,
   filter: string,
   opts: { headersOnly: boolean },
-  each: (m: JsMsg) => void,
+  each: (m: ListedMessage) => void,
 ): Promise<void> {
-  return readMatching(js, stream, filter, { ...opts, lastPerSubject: true }, each);
+  const read = await readMatching(js, stream, filter, { ...opts, lastPerSubject: true });
+  for (const m of await lastPerSubjectAtLeader(await js.jetstreamManager(false), stream, filter, read)) each(m);
 }
 
 /**
  * The stream sequence of every message of `stream` matching `filter` (every one, not only the last
- * of each subject), ascending, read as {@link readLastPerSubject} reads (headers only, retried).
+ * of each subject), ascending, read as {@link readLastPerSubject} reads (headers only, retried,
+ * completed from the stream leader).
  */
 export async function sequencesOf(js: JetStreamClient, stream: string, filter: string): Promise<number[]> {
-  const seqs: number[] = [];
-  await readMatching(js, stream, filter, { headersOnly: true, lastPerSubject: false }, (m) => seqs.push(m.seq));
-  return seqs.sort((a, b) => a - b);
+  const read = await readMatching(js, stream, filter, { headersOnly: true, lastPerSubject: false });
+  return sequencesAtLeader(await js.jetstreamManager(false), stream, filter, read);
 }
 
 interface ReadOptions {
@@ -48,7 +54,7 @@ interface ReadOptions {
   lastPerSubject: boolean;
 }
 
-async function readMatching(js: JetStreamClient, stream: string, filter: string, opts: ReadOptions, each: (m: JsMsg) => void): Promise<void> {
+async function readMatching(js: JetStreamClient, stream: string, filter: string, opts: ReadOptions): Promise<JsMsg[]> {
   const what = `listing ${filter} in ${stream}`;
   const deadline = Date.now() + LIST_TIMEOUT_MS;
   for (let attempt = 1, delay = 100; ; attempt++, delay = Math.min(2_000, delay * 2)) {
@@ -66,8 +72,7 @@ async function readMatching(js: JetStreamClient, stream: string, filter: string,
       await new Promise((r) => setTimeout(r, delay));
       continue;
     }
-    for (const m of read) each(m);
-    return;
+    return read;
   }
 }
 

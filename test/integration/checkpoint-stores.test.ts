@@ -21,12 +21,15 @@ import {
   CompletedCheckpointStore,
   SavepointStore,
   checkpointObjectName,
+  sweepCheckpointKeys,
   newSavepointId,
   savepointObjectName,
   type CompletedCheckpoint,
   type Savepoint,
 } from "../../src/checkpoint/index.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
+import { lastPerSubjectAtLeader, sequencesAtLeader, type ListedMessage } from "../../src/jetstream/leader-view.js";
+import { readLastPerSubject } from "../../src/jetstream/index.js";
 
 let nats: TestNats;
 let nc: NatsConnection;
@@ -197,6 +200,16 @@ test("a store of a former leader's JobMaster (a zombie) never moves the latest p
   const next = await CompletedCheckpointStore.open(nc2, subjects, "jobZombie", { logger: log });
   assert.equal((await next.latest())?.checkpointId, 5, "a JobMaster recovering the job restores the newest");
   await current.shutdown(true, storage);
+});
+
+test("a store whose JobManager no longer leads writes neither the checkpoint nor the latest pointer", async () => {
+  const store = await CompletedCheckpointStore.open(nc, subjects, "jobFormer", { logger: log });
+  await assert.rejects(
+    store.add(await checkpoint("jobFormer", 1), storage, () => false),
+    (err: Error & { code?: string }) => err.code === ErrorCode.NotLeader,
+  );
+  assert.deepEqual(await keysOf("jobFormer."), [], "nothing written: after the job's end it would be a leak");
+  await store.shutdown(true, storage);
 });
 
 test("retain 3 keeps the newest three; a reopened store (new JobMaster) sees them", async () => {
@@ -423,4 +436,47 @@ test("removeKey deletes a key's message by revision, false when there is none; r
   assert.equal(await kv.get("rk.b"), null);
   assert.equal(await kv.get("rk.c"), null);
   assert.equal(await removeKeys(kv, "rk.>"), 0);
+});
+
+test("a listing short of what the stream leader holds (a replica behind it) is completed from the leader", async () => {
+  const name = new Subjects("eddy-test-leader-view").bucket("jobgraphs");
+  const b = await openBucket(nc, name, { history: 3 });
+  const stream = `KV_${name}`;
+  const filter = `$KV.${name}.>`;
+  const jsm = await jetstreamManager(nc);
+  await b.put("a", "1");
+  await b.put("b", "1");
+  // The listing a lagging replica gives: made before the leader got c, a second b and a's removal.
+  const stale: ListedMessage[] = [];
+  await readLastPerSubject(await jsm.jetstream(), stream, filter, { headersOnly: true }, (m) => void stale.push(m));
+  await b.put("b", "2");
+  await b.put("c", "1");
+  await removeKey(b, "a");
+  const last = await lastPerSubjectAtLeader(jsm, stream, filter, stale);
+  assert.deepEqual(last.map((m) => m.subject.slice(filter.length - 1)).sort(), ["b", "c"], "c added, a dropped");
+  const seqs = await sequencesAtLeader(jsm, stream, filter, stale);
+  assert.equal(seqs.length, 4, "a's listed message (gone: deleting it finds nothing), both of b, and c");
+  assert.deepEqual(
+    seqs,
+    [...seqs].sort((x, y) => x - y),
+  );
+  assert.equal(await removeKeys(b, ">"), 3);
+  assert.deepEqual(await listKeys(b), []);
+});
+
+test("the leader's sweep removes every key of an ended job, and nothing of a running one or of a savepoint", async () => {
+  const sp = await savepoint("jobSweepSp");
+  await (await SavepointStore.open(nc, subjects)).add(sp);
+  // What a former leader's JobMaster writes after the job's end: a counter, a checkpoint, the pointer.
+  for (const k of ["jobSweepEnded.counter", "jobSweepEnded.chk.7", "jobSweepEnded.latest", "jobSweepRunning.counter"]) await kv.put(k, encode(7));
+  const asked: string[] = [];
+  const swept = await sweepCheckpointKeys(nc, subjects, async (jobId) => (asked.push(jobId), jobId === "jobSweepEnded"), log);
+  assert.deepEqual(swept, ["jobSweepEnded"]);
+  assert.ok(!asked.includes("savepoint"), "savepoints belong to no job");
+  assert.deepEqual(await keysOf("jobSweepEnded."), []);
+  assert.deepEqual(await keysOf("jobSweepRunning."), ["jobSweepRunning.counter"]);
+  assert.deepEqual(await keysOf(`savepoint.${sp.savepointId}`), [`savepoint.${sp.savepointId}`]);
+  assert.deepEqual(await sweepCheckpointKeys(nc, subjects, async (jobId) => jobId === "jobSweepEnded", log), [], "nothing left to sweep");
+  await removeKeys(kv, "jobSweepRunning.>");
+  await (await SavepointStore.open(nc, subjects)).dispose(sp.savepointId, storage);
 });

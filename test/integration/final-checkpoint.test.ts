@@ -12,6 +12,10 @@ import { killTaskExecutor, startProcessCluster, type ProcessCluster } from "../h
 import { awaitJobResult, waitForJob } from "../helpers/jobs.js";
 import { committedLines } from "../helpers/keyed-counter.js";
 import type { JobDetails } from "../../schemas/dispatcher-api.js";
+import { listKeys, openBucket } from "../../src/ha/kv.js";
+import { Subjects } from "../../src/rpc/subjects.js";
+import { encode } from "../../src/codec/codec.js";
+import { waitFor } from "../../src/core/time.js";
 
 let cluster: ProcessCluster;
 let work: string;
@@ -19,7 +23,8 @@ let work: string;
 before(async () => {
   work = mkdtempSync(join(tmpdir(), "eddy-final-"));
   // One slot per worker, and the two branches in different slot sharing groups: they run on different workers.
-  cluster = await startProcessCluster({ taskExecutors: 3, slots: 1 });
+  // The leader sweeps the checkpoint keys of ended jobs every second (a minute by default).
+  cluster = await startProcessCluster({ taskExecutors: 3, slots: 1, env: { EDDY_SWEEP_INTERVAL_MS: "1000" } });
 });
 after(async () => {
   await cluster?.stop();
@@ -85,7 +90,7 @@ test("a sink that finished while another branch runs is not run again by a full 
   );
 });
 
-test("a bounded checkpointed job commits its sink's last records with a final checkpoint and finishes promptly", async () => {
+test("a bounded checkpointed job commits its sink's last records with a final checkpoint, finishes promptly, and keys written after its end are swept", async () => {
   const out = join(work, "bounded");
   const spec = {
     name: "bounded with checkpoints",
@@ -106,6 +111,17 @@ test("a bounded checkpointed job commits its sink's last records with a final ch
   const lines = committedLines(out);
   assert.equal(lines.length, 20_000);
   assert.equal(new Set(lines).size, 20_000);
+
+  // Keys a JobMaster of a former leader writes after the job's end are swept by the leader; a job
+  // without a recorded result keeps its keys.
+  const kv = await openBucket(cluster.nc, new Subjects(cluster.prefix).bucket("checkpoints"));
+  const keysOf = async (jobId: string) => (await listKeys(kv, `${jobId}.>`)).sort();
+  await waitFor(async () => ((await keysOf(jobId)).length === 0 ? true : undefined), 30_000, "the job's checkpoint keys removed at its end");
+  const late = [`${jobId}.chk.9`, `${jobId}.counter`, `${jobId}.latest`];
+  for (const k of [...late, "jobWithoutResult.counter"]) await kv.put(k, encode(9));
+  assert.deepEqual(await keysOf(jobId), late);
+  await waitFor(async () => ((await keysOf(jobId)).length === 0 ? true : undefined), 30_000, "the late keys swept");
+  assert.deepEqual(await keysOf("jobWithoutResult"), ["jobWithoutResult.counter"]);
 });
 
 test("a source chained with a two-phase-commit sink checkpoints through the chain and commits its last records with the final checkpoint", async () => {

@@ -16,6 +16,12 @@ import { reportNodeOptions } from "../helpers/process-diagnostics.js";
 import type { Host, Hosts } from "./hosts.js";
 import { startSoakNats, type SoakNats } from "./nats-servers.js";
 
+/**
+ * How often the leader sweeps the checkpoint keys of ended jobs: well inside the time the leak
+ * checks give cleanup, so a key a former leader wrote after its job's end is gone when they look.
+ */
+const SWEEP_INTERVAL_MS = 5_000;
+
 /** One Eddy process of the soak. */
 export interface SoakProcess {
   role: "jobmanager" | "taskexecutor";
@@ -79,7 +85,12 @@ export async function startSoakCluster(s: SoakClusterSettings): Promise<SoakClus
     natsUrl: nats.url,
     prefix,
     logLevel: s.logLevel,
-    env: { EDDY_KV_REPLICAS: "3", EDDY_LEASE_MS: String(s.leaseMs), NODE_OPTIONS: reportNodeOptions(join(s.dir, "reports")) },
+    env: {
+      EDDY_KV_REPLICAS: "3",
+      EDDY_LEASE_MS: String(s.leaseMs),
+      EDDY_SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS),
+      NODE_OPTIONS: reportNodeOptions(join(s.dir, "reports")),
+    },
   };
   const processes: SoakProcess[] = [];
   const start = (role: SoakProcess["role"], host: Host, args: string[]): SoakProcess => {

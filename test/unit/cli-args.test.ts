@@ -252,3 +252,14 @@ test("EDDY_HEARTBEAT_TIMEOUT_MS sets the heartbeat timeout; a malformed or too s
       (e: unknown) => e instanceof EddyError && e.code === ErrorCode.MalformedRequest && /EDDY_HEARTBEAT_TIMEOUT_MS/.test(e.message),
     );
 });
+
+test("EDDY_SWEEP_INTERVAL_MS sets how often ended jobs' checkpoint keys are swept; a malformed or too short one is refused", async () => {
+  const { sweepIntervalFromEnv } = await import("../../src/cli/daemon-commands.js");
+  assert.equal(sweepIntervalFromEnv({}), undefined);
+  assert.equal(sweepIntervalFromEnv({ EDDY_SWEEP_INTERVAL_MS: "5000" }), 5000);
+  for (const bad of ["999", "5s", "1000.5"])
+    assert.throws(
+      () => sweepIntervalFromEnv({ EDDY_SWEEP_INTERVAL_MS: bad }),
+      (e: unknown) => e instanceof EddyError && e.code === ErrorCode.MalformedRequest && /EDDY_SWEEP_INTERVAL_MS/.test(e.message),
+    );
+});
