@@ -5,7 +5,7 @@
 //
 //   node test/run.mjs [FILTER...]   only files whose path contains one of the FILTERs
 //                                   (test/unit/: no nats-server needed; test/integration/: real servers;
-//                                   test/soak/: the short chaos soak, run only when a filter names it)
+//                                   test/soak/: the short chaos soak)
 //   EDDY_TEST_TIMEOUT_MS            per-file (and per-test) timeout, default 300000
 //   EDDY_TEST_CONCURRENCY           files run at once, default 2
 import { spawn } from "node:child_process";
@@ -46,11 +46,8 @@ const all = collect(testDir);
 const folder = (f) => relative(testDir, f).split(sep)[0];
 const isUnit = (f) => folder(f) === "unit";
 const rank = (f) => (folder(f) === "soak" ? 0 : isUnit(f) ? 1 : 2);
-// The soak's test runs only when asked for by name (`npm run soak:short`): it still finds a leak (checkpoint
-// keys of a finished job left in KV after faults), see docs/reliability.md.
-const optIn = (f) => folder(f) === "soak";
 const files = all
-  .filter((f) => (filters.length === 0 ? !optIn(f) : filters.some((x) => relative(root, f).includes(x))))
+  .filter((f) => filters.length === 0 || filters.some((x) => relative(root, f).includes(x)))
   .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 if (files.length === 0) {
   console.error(`test/run.mjs: no test files${filters.length ? ` matching ${filters.join(", ")}` : ""} under ${relative(root, testDir)}`);

@@ -1,5 +1,5 @@
 /**
- * The short soak (`npm run soak:short`; not part of `npm test` while it finds a leak, see docs/reliability.md): one minute of the seeded chaos soak (test/soak) with at least
+ * The short soak (part of `npm test`; `npm run soak:short` runs it alone): one minute of the seeded chaos soak (test/soak) with at least
  * eight faults of every kind on a three-server NATS cluster, two JobManagers and four TaskExecutors,
  * and no violation: each event committed exactly once by both jobs, both FINISHED, no recovery
  * stalled, nothing of the jobs left behind. EDDY_SOAK_SEED replays another seed.
