@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The `eddy` command. The implementation is compiled TypeScript in dist/ (built by `npm ci`,
-// which runs the `prepare` script, or by `npm run build`).
+// which runs the `prepare` script, or by `npm run build`), run from the one-file bundle the build
+// makes while it is fresh (dist/src/core/bundles.js says when).
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
+const dist = fileURLToPath(new URL("../dist", import.meta.url));
 const mainPath = fileURLToPath(new URL("../dist/src/cli/main.js", import.meta.url));
 if (existsSync(mainPath)) {
-  const { run } = await import(new URL("../dist/src/cli/main.js", import.meta.url).href);
+  const { cliEntry } = await import(new URL("../dist/src/core/bundles.js", import.meta.url).href);
+  const { run } = await import(pathToFileURL(cliEntry(dist)).href);
   await run(process.argv.slice(2));
 } else {
   process.stderr.write(

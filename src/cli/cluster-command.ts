@@ -14,7 +14,7 @@ import { EddyError, ErrorCode, toEddyError, InternalError } from "../core/errors
 import { resolvePrefix } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { sleep } from "../core/time.js";
-import { findNatsServerBinary, startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
+import { findNatsServerBinary, freePort, NatsServerError, startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
 import { spawnEddyProcess, stopAll, type ChildExit, type SupervisedChild } from "../cluster/processes.js";
 import type { ParsedArgs } from "./args.js";
 import { DispatcherClient, exitCodeOf, isTransportError } from "./client.js";
@@ -52,6 +52,9 @@ function contextsBeside(file: string | undefined): ChildContexts {
   const beside = (name: string) => (existsSync(join(dirname(file), name)) ? join(dirname(file), name) : file);
   return { jobmanager: beside("jobmanager.json"), worker: beside("worker.json"), self: file };
 }
+
+/** How long the nats-server started here may take to accept connections, ms (its processes wait as long). */
+const SERVER_START_TIMEOUT_MS = 20_000;
 
 /** Default nats-server port of `eddy cluster` (the default client URL's). */
 export const DEFAULT_CLUSTER_PORT = 4222;
@@ -107,26 +110,66 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
     let url = args.flags.nats as string | undefined;
     let ctx: ChildContexts = contextsBeside((args.flags.context as string | undefined) || process.env.EDDY_CONTEXT || undefined);
     let secure: SecureSetup | undefined;
+    const prefix = resolvePrefix();
+    const onExit = (c: SupervisedChild, e: ChildExit) => {
+      if (shuttingDown || c.stopping()) return;
+      log.error({ child: c.name, childPid: c.pid, code: e.code, signal: e.signal }, `${c.name} exited unexpectedly`);
+    };
+    const web = [
+      ...(args.flags["web-port"] !== undefined ? ["--web-port", String(args.flags["web-port"])] : []),
+      ...(args.flags["web-host"] !== undefined ? ["--web-host", String(args.flags["web-host"])] : []),
+    ];
+    /** Starts the JobManager and the TaskExecutors for `natsUrl`; `waitMs`: how long they wait for the server to come up. */
+    const spawnChildren = (natsUrl: string, webToken: string | undefined, waitMs: number) => {
+      const env = {
+        EDDY_NATS_URL: natsUrl,
+        EDDY_PREFIX: prefix,
+        EDDY_STOP_TIMEOUT_MS: String(childStopMs),
+        ...(waitMs ? { EDDY_CONNECT_WAIT_MS: String(waitMs) } : {}),
+      };
+      const withContext = (path: string | undefined, extra: Record<string, string> = {}) => ({ ...env, ...(path ? { EDDY_CONTEXT: path } : {}), ...extra });
+      const jmEnv = withContext(ctx.jobmanager, webToken ? { EDDY_WEB_TOKEN: webToken } : {});
+      children.push(spawnEddyProcess(["jobmanager", ...(reactive ? ["--reactive"] : []), ...web], { name: "jobmanager", env: jmEnv, onExit }));
+      for (let i = 1; i <= teCount; i++) {
+        children.push(spawnEddyProcess(["taskexecutor", "--slots", String(slots)], { name: `taskexecutor-${i}`, env: withContext(ctx.worker), onExit }));
+      }
+      log.info({ pids: children.map((c) => `${c.name}=${c.pid}`) }, "processes started");
+    };
     if (url === undefined) {
       const given = args.flags["data-dir"] as string | undefined;
       dataDir = given ? resolve(given) : mkdtempSync(join(tmpdir(), "eddy-cluster-"));
       removeDataDir = !given;
-      const port = (args.flags.port as number | undefined) ?? DEFAULT_CLUSTER_PORT;
-      const prefix = resolvePrefix();
+      const requested = (args.flags.port as number | undefined) ?? DEFAULT_CLUSTER_PORT;
       if (!insecure) {
-        // The port is known once the server runs: the contexts get their URL then.
         secure = (await reuseSecureSetup(dataDir, "", prefix)) ?? (await writeSecureSetup(dataDir, { prefix, url: "" }));
         ctx = { jobmanager: secure.contexts.jobmanager, worker: secure.contexts.worker, self: secure.contexts.viewer };
       }
-      server = await startNatsServer({
-        port,
-        storeDir: dataDir,
-        detached: true,
-        confPath: writeServerConf(dataDir, secure),
-        ...(secure ? { probeAuth: authOf(readContext(secure.contexts.admin)) } : {}),
-      });
-      url = server.url;
-      if (secure) await reuseSecureSetup(dataDir, url, resolvePrefix());
+      const confPath = writeServerConf(dataDir, secure);
+      // The processes start while the server does (each is some 0.5 s of module loading): their
+      // first connection waits for it. A free port picked here can be taken before the server
+      // binds it; the processes then stop and all starts again on another.
+      for (let attempt = 1; ; attempt++) {
+        const port = requested || (await freePort());
+        url = `nats://127.0.0.1:${port}`;
+        if (secure) await reuseSecureSetup(dataDir, url, prefix); // the contexts name the server's URL
+        // The server is spawned first (before the call's first await), the processes while it starts.
+        const starting = startNatsServer({
+          port,
+          storeDir: dataDir,
+          detached: true,
+          confPath,
+          readyTimeoutMs: SERVER_START_TIMEOUT_MS,
+          ...(secure ? { probeAuth: authOf(readContext(secure.contexts.admin)) } : {}),
+        });
+        spawnChildren(url, secure?.webToken, SERVER_START_TIMEOUT_MS);
+        try {
+          server = await starting;
+          break;
+        } catch (err) {
+          await stopAll(children.splice(0), childStopMs + 5_000);
+          if (requested || attempt >= 3 || !(err instanceof NatsServerError && err.portTaken)) throw err;
+        }
+      }
       log.info({ url, serverPid: server.pid, dataDir, log: server.logPath, secure: !!secure }, "nats-server started");
       const srv = server;
       void srv.exited.then(() => {
@@ -136,25 +179,10 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
           requestStop("nats-server exited");
         }
       });
+    } else {
+      spawnChildren(url, undefined, 0);
     }
     if (stopReason !== undefined) return code;
-    const prefix = resolvePrefix();
-    const env = { EDDY_NATS_URL: url, EDDY_PREFIX: prefix, EDDY_STOP_TIMEOUT_MS: String(childStopMs) };
-    const withContext = (path: string | undefined, extra: Record<string, string> = {}) => ({ ...env, ...(path ? { EDDY_CONTEXT: path } : {}), ...extra });
-    const onExit = (c: SupervisedChild, e: ChildExit) => {
-      if (shuttingDown || c.stopping()) return;
-      log.error({ child: c.name, childPid: c.pid, code: e.code, signal: e.signal }, `${c.name} exited unexpectedly`);
-    };
-    const web = [
-      ...(args.flags["web-port"] !== undefined ? ["--web-port", String(args.flags["web-port"])] : []),
-      ...(args.flags["web-host"] !== undefined ? ["--web-host", String(args.flags["web-host"])] : []),
-    ];
-    const jmEnv = withContext(ctx.jobmanager, secure ? { EDDY_WEB_TOKEN: secure.webToken } : {});
-    children.push(spawnEddyProcess(["jobmanager", ...(reactive ? ["--reactive"] : []), ...web], { name: "jobmanager", env: jmEnv, onExit }));
-    for (let i = 1; i <= teCount; i++) {
-      children.push(spawnEddyProcess(["taskexecutor", "--slots", String(slots)], { name: `taskexecutor-${i}`, env: withContext(ctx.worker), onExit }));
-    }
-    log.info({ pids: children.map((c) => `${c.name}=${c.pid}`) }, "processes started");
 
     const self = resolveNatsTarget({ nats: url, context: ctx.self });
     client = await DispatcherClient.connect(url, prefix, "eddy-cluster", self.auth);

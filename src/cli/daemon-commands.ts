@@ -61,10 +61,14 @@ export function jobManagerCommand(args: ParsedArgs, io: Io): Promise<number> {
   });
 }
 
-/** `--nats` and `--context` (else EDDY_CONTEXT, EDDY_NATS_URL) as a daemon's connection options. */
-function natsOptions(args: ParsedArgs): { natsUrl: string; natsAuth: NatsAuth } {
+/**
+ * `--nats` and `--context` (else EDDY_CONTEXT, EDDY_NATS_URL) as a daemon's connection options, and
+ * how long it waits for a server not reachable yet (EDDY_CONNECT_WAIT_MS, default 0: it fails at once).
+ */
+function natsOptions(args: ParsedArgs): { natsUrl: string; natsAuth: NatsAuth; natsWaitMs?: number } {
   const target = resolveNatsTarget({ nats: args.flags.nats as string | undefined, context: args.flags.context as string | undefined });
-  return { natsUrl: target.url, natsAuth: target.auth };
+  const natsWaitMs = intFromEnv(process.env, "EDDY_CONNECT_WAIT_MS", 0);
+  return { natsUrl: target.url, natsAuth: target.auth, ...(natsWaitMs ? { natsWaitMs } : {}) };
 }
 
 /**

@@ -184,7 +184,7 @@ async function startOnce(opts: NatsServerOptions, port: number): Promise<NatsSer
         details: { logPath },
       });
     }
-    await sleep(100);
+    await sleep(20); // a local server starts in about 100 ms: a coarser poll would add to every start
   }
   return { url, port, pid: child.pid ?? -1, logPath, exited, stop, kill };
 }

@@ -25,6 +25,8 @@ export interface JobManagerOptions {
   natsUrl: string;
   /** Credentials of the jobmanager role (absent: an open server). */
   natsAuth?: NatsAuth;
+  /** How long the first connection waits for a server not reachable yet, ms (default 0). */
+  natsWaitMs?: number;
   prefix: string;
   log: Logger;
   /** ResourceManager heartbeat timeout for TaskExecutors, ms. */
@@ -66,7 +68,7 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   // the code: loaded while the connection and the HA stores are made, not before.
   const components$ = import("./dispatcher-resource-manager-component.js");
   components$.catch(() => undefined); // awaited (and reported) at the first grant
-  const nc = await connectNats(opts.natsUrl, "eddy-jobmanager", { log, auth: opts.natsAuth });
+  const nc = await connectNats(opts.natsUrl, "eddy-jobmanager", { log, auth: opts.natsAuth, ...(opts.natsWaitMs ? { waitMs: opts.natsWaitMs } : {}) });
   const subjects = new Subjects(opts.prefix);
   const id = `jm_${newId().slice(0, 12)}`;
   const [plans, results, publisher, election] = await Promise.all([

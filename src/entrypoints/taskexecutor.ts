@@ -10,6 +10,8 @@ export interface TaskExecutorOptions {
   natsUrl: string;
   /** Credentials of the worker role (absent: an open server). */
   natsAuth?: NatsAuth;
+  /** How long the first connection waits for a server not reachable yet, ms (default 0). */
+  natsWaitMs?: number;
   prefix: string;
   slots: number;
   log: Logger;
@@ -25,7 +27,11 @@ export interface TaskExecutorHandle {
 
 /** Connects to NATS, starts one worker thread per slot and follows the ResourceManager leader. */
 export async function startTaskExecutor(opts: TaskExecutorOptions): Promise<TaskExecutorHandle> {
-  const nc = await connectNats(opts.natsUrl, "eddy-taskexecutor", { log: opts.log, auth: opts.natsAuth });
+  const nc = await connectNats(opts.natsUrl, "eddy-taskexecutor", {
+    log: opts.log,
+    auth: opts.natsAuth,
+    ...(opts.natsWaitMs ? { waitMs: opts.natsWaitMs } : {}),
+  });
   const subjects = new Subjects(opts.prefix);
   const retrieval = await LeaderRetrieval.open(nc, subjects.bucket("leaders"), "resourcemanager");
   const id = `te_${newId().slice(0, 12)}`;

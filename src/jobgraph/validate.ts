@@ -4,9 +4,11 @@
  * The result has every default filled in and its vertices in topological order.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
+import { packageRoot } from "../core/package.js";
 import { Limits } from "../core/config.js";
 import type { FeedbackEdge, JobEdge, JobEdgeSpec, JobGraph, JobGraphSpec, JobVertex } from "./types.js";
 import { graphInvokables, type CatalogInvokable, type InvokableCatalog } from "./catalog.js";
@@ -23,18 +25,14 @@ let schemaObject: Record<string, unknown> | undefined;
 /** The JobGraph JSON Schema (read once from `schemas/jobgraph.schema.json`). */
 export function jobGraphSchema(): Record<string, unknown> {
   if (schemaObject) return schemaObject;
-  // dist/src/jobgraph/validate.js and src/jobgraph/validate.ts both sit below the repository root.
-  const candidates = ["../../../schemas/jobgraph.schema.json", "../../schemas/jobgraph.schema.json"];
-  let lastErr: unknown;
-  for (const c of candidates) {
-    try {
-      schemaObject = JSON.parse(readFileSync(new URL(c, import.meta.url), "utf8")) as Record<string, unknown>;
-      return schemaObject;
-    } catch (err) {
-      lastErr = err;
-    }
+  // Found from the package root: this module may run from src/, from dist/ or inside a bundle.
+  const path = join(packageRoot(), "schemas", "jobgraph.schema.json");
+  try {
+    schemaObject = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch (err) {
+    throw new Error(`${path} not readable: ${String(err)}`);
   }
-  throw new Error(`schemas/jobgraph.schema.json not found next to the installation: ${String(lastErr)}`);
+  return schemaObject;
 }
 
 function schemaValidator(): ValidateFunction {

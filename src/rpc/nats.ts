@@ -21,12 +21,32 @@ export interface NatsAuth {
  * Connects to NATS with Eddy's defaults; failure to reach the server is ClusterUnreachable, refused
  * credentials or certificates (the client's by the server, the server's by the client)
  * NotAuthenticated. With `log`, the connection's losses and re-establishments are logged (warn):
- * each may have lost messages.
+ * each may have lost messages. `waitMs`: a server not reachable yet is tried again every
+ * {@link FIRST_CONNECT_RETRY_MS} for that long (a daemon started beside its nats-server).
  */
 export async function connectNats(
   url: string,
   name: string,
-  opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger; auth?: NatsAuth } = {},
+  opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger; auth?: NatsAuth; waitMs?: number } = {},
+): Promise<NatsConnection> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  for (;;) {
+    try {
+      return await connectOnce(url, name, opts);
+    } catch (err) {
+      if (!(err instanceof EddyError && err.code === ErrorCode.ClusterUnreachable) || Date.now() + FIRST_CONNECT_RETRY_MS > deadline) throw err;
+      await new Promise((r) => setTimeout(r, FIRST_CONNECT_RETRY_MS));
+    }
+  }
+}
+
+/** How often a connection waiting for its server tries again, ms: a local server starts in some 100 ms. */
+const FIRST_CONNECT_RETRY_MS = 20;
+
+async function connectOnce(
+  url: string,
+  name: string,
+  opts: { timeoutMs?: number; reconnect?: boolean; log?: Logger; auth?: NatsAuth },
 ): Promise<NatsConnection> {
   const auth = opts.auth ?? {};
   const reconnect = opts.reconnect ?? true;
@@ -58,7 +78,7 @@ export async function connectNats(
     // handshake) for a lost connection and keeps trying until its timeout: one attempt that may not
     // reconnect says why.
     if (reconnect && auth.tls && err instanceof NatsTimeoutError)
-      return connectNats(url, name, { ...opts, reconnect: false }).then(async (probe) => {
+      return connectOnce(url, name, { ...opts, reconnect: false }).then(async (probe) => {
         await probe.close().catch(() => undefined); // it only answered the question
         throw new EddyError(ErrorCode.ClusterUnreachable, `cannot reach NATS at ${url}: ${(err as Error).message}`, { cause: err });
       });

@@ -14,8 +14,14 @@ export interface RoleCredential {
   password: string;
 }
 
-/** bcrypt cost of the stored hashes (nats-server's own `nats server passwd` default). */
-const BCRYPT_COST = 11;
+/**
+ * bcrypt cost of the stored hashes: bcrypt's minimum. A work factor slows the guessing of a
+ * password a person chose; these are 192 random bits, beyond guessing at any cost. nats-server
+ * compares a hash at every connection (every process, slot thread and reconnect), and the generation
+ * sits on `eddy cluster`'s way to ready: at cost 11 (`nats server passwd`'s default) that is about
+ * 170 ms per role here, and as much server CPU per connection.
+ */
+const BCRYPT_COST = 4;
 
 /** The user name of `role` under `prefix`: two clusters sharing a NATS keep their users apart. */
 export function roleUser(role: Role, prefix: string): string {

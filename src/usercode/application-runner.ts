@@ -5,8 +5,11 @@
  * timeout after which the thread is terminated — and takes the JobGraph main returns, naming the
  * bundle, as if a client had submitted it.
  */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { EddyError, ErrorCode, ValidationError } from "../core/errors.js";
+import { packageRoot } from "../core/package.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
 import type { BundleCache, BundleRef } from "../blob/index.js";
 import { attachBundle } from "./job-main.js";
@@ -44,7 +47,8 @@ export interface ApplicationRunnerOptions {
   maxHeapMb?: number;
 }
 
-const WORKER_URL = new URL("./application-worker.js", import.meta.url);
+/** The thread's module, found from the package root: this file may run inside the CLI's bundle. */
+const workerUrl = () => pathToFileURL(join(packageRoot(), "dist", "src", "usercode", "application-worker.js"));
 
 /** Runs applications' mains for the Dispatcher. */
 export class ApplicationRunner {
@@ -91,7 +95,7 @@ export class ApplicationRunner {
   private runMain(data: ApplicationWorkerData): Promise<ApplicationWorkerReply> {
     const timeoutMs = this.opts.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
-      const w = new Worker(WORKER_URL, {
+      const w = new Worker(workerUrl(), {
         workerData: data,
         resourceLimits: { maxOldGenerationSizeMb: this.opts.maxHeapMb ?? 512 },
         // The JobManager's environment is not the application's business.

@@ -139,8 +139,8 @@ async function profileOnCluster(o: Options, job: ClusterJob): Promise<ProfiledRu
     taskExecutors: 2,
     slots: 2,
     taskExecutorNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${o.intervalUs}`],
-    // Stages are told apart by module file: the slot threads run the modules, not their bundle.
-    env: { EDDY_SLOT_WORKER: "modules" },
+    // Stages are told apart by module file: the processes and slot threads run the modules, not their bundles.
+    env: { EDDY_SLOT_WORKER: "modules", EDDY_CLI: "modules" },
   });
   let w: Window = { fromUs: 0, toUs: 0 };
   let wallMs = 0;

@@ -52,7 +52,7 @@ test("slot threads start at most maxStarting at a time; a waiting slot's tasks r
   }
 });
 
-test("slot threads run the build's bundle only while no compiled module is newer, and never with EDDY_SLOT_WORKER=modules", () => {
+test("slot threads run the build's bundle only while no compilation is newer, and never with EDDY_SLOT_WORKER=modules", () => {
   const dist = mkdtempSync(join(tmpdir(), "eddy-slot-bundle-"));
   try {
     const file = (rel: string, mtimeS: number) => {
@@ -62,12 +62,12 @@ test("slot threads run the build's bundle only while no compiled module is newer
       utimesSync(p, mtimeS, mtimeS);
     };
     file("actors/task/slot-worker.js", 1_000);
-    file("src/network/frame.js", 1_000);
+    file(".tsbuildinfo", 1_000);
     assert.equal(slotWorkerKind(dist, {}), "modules", "no bundle built");
     file(`actors/task/${SLOT_WORKER_BUNDLE}`, 2_000);
     assert.equal(slotWorkerKind(dist, {}), "bundle");
     assert.equal(slotWorkerKind(dist, { EDDY_SLOT_WORKER: "modules" }), "modules");
-    file("src/network/frame.js", 3_000); // tsc ran after the build
+    file(".tsbuildinfo", 3_000); // tsc changed an output after the build
     assert.equal(slotWorkerKind(dist, {}), "modules", "a stale bundle is not run");
   } finally {
     rmSync(dist, { recursive: true, force: true });
