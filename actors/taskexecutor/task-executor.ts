@@ -51,8 +51,6 @@ export class TaskExecutor extends Actor {
   private readonly marker: LivenessMarker;
   /** Heartbeat interval the ResourceManager asked for when this TaskExecutor registered. */
   private heartbeatMs: number = Timeouts.heartbeatInterval;
-  /** Per-attempt chains so that state reports reach the JobMaster in order. */
-  private readonly reportChains = new Map<string, Promise<unknown>>();
   /** Aborted on stop: state reports stop retrying. */
   private readonly reporting = new AbortController();
   private readonly registeredOnce: Promise<void>;
@@ -216,14 +214,12 @@ export class TaskExecutor extends Actor {
       ...(m.failure ? { failure: m.failure } : {}),
       ...(m.accumulators ? { accumulators: m.accumulators } : {}),
     };
-    const prev = this.reportChains.get(m.attemptId) ?? Promise.resolve();
     // Still the JobMaster session that holds the slot: a report to a former one is pointless.
     const current = () => slot.jobMasterToken === token && slot.jobId === m.jobId;
-    const next = prev.then(() =>
-      this.reportState(jm, body, current).catch((err) => this.log.warn({ err, attemptId: m.attemptId, state: m.state }, "state report failed")),
-    );
-    this.reportChains.set(m.attemptId, next);
-    if (final) void next.finally(() => this.reportChains.delete(m.attemptId));
+    // Sent at once, not after the previous report's answer: one connection's messages arrive in
+    // order, and the JobMaster ignores a report its attempt is past (a retried one) and passes
+    // through the states of one it has not had yet.
+    this.reportState(jm, body, current).catch((err) => this.log.warn({ err, attemptId: m.attemptId, state: m.state }, "state report failed"));
   }
 
   /**

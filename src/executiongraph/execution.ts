@@ -4,6 +4,9 @@ import type { TaskLocation } from "../deployment/descriptors.js";
 import { executionStates, type ExecutionState } from "./execution-state.js";
 import type { ExecutionVertex } from "./execution-vertex.js";
 
+/** An attempt's states in the order a TaskExecutor reports them, up to its happy end. */
+const LIFECYCLE: readonly ExecutionState[] = ["CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING", "FINISHED"];
+
 /** A slot assigned to an Execution: the allocation and where it lives. */
 export interface AssignedSlot extends TaskLocation {
   allocationId: string;
@@ -44,8 +47,23 @@ export class Execution {
    * late INITIALIZING or RUNNING report is ignored.
    */
   stateAfterReport(reported: ExecutionState): ExecutionState | undefined {
-    if (this._state !== "CANCELING" || reported === "CANCELED") return reported;
-    return reported === "FINISHED" || reported === "FAILED" ? "CANCELED" : undefined;
+    if (this._state === "CANCELING") return reported === "CANCELED" ? reported : reported === "FINISHED" || reported === "FAILED" ? "CANCELED" : undefined;
+    // A report this attempt is past already: one retried after a later one got through.
+    const at = LIFECYCLE.indexOf(this._state);
+    const to = LIFECYCLE.indexOf(reported);
+    return at >= 0 && to >= 0 && to <= at ? undefined : reported;
+  }
+
+  /**
+   * Moves to `to` as a TaskExecutor reported it: through the states of the lifecycle in between
+   * when the reports of those were not had yet (a TaskExecutor sends each report at once, and retries
+   * one that got no answer, so a later one can come first); else as {@link transitionTo}.
+   */
+  advanceTo(to: ExecutionState): void {
+    const at = LIFECYCLE.indexOf(this._state);
+    const target = LIFECYCLE.indexOf(to);
+    if (at >= LIFECYCLE.indexOf("DEPLOYING")) for (let k = at + 1; k < target; k++) this.transitionTo(LIFECYCLE[k]!);
+    this.transitionTo(to);
   }
 
   /** True once FINISHED, CANCELED or FAILED. */

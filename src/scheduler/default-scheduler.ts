@@ -102,7 +102,7 @@ export class DefaultScheduler implements SchedulerNG {
     } else {
       const to = e.stateAfterReport(u.state);
       if (to === undefined) return true;
-      e.transitionTo(to);
+      e.advanceTo(to);
       if (e.isTerminal) this.pool.vacate(e);
       if (to === "FINISHED") this.onFinished(e);
     }

@@ -119,3 +119,27 @@ test("DefaultScheduler: a task that fails while the job is being canceled counts
     t.dispose();
   }
 });
+
+test("DefaultScheduler: reports out of order (a retried one after a later one) pass through the states between and ignore what is past", () => {
+  const t = twoRegions("region");
+  try {
+    t.scheduler.startScheduling();
+    t.a.offer(t.scheduler, "te1", 2);
+    const ok = t.byId("ok");
+    assert.equal(ok.state, "DEPLOYING");
+    t.scheduler.updateTaskExecutionState({ attemptId: ok.attemptId, state: "RUNNING" });
+    assert.equal(ok.state, "RUNNING", "INITIALIZING's report not had yet: passed through");
+    assert.ok(ok.stateTimestamps.INITIALIZING !== undefined && ok.stateTimestamps.INITIALIZING <= ok.stateTimestamps.RUNNING!);
+    assert.equal(t.scheduler.updateTaskExecutionState({ attemptId: ok.attemptId, state: "INITIALIZING" }), true);
+    assert.equal(ok.state, "RUNNING", "the late INITIALIZING changes nothing");
+    t.scheduler.updateTaskExecutionState({ attemptId: ok.attemptId, state: "FINISHED" });
+    t.scheduler.updateTaskExecutionState({ attemptId: ok.attemptId, state: "RUNNING" });
+    assert.equal(ok.state, "FINISHED");
+    const sink = t.byId("okSink");
+    t.scheduler.updateTaskExecutionState({ attemptId: sink.attemptId, state: "FINISHED" });
+    assert.equal(sink.state, "FINISHED", "from DEPLOYING through INITIALIZING and RUNNING");
+    assert.deepEqual(Object.keys(sink.stateTimestamps), ["CREATED", "SCHEDULED", "DEPLOYING", "INITIALIZING", "RUNNING", "FINISHED"]);
+  } finally {
+    t.dispose();
+  }
+});

@@ -152,7 +152,7 @@ export class AdaptiveScheduler implements SchedulerNG {
     } else {
       const to = e.stateAfterReport(u.state);
       if (to === undefined) return true;
-      e.transitionTo(to);
+      e.advanceTo(to);
       if (e.isTerminal) this.pool.vacate(e);
     }
     this.checkTasks();
