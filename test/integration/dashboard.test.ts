@@ -17,36 +17,17 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser } from "playwright-core";
 import { awaitJobResult, startProcessCluster, webUrlOf, type ProcessCluster } from "../helpers/process-cluster.js";
 import { keyedCounterJob } from "../helpers/keyed-counter.js";
+import { CHROMIUM, PAGE_WAIT_MS as WAIT_MS, shot, until } from "../helpers/browser.js";
 
 /** The predicates below run in the page, where `document` is the DOM's (this file compiles without DOM types). */
 declare const document: any;
 
-const CHROMIUM = process.env.EDDY_CHROMIUM ?? "/usr/bin/chromium";
 const TOKEN = randomBytes(24).toString("hex");
 /** Markup as a job name: the page must show it as text (and were it markup, the policy would stop its script). */
 const NAME = 'KeyedCounter <img src=x onerror="document.title=1">';
-const WAIT_MS = 30_000;
-
-/** Waits until the page's DOM satisfies `predicate(arg)` (polled in the page). */
-async function until<A>(page: Page, what: string, predicate: (arg: A) => boolean, arg: A): Promise<void> {
-  const inPage = predicate as (arg: unknown) => boolean;
-  try {
-    await page.waitForFunction(inPage, arg as unknown, { timeout: WAIT_MS, polling: 100 });
-  } catch (err) {
-    throw new Error(
-      `dashboard: no ${what} within ${WAIT_MS} ms (${(err as Error).message.split("\n")[0]})\npage text:\n${((await page.textContent("body")) ?? "").slice(0, 3000)}`,
-    );
-  }
-}
-
-async function shot(page: Page, dir: string, name: string): Promise<void> {
-  const path = join(dir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  console.log(`dashboard screenshot: ${path}`);
-}
 
 test("the dashboard shows a running job live, its graph, rates and checkpoints, and cancels it; every request stays on the JobManager's origin", async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);

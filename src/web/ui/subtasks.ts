@@ -108,9 +108,11 @@ export function subtasksTab(jid: string, onSelect: (vid: string) => void): Tab &
   const load = async () => {
     if (!vid) return;
     const want = vid;
+    const at = offset;
     try {
-      const d = await api.get<VertexDetails>(`jobs/${jid}/vertices/${want}?offset=${offset}&limit=${PAGE_SIZE}`);
-      if (want !== vid) return;
+      const d = await api.get<VertexDetails>(`jobs/${jid}/vertices/${want}?offset=${at}&limit=${PAGE_SIZE}`);
+      // Another vertex or page was asked for meanwhile (pages clicked through quickly): its answer shows.
+      if (want !== vid || at !== offset) return;
       total = d.total ?? d.parallelism ?? d.subtasks.length;
       subtasks.update(d.subtasks);
       setText(err, "");
@@ -122,7 +124,7 @@ export function subtasksTab(jid: string, onSelect: (vid: string) => void): Tab &
   const refresh = throttled(900, load);
   const renderPager = () => {
     const last = Math.min(total, offset + PAGE_SIZE);
-    setText(range, total === 0 ? "" : `${offset + 1}–${last} of ${f.count(total)}`);
+    setText(range, total === 0 ? "" : `${f.count(offset + 1)}–${f.count(last)} of ${f.count(total)}`);
     prev.disabled = offset === 0;
     next.disabled = last >= total;
   };
