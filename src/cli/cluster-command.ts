@@ -14,7 +14,7 @@ import { EddyError, ErrorCode, toEddyError, InternalError } from "../core/errors
 import { resolvePrefix } from "../core/config.js";
 import { createLogger, type Logger } from "../core/logger.js";
 import { sleep } from "../core/time.js";
-import { findNatsServerBinary, freePort, NatsServerError, startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
+import { findNatsServerBinary, freePort, NatsServerError, portIsFree, startNatsServer, type NatsServerHandle } from "../cluster/nats-server.js";
 import { spawnEddyProcess, stopAll, type ChildExit, type SupervisedChild } from "../cluster/processes.js";
 import type { ParsedArgs } from "./args.js";
 import { DispatcherClient, exitCodeOf, isTransportError } from "./client.js";
@@ -152,6 +152,10 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
         const port = requested || (await freePort());
         url = `nats://127.0.0.1:${port}`;
         if (secure) await reuseSecureSetup(dataDir, url, prefix); // the contexts name the server's URL
+        // A port another server holds (a NATS on 4222) must not get the processes' connections: they
+        // start early only on a port free before the server is spawned (checked before: a bind of ours
+        // while the server binds would make it fail).
+        const early = !requested || (await portIsFree(port));
         // The server is spawned first (before the call's first await), the processes while it starts.
         const starting = startNatsServer({
           port,
@@ -161,7 +165,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
           readyTimeoutMs: SERVER_START_TIMEOUT_MS,
           ...(secure ? { probeAuth: authOf(readContext(secure.contexts.admin)) } : {}),
         });
-        spawnChildren(url, secure?.webToken, SERVER_START_TIMEOUT_MS);
+        if (early) spawnChildren(url, secure?.webToken, SERVER_START_TIMEOUT_MS);
         try {
           server = await starting;
           break;
@@ -170,6 +174,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
           if (requested || attempt >= 3 || !(err instanceof NatsServerError && err.portTaken)) throw err;
         }
       }
+      if (children.length === 0) spawnChildren(url, secure?.webToken, 0);
       log.info({ url, serverPid: server.pid, dataDir, log: server.logPath, secure: !!secure }, "nats-server started");
       const srv = server;
       void srv.exited.then(() => {

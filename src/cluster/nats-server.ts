@@ -82,6 +82,16 @@ export function findNatsServerBinary(): string {
   throw new NatsServerError("nats-server not found: install it (Debian: apt-get install -y nats-server) or set EDDY_NATS_SERVER");
 }
 
+/** True when `port` can be bound on 127.0.0.1 right now (nothing listens on it). */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
 /** A TCP port free on 127.0.0.1 right now (bind to port 0, read it, close). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

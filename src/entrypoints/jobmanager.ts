@@ -102,14 +102,23 @@ export async function startJobManager(opts: JobManagerOptions): Promise<JobManag
   // Every JobManager (leader or standby) keeps the metrics and serves the web API: a standby answers the same.
   const metrics = await createMetricStore(nc, subjects, log);
   let web: WebServer | undefined;
+  let components: LeaderComponents | undefined;
   try {
-    if (opts.web) web = await startWebServer({ ...opts.web, nc, subjects, metrics: metrics.query, log, version: packageVersion() });
+    if (opts.web)
+      web = await startWebServer({
+        ...opts.web,
+        nc,
+        subjects,
+        metrics: metrics.query,
+        log,
+        version: packageVersion(),
+        localDispatcher: () => components?.dispatcher,
+      });
   } catch (err) {
     await metrics.close();
     await nc.close().catch(() => undefined); // the start failed already; the connection goes with it
     throw err;
   }
-  let components: LeaderComponents | undefined;
   let resolveLeading!: () => void;
   const leading = new Promise<void>((r) => (resolveLeading = r));
   election.start({

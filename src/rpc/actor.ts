@@ -144,6 +144,24 @@ export abstract class Actor {
     return this.fenced;
   }
 
+  /**
+   * Calls a public (unfenced) method of this actor from its own process as a request would reach it,
+   * without the round trip through NATS and the encoding: the reads that the web server of the
+   * leading JobManager makes. The answer is a copy, as a decoded reply is; a fenced-off actor
+   * refuses with NotLeader like its subscription would.
+   */
+  async callLocal<R>(method: string, body: unknown): Promise<R> {
+    const spec = this.methodTable?.[method];
+    if (!spec || spec.fence !== "none") throw new ValidationError(ErrorCode.UnknownMethod, `${this.address} has no public method ${JSON.stringify(method)}`);
+    const parsed = spec.parse ? spec.parse(body) : body;
+    let result: unknown = await this.mailbox.run(() => {
+      if (this.fenced || this.stopped) throw new EddyError(ErrorCode.NotLeader, `${this.address} no longer leads; ask the current leader`);
+      return spec.handle(parsed, { token: undefined, sender: undefined, contentType: "msgpack" });
+    });
+    if (result instanceof Later) result = await result.promise;
+    return structuredClone(result ?? { ok: true }) as R;
+  }
+
   /** Runs `fn` in this actor's mailbox (to re-enter after asynchronous work). */
   runInMailbox<T>(fn: () => T | Promise<T>): Promise<T> {
     return this.mailbox.run(fn);

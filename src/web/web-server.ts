@@ -16,7 +16,7 @@ import type { Logger } from "../core/logger.js";
 import type { Subjects } from "../rpc/subjects.js";
 import type { MetricQuery } from "../metrics/types.js";
 import { AccessGuard, isLoopbackHost } from "./access-guard.js";
-import { DispatcherReader } from "./dispatcher-reader.js";
+import { DispatcherReader, type LocalDispatcher } from "./dispatcher-reader.js";
 import { HttpError, sendError, sendJson } from "./http-reply.js";
 import { LiveEvents } from "./live-events.js";
 import { RestApi } from "./rest-api.js";
@@ -42,6 +42,8 @@ export interface WebServerOptions {
   metrics: MetricQuery;
   log: Logger;
   version: string;
+  /** The Dispatcher of this process while it leads: reads skip NATS (a standby's go to the leader). */
+  localDispatcher?: () => LocalDispatcher | undefined;
   /**
    * The bearer token that writes (and reads from other hosts than loopback) need; without one the
    * server is in open mode: loopback clients may read and write, others nothing (docs/rest.md#security).
@@ -66,7 +68,7 @@ const MAX_CONNECTIONS = 512;
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const log = opts.log;
   const guard = new AccessGuard(opts.token);
-  const api = new RestApi(new DispatcherReader(opts.nc, opts.subjects), opts.metrics, opts.version);
+  const api = new RestApi(new DispatcherReader(opts.nc, opts.subjects, opts.localDispatcher), opts.metrics, opts.version);
   const events = new LiveEvents(api, log);
   const routes = restRoutes({
     api,

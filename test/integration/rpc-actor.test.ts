@@ -149,3 +149,20 @@ test("a per-call timeout fires, and a long reply does not block the mailbox", as
 test("nobody serving a subject is NoResponders", async () => {
   await assert.rejects(new Gateway(nc, "t.nobody").ask("x", {}, { timeoutMs: 1000 }), (e: unknown) => (e as EddyError).code === "NoResponders");
 });
+
+test("a local call reaches a public method through the mailbox, gets a copy, and is refused for fenced methods and once fenced off", async () => {
+  const gw = new Gateway(nc, actor.address, { token: "token-1" });
+  const before = (await gw.ask<{ value: number }>("get")).value;
+  const [added, seen] = await Promise.all([gw.ask<{ value: number }>("add", { n: 5 }), actor.callLocal<{ value: number }>("get", {})]);
+  assert.ok(seen.value === before || seen.value === added.value, "the local read waits its turn in the mailbox: never a half-done add");
+  const copy = await actor.callLocal<{ value: number }>("get", {});
+  copy.value = -1;
+  assert.notEqual(actor.value, -1);
+  await assert.rejects(actor.callLocal("add", { n: 1 }), (e: EddyError) => e.code === "UnknownMethod", "a fenced method is not callable locally");
+  await assert.rejects(actor.callLocal("conflict", {}), (e: EddyError) => e instanceof ConflictError && e.code === "DuplicateJobId");
+  const other = new Counter(nc, "token-2");
+  other.start();
+  other.fenceOff();
+  await assert.rejects(other.callLocal("get", {}), (e: EddyError) => e.code === "NotLeader");
+  await other.stopActor();
+});
