@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
-import { NatsServerError, startNatsServer } from "../../src/cluster/nats-server.js";
+import { freePort, NatsServerError, startNatsServer } from "../../src/cluster/nats-server.js";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { ErrorCode, type EddyError } from "../../src/core/errors.js";
 import { stopAll, supervise } from "../../src/cluster/processes.js";
 import { connectNats } from "../../src/rpc/nats.js";
 import { startTestNats } from "../helpers/nats-server.js";
@@ -88,6 +90,30 @@ test("eddy cluster on a busy port exits 1 with NatsServerFailed and leaves nothi
   assert.match(r.stderr, /^error NatsServerFailed: .*address already in use.*--port/m);
   assert.equal(r.stdout, "");
   assert.deepEqual(readdirSync(tmp), [], "temporary data dir removed");
+  // Its processes start early only on a free port: the server holding this one never saw them.
+  const nc = await connectNats(other.url, "busy-check");
+  try {
+    const jsm = await jetstreamManager(nc);
+    const streams: string[] = [];
+    for await (const name of jsm.streams.names()) streams.push(name);
+    assert.deepEqual(streams, [], "no bucket or stream of the failed cluster on the other server");
+  } finally {
+    await nc.close();
+  }
+});
+
+test("a first connection told to wait reaches a server started after it; without the wait it fails at once", async () => {
+  const port = await freePort();
+  const url = `nats://127.0.0.1:${port}`;
+  await assert.rejects(connectNats(url, "no-wait"), (e: EddyError) => e.code === ErrorCode.ClusterUnreachable);
+  const waiting = connectNats(url, "waits", { waitMs: 20_000 });
+  const dir = join(work, "late-server");
+  mkdirSync(dir);
+  const server = await startNatsServer({ port, storeDir: dir });
+  cleanups.push(() => server.stop());
+  const nc = await waiting;
+  assert.equal(nc.info?.port, port);
+  await nc.close();
 });
 
 test("eddy cluster --nats URL uses that server; if the cluster is SIGKILLed its processes stop by themselves", async () => {
