@@ -78,6 +78,8 @@ export class Dispatcher extends Actor {
   private readonly recovering = new Map<string, { name: string; since: number }>();
   /** Jobs accepted whose JobMaster is being created (duplicate submissions are refused meanwhile). */
   private readonly submitting = new Set<string>();
+  /** Ended jobs whose JobMaster still removes their checkpoints (the sweep leaves them to it). */
+  private readonly cleaning = new Set<string>();
   private readonly archive = new JobArchive();
   /** Long polls of requestJobResult, per job: settled on the result, on their timeout, or on stop. */
   private readonly waiters = new Map<string, Set<ResultWaiter>>();
@@ -118,9 +120,9 @@ export class Dispatcher extends Actor {
     );
   }
 
-  /** True when `jobId` has a recorded result (it never runs again) and no JobMaster here runs it. */
+  /** True when `jobId` has a recorded result (it never runs again) and no JobMaster here runs or cleans it up. */
   private async hasEnded(jobId: string): Promise<boolean> {
-    if (this.running.has(jobId) || this.submitting.has(jobId) || this.recovering.has(jobId)) return false;
+    if (this.running.has(jobId) || this.submitting.has(jobId) || this.recovering.has(jobId) || this.cleaning.has(jobId)) return false;
     return this.services.jobResults.has(jobId);
   }
 
@@ -233,7 +235,9 @@ export class Dispatcher extends Actor {
     const jobId = graph.jobId;
     if (this.running.has(jobId) || this.submitting.has(jobId))
       throw new ConflictError(ErrorCode.DuplicateJobId, `job ${jobId} is already running; submit with another jobId or none`);
-    if (this.archive.get(jobId) || (await this.services.jobResults.has(jobId)))
+    // An id the submission names may be one that ran; one made here for it is new (a round trip saved).
+    const named = typeof (body as { jobId?: unknown } | null)?.jobId === "string";
+    if (this.archive.get(jobId) || (named && (await this.services.jobResults.has(jobId))))
       throw new ConflictError(ErrorCode.DuplicateJobId, `job ${jobId} has already finished; a job id runs once`);
     this.submitting.add(jobId);
     try {
@@ -301,7 +305,8 @@ export class Dispatcher extends Actor {
     this.waiters.delete(jobId);
     this.log.info({ jobId, state: result.state }, "job result recorded");
     // The JobMaster's own cleanup (its checkpoints' removal, seconds) must not hold up the Dispatcher.
-    this.background(jm.stop());
+    this.cleaning.add(jobId);
+    this.background(jm.stop().finally(() => this.cleaning.delete(jobId)));
   }
 
   private list(): JobOverview[] {
