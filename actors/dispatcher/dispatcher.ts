@@ -150,9 +150,8 @@ export class Dispatcher extends Actor {
     }
     const known = new Set([...planned, ...this.running.keys()]);
     await this.services.sweepOrphans?.(known).catch((err) => this.log.warn({ err }, "sweeping leftovers of ended jobs failed"));
-    await this.services
-      .sweepEndedJobs?.((jobId) => this.hasEnded(jobId))
-      .catch((err) => this.log.warn({ err }, "sweeping the checkpoint keys of ended jobs failed"));
+    // In the background: the term serves without waiting for it (it opens the checkpoints bucket).
+    this.sweepEndedJobs();
     return recovered;
   }
 
