@@ -18,5 +18,5 @@ export {
   type TransientOptions,
 } from "./nats-errors.js";
 export { readLastPerSubject, sequencesOf } from "./last-per-subject.js";
-export { subjectsAtLeader, type ListedMessage } from "./leader-view.js";
+export { nextBySubject, subjectsAtLeader, type ListedMessage } from "./leader-view.js";
 export { deleteMessage, deleteMessages } from "./delete-messages.js";

@@ -70,7 +70,8 @@ export async function sequencesAtLeader(jsm: JetStreamManager, stream: string, f
   for (const [subject, count] of counts) {
     if ((bySubject.get(subject)?.length ?? 0) >= count) continue;
     const seqs: number[] = [];
-    for (let m = await getAtLeader(jsm, stream, nextOf(subject, 1)); m; m = await getAtLeader(jsm, stream, nextOf(subject, m.seq + 1))) seqs.push(m.seq);
+    for (let m = await getAtLeader(jsm, stream, nextBySubject(subject, 1)); m; m = await getAtLeader(jsm, stream, nextBySubject(subject, m.seq + 1)))
+      seqs.push(m.seq);
     bySubject.set(subject, seqs);
   }
   return [...bySubject.values()].flat().sort((a, b) => a - b);
@@ -82,8 +83,8 @@ async function getAtLeader(jsm: JetStreamManager, stream: string, query: MsgRequ
   return m ? fromStored(m) : undefined;
 }
 
-/** The first message of `subject` at or after `seq` (nats.js's request type lacks `next_by_subj`, which nats-server 2.9 answers). */
-const nextOf = (subject: string, seq: number) => ({ seq, next_by_subj: subject }) as MsgRequest;
+/** A message get of the first message of `subject` at or after `seq` (nats.js's request type lacks `next_by_subj`, which nats-server 2.9 answers). */
+export const nextBySubject = (subject: string, seq: number) => ({ seq, next_by_subj: subject }) as MsgRequest;
 
 function fromStored(m: StoredMsg): ListedMessage {
   return { subject: m.subject, seq: m.seq, headers: m.header, data: m.data, json: <T>() => m.json<T>() };

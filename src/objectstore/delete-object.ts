@@ -1,6 +1,6 @@
 import type { JetStreamClient, JetStreamManager, MsgRequest } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec } from "@nats-io/obj";
-import { deleteMessage, deleteMessages, retryTransient, sequencesOf } from "../jetstream/index.js";
+import { deleteMessage, deleteMessages, nextBySubject, retryTransient, sequencesOf } from "../jetstream/index.js";
 
 /**
  * Objects up to this size have their chunks found by message gets (one request per chunk, payload
@@ -38,7 +38,7 @@ export async function deleteObjectChunks(js: JetStreamClient, jsm: JetStreamMana
   if (of.chunks !== undefined && of.size !== undefined && of.size <= GET_CHUNKS_UP_TO_BYTES) {
     seqs = [];
     for (let k = 0; k < of.chunks; k++) {
-      const query = { seq: (seqs.at(-1) ?? 0) + 1, next_by_subj: subject } as MsgRequest;
+      const query = nextBySubject(subject, (seqs.at(-1) ?? 0) + 1);
       const m = await retryTransient(() => jsm.streams.getMessage(stream, query), totalMs, { jetStreamKnown: true });
       if (!m) break;
       seqs.push(m.seq);
@@ -59,8 +59,7 @@ export async function deleteObjectChunks(js: JetStreamClient, jsm: JetStreamMana
 export async function deleteObject(js: JetStreamClient, jsm: JetStreamManager, bucket: string, name: string): Promise<boolean> {
   const stream = `OBJ_${bucket}`;
   const subject = objectMetaSubject(bucket, name);
-  const get = (query: { last_by_subj: string } | { seq: number; next_by_subj: string }) =>
-    retryTransient(() => jsm.streams.getMessage(stream, query as MsgRequest), DELETE_RETRY_MS, { jetStreamKnown: true });
+  const get = (query: MsgRequest) => retryTransient(() => jsm.streams.getMessage(stream, query), DELETE_RETRY_MS, { jetStreamKnown: true });
   const meta = await get({ last_by_subj: subject });
   if (!meta) return false;
   let info: Partial<ChunksOf>;
@@ -76,7 +75,7 @@ export async function deleteObject(js: JetStreamClient, jsm: JetStreamManager, b
   // The info subject holds one message (infos are published with rollup) unless someone published
   // one without: the oldest goes first, until the one read above is gone.
   for (;;) {
-    const oldest = await get({ seq: 1, next_by_subj: subject });
+    const oldest = await get(nextBySubject(subject, 1));
     if (!oldest || oldest.seq > meta.seq) break;
     await deleteMessage(jsm, stream, oldest.seq);
     if (oldest.seq === meta.seq) break;

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import type { JetStreamClient, JetStreamManager, MsgRequest } from "@nats-io/jetstream";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { ObjectInfo } from "@nats-io/obj";
 import { TimeoutError } from "../core/errors.js";
 import { sleep, withTimeout } from "../core/time.js";
+import { nextBySubject } from "../jetstream/index.js";
 
 /** About how many bytes one pull request asks for (in whole chunks, at most 256 of them). */
 const FETCH_BYTES = 8 * 1024 * 1024;
@@ -165,7 +166,7 @@ class ChunkReader {
     for (let delay = 50; !this.done; ) {
       let m: Awaited<ReturnType<JetStreamManager["streams"]["getMessage"]>>;
       try {
-        const query = { seq: this.lastSeq + 1, next_by_subj: this.subject } as unknown as MsgRequest;
+        const query = nextBySubject(this.subject, this.lastSeq + 1);
         m = await withTimeout(jsm.streams.getMessage(`OBJ_${this.bucket}`, query), Math.min(this.left(), STALL_MS), `reading a chunk of ${this.info.name}`);
       } catch {
         // A server lost or a stream electing its leader: retry until the deadline.
