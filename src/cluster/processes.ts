@@ -53,7 +53,11 @@ export interface SupervisedChild {
   kill(): Promise<ChildExit>;
 }
 
-/** Spawns `node bin/eddy.js <args>` with {@link SUPERVISOR_PID_ENV} set to this process's pid. */
+/**
+ * Spawns `node bin/eddy.js <args>` with {@link SUPERVISOR_PID_ENV} set to this process's pid and an
+ * IPC channel that carries no message: the child learns of this process's death from the channel's
+ * end instead of polling for it.
+ */
 export function spawnEddyProcess(args: string[], opts: SpawnEddyOptions): SupervisedChild {
   const out = opts.stdout ?? "stderr";
   const env: NodeJS.ProcessEnv = { ...process.env, [SUPERVISOR_PID_ENV]: String(process.pid) };
@@ -62,10 +66,12 @@ export function spawnEddyProcess(args: string[], opts: SpawnEddyOptions): Superv
     else env[k] = v;
   }
   const cp: ChildProcess = spawn(process.execPath, [eddyBin(), ...args], {
-    stdio: ["ignore", out === "stderr" ? 2 : out, "inherit"],
+    stdio: ["ignore", out === "stderr" ? 2 : out, "inherit", "ipc"],
     env,
     detached: opts.detached ?? true,
   });
+  // The channel only signals the end of either side: it must not keep this process alive.
+  cp.channel?.unref();
   return supervise(cp, opts.name, opts.onExit);
 }
 
@@ -118,12 +124,19 @@ export async function stopAll(children: readonly SupervisedChild[], timeoutMs = 
 
 /**
  * For a supervised child: calls `onOrphaned` once the supervisor named by {@link SUPERVISOR_PID_ENV}
- * is no longer this process's parent (it died without stopping us). Returns a function that
- * stops watching; does nothing when the variable is absent.
+ * is gone without stopping us. With the IPC channel {@link spawnEddyProcess} opens, its end says so
+ * at once and nothing wakes this process meanwhile; without one, the parent pid is checked every
+ * `everyMs`. Returns a function that stops watching; does nothing when the variable is absent.
  */
 export function watchSupervisor(onOrphaned: () => void, everyMs = 1_000): () => void {
   const sup = Number(process.env[SUPERVISOR_PID_ENV]);
   if (!Number.isInteger(sup) || sup <= 0 || process.ppid !== sup) return () => undefined;
+  if (process.channel) {
+    process.channel.unref();
+    const onEnd = () => onOrphaned();
+    process.once("disconnect", onEnd);
+    return () => process.off("disconnect", onEnd);
+  }
   const t = setInterval(() => {
     if (process.ppid !== sup) {
       clearInterval(t);
