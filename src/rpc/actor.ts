@@ -152,7 +152,7 @@ export abstract class Actor {
    */
   async callLocal<R>(method: string, body: unknown): Promise<R> {
     const spec = this.methodTable?.[method];
-    if (!spec || spec.fence !== "none") throw new ValidationError(ErrorCode.UnknownMethod, `${this.address} has no public method ${JSON.stringify(method)}`);
+    if (spec?.fence !== "none") throw new ValidationError(ErrorCode.UnknownMethod, `${this.address} has no public method ${JSON.stringify(method)}`);
     const parsed = spec.parse ? spec.parse(body) : body;
     let result: unknown = await this.mailbox.run(() => {
       if (this.fenced || this.stopped) throw new EddyError(ErrorCode.NotLeader, `${this.address} no longer leads; ask the current leader`);

@@ -20,7 +20,7 @@ export function transfers(count: number, accounts: number, seed = 7): Transfer[]
 
 /** Writes transfers as the example's JSON-lines input. */
 export function writeTransfers(path: string, ts: readonly Transfer[]): void {
-  writeFileSync(path, ts.map((t) => JSON.stringify(t)).join("\n") + "\n");
+  writeFileSync(path, `${ts.map((t) => JSON.stringify(t)).join("\n")}\n`);
 }
 
 /**
