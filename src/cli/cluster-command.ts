@@ -7,7 +7,7 @@
  * everything it started and exits 0. Secure by default (docs/security.md): the nats-server it starts
  * requires credentials per role, generated in the data dir at the first start; `--insecure` does not.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { EddyError, ErrorCode, toEddyError, InternalError } from "../core/errors.js";
@@ -139,6 +139,7 @@ export async function clusterCommand(args: ParsedArgs, io: Io): Promise<number> 
       const given = args.flags["data-dir"] as string | undefined;
       dataDir = given ? resolve(given) : mkdtempSync(join(tmpdir(), "eddy-cluster-"));
       removeDataDir = !given;
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       const requested = (args.flags.port as number | undefined) ?? DEFAULT_CLUSTER_PORT;
       if (!insecure) {
         secure = (await reuseSecureSetup(dataDir, "", prefix)) ?? (await writeSecureSetup(dataDir, { prefix, url: "" }));

@@ -114,7 +114,11 @@ export async function restBench(): Promise<void> {
     await cluster.dispatcher.ask("cancelJob", { jobId });
     await awaitJobResult(cluster.dispatcher, jobId, 60_000);
     const line = (what: string, xs: number[]) =>
-      `  ${what.padEnd(44)} p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms (${xs.length} requests)`;
+      `  ${what.padEnd(44)} p50 ${pct(xs, 50).toFixed(1)} ms, p99 ${pct(xs, 99).toFixed(1)} ms (${xs.length} requests; slowest ${[...xs]
+        .sort((a, b) => b - a)
+        .slice(0, 6)
+        .map((x) => x.toFixed(0))
+        .join(", ")} ms)`;
     console.log("");
     console.log(
       `REST latency (${FINISHED_JOBS} finished jobs in the history, one RUNNING at parallelism ${PARALLELISM}, subtasks ${during}; goal p99 < 20 ms):`,

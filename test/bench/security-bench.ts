@@ -29,7 +29,12 @@ const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3
  * each job to run some seconds, so that keyed-counter takes several checkpoints (every second) and
  * the start and end of a job do not decide the figure.
  */
-export async function securityBench(work: string, words = 3_000_000, events = 2_000_000, rounds = Number(process.env.BENCH_SECURITY_ROUNDS ?? 5)): Promise<void> {
+export async function securityBench(
+  work: string,
+  words = 3_000_000,
+  events = 2_000_000,
+  rounds = Number(process.env.BENCH_SECURITY_ROUNDS ?? 5),
+): Promise<void> {
   const input = join(work, "security-words.txt");
   await writeText(input, words);
   const figures: Record<"secure" | "insecure", Figures> = {

@@ -139,3 +139,16 @@ test("eddy cluster: --nats and --port exclude each other (exit 2)", async () => 
   assert.equal(r.code, 2);
   assert.match(r.stderr, /exclude each other/);
 });
+
+test("eddy cluster --insecure --data-dir makes a directory that does not exist yet, and keeps it", async () => {
+  const dir = join(work, "not-yet", "data");
+  const cluster = spawnEddy(["cluster", "--insecure", "--port", "0", "--web-port", "-1", "--task-executors", "1", "--slots", "1", "--data-dir", dir], {
+    prefix: "newdir",
+  });
+  cleanups.push(() => cluster.kill());
+  assert.match(await cluster.waitForLine(/^eddy cluster ready /, 90_000), /^eddy cluster ready nats=nats:\/\/127\.0\.0\.1:\d+$/);
+  assert.ok(existsSync(join(dir, "nats.conf")), "the server's config is in the new directory");
+  cluster.signal("SIGTERM");
+  assert.equal((await cluster.waitForExit(30_000)).code, 0);
+  assert.ok(existsSync(join(dir, "jetstream")), "a data dir the user named is kept");
+});
