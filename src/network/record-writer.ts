@@ -192,6 +192,13 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
   flush(): void {
     if (this.failure !== null) throw this.failure;
     for (const p of this.partitions) p.flush();
+    // Nothing is left for the buffer timeout to send: an idle task is not woken for nothing.
+    this.stopTimer();
+  }
+
+  /** True while a partial buffer waits for the buffer timeout. */
+  get bufferTimerArmed(): boolean {
+    return this.timer !== null;
   }
 
   /**

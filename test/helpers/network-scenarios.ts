@@ -202,6 +202,18 @@ export function describeLinkScenarios(
       out2.flush();
       const b2 = await pending;
       assert.equal(b2?.records.length, 5);
+
+      const t3 = topo(l, "flushed", 1, 1, "ALL_TO_ALL", "forward");
+      const out3 = l.producer.createOutput(t3.producers[0]!.attemptId, [outputOf(t3, 0)], { bufferTimeoutMs: 60_000, bufferRecords: 1000 });
+      const input3 = l.consumer.createInput(t3.consumers[0]!.attemptId, [inputOf(t3, 0)]);
+      out3.emit([0, 0, "k"]);
+      assert.equal(out3.bufferTimerArmed, true, "a partial buffer arms the timeout");
+      out3.flush();
+      assert.equal(out3.bufferTimerArmed, false, "an explicit flush leaves nothing for the timeout: it is stopped");
+      assert.equal((await input3.next())?.records.length, 1);
+      out3.emit([0, 1, "k"]);
+      assert.equal(out3.bufferTimerArmed, true, "the next record arms it again");
+      await out3.finish();
     }));
 
   test(`${kind}: next() rejects when the task is canceled; a released producer fails its consumer`, () =>

@@ -39,6 +39,6 @@ test("an inactive monitor reports nothing", async () => {
   assert.equal(lag.take(), 0);
 });
 
-test("slot threads' monitors are 20 ms up to 20 slots, then one ms per slot, at most 250 ms", () => {
-  assert.deepEqual([1, 2, 20, 21, 128, 256, 1000].map(slotLagResolutionMs), [20, 20, 20, 21, 128, 250, 250]);
+test("slot threads' monitors are 20 ms up to 5 slots, then 4 ms per slot, at most 1 s", () => {
+  assert.deepEqual([1, 2, 5, 6, 128, 250, 256, 1000].map(slotLagResolutionMs), [20, 20, 20, 24, 512, 1000, 1000, 1000]);
 });
