@@ -1,12 +1,14 @@
 /**
  * What the web server asks the leading Dispatcher, over NATS like any client (so a standby JobManager
- * answers the same as the leader), or, in the leader's own process, by a direct call into its mailbox. Reads have a short timeout; the cluster view (TaskExecutors and
- * leaders), asked by most pages, is shared for a moment between requests.
+ * answers the same as the leader), or, in the leader's own process, by a direct call into its
+ * mailbox. Reads have a short timeout, and each answer is shared for a moment between the requests
+ * that ask the same ({@link ShortLived}).
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import { Gateway } from "../rpc/gateway.js";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import { withTimeout } from "../core/time.js";
+import { ShortLived } from "./short-lived.js";
 import type { Subjects } from "../rpc/subjects.js";
 import type {
   CheckpointStatsView,
@@ -20,8 +22,11 @@ import type {
 
 /** Timeout of one read, ms. */
 const READ_TIMEOUT_MS = 5_000;
-/** How long a cluster view is reused, ms. */
-const CLUSTER_TTL_MS = 250;
+/**
+ * How long an answer is shared between requests, ms: well inside the dashboard's one second, and a
+ * write made through this reader (cancel, savepoint, rescale) forgets every answer at once.
+ */
+export const READ_TTL_MS = 250;
 
 /** The Dispatcher of this process, called without NATS ({@link Actor.callLocal}). */
 export interface LocalDispatcher {
@@ -30,7 +35,7 @@ export interface LocalDispatcher {
 
 export class DispatcherReader {
   private readonly gw: Gateway;
-  private cluster: { at: number; info: Promise<ClusterInfo> } | undefined;
+  private readonly reads = new ShortLived<string, unknown>(READ_TTL_MS);
 
   /** `local`: the Dispatcher of this process while it leads (its calls skip NATS), else undefined. */
   constructor(
@@ -54,41 +59,46 @@ export class DispatcherReader {
     return this.gw.ask<R>(method, body, { timeoutMs });
   }
 
-  clusterInfo(): Promise<ClusterInfo> {
-    const now = Date.now();
-    if (this.cluster && now - this.cluster.at < CLUSTER_TTL_MS) return this.cluster.info;
-    const info = this.ask<ClusterInfo>("clusterInfo");
-    const entry = { at: now, info };
-    this.cluster = entry;
-    info.catch(() => {
-      if (this.cluster === entry) this.cluster = undefined;
-    });
-    return info;
+  /** A read shared for {@link READ_TTL_MS} between the requests that ask the same. */
+  private read<R>(method: string, body: { jobId?: string } = {}): Promise<R> {
+    return this.reads.get(`${method} ${body.jobId ?? ""}`, () => this.ask<R>(method, body)) as Promise<R>;
   }
 
+  /** Runs a write; every answer read before it is forgotten. */
+  private async write<R>(method: string, body: unknown, timeoutMs: number): Promise<R> {
+    try {
+      return await this.ask<R>(method, body, timeoutMs);
+    } finally {
+      this.reads.clear();
+    }
+  }
+
+  clusterInfo(): Promise<ClusterInfo> {
+    return this.read("clusterInfo");
+  }
   jobsOverview(): Promise<JobTasksOverview[]> {
-    return this.ask("requestJobsOverview");
+    return this.read("requestJobsOverview");
   }
   job(jobId: string): Promise<JobDetails> {
-    return this.ask("requestJob", { jobId });
+    return this.read("requestJob", { jobId });
   }
   plan(jobId: string): Promise<JobPlanView> {
-    return this.ask("requestJobPlan", { jobId });
+    return this.read("requestJobPlan", { jobId });
   }
   checkpoints(jobId: string): Promise<CheckpointStatsView> {
-    return this.ask("requestJobCheckpoints", { jobId });
+    return this.read("requestJobCheckpoints", { jobId });
   }
   exceptions(jobId: string): Promise<ExceptionHistoryView> {
-    return this.ask("requestJobExceptions", { jobId });
+    return this.read("requestJobExceptions", { jobId });
   }
   cancel(jobId: string): Promise<unknown> {
-    return this.ask("cancelJob", { jobId }, 30_000);
+    return this.write("cancelJob", { jobId }, 30_000);
   }
   /** Resolves with the savepoint's id once it is complete (up to `timeoutMs`). */
   savepoint(jobId: string, stop: boolean, timeoutMs: number): Promise<{ savepointId: string }> {
-    return this.ask("triggerSavepoint", { jobId, stop, timeoutMs }, timeoutMs + 5_000);
+    return this.write("triggerSavepoint", { jobId, stop, timeoutMs }, timeoutMs + 5_000);
   }
   rescale(jobId: string, vertexId: string, min: number, max: number): Promise<RescaleReply> {
-    return this.ask("rescaleJob", { jobId, vertexId, min, max }, 30_000);
+    return this.write("rescaleJob", { jobId, vertexId, min, max }, 30_000);
   }
 }
