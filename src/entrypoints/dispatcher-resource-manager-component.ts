@@ -13,6 +13,7 @@ import type { ExecutionPlanStore } from "../ha/execution-plan-store.js";
 import type { JobResultStore } from "../ha/job-result-store.js";
 import { jobMasterLeaderKey, LeaderPublisher, type LeaderInfo } from "../ha/leader-retrieval.js";
 import type { LeaseHolder } from "../ha/lease-leader-election.js";
+import { PublishedLeaderGuard } from "../ha/published-leader-guard.js";
 import { Dispatcher, type DispatcherServices } from "../../actors/dispatcher/dispatcher.js";
 import { ResourceManager } from "../../actors/resourcemanager/resource-manager.js";
 import { JobMaster } from "../../actors/jobmaster/job-master.js";
@@ -122,13 +123,19 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
   // The ResourceManager is published first: TaskExecutors re-register with it at once, while the
   // Dispatcher recovers the jobs; the Dispatcher serves once they are all known (Flink bootstraps
   // its Dispatcher with the recovered jobs), so no client is told a recovering job does not exist.
+  const guards: PublishedLeaderGuard[] = [];
+  const guard = (component: "resourcemanager" | "dispatcher", info: LeaderInfo) =>
+    guards.push(PublishedLeaderGuard.start(nc, subjects.bucket("leaders"), publisher, component, info, s.isLeader, log));
   try {
     await publisher.publish("resourcemanager", rmLeader);
+    guard("resourcemanager", rmLeader);
     await dispatcher.recoverJobs();
     await publisher.publish("dispatcher", dispLeader);
+    guard("dispatcher", dispLeader);
     dispatcher.start();
     await nc.flush();
   } catch (err) {
+    for (const g of guards) g.stop();
     // Nothing of a term that did not start may go on acting.
     dispatcher.fenceOff();
     rm.fenceOff();
@@ -142,6 +149,7 @@ export async function startLeaderComponents(term: LeaseHolder, s: ComponentServi
     resourceManager: rm,
     stop() {
       return (stopping ??= (async () => {
+        for (const g of guards) g.stop();
         dispatcher.fenceOff();
         rm.fenceOff();
         await dispatcher.stop();

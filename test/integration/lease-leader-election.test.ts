@@ -13,7 +13,9 @@ import { silentLogger } from "../../src/core/logger.js";
 import { waitFor } from "../../src/core/time.js";
 import { encode } from "../../src/codec/codec.js";
 import { defaultLeaseMs, LeaseLeaderElection, type LeaseHolder } from "../../src/ha/lease-leader-election.js";
-import { LeaderPublisher, LeaderRetrieval } from "../../src/ha/leader-retrieval.js";
+import { LeaderPublisher, LeaderRetrieval, type LeaderInfo } from "../../src/ha/leader-retrieval.js";
+import { PublishedLeaderGuard } from "../../src/ha/published-leader-guard.js";
+import { getValue, openBucket } from "../../src/ha/kv.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 
 let nats: TestNats;
@@ -175,6 +177,33 @@ test("leader retrieval follows published leaders, and one its watch misses is st
     assert.deepEqual(seen, [second.sessionId, third.sessionId], "each leader once, in order");
   } finally {
     retrieval.stop();
+  }
+});
+
+test("a former leader's late write over the published leader is written over again while the leader leads, and left once it does not", async () => {
+  const nc = await connectNats(nats.url, "guard");
+  conns.push(nc);
+  const bucket = `leaders-${n++}`;
+  const publisher = await LeaderPublisher.open(nc, bucket);
+  const kv = await openBucket(nc, bucket);
+  const published = async () => (await getValue<LeaderInfo>(kv, "resourcemanager"))?.value.id;
+  const current = LeaderPublisher.info("jm-current");
+  await publisher.publish("resourcemanager", current);
+  let leads = true;
+  let judged = 0;
+  const guard = PublishedLeaderGuard.start(nc, bucket, publisher, "resourcemanager", current, () => (judged++, leads), log);
+  try {
+    await waitFor(async () => (await published()) === "jm-current" || undefined, 5_000, "the leader published");
+    // The put of a leader whose term ended, landing after the current leader's.
+    await publisher.publish("resourcemanager", LeaderPublisher.info("jm-former"));
+    await waitFor(async () => (await published()) === "jm-current" || undefined, 10_000, "the current leader published again");
+    leads = false;
+    const before = judged;
+    await publisher.publish("resourcemanager", LeaderPublisher.info("jm-next"));
+    await waitFor(() => judged > before || undefined, 10_000, "the guard judging the next leader's write");
+    assert.equal(await published(), "jm-next", "a guard whose term ended leaves the next leader's info");
+  } finally {
+    guard.stop();
   }
 });
 
