@@ -21,8 +21,9 @@ const CONFIRM_MS = 100;
 export interface ResourceManagerOptions {
   heartbeatTimeoutMs?: number;
   /**
-   * How often each TaskExecutor is probed besides its liveness marker (ms, default 5 s): this covers
-   * a TaskExecutor whose marker could not be made; the marker's loss is what finds a dead one at once.
+   * How often the TaskExecutors whose heartbeat is late are probed (ms, default 5 s): this covers a
+   * TaskExecutor whose marker could not be made or whose marker's loss went unseen; the marker's
+   * loss is what finds a dead one at once.
    */
   probeIntervalMs?: number;
 }
@@ -38,9 +39,8 @@ export class ResourceManager extends Actor {
   private readonly slots = new SlotManager();
   private readonly heartbeatTimeoutMs: number;
   private readonly probeIntervalMs: number;
-  /** Consecutive "no responders" answers per TaskExecutor. */
-  private readonly unreachable = new Map<string, number>();
-  private probing = false;
+  /** TaskExecutors being probed now (a marker's loss, a late heartbeat): one confirmation each at a time. */
+  private readonly confirming = new Set<string>();
   private liveness: Subscription | undefined;
 
   constructor(
@@ -72,7 +72,9 @@ export class ResourceManager extends Actor {
 
   start(): void {
     this.serve(this.nc, { service: { role: "resourcemanager" } });
-    this.liveness = watchLiveness(this.nc, this.subjects, (id) => this.post(() => this.markerGone(id)));
+    this.liveness = watchLiveness(this.nc, this.subjects, (id) =>
+      this.post(() => this.confirmGone(id, "its liveness marker was deleted and nobody answers (its NATS connection closed)")),
+    );
     // Workers may create no stream (docs/security.md): the liveness stream their markers need is made here.
     ensureLivenessStream(this.nc, this.subjects).catch((err: unknown) =>
       this.log.warn({ err }, "creating the liveness stream failed; TaskExecutors create it or are probed"),
@@ -164,19 +166,24 @@ export class ResourceManager extends Actor {
   }
 
   /**
-   * A TaskExecutor's liveness marker was deleted: its connection has been gone for a moment (or it
-   * stopped). Two probes {@link CONFIRM_MS} apart that find nobody mark it lost; an answer clears it
+   * TaskExecutor `id` may be gone (its liveness marker was deleted, or its heartbeat is late): two
+   * probes {@link CONFIRM_MS} apart that find nobody mark it lost for `reason`; an answer clears it
    * (a reconnect in progress; the TaskExecutor makes its marker again).
    */
-  private markerGone(id: string): void {
-    if (this.isFencedOff || !this.slots.taskExecutors.has(id)) return;
+  private confirmGone(id: string, reason: string): void {
+    if (this.isFencedOff || !this.slots.taskExecutors.has(id) || this.confirming.has(id)) return;
+    this.confirming.add(id);
     this.background(
       (async () => {
-        for (let i = 0; i < 2; i++) {
-          if (i > 0) await sleep(CONFIRM_MS);
-          if (!(await this.unreachableNow(id))) return;
+        try {
+          for (let i = 0; i < 2; i++) {
+            if (i > 0) await sleep(CONFIRM_MS);
+            if (!(await this.unreachableNow(id))) return;
+          }
+          await this.runInMailbox(() => this.lose(id, reason));
+        } finally {
+          this.confirming.delete(id);
         }
-        await this.runInMailbox(() => this.lose(id, "its liveness marker was deleted and nobody answers (its NATS connection closed)"));
       })(),
     );
   }
@@ -193,34 +200,19 @@ export class ResourceManager extends Actor {
   }
 
   /**
-   * Probes every TaskExecutor. When a TaskExecutor process dies its NATS connection closes and the
-   * server drops its subscriptions at once, so the probe gets "no responders" immediately: two in a
-   * row (one could be a reconnect in progress) mark it lost, far sooner than the heartbeat timeout.
+   * Probes the TaskExecutors whose heartbeat is late (a heartbeat missed, not yet the timeout). When a
+   * TaskExecutor process dies its NATS connection closes and the server drops its subscriptions at
+   * once, so the probe gets "no responders" immediately: this finds a dead process whose marker's loss
+   * went unseen (or that had none) well before the heartbeat timeout, and asks nothing of a
+   * TaskExecutor that heartbeats.
    */
   private probe(): void {
-    if (this.probing) return;
-    this.probing = true;
-    const ids = [...this.slots.taskExecutors.keys()];
-    const probes = ids.map(async (id) => [id, await this.unreachableNow(id)] as const);
-    this.background(
-      Promise.all(probes).then((results) =>
-        this.runInMailbox(() => {
-          this.probing = false;
-          for (const [id, gone] of results) {
-            if (!gone) {
-              this.unreachable.delete(id);
-              continue;
-            }
-            const n = (this.unreachable.get(id) ?? 0) + 1;
-            this.unreachable.set(id, n);
-            if (n >= 2) {
-              this.unreachable.delete(id);
-              this.lose(id, "its NATS connection closed (the process is gone)");
-            }
-          }
-        }),
-      ),
-    );
+    for (const id of this.slots.expired(this.lateHeartbeatMs)) this.confirmGone(id, "its heartbeat is late and nobody answers (its NATS connection closed)");
+  }
+
+  /** A TaskExecutor whose last heartbeat is older than this has missed one, ms. */
+  private get lateHeartbeatMs(): number {
+    return Math.floor(this.heartbeatIntervalMs * 1.5);
   }
 
   private checkHeartbeats(): void {

@@ -7,9 +7,13 @@
  */
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../core/logger.js";
+import { kvReplicas } from "./kv.js";
 import { type LeaderComponent, type LeaderInfo, type LeaderPublisher, LeaderRetrieval } from "./leader-retrieval.js";
 
-/** How often the guard reads the key besides watching it, ms: the watch is the fast path. */
+/**
+ * How often the guard reads the key besides watching it with replicated buckets, ms (the watch is the
+ * fast path; on one server it is renewed with the connection and the retrieval's 15 s poll is enough).
+ */
 const GUARD_POLL_MS = 5_000;
 /** How long after its own write the guard judges a change it saw meanwhile, ms (the watch has delivered both by then). */
 const RECHECK_MS = 500;
@@ -44,7 +48,7 @@ export class PublishedLeaderGuard {
     log: Logger,
   ): PublishedLeaderGuard {
     const g = new PublishedLeaderGuard(publisher, component, info, stillLeads, log);
-    LeaderRetrieval.open(nc, bucket, component, { pollMs: GUARD_POLL_MS }).then(
+    LeaderRetrieval.open(nc, bucket, component, kvReplicas(nc) > 1 ? { pollMs: GUARD_POLL_MS } : {}).then(
       (r) => {
         if (g.stopped) return r.stop();
         g.retrieval = r;
