@@ -20,12 +20,6 @@ const CONFIRM_MS = 100;
 /** Settings of the ResourceManager. */
 export interface ResourceManagerOptions {
   heartbeatTimeoutMs?: number;
-  /**
-   * How often the TaskExecutors whose heartbeat is late are probed (ms, default 5 s): this covers a
-   * TaskExecutor whose marker could not be made or whose marker's loss went unseen; the marker's
-   * loss is what finds a dead one at once.
-   */
-  probeIntervalMs?: number;
 }
 
 /**
@@ -38,7 +32,6 @@ export class ResourceManager extends Actor {
   readonly address: string;
   private readonly slots = new SlotManager();
   private readonly heartbeatTimeoutMs: number;
-  private readonly probeIntervalMs: number;
   /** TaskExecutors being probed now (a marker's loss, a late heartbeat): one confirmation each at a time. */
   private readonly confirming = new Set<string>();
   private liveness: Subscription | undefined;
@@ -54,7 +47,6 @@ export class ResourceManager extends Actor {
     this.address = subjects.resourceManager;
     this.log = log.child({ actor: "ResourceManager" });
     this.heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? Timeouts.heartbeatTimeout;
-    this.probeIntervalMs = opts.probeIntervalMs ?? 5_000;
   }
 
   protected override fencingToken(): string {
@@ -79,13 +71,9 @@ export class ResourceManager extends Actor {
     ensureLivenessStream(this.nc, this.subjects).catch((err: unknown) =>
       this.log.warn({ err }, "creating the liveness stream failed; TaskExecutors create it or are probed"),
     );
-    // One timer for the heartbeat check and the periodic probe: an idle process wakes as rarely as it can.
-    const tick = Math.min(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), this.probeIntervalMs);
-    let lastProbe = performance.now();
-    this.every(tick, () => {
+    // One timer for the heartbeat check and the probe of late TaskExecutors: an idle process wakes as rarely as it can.
+    this.every(Math.max(100, Math.floor(this.heartbeatTimeoutMs / 4)), () => {
       this.checkHeartbeats();
-      if (performance.now() - lastProbe < this.probeIntervalMs - tick / 2) return;
-      lastProbe = performance.now();
       this.probe();
     });
     if (metricsEnabled()) {

@@ -133,9 +133,8 @@ export function watchSupervisor(onOrphaned: () => void, everyMs = 1_000): () => 
   if (!Number.isInteger(sup) || sup <= 0 || process.ppid !== sup) return () => undefined;
   if (process.channel) {
     process.channel.unref();
-    const onEnd = () => onOrphaned();
-    process.once("disconnect", onEnd);
-    return () => process.off("disconnect", onEnd);
+    process.once("disconnect", onOrphaned);
+    return () => process.off("disconnect", onOrphaned);
   }
   const t = setInterval(() => {
     if (process.ppid !== sup) {

@@ -15,16 +15,10 @@ import { type LeaderComponent, type LeaderInfo, type LeaderPublisher, LeaderRetr
  * fast path; on one server it is renewed with the connection and the retrieval's 15 s poll is enough).
  */
 const GUARD_POLL_MS = 5_000;
-/** How long after its own write the guard judges a change it saw meanwhile, ms (the watch has delivered both by then). */
-const RECHECK_MS = 500;
 
 export class PublishedLeaderGuard {
   private stopped = false;
   private retrieval: LeaderRetrieval | undefined;
-  private republishing = false;
-  /** A change came while a write was under way: it is judged once the watch has seen that write. */
-  private skipped = false;
-  private recheck: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly publisher: LeaderPublisher,
@@ -60,30 +54,22 @@ export class PublishedLeaderGuard {
     return g;
   }
 
+  /**
+   * Writes `info` again over any other published value. Each foreign value costs one write and the
+   * leader's own never triggers one, so writes in flight need no bookkeeping: the last to land is
+   * judged when the watch delivers it.
+   */
   private check(published: LeaderInfo | undefined): void {
     if (this.stopped || published?.sessionId === this.info.sessionId || !this.stillLeads()) return;
-    if (this.republishing) {
-      this.skipped = true;
-      return;
-    }
     this.log.warn({ component: this.component, published: published?.id ?? null }, "the published leader was changed under this leader: publishing it again");
-    this.republishing = true;
     this.publisher
       .publish(this.component, this.info)
-      .catch((err: unknown) => this.log.warn({ err, component: this.component }, "publishing the leader again failed"))
-      .finally(() => {
-        this.republishing = false;
-        if (!this.skipped) return;
-        this.skipped = false;
-        this.recheck = setTimeout(() => this.retrieval && this.check(this.retrieval.leader), RECHECK_MS);
-        this.recheck.unref();
-      });
+      .catch((err: unknown) => this.log.warn({ err, component: this.component }, "publishing the leader again failed"));
   }
 
   /** Stops guarding (before the leader withdraws its info, which must then stay withdrawn). */
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.recheck);
     this.retrieval?.stop();
   }
 }

@@ -31,15 +31,15 @@ after(async () => {
 });
 
 /**
- * A ResourceManager under `prefix` with a 10 s heartbeat timeout (heartbeats every 2.5 s) checked
- * every 250 ms; `lost` collects the reasons it logs for the TaskExecutors it loses.
+ * A ResourceManager under `prefix` with a 6 s heartbeat timeout (heartbeats every 1.5 s, late after
+ * 2.25 s, checked every 1.5 s); `lost` collects the reasons it logs for the TaskExecutors it loses.
  */
 function startRm(prefix: string) {
   const subjects = new Subjects(prefix);
   const leader = LeaderPublisher.info("jm-probe");
   const lost: string[] = [];
   const log = pino({ level: "warn" }, { write: (line: string) => void (JSON.parse(line).msg === "TaskExecutor lost" && lost.push(JSON.parse(line).reason)) });
-  const rm = new ResourceManager(nc, subjects, leader, log, { heartbeatTimeoutMs: 10_000, probeIntervalMs: 250 });
+  const rm = new ResourceManager(nc, subjects, leader, log, { heartbeatTimeoutMs: 6_000 });
   rm.start();
   rms.push(rm);
   return { rm, subjects, lost, gw: new Gateway(nc, subjects.resourceManager, { token: leader.sessionId }) };
@@ -64,9 +64,9 @@ test("a TaskExecutor that heartbeats is never probed", async () => {
   const te = answerProbes(subjects, "te_alive");
   try {
     await register(gw, "te_alive");
-    // Heartbeats every second for 5 s: the late threshold (3.75 s) is passed twice over without them.
-    for (let i = 0; i < 5; i++) {
-      await sleep(1_000);
+    // Heartbeats every 0.5 s for 5 s: three checks, at two of which the heartbeat would be late without them.
+    for (let i = 0; i < 10; i++) {
+      await sleep(500);
       await gw.ask("heartbeat", { taskExecutorId: "te_alive", slots: [{ index: 0 }] });
     }
     assert.equal(te.probes.count, 0, "no probe of a TaskExecutor whose heartbeats arrive");
@@ -80,7 +80,7 @@ test("a TaskExecutor gone without a marker is lost by the probe of its late hear
   const te = answerProbes(subjects, "te_gone");
   await register(gw, "te_gone");
   // Alive but silent: probes are answered, so it stays registered.
-  await waitFor(() => te.probes.count > 0 || undefined, 10_000, "a probe once the heartbeat is late");
+  await waitFor(() => te.probes.count > 0 || undefined, 6_000, "a probe once the heartbeat is late");
   assert.ok(
     (await rm.taskExecutors()).some((t) => t.id === "te_gone"),
     "a TaskExecutor that answers its probe is kept",
