@@ -12,7 +12,7 @@
 import { EddyError, ErrorCode, toEddyError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import type { NetworkConfig } from "./config.js";
-import { encodeDataFrame, encodeEndFrame, encodeErrorFrame } from "./frame.js";
+import { encodeDataFrame, encodeEndFrame, encodeErrorFrame, stampDataFrame } from "./frame.js";
 import { RingQueue } from "./ring-queue.js";
 import type { BlockingStore } from "./blocking-store.js";
 import type { ResultPartition } from "./record-writer.js";
@@ -59,12 +59,18 @@ class JetStreamReader implements SubpartitionReader {
     private readonly index: number,
     private readonly resultId: string,
   ) {}
+  get maxFrameBytes(): number {
+    return this.pub.maxFrameBytes;
+  }
   sendData(records: unknown[], seq: number): number {
-    const f = encodeDataFrame(this.index, seq, records, 0);
-    if (f.length > this.pub.maxFrameBytes) return -f.length;
-    this.pub.send(this.subject, f);
-    this.pub.stats.bytes[this.resultId] = (this.pub.stats.bytes[this.resultId] ?? 0) + f.length;
-    return f.length;
+    return this.sendFrame(encodeDataFrame(this.index, seq, records, 0), seq);
+  }
+  sendFrame(frame: Uint8Array, seq: number): number {
+    if (frame.length > this.pub.maxFrameBytes) return -frame.length;
+    stampDataFrame(frame, this.index, seq, 0);
+    this.pub.send(this.subject, frame);
+    this.pub.stats.bytes[this.resultId] = (this.pub.stats.bytes[this.resultId] ?? 0) + frame.length;
+    return frame.length;
   }
   sendEnd(seq: number): void {
     this.pub.send(this.subject, encodeEndFrame(this.index, seq));

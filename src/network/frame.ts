@@ -81,6 +81,14 @@ export function encodeDataFrame(channel: number, seq: number, records: unknown[]
   return b;
 }
 
+/**
+ * Writes the header of a DATA frame that was encoded before it was sent ({@link encodeDataFrame} with
+ * any header values): its channel, sequence number and backlog are known only when it goes out.
+ */
+export function stampDataFrame(b: Uint8Array, channel: number, seq: number, backlog: number): void {
+  writeHeader(b, FrameKind.Data, channel, seq, backlog);
+}
+
 /** Encodes an END_OF_PARTITION frame. */
 export function encodeEndFrame(channel: number, seq: number): Uint8Array {
   const b = new Uint8Array(FRAME_HEADER_BYTES);

@@ -13,7 +13,6 @@ import {
   decodeBarrierFrame,
   decodeCancelFrame,
   decodeErrorFrame,
-  decodeRecords,
   decodeWatermarkFrame,
   frameBacklog,
   frameKind,
@@ -53,7 +52,8 @@ export interface ChannelPosition {
 /** One input channel: reads one subpartition of one producer over some link. */
 export abstract class InputChannel implements AlignedChannel {
   /** Buffers and events received and not yet handed to the task, in order. */
-  readonly queue: Array<unknown[] | NetworkEvent> = [];
+  /** Buffers (record arrays, or DATA frames decoded when taken) and events, in arrival order. */
+  readonly queue: Array<unknown[] | Uint8Array | NetworkEvent> = [];
   /** Events in {@link queue}. */
   queuedEvents = 0;
   /** Held by barrier alignment: delivered the barrier being aligned. */
@@ -122,7 +122,8 @@ export abstract class InputChannel implements AlignedChannel {
       switch (frameKind(b)) {
         case FrameKind.Data:
           this.bytesReceived += b.byteLength;
-          this.onBuffer(decodeRecords(b), frameBacklog(b));
+          // Decoded when the task takes it: queued frames are single objects to the garbage collector.
+          this.onBuffer(b, frameBacklog(b));
           break;
         case FrameKind.EndOfPartition:
           this.onEnd();
@@ -187,8 +188,8 @@ export abstract class InputChannel implements AlignedChannel {
     this.releaseLink();
   }
 
-  /** A buffer arrived; the producer has `backlog` more queued. */
-  onBuffer(records: unknown[], backlog: number): void {
+  /** A buffer (records, or a DATA frame) arrived; the producer has `backlog` more queued. */
+  onBuffer(records: unknown[] | Uint8Array, backlog: number): void {
     if (this.ended || this.released) return;
     this.granted--;
     this.backlog = backlog;

@@ -60,10 +60,17 @@ export class ProducerRegistry {
 /** Producer side of a same-thread link: delivers arrays straight into the consumer channel. */
 class LocalReader implements SubpartitionReader {
   readonly adaptive = false;
+  readonly maxFrameBytes = Number.POSITIVE_INFINITY;
   constructor(private readonly ch: LocalInputChannel) {}
   sendData(records: unknown[], seq: number, backlog: number): number {
     void seq;
     this.ch.onBuffer(records, backlog);
+    return 0;
+  }
+  /** A buffer encoded for an earlier link of another thread or process: the channel decodes it when taken. */
+  sendFrame(frame: Uint8Array, seq: number, backlog: number): number {
+    void seq;
+    this.ch.onBuffer(frame, backlog);
     return 0;
   }
   sendEnd(): void {

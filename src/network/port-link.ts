@@ -6,7 +6,7 @@
 import type { MessagePort } from "node:worker_threads";
 import { EddyError, ErrorCode } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import { encodeEventFrame, encodeDataFrame, encodeEndFrame, encodeErrorFrame } from "./frame.js";
+import { encodeEventFrame, encodeDataFrame, encodeEndFrame, encodeErrorFrame, stampDataFrame } from "./frame.js";
 import type { NetworkEvent } from "../core/stream-events.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
@@ -33,13 +33,16 @@ class PortReader implements SubpartitionReader {
   readonly adaptive = true;
   constructor(
     private readonly port: MessagePort,
-    private readonly maxFrameBytes: number,
+    readonly maxFrameBytes: number,
   ) {}
   sendData(records: unknown[], seq: number, backlog: number): number {
-    const f = encodeDataFrame(0, seq, records, backlog);
-    if (f.length > this.maxFrameBytes) return -f.length;
-    post(this.port, f);
-    return f.length;
+    return this.sendFrame(encodeDataFrame(0, seq, records, backlog), seq, backlog);
+  }
+  sendFrame(frame: Uint8Array, seq: number, backlog: number): number {
+    if (frame.length > this.maxFrameBytes) return -frame.length;
+    stampDataFrame(frame, 0, seq, backlog);
+    post(this.port, frame);
+    return frame.length;
   }
   sendEnd(seq: number): void {
     post(this.port, encodeEndFrame(0, seq));

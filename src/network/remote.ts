@@ -18,6 +18,7 @@ import {
   encodeEventFrame,
   encodeCredit,
   encodeDataFrame,
+  stampDataFrame,
   encodeEndFrame,
   encodeErrorFrame,
   encodeRequest,
@@ -42,14 +43,17 @@ class NatsReader implements SubpartitionReader {
     private readonly nc: NatsConnection,
     private readonly subject: string,
     private readonly channel: number,
-    private readonly maxFrameBytes: number,
+    readonly maxFrameBytes: number,
     readonly sub: ResultSubpartition,
   ) {}
   sendData(records: unknown[], seq: number, backlog: number): number {
-    const f = encodeDataFrame(this.channel, seq, records, backlog);
-    if (f.length > this.maxFrameBytes) return -f.length;
-    this.nc.publish(this.subject, f);
-    return f.length;
+    return this.sendFrame(encodeDataFrame(this.channel, seq, records, backlog), seq, backlog);
+  }
+  sendFrame(frame: Uint8Array, seq: number, backlog: number): number {
+    if (frame.length > this.maxFrameBytes) return -frame.length;
+    stampDataFrame(frame, this.channel, seq, backlog);
+    this.nc.publish(this.subject, frame);
+    return frame.length;
   }
   sendEnd(seq: number): void {
     this.nc.publish(this.subject, encodeEndFrame(this.channel, seq));

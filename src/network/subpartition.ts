@@ -3,10 +3,23 @@
  * collected into buffers (plain arrays); a finished buffer waits in a bounded backlog until its
  * reader (the consumer's link) has credit for it. Events (checkpoint barriers, cancel markers) wait
  * in the same queue, behind the buffers before them, and are sent without credit once they reach its head.
+ *
+ * A link that encodes gets each buffer encoded when it is finished, not when it is sent: a backlog of
+ * frames is a few objects, where a backlog of record arrays is thousands of objects that outlive
+ * young-generation collections (each copied, then promoted and collected again as old objects).
  */
 import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import type { NetworkEvent } from "../core/stream-events.js";
+import { decodeRecords, encodeDataFrame } from "./frame.js";
+
+/** A finished buffer already encoded as a DATA frame, whose header is written when it is sent. */
+export class EncodedBuffer {
+  constructor(
+    readonly frame: Uint8Array,
+    readonly records: number,
+  ) {}
+}
 
 /**
  * The producer side of one link to a consumer channel (same thread, other thread or NATS).
@@ -21,6 +34,13 @@ export interface SubpartitionReader {
    * (nothing was sent; the subpartition splits it).
    */
   sendData(records: unknown[], seq: number, backlog: number): number;
+  /**
+   * Sends a buffer encoded ahead (a DATA frame whose header it writes), as {@link sendData} does;
+   * minus its size when this link's frames must be smaller.
+   */
+  sendFrame(frame: Uint8Array, seq: number, backlog: number): number;
+  /** Largest frame this link carries (links that do not encode: unbounded). */
+  readonly maxFrameBytes: number;
   /** Sends END_OF_PARTITION (no credit needed). */
   sendEnd(seq: number): void;
   /** Tells the consumer the partition failed or was released (no credit needed). */
@@ -57,7 +77,7 @@ export class ResultSubpartition {
   /** Records per buffer (adapted to the encoded size on remote links). */
   target: number;
   /** Finished buffers and events, in order. */
-  private readonly queue: Array<unknown[] | NetworkEvent> = [];
+  private readonly queue: Array<unknown[] | EncodedBuffer | NetworkEvent> = [];
   /** Events in {@link queue}. */
   private events = 0;
   private reader: SubpartitionReader | null = null;
@@ -111,8 +131,11 @@ export class ResultSubpartition {
   /** Moves the current buffer, if not empty, to the backlog and sends what credit allows. */
   finishBuffer(): void {
     if (this.cur.length === 0 || this.released) return;
-    this.queue.push(this.cur);
+    const records = this.cur;
     this.cur = [];
+    const r = this.reader;
+    if (r?.adaptive) this.queueEncoded(records, r.maxFrameBytes);
+    else this.queue.push(records);
     this.owner.onBuffer(this.queue.length - this.events);
     this.updateFull();
     if (this.credit > 0) this.drain();
@@ -211,6 +234,17 @@ export class ResultSubpartition {
     try {
       while (this.queue.length > 0) {
         const buf = this.queue[0]!;
+        if (buf instanceof EncodedBuffer) {
+          if (this.credit <= 0) break;
+          const bytes = r.sendFrame(buf.frame, this.seq, this.queue.length - 1 - this.events);
+          if (bytes < 0) {
+            // Encoded for a link that carried larger frames than this one (a consumer that moved).
+            this.queue[0] = decodeRecords(buf.frame);
+            continue;
+          }
+          this.sent(buf.records, bytes);
+          continue;
+        }
         if (!Array.isArray(buf)) {
           this.queue.shift();
           this.events--;
@@ -225,13 +259,8 @@ export class ResultSubpartition {
           this.split(buf, -bytes);
           continue;
         }
-        this.queue.shift();
-        this.seq = (this.seq + 1) >>> 0;
-        this.credit--;
-        this.recordsSent += buf.length;
-        this.owner.onSent(buf.length, bytes);
+        this.sent(buf.length, bytes);
         if (bytes > 0 && r.adaptive) this.adapt(buf.length, bytes);
-        if (this.full) this.updateFull();
       }
       if (this.ending && !this.ended && this.queue.length === 0) {
         this.ended = true;
@@ -244,16 +273,43 @@ export class ResultSubpartition {
     }
   }
 
-  private split(buf: unknown[], bytes: number): void {
-    if (buf.length <= 1) {
-      throw this.owner.fail(
-        new EddyError(
-          ErrorCode.RecordTooLarge,
-          `a record of subpartition ${this.name} encodes to ${bytes} bytes, more than the ${this.owner.cfg.maxFrameBytes} bytes one network frame may carry (NATS max_payload is 1 MB); emit smaller records`,
-          { details: { bytes, maxFrameBytes: this.owner.cfg.maxFrameBytes } },
-        ),
-      );
+  /** The queue's head buffer of `records` went out as `bytes`. */
+  private sent(records: number, bytes: number): void {
+    this.queue.shift();
+    this.seq = (this.seq + 1) >>> 0;
+    this.credit--;
+    this.recordsSent += records;
+    this.owner.onSent(records, bytes);
+    if (this.full) this.updateFull();
+  }
+
+  /** Queues `records` as frames of at most `maxFrameBytes`, halving them as often as needed. */
+  private queueEncoded(records: unknown[], maxFrameBytes: number): void {
+    const frame = encodeDataFrame(0, 0, records, 0);
+    if (frame.length <= maxFrameBytes) {
+      this.queue.push(new EncodedBuffer(frame, records.length));
+      this.adapt(records.length, frame.length);
+      return;
     }
+    if (records.length <= 1) throw this.tooLarge(frame.length);
+    const half = records.length >>> 1;
+    this.queueEncoded(records.slice(0, half), maxFrameBytes);
+    this.queueEncoded(records.slice(half), maxFrameBytes);
+    if (this.target > half) this.target = Math.max(1, half);
+  }
+
+  private tooLarge(bytes: number): Error {
+    return this.owner.fail(
+      new EddyError(
+        ErrorCode.RecordTooLarge,
+        `a record of subpartition ${this.name} encodes to ${bytes} bytes, more than the ${this.owner.cfg.maxFrameBytes} bytes one network frame may carry (NATS max_payload is 1 MB); emit smaller records`,
+        { details: { bytes, maxFrameBytes: this.owner.cfg.maxFrameBytes } },
+      ),
+    );
+  }
+
+  private split(buf: unknown[], bytes: number): void {
+    if (buf.length <= 1) throw this.tooLarge(bytes);
     const half = buf.length >>> 1;
     this.queue.splice(0, 1, buf.slice(0, half), buf.slice(half));
     this.updateFull();

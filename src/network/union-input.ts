@@ -14,6 +14,7 @@ import { BarrierAligner, type AlignmentStats } from "./alignment.js";
 import type { ChannelOwner, InputChannel } from "./input-channel.js";
 import type { InputGate } from "./input-gate.js";
 import { RingQueue } from "./ring-queue.js";
+import { decodeRecords } from "./frame.js";
 import type { IoTimer } from "./io-timer.js";
 
 /** A batch handed to the task; remembers whether it was recycled. */
@@ -103,7 +104,13 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
 
   nextEvent(): Promise<InputEvent | null> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    const e = this.poll();
+    let e: InputEvent | null;
+    try {
+      e = this.poll();
+    } catch (err) {
+      this.fail(err);
+      return Promise.reject(err);
+    }
     if (e !== null) return Promise.resolve(e);
     if (this.endedCount === this.channels.length) return Promise.resolve(null);
     if (this.waiter !== null) {
@@ -223,7 +230,13 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
   private wake(): void {
     const w = this.waiter;
     if (w === null) return;
-    const e = this.poll();
+    let e: InputEvent | null;
+    try {
+      e = this.poll();
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
     if (e !== null) {
       this.waiter = null;
       this.timer?.idleEnd();
@@ -243,14 +256,16 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
       const ch = this.ready.shift();
       if (ch === undefined) return null;
       const entry = ch.queue.shift()!;
-      if (Array.isArray(entry)) {
+      const isFrame = entry instanceof Uint8Array;
+      if (isFrame || Array.isArray(entry)) {
         if (ch.queue.length > 0) this.ready.push(ch);
         else ch.inReady = false;
         ch.outstanding++;
+        const records = isFrame ? decodeFrame(ch, entry) : entry;
         this.stats.buffersReceived++;
-        this.stats.recordsReceived += entry.length;
+        this.stats.recordsReceived += records.length;
         if (ch.ended && ch.queue.length === 0) this.markDrained(ch);
-        return new Batch(ch.gate, ch.index, entry);
+        return new Batch(ch.gate, ch.index, records);
       }
       ch.queuedEvents--;
       if ("watermark" in entry) {
@@ -264,5 +279,14 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
       else ch.inReady = false;
       if (ch.ended && ch.queue.length === 0) this.markDrained(ch);
     }
+  }
+}
+
+/** The records of a queued DATA frame of `ch`; a body that does not decode fails the input. */
+function decodeFrame(ch: InputChannel, frame: Uint8Array): unknown[] {
+  try {
+    return decodeRecords(frame);
+  } catch (err) {
+    throw new InternalError(`channel ${ch.name}: a DATA frame of ${frame.length} bytes does not decode`, { cause: err });
   }
 }

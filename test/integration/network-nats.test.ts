@@ -13,6 +13,7 @@ import {
   decodeRecords,
   encodeDataFrame,
   encodeRequest,
+  FRAME_HEADER_BYTES,
   FRAME_VERSION,
   frameBacklog,
   frameChannel,
@@ -135,6 +136,31 @@ test("NATS: a sequence gap fails the consumer loudly", async () => {
   input.recycle(first!);
   ncA.publish(subjects.data("n-gap-c0"), encodeDataFrame(0, 5, [["forged"]]));
   await assert.rejects(input.next(), /expected buffer #1, received #5/);
+  a.close();
+  b.close();
+});
+
+test("NATS: a data frame whose body does not decode fails the consumer when the task takes it, naming the channel", async () => {
+  const [a, b] = envs();
+  const t = topology("n-bad", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const out = a.createOutput("n-bad-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
+  const input = b.createInput("n-bad-c0", [inputOf(t, 0)]);
+  out.emit([0, 0, "k"]);
+  out.flush();
+  const first = await input.next();
+  assert.deepEqual(first?.records, [[0, 0, "k"]]);
+  input.recycle(first!);
+  // Frame #1 with a truncated msgpack body (an array header announcing 3 items, then nothing).
+  const forged = encodeDataFrame(0, 1, []);
+  const bad = new Uint8Array(FRAME_HEADER_BYTES + 1);
+  bad.set(forged.subarray(0, FRAME_HEADER_BYTES));
+  bad[FRAME_HEADER_BYTES] = 0x93;
+  ncA.publish(subjects.data("n-bad-c0"), bad);
+  await assert.rejects(input.next(), (err: { code?: string; message: string }) => {
+    assert.equal(err.code, ErrorCode.InternalError);
+    assert.match(err.message, /channel n-bad.*a DATA frame of 13 bytes does not decode/);
+    return true;
+  });
   a.close();
   b.close();
 });
