@@ -50,6 +50,31 @@ test("event-time timers fire in time order once the watermark reaches them, once
   assert.equal(log.length, 3, "nothing fires twice; the deleted timer never fires");
 });
 
+test("many keys and windows: each (key, namespace, time) fires once; a number and a string namespace stay apart", () => {
+  const b = backend();
+  const log: string[] = [];
+  const s = service(b, log);
+  // More distinct (time, namespace) pairs than the service remembers ids of, registered twice each by
+  // 20 keys, in an order that revisits old pairs; namespace 7 and "7" are different timers.
+  const want: string[] = [];
+  for (let round = 0; round < 2; round++) {
+    for (let w = 0; w < 12; w++) {
+      for (let k = 0; k < 20; k++) {
+        b.setCurrentKey(`k${k}`);
+        s.registerEventTimeTimer(w, 1000 + w);
+        s.registerEventTimeTimer(String(w), 1000 + w);
+        if (round === 0) want.push(`E k${k} ${w} ${1000 + w}`, `E k${k} ${w} ${1000 + w}`);
+      }
+    }
+  }
+  // Deleting one pair of one key removes only that key's timer.
+  b.setCurrentKey("k3");
+  s.deleteEventTimeTimer(5, 1005);
+  want.splice(want.indexOf("E k3 5 1005"), 1);
+  s.advanceWatermark(2000);
+  assert.deepEqual([...log].sort(), [...want].sort());
+});
+
 test("a timer registered while timers fire fires in the same advance when due", () => {
   const b = backend();
   const log: string[] = [];

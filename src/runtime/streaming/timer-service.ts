@@ -78,6 +78,32 @@ function timerId(ts: number, ns: Namespace): string {
   return `${ts}|${typeof ns === "number" ? "n" : "s"}${ns}`;
 }
 
+/** Entries of {@link TimerIds}. */
+const TIMER_ID_CACHE = 8;
+
+/**
+ * The last few timer ids built: the keys of an operator register the same (time, namespace) pairs
+ * (every key's tumbling window of one period has the same bounds), and building the id string was the
+ * largest cost of registering a timer.
+ */
+class TimerIds {
+  private readonly ts = new Float64Array(TIMER_ID_CACHE).fill(Number.NaN);
+  private readonly ns: Namespace[] = new Array<Namespace>(TIMER_ID_CACHE).fill("");
+  private readonly ids: string[] = new Array<string>(TIMER_ID_CACHE).fill("");
+  private next = 0;
+
+  of(ts: number, ns: Namespace): string {
+    for (let i = 0; i < TIMER_ID_CACHE; i++) if (this.ts[i] === ts && this.ns[i] === ns) return this.ids[i]!;
+    const id = timerId(ts, ns);
+    const i = this.next;
+    this.ts[i] = ts;
+    this.ns[i] = ns;
+    this.ids[i] = id;
+    this.next = (i + 1) % TIMER_ID_CACHE;
+    return id;
+  }
+}
+
 function parseTimerId(id: string): { ts: number; ns: Namespace } {
   const bar = id.indexOf("|");
   const ts = Number(id.slice(0, bar));
@@ -93,6 +119,7 @@ export class InternalTimerService {
   private readonly procState: MapState<string, 1>;
   private readonly eventQueue = new TimerHeap();
   private readonly procQueue = new TimerHeap();
+  private readonly ids = new TimerIds();
   private watermark = MIN_WATERMARK;
   private clock: ReturnType<typeof setTimeout> | null = null;
   private armedFor = Number.POSITIVE_INFINITY;
@@ -155,19 +182,19 @@ export class InternalTimerService {
 
   /** An event-time timer for the current key. */
   registerEventTimeTimer(ns: Namespace, ts: number): void {
-    const id = timerId(ts, ns);
+    const id = this.ids.of(ts, ns);
     if (this.eventState.contains(id)) return;
     this.eventState.put(id, 1);
     this.eventQueue.push({ ts, key: this.backend.getCurrentKey(), ns, id });
   }
 
   deleteEventTimeTimer(ns: Namespace, ts: number): void {
-    this.eventState.remove(timerId(ts, ns));
+    this.eventState.remove(this.ids.of(ts, ns));
   }
 
   /** A processing-time timer for the current key (ms since the epoch). */
   registerProcessingTimeTimer(ns: Namespace, ts: number): void {
-    const id = timerId(ts, ns);
+    const id = this.ids.of(ts, ns);
     if (this.procState.contains(id)) return;
     this.procState.put(id, 1);
     this.procQueue.push({ ts, key: this.backend.getCurrentKey(), ns, id });
@@ -175,7 +202,7 @@ export class InternalTimerService {
   }
 
   deleteProcessingTimeTimer(ns: Namespace, ts: number): void {
-    this.procState.remove(timerId(ts, ns));
+    this.procState.remove(this.ids.of(ts, ns));
   }
 
   /**
