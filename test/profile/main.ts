@@ -1,7 +1,7 @@
 /**
- * `npm run profile -- <job...> [--words N] [--events N] [--out DIR] [--interval US] [--slots S]`: where the CPU time
+ * `npm run profile -- <job...> [--words N] [--events N] [--out DIR] [--interval US] [--task-executors N] [--slots S]`: where the CPU time
  * of the data path goes, per stage (stages.ts) and per record.
- *  - `wordcount`: examples/wordcount.ts on a fresh process cluster (two TaskExecutors x `--slots` slots, 2 as
+ *  - `wordcount`: examples/wordcount.ts on a fresh process cluster (`--task-executors` x `--slots`, 2 x 2 as
  *    the bench) at parallelism 1, 2 and 4, every TaskExecutor process under `--cpu-prof` (an option of
  *    node: NODE_OPTIONS refuses it); slot threads inherit the main thread's execArgv and write a profile each;
  *  - `windowed-events`: examples/windowed-events.ts through the runtime in one thread (the stream bench's
@@ -37,12 +37,14 @@ interface Options {
   events: number;
   out: string;
   intervalUs: number;
-  /** Slots per TaskExecutor of the two (2: p=2 may share one TaskExecutor; 1: every exchange crosses NATS). */
+  /** TaskExecutors of the cluster (2; 1 puts every exchange between threads of one process). */
+  taskExecutors: number;
+  /** Slots per TaskExecutor (2; with 1 and two TaskExecutors every exchange crosses NATS). */
   slots: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { jobs: [], words: 3_000_000, events: 500_000, out: "", intervalUs: 500, slots: 2 };
+  const o: Options = { jobs: [], words: 3_000_000, events: 500_000, out: "", intervalUs: 500, taskExecutors: 2, slots: 2 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = () => {
@@ -54,6 +56,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--events") o.events = num();
     else if (a === "--interval") o.intervalUs = num();
     else if (a === "--slots") o.slots = num();
+    else if (a === "--task-executors") o.taskExecutors = num();
     else if (a === "--out") o.out = argv[++i] ?? "";
     else if (a === "all") o.jobs.push(...JOBS);
     else if ((JOBS as readonly string[]).includes(a)) o.jobs.push(a as (typeof JOBS)[number]);
@@ -142,7 +145,7 @@ async function profileOnCluster(o: Options, job: ClusterJob): Promise<ProfiledRu
   const dir = join(o.out, job.name.replace(/[^A-Za-z0-9]+/g, "-").toLowerCase());
   mkdirSync(dir, { recursive: true });
   const cluster = await startProcessCluster({
-    taskExecutors: 2,
+    taskExecutors: o.taskExecutors,
     slots: o.slots,
     taskExecutorNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${o.intervalUs}`],
     // Stages are told apart by module file: the processes and slot threads run the modules, not their bundles.
@@ -203,7 +206,7 @@ async function main(): Promise<void> {
     const input = join(o.out, "words.txt");
     await writeText(input, o.words);
     try {
-      for (const p of [1, 2, 4].filter((p) => p <= 2 * o.slots)) runs.push(await profileOnCluster(o, wordCountJob(o, input, p)));
+      for (const p of [1, 2, 4].filter((p) => p <= o.taskExecutors * o.slots)) runs.push(await profileOnCluster(o, wordCountJob(o, input, p)));
     } finally {
       rmSync(input, { force: true });
     }
