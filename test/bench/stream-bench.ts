@@ -4,6 +4,9 @@
  * timers, watermarks, side output, the sorted result files) against the same logic as one plain loop
  * (test/helpers/windowed-events-reference.ts), in the same process. Figures are events per second per
  * core: events / CPU seconds (user + system) of this process while each ran, and the wall-clock rate.
+ * Both sides run {@link WARMUP_RUNS} times unmeasured first: the runtime's code reaches its optimized
+ * form only in its third run or so (1.8 s, 1.4 s, then 0.9-1.0 s of CPU for 500,000 events), so a best
+ * of three cold runs measured the JIT as much as the runtime.
  *
  * Alone: `node dist/test/bench/stream-bench.js [EVENTS]` (starts its own nats-server for the network
  * environment; no data crosses it).
@@ -37,11 +40,19 @@ function measure<T>(fn: () => Promise<T>): Promise<{ value: T; cpuS: number; wal
   });
 }
 
-/** Best of `runs` for each side (the job first, then the loop, alternating). */
+/** Unmeasured runs of each side before the measured ones. */
+const WARMUP_RUNS = 3;
+
+/** Best of `runs` for each side (the job first, then the loop, alternating), after {@link WARMUP_RUNS} of each. */
 export async function benchWindowedEvents(nc: NatsConnection, events: number, runs = 3): Promise<StreamBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "eddy-stream-bench-"));
   let best: StreamBenchResult = { events, jobPerCore: 0, jobWall: 0, loopPerCore: 0, loopWall: 0 };
   try {
+    for (let w = 0; w < WARMUP_RUNS; w++) {
+      const spec = await windowedEvents(["--events", String(events), "--output", join(dir, `warmup-${w}`)], { parallelism: 1 });
+      await runLocally(spec, { nc }, 600_000);
+      windowedEventsBareLoop(events, 50);
+    }
     for (let r = 0; r < runs; r++) {
       const out = join(dir, `run-${r}`);
       const spec = await windowedEvents(["--events", String(events), "--output", out], { parallelism: 1 });
