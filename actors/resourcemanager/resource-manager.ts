@@ -12,7 +12,7 @@ import { SlotManager } from "./slot-manager.js";
 import { ensureLivenessStream, watchLiveness } from "./liveness.js";
 import { sleep } from "../../src/core/time.js";
 import { metricsEnabled } from "../../src/metrics/index.js";
-import { CLUSTER_REPORT_INTERVAL_MS, ClusterMetricsPublisher } from "./cluster-metrics.js";
+import { CLUSTER_REPORT_INTERVAL_MS, CLUSTER_UNCHANGED_EVERY, ClusterMetricsPublisher } from "./cluster-metrics.js";
 
 /** Delay between the two probes that confirm a TaskExecutor's loss. */
 const CONFIRM_MS = 100;
@@ -35,6 +35,8 @@ export class ResourceManager extends Actor {
   /** TaskExecutors being probed now (a marker's loss, a late heartbeat): one confirmation each at a time. */
   private readonly confirming = new Set<string>();
   private liveness: Subscription | undefined;
+  /** Absent when metrics are off. */
+  private cluster: ClusterMetricsPublisher | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -78,7 +80,9 @@ export class ResourceManager extends Actor {
     });
     if (metricsEnabled()) {
       const cluster = new ClusterMetricsPublisher(this.nc, this.subjects);
-      this.every(CLUSTER_REPORT_INTERVAL_MS, () => cluster.tick(this.slots.info()));
+      this.cluster = cluster;
+      cluster.republish(this.slots.totals());
+      this.every(CLUSTER_REPORT_INTERVAL_MS * CLUSTER_UNCHANGED_EVERY, () => cluster.republish(this.slots.totals()));
     }
     this.log.info({ sessionId: this.leader.sessionId }, "ResourceManager leading");
   }
@@ -207,7 +211,13 @@ export class ResourceManager extends Actor {
     for (const teId of this.slots.expired(this.heartbeatTimeoutMs)) this.lose(teId, `no heartbeat for ${this.heartbeatTimeoutMs} ms`);
   }
 
+  /** Requests the slots the jobs need from the free ones; every change the ResourceManager handles ends here. */
   private allocate(): void {
+    this.allocateSlots();
+    this.cluster?.update(this.slots.totals());
+  }
+
+  private allocateSlots(): void {
     for (const { taskExecutorId, request } of this.slots.allocate()) {
       const te = new Gateway(this.nc, this.subjects.taskExecutor(taskExecutorId), { token: this.leader.sessionId });
       this.background(
@@ -215,6 +225,7 @@ export class ResourceManager extends Actor {
           this.runInMailbox(() => {
             this.log.warn({ err, taskExecutor: taskExecutorId, allocationId: request.allocationId }, "slot request failed");
             this.slots.freeSlot(taskExecutorId, request.allocationId);
+            this.cluster?.update(this.slots.totals());
           }),
         ),
       );

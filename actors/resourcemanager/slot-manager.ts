@@ -1,5 +1,6 @@
 import { newId } from "../../src/core/ids.js";
 import type { SlotRequest, SlotStatus, TaskExecutorInfo } from "./protocol.js";
+import type { ClusterTotals } from "./cluster-metrics.js";
 
 /** A registered TaskExecutor and its slots, as the ResourceManager tracks them. */
 export interface TaskExecutorRecord {
@@ -110,6 +111,17 @@ export class SlotManager {
   /** Taskexecutors whose last heartbeat is older than `timeoutMs`. */
   expired(timeoutMs: number, now = Date.now()): string[] {
     return [...this.taskExecutors.values()].filter((t) => now - t.lastHeartbeat > timeoutMs).map((t) => t.id);
+  }
+
+  /** How many TaskExecutors, slots and free slots are registered (the cluster metrics). */
+  totals(): ClusterTotals {
+    let slots = 0;
+    let free = 0;
+    for (const te of this.taskExecutors.values()) {
+      slots += te.slots.length;
+      for (const s of te.slots) if (!s.allocationId) free++;
+    }
+    return { taskExecutors: this.taskExecutors.size, slots, free };
   }
 
   info(): TaskExecutorInfo[] {

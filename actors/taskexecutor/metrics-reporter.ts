@@ -5,7 +5,9 @@
  * up. The slot threads post their tasks' values here once a second (actors/task/slot-metrics.ts).
  * An idle TaskExecutor (no slot thread at work, its slots unchanged) reports every
  * {@link IDLE_REPORT_EVERY}th interval only: its figures do not move, and an idle cluster's CPU is
- * mostly these reports (Flink's metric fetcher asks every 10 s).
+ * mostly these reports (Flink's metric fetcher asks every 10 s). It also sleeps through the intervals it
+ * skips (every wake of an idle process costs CPU); a slot thread's values or a slot allocated or
+ * freed wake it for the next interval.
  */
 import { hostname } from "node:os";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -39,7 +41,13 @@ export class TaskExecutorMetricsReporter {
   /** Intervals skipped since the last report (idle). */
   private skipped = 0;
   private lastFree = -1;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  /** The timer sleeps through the idle intervals. */
+  private sleeping = false;
+  private stopped = false;
+  /** When the timer was due (performance.now()), and when the last report went out. */
+  private dueAt: number | undefined;
+  private lastAt = performance.now();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -48,8 +56,7 @@ export class TaskExecutorMetricsReporter {
     private readonly slots: () => { total: number; free: number },
     private readonly log: Logger,
   ) {
-    this.timer = setInterval(() => this.publish(), TE_REPORT_INTERVAL_MS);
-    this.timer.unref();
+    this.arm(TE_REPORT_INTERVAL_MS);
   }
 
   /** A slot thread's message of its tasks' values. */
@@ -57,6 +64,34 @@ export class TaskExecutorMetricsReporter {
     const now = Date.now();
     this.slotLag.set(slot, { lagMs, at: now });
     this.tasks.update(tasks, now);
+    this.wake();
+  }
+
+  /** A slot was allocated or freed: reported at the next interval, not after an idle sleep. */
+  slotsChanged(): void {
+    this.wake();
+  }
+
+  private wake(): void {
+    if (this.sleeping && !this.stopped) this.arm(TE_REPORT_INTERVAL_MS);
+  }
+
+  private arm(ms: number): void {
+    clearTimeout(this.timer);
+    this.sleeping = ms > TE_REPORT_INTERVAL_MS;
+    this.dueAt = performance.now() + ms;
+    this.timer = setTimeout(() => this.onTimer(), ms);
+    this.timer.unref();
+  }
+
+  /** One interval, or the last of an idle sleep: publishes if due, then sleeps while idle. */
+  private onTimer(): void {
+    if (this.stopped) return;
+    // After a sleep the skipped intervals are counted as skipped, so that this one is due.
+    if (this.sleeping) this.skipped = IDLE_REPORT_EVERY - 1;
+    this.publish();
+    const idle = this.idle(Date.now()) && this.slots().free === this.lastFree;
+    this.arm(idle && this.skipped === 0 ? TE_REPORT_INTERVAL_MS * IDLE_REPORT_EVERY : TE_REPORT_INTERVAL_MS);
   }
 
   /** True when no slot thread reported lately: nothing of this TaskExecutor's figures moves. */
@@ -91,7 +126,9 @@ export class TaskExecutorMetricsReporter {
       this.skipped++;
       return;
     }
-    const expectedMs = (this.skipped + 1) * TE_REPORT_INTERVAL_MS;
+    // How long after the last report this one was due: its timer's lateness is the idle lag.
+    const expectedMs = this.dueAt !== undefined ? this.dueAt - this.lastAt : (this.skipped + 1) * TE_REPORT_INTERVAL_MS;
+    this.lastAt = performance.now();
     this.skipped = 0;
     try {
       this.nc.publish(this.subjects.metricsTaskExecutor(this.teId), encodeReport(this.buildReport(now, slots, expectedMs)));
@@ -101,7 +138,8 @@ export class TaskExecutorMetricsReporter {
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearTimeout(this.timer);
     this.process.stop();
   }
 }

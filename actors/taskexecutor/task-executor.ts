@@ -152,6 +152,7 @@ export class TaskExecutor extends Actor {
     if (slot.allocationId && slot.allocationId !== b.allocationId)
       throw new ConflictError(ErrorCode.SlotAllocationFailed, `slot ${b.slotIndex} of ${this.id} is already allocated`);
     this.table.allocate(b.slotIndex, b.allocationId, b.jobId, b.jobMasterToken);
+    this.metrics?.slotsChanged();
     this.log.info({ slot: b.slotIndex, jobId: b.jobId, allocationId: b.allocationId }, "slot allocated");
     // The thread starts while the slot is offered, so the deployment that follows finds it (nearly) up.
     this.workers.prestart(b.slotIndex);
@@ -187,6 +188,7 @@ export class TaskExecutor extends Actor {
     const allocationId = slot.allocationId;
     for (const attemptId of slot.tasks.keys()) this.workers.send(slot.index, { type: "cancel", attemptId });
     this.table.free(slot);
+    this.metrics?.slotsChanged();
     if (allocationId && this.rm && this.registered) {
       new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId }).tell("notifySlotAvailable", {
         taskExecutorId: this.id,
@@ -269,6 +271,7 @@ export class TaskExecutor extends Actor {
       for (const attemptId of slot.tasks.keys()) this.workers.send(slot.index, { type: "cancel", attemptId });
       slot.tasks.clear();
       this.table.free(slot);
+      this.metrics?.slotsChanged();
       freed++;
     }
     this.log.info({ freed }, why);

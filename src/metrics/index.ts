@@ -30,6 +30,8 @@ export interface MetricStoreHandle {
 
 /** How often a store samples throughput history and evicts. */
 const TICK_MS = 1_000;
+/** How often it ticks while nothing moves (no running job, no task reported): it only evicts then. */
+const IDLE_TICK_MS = 5_000;
 
 /**
  * Subscribes to every metric report under `subjects.prefix` and keeps the latest values. A report
@@ -39,15 +41,33 @@ const TICK_MS = 1_000;
 export async function createMetricStore(nc: NatsConnection, subjects: Subjects, log: Logger, opts: MetricStoreOptions = {}): Promise<MetricStoreHandle> {
   const store = new MetricStore(opts);
   const intake = new MetricIntake(store, subjects, log);
-  const sub: Subscription = subscribeProtocol(nc, subjects.metrics, (msg) => intake.handle(msg.subject, msg.data));
-  const timer = setInterval(() => store.tick(), TICK_MS);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let idle = false;
+  let closed = false;
+  // An idle JobManager should not wake every second for nothing: the tick slows down while nothing
+  // moves, and the first report of something that moves brings it back.
+  const arm = (ms: number) => {
+    clearTimeout(timer);
+    idle = ms > TICK_MS;
+    timer = setTimeout(() => {
+      if (closed) return;
+      store.tick();
+      arm(store.moving ? TICK_MS : IDLE_TICK_MS);
+    }, ms);
+    timer.unref();
+  };
+  const sub: Subscription = subscribeProtocol(nc, subjects.metrics, (msg) => {
+    intake.handle(msg.subject, msg.data);
+    if (idle && !closed && store.moving) arm(TICK_MS);
+  });
+  arm(TICK_MS);
   await nc.flush();
   return {
     query: store,
     stats: () => ({ ...intake.stats }),
     async close() {
-      clearInterval(timer);
+      closed = true;
+      clearTimeout(timer);
       sub.unsubscribe();
     },
   };

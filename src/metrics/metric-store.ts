@@ -193,6 +193,17 @@ export class MetricStore implements MetricQuery {
     return job;
   }
 
+  /**
+   * True while a tick has work every second: a job reports as running, or a TaskExecutor's tasks are
+   * not yet stale. Otherwise ticks only evict, and may come seldom.
+   */
+  get moving(): boolean {
+    const now = this.now();
+    for (const j of this.jobs.values()) if (!j.terminal && j.reportedAt !== undefined && now - j.reportedAt <= this.o.jobReportFreshMs) return true;
+    for (const te of this.tes.values()) if (!te.stale && te.tasks.size > 0) return true;
+    return false;
+  }
+
   /** Once a second: samples the throughput of running jobs' vertices, marks silent TaskExecutors, evicts. */
   tick(): void {
     const now = this.now();

@@ -1,13 +1,13 @@
 /**
- * Idle reporters publish less: an idle TaskExecutor (no slot thread at work, slots unchanged) and
- * unchanged cluster metrics go out every fifth interval; a change goes out at the next interval.
+ * Idle reporters publish less: an idle TaskExecutor (no slot thread at work, slots unchanged) reports
+ * every fifth interval and sleeps in between; cluster metrics go out when they change and on the
+ * ResourceManager's periodic republish.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { ClusterMetricsPublisher, CLUSTER_UNCHANGED_EVERY } from "../../actors/resourcemanager/cluster-metrics.js";
+import { ClusterMetricsPublisher } from "../../actors/resourcemanager/cluster-metrics.js";
 import { IDLE_REPORT_EVERY, TaskExecutorMetricsReporter } from "../../actors/taskexecutor/metrics-reporter.js";
-import type { TaskExecutorInfo } from "../../actors/resourcemanager/protocol.js";
 import { Subjects } from "../../src/rpc/subjects.js";
 import { silentLogger } from "../../src/core/logger.js";
 
@@ -17,15 +17,17 @@ function recordingNats(): { nc: NatsConnection; published: string[] } {
   return { nc: { publish: (subject: string) => void published.push(subject) } as unknown as NatsConnection, published };
 }
 
-const te = (freeSlots: number): TaskExecutorInfo => ({ id: "te_1", pid: 1, host: "h", slots: 2, freeSlots }) as TaskExecutorInfo;
-
-test("unchanged cluster metrics are published every fifth interval, a change at once", () => {
+test("cluster metrics go out when they change, and again on each republish", () => {
   const { nc, published } = recordingNats();
   const p = new ClusterMetricsPublisher(nc, new Subjects("t"));
-  for (let i = 0; i < 2 * CLUSTER_UNCHANGED_EVERY; i++) p.tick([te(2)]);
-  assert.equal(published.length, 2, "the first, then one every fifth interval");
-  p.tick([te(1)]);
-  assert.equal(published.length, 3, "a slot taken goes out at once");
+  const totals = (free: number) => ({ taskExecutors: 1, slots: 2, free });
+  p.update(totals(2));
+  for (let i = 0; i < 10; i++) p.update(totals(2));
+  assert.equal(published.length, 1, "the first; the same totals again publish nothing");
+  p.update(totals(1));
+  assert.equal(published.length, 2, "a slot taken goes out at once");
+  p.republish(totals(1));
+  assert.equal(published.length, 3, "the periodic republish goes out unchanged");
 });
 
 test("an idle TaskExecutor reports every fifth interval; a slot allocated or a slot thread at work is reported at once", () => {
@@ -43,6 +45,36 @@ test("an idle TaskExecutor reports every fifth interval; a slot allocated or a s
     tick();
     tick();
     assert.equal(published.length, 5, "a slot thread at work: every interval");
+  } finally {
+    r.stop();
+  }
+});
+
+test("an idle TaskExecutor's reporter sleeps through the intervals it skips; a slot thread's values or a slot change wake it", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const { nc, published } = recordingNats();
+  let free = 2;
+  const r = new TaskExecutorMetricsReporter(nc, new Subjects("t"), "te_1", () => ({ total: 2, free }), silentLogger());
+  try {
+    t.mock.timers.tick(1_000);
+    assert.equal(published.length, 1, "the first report after one interval");
+    // Idle: the next report is due after IDLE_REPORT_EVERY intervals, with no wake in between.
+    t.mock.timers.tick(IDLE_REPORT_EVERY * 1_000 - 1);
+    assert.equal(published.length, 1);
+    t.mock.timers.tick(1);
+    assert.equal(published.length, 2, "one report per idle period");
+    // A slot allocated in the middle of a sleep goes out one interval later, not at the sleep's end.
+    t.mock.timers.tick(2_000);
+    free = 1;
+    r.slotsChanged();
+    t.mock.timers.tick(1_000);
+    assert.equal(published.length, 3, "the allocation is reported one interval after it");
+    // A slot thread at work: a report every interval.
+    r.fromSlot(0, 0, []);
+    t.mock.timers.tick(1_000);
+    r.fromSlot(0, 0, []);
+    t.mock.timers.tick(1_000);
+    assert.equal(published.length, 5);
   } finally {
     r.stop();
   }

@@ -55,13 +55,7 @@ test("a job report carries restarts and the checkpoint counters; a job without c
   assert.equal(none.values.lastCheckpointRestoreTimestamp, -1);
 });
 
-test("the cluster report sums the registered TaskExecutors' slots", () => {
-  const r = clusterReport(
-    [
-      { id: "a", pid: 1, host: "h", slots: 2, freeSlots: 1 },
-      { id: "b", pid: 2, host: "h", slots: 4, freeSlots: 4 },
-    ],
-    7,
-  );
+test("the cluster report carries the registered TaskExecutors and their slots under Flink's names", () => {
+  const r = clusterReport({ taskExecutors: 2, slots: 6, free: 5 }, 7);
   assert.deepEqual(r, { t: 7, values: { numRegisteredTaskManagers: 2, taskSlotsTotal: 6, taskSlotsAvailable: 5 } });
 });

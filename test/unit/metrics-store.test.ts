@@ -138,3 +138,19 @@ test("a silent TaskExecutor's tasks stop counting in throughput; running vertice
   assert.equal(h[0]!.recordsOutPerSecond, 100);
   assert.equal(h[2]!.recordsOutPerSecond, 0, "after 3 s of silence the rate reads 0");
 });
+
+test("a store moves while a job reports as running or a TaskExecutor's tasks are fresh, and stops once neither holds", () => {
+  const { store, clock } = storeAt();
+  assert.equal(store.moving, false, "an empty store");
+  store.ingestTaskExecutor(teReport("te_1", 1_000, []));
+  assert.equal(store.moving, false, "an idle TaskExecutor's report");
+  store.ingestTaskExecutor(teReport("te_1", 2_000, [taskEntry(JOB, SRC, 0, { numRecordsOut: 1 })]));
+  assert.equal(store.moving, true, "a task reported");
+  clock.now += 4_000;
+  store.tick();
+  assert.equal(store.moving, false, "its TaskExecutor went silent: the tasks are stale");
+  store.ingestJob({ jobId: JOB, jobName: "j", state: "RUNNING", terminal: false, t: 3_000, values: { numRestarts: 0 } });
+  assert.equal(store.moving, true, "a running job's report");
+  store.ingestJob({ jobId: JOB, jobName: "j", state: "FINISHED", terminal: true, t: 4_000, values: { numRestarts: 0 } });
+  assert.equal(store.moving, false, "the job ended");
+});
