@@ -15,6 +15,11 @@ import { allRunning, awaitJobResult, runToCompletion, waitForJob } from "../help
 import { firstEvent, getJson, http, openStream } from "../helpers/http-client.js";
 import { connect } from "node:net";
 import { MAX_EVENT_CLIENTS } from "../../src/web/index.js";
+import { join } from "node:path";
+import { buildJob } from "../../src/sdk/load-job.js";
+import { packageRoot } from "../../src/cluster/paths.js";
+import { BundleStore } from "../../src/blob/index.js";
+import { Subjects } from "../../src/rpc/subjects.js";
 
 let cluster: ProcessCluster;
 let web = "";
@@ -278,6 +283,44 @@ test("vertex read-records and write-records agree with the job's accumulators on
   );
   assert.ok(vertices.numbers!["write-bytes"]! > 0, "bytes counted with the records");
   assert.equal(vertices.sink!["read-bytes"], vertices.numbers!["write-bytes"], "what one vertex writes the other reads");
+});
+
+test("a source held back by a slow vertex reads HIGH back pressure, and the slow vertex reads busy", async () => {
+  const { spec, bundle } = await buildJob(join(packageRoot(), "test/fixtures/slow-map-job.ts"), [], { parallelism: 1 });
+  // The slow map (and the sink chained to it) in a slot of its own: tasks that share a slot share its
+  // thread, and a source that waits for that thread is not waiting for its output (docs/metrics.md).
+  for (const v of spec.vertices) if (v.id !== "numbers") v.slotSharingGroup = "slow";
+  await (await BundleStore.open(cluster.nc, new Subjects(cluster.prefix))).put(bundle.bytes);
+  const jobId = await submit(spec);
+  try {
+    await waitForJob(cluster.dispatcher, jobId, allRunning, 30_000);
+    // The fixture's uids are its vertex ids: "numbers" (the source) and "slow" (the map, the sink chained to it).
+    const source = { id: "numbers" };
+    const slow = { id: "slow" };
+    type Bp = { "backpressure-level": string; subtasks: Array<{ ratio: number; busyRatio: number }> };
+    const bp = await waitFor(
+      async () => {
+        const b = await getJson<Bp>(web, `/jobs/${jobId}/vertices/${source.id}/backpressure`);
+        return b["backpressure-level"] === "high" ? b : undefined;
+      },
+      30_000,
+      "the source's back pressure HIGH",
+      200,
+    );
+    assert.ok(bp.subtasks[0]!.ratio > 0.5, JSON.stringify(bp));
+    const busy = await waitFor(
+      async () => {
+        const b = await getJson<Bp>(web, `/jobs/${jobId}/vertices/${slow.id}/backpressure`);
+        return b.subtasks[0]!.busyRatio > 0.5 ? b : undefined;
+      },
+      30_000,
+      "the slow vertex busy",
+      200,
+    );
+    assert.equal(busy["backpressure-level"], "ok", "the slow vertex itself is not held back");
+  } finally {
+    await cluster.dispatcher.ask("cancelJob", { jobId }).catch(() => undefined);
+  }
 });
 
 test("a savepoint through REST: the request id's operation completes with the savepoint's location, which a new job restores", async () => {
