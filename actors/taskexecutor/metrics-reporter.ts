@@ -45,8 +45,8 @@ export class TaskExecutorMetricsReporter {
   /** The timer sleeps through the idle intervals. */
   private sleeping = false;
   private stopped = false;
-  /** When the timer was due (performance.now()), and when the last report went out. */
-  private dueAt: number | undefined;
+  /** When the timer is due (performance.now()), and when the last report went out. */
+  private dueAt = 0;
   private lastAt = performance.now();
 
   constructor(
@@ -127,7 +127,7 @@ export class TaskExecutorMetricsReporter {
       return;
     }
     // How long after the last report this one was due: its timer's lateness is the idle lag.
-    const expectedMs = this.dueAt !== undefined ? this.dueAt - this.lastAt : (this.skipped + 1) * TE_REPORT_INTERVAL_MS;
+    const expectedMs = this.dueAt - this.lastAt;
     this.lastAt = performance.now();
     this.skipped = 0;
     try {

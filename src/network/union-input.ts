@@ -104,13 +104,8 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
 
   nextEvent(): Promise<InputEvent | null> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    let e: InputEvent | null;
-    try {
-      e = this.poll();
-    } catch (err) {
-      this.fail(err);
-      return Promise.reject(err);
-    }
+    const e = this.pollOrFail();
+    if (this.failure !== null) return Promise.reject(this.failure);
     if (e !== null) return Promise.resolve(e);
     if (this.endedCount === this.channels.length) return Promise.resolve(null);
     if (this.waiter !== null) {
@@ -230,13 +225,8 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
   private wake(): void {
     const w = this.waiter;
     if (w === null) return;
-    let e: InputEvent | null;
-    try {
-      e = this.poll();
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
+    const e = this.pollOrFail();
+    if (this.failure !== null) return; // fail() rejected the waiter
     if (e !== null) {
       this.waiter = null;
       this.timer?.idleEnd();
@@ -245,6 +235,16 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
       this.waiter = null;
       this.timer?.idleEnd();
       w.resolve(null);
+    }
+  }
+
+  /** {@link poll}, or null after failing the input with what it threw (a DATA frame that does not decode). */
+  private pollOrFail(): InputEvent | null {
+    try {
+      return this.poll();
+    } catch (err) {
+      this.fail(err);
+      return null;
     }
   }
 

@@ -124,32 +124,32 @@ test("NATS: big buffers are split below the frame limit, the record target adapt
   b.close();
 });
 
-test("NATS: a sequence gap fails the consumer loudly", async () => {
+/**
+ * A one-to-one link `id` whose first buffer (one record) was delivered and recycled: the next frame the
+ * consumer expects is #1, which a test then forges on `subjects.data("<id>-c0")`.
+ */
+async function linkPastFirstBuffer(id: string) {
   const [a, b] = envs();
-  const t = topology("n-gap", 1, 1, "ALL_TO_ALL", "forward", A, B);
-  const out = a.createOutput("n-gap-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
-  const input = b.createInput("n-gap-c0", [inputOf(t, 0)]);
-  out.emit([0, 0, "k"]);
-  out.flush();
-  const first = await input.next();
-  assert.equal(first?.records.length, 1);
-  input.recycle(first!);
-  ncA.publish(subjects.data("n-gap-c0"), encodeDataFrame(0, 5, [["forged"]]));
-  await assert.rejects(input.next(), /expected buffer #1, received #5/);
-  a.close();
-  b.close();
-});
-
-test("NATS: a data frame whose body does not decode fails the consumer when the task takes it, naming the channel", async () => {
-  const [a, b] = envs();
-  const t = topology("n-bad", 1, 1, "ALL_TO_ALL", "forward", A, B);
-  const out = a.createOutput("n-bad-p0", [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
-  const input = b.createInput("n-bad-c0", [inputOf(t, 0)]);
+  const t = topology(id, 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const out = a.createOutput(`${id}-p0`, [outputOf(t, 0)], { bufferTimeoutMs: -1, bufferRecords: 10 });
+  const input = b.createInput(`${id}-c0`, [inputOf(t, 0)]);
   out.emit([0, 0, "k"]);
   out.flush();
   const first = await input.next();
   assert.deepEqual(first?.records, [[0, 0, "k"]]);
   input.recycle(first!);
+  return { input, close: () => (a.close(), b.close()) };
+}
+
+test("NATS: a sequence gap fails the consumer loudly", async () => {
+  const { input, close } = await linkPastFirstBuffer("n-gap");
+  ncA.publish(subjects.data("n-gap-c0"), encodeDataFrame(0, 5, [["forged"]]));
+  await assert.rejects(input.next(), /expected buffer #1, received #5/);
+  close();
+});
+
+test("NATS: a data frame whose body does not decode fails the consumer when the task takes it, naming the channel", async () => {
+  const { input, close } = await linkPastFirstBuffer("n-bad");
   // Frame #1 with a truncated msgpack body (an array header announcing 3 items, then nothing).
   const forged = encodeDataFrame(0, 1, []);
   const bad = new Uint8Array(FRAME_HEADER_BYTES + 1);
@@ -161,8 +161,7 @@ test("NATS: a data frame whose body does not decode fails the consumer when the 
     assert.match(err.message, /channel n-bad.*a DATA frame of 13 bytes does not decode/);
     return true;
   });
-  a.close();
-  b.close();
+  close();
 });
 
 test("NATS: a data frame or a partition request of another format version is refused with a clear error", async () => {

@@ -2,7 +2,7 @@
  * `npm run profile -- <job...> [--words N] [--events N] [--out DIR] [--interval US] [--task-executors N] [--slots S]`: where the CPU time
  * of the data path goes, per stage (stages.ts) and per record.
  *  - `wordcount`: examples/wordcount.ts on a fresh process cluster (`--task-executors` x `--slots`, 2 x 2 as
- *    the bench) at parallelism 1, 2 and 4, every TaskExecutor process under `--cpu-prof` (an option of
+ *    the bench) at parallelism 1, 2 and 4 (those the cluster has slots for), every TaskExecutor process under `--cpu-prof` (an option of
  *    node: NODE_OPTIONS refuses it); slot threads inherit the main thread's execArgv and write a profile each;
  *  - `windowed-events`: examples/windowed-events.ts through the runtime in one thread (the stream bench's
  *    setup) in a child process under `--cpu-prof`;
@@ -62,7 +62,7 @@ function parseArgs(argv: string[]): Options {
     else if ((JOBS as readonly string[]).includes(a)) o.jobs.push(a as (typeof JOBS)[number]);
     else
       throw new Error(
-        `unknown argument "${a}"; usage: npm run profile -- <${JOBS.join("|")}|all>... [--words N] [--events N] [--out DIR] [--interval US] [--slots S]`,
+        `unknown argument "${a}"; usage: npm run profile -- <${JOBS.join("|")}|all>... [--words N] [--events N] [--out DIR] [--interval US] [--task-executors N] [--slots S]`,
       );
   }
   if (o.jobs.length === 0) o.jobs.push(...JOBS);
@@ -119,7 +119,7 @@ function reduceDir(dir: string, w: Window, name: string, records: number, wallMs
   return run;
 }
 
-/** A job on a fresh cluster of two TaskExecutors x two slots, profiled: what it is, its records and their plain-loop cost. */
+/** A job on a fresh cluster (`--task-executors` x `--slots`), profiled: what it is, its records and their plain-loop cost. */
 interface ClusterJob {
   name: string;
   spec(cluster: ProcessCluster): Promise<JobGraphSpec>;
