@@ -294,9 +294,9 @@ export class Dispatcher extends Actor {
     try {
       // A former leader records nothing: the job is the new leader's now.
       if (this.services.isLeader && !this.services.isLeader()) throw new EddyError(ErrorCode.NotLeader, "leadership lost before the result was recorded");
-      await this.services.jobResults.createDirty(result);
+      const revision = await this.services.jobResults.createDirty(result);
       await this.services.executionPlans.remove(jobId);
-      await this.services.jobResults.markClean(jobId);
+      await this.services.jobResults.markClean(jobId, { result, revision });
     } catch (err) {
       this.log.error({ err, jobId }, "recording the job result failed");
     }

@@ -38,9 +38,10 @@ export class JobMetricsReporter {
     private readonly source: JobMetricsSource,
     private readonly log: Logger,
   ) {
+    // The first report after one interval, not at once: a job's start is on the way to RUNNING, and a
+    // job shorter than the interval is reported once, by stop().
     this.timer = setInterval(() => this.publish(), JOB_REPORT_INTERVAL_MS);
     this.timer.unref();
-    this.publish();
   }
 
   /** Starts reporting, unless metrics are off (EDDY_METRICS=off). */

@@ -19,7 +19,7 @@ export function clusterReport(t: ClusterTotals, now = Date.now()): ClusterReport
 }
 
 /** Unchanged cluster metrics are published again every this many intervals (a change goes out at once). */
-export const CLUSTER_UNCHANGED_EVERY = 5;
+export const CLUSTER_UNCHANGED_EVERY = 10;
 
 /**
  * Publishes the cluster report (NATS core: a lost one is replaced by the next). The ResourceManager

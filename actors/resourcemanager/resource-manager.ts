@@ -94,8 +94,12 @@ export class ResourceManager extends Actor {
         fence: "leader",
         parse: s.parser(Heartbeat),
         handle: (b: Heartbeat) => {
-          if (!this.slots.report(b.taskExecutorId, b.slots))
-            throw new NotFoundError(ErrorCode.UnknownSender, `TaskExecutor ${b.taskExecutorId} is not registered; register again`);
+          if (!this.slots.report(b.taskExecutorId, b.slots)) {
+            // Heartbeats come one-way: the TaskExecutor learns it is unknown from this message.
+            const reason = `TaskExecutor ${b.taskExecutorId} is not registered; register again`;
+            new Gateway(this.nc, this.subjects.taskExecutor(b.taskExecutorId), { token: this.leader.sessionId }).tell("disconnectResourceManager", { reason });
+            throw new NotFoundError(ErrorCode.UnknownSender, reason);
+          }
           this.allocate();
           return { ok: true };
         },

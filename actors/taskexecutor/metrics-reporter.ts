@@ -29,7 +29,7 @@ export const TE_REPORT_INTERVAL_MS = 1_000;
 /** Every this many reports, one lists every task. */
 export const FULL_EVERY = 10;
 /** An idle TaskExecutor reports every this many intervals. */
-export const IDLE_REPORT_EVERY = 5;
+export const IDLE_REPORT_EVERY = 10;
 
 /** Collects the slot threads' values and publishes the TaskExecutor's reports. */
 export class TaskExecutorMetricsReporter {

@@ -11,6 +11,10 @@ export const RequestSlot = s.object({
 export type RequestSlot = Infer<typeof RequestSlot>;
 
 export const AllocationRequest = s.object({ allocationId: s.id });
+
+/** The ResourceManager no longer knows this TaskExecutor (it declared it lost): Flink's disconnectResourceManager. */
+export const DisconnectResourceManager = s.object({ reason: s.str({ max: 1000 }) });
+export type DisconnectResourceManager = Infer<typeof DisconnectResourceManager>;
 export const AttemptRequest = s.object({ attemptId: s.id });
 
 const key = s.optional((v: unknown, p: string) => (typeof v === "number" ? s.int({ min: 0 })(v, p) : s.str({ max: 256 })(v, p)));

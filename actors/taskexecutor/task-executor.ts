@@ -11,7 +11,7 @@ import type { Logger } from "../../src/core/logger.js";
 import type { LeaderInfo, LeaderRetrieval } from "../../src/ha/leader-retrieval.js";
 import { s } from "../../src/schema/index.js";
 import type { FromWorker } from "../task/protocol.js";
-import { AllocationRequest, AttemptRequest, RequestSlot, SubmitTask } from "./protocol.js";
+import { AllocationRequest, AttemptRequest, DisconnectResourceManager, RequestSlot, SubmitTask } from "./protocol.js";
 import { SlotWorkers } from "./slot-workers.js";
 import { BundleCache, BundleStore } from "../../src/blob/index.js";
 import { TaskSlotTable, type TaskSlot } from "./task-slot-table.js";
@@ -136,6 +136,15 @@ export class TaskExecutor extends Actor {
       },
       // A liveness check for tools (the ResourceManager probes the bare address, see start()).
       ping: { fence: fromRm, handle: () => ({ ok: true }) },
+      disconnectResourceManager: {
+        fence: fromRm,
+        parse: s.parser(DisconnectResourceManager),
+        handle: (b: DisconnectResourceManager) => {
+          this.releaseAllSlots(`the ResourceManager declared this TaskExecutor lost (${b.reason}): its tasks were failed over elsewhere; slots released`);
+          this.registered = false;
+          return { ok: true };
+        },
+      },
       freeSlot: { fence: fromSlotOwner, parse: s.parser(AllocationRequest), handle: (b: { allocationId: string }) => this.freeSlot(this.slotOf(b)) },
     };
   }
@@ -312,21 +321,18 @@ export class TaskExecutor extends Actor {
     }
   }
 
+  /**
+   * One heartbeat with the slot report, one-way as Flink's heartbeat payloads: an idle cluster's CPU
+   * is mostly its messages. The ResourceManager answers only a heartbeat it cannot take, with
+   * disconnectResourceManager; a new ResourceManager session comes through the leader retrieval.
+   */
   private async heartbeat(): Promise<void> {
     if (!this.rm) return;
     if (!this.registered) return this.register();
-    const rm = new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id });
-    this.background(
-      rm.ask("heartbeat", { taskExecutorId: this.id, slots: this.table.report() }, { timeoutMs: Timeouts.heartbeatInterval * 2 }).catch((err) =>
-        this.runInMailbox(() => {
-          if (err instanceof EddyError && err.code === ErrorCode.UnknownSender) {
-            this.releaseAllSlots("the ResourceManager declared this TaskExecutor lost: its tasks were failed over elsewhere; slots released");
-            this.registered = false;
-          } else if (err instanceof EddyError && err.code === ErrorCode.FencingTokenMismatch) this.registered = false;
-          else this.log.debug({ err }, "heartbeat failed");
-        }),
-      ),
-    );
+    new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id }).tell("heartbeat", {
+      taskExecutorId: this.id,
+      slots: this.table.report(),
+    });
   }
 
   /** Tells the ResourceManager goodbye, stops every task and worker thread. */

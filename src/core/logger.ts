@@ -8,9 +8,16 @@ export function createLogger(component: string, extra: Record<string, unknown> =
   return pino({ level, base: { component, pid: process.pid, ...extra } }, pino.destination({ dest: 2, sync: true }));
 }
 
-/** A logger that writes nothing (tests, embedded use). */
+/**
+ * One logger that writes nothing, shared: every actor starts with it before its owner hands it the
+ * real one, and a pino instance costs tens of microseconds to build.
+ */
+let silent: Logger | undefined;
+
+/** A logger that writes nothing (tests, embedded use, an actor before it is given its logger). */
 export function silentLogger(): Logger {
-  return pino({ level: "silent" });
+  silent ??= pino({ level: "silent" });
+  return silent;
 }
 
 /** A logger that appends JSON lines to the file `dest` (its folder created), at `level` (test diagnostics). */

@@ -33,12 +33,17 @@ export class JobResultStore {
     return new JobResultStore(await openBucket(nc, bucket));
   }
 
-  async createDirty(result: JobResult): Promise<void> {
-    await putValue(this.kv, result.jobId, { result, clean: false } satisfies Entry);
+  /** Records `result` dirty; returns its revision, for {@link markClean}. */
+  async createDirty(result: JobResult): Promise<number> {
+    return putValue(this.kv, result.jobId, { result, clean: false } satisfies Entry);
   }
 
-  async markClean(jobId: string): Promise<void> {
-    const e = await getValue<Entry>(this.kv, jobId);
+  /**
+   * Marks the result of `jobId` clean. `dirty`: the result and revision {@link createDirty} wrote, which
+   * saves reading it back (a round trip at the end of every job); without it the entry is read.
+   */
+  async markClean(jobId: string, dirty?: { result: JobResult; revision: number }): Promise<void> {
+    const e = dirty ? { value: { result: dirty.result, clean: false } satisfies Entry, revision: dirty.revision } : await getValue<Entry>(this.kv, jobId);
     if (e) await this.kv.update(jobId, encode({ ...e.value, clean: true } satisfies Entry), e.revision);
   }
 

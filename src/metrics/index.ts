@@ -31,7 +31,7 @@ export interface MetricStoreHandle {
 /** How often a store samples throughput history and evicts. */
 const TICK_MS = 1_000;
 /** How often it ticks while nothing moves (no running job, no task reported): it only evicts then. */
-const IDLE_TICK_MS = 5_000;
+const IDLE_TICK_MS = 10_000;
 
 /**
  * Subscribes to every metric report under `subjects.prefix` and keeps the latest values. A report

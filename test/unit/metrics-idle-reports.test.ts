@@ -1,6 +1,6 @@
 /**
  * Idle reporters publish less: an idle TaskExecutor (no slot thread at work, slots unchanged) reports
- * every fifth interval and sleeps in between; cluster metrics go out when they change and on the
+ * every tenth interval and sleeps in between; cluster metrics go out when they change and on the
  * ResourceManager's periodic republish.
  */
 import { test } from "node:test";
@@ -30,14 +30,14 @@ test("cluster metrics go out when they change, and again on each republish", () 
   assert.equal(published.length, 3, "the periodic republish goes out unchanged");
 });
 
-test("an idle TaskExecutor reports every fifth interval; a slot allocated or a slot thread at work is reported at once", () => {
+test("an idle TaskExecutor reports every tenth interval; a slot allocated or a slot thread at work is reported at once", () => {
   const { nc, published } = recordingNats();
   let free = 2;
   const r = new TaskExecutorMetricsReporter(nc, new Subjects("t"), "te_1", () => ({ total: 2, free }), silentLogger());
   const tick = () => (r as unknown as { publish(): void }).publish();
   try {
     for (let i = 0; i < 2 * IDLE_REPORT_EVERY; i++) tick();
-    assert.equal(published.length, 2, "the first report, then one every fifth interval");
+    assert.equal(published.length, 2, "the first report, then one every tenth interval");
     free = 1;
     tick();
     assert.equal(published.length, 3, "the allocation is reported at once");
