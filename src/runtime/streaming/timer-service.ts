@@ -244,8 +244,7 @@ export class InternalTimerService {
       for (; i < due.length; i++) {
         const t = due[i]!;
         this.backend.setCurrentKey(t.key);
-        if (!state.contains(t.id)) continue; // deleted
-        state.remove(t.id);
+        if (!state.remove(t.id)) continue; // deleted
         if (eventTime) this.target.onEventTime(t.ts, t.ns);
         else this.target.onProcessingTime(t.ts, t.ns);
       }
