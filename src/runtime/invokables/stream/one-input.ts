@@ -167,7 +167,9 @@ export const processOperator = defineStreamInvokable<FnSettings>({
 
 /**
  * `eddy.stream.keyBy` {fn}: `record → [fn(record), record]`, for the hash edge (key index 0) that
- * follows; `[key, record, timestamp]` when its input has timestamps (downstream reads `ts: "envelope"`).
+ * follows; `[key, record, timestamp]` when its input has timestamps (downstream reads `ts: "envelope"`),
+ * which the SDK gives it for a union of streams only: after one stream, the operators downstream apply
+ * its timestamp assigner to the record themselves.
  */
 export const keyByOperator = defineStreamInvokable<FnSettings>({
   name: "eddy.stream.keyBy",
