@@ -1,7 +1,7 @@
 /**
  * The vocabulary of the data stream shared by the network stack and the task runtime: checkpoint
- * barriers, cancel markers and watermarks as they travel in-band with the records (Flink's
- * CheckpointBarrier, CancelCheckpointMarker and Watermark), the events an input surfaces to its task,
+ * barriers and cancel markers as they travel in-band with the records and watermarks as they travel
+ * between them (Flink's CheckpointBarrier, CancelCheckpointMarker and Watermark), the events an input surfaces to its task,
  * and the checks a barrier passes before it is sent. It depends on nothing of Eddy's but core, so
  * both sides import it without importing each other.
  */
@@ -14,7 +14,20 @@ export interface InputBatch {
   /** Channel index within the gate. */
   channel: number;
   records: unknown[];
+  /**
+   * The watermarks that come between the records (see {@link WatermarkMarks}), in batches of
+   * `RecordInput.nextEvent()`; `nextElement()` returns watermarks as elements of their own instead.
+   */
+  watermarks?: WatermarkMarks | undefined;
 }
+
+/**
+ * Watermarks inside a buffer or batch, at their places between its records, as flat pairs
+ * `[at0, w0, at1, w1, ...]`: watermark `wi` comes after the first `ati` records
+ * (`0 <= at0 <= at1 <= ... <= records.length`). A watermark travels in the buffer of the records around
+ * it, as Flink serializes its Watermark between the records of a buffer: it does not finish the buffer.
+ */
+export type WatermarkMarks = number[];
 
 /**
  * Flink's CheckpointBarrier: travels in-band with the records of every PIPELINED channel, after all
@@ -112,13 +125,8 @@ export interface CancelMarker {
   readonly cancel: number;
 }
 
-/** An event-time watermark travelling through a subpartition or input channel queue (Flink's Watermark). */
-export interface WatermarkMarker {
-  readonly watermark: number;
-}
-
-/** The events a PIPELINED channel carries besides records and its end. */
-export type NetworkEvent = BarrierMarker | CancelMarker | WatermarkMarker;
+/** The events a PIPELINED channel carries besides records, watermarks (inside its buffers) and its end. */
+export type NetworkEvent = BarrierMarker | CancelMarker;
 
 /** A barrier or cancel marker that cannot be sent (malformed, or after the end of data). */
 export class BarrierError extends InternalError {

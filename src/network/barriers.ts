@@ -18,6 +18,7 @@ import {
   type InputBatch,
   type InputEvent,
 } from "../core/stream-events.js";
+import { WatermarkSplitter } from "../core/watermark-marks.js";
 
 /** What {@link barrierForwardingInput} does at a checkpoint. */
 export interface BarrierHandler {
@@ -49,9 +50,16 @@ export function barrierForwardingInput(
   handler: BarrierHandler = {},
   wrap: (p: Promise<InputEvent | null>) => Promise<InputEvent | null> = (p) => p,
 ): RecordInput {
+  const recycle = (b: InputBatch) => input.recycle(b);
+  // Watermarks inside a batch are forwarded each after the records before it: the batch goes out in parts.
+  const splitter = new WatermarkSplitter();
   const next = async (): Promise<InputBatch | null> => {
     for (;;) {
-      const e = await wrap(input.nextEvent());
+      let e: InputEvent | null = splitter.next();
+      if (e === null) {
+        e = await wrap(input.nextEvent());
+        if (e !== null && isInputBatch(e)) e = splitter.start(e, recycle);
+      }
       if (e === null || isInputBatch(e)) return e;
       if (isWatermarkEvent(e)) {
         if (Number.isFinite(e.watermark)) output.emitWatermark?.(e.watermark);
@@ -73,6 +81,6 @@ export function barrierForwardingInput(
   };
   return {
     next,
-    recycle: (b) => input.recycle(b),
+    recycle: (b) => WatermarkSplitter.recycle(b, recycle),
   };
 }

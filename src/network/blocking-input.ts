@@ -18,7 +18,20 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { InternalError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
-import { decodeErrorFrame, decodeRecords, encodePing, FRAME_HEADER_BYTES, frameKind, frameSeq, FrameKind } from "./frame.js";
+import { RecordBuffer } from "./subpartition.js";
+import {
+  decodeErrorFrame,
+  decodeRecords,
+  decodeWatermarks,
+  encodePing,
+  FRAME_HEADER_BYTES,
+  FRAME_VERSION,
+  frameKind,
+  frameSeq,
+  FrameKind,
+  frameVersion,
+  versionError,
+} from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
 import { isStreamNotFound } from "../jetstream/index.js";
@@ -164,6 +177,10 @@ export class BlockingInputChannel extends InputChannel {
       this.stop(new InternalError(`channel ${this.name}: a message of ${b.length} bytes on ${this.subject} is no frame`));
       return;
     }
+    if (frameVersion(b) !== FRAME_VERSION) {
+      this.stop(versionError(frameVersion(b), `channel ${this.name}`));
+      return;
+    }
     const kind = frameKind(b);
     if (kind === FrameKind.Error) {
       this.stop(decodeErrorFrame(b));
@@ -176,7 +193,7 @@ export class BlockingInputChannel extends InputChannel {
     switch (kind) {
       case FrameKind.Data:
         this.credit--;
-        this.onBuffer(decodeRecords(b), m.info.pending);
+        this.onBuffer(new RecordBuffer(decodeRecords(b), decodeWatermarks(b)), m.info.pending);
         break;
       case FrameKind.EndOfPartition:
         this.done = true;

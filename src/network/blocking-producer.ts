@@ -16,7 +16,7 @@ import { encodeDataFrame, encodeEndFrame, encodeErrorFrame, stampDataFrame } fro
 import { RingQueue } from "./ring-queue.js";
 import type { BlockingStore } from "./blocking-store.js";
 import type { ResultPartition } from "./record-writer.js";
-import type { SubpartitionReader } from "./subpartition.js";
+import type { RecordBuffer, SubpartitionReader } from "./subpartition.js";
 import { BarrierError, type NetworkEvent } from "../core/stream-events.js";
 
 /** What the publisher tells its producer's output. */
@@ -62,8 +62,8 @@ class JetStreamReader implements SubpartitionReader {
   get maxFrameBytes(): number {
     return this.pub.maxFrameBytes;
   }
-  sendData(records: unknown[], seq: number): number {
-    return this.sendFrame(encodeDataFrame(this.index, seq, records, 0), seq);
+  sendData(buffer: RecordBuffer, seq: number): number {
+    return this.sendFrame(encodeDataFrame(this.index, seq, buffer.records, 0, buffer.marks), seq);
   }
   sendFrame(frame: Uint8Array, seq: number): number {
     if (frame.length > this.pub.maxFrameBytes) return -frame.length;

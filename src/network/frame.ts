@@ -3,21 +3,26 @@
  *
  * Data frame (producer → consumer), 12-byte big-endian prefix then the body:
  * ```
- * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER, 4 ERROR, 5 CANCEL_CHECKPOINT, 6 WATERMARK
- * 1      version   u8   0 ({@link FRAME_VERSION}); a consumer refuses a frame of another version
+ * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER, 4 ERROR, 5 CANCEL_CHECKPOINT (6 was WATERMARK in version 0)
+ * 1      version   u8   1 ({@link FRAME_VERSION}); a consumer refuses a frame of another version
  * 2..3   backlog   u16  DATA: buffers the producer still has queued for this channel (saturates at 65535); else 0
  * 4..7   channel   u32  consumer-side channel id (index among the consumer task's channels)
  * 8..11  sequence  u32  per channel, from 0, +1 per frame (every kind); gaps are fatal
- * 12..   body      DATA: msgpack array of records; ERROR: msgpack WireError; END: empty;
+ * 12..   body      DATA: watermarks u16 (n, at most {@link MAX_FRAME_WATERMARKS}), n × (at u32, watermark f64),
+ *                        then the msgpack array of records: watermark i comes after the first `at` records
+ *                        (non-decreasing, at most the number of records; a watermark is ms, may be ±Infinity);
+ *                  ERROR: msgpack WireError; END: empty;
  *                  BARRIER (17 bytes): checkpointId u64, timestamp f64, kind u8 (0 CHECKPOINT, 1 SAVEPOINT);
- *                  CANCEL_CHECKPOINT (8 bytes): checkpointId u64; WATERMARK (8 bytes): timestamp f64 (ms, may be ±Infinity)
+ *                  CANCEL_CHECKPOINT (8 bytes): checkpointId u64
  * ```
- * BARRIER, CANCEL_CHECKPOINT and WATERMARK are events: in-band (never before an earlier DATA frame of their
- * channel), but they need no credit, as in Flink. All integers are big-endian; a u64 holds a safe integer.
+ * BARRIER and CANCEL_CHECKPOINT are events: in-band (never before an earlier DATA frame of their channel),
+ * finishing the buffer before them, but they need no credit, as in Flink. Watermarks travel inside DATA
+ * frames at their places between the records, as Flink serializes them into its buffers: a watermark does
+ * not finish a buffer. All integers are big-endian; a u64 holds a safe integer.
  * Control frame (consumer → producer, on `subjects.credit(producerAttemptId)`), 4-byte prefix:
  * ```
  * 0      kind      u8   0x10 PARTITION_REQUEST, 0x11 CREDIT, 0x12 CANCEL, 0x13 PING
- * 1      version   u8   0; a producer refuses a PARTITION_REQUEST of another version
+ * 1      version   u8   1; a producer refuses a PARTITION_REQUEST of another version
  * 2..3   count     u16  entries that follow (CREDIT, CANCEL)
  * REQUEST: msgpack {r: resultId, p: partitionIndex, s: subpartitionIndex, ch: channelId,
  *          d: data subject, c: initial credit, a: consumer attempt id}; reply msgpack {v: viewId} | {e: WireError}
@@ -29,16 +34,24 @@
  */
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { type EddyError, errorFromWire, InternalError } from "../core/errors.js";
-import type { CheckpointBarrier } from "../core/stream-events.js";
+import type { CheckpointBarrier, WatermarkMarks } from "../core/stream-events.js";
 
 /** Kinds of data frames. */
-export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5, Watermark: 6 } as const;
+export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5 } as const;
 /** Kinds of control frames. */
 export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12, Ping: 0x13 } as const;
 /** Bytes before the body of a data frame. */
 export const FRAME_HEADER_BYTES = 12;
-/** Version of the data and control frame layouts; changes when either does. */
-export const FRAME_VERSION = 0;
+/** Version of the data and control frame layouts; changes when either does (1: watermarks inside DATA frames). */
+export const FRAME_VERSION = 1;
+/** Most watermarks one DATA frame carries (a subpartition finishes a buffer that holds this many). */
+export const MAX_FRAME_WATERMARKS = 1024;
+/** Bytes of the watermark count of a DATA frame's body. */
+const MARKS_COUNT_BYTES = 2;
+/** Bytes of one watermark of a DATA frame's body. */
+const MARK_BYTES = 12;
+/** Watermarks whose bytes fit in the space msgpackr reserves before its output (at most 255 bytes with the header). */
+const MARKS_IN_PLACE = Math.floor((255 - FRAME_HEADER_BYTES - MARKS_COUNT_BYTES) / MARK_BYTES);
 
 /** Same options as the project codec (src/codec/codec.ts), so either side can decode the other. */
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: "number" });
@@ -72,12 +85,32 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
 }
 
 /**
- * Encodes a DATA frame. The bytes are a view into msgpackr's output buffer (never overwritten later),
- * encoded with the header space reserved in place, so nothing is copied.
+ * Encodes a DATA frame of `records` with the watermarks `marks` between them. The bytes are a view into
+ * msgpackr's output buffer (never overwritten later), encoded with the space of the header and of up to
+ * {@link MARKS_IN_PLACE} watermarks reserved in place, so nothing is copied; more watermarks are
+ * written into a copy.
  */
-export function encodeDataFrame(channel: number, seq: number, records: unknown[], backlog = 0): Uint8Array {
-  const b = packr.pack(records, RESERVE_START_SPACE | FRAME_HEADER_BYTES);
+export function encodeDataFrame(channel: number, seq: number, records: unknown[], backlog = 0, marks?: WatermarkMarks): Uint8Array {
+  const n = marks === undefined ? 0 : marks.length >>> 1;
+  if (n > MAX_FRAME_WATERMARKS) throw new InternalError(`a DATA frame carries at most ${MAX_FRAME_WATERMARKS} watermarks, not ${n}`);
+  const prefix = FRAME_HEADER_BYTES + MARKS_COUNT_BYTES + n * MARK_BYTES;
+  let b: Uint8Array;
+  if (n <= MARKS_IN_PLACE) b = packr.pack(records, RESERVE_START_SPACE | prefix);
+  else {
+    const body = packr.pack(records);
+    b = new Uint8Array(prefix + body.length);
+    b.set(body, prefix);
+  }
   writeHeader(b, FrameKind.Data, channel, seq, backlog);
+  b[FRAME_HEADER_BYTES] = n >>> 8;
+  b[FRAME_HEADER_BYTES + 1] = n;
+  if (n > 0) {
+    const view = new DataView(b.buffer, b.byteOffset, prefix);
+    for (let i = 0, o = FRAME_HEADER_BYTES + MARKS_COUNT_BYTES; i < n; i++, o += MARK_BYTES) {
+      view.setUint32(o, marks![2 * i]!);
+      view.setFloat64(o + 4, marks![2 * i + 1]!);
+    }
+  }
   return b;
 }
 
@@ -156,27 +189,10 @@ export function decodeCancelFrame(b: Uint8Array): number {
   return readU64(b, FRAME_HEADER_BYTES);
 }
 
-/** Encodes a WATERMARK frame (an event-time watermark, in-band like a barrier). */
-export function encodeWatermarkFrame(channel: number, seq: number, watermark: number): Uint8Array {
-  const b = new Uint8Array(FRAME_HEADER_BYTES + 8);
-  writeHeader(b, FrameKind.Watermark, channel, seq);
-  new DataView(b.buffer, b.byteOffset, b.byteLength).setFloat64(FRAME_HEADER_BYTES, watermark);
-  return b;
-}
-
-/** The timestamp of a WATERMARK frame; throws InternalError on a malformed body. */
-export function decodeWatermarkFrame(b: Uint8Array): number {
-  if (b.length !== FRAME_HEADER_BYTES + 8) throw new InternalError(`malformed WATERMARK frame of ${b.length} bytes`);
-  const w = new DataView(b.buffer, b.byteOffset, b.byteLength).getFloat64(FRAME_HEADER_BYTES);
-  if (Number.isNaN(w)) throw new InternalError("WATERMARK frame holds NaN");
-  return w;
-}
-
-/** Encodes an in-band event (barrier, cancel marker or watermark) as its data frame. */
-export function encodeEventFrame(channel: number, seq: number, event: { barrier: CheckpointBarrier } | { cancel: number } | { watermark: number }): Uint8Array {
+/** Encodes an in-band event (barrier or cancel marker) as its data frame. */
+export function encodeEventFrame(channel: number, seq: number, event: { barrier: CheckpointBarrier } | { cancel: number }): Uint8Array {
   if ("barrier" in event) return encodeBarrierFrame(channel, seq, event.barrier);
-  if ("cancel" in event) return encodeCancelFrame(channel, seq, event.cancel);
-  return encodeWatermarkFrame(channel, seq, event.watermark);
+  return encodeCancelFrame(channel, seq, event.cancel);
 }
 
 /** Kind of a data frame. */
@@ -198,9 +214,29 @@ export const frameBacklog = (b: Uint8Array): number => (b[2]! << 8) | b[3]!;
 /** Sequence number of a data frame. */
 export const frameSeq = (b: Uint8Array): number => readU32(b, 8);
 
+/** Watermarks in a DATA frame (read from its body's first bytes). */
+function frameMarks(b: Uint8Array): number {
+  if (b.length < FRAME_HEADER_BYTES + MARKS_COUNT_BYTES) throw new InternalError(`a DATA frame of ${b.length} bytes is shorter than its watermark count`);
+  return (b[FRAME_HEADER_BYTES]! << 8) | b[FRAME_HEADER_BYTES + 1]!;
+}
+
 /** The records of a DATA frame. */
 export function decodeRecords(b: Uint8Array): unknown[] {
-  return packr.unpack(b.subarray(FRAME_HEADER_BYTES)) as unknown[];
+  const records = packr.unpack(b.subarray(FRAME_HEADER_BYTES + MARKS_COUNT_BYTES + frameMarks(b) * MARK_BYTES));
+  if (!Array.isArray(records)) throw new InternalError(`the body of a DATA frame of ${b.length} bytes is no array of records`);
+  return records;
+}
+
+/** The watermarks of a DATA frame between its records (undefined when it has none); checked against the records with `checkMarks`. */
+export function decodeWatermarks(b: Uint8Array): WatermarkMarks | undefined {
+  const n = frameMarks(b);
+  if (n === 0) return undefined;
+  const o0 = FRAME_HEADER_BYTES + MARKS_COUNT_BYTES;
+  if (b.length < o0 + n * MARK_BYTES) throw new InternalError(`a DATA frame of ${b.length} bytes is shorter than its ${n} watermarks`);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const marks: WatermarkMarks = [];
+  for (let i = 0, o = o0; i < n; i++, o += MARK_BYTES) marks.push(view.getUint32(o), view.getFloat64(o + 4));
+  return marks;
 }
 
 /** The error of an ERROR frame, rebuilt as its original class (an InternalError if the body does not decode). */

@@ -1,7 +1,7 @@
 /**
  * One input channel (Flink's InputChannel): reads one subpartition of one producer over some link
  * (same thread, another thread, NATS, a BLOCKING stream), checks frame sequence numbers, queues
- * buffers and in-band events (barriers, cancel markers, watermarks) and keeps its credits. The
+ * buffers (with the watermarks inside them) and in-band events (barriers, cancel markers) and keeps its credits. The
  * links subclass it; the channels of a task are merged by the union input (union-input.ts).
  */
 import type { InputChannelDescriptor } from "../deployment/descriptors.js";
@@ -9,11 +9,11 @@ import { MIN_WATERMARK } from "../core/stream-events.js";
 import { type EddyError, ErrorCode, NotFoundError, InternalError } from "../core/errors.js";
 import type { AlignedChannel } from "./alignment.js";
 import type { NetworkEvent } from "../core/stream-events.js";
+import type { RecordBuffer } from "./subpartition.js";
 import {
   decodeBarrierFrame,
   decodeCancelFrame,
   decodeErrorFrame,
-  decodeWatermarkFrame,
   frameBacklog,
   frameKind,
   frameSeq,
@@ -51,16 +51,15 @@ export interface ChannelPosition {
 
 /** One input channel: reads one subpartition of one producer over some link. */
 export abstract class InputChannel implements AlignedChannel {
-  /** Buffers and events received and not yet handed to the task, in order. */
-  /** Buffers (record arrays, or DATA frames decoded when taken) and events, in arrival order. */
-  readonly queue: Array<unknown[] | Uint8Array | NetworkEvent> = [];
+  /** Buffers (records, or DATA frames decoded when taken) and events received and not yet handed to the task, in arrival order. */
+  readonly queue: Array<RecordBuffer | Uint8Array | NetworkEvent> = [];
   /** Events in {@link queue}. */
   queuedEvents = 0;
   /** Held by barrier alignment: delivered the barrier being aligned. */
   blocked = false;
   /** Ended and everything queued was taken. */
   drained = false;
-  /** The highest watermark this channel delivered to the task (taken from its queue). */
+  /** The highest watermark this channel delivered to the task (from the buffers taken from its queue). */
   watermark = MIN_WATERMARK;
   ended = false;
   released = false;
@@ -135,9 +134,6 @@ export abstract class InputChannel implements AlignedChannel {
         case FrameKind.CancelCheckpoint:
           this.onEvent({ cancel: decodeCancelFrame(b) });
           break;
-        case FrameKind.Watermark:
-          this.onEvent({ watermark: decodeWatermarkFrame(b) });
-          break;
         case FrameKind.Error:
           this.onError(decodeErrorFrame(b));
           break;
@@ -189,11 +185,11 @@ export abstract class InputChannel implements AlignedChannel {
   }
 
   /** A buffer (records, or a DATA frame) arrived; the producer has `backlog` more queued. */
-  onBuffer(records: unknown[] | Uint8Array, backlog: number): void {
+  onBuffer(buffer: RecordBuffer | Uint8Array, backlog: number): void {
     if (this.ended || this.released) return;
     this.granted--;
     this.backlog = backlog;
-    this.queue.push(records);
+    this.queue.push(buffer);
     this.input.onData(this);
     if (backlog > this.granted) this.input.gates[this.gate]!.lend(this);
   }

@@ -1,10 +1,10 @@
-/** The same-thread link: buffers (record arrays) are handed from producer to consumer, never encoded. */
+/** The same-thread link: buffers (record arrays and their watermarks) are handed from producer to consumer, never encoded. */
 import type { EddyError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
-import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
+import type { RecordBuffer, ResultSubpartition, SubpartitionReader } from "./subpartition.js";
 import type { NetworkEvent } from "../core/stream-events.js";
 
 /** The producers of one thread, by attempt id; consumers may wait for one to appear. */
@@ -62,9 +62,9 @@ class LocalReader implements SubpartitionReader {
   readonly adaptive = false;
   readonly maxFrameBytes = Number.POSITIVE_INFINITY;
   constructor(private readonly ch: LocalInputChannel) {}
-  sendData(records: unknown[], seq: number, backlog: number): number {
+  sendData(buffer: RecordBuffer, seq: number, backlog: number): number {
     void seq;
-    this.ch.onBuffer(records, backlog);
+    this.ch.onBuffer(buffer, backlog);
     return 0;
   }
   /** A buffer encoded for an earlier link of another thread or process: the channel decodes it when taken. */

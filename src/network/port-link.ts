@@ -12,7 +12,7 @@ import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-c
 import type { UnionInput } from "./union-input.js";
 import type { LocalExchangeClient, PendingConnect } from "./local-exchange.js";
 import type { RecordWriterOutput } from "./record-writer.js";
-import type { SubpartitionReader } from "./subpartition.js";
+import type { RecordBuffer, SubpartitionReader } from "./subpartition.js";
 
 /** The first message a consumer posts on a new port. */
 interface PortRequest {
@@ -35,8 +35,8 @@ class PortReader implements SubpartitionReader {
     private readonly port: MessagePort,
     readonly maxFrameBytes: number,
   ) {}
-  sendData(records: unknown[], seq: number, backlog: number): number {
-    return this.sendFrame(encodeDataFrame(0, seq, records, backlog), seq, backlog);
+  sendData(buffer: RecordBuffer, seq: number, backlog: number): number {
+    return this.sendFrame(encodeDataFrame(0, seq, buffer.records, backlog, buffer.marks), seq, backlog);
   }
   sendFrame(frame: Uint8Array, seq: number, backlog: number): number {
     if (frame.length > this.maxFrameBytes) return -frame.length;

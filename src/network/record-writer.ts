@@ -69,6 +69,13 @@ export class ResultPartition {
     return this.desc.partitionType !== "BLOCKING";
   }
 
+  /** Puts watermark `w` into every subpartition's current buffer (PIPELINED partitions only). */
+  addWatermark(w: number): void {
+    if (!this.carriesEvents) return;
+    const subs = this.subpartitions;
+    for (let i = 0; i < subs.length; i++) subs[i]!.addWatermark(w);
+  }
+
   /** Flushes and queues `event` on every subpartition (PIPELINED partitions only). */
   addEvent(event: NetworkEvent): void {
     if (!this.carriesEvents) return;
@@ -223,16 +230,22 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
   }
 
   /**
-   * Appends an event-time watermark behind the data of every PIPELINED subpartition (BLOCKING ones
-   * carry none: their consumers see the end of input, which stands for the final watermark). Ignored
-   * after `finish()`; throws for NaN.
+   * Puts an event-time watermark into the current buffer of every PIPELINED subpartition, after the
+   * records emitted so far (BLOCKING ones carry none: their consumers see the end of input, which
+   * stands for the final watermark). It goes out with its buffer, as in Flink: when the buffer is full,
+   * flushed or its timeout passes. Ignored after `finish()`; throws for NaN.
    */
   emitWatermark(watermark: number): void {
     if (Number.isNaN(watermark)) throw new BarrierError(`output of ${this.attemptId}: watermark is NaN`);
     if (this.failure !== null) throw this.failure;
     if (this.finishing !== null) return;
     this.lastWatermark = watermark;
-    this.broadcastEvent({ watermark });
+    try {
+      const ps = this.partitions;
+      for (let i = 0; i < ps.length; i++) ps[i]!.addWatermark(watermark);
+    } catch (err) {
+      throw this.fail(err);
+    }
   }
 
   async finish(): Promise<void> {

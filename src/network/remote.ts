@@ -33,7 +33,7 @@ import {
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
 import type { RecordWriterOutput } from "./record-writer.js";
-import type { ResultSubpartition, SubpartitionReader } from "./subpartition.js";
+import type { RecordBuffer, ResultSubpartition, SubpartitionReader } from "./subpartition.js";
 import type { NetworkEvent } from "../core/stream-events.js";
 
 /** Producer side of one remote link: publishes frames to the consumer's data subject. */
@@ -46,8 +46,8 @@ class NatsReader implements SubpartitionReader {
     readonly maxFrameBytes: number,
     readonly sub: ResultSubpartition,
   ) {}
-  sendData(records: unknown[], seq: number, backlog: number): number {
-    return this.sendFrame(encodeDataFrame(this.channel, seq, records, backlog), seq, backlog);
+  sendData(buffer: RecordBuffer, seq: number, backlog: number): number {
+    return this.sendFrame(encodeDataFrame(this.channel, seq, buffer.records, backlog, buffer.marks), seq, backlog);
   }
   sendFrame(frame: Uint8Array, seq: number, backlog: number): number {
     if (frame.length > this.maxFrameBytes) return -frame.length;

@@ -1,8 +1,9 @@
 /**
  * ResultSubpartition: the records a producer subtask sends to one consumer subtask. Records are
- * collected into buffers (plain arrays); a finished buffer waits in a bounded backlog until its
- * reader (the consumer's link) has credit for it. Events (checkpoint barriers, cancel markers) wait
- * in the same queue, behind the buffers before them, and are sent without credit once they reach its head.
+ * collected into buffers (plain arrays, with the watermarks between them beside); a finished buffer
+ * waits in a bounded backlog until its reader (the consumer's link) has credit for it. Events
+ * (checkpoint barriers, cancel markers) finish the buffer before them and wait in the same queue,
+ * behind the buffers before them, and are sent without credit once they reach its head.
  *
  * A link that encodes gets each buffer encoded when it is finished, not when it is sent: a backlog of
  * frames is a few objects, where a backlog of record arrays is thousands of objects that outlive
@@ -10,8 +11,18 @@
  */
 import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
-import type { NetworkEvent } from "../core/stream-events.js";
-import { decodeRecords, encodeDataFrame } from "./frame.js";
+import type { NetworkEvent, WatermarkMarks } from "../core/stream-events.js";
+import { splitMarks } from "../core/watermark-marks.js";
+import { decodeRecords, decodeWatermarks, encodeDataFrame, MAX_FRAME_WATERMARKS } from "./frame.js";
+
+/** A finished buffer as records (same-thread links, or queued before a link that encodes attached). */
+export class RecordBuffer {
+  constructor(
+    readonly records: unknown[],
+    /** The watermarks between the records, if any. */
+    readonly marks: WatermarkMarks | undefined,
+  ) {}
+}
 
 /** A finished buffer already encoded as a DATA frame, whose header is written when it is sent. */
 export class EncodedBuffer {
@@ -33,7 +44,7 @@ export interface SubpartitionReader {
    * size (0 when not encoded), or minus its encoded size when it is larger than one frame may be
    * (nothing was sent; the subpartition splits it).
    */
-  sendData(records: unknown[], seq: number, backlog: number): number;
+  sendData(buffer: RecordBuffer, seq: number, backlog: number): number;
   /**
    * Sends a buffer encoded ahead (a DATA frame whose header it writes), as {@link sendData} does;
    * minus its size when this link's frames must be smaller.
@@ -74,10 +85,12 @@ export interface SubpartitionOwner {
 export class ResultSubpartition {
   /** The buffer being filled. */
   private cur: unknown[] = [];
+  /** The watermarks of the buffer being filled, at their places between its records. */
+  private marks: WatermarkMarks | undefined = undefined;
   /** Records per buffer (adapted to the encoded size on remote links). */
   target: number;
   /** Finished buffers and events, in order. */
-  private readonly queue: Array<unknown[] | EncodedBuffer | NetworkEvent> = [];
+  private readonly queue: Array<RecordBuffer | EncodedBuffer | NetworkEvent> = [];
   /** Events in {@link queue}. */
   private events = 0;
   private reader: SubpartitionReader | null = null;
@@ -105,7 +118,22 @@ export class ResultSubpartition {
   add(record: unknown): void {
     const n = this.cur.push(record);
     if (n >= this.target) this.finishBuffer();
-    else if (n === 1) this.owner.onBufferStarted();
+    else if (n === 1 && this.marks === undefined) this.owner.onBufferStarted();
+  }
+
+  /**
+   * Puts watermark `w` into the current buffer after its records so far; it goes out with them and does
+   * not finish the buffer (unless the buffer holds as many watermarks as a frame may). Ignored once
+   * released or ending.
+   */
+  addWatermark(w: number): void {
+    if (this.released || this.ending) return;
+    let m = this.marks;
+    if (m === undefined) {
+      m = this.marks = [];
+      if (this.cur.length === 0) this.owner.onBufferStarted();
+    }
+    if (m.push(this.cur.length, w) >= 2 * MAX_FRAME_WATERMARKS) this.finishBuffer();
   }
 
   /** Finished buffers waiting for credit. */
@@ -128,14 +156,16 @@ export class ResultSubpartition {
     return this.ended;
   }
 
-  /** Moves the current buffer, if not empty, to the backlog and sends what credit allows. */
+  /** Moves the current buffer, if it holds records or watermarks, to the backlog and sends what credit allows. */
   finishBuffer(): void {
-    if (this.cur.length === 0 || this.released) return;
+    if ((this.cur.length === 0 && this.marks === undefined) || this.released) return;
     const records = this.cur;
+    const marks = this.marks;
     this.cur = [];
+    this.marks = undefined;
     const r = this.reader;
-    if (r?.adaptive) this.queueEncoded(records, r.maxFrameBytes);
-    else this.queue.push(records);
+    if (r?.adaptive) this.queueEncoded(records, marks, r.maxFrameBytes);
+    else this.queue.push(new RecordBuffer(records, marks));
     this.owner.onBuffer(this.queue.length - this.events);
     this.updateFull();
     if (this.credit > 0) this.drain();
@@ -197,6 +227,7 @@ export class ResultSubpartition {
     this.queue.length = 0;
     this.events = 0;
     this.cur = [];
+    this.marks = undefined;
     this.updateFull();
     const r = this.reader;
     this.reader = null;
@@ -239,13 +270,13 @@ export class ResultSubpartition {
           const bytes = r.sendFrame(buf.frame, this.seq, this.queue.length - 1 - this.events);
           if (bytes < 0) {
             // Encoded for a link that carried larger frames than this one (a consumer that moved).
-            this.queue[0] = decodeRecords(buf.frame);
+            this.queue[0] = new RecordBuffer(decodeRecords(buf.frame), decodeWatermarks(buf.frame));
             continue;
           }
           this.sent(buf.records, bytes);
           continue;
         }
-        if (!Array.isArray(buf)) {
+        if (!(buf instanceof RecordBuffer)) {
           this.queue.shift();
           this.events--;
           r.sendEvent(buf, this.seq);
@@ -259,8 +290,8 @@ export class ResultSubpartition {
           this.split(buf, -bytes);
           continue;
         }
-        this.sent(buf.length, bytes);
-        if (bytes > 0 && r.adaptive) this.adapt(buf.length, bytes);
+        this.sent(buf.records.length, bytes);
+        if (bytes > 0 && r.adaptive) this.adapt(buf.records.length, bytes);
       }
       if (this.ending && !this.ended && this.queue.length === 0) {
         this.ended = true;
@@ -283,9 +314,12 @@ export class ResultSubpartition {
     if (this.full) this.updateFull();
   }
 
-  /** Queues `records` as frames of at most `maxFrameBytes`, halving them as often as needed. */
-  private queueEncoded(records: unknown[], maxFrameBytes: number): void {
-    const frame = encodeDataFrame(0, 0, records, 0);
+  /**
+   * Queues `records` and their watermarks as frames of at most `maxFrameBytes`, halving them as often
+   * as needed (each watermark stays between the same records).
+   */
+  private queueEncoded(records: unknown[], marks: WatermarkMarks | undefined, maxFrameBytes: number): void {
+    const frame = encodeDataFrame(0, 0, records, 0, marks);
     if (frame.length <= maxFrameBytes) {
       this.queue.push(new EncodedBuffer(frame, records.length));
       this.adapt(records.length, frame.length);
@@ -293,8 +327,9 @@ export class ResultSubpartition {
     }
     if (records.length <= 1) throw this.tooLarge(frame.length);
     const half = records.length >>> 1;
-    this.queueEncoded(records.slice(0, half), maxFrameBytes);
-    this.queueEncoded(records.slice(half), maxFrameBytes);
+    const [first, rest] = splitMarks(marks, half);
+    this.queueEncoded(records.slice(0, half), first, maxFrameBytes);
+    this.queueEncoded(records.slice(half), rest, maxFrameBytes);
     if (this.target > half) this.target = Math.max(1, half);
   }
 
@@ -308,16 +343,19 @@ export class ResultSubpartition {
     );
   }
 
-  private split(buf: unknown[], bytes: number): void {
-    if (buf.length <= 1) throw this.tooLarge(bytes);
-    const half = buf.length >>> 1;
-    this.queue.splice(0, 1, buf.slice(0, half), buf.slice(half));
+  private split(buf: RecordBuffer, bytes: number): void {
+    const records = buf.records;
+    if (records.length <= 1) throw this.tooLarge(bytes);
+    const half = records.length >>> 1;
+    const [first, rest] = splitMarks(buf.marks, half);
+    this.queue.splice(0, 1, new RecordBuffer(records.slice(0, half), first), new RecordBuffer(records.slice(half), rest));
     this.updateFull();
     if (this.target > half) this.target = Math.max(1, half);
   }
 
   /** Aims the record target at `targetBufferBytes` from the measured bytes per record. */
   private adapt(records: number, bytes: number): void {
+    if (records === 0) return; // watermarks only
     const bpr = bytes / records;
     this.bytesPerRecord = this.bytesPerRecord === 0 ? bpr : (this.bytesPerRecord + bpr) / 2;
     const t = Math.floor(this.owner.cfg.targetBufferBytes / this.bytesPerRecord);

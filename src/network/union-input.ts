@@ -2,19 +2,31 @@
  * The consumer side of a task merged (Flink's UnionInputGate and the task's input processor): input
  * channels (input-channel.ts, one per consumed subpartition), grouped in input gates (input-gate.ts,
  * one per consumed result), merged into one {@link UnionInput} (the RecordInput). Channels queue
- * checkpoint barriers, cancel markers and watermarks in-band with their buffers; the union input
- * aligns barriers over all channels (alignment.ts) and keeps the task's watermark: the minimum of its
- * channels' watermarks, ended channels not counted.
+ * checkpoint barriers and cancel markers in-band with their buffers, and buffers carry watermarks
+ * between their records; the union input aligns barriers over all channels (alignment.ts) and keeps
+ * the task's watermark: the minimum of its channels' watermarks, ended channels not counted. A buffer
+ * is handed to the task whole, with the task's watermarks at the places where its channel's watermarks
+ * advanced that minimum (a buffer is taken at once, so no other channel's watermark moves in between).
  */
 import type { CheckpointableInput } from "../runtime/api.js";
-import { MIN_WATERMARK, type BarrierEvent, type CheckpointAbortEvent, type InputBatch, type InputEvent, type WatermarkEvent } from "../core/stream-events.js";
+import {
+  MIN_WATERMARK,
+  type BarrierEvent,
+  type CheckpointAbortEvent,
+  type InputBatch,
+  type InputEvent,
+  type WatermarkEvent,
+  type WatermarkMarks,
+} from "../core/stream-events.js";
+import { checkMarks } from "../core/watermark-marks.js";
 import { EddyError, ErrorCode, InternalError } from "../core/errors.js";
 import { deferred, type Deferred } from "../core/time.js";
 import { BarrierAligner, type AlignmentStats } from "./alignment.js";
 import type { ChannelOwner, InputChannel } from "./input-channel.js";
 import type { InputGate } from "./input-gate.js";
 import { RingQueue } from "./ring-queue.js";
-import { decodeRecords } from "./frame.js";
+import { decodeRecords, decodeWatermarks } from "./frame.js";
+import { RecordBuffer } from "./subpartition.js";
 import type { IoTimer } from "./io-timer.js";
 
 /** A batch handed to the task; remembers whether it was recycled. */
@@ -24,6 +36,7 @@ class Batch implements InputBatch {
     readonly gate: number,
     readonly channel: number,
     readonly records: unknown[],
+    readonly watermarks: WatermarkMarks | undefined,
   ) {}
 }
 
@@ -209,16 +222,35 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
    * stands for the final watermark.
    */
   private updateWatermark(): void {
+    if (this.advanceWatermark()) this.events.push({ watermark: this.watermark });
+  }
+
+  /** Sets the task's watermark to the minimum over the channels not drained; true when it advanced. */
+  private advanceWatermark(): boolean {
     let min = Number.POSITIVE_INFINITY;
     const chs = this.channels;
     for (let i = 0; i < chs.length; i++) {
       const ch = chs[i]!;
       if (!ch.drained && ch.watermark < min) min = ch.watermark;
     }
-    if (min > this.watermark && min !== Number.POSITIVE_INFINITY) {
-      this.watermark = min;
-      this.events.push({ watermark: min });
+    if (min <= this.watermark || min === Number.POSITIVE_INFINITY) return false;
+    this.watermark = min;
+    return true;
+  }
+
+  /**
+   * The task's watermarks of a buffer of `ch` whose channel watermarks are `marks`: at the place of each
+   * of them that advances the task's watermark, the new task watermark (undefined when none does).
+   */
+  private taskMarks(ch: InputChannel, marks: WatermarkMarks): WatermarkMarks | undefined {
+    let out: WatermarkMarks | undefined;
+    for (let i = 0; i < marks.length; i += 2) {
+      const w = marks[i + 1]!;
+      if (w <= ch.watermark) continue;
+      ch.watermark = w;
+      if (this.advanceWatermark()) (out ??= []).push(marks[i]!, this.watermark);
     }
+    return out;
   }
 
   /** Hands the next event or buffer to a waiting `nextEvent()`, or `null` once all ended. */
@@ -257,23 +289,27 @@ export class UnionInput implements CheckpointableInput, ChannelOwner {
       if (ch === undefined) return null;
       const entry = ch.queue.shift()!;
       const isFrame = entry instanceof Uint8Array;
-      if (isFrame || Array.isArray(entry)) {
+      if (isFrame || entry instanceof RecordBuffer) {
         if (ch.queue.length > 0) this.ready.push(ch);
         else ch.inReady = false;
         ch.outstanding++;
-        const records = isFrame ? decodeFrame(ch, entry) : entry;
+        let records: unknown[];
+        let marks: WatermarkMarks | undefined;
+        if (isFrame) {
+          records = decodeFrame(ch, entry);
+          marks = decodeFrameMarks(ch, entry, records.length);
+        } else {
+          records = entry.records;
+          marks = entry.marks;
+        }
+        if (marks !== undefined) marks = this.taskMarks(ch, marks);
         this.stats.buffersReceived++;
         this.stats.recordsReceived += records.length;
         if (ch.ended && ch.queue.length === 0) this.markDrained(ch);
-        return new Batch(ch.gate, ch.index, records);
+        return new Batch(ch.gate, ch.index, records, marks);
       }
       ch.queuedEvents--;
-      if ("watermark" in entry) {
-        if (entry.watermark > ch.watermark) {
-          ch.watermark = entry.watermark;
-          this.updateWatermark();
-        }
-      } else if ("barrier" in entry) this.aligner.onBarrier(ch, entry.barrier);
+      if ("barrier" in entry) this.aligner.onBarrier(ch, entry.barrier);
       else this.aligner.onCancelMarker(entry.cancel);
       if (ch.queue.length > 0 && !ch.blocked) this.ready.push(ch);
       else ch.inReady = false;
@@ -289,4 +325,11 @@ function decodeFrame(ch: InputChannel, frame: Uint8Array): unknown[] {
   } catch (err) {
     throw new InternalError(`channel ${ch.name}: a DATA frame of ${frame.length} bytes does not decode`, { cause: err });
   }
+}
+
+/** The watermarks of a queued DATA frame of `ch` with `records` records; watermarks out of place fail the input. */
+function decodeFrameMarks(ch: InputChannel, frame: Uint8Array, records: number): WatermarkMarks | undefined {
+  const marks = decodeWatermarks(frame);
+  if (marks !== undefined) checkMarks(marks, records, `channel ${ch.name}, a DATA frame of ${frame.length} bytes`);
+  return marks;
 }

@@ -49,8 +49,17 @@ export interface RecordInput {
    */
   nextElement?(): Promise<StreamElement | null>;
   /**
-   * The next batch or checkpoint event (exactly-once aligned barriers over all channels of all gates);
-   * `null` once every channel has ended. Absent on inputs that never carry barriers.
+   * As {@link nextElement}, but a batch keeps the watermarks that come between its records
+   * (`InputBatch.watermarks`): one element per buffer however many watermarks it holds, where
+   * `nextElement()` returns the records between two watermarks and each watermark one by one. The
+   * reader processes the records and watermarks in their order. The stream API's element loop reads this.
+   */
+  nextMarkedElement?(): Promise<StreamElement | null>;
+  /**
+   * The next batch or checkpoint event (exactly-once aligned barriers over all channels of all gates),
+   * a batch with the input's watermarks between its records (`InputBatch.watermarks`), or a watermark
+   * (an input's watermark can also advance when a channel ends); `null` once every channel has ended.
+   * Absent on inputs that never carry barriers.
    */
   nextEvent?(): Promise<InputEvent | null>;
   /**

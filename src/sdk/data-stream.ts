@@ -23,7 +23,7 @@ import type {
   SinkFunction,
 } from "../runtime/streaming/functions.js";
 import type { WindowAssignerSpec } from "../runtime/streaming/windows.js";
-import { clip, commonTimestamps, inputSpecs, type FnRef, type StreamGraph, type StreamInput, type StreamNode } from "./stream-graph.js";
+import { clip, commonTimestamps, FnRef, inputSpecs, type StreamGraph, type StreamInput, type StreamNode } from "./stream-graph.js";
 import type { WatermarkStrategy } from "./watermark-strategy.js";
 import { DataStreamSink, NodeSetters } from "./data-stream-sink.js";
 import { WindowedStream } from "./windowed-stream.js";
@@ -127,17 +127,20 @@ export class DataStream<T> extends NodeSetters {
   // biome-ignore lint/suspicious/noExplicitAny: the implementation signature of the overloads above, which callers see instead
   keyBy(selector: KeySelector<T, KeyType> | number | string): KeyedStream<T, any> {
     if (typeof selector === "function") {
-      // The extractor writes each element's timestamp into its envelope, so the keyed stream has
-      // timestamps even when the streams it reads (a union) have different assigners.
-      const stamped = this.inputs.every((i) => i.ts !== undefined);
+      // One stream with a timestamp assigner: the operators after the keyBy apply it to the value
+      // themselves, so the envelopes need not carry the timestamp (a slot and a boxed number per
+      // record). Streams that may have different assigners (a union) get each element's timestamp
+      // written into its envelope, so the keyed stream has timestamps all the same.
+      const own = this.inputs.length === 1 ? this.inputs[0]!.ts : undefined;
+      const assigner = own instanceof FnRef ? own : undefined;
+      const stamped = assigner === undefined && this.inputs.every((i) => i.ts !== undefined);
       const node = this.graph.addNode("eddy.stream.keyBy", {}, "KeyBy", { fn: selector });
-      const specs = inputSpecs(this.inputs);
+      const specs = inputSpecs(assigner ? this.inputs.map((i) => ({ ...i, ts: undefined })) : this.inputs);
       if (specs) node.config.inputs = specs;
       if (this.inputs.length === 1) node.follows = this.inputs[0]!.node;
       this.graph.connect(this.inputs, node);
-      return new KeyedStream<T, unknown>(this.graph, [
-        { node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...(stamped ? { ts: "envelope" as const } : {}) },
-      ]);
+      const ts = assigner ? { ts: assigner } : stamped ? { ts: "envelope" as const } : {};
+      return new KeyedStream<T, unknown>(this.graph, [{ node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...ts }]);
     }
     if (typeof selector !== "number" && typeof selector !== "string")
       throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy needs a key selector function, an array index or a field name");

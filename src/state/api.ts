@@ -25,7 +25,8 @@ export interface ListState<T> {
 export interface MapState<K extends string | number | boolean, V> {
   get(key: K): V | undefined;
   put(key: K, value: V): void;
-  remove(key: K): void;
+  /** Removes `key`'s entry; true when there was one. */
+  remove(key: K): boolean;
   contains(key: K): boolean;
   entries(): IterableIterator<[K, V]>;
   keys(): IterableIterator<K>;

@@ -165,9 +165,11 @@ class HeapMapState<K extends string | number | boolean, V> extends Handle implem
     if (inner === undefined) this.write().set(this.c.mapKey, (inner = new Map()));
     inner.set(key, value);
   }
-  remove(key: K): void {
+  remove(key: K): boolean {
     const inner = this.inner();
-    if (inner?.delete(key) && inner.size === 0) this.clear();
+    if (!inner?.delete(key)) return false;
+    if (inner.size === 0) this.clear();
+    return true;
   }
   contains(key: K): boolean {
     return (this.read()?.get(this.c.mapKey) as Map<K, V> | undefined)?.has(key) ?? false;

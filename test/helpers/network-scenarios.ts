@@ -1,7 +1,7 @@
 /**
  * The data-exchange scenarios every link kind must pass (delivery per distribution pattern, late
  * producers and consumers, PartitionNotFound, credit-based backpressure, buffer timeout, cancel and
- * release), written once: each network test file calls describeLinkScenarios for its kind with a
+ * release, and the watermarks of network-watermark-scenarios.ts), written once: each network test file calls describeLinkScenarios for its kind with a
  * factory of producer and consumer environments joined by that kind of link.
  */
 import { test } from "node:test";
@@ -11,6 +11,7 @@ import type { TaskLocation } from "../../src/deployment/descriptors.js";
 import type { PartitionerType } from "../../src/jobgraph/types.js";
 import type { LinkKind, NetworkConfig, NetworkEnvironment, RecordWriterOutput, UnionInput } from "../../src/network/index.js";
 import { checkConsumer, consume, inputOf, outputOf, produce, topology, type Topology } from "./network-util.js";
+import { describeWatermarkScenarios } from "./network-watermark-scenarios.js";
 
 /** A producer side and a consumer side joined by one kind of link (the same environment for "local"). */
 export interface LinkPair {
@@ -34,6 +35,7 @@ export function describeLinkScenarios(
   makeLink: (config?: Partial<NetworkConfig>) => LinkPair,
   opts: LinkScenarioOptions,
 ): void {
+  describeWatermarkScenarios(kind, makeLink);
   const name = (t: string) => `${kind}-${t}`;
   const topo = (l: LinkPair, id: string, n: number, m: number, d: Topology["pattern"], p: PartitionerType) =>
     topology(name(id), n, m, d, p, l.producerAt, l.consumerAt);

@@ -4,7 +4,7 @@
  */
 import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor, TaskLocation } from "../../src/deployment/descriptors.js";
 import type { PartitionerType } from "../../src/jobgraph/types.js";
-import type { RecordInput, RecordOutput } from "../../src/runtime/api.js";
+import { isInputBatch, type CheckpointableInput, type InputBatch, type InputEvent, type RecordInput, type RecordOutput } from "../../src/runtime/api.js";
 import { operatorIndexForKey } from "../../src/state/key-groups.js";
 
 /** A producer → consumer edge. */
@@ -159,4 +159,38 @@ export function topology(
     partitioner,
     maxParallelism: 128,
   };
+}
+
+/** One element of an input in its order: a record (with its gate and channel), or an event. */
+export type Element = { record: unknown; gate: number; channel: number } | Exclude<InputEvent, InputBatch>;
+
+/**
+ * Reads `input.nextEvent()` one element at a time: each batch's records and the watermarks between
+ * them (`InputBatch.watermarks`) in their order, and the events between batches. A batch is recycled
+ * once it was read.
+ */
+export function elementReader(input: Pick<CheckpointableInput, "nextEvent" | "recycle">): () => Promise<Element | null> {
+  const pending: Element[] = [];
+  return async () => {
+    while (pending.length === 0) {
+      const e = await input.nextEvent();
+      if (e === null) return null;
+      if (!isInputBatch(e)) return e;
+      const m = e.watermarks ?? [];
+      for (let i = 0, mi = 0; i <= e.records.length; i++) {
+        for (; mi < m.length && m[mi] === i; mi += 2) pending.push({ watermark: m[mi + 1]! });
+        if (i < e.records.length) pending.push({ record: e.records[i], gate: e.gate, channel: e.channel });
+      }
+      input.recycle(e);
+    }
+    return pending.shift()!;
+  };
+}
+
+/** An element as a short string for comparisons: the record as JSON, `W<watermark>`, `B<checkpoint>` or `A<checkpoint>`. */
+export function elementText(e: Element): string {
+  if ("record" in e) return JSON.stringify(e.record);
+  if ("watermark" in e) return `W${e.watermark}`;
+  if ("barrier" in e) return `B${e.barrier.checkpointId}`;
+  return `A${e.abort}`;
 }

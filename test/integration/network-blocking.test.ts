@@ -5,7 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { connectNats } from "../../src/rpc/nats.js";
 import { Subjects } from "../../src/rpc/subjects.js";
@@ -13,6 +13,8 @@ import { ErrorCode } from "../../src/core/errors.js";
 import { newId } from "../../src/core/ids.js";
 import { ensureBlockingStream, NetworkEnvironment, releaseBlockingPartitions, type NetworkConfig, type RecordWriterOutput } from "../../src/network/index.js";
 import type { InputGateDeploymentDescriptor, ResultPartitionDeploymentDescriptor } from "../../src/deployment/descriptors.js";
+import { encodeDataFrame, FRAME_VERSION } from "../../src/network/frame.js";
+import { isInputBatch } from "../../src/runtime/api.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { checkConsumer, consume, expectedOn, inputOf, outputOf, produce, rec, topology, type Topology } from "../helpers/network-util.js";
 
@@ -386,6 +388,38 @@ test("BLOCKING: PartitionNotFound when nothing was ever written (no stream, or a
   );
   assert.ok(Date.now() - t1 < 2_000);
   assert.throws(() => env.createInput("bp6-c2", [blockingIn(t, 0)]), /no jobId/);
+  env.close();
+});
+
+test("BLOCKING: partitions carry no watermarks; a frame of another format version fails the reader with a clear error", async () => {
+  const jobId = newId();
+  const t = topology("bp-wm", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const p = await producerSide();
+  const out = p.env.createOutput(t.producers[0]!.attemptId, [blockingOut(t, 0)], { bufferTimeoutMs: 50, bufferRecords: 4, jobId });
+  for (let n = 0; n < 10; n++) {
+    out.emit(rec(0, n));
+    out.emitWatermark(n);
+  }
+  await out.finish();
+  await p.kill();
+  const env = consumerEnv();
+  const input = env.createInput("bp-wm-c0", [blockingIn(t, 0)], undefined, { jobId });
+  const seen: unknown[] = [];
+  for (let e = await input.nextEvent(); e !== null; e = await input.nextEvent()) {
+    assert.ok(isInputBatch(e) && e.watermarks === undefined, "only batches, without watermarks");
+    seen.push(...e.records);
+    input.recycle(e);
+  }
+  assert.deepEqual(seen, expectedOn(t, 0, 0, 10));
+  // A partition written by an Eddy of the version before.
+  const old = topology("bp-wmold", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  const forged = encodeDataFrame(0, 0, [["old"]]);
+  forged[1] = FRAME_VERSION - 1;
+  await jetstream(ncB).publish(subjects.blockingSubpartition(jobId, old.producers[0]!.attemptId, old.resultId, 0), forged);
+  await assert.rejects(
+    consume(env.createInput("bp-wmold-c0", [blockingIn(old, 0)], undefined, { jobId })),
+    new RegExp(`frame format version ${FRAME_VERSION - 1}, this Eddy reads version ${FRAME_VERSION}`),
+  );
   env.close();
 });
 

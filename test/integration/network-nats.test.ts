@@ -150,15 +150,27 @@ test("NATS: a sequence gap fails the consumer loudly", async () => {
 
 test("NATS: a data frame whose body does not decode fails the consumer when the task takes it, naming the channel", async () => {
   const { input, close } = await linkPastFirstBuffer("n-bad");
-  // Frame #1 with a truncated msgpack body (an array header announcing 3 items, then nothing).
+  // Frame #1 with no watermarks and a truncated msgpack body (an array header announcing 3 items, then nothing).
   const forged = encodeDataFrame(0, 1, []);
-  const bad = new Uint8Array(FRAME_HEADER_BYTES + 1);
-  bad.set(forged.subarray(0, FRAME_HEADER_BYTES));
-  bad[FRAME_HEADER_BYTES] = 0x93;
+  const bad = new Uint8Array(FRAME_HEADER_BYTES + 3);
+  bad.set(forged.subarray(0, FRAME_HEADER_BYTES + 2));
+  bad[FRAME_HEADER_BYTES + 2] = 0x93;
   ncA.publish(subjects.data("n-bad-c0"), bad);
   await assert.rejects(input.next(), (err: { code?: string; message: string }) => {
     assert.equal(err.code, ErrorCode.InternalError);
-    assert.match(err.message, /channel n-bad.*a DATA frame of 13 bytes does not decode/);
+    assert.match(err.message, /channel n-bad.*a DATA frame of 15 bytes does not decode/);
+    return true;
+  });
+  close();
+});
+
+test("NATS: a data frame whose watermarks are out of place fails the consumer when the task takes it, naming the channel", async () => {
+  const { input, close } = await linkPastFirstBuffer("n-marks");
+  // Frame #1: a watermark after record 3 of a buffer of 2.
+  ncA.publish(subjects.data("n-marks-c0"), encodeDataFrame(0, 1, [["a"], ["b"]], 0, [3, 100]));
+  await assert.rejects(input.next(), (err: { code?: string; message: string }) => {
+    assert.equal(err.code, ErrorCode.InternalError);
+    assert.match(err.message, /channel n-marks.*: watermark 0 \(100 after record 3\) is out of place in a buffer of 2 records/);
     return true;
   });
   close();
@@ -174,16 +186,21 @@ test("NATS: a data frame or a partition request of another format version is ref
   req[1] = FRAME_VERSION + 1;
   const reply = unpackSmall((await ncB.request(subjects.credit("n-ver-p0"), req, { timeout: 5_000 })).data) as { e?: { code: string; message: string } };
   assert.equal(reply.e?.code, ErrorCode.InternalError);
-  assert.match(reply.e?.message ?? "", /frame format version 1, this Eddy reads version 0/);
-  // A producer of another version sends a frame: the consumer fails before reading its body.
+  assert.match(reply.e?.message ?? "", new RegExp(`frame format version ${FRAME_VERSION + 1}, this Eddy reads version ${FRAME_VERSION}`));
+  // A producer of the version before (watermarks in frames of their own) sends a frame: the consumer fails before reading its body.
   const input = b.createInput("n-ver-c0", [inputOf(t, 0)]);
   await ncB.flush(); // the consumer's subscription has reached the server: the forged frame is not lost
   const forged = encodeDataFrame(0, 0, [["from another version"]]);
-  forged[1] = FRAME_VERSION + 1;
+  forged[1] = FRAME_VERSION - 1;
   ncA.publish(subjects.data("n-ver-c0"), forged);
   await assert.rejects(input.next(), (err: { code?: string; message: string }) => {
     assert.equal(err.code, ErrorCode.InternalError);
-    assert.match(err.message, /frame format version 1, this Eddy reads version 0; the TaskExecutors exchanging data run different Eddy versions/);
+    assert.match(
+      err.message,
+      new RegExp(
+        `frame format version ${FRAME_VERSION - 1}, this Eddy reads version ${FRAME_VERSION}; the TaskExecutors exchanging data run different Eddy versions`,
+      ),
+    );
     return true;
   });
   // Frames of this version round-trip as before (header fields, records of mixed shapes, events between them).

@@ -8,6 +8,7 @@
  *    setup) in a child process under `--cpu-prof`;
  *  - `cpu-map`: the scaling bench's embarrassingly parallel job (sequence -> CPU-heavy map -> discard,
  *    `--words` records) at parallelism 1 and 2 on a cluster as for WordCount.
+ * `--alloc` also prints what one warm windowed-events run allocates, and where.
  * A cluster job runs twice on each cluster, and only the samples between the second run's submission and
  * its result count (all profiles share the monotonic clock): the first run warms slot threads and JIT. Prints a markdown table (ns per record and share per stage, summed over every thread) and
  * writes a flame graph SVG per job into the output directory.
@@ -41,10 +42,12 @@ interface Options {
   taskExecutors: number;
   /** Slots per TaskExecutor (2; with 1 and two TaskExecutors every exchange crosses NATS). */
   slots: number;
+  /** windowed-events: also measure what one warm run allocates (a second child, under the sampling heap profiler). */
+  alloc: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { jobs: [], words: 3_000_000, events: 500_000, out: "", intervalUs: 500, taskExecutors: 2, slots: 2 };
+  const o: Options = { jobs: [], words: 3_000_000, events: 500_000, out: "", intervalUs: 500, taskExecutors: 2, slots: 2, alloc: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = () => {
@@ -58,11 +61,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--slots") o.slots = num();
     else if (a === "--task-executors") o.taskExecutors = num();
     else if (a === "--out") o.out = argv[++i] ?? "";
+    else if (a === "--alloc") o.alloc = true;
     else if (a === "all") o.jobs.push(...JOBS);
     else if ((JOBS as readonly string[]).includes(a)) o.jobs.push(a as (typeof JOBS)[number]);
     else
       throw new Error(
-        `unknown argument "${a}"; usage: npm run profile -- <${JOBS.join("|")}|all>... [--words N] [--events N] [--out DIR] [--interval US] [--task-executors N] [--slots S]`,
+        `unknown argument "${a}"; usage: npm run profile -- <${JOBS.join("|")}|all>... [--words N] [--events N] [--out DIR] [--interval US] [--task-executors N] [--slots S] [--alloc]`,
       );
   }
   if (o.jobs.length === 0) o.jobs.push(...JOBS);
@@ -183,7 +187,23 @@ function profileWindowedEvents(o: Options): ProfiledRun {
   );
   const w = JSON.parse(stdout.trim().split("\n").pop()!) as Window & { events: number };
   const loopNs = loopCost(w.events, () => windowedEventsBareLoop(w.events, 50));
+  if (o.alloc) printAllocation(o, child);
   return reduceDir(dir, w, "windowed-events p=1", w.events, (w.toUs - w.fromUs) / 1000, loopNs);
+}
+
+/** What one warm run of windowed-events allocates, measured in a child without the CPU profiler. */
+function printAllocation(o: Options, child: string): void {
+  const stdout = execFileSync(process.execPath, [child, String(o.events), join(o.out, "windowed-events-alloc-out"), "alloc"], {
+    encoding: "utf8",
+    timeout: 600_000,
+  });
+  const r = JSON.parse(stdout.trim().split("\n").pop()!) as { events: number; allocBytes: number; allocTop: Array<[string, number]> };
+  const mb = (b: number) => `${(b / 1e6).toFixed(1)} MB`;
+  console.log(
+    `windowed-events: one warm run allocated ${mb(r.allocBytes)} (${(r.allocBytes / r.events).toFixed(0)} bytes per event); the sites that allocated most:`,
+  );
+  for (const [site, bytes] of r.allocTop) console.log(`  ${mb(bytes).padStart(9)}  ${site}`);
+  console.log("");
 }
 
 /** The markdown table: per stage, CPU ns per record and share of busy CPU time, one column per run. */

@@ -85,7 +85,8 @@ test("value, list, map, reducing and aggregating state per key, isolated between
   assert.equal(m.contains("y"), true);
   assert.deepEqual([...m.keys()], ["x", "y"]);
   assert.deepEqual([...m.values()], [1, 2]);
-  m.remove("x");
+  assert.equal(m.remove("x"), true, "remove says whether there was an entry");
+  assert.equal(m.remove("x"), false);
   assert.deepEqual([...m.entries()], [["y", 2]]);
 
   const r = b.getReducingState<number>("r", Math.max);

@@ -3,13 +3,13 @@ import assert from "node:assert/strict";
 import { EddyError, ErrorCode } from "../../src/core/errors.js";
 import { networkConfig, ResultSubpartition, type SubpartitionReader } from "../../src/network/index.js";
 import type { SubpartitionOwner } from "../../src/network/subpartition.js";
-import { decodeRecords, frameKind, FrameKind } from "../../src/network/frame.js";
+import { decodeRecords, decodeWatermarks, encodeDataFrame, frameKind, FrameKind, MAX_FRAME_WATERMARKS } from "../../src/network/frame.js";
 import type { NetworkEvent } from "../../src/core/stream-events.js";
 
 /** What a fake link was handed, in order. */
 type Sent =
   | { kind: "frame"; frame: Uint8Array; seq: number; backlog: number }
-  | { kind: "records"; records: unknown[]; seq: number }
+  | { kind: "records"; records: unknown[]; marks: number[] | undefined; seq: number }
   | { kind: "event"; seq: number };
 
 function reader(adaptive: boolean, maxFrameBytes = Number.POSITIVE_INFINITY) {
@@ -17,8 +17,10 @@ function reader(adaptive: boolean, maxFrameBytes = Number.POSITIVE_INFINITY) {
   const r: SubpartitionReader = {
     adaptive,
     maxFrameBytes,
-    sendData(records, seq) {
-      sent.push({ kind: "records", records: [...records], seq });
+    sendData(buffer, seq) {
+      const bytes = adaptive ? encodeDataFrame(0, 0, buffer.records, 0, buffer.marks).length : 0;
+      if (bytes > maxFrameBytes) return -bytes;
+      sent.push({ kind: "records", records: [...buffer.records], marks: buffer.marks, seq });
       return adaptive ? 1 : 0;
     },
     sendFrame(frame, seq, backlog) {
@@ -38,9 +40,12 @@ function reader(adaptive: boolean, maxFrameBytes = Number.POSITIVE_INFINITY) {
 
 function owner(maxFrameBytes = 900 * 1024) {
   const failures: unknown[] = [];
+  const started = { count: 0 };
   const o: SubpartitionOwner = {
     cfg: networkConfig({ maxFrameBytes, targetBufferBytes: 1 << 20 }),
-    onBufferStarted() {},
+    onBufferStarted() {
+      started.count++;
+    },
     onFull() {},
     onBuffer() {},
     onSent() {},
@@ -51,7 +56,7 @@ function owner(maxFrameBytes = 900 * 1024) {
       return err as Error;
     },
   };
-  return { o, failures };
+  return { o, failures, started };
 }
 
 const records = (n: number, from = 0) => Array.from({ length: n }, (_, i) => [`w${from + i}`, from + i]);
@@ -66,7 +71,7 @@ test("a link that encodes gets its buffers encoded when finished and sent in ord
   // Nothing sent without credit; the backlog holds three buffers of 4, 4 and 2 records.
   assert.equal(sent.length, 0);
   assert.equal(sub.backlog, 3);
-  sub.addEvent({ watermark: 5 });
+  sub.addEvent({ cancel: 5 });
   sub.addCredit(3);
   assert.deepEqual(
     sent.map((s) => s.kind),
@@ -107,34 +112,6 @@ test("a link that does not encode gets record arrays; a frame encoded for an ear
   assert.deepEqual(second.records, records(3, 3));
 });
 
-test("a buffer too large for one frame is encoded as halves; a frame too large for a later link is split again", () => {
-  const big = (i: number) => ["x".repeat(300), i];
-  const { o, failures } = owner(2_000);
-  const sub = new ResultSubpartition(0, "p#0.0", o, 16);
-  const first = reader(true, 2_000);
-  sub.attach(first.r, 0);
-  for (let i = 0; i < 16; i++) sub.add(big(i));
-  assert.equal(failures.length, 0);
-  // 16 records of ~300 bytes do not fit 2,000 bytes: halved until each part fits (4 frames of 4).
-  assert.equal(sub.backlog, 4);
-  sub.detach(first.r);
-  const smaller = reader(true, 1_000);
-  sub.attach(smaller.r, 100);
-  const got = smaller.sent.flatMap((s) => (s.kind === "frame" ? decodeRecords(s.frame) : s.kind === "records" ? s.records : []));
-  assert.deepEqual(
-    got,
-    Array.from({ length: 16 }, (_, i) => big(i)),
-  );
-  assert.ok(
-    smaller.sent.some((s) => s.kind === "records"),
-    "the frames were decoded and split for the smaller link",
-  );
-  assert.deepEqual(
-    smaller.sent.map((s) => s.seq),
-    smaller.sent.map((_, i) => i),
-  );
-});
-
 test("one record larger than a frame fails the output with RecordTooLarge when its buffer is finished", () => {
   const { o, failures } = owner(1_000);
   const sub = new ResultSubpartition(0, "p#0.0", o, 4);
@@ -145,4 +122,96 @@ test("one record larger than a frame fails the output with RecordTooLarge when i
     (e: unknown) => e instanceof EddyError && e.code === ErrorCode.RecordTooLarge,
   );
   assert.equal(failures.length, 1);
+});
+
+/** What a reader was sent, as records and watermarks in order (`W<w>`), with a "|" between buffers and "E" for an event. */
+function elements(sent: Sent[]): string[] {
+  const out: string[] = [];
+  for (const s of sent) {
+    if (s.kind === "event") {
+      out.push("E");
+      continue;
+    }
+    const records = s.kind === "frame" ? decodeRecords(s.frame) : s.records;
+    const marks = (s.kind === "frame" ? decodeWatermarks(s.frame) : s.marks) ?? [];
+    if (out.length > 0) out.push("|");
+    for (let i = 0, m = 0; i <= records.length; i++) {
+      for (; m < marks.length && marks[m] === i; m += 2) out.push(`W${marks[m + 1]}`);
+      if (i < records.length) out.push(String((records[i] as unknown[])[1]));
+    }
+  }
+  return out;
+}
+
+for (const adaptive of [false, true]) {
+  test(`watermarks go into the current buffer at their places; a full buffer, a flush and an event finish it, a watermark does not (${adaptive ? "encoded" : "records"})`, () => {
+    const { o, started } = owner();
+    const sub = new ResultSubpartition(0, "p#0.0", o, 3);
+    const { r, sent } = reader(adaptive);
+    sub.attach(r, 100);
+    sub.addWatermark(1);
+    assert.equal(started.count, 1, "a watermark starts a buffer (and its timeout) as a record does");
+    for (const x of records(2)) sub.add(x);
+    sub.addWatermark(2);
+    sub.addWatermark(3);
+    assert.equal(sent.length, 0, "watermarks do not finish a buffer");
+    for (const x of records(2, 2)) sub.add(x); // the third record finishes it
+    sub.addWatermark(4);
+    sub.finishBuffer();
+    sub.add(records(1, 4)[0]!);
+    sub.addEvent({ cancel: 1 });
+    sub.addWatermark(5);
+    sub.end();
+    assert.deepEqual(elements(sent), ["W1", "0", "1", "W2", "W3", "2", "|", "3", "W4", "|", "4", "E", "|", "W5"]);
+    assert.equal(started.count, 4, "once per buffer");
+    assert.equal(sub.recordsSent, 5);
+  });
+}
+
+test("a buffer too large for one frame is encoded as halves, each watermark between the same records; a frame too large for a later link is split again", () => {
+  const big = (i: number) => ["x".repeat(300), i];
+  const { o, failures } = owner(2_000);
+  const sub = new ResultSubpartition(0, "p#0.0", o, 16);
+  const first = reader(true, 2_000);
+  sub.attach(first.r, 0);
+  const expected: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    if (i % 4 === 0) {
+      sub.addWatermark(100 + i);
+      expected.push(`W${100 + i}`);
+    }
+    sub.add(big(i));
+    expected.push(String(i));
+  }
+  assert.equal(failures.length, 0);
+  assert.equal(sub.backlog, 4, "halved into 4 frames of 4 records");
+  sub.detach(first.r);
+  const smaller = reader(true, 1_000);
+  sub.attach(smaller.r, 100);
+  assert.deepEqual(
+    elements(smaller.sent).filter((e) => e !== "|"),
+    expected,
+  );
+  assert.ok(
+    smaller.sent.some((s) => s.kind === "records" && s.marks !== undefined),
+    "the frames were decoded with their watermarks for the smaller link",
+  );
+  assert.ok(smaller.sent.length >= 8, "and halved again");
+  assert.deepEqual(
+    smaller.sent.map((s) => s.seq),
+    smaller.sent.map((_, i) => i),
+  );
+});
+
+test("a buffer holding as many watermarks as a frame may carry is finished", () => {
+  const { o } = owner();
+  const sub = new ResultSubpartition(0, "p#0.0", o, 1000);
+  const { r, sent } = reader(true);
+  sub.attach(r, 10);
+  sub.add(records(1)[0]!);
+  for (let i = 0; i < MAX_FRAME_WATERMARKS + 1; i++) sub.addWatermark(i);
+  assert.equal(sent.length, 1);
+  assert.equal(decodeWatermarks((sent[0] as { frame: Uint8Array }).frame)?.length, 2 * MAX_FRAME_WATERMARKS);
+  sub.end();
+  assert.equal(sent.length, 2);
 });

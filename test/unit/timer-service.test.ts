@@ -93,6 +93,58 @@ test("a timer registered while timers fire fires in the same advance when due", 
   assert.deepEqual(log, ["k@10", "k@20", "k@30"]);
 });
 
+test("timers of one time fire in registration order, also one registered for that time while it fires", () => {
+  const b = backend();
+  const log: string[] = [];
+  const s = new InternalTimerService(b, {
+    onEventTime: (ts) => {
+      const key = String(b.getCurrentKey());
+      log.push(`${key}@${ts}`);
+      if (key === "a") {
+        b.setCurrentKey("late");
+        s.registerEventTimeTimer(0, 10);
+      }
+    },
+    onProcessingTime: () => undefined,
+  });
+  for (const [key, ts] of [
+    ["c", 20],
+    ["a", 10],
+    ["b", 10],
+  ] as const) {
+    b.setCurrentKey(key);
+    s.registerEventTimeTimer(0, ts);
+  }
+  s.advanceWatermark(20);
+  assert.deepEqual(log, ["a@10", "b@10", "late@10", "c@20"]);
+});
+
+test("a timer whose callback throws leaves the timers after it queued: they fire at the next advance", () => {
+  const b = backend();
+  const log: string[] = [];
+  let failed = false;
+  const s = new InternalTimerService(b, {
+    onEventTime: (ts) => {
+      const key = String(b.getCurrentKey());
+      if (key === "b" && !failed) {
+        failed = true;
+        throw new Error("timer of b failed");
+      }
+      log.push(`${key}@${ts}`);
+    },
+    onProcessingTime: () => undefined,
+  });
+  for (const key of ["a", "b", "c", "d"]) {
+    b.setCurrentKey(key);
+    s.registerEventTimeTimer(0, 10);
+  }
+  assert.throws(() => s.advanceWatermark(10), /timer of b failed/);
+  assert.deepEqual(log, ["a@10"]);
+  assert.equal(s.queued, 2, "c and d are still queued");
+  s.advanceWatermark(10);
+  assert.deepEqual(log, ["a@10", "c@10", "d@10"], "b's timer was taken: it fired (and failed) once");
+});
+
 test("processing-time timers fire by the clock, in order; close() stops the clock", async () => {
   const b = backend();
   const log: string[] = [];

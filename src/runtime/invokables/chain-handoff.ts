@@ -2,14 +2,15 @@
  * The in-memory exchange between two chained operators (Flink's ChainingOutput, made batch-wise): the
  * upstream member writes to it as its {@link RecordOutput}, the downstream member reads it as its
  * {@link RecordInput}. Same thread, no encoding, no network: records are collected into arrays and the
- * arrays handed over as they are. Checkpoint barriers and cancel markers travel in-band.
+ * arrays handed over as they are. Checkpoint barriers and cancel markers travel in-band; watermarks
+ * travel inside the batches, between their records.
  */
 import { InternalError } from "../../core/errors.js";
 import type { CheckpointableInput, CheckpointableOutput } from "../api.js";
-import type { WatermarkEvent, BarrierEvent, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent } from "../../core/stream-events.js";
+import type { BarrierEvent, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent, WatermarkMarks } from "../../core/stream-events.js";
 import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier } from "../../core/stream-events.js";
 
-type HandoffEvent = BarrierEvent | CheckpointAbortEvent | WatermarkEvent;
+type HandoffEvent = BarrierEvent | CheckpointAbortEvent;
 
 interface Waiter<T> {
   resolve(v: T): void;
@@ -21,7 +22,9 @@ interface Waiter<T> {
  *
  * - `emit` appends to the current batch; a batch is queued when it holds `batchRecords` records, on
  *   `flush()`/`finish()`, and at the end of the upstream member's synchronous run (a microtask), so a
- *   partial batch never waits for more records that may not come.
+ *   partial batch never waits for more records that may not come. `emitWatermark` puts the watermark
+ *   into the current batch after its records (`InputBatch.watermarks`), so watermarks do not cut
+ *   batches short; it goes out with the batch, by the same rules.
  * - Backpressure: `isAvailable()` is false while `capacity` batches are queued; `available()` resolves
  *   when the downstream member has taken one (or the chain is aborted). `emit` itself never blocks, so
  *   the queue holds at most `capacity - 1` batches plus what the upstream member emits between two
@@ -35,10 +38,12 @@ interface Waiter<T> {
  */
 export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   /** Batches and checkpoint events, in order. */
-  private readonly queue: Array<unknown[] | HandoffEvent> = [];
+  private readonly queue: Array<InputBatch | HandoffEvent> = [];
   /** Events in {@link queue}. */
   private events = 0;
   private buf: unknown[] = [];
+  /** The watermarks of the batch being filled, at their places between its records. */
+  private marks: WatermarkMarks | undefined = undefined;
   private ended = false;
   /** The downstream member is gone: records are dropped instead of queued. */
   private discarding = false;
@@ -48,7 +53,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private producerWait: Promise<void> | undefined;
   private readonly flushTask = (): void => {
     this.flushScheduled = false;
-    if (this.buf.length > 0) this.pushBatch();
+    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
   };
   private readonly onAbort = (): void => {
     const c = this.consumer;
@@ -113,7 +118,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   }
 
   flush(): void {
-    if (this.buf.length > 0) this.pushBatch();
+    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
   }
 
   /**
@@ -133,12 +138,16 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   }
 
   /**
-   * Queues the partial batch, then the watermark (in-band, like a barrier). Ignored after `finish()`
-   * (the end of data stands for the final watermark) and once the downstream member is gone.
+   * Puts the watermark into the current batch after its records; it goes out with the batch. Ignored
+   * after `finish()` (the end of data stands for the final watermark) and once the downstream member is gone.
    */
   emitWatermark(watermark: number): void {
     if (this.ended || this.discarding) return;
-    this.pushEvent({ watermark }, "watermark");
+    (this.marks ??= []).push(this.buf.length, watermark);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(this.flushTask);
+    }
   }
 
   /** End of data; idempotent. Resolves at once (the batches are queued for the downstream member). */
@@ -189,6 +198,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
     this.queue.length = 0;
     this.events = 0;
     this.buf = [];
+    this.marks = undefined;
     this.wakeProducer();
   }
 
@@ -198,18 +208,19 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   }
 
   private pushBatch(): void {
-    const records = this.buf;
+    const batch: InputBatch = { gate: 0, channel: 0, records: this.buf, watermarks: this.marks };
     this.buf = [];
+    this.marks = undefined;
     const c = this.consumer;
     if (c) {
       // The downstream member is waiting, so the queue is empty: hand the batch over directly.
       this.consumer = undefined;
       this.batchesOut++;
       if (this.maxQueued === 0) this.maxQueued = 1;
-      c.resolve({ gate: 0, channel: 0, records });
+      c.resolve(batch);
       return;
     }
-    this.queue.push(records);
+    this.queue.push(batch);
     const queued = this.queue.length - this.events;
     if (queued > this.maxQueued) this.maxQueued = queued;
   }
@@ -217,7 +228,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private pushEvent(event: HandoffEvent, what: string): void {
     if (this.ended) throw new BarrierError(`chained operator sent a ${what} after finish()`);
     if (this.discarding) return;
-    if (this.buf.length > 0) this.pushBatch();
+    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
     if ("barrier" in event) this.barriersOut++;
     const c = this.consumer;
     if (c) {
@@ -232,13 +243,13 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
 
   private take(): InputEvent {
     const entry = this.queue.shift()!;
-    if (!Array.isArray(entry)) {
+    if ((entry as Partial<InputBatch>).records === undefined) {
       this.events--;
       return entry;
     }
     this.batchesOut++;
     if (this.producer && this.queue.length - this.events < this.capacity) this.wakeProducer();
-    return { gate: 0, channel: 0, records: entry };
+    return entry;
   }
 
   private wakeProducer(): void {

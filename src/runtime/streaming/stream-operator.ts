@@ -7,7 +7,7 @@
  */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
 import type { RecordOutput, TaskContext } from "../api.js";
-import { isWatermarkEvent, MAX_WATERMARK } from "../../core/stream-events.js";
+import { isWatermarkEvent, MAX_WATERMARK, type InputBatch, type WatermarkMarks } from "../../core/stream-events.js";
 import { configError } from "../invokable-common.js";
 import type { KeyType, OutputTag, RuntimeInfo, TimestampAssigner } from "./functions.js";
 
@@ -202,25 +202,46 @@ export class WatermarkState {
 
 /** What the element loop hands an operator. */
 export interface ElementHandler {
-  batch(records: unknown[], gate: number): void;
+  /** Records `from` (inclusive) to `to` (exclusive) of `records`, a buffer of gate `gate`. */
+  batch(records: unknown[], gate: number, from: number, to: number): void;
   /** The input's watermark advanced (the last one is MAX_WATERMARK, at the end of input). */
   watermark(w: number): void;
 }
 
+/** Hands `h` the records of `b` and the watermarks between them, in their order. */
+function batchWithWatermarks(h: ElementHandler, b: InputBatch, marks: WatermarkMarks): void {
+  const records = b.records;
+  let from = 0;
+  for (let i = 0; i < marks.length; i += 2) {
+    const at = marks[i]!;
+    if (at > from) {
+      h.batch(records, b.gate, from, at);
+      from = at;
+    }
+    h.watermark(marks[i + 1]!);
+  }
+  if (from < records.length) h.batch(records, b.gate, from, records.length);
+}
+
 /**
  * The element loop: every batch and watermark of the task's input to `h`, in order; backpressure
- * honoured after each batch; ends after the final MAX_WATERMARK. Inputs without `nextElement` (unit
- * harnesses) get MAX_WATERMARK at their end. `failure` aborts the loop when it fails.
+ * honoured after each buffer; ends after the final MAX_WATERMARK. It reads whole buffers with the
+ * watermarks inside them (`nextMarkedElement`) where the input can, so a watermark costs no buffer of
+ * its own. Inputs with neither `nextMarkedElement` nor `nextElement` (unit harnesses) get MAX_WATERMARK
+ * at their end. `failure` aborts the loop when it fails.
  */
 export async function forEachElement(ctx: TaskContext, h: ElementHandler, failure?: AsyncFailure): Promise<void> {
   const input = ctx.input;
   const out = ctx.output;
   const race = <T>(p: Promise<T>): Promise<T> => (failure ? Promise.race([p, failure.promise]) : p);
-  if (input.nextElement) {
-    for (let e = await race(input.nextElement()); e !== null; e = await race(input.nextElement())) {
+  if (input.nextMarkedElement || input.nextElement) {
+    const take = input.nextMarkedElement ? () => input.nextMarkedElement!() : () => input.nextElement!();
+    for (let e = await race(take()); e !== null; e = await race(take())) {
       if (isWatermarkEvent(e)) h.watermark(e.watermark);
       else {
-        h.batch(e.records, e.gate);
+        const marks = e.watermarks;
+        if (marks === undefined) h.batch(e.records, e.gate, 0, e.records.length);
+        else batchWithWatermarks(h, e, marks);
         input.recycle(e);
       }
       failure?.throwIfFailed();
@@ -229,7 +250,7 @@ export async function forEachElement(ctx: TaskContext, h: ElementHandler, failur
     return;
   }
   for (let b = await race(input.next()); b !== null; b = await race(input.next())) {
-    h.batch(b.records, b.gate);
+    h.batch(b.records, b.gate, 0, b.records.length);
     input.recycle(b);
     failure?.throwIfFailed();
     if (!out.isAvailable()) await race(out.available());

@@ -29,48 +29,68 @@ interface Timer {
   id: string;
 }
 
-/** A binary min-heap of timers by time (ties: registration order does not matter). */
-class TimerHeap {
-  private readonly a: Timer[] = [];
+/**
+ * Timers by time: one bucket per distinct time, the distinct times in a binary min-heap. The keys of
+ * an operator register their timers for the same few times (every key's window of one period ends at
+ * the same time), so the heap stays small and a timer is queued and taken without sifting through the
+ * timers of every key. Within a time, timers fire in registration order (Flink does not order ties).
+ */
+class TimerQueue {
+  private readonly times: number[] = [];
+  private readonly buckets = new Map<number, Timer[]>();
+  private count = 0;
   get size(): number {
-    return this.a.length;
+    return this.count;
   }
-  peek(): Timer | undefined {
-    return this.a[0];
+  /** The earliest time with a timer, or undefined. */
+  peekTime(): number | undefined {
+    return this.times[0];
   }
   push(t: Timer): void {
-    const a = this.a;
-    a.push(t);
-    let i = a.length - 1;
+    const bucket = this.buckets.get(t.ts);
+    if (bucket !== undefined) bucket.push(t);
+    else {
+      this.buckets.set(t.ts, [t]);
+      this.pushTime(t.ts);
+    }
+    this.count++;
+  }
+  /** Removes and returns the timers of the earliest time (call when {@link peekTime} is defined). */
+  takeEarliest(): Timer[] {
+    const ts = this.popTime();
+    const bucket = this.buckets.get(ts)!;
+    this.buckets.delete(ts);
+    this.count -= bucket.length;
+    return bucket;
+  }
+  private pushTime(ts: number): void {
+    const a = this.times;
+    let i = a.push(ts) - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (a[p]!.ts <= t.ts) break;
+      if (a[p]! <= ts) break;
       a[i] = a[p]!;
       i = p;
     }
-    a[i] = t;
+    a[i] = ts;
   }
-  pop(): Timer | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
+  private popTime(): number {
+    const a = this.times;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= a.length) break;
-        const r = l + 1;
-        const c = r < a.length && a[r]!.ts < a[l]!.ts ? r : l;
-        if (a[c]!.ts >= last.ts) break;
+        const c = l + 1 < a.length && a[l + 1]! < a[l]! ? l + 1 : l;
+        if (a[c]! >= last) break;
         a[i] = a[c]!;
         i = c;
       }
       a[i] = last;
     }
     return top;
-  }
-  clear(): void {
-    this.a.length = 0;
   }
 }
 
@@ -117,8 +137,8 @@ function parseTimerId(id: string): { ts: number; ns: Namespace } {
 export class InternalTimerService {
   private readonly eventState: MapState<string, 1>;
   private readonly procState: MapState<string, 1>;
-  private readonly eventQueue = new TimerHeap();
-  private readonly procQueue = new TimerHeap();
+  private readonly eventQueue = new TimerQueue();
+  private readonly procQueue = new TimerQueue();
   private readonly ids = new TimerIds();
   private watermark = MIN_WATERMARK;
   private clock: ReturnType<typeof setTimeout> | null = null;
@@ -212,12 +232,25 @@ export class InternalTimerService {
   advanceWatermark(watermark: number): void {
     if (watermark > this.watermark) this.watermark = watermark;
     const q = this.eventQueue;
-    for (let t = q.peek(); t !== undefined && t.ts <= this.watermark; t = q.peek()) {
-      q.pop();
-      this.backend.setCurrentKey(t.key);
-      if (!this.eventState.contains(t.id)) continue; // deleted
-      this.eventState.remove(t.id);
-      this.target.onEventTime(t.ts, t.ns);
+    for (let ts = q.peekTime(); ts !== undefined && ts <= this.watermark; ts = q.peekTime()) {
+      this.fire(q, q.takeEarliest(), this.eventState, true);
+    }
+  }
+
+  /** Fires the timers of one time that were not deleted; those after one that throws stay queued. */
+  private fire(q: TimerQueue, due: Timer[], state: MapState<string, 1>, eventTime: boolean): void {
+    let i = 0;
+    try {
+      for (; i < due.length; i++) {
+        const t = due[i]!;
+        this.backend.setCurrentKey(t.key);
+        if (!state.remove(t.id)) continue; // deleted
+        if (eventTime) this.target.onEventTime(t.ts, t.ns);
+        else this.target.onProcessingTime(t.ts, t.ns);
+      }
+    } catch (err) {
+      for (let j = i + 1; j < due.length; j++) q.push(due[j]!);
+      throw err;
     }
   }
 
@@ -227,13 +260,7 @@ export class InternalTimerService {
     this.firing = true;
     try {
       const q = this.procQueue;
-      for (let t = q.peek(); t !== undefined && t.ts <= now; t = q.peek()) {
-        q.pop();
-        this.backend.setCurrentKey(t.key);
-        if (!this.procState.contains(t.id)) continue;
-        this.procState.remove(t.id);
-        this.target.onProcessingTime(t.ts, t.ns);
-      }
+      for (let ts = q.peekTime(); ts !== undefined && ts <= now; ts = q.peekTime()) this.fire(q, q.takeEarliest(), this.procState, false);
     } finally {
       this.firing = false;
     }
@@ -250,14 +277,14 @@ export class InternalTimerService {
 
   private arm(): void {
     if (this.closed) return;
-    const next = this.procQueue.peek();
+    const next = this.procQueue.peekTime();
     if (next === undefined) return;
     if (this.clock !== null) {
-      if (next.ts >= this.armedFor) return;
+      if (next >= this.armedFor) return;
       clearTimeout(this.clock);
     }
-    this.armedFor = next.ts;
-    const delay = Math.max(0, Math.min(next.ts - Date.now(), 2_147_000_000));
+    this.armedFor = next;
+    const delay = Math.max(0, Math.min(next - Date.now(), 2_147_000_000));
     this.clock = setTimeout(() => {
       this.clock = null;
       this.armedFor = Number.POSITIVE_INFINITY;

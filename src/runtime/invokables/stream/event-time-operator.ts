@@ -64,7 +64,7 @@ export abstract class EventTimeOperator implements Invokable, Triggerable {
   abstract invoke(ctx: TaskContext): Promise<void>;
 
   /** The element loop: batches to `batch`; each watermark fires the timers due and goes downstream. */
-  protected async run(ctx: TaskContext, batch: (records: unknown[], gate: number) => void): Promise<void> {
+  protected async run(ctx: TaskContext, batch: (records: unknown[], gate: number, from: number, to: number) => void): Promise<void> {
     if (!this.timers) await this.restore(ctx);
     try {
       await forEachElement(ctx, {

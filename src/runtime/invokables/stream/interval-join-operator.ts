@@ -153,14 +153,14 @@ class IntervalJoinOperator extends EventTimeOperator {
     const backend = ctx.keyedState;
     const first = this.s.firstInputGates;
     const where = `vertex "${ctx.tdd.vertexId}"`;
-    return this.run(ctx, (records, gate) => {
+    return this.run(ctx, (records, gate, from, to) => {
       const r = readers[gate] ?? readers[0]!;
       const tsOf = r.timestamp!;
       const isLeft = gate < first;
       const tag = isLeft ? this.s.leftLateTag : this.s.rightLateTag;
-      counters.in.add(records.length);
+      counters.in.add(to - from);
       const wm = this.timers.currentWatermark();
-      for (let i = 0; i < records.length; i++) {
+      for (let i = from; i < to; i++) {
         const rec = records[i];
         const ts = eventTime(tsOf(rec), where);
         if (wm !== MIN_WATERMARK && ts < wm) late.late(r.value(rec), tag);

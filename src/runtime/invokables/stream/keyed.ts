@@ -99,10 +99,10 @@ export const reduceOperator = defineStreamInvokable<KeyedSettings>({
         const counters = recordCounters(c);
         const out = c.output;
         await forEachElement(c, {
-          batch(records, gate) {
+          batch(records, gate, from, to) {
             const r = readers[gate] ?? readers[0]!;
-            counters.in.add(records.length);
-            for (let i = 0; i < records.length; i++) {
+            counters.in.add(to - from);
+            for (let i = from; i < to; i++) {
               const rec = records[i];
               c.keyedState.setCurrentKey(r.key(rec));
               const v = r.value(rec);
@@ -216,12 +216,12 @@ class ProcessOperator implements Invokable {
       await forEachElement(
         ctx,
         {
-          batch: (records, gate) => {
+          batch: (records, gate, from, to) => {
             const r = readers[gate] ?? readers[0]!;
             this.reader = r;
-            counters.in.add(records.length);
+            counters.in.add(to - from);
             const process = !this.co ? fn.processElement! : gate < first ? fn.processElement1! : fn.processElement2!;
-            for (let i = 0; i < records.length; i++) {
+            for (let i = from; i < to; i++) {
               const rec = records[i];
               if (r.keyed) backend.setCurrentKey(r.key(rec));
               this.record = rec;

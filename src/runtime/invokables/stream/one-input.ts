@@ -54,10 +54,10 @@ interface OneInputHooks {
   snapshot(): void;
 }
 
-/** A one-input operator whose per-batch work is `each(records, reader, out)`. */
+/** A one-input operator whose per-batch work is `work(records, reader, from, to)`: records `from` to `to` (exclusive). */
 class OneInput implements Invokable {
   constructor(
-    private readonly work: (records: unknown[], reader: GateReader) => void,
+    private readonly work: (records: unknown[], reader: GateReader, from: number, to: number) => void,
     private readonly settings: FnSettings,
     private readonly forwardWatermarks = true,
     private readonly hooks?: OneInputHooks,
@@ -73,9 +73,9 @@ class OneInput implements Invokable {
     const counters = recordCounters(ctx);
     const out = ctx.output;
     await forEachElement(ctx, {
-      batch: (records, gate) => {
-        counters.in.add(records.length);
-        this.work(records, readers[gate] ?? readers[0]!);
+      batch: (records, gate, from, to) => {
+        counters.in.add(to - from);
+        this.work(records, readers[gate] ?? readers[0]!, from, to);
       },
       watermark: (w) => {
         if (this.forwardWatermarks && Number.isFinite(w)) out.emitWatermark?.(w);
@@ -94,8 +94,8 @@ export const mapOperator = defineStreamInvokable<FnSettings>({
   create(s, ctx) {
     const fn = userFunction<MapFunction<unknown, unknown>>(ctx, s.fn);
     const out = new StreamOutput(ctx.output, s.sides).collector;
-    return new OneInput((records, r) => {
-      for (let i = 0; i < records.length; i++) out.collect(fn(r.value(records[i])));
+    return new OneInput((records, r, from, to) => {
+      for (let i = from; i < to; i++) out.collect(fn(r.value(records[i])));
     }, s);
   },
 });
@@ -110,8 +110,8 @@ export const flatMapOperator = defineStreamInvokable<FnSettings>({
   create(s, ctx) {
     const fn = userFunction<FlatMapFunction<unknown, unknown>>(ctx, s.fn);
     const out = new StreamOutput(ctx.output, s.sides).collector;
-    return new OneInput((records, r) => {
-      for (let i = 0; i < records.length; i++) fn(r.value(records[i]), out);
+    return new OneInput((records, r, from, to) => {
+      for (let i = from; i < to; i++) fn(r.value(records[i]), out);
     }, s);
   },
 });
@@ -126,8 +126,8 @@ export const filterOperator = defineStreamInvokable<FnSettings>({
   create(s, ctx) {
     const fn = userFunction<FilterFunction<unknown>>(ctx, s.fn);
     const out = new StreamOutput(ctx.output, s.sides).collector;
-    return new OneInput((records, r) => {
-      for (let i = 0; i < records.length; i++) {
+    return new OneInput((records, r, from, to) => {
+      for (let i = from; i < to; i++) {
         const v = r.value(records[i]);
         if (fn(v)) out.collect(v);
       }
@@ -154,9 +154,9 @@ export const processOperator = defineStreamInvokable<FnSettings>({
       output: (tag, v) => so.side(tag, v),
       info: runtimeInfo(ctx),
     };
-    return new OneInput((records, r) => {
+    return new OneInput((records, r, from, to) => {
       reader = r;
-      for (let i = 0; i < records.length; i++) {
+      for (let i = from; i < to; i++) {
         record = records[i];
         value = r.value(record);
         fn.processElement(value, pctx, out);
@@ -167,7 +167,9 @@ export const processOperator = defineStreamInvokable<FnSettings>({
 
 /**
  * `eddy.stream.keyBy` {fn}: `record → [fn(record), record]`, for the hash edge (key index 0) that
- * follows; `[key, record, timestamp]` when its input has timestamps (downstream reads `ts: "envelope"`).
+ * follows; `[key, record, timestamp]` when its input has timestamps (downstream reads `ts: "envelope"`),
+ * which the SDK gives it for a union of streams only: after one stream, the operators downstream apply
+ * its timestamp assigner to the record themselves.
  */
 export const keyByOperator = defineStreamInvokable<FnSettings>({
   name: "eddy.stream.keyBy",
@@ -179,9 +181,9 @@ export const keyByOperator = defineStreamInvokable<FnSettings>({
     const fn = userFunction<KeySelector<unknown, KeyType>>(ctx, s.fn);
     const out = ctx.output;
     const where = `vertex "${ctx.tdd.vertexId}"`;
-    return new OneInput((records, r) => {
+    return new OneInput((records, r, from, to) => {
       const ts = r.timestamp;
-      for (let i = 0; i < records.length; i++) {
+      for (let i = from; i < to; i++) {
         const rec = records[i];
         const v = r.value(rec);
         const k = fn(v);
@@ -208,8 +210,8 @@ export const selectOperator = defineStreamInvokable<SelectSettings>({
     const out = ctx.output;
     const want = s.output;
     return new OneInput(
-      (records) => {
-        for (let i = 0; i < records.length; i++) {
+      (records, _r, from, to) => {
+        for (let i = from; i < to; i++) {
           const r = records[i] as [number, unknown];
           if (r[0] === want) out.emit(r[1]);
         }
@@ -278,8 +280,8 @@ export const watermarksOperator = defineStreamInvokable<WatermarkSettings>({
       },
     };
     return new OneInput(
-      (records, r) => {
-        for (let i = 0; i < records.length; i++) {
+      (records, r, from, to) => {
+        for (let i = from; i < to; i++) {
           const rec = records[i];
           const t = ts(r.value(rec));
           if (typeof t !== "number" || Number.isNaN(t))

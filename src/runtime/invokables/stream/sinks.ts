@@ -45,11 +45,11 @@ export const printSink = defineStreamInvokable<PrintSettings>({
       const counters = recordCounters(c);
       const pre = s.prefix !== undefined ? `${s.prefix}> ` : "";
       await forEachElement(c, {
-        batch(records, gate) {
+        batch(records, gate, from, to) {
           const r = readers[gate] ?? readers[0]!;
-          counters.in.add(records.length);
+          counters.in.add(to - from);
           let text = "";
-          for (let i = 0; i < records.length; i++) text += `${pre}${fmt(r.value(records[i]))}\n`;
+          for (let i = from; i < to; i++) text += `${pre}${fmt(r.value(records[i]))}\n`;
           process.stdout.write(text);
         },
         watermark() {},
@@ -87,10 +87,10 @@ class CollectSink implements Invokable {
     const counters = recordCounters(ctx);
     const lines = this.lines;
     await forEachElement(ctx, {
-      batch(records, gate) {
+      batch(records, gate, from, to) {
         const r = readers[gate] ?? readers[0]!;
-        counters.in.add(records.length);
-        for (let i = 0; i < records.length; i++) lines.push(fmt(r.value(records[i])));
+        counters.in.add(to - from);
+        for (let i = from; i < to; i++) lines.push(fmt(r.value(records[i])));
       },
       watermark() {},
     });
@@ -158,10 +158,10 @@ class UserSink implements Invokable {
     const counters = recordCounters(ctx);
     const sink = this.sink;
     await forEachElement(ctx, {
-      batch(records, gate) {
+      batch(records, gate, from, to) {
         const r = readers[gate] ?? readers[0]!;
-        counters.in.add(records.length);
-        for (let i = 0; i < records.length; i++) sink.invoke(r.value(records[i]));
+        counters.in.add(to - from);
+        for (let i = from; i < to; i++) sink.invoke(r.value(records[i]));
       },
       watermark() {},
     });

@@ -251,13 +251,13 @@ class WindowOperator extends EventTimeOperator {
       anyOnTime = true;
       this.add(start, end, value, wm);
     };
-    return this.run(ctx, (records, gate) => {
+    return this.run(ctx, (records, gate, from, to) => {
       const r = readers[gate] ?? readers[0]!;
       const tsOf = r.timestamp!;
       cursor.side = gate < first ? 0 : 1;
-      counters.in.add(records.length);
+      counters.in.add(to - from);
       wm = this.timers.currentWatermark();
-      for (let i = 0; i < records.length; i++) {
+      for (let i = from; i < to; i++) {
         const rec = records[i];
         backend.setCurrentKey(r.key(rec));
         value = r.value(rec);
