@@ -3,9 +3,7 @@
  * version, whether it asks for credentials and TLS, how many replicas Eddy's streams keep, how often
  * JetStream writes reach the disk; and a warning for each unsafe one.
  */
-import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { withTimeout } from "../core/time.js";
 
 /** What `eddy info` shows of the NATS server. */
 export interface NatsPosture {
@@ -35,8 +33,10 @@ export async function natsPosture(nc: NatsConnection, prefix: string): Promise<N
   const tls = info?.tls_required === true || info?.tls_verify === true;
   let replicas: number | null = null;
   try {
-    const jsm = await jetstreamManager(nc);
-    replicas = (await withTimeout(jsm.streams.info(`OBJ_${prefix}_bundles`), 2_000, "reading the bundle store's stream")).config.num_replicas;
+    // JetStream's API by hand: the JetStream client library is most of what `eddy info` would load.
+    const reply = await nc.request(`$JS.API.STREAM.INFO.OBJ_${prefix}_bundles`, undefined, { timeout: 2_000 });
+    const n = (reply.json() as { config?: { num_replicas?: unknown } }).config?.num_replicas;
+    if (typeof n === "number") replicas = n;
   } catch {
     // A role that may not read it, or no stream yet: unknown.
   }
