@@ -329,10 +329,15 @@ export class TaskExecutor extends Actor {
   private async heartbeat(): Promise<void> {
     if (!this.rm) return;
     if (!this.registered) return this.register();
-    new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id }).tell("heartbeat", {
-      taskExecutorId: this.id,
-      slots: this.table.report(),
-    });
+    try {
+      new Gateway(this.nc, this.subjects.resourceManager, { token: this.rm.sessionId, sender: this.id }).tell("heartbeat", {
+        taskExecutorId: this.id,
+        slots: this.table.report(),
+      });
+    } catch (err) {
+      // A closed connection: the next heartbeat tries again, and the ResourceManager's timeout decides.
+      this.log.debug({ err }, "heartbeat failed");
+    }
   }
 
   /** Tells the ResourceManager goodbye, stops every task and worker thread. */
