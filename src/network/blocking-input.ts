@@ -18,20 +18,7 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { InternalError } from "../core/errors.js";
 import { sleep } from "../core/time.js";
-import { RecordBuffer } from "./subpartition.js";
-import {
-  decodeErrorFrame,
-  decodeRecords,
-  decodeWatermarks,
-  encodePing,
-  FRAME_HEADER_BYTES,
-  FRAME_VERSION,
-  frameKind,
-  frameSeq,
-  FrameKind,
-  frameVersion,
-  versionError,
-} from "./frame.js";
+import { decodeErrorFrame, encodePing, FRAME_HEADER_BYTES, FRAME_VERSION, frameKind, frameSeq, FrameKind, frameVersion, versionError } from "./frame.js";
 import { InputChannel, partitionNotFound, type ChannelPosition } from "./input-channel.js";
 import type { UnionInput } from "./union-input.js";
 import { isStreamNotFound } from "../jetstream/index.js";
@@ -193,7 +180,8 @@ export class BlockingInputChannel extends InputChannel {
     switch (kind) {
       case FrameKind.Data:
         this.credit--;
-        this.onBuffer(new RecordBuffer(decodeRecords(b), decodeWatermarks(b)), m.info.pending);
+        // Queued as it came, as on NATS links: the union input decodes it when taken, and checks it there.
+        this.onBuffer(b, m.info.pending);
         break;
       case FrameKind.EndOfPartition:
         this.done = true;

@@ -391,7 +391,7 @@ test("BLOCKING: PartitionNotFound when nothing was ever written (no stream, or a
   env.close();
 });
 
-test("BLOCKING: partitions carry no watermarks; a frame of another format version fails the reader with a clear error", async () => {
+test("BLOCKING: partitions carry no watermarks; a frame of another format version or with watermarks out of place fails the reader with a clear error", async () => {
   const jobId = newId();
   const t = topology("bp-wm", 1, 1, "ALL_TO_ALL", "forward", A, B);
   const p = await producerSide();
@@ -420,6 +420,13 @@ test("BLOCKING: partitions carry no watermarks; a frame of another format versio
     consume(env.createInput("bp-wmold-c0", [blockingIn(old, 0)], undefined, { jobId })),
     new RegExp(`frame format version ${FRAME_VERSION - 1}, this Eddy reads version ${FRAME_VERSION}`),
   );
+  // A frame whose watermark stands past its records fails the reader, naming the channel.
+  const bad = topology("bp-wmbad", 1, 1, "ALL_TO_ALL", "forward", A, B);
+  await jetstream(ncB).publish(
+    subjects.blockingSubpartition(jobId, bad.producers[0]!.attemptId, bad.resultId, 0),
+    encodeDataFrame(0, 0, [["one"]], 0, [5, 1_000]),
+  );
+  await assert.rejects(consume(env.createInput("bp-wmbad-c0", [blockingIn(bad, 0)], undefined, { jobId })), /channel .*watermark 0 .* is out of place/);
   env.close();
 });
 
