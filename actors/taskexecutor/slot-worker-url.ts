@@ -1,12 +1,12 @@
 /**
  * Which file a slot's thread runs: the bundle `npm run build` makes of the slot worker (a cold slot
  * thread starts about three times faster from it, which counts at every failover onto a cold slot),
- * or the compiled modules themselves: while the bundle is stale (src/core/bundles.ts) and when
+ * or the compiled modules themselves: while the bundle is stale (src/core/bundles.cts) and when
  * EDDY_SLOT_WORKER=modules (profiles attribute time by module file).
  */
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleIsFresh } from "../../src/core/bundles.js";
+import { bundleIsFresh } from "../../src/core/bundles.cjs";
 import { packageRoot } from "../../src/core/package.js";
 
 /** The bundle's file name, next to slot-worker.js. */

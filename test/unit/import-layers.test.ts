@@ -36,7 +36,7 @@ function sourceFiles(dir: string): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory() && e.name !== "node_modules") out.push(...sourceFiles(p));
-    else if (e.isFile() && /\.(ts|mts)$/.test(e.name) && !e.name.endsWith(".d.ts")) out.push(p);
+    else if (e.isFile() && /\.(ts|mts|cts)$/.test(e.name) && !/\.d\.(ts|mts|cts)$/.test(e.name)) out.push(p);
   }
   return out;
 }
@@ -45,8 +45,15 @@ function sourceFiles(dir: string): string[] {
 function resolveSpecifier(fromFile: string, spec: string): string | undefined {
   if (!spec.startsWith(".")) return undefined;
   const target = resolve(dirname(fromFile), spec);
-  const candidates = [target.replace(/\.js$/, ".ts"), target.replace(/\.mjs$/, ".mts"), target, `${target}.ts`, join(target, "index.ts")];
-  const hit = candidates.find((c) => existsSync(c) && /\.(ts|mts|json)$/.test(c));
+  const candidates = [
+    target.replace(/\.js$/, ".ts"),
+    target.replace(/\.mjs$/, ".mts"),
+    target.replace(/\.cjs$/, ".cts"),
+    target,
+    `${target}.ts`,
+    join(target, "index.ts"),
+  ];
+  const hit = candidates.find((c) => existsSync(c) && /\.(ts|mts|cts|json)$/.test(c));
   return hit === undefined ? undefined : relative(root, hit).split(sep).join("/");
 }
 
