@@ -81,10 +81,19 @@ const windowedEvents: JobMain = (args, ctx) => {
     .sideOutputLateData(lateClicks)
     .aggregate(
       {
+        // The accumulator is changed in place and returned, as Flink allows: no array per click.
         createAccumulator: (): [number, number] => [0, 0],
-        add: (c: Click, a: [number, number]): [number, number] => [a[0] + 1, a[1] + c.amount],
+        add: (c: Click, a: [number, number]): [number, number] => {
+          a[0] += 1;
+          a[1] += c.amount;
+          return a;
+        },
         getResult: (a: [number, number]) => a,
-        merge: (a: [number, number], b: [number, number]): [number, number] => [a[0] + b[0], a[1] + b[1]],
+        merge: (a: [number, number], b: [number, number]): [number, number] => {
+          a[0] += b[0];
+          a[1] += b[1];
+          return a;
+        },
       },
       (user: string, w, [clicks, amount]: [number, number], out: { collect(line: string): void }) =>
         out.collect(`${user} ${w.start} ${w.end} ${clicks} ${amount}`),

@@ -32,9 +32,14 @@ export type TimestampAssigner<T> = (element: T) => number;
 /** Flink's AggregateFunction, with `merge` (needed by session windows). */
 export interface AggregateFunction<IN, ACC, OUT> {
   createAccumulator(): ACC;
+  /**
+   * Adds `value` and returns the accumulator: `accumulator` itself, changed in place, or a new one.
+   * Changing it in place is safe while a checkpoint is written: the state backend copies a value a
+   * snapshot still holds before handing it out.
+   */
   add(value: IN, accumulator: ACC): ACC;
   getResult(accumulator: ACC): OUT;
-  /** Merges two accumulators (session windows merge windows); required there. */
+  /** Merges two accumulators (session windows merge windows); required there. May change and return `a`. */
   merge?(a: ACC, b: ACC): ACC;
 }
 
