@@ -15,6 +15,9 @@ import type { NetworkEvent, WatermarkMarks } from "../core/stream-events.js";
 import { splitMarks } from "../core/watermark-marks.js";
 import { decodeRecords, decodeWatermarks, encodeDataFrame, MAX_FRAME_WATERMARKS } from "./frame.js";
 
+/** The buffer of a subpartition without records yet (never written: the first record allocates one). */
+const NO_RECORDS: unknown[] = [];
+
 /** A finished buffer as records (same-thread links, or queued before a link that encodes attached). */
 export class RecordBuffer {
   constructor(
@@ -83,8 +86,13 @@ export interface SubpartitionOwner {
 
 /** One subpartition of a {@link ResultPartition}. */
 export class ResultSubpartition {
-  /** The buffer being filled. */
-  private cur: unknown[] = [];
+  /**
+   * The buffer being filled, allocated at its target size with its first record: filled by `push`, a
+   * buffer of 1024 records would be reallocated and copied about ten times as it grows. Its first
+   * {@link curLength} entries are records.
+   */
+  private cur: unknown[] = NO_RECORDS;
+  private curLength = 0;
   /** The watermarks of the buffer being filled, at their places between its records. */
   private marks: WatermarkMarks | undefined = undefined;
   /** Records per buffer (adapted to the encoded size on remote links). */
@@ -116,9 +124,12 @@ export class ResultSubpartition {
 
   /** Appends a record to the current buffer (hot path). */
   add(record: unknown): void {
-    const n = this.cur.push(record);
-    if (n >= this.target) this.finishBuffer();
-    else if (n === 1 && this.marks === undefined) this.owner.onBufferStarted();
+    const n = this.curLength;
+    if (n === 0) this.cur = new Array(this.target);
+    this.cur[n] = record;
+    this.curLength = n + 1;
+    if (n + 1 >= this.target) this.finishBuffer();
+    else if (n === 0 && this.marks === undefined) this.owner.onBufferStarted();
   }
 
   /**
@@ -131,9 +142,9 @@ export class ResultSubpartition {
     let m = this.marks;
     if (m === undefined) {
       m = this.marks = [];
-      if (this.cur.length === 0) this.owner.onBufferStarted();
+      if (this.curLength === 0) this.owner.onBufferStarted();
     }
-    if (m.push(this.cur.length, w) >= 2 * MAX_FRAME_WATERMARKS) this.finishBuffer();
+    if (m.push(this.curLength, w) >= 2 * MAX_FRAME_WATERMARKS) this.finishBuffer();
   }
 
   /** Finished buffers waiting for credit. */
@@ -158,10 +169,12 @@ export class ResultSubpartition {
 
   /** Moves the current buffer, if it holds records or watermarks, to the backlog and sends what credit allows. */
   finishBuffer(): void {
-    if ((this.cur.length === 0 && this.marks === undefined) || this.released) return;
-    const records = this.cur;
+    if ((this.curLength === 0 && this.marks === undefined) || this.released) return;
+    const records = this.curLength === 0 ? [] : this.cur;
+    if (records.length !== this.curLength) records.length = this.curLength;
     const marks = this.marks;
-    this.cur = [];
+    this.cur = NO_RECORDS;
+    this.curLength = 0;
     this.marks = undefined;
     const r = this.reader;
     if (r?.adaptive) this.queueEncoded(records, marks, r.maxFrameBytes);
@@ -226,7 +239,8 @@ export class ResultSubpartition {
     this.released = true;
     this.queue.length = 0;
     this.events = 0;
-    this.cur = [];
+    this.cur = NO_RECORDS;
+    this.curLength = 0;
     this.marks = undefined;
     this.updateFull();
     const r = this.reader;
