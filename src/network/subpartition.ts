@@ -17,6 +17,8 @@ import { decodeRecords, decodeWatermarks, encodeDataFrame, MAX_FRAME_WATERMARKS 
 
 /** The buffer of a subpartition without records yet (never written: the first record allocates one). */
 const NO_RECORDS: unknown[] = [];
+/** Room for records of a new buffer at least (it grows past it as an array does). */
+const MIN_BUFFER_ROOM = 16;
 
 /** A finished buffer as records (same-thread links, or queued before a link that encodes attached). */
 export class RecordBuffer {
@@ -87,12 +89,15 @@ export interface SubpartitionOwner {
 /** One subpartition of a {@link ResultPartition}. */
 export class ResultSubpartition {
   /**
-   * The buffer being filled, allocated at its target size with its first record: filled by `push`, a
-   * buffer of 1024 records would be reallocated and copied about ten times as it grows. Its first
-   * {@link curLength} entries are records.
+   * The buffer being filled, allocated with its first record at the size of the buffer before it (at
+   * most the target): filled by `push`, a buffer of 4096 records would be reallocated and copied about
+   * ten times as it grows, while one flushed at the buffer timeout with few records needs little room.
+   * Its first {@link curLength} entries are records.
    */
   private cur: unknown[] = NO_RECORDS;
   private curLength = 0;
+  /** Records of the last buffer finished. */
+  private lastLength = 0;
   /** The watermarks of the buffer being filled, at their places between its records. */
   private marks: WatermarkMarks | undefined = undefined;
   /** Records per buffer (adapted to the encoded size on remote links). */
@@ -125,7 +130,7 @@ export class ResultSubpartition {
   /** Appends a record to the current buffer (hot path). */
   add(record: unknown): void {
     const n = this.curLength;
-    if (n === 0) this.cur = new Array(this.target);
+    if (n === 0) this.cur = new Array(Math.min(this.target, Math.max(MIN_BUFFER_ROOM, this.lastLength)));
     this.cur[n] = record;
     this.curLength = n + 1;
     if (n + 1 >= this.target) this.finishBuffer();
@@ -174,6 +179,7 @@ export class ResultSubpartition {
     if (records.length !== this.curLength) records.length = this.curLength;
     const marks = this.marks;
     this.cur = NO_RECORDS;
+    this.lastLength = this.curLength;
     this.curLength = 0;
     this.marks = undefined;
     const r = this.reader;
