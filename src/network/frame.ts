@@ -4,13 +4,15 @@
  * Data frame (producer → consumer), 12-byte big-endian prefix then the body:
  * ```
  * 0      kind      u8   1 DATA, 2 END_OF_PARTITION, 3 BARRIER, 4 ERROR, 5 CANCEL_CHECKPOINT (6 was WATERMARK in version 0)
- * 1      version   u8   1 ({@link FRAME_VERSION}); a consumer refuses a frame of another version
+ * 1      version   u8   2 ({@link FRAME_VERSION}); a consumer refuses a frame of another version
  * 2..3   backlog   u16  DATA: buffers the producer still has queued for this channel (saturates at 65535); else 0
  * 4..7   channel   u32  consumer-side channel id (index among the consumer task's channels)
  * 8..11  sequence  u32  per channel, from 0, +1 per frame (every kind); gaps are fatal
  * 12..   body      DATA: watermarks u16 (n, at most {@link MAX_FRAME_WATERMARKS}), n × (at u32, watermark f64),
- *                        then the msgpack array of records: watermark i comes after the first `at` records
- *                        (non-decreasing, at most the number of records; a watermark is ms, may be ±Infinity);
+ *                        then the records' layout u8 and the records: 0 a msgpack array of records, 1 a tuple
+ *                        block (records that are arrays of one shape of strings and numbers, tuple-block.ts);
+ *                        watermark i comes after the first `at` records (non-decreasing, at most the number
+ *                        of records; a watermark is ms, may be ±Infinity);
  *                  ERROR: msgpack WireError; END: empty;
  *                  BARRIER (17 bytes): checkpointId u64, timestamp f64, kind u8 (0 CHECKPOINT, 1 SAVEPOINT);
  *                  CANCEL_CHECKPOINT (8 bytes): checkpointId u64
@@ -22,7 +24,7 @@
  * Control frame (consumer → producer, on `subjects.credit(producerAttemptId)`), 4-byte prefix:
  * ```
  * 0      kind      u8   0x10 PARTITION_REQUEST, 0x11 CREDIT, 0x12 CANCEL, 0x13 PING
- * 1      version   u8   1; a producer refuses a PARTITION_REQUEST of another version
+ * 1      version   u8   2; a producer refuses a PARTITION_REQUEST of another version
  * 2..3   count     u16  entries that follow (CREDIT, CANCEL)
  * REQUEST: msgpack {r: resultId, p: partitionIndex, s: subpartitionIndex, ch: channelId,
  *          d: data subject, c: initial credit, a: consumer attempt id}; reply msgpack {v: viewId} | {e: WireError}
@@ -35,6 +37,7 @@
 import { Packr, RESERVE_START_SPACE } from "msgpackr";
 import { type EddyError, errorFromWire, InternalError } from "../core/errors.js";
 import type { CheckpointBarrier, WatermarkMarks } from "../core/stream-events.js";
+import { decodeTupleBlock, encodeTupleBlock } from "./tuple-block.js";
 
 /** Kinds of data frames. */
 export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, CancelCheckpoint: 5 } as const;
@@ -42,16 +45,23 @@ export const FrameKind = { Data: 1, EndOfPartition: 2, Barrier: 3, Error: 4, Can
 export const ControlKind = { PartitionRequest: 0x10, Credit: 0x11, Cancel: 0x12, Ping: 0x13 } as const;
 /** Bytes before the body of a data frame. */
 export const FRAME_HEADER_BYTES = 12;
-/** Version of the data and control frame layouts; changes when either does (1: watermarks inside DATA frames). */
-export const FRAME_VERSION = 1;
+/**
+ * Version of the data and control frame layouts; changes when either does (1: watermarks inside DATA
+ * frames; 2: a DATA frame's records as msgpack or a tuple block, named by a layout byte).
+ */
+export const FRAME_VERSION = 2;
 /** Most watermarks one DATA frame carries (a subpartition finishes a buffer that holds this many). */
 export const MAX_FRAME_WATERMARKS = 1024;
 /** Bytes of the watermark count of a DATA frame's body. */
 const MARKS_COUNT_BYTES = 2;
 /** Bytes of one watermark of a DATA frame's body. */
 const MARK_BYTES = 12;
+/** Bytes of the records' layout (msgpack or tuple block) of a DATA frame's body. */
+const LAYOUT_BYTES = 1;
+/** Layouts of a DATA frame's records. */
+const RecordLayout = { Msgpack: 0, Tuples: 1 } as const;
 /** Watermarks whose bytes fit in the space msgpackr reserves before its output (at most 255 bytes with the header). */
-const MARKS_IN_PLACE = Math.floor((255 - FRAME_HEADER_BYTES - MARKS_COUNT_BYTES) / MARK_BYTES);
+const MARKS_IN_PLACE = Math.floor((255 - FRAME_HEADER_BYTES - MARKS_COUNT_BYTES - LAYOUT_BYTES) / MARK_BYTES);
 
 /** Same options as the project codec (src/codec/codec.ts), so either side can decode the other. */
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: "number" });
@@ -85,21 +95,26 @@ function writeU32(b: Uint8Array, o: number, v: number): void {
 }
 
 /**
- * Encodes a DATA frame of `records` with the watermarks `marks` between them. The bytes are a view into
- * msgpackr's output buffer (never overwritten later), encoded with the space of the header and of up to
- * {@link MARKS_IN_PLACE} watermarks reserved in place, so nothing is copied; more watermarks are
- * written into a copy.
+ * Encodes a DATA frame of `records` with the watermarks `marks` between them: as a tuple block when
+ * the records have its shape, else as msgpack. A tuple block is written into a buffer of the frame's
+ * size; msgpack bytes are a view into msgpackr's output buffer (never overwritten later), encoded with
+ * the space of the header and of up to {@link MARKS_IN_PLACE} watermarks reserved in place, so nothing
+ * is copied; more watermarks are written into a copy.
  */
 export function encodeDataFrame(channel: number, seq: number, records: unknown[], backlog = 0, marks?: WatermarkMarks): Uint8Array {
   const n = marks === undefined ? 0 : marks.length >>> 1;
   if (n > MAX_FRAME_WATERMARKS) throw new InternalError(`a DATA frame carries at most ${MAX_FRAME_WATERMARKS} watermarks, not ${n}`);
-  const prefix = FRAME_HEADER_BYTES + MARKS_COUNT_BYTES + n * MARK_BYTES;
-  let b: Uint8Array;
-  if (n <= MARKS_IN_PLACE) b = packr.pack(records, RESERVE_START_SPACE | prefix);
+  const prefix = FRAME_HEADER_BYTES + MARKS_COUNT_BYTES + n * MARK_BYTES + LAYOUT_BYTES;
+  let b = encodeTupleBlock(records, prefix);
+  if (b !== undefined) b[prefix - 1] = RecordLayout.Tuples;
   else {
-    const body = packr.pack(records);
-    b = new Uint8Array(prefix + body.length);
-    b.set(body, prefix);
+    if (n <= MARKS_IN_PLACE) b = packr.pack(records, RESERVE_START_SPACE | prefix);
+    else {
+      const body = packr.pack(records);
+      b = new Uint8Array(prefix + body.length);
+      b.set(body, prefix);
+    }
+    b[prefix - 1] = RecordLayout.Msgpack;
   }
   writeHeader(b, FrameKind.Data, channel, seq, backlog);
   b[FRAME_HEADER_BYTES] = n >>> 8;
@@ -220,9 +235,15 @@ function frameMarks(b: Uint8Array): number {
   return (b[FRAME_HEADER_BYTES]! << 8) | b[FRAME_HEADER_BYTES + 1]!;
 }
 
-/** The records of a DATA frame. */
+/** The records of a DATA frame; throws InternalError when they do not decode. */
 export function decodeRecords(b: Uint8Array): unknown[] {
-  const records = packr.unpack(b.subarray(FRAME_HEADER_BYTES + MARKS_COUNT_BYTES + frameMarks(b) * MARK_BYTES));
+  const o = FRAME_HEADER_BYTES + MARKS_COUNT_BYTES + frameMarks(b) * MARK_BYTES;
+  const layout = b[o];
+  if (layout === RecordLayout.Tuples) return decodeTupleBlock(b, o + LAYOUT_BYTES);
+  if (layout !== RecordLayout.Msgpack) {
+    throw new InternalError(`a DATA frame of ${b.length} bytes has ${layout === undefined ? "no record layout" : `the unknown record layout ${layout}`}`);
+  }
+  const records = packr.unpack(b.subarray(o + LAYOUT_BYTES));
   if (!Array.isArray(records)) throw new InternalError(`the body of a DATA frame of ${b.length} bytes is no array of records`);
   return records;
 }

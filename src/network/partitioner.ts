@@ -4,7 +4,7 @@
  */
 import type { PartitionerType } from "../jobgraph/types.js";
 import { EddyError, ErrorCode } from "../core/errors.js";
-import { keyHash, murmurHash } from "../state/key-groups.js";
+import { keyHash, murmurHash, stringHash } from "../state/key-groups.js";
 
 /** Returned by {@link Partitioner.select} when a record goes to every subpartition. */
 export const BROADCAST = -1;
@@ -65,19 +65,30 @@ export type KeySelector = number | string | undefined;
 
 /**
  * Key groups: key → `murmurHash(keyHash(key)) % maxParallelism` → consumer subtask
- * `keyGroup * consumerParallelism / maxParallelism` (the subpartition index).
+ * `keyGroup * consumerParallelism / maxParallelism` (the subpartition index). The subtask of every key
+ * group is computed once, into a table; an array record's key at an index and a
+ * string key take paths of their own, the common keyBy's, before the generic ones.
  */
 export class HashPartitioner implements Partitioner {
   readonly type = "hash" as const;
+  private readonly subtaskOf: Int32Array;
+  /** The key's index in array records, or -1 when the key is a field name or the whole record. */
+  private readonly index: number;
   constructor(
     private readonly key: KeySelector,
     private readonly maxParallelism: number,
-    private readonly consumerParallelism: number,
-  ) {}
+    consumerParallelism: number,
+  ) {
+    this.subtaskOf = new Int32Array(maxParallelism);
+    for (let kg = 0; kg < maxParallelism; kg++) this.subtaskOf[kg] = Math.floor((kg * consumerParallelism) / maxParallelism);
+    this.index = typeof key === "number" ? key : -1;
+  }
   select(record: unknown): number {
-    const k = this.key === undefined || record === null || typeof record !== "object" ? record : (record as Record<string | number, unknown>)[this.key];
-    const kg = murmurHash(keyHash(k)) % this.maxParallelism;
-    return Math.floor((kg * this.consumerParallelism) / this.maxParallelism);
+    let k: unknown;
+    if (this.index >= 0 && Array.isArray(record)) k = record[this.index];
+    else k = this.key === undefined || record === null || typeof record !== "object" ? record : (record as Record<string | number, unknown>)[this.key];
+    const h = typeof k === "string" ? stringHash(k) : keyHash(k);
+    return this.subtaskOf[murmurHash(h) % this.maxParallelism]!;
   }
 }
 

@@ -61,6 +61,9 @@ export function frameStage(f: CallFrame): Stage | null {
         if (name.startsWith("encode") || name === "writeHeader") return "serialization";
         if (name.startsWith("decode")) return "deserialization";
         return null;
+      case "tuple-block":
+        if (name.startsWith("encode") || name.startsWith("write") || name === "numberKind") return "serialization";
+        return "deserialization";
       case "partitioner":
         return "partition (keyBy hash, key groups)";
       case "record-writer":
