@@ -224,6 +224,9 @@ export function decodeTupleBlock(b: Uint8Array, o: number): unknown[] {
   if (n === 0 || k === 0 || k > MAX_TUPLE_ARITY) throw malformed(b, `${n} records of ${k} fields`);
   const kindsAt = o + 5;
   o = kindsAt + k;
+  // Every field takes at least a byte (an I8, a string's length): a count the frame cannot hold is
+  // refused before anything is allocated for it.
+  if (n * k > b.length - o) throw malformed(b, `${n} records of ${k} fields in ${Math.max(0, b.length - o)} bytes`);
   // Columns of their own, young like the records: reused ones would be old, and every young string
   // stored into them would go through the write barrier's remembered set.
   const cols: unknown[][] = [];

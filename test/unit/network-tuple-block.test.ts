@@ -135,6 +135,10 @@ test("malformed tuple blocks are refused with InternalError", () => {
     /0 records/,
   ); // count 0
   refused(
+    forged(records, (b, at) => (b.set([0xff, 0xff, 0xff, 0xff], at), b)),
+    /4294967295 records of 2 fields in \d+ bytes/,
+  ); // a count the frame cannot hold, refused before arrays of that length are made
+  refused(
     forged(records, (b, at) => ((b[at + 4] = MAX_TUPLE_ARITY + 1), b)),
     /fields/,
   );
