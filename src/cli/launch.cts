@@ -28,10 +28,15 @@ export interface CliModule {
   run(argv: readonly string[]): Promise<unknown>;
 }
 
+/** True when `argv` only asks for usage or the version. */
+function isUsageLine(argv: readonly string[]): boolean {
+  const first = argv[0];
+  return first === undefined || USAGE_ARGUMENTS.has(first);
+}
+
 /** True when the client bundle can run the command line `argv`. */
 export function isClientCommandLine(argv: readonly string[]): boolean {
-  const first = argv[0];
-  return first === undefined || CLIENT_COMMANDS.has(first) || USAGE_ARGUMENTS.has(first);
+  return isUsageLine(argv) || CLIENT_COMMANDS.has(argv[0] ?? "");
 }
 
 /**
@@ -41,7 +46,9 @@ export function isClientCommandLine(argv: readonly string[]): boolean {
 export async function loadCli(dist: string, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliModule> {
   const client = join(dist, CLI_BUNDLE_DIR, CLIENT_BUNDLE);
   if (env.EDDY_CLI !== "modules" && isClientCommandLine(argv) && bundleIsFresh(client, dist)) {
-    return requireWithCodeCache(client) as CliModule;
+    // Usage compiles a fraction of what a command asking the cluster does: its cache would hold that
+    // fraction, and the commands after it would compile the rest at every start.
+    return requireWithCodeCache(client, !isUsageLine(argv)) as CliModule;
   }
   return (await import(pathToFileURL(cliEntry(dist, env)).href)) as CliModule;
 }

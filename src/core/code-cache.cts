@@ -25,10 +25,10 @@ export function codeCacheFile(file: string): string {
 
 /**
  * Runs the CommonJS file `file` (read as Latin-1: the bundler writes ASCII) with its code cache, and
- * returns its exports. When the cache is missing or refused, a new one is written as the process
- * exits, by then holding every function the run compiled.
+ * returns its exports. When the cache is missing or refused and `writeCache` holds, a new one is
+ * written as the process exits, by then holding every function the run compiled.
  */
-export function requireWithCodeCache(file: string): unknown {
+export function requireWithCodeCache(file: string, writeCache = true): unknown {
   const cacheFile = codeCacheFile(file);
   const source = readFileSync(file, "latin1");
   let cachedData: Buffer | undefined;
@@ -42,8 +42,8 @@ export function requireWithCodeCache(file: string): unknown {
     cachedData,
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cachedData === undefined || script.cachedDataRejected === true) {
-    process.once("exit", () => writeCache(script, cacheFile));
+  if (writeCache && (cachedData === undefined || script.cachedDataRejected === true)) {
+    process.once("exit", () => saveCache(script, cacheFile));
   }
   const module: CommonJsModule = { exports: {} };
   const init = script.runInThisContext() as (...args: unknown[]) => void;
@@ -55,7 +55,7 @@ export function requireWithCodeCache(file: string): unknown {
  * Writes the cache whole or not at all (concurrent first runs each rename a complete file). Never
  * throws: it runs as the process exits, where a throw would change the command's exit code.
  */
-function writeCache(script: Script, cacheFile: string): void {
+function saveCache(script: Script, cacheFile: string): void {
   const temporary = `${cacheFile}.${process.pid}`;
   try {
     writeFileSync(temporary, script.createCachedData());

@@ -90,6 +90,25 @@ test("a client command runs from the client bundle while it is fresh; others, st
     assert.equal(await kind(["list"]), "modules", "a stale client bundle is not run");
   }));
 
+test("usage and the version never write the client bundle's code cache; a client command does", () =>
+  inTempDir((dist) => {
+    const launcher = fileURLToPath(new URL("../../src/cli/launch.cjs", import.meta.url));
+    mkdirSync(join(dist, CLI_BUNDLE_DIR), { recursive: true });
+    writeFileSync(join(dist, ".tsbuildinfo"), "");
+    utimesSync(join(dist, ".tsbuildinfo"), 1_000, 1_000);
+    writeFileSync(join(dist, CLI_BUNDLE_DIR, CLIENT_BUNDLE), "exports.run = async () => {};");
+    const caches = () => readdirSync(join(dist, CLI_BUNDLE_DIR)).filter((f) => f.endsWith(".cache"));
+    const launch = (argv: string[]) => {
+      const script = `require(${JSON.stringify(launcher)}).launch(${JSON.stringify(dist)}, ${JSON.stringify(argv)});`;
+      const child = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 30_000, env: { ...process.env, EDDY_CLI: "" } });
+      assert.equal(child.status, 0, child.stderr);
+    };
+    for (const argv of [[], ["--help"], ["help", "list"], ["--version"]]) launch(argv);
+    assert.deepEqual(caches(), [], "no cache after usage and the version");
+    launch(["list"]);
+    assert.equal(caches().length, 1, "a client command wrote the cache");
+  }));
+
 /** Runs `file` through the code cache loader in a new process, which prints its `value` export. */
 function runInChild(file: string) {
   const script = `const m = require(${JSON.stringify(codeCacheModule)}).requireWithCodeCache(${JSON.stringify(file)}); process.stdout.write(String(m.value));`;
