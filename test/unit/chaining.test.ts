@@ -415,6 +415,29 @@ test("ChainHandoff: bounded queue, availability, end of data, idempotent finish"
   r.dispose();
 });
 
+test("ChainHandoff: every batch holds exactly its records, whether shorter or longer than the one before, with watermarks in place", async () => {
+  const q = new ChainHandoff(40, 100, new AbortController().signal);
+  const sizes = [40, 3, 40, 40, 17, 1, 40, 25];
+  const sent: number[][] = [];
+  let next = 0;
+  for (const size of sizes) {
+    const batch = Array.from({ length: size }, () => next++);
+    sent.push(batch);
+    for (const [i, r] of batch.entries()) {
+      q.emit(r);
+      if (i === 0 && size > 1) q.emitWatermark(r);
+    }
+    if (size < 40) q.flush();
+  }
+  for (const batch of sent) {
+    const got = (await q.next())!;
+    assert.equal(got.records.length, batch.length);
+    assert.deepEqual([...got.records], batch, "no hole, nothing of an earlier batch");
+    assert.deepEqual(got.watermarks, batch.length > 1 ? [1, batch[0]] : undefined);
+  }
+  q.dispose();
+});
+
 test("eddy.chain: textFile -> tokenize chained equals the unchained operators", async () => {
   const dir = await mkdtemp(join(tmpdir(), "eddy-chain-"));
   try {

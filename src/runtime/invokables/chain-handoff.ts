@@ -17,6 +17,11 @@ interface Waiter<T> {
   reject(e: unknown): void;
 }
 
+/** The batch of a handoff without records yet (never written: the first record allocates one). */
+const NO_RECORDS: unknown[] = [];
+/** Room for records of a new batch at least (it grows past it as an array does). */
+const MIN_BATCH_ROOM = 16;
+
 /**
  * A bounded queue of record batches between two members of one chain.
  *
@@ -41,7 +46,15 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private readonly queue: Array<InputBatch | HandoffEvent> = [];
   /** Events in {@link queue}. */
   private events = 0;
-  private buf: unknown[] = [];
+  /**
+   * The batch being filled, allocated with its first record at the size of the batch before it (at
+   * most `batchRecords`): grown by `push`, a full batch would be reallocated and copied as it grows.
+   * Its first {@link bufLength} entries are records.
+   */
+  private buf: unknown[] = NO_RECORDS;
+  private bufLength = 0;
+  /** Records of the last batch handed over. */
+  private lastLength = 0;
   /** The watermarks of the batch being filled, at their places between its records. */
   private marks: WatermarkMarks | undefined = undefined;
   private ended = false;
@@ -53,7 +66,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private producerWait: Promise<void> | undefined;
   private readonly flushTask = (): void => {
     this.flushScheduled = false;
-    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
+    if (this.bufLength > 0 || this.marks !== undefined) this.pushBatch();
   };
   private readonly onAbort = (): void => {
     const c = this.consumer;
@@ -94,9 +107,11 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   emit(record: unknown): void {
     if (this.ended) throw new InternalError("chained operator emitted a record after finish()");
     if (this.discarding) return;
-    const b = this.buf;
-    b.push(record);
-    if (b.length >= this.batchRecords) this.pushBatch();
+    const n = this.bufLength;
+    if (n === 0) this.buf = new Array(Math.min(this.batchRecords, Math.max(MIN_BATCH_ROOM, this.lastLength)));
+    this.buf[n] = record;
+    this.bufLength = n + 1;
+    if (n + 1 >= this.batchRecords) this.pushBatch();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flushTask);
@@ -118,7 +133,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   }
 
   flush(): void {
-    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
+    if (this.bufLength > 0 || this.marks !== undefined) this.pushBatch();
   }
 
   /**
@@ -143,7 +158,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
    */
   emitWatermark(watermark: number): void {
     if (this.ended || this.discarding) return;
-    (this.marks ??= []).push(this.buf.length, watermark);
+    (this.marks ??= []).push(this.bufLength, watermark);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flushTask);
@@ -197,7 +212,8 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
     this.discarding = true;
     this.queue.length = 0;
     this.events = 0;
-    this.buf = [];
+    this.buf = NO_RECORDS;
+    this.bufLength = 0;
     this.marks = undefined;
     this.wakeProducer();
   }
@@ -208,8 +224,13 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   }
 
   private pushBatch(): void {
-    const batch: InputBatch = { gate: 0, channel: 0, records: this.buf, watermarks: this.marks };
-    this.buf = [];
+    const n = this.bufLength;
+    const records = n === 0 ? [] : this.buf;
+    if (records.length !== n) records.length = n;
+    const batch: InputBatch = { gate: 0, channel: 0, records, watermarks: this.marks };
+    this.buf = NO_RECORDS;
+    this.lastLength = n;
+    this.bufLength = 0;
     this.marks = undefined;
     const c = this.consumer;
     if (c) {
@@ -228,7 +249,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private pushEvent(event: HandoffEvent, what: string): void {
     if (this.ended) throw new BarrierError(`chained operator sent a ${what} after finish()`);
     if (this.discarding) return;
-    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
+    if (this.bufLength > 0 || this.marks !== undefined) this.pushBatch();
     if ("barrier" in event) this.barriersOut++;
     const c = this.consumer;
     if (c) {
