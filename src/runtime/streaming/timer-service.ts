@@ -22,11 +22,24 @@ export interface Triggerable {
 /** A keyed backend that can list the keys of a state (the heap backend can). */
 export type TimerBackend = KeyedStateBackend & { keys(name: string): Iterable<unknown> };
 
-interface Timer {
-  ts: number;
-  key: unknown;
-  ns: Namespace;
-  id: string;
+/**
+ * The timers of one time, in registration order: keys, namespaces and ids side by side, three array
+ * slots per timer instead of an object of four fields each (windowed-events registers two timers
+ * per window); the time is the bucket's.
+ */
+class TimerBucket {
+  readonly keys: unknown[] = [];
+  readonly namespaces: Namespace[] = [];
+  readonly ids: string[] = [];
+  constructor(readonly ts: number) {}
+  get length(): number {
+    return this.ids.length;
+  }
+  add(key: unknown, ns: Namespace, id: string): void {
+    this.keys.push(key);
+    this.namespaces.push(ns);
+    this.ids.push(id);
+  }
 }
 
 /**
@@ -37,7 +50,7 @@ interface Timer {
  */
 class TimerQueue {
   private readonly times: number[] = [];
-  private readonly buckets = new Map<number, Timer[]>();
+  private readonly buckets = new Map<number, TimerBucket>();
   private count = 0;
   get size(): number {
     return this.count;
@@ -46,17 +59,18 @@ class TimerQueue {
   peekTime(): number | undefined {
     return this.times[0];
   }
-  push(t: Timer): void {
-    const bucket = this.buckets.get(t.ts);
-    if (bucket !== undefined) bucket.push(t);
-    else {
-      this.buckets.set(t.ts, [t]);
-      this.pushTime(t.ts);
+  push(ts: number, key: unknown, ns: Namespace, id: string): void {
+    let bucket = this.buckets.get(ts);
+    if (bucket === undefined) {
+      bucket = new TimerBucket(ts);
+      this.buckets.set(ts, bucket);
+      this.pushTime(ts);
     }
+    bucket.add(key, ns, id);
     this.count++;
   }
   /** Removes and returns the timers of the earliest time (call when {@link peekTime} is defined). */
-  takeEarliest(): Timer[] {
+  takeEarliest(): TimerBucket {
     const ts = this.popTime();
     const bucket = this.buckets.get(ts)!;
     this.buckets.delete(ts);
@@ -192,7 +206,7 @@ export class InternalTimerService {
         this.backend.setCurrentKey(key);
         for (const id of state.keys()) {
           const { ts, ns } = parseTimerId(id);
-          queue.push({ ts, key, ns, id });
+          queue.push(ts, key, ns, id);
         }
       }
     }
@@ -205,7 +219,7 @@ export class InternalTimerService {
     const id = this.ids.of(ts, ns);
     if (this.eventState.contains(id)) return;
     this.eventState.put(id, 1);
-    this.eventQueue.push({ ts, key: this.backend.getCurrentKey(), ns, id });
+    this.eventQueue.push(ts, this.backend.getCurrentKey(), ns, id);
   }
 
   deleteEventTimeTimer(ns: Namespace, ts: number): void {
@@ -217,7 +231,7 @@ export class InternalTimerService {
     const id = this.ids.of(ts, ns);
     if (this.procState.contains(id)) return;
     this.procState.put(id, 1);
-    this.procQueue.push({ ts, key: this.backend.getCurrentKey(), ns, id });
+    this.procQueue.push(ts, this.backend.getCurrentKey(), ns, id);
     if (ts < this.armedFor) this.arm();
   }
 
@@ -238,18 +252,19 @@ export class InternalTimerService {
   }
 
   /** Fires the timers of one time that were not deleted; those after one that throws stay queued. */
-  private fire(q: TimerQueue, due: Timer[], state: MapState<string, 1>, eventTime: boolean): void {
+  private fire(q: TimerQueue, due: TimerBucket, state: MapState<string, 1>, eventTime: boolean): void {
+    const { ts, keys, namespaces, ids } = due;
+    const n = ids.length;
     let i = 0;
     try {
-      for (; i < due.length; i++) {
-        const t = due[i]!;
-        this.backend.setCurrentKey(t.key);
-        if (!state.remove(t.id)) continue; // deleted
-        if (eventTime) this.target.onEventTime(t.ts, t.ns);
-        else this.target.onProcessingTime(t.ts, t.ns);
+      for (; i < n; i++) {
+        this.backend.setCurrentKey(keys[i]);
+        if (!state.remove(ids[i]!)) continue; // deleted
+        if (eventTime) this.target.onEventTime(ts, namespaces[i]!);
+        else this.target.onProcessingTime(ts, namespaces[i]!);
       }
     } catch (err) {
-      for (let j = i + 1; j < due.length; j++) q.push(due[j]!);
+      for (let j = i + 1; j < n; j++) q.push(ts, keys[j], namespaces[j]!, ids[j]!);
       throw err;
     }
   }
