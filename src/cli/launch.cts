@@ -20,8 +20,8 @@ export const CLIENT_BUNDLE = "client.cjs";
 /** The commands the client bundle runs (client-main.ts has their implementations). */
 export const CLIENT_COMMANDS: ReadonlySet<string> = new Set(["list", "status", "cancel", "savepoint", "info", "rescale"]);
 
-/** First arguments that print usage or the version, which the client bundle does too. */
-const USAGE_ARGUMENTS: ReadonlySet<string> = new Set(["help", "--help", "-h", "version", "--version", "-V"]);
+/** First arguments that print usage or the version (args.ts's `parseArgs`), which the client bundle does too. */
+const USAGE_ARGUMENTS: ReadonlySet<string> = new Set(["help", "--help", "-h", "--version", "-V"]);
 
 /** What an entry of the command exports. */
 export interface CliModule {

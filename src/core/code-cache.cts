@@ -24,13 +24,13 @@ export function codeCacheFile(file: string): string {
 }
 
 /**
- * Runs the CommonJS file `file` (read as Latin-1: the bundler writes ASCII) with its code cache, and
+ * Runs the CommonJS file `file` (UTF-8) with its code cache, and
  * returns its exports. When the cache is missing or refused and `writeCache` holds, a new one is
  * written as the process exits, by then holding every function the run compiled.
  */
 export function requireWithCodeCache(file: string, writeCache = true): unknown {
   const cacheFile = codeCacheFile(file);
-  const source = readFileSync(file, "latin1");
+  const source = readFileSync(file, "utf8");
   let cachedData: Buffer | undefined;
   try {
     cachedData = readFileSync(cacheFile);

@@ -8,9 +8,9 @@
  *   file, which bin/eddy.js loads with a V8 code cache; with it `eddy list` answers some 40 ms
  *   sooner than from the ES modules, for which Node 20 keeps no compiled code.
  * Run by `npm run build` after tsc; bin/eddy.js runs them only while they are fresh
- * (src/core/bundles.ts).
+ * (src/cli/launch.cts, src/core/bundles.cts).
  */
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../src/cluster/paths.js";
@@ -20,31 +20,31 @@ import { CLIENT_BUNDLE } from "../../src/cli/launch.cjs";
 const root = packageRoot();
 const outdir = join(root, "dist", CLI_BUNDLE_DIR);
 rmSync(outdir, { recursive: true, force: true }); // chunks of an older build would pile up
-const result = await build({
-  entryPoints: [join(root, "dist/src/cli/main.js")],
-  outdir,
+/** What both bundles are built with. */
+const common = {
   bundle: true,
-  splitting: true,
   platform: "node",
-  format: "esm",
   target: "node20",
   // esbuild (which bundles users' job files) finds its native binary from its own install path.
   external: ["esbuild"],
-  // Dependencies written as CommonJS call require(); an ES module has none of its own.
-  banner: { js: 'import { createRequire as __eddyCreateRequire } from "node:module"; const require = __eddyCreateRequire(import.meta.url);' },
   logLevel: "warning",
   metafile: true,
+} satisfies BuildOptions;
+const result = await build({
+  ...common,
+  entryPoints: [join(root, "dist/src/cli/main.js")],
+  outdir,
+  splitting: true,
+  format: "esm",
+  // Dependencies written as CommonJS call require(); an ES module has none of its own.
+  banner: { js: 'import { createRequire as __eddyCreateRequire } from "node:module"; const require = __eddyCreateRequire(import.meta.url);' },
 });
+const clientFile = join(outdir, CLIENT_BUNDLE);
 const client = await build({
+  ...common,
   entryPoints: [join(root, "dist/src/cli/client-main.js")],
-  outfile: join(outdir, CLIENT_BUNDLE),
-  bundle: true,
-  platform: "node",
+  outfile: clientFile,
   format: "cjs",
-  target: "node20",
-  external: ["esbuild"],
-  // ASCII only (esbuild escapes the rest), so the loader reads it as Latin-1 without decoding UTF-8.
-  charset: "ascii",
   // Less to read at every start; names are kept, so a stack trace still names its functions.
   minifyWhitespace: true,
   minifySyntax: true,
@@ -61,8 +61,6 @@ const client = await build({
       },
     },
   ],
-  logLevel: "warning",
-  metafile: true,
 });
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js")).length;

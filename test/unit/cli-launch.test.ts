@@ -47,7 +47,6 @@ test("client command lines: the client commands, usage and the version; nothing 
     ["--help"],
     ["-h"],
     ["help", "run"],
-    ["version"],
     ["--version"],
     ["-V"],
   ]) {
@@ -62,6 +61,7 @@ test("client command lines: the client commands, usage and the version; nothing 
     ["init", "d"],
     ["secure", "init", "d"],
     ["nope"],
+    ["version"], // not a command (--version is)
     ["--nats", "x", "list"],
   ]) {
     assert.equal(isClientCommandLine(argv), false, argv.join(" "));
@@ -143,6 +143,14 @@ test("the code cache: written by the first run, taken as it is by the next, repl
       [],
       "no temporary file is left",
     );
+  }));
+
+test("a bundle's text beyond ASCII reads as written, in strings and regular expressions", () =>
+  inTempDir((dir) => {
+    const file = join(dir, "bundle.cjs");
+    writeFileSync(file, 'exports.value = ["µs", /(ns|µs)$/.test("5µs"), "→"].join(" ");\n');
+    assert.equal(loadInChild(file), "µs true →");
+    assert.equal(loadInChild(file), "µs true →", "from the cache too");
   }));
 
 test("the code cache of an older bundle of the same length never runs: a rebuilt bundle is compiled again", () =>
