@@ -4,7 +4,7 @@
  */
 import type { PartitionerType } from "../jobgraph/types.js";
 import { EddyError, ErrorCode } from "../core/errors.js";
-import { keyHash, murmurHash, stringHash } from "../state/key-groups.js";
+import { keyHash, murmurHash } from "../state/key-groups.js";
 
 /** Returned by {@link Partitioner.select} when a record goes to every subpartition. */
 export const BROADCAST = -1;
@@ -66,8 +66,8 @@ export type KeySelector = number | string | undefined;
 /**
  * Key groups: key → `murmurHash(keyHash(key)) % maxParallelism` → consumer subtask
  * `keyGroup * consumerParallelism / maxParallelism` (the subpartition index). The subtask of every key
- * group is computed once, into a table; an array record's key at an index and a
- * string key take paths of their own, the common keyBy's, before the generic ones.
+ * group is computed once, into a table; an array record's key at an index (the common keyBy's) takes
+ * a path of its own before the generic one.
  */
 export class HashPartitioner implements Partitioner {
   readonly type = "hash" as const;
@@ -87,8 +87,7 @@ export class HashPartitioner implements Partitioner {
     let k: unknown;
     if (this.index >= 0 && Array.isArray(record)) k = record[this.index];
     else k = this.key === undefined || record === null || typeof record !== "object" ? record : (record as Record<string | number, unknown>)[this.key];
-    const h = typeof k === "string" ? stringHash(k) : keyHash(k);
-    return this.subtaskOf[murmurHash(h) % this.maxParallelism]!;
+    return this.subtaskOf[murmurHash(keyHash(k)) % this.maxParallelism]!;
   }
 }
 

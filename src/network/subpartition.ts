@@ -13,12 +13,8 @@ import { EddyError, ErrorCode, NotFoundError } from "../core/errors.js";
 import type { NetworkConfig } from "./config.js";
 import type { NetworkEvent, WatermarkMarks } from "../core/stream-events.js";
 import { splitMarks } from "../core/watermark-marks.js";
+import { RecordBatch } from "../core/record-batch.js";
 import { decodeRecords, decodeWatermarks, encodeDataFrame, MAX_FRAME_WATERMARKS } from "./frame.js";
-
-/** The buffer of a subpartition without records yet (never written: the first record allocates one). */
-const NO_RECORDS: unknown[] = [];
-/** Room for records of a new buffer at least (it grows past it as an array does). */
-const MIN_BUFFER_ROOM = 16;
 
 /** A finished buffer as records (same-thread links, or queued before a link that encodes attached). */
 export class RecordBuffer {
@@ -88,16 +84,8 @@ export interface SubpartitionOwner {
 
 /** One subpartition of a {@link ResultPartition}. */
 export class ResultSubpartition {
-  /**
-   * The buffer being filled, allocated with its first record at the size of the buffer before it (at
-   * most the target): filled by `push`, a buffer of 4096 records would be reallocated and copied about
-   * ten times as it grows, while one flushed at the buffer timeout with few records needs little room.
-   * Its first {@link curLength} entries are records.
-   */
-  private cur: unknown[] = NO_RECORDS;
-  private curLength = 0;
-  /** Records of the last buffer finished. */
-  private lastLength = 0;
+  /** The buffer being filled. */
+  private readonly cur = new RecordBatch();
   /** The watermarks of the buffer being filled, at their places between its records. */
   private marks: WatermarkMarks | undefined = undefined;
   /** Records per buffer (adapted to the encoded size on remote links). */
@@ -129,12 +117,9 @@ export class ResultSubpartition {
 
   /** Appends a record to the current buffer (hot path). */
   add(record: unknown): void {
-    const n = this.curLength;
-    if (n === 0) this.cur = new Array(Math.min(this.target, Math.max(MIN_BUFFER_ROOM, this.lastLength)));
-    this.cur[n] = record;
-    this.curLength = n + 1;
-    if (n + 1 >= this.target) this.finishBuffer();
-    else if (n === 0 && this.marks === undefined) this.owner.onBufferStarted();
+    const n = this.cur.add(record, this.target);
+    if (n >= this.target) this.finishBuffer();
+    else if (n === 1 && this.marks === undefined) this.owner.onBufferStarted();
   }
 
   /**
@@ -147,9 +132,9 @@ export class ResultSubpartition {
     let m = this.marks;
     if (m === undefined) {
       m = this.marks = [];
-      if (this.curLength === 0) this.owner.onBufferStarted();
+      if (this.cur.length === 0) this.owner.onBufferStarted();
     }
-    if (m.push(this.curLength, w) >= 2 * MAX_FRAME_WATERMARKS) this.finishBuffer();
+    if (m.push(this.cur.length, w) >= 2 * MAX_FRAME_WATERMARKS) this.finishBuffer();
   }
 
   /** Finished buffers waiting for credit. */
@@ -174,13 +159,9 @@ export class ResultSubpartition {
 
   /** Moves the current buffer, if it holds records or watermarks, to the backlog and sends what credit allows. */
   finishBuffer(): void {
-    if ((this.curLength === 0 && this.marks === undefined) || this.released) return;
-    const records = this.curLength === 0 ? [] : this.cur;
-    if (records.length !== this.curLength) records.length = this.curLength;
+    if ((this.cur.length === 0 && this.marks === undefined) || this.released) return;
+    const records = this.cur.take();
     const marks = this.marks;
-    this.cur = NO_RECORDS;
-    this.lastLength = this.curLength;
-    this.curLength = 0;
     this.marks = undefined;
     const r = this.reader;
     if (r?.adaptive) this.queueEncoded(records, marks, r.maxFrameBytes);
@@ -245,8 +226,7 @@ export class ResultSubpartition {
     this.released = true;
     this.queue.length = 0;
     this.events = 0;
-    this.cur = NO_RECORDS;
-    this.curLength = 0;
+    this.cur.clear();
     this.marks = undefined;
     this.updateFull();
     const r = this.reader;

@@ -9,6 +9,7 @@ import { InternalError } from "../../core/errors.js";
 import type { CheckpointableInput, CheckpointableOutput } from "../api.js";
 import type { BarrierEvent, CheckpointAbortEvent, CheckpointBarrier, InputBatch, InputEvent, WatermarkMarks } from "../../core/stream-events.js";
 import { BarrierError, checkBarrier, checkCheckpointId, copyBarrier } from "../../core/stream-events.js";
+import { RecordBatch } from "../../core/record-batch.js";
 
 type HandoffEvent = BarrierEvent | CheckpointAbortEvent;
 
@@ -16,11 +17,6 @@ interface Waiter<T> {
   resolve(v: T): void;
   reject(e: unknown): void;
 }
-
-/** The batch of a handoff without records yet (never written: the first record allocates one). */
-const NO_RECORDS: unknown[] = [];
-/** Room for records of a new batch at least (it grows past it as an array does). */
-const MIN_BATCH_ROOM = 16;
 
 /**
  * A bounded queue of record batches between two members of one chain.
@@ -46,15 +42,8 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private readonly queue: Array<InputBatch | HandoffEvent> = [];
   /** Events in {@link queue}. */
   private events = 0;
-  /**
-   * The batch being filled, allocated with its first record at the size of the batch before it (at
-   * most `batchRecords`): grown by `push`, a full batch would be reallocated and copied as it grows.
-   * Its first {@link bufLength} entries are records.
-   */
-  private buf: unknown[] = NO_RECORDS;
-  private bufLength = 0;
-  /** Records of the last batch handed over. */
-  private lastLength = 0;
+  /** The batch being filled. */
+  private readonly buf = new RecordBatch();
   /** The watermarks of the batch being filled, at their places between its records. */
   private marks: WatermarkMarks | undefined = undefined;
   private ended = false;
@@ -66,7 +55,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private producerWait: Promise<void> | undefined;
   private readonly flushTask = (): void => {
     this.flushScheduled = false;
-    if (this.bufLength > 0 || this.marks !== undefined) this.pushBatch();
+    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
   };
   private readonly onAbort = (): void => {
     const c = this.consumer;
@@ -107,11 +96,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   emit(record: unknown): void {
     if (this.ended) throw new InternalError("chained operator emitted a record after finish()");
     if (this.discarding) return;
-    const n = this.bufLength;
-    if (n === 0) this.buf = new Array(Math.min(this.batchRecords, Math.max(MIN_BATCH_ROOM, this.lastLength)));
-    this.buf[n] = record;
-    this.bufLength = n + 1;
-    if (n + 1 >= this.batchRecords) this.pushBatch();
+    if (this.buf.add(record, this.batchRecords) >= this.batchRecords) this.pushBatch();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flushTask);
@@ -133,7 +118,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   }
 
   flush(): void {
-    if (this.bufLength > 0 || this.marks !== undefined) this.pushBatch();
+    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
   }
 
   /**
@@ -158,7 +143,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
    */
   emitWatermark(watermark: number): void {
     if (this.ended || this.discarding) return;
-    (this.marks ??= []).push(this.bufLength, watermark);
+    (this.marks ??= []).push(this.buf.length, watermark);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(this.flushTask);
@@ -212,8 +197,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
     this.discarding = true;
     this.queue.length = 0;
     this.events = 0;
-    this.buf = NO_RECORDS;
-    this.bufLength = 0;
+    this.buf.clear();
     this.marks = undefined;
     this.wakeProducer();
   }
@@ -224,13 +208,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   }
 
   private pushBatch(): void {
-    const n = this.bufLength;
-    const records = n === 0 ? [] : this.buf;
-    if (records.length !== n) records.length = n;
-    const batch: InputBatch = { gate: 0, channel: 0, records, watermarks: this.marks };
-    this.buf = NO_RECORDS;
-    this.lastLength = n;
-    this.bufLength = 0;
+    const batch: InputBatch = { gate: 0, channel: 0, records: this.buf.take(), watermarks: this.marks };
     this.marks = undefined;
     const c = this.consumer;
     if (c) {
@@ -249,7 +227,7 @@ export class ChainHandoff implements CheckpointableOutput, CheckpointableInput {
   private pushEvent(event: HandoffEvent, what: string): void {
     if (this.ended) throw new BarrierError(`chained operator sent a ${what} after finish()`);
     if (this.discarding) return;
-    if (this.bufLength > 0 || this.marks !== undefined) this.pushBatch();
+    if (this.buf.length > 0 || this.marks !== undefined) this.pushBatch();
     if ("barrier" in event) this.barriersOut++;
     const c = this.consumer;
     if (c) {
