@@ -14,6 +14,7 @@ import { authOf, readContext } from "../../src/security/context.js";
 import { runEddy, spawnEddy, type EddyProcess } from "../helpers/eddy-process.js";
 import { startTestNats, type TestNats } from "../helpers/nats-server.js";
 import { committedLines } from "../helpers/keyed-counter.js";
+import { waitFor } from "../../src/core/time.js";
 
 const work = mkdtempSync(join(tmpdir(), "eddy-secure-init-"));
 const dir = join(work, "secure");
@@ -32,6 +33,16 @@ before(async () => {
   nats = await startTestNats({ conf, probeAuth: authOf(readContext(ctx("admin"))) });
   procs.push(spawnEddy(["jobmanager", "--nats", nats.url, "--context", ctx("jobmanager"), "--web-port", "-1"], { prefix }));
   procs.push(spawnEddy(["taskexecutor", "--nats", nats.url, "--context", ctx("worker"), "--slots", "2"], { prefix }));
+  // The tests submit at once: the JobManager must serve and the TaskExecutor be registered first.
+  await waitFor(
+    async () => {
+      const r = await runEddy(["info", "--json", "--nats", nats.url, "--context", ctx("client")], { prefix, timeoutMs: 20_000 });
+      return r.code === 0 && (JSON.parse(r.stdout) as { taskExecutors: unknown[] }).taskExecutors.length >= 1;
+    },
+    60_000,
+    "the JobManager answering over TLS with the TaskExecutor registered",
+    100,
+  );
 });
 
 after(async () => {
