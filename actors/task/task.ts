@@ -14,6 +14,7 @@ import type { NetworkEnvironment } from "../../src/network/index.js";
 import { PRODUCED_BYTES_ACCUMULATOR } from "../../src/network/index.js";
 import { checkSameVertices, validateBundleInvokable, type JobCode } from "../../src/usercode/index.js";
 import { TaskMetrics } from "./task-metrics.js";
+import { keySelectorOf } from "../../src/runtime/streaming/stream-operator.js";
 import type { SlotMetrics } from "./slot-metrics.js";
 
 const TriggerCheckpoint = s.object({
@@ -197,12 +198,14 @@ export class Task extends Actor {
       );
       const state = this.stateManager;
       await state.prefetch();
+      const userCode = code.userCode;
       const output = this.network.createOutput(tdd.attemptId, tdd.outputs, {
         bufferTimeoutMs: tdd.bufferTimeoutMs,
         bufferRecords: tdd.bufferRecords,
         signal: this.abort.signal,
         jobId: tdd.jobId,
         ...(this.metrics ? { timer: this.metrics.timer } : {}),
+        ...(userCode ? { keySelector: (ref: string) => keySelectorOf(userCode, ref) } : {}),
       });
       const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), this.abort.signal, {
         jobId: tdd.jobId,

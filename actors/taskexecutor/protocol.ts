@@ -1,6 +1,7 @@
 /** Messages the TaskExecutor accepts, each written once as a checker with its inferred type. */
 import { s, type Infer } from "../../src/schema/index.js";
 import type { TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
+import { USER_FUNCTION_REF } from "../../src/core/ids.js";
 
 export const RequestSlot = s.object({
   slotIndex: s.int({ min: 0, max: 4096 }),
@@ -43,6 +44,7 @@ export const SubmitTask = s.object({
       numSubpartitions: s.int({ min: 1, max: 32768 }),
       partitioner: s.oneOf(["forward", "rescale", "rebalance", "hash", "broadcast"] as const),
       key,
+      keySelector: s.optional(s.str({ pattern: USER_FUNCTION_REF })),
       maxParallelism: s.int({ min: 1, max: 32768 }),
       consumerParallelism: s.int({ min: 1, max: 32768 }),
       partitionType: s.oneOf(["PIPELINED", "BLOCKING"] as const),

@@ -85,7 +85,7 @@ export class ActorApplicationBuilder {
     const registry: ActorRegistry = { types: Object.fromEntries(this.types), egresses: [...this.egresses] };
     const group = `actors-${messages.graph.nodes.length}`;
     const dispatch = messages
-      .keyBy((m) => addressKey(m.to))
+      .keyByEnvelope((m) => addressKey(m.to))
       .operator<never>(
         "eddy.actors.dispatch",
         this.name,

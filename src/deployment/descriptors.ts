@@ -22,6 +22,8 @@ export interface ResultPartitionDeploymentDescriptor {
   partitioner: PartitionerType;
   /** Key selector for `hash` (index or field name; absent: whole record). */
   key?: number | string;
+  /** For `hash`, instead of `key`: the ref of the job's key selector (resolved in the producer's user code). */
+  keySelector?: string;
   /** Consumer max parallelism (key groups) for `hash`. */
   maxParallelism: number;
   /** Consumer parallelism (for `hash`: operator index from key group). */

@@ -34,6 +34,7 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
       partitionType: p.result.resultPartitionType,
     };
     if (p.result.edge.key !== undefined) d.key = p.result.edge.key;
+    if (p.result.edge.keySelector !== undefined) d.keySelector = p.result.edge.keySelector;
     return d;
   });
   const inputs: CompactInputGateDescriptor[] = ev.consumedPartitionGroups.map((g) => ({

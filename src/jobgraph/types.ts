@@ -46,6 +46,12 @@ export interface JobEdgeSpec {
   partitioner: PartitionerType;
   /** For `hash`: index (array records) or field name (object records) of the key; absent: the whole record. */
   key?: number | string;
+  /**
+   * For `hash`, instead of `key`: the ref of a key selector in the job's code (the stream API's
+   * `keyBy(fn)`). The producer applies it to route each record and the consumer applies it again to
+   * find the record's key, as Flink's KeySelector: the records travel as they are.
+   */
+  keySelector?: string;
   /** Derived from the partitioner when absent (forward/rescale: POINTWISE, others ALL_TO_ALL). */
   distribution?: DistributionPattern;
   resultPartitionType?: ResultPartitionType;
@@ -190,7 +196,9 @@ export interface JobGraph {
       coLocationGroup?: string;
     }
   >;
-  edges: Array<Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string }>;
+  edges: Array<
+    Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string; keySelector?: string }
+  >;
   config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;
   bundle?: JobBundleSpec;
   /** The iterations' ways back, when the graph has any; `edges` holds the data edges only and is acyclic. */

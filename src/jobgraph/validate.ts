@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { ErrorCode, ValidationError } from "../core/errors.js";
-import { newId } from "../core/ids.js";
+import { newId, USER_FUNCTION_REF } from "../core/ids.js";
 import { packageRoot } from "../core/package.js";
 import { Limits } from "../core/config.js";
 import type { FeedbackEdge, JobEdge, JobEdgeSpec, JobGraph, JobGraphSpec, JobVertex } from "./types.js";
@@ -188,6 +188,12 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
         { edge: i },
       );
     }
+    if (e.keySelector !== undefined) {
+      if (e.partitioner !== "hash" || e.key !== undefined)
+        fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: keySelector needs partitioner "hash" and no key (it replaces key)`, { edge: i });
+      if (typeof e.keySelector !== "string" || !USER_FUNCTION_REF.test(e.keySelector))
+        fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: keySelector must be a user-function ref (a string of [A-Za-z0-9_.#:/-], at most 200)`, { edge: i });
+    }
     if (e.key !== undefined && e.partitioner !== "hash") {
       fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: key is only meaningful with partitioner "hash", not "${e.partitioner}"; remove key or use hash`, {
         edge: i,
@@ -212,6 +218,7 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
       resultPartitionType: e.resultPartitionType ?? JobGraphDefaults.resultPartitionType,
     };
     if (e.key !== undefined) edge.key = e.key;
+    if (e.keySelector !== undefined) edge.keySelector = e.keySelector;
     edges.push(edge);
   }
 
@@ -305,7 +312,7 @@ function checkFeedbackEdges(
   for (const { spec: e, index: i } of specs) {
     const where = `$.edges[${i}] (feedback ${e.source} -> ${e.target})`;
     const details = { edge: i };
-    if (e.partitioner !== "forward" || e.key !== undefined || e.resultPartitionType === "BLOCKING")
+    if (e.partitioner !== "forward" || e.key !== undefined || e.keySelector !== undefined || e.resultPartitionType === "BLOCKING")
       fail(ErrorCode.InvalidJobGraph, `${where}: a feedback edge is forward and pipelined (subtask i of the tail feeds subtask i of the head)`, details);
     const tail = byId.get(e.source)!;
     const head = byId.get(e.target)!;

@@ -60,8 +60,8 @@ export class BroadcastPartitioner implements Partitioner {
   }
 }
 
-/** How a key is taken from a record: array index, object field, or the whole record. */
-export type KeySelector = number | string | undefined;
+/** How a key is taken from a record: array index, object field, a function (the job's key selector), or the whole record. */
+export type KeySelector = number | string | ((record: unknown) => unknown) | undefined;
 
 /**
  * Key groups: key → `murmurHash(keyHash(key)) % maxParallelism` → consumer subtask
@@ -85,8 +85,10 @@ export class HashPartitioner implements Partitioner {
   }
   select(record: unknown): number {
     let k: unknown;
+    const key = this.key;
     if (this.index >= 0 && Array.isArray(record)) k = record[this.index];
-    else k = this.key === undefined || record === null || typeof record !== "object" ? record : (record as Record<string | number, unknown>)[this.key];
+    else if (typeof key === "function") k = key(record);
+    else k = key === undefined || record === null || typeof record !== "object" ? record : (record as Record<string | number, unknown>)[key];
     return this.subtaskOf[murmurHash(keyHash(k)) % this.maxParallelism]!;
   }
 }

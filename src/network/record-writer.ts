@@ -23,8 +23,9 @@ export class ResultPartition {
     readonly desc: ResultPartitionDeploymentDescriptor,
     owner: SubpartitionOwner,
     bufferRecords: number,
+    keySelector?: (record: unknown) => unknown,
   ) {
-    this.partitioner = createPartitioner(desc);
+    this.partitioner = createPartitioner(keySelector ? { ...desc, key: keySelector } : desc);
     this.subpartitions = [];
     for (let i = 0; i < desc.numSubpartitions; i++) {
       const name = `${desc.resultId}#${desc.partitionIndex}.${i}@${producerAttemptId}`;
@@ -105,6 +106,8 @@ export interface OutputOptions {
   jobId?: string;
   /** The task's time accounting: waits in `available()` count as back-pressured. */
   timer?: IoTimer;
+  /** The function of a key selector ref (a partition's `keySelector`), from the task's user code. */
+  keySelector?: (ref: string) => (record: unknown) => unknown;
 }
 
 /** Counters of a {@link RecordWriterOutput}. */
@@ -121,6 +124,17 @@ export interface OutputStats {
   barriersBroadcast: number;
   /** Events (barriers, cancel markers) handed to links, counted per subpartition. */
   eventsSent: number;
+}
+
+/** The key selector of partition `d`; InvalidJobGraph when the task has no code to resolve it in. */
+function selectorOf(d: ResultPartitionDeploymentDescriptor, opts: OutputOptions): (record: unknown) => unknown {
+  if (!opts.keySelector) {
+    throw new EddyError(
+      ErrorCode.InvalidJobGraph,
+      `result ${d.resultId} is keyed by the key selector "${d.keySelector}", but the task has no user code to find it in`,
+    );
+  }
+  return opts.keySelector(d.keySelector!);
 }
 
 /** A task's {@link RecordOutput} over all of its result partitions. */
@@ -151,7 +165,7 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
   ) {
     const bufferRecords = opts.bufferRecords && opts.bufferRecords > 0 ? Math.floor(opts.bufferRecords) : DEFAULT_BUFFER_RECORDS;
     this.bufferTimeoutMs = opts.bufferTimeoutMs;
-    this.partitions = descs.map((d) => new ResultPartition(attemptId, d, this, bufferRecords));
+    this.partitions = descs.map((d) => new ResultPartition(attemptId, d, this, bufferRecords, d.keySelector === undefined ? undefined : selectorOf(d, opts)));
     if (opts.signal) {
       if (opts.signal.aborted) this.abort();
       else opts.signal.addEventListener("abort", this.onAbort, { once: true });

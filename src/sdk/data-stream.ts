@@ -89,8 +89,9 @@ export class DataStream<T> extends NodeSetters {
     return new DataStream<T>(
       this.graph,
       this.inputs.map((i) => {
-        const { hashKey: _h, ...rest } = i;
-        return { ...rest, partitioner };
+        // A key selector's key no longer says where the records are: the keyed reading goes with the hash.
+        const { hashKey: _h, key, ...rest } = i;
+        return key === undefined || (typeof key === "object" && "selector" in key) ? { ...rest, partitioner } : { ...rest, key, partitioner };
       }),
     );
   }
@@ -127,20 +128,15 @@ export class DataStream<T> extends NodeSetters {
   // biome-ignore lint/suspicious/noExplicitAny: the implementation signature of the overloads above, which callers see instead
   keyBy(selector: KeySelector<T, KeyType> | number | string): KeyedStream<T, any> {
     if (typeof selector === "function") {
-      // One stream with a timestamp assigner: the operators after the keyBy apply it to the value
-      // themselves, so the envelopes need not carry the timestamp (a slot and a boxed number per
-      // record). Streams that may have different assigners (a union) get each element's timestamp
-      // written into its envelope, so the keyed stream has timestamps all the same.
-      const own = this.inputs.length === 1 ? this.inputs[0]!.ts : undefined;
-      const assigner = own instanceof FnRef ? own : undefined;
-      const stamped = assigner === undefined && this.inputs.every((i) => i.ts !== undefined);
-      const node = this.graph.addNode("eddy.stream.keyBy", {}, "KeyBy", { fn: selector });
-      const specs = inputSpecs(assigner ? this.inputs.map((i) => ({ ...i, ts: undefined })) : this.inputs);
-      if (specs) node.config.inputs = specs;
-      if (this.inputs.length === 1) node.follows = this.inputs[0]!.node;
-      this.graph.connect(this.inputs, node);
-      const ts = assigner ? { ts: assigner } : stamped ? { ts: "envelope" as const } : {};
-      return new KeyedStream<T, unknown>(this.graph, [{ node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...ts }]);
+      if (this.inputs.some((i) => i.key === "envelope")) return this.keyByEnvelope(selector);
+      // As Flink's KeySelector: the producer applies it to route each record, the keyed operator
+      // applies it again to find the record's key; the records travel as they are, each input keeping
+      // its own timestamp assigner.
+      const ref = this.graph.keySelector(this.inputs[0]!.node, selector);
+      return new KeyedStream<T, unknown>(
+        this.graph,
+        this.inputs.map((i) => ({ ...i, partitioner: "hash" as const, hashKey: ref, key: { selector: ref } })),
+      );
     }
     if (typeof selector !== "number" && typeof selector !== "string")
       throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy needs a key selector function, an array index or a field name");
@@ -151,6 +147,28 @@ export class DataStream<T> extends NodeSetters {
       this.inputs.map((i) => ({ ...i, partitioner: "hash" as const, hashKey: selector, key: { field: selector } })),
       selector,
     );
+  }
+
+  /**
+   * @internal keyBy through an `eddy.stream.keyBy` vertex writing `[key, value]` envelopes (the key
+   * computed once, before the exchange): the actors' dispatch reads its messages so, and its feedback
+   * edge carries envelopes of the same shape.
+   */
+  keyByEnvelope(selector: KeySelector<T, KeyType>): KeyedStream<T, unknown> {
+    // One stream with a timestamp assigner: the operators after the keyBy apply it to the value
+    // themselves, so the envelopes need not carry the timestamp (a slot and a boxed number per
+    // record). Streams that may have different assigners (a union) get each element's timestamp
+    // written into its envelope, so the keyed stream has timestamps all the same.
+    const own = this.inputs.length === 1 ? this.inputs[0]!.ts : undefined;
+    const assigner = own instanceof FnRef ? own : undefined;
+    const stamped = assigner === undefined && this.inputs.every((i) => i.ts !== undefined);
+    const node = this.graph.addNode("eddy.stream.keyBy", {}, "KeyBy", { fn: selector });
+    const specs = inputSpecs(assigner ? this.inputs.map((i) => ({ ...i, ts: undefined })) : this.inputs);
+    if (specs) node.config.inputs = specs;
+    if (this.inputs.length === 1) node.follows = this.inputs[0]!.node;
+    this.graph.connect(this.inputs, node);
+    const ts = assigner ? { ts: assigner } : stamped ? { ts: "envelope" as const } : {};
+    return new KeyedStream<T, unknown>(this.graph, [{ node, output: 0, partitioner: "hash", hashKey: 0, key: "envelope", ...ts }]);
   }
 
   /** This stream and `others` as one (Flink's union): an operator after it reads all of them. */

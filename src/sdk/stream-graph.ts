@@ -68,7 +68,8 @@ export interface StreamEdge {
   source: StreamNode;
   target: StreamNode;
   partitioner?: PartitionerType;
-  key?: number | string;
+  /** The hash key: an index or field, or a key selector (the edge's `keySelector`). */
+  key?: number | string | FnRef;
   output: number;
 }
 
@@ -76,10 +77,13 @@ export interface StreamEdge {
 export interface StreamInput {
   node: StreamNode;
   partitioner?: PartitionerType;
-  /** The hash key (index or field) of the edge. */
-  hashKey?: number | string;
-  /** Keyed by a key selector (records are `[key, value]`) or by a field. */
-  key?: "envelope" | { field: number | string };
+  /** The hash key of the edge: an index, a field or a key selector. */
+  hashKey?: number | string | FnRef;
+  /**
+   * How the operator reading this input finds a record's key: a key selector it applies again, `[key,
+   * value]` envelopes (the actors' internal keying), or a field.
+   */
+  key?: "envelope" | { field: number | string } | { selector: FnRef };
   /** The stream's timestamp assigner, or "envelope": the `[key, value, timestamp]` records carry it. */
   ts?: FnRef | "envelope";
   /** The output of `node` this input reads (0 = main). */
@@ -116,6 +120,8 @@ export function clip(s: string): string {
 export class StreamGraph {
   readonly nodes: StreamNode[] = [];
   readonly edges: StreamEdge[] = [];
+  /** Key selectors registered so far (their slots are `key0`, `key1`...: the same on every worker). */
+  private keySelectors = 0;
   /** Iterations' ways back, tail to head (JobEdgeSpec.feedback). */
   readonly feedbackEdges: Array<{ tail: StreamNode; head: StreamNode }> = [];
   defaultParallelism: number;
@@ -137,6 +143,11 @@ export class StreamGraph {
     }
     this.nodes.push(node);
     return node;
+  }
+
+  /** A key selector of `owner`'s output, shipped with the job's code (`keyBy(fn)`). */
+  keySelector(owner: StreamNode, fn: unknown): FnRef {
+    return new FnRef(owner, `key${this.keySelectors++}`, fn);
   }
 
   /** Edges from every input to `target`, in order (the target's gates follow this order). */
@@ -236,7 +247,8 @@ export class StreamGraph {
     const edgeSpecs: JobEdgeSpec[] = edges.map((e) => {
       const partitioner = e.partitioner ?? (par(e.source) === par(e.target) ? "forward" : "rebalance");
       const spec: JobEdgeSpec = { source: e.source.id, target: e.target.id, partitioner };
-      if (e.key !== undefined) spec.key = e.key;
+      if (e.key instanceof FnRef) spec.keySelector = materialize(e.key, functions) as string;
+      else if (e.key !== undefined) spec.key = e.key;
       if (this.options.runtimeMode === "BATCH" && partitioner !== "forward") spec.resultPartitionType = "BLOCKING";
       return spec;
     });

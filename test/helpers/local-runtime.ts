@@ -23,6 +23,7 @@ import type { CompletedCheckpoint, StateHandle, SubtaskStateSnapshot } from "../
 import type { SnapshotSource } from "../../src/checkpoint/storage.js";
 import { TaskStateManager, type SnapshotStorage } from "../../src/checkpoint/task/index.js";
 import { createTaskContext } from "../../actors/task/task-context.js";
+import { keySelectorOf } from "../../src/runtime/streaming/stream-operator.js";
 
 /** Snapshot bytes in memory. */
 export class MemoryStorage implements SnapshotStorage {
@@ -174,6 +175,7 @@ export class LocalExecution {
       bufferRecords: tdd.bufferRecords,
       signal,
       jobId: tdd.jobId,
+      keySelector: (ref) => keySelectorOf(userCode, ref),
     });
     return state.prefetch().then(() => async () => {
       const input = this.network.createInput(tdd.attemptId, tdd.inputs.map(expandInputGate), signal, { jobId: tdd.jobId });

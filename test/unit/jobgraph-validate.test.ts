@@ -185,6 +185,11 @@ test("semantic errors get their own codes", () => {
     ErrorCode.InvalidJobGraph,
     /only meaningful with partitioner "hash"/,
   );
+  const keyed = (e: Record<string, unknown>) => ({ ...graph([seq("s"), sink("k")], []), edges: [{ source: "s", target: "k", ...e }] });
+  rejects(keyed({ partitioner: "rebalance", keySelector: "s#key0" }), ErrorCode.InvalidJobGraph, /keySelector needs partitioner "hash" and no key/);
+  rejects(keyed({ partitioner: "hash", key: 0, keySelector: "s#key0" }), ErrorCode.InvalidJobGraph, /keySelector needs partitioner "hash" and no key/);
+  rejects(keyed({ partitioner: "hash", keySelector: "s key0" }), ErrorCode.InvalidJobGraph, /keySelector/);
+  assert.equal(validateJobGraph(keyed({ partitioner: "hash", keySelector: "s#key0" }), builtinRegistry).edges[0]!.keySelector, "s#key0");
 });
 
 test("cycles: the message names a vertex on the cycle", () => {

@@ -46,6 +46,11 @@ test("hash key selectors: array index, object field, whole record", () => {
   }
 });
 
+test("hash by a key selector function: each record goes where its key, as the function gives it, belongs", () => {
+  const bySelector = createPartitioner(spec("hash", 4, { key: (r: unknown) => (r as { user: string }).user }));
+  for (const w of ["a", "b", "c", "flink", "nats"]) assert.equal(bySelector.select({ user: w, n: 1 }), operatorIndexForKey(w, 128, 4));
+});
+
 test("rebalance is even and starts at the producer's partition index; rescale is round robin from 0", () => {
   for (const start of [0, 1, 5]) {
     const p = createPartitioner({ ...spec("rebalance", 4), partitionIndex: start });

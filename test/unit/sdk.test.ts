@@ -6,7 +6,15 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { JobBuilder, jobArg, requireJobArg } from "../../src/sdk/index.js";
+import {
+  JobBuilder,
+  StreamExecutionEnvironment,
+  TumblingEventTimeWindows,
+  USER_FUNCTIONS,
+  WatermarkStrategy,
+  jobArg,
+  requireJobArg,
+} from "../../src/sdk/index.js";
 import { loadJob } from "../../src/sdk/load-job.js";
 import { validateJobGraph } from "../../src/jobgraph/index.js";
 import { ErrorCode, ValidationError } from "../../src/core/errors.js";
@@ -190,13 +198,52 @@ test("data-stream.js alone is enough for keyBy, connect and window (no import or
     connected: true,
     keyedConnected: true,
     windowed: true,
-    nodes: [
-      "eddy.stream.fromElements",
-      "eddy.stream.keyBy",
-      "eddy.stream.fromElements",
-      "eddy.stream.fromElements",
-      "eddy.stream.fromElements",
-      "eddy.stream.window",
-    ],
+    nodes: ["eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.fromElements", "eddy.stream.window"],
   });
+});
+
+test("keyBy(fn) sends the records as they are: the hash edge and the keyed operator name one key selector", () => {
+  const env = new StreamExecutionEnvironment("keyed", { parallelism: 2 });
+  const byUser = (c: { user: string }) => c.user;
+  const clicks = env
+    .fromElements({ user: "a", ts: 1 })
+    .assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<{ user: string; ts: number }>(0).withTimestampAssigner((c) => c.ts));
+  clicks
+    .keyBy(byUser)
+    .window(TumblingEventTimeWindows.of(10))
+    .reduce((a) => a)
+    .print();
+  const spec = env.build();
+  assert.ok(!spec.vertices.some((v) => v.invokable === "eddy.stream.keyBy"), "no KeyBy vertex");
+  const window = spec.vertices.find((v) => v.invokable === "eddy.stream.window")!;
+  const edge = spec.edges.find((e) => e.target === window.id)!;
+  assert.equal(edge.partitioner, "hash");
+  assert.equal(edge.key, undefined);
+  assert.match(edge.keySelector!, /#key0$/);
+  const inputs = (window.config as { inputs: Array<{ key: unknown; ts: unknown }> }).inputs;
+  assert.deepEqual(inputs[0]!.key, { selector: edge.keySelector });
+  assert.equal(typeof inputs[0]!.ts, "string", "the window applies the stream's own timestamp assigner");
+  const fns = (spec as typeof spec & { [USER_FUNCTIONS]: Map<string, unknown> })[USER_FUNCTIONS];
+  assert.equal(fns.get(edge.keySelector!), byUser);
+  validateJobGraph(spec, builtinRegistry);
+});
+
+test("keyBy(fn) over a union hashes every input by the one selector, each input keeping its timestamps", () => {
+  const env = new StreamExecutionEnvironment("union", { parallelism: 2 });
+  const stamped = (ts: (x: number) => number) =>
+    env.fromElements(1, 2).assignTimestampsAndWatermarks(WatermarkStrategy.forBoundedOutOfOrderness<number>(0).withTimestampAssigner(ts));
+  stamped((x) => x)
+    .union(stamped((x) => x * 2))
+    .keyBy((x) => x % 2)
+    .window(TumblingEventTimeWindows.of(10))
+    .reduce((a, b) => a + b)
+    .print();
+  const spec = env.build();
+  const window = spec.vertices.find((v) => v.invokable === "eddy.stream.window")!;
+  const edges = spec.edges.filter((e) => e.target === window.id);
+  assert.equal(edges.length, 2);
+  assert.equal(edges[0]!.keySelector, edges[1]!.keySelector);
+  const inputs = (window.config as { inputs: Array<{ key: unknown; ts: string }> }).inputs;
+  assert.notEqual(inputs[0]!.ts, inputs[1]!.ts, "each gate reads its own assigner, none from an envelope");
+  assert.ok(inputs.every((i) => i.ts !== "envelope"));
 });

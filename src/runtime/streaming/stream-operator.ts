@@ -6,20 +6,22 @@
  * hands batches and watermarks to the operator.
  */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
-import type { RecordOutput, TaskContext } from "../api.js";
+import { USER_FUNCTION_REF } from "../../core/ids.js";
+import type { RecordOutput, TaskContext, UserCode } from "../api.js";
 import { isWatermarkEvent, MAX_WATERMARK, type InputBatch, type WatermarkMarks } from "../../core/stream-events.js";
 import { configError } from "../invokable-common.js";
 import type { KeyType, OutputTag, RuntimeInfo, TimestampAssigner } from "./functions.js";
 
 /**
  * How an operator reads one input gate (one incoming edge, in edge order):
- * `key`: `"envelope"` (records are `[key, value]`, written by `eddy.stream.keyBy`) or `{field}` (the
+ * `key`: `{selector}` (the key is the job's key selector applied to the record, as the producer did to
+ * route it), `"envelope"` (records are `[key, value]`, written by `eddy.stream.keyBy`) or `{field}` (the
  * key is `record[field]`); `ts`: the ref of the stream's timestamp assigner, or `"envelope"` when the
  * `[key, value, timestamp]` envelopes carry the timestamp (a keyBy after a union of streams with
  * different assigners).
  */
 export interface InputSpec {
-  key?: "envelope" | { field: number | string };
+  key?: "envelope" | { field: number | string } | { selector: string };
   ts?: string;
 }
 
@@ -34,13 +36,11 @@ export interface GateReader {
   keyed: boolean;
 }
 
-const ID = /^[A-Za-z0-9_.#:/-]{1,200}$/;
-
 /** Reads a user-function ref from a config (a non-empty string); throws InvalidJobGraph. */
 export function refSetting(config: Record<string, unknown>, key: string, invokable: string, vertexId: string, required = true): string | undefined {
   const v = config[key];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== "string" || !ID.test(v))
+  if (typeof v !== "string" || !USER_FUNCTION_REF.test(v))
     configError(invokable, vertexId, `config.${key} must be a user-function ref (a string of [A-Za-z0-9_.#:/-], at most 200)`);
   return v;
 }
@@ -57,13 +57,15 @@ export function inputsSetting(config: Record<string, unknown>, invokable: string
     if (o.key !== undefined) {
       const k = o.key as unknown;
       if (k === "envelope") spec.key = "envelope";
-      else if (
+      else if (typeof k === "object" && k !== null && "selector" in k) {
+        spec.key = { selector: refSetting(k as Record<string, unknown>, "selector", invokable, vertexId)! };
+      } else if (
         typeof k === "object" &&
         k !== null &&
         (typeof (k as { field?: unknown }).field === "number" || typeof (k as { field?: unknown }).field === "string")
       ) {
         spec.key = { field: (k as { field: number | string }).field };
-      } else configError(invokable, vertexId, `config.inputs[${i}].key must be "envelope" or {field}`);
+      } else configError(invokable, vertexId, `config.inputs[${i}].key must be "envelope", {field} or {selector}`);
     }
     if (o.ts !== undefined) spec.ts = o.ts === "envelope" ? "envelope" : refSetting(o, "ts", invokable, vertexId)!;
     return spec;
@@ -82,6 +84,11 @@ export function sidesSetting(config: Record<string, unknown>, invokable: string,
 
 /** The user function `ref` of the task's job; a clear error when the task has no user code. */
 export function userFunction<T>(ctx: TaskContext, ref: string): T {
+  return userCodeOf(ctx, ref).fn<T>(ref);
+}
+
+/** The task's user code, where function `ref` is looked up; a clear error when it has none. */
+function userCodeOf(ctx: TaskContext, ref: string): UserCode {
   const code = ctx.userCode;
   if (!code) {
     throw new ValidationError(
@@ -90,7 +97,14 @@ export function userFunction<T>(ctx: TaskContext, ref: string): T {
       { details: { vertexId: ctx.tdd.vertexId, ref } },
     );
   }
-  return code.fn<T>(ref);
+  return code;
+}
+
+/** The key selector `ref` of the job's code (a `keyBy(fn)`), checked to be a function. */
+export function keySelectorOf(code: UserCode, ref: string): (record: unknown) => KeyType {
+  const fn = code.fn<unknown>(ref);
+  if (typeof fn !== "function") throw new ValidationError(ErrorCode.InvalidJobGraph, `the key selector "${ref}" of the job's code is not a function`);
+  return fn as (record: unknown) => KeyType;
 }
 
 function fieldOf(record: unknown, field: number | string): unknown {
@@ -109,6 +123,9 @@ export function gateReaders(ctx: TaskContext, specs: readonly InputSpec[], gates
     else if (assigner) timestamp = k === "envelope" ? (r) => assigner((r as [KeyType, unknown])[1]) : assigner;
     if (k === "envelope") {
       out.push({ value: (r) => (r as [KeyType, unknown])[1], key: (r) => (r as [KeyType, unknown])[0], timestamp, keyed: true });
+    } else if (k !== undefined && "selector" in k) {
+      const selector = keySelectorOf(userCodeOf(ctx, k.selector), k.selector);
+      out.push({ value: (r) => r, key: selector, timestamp, keyed: true });
     } else if (k !== undefined) {
       const f = k.field;
       out.push({ value: (r) => r, key: (r) => fieldOf(r, f) as KeyType, timestamp, keyed: true });
