@@ -45,6 +45,7 @@ export const SubmitTask = s.object({
       partitioner: s.oneOf(["forward", "rescale", "rebalance", "hash", "broadcast"] as const),
       key,
       keySelector: s.optional(s.str({ pattern: USER_FUNCTION_REF })),
+      output: s.optional(s.int({ min: 1, max: 64 })),
       maxParallelism: s.int({ min: 1, max: 32768 }),
       consumerParallelism: s.int({ min: 1, max: 32768 }),
       partitionType: s.oneOf(["PIPELINED", "BLOCKING"] as const),

@@ -24,6 +24,8 @@ export interface ResultPartitionDeploymentDescriptor {
   key?: number | string;
   /** For `hash`, instead of `key`: the ref of the job's key selector (resolved in the producer's user code). */
   keySelector?: string;
+  /** The producer's side output this partition carries (1-based); absent: its main output. */
+  output?: number;
   /** Consumer max parallelism (key groups) for `hash`. */
   maxParallelism: number;
   /** Consumer parallelism (for `hash`: operator index from key group). */

@@ -35,6 +35,7 @@ export function createTaskDeploymentDescriptor(graph: ExecutionGraph, execution:
     };
     if (p.result.edge.key !== undefined) d.key = p.result.edge.key;
     if (p.result.edge.keySelector !== undefined) d.keySelector = p.result.edge.keySelector;
+    if (p.result.edge.output !== undefined) d.output = p.result.edge.output;
     return d;
   });
   const inputs: CompactInputGateDescriptor[] = ev.consumedPartitionGroups.map((g) => ({

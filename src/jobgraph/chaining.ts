@@ -18,7 +18,8 @@ export interface ChainingContext {
 }
 
 /**
- * Flink's chaining rules, one per clause: the edge is `forward` and PIPELINED, both vertices have the
+ * Flink's chaining rules, one per clause: the edge is `forward`, PIPELINED and carries the main output
+ * (a chain hands one stream from member to member), both vertices have the
  * same parallelism, max parallelism and slot sharing group, the upstream vertex has exactly one
  * outgoing edge and the downstream vertex exactly one incoming edge, neither sets `chaining: false`,
  * and the downstream vertex does not start a new chain (`chaining: "head"`).
@@ -27,6 +28,7 @@ export function isChainableEdge(edge: JobEdge, c: ChainingContext): boolean {
   const { source: s, target: t } = c;
   return (
     edge.partitioner === "forward" &&
+    edge.output === undefined &&
     edge.resultPartitionType === "PIPELINED" &&
     s.parallelism === t.parallelism &&
     s.maxParallelism === t.maxParallelism &&

@@ -52,6 +52,12 @@ export interface JobEdgeSpec {
    * find the record's key, as Flink's KeySelector: the records travel as they are.
    */
   keySelector?: string;
+  /**
+   * The side output of the source vertex this edge carries (1-based, in the order of the source's
+   * `config.sides`); absent: its main output. Flink's OutputTag on a stream edge: a record goes only to
+   * the edges of the output it was emitted to.
+   */
+  output?: number;
   /** Derived from the partitioner when absent (forward/rescale: POINTWISE, others ALL_TO_ALL). */
   distribution?: DistributionPattern;
   resultPartitionType?: ResultPartitionType;
@@ -197,7 +203,11 @@ export interface JobGraph {
     }
   >;
   edges: Array<
-    Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & { key?: number | string; keySelector?: string }
+    Required<Pick<JobEdgeSpec, "source" | "target" | "partitioner" | "distribution" | "resultPartitionType">> & {
+      key?: number | string;
+      keySelector?: string;
+      output?: number;
+    }
   >;
   config: Required<Pick<JobConfig, "bufferTimeoutMs" | "bufferRecords">> & JobConfig;
   bundle?: JobBundleSpec;

@@ -171,9 +171,9 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
         cycle: [e.source, e.source],
       });
     }
-    const pair = `${e.source}\u0000${e.target}`;
+    const pair = `${e.source}\u0000${e.target}\u0000${e.output ?? 0}`;
     if (seen.has(pair)) {
-      fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: duplicate edge ${e.source} -> ${e.target}; connect two vertices at most once`, { edge: i });
+      fail(ErrorCode.InvalidJobGraph, `$.edges[${i}]: duplicate edge ${e.source} -> ${e.target}; connect two vertices at most once per output`, { edge: i });
     }
     seen.add(pair);
     if (e.feedback === true) {
@@ -219,6 +219,7 @@ function validateUnchecked(input: unknown, registry: InvokableCatalog): JobGraph
     };
     if (e.key !== undefined) edge.key = e.key;
     if (e.keySelector !== undefined) edge.keySelector = e.keySelector;
+    if (e.output !== undefined) edge.output = e.output;
     edges.push(edge);
   }
 
@@ -312,7 +313,7 @@ function checkFeedbackEdges(
   for (const { spec: e, index: i } of specs) {
     const where = `$.edges[${i}] (feedback ${e.source} -> ${e.target})`;
     const details = { edge: i };
-    if (e.partitioner !== "forward" || e.key !== undefined || e.keySelector !== undefined || e.resultPartitionType === "BLOCKING")
+    if (e.partitioner !== "forward" || e.key !== undefined || e.keySelector !== undefined || e.output !== undefined || e.resultPartitionType === "BLOCKING")
       fail(ErrorCode.InvalidJobGraph, `${where}: a feedback edge is forward and pipelined (subtask i of the tail feeds subtask i of the head)`, details);
     const tail = byId.get(e.source)!;
     const head = byId.get(e.target)!;

@@ -140,6 +140,9 @@ function selectorOf(d: ResultPartitionDeploymentDescriptor, opts: OutputOptions)
 /** A task's {@link RecordOutput} over all of its result partitions. */
 export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwner {
   readonly partitions: ResultPartition[];
+  /** The partitions of each output: index 0 the main output, then the side outputs (desc.output). */
+  private readonly byOutput: ResultPartition[][] = [];
+  private readonly main: ResultPartition[];
   readonly stats: OutputStats = { recordsSent: 0, buffersSent: 0, bytesSent: 0, maxBacklog: 0, backpressureEvents: 0, barriersBroadcast: 0, eventsSent: 0 };
   /** The last watermark emitted (MIN_WATERMARK before any). */
   lastWatermark = Number.NEGATIVE_INFINITY;
@@ -166,6 +169,12 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     const bufferRecords = opts.bufferRecords && opts.bufferRecords > 0 ? Math.floor(opts.bufferRecords) : DEFAULT_BUFFER_RECORDS;
     this.bufferTimeoutMs = opts.bufferTimeoutMs;
     this.partitions = descs.map((d) => new ResultPartition(attemptId, d, this, bufferRecords, d.keySelector === undefined ? undefined : selectorOf(d, opts)));
+    for (const p of this.partitions) {
+      const o = p.desc.output ?? 0;
+      while (this.byOutput.length <= o) this.byOutput.push([]);
+      this.byOutput[o]!.push(p);
+    }
+    this.main = this.byOutput[0] ?? [];
     if (opts.signal) {
       if (opts.signal.aborted) this.abort();
       else opts.signal.addEventListener("abort", this.onAbort, { once: true });
@@ -178,11 +187,19 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     return undefined;
   }
 
+  /** Emits `record` to the partitions of the main output. */
   emit(record: unknown): void {
     if (this.failure !== null) throw this.failure;
-    const ps = this.partitions;
+    const ps = this.main;
     if (ps.length === 1) ps[0]!.emit(record);
     else for (let i = 0; i < ps.length; i++) ps[i]!.emit(record);
+  }
+
+  /** Emits `record` to the partitions of side output `output` (1-based; 0 is the main output); none read it: dropped. */
+  emitTo(output: number, record: unknown): void {
+    if (this.failure !== null) throw this.failure;
+    const ps = this.byOutput[output];
+    if (ps !== undefined) for (let i = 0; i < ps.length; i++) ps[i]!.emit(record);
   }
 
   isAvailable(): boolean {
@@ -198,9 +215,11 @@ export class RecordWriterOutput implements CheckpointableOutput, SubpartitionOwn
     return d.promise;
   }
 
-  /** Records the task emitted and sent, counted per buffer (the first output's view: every record goes to every output). */
+  /** Records the task emitted and sent, counted per buffer (each output's first partition: every record of an output goes to each of its partitions). */
   get recordsSent(): number {
-    return this.partitions[0]?.recordsSent ?? 0;
+    let n = 0;
+    for (const ps of this.byOutput) n += ps[0]?.recordsSent ?? 0;
+    return n;
   }
 
   /** The fullest subpartition's backlog as a share of its bound (0..1): Flink's outPoolUsage. */

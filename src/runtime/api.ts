@@ -77,8 +77,14 @@ export interface CheckpointableInput extends RecordInput {
 
 /** All outputs of a task: each emitted record goes to every output partition, routed by its partitioner. */
 export interface RecordOutput {
-  /** Emits one record; synchronous, never awaits. */
+  /** Emits one record to the main output; synchronous, never awaits. */
   emit(record: unknown): void;
+  /**
+   * Emits one record to side output `output` (1-based, the edges whose `output` it is; 0: the main
+   * output); dropped when no edge carries that output. Absent on outputs without side outputs (a
+   * chain's handoff between members).
+   */
+  emitTo?(output: number, record: unknown): void;
   /** False when a subpartition's backlog is full: the task should `await available()` before more work. */
   isAvailable(): boolean;
   /** Resolves when `isAvailable()` is true again (or the task is canceled). */

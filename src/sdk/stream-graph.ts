@@ -180,40 +180,12 @@ export class StreamGraph {
 
   /**
    * The JobGraph. Edges without an explicit partitioning are `forward` between vertices of equal
-   * parallelism and `rebalance` otherwise (as in Flink). A node with side outputs gets one
-   * `eddy.stream.select` vertex per output read downstream.
+   * parallelism and `rebalance` otherwise (as in Flink). An edge reading a side output names it
+   * (`output`), so the operator sends each side output's records only to its readers.
    */
   build(): JobGraphSpec {
-    const nodes = [...this.nodes];
-    const edges: StreamEdge[] = [];
-    // Side outputs: each output read downstream goes through a select vertex of its own.
-    const selects = new Map<string, StreamNode>();
-    for (const e of this.edges) {
-      if (e.source.sides.length === 0) {
-        edges.push(e);
-        continue;
-      }
-      const key = `${nodes.indexOf(e.source)}/${e.output}`;
-      let sel = selects.get(key);
-      if (!sel) {
-        const label = e.output === 0 ? "main" : e.source.sides[e.output - 1]!;
-        sel = {
-          id: `${e.source.id}-${e.output === 0 ? "main" : `side${e.output}`}`.slice(0, 64),
-          name: clip(`${e.source.name} [${label}]`),
-          invokable: "eddy.stream.select",
-          config: { output: e.output },
-          follows: e.source,
-          sides: [],
-        };
-        selects.set(key, sel);
-        nodes.push(sel);
-        edges.push({ source: e.source, target: sel, partitioner: "forward", output: 0 });
-      }
-      const moved: StreamEdge = { source: sel, target: e.target, output: 0 };
-      if (e.partitioner) moved.partitioner = e.partitioner;
-      if (e.key !== undefined) moved.key = e.key;
-      edges.push(moved);
-    }
+    const nodes = this.nodes;
+    const edges = this.edges;
     const resolve = <K extends "parallelism" | "maxParallelism" | "slotSharingGroup">(n: StreamNode, k: K): StreamNode[K] => {
       for (let m: StreamNode | undefined = n, hops = 0; m && hops < 1000; m = m.follows, hops++) if (m[k] !== undefined) return m[k];
       return undefined;
@@ -247,6 +219,7 @@ export class StreamGraph {
     const edgeSpecs: JobEdgeSpec[] = edges.map((e) => {
       const partitioner = e.partitioner ?? (par(e.source) === par(e.target) ? "forward" : "rebalance");
       const spec: JobEdgeSpec = { source: e.source.id, target: e.target.id, partitioner };
+      if (e.output > 0) spec.output = e.output;
       if (e.key instanceof FnRef) spec.keySelector = materialize(e.key, functions) as string;
       else if (e.key !== undefined) spec.key = e.key;
       if (this.options.runtimeMode === "BATCH" && partitioner !== "forward") spec.resultPartitionType = "BLOCKING";

@@ -223,10 +223,35 @@ test("side outputs of a ProcessFunction reach only their readers", async () => {
     .map((n) => `odd ${n}`)
     .collectToFile(oddOut, { sorted: true });
   const spec = env.build();
-  assert.equal(spec.vertices.filter((v) => v.invokable === "eddy.stream.select").length, 2, "one select vertex per output read");
+  const process = spec.vertices.find((v) => v.invokable === "eddy.stream.process")!;
+  const outputs = spec.edges.filter((e) => e.source === process.id).map((e) => e.output ?? 0);
+  assert.deepEqual(outputs, [0, 1], "one edge per output read, the side output's naming it");
   await runLocally(spec, { nc: t.nc });
   assert.deepEqual(readLines(mainOut), ["even 0", "even 2", "even 4", "even 6", "even 8"]);
   assert.deepEqual(readLines(oddOut), ["odd 1", "odd 3", "odd 5", "odd 7", "odd 9"]);
+});
+
+test("one operator reading both the main and a side output of another gets each record once", async () => {
+  const env = new StreamExecutionEnvironment("sides-union", { parallelism: 2 });
+  const odd = new OutputTag<number>("odd");
+  const out = t.file("both.txt");
+  const split = env
+    .fromGenerator(10, (i) => i)
+    .process<number>({
+      processElement(n, ctx, collector) {
+        if (n % 2 === 0) collector.collect(n);
+        else ctx.output(odd, -n);
+      },
+    });
+  split
+    .union(split.getSideOutput(odd))
+    .map((n) => String(n))
+    .collectToFile(out, { sorted: true });
+  const spec = env.build();
+  const process = spec.vertices.find((v) => v.invokable === "eddy.stream.process")!;
+  assert.equal(spec.edges.filter((e) => e.source === process.id).length, 2, "two edges between the same two vertices, one per output");
+  await runLocally(spec, { nc: t.nc });
+  assert.deepEqual(readLines(out), ["-1", "-3", "-5", "-7", "-9", "0", "2", "4", "6", "8"].sort());
 });
 
 test("a custom SourceFunction resumes from its checkpointed position; a custom SinkFunction sees every record once", async () => {

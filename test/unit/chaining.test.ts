@@ -106,6 +106,7 @@ test("chaining: each rule alone prevents chaining", () => {
       spec([seq("a", 2, { chaining: false }), op("b"), sink("k")], [fwd("a", "b"), reb("b", "k")]),
       builtinRegistry,
     ),
+    "edge carries a side output": validateJobGraph(spec([seq("a"), op("b"), sink("k")], [{ ...fwd("a", "b"), output: 1 }, reb("b", "k")]), builtinRegistry),
     "downstream disables chaining": validateJobGraph(
       spec([seq("a"), op("b", 2, { chaining: false }), sink("k")], [fwd("a", "b"), reb("b", "k")]),
       builtinRegistry,

@@ -38,7 +38,6 @@ test("registry lists the built-ins and explains an unknown name", () => {
     "eddy.stream.print",
     "eddy.stream.process",
     "eddy.stream.reduce",
-    "eddy.stream.select",
     "eddy.stream.sink",
     "eddy.stream.source",
     "eddy.stream.watermarks",

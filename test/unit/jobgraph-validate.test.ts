@@ -190,6 +190,21 @@ test("semantic errors get their own codes", () => {
   rejects(keyed({ partitioner: "hash", key: 0, keySelector: "s#key0" }), ErrorCode.InvalidJobGraph, /keySelector needs partitioner "hash" and no key/);
   rejects(keyed({ partitioner: "hash", keySelector: "s key0" }), ErrorCode.InvalidJobGraph, /keySelector/);
   assert.equal(validateJobGraph(keyed({ partitioner: "hash", keySelector: "s#key0" }), builtinRegistry).edges[0]!.keySelector, "s#key0");
+  // Two edges between the same vertices: only for two different outputs of the source.
+  const twice = (o1: number | undefined, o2: number | undefined) => ({
+    ...graph([seq("s"), sink("k")], []),
+    edges: [
+      { source: "s", target: "k", partitioner: "rebalance", ...(o1 ? { output: o1 } : {}) },
+      { source: "s", target: "k", partitioner: "rebalance", ...(o2 ? { output: o2 } : {}) },
+    ],
+  });
+  assert.deepEqual(
+    validateJobGraph(twice(undefined, 1), builtinRegistry).edges.map((e) => e.output),
+    [undefined, 1],
+  );
+  rejects(twice(2, 2), ErrorCode.InvalidJobGraph, /duplicate edge s -> k/);
+  rejects(keyed({ partitioner: "rebalance", output: 0 }), ErrorCode.InvalidJobGraph, /output/);
+  rejects(keyed({ partitioner: "rebalance", output: 65 }), ErrorCode.InvalidJobGraph, /output/);
 });
 
 test("cycles: the message names a vertex on the cycle", () => {

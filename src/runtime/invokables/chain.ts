@@ -262,6 +262,7 @@ function abortableOutput(output: RecordOutput, signal: AbortSignal): RecordOutpu
   if (output.broadcastBarrier) wrapped.broadcastBarrier = output.broadcastBarrier.bind(output);
   if (output.broadcastCancelMarker) wrapped.broadcastCancelMarker = output.broadcastCancelMarker.bind(output);
   if (output.emitWatermark) wrapped.emitWatermark = output.emitWatermark.bind(output);
+  if (output.emitTo) wrapped.emitTo = output.emitTo.bind(output);
   return wrapped;
 }
 

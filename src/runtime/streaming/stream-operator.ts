@@ -125,7 +125,14 @@ export function gateReaders(ctx: TaskContext, specs: readonly InputSpec[], gates
       out.push({ value: (r) => (r as [KeyType, unknown])[1], key: (r) => (r as [KeyType, unknown])[0], timestamp, keyed: true });
     } else if (k !== undefined && "selector" in k) {
       const selector = keySelectorOf(userCodeOf(ctx, k.selector), k.selector);
-      out.push({ value: (r) => r, key: selector, timestamp, keyed: true });
+      const where = `vertex "${ctx.tdd.vertexId}"`;
+      const key = (r: unknown): KeyType => {
+        const v = selector(r);
+        if (typeof v !== "string" && typeof v !== "number")
+          throw new TypeError(`${where}: the key selector returned ${typeof v}; keys must be strings or numbers`);
+        return v;
+      };
+      out.push({ value: (r) => r, key, timestamp, keyed: true });
     } else if (k !== undefined) {
       const f = k.field;
       out.push({ value: (r) => r, key: (r) => fieldOf(r, f) as KeyType, timestamp, keyed: true });
@@ -149,9 +156,8 @@ export function runtimeInfo(ctx: TaskContext): RuntimeInfo {
 }
 
 /**
- * An operator's output: the main output and its side outputs. Without side outputs records go out as
- * they are; with some, every record goes out as `[output index, value]` (0 = main), and
- * `eddy.stream.select` vertices downstream pick one output each.
+ * An operator's output: the main output and its side outputs (Flink's OutputTag): side output i of
+ * `sides` (1-based) goes only to the edges that carry output i, the main output to the others.
  */
 export class StreamOutput {
   private readonly sideIndex = new Map<string, number>();
@@ -162,13 +168,13 @@ export class StreamOutput {
     sides: readonly string[],
   ) {
     sides.forEach((t, i) => this.sideIndex.set(t, i + 1));
-    this.collector = sides.length === 0 ? { collect: (v) => out.emit(v) } : { collect: (v) => out.emit([0, v]) };
+    this.collector = { collect: (v) => out.emit(v) };
   }
 
   /** Emits `value` to side output `tag` (dropped when nobody reads that side output). */
   side(tag: OutputTag<unknown> | string, value: unknown): void {
     const i = this.sideIndex.get(typeof tag === "string" ? tag : tag.id);
-    if (i !== undefined) this.out.emit([i, value]);
+    if (i !== undefined) this.out.emitTo?.(i, value);
   }
 
   /** Forwards a finite watermark downstream. */

@@ -3,7 +3,7 @@
  * from the refs in its config. Registered with the built-ins, so workers run them like any invokable.
  */
 import type { InvokableFactory } from "../../api.js";
-import { filterOperator, flatMapOperator, keyByOperator, mapOperator, processOperator, selectOperator, watermarksOperator } from "./one-input.js";
+import { filterOperator, flatMapOperator, keyByOperator, mapOperator, processOperator, watermarksOperator } from "./one-input.js";
 import { coProcessOperator, keyedProcessOperator, reduceOperator } from "./keyed.js";
 import { windowOperator } from "./window-operator.js";
 import { intervalJoinOperator } from "./interval-join-operator.js";
@@ -20,7 +20,6 @@ export {
   keyByOperator,
   mapOperator,
   processOperator,
-  selectOperator,
   watermarksOperator,
   coProcessOperator,
   keyedProcessOperator,
@@ -49,7 +48,6 @@ export const streamInvokables: InvokableFactory[] = [
   filterOperator,
   processOperator,
   keyByOperator,
-  selectOperator,
   watermarksOperator,
   reduceOperator,
   keyedProcessOperator,

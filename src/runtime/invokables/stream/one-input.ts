@@ -1,7 +1,7 @@
 /**
  * The stateless one-input operators of the stream API: `eddy.stream.map`, `flatMap`, `filter`,
  * `process` (a non-keyed ProcessFunction), `keyBy` (writes `[key, value]` envelopes for the hash edge
- * that follows), `select` (picks one output of an operator with side outputs) and `watermarks`
+ * that follows: the actors' dispatch reads its messages so) and `watermarks`
  * (Flink's TimestampsAndWatermarksOperator with a bounded-out-of-orderness generator). Each forwards
  * the input's watermarks after the records before them, except `watermarks`, which makes its own.
  */
@@ -192,32 +192,6 @@ export const keyByOperator = defineStreamInvokable<FnSettings>({
         out.emit(ts ? [k, v, ts(rec)] : [k, v]);
       }
     }, s);
-  },
-});
-
-interface SelectSettings {
-  output: number;
-}
-
-/** `eddy.stream.select` {output}: the records of one output (`[index, value]` → value) of the vertex before. */
-export const selectOperator = defineStreamInvokable<SelectSettings>({
-  name: "eddy.stream.select",
-  description: "Stream API side outputs: keeps the records [output, value] of one output (0 = main) and emits their values. Config {output}.",
-  kind: "operator",
-  keys: ["output"],
-  settings: (config, vertexId) => ({ output: intSetting(config, "output", { min: 0, max: 64 }, "eddy.stream.select", vertexId) }),
-  create(s, ctx) {
-    const out = ctx.output;
-    const want = s.output;
-    return new OneInput(
-      (records, _r, from, to) => {
-        for (let i = from; i < to; i++) {
-          const r = records[i] as [number, unknown];
-          if (r[0] === want) out.emit(r[1]);
-        }
-      },
-      { fn: "", inputs: [], sides: [] },
-    );
   },
 });
 
