@@ -2,7 +2,8 @@
  * The stream API's cost: examples/windowed-events.ts (event-time windows with late clicks) run through
  * the whole runtime in one thread (test/helpers/local-runtime.ts: chaining, network stack, keyed state,
  * timers, watermarks, side output, the sorted result files) against the same logic as one plain loop
- * (test/helpers/windowed-events-reference.ts), in the same process. Figures are events per second per
+ * (test/helpers/windowed-events-reference.ts) that writes the same two files (compared byte for byte
+ * after each pair), in the same process. Figures are events per second per
  * core: events / CPU seconds (user + system) of this process while each ran, and the wall-clock rate.
  * Both sides run {@link WARMUP_RUNS} times unmeasured first: the runtime's code reaches its optimized
  * form only in its third run or so (1.8 s, 1.4 s, then 0.9-1.0 s of CPU for 500,000 events), so a best
@@ -18,7 +19,7 @@ import { pathToFileURL } from "node:url";
 import { connectNats, type NatsConnection } from "../../src/rpc/nats.js";
 import windowedEvents from "../../examples/windowed-events.js";
 import { runLocally } from "../helpers/local-runtime.js";
-import { windowedEventsBareLoop } from "../helpers/windowed-events-reference.js";
+import { windowedEventsBareLoop, writeWindowedEventsFiles } from "../helpers/windowed-events-reference.js";
 import { startTestNats } from "../helpers/nats-server.js";
 
 export interface StreamBenchResult {
@@ -64,16 +65,18 @@ export async function benchWindowedEvents(nc: NatsConnection, events: number, ru
     for (let w = 0; w < WARMUP_RUNS; w++) {
       const spec = await windowedEvents(["--events", String(events), "--output", join(dir, `warmup-${w}`)], { parallelism: 1 });
       await runLocally(spec, { nc }, 600_000);
-      windowedEventsBareLoop(events, 50);
+      writeWindowedEventsFiles(join(dir, `warmup-loop-${w}`), windowedEventsBareLoop(events, 50));
     }
     for (let r = 0; r < runs; r++) {
       const out = join(dir, `run-${r}`);
       const spec = await windowedEvents(["--events", String(events), "--output", out], { parallelism: 1 });
       const job = await measure(() => runLocally(spec, { nc }, 600_000));
-      const loop = await measure(async () => windowedEventsBareLoop(events, 50));
-      // Same results, or the comparison means nothing.
-      const lines = readFileSync(join(out, "windows.txt"), "utf8").trim().split("\n").length;
-      if (lines !== loop.value.windows.length) throw new Error(`the job wrote ${lines} window firings, the loop computed ${loop.value.windows.length}`);
+      const loopOut = join(dir, `loop-${r}`);
+      const loop = await measure(async () => writeWindowedEventsFiles(loopOut, windowedEventsBareLoop(events, 50)));
+      // The same files, or the comparison means nothing.
+      for (const file of ["windows.txt", "late.txt"]) {
+        if (!readFileSync(join(out, file)).equals(readFileSync(join(loopOut, file)))) throw new Error(`the job's ${file} differs from the loop's`);
+      }
       jobPerCore.push(events / job.cpuS);
       jobWall.push(events / job.wallS);
       loopPerCore.push(events / loop.cpuS);

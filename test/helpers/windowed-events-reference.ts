@@ -4,7 +4,20 @@
  * end, fire again for each late click within 2 s of lateness, and later clicks set aside. The tests'
  * independent reference and the benchmark's baseline.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ALLOWED_LATENESS_MS, click, OUT_OF_ORDERNESS_MS, WATERMARK_EVERY, WINDOW_MS } from "../../examples/windowed-events.js";
+
+/**
+ * Writes the loop's lines as the example's two files in `dir` (windows.txt, late.txt: one line each,
+ * each line ended by a newline, as the job's collect sinks write them).
+ */
+export function writeWindowedEventsFiles(dir: string, lines: { windows: readonly string[]; late: readonly string[] }): void {
+  mkdirSync(dir, { recursive: true });
+  const text = (ls: readonly string[]) => (ls.length ? `${ls.join("\n")}\n` : "");
+  writeFileSync(join(dir, "windows.txt"), text(lines.windows));
+  writeFileSync(join(dir, "late.txt"), text(lines.late));
+}
 
 interface Win {
   user: string;

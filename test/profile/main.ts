@@ -25,7 +25,7 @@ import type { JobGraphSpec } from "../../src/jobgraph/types.js";
 import { cpuMapJob, plainMap } from "../bench/scaling-bench.js";
 import { writeText } from "../bench/text.js";
 import { cpuCeiling } from "../bench/ceilings.js";
-import { windowedEventsBareLoop } from "../helpers/windowed-events-reference.js";
+import { windowedEventsBareLoop, writeWindowedEventsFiles } from "../helpers/windowed-events-reference.js";
 import { addStages, monotonicUs, newTree, readProfile, reduceProfile, stageRows, type TreeNode, type Window } from "./cpuprofile.js";
 import { flameSvg } from "./flame-svg.js";
 import type { Stage } from "./stages.js";
@@ -186,7 +186,7 @@ function profileWindowedEvents(o: Options): ProfiledRun {
     { encoding: "utf8", timeout: 600_000 },
   );
   const w = JSON.parse(stdout.trim().split("\n").pop()!) as Window & { events: number };
-  const loopNs = loopCost(w.events, () => windowedEventsBareLoop(w.events, 50));
+  const loopNs = loopCost(w.events, () => writeWindowedEventsFiles(join(o.out, "windowed-events-loop-out"), windowedEventsBareLoop(w.events, 50)));
   if (o.alloc) printAllocation(o, child);
   return reduceDir(dir, w, "windowed-events p=1", w.events, (w.toUs - w.fromUs) / 1000, loopNs);
 }
