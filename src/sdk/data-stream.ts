@@ -72,12 +72,12 @@ export class DataStream<T> extends NodeSetters {
     return new DataStream<R>(this.graph, [{ node, output: 0, ...(ts ? { ts } : {}) }]);
   }
 
-  /** @internal A built-in invokable reading this stream (plain records only). */
+  /** @internal A built-in invokable reading this stream (plain records: not the actors' internal `[key, value]` envelopes). */
   protected builtin(invokable: string, config: Record<string, unknown>, name: string): StreamNode {
     if (this.inputs.some((i) => i.key === "envelope")) {
       throw new ValidationError(
         ErrorCode.InvalidJobGraph,
-        `the built-in ${invokable} cannot read a stream keyed by a key selector; use keyBy(<field>) or a stream-API operator (map, process, ...)`,
+        `the built-in ${invokable} cannot read [key, value] envelopes (an actor application's internal keying); read it with a stream-API operator (map, process, ...)`,
       );
     }
     const node = this.graph.addNode(invokable, config, name);
@@ -141,7 +141,10 @@ export class DataStream<T> extends NodeSetters {
     if (typeof selector !== "number" && typeof selector !== "string")
       throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy needs a key selector function, an array index or a field name");
     if (this.inputs.some((i) => i.key === "envelope"))
-      throw new ValidationError(ErrorCode.InvalidJobGraph, "keyBy(<field>) after keyBy(<function>): map the stream first");
+      throw new ValidationError(
+        ErrorCode.InvalidJobGraph,
+        "keyBy(<field>) of [key, value] envelopes (an actor application's internal keying): map the stream first",
+      );
     return new KeyedStream<T, unknown>(
       this.graph,
       this.inputs.map((i) => ({ ...i, partitioner: "hash" as const, hashKey: selector, key: { field: selector } })),

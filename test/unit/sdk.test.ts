@@ -247,3 +247,17 @@ test("keyBy(fn) over a union hashes every input by the one selector, each input 
   assert.notEqual(inputs[0]!.ts, inputs[1]!.ts, "each gate reads its own assigner, none from an envelope");
   assert.ok(inputs.every((i) => i.ts !== "envelope"));
 });
+
+test("a built-in sink reads a keyBy(fn) stream: its records as they are, hashed by the selector", () => {
+  const env = new StreamExecutionEnvironment("keyed-builtin", { parallelism: 2 });
+  env
+    .fromElements({ user: "a" }, { user: "b" })
+    .keyBy((c) => c.user)
+    .writeAsText("/tmp/out");
+  const spec = env.build();
+  const sink = spec.vertices.find((v) => v.invokable === "sink.textFile")!;
+  const edge = spec.edges.find((e) => e.target === sink.id)!;
+  assert.equal(edge.partitioner, "hash");
+  assert.match(edge.keySelector!, /#key0$/);
+  validateJobGraph(spec, builtinRegistry);
+});

@@ -1,9 +1,9 @@
 /**
  * What every stream-API operator (src/runtime/invokables/stream/) shares, Flink's
  * AbstractStreamOperator in small: its user functions (from `ctx.userCode`), how it reads each input
- * gate (plain records, `[key, value]` envelopes of a keyBy with a key selector, or records keyed by a
- * field; an optional timestamp assigner), its output with side outputs, and the element loop that
- * hands batches and watermarks to the operator.
+ * gate (plain records, records keyed by the job's key selector or by a field, or the `[key, value]`
+ * envelopes of the actors' dispatch; an optional timestamp assigner), its output with side outputs,
+ * and the element loop that hands batches and watermarks to the operator.
  */
 import { ErrorCode, ValidationError } from "../../core/errors.js";
 import { USER_FUNCTION_REF } from "../../core/ids.js";
