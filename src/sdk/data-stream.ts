@@ -89,9 +89,9 @@ export class DataStream<T> extends NodeSetters {
     return new DataStream<T>(
       this.graph,
       this.inputs.map((i) => {
-        // A key selector's key no longer says where the records are: the keyed reading goes with the hash.
+        // Repartitioned records are keyed no more; only the envelopes' shape stays with them.
         const { hashKey: _h, key, ...rest } = i;
-        return key === undefined || (typeof key === "object" && "selector" in key) ? { ...rest, partitioner } : { ...rest, key, partitioner };
+        return key === "envelope" ? { ...rest, key, partitioner } : { ...rest, partitioner };
       }),
     );
   }

@@ -184,8 +184,7 @@ export class StreamGraph {
    * (`output`), so the operator sends each side output's records only to its readers.
    */
   build(): JobGraphSpec {
-    const nodes = this.nodes;
-    const edges = this.edges;
+    const { nodes, edges } = this;
     const resolve = <K extends "parallelism" | "maxParallelism" | "slotSharingGroup">(n: StreamNode, k: K): StreamNode[K] => {
       for (let m: StreamNode | undefined = n, hops = 0; m && hops < 1000; m = m.follows, hops++) if (m[k] !== undefined) return m[k];
       return undefined;
