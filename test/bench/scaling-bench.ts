@@ -2,7 +2,9 @@
  * Throughput against slots: WordCount at parallelism 1 and 2 on one TaskExecutor with two slots (the
  * exchange crosses threads over MessagePorts) and on two TaskExecutors with one slot each (it crosses
  * NATS), and an embarrassingly parallel job (cpu-map-job.ts: sequence -> CPU-heavy map -> discard,
- * forward edges) at 1 and 2 on the two-slot TaskExecutor. Figures are medians of `runs` runs of the
+ * forward edges) at 1 and 2 on the two-slot TaskExecutor. WordCount's work with a forward and with a
+ * rebalance edge in place of the keyBy (wordcount-edge-job.ts) tells the runtime's own scaling, the
+ * records' crossing between the threads and the key routing apart. Figures are medians of `runs` runs of the
  * job's net runtime; the machine's other load shows in them, so they are printed with the spread, with
  * the TaskExecutors' CPU per record (less sensitive to other load than wall time) and with what two
  * plain threads get from the machine at the same moment.
@@ -191,11 +193,18 @@ export async function scalingBench(input: string, words: number, work: string, r
     `  the machine now: WordCount by hand in plain threads (each its share of the lines, nothing exchanged), 2 threads / 1 thread: ${plainWc.ratio.toFixed(2)} ` +
       `(median of ${plainWc.ratios.length}; ${plainWc.ratios.map((x) => x.toFixed(2)).join(", ")}), one thread ${fmt(plainWc.oneThread)} words/s`,
   );
+  const edgeJob = fileURLToPath(new URL("../../../test/bench/wordcount-edge-job.ts", import.meta.url));
+  const wordCountEdge = (edge: "forward" | "rebalance") => (p: number) =>
+    loadJob(edgeJob, ["--input", input, "--output", join(work, `scaling-out-${edge}-${p}`), "--edge", edge], { parallelism: p });
   const oneTe = await startProcessCluster({ taskExecutors: 1, slots: 2 });
   let wcOne: number;
+  let forward: number;
+  let rebalance: number;
   let map: number;
   try {
     wcOne = await pair(oneTe, "WordCount, one TaskExecutor x 2 slots,", wordCount, words, runs);
+    forward = await pair(oneTe, "its work, forward edge (no exchange),", wordCountEdge("forward"), words, runs);
+    rebalance = await pair(oneTe, "its work, rebalance edge (no key hash),", wordCountEdge("rebalance"), words, runs);
     map = await pair(oneTe, "sequence -> CPU-heavy map -> discard,", cpuMap(oneTe), mapRecords, runs);
   } finally {
     await oneTe.stop();
@@ -211,6 +220,10 @@ export async function scalingBench(input: string, words: number, work: string, r
   const ofPlain = (r: number) => `; against the plain threads' ${plainWc.ratio.toFixed(2)}: ${(r / plainWc.ratio).toFixed(2)}`;
   console.log(`  ratio WordCount p=2/p=1, one TaskExecutor:    ${goal(wcOne, 1.3)}${ofPlain(wcOne)}`);
   console.log(`  ratio WordCount p=2/p=1, two TaskExecutors:   ${goal(wcTwo, 1.2)}${ofPlain(wcTwo)}`);
+  console.log(
+    `  where the one-TaskExecutor ratio goes (no goals): WordCount's work with a forward edge ${forward.toFixed(2)} (nothing crosses a thread), ` +
+      `a rebalance edge ${rebalance.toFixed(2)} (half the records cross, no key hash), keyBy ${wcOne.toFixed(2)}`,
+  );
   console.log(
     `  ratio embarrassingly parallel p=2/p=1:        ${goal(map, 1.7)}; against the plain threads' ${machine.toFixed(2)}: ${(map / machine).toFixed(2)}`,
   );
