@@ -60,22 +60,6 @@ function ensureRows(j: number, n: number): void {
   }
 }
 
-/** The kind of a number column: the smallest integer width that holds every value exactly, else F64. */
-function numberKind(col: Float64Array, n: number): number {
-  let lo = 0;
-  let hi = 0;
-  for (let i = 0; i < n; i++) {
-    const v = col[i]!;
-    // -0 and non-integers need F64 (`v | 0` drops both, and every value outside int32).
-    if ((v | 0) !== v || (v === 0 && 1 / v < 0)) return Kind.F64;
-    if (v < lo) lo = v;
-    else if (v > hi) hi = v;
-  }
-  if (lo >= -128 && hi <= 127) return Kind.I8;
-  if (lo >= -32768 && hi <= 32767) return Kind.I16;
-  return Kind.I32;
-}
-
 /** Bytes of one number of a column, by its kind. */
 const NUM_BYTES = [0, 0, 0, 1, 2, 4, 8];
 
@@ -101,16 +85,25 @@ function frameBytes(size: number): Uint8Array {
 }
 
 /**
- * Copies column `j` of `records` (arrays) into its scratch bytes and lengths; false when it is not all
- * ASCII strings of at most {@link MAX_STRING}, or more than {@link MAX_COLUMN_BYTES} in all.
+ * Whether every record is an array of `k` fields, checked while the first column is scanned (one pass
+ * over the records less); 0 for the other columns.
  */
-function scanStrings(records: unknown[][], n: number, j: number): boolean {
+type ShapeCheck = number;
+
+/**
+ * Copies column `j` of `records` into its scratch bytes and lengths; false when it is not all ASCII
+ * strings of at most {@link MAX_STRING}, or more than {@link MAX_COLUMN_BYTES} in all, or when `k` > 0
+ * and a record is not an array of `k` fields.
+ */
+function scanStrings(records: unknown[], n: number, j: number, k: ShapeCheck): boolean {
   const lens = strLens[j]!;
   let bytes = strBytes[j]!;
   let p = 0;
   let most = 0;
   for (let i = 0; i < n; i++) {
-    const v = records[i]![j];
+    const r = records[i] as unknown[];
+    if (k !== 0 && (!Array.isArray(r) || r.length !== k)) return false;
+    const v = r[j];
     if (typeof v !== "string") return false;
     const len = v.length;
     if (len > MAX_STRING) return false;
@@ -131,14 +124,27 @@ function scanStrings(records: unknown[][], n: number, j: number): boolean {
   return true;
 }
 
-/** Copies column `j` of `records` (arrays) into its scratch numbers; false when it is not all numbers. */
-function scanNumbers(records: unknown[][], n: number, j: number): boolean {
+/**
+ * Copies column `j` of `records` into its scratch numbers and sets its kind: the smallest integer width that holds every value exactly, else F64;
+ * false when it is not all numbers, or when `k` > 0 and a record is not an array of `k` fields.
+ */
+function scanNumbers(records: unknown[], n: number, j: number, k: ShapeCheck): boolean {
   const col = nums[j]!;
+  let lo = 0;
+  let hi = 0;
+  let ints = true;
   for (let i = 0; i < n; i++) {
-    const v = records[i]![j];
+    const r = records[i] as unknown[];
+    if (k !== 0 && (!Array.isArray(r) || r.length !== k)) return false;
+    const v = r[j];
     if (typeof v !== "number") return false;
     col[i] = v;
+    // -0 and non-integers need F64 (`v | 0` drops both, and every value outside int32).
+    if ((v | 0) !== v || (v === 0 && 1 / v < 0)) ints = false;
+    else if (v < lo) lo = v;
+    else if (v > hi) hi = v;
   }
+  kinds[j] = !ints ? Kind.F64 : lo >= -128 && hi <= 127 ? Kind.I8 : lo >= -32768 && hi <= 32767 ? Kind.I16 : Kind.I32;
   return true;
 }
 
@@ -152,15 +158,12 @@ export function encodeTupleBlock(records: unknown[], prefix: number): Uint8Array
   if (n === 0 || !Array.isArray(first)) return undefined;
   const k = first.length;
   if (k === 0 || k > MAX_TUPLE_ARITY) return undefined;
-  for (let i = 0; i < n; i++) {
-    const r = records[i];
-    if (!Array.isArray(r) || r.length !== k) return undefined;
-  }
   for (let j = 0; j < k; j++) {
     const t = typeof first[j];
     ensureRows(j, n);
     isString[j] = t === "string" ? 1 : 0;
-    if (t === "string" ? !scanStrings(records as unknown[][], n, j) : t !== "number" || !scanNumbers(records as unknown[][], n, j)) return undefined;
+    const shape = j === 0 ? k : 0;
+    if (t === "string" ? !scanStrings(records, n, j, shape) : t !== "number" || !scanNumbers(records, n, j, shape)) return undefined;
   }
   let size = prefix + 5 + k;
   for (let j = 0; j < k; j++) {
@@ -168,7 +171,6 @@ export function encodeTupleBlock(records: unknown[], prefix: number): Uint8Array
       kinds[j] = maxLen[j]! <= 0xff ? Kind.Str8 : Kind.Str16;
       size += n * (kinds[j] === Kind.Str8 ? 1 : 2) + 4 + byteCount[j]!;
     } else {
-      kinds[j] = numberKind(nums[j]!, n);
       size += n * NUM_BYTES[kinds[j]!]!;
     }
   }
@@ -215,6 +217,12 @@ function malformed(b: Uint8Array, why: string): InternalError {
   return new InternalError(`malformed tuple block in a DATA frame of ${b.length} bytes: ${why}`);
 }
 
+/** Per column while decoding: its kind, where its lengths or numbers start, its characters and the next string's start. */
+const colKind = new Uint8Array(MAX_TUPLE_ARITY);
+const colAt = new Int32Array(MAX_TUPLE_ARITY);
+const colChars: string[] = new Array<string>(MAX_TUPLE_ARITY).fill("");
+const colNext = new Int32Array(MAX_TUPLE_ARITY);
+
 /** The records of the tuple block at `o` of frame `b`; throws InternalError when it is malformed. */
 export function decodeTupleBlock(b: Uint8Array, o: number): unknown[] {
   if (b.length < o + 5) throw malformed(b, "shorter than its count and arity");
@@ -227,68 +235,70 @@ export function decodeTupleBlock(b: Uint8Array, o: number): unknown[] {
   // Every field takes at least a byte (an I8, a string's length): a count the frame cannot hold is
   // refused before anything is allocated for it.
   if (n * k > b.length - o) throw malformed(b, `${n} records of ${k} fields in ${Math.max(0, b.length - o)} bytes`);
-  // Columns of their own, young like the records: reused ones would be old, and every young string
-  // stored into them would go through the write barrier's remembered set.
-  const cols: unknown[][] = [];
+  // Every column is checked before the first record is built: a malformed block yields nothing.
   for (let j = 0; j < k; j++) {
-    const kind = b[kindsAt + j];
-    const col: unknown[] = new Array(n);
-    cols.push(col);
-    if (kind === Kind.Str8 || kind === Kind.Str16) o = readStrings(b, view, o, n, kind === Kind.Str8 ? 1 : 2, col);
-    else if (kind !== undefined && kind >= Kind.I8 && kind <= Kind.F64) o = readNumbers(b, view, o, n, kind, col);
-    else throw malformed(b, `column ${j} of unknown kind ${kind}`);
+    const kind = b[kindsAt + j]!;
+    colKind[j] = kind;
+    colAt[j] = o;
+    if (kind === Kind.Str8 || kind === Kind.Str16) o = checkStrings(b, view, o, n, kind === Kind.Str8 ? 1 : 2, j);
+    else if (kind >= Kind.I8 && kind <= Kind.F64) {
+      o += n * NUM_BYTES[kind]!;
+      if (o > b.length) throw malformed(b, "shorter than a number column");
+    } else throw malformed(b, `column ${j} of unknown kind ${kind}`);
   }
   if (o !== b.length) throw malformed(b, `${b.length - o} bytes after its columns`);
+  // One pass builds the records, no column arrays in between.
   const records: unknown[] = new Array(n);
-  const c0 = cols[0]!;
-  if (k === 1) for (let i = 0; i < n; i++) records[i] = [c0[i]];
-  else if (k === 2) {
-    const c1 = cols[1]!;
-    for (let i = 0; i < n; i++) records[i] = [c0[i], c1[i]];
-  } else {
+  if (k === 1) for (let i = 0; i < n; i++) records[i] = [field(b, view, 0, i)];
+  else if (k === 2) for (let i = 0; i < n; i++) records[i] = [field(b, view, 0, i), field(b, view, 1, i)];
+  else {
     for (let i = 0; i < n; i++) {
-      const r: unknown[] = [];
-      for (let j = 0; j < k; j++) r.push(cols[j]![i]);
+      const r: unknown[] = new Array(k);
+      for (let j = 0; j < k; j++) r[j] = field(b, view, j, i);
       records[i] = r;
     }
   }
+  colChars.fill("");
   return records;
 }
 
-function readStrings(b: Uint8Array, view: DataView, o: number, n: number, lenBytes: number, col: unknown[]): number {
+/** Field `j` of record `i`; the records are read in order (a string column keeps its place). */
+function field(b: Uint8Array, view: DataView, j: number, i: number): unknown {
+  const at = colAt[j]!;
+  switch (colKind[j]) {
+    case Kind.Str8:
+    case Kind.Str16: {
+      const len = colKind[j] === Kind.Str8 ? b[at + i]! : view.getUint16(at + 2 * i);
+      const from = colNext[j]!;
+      colNext[j] = from + len;
+      return colChars[j]!.slice(from, from + len);
+    }
+    case Kind.I8:
+      return view.getInt8(at + i);
+    case Kind.I16:
+      return view.getInt16(at + 2 * i);
+    case Kind.I32:
+      return view.getInt32(at + 4 * i);
+    default:
+      return view.getFloat64(at + 8 * i);
+  }
+}
+
+/** Checks string column `j` at `o` (lengths adding up to its bytes, ASCII only), decodes its bytes once; returns its end. */
+function checkStrings(b: Uint8Array, view: DataView, o: number, n: number, lenBytes: number, j: number): number {
   const start = o + n * lenBytes;
   if (b.length < start + 4) throw malformed(b, "shorter than a string column's lengths");
   const count = view.getUint32(start);
   if (b.length < start + 4 + count) throw malformed(b, "shorter than a string column's bytes");
+  let total = 0;
+  if (lenBytes === 1) for (let i = 0; i < n; i++) total += b[o + i]!;
+  else for (let i = 0; i < n; i++) total += view.getUint16(o + 2 * i);
+  if (total > count) throw malformed(b, "string lengths past the column's bytes");
+  if (total < count) throw malformed(b, "string lengths short of the column's bytes");
   const s = ascii.decode(b.subarray(start + 4, start + 4 + count));
   // ASCII only: one character per byte; any other byte decodes to fewer characters or to U+FFFD.
   if (s.length !== count || s.indexOf("\uFFFD") !== -1) throw malformed(b, "a string column that is not ASCII");
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const len = lenBytes === 1 ? b[o + i]! : view.getUint16(o + 2 * i);
-    if (at + len > count) throw malformed(b, "string lengths past the column's bytes");
-    col[i] = s.slice(at, at + len);
-    at += len;
-  }
-  if (at !== count) throw malformed(b, "string lengths short of the column's bytes");
+  colChars[j] = s;
+  colNext[j] = 0;
   return start + 4 + count;
-}
-
-function readNumbers(b: Uint8Array, view: DataView, o: number, n: number, kind: number, col: unknown[]): number {
-  const width = NUM_BYTES[kind]!;
-  if (b.length < o + n * width) throw malformed(b, "shorter than a number column");
-  switch (kind) {
-    case Kind.I8:
-      for (let i = 0; i < n; i++) col[i] = view.getInt8(o + i);
-      break;
-    case Kind.I16:
-      for (let i = 0; i < n; i++) col[i] = view.getInt16(o + 2 * i);
-      break;
-    case Kind.I32:
-      for (let i = 0; i < n; i++) col[i] = view.getInt32(o + 4 * i);
-      break;
-    default:
-      for (let i = 0; i < n; i++) col[i] = view.getFloat64(o + 8 * i);
-  }
-  return o + n * width;
 }
