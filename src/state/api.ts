@@ -25,6 +25,8 @@ export interface ListState<T> {
 export interface MapState<K extends string | number | boolean, V> {
   get(key: K): V | undefined;
   put(key: K, value: V): void;
+  /** Puts `value` under `key` unless `key` has an entry; true when it put (one lookup where `contains` then `put` take two). */
+  putIfAbsent(key: K, value: V): boolean;
   /** Removes `key`'s entry; true when there was one. */
   remove(key: K): boolean;
   contains(key: K): boolean;

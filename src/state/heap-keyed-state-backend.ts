@@ -165,6 +165,13 @@ class HeapMapState<K extends string | number | boolean, V> extends Handle implem
     if (inner === undefined) this.write().set(this.c.mapKey, (inner = new Map()));
     inner.set(key, value);
   }
+  putIfAbsent(key: K, value: V): boolean {
+    let inner = this.inner();
+    if (inner === undefined) this.write().set(this.c.mapKey, (inner = new Map()));
+    else if (inner.has(key)) return false;
+    inner.set(key, value);
+    return true;
+  }
   remove(key: K): boolean {
     const inner = this.inner();
     if (!inner?.delete(key)) return false;

@@ -107,6 +107,29 @@ test("value, list, map, reducing and aggregating state per key, isolated between
   assert.equal(b.numKeys(), 2);
 });
 
+test("map state putIfAbsent puts only where the current key has no entry, and says whether it put", () => {
+  const b = full();
+  const m = b.getMapState<string, number>("m");
+  b.setCurrentKey("a");
+  assert.equal(m.putIfAbsent("x", 1), true, "no map for the key yet");
+  assert.equal(m.putIfAbsent("x", 2), false);
+  assert.equal(m.putIfAbsent("y", 3), true, "the key's map exists, the entry not");
+  assert.deepEqual(
+    [...m.entries()],
+    [
+      ["x", 1],
+      ["y", 3],
+    ],
+  );
+  b.setCurrentKey("b");
+  assert.equal(m.putIfAbsent("x", 4), true, "another key's entries are its own");
+  assert.equal(m.get("x"), 4);
+  m.remove("x");
+  assert.equal(m.putIfAbsent("x", 5), true, "after a remove the entry is absent again");
+  b.setCurrentKey("a");
+  assert.equal(m.get("x"), 1);
+});
+
 test("clear and emptying remove a key's entries entirely", () => {
   const b = full();
   fill(b, "k", 1);
@@ -311,7 +334,9 @@ test("a copy-on-write snapshot never sees writes made after it was taken, while 
       b.getMapState<string, { deep: number[] }>("m").get("k0")?.deep.push(-1);
       if (i % 7 === 0) b.getListState<number>("l").clear();
       if (i % 11 === 0) b.getMapState<string, unknown>("m").remove("k1");
+      b.getMapState<string, unknown>("m").putIfAbsent(`p${i % 5}`, { deep: [i] });
       b.setCurrentKey(`new-${round}-${i}`);
+      b.getMapState<string, unknown>("m").putIfAbsent("k0", { deep: [] });
       b.getValueState<{ x: number[] }>("obj").update({ x: [] });
       b.getValueState<number>(`late-${round % 3}`).update(i);
     }

@@ -217,9 +217,7 @@ export class InternalTimerService {
   /** An event-time timer for the current key. */
   registerEventTimeTimer(ns: Namespace, ts: number): void {
     const id = this.ids.of(ts, ns);
-    if (this.eventState.contains(id)) return;
-    this.eventState.put(id, 1);
-    this.eventQueue.push(ts, this.backend.getCurrentKey(), ns, id);
+    if (this.eventState.putIfAbsent(id, 1)) this.eventQueue.push(ts, this.backend.getCurrentKey(), ns, id);
   }
 
   deleteEventTimeTimer(ns: Namespace, ts: number): void {
@@ -229,8 +227,7 @@ export class InternalTimerService {
   /** A processing-time timer for the current key (ms since the epoch). */
   registerProcessingTimeTimer(ns: Namespace, ts: number): void {
     const id = this.ids.of(ts, ns);
-    if (this.procState.contains(id)) return;
-    this.procState.put(id, 1);
+    if (!this.procState.putIfAbsent(id, 1)) return;
     this.procQueue.push(ts, this.backend.getCurrentKey(), ns, id);
     if (ts < this.armedFor) this.arm();
   }
