@@ -33,7 +33,8 @@
  * 16. Actors: local actor messages (one hop) per core against a keyed process function doing the same
  *     state update, remote round trips per second with batching, hop latency p50 / p99 (actors-bench.ts).
  * 17. Scaling: WordCount p=2/p=1 on one TaskExecutor (two slots) and on two (one slot each), and an
- *     embarrassingly parallel job's p=2/p=1 (scaling-bench.ts), medians of 3.
+ *     embarrassingly parallel job's p=2/p=1 (scaling-bench.ts), medians of 3; beside them WordCount's
+ *     work with a forward and with a rebalance edge in place of the keyBy (no goals).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,

@@ -45,6 +45,11 @@ function measure<T>(fn: () => Promise<T>): Promise<{ value: T; cpuS: number; wal
 
 /** Unmeasured runs of each side before the measured ones. */
 const WARMUP_RUNS = 3;
+/**
+ * Measured pairs. One run's CPU time varies by up to a half within one process on this machine, so
+ * single pairs range from about 0.5 to 1.0; the median of nine moves less than that of five.
+ */
+const PAIRS = 9;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -54,7 +59,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * state, so the median of the pairs' ratios moves less with the machine's other load than a ratio of
  * two runs taken apart.
  */
-export async function benchWindowedEvents(nc: NatsConnection, events: number, runs = 5): Promise<StreamBenchResult> {
+export async function benchWindowedEvents(nc: NatsConnection, events: number, runs = PAIRS): Promise<StreamBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), "eddy-stream-bench-"));
   const jobPerCore: number[] = [];
   const jobWall: number[] = [];
