@@ -85,24 +85,19 @@ function frameBytes(size: number): Uint8Array {
 }
 
 /**
- * Whether every record is an array of `k` fields, checked while the first column is scanned (one pass
- * over the records less); 0 for the other columns.
- */
-type ShapeCheck = number;
-
-/**
  * Copies column `j` of `records` into its scratch bytes and lengths; false when it is not all ASCII
- * strings of at most {@link MAX_STRING}, or more than {@link MAX_COLUMN_BYTES} in all, or when `k` > 0
- * and a record is not an array of `k` fields.
+ * strings of at most {@link MAX_STRING}, or more than {@link MAX_COLUMN_BYTES} in all, or (with
+ * `checkShape`, for the first column: one pass over the records less) when a record is not an array of
+ * `k` fields.
  */
-function scanStrings(records: unknown[], n: number, j: number, k: ShapeCheck): boolean {
+function scanStrings(records: unknown[], n: number, j: number, k: number, checkShape: boolean): boolean {
   const lens = strLens[j]!;
   let bytes = strBytes[j]!;
   let p = 0;
   let most = 0;
   for (let i = 0; i < n; i++) {
     const r = records[i] as unknown[];
-    if (k !== 0 && (!Array.isArray(r) || r.length !== k)) return false;
+    if (checkShape && (!Array.isArray(r) || r.length !== k)) return false;
     const v = r[j];
     if (typeof v !== "string") return false;
     const len = v.length;
@@ -125,17 +120,18 @@ function scanStrings(records: unknown[], n: number, j: number, k: ShapeCheck): b
 }
 
 /**
- * Copies column `j` of `records` into its scratch numbers and sets its kind: the smallest integer width that holds every value exactly, else F64;
- * false when it is not all numbers, or when `k` > 0 and a record is not an array of `k` fields.
+ * Copies column `j` of `records` into its scratch numbers and sets its kind (the smallest integer width
+ * that holds every value exactly, else F64); false when it is not all numbers, or (with `checkShape`)
+ * when a record is not an array of `k` fields.
  */
-function scanNumbers(records: unknown[], n: number, j: number, k: ShapeCheck): boolean {
+function scanNumbers(records: unknown[], n: number, j: number, k: number, checkShape: boolean): boolean {
   const col = nums[j]!;
   let lo = 0;
   let hi = 0;
   let ints = true;
   for (let i = 0; i < n; i++) {
     const r = records[i] as unknown[];
-    if (k !== 0 && (!Array.isArray(r) || r.length !== k)) return false;
+    if (checkShape && (!Array.isArray(r) || r.length !== k)) return false;
     const v = r[j];
     if (typeof v !== "number") return false;
     col[i] = v;
@@ -162,8 +158,8 @@ export function encodeTupleBlock(records: unknown[], prefix: number): Uint8Array
     const t = typeof first[j];
     ensureRows(j, n);
     isString[j] = t === "string" ? 1 : 0;
-    const shape = j === 0 ? k : 0;
-    if (t === "string" ? !scanStrings(records, n, j, shape) : t !== "number" || !scanNumbers(records, n, j, shape)) return undefined;
+    const checkShape = j === 0;
+    if (t === "string" ? !scanStrings(records, n, j, k, checkShape) : t !== "number" || !scanNumbers(records, n, j, k, checkShape)) return undefined;
   }
   let size = prefix + 5 + k;
   for (let j = 0; j < k; j++) {
@@ -235,31 +231,35 @@ export function decodeTupleBlock(b: Uint8Array, o: number): unknown[] {
   // Every field takes at least a byte (an I8, a string's length): a count the frame cannot hold is
   // refused before anything is allocated for it.
   if (n * k > b.length - o) throw malformed(b, `${n} records of ${k} fields in ${Math.max(0, b.length - o)} bytes`);
-  // Every column is checked before the first record is built: a malformed block yields nothing.
-  for (let j = 0; j < k; j++) {
-    const kind = b[kindsAt + j]!;
-    colKind[j] = kind;
-    colAt[j] = o;
-    if (kind === Kind.Str8 || kind === Kind.Str16) o = checkStrings(b, view, o, n, kind === Kind.Str8 ? 1 : 2, j);
-    else if (kind >= Kind.I8 && kind <= Kind.F64) {
-      o += n * NUM_BYTES[kind]!;
-      if (o > b.length) throw malformed(b, "shorter than a number column");
-    } else throw malformed(b, `column ${j} of unknown kind ${kind}`);
-  }
-  if (o !== b.length) throw malformed(b, `${b.length - o} bytes after its columns`);
-  // One pass builds the records, no column arrays in between.
-  const records: unknown[] = new Array(n);
-  if (k === 1) for (let i = 0; i < n; i++) records[i] = [field(b, view, 0, i)];
-  else if (k === 2) for (let i = 0; i < n; i++) records[i] = [field(b, view, 0, i), field(b, view, 1, i)];
-  else {
-    for (let i = 0; i < n; i++) {
-      const r: unknown[] = new Array(k);
-      for (let j = 0; j < k; j++) r[j] = field(b, view, j, i);
-      records[i] = r;
+  try {
+    // Every column is checked before the first record is built: a malformed block yields nothing.
+    for (let j = 0; j < k; j++) {
+      const kind = b[kindsAt + j]!;
+      colKind[j] = kind;
+      colAt[j] = o;
+      if (kind === Kind.Str8 || kind === Kind.Str16) o = checkStrings(b, view, o, n, kind === Kind.Str8 ? 1 : 2, j);
+      else if (kind >= Kind.I8 && kind <= Kind.F64) {
+        o += n * NUM_BYTES[kind]!;
+        if (o > b.length) throw malformed(b, "shorter than a number column");
+      } else throw malformed(b, `column ${j} of unknown kind ${kind}`);
     }
+    if (o !== b.length) throw malformed(b, `${b.length - o} bytes after its columns`);
+    // One pass builds the records, no column arrays in between.
+    const records: unknown[] = new Array(n);
+    if (k === 1) for (let i = 0; i < n; i++) records[i] = [field(b, view, 0, i)];
+    else if (k === 2) for (let i = 0; i < n; i++) records[i] = [field(b, view, 0, i), field(b, view, 1, i)];
+    else {
+      for (let i = 0; i < n; i++) {
+        const r: unknown[] = new Array(k);
+        for (let j = 0; j < k; j++) r[j] = field(b, view, j, i);
+        records[i] = r;
+      }
+    }
+    return records;
+  } finally {
+    // The columns' strings are not kept past the call, also when a malformed block threw.
+    colChars.fill("");
   }
-  colChars.fill("");
-  return records;
 }
 
 /** Field `j` of record `i`; the records are read in order (a string column keeps its place). */

@@ -165,11 +165,12 @@ class HeapMapState<K extends string | number | boolean, V> extends Handle implem
     if (inner === undefined) this.write().set(this.c.mapKey, (inner = new Map()));
     inner.set(key, value);
   }
+  /** Reads before it writes: a present entry costs no copy while a snapshot holds the key's map. */
   putIfAbsent(key: K, value: V): boolean {
-    let inner = this.inner();
-    if (inner === undefined) this.write().set(this.c.mapKey, (inner = new Map()));
-    else if (inner.has(key)) return false;
-    inner.set(key, value);
+    const cur = this.read()?.get(this.c.mapKey) as Map<K, V> | undefined;
+    if (cur?.has(key)) return false;
+    if (cur !== undefined && this.t.frozen.length === 0) cur.set(key, value);
+    else this.put(key, value);
     return true;
   }
   remove(key: K): boolean {

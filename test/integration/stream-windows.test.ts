@@ -156,12 +156,17 @@ async function runWindows(opts: {
   return readLines(out);
 }
 
-test("tumbling windows: the plain loop's sums, at parallelism 1, 2 and 4", async () => {
+test("tumbling windows: the plain loop's sums, at parallelism 1, 2 and 4, and with an offset", async () => {
   const events = makeEvents(3000);
   const spec = TumblingEventTimeWindows.of(1000);
   const expected = expectedTimeWindows(events, spec);
   assert.ok(expected.length > 200);
   for (const p of [1, 2, 4]) assert.deepEqual(await runWindows({ events, spec, parallelism: p, bound: JITTER }), expected, `parallelism ${p}`);
+  // With an offset the windows start at 1000 k + 250: the operator's own arithmetic against the assigner's.
+  const shifted = TumblingEventTimeWindows.of(1000, 250);
+  const expectedShifted = expectedTimeWindows(events, shifted);
+  assert.notDeepEqual(expectedShifted, expected);
+  assert.deepEqual(await runWindows({ events, spec: shifted, parallelism: 2, bound: JITTER }), expectedShifted, "offset 250");
 });
 
 test("sliding windows: the plain loop's sums, at parallelism 1 and 3; process() sees every element", async () => {

@@ -32,6 +32,9 @@ export interface CallFrame {
   url: string;
 }
 
+/** The tuple block's functions that encode (the others decode). */
+const TUPLE_BLOCK_ENCODING = /^(encode|write|scan|copy)|^(frameBytes|ensureRows|grownBytes)$/;
+
 /** The file part of a frame's URL inside the repository (`src/network/frame.js`), or the URL itself. */
 function repoPath(url: string): string {
   const i = url.indexOf("/dist/");
@@ -62,7 +65,7 @@ export function frameStage(f: CallFrame): Stage | null {
         if (name.startsWith("decode")) return "deserialization";
         return null;
       case "tuple-block":
-        if (name.startsWith("encode") || name.startsWith("write") || name === "numberKind") return "serialization";
+        if (TUPLE_BLOCK_ENCODING.test(name)) return "serialization";
         return "deserialization";
       case "partitioner":
         return "partition (keyBy hash, key groups)";

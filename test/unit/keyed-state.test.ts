@@ -328,13 +328,16 @@ test("a copy-on-write snapshot never sees writes made after it was taken, while 
     // Between pieces, change every kind of state in place, clear keys, add keys, add a state.
     for (let i = 0; i < 50; i++) {
       const key = `key-${(round * 50 + i) % 700}`;
+      // The first change to this key's map since the snapshot, present and absent entries alike.
+      b.setCurrentKey(key);
+      b.getMapState<string, unknown>("m").putIfAbsent("k0", { deep: [-3] });
+      b.getMapState<string, unknown>("m").putIfAbsent(`p${round}`, { deep: [i] });
       write(key, 10_000 + i);
       b.setCurrentKey(key);
       b.getValueState<{ x: number[] }>("obj").value()!.x.push(-1);
       b.getMapState<string, { deep: number[] }>("m").get("k0")?.deep.push(-1);
       if (i % 7 === 0) b.getListState<number>("l").clear();
       if (i % 11 === 0) b.getMapState<string, unknown>("m").remove("k1");
-      b.getMapState<string, unknown>("m").putIfAbsent(`p${i % 5}`, { deep: [i] });
       b.setCurrentKey(`new-${round}-${i}`);
       b.getMapState<string, unknown>("m").putIfAbsent("k0", { deep: [] });
       b.getValueState<{ x: number[] }>("obj").update({ x: [] });

@@ -154,6 +154,11 @@ test("malformed tuple blocks are refused with InternalError", () => {
     forged(records, (b, at) => ((b[at + 7] = 200), b)),
     /string lengths/,
   ); // the first string's length past the column's bytes
+  refused(
+    forged(records, (b, at) => ((b[at + 7] = 1), b)),
+    /string lengths short of the column's bytes/,
+  ); // the first string's length short of its bytes
+  assert.deepEqual(decodeRecords(f), records, "a block decodes whole right after a malformed one was refused");
   const unknownLayout = Uint8Array.from(f);
   unknownLayout[FRAME_HEADER_BYTES + 2] = 7;
   refused(unknownLayout, /unknown record layout 7/);

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { reduceProfile, type CpuProfile } from "../profile/cpuprofile.js";
+import { frameStage } from "../profile/stages.js";
 
 const url = (path: string) => `file:///repo/dist/${path}`;
 
@@ -41,4 +42,11 @@ test("only samples inside the window count", () => {
   assert.equal(r.byStage.get("keyed state / keyed operator"), 100);
   assert.equal(r.busyUs, 300);
   assert.equal(r.idleUs, 0);
+});
+
+test("the tuple block's encoding functions count as serialization, its decoding ones as deserialization", () => {
+  const stage = (functionName: string) => frameStage({ functionName, url: url("src/network/tuple-block.js") });
+  for (const f of ["encodeTupleBlock", "scanStrings", "scanNumbers", "writeColumn", "frameBytes", "ensureRows", "grownBytes"])
+    assert.equal(stage(f), "serialization", f);
+  for (const f of ["decodeTupleBlock", "field", "checkStrings", "malformed"]) assert.equal(stage(f), "deserialization", f);
 });

@@ -217,7 +217,8 @@ export class InternalTimerService {
   /** An event-time timer for the current key. */
   registerEventTimeTimer(ns: Namespace, ts: number): void {
     const id = this.ids.of(ts, ns);
-    if (this.eventState.putIfAbsent(id, 1)) this.eventQueue.push(ts, this.backend.getCurrentKey(), ns, id);
+    if (!this.eventState.putIfAbsent(id, 1)) return;
+    this.eventQueue.push(ts, this.backend.getCurrentKey(), ns, id);
   }
 
   deleteEventTimeTimer(ns: Namespace, ts: number): void {
