@@ -25,7 +25,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** CPU ms (user + system, every thread) a process used so far, from /proc (Linux). */
 export function processCpuMs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** CPU ms (user + system) the main thread of a process used so far, from /proc (Linux; 10 ms steps). */
+export function mainThreadCpuMs(pid: number): number {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path: string): number {
+  const f = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
 }
 const CLOCK_TICKS = 100;

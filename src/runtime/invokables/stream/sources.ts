@@ -26,7 +26,8 @@ interface GeneratorSettings {
  * index. Position: the next index of every split.
  */
 class GeneratorSource implements Invokable {
-  private readonly next = new Map<number, number>();
+  /** The next index of each split this subtask owns, by split (undefined for the others): an array, read and written per record. */
+  private readonly next: (number | undefined)[] = [];
   private positions: ListState<[number, number]> | undefined;
   private readonly fn: (i: number) => unknown;
 
@@ -40,12 +41,16 @@ class GeneratorSource implements Invokable {
   async restore(ctx: TaskContext): Promise<void> {
     this.positions = ctx.operatorState.getUnionListState<[number, number]>("positions");
     const { subtaskIndex, parallelism } = ctx.tdd;
-    for (let k = subtaskIndex; k < this.s.splits; k += parallelism) this.next.set(k, k);
-    for (const [k, i] of this.positions.get()) if (this.next.has(k)) this.next.set(k, i);
+    for (let k = subtaskIndex; k < this.s.splits; k += parallelism) this.next[k] = k;
+    for (const [k, i] of this.positions.get()) if (this.next[k] !== undefined) this.next[k] = i;
   }
 
   snapshotState(): void {
-    this.positions!.update([...this.next]);
+    const positions: [number, number][] = [];
+    this.next.forEach((i, k) => {
+      if (i !== undefined) positions.push([k, i]);
+    });
+    this.positions!.update(positions);
   }
 
   async invoke(ctx: TaskContext): Promise<void> {
@@ -59,7 +64,11 @@ class GeneratorSource implements Invokable {
     const batch = throttle.batch;
     // Round robin over the live splits in split order, resumed where the last batch stopped, so the
     // subtask's indexes increase (a restore starts a new round: every split at its own position).
-    const live = [...this.next.keys()].filter((k) => this.next.get(k)! < count).sort((a, b) => a - b);
+    const next = this.next;
+    const live: number[] = [];
+    next.forEach((i, k) => {
+      if (i !== undefined && i < count) live.push(k);
+    });
     let j = 0;
     while (live.length) {
       await throttle.before(batch);
@@ -67,14 +76,14 @@ class GeneratorSource implements Invokable {
       while (n < batch && live.length) {
         if (j >= live.length) j = 0;
         const k = live[j]!;
-        const i = this.next.get(k)!;
+        const i = next[k]!;
         out.emit(fn(i));
         n++;
         if (i + splits < count) {
-          this.next.set(k, i + splits);
+          next[k] = i + splits;
           j++;
         } else {
-          this.next.set(k, count);
+          next[k] = count;
           live.splice(j, 1);
         }
       }
