@@ -122,7 +122,7 @@ export function printStreamBench(r: StreamBenchResult): void {
       `${(r.jobWall / r.loopWall).toFixed(2)} wall`,
   );
   // V8's helper threads (parallel scavenges, concurrent marking) are the part of either side's CPU that
-  // varies most between runs (25-140 ms of runs of 300-700 ms on the development machine).
+  // varies most between runs (25-140 ms of runs of 300-600 ms on the development machine).
   console.log(`  the main thread alone: ${median(r.mainPairRatios).toFixed(2)} (no goal; the pairs ${r.mainPairRatios.map((x) => x.toFixed(2)).join(", ")})`);
 }
 

@@ -162,7 +162,7 @@ test("tumbling windows: the plain loop's sums, at parallelism 1, 2 and 4, and wi
   const expected = expectedTimeWindows(events, spec);
   assert.ok(expected.length > 200);
   for (const p of [1, 2, 4]) assert.deepEqual(await runWindows({ events, spec, parallelism: p, bound: JITTER }), expected, `parallelism ${p}`);
-  // With an offset the windows start at 1000 k + 250: the operator's own arithmetic against the assigner's.
+  // With an offset the windows start at 1000 k + 250.
   const shifted = TumblingEventTimeWindows.of(1000, 250);
   const expectedShifted = expectedTimeWindows(events, shifted);
   assert.notDeepEqual(expectedShifted, expected);

@@ -26,7 +26,7 @@ interface GeneratorSettings {
  * index. Position: the next index of every split.
  */
 class GeneratorSource implements Invokable {
-  /** The next index of each split this subtask owns, by split (undefined for the others): an array, read and written per record. */
+  /** The next index of each split this subtask owns, by split (undefined for the others; read and written per record). */
   private readonly next: (number | undefined)[] = [];
   private positions: ListState<[number, number]> | undefined;
   private readonly fn: (i: number) => unknown;

@@ -29,7 +29,7 @@ import { configError, intSetting, recordCounters } from "../../invokable-common.
 import type { AggregateFunction, Collector, ReduceFunction, TimeWindow, WindowFunction } from "../../streaming/functions.js";
 import { gateReaders, inputsSetting, refSetting, sidesSetting, StreamOutput, userFunction, type InputSpec } from "../../streaming/stream-operator.js";
 import type { Namespace } from "../../streaming/timer-service.js";
-import { assignWindows, checkWindowAssigner, intersects, windowStart, type WindowAssignerSpec } from "../../streaming/windows.js";
+import { assignWindows, checkWindowAssigner, intersects, type WindowAssignerSpec } from "../../streaming/windows.js";
 import type { MapState } from "../../../state/api.js";
 import { defineStreamInvokable } from "./define.js";
 import { EventTimeOperator, eventTime, LateElements } from "./event-time-operator.js";
@@ -238,7 +238,6 @@ class WindowOperator extends EventTimeOperator {
     const late = new LateElements(ctx, this.so);
     const backend = ctx.keyedState;
     const assigner = this.s.assigner;
-    const tumbling = assigner.kind === "tumbling" ? assigner : undefined;
     const lateness = this.lateness;
     const lateTag = this.s.lateTag;
     const first = this.s.mode === "coGroup" ? this.s.firstInputGates : Number.POSITIVE_INFINITY;
@@ -264,15 +263,7 @@ class WindowOperator extends EventTimeOperator {
         value = r.value(rec);
         const ts = eventTime(tsOf(rec), where);
         anyOnTime = false;
-        if (tumbling !== undefined) {
-          // One window per element: computed here, not through a callback that boxes its bounds.
-          const start = windowStart(ts, tumbling.offset ?? 0, tumbling.size);
-          const end = start + tumbling.size;
-          if (end - 1 + lateness > wm) {
-            anyOnTime = true;
-            this.add(start, end, value, wm);
-          }
-        } else if (assigner.kind === "session") anyOnTime = this.addToSession(ts, value, wm);
+        if (assigner.kind === "session") anyOnTime = this.addToSession(ts, value, wm);
         else assignWindows(assigner, ts, perWindow);
         if (!anyOnTime && ts + lateness <= wm) late.late(value, lateTag);
       }
