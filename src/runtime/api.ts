@@ -196,6 +196,12 @@ export interface Invokable {
   snapshotState?(ctx: TaskContext, checkpointId: number, barrier?: CheckpointBarrier): void;
   notifyCheckpointComplete?(ctx: TaskContext, checkpointId: number): Promise<void> | void;
   notifyCheckpointAborted?(ctx: TaskContext, checkpointId: number): void;
+  /**
+   * True when, writing these outputs (a chain member's are empty unless it is the tail), it would
+   * forward every record unchanged and keep no state: a chain then runs without it (a combiner before
+   * an edge to one consumer subtask).
+   */
+  passesThrough?(outputs: TaskDeploymentDescriptor["outputs"]): boolean;
 }
 
 /** What the registry knows of an invokable. */

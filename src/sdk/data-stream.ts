@@ -33,6 +33,12 @@ import { joinedStreams, type JoinedStreams } from "./joined-streams.js";
 import { IntervalJoin } from "./interval-join.js";
 
 /** The element type at index K of a tuple type T (unknown when T is not a tuple). */
+/** Options of {@link KeyedStream.sum}. */
+export interface SumOptions {
+  /** Sum each producer subtask's records before the exchange (default true). */
+  combine?: boolean;
+}
+
 export type FieldOf<T, K> = T extends readonly unknown[] ? (K extends keyof T ? T[K] : unknown) : K extends keyof T ? T[K] : unknown;
 
 /** A stream of elements of type T. */
@@ -378,9 +384,21 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.transform("op.countPerKey", { keyIndex: this.fieldIndex("countPerKey()") }, "Keyed Count");
   }
 
-  /** `op.keyedSum`: `[key, sum of field valueIndex]` per key once the input ends (bounded input). */
-  sum(valueIndex = 1): DataStream<[K, number]> {
-    return this.transform<[K, number]>("op.keyedSum", { keyIndex: this.fieldIndex("sum()"), valueIndex }, "Keyed Sum");
+  /**
+   * `op.keyedSum`: `[key, sum of field valueIndex]` per key once the input ends (bounded input). A
+   * combiner chained before the exchange sums each producer subtask's records first (Flink's combinable
+   * reduce, Spark's map-side combine), so a key crosses the exchange about once per producer instead
+   * of once per record; `{ combine: false }` sends every record.
+   */
+  sum(valueIndex = 1, options: SumOptions = {}): DataStream<[K, number]> {
+    const config = { keyIndex: this.fieldIndex("sum()"), valueIndex };
+    if (options.combine === false || this.inputs.length !== 1) return this.transform<[K, number]>("op.keyedSum", config, "Keyed Sum");
+    const { partitioner: _p, hashKey, key, ...upstream } = this.inputs[0]!;
+    const combiner = this.graph.addNode("op.keyedSum", { ...config, partial: true }, "Combine Sum");
+    combiner.follows = upstream.node;
+    this.graph.connect([{ ...upstream, partitioner: "forward" }], combiner);
+    const combined = new KeyedStream<T, K>(this.graph, [{ node: combiner, output: 0, partitioner: "hash", hashKey, key }], this.field);
+    return combined.transform<[K, number]>("op.keyedSum", config, "Keyed Sum");
   }
 }
 

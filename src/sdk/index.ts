@@ -18,7 +18,7 @@
 import { ErrorCode, ValidationError } from "../core/errors.js";
 import type { JobGraphSpec } from "../jobgraph/types.js";
 
-export { DataStream, KeyedStream, ConnectedStreams, type FieldOf } from "./data-stream.js";
+export { DataStream, KeyedStream, ConnectedStreams, type FieldOf, type SumOptions } from "./data-stream.js";
 export { DataStreamSink } from "./data-stream-sink.js";
 export {
   StreamExecutionEnvironment,

@@ -203,17 +203,19 @@ export async function scalingBench(input: string, words: number, work: string, r
       `(median of ${plainWc.ratios.length}; ${plainWc.ratios.map((x) => x.toFixed(2)).join(", ")}), one thread ${fmt(plainWc.oneThread)} words/s`,
   );
   const edgeJob = fileURLToPath(new URL("../../../test/bench/wordcount-edge-job.ts", import.meta.url));
-  const wordCountEdge = (edge: "forward" | "rebalance") => (p: number) =>
+  const wordCountEdge = (edge: "forward" | "rebalance" | "hash") => (p: number) =>
     loadJob(edgeJob, ["--input", input, "--output", join(work, `scaling-out-${edge}-${p}`), "--edge", edge], { parallelism: p });
   const oneTe = await startProcessCluster({ taskExecutors: 1, slots: 2 });
   let wcOne: number;
   let forward: number;
   let rebalance: number;
+  let hash: number;
   let map: number;
   try {
     wcOne = await pair(oneTe, "WordCount, one TaskExecutor x 2 slots,", wordCount, words, runs);
     forward = await pair(oneTe, "its work, forward edge (no exchange),", wordCountEdge("forward"), words, runs);
     rebalance = await pair(oneTe, "its work, rebalance edge (no key hash),", wordCountEdge("rebalance"), words, runs);
+    hash = await pair(oneTe, "WordCount without the sum's combiner,", wordCountEdge("hash"), words, runs);
     map = await pair(oneTe, "sequence -> CPU-heavy map -> discard,", cpuMap(oneTe), mapRecords, runs);
   } finally {
     await oneTe.stop();
@@ -231,7 +233,8 @@ export async function scalingBench(input: string, words: number, work: string, r
   console.log(`  ratio WordCount p=2/p=1, two TaskExecutors:   ${goal(wcTwo, 1.2)}${ofPlain(wcTwo)}`);
   console.log(
     `  where the one-TaskExecutor ratio goes (no goals): WordCount's work with a forward edge ${forward.toFixed(2)} (nothing crosses a thread), ` +
-      `a rebalance edge ${rebalance.toFixed(2)} (half the records cross, no key hash), keyBy ${wcOne.toFixed(2)}`,
+      `a rebalance edge ${rebalance.toFixed(2)} (half the records cross, no key hash), keyBy without the combiner ${hash.toFixed(2)} (every record hashed, half cross), ` +
+      `keyBy with it ${wcOne.toFixed(2)}`,
   );
   console.log(
     `  ratio embarrassingly parallel p=2/p=1:        ${goal(map, 1.7)}; against the plain threads' ${machine.toFixed(2)}: ${(map / machine).toFixed(2)}`,

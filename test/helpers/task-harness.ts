@@ -22,6 +22,8 @@ export interface HarnessOptions {
   inputError?: Error;
   /** `output.isAvailable()` turns false after this many emits until `available()` is awaited. */
   outputCapacity?: number;
+  /** Consumer subtasks of the task's one output (a hash edge's); default: no output partitions in the descriptor. */
+  consumers?: number;
 }
 
 /** What a run left behind. */
@@ -65,7 +67,21 @@ export function createHarness(opts: HarnessOptions = {}): Harness {
     allocationId: "2".repeat(32),
     bufferTimeoutMs: 100,
     bufferRecords: 1024,
-    outputs: [],
+    outputs:
+      opts.consumers === undefined
+        ? []
+        : [
+            {
+              resultId: "r",
+              partitionIndex: opts.subtaskIndex ?? 0,
+              numSubpartitions: opts.consumers,
+              partitioner: "hash",
+              key: 0,
+              maxParallelism: 128,
+              consumerParallelism: opts.consumers,
+              partitionType: "PIPELINED",
+            },
+          ],
     inputs: [],
   };
   const h: Harness = {

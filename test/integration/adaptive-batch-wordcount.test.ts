@@ -28,10 +28,16 @@ after(async () => {
 
 const BYTES_PER_TASK = 64 * 1024;
 
-/** Runs the batch WordCount on `lines` lines of text with the adaptive batch scheduler; returns the reducer's parallelism. */
-async function run(name: string, lines: number): Promise<{ reducers: number; mappers: number }> {
+/**
+ * Runs the batch WordCount on `lines` lines of text and `distinct` more words seen once each (the sum's
+ * combiner leaves about one record per distinct word and mapper in the shuffle, so its volume grows
+ * with them) with the adaptive batch scheduler; returns the reducer's parallelism.
+ */
+async function run(name: string, lines: number, distinct = 0): Promise<{ reducers: number; mappers: number }> {
   const input = join(work, `${name}.txt`);
-  writeFileSync(input, makeText(lines));
+  let once = "";
+  for (let i = 0; i < distinct; i++) once += i % 10 === 9 ? `once${i}\n` : `once${i} `;
+  writeFileSync(input, `${makeText(lines)}\n${once}`);
   const output = join(work, `${name}-out`);
   const spec = await loadJob(join(packageRoot(), "examples/wordcount.ts"), ["--input", input, "--output", output, "--execution-mode", "batch"], {
     parallelism: 2,
@@ -52,11 +58,13 @@ async function run(name: string, lines: number): Promise<{ reducers: number; map
 
 test("a small input gets one reducer, a large one many (bounded by the max), and both count right", async () => {
   const small = await run("small", 100);
-  const large = await run("large", 30_000);
+  const large = await run("large", 30_000, 30_000);
   assert.equal(small.mappers, 2);
   assert.equal(large.mappers, 2, "sources keep their parallelism");
   assert.equal(small.reducers, 1, "a few KB fit in one subtask");
   assert.ok(large.reducers > small.reducers, `large input: ${large.reducers} reducers`);
   assert.ok(large.reducers <= 6, "bounded by adaptiveBatch.maxParallelism");
-  console.log(`adaptive batch: 100 lines -> ${small.reducers} reducer(s), 30000 lines -> ${large.reducers} reducers (${BYTES_PER_TASK} bytes per subtask)`);
+  console.log(
+    `adaptive batch: 100 lines -> ${small.reducers} reducer(s), 30000 lines and 30000 distinct words -> ${large.reducers} reducers (${BYTES_PER_TASK} bytes per subtask)`,
+  );
 });

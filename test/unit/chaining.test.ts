@@ -117,19 +117,19 @@ test("chaining: each rule alone prevents chaining", () => {
   }
 });
 
-test("chaining: WordCount chains source->tokenize and keyedSum->sink, not the hash edge", () => {
+test("chaining: WordCount chains source->tokenize->combiner and keyedSum->sink, not the hash edge", () => {
   const env = new JobBuilder("WordCount", { parallelism: 3 });
   env.readTextFile("/data/in.txt").tokenize().keyBy(0).sum(1).writeAsText("/data/out");
   const c = chainOperators(validateJobGraph(env.build(), builtinRegistry), builtinRegistry);
   assert.deepEqual(
     c.vertices.map((v) => [v.id, v.name, members(v)]),
     [
-      ["textFile-0", "Source: readTextFile(/data/in.txt) -> Tokenize", ["textFile-0", "tokenize-1"]],
-      ["keyedSum-2", "Keyed Sum -> Sink: writeAsText(/data/out)", ["keyedSum-2", "textFile-3"]],
+      ["textFile-0", "Source: readTextFile(/data/in.txt) -> Tokenize -> Combine Sum", ["textFile-0", "tokenize-1", "keyedSum-2"]],
+      ["keyedSum-3", "Keyed Sum -> Sink: writeAsText(/data/out)", ["keyedSum-3", "textFile-4"]],
     ],
   );
   assert.deepEqual(c.edges, [
-    { source: "textFile-0", target: "keyedSum-2", partitioner: "hash", key: 0, distribution: "ALL_TO_ALL", resultPartitionType: "PIPELINED" },
+    { source: "textFile-0", target: "keyedSum-3", partitioner: "hash", key: 0, distribution: "ALL_TO_ALL", resultPartitionType: "PIPELINED" },
   ]);
   for (const v of c.vertices) chain.validate(v.config, v.id);
 });
@@ -278,6 +278,21 @@ test("eddy.chain: sequence -> identity -> discard counts every record under the 
     o.output,
     Array.from({ length: n }, (_, i) => i + 1),
   );
+});
+
+test("eddy.chain: a combiner before one consumer subtask is left out; before several it sums", async () => {
+  const members = [member("src", "source.keyedEvents", { events: 1000, keys: 10 }), member("combine", "op.keyedSum", { partial: true })];
+  const one = await runInvokable(chain, { config: { members }, consumers: 1 });
+  assert.equal(one.output.length, 1000, "every record goes to the one consumer as it is");
+  assert.equal(one.accumulators.get("combine.records-in"), undefined, "the combiner did not run");
+  const two = await runInvokable(chain, { config: { members }, consumers: 2 });
+  assert.equal(two.output.length, 10, "one partial sum per key");
+  assert.equal(two.accumulators.get("combine.records-in"), 1000);
+  const sum = (out: unknown[]) => (out as Array<[string, number]>).reduce((n, r) => n + r[1], 0);
+  assert.equal(sum(two.output), sum(one.output));
+  // A chain of the combiner alone still runs it (it forwards).
+  const alone = await runInvokable(chain, { config: { members: [members[1]!] }, consumers: 1, input: [["a", 1]] });
+  assert.deepEqual(alone.output, [["a", 1]]);
 });
 
 /** A registry with test invokables, and the chain over it. */

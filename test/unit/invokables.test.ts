@@ -97,14 +97,17 @@ test("op.tokenize emits [word, 1] pairs and counts records", async () => {
   await assert.rejects(runInvokable(f("op.tokenize"), { input: [{ a: 1 }] }), /expects string records/);
 });
 
+/** `[key, value]` records for the keyed sum's tests. */
+const SUMMANDS = [
+  ["a", 1],
+  ["b", 2],
+  ["a", 3],
+  ["c", 0.5],
+  ["b", -2],
+];
+
 test("op.keyedSum sums per key at end of input, with index settings", async () => {
-  const input = [
-    ["a", 1],
-    ["b", 2],
-    ["a", 3],
-    ["c", 0.5],
-    ["b", -2],
-  ];
+  const input = SUMMANDS;
   const h = await runInvokable(f("op.keyedSum"), { input, batchSize: 2 });
   assert.deepEqual(
     new Map(h.output as Array<[string, number]>),
@@ -142,6 +145,45 @@ test("op.keyedSum: many keys come out in batches under backpressure", async () =
   const h = await runInvokable(f("op.keyedSum"), { input, outputCapacity: 300 });
   assert.equal(h.output.length, 2500);
   assert.ok((h.output as Array<[string, number]>).every(([, n]) => n === 2));
+});
+
+test("op.keyedSum as a combiner sums before an exchange, sending a full table and the rest at the end", async () => {
+  const input = [...SUMMANDS.slice(0, 4), ["a", 1], SUMMANDS[4]!];
+  const h = await runInvokable(f("op.keyedSum"), { input, batchSize: 2, consumers: 2, config: { partial: true, maxKeys: 2 } });
+  // The table reaches two keys with each batch of two and is sent: every record comes out as it went in.
+  assert.deepEqual(h.output, input);
+  const big = await runInvokable(f("op.keyedSum"), { input, batchSize: 2, consumers: 2, config: { partial: true } });
+  assert.deepEqual(big.output, [
+    ["a", 5],
+    ["b", 0],
+    ["c", 0.5],
+  ]);
+  assert.equal(big.accumulators.get("v.records-in"), 6);
+  assert.equal(big.accumulators.get("v.records-out"), 3);
+  // Partial sums keep the input's shape, so that the final sum reads them with the same indexes.
+  const shaped = await runInvokable(f("op.keyedSum"), {
+    input: [
+      [5, "x", 1],
+      [6, "y", 1],
+    ],
+    consumers: 3,
+    config: { partial: true, keyIndex: 2, valueIndex: 0 },
+  });
+  assert.deepEqual(shaped.output, [[11, null, 1]]);
+  await assert.rejects(runInvokable(f("op.keyedSum"), { input: [["a", "1"]], consumers: 2, config: { partial: true } }), /must be a number/);
+  assert.throws(() => f("op.keyedSum").validate({ partial: "yes" }, "s"), /config\.partial must be true or false/);
+  assert.throws(() => f("op.keyedSum").validate({ partial: true, maxKeys: 0 }, "s"), /maxKeys/);
+});
+
+test("op.keyedSum as a combiner before one consumer subtask forwards the records as they come", async () => {
+  const input = [
+    ["a", 1],
+    ["a", 2],
+    ["b", 3],
+  ];
+  const h = await runInvokable(f("op.keyedSum"), { input, consumers: 1, config: { partial: true } });
+  assert.deepEqual(h.output, input);
+  assert.equal(h.finished, true);
 });
 
 test("op.identity and sink.discard", async () => {

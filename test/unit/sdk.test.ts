@@ -34,21 +34,49 @@ test("builder: WordCount pipeline produces a valid JobGraph", () => {
     vertices: [
       { id: "textFile-0", name: "Source: readTextFile(/data/in.txt)", invokable: "source.textFile", parallelism: 3, config: { path: "/data/in.txt" } },
       { id: "tokenize-1", name: "Tokenize", invokable: "op.tokenize", parallelism: 3 },
-      { id: "keyedSum-2", name: "Keyed Sum", invokable: "op.keyedSum", parallelism: 3, config: { keyIndex: 0, valueIndex: 1 } },
-      { id: "textFile-3", name: "Sink: writeAsText(/data/out)", invokable: "sink.textFile", parallelism: 3, config: { path: "/data/out" } },
+      { id: "keyedSum-2", name: "Combine Sum", invokable: "op.keyedSum", parallelism: 3, config: { keyIndex: 0, valueIndex: 1, partial: true } },
+      { id: "keyedSum-3", name: "Keyed Sum", invokable: "op.keyedSum", parallelism: 3, config: { keyIndex: 0, valueIndex: 1 } },
+      { id: "textFile-4", name: "Sink: writeAsText(/data/out)", invokable: "sink.textFile", parallelism: 3, config: { path: "/data/out" } },
     ],
     edges: [
       { source: "textFile-0", target: "tokenize-1", partitioner: "forward" },
-      { source: "tokenize-1", target: "keyedSum-2", partitioner: "hash", key: 0 },
-      { source: "keyedSum-2", target: "textFile-3", partitioner: "forward" },
+      { source: "tokenize-1", target: "keyedSum-2", partitioner: "forward" },
+      { source: "keyedSum-2", target: "keyedSum-3", partitioner: "hash", key: 0 },
+      { source: "keyedSum-3", target: "textFile-4", partitioner: "forward" },
     ],
     config: { args: ["--x"] },
   });
   const g = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(
     g.vertices.map((v) => v.id),
-    ["textFile-0", "tokenize-1", "keyedSum-2", "textFile-3"],
+    ["textFile-0", "tokenize-1", "keyedSum-2", "keyedSum-3", "textFile-4"],
   );
+});
+
+test("builder: sum() combines before the exchange at the producer's parallelism, unless told not to", () => {
+  const env = new JobBuilder("Sums", { parallelism: 4 });
+  const pairs = env
+    .sequence(1, 100)
+    .map((n: number): [number, number] => [n % 3, n])
+    .setParallelism(2);
+  pairs.keyBy(0).sum(1).discard();
+  pairs.keyBy(0).sum(1, { combine: false }).discard();
+  const spec = env.build();
+  const combiners = spec.vertices.filter((v) => v.config?.partial === true);
+  assert.deepEqual(
+    combiners.map((v) => [v.name, v.parallelism]),
+    [["Combine Sum", 2]],
+    "one combiner, at the map's parallelism, so that it chains after it",
+  );
+  const sums = spec.vertices.filter((v) => v.invokable === "op.keyedSum" && v.config?.partial === undefined);
+  assert.deepEqual(
+    sums.map((v) => v.parallelism),
+    [4, 4],
+  );
+  const into = (id: string) => spec.edges.filter((e) => e.target === id).map((e) => [e.source, e.partitioner, e.key]);
+  assert.deepEqual(into(combiners[0]!.id), [["map-1", "forward", undefined]]);
+  assert.deepEqual(into(sums[0]!.id), [[combiners[0]!.id, "hash", 0]]);
+  assert.deepEqual(into(sums[1]!.id), [["map-1", "hash", 0]]);
 });
 
 test("builder: parallelism, partitioning, names and ids", () => {
@@ -120,11 +148,11 @@ test("loadJob: examples/wordcount.ts builds a JobGraph that validates", async ()
   const g = validateJobGraph(spec, builtinRegistry);
   assert.deepEqual(
     g.vertices.map((v) => v.invokable),
-    ["source.textFile", "op.tokenize", "op.keyedSum", "sink.textFile"],
+    ["source.textFile", "op.tokenize", "op.keyedSum", "op.keyedSum", "sink.textFile"],
   );
   assert.deepEqual(
     g.edges.map((e) => e.partitioner),
-    ["forward", "hash", "forward"],
+    ["forward", "forward", "hash", "forward"],
   );
   // A missing argument surfaces as the job's own MalformedRequest.
   await assert.rejects(

@@ -171,10 +171,29 @@ export class ChainInvokable implements Invokable {
     if (stopped) throw new EndOfInputSignal();
   }
 
+  /**
+   * The members this deployment runs: those that would only forward their records
+   * ({@link Invokable.passesThrough}) are left out, unless none would be left.
+   */
+  private membersFor(task: TaskContext): { members: ResolvedChain["members"]; invokables: Invokable[] } {
+    const all = this.chain.members;
+    const members: ResolvedChain["members"] = [];
+    const invokables: Invokable[] = [];
+    for (let i = 0; i < all.length; i++) {
+      const inv = this.invokables[i]!;
+      const outputs = i === all.length - 1 ? task.tdd.outputs : [];
+      if (inv.passesThrough?.(outputs) && (members.length > 0 || i < all.length - 1)) continue;
+      members.push(all[i]!);
+      invokables.push(inv);
+    }
+    return { members, invokables };
+  }
+
   private prepare(task: TaskContext): ChainRun {
     if (this.run && this.run.task === task) return this.run;
     this.run?.detach();
-    const { members, batchRecords, queueBatches } = this.chain;
+    const { members, invokables } = this.membersFor(task);
+    const { batchRecords, queueBatches } = this.chain;
     const controller = new AbortController();
     const onTaskAbort = () => controller.abort(task.signal.reason);
     if (task.signal.aborted) controller.abort(task.signal.reason);
@@ -186,7 +205,7 @@ export class ChainInvokable implements Invokable {
     const runs: MemberRun[] = members.map((m, i) => {
       const input: RecordInput = i === 0 ? abortableInput(task.input, signal) : handoffs[i - 1]!;
       const output: RecordOutput = i === last ? abortableOutput(task.output, signal) : handoffs[i]!;
-      const invokable = this.invokables[i]!;
+      const invokable = invokables[i]!;
       // Each member is an operator of its own for checkpointing: own state, own barrier handling.
       const binding = task.bindOperator(m.id, invokable, { input, output, ctx: () => ctx });
       const ctx: TaskContext = {
