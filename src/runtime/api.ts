@@ -197,11 +197,11 @@ export interface Invokable {
   notifyCheckpointComplete?(ctx: TaskContext, checkpointId: number): Promise<void> | void;
   notifyCheckpointAborted?(ctx: TaskContext, checkpointId: number): void;
   /**
-   * True when, writing these outputs (a chain member's are empty unless it is the tail), it would
-   * forward every record unchanged and keep no state: a chain then runs without it (a combiner before
-   * an edge to one consumer subtask).
+   * True when, deployed as `tdd` says (a chain member's outputs are empty unless it is the tail), it
+   * would forward every record unchanged and keep no state: a chain then runs without it (a combiner
+   * whose subtask is the only producer for the only consumer).
    */
-  passesThrough?(outputs: TaskDeploymentDescriptor["outputs"]): boolean;
+  passesThrough?(tdd: TaskDeploymentDescriptor): boolean;
 }
 
 /** What the registry knows of an invokable. */

@@ -280,7 +280,7 @@ test("eddy.chain: sequence -> identity -> discard counts every record under the 
   );
 });
 
-test("eddy.chain: a combiner before one consumer subtask is left out; before several it sums", async () => {
+test("eddy.chain: a combiner that is the only producer for the only consumer is left out; otherwise it sums", async () => {
   const members = [member("src", "source.keyedEvents", { events: 1000, keys: 10 }), member("combine", "op.keyedSum", { partial: true })];
   const one = await runInvokable(chain, { config: { members }, consumers: 1 });
   assert.equal(one.output.length, 1000, "every record goes to the one consumer as it is");
@@ -290,6 +290,10 @@ test("eddy.chain: a combiner before one consumer subtask is left out; before sev
   assert.equal(two.accumulators.get("combine.records-in"), 1000);
   const sum = (out: unknown[]) => (out as Array<[string, number]>).reduce((n, r) => n + r[1], 0);
   assert.equal(sum(two.output), sum(one.output));
+  const ofTwoProducers = await runInvokable(chain, { config: { members }, parallelism: 2, consumers: 1 });
+  // Subtask 0 of two produces the events of half the keys.
+  assert.equal(ofTwoProducers.accumulators.get("combine.records-in"), 500, "one of two producers for one consumer sums too");
+  assert.equal(ofTwoProducers.output.length, 5);
   // A chain of the combiner alone still runs it (it forwards).
   const alone = await runInvokable(chain, { config: { members: [members[1]!] }, consumers: 1, input: [["a", 1]] });
   assert.deepEqual(alone.output, [["a", 1]]);

@@ -175,7 +175,7 @@ test("op.keyedSum as a combiner sums before an exchange, sending a full table an
   assert.throws(() => f("op.keyedSum").validate({ partial: true, maxKeys: 0 }, "s"), /maxKeys/);
 });
 
-test("op.keyedSum as a combiner before one consumer subtask forwards the records as they come", async () => {
+test("op.keyedSum as a combiner forwards the records as they come when it is the only producer for the only consumer", async () => {
   const input = [
     ["a", 1],
     ["a", 2],
@@ -184,6 +184,12 @@ test("op.keyedSum as a combiner before one consumer subtask forwards the records
   const h = await runInvokable(f("op.keyedSum"), { input, consumers: 1, config: { partial: true } });
   assert.deepEqual(h.output, input);
   assert.equal(h.finished, true);
+  // One of two producers for one consumer: most of its records would cross, so it sums them.
+  const two = await runInvokable(f("op.keyedSum"), { input, parallelism: 2, consumers: 1, config: { partial: true } });
+  assert.deepEqual(two.output, [
+    ["a", 3],
+    ["b", 3],
+  ]);
 });
 
 test("op.identity and sink.discard", async () => {

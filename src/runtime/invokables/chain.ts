@@ -181,8 +181,8 @@ export class ChainInvokable implements Invokable {
     const invokables: Invokable[] = [];
     for (let i = 0; i < all.length; i++) {
       const inv = this.invokables[i]!;
-      const outputs = i === all.length - 1 ? task.tdd.outputs : [];
-      if (inv.passesThrough?.(outputs) && (members.length > 0 || i < all.length - 1)) continue;
+      const tdd = i === all.length - 1 ? task.tdd : { ...task.tdd, outputs: [] };
+      if (inv.passesThrough?.(tdd) && (members.length > 0 || i < all.length - 1)) continue;
       members.push(all[i]!);
       invokables.push(inv);
     }

@@ -5,10 +5,11 @@
  *
  * With `partial`, it is the sum's combiner (Flink's combinable reduce in a DataSet plan, Spark's
  * map-side combine): chained before the keyBy's exchange, it sums what its own subtask produced and
- * sends its partial sums downstream in the input's shape (the key at `keyIndex`, the sum at `valueIndex`), so a key crosses the exchange once per producer and table fill
- * instead of once per record. Its table holds at most `maxKeys` keys; a full table is sent and emptied.
- * When the exchange has one consumer subtask (parallelism 1) there is nothing to save: it forwards the
- * records as they come and the final sum does the work once.
+ * sends its partial sums downstream in the input's shape (the key at `keyIndex`, the sum at
+ * `valueIndex`), so a key crosses the exchange once per producer and table fill instead of once per
+ * record. Its table holds at most `maxKeys` keys; a full table is sent and emptied. When its subtask
+ * is the only producer for the only consumer (both at parallelism 1, in one slot) there is nothing to
+ * save: it forwards the records as they come and the final sum does the work once.
  */
 import type { Invokable, InvokableFactory, TaskContext } from "../api.js";
 import type { TaskDeploymentDescriptor } from "../../deployment/descriptors.js";
@@ -90,15 +91,15 @@ class Sums {
 class KeyedSum implements Invokable {
   constructor(private readonly c: Required<KeyedSumConfig>) {}
 
-  passesThrough(outputs: TaskDeploymentDescriptor["outputs"]): boolean {
-    return this.c.partial && outputs.every((o) => o.numSubpartitions === 1);
+  passesThrough(tdd: TaskDeploymentDescriptor): boolean {
+    return this.c.partial && tdd.parallelism === 1 && tdd.outputs.every((o) => o.numSubpartitions === 1);
   }
 
   async invoke(ctx: TaskContext): Promise<void> {
     const { keyIndex, valueIndex, partial, maxKeys } = this.c;
     const counters = recordCounters(ctx);
     const out = ctx.output;
-    if (this.passesThrough(ctx.tdd.outputs)) {
+    if (this.passesThrough(ctx.tdd)) {
       await forEachInputBatch(ctx, (records) => {
         for (let i = 0; i < records.length; i++) out.emit(records[i]);
         counters.in.add(records.length);
