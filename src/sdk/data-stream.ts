@@ -32,13 +32,13 @@ import { coGroupedStreams, type CoGroupedStreams } from "./co-grouped-streams.js
 import { joinedStreams, type JoinedStreams } from "./joined-streams.js";
 import { IntervalJoin } from "./interval-join.js";
 
-/** The element type at index K of a tuple type T (unknown when T is not a tuple). */
 /** Options of {@link KeyedStream.sum}. */
 export interface SumOptions {
-  /** Sum each producer subtask's records before the exchange (default true). */
+  /** Sum each producer subtask's records before the exchange (default true; a keyBy after a union has none). */
   combine?: boolean;
 }
 
+/** The element type at index K of a tuple type T (unknown when T is not a tuple). */
 export type FieldOf<T, K> = T extends readonly unknown[] ? (K extends keyof T ? T[K] : unknown) : K extends keyof T ? T[K] : unknown;
 
 /** A stream of elements of type T. */
@@ -388,7 +388,7 @@ export class KeyedStream<T, K> extends DataStream<T> {
    * `op.keyedSum`: `[key, sum of field valueIndex]` per key once the input ends (bounded input). A
    * combiner chained before the exchange sums each producer subtask's records first (Flink's combinable
    * reduce, Spark's map-side combine), so a key crosses the exchange about once per producer instead
-   * of once per record; `{ combine: false }` sends every record.
+   * of once per record; `{ combine: false }` sends every record, as does a keyBy after a union.
    */
   sum(valueIndex = 1, options: SumOptions = {}): DataStream<[K, number]> {
     const config = { keyIndex: this.fieldIndex("sum()"), valueIndex };

@@ -34,7 +34,8 @@
  *     state update, remote round trips per second with batching, hop latency p50 / p99 (actors-bench.ts).
  * 17. Scaling: WordCount p=2/p=1 on one TaskExecutor (two slots) and on two (one slot each), and an
  *     embarrassingly parallel job's p=2/p=1 (scaling-bench.ts), medians of 3; beside them WordCount's
- *     work with a forward and with a rebalance edge in place of the keyBy (no goals).
+ *     work with a forward and with a rebalance edge in place of the keyBy, and WordCount without the
+ *     sum's combiner (no goals).
  * `node dist/test/bench/main.js checkpoint` runs only part 7 (any of: ceilings, wordcount, latency,
  * checkpoint, scheduler, recovery, jmfailover (the JobManager failover figures), natsloss (a NATS
  * server's loss, nats-server-loss-bench.ts), rescale, usercode,
@@ -172,7 +173,7 @@ async function sharedClusterParts(input: string, work: string): Promise<void> {
     let exchanged = Number.NaN;
     if (want("wordcount")) {
       const spec = await wordCount(1, "out-exchange");
-      // The final sum only: the combiner stays chained after the tokenizer (at p=1 it forwards every record).
+      // The final sum only: the combiner stays with the tokenizer (at p=1 the chain runs without it).
       for (const v of spec.vertices)
         if ((v.invokable === "op.keyedSum" && !v.config?.partial) || v.invokable === "sink.textFile") v.slotSharingGroup = "exchange";
       exchanged = await bestRate(cluster, spec, WORDS);

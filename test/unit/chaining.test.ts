@@ -294,9 +294,14 @@ test("eddy.chain: a combiner that is the only producer for the only consumer is 
   // Subtask 0 of two produces the events of half the keys.
   assert.equal(ofTwoProducers.accumulators.get("combine.records-in"), 500, "one of two producers for one consumer sums too");
   assert.equal(ofTwoProducers.output.length, 5);
-  // A chain of the combiner alone still runs it (it forwards).
-  const alone = await runInvokable(chain, { config: { members: [members[1]!] }, consumers: 1, input: [["a", 1]] });
-  assert.deepEqual(alone.output, [["a", 1]]);
+  // A chain of the combiner alone still runs it: it forwards (a sum would give ["a", 3]).
+  const input = [
+    ["a", 1],
+    ["a", 2],
+  ];
+  const alone = await runInvokable(chain, { config: { members: [members[1]!] }, consumers: 1, input });
+  assert.deepEqual(alone.output, input);
+  assert.equal(alone.accumulators.get("combine.records-in"), 2);
 });
 
 /** A registry with test invokables, and the chain over it. */

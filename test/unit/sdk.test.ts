@@ -53,7 +53,7 @@ test("builder: WordCount pipeline produces a valid JobGraph", () => {
   );
 });
 
-test("builder: sum() combines before the exchange at the producer's parallelism, unless told not to", () => {
+test("builder: sum() combines before the exchange at the producer's parallelism, unless told not to or after a union", () => {
   const env = new JobBuilder("Sums", { parallelism: 4 });
   const pairs = env
     .sequence(1, 100)
@@ -61,6 +61,11 @@ test("builder: sum() combines before the exchange at the producer's parallelism,
     .setParallelism(2);
   pairs.keyBy(0).sum(1).discard();
   pairs.keyBy(0).sum(1, { combine: false }).discard();
+  pairs
+    .union(pairs.map((p) => p))
+    .keyBy(0)
+    .sum(1)
+    .discard(); // two inputs: no combiner
   const spec = env.build();
   const combiners = spec.vertices.filter((v) => v.config?.partial === true);
   assert.deepEqual(
@@ -71,12 +76,16 @@ test("builder: sum() combines before the exchange at the producer's parallelism,
   const sums = spec.vertices.filter((v) => v.invokable === "op.keyedSum" && v.config?.partial === undefined);
   assert.deepEqual(
     sums.map((v) => v.parallelism),
-    [4, 4],
+    [4, 4, 4],
   );
   const into = (id: string) => spec.edges.filter((e) => e.target === id).map((e) => [e.source, e.partitioner, e.key]);
   assert.deepEqual(into(combiners[0]!.id), [["map-1", "forward", undefined]]);
   assert.deepEqual(into(sums[0]!.id), [[combiners[0]!.id, "hash", 0]]);
   assert.deepEqual(into(sums[1]!.id), [["map-1", "hash", 0]]);
+  assert.deepEqual(
+    into(sums[2]!.id).map((e) => e[1]),
+    ["hash", "hash"],
+  );
 });
 
 test("builder: parallelism, partitioning, names and ids", () => {
