@@ -8,10 +8,10 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { deferred, withTimeout } from "../../src/core/time.js";
 import { HeapKeyedStateBackend } from "../../src/state/index.js";
 import type { CompletedCheckpoint } from "../../src/checkpoint/types.js";
-import { runLocally, LocalExecution, type MemoryStorage } from "../helpers/local-runtime.js";
+import { runLocally, type MemoryStorage } from "../helpers/local-runtime.js";
+import { checkpointWhenHeld, listSource, type Hold } from "../helpers/held-source.js";
 import { lcg, readLines, startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import {
   EventTimeSessionWindows,
@@ -21,7 +21,6 @@ import {
   TumblingEventTimeWindows,
   WatermarkStrategy,
   type DataStream,
-  type SourceFunction,
   type WindowAssignerSpec,
 } from "../../src/sdk/index.js";
 import { assignWindows } from "../../src/runtime/streaming/windows.js";
@@ -309,52 +308,10 @@ test("windowAll refuses a parallelism above 1", () => {
   assert.throws(() => env.build(), /windowAll .* is not parallel/);
 });
 
-/** Where a {@link listSource} stops until released. */
-interface Hold {
-  at: number;
-  reached(): void;
-  isReleased(): boolean;
-}
-
-/**
- * A SourceFunction over `items` whose position is checkpointed. With `hold`, it stops at index
- * `hold.at`, says so, and goes on once released; until then each run() returns at once without
- * emitting, so the task reaches its yield point, where a checkpoint is taken.
- */
-function listSource(items: readonly Ev[], hold?: Hold): () => SourceFunction<Ev> {
-  return () => {
-    let next = 0;
-    return {
-      open(_info, restored) {
-        if (restored?.length) next = restored[0] as number;
-      },
-      run(ctx) {
-        const held = hold !== undefined && !hold.isReleased();
-        const stop = held ? hold.at : items.length;
-        if (next < stop) {
-          const to = Math.min(stop, next + 50);
-          while (next < to) ctx.collect(items[next++]!);
-          return true;
-        }
-        if (held) hold.reached();
-        return held;
-      },
-      snapshotState: () => [next],
-    };
-  };
-}
-
 type JoinKind = "interval" | "window";
 
 /** Left and right from list sources → join → sorted file; the join's uid is "join". */
-function buildJoin(
-  kind: JoinKind,
-  p: number,
-  out: string,
-  left: readonly Ev[],
-  right: readonly Ev[],
-  holds?: [Parameters<typeof listSource>[1], Parameters<typeof listSource>[1]],
-) {
+function buildJoin(kind: JoinKind, p: number, out: string, left: readonly Ev[], right: readonly Ev[], holds?: Hold[]) {
   const env = new StreamExecutionEnvironment(`${kind}-join`, { parallelism: p, checkpointing: { intervalMs: 3_600_000 } });
   const strategy = WatermarkStrategy.forBoundedOutOfOrderness<Ev>(JITTER)
     .withTimestampAssigner((e) => e.ts)
@@ -382,28 +339,6 @@ function expectedJoin(kind: JoinKind, left: Ev[], right: Ev[]): string[] {
   return kind === "interval" ? expectedIntervalJoin(left, right, -50, 100) : expectedWindowJoin(left, right, TumblingEventTimeWindows.of(500));
 }
 
-/** Starts a run whose sources stop at `at` (left, right), checkpoints once both stopped, and ends it. */
-async function checkpointWhenHeld(
-  build: (holds: NonNullable<Parameters<typeof buildJoin>[5]>) => ReturnType<typeof buildJoin>,
-  at: [number, number],
-): Promise<{ cp: CompletedCheckpoint; storage: MemoryStorage }> {
-  const reached = [deferred<void>(), deferred<void>()];
-  let released = false;
-  const spec = build([
-    { at: at[0], reached: () => reached[0]!.resolve(), isReleased: () => released },
-    { at: at[1], reached: () => reached[1]!.resolve(), isReleased: () => released },
-  ]);
-  const run = LocalExecution.start(spec, { nc: t.nc });
-  try {
-    await withTimeout(Promise.all(reached.map((d) => d.promise)), 30_000, "both sources at their hold");
-    const cp = await run.checkpoint(1);
-    return { cp, storage: run.storage };
-  } finally {
-    released = true;
-    await run.cancel();
-  }
-}
-
 /** The keys with any state in the join vertex's keyed state at checkpoint `cp`. */
 async function joinStateKeys(cp: CompletedCheckpoint, storage: MemoryStorage): Promise<Set<unknown>> {
   const keys = new Set<unknown>();
@@ -426,12 +361,12 @@ for (const kind of ["interval", "window"] as const) {
     const flush = (id: string): Ev => ({ id, k: "flush", ts: 100_000 });
     const left = [...LEFT.slice(0, 200), flush("af")];
     const right = [...RIGHT.slice(0, 200), flush("bf")];
-    const { cp, storage } = await checkpointWhenHeld((holds) => buildJoin(kind, 3, t.file("never.txt"), left, right, holds), [left.length, right.length]);
+    const { cp, storage } = await checkpointWhenHeld(t.nc, (holds) => buildJoin(kind, 3, t.file("never.txt"), left, right, holds), [left.length, right.length]);
     assert.deepEqual([...(await joinStateKeys(cp, storage))], ["flush"]);
   });
 
   test(`${kind} join: a checkpoint taken mid-stream at parallelism 2 restores at parallelism 3 to the same pairs`, async () => {
-    const { cp, storage } = await checkpointWhenHeld((holds) => buildJoin(kind, 2, t.file("never.txt"), LEFT, RIGHT, holds), [300, 200]);
+    const { cp, storage } = await checkpointWhenHeld(t.nc, (holds) => buildJoin(kind, 2, t.file("never.txt"), LEFT, RIGHT, holds), [300, 200]);
     assert.ok((await joinStateKeys(cp, storage)).size > 0, "the join had state at the checkpoint");
     const out = t.file("restored.txt");
     await runLocally(buildJoin(kind, 3, out, LEFT, RIGHT), { nc: t.nc, restoreFrom: cp, storage });

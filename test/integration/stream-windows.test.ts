@@ -3,11 +3,15 @@
  * sliding and session windows give what a plain loop computes, at parallelism 1, 2 and 4 and for
  * shuffled input within the out-of-orderness bound; late data within the allowed lateness updates a
  * window, later data goes to the side output or is dropped; a checkpoint taken mid-stream restores at
- * another parallelism to the same result.
+ * another parallelism to the same result, each window firing once (and again only for late data),
+ * also from a checkpoint that kept the windows' timers in keyed state.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { runLocally, LocalExecution } from "../helpers/local-runtime.js";
+import { runLocally, LocalExecution, type MemoryStorage } from "../helpers/local-runtime.js";
+import { checkpointWhenHeld, listSource, type Hold } from "../helpers/held-source.js";
+import { HeapKeyedStateBackend } from "../../src/state/index.js";
+import type { CompletedCheckpoint } from "../../src/checkpoint/types.js";
 import { lcg, readLines, startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import {
   EventTimeSessionWindows,
@@ -342,4 +346,139 @@ test("a checkpoint taken mid-stream restores at another parallelism to the same 
   // The source resumed from its checkpointed position: it emitted only what came after the checkpoint.
   const resumed = res.accumulators["events.records-out"] ?? 0;
   assert.ok(resumed > 0 && resumed < events.length, `the restored source emitted ${resumed} of ${events.length}`);
+});
+
+test("session windows with allowed lateness fire each session once, also when an element falls inside it", async () => {
+  // a: 300 opens [300, 400), 250 extends it to [250, 400), 260 falls inside it, 390 extends it to
+  // [250, 490); b: 1000, 1050 and 1100 chain into [1000, 1200), 1020 falls inside it. The watermark
+  // trails by 100 ms, so each session is complete when it fires.
+  const ev = (k: string, ts: number, v: number): Ev => ({ k, ts, v });
+  const events = [ev("a", 300, 1), ev("a", 250, 2), ev("a", 260, 3), ev("b", 1000, 4), ev("a", 390, 5), ev("b", 1050, 6), ev("b", 1100, 7), ev("b", 1020, 8)];
+  const spec = EventTimeSessionWindows.withGap(100);
+  const expected = ["a 250 490 11 4", "b 1000 1200 25 4"];
+  assert.deepEqual(expectedSessions(events, 100), expected);
+  assert.deepEqual(await runWindows({ events, spec, parallelism: 1, bound: 100, lateness: 500, collection: true }), expected);
+});
+
+const click = (k: string, ts: number): Ev => ({ k, ts, v: 1 });
+const RESTORE_LATENESS = 1000;
+/**
+ * Before the hold (the first 5): windows [0, 1000) of a, b and c fire (the watermark reaches 1499),
+ * [1000, 2000) of a and d wait. After it: b@900 is late but within the lateness (its window fires
+ * again), a@2600 fires [1000, 2000) and cleans up [0, 1000), so c@950 comes too late and is dropped.
+ */
+const RESTORE_EVENTS = [
+  click("a", 100),
+  click("b", 200),
+  click("c", 300),
+  click("a", 1100),
+  click("d", 1500),
+  click("b", 900),
+  click("a", 1800),
+  click("a", 2600),
+  click("c", 950),
+];
+const RESTORE_HOLD = 5;
+const RESTORE_FIRINGS = ["a 0 1000 1", "a 1000 2000 2", "a 2000 3000 1", "b 0 1000 1", "b 0 1000 2", "c 0 1000 1", "d 1000 2000 1"];
+
+function buildRestoreJob(p: number, out: string, hold?: Hold) {
+  const env = new StreamExecutionEnvironment("window-restore", { parallelism: p, checkpointing: { intervalMs: 3_600_000 } });
+  env
+    .addSource(listSource(RESTORE_EVENTS, hold))
+    .uid("events")
+    .setParallelism(1)
+    .assignTimestampsAndWatermarks(
+      WatermarkStrategy.forBoundedOutOfOrderness<Ev>(0)
+        .withTimestampAssigner((e) => e.ts)
+        .emitEvery(1),
+    )
+    .uid("wm")
+    .keyBy((e) => e.k)
+    .window(TumblingEventTimeWindows.of(1000))
+    .allowedLateness(RESTORE_LATENESS)
+    .aggregate(sumCount, (k, w, [, n], o) => o.collect(`${k} ${w.start} ${w.end} ${n}`))
+    .uid("windows")
+    .collectToFile(out, { sorted: true })
+    .uid("sink");
+  return env.build();
+}
+
+/** Per subtask of the window vertex at `cp` that held keys: a backend holding its restored keyed state. */
+async function windowBackends(cp: CompletedCheckpoint, storage: MemoryStorage): Promise<HeapKeyedStateBackend[]> {
+  const v = cp.vertices.windows;
+  assert.ok(v, "the window vertex is in the checkpoint");
+  const out: HeapKeyedStateBackend[] = [];
+  for (const s of v.subtasks) {
+    const h = s.operators.windows?.keyed;
+    if (!h) continue; // a subtask without keys
+    const b = new HeapKeyedStateBackend({ maxParallelism: h.maxParallelism, keyGroupRange: h.keyGroupRange });
+    b.restore([await storage.read(h)]);
+    out.push(b);
+  }
+  return out;
+}
+
+/** `key start:[end,acc,fired]` of every window in the backends, sorted. */
+function windowEntries(backends: HeapKeyedStateBackend[]): string[] {
+  const lines: string[] = [];
+  for (const b of backends) {
+    const windows = b.getMapState<number, unknown[]>("__windows");
+    for (const key of [...b.keys("__windows")]) {
+      b.setCurrentKey(key);
+      for (const [start, e] of windows.entries()) lines.push(`${String(key)} ${start}:${JSON.stringify(e)}`);
+    }
+  }
+  return lines.sort();
+}
+
+test("windows restored from a checkpoint fire once: fired ones again only for late data, the others when due", async () => {
+  const { cp, storage } = await checkpointWhenHeld(t.nc, ([hold]) => buildRestoreJob(2, t.file("never.txt"), hold), [RESTORE_HOLD]);
+  const backends = await windowBackends(cp, storage);
+  // The snapshot holds the windows with their fired flags and no timer: the timers follow from the windows.
+  assert.deepEqual(windowEntries(backends), [
+    "a 0:[1000,[1,1],1]",
+    "a 1000:[2000,[1,1],0]",
+    "b 0:[1000,[1,1],1]",
+    "c 0:[1000,[1,1],1]",
+    "d 1000:[2000,[1,1],0]",
+  ]);
+  for (const b of backends) assert.deepEqual([...b.keys("__window_timers_event")], [], "no timer in keyed state");
+  const out = t.file("restored.txt");
+  const res = await runLocally(buildRestoreJob(3, out), { nc: t.nc, restoreFrom: cp, storage });
+  assert.deepEqual(readLines(out), RESTORE_FIRINGS);
+  assert.equal(res.accumulators["windows.late-records-dropped"], 1, "c@950 came after its window was cleaned up");
+  // Restored again and held after a@2600 (watermark 2599): [0, 1000) is cleaned up, [1000, 2000) waits for 2999.
+  const again = await checkpointWhenHeld(t.nc, ([hold]) => buildRestoreJob(3, t.file("never.txt"), hold), [RESTORE_EVENTS.length - 1], { cp, storage });
+  assert.deepEqual(windowEntries(await windowBackends(again.cp, again.storage)), ["a 1000:[2000,[2,2],1]", "a 2000:[3000,[1,1],0]", "d 1000:[2000,[1,1],1]"]);
+});
+
+test("a checkpoint whose window timers are in keyed state restores to the same firings", async () => {
+  const { cp, storage } = await checkpointWhenHeld(t.nc, ([hold]) => buildRestoreJob(2, t.file("never.txt"), hold), [RESTORE_HOLD]);
+  // Rewrite each window subtask's snapshot as windows were kept before the fired flag: [end, acc], and a
+  // keyed-state timer "<time>|n<start>" to fire each window that had not fired and to clean up each.
+  for (const s of cp.vertices.windows!.subtasks) {
+    const h = s.operators.windows!.keyed!;
+    const b = new HeapKeyedStateBackend({ maxParallelism: h.maxParallelism, keyGroupRange: h.keyGroupRange });
+    b.restore([await storage.read(h)]);
+    const windows = b.getMapState<number, unknown[]>("__windows");
+    const timers = b.getMapState<string, 1>("__window_timers_event");
+    for (const key of [...b.keys("__windows")]) {
+      b.setCurrentKey(key);
+      for (const [start, [end, acc, fired]] of [...windows.entries()] as Array<[number, [number, unknown, number]]>) {
+        windows.put(start, [end, acc]);
+        if (fired === 0) timers.put(`${end - 1}|n${start}`, 1);
+        timers.put(`${end - 1 + RESTORE_LATENESS}|n${start}`, 1);
+      }
+    }
+    const bytes = b.snapshot();
+    storage.objects.set(h.object, bytes);
+    h.bytes = bytes.length;
+  }
+  assert.ok(
+    windowEntries(await windowBackends(cp, storage)).every((e) => /:\[\d+,\[1,1\]\]$/.test(e)),
+    "the old layout",
+  );
+  const out = t.file("restored.txt");
+  await runLocally(buildRestoreJob(3, out), { nc: t.nc, restoreFrom: cp, storage });
+  assert.deepEqual(readLines(out), RESTORE_FIRINGS);
 });

@@ -2,7 +2,8 @@
  * The timer service (src/runtime/streaming/timer-service.ts): event-time timers fire in time order
  * when the watermark reaches them, once per (key, namespace, time); deleted ones never fire;
  * processing-time timers fire by the clock and stop with close(); and timers live in keyed state, so a
- * snapshot restores them — into one subtask or split by key group over several (rescale).
+ * snapshot restores them — into one subtask or split by key group over several (rescale) — except those
+ * only queued in memory, which no snapshot holds.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -205,4 +206,28 @@ test("timers are keyed state: a snapshot restores them, and rescaling moves each
   }
   const all = fired.flat().sort();
   assert.deepEqual(all, keys.map((k, i) => `E ${k} ${i % 2 === 0 ? 7 : "w"} ${100 + i}`).sort());
+});
+
+test("queued timers fire in time order among the others, are not deduplicated, and no snapshot holds them", () => {
+  const b = backend();
+  const log: string[] = [];
+  const s = service(b, log);
+  b.setCurrentKey("a");
+  s.queueEventTimeTimer(5, 20);
+  s.queueEventTimeTimer(5, 20);
+  s.registerEventTimeTimer(6, 10);
+  b.setCurrentKey("b");
+  s.queueEventTimeTimer(7, 10);
+  s.deleteEventTimeTimer(7, 10); // only a timer in keyed state can be deleted
+  assert.deepEqual([...b.keys("__timers_event")], ["a"], "only the registered timer is in keyed state");
+  const restored = backend();
+  restored.restore([b.snapshot()]);
+  const log2: string[] = [];
+  const s2 = service(restored, log2);
+  s2.restore();
+  s2.advanceWatermark(100);
+  assert.deepEqual(log2, ["E a 6 10"], "a restore brings back the registered timer only");
+  s.advanceWatermark(100);
+  assert.deepEqual(log, ["E a 6 10", "E b 7 10", "E a 5 20", "E a 5 20"]);
+  assert.deepEqual([...b.keys("__timers_event")], [], "the registered timer left keyed state when it fired");
 });

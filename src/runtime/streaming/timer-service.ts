@@ -5,6 +5,11 @@
  * state per time domain, `"<ts>|<namespace>"` → 1), so timers are snapshotted with the state at every
  * checkpoint and move with their key group on rescale; `restore()` rebuilds the in-memory queues from
  * the state the backend restored. Registering the same (key, namespace, time) twice keeps one timer.
+ *
+ * An operator whose own keyed state implies its timers (the window operator: a window's times follow
+ * from its bounds) queues them with {@link InternalTimerService.queueEventTimeTimer} instead: in memory
+ * only, queued again by the operator from its state after a restore. That saves a keyed-state write
+ * per registration and a delete per firing, and keeps the timers out of every snapshot.
  */
 import { EddyError, ErrorCode } from "../../core/errors.js";
 import { MIN_WATERMARK } from "../../core/stream-events.js";
@@ -24,7 +29,7 @@ export type TimerBackend = KeyedStateBackend & { keys(name: string): Iterable<un
 
 /**
  * The timers of one time, in registration order: keys, namespaces and ids side by side, three array
- * slots per timer instead of an object of four fields each (windowed-events registers two timers
+ * slots per timer instead of an object of four fields each (windowed-events queues two timers
  * per window); the time is the bucket's.
  */
 class TimerBucket {
@@ -107,6 +112,9 @@ class TimerQueue {
     return top;
   }
 }
+
+/** The id of a timer kept only in the queue ({@link InternalTimerService.queueEventTimeTimer}): no keyed-state entry. */
+const QUEUED_ONLY = "";
 
 function timerId(ts: number, ns: Namespace): string {
   return `${ts}|${typeof ns === "number" ? "n" : "s"}${ns}`;
@@ -221,6 +229,15 @@ export class InternalTimerService {
     this.eventQueue.push(ts, this.backend.getCurrentKey(), ns, id);
   }
 
+  /**
+   * An event-time timer for the current key kept in memory only: not in keyed state, so not in
+   * snapshots, not deduplicated and not deletable. For an operator that queues it again from its own
+   * state after a restore, and that ignores a timer whose reason has gone (a window already removed).
+   */
+  queueEventTimeTimer(ns: Namespace, ts: number): void {
+    this.eventQueue.push(ts, this.backend.getCurrentKey(), ns, QUEUED_ONLY);
+  }
+
   deleteEventTimeTimer(ns: Namespace, ts: number): void {
     this.eventState.remove(this.ids.of(ts, ns));
   }
@@ -257,7 +274,8 @@ export class InternalTimerService {
     try {
       for (; i < n; i++) {
         this.backend.setCurrentKey(keys[i]);
-        if (!state.remove(ids[i]!)) continue; // deleted
+        const id = ids[i]!;
+        if (id !== QUEUED_ONLY && !state.remove(id)) continue; // deleted
         if (eventTime) this.target.onEventTime(ts, namespaces[i]!);
         else this.target.onProcessingTime(ts, namespaces[i]!);
       }

@@ -3,9 +3,13 @@
  * with the EventTimeTrigger, allowed lateness and late data to a side output.
  *
  * Per key, the window contents live in keyed state — map state `__windows`: window start → `[end,
- * accumulator]` — and each window has event-time timers at its max timestamp (`end - 1`: fire) and,
- * with allowed lateness, at `end - 1 + allowedLateness` (clean up). So windows and their timers are
- * checkpointed, restored and moved by key group on rescale with the rest of the keyed state.
+ * accumulator, fired]` — so they are checkpointed, restored and moved by key group on rescale with the
+ * rest of the keyed state. Each window has event-time timers at its max timestamp (`end - 1`: fire,
+ * while it has not fired) and, with allowed lateness, at `end - 1 + allowedLateness` (clean up). The
+ * timers follow from the entry, so they are queued in memory only (the timer service's
+ * `queueEventTimeTimer`) and queued again from `__windows` after a restore; a timer whose window has
+ * gone or changed (a merged session) does nothing. Entries of two elements (written before the fired
+ * flag) had their timers in keyed state, which the timer service restores.
  *
  * - An element goes to every window its timestamp belongs to that is not late (a window is late once
  *   `end - 1 + allowedLateness <= watermark`). An element all of whose windows are late and whose
@@ -29,6 +33,7 @@ import { configError, intSetting, recordCounters } from "../../invokable-common.
 import type { AggregateFunction, Collector, ReduceFunction, TimeWindow, WindowFunction } from "../../streaming/functions.js";
 import { gateReaders, inputsSetting, refSetting, sidesSetting, StreamOutput, userFunction, type InputSpec } from "../../streaming/stream-operator.js";
 import type { Namespace } from "../../streaming/timer-service.js";
+import { timerBackend } from "./keyed.js";
 import { assignWindows, checkWindowAssigner, intersects, type WindowAssignerSpec } from "../../streaming/windows.js";
 import type { MapState } from "../../../state/api.js";
 import { defineStreamInvokable } from "./define.js";
@@ -141,7 +146,10 @@ function aggregation(s: WindowSettings, ctx: TaskContext, cursor: InputCursor): 
   }
 }
 
-type WindowEntry = [end: number, acc: unknown];
+/** A window of the current key: its end, its accumulator, 1 once it has fired (absent in older entries). */
+type WindowEntry = [end: number, acc: unknown, fired?: 0 | 1];
+
+const WINDOWS_STATE = "__windows";
 
 class WindowOperator extends EventTimeOperator {
   private readonly windows: MapState<number, WindowEntry>;
@@ -156,11 +164,34 @@ class WindowOperator extends EventTimeOperator {
     private readonly ctx: TaskContext,
   ) {
     super(new StreamOutput(ctx.output, s.sides), "window_timers");
-    this.windows = ctx.keyedState.getMapState<number, WindowEntry>("__windows");
+    this.windows = ctx.keyedState.getMapState<number, WindowEntry>(WINDOWS_STATE);
     this.agg = aggregation(s, ctx, this.cursor);
     if (s.windowFn) this.windowFn = userFunction<WindowFunction<unknown, unknown, unknown>>(ctx, s.windowFn);
     this.out = this.so.collector;
     this.lateness = s.allowedLateness;
+  }
+
+  override async restore(ctx: TaskContext): Promise<void> {
+    await super.restore(ctx);
+    this.queueRestoredTimers(ctx);
+  }
+
+  /**
+   * Queues the timers the restored windows imply. An older entry (no fired flag) gets no fire timer:
+   * it had its timers in keyed state, restored with it; its cleanup timer fires twice, the second time
+   * finding no window.
+   */
+  private queueRestoredTimers(ctx: TaskContext): void {
+    const backend = timerBackend(ctx);
+    const prior = backend.getCurrentKey();
+    for (const key of [...backend.keys(WINDOWS_STATE)]) {
+      backend.setCurrentKey(key);
+      for (const [start, entry] of this.windows.entries()) {
+        if (entry[2] === 0) this.timers.queueEventTimeTimer(start, entry[0] - 1);
+        if (this.lateness > 0) this.timers.queueEventTimeTimer(start, entry[0] - 1 + this.lateness);
+      }
+    }
+    if (prior !== undefined) backend.setCurrentKey(prior);
   }
 
   /** A window's timer: fire at its max timestamp, drop its state at the cleanup time. */
@@ -169,40 +200,36 @@ class WindowOperator extends EventTimeOperator {
     const entry = this.windows.get(start);
     if (entry === undefined) return;
     const end = entry[0];
-    if (timestamp === end - 1) this.emit(start, end, entry[1]);
+    if (timestamp === end - 1) this.fire(start, entry);
     if (timestamp >= end - 1 + this.lateness) this.windows.remove(start);
   }
 
-  private emit(start: number, end: number, acc: unknown): void {
-    const result = this.agg.getResult(acc);
-    if (this.windowFn) this.windowFn(this.ctx.keyedState.getCurrentKey(), { start, end } satisfies TimeWindow, result, this.out);
+  /** Emits the window's result and marks it fired (the entry is the backend's, changed in place). */
+  private fire(start: number, entry: WindowEntry): void {
+    entry[2] = 1;
+    const result = this.agg.getResult(entry[1]);
+    if (this.windowFn) this.windowFn(this.ctx.keyedState.getCurrentKey(), { start, end: entry[0] } satisfies TimeWindow, result, this.out);
     else this.out.collect(result);
   }
 
   /** The fire timer (unless the window is already due: it fires at once instead) and the cleanup timer. */
-  private registerTimers(start: number, end: number, wm: number): void {
-    if (end - 1 > wm) this.timers.registerEventTimeTimer(start, end - 1);
-    if (this.lateness > 0) this.timers.registerEventTimeTimer(start, end - 1 + this.lateness);
+  private queueTimers(start: number, end: number, wm: number): void {
+    if (end - 1 > wm) this.timers.queueEventTimeTimer(start, end - 1);
+    if (this.lateness > 0) this.timers.queueEventTimeTimer(start, end - 1 + this.lateness);
   }
 
-  private deleteTimers(start: number, end: number): void {
-    this.timers.deleteEventTimeTimer(start, end - 1);
-    if (this.lateness > 0) this.timers.deleteEventTimeTimer(start, end - 1 + this.lateness);
-  }
-
-  /** Adds `value` (time `ts`) to window [start, end) of the current key; fires at once when already due. */
+  /** Adds `value` to window [start, end) of the current key; fires at once when already due. */
   private add(start: number, end: number, value: unknown, wm: number): void {
-    const entry = this.windows.get(start);
-    let acc: unknown;
+    let entry = this.windows.get(start);
     if (entry === undefined) {
-      acc = this.agg.add(value, this.agg.createAccumulator());
-      this.windows.put(start, [end, acc]);
-      this.registerTimers(start, end, wm);
+      entry = [end, this.agg.add(value, this.agg.createAccumulator()), 0];
+      this.windows.put(start, entry);
+      this.queueTimers(start, end, wm);
     } else {
       // The entry is held by reference in the heap backend: update it in place (its timers exist).
-      acc = entry[1] = this.agg.add(value, entry[1]);
+      entry[1] = this.agg.add(value, entry[1]);
     }
-    if (end - 1 <= wm) this.emit(start, end, acc);
+    if (end - 1 <= wm) this.fire(start, entry);
   }
 
   /** Session windows: merges [ts, ts + gap) with the windows of the current key it touches. Returns false when late. */
@@ -220,15 +247,23 @@ class WindowOperator extends EventTimeOperator {
       if (e[0] > end) end = e[0];
     }
     if (end - 1 + this.lateness <= wm) return false;
+    const inside = merged.length === 1 ? merged[0]! : undefined;
+    if (inside !== undefined && inside[0] === start && inside[1][0] === end) {
+      // Inside one session: the session and its timers stay as they are (no second timer for the same time).
+      inside[1][1] = this.agg.add(value, inside[1][1]);
+      if (end - 1 <= wm) this.fire(start, inside[1]);
+      return true;
+    }
+    // The merged sessions' timers stay queued and find no window of theirs when they fire.
     let acc = this.agg.add(value, this.agg.createAccumulator());
     for (const [st, e] of merged) {
       acc = this.agg.merge(e[1], acc);
       this.windows.remove(st);
-      this.deleteTimers(st, e[0]);
     }
-    this.windows.put(start, [end, acc]);
-    this.registerTimers(start, end, wm);
-    if (end - 1 <= wm) this.emit(start, end, acc);
+    const entry: WindowEntry = [end, acc, 0];
+    this.windows.put(start, entry);
+    this.queueTimers(start, end, wm);
+    if (end - 1 <= wm) this.fire(start, entry);
     return true;
   }
 
