@@ -23,23 +23,32 @@ export function windowStart(timestamp: number, offset: number, size: number): nu
   return timestamp - (r < 0 ? r + size : r);
 }
 
+/** A tumbling or sliding window assigner: windows of a fixed size. */
+export type FixedWindowAssignerSpec = Exclude<WindowAssignerSpec, { kind: "session" }>;
+
+/**
+ * The latest start of a window of `spec` that `timestamp` belongs to; the others start every
+ * {@link windowStep} earlier, while `start > timestamp - spec.size`. The window operator walks a
+ * time's windows so, without a callback: each number handed to a function that is not inlined is a
+ * new heap number, and event times are beyond V8's small integers.
+ */
+export function latestWindowStart(spec: FixedWindowAssignerSpec, timestamp: number): number {
+  return windowStart(timestamp, spec.offset ?? 0, spec.kind === "tumbling" ? spec.size : spec.slide);
+}
+
+/** How far apart the starts of the windows of one time are (a tumbling window is the only one: its size). */
+export function windowStep(spec: FixedWindowAssignerSpec): number {
+  return spec.kind === "tumbling" ? spec.size : spec.slide;
+}
+
 /** Calls `fn(start, end)` for every window `timestamp` belongs to (latest start first for sliding). */
 export function assignWindows(spec: WindowAssignerSpec, timestamp: number, fn: (start: number, end: number) => void): void {
-  switch (spec.kind) {
-    case "tumbling": {
-      const start = windowStart(timestamp, spec.offset ?? 0, spec.size);
-      fn(start, start + spec.size);
-      return;
-    }
-    case "sliding": {
-      const last = windowStart(timestamp, spec.offset ?? 0, spec.slide);
-      for (let start = last; start > timestamp - spec.size; start -= spec.slide) fn(start, start + spec.size);
-      return;
-    }
-    case "session":
-      fn(timestamp, timestamp + spec.gap);
-      return;
+  if (spec.kind === "session") {
+    fn(timestamp, timestamp + spec.gap);
+    return;
   }
+  const step = windowStep(spec);
+  for (let start = latestWindowStart(spec, timestamp); start > timestamp - spec.size; start -= step) fn(start, start + spec.size);
 }
 
 /** True when two windows overlap or touch (Flink's TimeWindow.intersects, which session merging uses). */

@@ -34,7 +34,7 @@ import type { AggregateFunction, Collector, ReduceFunction, TimeWindow, WindowFu
 import { gateReaders, inputsSetting, refSetting, sidesSetting, StreamOutput, userFunction, type InputSpec } from "../../streaming/stream-operator.js";
 import type { Namespace } from "../../streaming/timer-service.js";
 import { timerBackend } from "./keyed.js";
-import { assignWindows, checkWindowAssigner, intersects, type WindowAssignerSpec } from "../../streaming/windows.js";
+import { checkWindowAssigner, intersects, latestWindowStart, windowStep, type WindowAssignerSpec } from "../../streaming/windows.js";
 import type { MapState } from "../../../state/api.js";
 import { defineStreamInvokable } from "./define.js";
 import { EventTimeOperator, eventTime, LateElements } from "./event-time-operator.js";
@@ -158,6 +158,15 @@ class WindowOperator extends EventTimeOperator {
   private readonly out: Collector<unknown>;
   private readonly lateness: number;
   private readonly cursor: InputCursor = { side: 0 };
+  /** Tumbling and sliding windows: their size (0 for sessions). */
+  private readonly size: number;
+  /**
+   * The element being added and the watermark its batch saw, in fields rather than arguments: event
+   * times are beyond V8's small integers, and a number handed to a function that is not inlined is a
+   * new heap number (a double field is updated in place).
+   */
+  private value: unknown = undefined;
+  private wm = 0;
 
   constructor(
     private readonly s: WindowSettings,
@@ -169,6 +178,7 @@ class WindowOperator extends EventTimeOperator {
     if (s.windowFn) this.windowFn = userFunction<WindowFunction<unknown, unknown, unknown>>(ctx, s.windowFn);
     this.out = this.so.collector;
     this.lateness = s.allowedLateness;
+    this.size = s.assigner.kind === "session" ? 0 : s.assigner.size;
   }
 
   override async restore(ctx: TaskContext): Promise<void> {
@@ -213,27 +223,34 @@ class WindowOperator extends EventTimeOperator {
   }
 
   /** The fire timer (unless the window is already due: it fires at once instead) and the cleanup timer. */
-  private queueTimers(start: number, end: number, wm: number): void {
-    if (end - 1 > wm) this.timers.queueEventTimeTimer(start, end - 1);
+  private queueTimers(start: number, end: number): void {
+    if (end - 1 > this.wm) this.timers.queueEventTimeTimer(start, end - 1);
     if (this.lateness > 0) this.timers.queueEventTimeTimer(start, end - 1 + this.lateness);
   }
 
-  /** Adds `value` to window [start, end) of the current key; fires at once when already due. */
-  private add(start: number, end: number, value: unknown, wm: number): void {
+  /**
+   * Adds the current element to window [start, start + size) of the current key, unless the window is
+   * late (then answers false); fires it at once when already due.
+   */
+  private add(start: number): boolean {
+    const end = start + this.size;
+    if (end - 1 + this.lateness <= this.wm) return false;
     let entry = this.windows.get(start);
     if (entry === undefined) {
-      entry = [end, this.agg.add(value, this.agg.createAccumulator()), 0];
+      entry = [end, this.agg.add(this.value, this.agg.createAccumulator()), 0];
       this.windows.put(start, entry);
-      this.queueTimers(start, end, wm);
+      this.queueTimers(start, end);
     } else {
       // The entry is held by reference in the heap backend: update it in place (its timers exist).
-      entry[1] = this.agg.add(value, entry[1]);
+      entry[1] = this.agg.add(this.value, entry[1]);
     }
-    if (end - 1 <= wm) this.fire(start, entry);
+    if (end - 1 <= this.wm) this.fire(start, entry);
+    return true;
   }
 
   /** Session windows: merges [ts, ts + gap) with the windows of the current key it touches. Returns false when late. */
-  private addToSession(ts: number, value: unknown, wm: number): boolean {
+  private addToSession(ts: number): boolean {
+    const { value, wm } = this;
     let start = ts;
     let end = ts + (this.s.assigner as { gap: number }).gap;
     const merged: Array<[number, WindowEntry]> = [];
@@ -262,7 +279,7 @@ class WindowOperator extends EventTimeOperator {
     }
     const entry: WindowEntry = [end, acc, 0];
     this.windows.put(start, entry);
-    this.queueTimers(start, end, wm);
+    this.queueTimers(start, end);
     if (end - 1 <= wm) this.fire(start, entry);
     return true;
   }
@@ -278,30 +295,27 @@ class WindowOperator extends EventTimeOperator {
     const first = this.s.mode === "coGroup" ? this.s.firstInputGates : Number.POSITIVE_INFINITY;
     const cursor = this.cursor;
     const where = `vertex "${ctx.tdd.vertexId}"`;
-    let value: unknown;
-    let wm = 0;
-    let anyOnTime = false;
-    const perWindow = (start: number, end: number) => {
-      if (end - 1 + lateness <= wm) return; // this window is late
-      anyOnTime = true;
-      this.add(start, end, value, wm);
-    };
+    const size = this.size;
     return this.run(ctx, (records, gate, from, to) => {
       const r = readers[gate] ?? readers[0]!;
       const tsOf = r.timestamp!;
       cursor.side = gate < first ? 0 : 1;
       counters.in.add(to - from);
-      wm = this.timers.currentWatermark();
+      const wm = (this.wm = this.timers.currentWatermark());
       for (let i = from; i < to; i++) {
         const rec = records[i];
         backend.setCurrentKey(r.key(rec));
-        value = r.value(rec);
+        const value = (this.value = r.value(rec));
         const ts = eventTime(tsOf(rec), where);
-        anyOnTime = false;
-        if (assigner.kind === "session") anyOnTime = this.addToSession(ts, value, wm);
-        else assignWindows(assigner, ts, perWindow);
+        let anyOnTime = false;
+        if (assigner.kind === "session") anyOnTime = this.addToSession(ts);
+        else {
+          const step = windowStep(assigner);
+          for (let start = latestWindowStart(assigner, ts); start > ts - size; start -= step) if (this.add(start)) anyOnTime = true;
+        }
         if (!anyOnTime && ts + lateness <= wm) late.late(value, lateTag);
       }
+      this.value = undefined;
     });
   }
 }
