@@ -33,7 +33,7 @@ export type FixedWindowAssignerSpec = Exclude<WindowAssignerSpec, { kind: "sessi
  * new heap number, and event times are beyond V8's small integers.
  */
 export function latestWindowStart(spec: FixedWindowAssignerSpec, timestamp: number): number {
-  return windowStart(timestamp, spec.offset ?? 0, spec.kind === "tumbling" ? spec.size : spec.slide);
+  return windowStart(timestamp, spec.offset ?? 0, windowStep(spec));
 }
 
 /** How far apart the starts of the windows of one time are (a tumbling window is the only one: its size). */
