@@ -10,7 +10,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { EddyError, ErrorCode, ValidationError } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
-import { withTimeout } from "../../src/core/time.js";
+import { waitFor, withTimeout } from "../../src/core/time.js";
 import { expandInputGate, type TaskDeploymentDescriptor } from "../../src/deployment/descriptors.js";
 import { ExecutionGraph, createTaskDeploymentDescriptor } from "../../src/executiongraph/index.js";
 import { chainOperators, validateJobGraph, type JobGraphSpec } from "../../src/jobgraph/index.js";
@@ -255,6 +255,15 @@ export class LocalExecution {
       vertices,
       bytes: 0,
     };
+  }
+
+  /**
+   * Resolves once accumulator `name` (a source's `<uid>.records-out`, say) reached `atLeast`. With a
+   * rate-limited source, a checkpoint taken then is mid-stream by construction: the source has started
+   * and cannot have finished.
+   */
+  async accumulatorReaches(name: string, atLeast: number, timeoutMs = 30_000): Promise<void> {
+    await waitFor(() => (this.accumulators.get(name) ?? 0) >= atLeast || undefined, timeoutMs, `${name} >= ${atLeast}`, 5);
   }
 
   /** Cancels every task (as a failure would) and waits until they stopped. */

@@ -52,8 +52,9 @@ test("windowed-events restored from a mid-stream checkpoint at another paralleli
     "3600000",
     ...(rate ? ["--rate", String(rate)] : []),
   ];
-  const first = LocalExecution.start(await windowedEvents(args(dir1, 20_000), { parallelism: 2 }), { nc: t.nc });
-  await new Promise((r) => setTimeout(r, 250));
+  // At 400 clicks per second the source needs 30 s: checkpointed after 1,000 clicks, it is mid-stream.
+  const first = LocalExecution.start(await windowedEvents(args(dir1, 400), { parallelism: 2 }), { nc: t.nc });
+  await first.accumulatorReaches("clicks.records-out", 1000);
   const cp = await first.checkpoint(1);
   await first.cancel();
   const res = await runLocally(await windowedEvents(args(dir2, 0), { parallelism: 3 }), { nc: t.nc, restoreFrom: cp, storage: first.storage });

@@ -334,8 +334,9 @@ test("a checkpoint taken mid-stream restores at another parallelism to the same 
       .uid("sink");
     return env.build();
   };
-  const first = LocalExecution.start(build(2, 8000, t.file("never.txt")), { nc: t.nc });
-  await new Promise((r) => setTimeout(r, 300));
+  // At 200 events per second the source needs 30 s: checkpointed after 600 events, it is mid-stream.
+  const first = LocalExecution.start(build(2, 200, t.file("never.txt")), { nc: t.nc });
+  await first.accumulatorReaches("events.records-out", 600);
   const cp = await first.checkpoint(1);
   await first.cancel();
   const windowState = cp.vertices.windows;
