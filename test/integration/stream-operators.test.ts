@@ -8,6 +8,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { runLocally, LocalExecution } from "../helpers/local-runtime.js";
+import { listSource, type Hold } from "../helpers/held-source.js";
+import { deferred, waitFor, withTimeout } from "../../src/core/time.js";
 import { readLines, startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import {
   OutputTag,
@@ -17,7 +19,6 @@ import {
   type Invokable,
   type KeyedProcessFunction,
   type SinkFunction,
-  type SourceFunction,
   type TaskContext,
 } from "../../src/sdk/index.js";
 import { validateJobGraph, chainOperators } from "../../src/jobgraph/index.js";
@@ -255,49 +256,31 @@ test("one operator reading both the main and a side output of another gets each 
 });
 
 test("a custom SourceFunction resumes from its checkpointed position; a custom SinkFunction sees every record once", async () => {
+  const items = Array.from({ length: 400 }, (_, i) => i);
   const received: number[] = [];
   const snapshots: number[] = [];
-  const source = (): SourceFunction<number> => {
-    let next = 0;
-    return {
-      open(_info, restored) {
-        if (restored?.length) next = restored[0] as number;
-      },
-      async run(ctx) {
-        if (next >= 400) return false;
-        for (let i = 0; i < 10; i++) ctx.collect(next++);
-        await new Promise((r) => setTimeout(r, 5));
-        return next < 400;
-      },
-      snapshotState: () => [next],
-    };
-  };
   const sink = (): SinkFunction<number> => ({
     invoke: (v) => void received.push(v),
     snapshotState: (id) => (snapshots.push(id), []),
   });
-  const build = () => {
+  const build = (hold?: Hold) => {
     const env = new StreamExecutionEnvironment("custom", { parallelism: 1, checkpointing: { intervalMs: 3_600_000 } });
-    env.addSource(source).uid("src").addSink(sink).uid("sink");
+    env.addSource(listSource(items, hold)).uid("src").addSink(sink).uid("sink");
     return env.build();
   };
-  const first = LocalExecution.start(build(), { nc: t.nc, chaining: false });
-  await new Promise((r) => setTimeout(r, 60));
+  // The source (open, run, snapshotState) stops after 150 records; the checkpoint is taken there.
+  const reached = deferred<void>();
+  let released = false;
+  const first = LocalExecution.start(build({ at: 150, reached: () => reached.resolve(), isReleased: () => released }), { nc: t.nc, chaining: false });
+  await withTimeout(reached.promise, 30_000, "the source at its stop");
   const cp = await first.checkpoint(1);
-  await first.cancel();
-  const before = received.length;
-  assert.ok(before > 0 && before < 400, `${before} records before the checkpoint`);
+  assert.deepEqual(received, items.slice(0, 150), "the sink saw every record before the barrier once");
   assert.deepEqual(snapshots, [1]);
-  const atCheckpoint = received.slice(0, received.length);
+  released = true;
+  await first.cancel();
   received.length = 0;
   await runLocally(build(), { nc: t.nc, chaining: false, restoreFrom: cp, storage: first.storage });
-  // The restored source starts where the checkpoint was taken: the records after it, each once.
-  assert.ok(received.length > 0 && received[0]! <= atCheckpoint[atCheckpoint.length - 1]! + 1);
-  assert.equal(received[received.length - 1], 399);
-  assert.deepEqual(
-    received,
-    Array.from({ length: received.length }, (_, i) => received[0]! + i),
-  );
+  assert.deepEqual(received, items.slice(150), "the restored source starts where the checkpoint was taken");
 });
 
 test("a custom Invokable written in the job file runs with restore, invoke and snapshot hooks", async () => {
@@ -434,10 +417,8 @@ test("a canceled job leaves no processing-time timer armed", async () => {
     })
     .print();
   const run = LocalExecution.start(env.build(), { nc: t.nc });
-  await new Promise((r) => setTimeout(r, 200));
-  assert.ok(registered > 0);
-  assert.ok(timeouts() >= before + 2, "each subtask's timer service armed its clock");
+  // Each subtask's timer service arms its clock once its first timer is registered.
+  await waitFor(() => (registered > 0 && timeouts() >= before + 2) || undefined, 30_000, "both subtasks' timer clocks armed", 5);
   await run.cancel();
-  await new Promise((r) => setTimeout(r, 50));
-  assert.ok(timeouts() <= before, `no timer left armed by the canceled job (${timeouts()} timeouts, ${before} before it ran)`);
+  await waitFor(() => timeouts() <= before || undefined, 10_000, `no timer left armed by the canceled job (${before} timeouts before it ran)`, 5);
 });
