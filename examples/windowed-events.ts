@@ -11,7 +11,8 @@
  * sorted) and DIR/late.txt (`<user> <time> <amount>`, sorted). The source is non-parallel and emits a
  * watermark every 100 clicks, so which clicks are late depends on the clicks alone: the files are the
  * same at every parallelism of the windows. With `--checkpoint-interval` the job checkpoints (windows,
- * timers, the source's position and the files' buffered lines), so after a failover the files are the same too.
+ * from which their timers follow, the source's position and the files' buffered lines), so after a
+ * failover the files are the same too.
  */
 import { join, resolve } from "node:path";
 import { jobArg, OutputTag, requireJobArg, StreamExecutionEnvironment, TumblingEventTimeWindows, WatermarkStrategy, type JobMain } from "eddy";
