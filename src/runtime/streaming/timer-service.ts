@@ -56,9 +56,6 @@ class TimerBucket {
 class TimerQueue {
   private readonly times: number[] = [];
   private readonly buckets = new Map<number, TimerBucket>();
-  /** The buckets last pushed to: an operator's keys queue their timers for the same one or two times in a row. */
-  private recent: TimerBucket | undefined = undefined;
-  private previous: TimerBucket | undefined = undefined;
   private count = 0;
   get size(): number {
     return this.count;
@@ -68,31 +65,20 @@ class TimerQueue {
     return this.times[0];
   }
   push(ts: number, key: unknown, ns: Namespace, id: string): void {
-    let bucket = this.recent;
-    if (bucket === undefined || bucket.ts !== ts) {
-      bucket = this.previous !== undefined && this.previous.ts === ts ? this.previous : this.bucketAt(ts);
-      this.previous = this.recent;
-      this.recent = bucket;
-    }
-    bucket.add(key, ns, id);
-    this.count++;
-  }
-  private bucketAt(ts: number): TimerBucket {
     let bucket = this.buckets.get(ts);
     if (bucket === undefined) {
       bucket = new TimerBucket(ts);
       this.buckets.set(ts, bucket);
       this.pushTime(ts);
     }
-    return bucket;
+    bucket.add(key, ns, id);
+    this.count++;
   }
   /** Removes and returns the timers of the earliest time (call when {@link peekTime} is defined). */
   takeEarliest(): TimerBucket {
     const ts = this.popTime();
     const bucket = this.buckets.get(ts)!;
     this.buckets.delete(ts);
-    if (this.recent === bucket) this.recent = undefined;
-    if (this.previous === bucket) this.previous = undefined;
     this.count -= bucket.length;
     return bucket;
   }
