@@ -296,6 +296,7 @@ class WindowOperator extends EventTimeOperator {
     const cursor = this.cursor;
     const where = `vertex "${ctx.tdd.vertexId}"`;
     const size = this.size;
+    const step = assigner.kind === "session" ? 0 : windowStep(assigner);
     return this.run(ctx, (records, gate, from, to) => {
       const r = readers[gate] ?? readers[0]!;
       const tsOf = r.timestamp!;
@@ -309,10 +310,7 @@ class WindowOperator extends EventTimeOperator {
         const ts = eventTime(tsOf(rec), where);
         let anyOnTime = false;
         if (assigner.kind === "session") anyOnTime = this.addToSession(ts);
-        else {
-          const step = windowStep(assigner);
-          for (let start = latestWindowStart(assigner, ts); start > ts - size; start -= step) if (this.add(start)) anyOnTime = true;
-        }
+        else for (let start = latestWindowStart(assigner, ts); start > ts - size; start -= step) if (this.add(start)) anyOnTime = true;
         if (!anyOnTime && ts + lateness <= wm) late.late(value, lateTag);
       }
       this.value = undefined;
