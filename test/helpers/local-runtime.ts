@@ -19,7 +19,8 @@ import { Subjects } from "../../src/rpc/subjects.js";
 import { EndOfInputSignal, USER_FUNCTIONS, type Accumulator, type Invokable, type UserCode } from "../../src/runtime/api.js";
 import { builtinRegistry, CHAIN_INVOKABLE } from "../../src/runtime/invokables/index.js";
 import { assignState } from "../../src/checkpoint/state-assignment.js";
-import type { CompletedCheckpoint, StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
+import type { CompletedCheckpoint, KeyedStateHandle, StateHandle, SubtaskStateSnapshot } from "../../src/checkpoint/types.js";
+import { HeapKeyedStateBackend } from "../../src/state/index.js";
 import type { SnapshotSource } from "../../src/checkpoint/storage.js";
 import { TaskStateManager, type SnapshotStorage } from "../../src/checkpoint/task/index.js";
 import { createTaskContext } from "../../actors/task/task-context.js";
@@ -281,4 +282,26 @@ export async function runLocally(spec: JobGraphSpec, opts: LocalRunOptions, time
   } finally {
     await run.cancel();
   }
+}
+
+/**
+ * The keyed state operator `uid` had at checkpoint `cp`: one heap backend per subtask that held keys,
+ * restored from its snapshot, with the snapshot's handle (to read a test's rewrite back in).
+ */
+export async function keyedStateAt(
+  cp: CompletedCheckpoint,
+  storage: MemoryStorage,
+  uid: string,
+): Promise<Array<{ handle: KeyedStateHandle; backend: HeapKeyedStateBackend }>> {
+  const v = cp.vertices[uid];
+  if (!v) throw new Error(`operator ${uid} is not in checkpoint ${cp.checkpointId}`);
+  const out: Array<{ handle: KeyedStateHandle; backend: HeapKeyedStateBackend }> = [];
+  for (const s of v.subtasks) {
+    const handle = s.operators[uid]?.keyed;
+    if (!handle) continue; // a subtask without keys
+    const backend = new HeapKeyedStateBackend({ maxParallelism: handle.maxParallelism, keyGroupRange: handle.keyGroupRange });
+    backend.restore([await storage.read(handle)]);
+    out.push({ handle, backend });
+  }
+  return out;
 }

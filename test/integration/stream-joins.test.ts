@@ -8,9 +8,8 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { HeapKeyedStateBackend } from "../../src/state/index.js";
 import type { CompletedCheckpoint } from "../../src/checkpoint/types.js";
-import { runLocally, type MemoryStorage } from "../helpers/local-runtime.js";
+import { keyedStateAt, runLocally, type MemoryStorage } from "../helpers/local-runtime.js";
 import { checkpointWhenHeld, listSource, type Hold } from "../helpers/held-source.js";
 import { lcg, readLines, startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import {
@@ -342,13 +341,7 @@ function expectedJoin(kind: JoinKind, left: Ev[], right: Ev[]): string[] {
 /** The keys with any state in the join vertex's keyed state at checkpoint `cp`. */
 async function joinStateKeys(cp: CompletedCheckpoint, storage: MemoryStorage): Promise<Set<unknown>> {
   const keys = new Set<unknown>();
-  const v = cp.vertices.join;
-  assert.ok(v, "the join vertex is in the checkpoint");
-  for (const s of v.subtasks) {
-    const h = s.operators.join?.keyed;
-    if (!h) continue;
-    const backend = new HeapKeyedStateBackend({ maxParallelism: h.maxParallelism, keyGroupRange: h.keyGroupRange });
-    backend.restore([await storage.read(h)]);
+  for (const { backend } of await keyedStateAt(cp, storage, "join")) {
     for (const d of backend.stateDescriptors()) for (const k of backend.keys(d.name)) keys.add(k);
   }
   return keys;

@@ -8,9 +8,9 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { runLocally, LocalExecution, type MemoryStorage } from "../helpers/local-runtime.js";
+import { keyedStateAt, runLocally, LocalExecution, type MemoryStorage } from "../helpers/local-runtime.js";
 import { checkpointWhenHeld, listSource, type Hold } from "../helpers/held-source.js";
-import { HeapKeyedStateBackend } from "../../src/state/index.js";
+import type { HeapKeyedStateBackend } from "../../src/state/index.js";
 import type { CompletedCheckpoint } from "../../src/checkpoint/types.js";
 import { lcg, readLines, startStreamTestEnv, type StreamTestEnv } from "../helpers/stream-env.js";
 import {
@@ -404,19 +404,9 @@ function buildRestoreJob(p: number, out: string, hold?: Hold) {
   return env.build();
 }
 
-/** Per subtask of the window vertex at `cp` that held keys: a backend holding its restored keyed state. */
+/** The window operator's keyed state at `cp`, a backend per subtask that held keys. */
 async function windowBackends(cp: CompletedCheckpoint, storage: MemoryStorage): Promise<HeapKeyedStateBackend[]> {
-  const v = cp.vertices.windows;
-  assert.ok(v, "the window vertex is in the checkpoint");
-  const out: HeapKeyedStateBackend[] = [];
-  for (const s of v.subtasks) {
-    const h = s.operators.windows?.keyed;
-    if (!h) continue; // a subtask without keys
-    const b = new HeapKeyedStateBackend({ maxParallelism: h.maxParallelism, keyGroupRange: h.keyGroupRange });
-    b.restore([await storage.read(h)]);
-    out.push(b);
-  }
-  return out;
+  return (await keyedStateAt(cp, storage, "windows")).map((s) => s.backend);
 }
 
 /** `key start:[end,acc,fired]` of every window in the backends, sorted. */
@@ -457,10 +447,7 @@ test("a checkpoint whose window timers are in keyed state restores to the same f
   const { cp, storage } = await checkpointWhenHeld(t.nc, ([hold]) => buildRestoreJob(2, t.file("never.txt"), hold), [RESTORE_HOLD]);
   // Rewrite each window subtask's snapshot as windows were kept before the fired flag: [end, acc], and a
   // keyed-state timer "<time>|n<start>" to fire each window that had not fired and to clean up each.
-  for (const s of cp.vertices.windows!.subtasks) {
-    const h = s.operators.windows!.keyed!;
-    const b = new HeapKeyedStateBackend({ maxParallelism: h.maxParallelism, keyGroupRange: h.keyGroupRange });
-    b.restore([await storage.read(h)]);
+  for (const { handle: h, backend: b } of await keyedStateAt(cp, storage, "windows")) {
     const windows = b.getMapState<number, unknown[]>("__windows");
     const timers = b.getMapState<string, 1>("__window_timers_event");
     for (const key of [...b.keys("__windows")]) {
